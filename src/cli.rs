@@ -1,0 +1,143 @@
+/*!
+Command-line interface: subcommands and flags (clap derive). Raw flags live here; `main`
+resolves them into configs and options.
+*/
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{RunConfig, Schedule, SweepConfig};
+use crate::env::DeviceArg;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rowseq",
+    version,
+    about = "What is num_units in an LSTM, and why 128? MNIST read row by row (28 timesteps of 28 pixels), \
+             an LSTM swept over its hidden size, measured.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run every configuration of a sweep file that has no result yet, then print the table.
+    Sweep(SweepArgs),
+    /// Train one configuration (a one-run sweep under <out>/train).
+    Train(TrainArgs),
+}
+
+/// Where and how runs execute.
+#[derive(Args, Debug, Clone)]
+pub struct RunnerArgs {
+    /// cpu, cuda, or auto (cuda when libtorch sees a GPU).
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// libtorch threads (default: all cores). Results are bit-identical for a fixed count on CPU.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Folder that holds sweep folders.
+    #[arg(long, default_value = "experiments")]
+    pub out: PathBuf,
+    /// Folder with the dataset files (MNIST: the four IDX files, raw or .gz; torchvision's
+    /// MNIST/raw layout works). Default: data/<dataset>.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    /// Sweep config (TOML): any run key may be a list; the grid is their product.
+    pub config: PathBuf,
+    /// Override a key, e.g. --set epochs=1 or --set 'num_units=[8,16]' (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Print the planned runs and whether each is done, then exit without training.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Hidden units of the LSTM (size of h_t and c_t).
+    #[arg(long)]
+    pub num_units: Option<i64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Peak learning rate of Adam.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// cosine (decay to 0 over the run) or constant.
+    #[arg(long, value_parser = parse_schedule)]
+    pub schedule: Option<Schedule>,
+    /// Clip the global gradient norm (0 = off).
+    #[arg(long)]
+    pub clip_grad_norm: Option<f64>,
+    /// Validation images held out of the end of the training set.
+    #[arg(long)]
+    pub val_size: Option<usize>,
+    /// Train on the first N training images only (0 = all).
+    #[arg(long)]
+    pub train_size: Option<usize>,
+    /// Evaluate on the first N test images only (0 = all).
+    #[arg(long)]
+    pub test_size: Option<usize>,
+    #[arg(long)]
+    pub dataset: Option<String>,
+    /// Sweep folder name under --out.
+    #[arg(long, default_value = "train")]
+    pub name: String,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+impl TrainArgs {
+    /// The run's config: defaults, overridden by the flags given.
+    pub fn config(&self) -> RunConfig {
+        let d = RunConfig::default();
+        RunConfig {
+            dataset: self.dataset.clone().unwrap_or(d.dataset),
+            num_units: self.num_units.unwrap_or(d.num_units),
+            seed: self.seed.unwrap_or(d.seed),
+            epochs: self.epochs.unwrap_or(d.epochs),
+            lr: self.lr.unwrap_or(d.lr),
+            batch_size: self.batch_size.unwrap_or(d.batch_size),
+            schedule: self.schedule.unwrap_or(d.schedule),
+            clip_grad_norm: self.clip_grad_norm.unwrap_or(d.clip_grad_norm),
+            val_size: self.val_size.unwrap_or(d.val_size),
+            train_size: self.train_size.unwrap_or(d.train_size),
+            test_size: self.test_size.unwrap_or(d.test_size),
+        }
+    }
+
+    /// A one-run sweep of `config()`.
+    pub fn sweep(&self) -> SweepConfig {
+        let cfg = self.config();
+        let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
+        let grid = crate::config::RUN_KEYS
+            .iter()
+            .map(|k| (k.to_string(), vec![value[*k].clone()]))
+            .collect();
+        SweepConfig {
+            name: self.name.clone(),
+            grid,
+        }
+    }
+}
+
+fn parse_schedule(s: &str) -> Result<Schedule, String> {
+    match s {
+        "cosine" => Ok(Schedule::Cosine),
+        "constant" => Ok(Schedule::Constant),
+        _ => Err("expected cosine or constant".into()),
+    }
+}

@@ -1,0 +1,484 @@
+/*!
+Validated configurations: one training run (`RunConfig`) and a sweep over a grid of them
+(`SweepConfig`).
+
+A sweep file is flat TOML: every run key may be a single value or a list, and the grid is the
+product of the lists. `--set key=value` overrides use the same parser. Errors name the file,
+the line, the key and the value, and say what is expected.
+*/
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use crate::error::UserError;
+
+/// Learning-rate schedule over the whole run.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// The same learning rate for every step.
+    Constant,
+    /// Cosine decay from `lr` to 0 over all steps of all epochs.
+    Cosine,
+}
+
+/// Everything that determines the result of one training run. Its canonical JSON is hashed
+/// into the run id, so a field added here changes every id: give it a default that keeps old
+/// results meaningful, and never add device or thread counts here.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Dataset name (`mnist`).
+    pub dataset: String,
+    /// Hidden units of the LSTM: the size of h_t and c_t.
+    pub num_units: i64,
+    /// Seed for initialisation and shuffling.
+    pub seed: u64,
+    pub epochs: usize,
+    /// Peak learning rate of Adam.
+    pub lr: f64,
+    pub batch_size: usize,
+    pub schedule: Schedule,
+    /// Clip the global gradient L2 norm to this value; 0 turns clipping off.
+    pub clip_grad_norm: f64,
+    /// Images held out of the end of the training set for validation.
+    pub val_size: usize,
+    /// Use only the first N training images (0 = all that remain after validation).
+    pub train_size: usize,
+    /// Use only the first N test images (0 = all).
+    pub test_size: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            dataset: "mnist".into(),
+            num_units: 128,
+            seed: 0,
+            epochs: 12,
+            lr: 3e-3,
+            batch_size: 128,
+            schedule: Schedule::Cosine,
+            clip_grad_norm: 1.0,
+            val_size: 5000,
+            train_size: 0,
+            test_size: 0,
+        }
+    }
+}
+
+/// The keys a sweep file may set, besides `name`, in grid order (the first varies slowest).
+pub const RUN_KEYS: &[&str] = &[
+    "seed",
+    "dataset",
+    "num_units",
+    "epochs",
+    "lr",
+    "batch_size",
+    "schedule",
+    "clip_grad_norm",
+    "val_size",
+    "train_size",
+    "test_size",
+];
+
+/// A grid of runs: for each key of `RUN_KEYS`, the list of values to try.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SweepConfig {
+    /// Sweep name: the folder under the output directory.
+    pub name: String,
+    /// Key -> values, as TOML values already checked by `check_value`.
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+}
+
+impl SweepConfig {
+    /// Reads and validates a sweep file.
+    pub fn load(path: &Path) -> Result<Self, UserError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| UserError::Config {
+            origin: origin.clone(),
+            message: format!("cannot read the sweep config: {e}"),
+        })?;
+        let default_name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sweep".into());
+        Self::parse(&text, &origin, &default_name)
+    }
+
+    /// Parses sweep TOML; `origin` names the source in errors.
+    pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
+        let err = |line: Option<usize>, message: String| UserError::Config {
+            origin: match line {
+                Some(l) => format!("{origin}:{l}"),
+                None => origin.to_string(),
+            },
+            message,
+        };
+        let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
+            toml::from_str(text).map_err(|e| {
+                let line = e.span().map(|s| line_of(text, s.start));
+                err(
+                    line,
+                    format!("invalid TOML: {}", e.message().replace('\n', " ")),
+                )
+            })?;
+        let mut name = default_name.to_string();
+        let mut grid = BTreeMap::new();
+        for (key, value) in &table {
+            let line = Some(line_of(text, key.span().start));
+            let k = key.get_ref().as_str();
+            if k == "name" {
+                name = match value.get_ref() {
+                    toml::Value::String(s) if valid_name(s) => s.clone(),
+                    v => {
+                        return Err(err(
+                            line,
+                            format!("name = {v}: expected a folder name of letters, digits, '-', '_' or '.'"),
+                        ))
+                    }
+                };
+                continue;
+            }
+            if !RUN_KEYS.contains(&k) {
+                return Err(err(
+                    line,
+                    format!(
+                        "unknown key `{k}`; known keys: name, {}",
+                        RUN_KEYS.join(", ")
+                    ),
+                ));
+            }
+            let values = match value.get_ref() {
+                toml::Value::Array(items) => items.clone(),
+                single => vec![single.clone()],
+            };
+            if values.is_empty() {
+                return Err(err(line, format!("{k} = []: expected at least one value")));
+            }
+            for v in &values {
+                check_value(k, v).map_err(|m| err(line, m))?;
+            }
+            grid.insert(k.to_string(), values);
+        }
+        Ok(SweepConfig { name, grid })
+    }
+
+    /// Applies a `key=value` override (the value in TOML syntax; a list sets a grid axis).
+    pub fn set(&mut self, assignment: &str) -> Result<(), UserError> {
+        let origin = format!("--set {assignment}");
+        let Some((key, _)) = assignment.split_once('=') else {
+            return Err(UserError::Config {
+                origin,
+                message: "expected key=value".into(),
+            });
+        };
+        let parsed = Self::parse(assignment, &origin, &self.name).map_err(|e| match e {
+            UserError::Config { message, .. } => UserError::Config {
+                origin: origin.clone(),
+                message,
+            },
+            other => other,
+        })?;
+        if key.trim() == "name" {
+            self.name = parsed.name;
+        }
+        self.grid.extend(parsed.grid);
+        Ok(())
+    }
+
+    /// The runs of the grid, in a fixed order: `RUN_KEYS` order, the first key slowest.
+    pub fn runs(&self) -> Vec<RunConfig> {
+        let mut runs = vec![RunConfig::default()];
+        for key in RUN_KEYS {
+            let Some(values) = self.grid.get(*key) else {
+                continue;
+            };
+            runs = runs
+                .into_iter()
+                .flat_map(|run| {
+                    values.iter().map(move |v| {
+                        let mut r = run.clone();
+                        r.apply(key, v).expect("values are checked when parsed");
+                        r
+                    })
+                })
+                .collect();
+        }
+        runs
+    }
+
+    /// Keys with more than one value: what distinguishes the runs of this sweep.
+    pub fn swept_keys(&self) -> Vec<String> {
+        RUN_KEYS
+            .iter()
+            .filter(|k| self.grid.get(**k).is_some_and(|v| v.len() > 1))
+            .map(|k| k.to_string())
+            .collect()
+    }
+}
+
+impl RunConfig {
+    /// Sets one key from a TOML value, or says what is expected.
+    pub fn apply(&mut self, key: &str, v: &toml::Value) -> Result<(), String> {
+        check_value(key, v)?;
+        match key {
+            "dataset" => self.dataset = v.as_str().unwrap().to_string(),
+            "num_units" => self.num_units = v.as_integer().unwrap(),
+            "seed" => self.seed = v.as_integer().unwrap() as u64,
+            "epochs" => self.epochs = v.as_integer().unwrap() as usize,
+            "lr" => self.lr = as_float(v).unwrap(),
+            "batch_size" => self.batch_size = v.as_integer().unwrap() as usize,
+            "schedule" => {
+                self.schedule = match v.as_str().unwrap() {
+                    "cosine" => Schedule::Cosine,
+                    _ => Schedule::Constant,
+                }
+            }
+            "clip_grad_norm" => self.clip_grad_norm = as_float(v).unwrap(),
+            "val_size" => self.val_size = v.as_integer().unwrap() as usize,
+            "train_size" => self.train_size = v.as_integer().unwrap() as usize,
+            "test_size" => self.test_size = v.as_integer().unwrap() as usize,
+            _ => return Err(format!("unknown key `{key}`")),
+        }
+        Ok(())
+    }
+
+    /// Validates every field; used for configs built from command-line flags.
+    pub fn validate(&self) -> Result<(), UserError> {
+        let value = serde_json::to_value(self).expect("config serialises");
+        for key in RUN_KEYS {
+            let v = json_to_toml(&value[*key]);
+            check_value(key, &v).map_err(|message| UserError::Arg {
+                flag: format!("--{}", key.replace('_', "-")),
+                value: v.to_string(),
+                expected: message
+                    .split_once(": ")
+                    .map(|(_, m)| m.to_string())
+                    .unwrap_or(message.clone()),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A short readable label, e.g. `units=128,seed=0`, with the given keys.
+    pub fn label(&self, keys: &[String]) -> String {
+        let value = serde_json::to_value(self).expect("config serialises");
+        let mut parts = vec![format!("units={}", self.num_units)];
+        for k in keys.iter().filter(|k| k.as_str() != "num_units") {
+            let v = &value[k.as_str()];
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            parts.push(format!("{k}={v}"));
+        }
+        if !keys.iter().any(|k| k == "seed") {
+            parts.push(format!("seed={}", self.seed));
+        }
+        parts.join(",")
+    }
+}
+
+/// Checks one value for one key; the message reads `key = value: expected ...`.
+pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
+    let bad = |what: &str| Err(format!("{key} = {v}: expected {what}"));
+    let int = v.as_integer();
+    match key {
+        "dataset" => match v.as_str() {
+            Some("mnist") => Ok(()),
+            _ => bad("\"mnist\""),
+        },
+        "num_units" => match int {
+            Some(n) if (1..=65536).contains(&n) => Ok(()),
+            _ => bad("a whole number of hidden units from 1 to 65536"),
+        },
+        "seed" => match int {
+            Some(n) if n >= 0 => Ok(()),
+            _ => bad("a non-negative integer"),
+        },
+        "epochs" => match int {
+            Some(n) if (1..=100_000).contains(&n) => Ok(()),
+            _ => bad("a whole number of epochs, at least 1"),
+        },
+        "batch_size" => match int {
+            Some(n) if (1..=1_000_000).contains(&n) => Ok(()),
+            _ => bad("a batch size of at least 1"),
+        },
+        "val_size" => match int {
+            Some(n) if n >= 1 => Ok(()),
+            _ => bad("at least 1 validation image"),
+        },
+        "train_size" | "test_size" => match int {
+            Some(n) if n >= 0 => Ok(()),
+            _ => bad("a non-negative number of images (0 = all)"),
+        },
+        "lr" => match as_float(v) {
+            Some(x) if x > 0.0 && x.is_finite() => Ok(()),
+            _ => bad("a learning rate > 0"),
+        },
+        "clip_grad_norm" => match as_float(v) {
+            Some(x) if x >= 0.0 && x.is_finite() => Ok(()),
+            _ => bad("a gradient-norm bound >= 0 (0 = no clipping)"),
+        },
+        "schedule" => match v.as_str() {
+            Some("cosine" | "constant") => Ok(()),
+            _ => bad("\"cosine\" or \"constant\""),
+        },
+        _ => Err(format!("unknown key `{key}`")),
+    }
+}
+
+fn as_float(v: &toml::Value) -> Option<f64> {
+    v.as_float().or_else(|| v.as_integer().map(|i| i as f64))
+}
+
+fn json_to_toml(v: &serde_json::Value) -> toml::Value {
+    match v {
+        serde_json::Value::String(s) => toml::Value::String(s.clone()),
+        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
+            toml::Value::Integer(n.as_i64().unwrap_or(i64::MAX))
+        }
+        serde_json::Value::Number(n) => toml::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        serde_json::Value::Bool(b) => toml::Value::Boolean(*b),
+        other => toml::Value::String(other.to_string()),
+    }
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s != "."
+        && s != ".."
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SweepConfig, UserError> {
+        SweepConfig::parse(text, "t.toml", "t")
+    }
+
+    #[test]
+    fn grid_is_the_product_of_lists() {
+        let s = parse("num_units = [8, 16, 32]\nseed = [0, 1]\nepochs = 2\n").unwrap();
+        let runs = s.runs();
+        assert_eq!(runs.len(), 6);
+        assert_eq!(
+            runs.iter()
+                .map(|r| (r.seed, r.num_units))
+                .collect::<Vec<_>>(),
+            vec![(0, 8), (0, 16), (0, 32), (1, 8), (1, 16), (1, 32)]
+        );
+        assert!(runs.iter().all(|r| r.epochs == 2));
+        assert_eq!(s.swept_keys(), vec!["seed", "num_units"]);
+        assert_eq!(s.name, "t");
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_line() {
+        let e = parse("num_units = 8\n\nnum_unit = 4\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t.toml:3: unknown key `num_unit`"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_line_and_expectation() {
+        for (text, want) in [
+            (
+                "num_units = 0",
+                "t.toml:1: num_units = 0: expected a whole number of hidden units",
+            ),
+            (
+                "\nlr = -0.1",
+                "t.toml:2: lr = -0.1: expected a learning rate > 0",
+            ),
+            ("lr = 0", "t.toml:1: lr = 0: expected a learning rate > 0"),
+            (
+                "epochs = 0",
+                "t.toml:1: epochs = 0: expected a whole number of epochs",
+            ),
+            (
+                "num_units = []",
+                "t.toml:1: num_units = []: expected at least one value",
+            ),
+            (
+                "num_units = [8, \"x\"]",
+                "t.toml:1: num_units = \"x\": expected a whole number",
+            ),
+            (
+                "schedule = \"step\"",
+                "t.toml:1: schedule = \"step\": expected \"cosine\" or \"constant\"",
+            ),
+            (
+                "name = \"../x\"",
+                "t.toml:1: name = \"../x\": expected a folder name",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{text:?} gave {e:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_toml_is_one_line_with_line_number() {
+        let e = parse("num_units = [8,\nseed = ").unwrap_err().to_string();
+        assert!(e.starts_with("t.toml:"), "{e}");
+        assert!(e.contains("invalid TOML"), "{e}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn set_overrides_and_adds_axes() {
+        let mut s = parse("num_units = [8, 16]\nepochs = 5").unwrap();
+        s.set("epochs=1").unwrap();
+        s.set("seed=[3,4]").unwrap();
+        s.set("name=\"x\"").unwrap();
+        assert_eq!(s.runs().len(), 4);
+        assert!(s.runs().iter().all(|r| r.epochs == 1));
+        assert_eq!(s.name, "x");
+        let e = s.set("lr=0").unwrap_err().to_string();
+        assert!(e.starts_with("--set lr=0: lr = 0: expected"), "{e}");
+        assert!(s.set("lr").is_err());
+    }
+
+    #[test]
+    fn validate_names_the_flag() {
+        let cfg = RunConfig {
+            num_units: 0,
+            ..RunConfig::default()
+        };
+        let e = cfg.validate().unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "--num-units 0: expected a whole number of hidden units from 1 to 65536"
+        );
+        assert!(RunConfig::default().validate().is_ok());
+    }
+
+    #[test]
+    fn labels_are_readable() {
+        let cfg = RunConfig {
+            num_units: 64,
+            seed: 2,
+            lr: 0.01,
+            ..RunConfig::default()
+        };
+        assert_eq!(
+            cfg.label(&["seed".into(), "num_units".into()]),
+            "units=64,seed=2"
+        );
+        assert_eq!(cfg.label(&["lr".into()]), "units=64,lr=0.01,seed=2");
+    }
+}

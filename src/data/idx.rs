@@ -1,0 +1,288 @@
+/*!
+MNIST in IDX format, raw or gzip-compressed, checked before it is parsed.
+
+The `mnist` crate does the parsing but panics on anything unexpected, so every file is checked
+first: present, the right magic number, 28x28 images, the count MNIST has, a length that matches
+its header, and as many labels as images. Gzip files (and torchvision's `MNIST/raw/` layout) are
+accepted; they are unpacked to a temporary folder that is removed afterwards.
+*/
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::UserError;
+
+pub const IMAGE_MAGIC: u32 = 0x0000_0803;
+pub const LABEL_MAGIC: u32 = 0x0000_0801;
+pub const ROWS: usize = 28;
+pub const COLS: usize = 28;
+pub const TRAIN_LEN: usize = 60_000;
+pub const TEST_LEN: usize = 10_000;
+
+/// The four standard file names, in the order train images, train labels, test images, test labels.
+pub const FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+/// Raw MNIST bytes as the `mnist` crate returns them: images row-major, one byte per pixel.
+pub struct RawMnist {
+    pub train_images: Vec<u8>,
+    pub train_labels: Vec<u8>,
+    pub test_images: Vec<u8>,
+    pub test_labels: Vec<u8>,
+}
+
+/// Finds, checks and reads the four MNIST files under `dir`.
+pub fn load(dir: &Path) -> Result<RawMnist, UserError> {
+    let paths = locate(dir)?;
+    let staging = tempfile::tempdir()
+        .map_err(|e| UserError::data(dir, format!("cannot create a temporary folder: {e}")))?;
+    let mut plain = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let target = if path.extension().is_some_and(|e| e == "gz") {
+            let out = staging.path().join(FILES[i]);
+            gunzip(path, &out)?;
+            out
+        } else {
+            path.clone()
+        };
+        plain.push(target);
+    }
+    for (i, p) in plain.iter().enumerate() {
+        let (images, count) = (i % 2 == 0, if i < 2 { TRAIN_LEN } else { TEST_LEN });
+        check(p, &paths[i], images, count)?;
+    }
+    // Counts must agree between images and labels: both were checked against the MNIST sizes.
+    // The crate joins names onto base_path, so hand it absolute paths under "/".
+    let strs: Vec<String> = plain
+        .iter()
+        .map(|p| {
+            std::path::absolute(p)
+                .unwrap_or(p.clone())
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let raw = std::panic::catch_unwind(|| {
+        mnist::MnistBuilder::new()
+            .base_path("/")
+            .training_images_filename(&strs[0])
+            .training_labels_filename(&strs[1])
+            .test_images_filename(&strs[2])
+            .test_labels_filename(&strs[3])
+            .training_set_length(TRAIN_LEN as u32)
+            .validation_set_length(0)
+            .test_set_length(TEST_LEN as u32)
+            .finalize()
+    })
+    .map_err(|_| UserError::data(dir, "the mnist crate could not parse these IDX files"))?;
+    for (labels, path) in [(&raw.trn_lbl, &paths[1]), (&raw.tst_lbl, &paths[3])] {
+        if let Some(pos) = labels.iter().position(|&l| l > 9) {
+            return Err(UserError::data(
+                path,
+                format!("label {} at index {pos}: expected a digit 0-9", labels[pos]),
+            ));
+        }
+    }
+    Ok(RawMnist {
+        train_images: raw.trn_img,
+        train_labels: raw.trn_lbl,
+        test_images: raw.tst_img,
+        test_labels: raw.tst_lbl,
+    })
+}
+
+/// The four files under `dir` (or `dir/MNIST/raw`, `dir/raw`), each raw or `.gz`.
+pub fn locate(dir: &Path) -> Result<[PathBuf; 4], UserError> {
+    if !dir.is_dir() {
+        return Err(UserError::data(
+            dir,
+            "no such data folder; run scripts/setup.sh to fetch MNIST, or pass --data-dir with the four IDX files",
+        ));
+    }
+    let roots = [
+        dir.to_path_buf(),
+        dir.join("MNIST").join("raw"),
+        dir.join("raw"),
+    ];
+    let find = |name: &str| {
+        roots.iter().find_map(|root| {
+            [root.join(name), root.join(format!("{name}.gz"))]
+                .into_iter()
+                .find(|p| p.is_file())
+        })
+    };
+    let mut found = Vec::new();
+    for name in FILES {
+        match find(name) {
+            Some(p) => found.push(p),
+            None => return Err(UserError::data(
+                dir.join(name),
+                format!(
+                    "missing: expected {name} or {name}.gz (run scripts/setup.sh to fetch MNIST)"
+                ),
+            )),
+        }
+    }
+    Ok(found.try_into().expect("four files"))
+}
+
+/// Checks one uncompressed IDX file's header and length; `shown` is the path the user knows.
+pub fn check(path: &Path, shown: &Path, images: bool, count: usize) -> Result<(), UserError> {
+    let err = |m: String| UserError::data(shown, m);
+    let mut f = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let len = f
+        .metadata()
+        .map_err(|e| err(format!("cannot stat: {e}")))?
+        .len() as usize;
+    let header_len = if images { 16 } else { 8 };
+    let mut header = vec![0u8; header_len];
+    if len < header_len {
+        return Err(err(format!(
+            "truncated: {len} bytes, shorter than the {header_len}-byte IDX header"
+        )));
+    }
+    f.read_exact(&mut header)
+        .map_err(|e| err(format!("cannot read the header: {e}")))?;
+    let word = |i: usize| u32::from_be_bytes(header[4 * i..4 * i + 4].try_into().unwrap()) as usize;
+    let (magic, what) = if images {
+        (IMAGE_MAGIC, "images")
+    } else {
+        (LABEL_MAGIC, "labels")
+    };
+    if word(0) as u32 != magic {
+        return Err(err(format!(
+            "bad magic number 0x{:08x}: expected 0x{magic:08x} (IDX {what})",
+            word(0)
+        )));
+    }
+    let n = word(1);
+    if n != count {
+        return Err(err(format!(
+            "header says {n} {what}: expected {count} (MNIST {} set), as many as its {}",
+            if count == TRAIN_LEN {
+                "training"
+            } else {
+                "test"
+            },
+            if images { "labels" } else { "images" }
+        )));
+    }
+    let item = if images {
+        let (r, c) = (word(2), word(3));
+        if (r, c) != (ROWS, COLS) {
+            return Err(err(format!("images are {r}x{c}: expected {ROWS}x{COLS}")));
+        }
+        r * c
+    } else {
+        1
+    };
+    let want = header_len + n * item;
+    if len != want {
+        return Err(err(format!(
+            "{} file: {len} bytes, expected {want} for {n} {what}",
+            if len < want { "truncated" } else { "oversized" }
+        )));
+    }
+    Ok(())
+}
+
+fn gunzip(src: &Path, dst: &Path) -> Result<(), UserError> {
+    let err = |m: String| UserError::data(src, m);
+    let f = File::open(src).map_err(|e| err(format!("cannot open: {e}")))?;
+    let mut bytes = Vec::new();
+    flate2::read::GzDecoder::new(f)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(format!("corrupt gzip: {e}")))?;
+    File::create(dst)
+        .and_then(|mut out| out.write_all(&bytes))
+        .map_err(|e| err(format!("cannot unpack to {}: {e}", dst.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idx(magic: u32, dims: &[u32], payload: usize) -> Vec<u8> {
+        let mut v = magic.to_be_bytes().to_vec();
+        for d in dims {
+            v.extend(d.to_be_bytes());
+        }
+        v.extend(std::iter::repeat_n(0u8, payload));
+        v
+    }
+
+    fn check_bytes(bytes: &[u8], images: bool, count: usize) -> Result<(), String> {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f");
+        std::fs::write(&p, bytes).unwrap();
+        check(&p, Path::new("f"), images, count).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn good_headers_pass() {
+        assert!(check_bytes(&idx(IMAGE_MAGIC, &[3, 28, 28], 3 * 784), true, 3).is_ok());
+        assert!(check_bytes(&idx(LABEL_MAGIC, &[3], 3), false, 3).is_ok());
+    }
+
+    #[test]
+    fn bad_files_say_what_is_wrong() {
+        let cases = [
+            (
+                idx(LABEL_MAGIC, &[3, 28, 28], 3 * 784),
+                true,
+                "bad magic number 0x00000801",
+            ),
+            (
+                idx(IMAGE_MAGIC, &[3, 28, 28], 3 * 784 - 1),
+                true,
+                "truncated file",
+            ),
+            (
+                idx(IMAGE_MAGIC, &[3, 28, 28], 3 * 784 + 5),
+                true,
+                "oversized file",
+            ),
+            (
+                idx(IMAGE_MAGIC, &[3, 32, 32], 3 * 1024),
+                true,
+                "images are 32x32",
+            ),
+            (
+                idx(LABEL_MAGIC, &[4], 4),
+                false,
+                "header says 4 labels: expected 3",
+            ),
+            (vec![0, 0, 8], false, "truncated: 3 bytes"),
+        ];
+        for (bytes, images, want) in cases {
+            let e = check_bytes(&bytes, images, 3).unwrap_err();
+            assert!(e.starts_with("f: ") && e.contains(want), "{e}");
+        }
+    }
+
+    #[test]
+    fn missing_folder_and_files_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&dir.path().join("nope")).err().unwrap().to_string();
+        assert!(e.contains("no such data folder"), "{e}");
+        let e = load(dir.path()).err().unwrap().to_string();
+        assert!(e.contains("train-images-idx3-ubyte: missing"), "{e}");
+    }
+
+    #[test]
+    fn corrupt_gzip_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in FILES {
+            std::fs::write(dir.path().join(format!("{name}.gz")), b"not gzip").unwrap();
+        }
+        let e = load(dir.path()).err().unwrap().to_string();
+        assert!(
+            e.contains("train-images-idx3-ubyte.gz: corrupt gzip"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,94 @@
+/*!
+The machine a run executes on: device choice, thread count, and the versions recorded with
+every result.
+*/
+use std::process::Command;
+
+use clap::ValueEnum;
+use tch::Device;
+
+use crate::error::UserError;
+use crate::store::Environment;
+
+/// `--device`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DeviceArg {
+    /// CUDA if libtorch sees a GPU, else CPU.
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+/// Picks the device, or says why CUDA cannot be used.
+pub fn resolve_device(arg: DeviceArg) -> Result<Device, UserError> {
+    match arg {
+        DeviceArg::Cpu => Ok(Device::Cpu),
+        DeviceArg::Auto => Ok(Device::cuda_if_available()),
+        DeviceArg::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        DeviceArg::Cuda => Err(UserError::Device {
+            device: "cuda".into(),
+            message: "libtorch sees no CUDA GPU here; use --device cpu or auto".into(),
+        }),
+    }
+}
+
+/// Sets libtorch's intra-op thread count (default: all cores) and returns it.
+pub fn set_threads(threads: Option<usize>) -> Result<usize, UserError> {
+    let n = match threads {
+        Some(0) => {
+            return Err(UserError::Arg {
+                flag: "--threads".into(),
+                value: "0".into(),
+                expected: "at least 1 thread".into(),
+            })
+        }
+        Some(n) => n,
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    };
+    tch::set_num_threads(n as i32);
+    Ok(n)
+}
+
+pub fn device_name(device: Device) -> String {
+    match device {
+        Device::Cpu => "cpu".into(),
+        Device::Cuda(i) => format!("cuda:{i}"),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Versions, device and commit, recorded in every result.
+pub fn environment(device: Device, threads: usize) -> Environment {
+    Environment {
+        rowseq: env!("CARGO_PKG_VERSION").into(),
+        tch: env!("ROWSEQ_TCH_VERSION").into(),
+        libtorch: env!("ROWSEQ_LIBTORCH_VERSION").into(),
+        device: device_name(device),
+        threads,
+        git_commit: git_commit(),
+    }
+}
+
+/// The commit of the source checkout the binary was built from, `-dirty` if it has
+/// uncommitted changes; None outside a git checkout.
+fn git_commit() -> Option<String> {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let out = Command::new("git")
+        .args(["-C", dir, "rev-parse", "--short=12", "HEAD"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut commit = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let dirty = Command::new("git")
+        .args(["-C", dir, "status", "--porcelain", "--untracked-files=no"])
+        .output()
+        .is_ok_and(|o| !o.stdout.is_empty());
+    if dirty {
+        commit.push_str("-dirty");
+    }
+    Some(commit)
+}

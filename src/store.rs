@@ -1,0 +1,321 @@
+/*!
+The on-disk layout of results: the contract between running and reporting.
+
+```text
+<out>/<sweep>/
+  sweep.json              the sweep: name, grid, the run ids it plans, the command
+  results.csv             one row per finished run (rewritten after every run)
+  results.jsonl           the same rows as JSON
+  <run-id>/config.json    the resolved RunConfig (its hash is the run id)
+  <run-id>/metrics.jsonl  one EpochMetrics per line
+  <run-id>/result.json    written last: its presence means the run is finished
+  <run-id>/model.safetensors  final weights
+```
+Every file is written atomically (a temporary file in the same folder, then a rename), so a
+crash never leaves a half-written result.
+*/
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::RunConfig;
+use crate::error::UserError;
+use crate::train::EpochMetrics;
+
+pub const CONFIG: &str = "config.json";
+pub const METRICS: &str = "metrics.jsonl";
+pub const RESULT: &str = "result.json";
+pub const WEIGHTS: &str = "model.safetensors";
+pub const SWEEP: &str = "sweep.json";
+pub const RESULTS_CSV: &str = "results.csv";
+pub const RESULTS_JSONL: &str = "results.jsonl";
+
+/// The id of a run: the first 12 hex digits of the SHA-256 of its config's JSON.
+pub fn run_id(cfg: &RunConfig) -> String {
+    let json = serde_json::to_string(cfg).expect("config serialises");
+    let digest = Sha256::digest(json.as_bytes());
+    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Versions and environment recorded with every result.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Environment {
+    pub rowseq: String,
+    pub tch: String,
+    pub libtorch: String,
+    pub device: String,
+    pub threads: usize,
+    pub git_commit: Option<String>,
+}
+
+/// The summary of one finished run: `result.json`, and a row of `results.csv`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunResult {
+    pub run_id: String,
+    /// Readable name, e.g. `units=128,seed=0`.
+    pub label: String,
+    pub config: RunConfig,
+    /// Trainable parameters, counted in the VarStore.
+    pub params: i64,
+    pub epochs: usize,
+    /// Final-epoch metrics (no selection on the test set).
+    pub test_acc: f64,
+    pub test_loss: f64,
+    pub val_acc: f64,
+    pub val_loss: f64,
+    pub train_acc: f64,
+    pub train_loss: f64,
+    /// Best validation accuracy over epochs, and its epoch.
+    pub best_val_acc: f64,
+    pub best_val_epoch: usize,
+    /// Training time summed over epochs, evaluation excluded.
+    pub train_seconds: f64,
+    pub seconds_per_epoch: f64,
+    pub eval_seconds: f64,
+    pub train_size: usize,
+    pub val_size: usize,
+    pub test_size: usize,
+    pub env: Environment,
+}
+
+/// What `sweep.json` says about a sweep.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SweepRecord {
+    pub name: String,
+    pub grid: std::collections::BTreeMap<String, Vec<toml::Value>>,
+    /// Keys with more than one value.
+    pub swept: Vec<String>,
+    /// Run ids in plan order.
+    pub runs: Vec<String>,
+    /// The command line that last ran this sweep.
+    pub command: String,
+}
+
+/// One run's folder.
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    pub fn new(sweep_dir: &Path, id: &str) -> Self {
+        RunDir {
+            path: sweep_dir.join(id),
+        }
+    }
+
+    /// The finished result, if there is one.
+    pub fn result(&self) -> Option<RunResult> {
+        let text = std::fs::read_to_string(self.path.join(RESULT)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    pub fn create(&self) -> Result<()> {
+        std::fs::create_dir_all(&self.path)
+            .with_context(|| format!("could not create run folder '{}'", self.path.display()))
+    }
+
+    pub fn write_config(&self, cfg: &RunConfig) -> Result<()> {
+        write_json(&self.path.join(CONFIG), cfg)
+    }
+
+    pub fn write_metrics(&self, metrics: &[EpochMetrics]) -> Result<()> {
+        let mut text = String::new();
+        for m in metrics {
+            text.push_str(&serde_json::to_string(m)?);
+            text.push('\n');
+        }
+        write_atomic(&self.path.join(METRICS), text.as_bytes())
+    }
+
+    pub fn metrics(&self) -> Result<Vec<EpochMetrics>> {
+        let path = self.path.join(METRICS);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("could not read '{}'", path.display()))?;
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                serde_json::from_str(l)
+                    .with_context(|| format!("{}:{}: not an epoch record", path.display(), i + 1))
+            })
+            .collect()
+    }
+
+    pub fn save_weights(&self, vs: &tch::nn::VarStore) -> Result<()> {
+        let final_path = self.path.join(WEIGHTS);
+        // tch picks the format from the extension, so the temporary name keeps it.
+        let tmp = self.path.join(".tmp.model.safetensors");
+        vs.save(&tmp)
+            .with_context(|| format!("could not save weights to '{}'", tmp.display()))?;
+        std::fs::rename(&tmp, &final_path)
+            .with_context(|| format!("could not move weights to '{}'", final_path.display()))
+    }
+
+    pub fn write_result(&self, result: &RunResult) -> Result<()> {
+        write_json(&self.path.join(RESULT), result)
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp.")
+        .tempfile_in(dir)
+        .with_context(|| format!("could not create a temporary file in '{}'", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("could not write '{}'", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("could not write '{}'", path.display()))?;
+    Ok(())
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    write_atomic(path, text.as_bytes())
+}
+
+/// Every finished run under a sweep folder, sorted by run order of `sweep.json` when there
+/// is one, else by (num_units, seed, id).
+pub fn load_results(sweep_dir: &Path) -> Result<Vec<RunResult>> {
+    let entries = std::fs::read_dir(sweep_dir)
+        .map_err(|e| UserError::store(sweep_dir, format!("cannot read results folder: {e}")))?;
+    let mut results = Vec::new();
+    for entry in entries.flatten() {
+        if entry.path().is_dir() {
+            if let Some(r) = (RunDir { path: entry.path() }).result() {
+                results.push(r);
+            }
+        }
+    }
+    let order = load_sweep(sweep_dir)
+        .ok()
+        .map(|s| s.runs)
+        .unwrap_or_default();
+    results.sort_by(|a, b| {
+        let pos = |r: &RunResult| {
+            order
+                .iter()
+                .position(|id| *id == r.run_id)
+                .unwrap_or(usize::MAX)
+        };
+        (pos(a), a.config.num_units, a.config.seed, &a.run_id)
+            .partial_cmp(&(pos(b), b.config.num_units, b.config.seed, &b.run_id))
+            .unwrap()
+    });
+    Ok(results)
+}
+
+pub fn load_sweep(sweep_dir: &Path) -> Result<SweepRecord> {
+    let path = sweep_dir.join(SWEEP);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
+    Ok(serde_json::from_str(&text)
+        .map_err(|e| UserError::store(&path, format!("not a rowseq sweep record: {e}")))?)
+}
+
+/// Column names of `results.csv`.
+pub const CSV_COLUMNS: &[&str] = &[
+    "run_id",
+    "label",
+    "num_units",
+    "params",
+    "seed",
+    "epochs",
+    "lr",
+    "batch_size",
+    "schedule",
+    "clip_grad_norm",
+    "train_size",
+    "val_size",
+    "test_size",
+    "test_acc",
+    "val_acc",
+    "best_val_acc",
+    "train_loss",
+    "train_seconds",
+    "seconds_per_epoch",
+    "device",
+    "threads",
+    "rowseq",
+    "tch",
+    "libtorch",
+];
+
+/// Rewrites `results.csv` and `results.jsonl` from the finished runs.
+pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(CSV_COLUMNS)?;
+    let mut jsonl = String::new();
+    for r in results {
+        let c = &r.config;
+        let schedule = serde_json::to_value(c.schedule)?
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        csv.write_record([
+            r.run_id.clone(),
+            r.label.clone(),
+            c.num_units.to_string(),
+            r.params.to_string(),
+            c.seed.to_string(),
+            r.epochs.to_string(),
+            c.lr.to_string(),
+            c.batch_size.to_string(),
+            schedule,
+            c.clip_grad_norm.to_string(),
+            r.train_size.to_string(),
+            r.val_size.to_string(),
+            r.test_size.to_string(),
+            format!("{:.4}", r.test_acc),
+            format!("{:.4}", r.val_acc),
+            format!("{:.4}", r.best_val_acc),
+            format!("{:.5}", r.train_loss),
+            format!("{:.2}", r.train_seconds),
+            format!("{:.3}", r.seconds_per_epoch),
+            r.env.device.clone(),
+            r.env.threads.to_string(),
+            r.env.rowseq.clone(),
+            r.env.tch.clone(),
+            r.env.libtorch.clone(),
+        ])?;
+        jsonl.push_str(&serde_json::to_string(r)?);
+        jsonl.push('\n');
+    }
+    write_atomic(&sweep_dir.join(RESULTS_CSV), &csv.into_inner()?)?;
+    write_atomic(&sweep_dir.join(RESULTS_JSONL), jsonl.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_stable_content_hashes() {
+        let a = RunConfig::default();
+        let b = RunConfig {
+            num_units: 64,
+            ..RunConfig::default()
+        };
+        assert_eq!(run_id(&a).len(), 12);
+        assert_eq!(run_id(&a), run_id(&a.clone()));
+        assert_ne!(run_id(&a), run_id(&b));
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporaries() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

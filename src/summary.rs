@@ -1,0 +1,162 @@
+/*!
+Per-configuration summaries of finished runs: runs that differ only in their seed are one
+group, with the mean and sample standard deviation over seeds. Used by the sweep's closing
+table and by the report.
+*/
+use crate::config::RunConfig;
+use crate::store::RunResult;
+
+/// Mean and sample standard deviation (0 for a single value).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stat {
+    pub mean: f64,
+    pub std: f64,
+    pub n: usize,
+}
+
+impl Stat {
+    pub fn of(values: &[f64]) -> Stat {
+        let n = values.len();
+        if n == 0 {
+            return Stat {
+                mean: f64::NAN,
+                std: f64::NAN,
+                n,
+            };
+        }
+        let mean = values.iter().sum::<f64>() / n as f64;
+        let std = if n > 1 {
+            (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Stat { mean, std, n }
+    }
+}
+
+/// Runs of one configuration over seeds.
+#[derive(Clone, Debug)]
+pub struct Group {
+    /// The shared configuration, with `seed` of the first run.
+    pub config: RunConfig,
+    pub params: i64,
+    pub seeds: Vec<u64>,
+    pub test_acc: Stat,
+    pub val_acc: Stat,
+    pub seconds_per_epoch: Stat,
+    pub train_seconds: Stat,
+    pub device: String,
+}
+
+/// Groups results by configuration without seed, in first-seen order.
+pub fn group(results: &[RunResult]) -> Vec<Group> {
+    let key = |c: &RunConfig| RunConfig {
+        seed: 0,
+        ..c.clone()
+    };
+    let mut keys: Vec<RunConfig> = Vec::new();
+    for r in results {
+        let k = key(&r.config);
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys.into_iter()
+        .map(|k| {
+            let rs: Vec<&RunResult> = results.iter().filter(|r| key(&r.config) == k).collect();
+            let vals = |f: &dyn Fn(&RunResult) -> f64| rs.iter().map(|r| f(r)).collect::<Vec<_>>();
+            Group {
+                config: rs[0].config.clone(),
+                params: rs[0].params,
+                seeds: rs.iter().map(|r| r.config.seed).collect(),
+                test_acc: Stat::of(&vals(&|r| r.test_acc)),
+                val_acc: Stat::of(&vals(&|r| r.val_acc)),
+                seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
+                train_seconds: Stat::of(&vals(&|r| r.train_seconds)),
+                device: rs[0].env.device.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The closing table of a sweep, as aligned plain text. `extra` names swept keys other than
+/// num_units and seed, shown as a leading column.
+pub fn table(groups: &[Group], extra: &[String]) -> String {
+    let mut rows = vec![vec![
+        "config".to_string(),
+        "num_units".into(),
+        "params".into(),
+        "test acc (mean ± std)".into(),
+        "val acc".into(),
+        "seeds".into(),
+        "epochs".into(),
+        "s/epoch".into(),
+    ]];
+    for g in groups {
+        let value = serde_json::to_value(&g.config).expect("config serialises");
+        let cfg = extra
+            .iter()
+            .filter(|k| k.as_str() != "num_units" && k.as_str() != "seed")
+            .map(|k| {
+                let v = &value[k.as_str()];
+                format!(
+                    "{k}={}",
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        rows.push(vec![
+            cfg,
+            g.config.num_units.to_string(),
+            g.params.to_string(),
+            format!("{:.4} ± {:.4}", g.test_acc.mean, g.test_acc.std),
+            format!("{:.4}", g.val_acc.mean),
+            g.seeds.len().to_string(),
+            g.config.epochs.to_string(),
+            format!("{:.2}", g.seconds_per_epoch.mean),
+        ]);
+    }
+    let show_cfg = rows.iter().skip(1).any(|r| !r[0].is_empty());
+    let cols = rows[0].len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for (i, row) in rows.iter().enumerate() {
+        let cells: Vec<String> = (0..cols)
+            .filter(|&c| c > 0 || show_cfg)
+            .map(|c| {
+                let pad = widths[c] - row[c].chars().count();
+                if c == 0 {
+                    format!("{}{}", row[c], " ".repeat(pad))
+                } else {
+                    format!("{}{}", " ".repeat(pad), row[c])
+                }
+            })
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if i == 0 {
+            out.push_str(&"-".repeat(out.lines().next().unwrap().chars().count()));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_use_the_sample_std() {
+        let s = Stat::of(&[0.9, 0.92, 0.94]);
+        assert!((s.mean - 0.92).abs() < 1e-12);
+        assert!((s.std - 0.02).abs() < 1e-12);
+        assert_eq!(Stat::of(&[0.5]).std, 0.0);
+        assert!(Stat::of(&[]).mean.is_nan());
+    }
+}

@@ -1,0 +1,119 @@
+/*!
+The plan of a sweep: the grid expanded into runs, each with its id (a hash of its resolved
+config) and a readable label, and the result record built from a finished run.
+*/
+use std::path::Path;
+
+use crate::config::{RunConfig, SweepConfig};
+use crate::data::Dataset;
+use crate::model::counted_params;
+use crate::store::{self, Environment, RunDir, RunResult, SweepRecord};
+use crate::train::EpochMetrics;
+
+pub struct PlannedRun {
+    pub id: String,
+    pub label: String,
+    pub config: RunConfig,
+}
+
+impl PlannedRun {
+    /// Relative cost of one epoch, for a progress ETA: parameters drive the matrix work, and
+    /// a constant stands for the per-step overhead that dominates small widths.
+    pub fn cost_per_epoch(&self) -> u64 {
+        let c = &self.config;
+        let h = c.num_units as u64;
+        let samples = if c.train_size > 0 {
+            c.train_size as u64
+        } else {
+            60_000 - c.val_size as u64
+        };
+        samples * (4 * h * (28 + h) + 8_000) / 1000
+    }
+}
+
+pub struct Plan {
+    pub name: String,
+    pub grid: SweepConfig,
+    pub swept: Vec<String>,
+    pub runs: Vec<PlannedRun>,
+}
+
+impl Plan {
+    pub fn new(sweep: &SweepConfig) -> Plan {
+        let swept = sweep.swept_keys();
+        let mut runs: Vec<PlannedRun> = Vec::new();
+        for config in sweep.runs() {
+            let id = store::run_id(&config);
+            if runs.iter().any(|r| r.id == id) {
+                continue;
+            }
+            runs.push(PlannedRun {
+                id,
+                label: config.label(&swept),
+                config,
+            });
+        }
+        Plan {
+            name: sweep.name.clone(),
+            grid: sweep.clone(),
+            swept,
+            runs,
+        }
+    }
+
+    pub fn record(&self, command: &str) -> SweepRecord {
+        SweepRecord {
+            name: self.name.clone(),
+            grid: self.grid.grid.clone(),
+            swept: self.swept.clone(),
+            runs: self.runs.iter().map(|r| r.id.clone()).collect(),
+            command: command.to_string(),
+        }
+    }
+
+    /// Finished results of this plan's runs, in plan order.
+    pub fn finished(&self, dir: &Path) -> Vec<RunResult> {
+        self.runs
+            .iter()
+            .filter_map(|r| RunDir::new(dir, &r.id).result())
+            .collect()
+    }
+}
+
+/// The result record of a finished run.
+pub fn result(
+    run: &PlannedRun,
+    metrics: &[EpochMetrics],
+    data: &Dataset,
+    vs: &tch::nn::VarStore,
+    env: &Environment,
+) -> RunResult {
+    let last = metrics.last().expect("at least one epoch");
+    let (best_epoch, best) = metrics
+        .iter()
+        .map(|m| (m.epoch, m.val_acc))
+        .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+    let train_seconds: f64 = metrics.iter().map(|m| m.train_seconds).sum();
+    RunResult {
+        run_id: run.id.clone(),
+        label: run.label.clone(),
+        config: run.config.clone(),
+        params: counted_params(vs),
+        epochs: metrics.len(),
+        test_acc: last.test_acc,
+        test_loss: last.test_loss,
+        val_acc: last.val_acc,
+        val_loss: last.val_loss,
+        train_acc: last.train_acc,
+        train_loss: last.train_loss,
+        best_val_acc: best,
+        best_val_epoch: best_epoch,
+        train_seconds,
+        seconds_per_epoch: train_seconds / metrics.len() as f64,
+        eval_seconds: metrics.iter().map(|m| m.eval_seconds).sum(),
+        train_size: data.train.len(),
+        val_size: data.val.len(),
+        test_size: data.test.len(),
+        env: env.clone(),
+    }
+}

@@ -1,0 +1,382 @@
+/*!
+Integration tests: the real `rowseq` binary on real MNIST (the subset each test asks for).
+Needs `data/mnist/` from scripts/setup.sh; the README's test command sets it up.
+*/
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::str::contains;
+use serde_json::Value;
+
+/// The binary, run from the package root (so `data/mnist` is found).
+fn rowseq() -> Command {
+    let mut cmd = Command::cargo_bin("rowseq").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// A tiny but real sweep: two widths, one epoch, 4,000 training images, one thread.
+fn tiny_sweep(out: &Path, extra: &[&str]) -> Command {
+    let mut cmd = rowseq();
+    cmd.args([
+        "sweep",
+        "configs/quick.toml",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--out",
+    ])
+    .arg(out)
+    .args([
+        "--set",
+        "name=\"tiny\"",
+        "--set",
+        "num_units=[8, 32]",
+        "--set",
+        "epochs=1",
+        "--set",
+        "train_size=4000",
+        "--set",
+        "val_size=500",
+        "--set",
+        "test_size=1000",
+        "--set",
+        "lr=0.01",
+    ])
+    .args(extra);
+    cmd
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn run_dirs(sweep: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(sweep)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// Metrics without the wall-clock fields, which differ between identical runs.
+fn metrics_without_time(run: &Path) -> Vec<Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            v.as_object_mut()
+                .unwrap()
+                .retain(|k, _| !k.ends_with("seconds"));
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn tiny_sweep_trains_writes_results_and_resumes() {
+    let out = tempfile::tempdir().unwrap();
+    tiny_sweep(out.path(), &[])
+        .assert()
+        .success()
+        .stdout(contains("2 runs (0 already done, 2 to train)"))
+        .stdout(contains("test acc (mean ± std)"))
+        .stdout(contains("results.csv"));
+    let sweep = out.path().join("tiny");
+    let runs = run_dirs(&sweep);
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        for f in [
+            "config.json",
+            "metrics.jsonl",
+            "result.json",
+            "model.safetensors",
+        ] {
+            assert!(run.join(f).is_file(), "{} lacks {f}", run.display());
+        }
+        let result = read_json(&run.join("result.json"));
+        let h = result["config"]["num_units"].as_i64().unwrap();
+        assert_eq!(
+            result["params"].as_i64().unwrap(),
+            4 * h * (28 + h) + 8 * h + 10 * h + 10
+        );
+        let acc = result["test_acc"].as_f64().unwrap();
+        assert!(
+            acc > 0.3,
+            "units={h}: test accuracy {acc} is not well above chance (0.1)"
+        );
+        assert_eq!(result["test_size"], 1000);
+        assert_eq!(result["train_size"], 4000);
+        assert_eq!(metrics_without_time(run).len(), 1);
+    }
+    let csv = std::fs::read_to_string(sweep.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.starts_with("run_id,label,num_units,params,seed"));
+    assert_eq!(
+        std::fs::read_to_string(sweep.join("results.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+    let record = read_json(&sweep.join("sweep.json"));
+    assert_eq!(record["swept"], serde_json::json!(["num_units"]));
+
+    // A second invocation trains nothing and leaves the results as they were.
+    let before = std::fs::read(runs[0].join("result.json")).unwrap();
+    tiny_sweep(out.path(), &[])
+        .assert()
+        .success()
+        .stdout(contains("2 runs (2 already done, 0 to train)"));
+    assert_eq!(std::fs::read(runs[0].join("result.json")).unwrap(), before);
+
+    // Adding a width trains only the new run.
+    tiny_sweep(out.path(), &["--set", "num_units=[8, 16, 32]"])
+        .assert()
+        .success()
+        .stdout(contains("3 runs (2 already done, 1 to train)"));
+}
+
+#[test]
+fn same_seed_gives_identical_metrics() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for out in [&a, &b] {
+        tiny_sweep(out.path(), &["--set", "num_units=16"])
+            .assert()
+            .success();
+    }
+    let (ra, rb) = (
+        run_dirs(&a.path().join("tiny")),
+        run_dirs(&b.path().join("tiny")),
+    );
+    assert_eq!(ra.len(), 1);
+    assert_eq!(
+        ra[0].file_name(),
+        rb[0].file_name(),
+        "same config, same run id"
+    );
+    assert_eq!(metrics_without_time(&ra[0]), metrics_without_time(&rb[0]));
+    assert_eq!(
+        std::fs::read(ra[0].join("model.safetensors")).unwrap(),
+        std::fs::read(rb[0].join("model.safetensors")).unwrap(),
+        "weights differ between two runs with the same seed"
+    );
+}
+
+#[test]
+fn train_runs_one_configuration() {
+    let out = tempfile::tempdir().unwrap();
+    rowseq()
+        .args([
+            "train",
+            "--num-units",
+            "8",
+            "--epochs",
+            "1",
+            "--train-size",
+            "2000",
+        ])
+        .args([
+            "--val-size",
+            "200",
+            "--test-size",
+            "500",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success()
+        .stdout(contains("1 runs (0 already done, 1 to train)"));
+    assert_eq!(run_dirs(&out.path().join("train")).len(), 1);
+}
+
+/// Runs the binary expecting a user error: exit 2, one line on stderr containing `want`.
+fn expect_user_error(cmd: &mut Command, want: &str) {
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains(want), "expected {want:?} in {stderr:?}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr:?}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn bad_configs_are_one_line_errors_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "num_units = [8, 16]\nepoch = 3\n",
+            ":2: unknown key `epoch`",
+        ),
+        (
+            "num_units = 0\n",
+            ":1: num_units = 0: expected a whole number of hidden units",
+        ),
+        ("lr = -1.0\n", ":1: lr = -1.0: expected a learning rate > 0"),
+        (
+            "epochs = 0\n",
+            ":1: epochs = 0: expected a whole number of epochs",
+        ),
+        (
+            "num_units = []\n",
+            ":1: num_units = []: expected at least one value",
+        ),
+        ("num_units = [8\n", "invalid TOML"),
+    ];
+    for (i, (text, want)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("c{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let out = dir.path().join("out");
+        expect_user_error(
+            rowseq().arg("sweep").arg(&path).arg("--out").arg(&out),
+            &format!("{}{want}", path.display()),
+        );
+        assert!(!out.exists(), "a rejected config wrote {}", out.display());
+    }
+    expect_user_error(
+        rowseq().args(["sweep", "configs/quick.toml", "--set", "batch_size=0"]),
+        "--set batch_size=0: batch_size = 0: expected a batch size of at least 1",
+    );
+    expect_user_error(
+        rowseq().args(["sweep", "no/such.toml"]),
+        "no/such.toml: cannot read",
+    );
+    expect_user_error(
+        rowseq().args(["train", "--num-units", "0"]),
+        "--num-units 0: expected",
+    );
+    expect_user_error(
+        rowseq().args(["train", "--lr", "0"]),
+        "--lr 0: expected a learning rate > 0",
+    );
+}
+
+/// Copies the real MNIST files into a temp dir, letting `edit` corrupt them.
+fn broken_mnist(edit: impl Fn(&Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    for f in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::copy(src.join(f), dir.path().join(f)).unwrap();
+    }
+    edit(dir.path());
+    dir
+}
+
+#[test]
+fn bad_data_is_a_clear_error_and_writes_no_result() {
+    let truncate = |d: &Path| {
+        let p = d.join("t10k-images-idx3-ubyte");
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() - 100]).unwrap();
+    };
+    let bad_magic = |d: &Path| {
+        let p = d.join("train-labels-idx1-ubyte");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[3] = 0x03;
+        std::fs::write(&p, bytes).unwrap();
+    };
+    let fewer_labels = |d: &Path| {
+        // A consistent labels file with 9,999 labels: the count no longer matches the images.
+        let p = d.join("t10k-labels-idx1-ubyte");
+        let mut bytes = std::fs::read(&p).unwrap();
+        bytes[4..8].copy_from_slice(&9999u32.to_be_bytes());
+        bytes.pop();
+        std::fs::write(&p, bytes).unwrap();
+    };
+    let missing = |d: &Path| std::fs::remove_file(d.join("train-images-idx3-ubyte")).unwrap();
+    let cases: [(&dyn Fn(&Path), &str); 4] = [
+        (&truncate, "t10k-images-idx3-ubyte: truncated file"),
+        (&bad_magic, "train-labels-idx1-ubyte: bad magic number"),
+        (
+            &fewer_labels,
+            "t10k-labels-idx1-ubyte: header says 9999 labels: expected 10000",
+        ),
+        (&missing, "train-images-idx3-ubyte: missing"),
+    ];
+    for (edit, want) in cases {
+        let data = broken_mnist(edit);
+        let out = tempfile::tempdir().unwrap();
+        expect_user_error(
+            tiny_sweep(out.path(), &["--set", "num_units=8"])
+                .arg("--data-dir")
+                .arg(data.path()),
+            want,
+        );
+        let results: Vec<_> = walk(out.path())
+            .into_iter()
+            .filter(|p| p.ends_with("result.json"))
+            .collect();
+        assert!(results.is_empty(), "bad data left results: {results:?}");
+    }
+}
+
+#[test]
+fn gzip_and_torchvision_layout_are_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let raw = dir.path().join("MNIST/raw");
+    std::fs::create_dir_all(&raw).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/mnist");
+    for f in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        let bytes = std::fs::read(src.join(f)).unwrap();
+        let out = std::fs::File::create(raw.join(format!("{f}.gz"))).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &bytes).unwrap();
+        gz.finish().unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    tiny_sweep(
+        out.path(),
+        &["--set", "num_units=8", "--set", "train_size=1000"],
+    )
+    .arg("--data-dir")
+    .arg(dir.path())
+    .assert()
+    .success();
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [&["--help"][..], &["sweep", "--help"], &["train", "--help"]] {
+        rowseq()
+            .args(sub)
+            .assert()
+            .success()
+            .stdout(contains("Usage: rowseq"));
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
