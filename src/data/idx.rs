@@ -119,12 +119,14 @@ pub fn locate(dir: &Path) -> Result<[PathBuf; 4], UserError> {
     for name in FILES {
         match find(name) {
             Some(p) => found.push(p),
-            None => return Err(UserError::data(
-                dir.join(name),
-                format!(
+            None => {
+                return Err(UserError::data(
+                    dir.join(name),
+                    format!(
                     "missing: expected {name} or {name}.gz (run scripts/setup.sh to fetch MNIST)"
                 ),
-            )),
+                ))
+            }
         }
     }
     Ok(found.try_into().expect("four files"))
