@@ -28,6 +28,9 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Train one configuration (a one-run sweep under <out>/train).
     Train(TrainArgs),
+    /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
+    /// build, or of a trained run (then also measured hidden-unit statistics).
+    Explain(ExplainArgs),
 }
 
 /// Where and how runs execute.
@@ -64,6 +67,41 @@ pub struct SweepArgs {
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
+    #[command(flatten)]
+    pub run: RunFlags,
+    /// Sweep folder name under --out.
+    #[arg(long, default_value = "train")]
+    pub name: String,
+    #[command(flatten)]
+    pub runner: RunnerArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// A trained run's folder (<out>/<sweep>/<run-id>); its config replaces the flags.
+    pub run_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: RunFlags,
+    /// text or json.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also write an SVG diagram of the unrolled network to this file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Dataset folder, for a trained run's measurements (default data/<dataset>).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The keys of one run as flags; unset flags keep the defaults of `RunConfig`.
+#[derive(Args, Debug)]
+pub struct RunFlags {
     /// Hidden units of the LSTM (size of h_t and c_t).
     #[arg(long)]
     pub num_units: Option<i64>,
@@ -93,14 +131,9 @@ pub struct TrainArgs {
     pub test_size: Option<usize>,
     #[arg(long)]
     pub dataset: Option<String>,
-    /// Sweep folder name under --out.
-    #[arg(long, default_value = "train")]
-    pub name: String,
-    #[command(flatten)]
-    pub runner: RunnerArgs,
 }
 
-impl TrainArgs {
+impl RunFlags {
     /// The run's config: defaults, overridden by the flags given.
     pub fn config(&self) -> RunConfig {
         let d = RunConfig::default();
@@ -118,10 +151,12 @@ impl TrainArgs {
             test_size: self.test_size.unwrap_or(d.test_size),
         }
     }
+}
 
-    /// A one-run sweep of `config()`.
+impl TrainArgs {
+    /// A one-run sweep of the flags' config.
     pub fn sweep(&self) -> SweepConfig {
-        let cfg = self.config();
+        let cfg = self.run.config();
         let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
         let grid = crate::config::RUN_KEYS
             .iter()

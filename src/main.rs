@@ -4,13 +4,15 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
-`store` is the on-disk layout, `summary` turns results into tables.
+`store` is the on-disk layout, `summary` turns results into tables, `explain` shows what
+num_units means on the model itself.
 */
 mod cli;
 mod config;
 mod data;
 mod env;
 mod error;
+mod explain;
 mod model;
 mod sinks;
 mod store;
@@ -52,10 +54,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             run_sweep(&sweep, &args.runner, args.dry_run)
         }
         Command::Train(args) => {
-            args.config().validate()?;
+            args.run.config().validate()?;
             run_sweep(&args.sweep(), &args.runner, false)
         }
+        Command::Explain(args) => run_explain(&args),
     }
+}
+
+fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
+    let e = match &args.run_dir {
+        Some(dir) => explain::explain_run(dir, args.data_dir.as_deref())?,
+        None => {
+            let cfg = args.run.config();
+            cfg.validate()?;
+            explain::explain(cfg.num_units, cfg.batch_size as i64, 28, 28, 10)
+        }
+    };
+    if let Some(path) = &args.svg {
+        store::write_atomic(path, explain::diagram_svg(&e).as_bytes())?;
+    }
+    match args.format {
+        cli::Format::Text => print!("{}", explain::render_text(&e)),
+        cli::Format::Json => println!("{}", serde_json::to_string_pretty(&e)?),
+    }
+    if let Some(path) = &args.svg {
+        eprintln!("diagram written to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<ExitCode> {

@@ -48,10 +48,16 @@ impl SeqClassifier {
         }
     }
 
+    /// Runs the LSTM over all T steps: the outputs h_1..h_T [B, T, H], and the final hidden
+    /// and cell states h_T, c_T [B, H].
+    pub fn sequence(&self, x: &Tensor) -> (Tensor, Tensor, Tensor) {
+        let (outputs, nn::LSTMState((h, c))) = self.lstm.seq(x);
+        (outputs, h.get(-1), c.get(-1))
+    }
+
     /// The last hidden state h_T, [B, H].
     pub fn last_hidden(&self, x: &Tensor) -> Tensor {
-        let (_, nn::LSTMState((h, _c))) = self.lstm.seq(x);
-        h.get(-1)
+        self.sequence(x).1
     }
 
     /// Class logits, [B, classes].
