@@ -67,7 +67,9 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
         None => {
             let cfg = args.run.config();
             cfg.validate()?;
-            explain::explain(cfg.num_units, cfg.batch_size as i64, 28, 28, 10)
+            // MNIST read row by row: T rows of F pixels, 10 classes.
+            let (t, f) = (data::idx::ROWS as i64, data::idx::COLS as i64);
+            explain::explain(cfg.num_units, cfg.batch_size as i64, t, f, 10)
         }
     };
     if let Some(path) = &args.svg {

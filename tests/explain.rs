@@ -1,0 +1,147 @@
+/*!
+Integration tests of `rowseq explain`: flags, JSON output, the SVG diagram, a trained run's
+measured statistics, and clear errors.
+*/
+use assert_cmd::Command;
+use predicates::str::contains;
+use serde_json::Value;
+
+fn rowseq() -> Command {
+    let mut cmd = Command::cargo_bin("rowseq").unwrap();
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+#[test]
+fn explains_flags_as_text_json_and_svg() {
+    rowseq()
+        .args(["explain", "--num-units", "128", "--batch-size", "128"])
+        .assert()
+        .success()
+        .stdout(contains("[128, 28, 28]"))
+        .stdout(contains("[128, 512]"))
+        .stdout(contains("82,186"))
+        .stdout(contains("81,674"))
+        .stdout(contains("num_units is not the number of timesteps"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("unrolled.svg");
+    let out = rowseq()
+        .args([
+            "explain",
+            "--num-units",
+            "64",
+            "--batch-size",
+            "32",
+            "--format",
+            "json",
+            "--svg",
+        ])
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["num_units"], 64);
+    assert_eq!(
+        e["totals"]["params_pytorch"],
+        4 * 64 * (28 + 64) + 8 * 64 + 10 * 64 + 10
+    );
+    let outputs = e["shapes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["expression"] == "outputs = [h_1 .. h_T]");
+    assert_eq!(outputs.unwrap()["shape"], serde_json::json!([32, 28, 64]));
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("x_1 [32, 28]") && text.contains("h, c [32, 64]"));
+}
+
+#[test]
+fn explains_a_trained_run_with_measurements() {
+    let out = tempfile::tempdir().unwrap();
+    rowseq()
+        .args([
+            "train",
+            "--num-units",
+            "16",
+            "--epochs",
+            "1",
+            "--train-size",
+            "2000",
+        ])
+        .args([
+            "--val-size",
+            "200",
+            "--test-size",
+            "500",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .assert()
+        .success();
+    let run = std::fs::read_dir(out.path().join("train"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    let json = rowseq()
+        .arg("explain")
+        .arg(&run)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let e: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let m = &e["measured"];
+    assert_eq!(e["num_units"], 16);
+    assert_eq!(m["test_images"], 500);
+    let hist: i64 = m["saturation_histogram"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(hist, 16, "every unit is in one bin");
+    let share = m["saturated_share"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&share));
+    assert!(m["test_acc"].as_f64().unwrap() > 0.1);
+    rowseq()
+        .arg("explain")
+        .arg(&run)
+        .assert()
+        .success()
+        .stdout(contains("units whose h_T never moves"));
+}
+
+#[test]
+fn bad_arguments_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, want) in [
+        (
+            vec!["explain".to_string(), "--num-units".into(), "0".into()],
+            "--num-units 0: expected",
+        ),
+        (
+            vec!["explain".to_string(), dir.path().display().to_string()],
+            "not a run folder",
+        ),
+    ] {
+        let out = rowseq().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(want) && stderr.trim_end().lines().count() == 1,
+            "{stderr}"
+        );
+    }
+}
