@@ -28,6 +28,17 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Train one configuration (a one-run sweep under <out>/train).
     Train(TrainArgs),
+    /// Rebuild the figures and tables of a sweep from its results on disk (never trains).
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The sweep folder, e.g. experiments/units.
+    pub sweep_dir: PathBuf,
+    /// Output folder (default: <sweep_dir>/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Where and how runs execute.
@@ -58,6 +69,9 @@ pub struct SweepArgs {
     /// Print the planned runs and whether each is done, then exit without training.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not write the report (figures and tables) at the end of the sweep.
+    #[arg(long)]
+    pub no_report: bool,
     #[command(flatten)]
     pub runner: RunnerArgs,
 }

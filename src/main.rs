@@ -4,7 +4,7 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
-`store` is the on-disk layout, `summary` turns results into tables.
+`store` is the on-disk layout, `summary` turns results into tables, `report` into figures.
 */
 mod cli;
 mod config;
@@ -12,6 +12,7 @@ mod data;
 mod env;
 mod error;
 mod model;
+mod report;
 mod sinks;
 mod store;
 mod summary;
@@ -49,16 +50,45 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for o in &args.overrides {
                 sweep.set(o)?;
             }
-            run_sweep(&sweep, &args.runner, args.dry_run)
+            run_sweep(&sweep, &args.runner, args.dry_run, !args.no_report)
         }
         Command::Train(args) => {
             args.config().validate()?;
-            run_sweep(&args.sweep(), &args.runner, false)
+            run_sweep(&args.sweep(), &args.runner, false, false)
+        }
+        Command::Report(args) => {
+            let out = args
+                .out
+                .unwrap_or_else(|| report::default_dir(&args.sweep_dir));
+            print_report(&report::render(&args.sweep_dir, &out)?);
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<ExitCode> {
+/// Where the report went, and what it lacks.
+fn print_report(r: &report::Report) {
+    println!(
+        "report: {} runs, {} files in {}",
+        r.runs,
+        r.files.len(),
+        r.dir.display()
+    );
+    if !r.missing.is_empty() {
+        println!(
+            "report: {} planned runs have no result (listed in {})",
+            r.missing.len(),
+            r.dir.join("report.md").display()
+        );
+    }
+}
+
+fn run_sweep(
+    sweep: &SweepConfig,
+    runner: &RunnerArgs,
+    dry_run: bool,
+    with_report: bool,
+) -> Result<ExitCode> {
     let plan = sweep::Plan::new(sweep);
     if dry_run {
         let dir = runner.out.join(&plan.name);
@@ -84,6 +114,13 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
     };
     let outcome = sweep::run(&plan, &opts)?;
     sweep::print_summary(&plan, &outcome);
+    if with_report {
+        // A report that cannot be written does not undo the runs: warn and go on.
+        match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
+            Ok(r) => print_report(&r),
+            Err(e) => eprintln!("warning: no report written: {e:#}"),
+        }
+    }
     if outcome.failed.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {
