@@ -76,8 +76,9 @@ fn print_report(r: &report::Report) {
     );
     if !r.missing.is_empty() {
         println!(
-            "report: {} planned runs have no result (listed in {})",
+            "report: {} planned run{} no result (listed in {})",
             r.missing.len(),
+            if r.missing.len() == 1 { " has" } else { "s have" },
             r.dir.join("report.md").display()
         );
     }
