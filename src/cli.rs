@@ -31,6 +31,17 @@ pub enum Command {
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
     /// build, or of a trained run (then also measured hidden-unit statistics).
     Explain(ExplainArgs),
+    /// Rebuild the figures and tables of a sweep from its results on disk (never trains).
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// The sweep folder, e.g. experiments/units.
+    pub sweep_dir: PathBuf,
+    /// Output folder (default: <sweep_dir>/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 /// Where and how runs execute.
@@ -61,6 +72,9 @@ pub struct SweepArgs {
     /// Print the planned runs and whether each is done, then exit without training.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not write the report (figures and tables) at the end of the sweep.
+    #[arg(long)]
+    pub no_report: bool,
     #[command(flatten)]
     pub runner: RunnerArgs,
 }

@@ -4,8 +4,8 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
-`store` is the on-disk layout, `summary` turns results into tables, `explain` shows what
-num_units means on the model itself.
+`store` is the on-disk layout, `summary` turns results into tables, `report` into figures,
+`explain` shows what num_units means on the model itself.
 */
 mod cli;
 mod config;
@@ -14,6 +14,7 @@ mod env;
 mod error;
 mod explain;
 mod model;
+mod report;
 mod sinks;
 mod store;
 mod summary;
@@ -51,11 +52,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for o in &args.overrides {
                 sweep.set(o)?;
             }
-            run_sweep(&sweep, &args.runner, args.dry_run)
+            run_sweep(&sweep, &args.runner, args.dry_run, !args.no_report)
         }
         Command::Train(args) => {
             args.run.config().validate()?;
-            run_sweep(&args.sweep(), &args.runner, false)
+            run_sweep(&args.sweep(), &args.runner, false, false)
+        }
+        Command::Report(args) => {
+            let out = args
+                .out
+                .unwrap_or_else(|| report::default_dir(&args.sweep_dir));
+            print_report(&report::render(&args.sweep_dir, &out)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Explain(args) => run_explain(&args),
     }
@@ -85,7 +93,34 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<ExitCode> {
+/// Where the report went, and what it lacks.
+fn print_report(r: &report::Report) {
+    println!(
+        "report: {} runs, {} files in {}",
+        r.runs,
+        r.files.len(),
+        r.dir.display()
+    );
+    if !r.missing.is_empty() {
+        println!(
+            "report: {} planned run{} no result (listed in {})",
+            r.missing.len(),
+            if r.missing.len() == 1 {
+                " has"
+            } else {
+                "s have"
+            },
+            r.dir.join("report.md").display()
+        );
+    }
+}
+
+fn run_sweep(
+    sweep: &SweepConfig,
+    runner: &RunnerArgs,
+    dry_run: bool,
+    with_report: bool,
+) -> Result<ExitCode> {
     let plan = sweep::Plan::new(sweep);
     if dry_run {
         let dir = runner.out.join(&plan.name);
@@ -111,6 +146,13 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
     };
     let outcome = sweep::run(&plan, &opts)?;
     sweep::print_summary(&plan, &outcome);
+    if with_report {
+        // A report that cannot be written does not undo the runs: warn and go on.
+        match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
+            Ok(r) => print_report(&r),
+            Err(e) => eprintln!("warning: no report written: {e:#}"),
+        }
+    }
     if outcome.failed.is_empty() {
         Ok(ExitCode::SUCCESS)
     } else {

@@ -72,6 +72,12 @@ pub fn param_count(input: i64, hidden: i64, classes: i64) -> i64 {
     4 * hidden * (input + hidden) + 8 * hidden + classes * hidden + classes
 }
 
+/// The same network's parameters in the Keras convention, one bias vector per gate block:
+/// 4H(I+H) + 4H + CH + C, that is 4H fewer than `param_count`.
+pub fn keras_param_count(input: i64, hidden: i64, classes: i64) -> i64 {
+    4 * hidden * (input + hidden) + 4 * hidden + classes * hidden + classes
+}
+
 /// The number of scalars actually held by a VarStore.
 pub fn counted_params(vs: &nn::VarStore) -> i64 {
     vs.trainable_variables()
@@ -93,6 +99,15 @@ mod tests {
         }
         // The number usually quoted for 128 units on row-wise MNIST.
         assert_eq!(param_count(28, 128, 10), 82_186);
+    }
+
+    #[test]
+    fn keras_counts_one_bias_vector_per_gate_block() {
+        for h in [8, 128, 256] {
+            assert_eq!(param_count(28, h, 10) - keras_param_count(28, h, 10), 4 * h);
+        }
+        // model.summary() of Keras' LSTM(128) on (28, 28) + Dense(10).
+        assert_eq!(keras_param_count(28, 128, 10), 81_674);
     }
 
     #[test]

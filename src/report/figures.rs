@@ -1,0 +1,751 @@
+/*!
+The five figures of a report, one `Figure` each, drawn from the per-width rows (mean and sample
+std over seeds) and the per-epoch curves. Widths are on a log2 axis, parameter counts and seconds
+on log10 axes; accuracies are in percent.
+*/
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::inputs::{Inputs, Row, CLASSES, INPUT};
+use super::style::{
+    colour, error_bars, render, short_count, short_number, ticks_125, Drawn, Figure, Style, GREY,
+    GRID,
+};
+use super::tables::thousands;
+use crate::model::{keras_param_count, param_count};
+
+/// Renders every figure into `dir`; returns the files written.
+pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
+    let rows: Vec<&Row> = inputs.finished_rows().collect();
+    let missing_units: Vec<i64> = inputs
+        .rows
+        .iter()
+        .filter(|r| r.seeds.is_empty())
+        .map(|r| r.num_units)
+        .collect();
+    let data = Data {
+        rows,
+        variants: &inputs.variants,
+        seeds: inputs.seed_counts(),
+        missing_units,
+        devices: inputs.devices(),
+    };
+    let mut files = Vec::new();
+    files.extend(render(&AccuracyVsUnits(&data), dir)?);
+    files.extend(render(&AccuracyVsParams(&data), dir)?);
+    files.extend(render(&ParamsVsUnits(&data), dir)?);
+    files.extend(render(&LearningCurves(&data), dir)?);
+    files.extend(render(&CostVsUnits(&data), dir)?);
+    Ok(files)
+}
+
+/// What the figures draw.
+pub struct Data<'a> {
+    /// Rows with at least one result, by variant then width.
+    rows: Vec<&'a Row>,
+    variants: &'a [String],
+    /// Seeds per row, "3" or "2–3".
+    seeds: String,
+    /// Widths planned but without any result.
+    missing_units: Vec<i64>,
+    devices: String,
+}
+
+impl Data<'_> {
+    fn widths(&self) -> Vec<f64> {
+        let mut w: Vec<i64> = self.rows.iter().map(|r| r.num_units).collect();
+        w.extend(&self.missing_units);
+        w.sort_unstable();
+        w.dedup();
+        w.into_iter().map(|h| h as f64).collect()
+    }
+
+    /// The log2 axis over the widths, a little wider than the data.
+    fn units_range(&self) -> (f64, f64) {
+        let w = self.widths();
+        let (lo, hi) = (w[0], w[w.len() - 1]);
+        if lo == hi {
+            (lo / 2.0, hi * 2.0)
+        } else {
+            (lo / 1.35, hi * 1.35)
+        }
+    }
+
+    /// Rows of one variant.
+    fn of(&self, variant: usize) -> Vec<&Row> {
+        self.rows
+            .iter()
+            .copied()
+            .filter(|r| r.variant == variant)
+            .collect()
+    }
+
+    /// "" for a single variant, else "lr=0.01: ".
+    fn prefix(&self, variant: usize) -> String {
+        if self.variants.len() > 1 {
+            format!("{}: ", self.variants[variant])
+        } else {
+            String::new()
+        }
+    }
+
+    /// What the error bars are.
+    fn spread(&self) -> String {
+        if self.seeds == "1" {
+            "1 seed".to_string()
+        } else {
+            format!("mean ± sample std over {} seeds", self.seeds)
+        }
+    }
+}
+
+/// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points).
+fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    let span = (hi - lo).max(0.4);
+    (lo - pad * span, hi + pad * span)
+}
+
+/// Tick labels of percentages with enough decimals for the span.
+fn percent_label(span: f64) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        if span < 2.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.0}")
+        }
+    }
+}
+
+fn units_label(v: &f64) -> String {
+    format!("{}", v.round() as i64)
+}
+
+/// Draws axes, ticks and a light horizontal grid.
+macro_rules! axes {
+    ($chart:expr, $s:expr, $x:expr, $y:expr, $xfmt:expr, $yfmt:expr) => {
+        axes!($chart, $s, $x, $y, $xfmt, $yfmt, 12)
+    };
+    ($chart:expr, $s:expr, $x:expr, $y:expr, $xfmt:expr, $yfmt:expr, $xn:expr) => {
+        $chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .bold_line_style($s.line(GRID, 1.0))
+            .light_line_style(TRANSPARENT)
+            .axis_style($s.line(BLACK, 1.2))
+            .set_all_tick_mark_size($s.px(5.0))
+            .label_style($s.tick())
+            .axis_desc_style($s.axis())
+            .x_desc($x)
+            .y_desc($y)
+            .x_label_formatter($xfmt)
+            .y_label_formatter($yfmt)
+            .x_labels($xn)
+            .y_labels(8)
+            .draw()?
+    };
+}
+
+/// A legend box in a corner.
+macro_rules! legend {
+    ($chart:expr, $s:expr, $pos:expr) => {
+        $chart
+            .configure_series_labels()
+            .position($pos)
+            .margin($s.px(10.0))
+            .legend_area_size($s.px(38.0))
+            .border_style($s.line(GRID, 1.0))
+            .background_style(WHITE.mix(0.9))
+            .label_font($s.legend())
+            .draw()?
+    };
+}
+
+/// The chart area with room for tick labels and axis titles.
+fn chart_builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+) -> ChartBuilder<'a, 'b, DB> {
+    chart_builder_with(area, s, 0.0)
+}
+
+/// `chart_builder` with `extra` SVG pixels below the tick labels.
+fn chart_builder_with<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+    extra: f64,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_top(s.px(14.0))
+        .margin_right(s.px(22.0))
+        .margin_left(s.px(8.0))
+        .margin_bottom(s.px(8.0))
+        .x_label_area_size(s.px(52.0 + extra))
+        .y_label_area_size(s.px(74.0));
+    b
+}
+
+/// A legend mark: a short line (dashed or not), optionally through a marker (`Circle` or
+/// `TriangleMarker`). Plotters anchors marks at their left end.
+macro_rules! mark {
+    ($s:expr, $c:expr, $dashed:expr) => {{
+        let (s, c, dashed): (Style, RGBColor, bool) = (*$s, $c, $dashed);
+        move |(x, y): (i32, i32)| {
+            let (l, g) = (s.px(14.0), if dashed { s.px(4.0) } else { 0 });
+            let line = s.line(c, 2.0);
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (l - g, 0)], line)
+                + PathElement::new(vec![(l + g, 0), (2 * l, 0)], line)
+        }
+    }};
+    ($s:expr, $c:expr, $dashed:expr, $marker:ident, $size:expr) => {{
+        let (s, c, dashed): (Style, RGBColor, bool) = (*$s, $c, $dashed);
+        move |(x, y): (i32, i32)| {
+            let (l, g) = (s.px(14.0), if dashed { s.px(6.0) } else { 0 });
+            let line = s.line(c, 2.0);
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (l - g, 0)], line)
+                + PathElement::new(vec![(l + g, 0), (2 * l, 0)], line)
+                + $marker::new((l, 0), s.px($size), s.fill(c))
+        }
+    }};
+    ($s:expr, $c:expr, $dashed:expr, true) => {
+        mark!($s, $c, $dashed, TriangleMarker, 5.5)
+    };
+    ($s:expr, $c:expr, $dashed:expr, false) => {
+        mark!($s, $c, $dashed, Circle, 4.5)
+    };
+}
+
+/// Test and validation accuracy against num_units, parameter counts written under the points.
+pub struct AccuracyVsUnits<'a>(pub &'a Data<'a>);
+
+impl Figure for AccuracyVsUnits<'_> {
+    fn name(&self) -> &'static str {
+        "accuracy_vs_units"
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let d = self.0;
+        let (x0, x1) = d.units_range();
+        let pct = |v: f64| 100.0 * v;
+        let (y0, y1) = padded(
+            d.rows.iter().flat_map(|r| {
+                [
+                    pct(r.test_acc.mean - r.test_acc.std),
+                    pct(r.test_acc.mean + r.test_acc.std),
+                    pct(r.val_acc.mean - r.val_acc.std),
+                    pct(r.val_acc.mean + r.val_acc.std),
+                ]
+            }),
+            0.08,
+        );
+        let mut chart = chart_builder_with(root, s, 20.0)
+            .build_cartesian_2d((x0..x1).log_scale().with_key_points(d.widths()), y0..y1)?;
+        axes!(
+            chart,
+            s,
+            "LSTM units H (num_units, log₂ scale)",
+            "accuracy (%)",
+            &units_label,
+            &percent_label(y1 - y0)
+        );
+        for v in 0..d.variants.len() {
+            let rows = d.of(v);
+            let (ct, cv) = (colour(2 * v), colour(2 * v + 1));
+            let test: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| (r.num_units as f64, pct(r.test_acc.mean)))
+                .collect();
+            let val: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| (r.num_units as f64, pct(r.val_acc.mean)))
+                .collect();
+            chart
+                .draw_series(DashedLineSeries::new(
+                    val.clone(),
+                    s.px(6.0),
+                    s.px(4.0),
+                    s.line(cv, 1.6),
+                ))?
+                .label(format!("{}validation accuracy", d.prefix(v)))
+                .legend(mark!(s, cv, true, true));
+            chart.draw_series(
+                val.iter()
+                    .map(|&p| TriangleMarker::new(p, s.px(5.5), s.fill(cv))),
+            )?;
+            error_bars(
+                &mut chart,
+                &rows
+                    .iter()
+                    .map(|r| {
+                        let (m, e) = (pct(r.val_acc.mean), pct(r.val_acc.std));
+                        (r.num_units as f64, m - e, m + e)
+                    })
+                    .collect::<Vec<_>>(),
+                s.line(cv, 1.2),
+                s.px(4.0),
+            )?;
+            chart
+                .draw_series(LineSeries::new(test.clone(), s.line(ct, 2.0)))?
+                .label(format!("{}test accuracy ({})", d.prefix(v), d.spread()))
+                .legend(mark!(s, ct, false, false));
+            error_bars(
+                &mut chart,
+                &rows
+                    .iter()
+                    .map(|r| {
+                        let (m, e) = (pct(r.test_acc.mean), pct(r.test_acc.std));
+                        (r.num_units as f64, m - e, m + e)
+                    })
+                    .collect::<Vec<_>>(),
+                s.line(ct, 1.4),
+                s.px(5.0),
+            )?;
+            chart.draw_series(test.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(ct))))?;
+        }
+        // Parameter counts in grey under the width's tick label, once per width.
+        let mut seen = Vec::new();
+        for r in &d.rows {
+            if seen.contains(&r.num_units) {
+                continue;
+            }
+            seen.push(r.num_units);
+            let (x, y) = chart.backend_coord(&(r.num_units as f64, y0));
+            root.draw(&Text::new(
+                format!("{} params", short_count(r.params as f64)),
+                (x, y + s.px(31.0)),
+                s.note().pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        if !d.missing_units.is_empty() {
+            let list: Vec<String> = d.missing_units.iter().map(i64::to_string).collect();
+            chart.plotting_area().draw(
+                &(EmptyElement::at((x0, y1))
+                    + Text::new(
+                        format!("no result yet for H = {}", list.join(", ")),
+                        (s.px(10.0), s.px(10.0)),
+                        s.note(),
+                    )),
+            )?;
+        }
+        legend!(chart, s, SeriesLabelPosition::LowerRight);
+        Ok(())
+    }
+}
+
+/// Test accuracy against parameter count.
+pub struct AccuracyVsParams<'a>(pub &'a Data<'a>);
+
+impl Figure for AccuracyVsParams<'_> {
+    fn name(&self) -> &'static str {
+        "accuracy_vs_params"
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let d = self.0;
+        let p: Vec<f64> = d.rows.iter().map(|r| r.params as f64).collect();
+        let (plo, phi) = p
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        let (x0, x1) = (plo / 1.6, phi * 1.6);
+        let pct = |v: f64| 100.0 * v;
+        let (y0, y1) = padded(
+            d.rows.iter().flat_map(|r| {
+                [
+                    pct(r.test_acc.mean - r.test_acc.std),
+                    pct(r.test_acc.mean + r.test_acc.std),
+                ]
+            }),
+            0.12,
+        );
+        let mut chart = chart_builder(root, s).build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+            y0..y1,
+        )?;
+        axes!(
+            chart,
+            s,
+            "trainable parameters (log scale)",
+            "test accuracy (%)",
+            &|v: &f64| short_count(*v),
+            &percent_label(y1 - y0)
+        );
+        for v in 0..d.variants.len() {
+            let rows = d.of(v);
+            let c = colour(2 * v);
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| (r.params as f64, pct(r.test_acc.mean)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
+                .label(format!("{}test accuracy ({})", d.prefix(v), d.spread()))
+                .legend(mark!(s, c, false, false));
+            error_bars(
+                &mut chart,
+                &rows
+                    .iter()
+                    .map(|r| {
+                        let (m, e) = (pct(r.test_acc.mean), pct(r.test_acc.std));
+                        (r.params as f64, m - e, m + e)
+                    })
+                    .collect::<Vec<_>>(),
+                s.line(c, 1.4),
+                s.px(5.0),
+            )?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+            for r in &rows {
+                chart.plotting_area().draw(
+                    &(EmptyElement::at((r.params as f64, pct(r.test_acc.mean)))
+                        + Text::new(
+                            format!("H={}", r.num_units),
+                            (s.px(7.0), s.px(4.0)),
+                            s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+                        )),
+                )?;
+            }
+        }
+        legend!(chart, s, SeriesLabelPosition::LowerRight);
+        Ok(())
+    }
+}
+
+/// Parameter count against num_units: the exact formulas of both conventions, and the counts
+/// of the trained models.
+pub struct ParamsVsUnits<'a>(pub &'a Data<'a>);
+
+impl Figure for ParamsVsUnits<'_> {
+    fn name(&self) -> &'static str {
+        "params_vs_units"
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let d = self.0;
+        let (x0, x1) = d.units_range();
+        // The exact counts are polynomials in H; drawn as smooth curves over the axis.
+        let (i, c) = (INPUT as f64, CLASSES as f64);
+        let torch = |h: f64| 4.0 * h * (i + h) + 8.0 * h + c * h + c;
+        let keras = |h: f64| 4.0 * h * (i + h) + 4.0 * h + c * h + c;
+        let (y0, y1) = (keras(x0) / 1.4, torch(x1) * 1.4);
+        let mut chart = chart_builder(root, s).build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(d.widths()),
+            (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
+        )?;
+        axes!(
+            chart,
+            s,
+            "LSTM units H (num_units, log₂ scale)",
+            "trainable parameters (log scale)",
+            &units_label,
+            &|v: &f64| short_count(*v)
+        );
+        let n = 60;
+        let curve = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
+            (0..=n)
+                .map(|k| {
+                    let h = x0 * (x1 / x0).powf(k as f64 / n as f64);
+                    (h, f(h))
+                })
+                .collect()
+        };
+        let (ct, ck) = (colour(0), colour(1));
+        chart
+            .draw_series(LineSeries::new(curve(&torch), s.line(ct, 2.0)))?
+            .label("PyTorch / tch (2 biases): 4H(I+H) + 8H + 10H + 10")
+            .legend(mark!(s, ct, false));
+        chart
+            .draw_series(DashedLineSeries::new(
+                curve(&keras),
+                s.px(7.0),
+                s.px(5.0),
+                s.line(ck, 2.0),
+            ))?
+            .label("Keras (1 bias): 4H(I+H) + 4H + 10H + 10")
+            .legend(mark!(s, ck, true));
+        let mut counted: Vec<(f64, f64)> = d
+            .rows
+            .iter()
+            .map(|r| (r.num_units as f64, r.params as f64))
+            .collect();
+        counted.dedup();
+        chart
+            .draw_series(
+                counted
+                    .iter()
+                    .map(|&p| Circle::new(p, s.px(5.5), s.line(BLACK, 1.6))),
+            )?
+            .label(format!("counted in the trained models (I = {INPUT})"))
+            .legend(move |(x, y)| Circle::new((x + s.px(14.0), y), s.px(5.5), s.line(BLACK, 1.6)));
+        // The two conventions differ by 4H: invisible on a log axis, so said in words.
+        let h = d.rows.iter().map(|r| r.num_units).max().unwrap_or(128);
+        chart.plotting_area().draw(
+            &(EmptyElement::at((x1, y0))
+                + Text::new(
+                    format!(
+                        "Keras = PyTorch − 4H: {} vs {} at H = {h}",
+                        thousands(keras_param_count(INPUT, h, CLASSES)),
+                        thousands(param_count(INPUT, h, CLASSES))
+                    ),
+                    (-s.px(10.0), -s.px(10.0)),
+                    s.note().pos(Pos::new(HPos::Right, VPos::Bottom)),
+                )),
+        )?;
+        for &(h, p) in &counted {
+            chart.plotting_area().draw(
+                &(EmptyElement::at((h, p))
+                    + Text::new(
+                        short_count(p),
+                        (s.px(9.0), s.px(4.0)),
+                        s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+                    )),
+            )?;
+        }
+        legend!(chart, s, SeriesLabelPosition::UpperLeft);
+        Ok(())
+    }
+}
+
+/// Validation accuracy and train loss per epoch, one line per width (mean over seeds).
+pub struct LearningCurves<'a>(pub &'a Data<'a>);
+
+impl Figure for LearningCurves<'_> {
+    fn name(&self) -> &'static str {
+        "learning_curves"
+    }
+    fn size(&self) -> (u32, u32) {
+        (1200, 500)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let d = self.0;
+        let rows: Vec<&Row> = d
+            .rows
+            .iter()
+            .copied()
+            .filter(|r| !r.curve.is_empty())
+            .collect();
+        let epochs = rows.iter().map(|r| r.curve.len()).max().unwrap_or(1).max(1) as f64;
+        let (x0, x1) = (0.7, epochs + 0.3);
+        // Integer epochs only: plotters picks the ticks, the labels skip fractional ones.
+        let n_ticks = (epochs as usize).min(12) + 1;
+        let epoch_label = |v: &f64| {
+            if (v - v.round()).abs() < 1e-9 && *v >= 1.0 {
+                format!("{}", v.round() as i64)
+            } else {
+                String::new()
+            }
+        };
+        let label = |r: &Row| {
+            if d.variants.len() > 1 {
+                format!("H = {} ({})", r.num_units, d.variants[r.variant])
+            } else {
+                format!("H = {}", r.num_units)
+            }
+        };
+        let (w, _) = root.dim_in_pixel();
+        let (top, body) = root.split_vertically(s.px(36.0));
+        let (left, right) = body.split_horizontally(w / 2);
+
+        // One legend for both panels, in a row above them.
+        let font = s.legend();
+        let items: Vec<(String, RGBColor)> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (label(r), colour(i)))
+            .collect();
+        let mut text_w = Vec::new();
+        for (t, _) in &items {
+            text_w.push(top.estimate_text_size(t, &font)?.0 as i32);
+        }
+        let (mark_w, gap, sep) = (s.px(28.0), s.px(7.0), s.px(26.0));
+        let total: i32 = text_w.iter().map(|t| mark_w + gap + t).sum::<i32>()
+            + sep * (items.len() as i32 - 1).max(0);
+        let (mut x, y) = ((w as i32 - total) / 2, s.px(22.0));
+        for ((t, c), tw) in items.iter().zip(&text_w) {
+            top.draw(&PathElement::new(
+                vec![(x, y), (x + mark_w, y)],
+                s.line(*c, 2.0),
+            ))?;
+            top.draw(&Circle::new((x + mark_w / 2, y), s.px(3.5), s.fill(*c)))?;
+            top.draw(&Text::new(
+                t.clone(),
+                (x + mark_w + gap, y),
+                font.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            x += mark_w + gap + tw + sep;
+        }
+
+        let (y0, y1) = padded(
+            rows.iter()
+                .flat_map(|r| r.curve.iter().map(|e| 100.0 * e.val_acc)),
+            0.05,
+        );
+        let mut chart = chart_builder(&left, s).build_cartesian_2d(x0..x1, y0..y1)?;
+        axes!(
+            chart,
+            s,
+            "epoch",
+            "validation accuracy (%)",
+            &epoch_label,
+            &percent_label(y1 - y0),
+            n_ticks
+        );
+        for (i, r) in rows.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = r
+                .curve
+                .iter()
+                .map(|e| (e.epoch as f64, 100.0 * e.val_acc))
+                .collect();
+            let c = colour(i);
+            chart.draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(3.0), s.fill(c))))?;
+        }
+
+        let (l0, l1) = rows
+            .iter()
+            .flat_map(|r| r.curve.iter().map(|e| e.train_loss))
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .fold((f64::INFINITY, 0f64), |(a, b), v| (a.min(v), b.max(v)));
+        let (l0, l1) = if l0.is_finite() {
+            (l0 / 1.3, l1 * 1.3)
+        } else {
+            (0.01, 10.0)
+        };
+        let mut lticks = ticks_125(l0, l1);
+        if lticks.len() < 3 {
+            lticks = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]
+                .iter()
+                .flat_map(|m| (-4..=1).map(move |e| m * 10f64.powi(e)))
+                .filter(|v| *v >= l0 && *v <= l1)
+                .collect();
+            lticks.sort_by(f64::total_cmp);
+        }
+        let mut chart = chart_builder(&right, s)
+            .build_cartesian_2d(x0..x1, (l0..l1).log_scale().with_key_points(lticks))?;
+        axes!(
+            chart,
+            s,
+            "epoch",
+            "train loss (cross-entropy, log scale)",
+            &epoch_label,
+            &|v: &f64| short_number(*v),
+            n_ticks
+        );
+        for (i, r) in rows.iter().enumerate() {
+            let pts: Vec<(f64, f64)> = r
+                .curve
+                .iter()
+                .filter(|e| e.train_loss > 0.0)
+                .map(|e| (e.epoch as f64, e.train_loss))
+                .collect();
+            let c = colour(i);
+            chart.draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(3.0), s.fill(c))))?;
+        }
+        Ok(())
+    }
+}
+
+/// Training seconds per epoch against num_units, with a guide line proportional to H².
+pub struct CostVsUnits<'a>(pub &'a Data<'a>);
+
+impl Figure for CostVsUnits<'_> {
+    fn name(&self) -> &'static str {
+        "cost_vs_units"
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let d = self.0;
+        let (x0, x1) = d.units_range();
+        let lows = d.rows.iter().map(|r| {
+            (r.seconds_per_epoch.mean - r.seconds_per_epoch.std).max(r.seconds_per_epoch.mean / 2.0)
+        });
+        let highs = d
+            .rows
+            .iter()
+            .map(|r| r.seconds_per_epoch.mean + r.seconds_per_epoch.std);
+        let lo = lows.fold(f64::INFINITY, f64::min).max(1e-6);
+        let hi = highs.fold(0f64, f64::max).max(lo * 2.0);
+        let (y0, y1) = (lo / 1.6, hi * 1.6);
+        let mut yticks = ticks_125(y0, y1);
+        if yticks.len() < 3 {
+            yticks = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]
+                .iter()
+                .flat_map(|m| (-4..=4).map(move |e| m * 10f64.powi(e)))
+                .filter(|v| *v >= y0 && *v <= y1)
+                .collect();
+            yticks.sort_by(f64::total_cmp);
+        }
+        let mut chart = chart_builder(root, s).build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(d.widths()),
+            (y0..y1).log_scale().with_key_points(yticks),
+        )?;
+        axes!(
+            chart,
+            s,
+            "LSTM units H (num_units, log₂ scale)",
+            "training time per epoch (s, log scale)",
+            &units_label,
+            &|v: &f64| short_number(*v)
+        );
+        // The guide: c·H² through the widest measured point, drawn where it is on the chart.
+        if let Some(top) = d.rows.iter().max_by_key(|r| r.num_units) {
+            let h = top.num_units as f64;
+            let c = top.seconds_per_epoch.mean / (h * h);
+            let from = (y0 / c).sqrt().max(x0);
+            let n = 50;
+            let pts: Vec<(f64, f64)> = (0..=n)
+                .map(|i| {
+                    let x = from * (x1 / from).powf(i as f64 / n as f64);
+                    (x, c * x * x)
+                })
+                .filter(|p| p.1 <= y1)
+                .collect();
+            chart
+                .draw_series(DashedLineSeries::new(
+                    pts,
+                    s.px(6.0),
+                    s.px(5.0),
+                    s.line(GREY, 1.5),
+                ))?
+                .label(format!("∝ H² (through H = {})", top.num_units))
+                .legend(mark!(s, GREY, true));
+        }
+        for v in 0..d.variants.len() {
+            let rows = d.of(v);
+            let c = colour(2 * v);
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| (r.num_units as f64, r.seconds_per_epoch.mean))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
+                .label(format!(
+                    "{}measured on {}; {}",
+                    d.prefix(v),
+                    d.devices,
+                    d.spread()
+                ))
+                .legend(mark!(s, c, false, false));
+            error_bars(
+                &mut chart,
+                &rows
+                    .iter()
+                    .map(|r| {
+                        let (m, e) = (r.seconds_per_epoch.mean, r.seconds_per_epoch.std);
+                        (r.num_units as f64, (m - e).max(y0), m + e)
+                    })
+                    .collect::<Vec<_>>(),
+                s.line(c, 1.4),
+                s.px(5.0),
+            )?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+        }
+        legend!(chart, s, SeriesLabelPosition::UpperLeft);
+        Ok(())
+    }
+}

@@ -1,0 +1,366 @@
+/*!
+What a report is made of, read from a sweep folder: the sweep record, the finished results, the
+per-epoch metrics, and the planned runs that have no result (failed, interrupted or never run).
+Runs that differ only in their seed are one row, summarised as mean and sample std over seeds.
+*/
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::config::{RunConfig, SweepConfig};
+use crate::error::UserError;
+use crate::model::param_count;
+use crate::store::{self, RunDir, RunResult, SweepRecord};
+use crate::summary::Stat;
+use crate::sweep::Plan;
+
+/// Inputs and classes of the datasets rowseq knows (MNIST: 28 features, 10 classes).
+pub const INPUT: i64 = 28;
+pub const CLASSES: i64 = 10;
+
+/// One configuration over its seeds.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Index into `Inputs::variants`.
+    pub variant: usize,
+    pub num_units: i64,
+    pub params: i64,
+    pub test_acc: Stat,
+    pub val_acc: Stat,
+    pub seconds_per_epoch: Stat,
+    /// Seeds with a result.
+    pub seeds: Vec<u64>,
+    /// Runs planned for this row (seeds), finished or not.
+    pub planned: usize,
+    /// Epochs in the config.
+    pub epochs: usize,
+    /// Per-epoch means over the seeds whose metrics could be read.
+    pub curve: Vec<EpochMean>,
+}
+
+/// Per-epoch metrics averaged over seeds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochMean {
+    pub epoch: usize,
+    pub val_acc: f64,
+    pub train_loss: f64,
+}
+
+/// A planned run with no result.
+#[derive(Clone, Debug)]
+pub struct Missing {
+    pub run_id: String,
+    pub label: String,
+    /// "failed: <reason>", "incomplete ..." or "not run".
+    pub status: String,
+}
+
+pub struct Inputs {
+    /// The sweep's name (from sweep.json, else the folder name).
+    pub name: String,
+    pub record: Option<SweepRecord>,
+    pub results: Vec<RunResult>,
+    /// Labels of the non-seed, non-width settings that distinguish rows ("" when only
+    /// num_units and seed are swept).
+    pub variants: Vec<String>,
+    pub rows: Vec<Row>,
+    pub missing: Vec<Missing>,
+    /// Runs whose metrics.jsonl could not be read (left out of the learning curves).
+    pub no_metrics: Vec<String>,
+}
+
+impl Inputs {
+    pub fn load(sweep_dir: &Path) -> Result<Inputs> {
+        if !sweep_dir.is_dir() {
+            return Err(UserError::store(sweep_dir, "no such sweep folder").into());
+        }
+        let record = if sweep_dir.join(store::SWEEP).is_file() {
+            Some(store::load_sweep(sweep_dir)?)
+        } else {
+            None
+        };
+        let results = store::load_results(sweep_dir)?;
+        if results.is_empty() {
+            let message = match &record {
+                None => "not a rowseq sweep folder (no sweep.json and no <run-id>/result.json)"
+                    .to_string(),
+                Some(r) => format!(
+                    "sweep '{}' has no finished run yet ({} planned, none has a result.json)",
+                    r.name,
+                    r.runs.len()
+                ),
+            };
+            return Err(UserError::store(sweep_dir, message).into());
+        }
+        let name = record.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| {
+            sweep_dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+
+        // The planned runs: ids from sweep.json, configs from re-expanding its grid, or from
+        // the run's config.json when the grid no longer expands to that id.
+        let planned: Vec<(String, Option<RunConfig>, String)> = match &record {
+            None => Vec::new(),
+            Some(r) => {
+                let plan = Plan::new(&SweepConfig {
+                    name: r.name.clone(),
+                    grid: r.grid.clone(),
+                });
+                r.runs
+                    .iter()
+                    .map(|id| {
+                        if let Some(p) = plan.runs.iter().find(|p| p.id == *id) {
+                            return (id.clone(), Some(p.config.clone()), p.label.clone());
+                        }
+                        let cfg: Option<RunConfig> =
+                            std::fs::read_to_string(sweep_dir.join(id).join(store::CONFIG))
+                                .ok()
+                                .and_then(|t| serde_json::from_str(&t).ok());
+                        let label = cfg
+                            .as_ref()
+                            .map(|c| c.label(&r.swept))
+                            .unwrap_or_else(|| "(config unknown)".to_string());
+                        (id.clone(), cfg, label)
+                    })
+                    .collect()
+            }
+        };
+
+        let swept = match &record {
+            Some(r) => r.swept.clone(),
+            None => varying_keys(&results),
+        };
+        let variant_keys: Vec<String> = swept
+            .into_iter()
+            .filter(|k| k != "num_units" && k != "seed")
+            .collect();
+
+        // Row keys: configs without seed, planned ones first, in first-seen order.
+        let key = |c: &RunConfig| RunConfig {
+            seed: 0,
+            ..c.clone()
+        };
+        let mut keys: Vec<RunConfig> = Vec::new();
+        for c in planned
+            .iter()
+            .filter_map(|p| p.1.as_ref())
+            .chain(results.iter().map(|r| &r.config))
+        {
+            let k = key(c);
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        let mut variants: Vec<String> = Vec::new();
+        let mut no_metrics = Vec::new();
+        let mut rows = Vec::new();
+        for k in &keys {
+            let label = variant_label(k, &variant_keys);
+            let variant = match variants.iter().position(|v| *v == label) {
+                Some(i) => i,
+                None => {
+                    variants.push(label);
+                    variants.len() - 1
+                }
+            };
+            let rs: Vec<&RunResult> = results.iter().filter(|r| key(&r.config) == *k).collect();
+            let stat =
+                |f: fn(&RunResult) -> f64| Stat::of(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let planned_here = planned
+                .iter()
+                .filter(|p| p.1.as_ref().is_some_and(|c| key(c) == *k))
+                .count();
+            let mut curves = Vec::new();
+            for r in &rs {
+                match RunDir::new(sweep_dir, &r.run_id).metrics() {
+                    Ok(m) if !m.is_empty() => curves.push(m),
+                    _ => no_metrics.push(r.run_id.clone()),
+                }
+            }
+            rows.push(Row {
+                variant,
+                num_units: k.num_units,
+                params: rs
+                    .first()
+                    .map(|r| r.params)
+                    .unwrap_or_else(|| param_count(INPUT, k.num_units, CLASSES)),
+                test_acc: stat(|r| r.test_acc),
+                val_acc: stat(|r| r.val_acc),
+                seconds_per_epoch: stat(|r| r.seconds_per_epoch),
+                seeds: rs.iter().map(|r| r.config.seed).collect(),
+                planned: planned_here.max(rs.len()),
+                epochs: k.epochs,
+                curve: mean_curve(&curves),
+            });
+        }
+        rows.sort_by_key(|r| (r.variant, r.num_units));
+
+        let missing = planned
+            .iter()
+            .filter(|(id, _, _)| RunDir::new(sweep_dir, id).result().is_none())
+            .map(|(id, _, label)| Missing {
+                run_id: id.clone(),
+                label: label.clone(),
+                status: missing_status(&sweep_dir.join(id)),
+            })
+            .collect();
+
+        Ok(Inputs {
+            name,
+            record,
+            results,
+            variants,
+            rows,
+            missing,
+            no_metrics,
+        })
+    }
+
+    /// Rows that have at least one result.
+    pub fn finished_rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| !r.seeds.is_empty())
+    }
+
+    /// How many seeds the rows with results have: "3", or "2–3" when they differ.
+    pub fn seed_counts(&self) -> String {
+        let n: Vec<usize> = self.finished_rows().map(|r| r.seeds.len()).collect();
+        let (lo, hi) = (
+            n.iter().copied().min().unwrap_or(0),
+            n.iter().copied().max().unwrap_or(0),
+        );
+        if lo == hi {
+            lo.to_string()
+        } else {
+            format!("{lo}–{hi}")
+        }
+    }
+
+    /// The devices the results were measured on, e.g. "cpu (2 threads)".
+    pub fn devices(&self) -> String {
+        let mut d: BTreeMap<String, usize> = BTreeMap::new();
+        for r in &self.results {
+            *d.entry(format!(
+                "{} ({} thread{})",
+                r.env.device,
+                r.env.threads,
+                if r.env.threads == 1 { "" } else { "s" }
+            ))
+            .or_default() += 1;
+        }
+        d.into_keys().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// `lr=0.01,epochs=3` for the given keys; "" when there are none.
+fn variant_label(cfg: &RunConfig, keys: &[String]) -> String {
+    let value = serde_json::to_value(cfg).expect("config serialises");
+    keys.iter()
+        .map(|k| {
+            let v = &value[k.as_str()];
+            let v = v
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| v.to_string());
+            format!("{k}={v}")
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Config keys whose values differ between results (when there is no sweep.json).
+fn varying_keys(results: &[RunResult]) -> Vec<String> {
+    let values: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| serde_json::to_value(&r.config).expect("config serialises"))
+        .collect();
+    crate::config::RUN_KEYS
+        .iter()
+        .filter(|k| values.iter().any(|v| v[**k] != values[0][**k]))
+        .map(|k| k.to_string())
+        .collect()
+}
+
+/// Means per epoch over runs (each epoch over the runs that reached it).
+fn mean_curve(runs: &[Vec<crate::train::EpochMetrics>]) -> Vec<EpochMean> {
+    let longest = runs.iter().map(Vec::len).max().unwrap_or(0);
+    (0..longest)
+        .map(|i| {
+            let at: Vec<_> = runs.iter().filter_map(|m| m.get(i)).collect();
+            let n = at.len() as f64;
+            EpochMean {
+                epoch: at[0].epoch,
+                val_acc: at.iter().map(|m| m.val_acc).sum::<f64>() / n,
+                train_loss: at.iter().map(|m| m.train_loss).sum::<f64>() / n,
+            }
+        })
+        .collect()
+}
+
+/// Why a planned run has no result.
+fn missing_status(run_dir: &Path) -> String {
+    if let Ok(text) = std::fs::read_to_string(run_dir.join("failed.json")) {
+        let reason = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "no reason recorded".to_string());
+        // One line: the reason may hold a chain of causes over several lines.
+        return format!(
+            "failed: {}",
+            reason.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+    if run_dir.is_dir() {
+        "incomplete: no result.json (interrupted, or still running)".to_string()
+    } else {
+        "not run".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::EpochMetrics;
+
+    fn epoch(epoch: usize, val_acc: f64, train_loss: f64) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            step: epoch * 10,
+            lr: 1e-3,
+            train_loss,
+            train_acc: 0.0,
+            val_loss: 0.0,
+            val_acc,
+            test_loss: 0.0,
+            test_acc: 0.0,
+            train_seconds: 1.0,
+            eval_seconds: 0.1,
+        }
+    }
+
+    #[test]
+    fn curves_average_each_epoch_over_the_runs_that_reached_it() {
+        let a = vec![epoch(1, 0.5, 1.0), epoch(2, 0.7, 0.5)];
+        let b = vec![epoch(1, 0.7, 2.0)];
+        let m = mean_curve(&[a, b]);
+        assert_eq!(m.len(), 2);
+        assert!((m[0].val_acc - 0.6).abs() < 1e-12);
+        assert!((m[0].train_loss - 1.5).abs() < 1e-12);
+        assert_eq!(m[1].val_acc, 0.7);
+    }
+
+    #[test]
+    fn a_missing_run_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(missing_status(&dir.path().join("nope")), "not run");
+        assert!(missing_status(dir.path()).starts_with("incomplete"));
+        std::fs::write(
+            dir.path().join("failed.json"),
+            r#"{"run_id":"x","label":"y","error":"out of\nmemory"}"#,
+        )
+        .unwrap();
+        assert_eq!(missing_status(dir.path()), "failed: out of memory");
+    }
+}

@@ -1,0 +1,61 @@
+/*!
+`rowseq report`: figures and tables of a sweep, rebuilt from the results on disk only (it never
+trains, and never needs the weights).
+
+`render` reads the sweep folder (`sweep.json`, every `<run-id>/result.json` and
+`metrics.jsonl`, `failed.json` of runs that failed), summarises runs over seeds, and writes into
+the output folder:
+
+```text
+accuracy_vs_units.{svg,png}   test (and validation) accuracy against num_units, mean ± std
+accuracy_vs_params.{svg,png}  test accuracy against parameter count
+params_vs_units.{svg,png}     parameter count against num_units, PyTorch and Keras formulas
+learning_curves.{svg,png}     validation accuracy and train loss per epoch, one line per width
+cost_vs_units.{svg,png}       training seconds per epoch against num_units, with an H² guide
+summary.{md,tex,csv}          the per-width table
+report.md                     all of the above, with the command, grid, versions, missing runs
+```
+Every file depends on the results only (no dates, paths of this machine or random ids), so
+rendering the same results twice gives the same bytes.
+*/
+mod figures;
+mod inputs;
+mod style;
+mod tables;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub use inputs::{Inputs, Missing};
+
+/// Where the report went and what it holds.
+pub struct Report {
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+    /// Finished runs it summarises.
+    pub runs: usize,
+    /// Planned runs without a result.
+    pub missing: Vec<Missing>,
+}
+
+/// The default output folder: `<sweep_dir>/report`.
+pub fn default_dir(sweep_dir: &Path) -> PathBuf {
+    sweep_dir.join("report")
+}
+
+/// Reads the sweep in `sweep_dir` and writes the figures, tables and `report.md` to `out_dir`.
+pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
+    let inputs = Inputs::load(sweep_dir)?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
+    let mut files = figures::render_all(&inputs, out_dir)?;
+    files.extend(tables::write_all(&inputs, out_dir)?);
+    files.push(tables::write_report_md(&inputs, out_dir)?);
+    Ok(Report {
+        dir: out_dir.to_path_buf(),
+        files,
+        runs: inputs.results.len(),
+        missing: inputs.missing,
+    })
+}
