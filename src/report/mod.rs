@@ -12,6 +12,7 @@ accuracy_vs_params.{svg,png}  test accuracy against parameter count
 params_vs_units.{svg,png}     parameter count against num_units, PyTorch and Keras formulas
 learning_curves.{svg,png}     validation accuracy and train loss per epoch, one line per width
 cost_vs_units.{svg,png}       training seconds per epoch against num_units, with an H² guide
+unrolled_lstm.svg             the network unrolled over its timesteps, shapes on the arrows
 summary.{md,tex,csv}          the per-width table
 report.md                     all of the above, with the command, grid, versions, missing runs
 ```
@@ -39,6 +40,16 @@ pub struct Report {
     pub missing: Vec<Missing>,
 }
 
+/// The width drawn in the unrolled diagram: 128 when the sweep has it, else its widest.
+fn diagram_units(inputs: &Inputs) -> Option<i64> {
+    let units: Vec<i64> = inputs.results.iter().map(|r| r.config.num_units).collect();
+    units
+        .iter()
+        .copied()
+        .find(|&h| h == 128)
+        .or_else(|| units.iter().copied().max())
+}
+
 /// The default output folder: `<sweep_dir>/report`.
 pub fn default_dir(sweep_dir: &Path) -> PathBuf {
     sweep_dir.join("report")
@@ -50,6 +61,17 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
     let mut files = figures::render_all(&inputs, out_dir)?;
+    if let Some(h) = diagram_units(&inputs) {
+        let batch = inputs
+            .results
+            .first()
+            .map_or(128, |r| r.config.batch_size as i64);
+        let (t, f) = (crate::data::idx::ROWS as i64, crate::data::idx::COLS as i64);
+        let e = crate::explain::explain(h, batch, t, f, 10);
+        let path = out_dir.join("unrolled_lstm.svg");
+        crate::store::write_atomic(&path, crate::explain::diagram_svg(&e).as_bytes())?;
+        files.push(path);
+    }
     files.extend(tables::write_all(&inputs, out_dir)?);
     files.push(tables::write_report_md(&inputs, out_dir)?);
     Ok(Report {

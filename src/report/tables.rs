@@ -301,6 +301,14 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
             "![{name}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
         );
     }
+    if let Some(h) = super::diagram_units(inputs) {
+        let _ = writeln!(
+            out,
+            "![unrolled_lstm](unrolled_lstm.svg)\n\nThe network unrolled over its 28 timesteps for \
+             H = {h}: one cell, the same weights at every step, H units wide; the shapes on the \
+             arrows are those of a training batch (`rowseq explain --num-units {h}` prints them).\n"
+        );
+    }
 
     out.push_str("## Provenance\n\n");
     match &inputs.record {
