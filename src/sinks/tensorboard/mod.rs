@@ -1,0 +1,338 @@
+/*!
+TensorBoard output, written as event files without TensorFlow: `tensorboard --logdir
+<out>/<sweep>/tb` shows, per run, scalars, histograms, images and text, and the HParams
+dashboard over the whole sweep.
+
+```text
+<out>/<sweep>/tb/
+  events.out.tfevents.*            the hparams experiment (rewritten by every sweep invocation)
+  <label>/events.out.tfevents.*    one run, e.g. `units=128,seed=0`: session start and end,
+                                   and everything below (cleared when the run (re)starts)
+```
+
+Per run: at the start, the session start record, the parameter count (`model/params`), and
+the resolved config and the environment as text; every step, `loss/train_step` and `train/lr`;
+every epoch (at the global step), train/validation/test loss and accuracy, seconds per epoch
+and cumulated, histograms of every variable and its last gradient, of the final hidden state
+h_T on a fixed test batch (and the share of saturated units), and a grid of that batch's
+misclassified digits. The sweep runner calls `finish` with the run's status.
+*/
+pub mod hparams;
+pub mod image;
+pub mod proto;
+pub mod record;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tch::{Device, Kind, Tensor};
+
+pub use proto::Status;
+use proto::{HParamsData, SessionEndInfo, Value};
+use record::{unix_seconds, EventWriter};
+
+use crate::config::RunConfig;
+use crate::data::Dataset;
+use crate::store::Environment;
+use crate::train::{EpochMetrics, Event, Sink};
+
+/// Test images whose hidden states and mistakes are shown each epoch.
+pub const PROBE_IMAGES: i64 = 1000;
+/// At most this many misclassified digits per grid.
+pub const MAX_TILES: usize = 32;
+const GRID_COLUMNS: usize = 8;
+const HISTOGRAM_BUCKETS: usize = 30;
+/// |h| above this counts as saturated (h = o * tanh(c) lies in (-1, 1)).
+pub const SATURATED: f64 = 0.95;
+
+/// Writes the sweep's hparams experiment at the root of `tb_root`, replacing an earlier one.
+pub fn write_experiment(
+    tb_root: &Path,
+    name: &str,
+    swept: &[String],
+    runs: &[&RunConfig],
+) -> Result<()> {
+    std::fs::create_dir_all(tb_root).with_context(|| {
+        format!(
+            "could not create TensorBoard folder '{}'",
+            tb_root.display()
+        )
+    })?;
+    for old in event_files(tb_root)? {
+        std::fs::remove_file(&old)
+            .with_context(|| format!("could not remove '{}'", old.display()))?;
+    }
+    let now = unix_seconds();
+    let mut writer = EventWriter::create(tb_root)?;
+    let experiment = hparams::experiment(name, swept, runs, now);
+    writer.summary(0, vec![proto::hparams(HParamsData::Experiment(experiment))])?;
+    writer.flush()
+}
+
+/// The event files directly in `dir`.
+fn event_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("could not read '{}'", dir.display()))?;
+    Ok(entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(record::PREFIX))
+        })
+        .collect())
+}
+
+/// The TensorBoard sink of one run.
+pub struct TensorBoard {
+    dir: PathBuf,
+    run_id: String,
+    label: String,
+    env: Environment,
+    command: String,
+    writer: Option<EventWriter>,
+    /// The probe batch (x, y), moved to the model's device at the first epoch.
+    probe: Option<(Tensor, Tensor)>,
+    train_seconds: f64,
+}
+
+impl TensorBoard {
+    /// A sink writing to `<tb_root>/<label>/`.
+    pub fn new(
+        tb_root: &Path,
+        run_id: &str,
+        label: &str,
+        env: &Environment,
+        command: &str,
+    ) -> Self {
+        TensorBoard {
+            dir: tb_root.join(label),
+            run_id: run_id.into(),
+            label: label.into(),
+            env: env.clone(),
+            command: command.into(),
+            writer: None,
+            probe: None,
+            train_seconds: 0.0,
+        }
+    }
+
+    /// Records how the run ended and closes the file. Does nothing if the run never started.
+    pub fn finish(&mut self, status: Status) -> Result<()> {
+        if let Some(mut w) = self.writer.take() {
+            let end = SessionEndInfo {
+                status: status as i32,
+                end_time_secs: unix_seconds(),
+            };
+            w.summary(0, vec![proto::hparams(HParamsData::SessionEndInfo(end))])?;
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    fn writer(&mut self) -> &mut EventWriter {
+        self.writer
+            .as_mut()
+            .expect("the Start event opens the event file")
+    }
+
+    fn start(&mut self, cfg: &RunConfig, params: i64, data: &Dataset) -> Result<()> {
+        // A run that restarts replaces what an earlier attempt wrote.
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir)
+                .with_context(|| format!("could not clear '{}'", self.dir.display()))?;
+        }
+        self.writer = Some(EventWriter::create(&self.dir)?);
+        let n = PROBE_IMAGES.min(data.test.len() as i64);
+        self.probe = (n > 0).then(|| (data.test.x.narrow(0, 0, n), data.test.y.narrow(0, 0, n)));
+        self.train_seconds = 0.0;
+        let start = hparams::session_start(cfg, unix_seconds());
+        let values = vec![
+            proto::hparams(HParamsData::SessionStartInfo(start)),
+            proto::scalar("model/params", params as f64),
+            proto::text("run/config", &self.config_text(cfg, params, data)),
+            proto::text("run/environment", &self.environment_text()),
+        ];
+        let w = self.writer();
+        w.summary(0, values)?;
+        w.flush()
+    }
+
+    fn epoch(
+        &mut self,
+        m: &EpochMetrics,
+        model: &crate::model::SeqClassifier,
+        vs: &tch::nn::VarStore,
+    ) -> Result<()> {
+        self.train_seconds += m.train_seconds;
+        let mut values = vec![
+            proto::scalar("loss/train", m.train_loss),
+            proto::scalar("loss/val", m.val_loss),
+            proto::scalar("loss/test", m.test_loss),
+            proto::scalar("accuracy/train", m.train_acc),
+            proto::scalar("accuracy/val", m.val_acc),
+            proto::scalar("accuracy/test", m.test_acc),
+            proto::scalar("time/seconds_per_epoch", m.train_seconds),
+            proto::scalar("time/eval_seconds", m.eval_seconds),
+            proto::scalar("time/train_seconds", self.train_seconds),
+            proto::scalar("train/epoch", m.epoch as f64),
+        ];
+        values.extend(variable_histograms(vs)?);
+        if let Some((x, y)) = &self.probe {
+            let device = vs.device();
+            if x.device() != device {
+                self.probe = Some((x.to_device(device), y.to_device(device)));
+            }
+            let (x, y) = self.probe.as_ref().expect("set above");
+            values.extend(probe(model, x, y, m.epoch)?);
+        }
+        let w = self.writer();
+        w.summary(m.step as i64, values)?;
+        w.flush()
+    }
+
+    fn config_text(&self, cfg: &RunConfig, params: i64, data: &Dataset) -> String {
+        let json = serde_json::to_string_pretty(cfg).expect("config serialises");
+        format!(
+            "**{}** (run id `{}`), {params} parameters; {} train / {} validation / {} test \
+             images of {}, {} timesteps x {} features.\n\n```json\n{json}\n```\n\n\
+             Command: `{}`",
+            self.label,
+            self.run_id,
+            data.train.len(),
+            data.val.len(),
+            data.test.len(),
+            data.name,
+            data.seq_len,
+            data.features,
+            self.command
+        )
+    }
+
+    fn environment_text(&self) -> String {
+        let e = &self.env;
+        format!(
+            "| | |\n|---|---|\n| rowseq | {} |\n| tch | {} |\n| libtorch | {} |\n\
+             | device | {} |\n| threads | {} |\n| git commit | {} |\n| host | {} |",
+            e.rowseq,
+            e.tch,
+            e.libtorch,
+            e.device,
+            e.threads,
+            e.git_commit.as_deref().unwrap_or("unknown"),
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "unknown".into())
+        )
+    }
+}
+
+impl Sink for TensorBoard {
+    fn event(&mut self, event: &Event) -> Result<()> {
+        match event {
+            Event::Start {
+                cfg, params, data, ..
+            } => self.start(cfg, *params, data),
+            Event::Batch { step, loss, lr, .. } => self.writer().summary(
+                *step as i64,
+                vec![
+                    proto::scalar("loss/train_step", *loss),
+                    proto::scalar("train/lr", *lr),
+                ],
+            ),
+            Event::Epoch { metrics, model, vs } => {
+                let m = metrics.last().expect("at least one epoch");
+                self.epoch(m, model, vs)
+            }
+        }
+    }
+}
+
+/// Histograms of every variable and of its gradient from the last batch, by name.
+fn variable_histograms(vs: &tch::nn::VarStore) -> Result<Vec<Value>> {
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut values = Vec::with_capacity(2 * vars.len());
+    for (name, t) in &vars {
+        values.push(proto::histogram(
+            &format!("weights/{name}"),
+            &to_vec(t)?,
+            HISTOGRAM_BUCKETS,
+        ));
+        let grad = t.grad();
+        if grad.defined() {
+            values.push(proto::histogram(
+                &format!("gradients/{name}"),
+                &to_vec(&grad)?,
+                HISTOGRAM_BUCKETS,
+            ));
+        }
+    }
+    Ok(values)
+}
+
+/// The probe batch through the model: a histogram of h_T, the share of saturated units, and
+/// the grid of misclassified digits.
+fn probe(
+    model: &crate::model::SeqClassifier,
+    x: &Tensor,
+    y: &Tensor,
+    epoch: usize,
+) -> Result<Vec<Value>> {
+    let (h, predicted) = tch::no_grad(|| {
+        let h = model.last_hidden(x);
+        let predicted = model.logits(&h).argmax(-1, false);
+        (h, predicted)
+    });
+    let h = to_vec(&h)?;
+    let saturated = h.iter().filter(|v| v.abs() as f64 > SATURATED).count() as f64;
+    let predicted: Vec<i64> = Vec::try_from(&predicted.to_device(Device::Cpu))?;
+    let truth: Vec<i64> = Vec::try_from(&y.to_device(Device::Cpu))?;
+    let wrong: Vec<usize> = (0..truth.len())
+        .filter(|&i| predicted[i] != truth[i])
+        .collect();
+    let (rows, cols) = (x.size()[1] as usize, x.size()[2] as usize);
+    let tiles = wrong
+        .iter()
+        .take(MAX_TILES)
+        .map(|&i| -> Result<image::Tile> {
+            Ok(image::Tile {
+                pixels: to_vec(&x.get(i as i64))?,
+                rows,
+                cols,
+                truth: truth[i] as usize,
+                predicted: predicted[i] as usize,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let grid = image::grid(&tiles, GRID_COLUMNS);
+    let description = format!(
+        "Epoch {epoch}: {} of the first {} test images misclassified; {} shown, the true label \
+         in green (left), the prediction in red (right).",
+        wrong.len(),
+        truth.len(),
+        tiles.len()
+    );
+    Ok(vec![
+        proto::histogram("hidden/h_T", &h, HISTOGRAM_BUCKETS),
+        proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
+        proto::image(
+            "mistakes/test",
+            grid.width as u32,
+            grid.height as u32,
+            grid.png()?,
+            &description,
+        ),
+    ])
+}
+
+/// Any tensor's values as a flat f32 vector on the CPU.
+fn to_vec(t: &Tensor) -> Result<Vec<f32>> {
+    let flat = t
+        .detach()
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Float)
+        .reshape([-1]);
+    Ok(Vec::<f32>::try_from(&flat)?)
+}
