@@ -80,6 +80,7 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
         device,
         threads,
         data_dir: runner.data_dir.clone(),
+        tensorboard: !runner.no_tensorboard,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let outcome = sweep::run(&plan, &opts)?;
