@@ -82,7 +82,7 @@ pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f6
                     }
                 }
             }
-            let (kind, values) = if strings.is_empty() {
+            let (kind, values): (i32, Vec<_>) = if strings.is_empty() {
                 (
                     proto::DATA_TYPE_FLOAT64,
                     numbers.keys().map(|n| proto::number(n.0)).collect(),
@@ -94,6 +94,7 @@ pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f6
                 )
             };
             HParamInfo {
+                differs: values.len() > 1,
                 display_name: key.clone(),
                 description: description(&key).into(),
                 name: key,

@@ -190,6 +190,9 @@ pub struct HParamInfo {
     pub r#type: i32,
     #[prost(message, optional, tag = "5")]
     pub domain_discrete: Option<prost_types::ListValue>,
+    /// Whether the value differs between sessions (the dashboard may hide constant ones).
+    #[prost(bool, tag = "7")]
+    pub differs: bool,
 }
 
 pub const DATA_TYPE_STRING: i32 = 1;
