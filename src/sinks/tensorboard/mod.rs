@@ -15,7 +15,8 @@ the resolved config and the environment as text; every step, `loss/train_step` a
 every epoch (at the global step), train/validation/test loss and accuracy, seconds per epoch
 and cumulated, histograms of every variable and its last gradient, of the final hidden state
 h_T on a fixed test batch (and the share of saturated units), and a grid of that batch's
-misclassified digits. The sweep runner calls `finish` with the run's status.
+misclassified digits, and `time/tensorboard_seconds`, the wall time spent in this sink so far
+(what TensorBoard output costs the run). The sweep runner calls `finish` with the run's status.
 */
 pub mod hparams;
 pub mod image;
@@ -23,6 +24,7 @@ pub mod proto;
 pub mod record;
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
@@ -37,7 +39,7 @@ use crate::store::Environment;
 use crate::train::{EpochMetrics, Event, Sink};
 
 /// Test images whose hidden states and mistakes are shown each epoch.
-pub const PROBE_IMAGES: i64 = 1000;
+pub const PROBE_IMAGES: i64 = 500;
 /// At most this many misclassified digits per grid.
 pub const MAX_TILES: usize = 32;
 const GRID_COLUMNS: usize = 8;
@@ -95,6 +97,8 @@ pub struct TensorBoard {
     /// The probe batch (x, y), moved to the model's device at the first epoch.
     probe: Option<(Tensor, Tensor)>,
     train_seconds: f64,
+    /// Wall time spent in this sink so far: its cost to training.
+    spent: Duration,
 }
 
 impl TensorBoard {
@@ -115,6 +119,7 @@ impl TensorBoard {
             writer: None,
             probe: None,
             train_seconds: 0.0,
+            spent: Duration::ZERO,
         }
     }
 
@@ -147,6 +152,7 @@ impl TensorBoard {
         let n = PROBE_IMAGES.min(data.test.len() as i64);
         self.probe = (n > 0).then(|| (data.test.x.narrow(0, 0, n), data.test.y.narrow(0, 0, n)));
         self.train_seconds = 0.0;
+        self.spent = Duration::ZERO;
         let start = hparams::session_start(cfg, unix_seconds());
         let values = vec![
             proto::hparams(HParamsData::SessionStartInfo(start)),
@@ -165,6 +171,7 @@ impl TensorBoard {
         model: &crate::model::SeqClassifier,
         vs: &tch::nn::VarStore,
     ) -> Result<()> {
+        let started = Instant::now();
         self.train_seconds += m.train_seconds;
         let mut values = vec![
             proto::scalar("loss/train", m.train_loss),
@@ -187,6 +194,11 @@ impl TensorBoard {
             let (x, y) = self.probe.as_ref().expect("set above");
             values.extend(probe(model, x, y, m.epoch)?);
         }
+        let spent = self.spent + started.elapsed();
+        values.push(proto::scalar(
+            "time/tensorboard_seconds",
+            spent.as_secs_f64(),
+        ));
         let w = self.writer();
         w.summary(m.step as i64, values)?;
         w.flush()
@@ -230,7 +242,8 @@ impl TensorBoard {
 
 impl Sink for TensorBoard {
     fn event(&mut self, event: &Event) -> Result<()> {
-        match event {
+        let started = Instant::now();
+        let done = match event {
             Event::Start {
                 cfg, params, data, ..
             } => self.start(cfg, *params, data),
@@ -245,7 +258,9 @@ impl Sink for TensorBoard {
                 let m = metrics.last().expect("at least one epoch");
                 self.epoch(m, model, vs)
             }
-        }
+        };
+        self.spent += started.elapsed();
+        done
     }
 }
 
