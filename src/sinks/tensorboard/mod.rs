@@ -351,3 +351,151 @@ fn to_vec(t: &Tensor) -> Result<Vec<f32>> {
         .reshape([-1]);
     Ok(Vec::<f32>::try_from(&flat)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use tch::nn;
+
+    use super::proto::{HParamsPluginData, Kind as ValueKind, What};
+    use super::*;
+    use crate::data::Split;
+    use crate::model::SeqClassifier;
+
+    fn split(n: i64) -> Split {
+        Split {
+            x: Tensor::rand([n, 28, 28], (Kind::Float, Device::Cpu)),
+            y: Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)),
+        }
+    }
+
+    /// Every event of the one event file in `dir`, checksums verified.
+    fn read_events(dir: &Path) -> Vec<proto::Event> {
+        let files = event_files(dir).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let bytes = std::fs::read(&files[0]).unwrap();
+        let mut events = Vec::new();
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+            let data = &rest[12..12 + len];
+            let crc = u32::from_le_bytes(rest[12 + len..16 + len].try_into().unwrap());
+            assert_eq!(crc, record::masked_crc(data));
+            events.push(proto::Event::decode(data).unwrap());
+            rest = &rest[16 + len..];
+        }
+        events
+    }
+
+    #[test]
+    fn a_run_writes_its_session_and_a_failed_run_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RunConfig {
+            num_units: 4,
+            ..RunConfig::default()
+        };
+        let data = Dataset {
+            name: "mnist".into(),
+            train: split(8),
+            val: split(4),
+            test: split(20),
+            seq_len: 28,
+            features: 28,
+            class_names: (0..10).map(|i| i.to_string()).collect(),
+        };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = SeqClassifier::new(&vs.root(), 28, 4, 10);
+        let env = crate::env::environment(Device::Cpu, 1);
+        let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
+        let metrics = vec![EpochMetrics {
+            epoch: 1,
+            step: 2,
+            lr: 0.1,
+            train_loss: 2.0,
+            train_acc: 0.25,
+            val_loss: 2.1,
+            val_acc: 0.5,
+            test_loss: 2.2,
+            test_acc: 0.75,
+            train_seconds: 1.0,
+            eval_seconds: 0.5,
+        }];
+        for _ in 0..2 {
+            // The second pass stands for a re-run: it must replace the first.
+            sink.event(&Event::Start {
+                cfg: &cfg,
+                params: 42,
+                batches_per_epoch: 2,
+                data: &data,
+            })
+            .unwrap();
+            sink.event(&Event::Batch {
+                epoch: 1,
+                batch: 1,
+                batches: 2,
+                step: 1,
+                loss: 2.5,
+                lr: 0.1,
+            })
+            .unwrap();
+            sink.event(&Event::Epoch {
+                metrics: &metrics,
+                model: &model,
+                vs: &vs,
+            })
+            .unwrap();
+        }
+        sink.finish(Status::Failure).unwrap();
+
+        let events = read_events(&dir.path().join("units=4,seed=0"));
+        assert_eq!(
+            events[0].what,
+            Some(What::FileVersion("brain.Event:2".into()))
+        );
+        let values: Vec<(i64, &proto::Value)> = events
+            .iter()
+            .filter_map(|e| match &e.what {
+                Some(What::Summary(s)) => Some(s.value.iter().map(move |v| (e.step, v))),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let find = |tag: &str| {
+            let found: Vec<_> = values.iter().filter(|(_, v)| v.tag == tag).collect();
+            assert_eq!(found.len(), 1, "{tag} written {} times", found.len());
+            *found[0]
+        };
+        let scalar = |tag: &str| match find(tag).1.kind {
+            Some(ValueKind::SimpleValue(x)) => (find(tag).0, x),
+            _ => panic!("{tag} is not a scalar"),
+        };
+        assert_eq!(scalar("model/params"), (0, 42.0));
+        assert_eq!(scalar("loss/train_step"), (1, 2.5));
+        assert_eq!(scalar("accuracy/test"), (2, 0.75));
+        assert_eq!(scalar("time/train_seconds"), (2, 1.0));
+        for tag in [
+            "weights/lstm.weight_ih_l0",
+            "hidden/h_T",
+            "mistakes/test",
+            "run/config",
+            "run/environment",
+            "_hparams_/session_start_info",
+        ] {
+            find(tag);
+        }
+        let end = find("_hparams_/session_end_info").1;
+        let content = &end
+            .metadata
+            .as_ref()
+            .unwrap()
+            .plugin_data
+            .as_ref()
+            .unwrap()
+            .content;
+        let data = HParamsPluginData::decode(&content[..]).unwrap();
+        match data.data {
+            Some(HParamsData::SessionEndInfo(e)) => assert_eq!(e.status, 2),
+            other => panic!("not a session end: {other:?}"),
+        }
+    }
+}
