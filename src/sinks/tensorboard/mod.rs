@@ -8,6 +8,8 @@ dashboard over the whole sweep.
   events.out.tfevents.*            the hparams experiment (rewritten by every sweep invocation)
   <label>/events.out.tfevents.*    one run, e.g. `units=128,seed=0`: session start and end,
                                    and everything below (cleared when the run (re)starts)
+  <label>/.rowseq-run-id           the run id owning the folder; a different run with the same
+                                   label (not swept, so not in it) gets `<label>,run=<id>`
 ```
 
 Per run: at the start, the session start record, the parameter count (`model/params`), and
@@ -71,6 +73,20 @@ pub fn write_experiment(
     writer.flush()
 }
 
+/// Names the run id that owns a TensorBoard run folder (TensorBoard ignores it).
+pub const RUN_ID_FILE: &str = ".rowseq-run-id";
+
+/// The folder of run `run_id`: `<tb_root>/<label>`, unless that folder belongs to another run
+/// (same label, different config: e.g. two `train` commands that differ in `lr`), then
+/// `<tb_root>/<label>,run=<run_id>`.
+pub fn run_folder(tb_root: &Path, label: &str, run_id: &str) -> PathBuf {
+    let plain = tb_root.join(label);
+    match std::fs::read_to_string(plain.join(RUN_ID_FILE)) {
+        Ok(owner) if owner.trim() != run_id => tb_root.join(format!("{label},run={run_id}")),
+        _ => plain,
+    }
+}
+
 /// The event files directly in `dir`.
 fn event_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries =
@@ -111,7 +127,7 @@ impl TensorBoard {
         command: &str,
     ) -> Self {
         TensorBoard {
-            dir: tb_root.join(label),
+            dir: run_folder(tb_root, label, run_id),
             run_id: run_id.into(),
             label: label.into(),
             env: env.clone(),
@@ -149,6 +165,9 @@ impl TensorBoard {
                 .with_context(|| format!("could not clear '{}'", self.dir.display()))?;
         }
         self.writer = Some(EventWriter::create(&self.dir)?);
+        let marker = self.dir.join(RUN_ID_FILE);
+        std::fs::write(&marker, &self.run_id)
+            .with_context(|| format!("could not write '{}'", marker.display()))?;
         let n = PROBE_IMAGES.min(data.test.len() as i64);
         self.probe = (n > 0).then(|| (data.test.x.narrow(0, 0, n), data.test.y.narrow(0, 0, n)));
         self.train_seconds = 0.0;
@@ -385,6 +404,20 @@ mod tests {
             rest = &rest[16 + len..];
         }
         events
+    }
+
+    #[test]
+    fn a_label_taken_by_another_run_gets_the_run_id() {
+        let root = tempfile::tempdir().unwrap();
+        let mine = run_folder(root.path(), "units=8,seed=0", "aaa");
+        assert_eq!(mine, root.path().join("units=8,seed=0"));
+        std::fs::create_dir_all(&mine).unwrap();
+        std::fs::write(mine.join(RUN_ID_FILE), "aaa").unwrap();
+        assert_eq!(run_folder(root.path(), "units=8,seed=0", "aaa"), mine);
+        assert_eq!(
+            run_folder(root.path(), "units=8,seed=0", "bbb"),
+            root.path().join("units=8,seed=0,run=bbb")
+        );
     }
 
     #[test]
