@@ -60,6 +60,9 @@ pub struct RunnerArgs {
     /// MNIST/raw layout works). Default: data/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Write no TensorBoard event files (default: <out>/<sweep>/tb, one run per folder).
+    #[arg(long)]
+    pub no_tensorboard: bool,
 }
 
 #[derive(Args, Debug)]

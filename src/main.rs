@@ -142,6 +142,7 @@ fn run_sweep(
         device,
         threads,
         data_dir: runner.data_dir.clone(),
+        tensorboard: !runner.no_tensorboard,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let outcome = sweep::run(&plan, &opts)?;

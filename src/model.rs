@@ -62,7 +62,12 @@ impl SeqClassifier {
 
     /// Class logits, [B, classes].
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        self.head.forward(&self.last_hidden(x))
+        self.logits(&self.last_hidden(x))
+    }
+
+    /// Class logits from last hidden states h_T, [B, H] -> [B, classes].
+    pub fn logits(&self, h: &Tensor) -> Tensor {
+        self.head.forward(h)
     }
 }
 

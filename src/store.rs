@@ -10,6 +10,7 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/metrics.jsonl  one EpochMetrics per line
   <run-id>/result.json    written last: its presence means the run is finished
   <run-id>/model.safetensors  final weights
+  tb/                     TensorBoard event files (see `sinks::tensorboard`), unless switched off
 ```
 Every file is written atomically (a temporary file in the same folder, then a rename), so a
 crash never leaves a half-written result.
@@ -31,6 +32,8 @@ pub const WEIGHTS: &str = "model.safetensors";
 pub const SWEEP: &str = "sweep.json";
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_JSONL: &str = "results.jsonl";
+/// TensorBoard's log folder inside a sweep folder.
+pub const TENSORBOARD: &str = "tb";
 
 /// The id of a run: the first 12 hex digits of the SHA-256 of its config's JSON.
 pub fn run_id(cfg: &RunConfig) -> String {

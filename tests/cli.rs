@@ -50,11 +50,12 @@ fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// Run folders (those with a config.json; `tb/` is not one).
 fn run_dirs(sweep: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(sweep)
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        .filter(|p| p.join("config.json").is_file())
         .collect();
     dirs.sort();
     dirs

@@ -356,7 +356,10 @@ fn a_second_render_is_byte_identical() {
     // Each figure as SVG and PNG, the tables, and the unrolled-network diagram.
     assert_eq!(first.len(), 2 * FIGURES.len() + TABLES.len() + 1);
     let diagram = String::from_utf8(first["unrolled_lstm.svg"].clone()).unwrap();
-    assert!(diagram.contains("H = 128 units"), "the fixture has 128 units: draw that width");
+    assert!(
+        diagram.contains("H = 128 units"),
+        "the fixture has 128 units: draw that width"
+    );
     assert_eq!(first, read_all(&b));
     // Again into the same folder, replacing the files.
     report(&sweep, &a);

@@ -160,7 +160,7 @@ fn encode_png(rgb: &[u8], w: u32, h: u32, scale: u32) -> Result<Vec<u8>> {
         let mut enc = png::Encoder::new(&mut out, w, h);
         enc.set_color(png::ColorType::Rgb);
         enc.set_depth(png::BitDepth::Eight);
-        enc.set_compression(png::Compression::Best);
+        enc.set_compression(png::Compression::High);
         // 96 dpi x scale, in pixels per metre.
         let ppm = (96.0 * scale as f64 / 0.0254).round() as u32;
         enc.set_pixel_dims(Some(png::PixelDimensions {

@@ -16,7 +16,8 @@ pub use plan::{Plan, PlannedRun};
 
 use crate::data::{self, Source};
 use crate::env;
-use crate::sinks::{MetricsFile, Progress};
+use crate::sinks::tensorboard::{self, Status};
+use crate::sinks::{MetricsFile, Progress, TensorBoard};
 use crate::store::{self, RunDir, RunResult};
 use crate::summary;
 use crate::train::{self, Sink};
@@ -31,6 +32,8 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     /// The command line, recorded in `sweep.json`.
     pub command: String,
+    /// Write TensorBoard event files under `<sweep>/tb`.
+    pub tensorboard: bool,
 }
 
 /// What a sweep did.
@@ -81,6 +84,11 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     );
 
     let environment = env::environment(opts.device, opts.threads);
+    let tb_root = dir.join(store::TENSORBOARD);
+    if opts.tensorboard {
+        let configs: Vec<_> = plan.runs.iter().map(|r| &r.config).collect();
+        tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)?;
+    }
     let total_cost: u64 = pending
         .iter()
         .map(|r| r.cost_per_epoch() * r.config.epochs as u64)
@@ -94,12 +102,31 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         let run_dir = RunDir::new(&dir, &planned.id);
         run_dir.create()?;
         run_dir.write_config(cfg)?;
+        let mut board = opts.tensorboard.then(|| {
+            TensorBoard::new(
+                &tb_root,
+                &planned.id,
+                &planned.label,
+                &environment,
+                &opts.command,
+            )
+        });
         let outcome = {
             let mut metrics = MetricsFile { dir: &run_dir };
             let mut shown = progress.run(&planned.label, cfg.epochs, planned.cost_per_epoch());
-            let mut sinks: [&mut dyn Sink; 2] = [&mut metrics, &mut shown];
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut metrics, &mut shown];
+            if let Some(board) = board.as_mut() {
+                sinks.push(board);
+            }
             train::train(cfg, &data, opts.device, &mut sinks)
         };
+        if let Some(board) = board.as_mut() {
+            let status = match outcome {
+                Ok(_) => Status::Success,
+                Err(_) => Status::Failure,
+            };
+            board.finish(status)?;
+        }
         match outcome {
             Ok(done) => {
                 run_dir.save_weights(&done.vs)?;
@@ -158,4 +185,11 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
         outcome.dir.join(store::RESULTS_JSONL).display(),
         outcome.dir.display()
     );
+    let tb = outcome.dir.join(store::TENSORBOARD);
+    if tb.is_dir() {
+        println!(
+            "TensorBoard: .venv/bin/tensorboard --logdir {}",
+            tb.display()
+        );
+    }
 }

@@ -1,0 +1,249 @@
+/*!
+What the HParams dashboard needs: the experiment (every hyperparameter shown, with its domain,
+and the metrics) written once per sweep at the root of `tb/`, and per run a session start
+record (its hyperparameter values) and end record (success or failure).
+
+Shown hyperparameters: `num_units` and `seed` always, then every other key the sweep varies,
+in `RUN_KEYS` order; their domains are exactly the values the plan holds. Each session records
+every run key, so a session stays complete if a later invocation of the sweep varies more keys.
+Metrics are the last values of scalar series the run writes (`METRICS`).
+*/
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::Value as Json;
+
+use super::proto::{self, Experiment, HParamInfo, MetricInfo, MetricName, SessionStartInfo};
+use crate::config::{RunConfig, RUN_KEYS};
+
+/// Scalar tags that are also HParams metrics: (tag, display name, description, dataset type).
+pub const METRICS: &[(&str, &str, &str, i32)] = &[
+    (
+        "accuracy/test",
+        "test accuracy",
+        "test accuracy after the last epoch",
+        0,
+    ),
+    (
+        "accuracy/val",
+        "validation accuracy",
+        "validation accuracy after the last epoch",
+        2,
+    ),
+    (
+        "accuracy/train",
+        "train accuracy",
+        "accuracy over the last epoch's batches, as trained",
+        1,
+    ),
+    (
+        "model/params",
+        "parameters",
+        "trainable parameters: 4H(I+H) + 8H + CH + C",
+        0,
+    ),
+    (
+        "time/train_seconds",
+        "train seconds",
+        "training time summed over epochs, evaluation excluded",
+        1,
+    ),
+];
+
+/// The hyperparameters the dashboard shows for a sweep varying `swept`.
+pub fn shown_keys(swept: &[String]) -> Vec<String> {
+    let mut keys = vec!["num_units".to_string(), "seed".to_string()];
+    for k in RUN_KEYS {
+        if swept.iter().any(|s| s == k) && !keys.iter().any(|s| s == k) {
+            keys.push(k.to_string());
+        }
+    }
+    keys
+}
+
+/// The experiment record of sweep `name`, whose runs are `runs` and which varies `swept`.
+pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f64) -> Experiment {
+    let configs: Vec<Json> = runs
+        .iter()
+        .map(|c| serde_json::to_value(c).expect("config serialises"))
+        .collect();
+    let hparam_infos = shown_keys(swept)
+        .into_iter()
+        .map(|key| {
+            // Distinct values in numeric (or string) order.
+            let mut numbers: BTreeMap<OrdF64, ()> = BTreeMap::new();
+            let mut strings: BTreeMap<String, ()> = BTreeMap::new();
+            for c in &configs {
+                match &c[key.as_str()] {
+                    Json::Number(n) => {
+                        numbers.insert(OrdF64(n.as_f64().unwrap_or(f64::NAN)), ());
+                    }
+                    other => {
+                        strings.insert(json_string(other), ());
+                    }
+                }
+            }
+            let (kind, values): (i32, Vec<_>) = if strings.is_empty() {
+                (
+                    proto::DATA_TYPE_FLOAT64,
+                    numbers.keys().map(|n| proto::number(n.0)).collect(),
+                )
+            } else {
+                (
+                    proto::DATA_TYPE_STRING,
+                    strings.keys().map(|s| proto::string(s)).collect(),
+                )
+            };
+            HParamInfo {
+                differs: values.len() > 1,
+                display_name: key.clone(),
+                description: description(&key).into(),
+                name: key,
+                r#type: kind,
+                domain_discrete: Some(prost_types::ListValue { values }),
+            }
+        })
+        .collect();
+    let metric_infos = METRICS
+        .iter()
+        .map(|(tag, display, desc, dataset)| MetricInfo {
+            name: Some(MetricName {
+                group: String::new(),
+                tag: tag.to_string(),
+            }),
+            display_name: display.to_string(),
+            description: desc.to_string(),
+            dataset_type: *dataset,
+        })
+        .collect();
+    Experiment {
+        name: name.to_string(),
+        description: format!(
+            "rowseq sweep {name}: {} runs varying {}",
+            runs.len(),
+            if swept.is_empty() {
+                "nothing".to_string()
+            } else {
+                swept.join(", ")
+            }
+        ),
+        time_created_secs: created,
+        hparam_infos,
+        metric_infos,
+    }
+}
+
+/// The session start record of one run: every run key's value.
+pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
+    let value = serde_json::to_value(cfg).expect("config serialises");
+    let hparams: HashMap<String, prost_types::Value> = RUN_KEYS
+        .iter()
+        .map(|k| {
+            let v = match &value[*k] {
+                Json::Number(n) => proto::number(n.as_f64().unwrap_or(f64::NAN)),
+                other => proto::string(&json_string(other)),
+            };
+            (k.to_string(), v)
+        })
+        .collect();
+    SessionStartInfo {
+        hparams,
+        group_name: String::new(),
+        start_time_secs: started,
+    }
+}
+
+fn json_string(v: &Json) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+fn description(key: &str) -> &'static str {
+    match key {
+        "num_units" => "LSTM hidden units: the size of h_t and c_t",
+        "seed" => "seed for initialisation and shuffling",
+        "lr" => "peak learning rate of Adam",
+        "batch_size" => "training batch size",
+        "epochs" => "passes over the training set",
+        "schedule" => "learning-rate schedule",
+        "clip_grad_norm" => "global gradient-norm bound (0 = off)",
+        "train_size" => "training images (0 = all)",
+        "val_size" => "validation images",
+        "test_size" => "test images (0 = all)",
+        "dataset" => "dataset",
+        _ => "",
+    }
+}
+
+/// f64 with a total order, for sorting domains.
+#[derive(PartialEq)]
+struct OrdF64(f64);
+
+impl Eq for OrdF64 {}
+
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrdF64 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SweepConfig;
+
+    #[test]
+    fn experiment_lists_swept_keys_with_their_values() {
+        let sweep = SweepConfig::parse(
+            "num_units = [64, 8, 16]\nlr = [0.01, 0.001]\nepochs = 1",
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let runs = sweep.runs();
+        let e = experiment(
+            "t",
+            &sweep.swept_keys(),
+            &runs.iter().collect::<Vec<_>>(),
+            0.0,
+        );
+        let names: Vec<&str> = e.hparam_infos.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["num_units", "seed", "lr"]);
+        let units: Vec<f64> = e.hparam_infos[0]
+            .domain_discrete
+            .as_ref()
+            .unwrap()
+            .values
+            .iter()
+            .map(|v| match v.kind {
+                Some(prost_types::value::Kind::NumberValue(x)) => x,
+                _ => panic!("not a number"),
+            })
+            .collect();
+        assert_eq!(units, [8.0, 16.0, 64.0]);
+        assert_eq!(
+            e.hparam_infos[1]
+                .domain_discrete
+                .as_ref()
+                .unwrap()
+                .values
+                .len(),
+            1
+        );
+        assert_eq!(e.metric_infos.len(), METRICS.len());
+    }
+
+    #[test]
+    fn sessions_record_every_run_key() {
+        let s = session_start(&RunConfig::default(), 1.0);
+        assert_eq!(s.hparams.len(), RUN_KEYS.len());
+        assert_eq!(s.hparams["num_units"], proto::number(128.0));
+        assert_eq!(s.hparams["schedule"], proto::string("cosine"));
+    }
+}

@@ -1,0 +1,534 @@
+/*!
+TensorBoard output, written as event files without TensorFlow: `tensorboard --logdir
+<out>/<sweep>/tb` shows, per run, scalars, histograms, images and text, and the HParams
+dashboard over the whole sweep.
+
+```text
+<out>/<sweep>/tb/
+  events.out.tfevents.*            the hparams experiment (rewritten by every sweep invocation)
+  <label>/events.out.tfevents.*    one run, e.g. `units=128,seed=0`: session start and end,
+                                   and everything below (cleared when the run (re)starts)
+  <label>/.rowseq-run-id           the run id owning the folder; a different run with the same
+                                   label (not swept, so not in it) gets `<label>,run=<id>`
+```
+
+Per run: at the start, the session start record, the parameter count (`model/params`), and
+the resolved config and the environment as text; every step, `loss/train_step` and `train/lr`;
+every epoch (at the global step), train/validation/test loss and accuracy, seconds per epoch
+and cumulated, histograms of every variable and its last gradient, of the final hidden state
+h_T on a fixed test batch (and the share of saturated units), and a grid of that batch's
+misclassified digits, and `time/tensorboard_seconds`, the wall time spent in this sink so far
+(what TensorBoard output costs the run). The sweep runner calls `finish` with the run's status.
+*/
+pub mod hparams;
+pub mod image;
+pub mod proto;
+pub mod record;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tch::{Device, Kind, Tensor};
+
+pub use proto::Status;
+use proto::{HParamsData, SessionEndInfo, Value};
+use record::{unix_seconds, EventWriter};
+
+use crate::config::RunConfig;
+use crate::data::Dataset;
+use crate::store::Environment;
+use crate::train::{EpochMetrics, Event, Sink};
+
+/// Test images whose hidden states and mistakes are shown each epoch.
+pub const PROBE_IMAGES: i64 = 500;
+/// At most this many misclassified digits per grid.
+pub const MAX_TILES: usize = 32;
+const GRID_COLUMNS: usize = 8;
+const HISTOGRAM_BUCKETS: usize = 30;
+/// |h| above this counts as saturated (h = o * tanh(c) lies in (-1, 1)).
+pub const SATURATED: f64 = 0.95;
+
+/// Writes the sweep's hparams experiment at the root of `tb_root`, replacing an earlier one.
+pub fn write_experiment(
+    tb_root: &Path,
+    name: &str,
+    swept: &[String],
+    runs: &[&RunConfig],
+) -> Result<()> {
+    std::fs::create_dir_all(tb_root).with_context(|| {
+        format!(
+            "could not create TensorBoard folder '{}'",
+            tb_root.display()
+        )
+    })?;
+    for old in event_files(tb_root)? {
+        std::fs::remove_file(&old)
+            .with_context(|| format!("could not remove '{}'", old.display()))?;
+    }
+    let now = unix_seconds();
+    let mut writer = EventWriter::create(tb_root)?;
+    let experiment = hparams::experiment(name, swept, runs, now);
+    writer.summary(0, vec![proto::hparams(HParamsData::Experiment(experiment))])?;
+    writer.flush()
+}
+
+/// Names the run id that owns a TensorBoard run folder (TensorBoard ignores it).
+pub const RUN_ID_FILE: &str = ".rowseq-run-id";
+
+/// The folder of run `run_id`: `<tb_root>/<label>`, unless that folder belongs to another run
+/// (same label, different config: e.g. two `train` commands that differ in `lr`), then
+/// `<tb_root>/<label>,run=<run_id>`.
+pub fn run_folder(tb_root: &Path, label: &str, run_id: &str) -> PathBuf {
+    let plain = tb_root.join(label);
+    match std::fs::read_to_string(plain.join(RUN_ID_FILE)) {
+        Ok(owner) if owner.trim() != run_id => tb_root.join(format!("{label},run={run_id}")),
+        _ => plain,
+    }
+}
+
+/// The event files directly in `dir`.
+fn event_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries =
+        std::fs::read_dir(dir).with_context(|| format!("could not read '{}'", dir.display()))?;
+    Ok(entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.is_file()
+                && p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(record::PREFIX))
+        })
+        .collect())
+}
+
+/// The TensorBoard sink of one run.
+pub struct TensorBoard {
+    dir: PathBuf,
+    run_id: String,
+    label: String,
+    env: Environment,
+    command: String,
+    writer: Option<EventWriter>,
+    /// The probe batch (x, y), moved to the model's device at the first epoch.
+    probe: Option<(Tensor, Tensor)>,
+    train_seconds: f64,
+    /// Wall time spent in this sink so far: its cost to training.
+    spent: Duration,
+}
+
+impl TensorBoard {
+    /// A sink writing to `<tb_root>/<label>/`.
+    pub fn new(
+        tb_root: &Path,
+        run_id: &str,
+        label: &str,
+        env: &Environment,
+        command: &str,
+    ) -> Self {
+        TensorBoard {
+            dir: run_folder(tb_root, label, run_id),
+            run_id: run_id.into(),
+            label: label.into(),
+            env: env.clone(),
+            command: command.into(),
+            writer: None,
+            probe: None,
+            train_seconds: 0.0,
+            spent: Duration::ZERO,
+        }
+    }
+
+    /// Records how the run ended and closes the file. Does nothing if the run never started.
+    pub fn finish(&mut self, status: Status) -> Result<()> {
+        if let Some(mut w) = self.writer.take() {
+            let end = SessionEndInfo {
+                status: status as i32,
+                end_time_secs: unix_seconds(),
+            };
+            w.summary(0, vec![proto::hparams(HParamsData::SessionEndInfo(end))])?;
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    fn writer(&mut self) -> &mut EventWriter {
+        self.writer
+            .as_mut()
+            .expect("the Start event opens the event file")
+    }
+
+    fn start(&mut self, cfg: &RunConfig, params: i64, data: &Dataset) -> Result<()> {
+        // A run that restarts replaces what an earlier attempt wrote.
+        if self.dir.exists() {
+            std::fs::remove_dir_all(&self.dir)
+                .with_context(|| format!("could not clear '{}'", self.dir.display()))?;
+        }
+        self.writer = Some(EventWriter::create(&self.dir)?);
+        let marker = self.dir.join(RUN_ID_FILE);
+        std::fs::write(&marker, &self.run_id)
+            .with_context(|| format!("could not write '{}'", marker.display()))?;
+        let n = PROBE_IMAGES.min(data.test.len() as i64);
+        self.probe = (n > 0).then(|| (data.test.x.narrow(0, 0, n), data.test.y.narrow(0, 0, n)));
+        self.train_seconds = 0.0;
+        self.spent = Duration::ZERO;
+        let start = hparams::session_start(cfg, unix_seconds());
+        let values = vec![
+            proto::hparams(HParamsData::SessionStartInfo(start)),
+            proto::scalar("model/params", params as f64),
+            proto::text("run/config", &self.config_text(cfg, params, data)),
+            proto::text("run/environment", &self.environment_text()),
+        ];
+        let w = self.writer();
+        w.summary(0, values)?;
+        w.flush()
+    }
+
+    fn epoch(
+        &mut self,
+        m: &EpochMetrics,
+        model: &crate::model::SeqClassifier,
+        vs: &tch::nn::VarStore,
+    ) -> Result<()> {
+        let started = Instant::now();
+        self.train_seconds += m.train_seconds;
+        let mut values = vec![
+            proto::scalar("loss/train", m.train_loss),
+            proto::scalar("loss/val", m.val_loss),
+            proto::scalar("loss/test", m.test_loss),
+            proto::scalar("accuracy/train", m.train_acc),
+            proto::scalar("accuracy/val", m.val_acc),
+            proto::scalar("accuracy/test", m.test_acc),
+            proto::scalar("time/seconds_per_epoch", m.train_seconds),
+            proto::scalar("time/eval_seconds", m.eval_seconds),
+            proto::scalar("time/train_seconds", self.train_seconds),
+            proto::scalar("train/epoch", m.epoch as f64),
+        ];
+        values.extend(variable_histograms(vs)?);
+        if let Some((x, y)) = &self.probe {
+            let device = vs.device();
+            if x.device() != device {
+                self.probe = Some((x.to_device(device), y.to_device(device)));
+            }
+            let (x, y) = self.probe.as_ref().expect("set above");
+            values.extend(probe(model, x, y, m.epoch)?);
+        }
+        let spent = self.spent + started.elapsed();
+        values.push(proto::scalar(
+            "time/tensorboard_seconds",
+            spent.as_secs_f64(),
+        ));
+        let w = self.writer();
+        w.summary(m.step as i64, values)?;
+        w.flush()
+    }
+
+    fn config_text(&self, cfg: &RunConfig, params: i64, data: &Dataset) -> String {
+        let json = serde_json::to_string_pretty(cfg).expect("config serialises");
+        format!(
+            "**{}** (run id `{}`), {params} parameters; {} train / {} validation / {} test \
+             images of {}, {} timesteps x {} features.\n\n```json\n{json}\n```\n\n\
+             Command: `{}`",
+            self.label,
+            self.run_id,
+            data.train.len(),
+            data.val.len(),
+            data.test.len(),
+            data.name,
+            data.seq_len,
+            data.features,
+            self.command
+        )
+    }
+
+    fn environment_text(&self) -> String {
+        let e = &self.env;
+        format!(
+            "| | |\n|---|---|\n| rowseq | {} |\n| tch | {} |\n| libtorch | {} |\n\
+             | device | {} |\n| threads | {} |\n| git commit | {} |\n| host | {} |",
+            e.rowseq,
+            e.tch,
+            e.libtorch,
+            e.device,
+            e.threads,
+            e.git_commit.as_deref().unwrap_or("unknown"),
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "unknown".into())
+        )
+    }
+}
+
+impl Sink for TensorBoard {
+    fn event(&mut self, event: &Event) -> Result<()> {
+        let started = Instant::now();
+        let done = match event {
+            Event::Start {
+                cfg, params, data, ..
+            } => self.start(cfg, *params, data),
+            Event::Batch { step, loss, lr, .. } => self.writer().summary(
+                *step as i64,
+                vec![
+                    proto::scalar("loss/train_step", *loss),
+                    proto::scalar("train/lr", *lr),
+                ],
+            ),
+            Event::Epoch { metrics, model, vs } => {
+                let m = metrics.last().expect("at least one epoch");
+                self.epoch(m, model, vs)
+            }
+        };
+        self.spent += started.elapsed();
+        done
+    }
+}
+
+/// Histograms of every variable and of its gradient from the last batch, by name.
+fn variable_histograms(vs: &tch::nn::VarStore) -> Result<Vec<Value>> {
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut values = Vec::with_capacity(2 * vars.len());
+    for (name, t) in &vars {
+        values.push(proto::histogram(
+            &format!("weights/{name}"),
+            &to_vec(t)?,
+            HISTOGRAM_BUCKETS,
+        ));
+        let grad = t.grad();
+        if grad.defined() {
+            values.push(proto::histogram(
+                &format!("gradients/{name}"),
+                &to_vec(&grad)?,
+                HISTOGRAM_BUCKETS,
+            ));
+        }
+    }
+    Ok(values)
+}
+
+/// The probe batch through the model: a histogram of h_T, the share of saturated units, and
+/// the grid of misclassified digits.
+fn probe(
+    model: &crate::model::SeqClassifier,
+    x: &Tensor,
+    y: &Tensor,
+    epoch: usize,
+) -> Result<Vec<Value>> {
+    let (h, predicted) = tch::no_grad(|| {
+        let h = model.last_hidden(x);
+        let predicted = model.logits(&h).argmax(-1, false);
+        (h, predicted)
+    });
+    let h = to_vec(&h)?;
+    let saturated = h.iter().filter(|v| v.abs() as f64 > SATURATED).count() as f64;
+    let predicted: Vec<i64> = Vec::try_from(&predicted.to_device(Device::Cpu))?;
+    let truth: Vec<i64> = Vec::try_from(&y.to_device(Device::Cpu))?;
+    let wrong: Vec<usize> = (0..truth.len())
+        .filter(|&i| predicted[i] != truth[i])
+        .collect();
+    let (rows, cols) = (x.size()[1] as usize, x.size()[2] as usize);
+    let tiles = wrong
+        .iter()
+        .take(MAX_TILES)
+        .map(|&i| -> Result<image::Tile> {
+            Ok(image::Tile {
+                pixels: to_vec(&x.get(i as i64))?,
+                rows,
+                cols,
+                truth: truth[i] as usize,
+                predicted: predicted[i] as usize,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let grid = image::grid(&tiles, GRID_COLUMNS);
+    let description = format!(
+        "Epoch {epoch}: {} of the first {} test images misclassified; {} shown, the true label \
+         in green (left), the prediction in red (right).",
+        wrong.len(),
+        truth.len(),
+        tiles.len()
+    );
+    Ok(vec![
+        proto::histogram("hidden/h_T", &h, HISTOGRAM_BUCKETS),
+        proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
+        proto::image(
+            "mistakes/test",
+            grid.width as u32,
+            grid.height as u32,
+            grid.png()?,
+            &description,
+        ),
+    ])
+}
+
+/// Any tensor's values as a flat f32 vector on the CPU.
+fn to_vec(t: &Tensor) -> Result<Vec<f32>> {
+    let flat = t
+        .detach()
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Float)
+        .reshape([-1]);
+    Ok(Vec::<f32>::try_from(&flat)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use prost::Message;
+    use tch::nn;
+
+    use super::proto::{HParamsPluginData, Kind as ValueKind, What};
+    use super::*;
+    use crate::data::Split;
+    use crate::model::SeqClassifier;
+
+    fn split(n: i64) -> Split {
+        Split {
+            x: Tensor::rand([n, 28, 28], (Kind::Float, Device::Cpu)),
+            y: Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)),
+        }
+    }
+
+    /// Every event of the one event file in `dir`, checksums verified.
+    fn read_events(dir: &Path) -> Vec<proto::Event> {
+        let files = event_files(dir).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        let bytes = std::fs::read(&files[0]).unwrap();
+        let mut events = Vec::new();
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            let len = u64::from_le_bytes(rest[..8].try_into().unwrap()) as usize;
+            let data = &rest[12..12 + len];
+            let crc = u32::from_le_bytes(rest[12 + len..16 + len].try_into().unwrap());
+            assert_eq!(crc, record::masked_crc(data));
+            events.push(proto::Event::decode(data).unwrap());
+            rest = &rest[16 + len..];
+        }
+        events
+    }
+
+    #[test]
+    fn a_label_taken_by_another_run_gets_the_run_id() {
+        let root = tempfile::tempdir().unwrap();
+        let mine = run_folder(root.path(), "units=8,seed=0", "aaa");
+        assert_eq!(mine, root.path().join("units=8,seed=0"));
+        std::fs::create_dir_all(&mine).unwrap();
+        std::fs::write(mine.join(RUN_ID_FILE), "aaa").unwrap();
+        assert_eq!(run_folder(root.path(), "units=8,seed=0", "aaa"), mine);
+        assert_eq!(
+            run_folder(root.path(), "units=8,seed=0", "bbb"),
+            root.path().join("units=8,seed=0,run=bbb")
+        );
+    }
+
+    #[test]
+    fn a_run_writes_its_session_and_a_failed_run_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RunConfig {
+            num_units: 4,
+            ..RunConfig::default()
+        };
+        let data = Dataset {
+            name: "mnist".into(),
+            train: split(8),
+            val: split(4),
+            test: split(20),
+            seq_len: 28,
+            features: 28,
+            class_names: (0..10).map(|i| i.to_string()).collect(),
+        };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = SeqClassifier::new(&vs.root(), 28, 4, 10);
+        let env = crate::env::environment(Device::Cpu, 1);
+        let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
+        let metrics = vec![EpochMetrics {
+            epoch: 1,
+            step: 2,
+            lr: 0.1,
+            train_loss: 2.0,
+            train_acc: 0.25,
+            val_loss: 2.1,
+            val_acc: 0.5,
+            test_loss: 2.2,
+            test_acc: 0.75,
+            train_seconds: 1.0,
+            eval_seconds: 0.5,
+        }];
+        for _ in 0..2 {
+            // The second pass stands for a re-run: it must replace the first.
+            sink.event(&Event::Start {
+                cfg: &cfg,
+                params: 42,
+                batches_per_epoch: 2,
+                data: &data,
+            })
+            .unwrap();
+            sink.event(&Event::Batch {
+                epoch: 1,
+                batch: 1,
+                batches: 2,
+                step: 1,
+                loss: 2.5,
+                lr: 0.1,
+            })
+            .unwrap();
+            sink.event(&Event::Epoch {
+                metrics: &metrics,
+                model: &model,
+                vs: &vs,
+            })
+            .unwrap();
+        }
+        sink.finish(Status::Failure).unwrap();
+
+        let events = read_events(&dir.path().join("units=4,seed=0"));
+        assert_eq!(
+            events[0].what,
+            Some(What::FileVersion("brain.Event:2".into()))
+        );
+        let values: Vec<(i64, &proto::Value)> = events
+            .iter()
+            .filter_map(|e| match &e.what {
+                Some(What::Summary(s)) => Some(s.value.iter().map(move |v| (e.step, v))),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let find = |tag: &str| {
+            let found: Vec<_> = values.iter().filter(|(_, v)| v.tag == tag).collect();
+            assert_eq!(found.len(), 1, "{tag} written {} times", found.len());
+            *found[0]
+        };
+        let scalar = |tag: &str| match find(tag).1.kind {
+            Some(ValueKind::SimpleValue(x)) => (find(tag).0, x),
+            _ => panic!("{tag} is not a scalar"),
+        };
+        assert_eq!(scalar("model/params"), (0, 42.0));
+        assert_eq!(scalar("loss/train_step"), (1, 2.5));
+        assert_eq!(scalar("accuracy/test"), (2, 0.75));
+        assert_eq!(scalar("time/train_seconds"), (2, 1.0));
+        for tag in [
+            "weights/lstm.weight_ih_l0",
+            "hidden/h_T",
+            "mistakes/test",
+            "run/config",
+            "run/environment",
+            "_hparams_/session_start_info",
+        ] {
+            find(tag);
+        }
+        let end = find("_hparams_/session_end_info").1;
+        let content = &end
+            .metadata
+            .as_ref()
+            .unwrap()
+            .plugin_data
+            .as_ref()
+            .unwrap()
+            .content;
+        let data = HParamsPluginData::decode(&content[..]).unwrap();
+        match data.data {
+            Some(HParamsData::SessionEndInfo(e)) => assert_eq!(e.status, 2),
+            other => panic!("not a session end: {other:?}"),
+        }
+    }
+}
