@@ -14,9 +14,7 @@ use tch::Tensor;
 pub struct SeqClassifier {
     lstm: nn::LSTM,
     head: nn::Linear,
-    pub input: i64,
     pub hidden: i64,
-    pub classes: i64,
 }
 
 impl SeqClassifier {
@@ -39,13 +37,7 @@ impl SeqClassifier {
             bias: true,
         };
         let head = nn::linear(vs / "head", hidden, classes, lin);
-        SeqClassifier {
-            lstm,
-            head,
-            input,
-            hidden,
-            classes,
-        }
+        SeqClassifier { lstm, head, hidden }
     }
 
     /// Runs the LSTM over all T steps: the outputs h_1..h_T [B, T, H], and the final hidden

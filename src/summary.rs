@@ -44,8 +44,6 @@ pub struct Group {
     pub test_acc: Stat,
     pub val_acc: Stat,
     pub seconds_per_epoch: Stat,
-    pub train_seconds: Stat,
-    pub device: String,
 }
 
 /// Groups results by configuration without seed, in first-seen order.
@@ -72,8 +70,6 @@ pub fn group(results: &[RunResult]) -> Vec<Group> {
                 test_acc: Stat::of(&vals(&|r| r.test_acc)),
                 val_acc: Stat::of(&vals(&|r| r.val_acc)),
                 seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
-                train_seconds: Stat::of(&vals(&|r| r.train_seconds)),
-                device: rs[0].env.device.clone(),
             }
         })
         .collect()

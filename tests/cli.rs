@@ -263,6 +263,9 @@ fn bad_configs_are_one_line_errors_with_exit_code_2() {
     );
 }
 
+/// A change that breaks a copy of the MNIST folder.
+type Edit = fn(&Path);
+
 /// Copies the real MNIST files into a temp dir, letting `edit` corrupt them.
 fn broken_mnist(edit: impl Fn(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -301,7 +304,7 @@ fn bad_data_is_a_clear_error_and_writes_no_result() {
         std::fs::write(&p, bytes).unwrap();
     };
     let missing = |d: &Path| std::fs::remove_file(d.join("train-images-idx3-ubyte")).unwrap();
-    let cases: [(fn(&Path), &str); 4] = [
+    let cases: [(Edit, &str); 4] = [
         (truncate, "t10k-images-idx3-ubyte: truncated file"),
         (bad_magic, "train-labels-idx1-ubyte: bad magic number"),
         (

@@ -62,7 +62,6 @@ impl Dataset {
 /// per process and shared by every run that uses it.
 pub struct Source {
     pub name: String,
-    pub dir: PathBuf,
     train: Split,
     test: Split,
     seq_len: i64,
@@ -87,7 +86,6 @@ impl Source {
                 };
                 Ok(Source {
                     name: name.into(),
-                    dir: dir.to_path_buf(),
                     train: to_split(raw.train_images, raw.train_labels),
                     test: to_split(raw.test_images, raw.test_labels),
                     seq_len: idx::ROWS as i64,
