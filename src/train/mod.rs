@@ -7,6 +7,7 @@ optional cosine decay of the learning rate per step and global gradient-norm cli
 epoch ends with train loss/accuracy (as seen while training), validation and test loss/accuracy,
 all computed without gradients. On CPU a run is bit-reproducible for a seed and thread count.
 */
+pub mod adam;
 pub mod events;
 
 use std::time::Instant;
