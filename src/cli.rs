@@ -28,6 +28,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Train one configuration (a one-run sweep under <out>/train).
     Train(TrainArgs),
+    /// Where a sweep folder stands: done, running, failed and pending runs.
+    Status(StatusArgs),
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
     /// build, or of a trained run (then also measured hidden-unit statistics).
     Explain(ExplainArgs),
@@ -49,6 +51,18 @@ pub struct RunnerArgs {
     /// MNIST/raw layout works). Default: data/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Train again the runs that failed in an earlier invocation (they are skipped otherwise).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// If another rowseq is running this sweep, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// A sweep folder (<out>/<sweep>).
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -61,6 +75,9 @@ pub struct SweepArgs {
     /// Print the planned runs and whether each is done, then exit without training.
     #[arg(long)]
     pub dry_run: bool,
+    /// Print where the sweep stands (done / running / failed / pending), then exit.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub status: bool,
     #[command(flatten)]
     pub runner: RunnerArgs,
 }

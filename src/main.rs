@@ -5,7 +5,7 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
 `store` is the on-disk layout, `summary` turns results into tables, `explain` shows what
-num_units means on the model itself.
+num_units means on the model itself, `interrupt` turns Ctrl-C into a clean stop.
 */
 mod cli;
 mod config;
@@ -13,6 +13,7 @@ mod data;
 mod env;
 mod error;
 mod explain;
+mod interrupt;
 mod model;
 mod sinks;
 mod store;
@@ -51,7 +52,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for o in &args.overrides {
                 sweep.set(o)?;
             }
+            if args.status {
+                let plan = sweep::Plan::new(&sweep);
+                print!(
+                    "{}",
+                    sweep::status::render(&plan, &args.runner.out.join(&plan.name))
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             run_sweep(&sweep, &args.runner, args.dry_run)
+        }
+        Command::Status(args) => {
+            let record = store::load_sweep(&args.dir)?;
+            let plan = sweep::Plan::new(&SweepConfig {
+                name: record.name,
+                grid: record.grid,
+            });
+            print!("{}", sweep::status::render(&plan, &args.dir));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Train(args) => {
             args.run.config().validate()?;
@@ -102,20 +120,40 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
     }
     let device = env::resolve_device(runner.device)?;
     let threads = env::set_threads(runner.threads)?;
+    interrupt::install()?;
+    let command = std::env::args().collect::<Vec<_>>().join(" ");
     let opts = sweep::Options {
         out: runner.out.clone(),
         device,
         threads,
         data_dir: runner.data_dir.clone(),
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: command.clone(),
+        retry_failed: runner.retry_failed,
+        contended: if runner.wait {
+            sweep::lock::Contended::Wait
+        } else {
+            sweep::lock::Contended::Refuse
+        },
     };
     let outcome = sweep::run(&plan, &opts)?;
+    if outcome.interrupted {
+        eprintln!("interrupted: run `{command}` again to resume");
+        return Ok(ExitCode::from(interrupt::EXIT_CODE));
+    }
     sweep::print_summary(&plan, &outcome);
-    if outcome.failed.is_empty() {
+    if outcome.failed.is_empty() && outcome.failed_before == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
         for (label, reason) in &outcome.failed {
             eprintln!("error: run {label} failed: {reason}");
+        }
+        if outcome.failed_before > 0 {
+            eprintln!(
+                "error: {} runs failed in an earlier invocation (see `rowseq status {}`; \
+                 --retry-failed trains them again)",
+                outcome.failed_before,
+                outcome.dir.display()
+            );
         }
         Ok(ExitCode::from(1))
     }

@@ -4,6 +4,7 @@ What the training loop tells the world, and the trait of those who listen.
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
+use super::adam::Adam;
 use crate::config::RunConfig;
 use crate::data::Dataset;
 use crate::model::SeqClassifier;
@@ -51,6 +52,7 @@ pub enum Event<'a> {
         metrics: &'a [EpochMetrics],
         model: &'a SeqClassifier,
         vs: &'a nn::VarStore,
+        optimizer: &'a Adam,
     },
 }
 

@@ -1,0 +1,54 @@
+/*!
+Ctrl-C. The first press asks the sweep to stop at the next epoch boundary: the epoch in flight
+finishes, its checkpoint is written, and rowseq exits with code 130 saying how to resume. A
+second press exits at once (the last checkpoint is still on disk, so nothing is lost but the
+current epoch).
+*/
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::train::{Event, Sink};
+
+static REQUESTED: AtomicBool = AtomicBool::new(false);
+
+/// The exit code of a process stopped by SIGINT (128 + 2).
+pub const EXIT_CODE: u8 = 130;
+
+/// Installs the SIGINT handler.
+pub fn install() -> anyhow::Result<()> {
+    ctrlc::set_handler(|| {
+        if REQUESTED.swap(true, Ordering::SeqCst) {
+            eprintln!("\ninterrupted again: stopping now");
+            std::process::exit(EXIT_CODE as i32);
+        }
+        eprintln!(
+            "\ninterrupt: finishing the current epoch and saving a checkpoint \
+             (Ctrl-C again stops at once)"
+        );
+    })?;
+    Ok(())
+}
+
+/// Whether Ctrl-C was pressed.
+pub fn requested() -> bool {
+    REQUESTED.load(Ordering::SeqCst)
+}
+
+/// The error that ends a run stopped by Ctrl-C (not a failure: it resumes).
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted")]
+pub struct Interrupted;
+
+/// A sink that stops training after an epoch (its checkpoint already saved, so it must come
+/// after the checkpoint sink) once Ctrl-C was pressed.
+pub struct StopAfterEpoch;
+
+impl Sink for StopAfterEpoch {
+    fn event(&mut self, event: &Event) -> anyhow::Result<()> {
+        if let Event::Epoch { .. } = event {
+            if requested() {
+                return Err(Interrupted.into());
+            }
+        }
+        Ok(())
+    }
+}
