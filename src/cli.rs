@@ -15,7 +15,8 @@ use crate::env::DeviceArg;
     version,
     about = "What is num_units in an LSTM, and why 128? MNIST read row by row (28 timesteps of 28 pixels), \
              an LSTM swept over its hidden size, measured.",
-    propagate_version = true
+    propagate_version = true,
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -57,6 +58,16 @@ pub struct RunnerArgs {
     /// If another rowseq is running this sweep, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
+    /// Train N runs at once, in N processes that split --threads between them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: u64,
+    /// Train only shard K of N (e.g. 2/4): every N-th run of the plan from the K-th. Inside a
+    /// Slurm array job the default is SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Internal: a --jobs worker process training this one run.
+    #[arg(long, hide = true)]
+    pub worker_run: Option<String>,
 }
 
 #[derive(Args, Debug)]

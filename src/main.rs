@@ -104,7 +104,11 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
 }
 
 fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<ExitCode> {
-    let plan = sweep::Plan::new(sweep);
+    let mut plan = sweep::Plan::new(sweep);
+    if let Some(id) = &runner.worker_run {
+        plan.runs.retain(|r| r.id == *id);
+    }
+    let shard = sweep::shard::resolve(runner.shard.as_deref())?;
     if dry_run {
         let dir = runner.out.join(&plan.name);
         for r in &plan.runs {
@@ -129,6 +133,9 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
         data_dir: runner.data_dir.clone(),
         command: command.clone(),
         retry_failed: runner.retry_failed,
+        jobs: runner.jobs as usize,
+        shard,
+        worker: runner.worker_run.is_some(),
         contended: if runner.wait {
             sweep::lock::Contended::Wait
         } else {
@@ -137,10 +144,14 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
     };
     let outcome = sweep::run(&plan, &opts)?;
     if outcome.interrupted {
-        eprintln!("interrupted: run `{command}` again to resume");
+        if !opts.worker {
+            eprintln!("interrupted: run `{command}` again to resume");
+        }
         return Ok(ExitCode::from(interrupt::EXIT_CODE));
     }
-    sweep::print_summary(&plan, &outcome);
+    if !opts.worker {
+        sweep::print_summary(&plan, &outcome);
+    }
     if outcome.failed.is_empty() && outcome.failed_before == 0 {
         Ok(ExitCode::SUCCESS)
     } else {

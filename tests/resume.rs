@@ -315,3 +315,36 @@ fn failed_runs_are_recorded_and_retried_only_when_asked() {
         .stdout(contains("(0 already done, 1 to train)"));
     assert!(failed.is_file());
 }
+
+/// `--jobs 2` on two threads: two worker processes of one thread each, whose results equal a
+/// sequential one-thread sweep's; the parent writes the tables with both runs.
+#[test]
+fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
+    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=1"];
+    let sequential = tempfile::tempdir().unwrap();
+    sweep(sequential.path(), &widths).assert().success();
+    let parallel = tempfile::tempdir().unwrap();
+    let mut jobs = widths.to_vec();
+    jobs.extend(["--jobs", "2", "--threads", "2"]);
+    sweep(parallel.path(), &jobs)
+        .assert()
+        .success()
+        .stdout(contains("with 2 threads (2 jobs of 1 each)"))
+        .stdout(contains("2 trained, 0 already done, 0 failed"));
+    let results = |dir: &Path| -> Vec<Value> {
+        std::fs::read_to_string(dir.join("tiny/results.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                let o = v.as_object_mut().unwrap();
+                o.retain(|k, _| !k.contains("seconds"));
+                o.remove("env");
+                v
+            })
+            .collect()
+    };
+    let a = results(sequential.path());
+    assert_eq!(a.len(), 2);
+    assert_eq!(a, results(parallel.path()));
+}

@@ -76,6 +76,22 @@ impl SweepLock {
     }
 }
 
+/// Runs `f` holding `<dir>/.tables.lock`, waiting for it silently: writers of the sweep's
+/// tables (shards, `--jobs` parents) take turns, so the last one to write has seen every result
+/// finished before it.
+pub fn tables<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let path = dir.join(".tables.lock");
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .with_context(|| format!("could not open lock file '{}'", path.display()))?;
+    file.lock()
+        .with_context(|| format!("could not lock '{}'", path.display()))?;
+    f()
+}
+
 /// The pid holding a sweep's lock, if any process holds it (any lock file of the folder).
 pub fn holder(dir: &Path) -> Option<String> {
     let entries = std::fs::read_dir(dir).ok()?;

@@ -6,8 +6,10 @@ last epoch checkpoint. The sweep tables are rewritten after every run, so nothin
 lost if a later run fails. A run that fails is recorded in `<run-id>/failed.json` with its
 reason, the sweep goes on, and later invocations skip it unless asked to retry (`status`).
 */
+pub mod jobs;
 pub mod lock;
 pub mod plan;
+pub mod shard;
 pub mod status;
 
 use std::collections::HashMap;
@@ -42,6 +44,12 @@ pub struct Options {
     pub retry_failed: bool,
     /// When another process holds the sweep's lock: refuse or wait.
     pub contended: Contended,
+    /// Runs trained at once, each in its own process with `threads / jobs` threads.
+    pub jobs: usize,
+    /// Only the runs of shard K of N (1-based), by plan position: (K, N).
+    pub shard: Option<(usize, usize)>,
+    /// A worker process of `--jobs`: the parent holds the lock and writes the tables.
+    pub worker: bool,
 }
 
 /// What a sweep did.
@@ -60,8 +68,9 @@ pub struct Outcome {
 /// Runs every run of `plan` that has no result yet (and did not fail before, unless retrying).
 pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
+    let mine = plan::shard(&plan.runs, opts.shard);
     let unfinished = |r: &&PlannedRun| RunDir::new(&dir, &r.id).result().is_none();
-    let pending: Vec<&PlannedRun> = plan.runs.iter().filter(unfinished).collect();
+    let pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
 
     // Load and check all data before anything is written, so bad data leaves no trace.
     let mut sources: HashMap<String, Source> = HashMap::new();
@@ -79,10 +88,17 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
 
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
-    let _lock = SweepLock::acquire(&dir, lock::LOCK, opts.contended)?;
+    let _lock = match (opts.worker, opts.shard) {
+        (true, _) => None,
+        (false, None) => Some(SweepLock::acquire(&dir, lock::LOCK, opts.contended)?),
+        (false, Some((k, n))) => {
+            let name = format!("{}.{k}-of-{n}", lock::LOCK);
+            Some(SweepLock::acquire(&dir, &name, opts.contended)?)
+        }
+    };
     // Under the lock, what is left may have changed while we waited.
-    let mut pending: Vec<&PlannedRun> = plan.runs.iter().filter(unfinished).collect();
-    let skipped = plan.runs.len() - pending.len();
+    let mut pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
+    let skipped = mine.len() - pending.len();
     let failed_before = if opts.retry_failed {
         0
     } else {
@@ -90,12 +106,19 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         pending.retain(|r| status::failure(&RunDir::new(&dir, &r.id)).is_none());
         before - pending.len()
     };
+    if opts.worker {
+        return run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before);
+    }
     report_changes(plan, &dir);
     store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))?;
     println!(
-        "sweep {}: {} runs ({} already done, {}{} to train) on {} with {} threads -> {}",
+        "sweep {}: {} runs{} ({} already done, {}{} to train) on {} with {} threads{} -> {}",
         plan.name,
         plan.runs.len(),
+        match opts.shard {
+            Some((k, n)) => format!(", {} in shard {k}/{n}", mine.len()),
+            None => String::new(),
+        },
         skipped,
         match failed_before {
             0 => String::new(),
@@ -104,9 +127,42 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         pending.len(),
         env::device_name(opts.device),
         opts.threads,
+        match opts.jobs {
+            1 => String::new(),
+            j => format!(
+                " ({j} jobs of {} each)",
+                jobs::threads_per_job(opts.threads, j)
+            ),
+        },
         dir.display()
     );
+    if opts.jobs > 1 && pending.len() > 1 {
+        let (trained, failed, interrupted) = jobs::run(plan, &pending, &dir, opts)?;
+        let results = write_tables(plan, &dir)?;
+        return Ok(Outcome {
+            dir,
+            results,
+            trained,
+            skipped,
+            failed,
+            failed_before,
+            interrupted,
+        });
+    }
+    run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before)
+}
 
+/// Trains `pending` one after another in this process.
+fn run_pending(
+    plan: &Plan,
+    pending: &[&PlannedRun],
+    dir: &std::path::Path,
+    opts: &Options,
+    sources: &HashMap<String, Source>,
+    skipped: usize,
+    failed_before: usize,
+) -> Result<Outcome> {
+    let dir = dir.to_path_buf();
     let environment = env::environment(opts.device, opts.threads);
     let total_cost: u64 = pending
         .iter()
@@ -116,7 +172,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let mut failed = Vec::new();
     let mut trained = 0;
     let mut interrupted = false;
-    for planned in &pending {
+    for planned in pending {
         if interrupt::requested() {
             interrupted = true;
             break;
@@ -187,12 +243,16 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
                 failed.push((planned.label.clone(), reason));
             }
         }
-        let results = plan.finished(&dir);
-        store::write_tables(&dir, &results)?;
+        if !opts.worker {
+            write_tables(plan, &dir)?;
+        }
     }
     progress.finish();
-    let results = plan.finished(&dir);
-    store::write_tables(&dir, &results)?;
+    let results = if opts.worker {
+        plan.finished(&dir)
+    } else {
+        write_tables(plan, &dir)?
+    };
     Ok(Outcome {
         dir,
         results,
@@ -201,6 +261,15 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         failed,
         failed_before,
         interrupted,
+    })
+}
+
+/// Rewrites the sweep's tables from every finished run of the plan on disk (all shards').
+pub fn write_tables(plan: &Plan, dir: &std::path::Path) -> Result<Vec<RunResult>> {
+    lock::tables(dir, || {
+        let results = plan.finished(dir);
+        store::write_tables(dir, &results)?;
+        Ok(results)
     })
 }
 
