@@ -31,6 +31,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Where a sweep folder stands: done, running, failed and pending runs.
     Status(StatusArgs),
+    /// Write a Slurm sbatch array script that runs a sweep in shards (--submit submits it).
+    Slurm(SlurmArgs),
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
     /// build, or of a trained run (then also measured hidden-unit statistics).
     Explain(ExplainArgs),
@@ -68,6 +70,30 @@ pub struct RunnerArgs {
     /// Internal: a --jobs worker process training this one run.
     #[arg(long, hide = true)]
     pub worker_run: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    /// Sweep config (TOML), as for `rowseq sweep`.
+    pub config: PathBuf,
+    /// Override a key, as for `rowseq sweep` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Folder that holds sweep folders; must be on a filesystem shared by the nodes.
+    #[arg(long, default_value = "experiments")]
+    pub out: PathBuf,
+    /// CPUs per array task (libtorch threads).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub threads: u64,
+    /// Folder with the dataset files, as for `rowseq sweep`.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Array tasks, i.e. shards (default: one per run).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tasks: Option<u64>,
+    /// Submit the script with sbatch.
+    #[arg(long)]
+    pub submit: bool,
 }
 
 #[derive(Args, Debug)]

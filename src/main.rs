@@ -5,7 +5,8 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
 `store` is the on-disk layout, `summary` turns results into tables, `explain` shows what
-num_units means on the model itself, `interrupt` turns Ctrl-C into a clean stop.
+num_units means on the model itself, `interrupt` turns Ctrl-C into a clean stop, `slurm`
+writes array jobs that run a sweep in shards.
 */
 mod cli;
 mod config;
@@ -16,6 +17,7 @@ mod explain;
 mod interrupt;
 mod model;
 mod sinks;
+mod slurm;
 mod store;
 mod summary;
 mod sweep;
@@ -61,6 +63,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             run_sweep(&sweep, &args.runner, args.dry_run)
+        }
+        Command::Slurm(args) => {
+            let mut sweep = SweepConfig::load(&args.config)?;
+            for o in &args.overrides {
+                sweep.set(o)?;
+            }
+            let script = slurm::write(&sweep, &args)?;
+            println!(
+                "wrote {} ({} array tasks)",
+                script.path.display(),
+                script.tasks
+            );
+            if args.submit {
+                println!("{}", slurm::submit(&script)?);
+            } else {
+                println!("submit it with: sbatch {}", script.path.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Status(args) => {
             let record = store::load_sweep(&args.dir)?;

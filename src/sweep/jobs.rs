@@ -30,13 +30,16 @@ pub fn threads_per_job(threads: usize, jobs: usize) -> usize {
     (threads / jobs.max(1)).max(1)
 }
 
-/// Trains `pending` with `opts.jobs` workers; returns (trained, failed, interrupted).
-pub fn run(
-    plan: &Plan,
-    pending: &[&PlannedRun],
-    dir: &Path,
-    opts: &Options,
-) -> Result<(usize, Vec<(String, String)>, bool)> {
+/// What the workers did.
+pub struct Done {
+    pub trained: usize,
+    /// (label, reason) of the runs that failed.
+    pub failed: Vec<(String, String)>,
+    pub interrupted: bool,
+}
+
+/// Trains `pending` with `opts.jobs` workers.
+pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> Result<Done> {
     let threads = threads_per_job(opts.threads, opts.jobs);
     let exe = std::env::current_exe().context("could not find the rowseq executable")?;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
@@ -94,5 +97,9 @@ pub fn run(
     if interrupt::requested() && queue.next().is_some() {
         interrupted = true;
     }
-    Ok((trained, failed, interrupted))
+    Ok(Done {
+        trained,
+        failed,
+        interrupted,
+    })
 }

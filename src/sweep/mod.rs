@@ -137,16 +137,16 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         dir.display()
     );
     if opts.jobs > 1 && pending.len() > 1 {
-        let (trained, failed, interrupted) = jobs::run(plan, &pending, &dir, opts)?;
+        let done = jobs::run(plan, &pending, &dir, opts)?;
         let results = write_tables(plan, &dir)?;
         return Ok(Outcome {
             dir,
             results,
-            trained,
+            trained: done.trained,
             skipped,
-            failed,
+            failed: done.failed,
             failed_before,
-            interrupted,
+            interrupted: done.interrupted,
         });
     }
     run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before)
