@@ -145,7 +145,10 @@ fn run_sweep(sweep: &SweepConfig, runner: &RunnerArgs, dry_run: bool) -> Result<
     let device = env::resolve_device(runner.device)?;
     let threads = env::set_threads(runner.threads)?;
     interrupt::install()?;
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
+    let command = std::env::args()
+        .map(|a| slurm::quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let opts = sweep::Options {
         out: runner.out.clone(),
         device,

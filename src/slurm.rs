@@ -118,7 +118,7 @@ pub fn submit(script: &Script) -> Result<String> {
 }
 
 /// Quotes a word for bash.
-fn quote(word: &str) -> String {
+pub fn quote(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()

@@ -348,3 +348,59 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
     assert_eq!(a.len(), 2);
     assert_eq!(a, results(parallel.path()));
 }
+
+/// Ctrl-C under `--jobs 2`: the parent forwards it, both workers checkpoint and stop, the
+/// parent exits 130 with a command that (pasted into a shell) resumes; the resumed sweep
+/// equals one that was never stopped.
+#[test]
+fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
+    let widths = ["--set", "num_units=[8, 16]"];
+    let reference = tempfile::tempdir().unwrap();
+    sweep(reference.path(), &widths).assert().success();
+    let out = tempfile::tempdir().unwrap();
+    let mut jobs = widths.to_vec();
+    jobs.extend(["--jobs", "2", "--threads", "2"]);
+    let mut parent = spawn(out.path(), &jobs);
+    wait_for_epochs(&mut parent, out.path(), 1);
+    assert!(Std::new("kill")
+        .args(["-INT", &parent.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let output = parent.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let resume = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("interrupted: run `"))
+        .and_then(|l| l.strip_suffix("` again to resume"))
+        .unwrap_or_else(|| panic!("no resume command in {stderr:?}"));
+    let runs = std::fs::read_dir(out.path().join("tiny"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("checkpoint.safetensors").is_file())
+        .count();
+    assert_eq!(runs, 2, "both workers checkpointed");
+    let status = Std::new("bash")
+        .args(["-c", resume])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let results = |dir: &Path| -> Vec<Value> {
+        let text = std::fs::read_to_string(dir.join("tiny/results.jsonl")).unwrap();
+        text.lines()
+            .map(|l| {
+                let mut v: Value = serde_json::from_str(l).unwrap();
+                v.as_object_mut().unwrap().remove("env");
+                v.as_object_mut()
+                    .unwrap()
+                    .retain(|k, _| !k.contains("seconds"));
+                v
+            })
+            .collect()
+    };
+    assert_eq!(results(out.path()).len(), 2);
+    assert_eq!(results(out.path()), results(reference.path()));
+}

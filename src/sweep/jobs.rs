@@ -9,7 +9,9 @@ print plain lines (their stdout is a pipe), which the parent relays as they come
 
 Workers run in process groups of their own, so a Ctrl-C at the terminal reaches the parent
 only; the parent forwards every press to them (`interrupt`), so the first press lets each
-worker finish its epoch and checkpoint, and a second stops everything at once.
+worker finish its epoch and checkpoint, and a second stops everything at once. A worker dies
+with its parent (PR_SET_PDEATHSIG), so a parent killed with -9 leaves no worker writing into
+a sweep whose lock is free.
 */
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -49,7 +51,15 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
     loop {
         while running.len() < opts.jobs && !interrupt::requested() {
             let Some(planned) = queue.next() else { break };
-            let mut child = Command::new(&exe)
+            let mut command = Command::new(&exe);
+            // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                command.pre_exec(|| {
+                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                    Ok(())
+                });
+            }
+            let mut child = command
                 .args(&args)
                 .arg("--threads")
                 .arg(threads.to_string())
