@@ -188,6 +188,7 @@ fn run_pending(
             }
         }
         run_dir.create()?;
+        remove_temporaries(&run_dir.path)?;
         run_dir.write_config(cfg)?;
         let resume = checkpoint::load(&ckpt_path)?;
         if let Some(c) = &resume {
@@ -301,6 +302,17 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
             list.join(", ")
         );
     }
+}
+
+/// Removes `.tmp.*` files that a process killed mid-write left in a run folder (no one else
+/// writes there: the sweep's lock, or the parent's, is held).
+fn remove_temporaries(dir: &std::path::Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp.") {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 fn remove_if_present(path: &std::path::Path) -> Result<()> {
