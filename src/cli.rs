@@ -15,7 +15,8 @@ use crate::env::DeviceArg;
     version,
     about = "What is num_units in an LSTM, and why 128? MNIST read row by row (28 timesteps of 28 pixels), \
              an LSTM swept over its hidden size, measured.",
-    propagate_version = true
+    propagate_version = true,
+    args_override_self = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -28,6 +29,10 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Train one configuration (a one-run sweep under <out>/train).
     Train(TrainArgs),
+    /// Where a sweep folder stands: done, running, failed and pending runs.
+    Status(StatusArgs),
+    /// Write a Slurm sbatch array script that runs a sweep in shards (--submit submits it).
+    Slurm(SlurmArgs),
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
     /// build, or of a trained run (then also measured hidden-unit statistics).
     Explain(ExplainArgs),
@@ -63,6 +68,52 @@ pub struct RunnerArgs {
     /// Write no TensorBoard event files (default: <out>/<sweep>/tb, one run per folder).
     #[arg(long)]
     pub no_tensorboard: bool,
+    /// Train again the runs that failed in an earlier invocation (they are skipped otherwise).
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// If another rowseq is running this sweep, wait for it instead of refusing.
+    #[arg(long)]
+    pub wait: bool,
+    /// Train N runs at once, in N processes that split --threads between them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: u64,
+    /// Train only shard K of N (e.g. 2/4): every N-th run of the plan from the K-th. Inside a
+    /// Slurm array job the default is SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// Internal: a --jobs worker process training this one run.
+    #[arg(long, hide = true)]
+    pub worker_run: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    /// Sweep config (TOML), as for `rowseq sweep`.
+    pub config: PathBuf,
+    /// Override a key, as for `rowseq sweep` (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Folder that holds sweep folders; must be on a filesystem shared by the nodes.
+    #[arg(long, default_value = "experiments")]
+    pub out: PathBuf,
+    /// CPUs per array task (libtorch threads).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub threads: u64,
+    /// Folder with the dataset files, as for `rowseq sweep`.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Array tasks, i.e. shards (default: one per run).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub tasks: Option<u64>,
+    /// Submit the script with sbatch.
+    #[arg(long)]
+    pub submit: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// A sweep folder (<out>/<sweep>).
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -78,6 +129,9 @@ pub struct SweepArgs {
     /// Do not write the report (figures and tables) at the end of the sweep.
     #[arg(long)]
     pub no_report: bool,
+    /// Print where the sweep stands (done / running / failed / pending), then exit.
+    #[arg(long, conflicts_with = "dry_run")]
+    pub status: bool,
     #[command(flatten)]
     pub runner: RunnerArgs,
 }

@@ -5,7 +5,8 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
 `store` is the on-disk layout, `summary` turns results into tables, `report` into figures,
-`explain` shows what num_units means on the model itself.
+`explain` shows what num_units means on the model itself, `interrupt` turns Ctrl-C into a
+clean stop, `slurm` writes array jobs that run a sweep in shards.
 */
 mod cli;
 mod config;
@@ -13,9 +14,11 @@ mod data;
 mod env;
 mod error;
 mod explain;
+mod interrupt;
 mod model;
 mod report;
 mod sinks;
+mod slurm;
 mod store;
 mod summary;
 mod sweep;
@@ -52,7 +55,42 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for o in &args.overrides {
                 sweep.set(o)?;
             }
+            if args.status {
+                let plan = sweep::Plan::new(&sweep);
+                print!(
+                    "{}",
+                    sweep::status::render(&plan, &args.runner.out.join(&plan.name))
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             run_sweep(&sweep, &args.runner, args.dry_run, !args.no_report)
+        }
+        Command::Slurm(args) => {
+            let mut sweep = SweepConfig::load(&args.config)?;
+            for o in &args.overrides {
+                sweep.set(o)?;
+            }
+            let script = slurm::write(&sweep, &args)?;
+            println!(
+                "wrote {} ({} array tasks)",
+                script.path.display(),
+                script.tasks
+            );
+            if args.submit {
+                println!("{}", slurm::submit(&script)?);
+            } else {
+                println!("submit it with: sbatch {}", script.path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status(args) => {
+            let record = store::load_sweep(&args.dir)?;
+            let plan = sweep::Plan::new(&SweepConfig {
+                name: record.name,
+                grid: record.grid,
+            });
+            print!("{}", sweep::status::render(&plan, &args.dir));
+            Ok(ExitCode::SUCCESS)
         }
         Command::Train(args) => {
             args.run.config().validate()?;
@@ -121,7 +159,11 @@ fn run_sweep(
     dry_run: bool,
     with_report: bool,
 ) -> Result<ExitCode> {
-    let plan = sweep::Plan::new(sweep);
+    let mut plan = sweep::Plan::new(sweep);
+    if let Some(id) = &runner.worker_run {
+        plan.runs.retain(|r| r.id == *id);
+    }
+    let shard = sweep::shard::resolve(runner.shard.as_deref())?;
     if dry_run {
         let dir = runner.out.join(&plan.name);
         for r in &plan.runs {
@@ -137,28 +179,58 @@ fn run_sweep(
     }
     let device = env::resolve_device(runner.device)?;
     let threads = env::set_threads(runner.threads)?;
+    interrupt::install()?;
+    let command = std::env::args()
+        .map(|a| slurm::quote(&a))
+        .collect::<Vec<_>>()
+        .join(" ");
     let opts = sweep::Options {
         out: runner.out.clone(),
         device,
         threads,
         data_dir: runner.data_dir.clone(),
         tensorboard: !runner.no_tensorboard,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
+        command: command.clone(),
+        retry_failed: runner.retry_failed,
+        jobs: runner.jobs as usize,
+        shard,
+        worker: runner.worker_run.is_some(),
+        contended: if runner.wait {
+            sweep::lock::Contended::Wait
+        } else {
+            sweep::lock::Contended::Refuse
+        },
     };
     let outcome = sweep::run(&plan, &opts)?;
-    sweep::print_summary(&plan, &outcome);
-    if with_report {
-        // A report that cannot be written does not undo the runs: warn and go on.
-        match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
-            Ok(r) => print_report(&r),
-            Err(e) => eprintln!("warning: no report written: {e:#}"),
+    if outcome.interrupted {
+        if !opts.worker {
+            eprintln!("interrupted: run `{command}` again to resume");
+        }
+        return Ok(ExitCode::from(interrupt::EXIT_CODE));
+    }
+    if !opts.worker {
+        sweep::print_summary(&plan, &outcome);
+        if with_report {
+            // A report that cannot be written does not undo the runs: warn and go on.
+            match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
+                Ok(r) => print_report(&r),
+                Err(e) => eprintln!("warning: no report written: {e:#}"),
+            }
         }
     }
-    if outcome.failed.is_empty() {
+    if outcome.failed.is_empty() && outcome.failed_before == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
         for (label, reason) in &outcome.failed {
             eprintln!("error: run {label} failed: {reason}");
+        }
+        if outcome.failed_before > 0 {
+            eprintln!(
+                "error: {} runs failed in an earlier invocation (see `rowseq status {}`; \
+                 --retry-failed trains them again)",
+                outcome.failed_before,
+                outcome.dir.display()
+            );
         }
         Ok(ExitCode::from(1))
     }

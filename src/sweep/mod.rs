@@ -1,10 +1,16 @@
 /*!
 Sweeps: a grid of runs planned from a `SweepConfig`, each with a content-hash id, run one after
-another. Finished runs (those with a `result.json`) are skipped, so re-running a sweep does only
-what is missing. The sweep tables are rewritten after every run, so nothing finished is lost if a
-later run fails. A run that fails is recorded in `<run-id>/failed.json` and the sweep goes on.
+another under the sweep folder's lock (`lock`). Finished runs (those with a `result.json`) are
+skipped, so re-running a sweep does only what is missing; a run stopped mid-way resumes from its
+last epoch checkpoint. The sweep tables are rewritten after every run, so nothing finished is
+lost if a later run fails. A run that fails is recorded in `<run-id>/failed.json` with its
+reason, the sweep goes on, and later invocations skip it unless asked to retry (`status`).
 */
+pub mod jobs;
+pub mod lock;
 pub mod plan;
+pub mod shard;
+pub mod status;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,11 +22,14 @@ pub use plan::{Plan, PlannedRun};
 
 use crate::data::{self, Source};
 use crate::env;
+use crate::interrupt::{self, Interrupted, StopAfterEpoch};
 use crate::sinks::tensorboard::{self, Status};
 use crate::sinks::{MetricsFile, Progress, TensorBoard};
 use crate::store::{self, RunDir, RunResult};
 use crate::summary;
+use crate::train::checkpoint::{self, CheckpointFile, CHECKPOINT};
 use crate::train::{self, Sink};
+use lock::{Contended, SweepLock};
 
 /// How and where a sweep runs.
 pub struct Options {
@@ -34,6 +43,16 @@ pub struct Options {
     pub command: String,
     /// Write TensorBoard event files under `<sweep>/tb`.
     pub tensorboard: bool,
+    /// Train runs that failed before (otherwise they are skipped).
+    pub retry_failed: bool,
+    /// When another process holds the sweep's lock: refuse or wait.
+    pub contended: Contended,
+    /// Runs trained at once, each in its own process with `threads / jobs` threads.
+    pub jobs: usize,
+    /// Only the runs of shard K of N (1-based), by plan position: (K, N).
+    pub shard: Option<(usize, usize)>,
+    /// A worker process of `--jobs`: the parent holds the lock and writes the tables.
+    pub worker: bool,
 }
 
 /// What a sweep did.
@@ -43,17 +62,18 @@ pub struct Outcome {
     pub trained: usize,
     pub skipped: usize,
     pub failed: Vec<(String, String)>,
+    /// Runs skipped because they failed in an earlier invocation.
+    pub failed_before: usize,
+    /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
+    pub interrupted: bool,
 }
 
-/// Runs every run of `plan` that has no result yet.
+/// Runs every run of `plan` that has no result yet (and did not fail before, unless retrying).
 pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
-    let pending: Vec<&PlannedRun> = plan
-        .runs
-        .iter()
-        .filter(|r| RunDir::new(&dir, &r.id).result().is_none())
-        .collect();
-    let skipped = plan.runs.len() - pending.len();
+    let mine = plan::shard(&plan.runs, opts.shard);
+    let unfinished = |r: &&PlannedRun| RunDir::new(&dir, &r.id).result().is_none();
+    let pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
 
     // Load and check all data before anything is written, so bad data leaves no trace.
     let mut sources: HashMap<String, Source> = HashMap::new();
@@ -71,24 +91,88 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
 
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
+    let _lock = match (opts.worker, opts.shard) {
+        (true, _) => None,
+        (false, None) => Some(SweepLock::acquire(&dir, lock::LOCK, opts.contended)?),
+        (false, Some((k, n))) => {
+            let name = format!("{}.{k}-of-{n}", lock::LOCK);
+            Some(SweepLock::acquire(&dir, &name, opts.contended)?)
+        }
+    };
+    // Under the lock, what is left may have changed while we waited.
+    let mut pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
+    let skipped = mine.len() - pending.len();
+    let failed_before = if opts.retry_failed {
+        0
+    } else {
+        let before = pending.len();
+        pending.retain(|r| status::failure(&RunDir::new(&dir, &r.id)).is_none());
+        before - pending.len()
+    };
+    if opts.worker {
+        return run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before);
+    }
+    report_changes(plan, &dir);
     store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))?;
     println!(
-        "sweep {}: {} runs ({} already done, {} to train) on {} with {} threads -> {}",
+        "sweep {}: {} runs{} ({} already done, {}{} to train) on {} with {} threads{} -> {}",
         plan.name,
         plan.runs.len(),
+        match opts.shard {
+            Some((k, n)) => format!(", {} in shard {k}/{n}", mine.len()),
+            None => String::new(),
+        },
         skipped,
+        match failed_before {
+            0 => String::new(),
+            n => format!("{n} failed before (--retry-failed retries them), "),
+        },
         pending.len(),
         env::device_name(opts.device),
         opts.threads,
+        match opts.jobs {
+            1 => String::new(),
+            j => format!(
+                " ({j} jobs of {} each)",
+                jobs::threads_per_job(opts.threads, j)
+            ),
+        },
         dir.display()
     );
-
-    let environment = env::environment(opts.device, opts.threads);
-    let tb_root = dir.join(store::TENSORBOARD);
-    if opts.tensorboard {
+    if opts.tensorboard && !opts.worker {
         let configs: Vec<_> = plan.runs.iter().map(|r| &r.config).collect();
+        let tb_root = dir.join(store::TENSORBOARD);
         tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)?;
     }
+    if opts.jobs > 1 && pending.len() > 1 {
+        let done = jobs::run(plan, &pending, &dir, opts)?;
+        let results = write_tables(plan, &dir)?;
+        return Ok(Outcome {
+            dir,
+            results,
+            trained: done.trained,
+            skipped,
+            failed: done.failed,
+            failed_before,
+            interrupted: done.interrupted,
+        });
+    }
+    run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before)
+}
+
+/// Trains `pending` one after another in this process.
+fn run_pending(
+    plan: &Plan,
+    pending: &[&PlannedRun],
+    dir: &std::path::Path,
+    opts: &Options,
+    sources: &HashMap<String, Source>,
+    skipped: usize,
+    failed_before: usize,
+) -> Result<Outcome> {
+    let dir = dir.to_path_buf();
+    let environment = env::environment(opts.device, opts.threads);
+    let tb_root = dir.join(store::TENSORBOARD);
     let total_cost: u64 = pending
         .iter()
         .map(|r| r.cost_per_epoch() * r.config.epochs as u64)
@@ -96,12 +180,32 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let mut progress = Progress::new(pending.len(), total_cost);
     let mut failed = Vec::new();
     let mut trained = 0;
-    for planned in &pending {
+    let mut interrupted = false;
+    for planned in pending {
+        if interrupt::requested() {
+            interrupted = true;
+            break;
+        }
         let cfg = &planned.config;
         let data = sources[&cfg.dataset].split(cfg)?;
         let run_dir = RunDir::new(&dir, &planned.id);
+        let ckpt_path = run_dir.path.join(CHECKPOINT);
+        if status::failure(&run_dir).is_some() {
+            // A retry starts from scratch.
+            for f in [status::FAILED, CHECKPOINT, store::METRICS] {
+                remove_if_present(&run_dir.path.join(f))?;
+            }
+        }
         run_dir.create()?;
+        remove_temporaries(&run_dir.path)?;
         run_dir.write_config(cfg)?;
+        let resume = checkpoint::load(&ckpt_path)?;
+        if let Some(c) = &resume {
+            progress.println(&format!(
+                "resuming {} [{}] after epoch {}/{}",
+                planned.label, planned.id, c.state.epoch, cfg.epochs
+            ));
+        }
         let mut board = opts.tensorboard.then(|| {
             TensorBoard::new(
                 &tb_root,
@@ -113,25 +217,40 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         });
         let outcome = {
             let mut metrics = MetricsFile { dir: &run_dir };
+            let mut ckpt = CheckpointFile {
+                path: ckpt_path.clone(),
+            };
+            let mut stop = StopAfterEpoch;
             let mut shown = progress.run(&planned.label, cfg.epochs, planned.cost_per_epoch());
-            let mut sinks: Vec<&mut dyn Sink> = vec![&mut metrics, &mut shown];
+            let mut sinks: Vec<&mut dyn Sink> =
+                vec![&mut metrics, &mut ckpt, &mut stop, &mut shown];
             if let Some(board) = board.as_mut() {
                 sinks.push(board);
             }
-            train::train(cfg, &data, opts.device, &mut sinks)
+            train::train(cfg, &data, opts.device, resume.as_ref(), &mut sinks)
         };
         if let Some(board) = board.as_mut() {
-            let status = match outcome {
-                Ok(_) => Status::Success,
-                Err(_) => Status::Failure,
-            };
-            board.finish(status)?;
+            // An interrupted run has no end yet: its session ends when it resumes and finishes.
+            match &outcome {
+                Ok(_) => board.finish(Status::Success)?,
+                Err(e) if e.downcast_ref::<Interrupted>().is_some() => {}
+                Err(_) => board.finish(Status::Failure)?,
+            }
         }
         match outcome {
+            Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+                progress.println(&format!(
+                    "stopped {} [{}] after a checkpoint",
+                    planned.label, planned.id
+                ));
+                interrupted = true;
+                break;
+            }
             Ok(done) => {
                 run_dir.save_weights(&done.vs)?;
                 let result = plan::result(planned, &done.metrics, &data, &done.vs, &environment);
                 run_dir.write_result(&result)?;
+                remove_if_present(&ckpt_path)?;
                 trained += 1;
                 progress.finish_run(&format!(
                     "done {} [{}]: test {:.4}, val {:.4}, {:.1}s/epoch",
@@ -145,7 +264,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
             Err(e) => {
                 let reason = format!("{e:#}");
                 store::write_json(
-                    &run_dir.path.join("failed.json"),
+                    &run_dir.path.join(status::FAILED),
                     &serde_json::json!({ "run_id": planned.id, "label": planned.label, "error": reason }),
                 )?;
                 progress.finish_run(&format!(
@@ -155,19 +274,84 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
                 failed.push((planned.label.clone(), reason));
             }
         }
-        let results = plan.finished(&dir);
-        store::write_tables(&dir, &results)?;
+        if !opts.worker {
+            write_tables(plan, &dir)?;
+        }
     }
     progress.finish();
-    let results = plan.finished(&dir);
-    store::write_tables(&dir, &results)?;
+    let results = if opts.worker {
+        plan.finished(&dir)
+    } else {
+        write_tables(plan, &dir)?
+    };
     Ok(Outcome {
         dir,
         results,
         trained,
         skipped,
         failed,
+        failed_before,
+        interrupted,
     })
+}
+
+/// Rewrites the sweep's tables from every finished run of the plan on disk (all shards').
+pub fn write_tables(plan: &Plan, dir: &std::path::Path) -> Result<Vec<RunResult>> {
+    lock::tables(dir, || {
+        let results = plan.finished(dir);
+        store::write_tables(dir, &results)?;
+        Ok(results)
+    })
+}
+
+/// Says which runs are new and which run folders no longer belong, when the plan differs from
+/// the one recorded by the last invocation.
+fn report_changes(plan: &Plan, dir: &std::path::Path) {
+    let Ok(before) = store::load_sweep(dir) else {
+        return;
+    };
+    let strays = status::strays(plan, dir);
+    let new: Vec<&str> = plan
+        .runs
+        .iter()
+        .filter(|r| !before.runs.contains(&r.id) && !dir.join(&r.id).exists())
+        .map(|r| r.label.as_str())
+        .collect();
+    if new.is_empty() && strays.is_empty() {
+        return;
+    }
+    println!("the sweep changed since its last invocation:");
+    if !new.is_empty() {
+        println!("  {} new runs: {}", new.len(), new.join(", "));
+    }
+    if !strays.is_empty() {
+        let list: Vec<String> = strays.iter().map(|(id, l)| format!("{id} ({l})")).collect();
+        println!(
+            "  {} runs on disk no longer belong to it (kept, left out of the tables): {}",
+            strays.len(),
+            list.join(", ")
+        );
+    }
+}
+
+/// Removes `.tmp.*` files that a process killed mid-write left in a run folder (no one else
+/// writes there: the sweep's lock, or the parent's, is held).
+fn remove_temporaries(dir: &std::path::Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp.") {
+            remove_if_present(&entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &std::path::Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("could not remove '{}'", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Prints the closing table and where the outputs are.
@@ -177,10 +361,14 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
     print!("{}", summary::table(&groups, &plan.swept));
     println!();
     println!(
-        "{} trained, {} already done, {} failed; results: {}, {}, runs under {}/<run-id>/",
+        "{} trained, {} already done, {} failed{}; results: {}, {}, runs under {}/<run-id>/",
         outcome.trained,
         outcome.skipped,
         outcome.failed.len(),
+        match outcome.failed_before {
+            0 => String::new(),
+            n => format!(", {n} skipped as failed before"),
+        },
         outcome.dir.join(store::RESULTS_CSV).display(),
         outcome.dir.join(store::RESULTS_JSONL).display(),
         outcome.dir.display()

@@ -117,3 +117,39 @@ pub fn result(
         env: env.clone(),
     }
 }
+
+/// The runs of shard `k` of `n` (1-based): every n-th run of the plan, starting at the k-th,
+/// so shards are disjoint, cover the plan, and differ in size by at most one run.
+pub fn shard(runs: &[PlannedRun], shard: Option<(usize, usize)>) -> Vec<&PlannedRun> {
+    match shard {
+        None => runs.iter().collect(),
+        Some((k, n)) => runs.iter().skip(k - 1).step_by(n).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SweepConfig;
+
+    #[test]
+    fn shards_are_disjoint_balanced_and_cover_the_plan() {
+        let mut sweep = SweepConfig {
+            name: "s".into(),
+            grid: Default::default(),
+        };
+        sweep.set("num_units=[1, 2, 3, 4, 5, 6, 7]").unwrap();
+        let plan = Plan::new(&sweep);
+        let mut seen: Vec<&str> = Vec::new();
+        for k in 1..=3 {
+            let part = shard(&plan.runs, Some((k, 3)));
+            assert!((2..=3).contains(&part.len()), "shard {k}: {}", part.len());
+            seen.extend(part.iter().map(|r| r.id.as_str()));
+        }
+        let mut all: Vec<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
+        all.sort();
+        seen.sort();
+        assert_eq!(seen, all);
+        assert_eq!(shard(&plan.runs, None).len(), 7);
+    }
+}

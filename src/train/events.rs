@@ -4,6 +4,7 @@ What the training loop tells the world, and the trait of those who listen.
 use serde::{Deserialize, Serialize};
 use tch::nn;
 
+use super::adam::Adam;
 use crate::config::RunConfig;
 use crate::data::Dataset;
 use crate::model::SeqClassifier;
@@ -41,7 +42,6 @@ pub enum Event<'a> {
     Batch {
         epoch: usize,
         batch: usize,
-        batches: usize,
         step: usize,
         loss: f64,
         lr: f64,
@@ -51,6 +51,7 @@ pub enum Event<'a> {
         metrics: &'a [EpochMetrics],
         model: &'a SeqClassifier,
         vs: &'a nn::VarStore,
+        optimizer: &'a Adam,
     },
 }
 

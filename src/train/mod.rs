@@ -2,11 +2,14 @@
 The training loop. It trains one `RunConfig` on one `Dataset` and only emits `Event`s: it
 never touches files or the terminal. Sinks (progress, metrics files, TensorBoard) subscribe.
 
-Recipe: Adam, cross-entropy on the head's logits, per-epoch shuffle from the run's seed,
+Recipe: Adam (`adam`, bit-identical to tch's), cross-entropy on the head's logits, per-epoch shuffle from the run's seed,
 optional cosine decay of the learning rate per step and global gradient-norm clipping. Each
 epoch ends with train loss/accuracy (as seen while training), validation and test loss/accuracy,
-all computed without gradients. On CPU a run is bit-reproducible for a seed and thread count.
+all computed without gradients. On CPU a run is bit-reproducible for a seed and thread count,
+also when it resumes from a `checkpoint` of an earlier epoch.
 */
+pub mod adam;
+pub mod checkpoint;
 pub mod events;
 
 use std::time::Instant;
@@ -14,8 +17,10 @@ use std::time::Instant;
 use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, Device, Kind, Tensor};
 
+pub use adam::Adam;
+pub use checkpoint::Checkpoint;
 pub use events::{EpochMetrics, Event, Sink};
 
 use crate::config::{RunConfig, Schedule};
@@ -25,10 +30,9 @@ use crate::model::{counted_params, param_count, SeqClassifier};
 /// Batch size for evaluation: larger than training batches, since no activations are kept.
 pub const EVAL_BATCH: i64 = 2000;
 
-/// A model and its variables, ready to train or evaluate.
+/// A trained model's variables and the metrics of every epoch.
 pub struct Trained {
     pub vs: nn::VarStore,
-    pub model: SeqClassifier,
     pub metrics: Vec<EpochMetrics>,
 }
 
@@ -40,11 +44,13 @@ pub fn build(cfg: &RunConfig, data: &Dataset, device: Device) -> (nn::VarStore, 
     (vs, model)
 }
 
-/// Trains `cfg` on `data`, emitting events to every sink.
+/// Trains `cfg` on `data`, emitting events to every sink; with a checkpoint, carries on from
+/// the epoch after it.
 pub fn train(
     cfg: &RunConfig,
     data: &Dataset,
     device: Device,
+    resume: Option<&Checkpoint>,
     sinks: &mut [&mut dyn Sink],
 ) -> Result<Trained> {
     if data.train.is_empty() {
@@ -56,7 +62,12 @@ pub fn train(
         params,
         param_count(data.features, cfg.num_units, data.classes())
     );
-    let mut opt = nn::Adam::default().build(&vs, cfg.lr)?;
+    let mut opt = Adam::new(&vs, cfg.lr);
+    let mut metrics = Vec::with_capacity(cfg.epochs);
+    if let Some(ckpt) = resume {
+        ckpt.restore(&vs, &mut opt)?;
+        metrics = ckpt.state.metrics.clone();
+    }
 
     let n = data.train.len();
     let bs = cfg.batch_size.min(n);
@@ -75,9 +86,8 @@ pub fn train(
         },
     )?;
 
-    let mut metrics = Vec::with_capacity(cfg.epochs);
-    let mut step = 0usize;
-    for epoch in 1..=cfg.epochs {
+    let mut step = opt.step as usize;
+    for epoch in metrics.len() + 1..=cfg.epochs {
         let started = Instant::now();
         let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(device);
         let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
@@ -96,7 +106,7 @@ pub fn train(
             if cfg.clip_grad_norm > 0.0 {
                 opt.clip_grad_norm(cfg.clip_grad_norm);
             }
-            opt.step();
+            opt.step()?;
             step += 1;
             let loss_value = tch::no_grad(|| {
                 let detached = loss.detach();
@@ -112,7 +122,6 @@ pub fn train(
                 &Event::Batch {
                     epoch,
                     batch: b + 1,
-                    batches,
                     step,
                     loss: loss_value,
                     lr,
@@ -143,10 +152,11 @@ pub fn train(
                 metrics: &metrics,
                 model: &model,
                 vs: &vs,
+                optimizer: &opt,
             },
         )?;
     }
-    Ok(Trained { vs, model, metrics })
+    Ok(Trained { vs, metrics })
 }
 
 /// Loss and accuracy on a split, without gradients, in batches of `EVAL_BATCH`.

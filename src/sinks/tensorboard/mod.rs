@@ -273,7 +273,9 @@ impl Sink for TensorBoard {
                     proto::scalar("train/lr", *lr),
                 ],
             ),
-            Event::Epoch { metrics, model, vs } => {
+            Event::Epoch {
+                metrics, model, vs, ..
+            } => {
                 let m = metrics.last().expect("at least one epoch");
                 self.epoch(m, model, vs)
             }
@@ -438,6 +440,7 @@ mod tests {
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let model = SeqClassifier::new(&vs.root(), 28, 4, 10);
+        let optimizer = crate::train::adam::Adam::new(&vs, 0.1);
         let env = crate::env::environment(Device::Cpu, 1);
         let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
         let metrics = vec![EpochMetrics {
@@ -465,7 +468,6 @@ mod tests {
             sink.event(&Event::Batch {
                 epoch: 1,
                 batch: 1,
-                batches: 2,
                 step: 1,
                 loss: 2.5,
                 lr: 0.1,
@@ -475,6 +477,7 @@ mod tests {
                 metrics: &metrics,
                 model: &model,
                 vs: &vs,
+                optimizer: &optimizer,
             })
             .unwrap();
         }

@@ -1,0 +1,144 @@
+/*!
+`rowseq slurm CONFIG`: scale a sweep out on a Slurm cluster. Writes an sbatch array script,
+one task per shard, into the sweep folder (`<out>/<sweep>/slurm.sbatch`); `--submit` hands it
+to `sbatch`. Every task runs the same `rowseq sweep` command line; inside the array each one
+reads its shard from SLURM_ARRAY_TASK_ID / SLURM_ARRAY_TASK_COUNT (`sweep::shard`) and trains
+its share of runs into the one sweep folder, which must be on a filesystem all nodes share.
+The tables are rewritten by every task under a lock, so they gather all shards' results;
+re-running the sweep (locally or as another array) trains only what is still missing.
+*/
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::cli::SlurmArgs;
+use crate::config::SweepConfig;
+use crate::error::UserError;
+use crate::store;
+use crate::sweep::Plan;
+
+/// What `rowseq slurm` wrote.
+pub struct Script {
+    pub path: PathBuf,
+    pub tasks: usize,
+}
+
+/// Writes the sbatch script of `sweep` and returns its path.
+pub fn write(sweep: &SweepConfig, args: &SlurmArgs) -> Result<Script> {
+    let plan = Plan::new(sweep);
+    let tasks = args
+        .tasks
+        .map_or(plan.runs.len(), |t| t as usize)
+        .clamp(1, plan.runs.len());
+    let threads = args.threads;
+    let cwd = std::env::current_dir().context("could not read the working directory")?;
+    let absolute = |p: &Path| -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        }
+    };
+    let config = absolute(&args.config)
+        .canonicalize()
+        .map_err(|e| UserError::store(&args.config, format!("cannot read: {e}")))?;
+    let out = absolute(&args.out);
+    let dir = out.join(&plan.name);
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
+    let exe = std::env::current_exe().context("could not find the rowseq executable")?;
+
+    let mut command = vec![
+        quote(&exe.display().to_string()),
+        "sweep".into(),
+        quote(&config.display().to_string()),
+    ];
+    for o in &args.overrides {
+        command.push("--set".into());
+        command.push(quote(o));
+    }
+    command.extend([
+        "--out".into(),
+        quote(&out.display().to_string()),
+        "--threads".into(),
+        threads.to_string(),
+        "--device".into(),
+        "cpu".into(),
+    ]);
+    if let Some(d) = &args.data_dir {
+        command.push("--data-dir".into());
+        command.push(quote(&absolute(d).display().to_string()));
+    }
+    let script = format!(
+        "#!/bin/bash\n\
+         # Written by `rowseq slurm`: sweep {name}, {runs} runs in {tasks} array tasks. Each task\n\
+         # trains its shard (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) into {dir}.\n\
+         #SBATCH --job-name=rowseq-{name}\n\
+         #SBATCH --array=1-{tasks}\n\
+         #SBATCH --ntasks=1\n\
+         #SBATCH --cpus-per-task={threads}\n\
+         #SBATCH --output={dir}/slurm-%A_%a.out\n\
+         set -euo pipefail\n\
+         cd {cwd}\n\
+         exec {command}\n",
+        name = plan.name,
+        runs = plan.runs.len(),
+        dir = dir.display(),
+        cwd = quote(&cwd.display().to_string()),
+        command = command.join(" "),
+    );
+    let path = dir.join("slurm.sbatch");
+    store::write_atomic(&path, script.as_bytes())?;
+    Ok(Script { path, tasks })
+}
+
+/// Submits the script with `sbatch`; returns what sbatch printed.
+pub fn submit(script: &Script) -> Result<String> {
+    let output = Command::new("sbatch")
+        .arg(&script.path)
+        .output()
+        .map_err(|e| {
+            UserError::store(
+                &script.path,
+                format!("cannot run sbatch ({e}); submit the script on a Slurm login node"),
+            )
+        })?;
+    if !output.status.success() {
+        return Err(UserError::store(
+            &script.path,
+            format!(
+                "sbatch failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Quotes a word for bash.
+pub fn quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-=,:+".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(quote("/a/b.toml"), "/a/b.toml");
+        assert_eq!(quote("name=\"x\""), r#"'name="x"'"#);
+        assert_eq!(quote("num_units=[8, 16]"), "'num_units=[8, 16]'");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,174 @@
+/*!
+Where a sweep stands, read from its folder alone: each planned run is done (`result.json`),
+failed (`failed.json`, with its reason; retried only with `--retry-failed`), running (some
+epochs or a checkpoint on disk, and a live process holds the sweep's lock), interrupted (the
+same without a lock holder: the next invocation resumes it) or pending (nothing on disk yet).
+Run folders that the plan no longer contains (the config changed) are listed apart: they are
+kept, but left out of the tables.
+*/
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::config::RunConfig;
+use crate::store::{self, RunDir};
+use crate::train::checkpoint::CHECKPOINT;
+
+use super::lock;
+use super::plan::Plan;
+
+pub const FAILED: &str = "failed.json";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum State {
+    Done { test_acc: f64 },
+    Running { epochs: usize },
+    Interrupted { epochs: usize },
+    Failed { reason: String },
+    Pending,
+}
+
+impl State {
+    pub fn word(&self) -> &'static str {
+        match self {
+            State::Done { .. } => "done",
+            State::Running { .. } => "running",
+            State::Interrupted { .. } => "interrupted",
+            State::Failed { .. } => "failed",
+            State::Pending => "pending",
+        }
+    }
+}
+
+pub struct RunStatus {
+    pub id: String,
+    pub label: String,
+    pub epochs: usize,
+    pub state: State,
+}
+
+/// The reason recorded in a run's `failed.json`, if it failed.
+pub fn failure(run: &RunDir) -> Option<String> {
+    let text = std::fs::read_to_string(run.path.join(FAILED)).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    Some(value["error"].as_str().unwrap_or("unknown").to_string())
+}
+
+/// Epochs finished on disk (lines of `metrics.jsonl`).
+fn epochs_on_disk(run: &RunDir) -> Option<usize> {
+    let metrics = std::fs::read_to_string(run.path.join(store::METRICS)).ok();
+    let has_checkpoint = run.path.join(CHECKPOINT).exists();
+    match metrics {
+        Some(text) => Some(text.lines().count()),
+        None if has_checkpoint => Some(0),
+        None => None,
+    }
+}
+
+/// The state of every planned run, in plan order.
+pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
+    let locked = lock::holder(dir).is_some();
+    plan.runs
+        .iter()
+        .map(|r| {
+            let run = RunDir::new(dir, &r.id);
+            let state = if let Some(result) = run.result() {
+                State::Done {
+                    test_acc: result.test_acc,
+                }
+            } else if let Some(reason) = failure(&run) {
+                State::Failed { reason }
+            } else if let Some(epochs) = epochs_on_disk(&run) {
+                if locked {
+                    State::Running { epochs }
+                } else {
+                    State::Interrupted { epochs }
+                }
+            } else {
+                State::Pending
+            };
+            RunStatus {
+                id: r.id.clone(),
+                label: r.label.clone(),
+                epochs: r.config.epochs,
+                state,
+            }
+        })
+        .collect()
+}
+
+/// Run folders in `dir` that `plan` does not contain: (id, label).
+pub fn strays(plan: &Plan, dir: &Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, String)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let id = e.file_name().to_string_lossy().to_string();
+            let text = std::fs::read_to_string(e.path().join(store::CONFIG)).ok()?;
+            let cfg: RunConfig = serde_json::from_str(&text).ok()?;
+            (!plan.runs.iter().any(|r| r.id == id)).then(|| (id, cfg.label(&plan.swept)))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The status report: a count line, one line per run, and the strays.
+pub fn render(plan: &Plan, dir: &Path) -> String {
+    let runs = of_plan(plan, dir);
+    let count = |w: &str| runs.iter().filter(|r| r.state.word() == w).count();
+    let mut out = String::new();
+    let holder = lock::holder(dir);
+    let _ = writeln!(
+        out,
+        "sweep {} in {}: {} runs: {} done, {} running, {} failed, {} pending{}{}",
+        plan.name,
+        dir.display(),
+        runs.len(),
+        count("done"),
+        count("running"),
+        count("failed"),
+        count("pending") + count("interrupted"),
+        match count("interrupted") {
+            0 => String::new(),
+            n => format!(" ({n} interrupted, will resume)"),
+        },
+        match &holder {
+            Some(h) => format!("; in use by rowseq ({h})"),
+            None => String::new(),
+        }
+    );
+    let width = runs.iter().map(|r| r.label.len()).max().unwrap_or(0);
+    for r in &runs {
+        let detail = match &r.state {
+            State::Done { test_acc } => format!("test acc {test_acc:.4}"),
+            State::Running { epochs } => format!("{epochs}/{} epochs", r.epochs),
+            State::Interrupted { epochs } => {
+                format!("{epochs}/{} epochs, resumes on the next run", r.epochs)
+            }
+            State::Failed { reason } => format!("{reason} (retry with --retry-failed)"),
+            State::Pending => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {} {:<11} {:<width$}  {}",
+            r.id,
+            r.state.word(),
+            r.label,
+            detail
+        );
+    }
+    let strays = strays(plan, dir);
+    if !strays.is_empty() {
+        let _ = writeln!(
+            out,
+            "{} run folders no longer belong to this sweep (kept, left out of the tables):",
+            strays.len()
+        );
+        for (id, label) in strays {
+            let _ = writeln!(out, "  {id} {label}");
+        }
+    }
+    out
+}
