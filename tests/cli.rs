@@ -2,18 +2,14 @@
 Integration tests: the real `rowseq` binary on real MNIST (the subset each test asks for).
 Needs `data/mnist/` from scripts/setup.sh; the README's test command sets it up.
 */
+mod common;
+
+use common::{metrics_without_time, rowseq, run_dirs};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::Value;
-
-/// The binary, run from the package root (so `data/mnist` is found).
-fn rowseq() -> Command {
-    let mut cmd = Command::cargo_bin("rowseq").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 /// A tiny but real sweep: two widths, one epoch of 4,000 training images in batches of 32, one
 /// thread; reaches about 0.5 (16 units) and 0.67 (64 units) test accuracy.
@@ -48,32 +44,6 @@ fn tiny_sweep(out: &Path, extra: &[&str]) -> Command {
 
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// Run folders (those with a config.json; `tb/` is not one).
-fn run_dirs(sweep: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(sweep)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("config.json").is_file())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-/// Metrics without the wall-clock fields, which differ between identical runs.
-fn metrics_without_time(run: &Path) -> Vec<Value> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut()
-                .unwrap()
-                .retain(|k, _| !k.ends_with("seconds"));
-            v
-        })
-        .collect()
 }
 
 #[test]

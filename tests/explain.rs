@@ -2,15 +2,11 @@
 Integration tests of `rowseq explain`: flags, JSON output, the SVG diagram, a trained run's
 measured statistics, and clear errors.
 */
-use assert_cmd::Command;
+mod common;
+
+use common::rowseq;
 use predicates::str::contains;
 use serde_json::Value;
-
-fn rowseq() -> Command {
-    let mut cmd = Command::cargo_bin("rowseq").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 #[test]
 fn explains_flags_as_text_json_and_svg() {

@@ -4,18 +4,14 @@ planned runs (four widths, two seeds) of which five finished, one failed and two
 Run ids come from the real planner (`rowseq sweep --dry-run`), results are written in the
 on-disk format of `store.rs`, and the real binary renders them. No training, no MNIST needed.
 */
+mod common;
+
+use common::rowseq;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::{json, Value};
-
-fn rowseq() -> Command {
-    let mut cmd = Command::cargo_bin("rowseq").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
 
 /// (num_units, seed) -> (test_acc, val_acc, seconds_per_epoch) of the finished runs.
 const FINISHED: &[(i64, u64, f64, f64, f64)] = &[

@@ -3,6 +3,9 @@ Integration tests for sweeps that survive: kill -9 at several points then resume
 two sweeps on one folder, a changed config, failed runs and `status`. The real binary on real
 MNIST subsets (one thread, a few thousand images), like tests/cli.rs.
 */
+mod common;
+
+use common::{metrics_without_time, rowseq, run_dirs};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Std, Stdio};
 use std::time::{Duration, Instant};
@@ -61,20 +64,10 @@ fn spawn(out: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
-fn rowseq() -> Command {
-    let mut cmd = Command::cargo_bin("rowseq").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
-    cmd
-}
-
 /// The only run folder of the tiny sweep.
 fn run_dir(out: &Path) -> PathBuf {
     let sweep = out.join("tiny");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(&sweep)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
+    let dirs = run_dirs(&sweep);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
 }
@@ -104,20 +97,6 @@ fn wait_for_epochs(child: &mut Child, out: &Path, epochs: usize) {
 fn kill9(mut child: Child) {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-}
-
-fn metrics_without_time(run: &Path) -> Vec<Value> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: Value = serde_json::from_str(l).unwrap();
-            v.as_object_mut()
-                .unwrap()
-                .retain(|k, _| !k.ends_with("seconds"));
-            v
-        })
-        .collect()
 }
 
 fn assert_same_run(a: &Path, b: &Path) {
