@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Copies a finished sweep's results (not its weights, checkpoints or TensorBoard events) from
+# experiments/<sweep>/ into paper/<sweep>/ and renders its report there; paper/ is committed, so
+# `rowseq report paper/<sweep>` rebuilds the figures on a fresh machine in seconds.
+#   scripts/update-paper.sh [SWEEP]      (default: units)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sweep=${1:-units}
+src=experiments/$sweep
+dst=paper/$sweep
+[ -f "$src/sweep.json" ] || { echo "update-paper: error: $src/sweep.json not found: run the sweep first" >&2; exit 2; }
+rm -rf "$dst"
+mkdir -p "$dst"
+cp "$src"/sweep.json "$src"/results.csv "$src"/results.jsonl "$dst"/
+for run in "$src"/*/; do
+  [ -f "$run/result.json" ] || continue
+  id=$(basename "$run")
+  mkdir -p "$dst/$id"
+  cp "$run"/config.json "$run"/metrics.jsonl "$run"/result.json "$dst/$id"/
+done
+cargo run --release --quiet -- report "$dst"
