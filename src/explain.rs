@@ -20,6 +20,7 @@ use crate::data::{Dataset, Source};
 use crate::error::UserError;
 use crate::model::{counted_params, SeqClassifier};
 use crate::store;
+use crate::summary::thousands;
 use crate::train::EVAL_BATCH;
 
 /// Everything `explain` says, also its `--format json`.
@@ -367,7 +368,7 @@ pub fn render_text(e: &Explanation) -> String {
             "  {:<20} {:<12} {:>10}",
             p.name,
             shape(&p.shape),
-            group(p.count)
+            thousands(p.count)
         );
     }
     let tt = &e.totals;
@@ -376,16 +377,16 @@ pub fn render_text(e: &Explanation) -> String {
         "  {:<20} {:<12} {:>10}   = 4H(F+H) + 8H + CH + C = {}",
         "total (PyTorch/tch)",
         "",
-        group(tt.params_pytorch),
-        group(tt.formula_pytorch)
+        thousands(tt.params_pytorch),
+        thousands(tt.formula_pytorch)
     );
     let _ = writeln!(
         s,
         "  {:<20} {:<12} {:>10}   = 4H(F+H) + 4H + CH + C = {} (one bias per gate)",
         "total (Keras/TF)",
         "",
-        group(tt.params_keras),
-        group(tt.formula_keras)
+        thousands(tt.params_keras),
+        thousands(tt.formula_keras)
     );
     let _ = writeln!(s, "\nMemory and compute:");
     let _ = writeln!(
@@ -406,12 +407,12 @@ pub fn render_text(e: &Explanation) -> String {
     let _ = writeln!(
         s,
         "  FLOPs per image, inference:          {}",
-        group(tt.flops_inference_per_sample)
+        thousands(tt.flops_inference_per_sample)
     );
     let _ = writeln!(
         s,
         "  FLOPs per image, training step:      {} (~3x inference)",
-        group(tt.flops_train_per_sample)
+        thousands(tt.flops_train_per_sample)
     );
     let d = &e.doubling;
     let _ = writeln!(s, "\nDoubling num_units {} -> {}: parameters x{:.2}, FLOPs x{:.2}, state x{:.0} (the H x H recurrent matrix makes both grow ~4x for large H)", d.from_units, d.to_units, d.params_ratio, d.flops_ratio, d.state_ratio);
@@ -463,22 +464,6 @@ fn shape(s: &[i64]) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     )
-}
-
-fn group(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
 }
 
 fn bytes(n: i64) -> String {
@@ -576,9 +561,9 @@ pub fn diagram_svg(e: &Explanation) -> String {
         y0 + 50.0,
         dx + 60.0,
         y0 + cell_h + 25.0,
-        group(4 * h * (f + h) + 8 * h),
-        group(c * h + c),
-        group(e.totals.params_pytorch),
+        thousands(4 * h * (f + h) + 8 * h),
+        thousands(c * h + c),
+        thousands(e.totals.params_pytorch),
     );
     s
 }

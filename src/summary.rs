@@ -75,6 +75,23 @@ pub fn group(results: &[RunResult]) -> Vec<Group> {
         .collect()
 }
 
+/// Thousands separated by commas: 82186 -> 82,186.
+pub fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 /// The closing table of a sweep, as aligned plain text. `extra` names swept keys other than
 /// num_units and seed, shown as a leading column.
 pub fn table(groups: &[Group], extra: &[String]) -> String {
@@ -146,6 +163,14 @@ pub fn table(groups: &[Group], extra: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(thousands(82186), "82,186");
+        assert_eq!(thousands(1306), "1,306");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
 
     #[test]
     fn stats_use_the_sample_std() {

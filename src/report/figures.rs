@@ -15,8 +15,8 @@ use super::style::{
     colour, error_bars, render, short_count, short_number, ticks_125, Drawn, Figure, Style, GREY,
     GRID,
 };
-use super::tables::thousands;
 use crate::model::{keras_param_count, param_count};
+use crate::summary::thousands;
 
 /// Renders every figure into `dir`; returns the files written.
 pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {

@@ -16,6 +16,7 @@ use anyhow::Result;
 use super::inputs::{Inputs, Row, CLASSES, INPUT};
 use crate::model::keras_param_count;
 use crate::store::write_atomic;
+use crate::summary::thousands;
 
 pub const MARKDOWN: &str = "summary.md";
 pub const LATEX: &str = "summary.tex";
@@ -65,23 +66,6 @@ fn spe(r: &Row) -> String {
         "–".to_string()
     } else {
         format!("{:.2}", r.seconds_per_epoch.mean)
-    }
-}
-
-/// Thousands separated by commas: 82186 -> 82,186.
-pub fn thousands(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
     }
 }
 
@@ -395,17 +379,4 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
     let path = dir.join(REPORT);
     write_atomic(&path, out.as_bytes())?;
     Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(thousands(82186), "82,186");
-        assert_eq!(thousands(1306), "1,306");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000_000), "1,000,000");
-    }
 }
