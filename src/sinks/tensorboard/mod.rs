@@ -113,6 +113,8 @@ pub struct TensorBoard {
     /// The probe batch (x, y), moved to the model's device at the first epoch.
     probe: Option<(Tensor, Tensor)>,
     train_seconds: f64,
+    /// Epochs already written to this run's folder since it (re)started.
+    epochs_written: usize,
     /// Wall time spent in this sink so far: its cost to training.
     spent: Duration,
 }
@@ -135,6 +137,7 @@ impl TensorBoard {
             writer: None,
             probe: None,
             train_seconds: 0.0,
+            epochs_written: 0,
             spent: Duration::ZERO,
         }
     }
@@ -171,6 +174,7 @@ impl TensorBoard {
         let n = PROBE_IMAGES.min(data.test.len() as i64);
         self.probe = (n > 0).then(|| (data.test.x.narrow(0, 0, n), data.test.y.narrow(0, 0, n)));
         self.train_seconds = 0.0;
+        self.epochs_written = 0;
         self.spent = Duration::ZERO;
         let start = hparams::session_start(cfg, unix_seconds());
         let values = vec![
@@ -191,19 +195,7 @@ impl TensorBoard {
         vs: &tch::nn::VarStore,
     ) -> Result<()> {
         let started = Instant::now();
-        self.train_seconds += m.train_seconds;
-        let mut values = vec![
-            proto::scalar("loss/train", m.train_loss),
-            proto::scalar("loss/val", m.val_loss),
-            proto::scalar("loss/test", m.test_loss),
-            proto::scalar("accuracy/train", m.train_acc),
-            proto::scalar("accuracy/val", m.val_acc),
-            proto::scalar("accuracy/test", m.test_acc),
-            proto::scalar("time/seconds_per_epoch", m.train_seconds),
-            proto::scalar("time/eval_seconds", m.eval_seconds),
-            proto::scalar("time/train_seconds", self.train_seconds),
-            proto::scalar("train/epoch", m.epoch as f64),
-        ];
+        let mut values = self.epoch_scalars(m);
         values.extend(variable_histograms(vs)?);
         if let Some((x, y)) = &self.probe {
             let device = vs.device();
@@ -221,6 +213,34 @@ impl TensorBoard {
         let w = self.writer();
         w.summary(m.step as i64, values)?;
         w.flush()
+    }
+
+    /// The per-epoch scalars, as in metrics.jsonl.
+    fn epoch_scalars(&mut self, m: &EpochMetrics) -> Vec<Value> {
+        self.train_seconds += m.train_seconds;
+        self.epochs_written += 1;
+        vec![
+            proto::scalar("loss/train", m.train_loss),
+            proto::scalar("loss/val", m.val_loss),
+            proto::scalar("loss/test", m.test_loss),
+            proto::scalar("accuracy/train", m.train_acc),
+            proto::scalar("accuracy/val", m.val_acc),
+            proto::scalar("accuracy/test", m.test_acc),
+            proto::scalar("time/seconds_per_epoch", m.train_seconds),
+            proto::scalar("time/eval_seconds", m.eval_seconds),
+            proto::scalar("time/train_seconds", self.train_seconds),
+            proto::scalar("train/epoch", m.epoch as f64),
+        ]
+    }
+
+    /// A run resumed from a checkpoint starts with a cleared folder: write the epochs it had
+    /// already finished (their scalars, from the restored metrics) before its next epoch.
+    fn replay(&mut self, earlier: &[EpochMetrics]) -> Result<()> {
+        for m in earlier.iter().skip(self.epochs_written) {
+            let values = self.epoch_scalars(m);
+            self.writer().summary(m.step as i64, values)?;
+        }
+        Ok(())
     }
 
     fn config_text(&self, cfg: &RunConfig, params: i64, data: &Dataset) -> String {
@@ -276,8 +296,8 @@ impl Sink for TensorBoard {
             Event::Epoch {
                 metrics, model, vs, ..
             } => {
-                let m = metrics.last().expect("at least one epoch");
-                self.epoch(m, model, vs)
+                let (m, earlier) = metrics.split_last().expect("at least one epoch");
+                self.replay(earlier).and_then(|_| self.epoch(m, model, vs))
             }
         };
         self.spent += started.elapsed();
@@ -382,6 +402,7 @@ mod tests {
     use super::*;
     use crate::data::Split;
     use crate::model::SeqClassifier;
+    use crate::train::adam::Adam;
 
     fn split(n: i64) -> Split {
         Split {
@@ -408,6 +429,95 @@ mod tests {
         events
     }
 
+    /// A 4-unit model, its optimizer and a tiny dataset of zeros.
+    fn tiny_run() -> (RunConfig, Dataset, nn::VarStore, SeqClassifier, Adam) {
+        let cfg = RunConfig {
+            num_units: 4,
+            ..RunConfig::default()
+        };
+        let data = Dataset {
+            name: "mnist".into(),
+            train: split(8),
+            val: split(4),
+            test: split(20),
+            seq_len: 28,
+            features: 28,
+            class_names: (0..10).map(|i| i.to_string()).collect(),
+        };
+        let vs = nn::VarStore::new(Device::Cpu);
+        let model = SeqClassifier::new(&vs.root(), 28, 4, 10);
+        let optimizer = Adam::new(&vs, 0.1);
+        (cfg, data, vs, model, optimizer)
+    }
+
+    /// Epoch `epoch` at step 2 x epoch, one second of training, the given test accuracy.
+    fn epoch_metrics(epoch: usize, test_acc: f64) -> EpochMetrics {
+        EpochMetrics {
+            epoch,
+            step: 2 * epoch,
+            lr: 0.1,
+            train_loss: 2.0,
+            train_acc: 0.25,
+            val_loss: 2.1,
+            val_acc: 0.5,
+            test_loss: 2.2,
+            test_acc,
+            train_seconds: 1.0,
+            eval_seconds: 0.5,
+        }
+    }
+
+    /// Every scalar of a run folder as (tag, step, value).
+    fn scalars(dir: &Path) -> Vec<(String, i64, f32)> {
+        read_events(dir)
+            .into_iter()
+            .filter_map(|e| match e.what {
+                Some(What::Summary(s)) => Some((e.step, s)),
+                _ => None,
+            })
+            .flat_map(|(step, s)| {
+                s.value.into_iter().filter_map(move |v| match v.kind {
+                    Some(ValueKind::SimpleValue(x)) => Some((v.tag, step, x)),
+                    _ => None,
+                })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_resumed_run_writes_the_epochs_it_restored() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, data, vs, model, optimizer) = tiny_run();
+        let env = crate::env::environment(Device::Cpu, 1);
+        let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
+        // Resumed after epoch 1: its first Epoch event carries both epochs.
+        let metrics = vec![epoch_metrics(1, 0.5), epoch_metrics(2, 0.75)];
+        sink.event(&Event::Start {
+            cfg: &cfg,
+            params: 42,
+            batches_per_epoch: 2,
+            data: &data,
+        })
+        .unwrap();
+        sink.event(&Event::Epoch {
+            metrics: &metrics,
+            model: &model,
+            vs: &vs,
+            optimizer: &optimizer,
+        })
+        .unwrap();
+        let found = scalars(&dir.path().join("units=4,seed=0"));
+        let series = |tag: &str| -> Vec<(i64, f32)> {
+            found
+                .iter()
+                .filter(|(t, _, _)| t == tag)
+                .map(|(_, s, x)| (*s, *x))
+                .collect()
+        };
+        assert_eq!(series("accuracy/test"), vec![(2, 0.5), (4, 0.75)]);
+        assert_eq!(series("time/train_seconds"), vec![(2, 1.0), (4, 2.0)]);
+    }
+
     #[test]
     fn a_label_taken_by_another_run_gets_the_run_id() {
         let root = tempfile::tempdir().unwrap();
@@ -425,37 +535,10 @@ mod tests {
     #[test]
     fn a_run_writes_its_session_and_a_failed_run_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = RunConfig {
-            num_units: 4,
-            ..RunConfig::default()
-        };
-        let data = Dataset {
-            name: "mnist".into(),
-            train: split(8),
-            val: split(4),
-            test: split(20),
-            seq_len: 28,
-            features: 28,
-            class_names: (0..10).map(|i| i.to_string()).collect(),
-        };
-        let vs = nn::VarStore::new(Device::Cpu);
-        let model = SeqClassifier::new(&vs.root(), 28, 4, 10);
-        let optimizer = crate::train::adam::Adam::new(&vs, 0.1);
+        let (cfg, data, vs, model, optimizer) = tiny_run();
         let env = crate::env::environment(Device::Cpu, 1);
         let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
-        let metrics = vec![EpochMetrics {
-            epoch: 1,
-            step: 2,
-            lr: 0.1,
-            train_loss: 2.0,
-            train_acc: 0.25,
-            val_loss: 2.1,
-            val_acc: 0.5,
-            test_loss: 2.2,
-            test_acc: 0.75,
-            train_seconds: 1.0,
-            eval_seconds: 0.5,
-        }];
+        let metrics = vec![epoch_metrics(1, 0.75)];
         for _ in 0..2 {
             // The second pass stands for a re-run: it must replace the first.
             sink.event(&Event::Start {
