@@ -263,6 +263,15 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The configuration without its seed: runs that share it are one configuration over
+    /// seeds (summary tables and the report group by it).
+    pub fn without_seed(&self) -> RunConfig {
+        RunConfig {
+            seed: 0,
+            ..self.clone()
+        }
+    }
+
     /// A short readable label, e.g. `units=128,seed=0`, with the given keys.
     pub fn label(&self, keys: &[String]) -> String {
         let value = serde_json::to_value(self).expect("config serialises");

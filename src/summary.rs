@@ -48,10 +48,7 @@ pub struct Group {
 
 /// Groups results by configuration without seed, in first-seen order.
 pub fn group(results: &[RunResult]) -> Vec<Group> {
-    let key = |c: &RunConfig| RunConfig {
-        seed: 0,
-        ..c.clone()
-    };
+    let key = RunConfig::without_seed;
     let mut keys: Vec<RunConfig> = Vec::new();
     for r in results {
         let k = key(&r.config);

@@ -139,10 +139,7 @@ impl Inputs {
             .collect();
 
         // Row keys: configs without seed, planned ones first, in first-seen order.
-        let key = |c: &RunConfig| RunConfig {
-            seed: 0,
-            ..c.clone()
-        };
+        let key = RunConfig::without_seed;
         let mut keys: Vec<RunConfig> = Vec::new();
         for c in planned
             .iter()
