@@ -4,7 +4,7 @@ Needs `data/mnist/` from scripts/setup.sh; the README's test command sets it up.
 */
 mod common;
 
-use common::{metrics_without_time, rowseq, run_dirs};
+use common::{metrics_without_time, rowseq, run_dirs, tiny_train};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -140,28 +140,7 @@ fn same_seed_gives_identical_metrics() {
 #[test]
 fn train_runs_one_configuration() {
     let out = tempfile::tempdir().unwrap();
-    rowseq()
-        .args([
-            "train",
-            "--num-units",
-            "8",
-            "--epochs",
-            "1",
-            "--train-size",
-            "2000",
-        ])
-        .args([
-            "--val-size",
-            "200",
-            "--test-size",
-            "500",
-            "--threads",
-            "1",
-            "--device",
-            "cpu",
-        ])
-        .arg("--out")
-        .arg(out.path())
+    tiny_train(out.path(), 8)
         .assert()
         .success()
         .stdout(contains("1 runs (0 already done, 1 to train)"));

@@ -4,7 +4,7 @@ measured statistics, and clear errors.
 */
 mod common;
 
-use common::rowseq;
+use common::{rowseq, tiny_train};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -56,30 +56,7 @@ fn explains_flags_as_text_json_and_svg() {
 #[test]
 fn explains_a_trained_run_with_measurements() {
     let out = tempfile::tempdir().unwrap();
-    rowseq()
-        .args([
-            "train",
-            "--num-units",
-            "16",
-            "--epochs",
-            "1",
-            "--train-size",
-            "2000",
-        ])
-        .args([
-            "--val-size",
-            "200",
-            "--test-size",
-            "500",
-            "--threads",
-            "1",
-            "--device",
-            "cpu",
-        ])
-        .arg("--out")
-        .arg(out.path())
-        .assert()
-        .success();
+    tiny_train(out.path(), 16).assert().success();
     let run = std::fs::read_dir(out.path().join("train"))
         .unwrap()
         .flatten()

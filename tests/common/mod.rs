@@ -16,6 +16,24 @@ pub fn rowseq() -> Command {
     cmd
 }
 
+/// `rowseq train` of `units` hidden units for one epoch on 2,000 images (200 validation, 500
+/// test), one thread, CPU, into `<out>/train/`.
+pub fn tiny_train(out: &Path, units: u32) -> Command {
+    let mut cmd = rowseq();
+    cmd.args(["train", "--num-units", &units.to_string(), "--epochs", "1"])
+        .args([
+            "--train-size",
+            "2000",
+            "--val-size",
+            "200",
+            "--test-size",
+            "500",
+        ])
+        .args(["--threads", "1", "--device", "cpu", "--out"])
+        .arg(out);
+    cmd
+}
+
 /// The run folders of a sweep folder (those with a config.json; `tb/` and `report/` are not).
 pub fn run_dirs(sweep: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(sweep)
