@@ -72,22 +72,30 @@ fn run_dir(out: &Path) -> PathBuf {
     dirs[0].clone()
 }
 
-fn epochs_on_disk(out: &Path) -> usize {
+/// Epochs on disk per run folder of the tiny sweep that has any.
+fn epochs_on_disk(out: &Path) -> Vec<usize> {
     let Ok(entries) = std::fs::read_dir(out.join("tiny")) else {
-        return 0;
+        return Vec::new();
     };
     entries
         .flatten()
         .filter_map(|e| std::fs::read_to_string(e.path().join("metrics.jsonl")).ok())
         .map(|t| t.lines().count())
-        .max()
-        .unwrap_or(0)
+        .filter(|&n| n > 0)
+        .collect()
 }
 
-/// Waits until `epochs` epochs are on disk (or the child ended).
+/// Waits until some run has `epochs` epochs on disk (or the child ended).
 fn wait_for_epochs(child: &mut Child, out: &Path, epochs: usize) {
+    wait_until(child, || {
+        epochs_on_disk(out).into_iter().max().unwrap_or(0) >= epochs
+    });
+}
+
+/// Polls `done` every 20 ms while the child runs, for at most two minutes.
+fn wait_until(child: &mut Child, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
-    while epochs_on_disk(out) < epochs {
+    while !done() {
         assert!(child.try_wait().unwrap().is_none(), "the sweep ended early");
         assert!(started.elapsed() < Duration::from_secs(120), "timed out");
         std::thread::sleep(Duration::from_millis(20));
@@ -339,14 +347,17 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
 /// equals one that was never stopped.
 #[test]
 fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
-    let widths = ["--set", "num_units=[8, 16]"];
+    // Enough epochs that neither run can finish between "both are training" and the signal.
+    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=12"];
     let reference = tempfile::tempdir().unwrap();
     sweep(reference.path(), &widths).assert().success();
     let out = tempfile::tempdir().unwrap();
     let mut jobs = widths.to_vec();
     jobs.extend(["--jobs", "2", "--threads", "2"]);
     let mut parent = spawn(out.path(), &jobs);
-    wait_for_epochs(&mut parent, out.path(), 1);
+    // Both workers must be training: a worker signalled while still loading stops before
+    // its run starts, correctly, with nothing to checkpoint.
+    wait_until(&mut parent, || epochs_on_disk(out.path()).len() == 2);
     assert!(Std::new("kill")
         .args(["-INT", &parent.id().to_string()])
         .status()
