@@ -14,15 +14,43 @@ use tch::{Kind, Tensor};
 use crate::config::RunConfig;
 use crate::error::UserError;
 
-/// One split of a dataset.
+/// One split of a dataset. Sequences shorter than T are padded with zeros at the end;
+/// `lengths` says how many timesteps of each are real, and the model never reads past it.
 pub struct Split {
     /// [N, T, F] float32.
     pub x: Tensor,
     /// [N] int64 class indices.
     pub y: Tensor,
+    /// [N] int64 valid timesteps per sequence, each in 1..=T.
+    pub lengths: Tensor,
 }
 
 impl Split {
+    /// A split whose sequences all have the full length T.
+    pub fn full_length(x: Tensor, y: Tensor) -> Split {
+        let size = x.size();
+        let lengths = Tensor::full([size[0]], size[1], (Kind::Int64, x.device()));
+        Split { x, y, lengths }
+    }
+
+    /// The examples at `index` ([K] int64), in that order.
+    pub fn select(&self, index: &Tensor) -> Split {
+        Split {
+            x: self.x.index_select(0, index),
+            y: self.y.index_select(0, index),
+            lengths: self.lengths.index_select(0, index),
+        }
+    }
+
+    /// The same split on `device`.
+    pub fn to_device(&self, device: tch::Device) -> Split {
+        Split {
+            x: self.x.to_device(device),
+            y: self.y.to_device(device),
+            lengths: self.lengths.to_device(device),
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.y.size()[0] as usize
     }
@@ -31,10 +59,13 @@ impl Split {
         self.len() == 0
     }
 
-    fn narrow(&self, start: usize, len: usize) -> Split {
+    /// Examples `start..start + len`, as views.
+    pub fn narrow(&self, start: usize, len: usize) -> Split {
+        let (start, len) = (start as i64, len as i64);
         Split {
-            x: self.x.narrow(0, start as i64, len as i64),
-            y: self.y.narrow(0, start as i64, len as i64),
+            x: self.x.narrow(0, start, len),
+            y: self.y.narrow(0, start, len),
+            lengths: self.lengths.narrow(0, start, len),
         }
     }
 }
@@ -82,7 +113,7 @@ impl Source {
                         .to_kind(Kind::Float)
                         / 255.0;
                     let y = Tensor::from_slice(&labels).to_kind(Kind::Int64);
-                    Split { x, y }
+                    Split::full_length(x, y)
                 };
                 Ok(Source {
                     name: name.into(),

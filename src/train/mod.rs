@@ -73,9 +73,9 @@ pub fn train(
     let bs = cfg.batch_size.min(n);
     let batches = n.div_ceil(bs);
     let total_steps = batches * cfg.epochs;
-    let train = to_device(&data.train, device);
-    let val = to_device(&data.val, device);
-    let test = to_device(&data.test, device);
+    let train = data.train.to_device(device);
+    let val = data.val.to_device(device);
+    let test = data.test.to_device(device);
     emit(
         sinks,
         &Event::Start {
@@ -95,8 +95,7 @@ pub fn train(
         let mut lr = cfg.lr;
         for b in 0..batches {
             let idx = order.narrow(0, (b * bs) as i64, bs.min(n - b * bs) as i64);
-            let x = train.x.index_select(0, &idx);
-            let y = train.y.index_select(0, &idx);
+            let Split { x, y, .. } = train.select(&idx);
             lr = learning_rate(cfg, step, total_steps);
             opt.set_lr(lr);
             let logits = model.forward(&x);
@@ -206,13 +205,6 @@ pub fn shuffled(n: usize, seed: u64, epoch: usize) -> Vec<i64> {
     let mut order: Vec<i64> = (0..n as i64).collect();
     order.shuffle(&mut rng);
     order
-}
-
-fn to_device(split: &Split, device: Device) -> Split {
-    Split {
-        x: split.x.to_device(device),
-        y: split.y.to_device(device),
-    }
 }
 
 fn emit(sinks: &mut [&mut dyn Sink], event: &Event) -> Result<()> {

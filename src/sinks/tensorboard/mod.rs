@@ -405,10 +405,10 @@ mod tests {
     use crate::train::adam::Adam;
 
     fn split(n: i64) -> Split {
-        Split {
-            x: Tensor::rand([n, 28, 28], (Kind::Float, Device::Cpu)),
-            y: Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)),
-        }
+        Split::full_length(
+            Tensor::rand([n, 28, 28], (Kind::Float, Device::Cpu)),
+            Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)),
+        )
     }
 
     /// Every event of the one event file in `dir`, checksums verified.
