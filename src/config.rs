@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::data::spec::{self, Spec};
 use crate::error::UserError;
 
 /// Learning-rate schedule over the whole run.
@@ -24,13 +25,44 @@ pub enum Schedule {
     Cosine,
 }
 
+/// How a CSV dataset lays out its series (see `data::csv`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvLayout {
+    /// One series per row: a label column, every other column a timestep.
+    #[default]
+    Wide,
+    /// One timestep per row: an id column groups rows into series.
+    Long,
+}
+
+impl CsvLayout {
+    fn is_wide(&self) -> bool {
+        *self == CsvLayout::Wide
+    }
+}
+
+fn default_label_column() -> String {
+    "label".into()
+}
+fn is_default_label_column(s: &str) -> bool {
+    s == "label"
+}
+fn default_id_column() -> String {
+    "id".into()
+}
+fn is_default_id_column(s: &str) -> bool {
+    s == "id"
+}
+
 /// Everything that determines the result of one training run. Its canonical JSON is hashed
 /// into the run id, so a field added here changes every id: give it a default that keeps old
 /// results meaningful, and never add device or thread counts here.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    /// Dataset name (`mnist`).
+    /// Dataset: `mnist`, `fashion-mnist`, `idx:DIR`, `ts:DIR/NAME` or `csv:TRAIN,TEST`
+    /// (see `data::spec`).
     pub dataset: String,
     /// Hidden units of the LSTM: the size of h_t and c_t.
     pub num_units: i64,
@@ -49,6 +81,24 @@ pub struct RunConfig {
     pub train_size: usize,
     /// Use only the first N test images (0 = all).
     pub test_size: usize,
+    // CSV datasets only; left out of the JSON (and so of the run id) at their defaults.
+    /// `wide` (one series per row) or `long` (one timestep per row).
+    #[serde(default, skip_serializing_if = "CsvLayout::is_wide")]
+    pub csv_layout: CsvLayout,
+    #[serde(
+        default = "default_label_column",
+        skip_serializing_if = "is_default_label_column"
+    )]
+    pub label_column: String,
+    /// Long layout: the column that names a row's series.
+    #[serde(
+        default = "default_id_column",
+        skip_serializing_if = "is_default_id_column"
+    )]
+    pub id_column: String,
+    /// Long layout: the column that orders a series' rows (empty: file order).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub time_column: String,
 }
 
 impl Default for RunConfig {
@@ -65,6 +115,10 @@ impl Default for RunConfig {
             val_size: 5000,
             train_size: 0,
             test_size: 0,
+            csv_layout: CsvLayout::Wide,
+            label_column: default_label_column(),
+            id_column: default_id_column(),
+            time_column: String::new(),
         }
     }
 }
@@ -82,7 +136,14 @@ pub const RUN_KEYS: &[&str] = &[
     "val_size",
     "train_size",
     "test_size",
+    "csv_layout",
+    "label_column",
+    "id_column",
+    "time_column",
 ];
+
+/// Keys that only CSV datasets read.
+pub const CSV_KEYS: &[&str] = &["csv_layout", "label_column", "id_column", "time_column"];
 
 /// A grid of runs: for each key of `RUN_KEYS`, the list of values to try.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -241,6 +302,15 @@ impl RunConfig {
             "val_size" => self.val_size = v.as_integer().unwrap() as usize,
             "train_size" => self.train_size = v.as_integer().unwrap() as usize,
             "test_size" => self.test_size = v.as_integer().unwrap() as usize,
+            "csv_layout" => {
+                self.csv_layout = match v.as_str().unwrap() {
+                    "long" => CsvLayout::Long,
+                    _ => CsvLayout::Wide,
+                }
+            }
+            "label_column" => self.label_column = v.as_str().unwrap().to_string(),
+            "id_column" => self.id_column = v.as_str().unwrap().to_string(),
+            "time_column" => self.time_column = v.as_str().unwrap().to_string(),
             _ => return Err(format!("unknown key `{key}`")),
         }
         Ok(())
@@ -250,6 +320,9 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), UserError> {
         let value = serde_json::to_value(self).expect("config serialises");
         for key in RUN_KEYS {
+            if value.get(*key).is_none() {
+                continue; // left out at its default
+            }
             let v = json_to_toml(&value[*key]);
             check_value(key, &v).map_err(|message| UserError::Arg {
                 flag: format!("--{}", key.replace('_', "-")),
@@ -278,10 +351,18 @@ impl RunConfig {
         let mut parts = vec![format!("units={}", self.num_units)];
         for k in keys.iter().filter(|k| k.as_str() != "num_units") {
             let v = &value[k.as_str()];
-            let v = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
+            let v = match (k.as_str(), Spec::parse(&self.dataset)) {
+                // Paths make poor folder names: GunPoint for ts:data/GunPoint/GunPoint.
+                ("dataset", Ok(spec)) => spec.short_name(&self.dataset),
+                ("csv_layout", _) => format!("{:?}", self.csv_layout).to_lowercase(),
+                ("label_column", _) => self.label_column.clone(),
+                ("id_column", _) => self.id_column.clone(),
+                ("time_column", _) => self.time_column.clone(),
+                _ => v
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string()),
+            };
             parts.push(format!("{k}={v}"));
         }
         if !keys.iter().any(|k| k == "seed") {
@@ -296,9 +377,21 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
     let bad = |what: &str| Err(format!("{key} = {v}: expected {what}"));
     let int = v.as_integer();
     match key {
-        "dataset" => match v.as_str() {
-            Some("mnist") => Ok(()),
-            _ => bad("\"mnist\""),
+        "dataset" => match v.as_str().map(Spec::parse) {
+            Some(Ok(_)) => Ok(()),
+            _ => bad(spec::EXPECTED),
+        },
+        "csv_layout" => match v.as_str() {
+            Some("wide" | "long") => Ok(()),
+            _ => bad("\"wide\" (one series per row) or \"long\" (one timestep per row)"),
+        },
+        "label_column" | "id_column" => match v.as_str() {
+            Some(s) if !s.trim().is_empty() => Ok(()),
+            _ => bad("a column name from the CSV header"),
+        },
+        "time_column" => match v.as_str() {
+            Some(_) => Ok(()),
+            _ => bad("a column name from the CSV header, or \"\" for file order"),
         },
         "num_units" => match int {
             Some(n) if (1..=65536).contains(&n) => Ok(()),
@@ -318,7 +411,7 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
         },
         "val_size" => match int {
             Some(n) if n >= 1 => Ok(()),
-            _ => bad("at least 1 validation image"),
+            _ => bad("at least 1 validation example"),
         },
         "train_size" | "test_size" => match int {
             Some(n) if n >= 0 => Ok(()),

@@ -255,10 +255,7 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
             UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
         );
     }
-    let dir = data_dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| crate::data::default_dir(&cfg.dataset));
-    let data = Source::load(&cfg.dataset, &dir)?.split(&cfg)?;
+    let data = Source::load(&cfg, data_dir)?.split(&cfg)?;
     let mut e = explain(
         cfg.num_units,
         cfg.batch_size as i64,
