@@ -16,7 +16,7 @@ use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::RunConfig;
-use crate::data::{Dataset, Source};
+use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
 use crate::model::{counted_params, SeqClassifier};
 use crate::store;
@@ -37,6 +37,12 @@ pub struct Explanation {
     pub totals: Totals,
     pub doubling: Doubling,
     pub timesteps_vs_units: String,
+    /// The words fit images (rows, pixels); `in_sequence_words` makes them fit other sequences.
+    #[serde(skip)]
+    images: bool,
+    /// The dataset T, F and C come from (none for the built-in MNIST shapes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<Measured>,
 }
@@ -203,6 +209,8 @@ pub fn explain(
              so h_t and c_t have {h} numbers per image at every step. T comes from the data, H is \
              your choice: changing H changes the parameters, not the number of steps."
         ),
+        images: true,
+        data: None,
         measured: None,
     }
 }
@@ -238,6 +246,48 @@ fn step(what: &str, expression: &str, shape: Vec<i64>) -> ShapeStep {
     }
 }
 
+/// Image words ("rows", "pixels") in the shape walk and text, for sequences that are not
+/// images: timesteps, features, sequences.
+const SEQUENCE_WORDS: [(&str, &str); 5] = [
+    (
+        "B images, T rows each, F pixels per row",
+        "B sequences, T timesteps each, F features per step",
+    ),
+    ("row t of every image", "step t of every sequence"),
+    ("(once per row)", "(once per timestep)"),
+    ("per image", "per sequence"),
+    ("test images", "test sequences"),
+];
+
+impl Explanation {
+    /// Records the data the shapes come from; words fit sequences unless the data are images.
+    pub fn with_data(self, data: Summary) -> Explanation {
+        let mut e = if data.images {
+            self
+        } else {
+            self.in_sequence_words()
+        };
+        e.data = Some(data);
+        e
+    }
+
+    /// The same explanation in the words of sequences (timesteps, features), not images.
+    pub fn in_sequence_words(mut self) -> Explanation {
+        for step in &mut self.shapes {
+            step.what = sequence_words(&step.what);
+        }
+        self.timesteps_vs_units = sequence_words(&self.timesteps_vs_units);
+        self.images = false;
+        self
+    }
+}
+
+fn sequence_words(text: &str) -> String {
+    SEQUENCE_WORDS
+        .iter()
+        .fold(text.to_string(), |t, (from, to)| t.replace(from, to))
+}
+
 /// Explains a trained run's folder: its config, plus activation statistics on its test data.
 pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanation> {
     let config_path = run_dir.join(store::CONFIG);
@@ -255,8 +305,9 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
             UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
         );
     }
-    let data = Source::load(&cfg, data_dir)?.split(&cfg)?;
-    let mut e = explain(
+    let source = Source::load(&cfg, data_dir)?;
+    let data = source.split(&cfg)?;
+    let e = explain(
         cfg.num_units,
         cfg.batch_size as i64,
         data.seq_len,
@@ -271,6 +322,7 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
         path: run_dir.to_path_buf(),
     })
     .result();
+    let mut e = e.with_data(source.summary());
     e.measured = Some(measure(&model, &data, run_dir, result.map(|r| r.test_acc)));
     Ok(e)
 }
@@ -291,15 +343,20 @@ fn measure(
         while start < n {
             let len = EVAL_BATCH.min(n - start);
             let (outputs, h_last, _) = model.sequence(&data.test.x.narrow(0, start, len));
-            saturated += outputs.abs().gt(0.95).to_kind(Kind::Float).sum_dim_intlist(
-                [0i64, 1].as_slice(),
-                false,
-                Kind::Float,
-            );
+            // Real timesteps only: padding past a sequence's length is not part of it.
+            let lengths = data.test.lengths.narrow(0, start, len);
+            let real = Tensor::arange(data.seq_len, (Kind::Int64, Device::Cpu))
+                .unsqueeze(0)
+                .lt_tensor(&lengths.unsqueeze(1))
+                .unsqueeze(2);
+            saturated += (outputs.abs().gt(0.95).logical_and(&real))
+                .to_kind(Kind::Float)
+                .sum_dim_intlist([0i64, 1].as_slice(), false, Kind::Float);
             lasts.push(h_last);
             start += len;
         }
-        let share = saturated / (n * data.seq_len) as f64;
+        let steps = data.test.lengths.sum(Kind::Int64).int64_value(&[]);
+        let share = saturated / steps.max(1) as f64;
         let last = Tensor::cat(&lasts, 0);
         let std = last.std_dim([0i64].as_slice(), true, false);
         let shares: Vec<f64> = Vec::<f32>::try_from(&share)
@@ -338,6 +395,9 @@ pub fn render_text(e: &Explanation) -> String {
     let (b, t, f, h, c) = (e.batch, e.timesteps, e.features, e.num_units, e.classes);
     let mut s = String::new();
     let _ = writeln!(s, "LSTM with num_units H = {h}, batch B = {b}, timesteps T = {t}, features F = {f}, classes C = {c}");
+    if let Some(d) = &e.data {
+        let _ = writeln!(s, "Data: {}", d.line());
+    }
     let _ = writeln!(s, "\nShape walk of one batch (read off the tensors):");
     let width = e
         .shapes
@@ -450,7 +510,11 @@ pub fn render_text(e: &Explanation) -> String {
             hist[0], hist[1], hist[2], hist[3]
         );
     }
-    s
+    if e.images {
+        s
+    } else {
+        sequence_words(&s)
+    }
 }
 
 fn shape(s: &[i64]) -> String {
@@ -562,7 +626,14 @@ pub fn diagram_svg(e: &Explanation) -> String {
         thousands(c * h + c),
         thousands(e.totals.params_pytorch),
     );
-    s
+    if e.images {
+        s
+    } else {
+        s.replace(
+            &format!("each image is T = {t} rows of F = {f} pixels"),
+            &format!("each sequence is T = {t} steps of F = {f} features"),
+        )
+    }
 }
 
 #[cfg(test)]

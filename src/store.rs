@@ -95,6 +95,9 @@ pub struct DataInfo {
     pub features: i64,
     /// Class names in class-index order.
     pub class_names: Vec<String>,
+    /// Rows of images (pixels), as opposed to other sequences.
+    #[serde(default)]
+    pub images: bool,
     /// Final-epoch test accuracy of each class, in class-index order.
     pub test_per_class: Vec<ClassAccuracy>,
 }

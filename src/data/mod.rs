@@ -126,8 +126,60 @@ impl Dataset {
             timesteps: self.seq_len,
             features: self.features,
             class_names: self.class_names.clone(),
+            images: self.images,
             test_per_class: per_class,
         }
+    }
+}
+
+/// What a dataset holds, as `explain` shows it.
+#[derive(serde::Serialize, Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The `dataset` value.
+    pub dataset: String,
+    /// Sequences in the training and test files.
+    pub train_examples: usize,
+    pub test_examples: usize,
+    /// Shortest and longest sequence over both files (T is the longest).
+    pub min_length: i64,
+    pub max_length: i64,
+    pub features: i64,
+    pub class_names: Vec<String>,
+    /// Rows of images (pixels), as opposed to other sequences.
+    pub images: bool,
+}
+
+impl Summary {
+    /// One line, e.g. `ts:data/X/X: 50 train / 150 test sequences of 150 timesteps x 1
+    /// feature; 2 classes: 1, 2`.
+    pub fn line(&self) -> String {
+        let steps = if self.min_length == self.max_length {
+            format!("{}", self.max_length)
+        } else {
+            format!(
+                "{} to {} (padded to {})",
+                self.min_length, self.max_length, self.max_length
+            )
+        };
+        let mut names: Vec<&str> = self
+            .class_names
+            .iter()
+            .take(20)
+            .map(String::as_str)
+            .collect();
+        if self.class_names.len() > 20 {
+            names.push("...");
+        }
+        format!(
+            "{}: {} train / {} test sequences of {steps} timesteps x {} feature{}; {} classes: {}",
+            self.dataset,
+            self.train_examples,
+            self.test_examples,
+            self.features,
+            if self.features == 1 { "" } else { "s" },
+            self.class_names.len(),
+            names.join(", ")
+        )
     }
 }
 
@@ -166,6 +218,21 @@ impl Source {
                 cfg.dataset, cfg.csv_layout, cfg.label_column, cfg.id_column, cfg.time_column
             ),
             _ => cfg.dataset.clone(),
+        }
+    }
+
+    /// The whole dataset at a glance.
+    pub fn summary(&self) -> Summary {
+        let lengths = Tensor::cat(&[&self.train.lengths, &self.test.lengths], 0);
+        Summary {
+            dataset: self.name.clone(),
+            train_examples: self.train.len(),
+            test_examples: self.test.len(),
+            min_length: lengths.min().int64_value(&[]),
+            max_length: self.seq_len,
+            features: self.features,
+            class_names: self.class_names.clone(),
+            images: self.spec.is_images(),
         }
     }
 

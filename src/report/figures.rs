@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::inputs::{Inputs, Row, CLASSES, INPUT};
+use super::inputs::{Inputs, Row};
 use super::style::{
     colour, error_bars, render, short_count, short_number, ticks_125, Drawn, Figure, Style, GREY,
     GRID,
@@ -33,6 +33,8 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
         seeds: inputs.seed_counts(),
         missing_units,
         devices: inputs.devices(),
+        input: inputs.shape.input,
+        classes: inputs.shape.classes(),
     };
     let mut files = Vec::new();
     files.extend(render(&AccuracyVsUnits(&data), dir)?);
@@ -53,6 +55,9 @@ pub struct Data<'a> {
     /// Widths planned but without any result.
     missing_units: Vec<i64>,
     devices: String,
+    /// I (features per step) and C (classes) of the data, for the parameter formulas.
+    input: i64,
+    classes: i64,
 }
 
 impl Data<'_> {
@@ -429,7 +434,8 @@ impl Figure for ParamsVsUnits<'_> {
         let d = self.0;
         let (x0, x1) = d.units_range();
         // The exact counts are polynomials in H; drawn as smooth curves over the axis.
-        let (i, c) = (INPUT as f64, CLASSES as f64);
+        let (input, classes) = (d.input, d.classes);
+        let (i, c) = (input as f64, classes as f64);
         let torch = |h: f64| 4.0 * h * (i + h) + 8.0 * h + c * h + c;
         let keras = |h: f64| 4.0 * h * (i + h) + 4.0 * h + c * h + c;
         let (y0, y1) = (keras(x0) / 1.4, torch(x1) * 1.4);
@@ -457,7 +463,9 @@ impl Figure for ParamsVsUnits<'_> {
         let (ct, ck) = (colour(0), colour(1));
         chart
             .draw_series(LineSeries::new(curve(&torch), s.line(ct, 2.0)))?
-            .label("PyTorch / tch (2 biases): 4H(I+H) + 8H + 10H + 10")
+            .label(format!(
+                "PyTorch / tch (2 biases): 4H(I+H) + 8H + {classes}H + {classes}"
+            ))
             .legend(mark!(s, ct, false));
         chart
             .draw_series(DashedLineSeries::new(
@@ -466,7 +474,9 @@ impl Figure for ParamsVsUnits<'_> {
                 s.px(5.0),
                 s.line(ck, 2.0),
             ))?
-            .label("Keras (1 bias): 4H(I+H) + 4H + 10H + 10")
+            .label(format!(
+                "Keras (1 bias): 4H(I+H) + 4H + {classes}H + {classes}"
+            ))
             .legend(mark!(s, ck, true));
         let mut counted: Vec<(f64, f64)> = d
             .rows
@@ -480,7 +490,7 @@ impl Figure for ParamsVsUnits<'_> {
                     .iter()
                     .map(|&p| Circle::new(p, s.px(5.5), s.line(BLACK, 1.6))),
             )?
-            .label(format!("counted in the trained models (I = {INPUT})"))
+            .label(format!("counted in the trained models (I = {input})"))
             .legend(move |(x, y)| Circle::new((x + s.px(14.0), y), s.px(5.5), s.line(BLACK, 1.6)));
         // The two conventions differ by 4H: invisible on a log axis, so said in words.
         let h = d.rows.iter().map(|r| r.num_units).max().unwrap_or(128);
@@ -489,8 +499,8 @@ impl Figure for ParamsVsUnits<'_> {
                 + Text::new(
                     format!(
                         "Keras = PyTorch − 4H: {} vs {} at H = {h}",
-                        thousands(keras_param_count(INPUT, h, CLASSES)),
-                        thousands(param_count(INPUT, h, CLASSES))
+                        thousands(keras_param_count(input, h, classes)),
+                        thousands(param_count(input, h, classes))
                     ),
                     (-s.px(10.0), -s.px(10.0)),
                     s.note().pos(Pos::new(HPos::Right, VPos::Bottom)),

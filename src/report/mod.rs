@@ -66,8 +66,9 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
             .results
             .first()
             .map_or(128, |r| r.config.batch_size as i64);
-        let (t, f) = (crate::data::idx::ROWS as i64, crate::data::idx::COLS as i64);
-        let e = crate::explain::explain(h, batch, t, f, 10);
+        let shape = &inputs.shape;
+        let e = crate::explain::explain(h, batch, shape.timesteps, shape.input, shape.classes());
+        let e = if shape.images { e } else { e.in_sequence_words() };
         let path = out_dir.join("unrolled_lstm.svg");
         crate::store::write_atomic(&path, crate::explain::diagram_svg(&e).as_bytes())?;
         files.push(path);

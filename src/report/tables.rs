@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::inputs::{Inputs, Row, CLASSES, INPUT};
+use super::inputs::{Inputs, Row};
 use crate::model::keras_param_count;
 use crate::store::write_atomic;
 use crate::summary::thousands;
@@ -185,7 +185,7 @@ pub fn csv(inputs: &Inputs) -> Result<String> {
             inputs.variants[r.variant].clone(),
             r.num_units.to_string(),
             r.params.to_string(),
-            keras_param_count(INPUT, r.num_units, CLASSES).to_string(),
+            keras_param_count(inputs.shape.input, r.num_units, inputs.shape.classes()).to_string(),
             num(r.test_acc.mean, 6),
             num(r.test_acc.std, 6),
             num(r.val_acc.mean, 6),
@@ -225,12 +225,15 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
         ),
         (
             "params_vs_units",
-            "Trainable parameters against H: the exact count for input size I = 28 and 10 \
-             classes, in the PyTorch/tch convention (two bias vectors per gate block, \
-             4H(I+H) + 8H + 10H + 10) and the Keras one (one bias vector, 4H(I+H) + 4H + \
-             10H + 10), and the counts of the trained models. For large H the 4H² recurrent \
-             weights dominate."
-                .to_string(),
+            format!(
+                "Trainable parameters against H: the exact count for input size I = {i} and {c} \
+                 classes, in the PyTorch/tch convention (two bias vectors per gate block, \
+                 4H(I+H) + 8H + {c}H + {c}) and the Keras one (one bias vector, 4H(I+H) + 4H + \
+                 {c}H + {c}), and the counts of the trained models. For large H the 4H² recurrent \
+                 weights dominate.",
+                i = inputs.shape.input,
+                c = inputs.shape.classes()
+            ),
         ),
         (
             "learning_curves",
@@ -248,6 +251,66 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
             ),
         ),
     ]
+}
+
+/// The final test accuracy of every class per width, when the results recorded it.
+fn per_class_markdown(inputs: &Inputs) -> String {
+    let rows: Vec<&Row> = inputs
+        .finished_rows()
+        .filter(|r| !r.per_class.is_empty())
+        .collect();
+    let names = &inputs.shape.class_names;
+    if rows.is_empty() || rows.iter().any(|r| r.per_class.len() != names.len()) {
+        return String::new();
+    }
+    let mut out = String::from("## Test accuracy per class\n\n");
+    let _ = writeln!(
+        out,
+        "Final-epoch test accuracy (%) of each class, pooled over the seeds of each width{}.\n",
+        if inputs.variants.len() > 1 {
+            "; columns are `variant: units`"
+        } else {
+            ""
+        }
+    );
+    let heading = |r: &Row| {
+        let v = &inputs.variants[r.variant];
+        if v.is_empty() {
+            format!("H = {}", r.num_units)
+        } else {
+            format!("{v}: {}", r.num_units)
+        }
+    };
+    let _ = writeln!(
+        out,
+        "| class | {} |",
+        rows.iter()
+            .map(|r| heading(r))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(out, "|---|{}", "--:|".repeat(rows.len()));
+    for (c, name) in names.iter().enumerate() {
+        let cells: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let a = r.per_class[c];
+                if a.is_finite() {
+                    format!("{:.2}", 100.0 * a)
+                } else {
+                    "–".into()
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            name.replace('|', "\\|"),
+            cells.join(" | ")
+        );
+    }
+    out.push('\n');
+    out
 }
 
 /// Writes `report.md`.
@@ -278,6 +341,7 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
          [{CSV}]({CSV}).\n"
     );
 
+    out.push_str(&per_class_markdown(inputs));
     out.push_str("## Figures\n\n");
     for (name, caption) in figures(inputs) {
         let _ = writeln!(
@@ -286,11 +350,16 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
         );
     }
     if let Some(h) = super::diagram_units(inputs) {
+        let t = inputs.shape.timesteps;
+        let dataset = match inputs.results.first().map(|r| r.config.dataset.as_str()) {
+            Some(d) if d != "mnist" => format!(" --dataset {d}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "![unrolled_lstm](unrolled_lstm.svg)\n\nThe network unrolled over its 28 timesteps for \
+            "![unrolled_lstm](unrolled_lstm.svg)\n\nThe network unrolled over its {t} timesteps for \
              H = {h}: one cell, the same weights at every step, H units wide; the shapes on the \
-             arrows are those of a training batch (`rowseq explain --num-units {h}` prints them).\n"
+             arrows are those of a training batch (`rowseq explain --num-units {h}{dataset}` prints them).\n"
         );
     }
 
