@@ -468,3 +468,65 @@ pub fn default_dir(dataset: &str) -> PathBuf {
         .join("data")
         .join(dataset)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_pair(dir: &Path, extra_test: &str) -> RunConfig {
+        let head = "@problemName P\n@univariate true\n@classLabel true a b\n@data\n";
+        let train = format!("{head}1,2,3:a\n4,5:b\n6:a\n7,8,9:b\n2,2:a\n3,1,2:b\n");
+        std::fs::write(dir.join("P_TRAIN.ts"), train).unwrap();
+        std::fs::write(dir.join("P_TEST.ts"), format!("{head}1,2:a\n{extra_test}")).unwrap();
+        RunConfig {
+            dataset: format!("ts:{}", dir.join("P").display()),
+            val_size: 2,
+            ..RunConfig::default()
+        }
+    }
+
+    #[test]
+    fn more_padding_changes_no_real_value_nor_statistic() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = write_pair(dir.path(), "");
+        let short = Source::load(&cfg, None).unwrap().split(&cfg).unwrap();
+        // A longer test sequence pads every other sequence further.
+        let cfg = write_pair(dir.path(), "1,2,3,4,5,6,7:b\n");
+        let long = Source::load(&cfg, None).unwrap().split(&cfg).unwrap();
+        assert_eq!((short.seq_len, long.seq_len), (3, 7));
+        for (a, b) in [(&short.train, &long.train), (&short.val, &long.val)] {
+            assert_eq!(a.lengths, b.lengths);
+            assert_eq!(a.y, b.y);
+            assert_eq!(a.x, b.x.narrow(1, 0, 3));
+            assert_eq!(
+                b.x.narrow(1, 3, 4).abs().sum(Kind::Float).double_value(&[]),
+                0.0
+            );
+        }
+        assert_eq!(short.test.x.get(0), long.test.x.get(0).narrow(0, 0, 3));
+        // Validation is stratified (one of each class) and z-scoring used the training split.
+        assert_eq!(Vec::<i64>::try_from(&short.val.y).unwrap(), [0, 1]);
+        let train = &short.train;
+        let mask = Tensor::arange(3, (Kind::Int64, tch::Device::Cpu))
+            .unsqueeze(0)
+            .lt_tensor(&train.lengths.unsqueeze(1));
+        let real = train.x.squeeze_dim(2).masked_select(&mask);
+        assert!(real.mean(Kind::Double).double_value(&[]).abs() < 1e-6);
+        assert!((real.std(false).double_value(&[]) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn csv_keys_belong_to_csv_datasets() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RunConfig {
+            label_column: "y".into(),
+            ..write_pair(dir.path(), "")
+        };
+        let e = Source::load(&cfg, None).unwrap().split(&cfg).err().unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("label_column: label_column = \"y\": applies to csv: datasets only"),
+            "{e}"
+        );
+    }
+}

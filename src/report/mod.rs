@@ -68,7 +68,11 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
             .map_or(128, |r| r.config.batch_size as i64);
         let shape = &inputs.shape;
         let e = crate::explain::explain(h, batch, shape.timesteps, shape.input, shape.classes());
-        let e = if shape.images { e } else { e.in_sequence_words() };
+        let e = if shape.images {
+            e
+        } else {
+            e.in_sequence_words()
+        };
         let path = out_dir.join("unrolled_lstm.svg");
         crate::store::write_atomic(&path, crate::explain::diagram_svg(&e).as_bytes())?;
         files.push(path);
