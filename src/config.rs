@@ -582,5 +582,46 @@ mod tests {
             "units=64,seed=2"
         );
         assert_eq!(cfg.label(&["lr".into()]), "units=64,lr=0.01,seed=2");
+        // Paths stay out of labels (they name TensorBoard folders).
+        let cfg = RunConfig {
+            dataset: "ts:data/GunPoint/GunPoint".into(),
+            csv_layout: CsvLayout::Long,
+            ..cfg
+        };
+        assert_eq!(
+            cfg.label(&["dataset".into(), "csv_layout".into()]),
+            "units=64,dataset=GunPoint,csv_layout=long,seed=2"
+        );
+    }
+
+    #[test]
+    fn csv_keys_keep_old_run_ids_at_their_defaults() {
+        // New keys are left out of the JSON at their defaults, so existing ids hold.
+        let json = serde_json::to_string(&RunConfig::default()).unwrap();
+        for k in CSV_KEYS {
+            assert!(!json.contains(k), "{json}");
+        }
+        let s = parse("dataset = \"csv:a.csv,b.csv\"\ncsv_layout = \"long\"\ntime_column = \"t\"")
+            .unwrap();
+        let run = &s.runs()[0];
+        assert_eq!(
+            (run.csv_layout, run.time_column.as_str()),
+            (CsvLayout::Long, "t")
+        );
+        let json = serde_json::to_string(run).unwrap();
+        assert!(
+            json.contains("\"csv_layout\":\"long\",\"time_column\":\"t\""),
+            "{json}"
+        );
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, run);
+        for (text, want) in [
+            ("csv_layout = \"tall\"", "expected \"wide\""),
+            ("label_column = \" \"", "expected a column name"),
+            ("dataset = \"ts:\"", "expected \"mnist\", \"fashion-mnist\""),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
     }
 }
