@@ -336,6 +336,26 @@ impl RunConfig {
         Ok(())
     }
 
+    /// Every key with its value, including those the run JSON leaves out at their defaults.
+    pub fn to_full_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("config serialises");
+        let fields = [
+            ("csv_layout", serde_json::to_value(self.csv_layout)),
+            ("label_column", serde_json::to_value(&self.label_column)),
+            ("id_column", serde_json::to_value(&self.id_column)),
+            ("time_column", serde_json::to_value(&self.time_column)),
+        ];
+        for (k, v) in fields {
+            value[k] = v.expect("serialises");
+        }
+        value
+    }
+
+    /// Whether the dataset is read from CSV files (the only data the CSV keys apply to).
+    pub fn is_csv(&self) -> bool {
+        self.dataset.starts_with("csv:")
+    }
+
     /// The configuration without its seed: runs that share it are one configuration over
     /// seeds (summary tables and the report group by it).
     pub fn without_seed(&self) -> RunConfig {
@@ -347,17 +367,13 @@ impl RunConfig {
 
     /// A short readable label, e.g. `units=128,seed=0`, with the given keys.
     pub fn label(&self, keys: &[String]) -> String {
-        let value = serde_json::to_value(self).expect("config serialises");
+        let value = self.to_full_json();
         let mut parts = vec![format!("units={}", self.num_units)];
         for k in keys.iter().filter(|k| k.as_str() != "num_units") {
             let v = &value[k.as_str()];
             let v = match (k.as_str(), Spec::parse(&self.dataset)) {
                 // Paths make poor folder names: GunPoint for ts:data/GunPoint/GunPoint.
                 ("dataset", Ok(spec)) => spec.short_name(&self.dataset),
-                ("csv_layout", _) => format!("{:?}", self.csv_layout).to_lowercase(),
-                ("label_column", _) => self.label_column.clone(),
-                ("id_column", _) => self.id_column.clone(),
-                ("time_column", _) => self.time_column.clone(),
                 _ => v
                     .as_str()
                     .map(str::to_string)

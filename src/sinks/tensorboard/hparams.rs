@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value as Json;
 
 use super::proto::{self, Experiment, HParamInfo, MetricInfo, MetricName, SessionStartInfo};
-use crate::config::{RunConfig, RUN_KEYS};
+use crate::config::{RunConfig, CSV_KEYS, RUN_KEYS};
 
 /// Scalar tags that are also HParams metrics: (tag, display name, description, dataset type).
 pub const METRICS: &[(&str, &str, &str, i32)] = &[
@@ -62,10 +62,7 @@ pub fn shown_keys(swept: &[String]) -> Vec<String> {
 
 /// The experiment record of sweep `name`, whose runs are `runs` and which varies `swept`.
 pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f64) -> Experiment {
-    let configs: Vec<Json> = runs
-        .iter()
-        .map(|c| serde_json::to_value(c).expect("config serialises"))
-        .collect();
+    let configs: Vec<Json> = runs.iter().map(|c| c.to_full_json()).collect();
     let hparam_infos = shown_keys(swept)
         .into_iter()
         .map(|key| {
@@ -134,9 +131,10 @@ pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f6
 
 /// The session start record of one run: every run key's value.
 pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
-    let value = serde_json::to_value(cfg).expect("config serialises");
+    let value = cfg.to_full_json();
     let hparams: HashMap<String, prost_types::Value> = RUN_KEYS
         .iter()
+        .filter(|k| cfg.is_csv() || !CSV_KEYS.contains(k))
         .map(|k| {
             let v = match &value[*k] {
                 Json::Number(n) => proto::number(n.as_f64().unwrap_or(f64::NAN)),
@@ -168,9 +166,13 @@ fn description(key: &str) -> &'static str {
         "schedule" => "learning-rate schedule",
         "clip_grad_norm" => "global gradient-norm bound (0 = off)",
         "train_size" => "training images (0 = all)",
-        "val_size" => "validation images",
+        "val_size" => "validation examples",
         "test_size" => "test images (0 = all)",
         "dataset" => "dataset",
+        "csv_layout" => "CSV layout: wide or long",
+        "label_column" => "CSV label column",
+        "id_column" => "long CSV: series id column",
+        "time_column" => "long CSV: time column",
         _ => "",
     }
 }
@@ -242,8 +244,17 @@ mod tests {
     #[test]
     fn sessions_record_every_run_key() {
         let s = session_start(&RunConfig::default(), 1.0);
-        assert_eq!(s.hparams.len(), RUN_KEYS.len());
+        // The CSV keys only for CSV data.
+        assert_eq!(s.hparams.len(), RUN_KEYS.len() - CSV_KEYS.len());
         assert_eq!(s.hparams["num_units"], proto::number(128.0));
         assert_eq!(s.hparams["schedule"], proto::string("cosine"));
+        let csv = RunConfig {
+            dataset: "csv:a.csv,b.csv".into(),
+            ..RunConfig::default()
+        };
+        let s = session_start(&csv, 1.0);
+        assert_eq!(s.hparams.len(), RUN_KEYS.len());
+        assert_eq!(s.hparams["csv_layout"], proto::string("wide"));
+        assert_eq!(s.hparams["label_column"], proto::string("label"));
     }
 }
