@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::config::{RunConfig, SweepConfig};
 use crate::error::UserError;
-use crate::model::param_count;
+use crate::model::{param_count, Arch};
 use crate::store::{self, RunDir, RunResult, SweepRecord};
 use crate::summary::Stat;
 use crate::sweep::Plan;
@@ -25,6 +25,8 @@ pub struct Row {
     /// Index into `Inputs::variants`.
     pub variant: usize,
     pub num_units: i64,
+    /// The model (with the report's input and class counts).
+    pub arch: Arch,
     pub params: i64,
     pub test_acc: Stat,
     pub val_acc: Stat,
@@ -177,13 +179,15 @@ impl Inputs {
                     _ => no_metrics.push(r.run_id.clone()),
                 }
             }
+            let arch = Arch::of(k, INPUT, CLASSES);
             rows.push(Row {
                 variant,
                 num_units: k.num_units,
+                arch,
                 params: rs
                     .first()
                     .map(|r| r.params)
-                    .unwrap_or_else(|| param_count(INPUT, k.num_units, CLASSES)),
+                    .unwrap_or_else(|| param_count(&arch)),
                 test_acc: stat(|r| r.test_acc),
                 val_acc: stat(|r| r.val_acc),
                 seconds_per_epoch: stat(|r| r.seconds_per_epoch),
@@ -253,29 +257,21 @@ impl Inputs {
 
 /// `lr=0.01,epochs=3` for the given keys; "" when there are none.
 fn variant_label(cfg: &RunConfig, keys: &[String]) -> String {
-    let value = serde_json::to_value(cfg).expect("config serialises");
     keys.iter()
-        .map(|k| {
-            let v = &value[k.as_str()];
-            let v = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
-            format!("{k}={v}")
-        })
+        .map(|k| format!("{k}={}", cfg.value_text(k)))
         .collect::<Vec<_>>()
         .join(",")
 }
 
 /// Config keys whose values differ between results (when there is no sweep.json).
 fn varying_keys(results: &[RunResult]) -> Vec<String> {
-    let values: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| serde_json::to_value(&r.config).expect("config serialises"))
-        .collect();
     crate::config::RUN_KEYS
         .iter()
-        .filter(|k| values.iter().any(|v| v[**k] != values[0][**k]))
+        .filter(|k| {
+            results
+                .iter()
+                .any(|r| r.config.value(k) != results[0].config.value(k))
+        })
         .map(|k| k.to_string())
         .collect()
 }

@@ -17,17 +17,22 @@ pub struct PlannedRun {
 }
 
 impl PlannedRun {
-    /// Relative cost of one epoch, for a progress ETA: parameters drive the matrix work, and
-    /// a constant stands for the per-step overhead that dominates small widths.
+    /// Relative cost of one epoch, for a progress ETA: the recurrent weights drive the matrix
+    /// work, and a constant per layer and direction stands for the per-step overhead that
+    /// dominates small widths.
     pub fn cost_per_epoch(&self) -> u64 {
         let c = &self.config;
-        let h = c.num_units as u64;
+        let a = crate::model::Arch::of(c, 28, 10);
+        let (g, h) = (a.cell.gates(), a.hidden);
+        let work: i64 = (0..a.layers)
+            .map(|l| a.directions() * (g * h * (a.layer_input(l) + h) + 8_000))
+            .sum();
         let samples = if c.train_size > 0 {
             c.train_size as u64
         } else {
             60_000 - c.val_size as u64
         };
-        samples * (4 * h * (28 + h) + 8_000) / 1000
+        samples * work as u64 / 1000
     }
 }
 
