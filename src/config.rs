@@ -625,4 +625,175 @@ mod tests {
         );
         assert_eq!(cfg.label(&["lr".into()]), "units=64,lr=0.01,seed=2");
     }
+
+    #[test]
+    fn cells_layers_directions_and_dropout_are_keys_like_any_other() {
+        let s = parse(
+            "cell = [\"lstm\", \"gru\", \"rnn\"]\nnum_units = [8, 16]\nlayers = 2\n\
+             dropout = 0.25\nbidirectional = true\n",
+        )
+        .unwrap();
+        let runs = s.runs();
+        assert_eq!(runs.len(), 6);
+        assert_eq!(
+            runs.iter()
+                .map(|r| (r.cell, r.num_units))
+                .collect::<Vec<_>>(),
+            vec![
+                (Cell::Lstm, 8),
+                (Cell::Lstm, 16),
+                (Cell::Gru, 8),
+                (Cell::Gru, 16),
+                (Cell::Rnn, 8),
+                (Cell::Rnn, 16)
+            ]
+        );
+        assert!(runs
+            .iter()
+            .all(|r| r.layers == 2 && r.bidirectional && r.dropout == 0.25));
+        assert_eq!(s.swept_keys(), vec!["cell", "num_units"]);
+        assert_eq!(runs[2].label(&s.swept_keys()), "units=8,cell=gru,seed=0");
+        let all: Vec<String> = ["layers", "bidirectional", "dropout"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            runs[0].label(&all),
+            "units=8,layers=2,bidirectional=true,dropout=0.25,seed=0"
+        );
+        // Defaults read as values too, though the canonical JSON leaves them out.
+        let d = RunConfig::default();
+        assert_eq!(
+            d.label(&["cell".into(), "dropout".into()]),
+            "units=128,cell=lstm,dropout=0.0,seed=0"
+        );
+        assert!(d.validate().is_ok());
+    }
+
+    #[test]
+    fn new_keys_leave_old_run_ids_alone() {
+        // paper/units/fb6d1948c8c4/config.json, written before cells existed.
+        let old = r#"{"dataset":"mnist","num_units":8,"seed":0,"epochs":12,"lr":0.003,
+            "batch_size":128,"schedule":"cosine","clip_grad_norm":1.0,"val_size":5000,
+            "train_size":0,"test_size":0}"#;
+        let cfg: RunConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(cfg.cell, Cell::Lstm);
+        assert_eq!(
+            (cfg.layers, cfg.bidirectional, cfg.dropout),
+            (1, false, 0.0)
+        );
+        assert_eq!(crate::store::run_id(&cfg), "fb6d1948c8c4");
+        let json = serde_json::to_string(&RunConfig::default()).unwrap();
+        for key in ["cell", "layers", "bidirectional", "dropout"] {
+            assert!(!json.contains(key), "{json}");
+        }
+        // Any other value is part of the id.
+        let gru = RunConfig {
+            cell: Cell::Gru,
+            ..cfg.clone()
+        };
+        let json = serde_json::to_string(&gru).unwrap();
+        assert!(json.contains(r#""cell":"gru""#), "{json}");
+        assert_ne!(crate::store::run_id(&gru), "fb6d1948c8c4");
+        let deep = RunConfig {
+            layers: 3,
+            bidirectional: true,
+            dropout: 0.1,
+            ..cfg
+        };
+        let back: RunConfig = serde_json::from_str(&serde_json::to_string(&deep).unwrap()).unwrap();
+        assert_eq!(back, deep);
+    }
+
+    #[test]
+    fn bad_cells_layers_and_dropout_are_one_line_errors() {
+        for (text, want) in [
+            (
+                "cell = \"transformer\"",
+                "t.toml:1: cell = \"transformer\": expected \"lstm\", \"gru\" or \"rnn\"",
+            ),
+            (
+                "layers = 0",
+                "t.toml:1: layers = 0: expected a whole number of stacked layers",
+            ),
+            (
+                "layers = 2\ndropout = 1.0",
+                "t.toml:2: dropout = 1.0: expected a dropout probability p with 0 <= p < 1",
+            ),
+            (
+                "layers = 2\ndropout = -0.1",
+                "t.toml:2: dropout = -0.1: expected a dropout probability",
+            ),
+            (
+                "bidirectional = \"yes\"",
+                "t.toml:1: bidirectional = \"yes\": expected true or false",
+            ),
+            (
+                "num_units = 8\ndropout = 0.2",
+                "t.toml:2: dropout = 0.2 with layers = 1: expected layers >= 2",
+            ),
+            (
+                "dropout = 0.2\nlayers = [1, 2]",
+                "t.toml:1: dropout = 0.2 with layers = 1: expected layers >= 2",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{text:?} gave {e:?}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(parse("layers = 2\ndropout = 0.2").is_ok());
+        assert!(parse("layers = [1, 2]\ndropout = [0, 0.5]").is_err());
+        assert!(parse("layers = [1, 2]\ndropout = 0").is_ok());
+    }
+
+    #[test]
+    fn overrides_check_the_combined_grid() {
+        let mut s = parse("layers = 2\ndropout = 0.3").unwrap();
+        // A --set of dropout alone is judged with the file's layers.
+        s.set("dropout=0.1").unwrap();
+        let e = s.set("layers=1").unwrap_err().to_string();
+        assert!(
+            e.starts_with("--set layers=1: dropout = 0.1 with layers = 1: expected"),
+            "{e}"
+        );
+        let mut s = parse("num_units = 8").unwrap();
+        assert!(s.set("dropout=0.5").is_err());
+        s.set("layers=3").unwrap();
+        s.set("dropout=0.5").unwrap();
+        s.set("cell=\"rnn\"").unwrap();
+        assert!(s
+            .runs()
+            .iter()
+            .all(|r| r.cell == Cell::Rnn && r.layers == 3));
+    }
+
+    #[test]
+    fn validate_names_the_dropout_flag() {
+        let cfg = RunConfig {
+            dropout: 0.2,
+            ..RunConfig::default()
+        };
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(
+            e.starts_with("--dropout 0.2: expected 0 with --layers 1"),
+            "{e}"
+        );
+        assert!(RunConfig {
+            layers: 2,
+            ..cfg.clone()
+        }
+        .validate()
+        .is_ok());
+        let e = RunConfig {
+            dropout: 1.5,
+            layers: 2,
+            ..cfg
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "--dropout 1.5: expected a dropout probability p with 0 <= p < 1"
+        );
+    }
 }

@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::store;
 use crate::summary::thousands;
-use crate::train::EVAL_BATCH;
+use crate::train::{evaluate, EVAL_BATCH};
 
 /// Everything `explain` says, also its `--format json`.
 #[derive(Serialize, Debug)]
@@ -124,7 +124,11 @@ pub struct Doubling {
 #[derive(Serialize, Debug)]
 pub struct Measured {
     pub run_dir: String,
+    /// As recorded in result.json.
     pub test_acc: Option<f64>,
+    /// Recomputed here from model.safetensors, in evaluation mode (no dropout): equal to
+    /// `test_acc` up to rounding across thread counts.
+    pub recomputed_test_acc: f64,
     pub test_images: i64,
     /// Units measured: D x H outputs of the last layer.
     pub units: i64,
@@ -490,6 +494,7 @@ fn measure(
         Measured {
             run_dir: run_dir.display().to_string(),
             test_acc,
+            recomputed_test_acc: evaluate(model, &data.test).1,
             test_images: n,
             units,
             saturated_share: share.mean(Kind::Float).double_value(&[]),
@@ -610,10 +615,10 @@ pub fn render_text(e: &Explanation) -> String {
         format!("h for one batch (B x H{times_cells}):")
     };
     let kept_what = format!("kept for backward per batch (~BT{kept}H{times_cells}):");
-    let _ = writeln!(s, "  {state_what:<37}{}", bytes(tt.state_bytes_per_batch));
+    let _ = writeln!(s, "  {state_what:<36} {}", bytes(tt.state_bytes_per_batch));
     let _ = writeln!(
         s,
-        "  {kept_what:<37}{}",
+        "  {kept_what:<36} {}",
         bytes(tt.activation_bytes_per_batch)
     );
     let _ = writeln!(
@@ -642,8 +647,22 @@ pub fn render_text(e: &Explanation) -> String {
                 m.units
             );
         }
-        if let Some(acc) = m.test_acc {
-            let _ = writeln!(s, "  test accuracy:                          {acc:.4}");
+        match m.test_acc {
+            Some(acc) => {
+                let _ = writeln!(
+                    s,
+                    "  test accuracy:                          {acc:.4} (recomputed from the \
+                     weights: {:.4})",
+                    m.recomputed_test_acc
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  test accuracy (from the weights):       {:.4}",
+                    m.recomputed_test_acc
+                );
+            }
         }
         let _ = writeln!(
             s,

@@ -334,16 +334,29 @@ impl Figure for AccuracyVsUnits<'_> {
             )?;
             chart.draw_series(test.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(ct))))?;
         }
-        // Parameter counts in grey under the width's tick label, once per width.
+        // Parameter counts in grey under the width's tick label, once per width (their range
+        // when the rows of a width differ in cell or stack).
         let mut seen = Vec::new();
         for r in &d.rows {
             if seen.contains(&r.num_units) {
                 continue;
             }
             seen.push(r.num_units);
+            let same: Vec<i64> = d
+                .rows
+                .iter()
+                .filter(|o| o.num_units == r.num_units)
+                .map(|o| o.params)
+                .collect();
+            let (lo, hi) = (same.iter().min().unwrap(), same.iter().max().unwrap());
+            let count = if lo == hi {
+                short_count(*lo as f64)
+            } else {
+                format!("{}–{}", short_count(*lo as f64), short_count(*hi as f64))
+            };
             let (x, y) = chart.backend_coord(&(r.num_units as f64, y0));
             root.draw(&Text::new(
-                format!("{} params", short_count(r.params as f64)),
+                format!("{count} params"),
                 (x, y + s.px(31.0)),
                 s.note().pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;

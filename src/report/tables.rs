@@ -286,12 +286,17 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
     let _ = writeln!(
         out,
         "Rebuilt by `rowseq report` (rowseq {}) from the results on disk only: {} finished \
-         run{} over {} width{}. Accuracies are those of the final epoch (no selection on the \
+         run{} over {} {}{}. Accuracies are those of the final epoch (no selection on the \
          test set); ± is the sample standard deviation over seeds.\n",
         env!("CARGO_PKG_VERSION"),
         inputs.results.len(),
         if inputs.results.len() == 1 { "" } else { "s" },
         inputs.finished_rows().count(),
+        if with_variant(inputs) {
+            "configuration"
+        } else {
+            "width"
+        },
         if inputs.finished_rows().count() == 1 {
             ""
         } else {
