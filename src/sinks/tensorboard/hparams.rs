@@ -239,10 +239,48 @@ mod tests {
     }
 
     #[test]
+    fn swept_cells_and_directions_are_shown_with_their_values() {
+        let sweep = SweepConfig::parse(
+            "cell = [\"rnn\", \"lstm\", \"gru\"]\nbidirectional = [false, true]\nlayers = 2",
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let runs = sweep.runs();
+        let e = experiment(
+            "t",
+            &sweep.swept_keys(),
+            &runs.iter().collect::<Vec<_>>(),
+            0.0,
+        );
+        let names: Vec<&str> = e.hparam_infos.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["num_units", "seed", "cell", "bidirectional"]);
+        let domain = |i: usize| {
+            e.hparam_infos[i]
+                .domain_discrete
+                .as_ref()
+                .unwrap()
+                .values
+                .clone()
+        };
+        assert_eq!(
+            domain(2),
+            ["gru", "lstm", "rnn"].map(proto::string).to_vec(),
+            "the default lstm is a value like the others"
+        );
+        assert_eq!(domain(3), ["false", "true"].map(proto::string).to_vec());
+        assert_eq!(e.hparam_infos[2].r#type, proto::DATA_TYPE_STRING);
+    }
+
+    #[test]
     fn sessions_record_every_run_key() {
         let s = session_start(&RunConfig::default(), 1.0);
         assert_eq!(s.hparams.len(), RUN_KEYS.len());
         assert_eq!(s.hparams["num_units"], proto::number(128.0));
         assert_eq!(s.hparams["schedule"], proto::string("cosine"));
+        assert_eq!(s.hparams["cell"], proto::string("lstm"));
+        assert_eq!(s.hparams["layers"], proto::number(1.0));
+        assert_eq!(s.hparams["dropout"], proto::number(0.0));
+        assert_eq!(s.hparams["bidirectional"], proto::string("false"));
     }
 }
