@@ -157,4 +157,41 @@ mod tests {
         assert_eq!(seen, all);
         assert_eq!(shard(&plan.runs, None).len(), 7);
     }
+
+    #[test]
+    fn cost_follows_the_recurrent_weights_of_every_layer_and_direction() {
+        let mut sweep = SweepConfig::parse(
+            "cell = [\"lstm\", \"gru\", \"rnn\"]\nnum_units = [64, 128]\ntrain_size = 1000",
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let cost = |plan: &Plan, label: &str| {
+            plan.runs
+                .iter()
+                .find(|r| r.label == label)
+                .unwrap()
+                .cost_per_epoch()
+        };
+        let plan = Plan::new(&sweep);
+        // The one-layer LSTM as before cells existed: N (4H(28+H) + 8,000) / 1000.
+        assert_eq!(
+            cost(&plan, "units=128,cell=lstm,seed=0"),
+            1000 * (4 * 128 * (28 + 128) + 8_000) / 1000
+        );
+        assert!(
+            cost(&plan, "units=128,cell=gru,seed=0") < cost(&plan, "units=128,cell=lstm,seed=0")
+        );
+        assert!(
+            cost(&plan, "units=128,cell=rnn,seed=0") < cost(&plan, "units=128,cell=gru,seed=0")
+        );
+        sweep.set("layers=2").unwrap();
+        sweep.set("bidirectional=true").unwrap();
+        let deep = Plan::new(&sweep);
+        let (one, four) = (
+            cost(&plan, "units=64,cell=lstm,seed=0"),
+            cost(&deep, "units=64,cell=lstm,seed=0"),
+        );
+        assert!(four > 4 * one, "{one} -> {four}");
+    }
 }
