@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{CsvLayout, RunConfig, Schedule, SweepConfig};
 use crate::env::DeviceArg;
+use crate::model::Cell;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -173,9 +174,21 @@ pub enum Format {
 /// The keys of one run as flags; unset flags keep the defaults of `RunConfig`.
 #[derive(Args, Debug)]
 pub struct RunFlags {
-    /// Hidden units of the LSTM (size of h_t and c_t).
+    /// Hidden units of each recurrent layer and direction (size of h_t, and c_t for an LSTM).
     #[arg(long)]
     pub num_units: Option<i64>,
+    /// Recurrent cell: lstm, gru or rnn (tanh).
+    #[arg(long, value_parser = parse_cell)]
+    pub cell: Option<Cell>,
+    /// Stacked recurrent layers.
+    #[arg(long)]
+    pub layers: Option<usize>,
+    /// Add a backward direction to every layer.
+    #[arg(long)]
+    pub bidirectional: bool,
+    /// Dropout on the outputs of every layer but the last, in training (needs --layers >= 2).
+    #[arg(long)]
+    pub dropout: Option<f64>,
     #[arg(long)]
     pub seed: Option<u64>,
     #[arg(long)]
@@ -225,6 +238,10 @@ impl RunFlags {
         RunConfig {
             dataset: self.dataset.clone().unwrap_or(d.dataset),
             num_units: self.num_units.unwrap_or(d.num_units),
+            cell: self.cell.unwrap_or(d.cell),
+            layers: self.layers.unwrap_or(d.layers),
+            bidirectional: self.bidirectional || d.bidirectional,
+            dropout: self.dropout.unwrap_or(d.dropout),
             seed: self.seed.unwrap_or(d.seed),
             epochs: self.epochs.unwrap_or(d.epochs),
             lr: self.lr.unwrap_or(d.lr),
@@ -246,11 +263,9 @@ impl TrainArgs {
     /// A one-run sweep of the flags' config.
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
-        let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
-        // Keys left out of the config at their default stay out of the grid.
         let grid = crate::config::RUN_KEYS
             .iter()
-            .filter_map(|k| Some((k.to_string(), vec![value.get(*k)?.clone()])))
+            .map(|k| (k.to_string(), vec![cfg.toml_value(k)]))
             .collect();
         SweepConfig {
             name: self.name.clone(),
@@ -265,6 +280,10 @@ fn parse_layout(s: &str) -> Result<CsvLayout, String> {
         "long" => Ok(CsvLayout::Long),
         _ => Err("expected wide or long".into()),
     }
+}
+
+fn parse_cell(s: &str) -> Result<Cell, String> {
+    Cell::parse(s).ok_or_else(|| "expected lstm, gru or rnn".into())
 }
 
 fn parse_schedule(s: &str) -> Result<Schedule, String> {

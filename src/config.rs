@@ -14,6 +14,7 @@ use toml::Spanned;
 
 use crate::data::spec::{self, Spec};
 use crate::error::UserError;
+use crate::model::Cell;
 
 /// Learning-rate schedule over the whole run.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,16 +57,30 @@ fn is_default_id_column(s: &str) -> bool {
 }
 
 /// Everything that determines the result of one training run. Its canonical JSON is hashed
-/// into the run id, so a field added here changes every id: give it a default that keeps old
-/// results meaningful, and never add device or thread counts here.
+/// into the run id, so a field added here changes every id unless it is left out of the JSON
+/// at its default (`skip_serializing_if`, as `cell`, `layers`, `dropout` and `bidirectional`
+/// are): give it a default that keeps old results meaningful, and never add device or thread
+/// counts here.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
     /// Dataset: `mnist`, `fashion-mnist`, `idx:DIR`, `ts:DIR/NAME` or `csv:TRAIN,TEST`
     /// (see `data::spec`).
     pub dataset: String,
-    /// Hidden units of the LSTM: the size of h_t and c_t.
+    /// Hidden units of each recurrent layer and direction: the size of h_t (and c_t).
     pub num_units: i64,
+    /// Recurrent cell: LSTM, GRU or tanh RNN.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub cell: Cell,
+    /// Stacked recurrent layers.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub layers: usize,
+    /// A second, backward direction in every layer.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub bidirectional: bool,
+    /// Dropout on the outputs of every layer but the last, while training (needs layers >= 2).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f64,
     /// Seed for initialisation and shuffling.
     pub seed: u64,
     pub epochs: usize,
@@ -106,6 +121,10 @@ impl Default for RunConfig {
         RunConfig {
             dataset: "mnist".into(),
             num_units: 128,
+            cell: Cell::Lstm,
+            layers: 1,
+            bidirectional: false,
+            dropout: 0.0,
             seed: 0,
             epochs: 12,
             lr: 3e-3,
@@ -127,6 +146,10 @@ impl Default for RunConfig {
 pub const RUN_KEYS: &[&str] = &[
     "seed",
     "dataset",
+    "cell",
+    "layers",
+    "bidirectional",
+    "dropout",
     "num_units",
     "epochs",
     "lr",
@@ -171,6 +194,26 @@ impl SweepConfig {
 
     /// Parses sweep TOML; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
+        let (sweep, dropout_line) = Self::parse_keys(text, origin, default_name)?;
+        sweep
+            .check_combinations()
+            .map_err(|message| UserError::Config {
+                origin: match dropout_line {
+                    Some(l) => format!("{origin}:{l}"),
+                    None => origin.to_string(),
+                },
+                message,
+            })?;
+        Ok(sweep)
+    }
+
+    /// Parses and checks every key and value, not yet their combinations; also returns the
+    /// line of `dropout`, if set.
+    fn parse_keys(
+        text: &str,
+        origin: &str,
+        default_name: &str,
+    ) -> Result<(Self, Option<usize>), UserError> {
         let err = |line: Option<usize>, message: String| UserError::Config {
             origin: match line {
                 Some(l) => format!("{origin}:{l}"),
@@ -188,9 +231,13 @@ impl SweepConfig {
             })?;
         let mut name = default_name.to_string();
         let mut grid = BTreeMap::new();
+        let mut dropout_line = None;
         for (key, value) in &table {
             let line = Some(line_of(text, key.span().start));
             let k = key.get_ref().as_str();
+            if k == "dropout" {
+                dropout_line = line;
+            }
             if k == "name" {
                 name = match value.get_ref() {
                     toml::Value::String(s) if valid_name(s) => s.clone(),
@@ -224,7 +271,15 @@ impl SweepConfig {
             }
             grid.insert(k.to_string(), values);
         }
-        Ok(SweepConfig { name, grid })
+        Ok((SweepConfig { name, grid }, dropout_line))
+    }
+
+    /// Checks the keys that depend on each other, in every run of the grid.
+    fn check_combinations(&self) -> Result<(), String> {
+        self.runs().iter().try_for_each(|r| {
+            r.check_combination()
+                .map_err(|m| format!("{m} (in a run of the grid)"))
+        })
     }
 
     /// Applies a `key=value` override (the value in TOML syntax; a list sets a grid axis).
@@ -236,18 +291,20 @@ impl SweepConfig {
                 message: "expected key=value".into(),
             });
         };
-        let parsed = Self::parse(assignment, &origin, &self.name).map_err(|e| match e {
-            UserError::Config { message, .. } => UserError::Config {
-                origin: origin.clone(),
-                message,
-            },
-            other => other,
-        })?;
+        let (parsed, _) =
+            Self::parse_keys(assignment, &origin, &self.name).map_err(|e| match e {
+                UserError::Config { message, .. } => UserError::Config {
+                    origin: origin.clone(),
+                    message,
+                },
+                other => other,
+            })?;
         if key.trim() == "name" {
             self.name = parsed.name;
         }
         self.grid.extend(parsed.grid);
-        Ok(())
+        self.check_combinations()
+            .map_err(|message| UserError::Config { origin, message })
     }
 
     /// The runs of the grid, in a fixed order: `RUN_KEYS` order, the first key slowest.
@@ -288,6 +345,10 @@ impl RunConfig {
         match key {
             "dataset" => self.dataset = v.as_str().unwrap().to_string(),
             "num_units" => self.num_units = v.as_integer().unwrap(),
+            "cell" => self.cell = Cell::parse(v.as_str().unwrap()).unwrap(),
+            "layers" => self.layers = v.as_integer().unwrap() as usize,
+            "bidirectional" => self.bidirectional = v.as_bool().unwrap(),
+            "dropout" => self.dropout = as_float(v).unwrap(),
             "seed" => self.seed = v.as_integer().unwrap() as u64,
             "epochs" => self.epochs = v.as_integer().unwrap() as usize,
             "lr" => self.lr = as_float(v).unwrap(),
@@ -318,14 +379,11 @@ impl RunConfig {
 
     /// Validates every field; used for configs built from command-line flags.
     pub fn validate(&self) -> Result<(), UserError> {
-        let value = serde_json::to_value(self).expect("config serialises");
+        let flag = |key: &str| format!("--{}", key.replace('_', "-"));
         for key in RUN_KEYS {
-            if value.get(*key).is_none() {
-                continue; // left out at its default
-            }
-            let v = json_to_toml(&value[*key]);
+            let v = self.toml_value(key);
             check_value(key, &v).map_err(|message| UserError::Arg {
-                flag: format!("--{}", key.replace('_', "-")),
+                flag: flag(key),
                 value: v.to_string(),
                 expected: message
                     .split_once(": ")
@@ -333,27 +391,64 @@ impl RunConfig {
                     .unwrap_or(message.clone()),
             })?;
         }
-        Ok(())
+        self.check_combination().map_err(|_| UserError::Arg {
+            flag: flag("dropout"),
+            value: self.toml_value("dropout").to_string(),
+            expected: format!(
+                "expected 0 with --layers {} (dropout acts between stacked layers: give \
+                 --layers 2 or more)",
+                self.layers
+            ),
+        })
     }
 
-    /// Every key with its value, including those the run JSON leaves out at their defaults.
-    pub fn to_full_json(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).expect("config serialises");
-        let fields = [
-            ("csv_layout", serde_json::to_value(self.csv_layout)),
-            ("label_column", serde_json::to_value(&self.label_column)),
-            ("id_column", serde_json::to_value(&self.id_column)),
-            ("time_column", serde_json::to_value(&self.time_column)),
-        ];
-        for (k, v) in fields {
-            value[k] = v.expect("serialises");
+    /// Checks the keys that depend on each other: dropout acts between layers, so a dropout
+    /// above 0 needs two layers or more (PyTorch only warns; here it is an error, so that a
+    /// run never claims a dropout it does not have).
+    pub fn check_combination(&self) -> Result<(), String> {
+        if self.dropout > 0.0 && self.layers < 2 {
+            return Err(format!(
+                "dropout = {} with layers = {}: expected layers >= 2 (dropout acts between \
+                 stacked layers) or dropout = 0",
+                self.toml_value("dropout"),
+                self.layers
+            ));
         }
-        value
+        Ok(())
     }
 
     /// Whether the dataset is read from CSV files (the only data the CSV keys apply to).
     pub fn is_csv(&self) -> bool {
         self.dataset.starts_with("csv:")
+    }
+
+    /// The value of one run key as JSON, also for the keys that the canonical JSON (the run
+    /// id's) leaves out at their default.
+    pub fn value(&self, key: &str) -> serde_json::Value {
+        match key {
+            "cell" => serde_json::json!(self.cell),
+            "layers" => serde_json::json!(self.layers),
+            "bidirectional" => serde_json::json!(self.bidirectional),
+            "dropout" => serde_json::json!(self.dropout),
+            "csv_layout" => serde_json::json!(self.csv_layout),
+            "label_column" => serde_json::json!(self.label_column),
+            "id_column" => serde_json::json!(self.id_column),
+            "time_column" => serde_json::json!(self.time_column),
+            _ => serde_json::to_value(self).expect("config serialises")[key].clone(),
+        }
+    }
+
+    /// The value of one run key as TOML (as a sweep file would write it).
+    pub fn toml_value(&self, key: &str) -> toml::Value {
+        json_to_toml(&self.value(key))
+    }
+
+    /// The value of one run key as a label shows it: `gru`, `128`, `0.2`, `true`.
+    pub fn value_text(&self, key: &str) -> String {
+        let v = self.value(key);
+        v.as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| v.to_string())
     }
 
     /// The configuration without its seed: runs that share it are one configuration over
@@ -367,17 +462,12 @@ impl RunConfig {
 
     /// A short readable label, e.g. `units=128,seed=0`, with the given keys.
     pub fn label(&self, keys: &[String]) -> String {
-        let value = self.to_full_json();
         let mut parts = vec![format!("units={}", self.num_units)];
         for k in keys.iter().filter(|k| k.as_str() != "num_units") {
-            let v = &value[k.as_str()];
             let v = match (k.as_str(), Spec::parse(&self.dataset)) {
                 // Paths make poor folder names: GunPoint for ts:data/GunPoint/GunPoint.
                 ("dataset", Ok(spec)) => spec.short_name(&self.dataset),
-                _ => v
-                    .as_str()
-                    .map(str::to_string)
-                    .unwrap_or_else(|| v.to_string()),
+                _ => self.value_text(k),
             };
             parts.push(format!("{k}={v}"));
         }
@@ -413,6 +503,22 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
             Some(n) if (1..=65536).contains(&n) => Ok(()),
             _ => bad("a whole number of hidden units from 1 to 65536"),
         },
+        "cell" => match v.as_str().and_then(Cell::parse) {
+            Some(_) => Ok(()),
+            None => bad("\"lstm\", \"gru\" or \"rnn\""),
+        },
+        "layers" => match int {
+            Some(n) if (1..=100).contains(&n) => Ok(()),
+            _ => bad("a whole number of stacked layers from 1 to 100"),
+        },
+        "bidirectional" => match v.as_bool() {
+            Some(_) => Ok(()),
+            None => bad("true or false"),
+        },
+        "dropout" => match as_float(v) {
+            Some(p) if (0.0..1.0).contains(&p) => Ok(()),
+            _ => bad("a dropout probability p with 0 <= p < 1"),
+        },
         "seed" => match int {
             Some(n) if n >= 0 => Ok(()),
             _ => bad("a non-negative integer"),
@@ -447,6 +553,22 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
         },
         _ => Err(format!("unknown key `{key}`")),
     }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
+fn one() -> usize {
+    1
+}
+
+fn is_one(v: &usize) -> bool {
+    *v == 1
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn as_float(v: &toml::Value) -> Option<f64> {
@@ -639,5 +761,176 @@ mod tests {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn cells_layers_directions_and_dropout_are_keys_like_any_other() {
+        let s = parse(
+            "cell = [\"lstm\", \"gru\", \"rnn\"]\nnum_units = [8, 16]\nlayers = 2\n\
+             dropout = 0.25\nbidirectional = true\n",
+        )
+        .unwrap();
+        let runs = s.runs();
+        assert_eq!(runs.len(), 6);
+        assert_eq!(
+            runs.iter()
+                .map(|r| (r.cell, r.num_units))
+                .collect::<Vec<_>>(),
+            vec![
+                (Cell::Lstm, 8),
+                (Cell::Lstm, 16),
+                (Cell::Gru, 8),
+                (Cell::Gru, 16),
+                (Cell::Rnn, 8),
+                (Cell::Rnn, 16)
+            ]
+        );
+        assert!(runs
+            .iter()
+            .all(|r| r.layers == 2 && r.bidirectional && r.dropout == 0.25));
+        assert_eq!(s.swept_keys(), vec!["cell", "num_units"]);
+        assert_eq!(runs[2].label(&s.swept_keys()), "units=8,cell=gru,seed=0");
+        let all: Vec<String> = ["layers", "bidirectional", "dropout"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            runs[0].label(&all),
+            "units=8,layers=2,bidirectional=true,dropout=0.25,seed=0"
+        );
+        // Defaults read as values too, though the canonical JSON leaves them out.
+        let d = RunConfig::default();
+        assert_eq!(
+            d.label(&["cell".into(), "dropout".into()]),
+            "units=128,cell=lstm,dropout=0.0,seed=0"
+        );
+        assert!(d.validate().is_ok());
+    }
+
+    #[test]
+    fn new_keys_leave_old_run_ids_alone() {
+        // paper/units/fb6d1948c8c4/config.json, written before cells existed.
+        let old = r#"{"dataset":"mnist","num_units":8,"seed":0,"epochs":12,"lr":0.003,
+            "batch_size":128,"schedule":"cosine","clip_grad_norm":1.0,"val_size":5000,
+            "train_size":0,"test_size":0}"#;
+        let cfg: RunConfig = serde_json::from_str(old).unwrap();
+        assert_eq!(cfg.cell, Cell::Lstm);
+        assert_eq!(
+            (cfg.layers, cfg.bidirectional, cfg.dropout),
+            (1, false, 0.0)
+        );
+        assert_eq!(crate::store::run_id(&cfg), "fb6d1948c8c4");
+        let json = serde_json::to_string(&RunConfig::default()).unwrap();
+        for key in ["cell", "layers", "bidirectional", "dropout"] {
+            assert!(!json.contains(key), "{json}");
+        }
+        // Any other value is part of the id.
+        let gru = RunConfig {
+            cell: Cell::Gru,
+            ..cfg.clone()
+        };
+        let json = serde_json::to_string(&gru).unwrap();
+        assert!(json.contains(r#""cell":"gru""#), "{json}");
+        assert_ne!(crate::store::run_id(&gru), "fb6d1948c8c4");
+        let deep = RunConfig {
+            layers: 3,
+            bidirectional: true,
+            dropout: 0.1,
+            ..cfg
+        };
+        let back: RunConfig = serde_json::from_str(&serde_json::to_string(&deep).unwrap()).unwrap();
+        assert_eq!(back, deep);
+    }
+
+    #[test]
+    fn bad_cells_layers_and_dropout_are_one_line_errors() {
+        for (text, want) in [
+            (
+                "cell = \"transformer\"",
+                "t.toml:1: cell = \"transformer\": expected \"lstm\", \"gru\" or \"rnn\"",
+            ),
+            (
+                "layers = 0",
+                "t.toml:1: layers = 0: expected a whole number of stacked layers",
+            ),
+            (
+                "layers = 2\ndropout = 1.0",
+                "t.toml:2: dropout = 1.0: expected a dropout probability p with 0 <= p < 1",
+            ),
+            (
+                "layers = 2\ndropout = -0.1",
+                "t.toml:2: dropout = -0.1: expected a dropout probability",
+            ),
+            (
+                "bidirectional = \"yes\"",
+                "t.toml:1: bidirectional = \"yes\": expected true or false",
+            ),
+            (
+                "num_units = 8\ndropout = 0.2",
+                "t.toml:2: dropout = 0.2 with layers = 1: expected layers >= 2",
+            ),
+            (
+                "dropout = 0.2\nlayers = [1, 2]",
+                "t.toml:1: dropout = 0.2 with layers = 1: expected layers >= 2",
+            ),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.starts_with(want), "{text:?} gave {e:?}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        assert!(parse("layers = 2\ndropout = 0.2").is_ok());
+        assert!(parse("layers = [1, 2]\ndropout = [0, 0.5]").is_err());
+        assert!(parse("layers = [1, 2]\ndropout = 0").is_ok());
+    }
+
+    #[test]
+    fn overrides_check_the_combined_grid() {
+        let mut s = parse("layers = 2\ndropout = 0.3").unwrap();
+        // A --set of dropout alone is judged with the file's layers.
+        s.set("dropout=0.1").unwrap();
+        let e = s.set("layers=1").unwrap_err().to_string();
+        assert!(
+            e.starts_with("--set layers=1: dropout = 0.1 with layers = 1: expected"),
+            "{e}"
+        );
+        let mut s = parse("num_units = 8").unwrap();
+        assert!(s.set("dropout=0.5").is_err());
+        s.set("layers=3").unwrap();
+        s.set("dropout=0.5").unwrap();
+        s.set("cell=\"rnn\"").unwrap();
+        assert!(s
+            .runs()
+            .iter()
+            .all(|r| r.cell == Cell::Rnn && r.layers == 3));
+    }
+
+    #[test]
+    fn validate_names_the_dropout_flag() {
+        let cfg = RunConfig {
+            dropout: 0.2,
+            ..RunConfig::default()
+        };
+        let e = cfg.validate().unwrap_err().to_string();
+        assert!(
+            e.starts_with("--dropout 0.2: expected 0 with --layers 1"),
+            "{e}"
+        );
+        assert!(RunConfig {
+            layers: 2,
+            ..cfg.clone()
+        }
+        .validate()
+        .is_ok());
+        let e = RunConfig {
+            dropout: 1.5,
+            layers: 2,
+            ..cfg
+        }
+        .validate()
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "--dropout 1.5: expected a dropout probability p with 0 <= p < 1"
+        );
     }
 }

@@ -1,12 +1,13 @@
 /*!
 `rowseq explain`: what num_units is, shown on the model the program really builds.
 
-For a configuration (or a trained run's folder) it builds the model, pushes one batch of zeros
-through it and reads every shape and count off the tensors and the VarStore: the shape walk of
-a batch, a parameter table in the PyTorch/tch (two biases) and Keras (one bias) conventions,
-memory and FLOPs, what doubling num_units does, and how num_units relates to the timesteps.
-For a trained run it adds measured activation statistics of the hidden units on test data.
-`diagram_svg` draws the unrolled network with the shapes on its arrows.
+For a configuration (or a trained run's folder) it builds the model (any cell, layers and
+directions), pushes one batch of zeros through it and reads every shape and count off the
+tensors and the VarStore: the shape walk of a batch, a parameter table in the PyTorch/tch (two
+biases) and Keras conventions (one bias for LSTM and SimpleRNN, two for GRU), memory and FLOPs,
+what doubling num_units does, and how num_units relates to the timesteps. For a trained run it
+adds measured activation statistics of the hidden units on test data. `diagram_svg` draws the
+unrolled network with the shapes on its arrows.
 */
 use std::fmt::Write as _;
 use std::path::Path;
@@ -18,10 +19,13 @@ use tch::{nn, Device, Kind, Tensor};
 use crate::config::RunConfig;
 use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
-use crate::model::{counted_params, SeqClassifier};
+use crate::model::{
+    counted_params, formula, formula_parts, full_lengths, keras_param_count, param_count, Arch,
+    Cell, SeqClassifier,
+};
 use crate::store;
 use crate::summary::thousands;
-use crate::train::EVAL_BATCH;
+use crate::train::{evaluate, EVAL_BATCH};
 
 /// Everything `explain` says, also its `--format json`.
 #[derive(Serialize, Debug)]
@@ -32,6 +36,13 @@ pub struct Explanation {
     pub features: i64,
     pub num_units: i64,
     pub classes: i64,
+    /// The cell (`lstm`, `gru`, `rnn`), layers L, directions and dropout between layers.
+    pub cell: Cell,
+    pub layers: i64,
+    pub bidirectional: bool,
+    pub dropout: f64,
+    /// E.g. `2-layer bidirectional GRU`.
+    pub model: String,
     pub shapes: Vec<ShapeStep>,
     pub parameters: Vec<ParamRow>,
     pub totals: Totals,
@@ -45,6 +56,21 @@ pub struct Explanation {
     pub data: Option<Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<Measured>,
+}
+
+impl Explanation {
+    /// The model explained.
+    pub fn arch(&self) -> Arch {
+        Arch {
+            cell: self.cell,
+            input: self.features,
+            hidden: self.num_units,
+            layers: self.layers,
+            bidirectional: self.bidirectional,
+            dropout: self.dropout,
+            classes: self.classes,
+        }
+    }
 }
 
 /// One step of the shape walk.
@@ -65,18 +91,23 @@ pub struct ParamRow {
 
 #[derive(Serialize, Debug, Clone, Copy)]
 pub struct Totals {
-    /// Counted in the VarStore (PyTorch/tch: b_ih and b_hh per layer).
+    /// Counted in the VarStore (PyTorch/tch: b_ih and b_hh per layer and direction).
     pub params_pytorch: i64,
-    /// Keras/TensorFlow: one bias vector of 4H per layer.
+    /// Keras/TensorFlow: one bias vector of gH per layer and direction (LSTM, SimpleRNN), two
+    /// for GRU (`reset_after=True`).
     pub params_keras: i64,
-    /// 4H(F+H) + 8H + CH + C, for comparison with the count.
+    /// `model::param_count`, for comparison with the count (one-layer LSTM: 4H(F+H) + 8H +
+    /// CH + C).
     pub formula_pytorch: i64,
-    /// 4H(F+H) + 4H + CH + C.
+    /// `model::keras_param_count` (one-layer LSTM: 4H(F+H) + 4H + CH + C).
     pub formula_keras: i64,
     pub weight_bytes_fp32: i64,
-    /// h and c for one batch: 2 x B x H floats.
+    /// The recurrent state for one batch: h (and c for an LSTM) of every layer and direction,
+    /// B x H floats each.
     pub state_bytes_per_batch: i64,
-    /// What training keeps for backward, about B x T x 7H floats (gates 4H, c, h, tanh c).
+    /// What training keeps for backward, about B x T x kH floats per layer and direction
+    /// (k = 7 for LSTM: gates 4H, c, h, tanh c; 5 for GRU: gates 3H, the recurrent part of
+    /// the new gate, h; 1 for RNN: h).
     pub activation_bytes_per_batch: i64,
     /// Forward FLOPs of one sequence (a multiply-add is 2; each elementwise op 1).
     pub flops_inference_per_sample: i64,
@@ -93,49 +124,58 @@ pub struct Doubling {
     pub state_ratio: f64,
 }
 
-/// Activation statistics of a trained model's hidden units on the test set.
+/// Activation statistics of a trained model's last layer on the test set, over the real
+/// timesteps of every sequence. h_t lies in (-1, 1) for every cell (LSTM: o * tanh(c); GRU: a
+/// mix of tanh(n) and h_{t-1}; RNN: tanh), so |h| > 0.95 is saturation for all three.
 #[derive(Serialize, Debug)]
 pub struct Measured {
     pub run_dir: String,
+    /// As recorded in result.json.
     pub test_acc: Option<f64>,
+    /// Recomputed here from model.safetensors, in evaluation mode (no dropout): equal to
+    /// `test_acc` up to rounding across thread counts.
+    pub recomputed_test_acc: f64,
     pub test_images: i64,
-    /// Share of all h_t values (every image, step and unit) with |h| > 0.95.
+    /// Units measured: D x H outputs of the last layer.
+    pub units: i64,
+    /// Share of all h_t values (every image, real step and unit) with |h| > 0.95.
     pub saturated_share: f64,
     /// Units whose |h| > 0.95 in more than half of their values.
     pub mostly_saturated_units: i64,
-    /// Units whose final state h_T barely moves across test images (std < 0.01).
+    /// Units whose final state (what the head reads) barely moves across test images (std <
+    /// 0.01).
     pub constant_units: i64,
     pub mean_abs_h_last: f64,
     /// Units by their share of saturated values: [0, 0.1), [0.1, 0.5), [0.5, 0.9), [0.9, 1].
     pub saturation_histogram: [i64; 4],
 }
 
-/// Shapes the model for (H, B) with the dataset's T, F and C.
-pub fn explain(
-    num_units: i64,
-    batch: i64,
-    timesteps: i64,
-    features: i64,
-    classes: i64,
-) -> Explanation {
-    let (b, t, f, h, c) = (batch, timesteps, features, num_units, classes);
+/// Shapes the model `arch` for a batch of B sequences of T steps.
+pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
+    let a = arch;
+    let (b, t, f, h, c) = (batch, timesteps, a.input, a.hidden, a.classes);
+    let (g, d, w) = (a.cell.gates(), a.directions(), a.width());
     let vs = nn::VarStore::new(Device::Cpu);
-    let model = SeqClassifier::new(&vs.root(), f, h, c);
+    let model = SeqClassifier::new(&vs.root(), a);
     let x = Tensor::zeros([b, t, f], (Kind::Float, Device::Cpu));
-    let (outputs, h_last, c_last, logits) = tch::no_grad(|| {
-        let (o, hl, cl) = model.sequence(&x);
-        let logits = model.forward(&x);
-        (o, hl, cl, logits)
+    let (seq, logits) = tch::no_grad(|| {
+        let s = model.sequence(&x, &full_lengths(b, t, Device::Cpu), false);
+        let logits = model.logits(&s.last);
+        (s, logits)
     });
-    let var = |name: &str| vs.variables()[name].size();
-    let (w_ih, w_hh, b_ih) = (
-        var("lstm.weight_ih_l0"),
-        var("lstm.weight_hh_l0"),
-        var("lstm.bias_ih_l0"),
-    );
+    let vars = vs.variables();
+    let var = |name: &str| vars[&format!("{}.{name}", a.cell.name())].size();
+    let (w_ih, w_hh, b_ih) = (var("weight_ih_l0"), var("weight_hh_l0"), var("bias_ih_l0"));
     let x_t = x.select(1, 0).size();
+    let first = &seq.layers[0];
+    let h_t = first.select(1, 0).narrow(1, 0, h).size();
     let gate_rows = w_ih[0];
-    let shapes = vec![
+    let stacked = match a.cell {
+        Cell::Lstm => "input weights (all 4 gates stacked)",
+        Cell::Gru => "input weights (reset, update and new gates stacked)",
+        Cell::Rnn => "input weights",
+    };
+    let mut shapes = vec![
         step(
             "input batch: B images, T rows each, F pixels per row",
             "x",
@@ -146,52 +186,167 @@ pub fn explain(
             "x_t = x[:, t, :]",
             x_t.clone(),
         ),
-        step("input weights (all 4 gates stacked)", "W_ih", w_ih.clone()),
+        step(stacked, "W_ih", w_ih.clone()),
         step("recurrent weights", "W_hh", w_hh.clone()),
         step("biases (two in PyTorch/tch)", "b_ih, b_hh", b_ih.clone()),
-        step(
-            "gate pre-activations",
-            "x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh",
-            vec![x_t[0], gate_rows],
-        ),
-        step(
-            "split into input/forget/cell/output gates",
-            "i, f, g, o",
-            vec![x_t[0], gate_rows / 4],
-        ),
-        step("cell state", "c_t = f * c_{t-1} + i * g", c_last.size()),
-        step("hidden state", "h_t = o * tanh(c_t)", h_last.size()),
-        step(
+    ];
+    match a.cell {
+        Cell::Lstm => {
+            let c_t = seq.cell_state.as_ref().expect("an LSTM has a cell state");
+            shapes.extend([
+                step(
+                    "gate pre-activations",
+                    "x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh",
+                    vec![x_t[0], gate_rows],
+                ),
+                step(
+                    "split into input/forget/cell/output gates",
+                    "i, f, g, o",
+                    vec![x_t[0], gate_rows / g],
+                ),
+                step("cell state", "c_t = f * c_{t-1} + i * g", c_t.size()),
+                step("hidden state", "h_t = o * tanh(c_t)", h_t.clone()),
+            ]);
+        }
+        Cell::Gru => shapes.extend([
+            step(
+                "input and recurrent pre-activations, kept apart",
+                "x_t W_ih^T + b_ih, h_{t-1} W_hh^T + b_hh",
+                vec![x_t[0], gate_rows],
+            ),
+            step(
+                "reset and update gates, new state candidate",
+                "r, z = sigmoid(..), n = tanh(x-part + r * h-part)",
+                vec![x_t[0], gate_rows / g],
+            ),
+            step(
+                "hidden state",
+                "h_t = (1 - z) * n + z * h_{t-1}",
+                h_t.clone(),
+            ),
+        ]),
+        Cell::Rnn => shapes.push(step(
+            "hidden state",
+            "h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)",
+            h_t.clone(),
+        )),
+    }
+    if a.bidirectional {
+        shapes.push(step(
+            "all forward hidden states",
+            "[h_1 .. h_T]",
+            first.narrow(2, 0, h).size(),
+        ));
+        shapes.push(step(
+            "backward direction: its own weights (_reverse), each sequence read from its last \
+             real step to its first",
+            "[h'_1 .. h'_T]",
+            first.narrow(2, h, h).size(),
+        ));
+        shapes.push(step(
+            "both directions side by side",
+            "outputs = [h | h']",
+            first.size(),
+        ));
+    } else {
+        shapes.push(step(
             "all hidden states",
             "outputs = [h_1 .. h_T]",
-            outputs.size(),
-        ),
-        step(
+            first.size(),
+        ));
+    }
+    for (l, out) in seq.layers.iter().enumerate().skip(1) {
+        if a.dropout > 0.0 {
+            shapes.push(step(
+                &format!(
+                    "dropout p = {} on layer {l}'s outputs (training only)",
+                    a.dropout
+                ),
+                "dropout(outputs)",
+                seq.layers[l - 1].size(),
+            ));
+        }
+        shapes.push(step(
+            &format!("layer {}: input weights read layer {l}'s outputs", l + 1),
+            &format!("W_ih_l{l}"),
+            var(&format!("weight_ih_l{l}")),
+        ));
+        shapes.push(step(
+            &format!("layer {}'s outputs", l + 1),
+            &format!("outputs_l{l}"),
+            out.size(),
+        ));
+    }
+    if a.bidirectional {
+        shapes.push(step(
+            "what the head sees: forward state at the last step, backward state at the first",
+            "[h_T | h'_1]",
+            seq.last.size(),
+        ));
+    } else {
+        shapes.push(step(
             "last hidden state (what the head sees)",
             "h_T = outputs[:, T-1, :]",
-            h_last.size(),
-        ),
-        step("class scores", "logits = h_T W^T + b", logits.size()),
-    ];
-    let mut parameters: Vec<ParamRow> = vs
-        .variables()
-        .into_iter()
+            seq.last.size(),
+        ));
+    }
+    let head_input = if a.bidirectional {
+        "[h_T | h'_1]"
+    } else {
+        "h_T"
+    };
+    shapes.push(step(
+        "class scores",
+        &format!("logits = {head_input} W^T + b"),
+        logits.size(),
+    ));
+    let mut parameters: Vec<ParamRow> = vars
+        .iter()
         .map(|(name, t)| ParamRow {
             count: t.numel() as i64,
             shape: t.size(),
-            name,
+            name: name.clone(),
         })
         .collect();
     parameters.sort_by(|a, b| a.name.cmp(&b.name));
     let counted = counted_params(&vs);
-    let totals = totals(counted, b, t, f, h, c);
-    let double = explain_totals(2 * h, b, t, f, c);
+    let totals = totals(counted, a, b, t);
+    let double = explain_totals(&a.with_hidden(2 * h), b, t);
+    let and_c = if a.cell == Cell::Lstm {
+        "h_t and c_t have"
+    } else {
+        "h_t has"
+    };
+    let mut timesteps_vs_units = format!(
+        "num_units is not the number of timesteps. The {} is one cell applied T = {t} times \
+         (once per row), with the same weights every time; each application has H = {h} units, \
+         so {and_c} {h} numbers per image at every step. T comes from the data, H is \
+         your choice: changing H changes the parameters, not the number of steps.",
+        a.cell.title()
+    );
+    if a.layers > 1 || a.bidirectional {
+        let _ = write!(
+            timesteps_vs_units,
+            " This model has {} such cells of H = {h} units each ({} layer{} x {d} \
+             direction{}), so every step gives D x H = {w} numbers per image to the layer \
+             above or the head.",
+            a.layers * d,
+            a.layers,
+            if a.layers == 1 { "" } else { "s" },
+            if d == 1 { "" } else { "s" },
+        );
+    }
     Explanation {
         batch: b,
         timesteps: t,
         features: f,
         num_units: h,
         classes: c,
+        cell: a.cell,
+        layers: a.layers,
+        bidirectional: a.bidirectional,
+        dropout: a.dropout,
+        model: a.describe(),
         shapes,
         parameters,
         totals,
@@ -203,36 +358,50 @@ pub fn explain(
                 / totals.flops_inference_per_sample as f64,
             state_ratio: 2.0,
         },
-        timesteps_vs_units: format!(
-            "num_units is not the number of timesteps. The LSTM is one cell applied T = {t} times \
-             (once per row), with the same weights every time; each application has H = {h} units, \
-             so h_t and c_t have {h} numbers per image at every step. T comes from the data, H is \
-             your choice: changing H changes the parameters, not the number of steps."
-        ),
+        timesteps_vs_units,
         images: true,
         data: None,
         measured: None,
     }
 }
 
-/// Totals of a model built with H units (parameters counted in a real VarStore).
-fn explain_totals(h: i64, b: i64, t: i64, f: i64, c: i64) -> Totals {
+/// Totals of a model (parameters counted in a real VarStore).
+fn explain_totals(a: &Arch, b: i64, t: i64) -> Totals {
     let vs = nn::VarStore::new(Device::Cpu);
-    let _ = SeqClassifier::new(&vs.root(), f, h, c);
-    totals(counted_params(&vs), b, t, f, h, c)
+    let _ = SeqClassifier::new(&vs.root(), a);
+    totals(counted_params(&vs), a, b, t)
 }
 
-fn totals(counted: i64, b: i64, t: i64, f: i64, h: i64, c: i64) -> Totals {
-    let per_step = 2 * 4 * h * (f + h) + 2 * 4 * h + 9 * h;
-    let inference = t * per_step + 2 * c * h + c;
+/// Floats of state per unit (h, and c for an LSTM), kept-for-backward floats per unit and
+/// step, and elementwise operations per unit and step.
+fn per_unit(cell: Cell) -> (i64, i64, i64) {
+    match cell {
+        // sigmoid x3, tanh g, f*c, i*g, +, tanh c, o*tanh c
+        Cell::Lstm => (2, 7, 9),
+        // sigmoid x2, r*(W_hn h + b_hn), +, tanh, 1-z, (1-z)*n, z*h, +
+        Cell::Gru => (1, 5, 9),
+        // tanh
+        Cell::Rnn => (1, 1, 1),
+    }
+}
+
+fn totals(counted: i64, a: &Arch, b: i64, t: i64) -> Totals {
+    let (h, c, g, d) = (a.hidden, a.classes, a.cell.gates(), a.directions());
+    let (state, kept, elementwise) = per_unit(a.cell);
+    let cells = a.layers * d;
+    let per_step: i64 = (0..a.layers)
+        .map(|l| d * (2 * g * h * (a.layer_input(l) + h) + 2 * g * h + elementwise * h))
+        .sum();
+    let inference = t * per_step + 2 * c * a.width() + c;
+    let (torch, keras) = (param_count(a), keras_param_count(a));
     Totals {
         params_pytorch: counted,
-        params_keras: counted - 4 * h,
-        formula_pytorch: 4 * h * (f + h) + 8 * h + c * h + c,
-        formula_keras: 4 * h * (f + h) + 4 * h + c * h + c,
+        params_keras: counted - (torch - keras),
+        formula_pytorch: torch,
+        formula_keras: keras,
         weight_bytes_fp32: 4 * counted,
-        state_bytes_per_batch: 4 * 2 * b * h,
-        activation_bytes_per_batch: 4 * b * t * 7 * h,
+        state_bytes_per_batch: 4 * state * b * h * cells,
+        activation_bytes_per_batch: 4 * b * t * kept * h * cells,
         flops_inference_per_sample: inference,
         flops_train_per_sample: 3 * inference,
     }
@@ -307,15 +476,10 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     }
     let source = Source::load(&cfg, data_dir)?;
     let data = source.split(&cfg)?;
-    let e = explain(
-        cfg.num_units,
-        cfg.batch_size as i64,
-        data.seq_len,
-        data.features,
-        data.classes(),
-    );
+    let arch = Arch::of(&cfg, data.features, data.classes());
+    let e = explain(&arch, cfg.batch_size as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
-    let model = SeqClassifier::new(&vs.root(), data.features, cfg.num_units, data.classes());
+    let model = SeqClassifier::new(&vs.root(), &arch);
     vs.load(&weights)
         .with_context(|| format!("could not load weights '{}'", weights.display()))?;
     let result = (store::RunDir {
@@ -327,7 +491,7 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     Ok(e)
 }
 
-/// Hidden-unit statistics over the test set.
+/// Hidden-unit statistics of the last layer over the test set, real timesteps only.
 fn measure(
     model: &SeqClassifier,
     data: &Dataset,
@@ -335,28 +499,27 @@ fn measure(
     test_acc: Option<f64>,
 ) -> Measured {
     let n = data.test.len() as i64;
-    let h = model.hidden;
+    let units = model.arch.width();
     tch::no_grad(|| {
-        let mut saturated = Tensor::zeros([h], (Kind::Float, Device::Cpu));
+        let mut saturated = Tensor::zeros([units], (Kind::Float, Device::Cpu));
         let mut lasts = Vec::new();
         let mut start = 0;
         while start < n {
             let len = EVAL_BATCH.min(n - start);
-            let (outputs, h_last, _) = model.sequence(&data.test.x.narrow(0, start, len));
-            // Real timesteps only: padding past a sequence's length is not part of it.
-            let lengths = data.test.lengths.narrow(0, start, len);
-            let real = Tensor::arange(data.seq_len, (Kind::Int64, Device::Cpu))
-                .unsqueeze(0)
-                .lt_tensor(&lengths.unsqueeze(1))
-                .unsqueeze(2);
-            saturated += (outputs.abs().gt(0.95).logical_and(&real))
+            let batch = data.test.narrow(start as usize, len as usize);
+            let s = model.sequence(&batch.x, &batch.lengths, false);
+            let t = batch.x.size()[1];
+            let real = Tensor::arange(t, (Kind::Int64, Device::Cpu))
+                .view([1, t, 1])
+                .lt_tensor(&batch.lengths.view([len, 1, 1]));
+            saturated += (s.outputs().abs().gt(0.95).logical_and(&real))
                 .to_kind(Kind::Float)
                 .sum_dim_intlist([0i64, 1].as_slice(), false, Kind::Float);
-            lasts.push(h_last);
+            lasts.push(s.last);
             start += len;
         }
-        let steps = data.test.lengths.sum(Kind::Int64).int64_value(&[]);
-        let share = saturated / steps.max(1) as f64;
+        let steps = data.test.lengths.sum(Kind::Int64).int64_value(&[]).max(1);
+        let share = saturated / steps as f64;
         let last = Tensor::cat(&lasts, 0);
         let std = last.std_dim([0i64].as_slice(), true, false);
         let shares: Vec<f64> = Vec::<f32>::try_from(&share)
@@ -380,7 +543,9 @@ fn measure(
         Measured {
             run_dir: run_dir.display().to_string(),
             test_acc,
+            recomputed_test_acc: evaluate(model, &data.test).1,
             test_images: n,
+            units,
             saturated_share: share.mean(Kind::Float).double_value(&[]),
             mostly_saturated_units: shares.iter().filter(|s| **s > 0.5).count() as i64,
             constant_units: std.lt(0.01).sum(Kind::Int64).int64_value(&[]),
@@ -393,8 +558,26 @@ fn measure(
 /// The explanation as plain text.
 pub fn render_text(e: &Explanation) -> String {
     let (b, t, f, h, c) = (e.batch, e.timesteps, e.features, e.num_units, e.classes);
+    let a = e.arch();
     let mut s = String::new();
-    let _ = writeln!(s, "LSTM with num_units H = {h}, batch B = {b}, timesteps T = {t}, features F = {f}, classes C = {c}");
+    let _ = write!(s, "{} with num_units H = {h}", e.model);
+    if a.layers > 1 || a.bidirectional {
+        let _ = write!(
+            s,
+            " per layer and direction (L = {}, D = {}{})",
+            a.layers,
+            a.directions(),
+            if a.dropout > 0.0 {
+                format!(", dropout {} between layers", a.dropout)
+            } else {
+                String::new()
+            }
+        );
+    }
+    let _ = writeln!(
+        s,
+        ", batch B = {b}, timesteps T = {t}, features F = {f}, classes C = {c}"
+    );
     if let Some(d) = &e.data {
         let _ = writeln!(s, "Data: {}", d.line());
     }
@@ -414,15 +597,28 @@ pub fn render_text(e: &Explanation) -> String {
             st.what
         );
     }
+    let zero = if a.cell == Cell::Lstm {
+        "h_0 = c_0 = 0"
+    } else {
+        "h_0 = 0"
+    };
     let _ = writeln!(
         s,
-        "  (repeated for t = 1..{t} with the same weights; h_0 = c_0 = 0)"
+        "  (repeated for t = 1..{t} with the same weights; {zero}; a sequence shorter than T is \
+         padded at its end and read up to its own length)"
     );
     let _ = writeln!(s, "\nParameters (from the VarStore):");
+    let name_width = e
+        .parameters
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(20);
     for p in &e.parameters {
         let _ = writeln!(
             s,
-            "  {:<20} {:<12} {:>10}",
+            "  {:<name_width$} {:<12} {:>10}",
             p.name,
             shape(&p.shape),
             thousands(p.count)
@@ -431,18 +627,25 @@ pub fn render_text(e: &Explanation) -> String {
     let tt = &e.totals;
     let _ = writeln!(
         s,
-        "  {:<20} {:<12} {:>10}   = 4H(F+H) + 8H + CH + C = {}",
+        "  {:<name_width$} {:<12} {:>10}   = {} = {}",
         "total (PyTorch/tch)",
         "",
         thousands(tt.params_pytorch),
+        formula(&a, false, "F", None),
         thousands(tt.formula_pytorch)
     );
+    let keras_note = match a.cell {
+        Cell::Lstm => "one bias per gate",
+        Cell::Gru => "GRU with reset_after=True: two biases, as PyTorch",
+        Cell::Rnn => "SimpleRNN: one bias",
+    };
     let _ = writeln!(
         s,
-        "  {:<20} {:<12} {:>10}   = 4H(F+H) + 4H + CH + C = {} (one bias per gate)",
+        "  {:<name_width$} {:<12} {:>10}   = {} = {} ({keras_note})",
         "total (Keras/TF)",
         "",
         thousands(tt.params_keras),
+        formula(&a, true, "F", None),
         thousands(tt.formula_keras)
     );
     let _ = writeln!(s, "\nMemory and compute:");
@@ -451,14 +654,23 @@ pub fn render_text(e: &Explanation) -> String {
         "  weights, fp32:                       {}",
         bytes(tt.weight_bytes_fp32)
     );
+    let (state, kept, _) = per_unit(a.cell);
+    let cells = a.layers * a.directions();
+    let times_cells = if cells > 1 {
+        format!(" x {cells}")
+    } else {
+        String::new()
+    };
+    let state_what = if a.cell == Cell::Lstm {
+        format!("h and c for one batch ({state} x B x H{times_cells}):")
+    } else {
+        format!("h for one batch (B x H{times_cells}):")
+    };
+    let kept_what = format!("kept for backward per batch (~BT{kept}H{times_cells}):");
+    let _ = writeln!(s, "  {state_what:<36} {}", bytes(tt.state_bytes_per_batch));
     let _ = writeln!(
         s,
-        "  h and c for one batch (2 x B x H):   {}",
-        bytes(tt.state_bytes_per_batch)
-    );
-    let _ = writeln!(
-        s,
-        "  kept for backward per batch (~BT7H): {}",
+        "  {kept_what:<36} {}",
         bytes(tt.activation_bytes_per_batch)
     );
     let _ = writeln!(
@@ -480,8 +692,29 @@ pub fn render_text(e: &Explanation) -> String {
             "\nMeasured on {} test images of {}:",
             m.test_images, m.run_dir
         );
-        if let Some(acc) = m.test_acc {
-            let _ = writeln!(s, "  test accuracy:                          {acc:.4}");
+        if m.units != h {
+            let _ = writeln!(
+                s,
+                "  (the {} outputs of the last layer, both directions)",
+                m.units
+            );
+        }
+        match m.test_acc {
+            Some(acc) => {
+                let _ = writeln!(
+                    s,
+                    "  test accuracy:                          {acc:.4} (recomputed from the \
+                     weights: {:.4})",
+                    m.recomputed_test_acc
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    s,
+                    "  test accuracy (from the weights):       {:.4}",
+                    m.recomputed_test_acc
+                );
+            }
         }
         let _ = writeln!(
             s,
@@ -490,13 +723,13 @@ pub fn render_text(e: &Explanation) -> String {
         );
         let _ = writeln!(
             s,
-            "  units saturated more than half the time: {} of {h}",
-            m.mostly_saturated_units
+            "  units saturated more than half the time: {} of {}",
+            m.mostly_saturated_units, m.units
         );
         let _ = writeln!(
             s,
-            "  units whose h_T never moves (std<0.01):  {} of {h}",
-            m.constant_units
+            "  units whose h_T never moves (std<0.01):  {} of {}",
+            m.constant_units, m.units
         );
         let _ = writeln!(
             s,
@@ -542,6 +775,31 @@ fn bytes(n: i64) -> String {
 /// each holding H units, with the shapes on the arrows.
 pub fn diagram_svg(e: &Explanation) -> String {
     let (b, t, f, h, c) = (e.batch, e.timesteps, e.features, e.num_units, e.classes);
+    let a = e.arch();
+    let (cell, w) = (a.cell.title(), a.width());
+    let state = if a.cell == Cell::Lstm { "h, c" } else { "h" };
+    let head_in = if a.bidirectional {
+        "[h_T | h'_1]"
+    } else {
+        "h_T"
+    };
+    let (recurrent_formula, head_formula) = formula_parts(&a, false, "F", None);
+    let recurrent = e.totals.formula_pytorch - (w * c + c);
+    let stack = if a.layers > 1 || a.bidirectional {
+        format!(
+            r##"<text x="40" y="74" fill="#555">Drawn: the first layer's forward cell. The model ({}) has {} such cells{}; the head reads D x H = {w} numbers per image.</text>
+"##,
+            e.model,
+            a.layers * a.directions(),
+            if a.dropout > 0.0 {
+                format!(", dropout {} between layers in training", a.dropout)
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
     let steps: Vec<String> = vec![
         "1".into(),
         "2".into(),
@@ -557,9 +815,9 @@ pub fn diagram_svg(e: &Explanation) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="330" viewBox="0 0 {width:.0} 330" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>
 <rect width="100%" height="100%" fill="white"/>
-<text x="{x0}" y="30" font-size="16" font-weight="bold">The LSTM unrolled over T = {t} timesteps: one cell, the same weights at every step, H = {h} units inside</text>
+<text x="{x0}" y="30" font-size="16" font-weight="bold">The {cell} unrolled over T = {t} timesteps: one cell, the same weights at every step, H = {h} units inside</text>
 <text x="{x0}" y="52" fill="#555">Batch B = {b}; each image is T = {t} rows of F = {f} pixels. num_units sets the width of every arrow between cells, not the number of cells.</text>
-"##
+{stack}"##
     );
     let mut x = x0;
     for (i, label) in steps.iter().enumerate() {
@@ -574,7 +832,7 @@ pub fn diagram_svg(e: &Explanation) -> String {
             let _ = writeln!(
                 s,
                 r##"<rect x="{x}" y="{y0}" width="{cell_w}" height="{cell_h}" rx="8" fill="#dbe9f6" stroke="#0072b2" stroke-width="1.5"/>
-<text x="{cx}" y="{:.0}" text-anchor="middle" font-weight="bold">LSTM cell, t = {label}</text>
+<text x="{cx}" y="{:.0}" text-anchor="middle" font-weight="bold">{cell} cell, t = {label}</text>
 <text x="{cx}" y="{:.0}" text-anchor="middle">H = {h} units</text>
 <line x1="{cx}" y1="{:.0}" x2="{cx}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
 <text x="{cx}" y="{:.0}" text-anchor="middle" fill="#555">x_{label} [{b}, {f}]</text>"##,
@@ -590,7 +848,7 @@ pub fn diagram_svg(e: &Explanation) -> String {
             let _ = writeln!(
                 s,
                 r##"<line x1="{ax}" y1="{:.0}" x2="{bx}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
-<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">h, c [{b}, {h}]</text>"##,
+<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">{state} [{b}, {h}]</text>"##,
                 y0 + cell_h / 2.0,
                 y0 + cell_h / 2.0,
                 (ax + bx) / 2.0,
@@ -604,12 +862,12 @@ pub fn diagram_svg(e: &Explanation) -> String {
     let _ = writeln!(
         s,
         r##"<line x1="{:.0}" y1="{:.0}" x2="{dx:.0}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
-<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">h_T [{b}, {h}]</text>
+<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">{head_in} [{b}, {w}]</text>
 <rect x="{dx:.0}" y="{y0}" width="120" height="{cell_h}" rx="8" fill="#fde0c5" stroke="#d55e00" stroke-width="1.5"/>
 <text x="{:.0}" y="{:.0}" text-anchor="middle" font-weight="bold">Dense head</text>
-<text x="{:.0}" y="{:.0}" text-anchor="middle">{h} → {c}</text>
+<text x="{:.0}" y="{:.0}" text-anchor="middle">{w} → {c}</text>
 <text x="{:.0}" y="{:.0}" text-anchor="middle" fill="#555">logits [{b}, {c}]</text>
-<text x="{x0}" y="312" fill="#555">Parameters: 4H(F+H) + 8H = {} in the LSTM (shared by all {t} steps) + CH + C = {} in the head; total {}.</text>
+<text x="{x0}" y="312" fill="#555">Parameters: {recurrent_formula} = {} in the {} (shared by all {t} steps) + {head_formula} = {} in the head; total {}.</text>
 </svg>"##,
         hx + 2.0,
         y0 + cell_h / 2.0,
@@ -622,8 +880,9 @@ pub fn diagram_svg(e: &Explanation) -> String {
         y0 + 50.0,
         dx + 60.0,
         y0 + cell_h + 25.0,
-        thousands(4 * h * (f + h) + 8 * h),
-        thousands(c * h + c),
+        thousands(recurrent),
+        e.model,
+        thousands(w * c + c),
         thousands(e.totals.params_pytorch),
     );
     if e.images {
@@ -633,6 +892,7 @@ pub fn diagram_svg(e: &Explanation) -> String {
             &format!("each image is T = {t} rows of F = {f} pixels"),
             &format!("each sequence is T = {t} steps of F = {f} features"),
         )
+        .replace("numbers per image", "numbers per sequence")
     }
 }
 
@@ -643,7 +903,7 @@ mod tests {
     #[test]
     fn shapes_and_counts_match_the_formulas() {
         for (h, b) in [(8, 32), (128, 128), (256, 64)] {
-            let e = explain(h, b, 28, 28, 10);
+            let e = explain(&Arch::lstm(28, h, 10), b, 28);
             let t = &e.totals;
             assert_eq!(t.params_pytorch, t.formula_pytorch, "H = {h}");
             assert_eq!(t.params_keras, t.formula_keras, "H = {h}");
@@ -671,14 +931,70 @@ mod tests {
             assert_eq!(t.weight_bytes_fp32, 4 * t.params_pytorch);
             assert_eq!(t.state_bytes_per_batch, 2 * b * h * 4);
         }
-        assert_eq!(explain(128, 128, 28, 28, 10).totals.params_pytorch, 82_186);
-        assert_eq!(explain(128, 128, 28, 28, 10).totals.params_keras, 81_674);
+        assert_eq!(
+            explain(&Arch::lstm(28, 128, 10), 128, 28)
+                .totals
+                .params_pytorch,
+            82_186
+        );
+        assert_eq!(
+            explain(&Arch::lstm(28, 128, 10), 128, 28)
+                .totals
+                .params_keras,
+            81_674
+        );
+    }
+
+    #[test]
+    fn every_cell_and_stack_is_counted_and_shaped() {
+        for cell in Cell::ALL {
+            for (layers, bidirectional, dropout) in [(1, false, 0.0), (3, true, 0.25)] {
+                let a = Arch {
+                    cell,
+                    layers,
+                    bidirectional,
+                    dropout,
+                    ..Arch::lstm(28, 16, 10)
+                };
+                let e = explain(&a, 4, 28);
+                let t = &e.totals;
+                let what = a.describe();
+                assert_eq!(t.params_pytorch, t.formula_pytorch, "{what}");
+                assert_eq!(t.params_pytorch, param_count(&a), "{what}");
+                assert_eq!(t.params_keras, keras_param_count(&a), "{what}");
+                assert_eq!(
+                    e.parameters.iter().map(|p| p.count).sum::<i64>(),
+                    t.params_pytorch
+                );
+                assert_eq!(e.parameters.len() as i64, 4 * layers * a.directions() + 2);
+                let last = e.shapes.iter().rev().nth(1).unwrap();
+                assert_eq!(last.shape, vec![4, a.width()], "{what}");
+                assert_eq!(e.shapes.last().unwrap().shape, vec![4, 10]);
+                let (state, _, _) = per_unit(cell);
+                assert_eq!(
+                    t.state_bytes_per_batch,
+                    4 * state * 4 * 16 * layers * a.directions()
+                );
+                let text = render_text(&e);
+                assert!(text.contains(&formula(&a, false, "F", None)), "{text}");
+                assert!(text.contains(&thousands(t.params_keras)), "{text}");
+                let svg = diagram_svg(&e);
+                assert!(svg.contains(&format!("{} cell, t = 1", cell.title())));
+                assert!(svg.contains(&thousands(t.params_pytorch)));
+                if layers > 1 {
+                    assert!(e.shapes.iter().any(
+                        |s| s.expression == "W_ih_l2" && s.shape == vec![cell.gates() * 16, 32]
+                    ));
+                    assert!(e.shapes.iter().any(|s| s.expression == "dropout(outputs)"));
+                }
+            }
+        }
     }
 
     #[test]
     fn doubling_grows_towards_four_times() {
-        let small = explain(8, 1, 28, 28, 10).doubling;
-        let large = explain(512, 1, 28, 28, 10).doubling;
+        let small = explain(&Arch::lstm(28, 8, 10), 1, 28).doubling;
+        let large = explain(&Arch::lstm(28, 512, 10), 1, 28).doubling;
         assert!(
             small.params_ratio > 2.0 && small.params_ratio < 3.0,
             "{small:?}"
@@ -695,7 +1011,7 @@ mod tests {
 
     #[test]
     fn diagram_names_the_shapes() {
-        let svg = diagram_svg(&explain(128, 64, 28, 28, 10));
+        let svg = diagram_svg(&explain(&Arch::lstm(28, 128, 10), 64, 28));
         for want in [
             "H = 128 units",
             "x_1 [64, 28]",

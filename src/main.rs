@@ -3,7 +3,7 @@ rowseq: what is num_units in an LSTM, and why 128? MNIST images are read as 28 t
 pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are measured.
 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
-LSTM classifier, `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
+recurrent classifier (LSTM, GRU or RNN; layers, directions), `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
 `store` is the on-disk layout, `summary` turns results into tables, `report` into figures,
 `explain` shows what num_units means on the model itself, `interrupt` turns Ctrl-C into a
 clean stop, `slurm` writes array jobs that run a sweep in shards.
@@ -116,16 +116,15 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
             if cfg.dataset == "mnist" {
                 // MNIST read row by row: T rows of F pixels, 10 classes; no need to read it.
                 let (t, f) = (data::idx::ROWS as i64, data::idx::COLS as i64);
-                explain::explain(cfg.num_units, cfg.batch_size as i64, t, f, 10)
+                explain::explain(&model::Arch::of(&cfg, f, 10), cfg.batch_size as i64, t)
             } else {
                 // Other data: T, F and the classes come from the files.
                 let summary = data::Source::load(&cfg, args.data_dir.as_deref())?.summary();
+                let classes = summary.class_names.len() as i64;
                 explain::explain(
-                    cfg.num_units,
+                    &model::Arch::of(&cfg, summary.features, classes),
                     cfg.batch_size as i64,
                     summary.max_length,
-                    summary.features,
-                    summary.class_names.len() as i64,
                 )
                 .with_data(summary)
             }

@@ -103,19 +103,10 @@ pub fn table(groups: &[Group], extra: &[String]) -> String {
         "s/epoch".into(),
     ]];
     for g in groups {
-        let value = serde_json::to_value(&g.config).expect("config serialises");
         let cfg = extra
             .iter()
             .filter(|k| k.as_str() != "num_units" && k.as_str() != "seed")
-            .map(|k| {
-                let v = &value[k.as_str()];
-                format!(
-                    "{k}={}",
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                )
-            })
+            .map(|k| format!("{k}={}", g.config.value_text(k)))
             .collect::<Vec<_>>()
             .join(",");
         rows.push(vec![

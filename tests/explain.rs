@@ -118,3 +118,49 @@ fn bad_arguments_are_one_line_errors() {
         );
     }
 }
+
+#[test]
+fn explains_any_cell_and_stack_from_flags() {
+    let out = rowseq()
+        .args([
+            "explain",
+            "--cell",
+            "rnn",
+            "--layers",
+            "3",
+            "--bidirectional",
+        ])
+        .args(["--num-units", "20", "--batch-size", "8", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["model"], "3-layer bidirectional RNN");
+    // Per layer and direction H(I+H) + 2H, with I = 28 then 2H; the head 2H x 10 + 10.
+    let (h, d) = (20, 2);
+    let params = d * (h * (28 + h) + 2 * h) + 2 * d * (h * (d * h + h) + 2 * h) + d * h * 10 + 10;
+    assert_eq!(e["totals"]["params_pytorch"], params);
+    // SimpleRNN: one bias vector of H per layer and direction in Keras.
+    assert_eq!(e["totals"]["params_keras"], params - 6 * h);
+    let names: Vec<&str> = e["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"rnn.weight_ih_l2_reverse"), "{names:?}");
+    assert_eq!(names.len(), 3 * 2 * 4 + 2);
+    let shapes = e["shapes"].as_array().unwrap();
+    assert_eq!(
+        shapes[shapes.len() - 2]["shape"],
+        serde_json::json!([8, 40])
+    );
+
+    rowseq()
+        .args(["explain", "--cell", "gru", "--num-units", "128"])
+        .assert()
+        .success()
+        .stdout(contains("GRU with num_units H = 128"))
+        .stdout(contains("3H(F+H) + 6H + CH + C = 61,962"))
+        .stdout(contains("h_t = (1 - z) * n + z * h_{t-1}"));
+}

@@ -15,7 +15,7 @@ use super::style::{
     colour, error_bars, render, short_count, short_number, ticks_125, Drawn, Figure, Style, GREY,
     GRID,
 };
-use crate::model::{keras_param_count, param_count};
+use crate::model::{formula, keras_param_count, param_count, Arch};
 use crate::summary::thousands;
 
 /// Renders every figure into `dir`; returns the files written.
@@ -78,6 +78,29 @@ impl Data<'_> {
         } else {
             (lo / 1.35, hi * 1.35)
         }
+    }
+
+    /// "LSTM units H (num_units, log₂ scale)", with the cell of every row, or "units H per
+    /// layer" when the cells differ.
+    fn units_axis(&self) -> String {
+        let cells: Vec<_> = self.rows.iter().map(|r| r.arch.cell).collect();
+        match cells.first() {
+            Some(c) if cells.iter().all(|x| x == c) => {
+                format!("{} units H (num_units, log₂ scale)", c.title())
+            }
+            _ => "units H per layer (num_units, log₂ scale)".to_string(),
+        }
+    }
+
+    /// The distinct architectures of the rows (as far as parameters go), in row order.
+    fn architectures(&self) -> Vec<Arch> {
+        let mut archs: Vec<Arch> = Vec::new();
+        for r in &self.rows {
+            if !archs.iter().any(|a| a.same_shape(&r.arch)) {
+                archs.push(r.arch);
+            }
+        }
+        archs
     }
 
     /// Rows of one variant.
@@ -257,7 +280,7 @@ impl Figure for AccuracyVsUnits<'_> {
         axes!(
             chart,
             s,
-            "LSTM units H (num_units, log₂ scale)",
+            &d.units_axis(),
             "accuracy (%)",
             &units_label,
             &percent_label(y1 - y0)
@@ -316,16 +339,29 @@ impl Figure for AccuracyVsUnits<'_> {
             )?;
             chart.draw_series(test.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(ct))))?;
         }
-        // Parameter counts in grey under the width's tick label, once per width.
+        // Parameter counts in grey under the width's tick label, once per width (their range
+        // when the rows of a width differ in cell or stack).
         let mut seen = Vec::new();
         for r in &d.rows {
             if seen.contains(&r.num_units) {
                 continue;
             }
             seen.push(r.num_units);
+            let same: Vec<i64> = d
+                .rows
+                .iter()
+                .filter(|o| o.num_units == r.num_units)
+                .map(|o| o.params)
+                .collect();
+            let (lo, hi) = (same.iter().min().unwrap(), same.iter().max().unwrap());
+            let count = if lo == hi {
+                short_count(*lo as f64)
+            } else {
+                format!("{}–{}", short_count(*lo as f64), short_count(*hi as f64))
+            };
             let (x, y) = chart.backend_coord(&(r.num_units as f64, y0));
             root.draw(&Text::new(
-                format!("{} params", short_count(r.params as f64)),
+                format!("{count} params"),
                 (x, y + s.px(31.0)),
                 s.note().pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
@@ -433,12 +469,20 @@ impl Figure for ParamsVsUnits<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
         let d = self.0;
         let (x0, x1) = d.units_range();
-        // The exact counts are polynomials in H; drawn as smooth curves over the axis.
-        let (input, classes) = (d.input, d.classes);
-        let (i, c) = (input as f64, classes as f64);
-        let torch = |h: f64| 4.0 * h * (i + h) + 8.0 * h + c * h + c;
-        let keras = |h: f64| 4.0 * h * (i + h) + 4.0 * h + c * h + c;
-        let (y0, y1) = (keras(x0) / 1.4, torch(x1) * 1.4);
+        // The exact counts are polynomials in H (one per architecture of the sweep); drawn as
+        // smooth curves over the axis.
+        let archs = d.architectures();
+        let count = |a: &Arch, keras: bool, h: f64| real_count(a, keras, h);
+        let y0 = archs
+            .iter()
+            .map(|a| count(a, true, x0))
+            .fold(f64::INFINITY, f64::min)
+            / 1.4;
+        let y1 = archs
+            .iter()
+            .map(|a| count(a, false, x1))
+            .fold(0.0, f64::max)
+            * 1.4;
         let mut chart = chart_builder(root, s).build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(d.widths()),
             (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
@@ -446,7 +490,7 @@ impl Figure for ParamsVsUnits<'_> {
         axes!(
             chart,
             s,
-            "LSTM units H (num_units, log₂ scale)",
+            &d.units_axis(),
             "trainable parameters (log scale)",
             &units_label,
             &|v: &f64| short_count(*v)
@@ -460,24 +504,51 @@ impl Figure for ParamsVsUnits<'_> {
                 })
                 .collect()
         };
-        let (ct, ck) = (colour(0), colour(1));
-        chart
-            .draw_series(LineSeries::new(curve(&torch), s.line(ct, 2.0)))?
-            .label(format!(
-                "PyTorch / tch (2 biases): 4H(I+H) + 8H + {classes}H + {classes}"
-            ))
-            .legend(mark!(s, ct, false));
-        chart
-            .draw_series(DashedLineSeries::new(
-                curve(&keras),
-                s.px(7.0),
-                s.px(5.0),
-                s.line(ck, 2.0),
-            ))?
-            .label(format!(
-                "Keras (1 bias): 4H(I+H) + 4H + {classes}H + {classes}"
-            ))
-            .legend(mark!(s, ck, true));
+        let input = "I";
+        if let [a] = archs[..] {
+            // One architecture: both conventions.
+            let biases = a.cell.keras_biases();
+            let (ct, ck) = (colour(0), colour(1));
+            chart
+                .draw_series(LineSeries::new(
+                    curve(&|h| count(&a, false, h)),
+                    s.line(ct, 2.0),
+                ))?
+                .label(format!(
+                    "PyTorch / tch (2 biases): {}",
+                    formula(&a, false, input, Some(d.classes))
+                ))
+                .legend(mark!(s, ct, false));
+            chart
+                .draw_series(DashedLineSeries::new(
+                    curve(&|h| count(&a, true, h)),
+                    s.px(7.0),
+                    s.px(5.0),
+                    s.line(ck, 2.0),
+                ))?
+                .label(format!(
+                    "Keras ({biases} bias{}): {}",
+                    if biases == 1 { "" } else { "es" },
+                    formula(&a, true, input, Some(d.classes))
+                ))
+                .legend(mark!(s, ck, true));
+        } else {
+            // Several: the PyTorch count of each; the Keras difference in words below.
+            for (i, a) in archs.iter().enumerate() {
+                let c = colour(i);
+                chart
+                    .draw_series(LineSeries::new(
+                        curve(&|h| count(a, false, h)),
+                        s.line(c, 2.0),
+                    ))?
+                    .label(format!(
+                        "{}: {}",
+                        a.describe(),
+                        formula(a, false, input, Some(d.classes))
+                    ))
+                    .legend(mark!(s, c, false));
+            }
+        }
         let mut counted: Vec<(f64, f64)> = d
             .rows
             .iter()
@@ -490,18 +561,37 @@ impl Figure for ParamsVsUnits<'_> {
                     .iter()
                     .map(|&p| Circle::new(p, s.px(5.5), s.line(BLACK, 1.6))),
             )?
-            .label(format!("counted in the trained models (I = {input})"))
+            .label(format!("counted in the trained models (I = {})", d.input))
             .legend(move |(x, y)| Circle::new((x + s.px(14.0), y), s.px(5.5), s.line(BLACK, 1.6)));
-        // The two conventions differ by 4H: invisible on a log axis, so said in words.
+        // The two conventions differ by a bias vector per layer and direction: invisible on a
+        // log axis, so said in words.
         let h = d.rows.iter().map(|r| r.num_units).max().unwrap_or(128);
+        let note = match archs[..] {
+            [a] => {
+                let a = a.with_hidden(h);
+                let (torch, keras) = (param_count(&a), keras_param_count(&a));
+                if torch == keras {
+                    format!(
+                        "Keras = PyTorch (two biases in both): {} at H = {h}",
+                        thousands(torch)
+                    )
+                } else {
+                    format!(
+                        "Keras = PyTorch − {}: {} vs {} at H = {h}",
+                        formula_difference(&a),
+                        thousands(keras),
+                        thousands(torch)
+                    )
+                }
+            }
+            _ => "Keras: one bias vector fewer per layer and direction for LSTM and RNN, \
+                  the same count for GRU"
+                .to_string(),
+        };
         chart.plotting_area().draw(
             &(EmptyElement::at((x1, y0))
                 + Text::new(
-                    format!(
-                        "Keras = PyTorch − 4H: {} vs {} at H = {h}",
-                        thousands(keras_param_count(input, h, classes)),
-                        thousands(param_count(input, h, classes))
-                    ),
+                    note,
                     (-s.px(10.0), -s.px(10.0)),
                     s.note().pos(Pos::new(HPos::Right, VPos::Bottom)),
                 )),
@@ -518,6 +608,34 @@ impl Figure for ParamsVsUnits<'_> {
         }
         legend!(chart, s, SeriesLabelPosition::UpperLeft);
         Ok(())
+    }
+}
+
+/// `param_count` (or `keras_param_count`) at a real H, for the smooth curves.
+fn real_count(a: &Arch, keras: bool, h: f64) -> f64 {
+    let (g, d) = (a.cell.gates() as f64, a.directions() as f64);
+    let b = if keras { a.cell.keras_biases() } else { 2 } as f64;
+    let mut total = 0.0;
+    for l in 0..a.layers {
+        let inputs = if l == 0 { a.input as f64 } else { d * h };
+        total += d * (g * h * (inputs + h) + b * g * h);
+    }
+    total + d * a.classes as f64 * h + a.classes as f64
+}
+
+/// `4H`, `2×4H`, ...: PyTorch's extra bias vectors over Keras', per layer and direction.
+fn formula_difference(a: &Arch) -> String {
+    let per = a.cell.gates() * (2 - a.cell.keras_biases());
+    let n = a.layers * a.directions();
+    let h = if per == 1 {
+        "H".to_string()
+    } else {
+        format!("{per}H")
+    };
+    if n == 1 {
+        h
+    } else {
+        format!("{n}×{h}")
     }
 }
 
@@ -697,7 +815,7 @@ impl Figure for CostVsUnits<'_> {
         axes!(
             chart,
             s,
-            "LSTM units H (num_units, log₂ scale)",
+            &d.units_axis(),
             "training time per epoch (s, log scale)",
             &units_label,
             &|v: &f64| short_number(*v)

@@ -10,7 +10,7 @@ use anyhow::Result;
 
 use crate::config::{RunConfig, SweepConfig};
 use crate::error::UserError;
-use crate::model::param_count;
+use crate::model::{param_count, Arch};
 use crate::store::{self, RunDir, RunResult, SweepRecord};
 use crate::summary::Stat;
 use crate::sweep::Plan;
@@ -54,6 +54,8 @@ pub struct Row {
     /// Index into `Inputs::variants`.
     pub variant: usize,
     pub num_units: i64,
+    /// The model (with the report's input and class counts).
+    pub arch: Arch,
     pub params: i64,
     pub test_acc: Stat,
     pub val_acc: Stat,
@@ -163,14 +165,7 @@ impl Inputs {
             }
         };
 
-        let swept = match &record {
-            Some(r) => r.swept.clone(),
-            None => varying_keys(&results),
-        };
-        let variant_keys: Vec<String> = swept
-            .into_iter()
-            .filter(|k| k != "num_units" && k != "seed")
-            .collect();
+        let variant_keys = variant_keys(record.as_ref().map(|r| &r.swept[..]), &results);
 
         // Row keys: configs without seed, planned ones first, in first-seen order.
         let key = RunConfig::without_seed;
@@ -212,13 +207,15 @@ impl Inputs {
                     _ => no_metrics.push(r.run_id.clone()),
                 }
             }
+            let arch = Arch::of(k, shape.input, shape.classes());
             rows.push(Row {
                 variant,
                 num_units: k.num_units,
+                arch,
                 params: rs
                     .first()
                     .map(|r| r.params)
-                    .unwrap_or_else(|| param_count(shape.input, k.num_units, shape.classes())),
+                    .unwrap_or_else(|| param_count(&arch)),
                 test_acc: stat(|r| r.test_acc),
                 val_acc: stat(|r| r.val_acc),
                 seconds_per_epoch: stat(|r| r.seconds_per_epoch),
@@ -290,29 +287,35 @@ impl Inputs {
 
 /// `lr=0.01,epochs=3` for the given keys; "" when there are none.
 fn variant_label(cfg: &RunConfig, keys: &[String]) -> String {
-    let value = serde_json::to_value(cfg).expect("config serialises");
     keys.iter()
-        .map(|k| {
-            let v = &value[k.as_str()];
-            let v = v
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| v.to_string());
-            format!("{k}={v}")
-        })
+        .map(|k| format!("{k}={}", cfg.value_text(k)))
         .collect::<Vec<_>>()
         .join(",")
 }
 
-/// Config keys whose values differ between results (when there is no sweep.json).
-fn varying_keys(results: &[RunResult]) -> Vec<String> {
-    let values: Vec<serde_json::Value> = results
-        .iter()
-        .map(|r| serde_json::to_value(&r.config).expect("config serialises"))
-        .collect();
+/// The keys whose values label the series (besides num_units and seed), in `RUN_KEYS` order:
+/// those the sweep varies, and any other on which the results on disk differ (runs left from
+/// an earlier grid, or `rowseq train` runs of other cells in one folder), so that runs of
+/// different models are never drawn as one line.
+fn variant_keys(swept: Option<&[String]>, results: &[RunResult]) -> Vec<String> {
+    let varying = varying_keys(results);
     crate::config::RUN_KEYS
         .iter()
-        .filter(|k| values.iter().any(|v| v[**k] != values[0][**k]))
+        .map(|k| k.to_string())
+        .filter(|k| k != "num_units" && k != "seed")
+        .filter(|k| swept.is_some_and(|s| s.contains(k)) || varying.contains(k))
+        .collect()
+}
+
+/// Config keys whose values differ between results.
+fn varying_keys(results: &[RunResult]) -> Vec<String> {
+    crate::config::RUN_KEYS
+        .iter()
+        .filter(|k| {
+            results
+                .iter()
+                .any(|r| r.config.value(k) != results[0].config.value(k))
+        })
         .map(|k| k.to_string())
         .collect()
 }
@@ -406,6 +409,41 @@ mod tests {
         assert!((m[0].val_acc - 0.6).abs() < 1e-12);
         assert!((m[0].train_loss - 1.5).abs() < 1e-12);
         assert_eq!(m[1].val_acc, 0.7);
+    }
+
+    fn result(config: RunConfig) -> RunResult {
+        serde_json::from_value(serde_json::json!({
+            "run_id": "x", "label": "x", "config": config, "params": 1, "epochs": 1,
+            "test_acc": 0.5, "test_loss": 1.0, "val_acc": 0.5, "val_loss": 1.0,
+            "train_acc": 0.5, "train_loss": 1.0, "best_val_acc": 0.5, "best_val_epoch": 1,
+            "train_seconds": 1.0, "seconds_per_epoch": 1.0, "eval_seconds": 0.1,
+            "train_size": 1, "val_size": 1, "test_size": 1,
+            "env": {"rowseq": "0", "tch": "0", "libtorch": "0", "device": "cpu", "threads": 1,
+                    "git_commit": null}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn results_of_other_models_are_other_series() {
+        let lstm = RunConfig::default();
+        let gru = RunConfig {
+            cell: crate::model::Cell::Gru,
+            ..RunConfig::default()
+        };
+        let wide = RunConfig {
+            num_units: 256,
+            ..RunConfig::default()
+        };
+        // Two `rowseq train` runs in one folder: its sweep.json varies nothing.
+        let results = [result(lstm.clone()), result(gru)];
+        assert_eq!(variant_keys(Some(&[]), &results), ["cell"]);
+        assert_eq!(variant_keys(None, &results), ["cell"]);
+        // Widths and seeds are the x axis and the error bars, not series.
+        let results = [result(lstm), result(wide)];
+        assert!(variant_keys(Some(&["num_units".into()]), &results).is_empty());
+        let swept = ["seed".to_string(), "lr".to_string()];
+        assert_eq!(variant_keys(Some(&swept), &results), ["lr"]);
     }
 
     #[test]

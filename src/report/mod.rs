@@ -50,6 +50,16 @@ fn diagram_units(inputs: &Inputs) -> Option<i64> {
         .or_else(|| units.iter().copied().max())
 }
 
+/// The configuration drawn in the unrolled diagram: the first result of that width.
+fn diagram_config(inputs: &Inputs) -> Option<&crate::config::RunConfig> {
+    let h = diagram_units(inputs)?;
+    inputs
+        .results
+        .iter()
+        .map(|r| &r.config)
+        .find(|c| c.num_units == h)
+}
+
 /// The default output folder: `<sweep_dir>/report`.
 pub fn default_dir(sweep_dir: &Path) -> PathBuf {
     sweep_dir.join("report")
@@ -61,13 +71,14 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
     let mut files = figures::render_all(&inputs, out_dir)?;
-    if let Some(h) = diagram_units(&inputs) {
+    if let Some(cfg) = diagram_config(&inputs) {
         let batch = inputs
             .results
             .first()
             .map_or(128, |r| r.config.batch_size as i64);
         let shape = &inputs.shape;
-        let e = crate::explain::explain(h, batch, shape.timesteps, shape.input, shape.classes());
+        let arch = crate::model::Arch::of(cfg, shape.input, shape.classes());
+        let e = crate::explain::explain(&arch, batch, shape.timesteps);
         let e = if shape.images {
             e
         } else {

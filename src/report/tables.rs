@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::inputs::{Inputs, Row};
-use crate::model::keras_param_count;
+use crate::model::{keras_param_count, param_count, Arch};
 use crate::store::write_atomic;
 use crate::summary::thousands;
 
@@ -185,7 +185,8 @@ pub fn csv(inputs: &Inputs) -> Result<String> {
             inputs.variants[r.variant].clone(),
             r.num_units.to_string(),
             r.params.to_string(),
-            keras_param_count(inputs.shape.input, r.num_units, inputs.shape.classes()).to_string(),
+            // The counted parameters less the bias vectors Keras does not have.
+            (r.params - (param_count(&r.arch) - keras_param_count(&r.arch))).to_string(),
             num(r.test_acc.mean, 6),
             num(r.test_acc.std, 6),
             num(r.val_acc.mean, 6),
@@ -210,12 +211,50 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
             inputs.seed_counts()
         )
     };
+    // Rows of other models than the one-layer LSTM get captions that fit every cell.
+    let (i, c) = (inputs.shape.input, inputs.shape.classes());
+    let lstm = Arch::lstm(i, 1, c);
+    let only_lstm = inputs.rows.iter().all(|r| r.arch.same_shape(&lstm));
+    let mut archs: Vec<Arch> = Vec::new();
+    for r in &inputs.rows {
+        if !archs.iter().any(|a| a.same_shape(&r.arch)) {
+            archs.push(r.arch);
+        }
+    }
+    let names = archs
+        .iter()
+        .map(Arch::describe)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let params_caption = if only_lstm {
+        format!(
+            "Trainable parameters against H: the exact count for input size I = {i} and {c} \
+             classes, in the PyTorch/tch convention (two bias vectors per gate block, \
+             4H(I+H) + 8H + {c}H + {c}) and the Keras one (one bias vector, 4H(I+H) + 4H + \
+             {c}H + {c}), and the counts of the trained models. For large H the 4H² recurrent \
+             weights dominate."
+        )
+    } else {
+        format!(
+            "Trainable parameters against H ({names}): the exact count for input size I = \
+             {i} and {c} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
+             (LSTM), 3 (GRU) or 1 (RNN) and I_l = D·H above the first layer, plus D·H·C + C \
+             for the head (PyTorch/tch convention: two bias vectors), and the counts of the \
+             trained models. For large H the gH² recurrent weights dominate."
+        )
+    };
+    let width = if only_lstm {
+        "the LSTM's hidden size H (num_units)".to_string()
+    } else {
+        format!("the hidden size H (num_units) of each layer and direction ({names})")
+    };
+    let matrix = if only_lstm { "4H²" } else { "gH²" };
     vec![
         (
             "accuracy_vs_units",
             format!(
                 "Test accuracy (solid) and validation accuracy (dashed) of the final epoch \
-                 against the LSTM's hidden size H (num_units), on a log₂ axis; {spread}. \
+                 against {width}, on a log₂ axis; {spread}. \
                  Grey labels: trainable parameters of each width."
             ),
         ),
@@ -223,18 +262,7 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
             "accuracy_vs_params",
             format!("Test accuracy against trainable parameters (log axis); {spread}."),
         ),
-        (
-            "params_vs_units",
-            format!(
-                "Trainable parameters against H: the exact count for input size I = {i} and {c} \
-                 classes, in the PyTorch/tch convention (two bias vectors per gate block, \
-                 4H(I+H) + 8H + {c}H + {c}) and the Keras one (one bias vector, 4H(I+H) + 4H + \
-                 {c}H + {c}), and the counts of the trained models. For large H the 4H² recurrent \
-                 weights dominate.",
-                i = inputs.shape.input,
-                c = inputs.shape.classes()
-            ),
-        ),
+        ("params_vs_units", params_caption),
         (
             "learning_curves",
             "Validation accuracy (left) and mean training loss (right, log axis) per epoch, \
@@ -246,7 +274,7 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
             format!(
                 "Training seconds per epoch (evaluation excluded) against H, on {}; {spread}. \
                  The dashed line grows as H², through the widest point: small widths are \
-                 dominated by per-step overhead, large ones by the 4H² recurrent matrix work.",
+                 dominated by per-step overhead, large ones by the {matrix} recurrent matrix work.",
                 inputs.devices()
             ),
         ),
@@ -320,12 +348,17 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
     let _ = writeln!(
         out,
         "Rebuilt by `rowseq report` (rowseq {}) from the results on disk only: {} finished \
-         run{} over {} width{}. Accuracies are those of the final epoch (no selection on the \
+         run{} over {} {}{}. Accuracies are those of the final epoch (no selection on the \
          test set); ± is the sample standard deviation over seeds.\n",
         env!("CARGO_PKG_VERSION"),
         inputs.results.len(),
         if inputs.results.len() == 1 { "" } else { "s" },
         inputs.finished_rows().count(),
+        if with_variant(inputs) {
+            "configuration"
+        } else {
+            "width"
+        },
         if inputs.finished_rows().count() == 1 {
             ""
         } else {
@@ -349,17 +382,33 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
             "![{name}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
         );
     }
-    if let Some(h) = super::diagram_units(inputs) {
+    if let Some(cfg) = super::diagram_config(inputs) {
+        let h = cfg.num_units;
+        // The flags that build the drawn model, beyond the default one-layer LSTM.
+        let mut flags = format!("--num-units {h}");
+        if cfg.cell != crate::model::Cell::Lstm {
+            let _ = write!(flags, " --cell {}", cfg.cell);
+        }
+        if cfg.layers != 1 {
+            let _ = write!(flags, " --layers {}", cfg.layers);
+        }
+        if cfg.bidirectional {
+            flags.push_str(" --bidirectional");
+        }
+        if cfg.dropout > 0.0 {
+            let _ = write!(flags, " --dropout {}", cfg.dropout);
+        }
+        if let Some(d) = inputs.results.first().map(|r| r.config.dataset.as_str()) {
+            if d != "mnist" {
+                let _ = write!(flags, " --dataset {d}");
+            }
+        }
         let t = inputs.shape.timesteps;
-        let dataset = match inputs.results.first().map(|r| r.config.dataset.as_str()) {
-            Some(d) if d != "mnist" => format!(" --dataset {d}"),
-            _ => String::new(),
-        };
         let _ = writeln!(
             out,
             "![unrolled_lstm](unrolled_lstm.svg)\n\nThe network unrolled over its {t} timesteps for \
              H = {h}: one cell, the same weights at every step, H units wide; the shapes on the \
-             arrows are those of a training batch (`rowseq explain --num-units {h}{dataset}` prints them).\n"
+             arrows are those of a training batch (`rowseq explain {flags}` prints them).\n"
         );
     }
 

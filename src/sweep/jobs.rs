@@ -5,7 +5,10 @@ per process), with the sweep's threads split between them (`threads / N`, at lea
 The parent keeps the sweep's lock and alone writes `sweep.json` and the tables; a worker is the
 same command line with `--worker-run <id> --threads <t>`: it trains that one run (resuming
 from its checkpoint, recording a failure) and writes only inside the run's folder. Workers
-print plain lines (their stdout is a pipe), which the parent relays as they come.
+print plain lines (their stdout is a pipe), which the parent relays as they come. Runs start
+longest first (by `cost_per_epoch` x epochs), so the widest runs overlap each other and the
+short ones fill the gaps at the end, rather than one wide run finishing alone on a half-idle
+machine.
 
 Workers run in process groups of their own, so a Ctrl-C at the terminal reaches the parent
 only; the parent forwards every press to them (`interrupt`), so the first press lets each
@@ -45,7 +48,9 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
     let threads = threads_per_job(opts.threads, opts.jobs);
     let exe = std::env::current_exe().context("could not find the rowseq executable")?;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let mut queue = pending.iter();
+    let mut order = pending.to_vec();
+    order.sort_by_key(|r| std::cmp::Reverse(r.cost_per_epoch() * r.config.epochs as u64));
+    let mut queue = order.iter();
     let mut running: Vec<(Child, &PlannedRun)> = Vec::new();
     let (mut trained, mut failed, mut interrupted) = (0, Vec::new(), false);
     loop {

@@ -17,17 +17,22 @@ pub struct PlannedRun {
 }
 
 impl PlannedRun {
-    /// Relative cost of one epoch, for a progress ETA: parameters drive the matrix work, and
-    /// a constant stands for the per-step overhead that dominates small widths.
+    /// Relative cost of one epoch, for a progress ETA: the recurrent weights drive the matrix
+    /// work, and a constant per layer and direction stands for the per-step overhead that
+    /// dominates small widths.
     pub fn cost_per_epoch(&self) -> u64 {
         let c = &self.config;
-        let h = c.num_units as u64;
+        let a = crate::model::Arch::of(c, 28, 10);
+        let (g, h) = (a.cell.gates(), a.hidden);
+        let work: i64 = (0..a.layers)
+            .map(|l| a.directions() * (g * h * (a.layer_input(l) + h) + 8_000))
+            .sum();
         let samples = if c.train_size > 0 {
             c.train_size as u64
         } else {
             60_000 - c.val_size as u64
         };
-        samples * (4 * h * (28 + h) + 8_000) / 1000
+        samples * work as u64 / 1000
     }
 }
 
@@ -153,5 +158,42 @@ mod tests {
         seen.sort();
         assert_eq!(seen, all);
         assert_eq!(shard(&plan.runs, None).len(), 7);
+    }
+
+    #[test]
+    fn cost_follows_the_recurrent_weights_of_every_layer_and_direction() {
+        let mut sweep = SweepConfig::parse(
+            "cell = [\"lstm\", \"gru\", \"rnn\"]\nnum_units = [64, 128]\ntrain_size = 1000",
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let cost = |plan: &Plan, label: &str| {
+            plan.runs
+                .iter()
+                .find(|r| r.label == label)
+                .unwrap()
+                .cost_per_epoch()
+        };
+        let plan = Plan::new(&sweep);
+        // The one-layer LSTM as before cells existed: N (4H(28+H) + 8,000) / 1000.
+        assert_eq!(
+            cost(&plan, "units=128,cell=lstm,seed=0"),
+            1000 * (4 * 128 * (28 + 128) + 8_000) / 1000
+        );
+        assert!(
+            cost(&plan, "units=128,cell=gru,seed=0") < cost(&plan, "units=128,cell=lstm,seed=0")
+        );
+        assert!(
+            cost(&plan, "units=128,cell=rnn,seed=0") < cost(&plan, "units=128,cell=gru,seed=0")
+        );
+        sweep.set("layers=2").unwrap();
+        sweep.set("bidirectional=true").unwrap();
+        let deep = Plan::new(&sweep);
+        let (one, four) = (
+            cost(&plan, "units=64,cell=lstm,seed=0"),
+            cost(&deep, "units=64,cell=lstm,seed=0"),
+        );
+        assert!(four > 4 * one, "{one} -> {four}");
     }
 }

@@ -163,14 +163,14 @@ mod tests {
     use tch::nn::OptimizerConfig;
     use tch::{Device, Kind};
 
-    use crate::model::SeqClassifier;
+    use crate::model::{full_lengths, Arch, SeqClassifier};
 
     /// Trains two copies of the real model from the same init, one with tch's `nn::Adam`,
     /// one with ours, on the same batches (with clipping and a changing lr, as in a run).
     fn compare(clip: f64) {
         let make = || {
             let vs = nn::VarStore::new(Device::Cpu);
-            let m = SeqClassifier::new(&vs.root(), 28, 16, 10);
+            let m = SeqClassifier::new(&vs.root(), &Arch::lstm(28, 16, 10));
             (vs, m)
         };
         let (vs_a, model_a) = make();
@@ -187,14 +187,19 @@ mod tests {
             let lr = 0.01 / (1.0 + step as f64);
             theirs.set_lr(lr);
             ours.set_lr(lr);
-            let loss = model_a.forward(&x).cross_entropy_for_logits(&y);
+            let lengths = full_lengths(32, 28, Device::Cpu);
+            let loss = model_a
+                .forward(&x, &lengths, true)
+                .cross_entropy_for_logits(&y);
             theirs.zero_grad();
             loss.backward();
             if clip > 0.0 {
                 theirs.clip_grad_norm(clip);
             }
             theirs.step();
-            let loss = model_b.forward(&x).cross_entropy_for_logits(&y);
+            let loss = model_b
+                .forward(&x, &lengths, true)
+                .cross_entropy_for_logits(&y);
             ours.zero_grad();
             loss.backward();
             if clip > 0.0 {

@@ -8,8 +8,9 @@ fsync, rename) and deleted once `result.json` exists. It holds everything the re
 depends on: the weights (`param/<name>`), Adam's moments (`exp_avg/<name>`,
 `exp_avg_sq/<name>`), and a JSON record as a byte tensor (`state`): epoch, optimizer step
 count, and the metrics of every epoch so far. No random state is needed: the shuffle of an
-epoch is a pure function of (seed, epoch) (`train::shuffled`), the model has no dropout, and
-tch's global RNG is only used to initialise the weights, which the checkpoint overwrites.
+epoch is a pure function of (seed, epoch) (`train::shuffled`), and so are the dropout masks
+(tch's global RNG is seeded at the start of every epoch with `train::epoch_seed`); otherwise
+tch's RNG only initialises the weights, which the checkpoint overwrites.
 */
 use std::path::{Path, PathBuf};
 

@@ -3,6 +3,7 @@ The training loop. It trains one `RunConfig` on one `Dataset` and only emits `Ev
 never touches files or the terminal. Sinks (progress, metrics files, TensorBoard) subscribe.
 
 Recipe: Adam (`adam`, bit-identical to tch's), cross-entropy on the head's logits, per-epoch shuffle from the run's seed,
+dropout between layers (if any) drawn from tch's RNG seeded at each epoch from (seed, epoch),
 optional cosine decay of the learning rate per step and global gradient-norm clipping. Each
 epoch ends with train loss/accuracy (as seen while training), validation and test loss/accuracy,
 all computed without gradients. On CPU a run is bit-reproducible for a seed and thread count,
@@ -16,7 +17,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use rand::{RngCore, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
 
 pub use adam::Adam;
@@ -25,7 +26,7 @@ pub use events::{EpochMetrics, Event, Sink};
 
 use crate::config::{RunConfig, Schedule};
 use crate::data::{Dataset, Split};
-use crate::model::{counted_params, param_count, SeqClassifier};
+use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 
 /// Batch size for evaluation: larger than training batches, since no activations are kept.
 pub const EVAL_BATCH: i64 = 2000;
@@ -41,7 +42,8 @@ pub struct Trained {
 pub fn build(cfg: &RunConfig, data: &Dataset, device: Device) -> (nn::VarStore, SeqClassifier) {
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(device);
-    let model = SeqClassifier::new(&vs.root(), data.features, cfg.num_units, data.classes());
+    let arch = Arch::of(cfg, data.features, data.classes());
+    let model = SeqClassifier::new(&vs.root(), &arch);
     (vs, model)
 }
 
@@ -59,10 +61,7 @@ pub fn train(
     }
     let (vs, model) = build(cfg, data, device);
     let params = counted_params(&vs);
-    debug_assert_eq!(
-        params,
-        param_count(data.features, cfg.num_units, data.classes())
-    );
+    debug_assert_eq!(params, param_count(&model.arch));
     let mut opt = Adam::new(&vs, cfg.lr);
     let mut metrics = Vec::with_capacity(cfg.epochs);
     if let Some(ckpt) = resume {
@@ -90,16 +89,18 @@ pub fn train(
     let mut step = opt.step as usize;
     for epoch in metrics.len() + 1..=cfg.epochs {
         let started = Instant::now();
+        // Dropout masks: a pure function of (seed, epoch), so a resumed run draws the same.
+        tch::manual_seed(epoch_seed(cfg.seed, epoch));
         let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(device);
         let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
         let mut correct = Tensor::zeros([], (Kind::Int64, device));
         let mut lr = cfg.lr;
         for b in 0..batches {
             let idx = order.narrow(0, (b * bs) as i64, bs.min(n - b * bs) as i64);
-            let Split { x, y, .. } = train.select(&idx);
+            let Split { x, y, lengths } = train.select(&idx);
             lr = learning_rate(cfg, step, total_steps);
             opt.set_lr(lr);
-            let logits = model.forward(&x);
+            let logits = model.forward(&x, &lengths, true);
             let loss = logits.cross_entropy_for_logits(&y);
             opt.zero_grad();
             loss.backward();
@@ -174,7 +175,8 @@ pub fn evaluate(model: &SeqClassifier, split: &Split) -> (f64, f64) {
             let len = EVAL_BATCH.min(n - start);
             let x = split.x.narrow(0, start, len);
             let y = split.y.narrow(0, start, len);
-            let logits = model.forward(&x);
+            let lengths = split.lengths.narrow(0, start, len);
+            let logits = model.forward(&x, &lengths, false);
             loss += logits.cross_entropy_for_logits(&y).double_value(&[]) * len as f64;
             correct += logits
                 .argmax(-1, false)
@@ -196,7 +198,11 @@ pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> Vec<i64>
         while start < n {
             let len = EVAL_BATCH.min(n - start);
             let x = split.x.narrow(0, start, len).to_device(device);
-            let p = model.forward(&x).argmax(-1, false).to_device(Device::Cpu);
+            let lengths = split.lengths.narrow(0, start, len).to_device(device);
+            let p = model
+                .forward(&x, &lengths, false)
+                .argmax(-1, false)
+                .to_device(Device::Cpu);
             predicted.extend(Vec::<i64>::try_from(&p).expect("int64 predictions"));
             start += len;
         }
@@ -223,6 +229,13 @@ pub fn shuffled(n: usize, seed: u64, epoch: usize) -> Vec<i64> {
     let mut order: Vec<i64> = (0..n as i64).collect();
     order.shuffle(&mut rng);
     order
+}
+
+/// The seed of tch's RNG during `epoch` (its dropout masks): from (seed, epoch) alone.
+pub fn epoch_seed(seed: u64, epoch: usize) -> i64 {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream((1 << 32) + epoch as u64);
+    (rng.next_u64() >> 1) as i64
 }
 
 fn emit(sinks: &mut [&mut dyn Sink], event: &Event) -> Result<()> {

@@ -38,7 +38,7 @@ pub const METRICS: &[(&str, &str, &str, i32)] = &[
     (
         "model/params",
         "parameters",
-        "trainable parameters: 4H(I+H) + 8H + CH + C",
+        "trainable parameters: per layer and direction gH(I+H) + 2gH, then D·H·C + C",
         0,
     ),
     (
@@ -62,15 +62,14 @@ pub fn shown_keys(swept: &[String]) -> Vec<String> {
 
 /// The experiment record of sweep `name`, whose runs are `runs` and which varies `swept`.
 pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f64) -> Experiment {
-    let configs: Vec<Json> = runs.iter().map(|c| c.to_full_json()).collect();
     let hparam_infos = shown_keys(swept)
         .into_iter()
         .map(|key| {
             // Distinct values in numeric (or string) order.
             let mut numbers: BTreeMap<OrdF64, ()> = BTreeMap::new();
             let mut strings: BTreeMap<String, ()> = BTreeMap::new();
-            for c in &configs {
-                match &c[key.as_str()] {
+            for c in runs {
+                match &c.value(&key) {
                     Json::Number(n) => {
                         numbers.insert(OrdF64(n.as_f64().unwrap_or(f64::NAN)), ());
                     }
@@ -131,12 +130,11 @@ pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f6
 
 /// The session start record of one run: every run key's value.
 pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
-    let value = cfg.to_full_json();
     let hparams: HashMap<String, prost_types::Value> = RUN_KEYS
         .iter()
         .filter(|k| cfg.is_csv() || !CSV_KEYS.contains(k))
         .map(|k| {
-            let v = match &value[*k] {
+            let v = match &cfg.value(k) {
                 Json::Number(n) => proto::number(n.as_f64().unwrap_or(f64::NAN)),
                 other => proto::string(&json_string(other)),
             };
@@ -158,7 +156,11 @@ fn json_string(v: &Json) -> String {
 
 fn description(key: &str) -> &'static str {
     match key {
-        "num_units" => "LSTM hidden units: the size of h_t and c_t",
+        "num_units" => "hidden units per layer and direction: the size of h_t (and c_t)",
+        "cell" => "recurrent cell: lstm, gru or rnn (tanh)",
+        "layers" => "stacked recurrent layers",
+        "bidirectional" => "a backward direction in every layer",
+        "dropout" => "dropout between layers, in training",
         "seed" => "seed for initialisation and shuffling",
         "lr" => "peak learning rate of Adam",
         "batch_size" => "training batch size",
@@ -242,12 +244,50 @@ mod tests {
     }
 
     #[test]
+    fn swept_cells_and_directions_are_shown_with_their_values() {
+        let sweep = SweepConfig::parse(
+            "cell = [\"rnn\", \"lstm\", \"gru\"]\nbidirectional = [false, true]\nlayers = 2",
+            "t.toml",
+            "t",
+        )
+        .unwrap();
+        let runs = sweep.runs();
+        let e = experiment(
+            "t",
+            &sweep.swept_keys(),
+            &runs.iter().collect::<Vec<_>>(),
+            0.0,
+        );
+        let names: Vec<&str> = e.hparam_infos.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["num_units", "seed", "cell", "bidirectional"]);
+        let domain = |i: usize| {
+            e.hparam_infos[i]
+                .domain_discrete
+                .as_ref()
+                .unwrap()
+                .values
+                .clone()
+        };
+        assert_eq!(
+            domain(2),
+            ["gru", "lstm", "rnn"].map(proto::string).to_vec(),
+            "the default lstm is a value like the others"
+        );
+        assert_eq!(domain(3), ["false", "true"].map(proto::string).to_vec());
+        assert_eq!(e.hparam_infos[2].r#type, proto::DATA_TYPE_STRING);
+    }
+
+    #[test]
     fn sessions_record_every_run_key() {
         let s = session_start(&RunConfig::default(), 1.0);
         // The CSV keys only for CSV data.
         assert_eq!(s.hparams.len(), RUN_KEYS.len() - CSV_KEYS.len());
         assert_eq!(s.hparams["num_units"], proto::number(128.0));
         assert_eq!(s.hparams["schedule"], proto::string("cosine"));
+        assert_eq!(s.hparams["cell"], proto::string("lstm"));
+        assert_eq!(s.hparams["layers"], proto::number(1.0));
+        assert_eq!(s.hparams["dropout"], proto::number(0.0));
+        assert_eq!(s.hparams["bidirectional"], proto::string("false"));
         let csv = RunConfig {
             dataset: "csv:a.csv,b.csv".into(),
             ..RunConfig::default()

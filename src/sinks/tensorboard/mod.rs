@@ -110,8 +110,8 @@ pub struct TensorBoard {
     env: Environment,
     command: String,
     writer: Option<EventWriter>,
-    /// The probe batch (x, y), moved to the model's device at the first epoch.
-    probe: Option<(Tensor, Tensor)>,
+    /// The probe batch (x, y, lengths), moved to the model's device at the first epoch.
+    probe: Option<(Tensor, Tensor, Tensor)>,
     /// The data are image rows: draw the misclassified ones.
     images: bool,
     train_seconds: f64,
@@ -175,7 +175,10 @@ impl TensorBoard {
         std::fs::write(&marker, &self.run_id)
             .with_context(|| format!("could not write '{}'", marker.display()))?;
         let n = PROBE_IMAGES.min(data.test.len() as i64);
-        self.probe = (n > 0).then(|| (data.test.x.narrow(0, 0, n), data.test.y.narrow(0, 0, n)));
+        self.probe = (n > 0).then(|| {
+            let t = data.test.narrow(0, n as usize);
+            (t.x, t.y, t.lengths)
+        });
         self.images = data.images;
         self.train_seconds = 0.0;
         self.epochs_written = 0;
@@ -201,13 +204,17 @@ impl TensorBoard {
         let started = Instant::now();
         let mut values = self.epoch_scalars(m);
         values.extend(variable_histograms(vs)?);
-        if let Some((x, y)) = &self.probe {
+        if let Some((x, y, lengths)) = &self.probe {
             let device = vs.device();
             if x.device() != device {
-                self.probe = Some((x.to_device(device), y.to_device(device)));
+                self.probe = Some((
+                    x.to_device(device),
+                    y.to_device(device),
+                    lengths.to_device(device),
+                ));
             }
-            let (x, y) = self.probe.as_ref().expect("set above");
-            values.extend(probe(model, x, y, m.epoch, self.images)?);
+            let (x, y, lengths) = self.probe.as_ref().expect("set above");
+            values.extend(probe(model, x, y, lengths, m.epoch, self.images)?);
         }
         let spent = self.spent + started.elapsed();
         values.push(proto::scalar(
@@ -333,17 +340,19 @@ fn variable_histograms(vs: &tch::nn::VarStore) -> Result<Vec<Value>> {
     Ok(values)
 }
 
-/// The probe batch through the model: a histogram of h_T, the share of saturated units, and
+/// The probe batch through the model (in evaluation mode): a histogram of what the head reads
+/// (h_T; both directions' final states when bidirectional), the share of saturated units, and
 /// (image data only) the grid of misclassified digits.
 fn probe(
     model: &crate::model::SeqClassifier,
     x: &Tensor,
     y: &Tensor,
+    lengths: &Tensor,
     epoch: usize,
     images: bool,
 ) -> Result<Vec<Value>> {
     let (h, predicted) = tch::no_grad(|| {
-        let h = model.last_hidden(x);
+        let h = model.sequence(x, lengths, false).last;
         let predicted = model.logits(&h).argmax(-1, false);
         (h, predicted)
     });
@@ -456,7 +465,7 @@ mod tests {
             images: true,
         };
         let vs = nn::VarStore::new(Device::Cpu);
-        let model = SeqClassifier::new(&vs.root(), 28, 4, 10);
+        let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));
         let optimizer = Adam::new(&vs, 0.1);
         (cfg, data, vs, model, optimizer)
     }
