@@ -409,3 +409,45 @@ fn data_config_mistakes_exit_2() {
         "{stderr}"
     );
 }
+
+#[test]
+fn longer_padding_changes_no_result() {
+    // The same training and validation data, padded to T = 6 or (one longer test case) T = 20:
+    // training and validation metrics must not move.
+    let tmp = tempfile::tempdir().unwrap();
+    let short = write_ts(tmp.path(), "Gen", 6);
+    let test = tmp.path().join("Gen_TEST.ts");
+    let long_dir = tmp.path().join("long");
+    std::fs::create_dir(&long_dir).unwrap();
+    std::fs::copy(
+        tmp.path().join("Gen_TRAIN.ts"),
+        long_dir.join("Gen_TRAIN.ts"),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&test).unwrap();
+    let values: Vec<String> = (0..20).map(|t| t.to_string()).collect();
+    let _ = writeln!(text, "{}:{}:up", values.join(","), values.join(","));
+    std::fs::write(long_dir.join("Gen_TEST.ts"), text).unwrap();
+    let long = format!("ts:{}", long_dir.join("Gen").display());
+
+    let metrics = |dataset: &str, out: &Path| {
+        train(out, dataset, 4, 3).assert().success();
+        let run = run_dirs(&out.join("train")).remove(0);
+        assert_eq!(
+            result(&run)["data"]["timesteps"],
+            if dataset == long { 20 } else { 6 }
+        );
+        common::metrics_without_time(&run)
+            .into_iter()
+            .map(|mut m| {
+                let m = m.as_object_mut().unwrap();
+                m.retain(|k, _| k.starts_with("train") || k.starts_with("val"));
+                serde_json::to_string(m).unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    let a = metrics(&short, &tmp.path().join("a"));
+    let b = metrics(&long, &tmp.path().join("b"));
+    assert_eq!(a.len(), 3);
+    assert_eq!(a, b);
+}
