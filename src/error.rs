@@ -41,6 +41,13 @@ impl UserError {
             message: message.into(),
         }
     }
+    /// A data file's problem at a 1-based line: `file:line: message`.
+    pub fn data_at(path: &std::path::Path, line: usize, message: impl Into<String>) -> Self {
+        UserError::Data {
+            path: PathBuf::from(format!("{}:{line}", path.display())),
+            message: message.into(),
+        }
+    }
     pub fn store(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
         UserError::Store {
             path: path.into(),

@@ -17,7 +17,7 @@ use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
 use crate::config::RunConfig;
-use crate::data::{Dataset, Source};
+use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
 use crate::model::{
     counted_params, formula, formula_parts, full_lengths, keras_param_count, param_count, Arch,
@@ -48,6 +48,12 @@ pub struct Explanation {
     pub totals: Totals,
     pub doubling: Doubling,
     pub timesteps_vs_units: String,
+    /// The words fit images (rows, pixels); `in_sequence_words` makes them fit other sequences.
+    #[serde(skip)]
+    images: bool,
+    /// The dataset T, F and C come from (none for the built-in MNIST shapes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<Measured>,
 }
@@ -353,6 +359,8 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
             state_ratio: 2.0,
         },
         timesteps_vs_units,
+        images: true,
+        data: None,
         measured: None,
     }
 }
@@ -407,6 +415,48 @@ fn step(what: &str, expression: &str, shape: Vec<i64>) -> ShapeStep {
     }
 }
 
+/// Image words ("rows", "pixels") in the shape walk and text, for sequences that are not
+/// images: timesteps, features, sequences.
+const SEQUENCE_WORDS: [(&str, &str); 5] = [
+    (
+        "B images, T rows each, F pixels per row",
+        "B sequences, T timesteps each, F features per step",
+    ),
+    ("row t of every image", "step t of every sequence"),
+    ("(once per row)", "(once per timestep)"),
+    ("per image", "per sequence"),
+    ("test images", "test sequences"),
+];
+
+impl Explanation {
+    /// Records the data the shapes come from; words fit sequences unless the data are images.
+    pub fn with_data(self, data: Summary) -> Explanation {
+        let mut e = if data.images {
+            self
+        } else {
+            self.in_sequence_words()
+        };
+        e.data = Some(data);
+        e
+    }
+
+    /// The same explanation in the words of sequences (timesteps, features), not images.
+    pub fn in_sequence_words(mut self) -> Explanation {
+        for step in &mut self.shapes {
+            step.what = sequence_words(&step.what);
+        }
+        self.timesteps_vs_units = sequence_words(&self.timesteps_vs_units);
+        self.images = false;
+        self
+    }
+}
+
+fn sequence_words(text: &str) -> String {
+    SEQUENCE_WORDS
+        .iter()
+        .fold(text.to_string(), |t, (from, to)| t.replace(from, to))
+}
+
 /// Explains a trained run's folder: its config, plus activation statistics on its test data.
 pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanation> {
     let config_path = run_dir.join(store::CONFIG);
@@ -424,12 +474,10 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
             UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
         );
     }
-    let dir = data_dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| crate::data::default_dir(&cfg.dataset));
-    let data = Source::load(&cfg.dataset, &dir)?.split(&cfg)?;
+    let source = Source::load(&cfg, data_dir)?;
+    let data = source.split(&cfg)?;
     let arch = Arch::of(&cfg, data.features, data.classes());
-    let mut e = explain(&arch, cfg.batch_size as i64, data.seq_len);
+    let e = explain(&arch, cfg.batch_size as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     vs.load(&weights)
@@ -438,6 +486,7 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
         path: run_dir.to_path_buf(),
     })
     .result();
+    let mut e = e.with_data(source.summary());
     e.measured = Some(measure(&model, &data, run_dir, result.map(|r| r.test_acc)));
     Ok(e)
 }
@@ -529,6 +578,9 @@ pub fn render_text(e: &Explanation) -> String {
         s,
         ", batch B = {b}, timesteps T = {t}, features F = {f}, classes C = {c}"
     );
+    if let Some(d) = &e.data {
+        let _ = writeln!(s, "Data: {}", d.line());
+    }
     let _ = writeln!(s, "\nShape walk of one batch (read off the tensors):");
     let width = e
         .shapes
@@ -691,7 +743,11 @@ pub fn render_text(e: &Explanation) -> String {
             hist[0], hist[1], hist[2], hist[3]
         );
     }
-    s
+    if e.images {
+        s
+    } else {
+        sequence_words(&s)
+    }
 }
 
 fn shape(s: &[i64]) -> String {
@@ -829,7 +885,14 @@ pub fn diagram_svg(e: &Explanation) -> String {
         thousands(w * c + c),
         thousands(e.totals.params_pytorch),
     );
-    s
+    if e.images {
+        s
+    } else {
+        s.replace(
+            &format!("each image is T = {t} rows of F = {f} pixels"),
+            &format!("each sequence is T = {t} steps of F = {f} features"),
+        )
+    }
 }
 
 #[cfg(test)]

@@ -113,9 +113,18 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
         None => {
             let cfg = args.run.config();
             cfg.validate()?;
-            // MNIST read row by row: T rows of F pixels, 10 classes.
-            let (t, f) = (data::idx::ROWS as i64, data::idx::COLS as i64);
-            explain::explain(&model::Arch::of(&cfg, f, 10), cfg.batch_size as i64, t)
+            if cfg.dataset == "mnist" {
+                // MNIST read row by row: T rows of F pixels, 10 classes; no need to read it.
+                let (t, f) = (data::idx::ROWS as i64, data::idx::COLS as i64);
+                explain::explain(&model::Arch::of(&cfg, f, 10), cfg.batch_size as i64, t)
+            } else {
+                // Other data: T, F and the classes come from the files.
+                let summary = data::Source::load(&cfg, args.data_dir.as_deref())?.summary();
+                let arch =
+                    model::Arch::of(&cfg, summary.features, summary.class_names.len() as i64);
+                explain::explain(&arch, cfg.batch_size as i64, summary.max_length)
+                    .with_data(summary)
+            }
         }
     };
     if let Some(path) = &args.svg {

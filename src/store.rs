@@ -81,6 +81,33 @@ pub struct RunResult {
     pub val_size: usize,
     pub test_size: usize,
     pub env: Environment,
+    /// The data the run saw (results from before it was recorded have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataInfo>,
+}
+
+/// The shape and classes of a run's data, and its final test accuracy per class.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DataInfo {
+    /// T: timesteps (the longest sequence; shorter ones are padded and masked).
+    pub timesteps: i64,
+    /// F: features per timestep.
+    pub features: i64,
+    /// Class names in class-index order.
+    pub class_names: Vec<String>,
+    /// Rows of images (pixels), as opposed to other sequences.
+    #[serde(default)]
+    pub images: bool,
+    /// Final-epoch test accuracy of each class, in class-index order.
+    pub test_per_class: Vec<ClassAccuracy>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ClassAccuracy {
+    pub class: String,
+    /// Test examples of the class, and how many the model got right.
+    pub examples: usize,
+    pub correct: usize,
 }
 
 /// What `sweep.json` says about a sweep.

@@ -1,5 +1,6 @@
 /*!
-MNIST in IDX format, raw or gzip-compressed, checked before it is parsed.
+MNIST (and any IDX image set: `load_images`) in IDX format, raw or gzip-compressed, checked
+before it is parsed.
 
 The `mnist` crate does the parsing but panics on anything unexpected, so every file is checked
 first: present, the right magic number, 28x28 images, the count MNIST has, a length that matches
@@ -97,10 +98,15 @@ pub fn load(dir: &Path) -> Result<RawMnist, UserError> {
 
 /// The four files under `dir` (or `dir/MNIST/raw`, `dir/raw`), each raw or `.gz`.
 pub fn locate(dir: &Path) -> Result<[PathBuf; 4], UserError> {
+    locate_with(dir, "run scripts/setup.sh to fetch MNIST")
+}
+
+/// `locate`, with `hint` saying how to get the files.
+pub fn locate_with(dir: &Path, hint: &str) -> Result<[PathBuf; 4], UserError> {
     if !dir.is_dir() {
         return Err(UserError::data(
             dir,
-            "no such data folder; run scripts/setup.sh to fetch MNIST, or pass --data-dir with the four IDX files",
+            format!("no such data folder; {hint}, or pass --data-dir with the four IDX files"),
         ));
     }
     let roots = [
@@ -122,9 +128,7 @@ pub fn locate(dir: &Path) -> Result<[PathBuf; 4], UserError> {
             None => {
                 return Err(UserError::data(
                     dir.join(name),
-                    format!(
-                    "missing: expected {name} or {name}.gz (run scripts/setup.sh to fetch MNIST)"
-                ),
+                    format!("missing: expected {name} or {name}.gz ({hint})"),
                 ))
             }
         }
@@ -190,6 +194,130 @@ pub fn check(path: &Path, shown: &Path, images: bool, count: usize) -> Result<()
         )));
     }
     Ok(())
+}
+
+/// An IDX image set of any size: train and test images (row-major bytes) with their labels.
+pub struct ImageSet {
+    pub rows: usize,
+    pub cols: usize,
+    pub train_images: Vec<u8>,
+    pub train_labels: Vec<u8>,
+    pub test_images: Vec<u8>,
+    pub test_labels: Vec<u8>,
+}
+
+/// Reads the four IDX files under `dir` (the MNIST names, raw or `.gz`) of any image size and
+/// count, checking headers, lengths, and that images and labels agree.
+pub fn load_images(dir: &Path, hint: &str) -> Result<ImageSet, UserError> {
+    let paths = locate_with(dir, hint)?;
+    let mut parts = Vec::with_capacity(4);
+    for (i, path) in paths.iter().enumerate() {
+        let bytes = read_maybe_gz(path)?;
+        parts.push(parse_idx(&bytes, path, i % 2 == 0)?);
+    }
+    let (rows, cols) = (parts[0].1, parts[0].2);
+    if (parts[2].1, parts[2].2) != (rows, cols) {
+        return Err(UserError::data(
+            &paths[2],
+            format!(
+                "images are {}x{}: expected {rows}x{cols} like the training images",
+                parts[2].1, parts[2].2
+            ),
+        ));
+    }
+    for (images, labels) in [(0, 1), (2, 3)] {
+        let n_images = parts[images].0.len() / (rows * cols).max(1);
+        let n_labels = parts[labels].0.len();
+        if n_images != n_labels {
+            return Err(UserError::data(
+                &paths[labels],
+                format!(
+                    "{n_labels} labels: expected {n_images}, one per image of {}",
+                    paths[images].display()
+                ),
+            ));
+        }
+        if n_labels == 0 {
+            return Err(UserError::data(
+                &paths[labels],
+                "no labels: expected at least one example",
+            ));
+        }
+    }
+    let mut it = parts.into_iter().map(|p| p.0);
+    let mut next = || it.next().expect("four parts");
+    Ok(ImageSet {
+        rows,
+        cols,
+        train_images: next(),
+        train_labels: next(),
+        test_images: next(),
+        test_labels: next(),
+    })
+}
+
+fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, UserError> {
+    let err = |m: String| UserError::data(path, m);
+    let f = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+    let mut bytes = Vec::new();
+    if path.extension().is_some_and(|e| e == "gz") {
+        flate2::read::GzDecoder::new(f)
+            .read_to_end(&mut bytes)
+            .map_err(|e| err(format!("corrupt gzip: {e}")))?;
+    } else {
+        let mut f = f;
+        f.read_to_end(&mut bytes)
+            .map_err(|e| err(format!("cannot read: {e}")))?;
+    }
+    Ok(bytes)
+}
+
+/// The payload of an IDX file of unsigned bytes, with its image size (0x0 for labels).
+fn parse_idx(
+    bytes: &[u8],
+    path: &Path,
+    images: bool,
+) -> Result<(Vec<u8>, usize, usize), UserError> {
+    let err = |m: String| UserError::data(path, m);
+    let header_len = if images { 16 } else { 8 };
+    if bytes.len() < header_len {
+        return Err(err(format!(
+            "truncated: {} bytes, shorter than the {header_len}-byte IDX header",
+            bytes.len()
+        )));
+    }
+    let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().unwrap()) as usize;
+    let (magic, what) = if images {
+        (IMAGE_MAGIC, "images")
+    } else {
+        (LABEL_MAGIC, "labels")
+    };
+    if word(0) as u32 != magic {
+        return Err(err(format!(
+            "bad magic number 0x{:08x}: expected 0x{magic:08x} (IDX {what}, unsigned bytes)",
+            word(0)
+        )));
+    }
+    let n = word(1);
+    let (rows, cols) = if images { (word(2), word(3)) } else { (0, 0) };
+    if images && (rows == 0 || cols == 0) {
+        return Err(err(format!(
+            "images are {rows}x{cols}: expected at least 1x1"
+        )));
+    }
+    let want = header_len + n * if images { rows * cols } else { 1 };
+    if bytes.len() != want {
+        return Err(err(format!(
+            "{} file: {} bytes, expected {want} for {n} {what}",
+            if bytes.len() < want {
+                "truncated"
+            } else {
+                "oversized"
+            },
+            bytes.len()
+        )));
+    }
+    Ok((bytes[header_len..].to_vec(), rows, cols))
 }
 
 fn gunzip(src: &Path, dst: &Path) -> Result<(), UserError> {
@@ -273,6 +401,35 @@ mod tests {
         assert!(e.contains("no such data folder"), "{e}");
         let e = load(dir.path()).err().unwrap().to_string();
         assert!(e.contains("train-images-idx3-ubyte: missing"), "{e}");
+    }
+
+    #[test]
+    fn any_image_size_loads_and_counts_must_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let write =
+            |name: &str, bytes: Vec<u8>| std::fs::write(dir.path().join(name), bytes).unwrap();
+        write(FILES[0], idx(IMAGE_MAGIC, &[3, 2, 5], 30));
+        write(FILES[1], idx(LABEL_MAGIC, &[3], 3));
+        write(FILES[2], idx(IMAGE_MAGIC, &[2, 2, 5], 20));
+        write(FILES[3], idx(LABEL_MAGIC, &[2], 2));
+        let set = load_images(dir.path(), "hint").unwrap();
+        assert_eq!((set.rows, set.cols, set.train_labels.len()), (2, 5, 3));
+        assert_eq!(set.test_images.len(), 20);
+        write(FILES[3], idx(LABEL_MAGIC, &[1], 1));
+        let e = load_images(dir.path(), "hint").err().unwrap().to_string();
+        assert!(
+            e.contains("t10k-labels-idx1-ubyte: 1 labels: expected 2"),
+            "{e}"
+        );
+        write(FILES[2], idx(IMAGE_MAGIC, &[2, 5, 2], 20));
+        let e = load_images(dir.path(), "hint").err().unwrap().to_string();
+        assert!(e.contains("images are 5x2: expected 2x5"), "{e}");
+        std::fs::remove_file(dir.path().join(FILES[0])).unwrap();
+        let e = load_images(dir.path(), "get it so")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("(get it so)"), "{e}");
     }
 
     #[test]

@@ -1,18 +1,30 @@
 /*!
-Datasets as sequence tensors: x is [N, T, F] float32 in [0, 1], y is [N] int64.
+Datasets as sequence tensors: x is [N, T, F] float32, y is [N] int64 class indices, and
+`lengths` [N] the real length of each sequence (shorter ones are zero-padded at the end).
 
-MNIST is read row by row: each 28x28 image becomes T = 28 timesteps of F = 28 pixels. The
-validation split is the last `val_size` images of the training set (never seen in training);
-`train_size` and `test_size` take the first N images, for quick runs on a real subset.
+`spec` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are read row
+by row: an image of R rows and C columns is T = R timesteps of F = C pixels, scaled to [0, 1]
+(byte / 255); their validation split is the last `val_size` images of the training set (for
+MNIST, the last 5,000 are its original validation images). Series sets (`ts:`, `csv:`; readers
+in `ts`, `csv`, shared checks in `series`) take T, F and the classes from the files; their
+validation split is stratified and fixed (`series::stratified`), and each feature is z-scored
+with the mean and std of the run's training split (real timesteps only), applied to validation
+and test. `train_size` and `test_size` take the first N examples, for quick runs.
 */
+pub mod csv;
 pub mod idx;
+pub mod series;
+pub mod spec;
+pub mod ts;
 
 use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, CSV_KEYS};
 use crate::error::UserError;
+use crate::store::{ClassAccuracy, DataInfo};
+use spec::Spec;
 
 /// One split of a dataset. Sequences shorter than T are padded with zeros at the end;
 /// `lengths` says how many timesteps of each are real, and the model never reads past it.
@@ -72,27 +84,124 @@ impl Split {
 
 /// A labelled sequence dataset, split three ways.
 pub struct Dataset {
+    /// The `dataset` value it was loaded from.
     pub name: String,
     pub train: Split,
     pub val: Split,
     pub test: Split,
-    /// T: timesteps per sequence.
+    /// T: timesteps per sequence (the longest; shorter ones are padded).
     pub seq_len: i64,
     /// F: features per timestep.
     pub features: i64,
+    /// Class names, in class-index order.
     pub class_names: Vec<String>,
+    /// Rows of an image (pixels in [0, 1]): can be drawn as pictures.
+    pub images: bool,
 }
 
 impl Dataset {
     pub fn classes(&self) -> i64 {
         self.class_names.len() as i64
     }
+
+    /// Shape, class names and per-class test accuracy for `predicted` (one class index per
+    /// test example), as recorded in a run's result.
+    pub fn info(&self, predicted: &[i64]) -> DataInfo {
+        let truth = Vec::<i64>::try_from(&self.test.y).expect("int64 labels");
+        let mut per_class: Vec<ClassAccuracy> = self
+            .class_names
+            .iter()
+            .map(|c| ClassAccuracy {
+                class: c.clone(),
+                examples: 0,
+                correct: 0,
+            })
+            .collect();
+        for (t, p) in truth.iter().zip(predicted) {
+            let c = &mut per_class[*t as usize];
+            c.examples += 1;
+            c.correct += usize::from(t == p);
+        }
+        DataInfo {
+            timesteps: self.seq_len,
+            features: self.features,
+            class_names: self.class_names.clone(),
+            images: self.images,
+            test_per_class: per_class,
+        }
+    }
 }
+
+/// What a dataset holds, as `explain` shows it.
+#[derive(serde::Serialize, Debug, Clone, PartialEq)]
+pub struct Summary {
+    /// The `dataset` value.
+    pub dataset: String,
+    /// Sequences in the training and test files.
+    pub train_examples: usize,
+    pub test_examples: usize,
+    /// Shortest and longest sequence over both files (T is the longest).
+    pub min_length: i64,
+    pub max_length: i64,
+    pub features: i64,
+    pub class_names: Vec<String>,
+    /// Rows of images (pixels), as opposed to other sequences.
+    pub images: bool,
+}
+
+impl Summary {
+    /// One line, e.g. `ts:data/X/X: 50 train / 150 test sequences of 150 timesteps x 1
+    /// feature; 2 classes: 1, 2`.
+    pub fn line(&self) -> String {
+        let steps = if self.min_length == self.max_length {
+            format!("{}", self.max_length)
+        } else {
+            format!(
+                "{} to {} (padded to {})",
+                self.min_length, self.max_length, self.max_length
+            )
+        };
+        let mut names: Vec<&str> = self
+            .class_names
+            .iter()
+            .take(20)
+            .map(String::as_str)
+            .collect();
+        if self.class_names.len() > 20 {
+            names.push("...");
+        }
+        format!(
+            "{}: {} train / {} test sequences of {steps} timesteps x {} feature{}; {} classes: {}",
+            self.dataset,
+            self.train_examples,
+            self.test_examples,
+            self.features,
+            if self.features == 1 { "" } else { "s" },
+            self.class_names.len(),
+            names.join(", ")
+        )
+    }
+}
+
+/// Fashion-MNIST's class names, by label.
+pub const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
 
 /// A whole dataset as loaded from disk, before the run's split sizes are applied. Loaded once
 /// per process and shared by every run that uses it.
 pub struct Source {
     pub name: String,
+    spec: Spec,
     train: Split,
     test: Split,
     seq_len: i64,
@@ -101,11 +210,63 @@ pub struct Source {
 }
 
 impl Source {
-    /// Loads the named dataset from `dir`.
-    pub fn load(name: &str, dir: &Path) -> Result<Source, UserError> {
-        match name {
-            "mnist" => {
-                let raw = idx::load(dir)?;
+    /// Runs with the same key share one loaded source: the dataset, and for CSV how it is read.
+    pub fn key(cfg: &RunConfig) -> String {
+        match Spec::parse(&cfg.dataset) {
+            Ok(Spec::Csv { .. }) => format!(
+                "{}|{:?}|{}|{}|{}",
+                cfg.dataset, cfg.csv_layout, cfg.label_column, cfg.id_column, cfg.time_column
+            ),
+            _ => cfg.dataset.clone(),
+        }
+    }
+
+    /// The whole dataset at a glance.
+    pub fn summary(&self) -> Summary {
+        let lengths = Tensor::cat(&[&self.train.lengths, &self.test.lengths], 0);
+        Summary {
+            dataset: self.name.clone(),
+            train_examples: self.train.len(),
+            test_examples: self.test.len(),
+            min_length: lengths.min().int64_value(&[]),
+            max_length: self.seq_len,
+            features: self.features,
+            class_names: self.class_names.clone(),
+            images: self.spec.is_images(),
+        }
+    }
+
+    /// Loads the dataset `cfg` names; `data_dir` replaces `data/<name>` for named datasets.
+    pub fn load(cfg: &RunConfig, data_dir: Option<&Path>) -> Result<Source, UserError> {
+        let name = cfg.dataset.as_str();
+        let spec = Spec::parse(name).map_err(|m| UserError::Config {
+            origin: "dataset".into(),
+            message: format!("{m}: expected {}", spec::EXPECTED),
+        })?;
+        if let Some(given) = data_dir.filter(|_| !spec.is_named()) {
+            return Err(UserError::Arg {
+                flag: "--data-dir".into(),
+                value: given.display().to_string(),
+                expected: format!(
+                    "applies to mnist and fashion-mnist only; dataset {name:?} names its own files"
+                ),
+            });
+        }
+        let dir = data_dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| default_dir(name));
+        let source = |train, test, seq_len, features, class_names| Source {
+            name: name.into(),
+            spec: spec.clone(),
+            train,
+            test,
+            seq_len,
+            features,
+            class_names,
+        };
+        match &spec {
+            Spec::Mnist => {
+                let raw = idx::load(&dir)?;
                 let to_split = |images: Vec<u8>, labels: Vec<u8>| {
                     let n = labels.len() as i64;
                     let x = Tensor::from_slice(&images)
@@ -115,24 +276,126 @@ impl Source {
                     let y = Tensor::from_slice(&labels).to_kind(Kind::Int64);
                     Split::full_length(x, y)
                 };
-                Ok(Source {
-                    name: name.into(),
-                    train: to_split(raw.train_images, raw.train_labels),
-                    test: to_split(raw.test_images, raw.test_labels),
-                    seq_len: idx::ROWS as i64,
-                    features: idx::COLS as i64,
-                    class_names: (0..10).map(|d| d.to_string()).collect(),
-                })
+                Ok(source(
+                    to_split(raw.train_images, raw.train_labels),
+                    to_split(raw.test_images, raw.test_labels),
+                    idx::ROWS as i64,
+                    idx::COLS as i64,
+                    (0..10).map(|d| d.to_string()).collect(),
+                ))
             }
-            other => Err(UserError::Config {
-                origin: "dataset".into(),
-                message: format!("unknown dataset {other:?}: expected \"mnist\""),
-            }),
+            Spec::FashionMnist | Spec::Idx(_) => {
+                let (dir, hint) = match &spec {
+                    Spec::Idx(d) => (d.clone(), "expected an IDX image set"),
+                    _ => (
+                        dir,
+                        "run scripts/setup.sh --data fashion-mnist to fetch Fashion-MNIST",
+                    ),
+                };
+                let set = idx::load_images(&dir, hint)?;
+                let paths = idx::locate_with(&dir, hint)?;
+                let names: Vec<String> = if spec == Spec::FashionMnist {
+                    FASHION_CLASSES.iter().map(|s| s.to_string()).collect()
+                } else {
+                    series::class_names(
+                        set.train_labels
+                            .iter()
+                            .map(|l| l.to_string())
+                            .collect::<Vec<_>>()
+                            .iter()
+                            .map(String::as_str),
+                    )
+                };
+                // Fashion-MNIST's labels are indices into its names; other sets name their
+                // classes by the label values of the training file.
+                let names_of = |l: u8| match spec {
+                    Spec::FashionMnist => FASHION_CLASSES.get(l as usize).map(|n| n.to_string()),
+                    _ => Some(l.to_string()),
+                };
+                let index = |labels: &[u8], path: &Path| -> Result<Vec<i64>, UserError> {
+                    labels
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &l)| {
+                            let pos = names_of(l).and_then(|n| names.iter().position(|m| *m == n));
+                            pos.map(|p| p as i64).ok_or_else(|| {
+                                UserError::data(
+                                    path,
+                                    format!(
+                                        "label {l} at index {i} is not a class of the training labels: expected one of {}",
+                                        names.join(", ")
+                                    ),
+                                )
+                            })
+                        })
+                        .collect()
+                };
+                let (rows, cols) = (set.rows as i64, set.cols as i64);
+                let to_split = |images: &[u8], y: Vec<i64>| {
+                    let n = y.len() as i64;
+                    let x = Tensor::from_slice(images)
+                        .view([n, rows, cols])
+                        .to_kind(Kind::Float)
+                        / 255.0;
+                    Split::full_length(x, Tensor::from_slice(&y))
+                };
+                let train_y = index(&set.train_labels, &paths[1])?;
+                let test_y = index(&set.test_labels, &paths[3])?;
+                Ok(source(
+                    to_split(&set.train_images, train_y),
+                    to_split(&set.test_images, test_y),
+                    rows,
+                    cols,
+                    names,
+                ))
+            }
+            Spec::Ts { dir, name } => {
+                let train = ts::read(&dir.join(format!("{name}_TRAIN.ts")))?;
+                let test = ts::read(&dir.join(format!("{name}_TEST.ts")))?;
+                let t = series::to_tensors(&train, &test)?;
+                Ok(source(
+                    t.train,
+                    t.test,
+                    t.seq_len,
+                    t.features,
+                    t.class_names,
+                ))
+            }
+            Spec::Csv { train, test } => {
+                let opts = csv::Options::of(cfg);
+                let train = csv::read(train, &opts)?;
+                let test = csv::read(test, &opts)?;
+                let t = series::to_tensors(&train, &test)?;
+                Ok(source(
+                    t.train,
+                    t.test,
+                    t.seq_len,
+                    t.features,
+                    t.class_names,
+                ))
+            }
         }
     }
 
-    /// The splits a run asks for: validation from the end of train, then the size limits.
+    /// The splits a run asks for: validation (from the end of train for images, stratified
+    /// for series), then the size limits, then (series) the z-score of the training split.
     pub fn split(&self, cfg: &RunConfig) -> Result<Dataset, UserError> {
+        if !matches!(self.spec, Spec::Csv { .. }) {
+            let defaults = serde_json::to_value(RunConfig::default()).expect("serialises");
+            let value = serde_json::to_value(cfg).expect("serialises");
+            if let Some(k) = CSV_KEYS
+                .iter()
+                .find(|k| value.get(**k) != defaults.get(**k))
+            {
+                return Err(UserError::Config {
+                    origin: k.to_string(),
+                    message: format!(
+                        "{k} = {}: applies to csv: datasets only, not {:?}",
+                        value[*k], self.name
+                    ),
+                });
+            }
+        }
         let n_train = self.train.len();
         let too_big = |key: &str, v: usize, max: usize| UserError::Config {
             origin: key.to_string(),
@@ -158,15 +421,39 @@ impl Source {
         } else {
             cfg.test_size
         };
-        Ok(Dataset {
+        let dataset = |train, val, test| Dataset {
             name: self.name.clone(),
-            train: self.train.narrow(0, train_len),
-            val: self.train.narrow(available, cfg.val_size),
-            test: self.test.narrow(0, test_len),
+            train,
+            val,
+            test,
             seq_len: self.seq_len,
             features: self.features,
             class_names: self.class_names.clone(),
-        })
+            images: self.spec.is_images(),
+        };
+        if self.spec.is_images() {
+            return Ok(dataset(
+                self.train.narrow(0, train_len),
+                self.train.narrow(available, cfg.val_size),
+                self.test.narrow(0, test_len),
+            ));
+        }
+        let y = Vec::<i64>::try_from(&self.train.y).expect("int64 labels");
+        let (train_idx, val_idx) = series::stratified(&y, &self.class_names, cfg.val_size)
+            .map_err(|m| UserError::Config {
+                origin: "val_size".into(),
+                message: format!("val_size = {} {m}", cfg.val_size),
+            })?;
+        let train = self
+            .train
+            .select(&Tensor::from_slice(&train_idx[..train_len]));
+        let val = self.train.select(&Tensor::from_slice(&val_idx));
+        let (mean, std) = series::feature_stats(&train);
+        Ok(dataset(
+            series::normalise(&train, &mean, &std),
+            series::normalise(&val, &mean, &std),
+            series::normalise(&self.test.narrow(0, test_len), &mean, &std),
+        ))
     }
 }
 
@@ -180,4 +467,66 @@ pub fn default_dir(dataset: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("data")
         .join(dataset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_pair(dir: &Path, extra_test: &str) -> RunConfig {
+        let head = "@problemName P\n@univariate true\n@classLabel true a b\n@data\n";
+        let train = format!("{head}1,2,3:a\n4,5:b\n6:a\n7,8,9:b\n2,2:a\n3,1,2:b\n");
+        std::fs::write(dir.join("P_TRAIN.ts"), train).unwrap();
+        std::fs::write(dir.join("P_TEST.ts"), format!("{head}1,2:a\n{extra_test}")).unwrap();
+        RunConfig {
+            dataset: format!("ts:{}", dir.join("P").display()),
+            val_size: 2,
+            ..RunConfig::default()
+        }
+    }
+
+    #[test]
+    fn more_padding_changes_no_real_value_nor_statistic() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = write_pair(dir.path(), "");
+        let short = Source::load(&cfg, None).unwrap().split(&cfg).unwrap();
+        // A longer test sequence pads every other sequence further.
+        let cfg = write_pair(dir.path(), "1,2,3,4,5,6,7:b\n");
+        let long = Source::load(&cfg, None).unwrap().split(&cfg).unwrap();
+        assert_eq!((short.seq_len, long.seq_len), (3, 7));
+        for (a, b) in [(&short.train, &long.train), (&short.val, &long.val)] {
+            assert_eq!(a.lengths, b.lengths);
+            assert_eq!(a.y, b.y);
+            assert_eq!(a.x, b.x.narrow(1, 0, 3));
+            assert_eq!(
+                b.x.narrow(1, 3, 4).abs().sum(Kind::Float).double_value(&[]),
+                0.0
+            );
+        }
+        assert_eq!(short.test.x.get(0), long.test.x.get(0).narrow(0, 0, 3));
+        // Validation is stratified (one of each class) and z-scoring used the training split.
+        assert_eq!(Vec::<i64>::try_from(&short.val.y).unwrap(), [0, 1]);
+        let train = &short.train;
+        let mask = Tensor::arange(3, (Kind::Int64, tch::Device::Cpu))
+            .unsqueeze(0)
+            .lt_tensor(&train.lengths.unsqueeze(1));
+        let real = train.x.squeeze_dim(2).masked_select(&mask);
+        assert!(real.mean(Kind::Double).double_value(&[]).abs() < 1e-6);
+        assert!((real.std(false).double_value(&[]) - 1.0).abs() < 1e-5);
+    }
+
+    #[test]
+    fn csv_keys_belong_to_csv_datasets() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RunConfig {
+            label_column: "y".into(),
+            ..write_pair(dir.path(), "")
+        };
+        let e = Source::load(&cfg, None).unwrap().split(&cfg).err().unwrap();
+        assert!(
+            e.to_string()
+                .starts_with("label_column: label_column = \"y\": applies to csv: datasets only"),
+            "{e}"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::inputs::{Inputs, Row, CLASSES, INPUT};
+use super::inputs::{Inputs, Row};
 use super::style::{
     colour, error_bars, render, short_count, short_number, ticks_125, Drawn, Figure, Style, GREY,
     GRID,
@@ -33,6 +33,8 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
         seeds: inputs.seed_counts(),
         missing_units,
         devices: inputs.devices(),
+        input: inputs.shape.input,
+        classes: inputs.shape.classes(),
     };
     let mut files = Vec::new();
     files.extend(render(&AccuracyVsUnits(&data), dir)?);
@@ -53,6 +55,9 @@ pub struct Data<'a> {
     /// Widths planned but without any result.
     missing_units: Vec<i64>,
     devices: String,
+    /// I (features per step) and C (classes) of the data, for the parameter formulas.
+    input: i64,
+    classes: i64,
 }
 
 impl Data<'_> {
@@ -511,7 +516,7 @@ impl Figure for ParamsVsUnits<'_> {
                 ))?
                 .label(format!(
                     "PyTorch / tch (2 biases): {}",
-                    formula(&a, false, input, Some(CLASSES))
+                    formula(&a, false, input, Some(d.classes))
                 ))
                 .legend(mark!(s, ct, false));
             chart
@@ -524,7 +529,7 @@ impl Figure for ParamsVsUnits<'_> {
                 .label(format!(
                     "Keras ({biases} bias{}): {}",
                     if biases == 1 { "" } else { "es" },
-                    formula(&a, true, input, Some(CLASSES))
+                    formula(&a, true, input, Some(d.classes))
                 ))
                 .legend(mark!(s, ck, true));
         } else {
@@ -539,7 +544,7 @@ impl Figure for ParamsVsUnits<'_> {
                     .label(format!(
                         "{}: {}",
                         a.describe(),
-                        formula(a, false, input, Some(CLASSES))
+                        formula(a, false, input, Some(d.classes))
                     ))
                     .legend(mark!(s, c, false));
             }
@@ -556,7 +561,7 @@ impl Figure for ParamsVsUnits<'_> {
                     .iter()
                     .map(|&p| Circle::new(p, s.px(5.5), s.line(BLACK, 1.6))),
             )?
-            .label(format!("counted in the trained models (I = {INPUT})"))
+            .label(format!("counted in the trained models (I = {})", d.input))
             .legend(move |(x, y)| Circle::new((x + s.px(14.0), y), s.px(5.5), s.line(BLACK, 1.6)));
         // The two conventions differ by a bias vector per layer and direction: invisible on a
         // log axis, so said in words.

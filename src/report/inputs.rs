@@ -15,9 +15,38 @@ use crate::store::{self, RunDir, RunResult, SweepRecord};
 use crate::summary::Stat;
 use crate::sweep::Plan;
 
-/// Inputs and classes of the datasets rowseq knows (MNIST: 28 features, 10 classes).
-pub const INPUT: i64 = 28;
-pub const CLASSES: i64 = 10;
+/// The data of a sweep's runs: T, F (the LSTM's input size I) and the classes, from the first
+/// result that recorded them; results from before they were recorded are MNIST's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shape {
+    pub timesteps: i64,
+    pub input: i64,
+    pub class_names: Vec<String>,
+    pub images: bool,
+}
+
+impl Shape {
+    fn of(results: &[RunResult]) -> Shape {
+        match results.iter().find_map(|r| r.data.as_ref()) {
+            Some(d) => Shape {
+                timesteps: d.timesteps,
+                input: d.features,
+                class_names: d.class_names.clone(),
+                images: d.images,
+            },
+            None => Shape {
+                timesteps: 28,
+                input: 28,
+                class_names: (0..10).map(|d| d.to_string()).collect(),
+                images: true,
+            },
+        }
+    }
+
+    pub fn classes(&self) -> i64 {
+        self.class_names.len() as i64
+    }
+}
 
 /// One configuration over its seeds.
 #[derive(Clone, Debug)]
@@ -39,6 +68,9 @@ pub struct Row {
     pub epochs: usize,
     /// Per-epoch means over the seeds whose metrics could be read.
     pub curve: Vec<EpochMean>,
+    /// Final test accuracy per class (class-index order), pooled over the seeds whose result
+    /// recorded it; empty when none did.
+    pub per_class: Vec<f64>,
 }
 
 /// Per-epoch metrics averaged over seeds.
@@ -67,6 +99,8 @@ pub struct Inputs {
     /// num_units and seed are swept).
     pub variants: Vec<String>,
     pub rows: Vec<Row>,
+    /// T, F and classes of the data.
+    pub shape: Shape,
     pub missing: Vec<Missing>,
     /// Runs whose metrics.jsonl could not be read (left out of the learning curves).
     pub no_metrics: Vec<String>,
@@ -146,6 +180,7 @@ impl Inputs {
                 keys.push(k);
             }
         }
+        let shape = Shape::of(&results);
         let mut variants: Vec<String> = Vec::new();
         let mut no_metrics = Vec::new();
         let mut rows = Vec::new();
@@ -172,7 +207,7 @@ impl Inputs {
                     _ => no_metrics.push(r.run_id.clone()),
                 }
             }
-            let arch = Arch::of(k, INPUT, CLASSES);
+            let arch = Arch::of(k, shape.input, shape.classes());
             rows.push(Row {
                 variant,
                 num_units: k.num_units,
@@ -188,6 +223,7 @@ impl Inputs {
                 planned: planned_here.max(rs.len()),
                 epochs: k.epochs,
                 curve: mean_curve(&curves),
+                per_class: per_class(&rs),
             });
         }
         rows.sort_by_key(|r| (r.variant, r.num_units));
@@ -208,6 +244,7 @@ impl Inputs {
             results,
             variants,
             rows,
+            shape,
             missing,
             no_metrics,
         })
@@ -317,6 +354,29 @@ fn missing_status(run_dir: &Path) -> String {
     } else {
         "not run".to_string()
     }
+}
+
+/// Per-class test accuracy pooled over the results that recorded it.
+fn per_class(results: &[&RunResult]) -> Vec<f64> {
+    let mut sums: Vec<(usize, usize)> = Vec::new();
+    for d in results.iter().filter_map(|r| r.data.as_ref()) {
+        if sums.is_empty() {
+            sums = vec![(0, 0); d.test_per_class.len()];
+        }
+        for (s, c) in sums.iter_mut().zip(&d.test_per_class) {
+            s.0 += c.correct;
+            s.1 += c.examples;
+        }
+    }
+    sums.iter()
+        .map(|&(correct, n)| {
+            if n == 0 {
+                f64::NAN
+            } else {
+                correct as f64 / n as f64
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

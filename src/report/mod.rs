@@ -76,9 +76,14 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
             .results
             .first()
             .map_or(128, |r| r.config.batch_size as i64);
-        let (t, f) = (crate::data::idx::ROWS as i64, crate::data::idx::COLS as i64);
-        let arch = crate::model::Arch::of(cfg, f, inputs::CLASSES);
-        let e = crate::explain::explain(&arch, batch, t);
+        let shape = &inputs.shape;
+        let arch = crate::model::Arch::of(cfg, shape.input, shape.classes());
+        let e = crate::explain::explain(&arch, batch, shape.timesteps);
+        let e = if shape.images {
+            e
+        } else {
+            e.in_sequence_words()
+        };
         let path = out_dir.join("unrolled_lstm.svg");
         crate::store::write_atomic(&path, crate::explain::diagram_svg(&e).as_bytes())?;
         files.push(path);

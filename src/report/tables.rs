@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::inputs::{Inputs, Row, CLASSES, INPUT};
+use super::inputs::{Inputs, Row};
 use crate::model::{keras_param_count, param_count, Arch};
 use crate::store::write_atomic;
 use crate::summary::thousands;
@@ -212,7 +212,8 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
         )
     };
     // Rows of other models than the one-layer LSTM get captions that fit every cell.
-    let lstm = Arch::lstm(INPUT, 1, CLASSES);
+    let (input, classes) = (inputs.shape.input, inputs.shape.classes());
+    let lstm = Arch::lstm(input, 1, classes);
     let only_lstm = inputs.rows.iter().all(|r| r.arch.same_shape(&lstm));
     let mut archs: Vec<Arch> = Vec::new();
     for r in &inputs.rows {
@@ -226,16 +227,17 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
         .collect::<Vec<_>>()
         .join(", ");
     let params_caption = if only_lstm {
-        "Trainable parameters against H: the exact count for input size I = 28 and 10 \
-         classes, in the PyTorch/tch convention (two bias vectors per gate block, \
-         4H(I+H) + 8H + 10H + 10) and the Keras one (one bias vector, 4H(I+H) + 4H + \
-         10H + 10), and the counts of the trained models. For large H the 4H² recurrent \
-         weights dominate."
-            .to_string()
+        format!(
+            "Trainable parameters against H: the exact count for input size I = {input} and \
+             {classes} classes, in the PyTorch/tch convention (two bias vectors per gate block, \
+             4H(I+H) + 8H + {classes}H + {classes}) and the Keras one (one bias vector, \
+             4H(I+H) + 4H + {classes}H + {classes}), and the counts of the trained models. For \
+             large H the 4H² recurrent weights dominate."
+        )
     } else {
         format!(
             "Trainable parameters against H ({names}): the exact count for input size I = \
-             {INPUT} and {CLASSES} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
+             {input} and {classes} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
              (LSTM), 3 (GRU) or 1 (RNN) and I_l = D·H above the first layer, plus D·H·C + C \
              for the head (PyTorch/tch convention: two bias vectors), and the counts of the \
              trained models. For large H the gH² recurrent weights dominate."
@@ -279,6 +281,66 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The final test accuracy of every class per width, when the results recorded it.
+fn per_class_markdown(inputs: &Inputs) -> String {
+    let rows: Vec<&Row> = inputs
+        .finished_rows()
+        .filter(|r| !r.per_class.is_empty())
+        .collect();
+    let names = &inputs.shape.class_names;
+    if rows.is_empty() || rows.iter().any(|r| r.per_class.len() != names.len()) {
+        return String::new();
+    }
+    let mut out = String::from("## Test accuracy per class\n\n");
+    let _ = writeln!(
+        out,
+        "Final-epoch test accuracy (%) of each class, pooled over the seeds of each width{}.\n",
+        if inputs.variants.len() > 1 {
+            "; columns are `variant: units`"
+        } else {
+            ""
+        }
+    );
+    let heading = |r: &Row| {
+        let v = &inputs.variants[r.variant];
+        if v.is_empty() {
+            format!("H = {}", r.num_units)
+        } else {
+            format!("{v}: {}", r.num_units)
+        }
+    };
+    let _ = writeln!(
+        out,
+        "| class | {} |",
+        rows.iter()
+            .map(|r| heading(r))
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let _ = writeln!(out, "|---|{}", "--:|".repeat(rows.len()));
+    for (c, name) in names.iter().enumerate() {
+        let cells: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let a = r.per_class[c];
+                if a.is_finite() {
+                    format!("{:.2}", 100.0 * a)
+                } else {
+                    "–".into()
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} |",
+            name.replace('|', "\\|"),
+            cells.join(" | ")
+        );
+    }
+    out.push('\n');
+    out
+}
+
 /// Writes `report.md`.
 pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
     let mut out = String::new();
@@ -312,6 +374,7 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
          [{CSV}]({CSV}).\n"
     );
 
+    out.push_str(&per_class_markdown(inputs));
     out.push_str("## Figures\n\n");
     for (name, caption) in figures(inputs) {
         let _ = writeln!(
@@ -335,9 +398,13 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
         if cfg.dropout > 0.0 {
             let _ = write!(flags, " --dropout {}", cfg.dropout);
         }
+        if cfg.dataset != "mnist" {
+            let _ = write!(flags, " --dataset {}", cfg.dataset);
+        }
+        let t = inputs.shape.timesteps;
         let _ = writeln!(
             out,
-            "![unrolled_lstm](unrolled_lstm.svg)\n\nThe network unrolled over its 28 timesteps for \
+            "![unrolled_lstm](unrolled_lstm.svg)\n\nThe network unrolled over its {t} timesteps for \
              H = {h}: one cell, the same weights at every step, H units wide; the shapes on the \
              arrows are those of a training batch (`rowseq explain {flags}` prints them).\n"
         );

@@ -20,7 +20,7 @@ use tch::Device;
 
 pub use plan::{Plan, PlannedRun};
 
-use crate::data::{self, Source};
+use crate::data::Source;
 use crate::env;
 use crate::interrupt::{self, Interrupted, StopAfterEpoch};
 use crate::sinks::tensorboard::{self, Status};
@@ -79,14 +79,12 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let mut sources: HashMap<String, Source> = HashMap::new();
     for planned in &pending {
         let cfg = &planned.config;
-        if !sources.contains_key(&cfg.dataset) {
-            let data_dir = opts
-                .data_dir
-                .clone()
-                .unwrap_or_else(|| data::default_dir(&cfg.dataset));
-            sources.insert(cfg.dataset.clone(), Source::load(&cfg.dataset, &data_dir)?);
+        let key = Source::key(cfg);
+        if !sources.contains_key(&key) {
+            let source = Source::load(cfg, opts.data_dir.as_deref())?;
+            sources.insert(key.clone(), source);
         }
-        sources[&cfg.dataset].split(cfg)?;
+        sources[&key].split(cfg)?;
     }
 
     std::fs::create_dir_all(&dir)
@@ -187,7 +185,7 @@ fn run_pending(
             break;
         }
         let cfg = &planned.config;
-        let data = sources[&cfg.dataset].split(cfg)?;
+        let data = sources[&Source::key(cfg)].split(cfg)?;
         let run_dir = RunDir::new(&dir, &planned.id);
         let ckpt_path = run_dir.path.join(CHECKPOINT);
         if status::failure(&run_dir).is_some() {
@@ -248,7 +246,15 @@ fn run_pending(
             }
             Ok(done) => {
                 run_dir.save_weights(&done.vs)?;
-                let result = plan::result(planned, &done.metrics, &data, &done.vs, &environment);
+                let predicted = train::predict(&done.model, &data.test, opts.device);
+                let result = plan::result(
+                    planned,
+                    &done.metrics,
+                    &data,
+                    &done.vs,
+                    &environment,
+                    &predicted,
+                );
                 run_dir.write_result(&result)?;
                 remove_if_present(&ckpt_path)?;
                 trained += 1;

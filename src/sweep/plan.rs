@@ -92,6 +92,7 @@ pub fn result(
     data: &Dataset,
     vs: &tch::nn::VarStore,
     env: &Environment,
+    test_predicted: &[i64],
 ) -> RunResult {
     let last = metrics.last().expect("at least one epoch");
     let (best_epoch, best) = metrics
@@ -120,6 +121,7 @@ pub fn result(
         val_size: data.val.len(),
         test_size: data.test.len(),
         env: env.clone(),
+        data: Some(data.info(test_predicted)),
     }
 }
 

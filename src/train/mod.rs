@@ -34,6 +34,7 @@ pub const EVAL_BATCH: i64 = 2000;
 /// A trained model's variables and the metrics of every epoch.
 pub struct Trained {
     pub vs: nn::VarStore,
+    pub model: SeqClassifier,
     pub metrics: Vec<EpochMetrics>,
 }
 
@@ -156,7 +157,7 @@ pub fn train(
             },
         )?;
     }
-    Ok(Trained { vs, metrics })
+    Ok(Trained { vs, model, metrics })
 }
 
 /// Loss and accuracy on a split, without gradients, in batches of `EVAL_BATCH`.
@@ -186,6 +187,26 @@ pub fn evaluate(model: &SeqClassifier, split: &Split) -> (f64, f64) {
         }
         (loss / n as f64, correct as f64 / n as f64)
     })
+}
+
+/// The predicted class of every example of `split`, computed on `device` in batches.
+pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> Vec<i64> {
+    let n = split.len() as i64;
+    let mut predicted = Vec::with_capacity(n as usize);
+    tch::no_grad(|| {
+        let mut start = 0;
+        while start < n {
+            let len = EVAL_BATCH.min(n - start);
+            let batch = split.narrow(start as usize, len as usize).to_device(device);
+            let p = model
+                .forward(&batch.x, &batch.lengths, false)
+                .argmax(-1, false)
+                .to_device(Device::Cpu);
+            predicted.extend(Vec::<i64>::try_from(&p).expect("int64 predictions"));
+            start += len;
+        }
+    });
+    predicted
 }
 
 /// The learning rate for `step` (0-based) of `total` steps.

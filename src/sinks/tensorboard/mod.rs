@@ -16,8 +16,8 @@ Per run: at the start, the session start record, the parameter count (`model/par
 the resolved config and the environment as text; every step, `loss/train_step` and `train/lr`;
 every epoch (at the global step), train/validation/test loss and accuracy, seconds per epoch
 and cumulated, histograms of every variable and its last gradient, of the final hidden state
-h_T on a fixed test batch (and the share of saturated units), and a grid of that batch's
-misclassified digits, and `time/tensorboard_seconds`, the wall time spent in this sink so far
+h_T on a fixed test batch (and the share of saturated units), and, for image data, a grid
+of that batch's misclassified digits, and `time/tensorboard_seconds`, the wall time spent in this sink so far
 (what TensorBoard output costs the run). The sweep runner calls `finish` with the run's status.
 */
 pub mod hparams;
@@ -112,6 +112,8 @@ pub struct TensorBoard {
     writer: Option<EventWriter>,
     /// The probe batch (x, y, lengths), moved to the model's device at the first epoch.
     probe: Option<(Tensor, Tensor, Tensor)>,
+    /// The data are image rows: draw the misclassified ones.
+    images: bool,
     train_seconds: f64,
     /// Epochs already written to this run's folder since it (re)started.
     epochs_written: usize,
@@ -136,6 +138,7 @@ impl TensorBoard {
             command: command.into(),
             writer: None,
             probe: None,
+            images: true,
             train_seconds: 0.0,
             epochs_written: 0,
             spent: Duration::ZERO,
@@ -176,6 +179,7 @@ impl TensorBoard {
             let t = data.test.narrow(0, n as usize);
             (t.x, t.y, t.lengths)
         });
+        self.images = data.images;
         self.train_seconds = 0.0;
         self.epochs_written = 0;
         self.spent = Duration::ZERO;
@@ -210,7 +214,7 @@ impl TensorBoard {
                 ));
             }
             let (x, y, lengths) = self.probe.as_ref().expect("set above");
-            values.extend(probe(model, x, y, lengths, m.epoch)?);
+            values.extend(probe(model, x, y, lengths, m.epoch, self.images)?);
         }
         let spent = self.spent + started.elapsed();
         values.push(proto::scalar(
@@ -254,7 +258,7 @@ impl TensorBoard {
         let json = serde_json::to_string_pretty(cfg).expect("config serialises");
         format!(
             "**{}** (run id `{}`), {params} parameters; {} train / {} validation / {} test \
-             images of {}, {} timesteps x {} features.\n\n```json\n{json}\n```\n\n\
+             examples of {}, {} timesteps x {} features; classes {}.\n\n```json\n{json}\n```\n\n\
              Command: `{}`",
             self.label,
             self.run_id,
@@ -264,6 +268,7 @@ impl TensorBoard {
             data.name,
             data.seq_len,
             data.features,
+            data.class_names.join(", "),
             self.command
         )
     }
@@ -337,13 +342,14 @@ fn variable_histograms(vs: &tch::nn::VarStore) -> Result<Vec<Value>> {
 
 /// The probe batch through the model (in evaluation mode): a histogram of what the head reads
 /// (h_T; both directions' final states when bidirectional), the share of saturated units, and
-/// the grid of misclassified digits.
+/// (image data only) the grid of misclassified digits.
 fn probe(
     model: &crate::model::SeqClassifier,
     x: &Tensor,
     y: &Tensor,
     lengths: &Tensor,
     epoch: usize,
+    images: bool,
 ) -> Result<Vec<Value>> {
     let (h, predicted) = tch::no_grad(|| {
         let h = model.sequence(x, lengths, false).last;
@@ -352,6 +358,13 @@ fn probe(
     });
     let h = to_vec(&h)?;
     let saturated = h.iter().filter(|v| v.abs() as f64 > SATURATED).count() as f64;
+    let mut values = vec![
+        proto::histogram("hidden/h_T", &h, HISTOGRAM_BUCKETS),
+        proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
+    ];
+    if !images {
+        return Ok(values);
+    }
     let predicted: Vec<i64> = Vec::try_from(&predicted.to_device(Device::Cpu))?;
     let truth: Vec<i64> = Vec::try_from(&y.to_device(Device::Cpu))?;
     let wrong: Vec<usize> = (0..truth.len())
@@ -379,17 +392,14 @@ fn probe(
         truth.len(),
         tiles.len()
     );
-    Ok(vec![
-        proto::histogram("hidden/h_T", &h, HISTOGRAM_BUCKETS),
-        proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
-        proto::image(
-            "mistakes/test",
-            grid.width as u32,
-            grid.height as u32,
-            grid.png()?,
-            &description,
-        ),
-    ])
+    values.push(proto::image(
+        "mistakes/test",
+        grid.width as u32,
+        grid.height as u32,
+        grid.png()?,
+        &description,
+    ));
+    Ok(values)
 }
 
 /// Any tensor's values as a flat f32 vector on the CPU.
@@ -452,6 +462,7 @@ mod tests {
             seq_len: 28,
             features: 28,
             class_names: (0..10).map(|i| i.to_string()).collect(),
+            images: true,
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Writes UEA/UCR .ts files (TRAIN/TEST pairs) into data/<Problem>/, from the aeon wheel on PyPI.
+
+The wheel aeon==1.6.0 bundles a few archive problems under aeon/datasets/data/. It is downloaded
+once with pip (hash-pinned, no dependencies, nothing installed) into <cache>/downloads, and only
+the requested problems' two files are extracted, each checked against its pinned sha256.
+Idempotent: problems whose files are already present with the right sha256 are left alone.
+
+  fetch_uea.py --cache ~/.cache/rowseq --out data GunPoint JapaneseVowels
+"""
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+
+WHEEL = "aeon-1.6.0-py3-none-any.whl"
+WHEEL_SHA256 = "d05227086706f80111ac5fee8de4d5d3115bb3bcfd1c786c8629393055816409"
+# Problem -> {file: sha256} for the files this script may extract.
+FILES = {
+    "GunPoint": {
+        "GunPoint_TRAIN.ts": "f842401779fd9800d247d8b33121a1a4643710a19b24917dbdd9a060ca8630d5",
+        "GunPoint_TEST.ts": "79332750788a6227b325b96bd0d70130c8eb707b9731f8d7dec62b7a7d36017e",
+    },
+    "JapaneseVowels": {
+        "JapaneseVowels_TRAIN.ts": "68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd",
+        "JapaneseVowels_TEST.ts": "b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462",
+    },
+    "BasicMotions": {
+        "BasicMotions_TRAIN.ts": "8dc43cc6306cb679c888c01e26f91772ac4441a916da43bac8b79734a538b9d6",
+        "BasicMotions_TEST.ts": "79213102bc6fca1a398ad98ce1185dff0208fa3d1465e687f48288946b0ff8dc",
+    },
+}
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path):
+    with open(path, "rb") as f:
+        return sha256(f.read())
+
+
+def fail(msg):
+    print(f"fetch_uea: error: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def fetch_wheel(cache):
+    dl = os.path.join(cache, "downloads")
+    os.makedirs(dl, exist_ok=True)
+    wheel = os.path.join(dl, WHEEL)
+    if not os.path.exists(wheel):
+        print("==> uea: downloading the aeon==1.6.0 wheel from PyPI (6 MB, hash-pinned, not installed)",
+              flush=True)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
+            req.write(f"aeon==1.6.0 --hash=sha256:{WHEEL_SHA256}\n")
+        try:
+            subprocess.run(
+                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                 "--require-hashes", "-r", req.name, "-d", dl],
+                check=True,
+            )
+        finally:
+            os.unlink(req.name)
+    got = file_sha256(wheel)
+    if got != WHEEL_SHA256:
+        fail(f"{wheel}: sha256 {got}, expected {WHEEL_SHA256}; delete it and run again")
+    return wheel
+
+
+def write_atomic(path, data):
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--cache", required=True)
+    ap.add_argument("--out", required=True, help="folder under which <Problem>/ is written")
+    ap.add_argument("problems", nargs="+", choices=sorted(FILES))
+    args = ap.parse_args()
+
+    todo = []
+    for problem in args.problems:
+        folder = os.path.join(args.out, problem)
+        present = all(
+            os.path.exists(os.path.join(folder, name)) and file_sha256(os.path.join(folder, name)) == want
+            for name, want in FILES[problem].items()
+        )
+        if present:
+            print(f"==> uea: {folder}/ already has {' and '.join(FILES[problem])} (sha256 checked)")
+        else:
+            todo.append(problem)
+    if not todo:
+        return
+    wheel = fetch_wheel(args.cache)
+    with zipfile.ZipFile(wheel) as z:
+        for problem in todo:
+            folder = os.path.join(args.out, problem)
+            os.makedirs(folder, exist_ok=True)
+            for name, want in FILES[problem].items():
+                data = z.read(f"aeon/datasets/data/{problem}/{name}")
+                got = sha256(data)
+                if got != want:
+                    fail(f"{name} in {wheel}: sha256 {got}, expected {want}; nothing written")
+                write_atomic(os.path.join(folder, name), data)
+            print(f"==> uea: wrote {' and '.join(FILES[problem])} to {folder}/ (sha256 checked)")
+
+
+if __name__ == "__main__":
+    main()

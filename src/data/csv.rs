@@ -1,0 +1,406 @@
+/*!
+Labelled sequences from CSV files with a header row, in one of two layouts (`csv_layout`).
+
+```text
+wide (default): one series per row,      long: one timestep per row,
+a label column, every other column       rows of a series share an id,
+a timestep (univariate)                  every other column a feature
+
+label,t1,t2,t3,t4                        id,time,label,x,y
+walk,0.1,0.2,0.3,0.4                     s1,0,walk,0.1,1.0
+run,1.0,0.9,0.8,                         s1,1,walk,0.2,1.1
+                                         s2,0,run,1.0,0.5
+```
+Wide rows may be shorter series: empty cells at the end of a row are not part of it (a gap
+before a value is an error). In long format the rows of a series need not be adjacent; they are
+ordered by the time column when `time_column` names one, else kept in file order, and every row
+of a series must carry the same label. Column names are set with `label_column` (default
+`label`), `id_column` (`id`) and `time_column` (none). Errors name the file and line.
+*/
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::series::{parse_value, read_text, Case, SeriesFile};
+use crate::config::{CsvLayout, RunConfig};
+use crate::error::UserError;
+
+/// The CSV keys of a run config.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub layout: CsvLayout,
+    pub label: String,
+    pub id: String,
+    /// Empty: file order.
+    pub time: String,
+}
+
+impl Options {
+    pub fn of(cfg: &RunConfig) -> Options {
+        Options {
+            layout: cfg.csv_layout,
+            label: cfg.label_column.clone(),
+            id: cfg.id_column.clone(),
+            time: cfg.time_column.clone(),
+        }
+    }
+}
+
+/// Reads and checks one CSV file.
+pub fn read(path: &Path, opts: &Options) -> Result<SeriesFile, UserError> {
+    let text = read_text(path)?;
+    parse(&text, path, opts)
+}
+
+/// The rows of a CSV text with their 1-based lines, fields trimmed.
+fn rows(text: &str, path: &Path) -> Result<Vec<(usize, Vec<String>)>, UserError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    // Lines from byte offsets: the csv crate's own line count skips blank lines.
+    let line_of = |byte: u64| {
+        // A record's position may be the blank lines before it: skip them.
+        let bytes = text.as_bytes();
+        let mut at = (byte as usize).min(bytes.len());
+        while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
+            at += 1;
+        }
+        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count()
+    };
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, |p| line_of(p.byte()));
+            UserError::data_at(path, line, format!("not valid CSV: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| line_of(p.byte()));
+        let fields: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
+        if fields.iter().all(String::is_empty) {
+            continue;
+        }
+        out.push((line, fields));
+    }
+    Ok(out)
+}
+
+pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, UserError> {
+    let mut rows = rows(text, path)?.into_iter();
+    let Some((header_line, header)) = rows.next() else {
+        return Err(UserError::data(
+            path,
+            "empty file: expected a header row naming the columns, then data rows",
+        ));
+    };
+    let at = |line: usize, m: String| UserError::data_at(path, line, m);
+    let column = |name: &str, key: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            at(
+                header_line,
+                format!(
+                    "no column {name:?} in the header: expected the {key} column ({key} = {name:?}; columns: {})",
+                    header.join(",")
+                ),
+            )
+        })
+    };
+    let label = column(&opts.label, "label_column")?;
+    let rows: Vec<(usize, Vec<String>)> = rows.collect();
+    if rows.is_empty() {
+        return Err(at(
+            header_line,
+            "a header but no data rows: expected one row per series (wide) or timestep (long)"
+                .into(),
+        ));
+    }
+    for (line, fields) in &rows {
+        if fields.len() != header.len() {
+            return Err(at(
+                *line,
+                format!(
+                    "{} fields: expected {} like the header (line {header_line})",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+        }
+        if fields[label].is_empty() {
+            return Err(at(
+                *line,
+                format!(
+                    "missing label: expected a class label in column {:?}",
+                    opts.label
+                ),
+            ));
+        }
+    }
+    let cases = match opts.layout {
+        CsvLayout::Wide => wide(&header, label, &rows, path)?,
+        CsvLayout::Long => {
+            let id = column(&opts.id, "id_column")?;
+            let time = if opts.time.is_empty() {
+                None
+            } else {
+                Some(column(&opts.time, "time_column")?)
+            };
+            if id == label || time == Some(id) || time == Some(label) {
+                return Err(at(
+                    header_line,
+                    "the id, time and label columns must be different columns".into(),
+                ));
+            }
+            long(&header, label, id, time, &rows, path)?
+        }
+    };
+    let features = match opts.layout {
+        CsvLayout::Wide => 1,
+        CsvLayout::Long => cases[0].values.len() / cases[0].len,
+    };
+    Ok(SeriesFile {
+        path: path.to_path_buf(),
+        features,
+        cases,
+    })
+}
+
+fn wide(
+    header: &[String],
+    label: usize,
+    rows: &[(usize, Vec<String>)],
+    path: &Path,
+) -> Result<Vec<Case>, UserError> {
+    if header.len() < 2 {
+        return Err(UserError::data_at(
+            path,
+            1,
+            "only a label column: expected value columns too (csv_layout = \"wide\")",
+        ));
+    }
+    let mut cases = Vec::with_capacity(rows.len());
+    for (line, fields) in rows {
+        let cells: Vec<(usize, &String)> = fields
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != label)
+            .collect();
+        let len = cells
+            .iter()
+            .rposition(|(_, c)| !c.is_empty())
+            .map_or(0, |p| p + 1);
+        if len == 0 {
+            return Err(UserError::data_at(
+                path,
+                *line,
+                "no values: expected at least one number",
+            ));
+        }
+        let values = cells[..len]
+            .iter()
+            .map(|(i, c)| parse_value(c, &format!("column {:?}", header[*i])))
+            .collect::<Result<Vec<f32>, String>>()
+            .map_err(|m| UserError::data_at(path, *line, m))?;
+        cases.push(Case {
+            values,
+            len,
+            label: fields[label].clone(),
+            line: *line,
+        });
+    }
+    Ok(cases)
+}
+
+fn long(
+    header: &[String],
+    label: usize,
+    id: usize,
+    time: Option<usize>,
+    rows: &[(usize, Vec<String>)],
+    path: &Path,
+) -> Result<Vec<Case>, UserError> {
+    let feature_columns: Vec<usize> = (0..header.len())
+        .filter(|&i| i != label && i != id && Some(i) != time)
+        .collect();
+    if feature_columns.is_empty() {
+        return Err(UserError::data_at(path, 1, "no feature columns: expected at least one column besides id, time and label (csv_layout = \"long\")"));
+    }
+    // id -> (first line, label, rows as (time, line, values)).
+    type Steps = Vec<(f64, usize, Vec<f32>)>;
+    let mut order: Vec<String> = Vec::new();
+    let mut series: HashMap<String, (usize, String, Steps)> = HashMap::new();
+    for (k, (line, fields)) in rows.iter().enumerate() {
+        let at = |m: String| UserError::data_at(path, *line, m);
+        let key = &fields[id];
+        if key.is_empty() {
+            return Err(at(format!(
+                "missing id: expected a series id in column {:?}",
+                header[id]
+            )));
+        }
+        let t = match time {
+            None => k as f64,
+            Some(c) => match fields[c].parse::<f64>() {
+                Ok(v) if v.is_finite() => v,
+                _ => {
+                    return Err(at(format!(
+                        "time {:?} in column {:?}: expected a finite number",
+                        fields[c], header[c]
+                    )))
+                }
+            },
+        };
+        let values = feature_columns
+            .iter()
+            .map(|&c| parse_value(&fields[c], &format!("column {:?}", header[c])))
+            .collect::<Result<Vec<f32>, String>>()
+            .map_err(&at)?;
+        let entry = series.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            (*line, fields[label].clone(), Vec::new())
+        });
+        if entry.1 != fields[label] {
+            return Err(at(format!(
+                "series {key:?} has label {:?} here but {:?} on line {}: expected one label per series",
+                fields[label], entry.1, entry.0
+            )));
+        }
+        entry.2.push((t, *line, values));
+    }
+    let mut cases = Vec::with_capacity(order.len());
+    for key in order {
+        let (first, label, mut steps) = series.remove(&key).expect("every id in order");
+        steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some(w) = steps.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(UserError::data_at(
+                path,
+                w[0].1.max(w[1].1),
+                format!("series {key:?} has time {} twice (also line {}): expected one row per timestep", w[0].0, w[0].1.min(w[1].1)),
+            ));
+        }
+        cases.push(Case {
+            len: steps.len(),
+            values: steps.into_iter().flat_map(|s| s.2).collect(),
+            label,
+            line: first,
+        });
+    }
+    Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(layout: CsvLayout, time: &str) -> Options {
+        Options {
+            layout,
+            label: "label".into(),
+            id: "id".into(),
+            time: time.into(),
+        }
+    }
+
+    fn parse_str(text: &str, o: &Options) -> Result<SeriesFile, String> {
+        parse(text, Path::new("d.csv"), o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn wide_rows_are_series_and_trailing_blanks_shorten_them() {
+        let f = parse_str(
+            "t1,t2,label,t3\n1,2,a,3\n\n4,5,\"b c\",\n",
+            &opts(CsvLayout::Wide, ""),
+        )
+        .unwrap();
+        assert_eq!(f.features, 1);
+        assert_eq!(f.cases[0].values, [1., 2., 3.]);
+        assert_eq!(
+            (f.cases[1].len, f.cases[1].line, f.cases[1].label.as_str()),
+            (2, 4, "b c")
+        );
+    }
+
+    #[test]
+    fn long_rows_group_by_id_sorted_by_time() {
+        let text = "id,time,label,x,y\ns2,1,run,5,6\ns1,1,walk,3,4\ns1,0,walk,1,2\ns2,0,run,7,8\ns2,2,run,9,9\n";
+        let f = parse_str(text, &opts(CsvLayout::Long, "time")).unwrap();
+        assert_eq!(f.features, 2);
+        assert_eq!(f.cases.len(), 2);
+        assert_eq!((f.cases[0].label.as_str(), f.cases[0].line), ("run", 2));
+        assert_eq!(f.cases[0].values, [7., 8., 5., 6., 9., 9.]);
+        assert_eq!(f.cases[1].values, [1., 2., 3., 4.]);
+        // Without a time column, file order.
+        let f = parse_str(text, &opts(CsvLayout::Long, "")).unwrap();
+        assert_eq!(f.features, 3);
+        assert_eq!(f.cases[1].values, [1., 3., 4., 0., 1., 2.]);
+    }
+
+    #[test]
+    fn bad_files_name_the_line_and_what_is_expected() {
+        let wide = opts(CsvLayout::Wide, "");
+        let long = opts(CsvLayout::Long, "time");
+        for (text, o, want) in [
+            ("", &wide, "d.csv: empty file"),
+            ("label,a\n", &wide, "d.csv:1: a header but no data rows"),
+            (
+                "lab,a\nx,1\n",
+                &wide,
+                "d.csv:1: no column \"label\" in the header: expected the label_column column",
+            ),
+            (
+                "label,a,b\nx,1,2\ny,1\n",
+                &wide,
+                "d.csv:3: 2 fields: expected 3 like the header",
+            ),
+            ("label,a,b\nx,1,2\n,1,2\n", &wide, "d.csv:3: missing label"),
+            (
+                "label,a,b\nx,1,zz\n",
+                &wide,
+                "d.csv:2: \"zz\" in column \"b\": expected a number",
+            ),
+            (
+                "label,a,b\nx,nan,1\n",
+                &wide,
+                "d.csv:2: NaN in column \"a\": expected a finite number",
+            ),
+            (
+                "label,a,b\nx,-inf,1\n",
+                &wide,
+                "d.csv:2: -inf in column \"a\": expected a finite number",
+            ),
+            (
+                "label,a,b\nx,,1\n",
+                &wide,
+                "d.csv:2: missing value \"\" in column \"a\"",
+            ),
+            ("label,a,b\nx,,\n", &wide, "d.csv:2: no values"),
+            (
+                "id,label,x\ns,a,1\n",
+                &long,
+                "d.csv:1: no column \"time\" in the header",
+            ),
+            (
+                "id,time,label,x\ns,0,a,1\ns,1,b,2\n",
+                &long,
+                "d.csv:3: series \"s\" has label \"b\" here but \"a\" on line 2",
+            ),
+            (
+                "id,time,label,x\ns,0,a,1\ns,0,a,2\n",
+                &long,
+                "d.csv:3: series \"s\" has time 0 twice (also line 2)",
+            ),
+            (
+                "id,time,label,x\ns,x,a,1\n",
+                &long,
+                "d.csv:2: time \"x\" in column \"time\": expected a finite number",
+            ),
+            ("id,time,label,x\n,0,a,1\n", &long, "d.csv:2: missing id"),
+            (
+                "id,time,label\ns,0,a\n",
+                &long,
+                "d.csv:1: no feature columns",
+            ),
+        ] {
+            let e = parse_str(text, o).unwrap_err();
+            assert!(e.starts_with(want), "{text:?}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}

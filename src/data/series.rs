@@ -1,0 +1,384 @@
+/*!
+Labelled sequences as read from `.ts` or CSV files, before they become tensors: the class names
+(from the training file), the padded [N, T, F] tensors with their real lengths, the stratified
+validation split and the per-feature z-score over the training split's real timesteps.
+
+Padding goes at the end of a sequence and is zero after normalisation; `lengths` says where each
+sequence ends, so padding never enters a statistic here and the model never reads it.
+*/
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use tch::{Kind, Tensor};
+
+use super::Split;
+use crate::error::UserError;
+
+/// One labelled sequence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Case {
+    /// `len * features` values, timestep-major (all features of step 0, then step 1, ...).
+    pub values: Vec<f32>,
+    pub len: usize,
+    pub label: String,
+    /// 1-based line of the file the case comes from (its first row in long CSV).
+    pub line: usize,
+}
+
+/// The cases of one file.
+#[derive(Clone, Debug)]
+pub struct SeriesFile {
+    pub path: PathBuf,
+    pub features: usize,
+    pub cases: Vec<Case>,
+}
+
+/// Distinct labels in order: numerically when every label is a number, else as text.
+pub fn class_names<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut names: Vec<String> = labels.map(str::to_string).collect();
+    names.sort();
+    names.dedup();
+    let numbers: Option<Vec<f64>> = names.iter().map(|n| n.parse::<f64>().ok()).collect();
+    if let Some(numbers) = numbers {
+        let mut pairs: Vec<(f64, String)> = numbers.into_iter().zip(names).collect();
+        pairs.sort_by(|a, b| {
+            a.0.partial_cmp(&b.0)
+                .unwrap_or(Ordering::Equal)
+                .then(a.1.cmp(&b.1))
+        });
+        names = pairs.into_iter().map(|p| p.1).collect();
+    }
+    names
+}
+
+/// Train and test as padded tensors, with the class names of the training file.
+pub struct Tensors {
+    pub train: Split,
+    pub test: Split,
+    pub seq_len: i64,
+    pub features: i64,
+    pub class_names: Vec<String>,
+}
+
+/// Checks that test fits train (features, classes) and pads both to the longest sequence.
+pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, UserError> {
+    if test.features != train.features {
+        return Err(UserError::data(
+            &test.path,
+            format!(
+                "{} features (dimensions) per timestep: expected {} as in {}",
+                test.features,
+                train.features,
+                train.path.display()
+            ),
+        ));
+    }
+    let names = class_names(train.cases.iter().map(|c| c.label.as_str()));
+    let index: BTreeMap<&str, i64> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as i64))
+        .collect();
+    for case in &test.cases {
+        if !index.contains_key(case.label.as_str()) {
+            return Err(UserError::data_at(
+                &test.path,
+                case.line,
+                format!(
+                    "class {:?} does not occur in the training file {}: expected one of {}",
+                    case.label,
+                    train.path.display(),
+                    shown_list(&names)
+                ),
+            ));
+        }
+    }
+    let t = train
+        .cases
+        .iter()
+        .chain(&test.cases)
+        .map(|c| c.len)
+        .max()
+        .unwrap_or(1);
+    let f = train.features;
+    let split = |file: &SeriesFile| {
+        let n = file.cases.len();
+        let mut x = vec![0f32; n * t * f];
+        for (i, c) in file.cases.iter().enumerate() {
+            x[i * t * f..i * t * f + c.values.len()].copy_from_slice(&c.values);
+        }
+        let y: Vec<i64> = file.cases.iter().map(|c| index[c.label.as_str()]).collect();
+        let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
+        Split {
+            x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
+            y: Tensor::from_slice(&y),
+            lengths: Tensor::from_slice(&lengths),
+        }
+    };
+    Ok(Tensors {
+        train: split(train),
+        test: split(test),
+        seq_len: t as i64,
+        features: f as i64,
+        class_names: names,
+    })
+}
+
+fn shown_list(names: &[String]) -> String {
+    let mut shown: Vec<String> = names.iter().take(12).map(|n| format!("{n:?}")).collect();
+    if names.len() > 12 {
+        shown.push(format!("... ({} classes)", names.len()));
+    }
+    shown.join(", ")
+}
+
+/// A deterministic stratified validation split of `val_size` examples: each class gives its
+/// share (largest remainders first, ties to the smaller class index), picked by a fixed
+/// shuffle within the class. Returns (train, validation) indices, each in file order.
+pub fn stratified(
+    y: &[i64],
+    classes: &[String],
+    val_size: usize,
+) -> Result<(Vec<i64>, Vec<i64>), String> {
+    let n = y.len();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
+    for (i, &c) in y.iter().enumerate() {
+        members[c as usize].push(i);
+    }
+    let mut quota: Vec<usize> = members.iter().map(|m| m.len() * val_size / n).collect();
+    let mut rest: Vec<usize> = (0..classes.len()).collect();
+    // Largest remainder m * v mod n first; equal remainders: smaller index first (stable sort).
+    rest.sort_by_key(|&c| std::cmp::Reverse(members[c].len() * val_size % n));
+    let mut left = val_size - quota.iter().sum::<usize>();
+    // A class keeps at least one training example.
+    for c in rest {
+        if left > 0 && quota[c] + 1 < members[c].len() {
+            quota[c] += 1;
+            left -= 1;
+        }
+    }
+    let smallest = (0..classes.len()).min_by_key(|&c| members[c].len());
+    if let Some(c) = smallest.filter(|_| left > 0) {
+        return Err(format!(
+            "leaves class {:?} ({} examples) without a training example: expected a smaller \
+             val_size (the training file has {n} examples)",
+            classes[c],
+            members[c].len()
+        ));
+    }
+    let mut val = Vec::with_capacity(val_size);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    for (c, m) in members.iter().enumerate() {
+        let mut order = m.clone();
+        order.shuffle(&mut rng);
+        val.extend(order.into_iter().take(quota[c]));
+    }
+    val.sort_unstable();
+    let mut is_val = vec![false; n];
+    for &i in &val {
+        is_val[i] = true;
+    }
+    let train = (0..n).filter(|&i| !is_val[i]).map(|i| i as i64).collect();
+    Ok((train, val.into_iter().map(|i| i as i64).collect()))
+}
+
+/// Per-feature mean and standard deviation over the real (unpadded) timesteps of `split`.
+/// A constant feature gets std 1 (it becomes 0 everywhere).
+pub fn feature_stats(split: &Split) -> (Tensor, Tensor) {
+    let mask = valid_mask(split);
+    let count = mask.sum(Kind::Double).clamp_min(1.0);
+    let x = split.x.to_kind(Kind::Double);
+    let sum_dims = [0i64, 1].as_slice();
+    let mean = (&x * &mask).sum_dim_intlist(sum_dims, false, Kind::Double) / &count;
+    let centred = (&x - &mean) * &mask;
+    let var = centred
+        .square()
+        .sum_dim_intlist(sum_dims, false, Kind::Double)
+        / &count;
+    let std = var.sqrt();
+    let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+    (mean, std)
+}
+
+/// `(x - mean) / std` on the real timesteps; padding stays 0.
+pub fn normalise(split: &Split, mean: &Tensor, std: &Tensor) -> Split {
+    let mask = valid_mask(split);
+    let x = ((split.x.to_kind(Kind::Double) - mean) / std * &mask).to_kind(Kind::Float);
+    Split {
+        x,
+        y: split.y.shallow_clone(),
+        lengths: split.lengths.shallow_clone(),
+    }
+}
+
+/// [N, T, 1] with 1 on the real timesteps and 0 on padding.
+fn valid_mask(split: &Split) -> Tensor {
+    let t = split.x.size()[1];
+    let steps = Tensor::arange(t, (Kind::Int64, split.x.device()));
+    steps
+        .unsqueeze(0)
+        .lt_tensor(&split.lengths.unsqueeze(1))
+        .to_kind(Kind::Double)
+        .unsqueeze(2)
+}
+
+/// Reads a whole text file, with the path in the error.
+pub fn read_text(path: &Path) -> Result<String, UserError> {
+    if !path.is_file() {
+        return Err(UserError::data(path, "no such file"));
+    }
+    let bytes =
+        std::fs::read(path).map_err(|e| UserError::data(path, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let line = 1 + e.as_bytes()[..e.utf8_error().valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        UserError::data_at(path, line, "not UTF-8 text: expected a text file")
+    })
+}
+
+/// Parses one value; `?`, non-numbers and non-finite values are errors naming `what`.
+pub fn parse_value(text: &str, what: &str) -> Result<f32, String> {
+    let t = text.trim();
+    if t == "?" || t.is_empty() {
+        return Err(format!(
+            "missing value {t:?} in {what}: expected a number (rowseq does not impute: fill or \
+             drop missing values first)"
+        ));
+    }
+    match t.parse::<f32>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(v) => Err(format!("{v} in {what}: expected a finite number")),
+        Err(_) => Err(format!("{t:?} in {what}: expected a number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(values: Vec<f32>, len: usize, label: &str, line: usize) -> Case {
+        Case {
+            values,
+            len,
+            label: label.into(),
+            line,
+        }
+    }
+
+    #[test]
+    fn class_names_sort_numbers_as_numbers() {
+        let v = ["10", "2", "1", "2", "-1.5"];
+        assert_eq!(class_names(v.into_iter()), ["-1.5", "1", "2", "10"]);
+        let v = ["b", "a", "10", "2"];
+        assert_eq!(class_names(v.into_iter()), ["10", "2", "a", "b"]);
+    }
+
+    #[test]
+    fn tensors_are_padded_at_the_end_with_lengths() {
+        let train = SeriesFile {
+            path: "tr.ts".into(),
+            features: 2,
+            cases: vec![
+                case(vec![1., 2., 3., 4., 5., 6.], 3, "b", 5),
+                case(vec![7., 8.], 1, "a", 6),
+            ],
+        };
+        let test = SeriesFile {
+            path: "te.ts".into(),
+            features: 2,
+            cases: vec![case(vec![1., 1., 2., 2., 3., 3., 4., 4.], 4, "a", 9)],
+        };
+        let t = to_tensors(&train, &test).unwrap();
+        assert_eq!((t.seq_len, t.features), (4, 2));
+        assert_eq!(t.class_names, ["a", "b"]);
+        assert_eq!(Vec::<i64>::try_from(&t.train.y).unwrap(), [1, 0]);
+        assert_eq!(Vec::<i64>::try_from(&t.train.lengths).unwrap(), [3, 1]);
+        let x: Vec<f32> = Vec::try_from(&t.train.x.reshape([-1])).unwrap();
+        assert_eq!(
+            x,
+            [1., 2., 3., 4., 5., 6., 0., 0., 7., 8., 0., 0., 0., 0., 0., 0.]
+        );
+        assert_eq!(t.test.x.size(), [1, 4, 2]);
+    }
+
+    #[test]
+    fn unseen_test_class_and_feature_mismatch_are_named() {
+        let train = SeriesFile {
+            path: "tr.ts".into(),
+            features: 1,
+            cases: vec![case(vec![1.], 1, "a", 3)],
+        };
+        let mut test = SeriesFile {
+            path: "te.ts".into(),
+            features: 1,
+            cases: vec![case(vec![1.], 1, "a", 3), case(vec![1.], 1, "z", 4)],
+        };
+        let e = to_tensors(&train, &test).err().unwrap().to_string();
+        assert_eq!(
+            e,
+            "te.ts:4: class \"z\" does not occur in the training file tr.ts: expected one of \"a\""
+        );
+        test.features = 2;
+        let e = to_tensors(&train, &test).err().unwrap().to_string();
+        assert!(e.starts_with("te.ts: 2 features"), "{e}");
+    }
+
+    #[test]
+    fn validation_is_stratified_deterministic_and_keeps_every_class() {
+        // 6 of class 0, 3 of class 1, 1 of class 2.
+        let y = [0, 1, 0, 0, 1, 2, 0, 0, 1, 0];
+        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let (train, val) = stratified(&y, &names, 3).unwrap();
+        assert_eq!(train.len() + val.len(), 10);
+        let count = |c: i64| val.iter().filter(|&&i| y[i as usize] == c).count();
+        assert_eq!((count(0), count(1), count(2)), (2, 1, 0));
+        assert_eq!(stratified(&y, &names, 3).unwrap(), (train, val));
+        let e = stratified(&y, &names, 8).unwrap_err();
+        assert!(e.contains("class \"c\" (1 examples)"), "{e}");
+        // Exact proportions where they exist.
+        let y: Vec<i64> = (0..100).map(|i| i % 4).collect();
+        let names: Vec<String> = (0..4).map(|i| i.to_string()).collect();
+        let (_, val) = stratified(&y, &names, 20).unwrap();
+        for c in 0..4 {
+            assert_eq!(val.iter().filter(|&&i| y[i as usize] == c).count(), 5);
+        }
+    }
+
+    #[test]
+    fn zscore_uses_only_real_timesteps_and_keeps_padding_zero() {
+        // Feature 0 over real steps: 1, 3, 5 -> mean 3; padding would pull the mean down.
+        let split = Split {
+            x: Tensor::from_slice(&[1f32, 3., 5., 0.]).view([2, 2, 1]),
+            y: Tensor::from_slice(&[0i64, 0]),
+            lengths: Tensor::from_slice(&[2i64, 1]),
+        };
+        let (mean, std) = feature_stats(&split);
+        assert!((mean.double_value(&[0]) - 3.0).abs() < 1e-9);
+        let want = (8.0f64 / 3.0).sqrt();
+        assert!((std.double_value(&[0]) - want).abs() < 1e-9);
+        let n = normalise(&split, &mean, &std);
+        let x: Vec<f32> = Vec::try_from(&n.x.reshape([-1])).unwrap();
+        assert!((x[0] + 2.0 / want as f32).abs() < 1e-6);
+        assert_eq!(x[3], 0.0);
+    }
+
+    #[test]
+    fn values_must_be_finite_numbers() {
+        assert_eq!(parse_value(" 1.5 ", "x"), Ok(1.5));
+        for (t, want) in [
+            ("?", "missing value"),
+            ("", "missing value"),
+            ("abc", "\"abc\" in x: expected a number"),
+            ("NaN", "expected a finite number"),
+            ("inf", "expected a finite number"),
+        ] {
+            let e = parse_value(t, "x").unwrap_err();
+            assert!(e.contains(want), "{t}: {e}");
+        }
+    }
+}

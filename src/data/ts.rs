@@ -1,0 +1,376 @@
+/*!
+UEA/UCR `.ts` files (the sktime/aeon format): a header, `@data`, then one case per line.
+
+```text
+# comments (or %)
+@problemName GunPoint
+@timeStamps false          true is not supported (values must be plain numbers)
+@missing false
+@univariate true           or false with @dimensions D
+@equalLength true          with @seriesLength N, or false for cases of different lengths
+@classLabel true 1 2       the labels a case may have (false: a regression problem, rejected)
+@data
+-0.64,-0.64,...,-0.63:1                        one dimension, label after the last ':'
+1.8,1.9,...:0.06,0.01,...:1                    D dimensions separated by ':'
+```
+Tags are case-insensitive. The dimensions of one case must have the same length; cases may
+differ in length. Missing values (`?`), `NaN` and infinities are errors: impute or drop them
+first. Every error names the file and line.
+*/
+use std::path::Path;
+
+use super::series::{parse_value, read_text, Case, SeriesFile};
+use crate::error::UserError;
+
+/// The header tags a file may have.
+const TAGS: &[&str] = &[
+    "@problemname",
+    "@timestamps",
+    "@missing",
+    "@univariate",
+    "@dimensions",
+    "@dimension",
+    "@equallength",
+    "@serieslength",
+    "@classlabel",
+    "@targetlabel",
+    "@data",
+];
+
+/// Reads and checks one `.ts` file.
+pub fn read(path: &Path) -> Result<SeriesFile, UserError> {
+    let text = read_text(path)?;
+    parse(&text, path)
+}
+
+pub fn parse(text: &str, path: &Path) -> Result<SeriesFile, UserError> {
+    let at = |line: usize, m: String| UserError::data_at(path, line, m);
+    if text.trim().is_empty() {
+        return Err(UserError::data(
+            path,
+            "empty file: expected a .ts header (@problemName ... @data) and cases",
+        ));
+    }
+    let mut labels: Option<Vec<String>> = None;
+    let mut dims: Option<usize> = None;
+    let mut univariate: Option<bool> = None;
+    let mut series_length: Option<usize> = None;
+    let mut equal_length = false;
+    let mut data_line = None;
+    let mut cases = Vec::new();
+    let mut features: Option<usize> = None;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('%') {
+            continue;
+        }
+        if data_line.is_none() {
+            let mut words = line.split_whitespace();
+            let tag = words.next().unwrap_or_default().to_ascii_lowercase();
+            let rest: Vec<&str> = words.collect();
+            let flag = |rest: &[&str]| -> Result<bool, UserError> {
+                match rest.first().map(|w| w.to_ascii_lowercase()).as_deref() {
+                    Some("true") => Ok(true),
+                    Some("false") => Ok(false),
+                    _ => Err(at(n, format!("{line:?}: expected {tag} true or false"))),
+                }
+            };
+            let number = |rest: &[&str]| -> Result<usize, UserError> {
+                match rest.first().and_then(|w| w.parse::<usize>().ok()) {
+                    Some(v) if v > 0 => Ok(v),
+                    _ => Err(at(
+                        n,
+                        format!("{line:?}: expected {tag} and a positive integer"),
+                    )),
+                }
+            };
+            match tag.as_str() {
+                "@problemname" | "@missing" => {}
+                "@timestamps" => {
+                    if flag(&rest)? {
+                        return Err(at(
+                            n,
+                            "@timeStamps true is not supported: expected plain values (@timeStamps false)".into(),
+                        ));
+                    }
+                }
+                "@univariate" => univariate = Some(flag(&rest)?),
+                "@dimensions" | "@dimension" => dims = Some(number(&rest)?),
+                "@equallength" => equal_length = flag(&rest)?,
+                "@serieslength" => series_length = Some(number(&rest)?),
+                "@classlabel" => {
+                    if !flag(&rest)? {
+                        return Err(at(
+                            n,
+                            "@classLabel false: expected a classification problem (@classLabel true and its labels)".into(),
+                        ));
+                    }
+                    if rest.len() < 2 {
+                        return Err(at(n, "@classLabel true lists no labels: expected @classLabel true LABEL LABEL ...".into()));
+                    }
+                    labels = Some(rest[1..].iter().map(|s| s.to_string()).collect());
+                }
+                "@targetlabel" => {
+                    return Err(at(
+                        n,
+                        "@targetLabel: a regression problem; expected a classification problem (@classLabel true ...)".into(),
+                    ))
+                }
+                "@data" => {
+                    if labels.is_none() {
+                        return Err(at(n, "@data before @classLabel: expected @classLabel true LABEL ... in the header".into()));
+                    }
+                    if univariate == Some(true) && dims.is_some_and(|d| d != 1) {
+                        return Err(at(n, "@univariate true with @dimensions > 1: expected one of them to change".into()));
+                    }
+                    if univariate == Some(true) {
+                        dims = Some(1);
+                    }
+                    data_line = Some(n);
+                }
+                _ if tag.starts_with('@') => {
+                    return Err(at(
+                        n,
+                        format!("unknown header tag {tag:?}: expected one of {}", TAGS.join(", ")),
+                    ))
+                }
+                _ => {
+                    return Err(at(
+                        n,
+                        format!(
+                            "{:?} before @data: expected header lines (@problemName ... @data)",
+                            shorten(line)
+                        ),
+                    ))
+                }
+            }
+            continue;
+        }
+        let declared = labels.as_ref().expect("checked at @data");
+        let case = parse_case(line, n, declared, dims, path)?;
+        let f = case.values.len() / case.len;
+        match features {
+            None => features = Some(f),
+            Some(d) if d != f => {
+                return Err(at(
+                    n,
+                    format!("{f} dimensions: expected {d} like the cases before (dimensions are separated by ':')"),
+                ))
+            }
+            _ => {}
+        }
+        if equal_length {
+            if let Some(want) = series_length {
+                if case.len != want {
+                    return Err(at(
+                        n,
+                        format!("series of length {}: expected {want} (@equalLength true, @seriesLength {want})", case.len),
+                    ));
+                }
+            }
+        }
+        cases.push(case);
+    }
+    let Some(data_at) = data_line else {
+        return Err(UserError::data(
+            path,
+            "no @data line: expected a .ts header ending in @data, then one case per line",
+        ));
+    };
+    if cases.is_empty() {
+        return Err(at(
+            data_at,
+            "@data is followed by no case: expected one case per line".into(),
+        ));
+    }
+    Ok(SeriesFile {
+        path: path.to_path_buf(),
+        features: features.unwrap_or(1),
+        cases,
+    })
+}
+
+/// One data line: dimensions separated by ':', values by ',', the label last.
+fn parse_case(
+    line: &str,
+    n: usize,
+    declared: &[String],
+    dims: Option<usize>,
+    path: &Path,
+) -> Result<Case, UserError> {
+    let at = |m: String| UserError::data_at(path, n, m);
+    let parts: Vec<&str> = line.split(':').collect();
+    let (label, dimensions) = parts.split_last().expect("split gives one part");
+    let label = label.trim();
+    if parts.len() < 2 || label.is_empty() {
+        return Err(at(
+            "no class label: expected the values, ':' and a label at the end of the line".into(),
+        ));
+    }
+    if !declared.iter().any(|l| l == label) {
+        return Err(at(format!(
+            "class label {label:?} is not declared in @classLabel: expected one of {}",
+            declared.join(" ")
+        )));
+    }
+    if let Some(d) = dims {
+        if dimensions.len() != d {
+            return Err(at(format!(
+                "{} dimensions: expected {d} (@dimensions; dimensions are separated by ':')",
+                dimensions.len()
+            )));
+        }
+    }
+    let mut columns: Vec<Vec<f32>> = Vec::with_capacity(dimensions.len());
+    for (d, text) in dimensions.iter().enumerate() {
+        let what = format!("dimension {}", d + 1);
+        let values = text
+            .split(',')
+            .enumerate()
+            .map(|(k, v)| parse_value(v, &format!("{what}, value {}", k + 1)))
+            .collect::<Result<Vec<f32>, String>>()
+            .map_err(&at)?;
+        if let Some(first) = columns.first() {
+            if values.len() != first.len() {
+                return Err(at(format!(
+                    "dimension {} has {} values: expected {} like dimension 1 (the dimensions of a case must have the same length)",
+                    d + 1,
+                    values.len(),
+                    first.len()
+                )));
+            }
+        }
+        columns.push(values);
+    }
+    let len = columns[0].len();
+    let mut values = Vec::with_capacity(len * columns.len());
+    for t in 0..len {
+        values.extend(columns.iter().map(|c| c[t]));
+    }
+    Ok(Case {
+        values,
+        len,
+        label: label.to_string(),
+        line: n,
+    })
+}
+
+fn shorten(line: &str) -> String {
+    match line.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &line[..i]),
+        None => line.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "# a comment\n@problemName T\n@timeStamps false\n@missing false\n\
+        @univariate false\n@dimensions 2\n@equalLength false\n@classLabel true a b\n@data\n";
+
+    fn parse_str(text: &str) -> Result<SeriesFile, String> {
+        parse(text, Path::new("x.ts")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn reads_multivariate_unequal_length_cases() {
+        let f = parse_str(&format!("{HEADER}1,2,3:4,5,6:a\n\n7:8:b\n")).unwrap();
+        assert_eq!(f.features, 2);
+        assert_eq!(f.cases.len(), 2);
+        assert_eq!(f.cases[0].values, [1., 4., 2., 5., 3., 6.]);
+        assert_eq!((f.cases[0].len, f.cases[0].line), (3, 10));
+        assert_eq!(f.cases[1].label, "b");
+        assert_eq!((f.cases[1].len, f.cases[1].line), (1, 12));
+    }
+
+    #[test]
+    fn univariate_with_uppercase_tags() {
+        let text = "%c\n@PROBLEMNAME U\n@univariate True\n@equalLength TRUE\n@seriesLength 3\n\
+            @classLabel true 1 2\n@data\n1.5,2,-3e-1:2\r\n0,0,0:1\n";
+        let f = parse_str(text).unwrap();
+        assert_eq!(f.features, 1);
+        assert_eq!(f.cases[0].values, [1.5, 2.0, -0.3]);
+        assert_eq!(f.cases[0].label, "2");
+    }
+
+    #[test]
+    fn bad_files_name_the_line_and_what_is_expected() {
+        for (text, want) in [
+            ("", "x.ts: empty file"),
+            ("\n  \n", "x.ts: empty file"),
+            (
+                &format!("{HEADER}1,2:3:a\n"),
+                "x.ts:10: dimension 2 has 1 values: expected 2",
+            ),
+            (
+                &format!("{HEADER}1,x:3,4:a\n"),
+                "x.ts:10: \"x\" in dimension 1, value 2: expected a number",
+            ),
+            (
+                &format!("{HEADER}1,?:3,4:a\n"),
+                "x.ts:10: missing value \"?\"",
+            ),
+            (
+                &format!("{HEADER}1,NaN:3,4:a\n"),
+                "x.ts:10: NaN in dimension 1, value 2: expected a finite number",
+            ),
+            (
+                &format!("{HEADER}1,2:3,inf:a\n"),
+                "x.ts:10: inf in dimension 2, value 2: expected a finite",
+            ),
+            (&format!("{HEADER}1,2:3,4:\n"), "x.ts:10: no class label"),
+            (
+                &format!("{HEADER}1,2:3,4\n"),
+                "x.ts:10: class label \"3,4\" is not declared",
+            ),
+            (
+                &format!("{HEADER}1,2:3,4:c\n"),
+                "x.ts:10: class label \"c\" is not declared in @classLabel: expected one of a b",
+            ),
+            (
+                &format!("{HEADER}1,2:a\n"),
+                "x.ts:10: 1 dimensions: expected 2",
+            ),
+            (HEADER, "x.ts:9: @data is followed by no case"),
+            (
+                "@problemName x\n@classLabel true a\n",
+                "x.ts: no @data line",
+            ),
+            (
+                "1,2,3:a\n",
+                "x.ts:1: \"1,2,3:a\" before @data: expected header lines",
+            ),
+            (
+                "@problemName x\n@data\n1:a\n",
+                "x.ts:2: @data before @classLabel",
+            ),
+            (
+                "@classLabel false\n@data\n",
+                "x.ts:1: @classLabel false: expected a classification problem",
+            ),
+            (
+                "@timeStamps true\n",
+                "x.ts:1: @timeStamps true is not supported",
+            ),
+            ("@foo 1\n", "x.ts:1: unknown header tag \"@foo\""),
+            (
+                "@dimensions two\n",
+                "x.ts:1: \"@dimensions two\": expected @dimensions and a positive integer",
+            ),
+            (
+                "@equalLength true\n@seriesLength 3\n@classLabel true a\n@data\n1,2,3:a\n1,2:a\n",
+                "x.ts:6: series of length 2: expected 3",
+            ),
+            (
+                "@univariate false\n@classLabel true a\n@data\n1,2:3,4:a\n1,2:a\n",
+                "x.ts:5: 1 dimensions: expected 2 like the cases before",
+            ),
+        ] {
+            let e = parse_str(text).unwrap_err();
+            assert!(e.starts_with(want), "{text:?}: {e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+    }
+}

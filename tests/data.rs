@@ -1,0 +1,411 @@
+/*!
+Datasets other than MNIST, through the real binary: small generated `.ts` and CSV files (equal
+and unequal length, string labels, both CSV layouts), the real UEA problem GunPoint end to end
+(train, explain, report), and bad data and data-related config mistakes (exit 2, one line naming
+the file and line, nothing written).
+*/
+mod common;
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use common::{rowseq, run_dirs};
+use serde_json::Value;
+
+/// A `.ts` problem NAME_TRAIN.ts / NAME_TEST.ts in `dir`: 2 dimensions, unequal lengths (3 to 6),
+/// string labels "down" and "up" (the values rise or fall), `n` cases per class in each file.
+fn write_ts(dir: &Path, name: &str, n: usize) -> String {
+    for (split, offset) in [("TRAIN", 0), ("TEST", 1)] {
+        let mut s = String::from(
+            "# generated\n@problemName P\n@timeStamps false\n@missing false\n@univariate false\n\
+             @dimensions 2\n@equalLength false\n@classLabel true up down\n@data\n",
+        );
+        for i in 0..2 * n {
+            let len = 3 + (i + offset) % 4;
+            let up = i % 2 == 0;
+            let dim = |scale: f64| {
+                (0..len)
+                    .map(|t| {
+                        let v = if up { t as f64 } else { -(t as f64) };
+                        format!("{}", scale * v + 0.1 * (i as f64))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let _ = writeln!(
+                s,
+                "{}:{}:{}",
+                dim(1.0),
+                dim(0.5),
+                if up { "up" } else { "down" }
+            );
+        }
+        std::fs::write(dir.join(format!("{name}_{split}.ts")), s).unwrap();
+    }
+    format!("ts:{}", dir.join(name).display())
+}
+
+/// A result.json as JSON.
+fn result(run: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
+}
+
+/// `rowseq train` of a 4-unit model for `epochs` on `dataset`, one thread, into `out`.
+fn train(out: &Path, dataset: &str, val: usize, epochs: usize) -> assert_cmd::Command {
+    let mut cmd = rowseq();
+    cmd.args(["train", "--num-units", "4", "--batch-size", "4"])
+        .args([
+            "--epochs",
+            &epochs.to_string(),
+            "--val-size",
+            &val.to_string(),
+        ])
+        .args(["--dataset", dataset])
+        .args(["--threads", "1", "--device", "cpu", "--out"])
+        .arg(out);
+    cmd
+}
+
+fn class_names(r: &Value) -> Vec<String> {
+    r["data"]["class_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn unequal_length_ts_trains_explains_and_reports_with_class_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = write_ts(tmp.path(), "Gen", 6);
+    let out = tmp.path().join("out");
+    train(&out, &dataset, 4, 2).assert().success();
+    let runs = run_dirs(&out.join("train"));
+    assert_eq!(runs.len(), 1);
+    let r = result(&runs[0]);
+    assert_eq!(class_names(&r), ["down", "up"]);
+    assert_eq!(r["data"]["timesteps"], 6);
+    assert_eq!(r["data"]["features"], 2);
+    assert_eq!(
+        (r["train_size"].as_u64(), r["val_size"].as_u64()),
+        (Some(8), Some(4))
+    );
+    let per_class = r["data"]["test_per_class"].as_array().unwrap();
+    let examples: u64 = per_class
+        .iter()
+        .map(|c| c["examples"].as_u64().unwrap())
+        .sum();
+    assert_eq!(examples, 12);
+    let correct: u64 = per_class
+        .iter()
+        .map(|c| c["correct"].as_u64().unwrap())
+        .sum();
+    let acc = r["test_acc"].as_f64().unwrap();
+    assert!(
+        (correct as f64 / 12.0 - acc).abs() < 1e-9,
+        "{correct} vs {acc}"
+    );
+
+    let explained = rowseq().arg("explain").arg(&runs[0]).assert().success();
+    let text = String::from_utf8(explained.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("timesteps T = 6, features F = 2, classes C = 2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("12 train / 12 test sequences of 3 to 6 (padded to 6) timesteps x 2 features; 2 classes: down, up"),
+        "{text}"
+    );
+
+    rowseq()
+        .arg("report")
+        .arg(out.join("train"))
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(out.join("train/report/report.md")).unwrap();
+    assert!(md.contains("## Test accuracy per class"), "{md}");
+    assert!(md.contains("| down |") && md.contains("| up |"), "{md}");
+    assert!(md.contains("input size I = 2 and 2 classes"), "{md}");
+}
+
+#[test]
+fn csv_in_both_layouts_trains() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Wide: one univariate series per row, the label in the middle, shorter rows end in blanks.
+    let wide = |offset: usize| {
+        let mut s = String::from("a,b,label,c,d\n");
+        for i in 0..12 {
+            let up = i % 2 == 0;
+            let len = 2 + (i + offset) % 3;
+            let mut cells: Vec<String> = (0..4)
+                .map(|t| {
+                    if t < len {
+                        format!("{}", if up { t as f64 } else { -(t as f64) })
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            cells.insert(2, if up { "rise".into() } else { "fall".into() });
+            let _ = writeln!(s, "{}", cells.join(","));
+        }
+        s
+    };
+    let (wtr, wte) = (
+        tmp.path().join("w_train.csv"),
+        tmp.path().join("w_test.csv"),
+    );
+    std::fs::write(&wtr, wide(0)).unwrap();
+    std::fs::write(&wte, wide(1)).unwrap();
+    let out = tmp.path().join("out");
+    let dataset = format!("csv:{},{}", wtr.display(), wte.display());
+    train(&out, &dataset, 2, 1).assert().success();
+    let r = result(&run_dirs(&out.join("train"))[0]);
+    assert_eq!(class_names(&r), ["fall", "rise"]);
+    assert_eq!(
+        (
+            r["data"]["timesteps"].as_u64(),
+            r["data"]["features"].as_u64()
+        ),
+        (Some(4), Some(1))
+    );
+
+    // Long: rows of a series scattered and out of order, ordered by the time column.
+    let long = |offset: usize| {
+        let mut s = String::from("series,t,x,class,y\n");
+        for t in (0..5).rev() {
+            for i in 0..10 {
+                if t < 3 + (i + offset) % 3 {
+                    let v = if i % 3 == 0 { t as f64 } else { 1.0 - t as f64 };
+                    let _ = writeln!(s, "s{i},{t},{v},{},{}", i % 3, 0.5 * v);
+                }
+            }
+        }
+        s
+    };
+    let (ltr, lte) = (
+        tmp.path().join("l_train.csv"),
+        tmp.path().join("l_test.csv"),
+    );
+    std::fs::write(&ltr, long(0)).unwrap();
+    std::fs::write(&lte, long(2)).unwrap();
+    let dataset = format!("csv:{},{}", ltr.display(), lte.display());
+    let out = tmp.path().join("out_long");
+    train(&out, &dataset, 3, 1)
+        .args(["--csv-layout", "long", "--id-column", "series"])
+        .args(["--time-column", "t", "--label-column", "class"])
+        .assert()
+        .success();
+    let r = result(&run_dirs(&out.join("train"))[0]);
+    assert_eq!(class_names(&r), ["0", "1", "2"]);
+    assert_eq!(r["data"]["timesteps"], 5);
+    assert_eq!(r["data"]["features"], 2);
+    assert_eq!(r["config"]["csv_layout"], "long");
+    assert_eq!(r["config"]["time_column"], "t");
+}
+
+#[test]
+fn gunpoint_end_to_end() {
+    let gunpoint = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/GunPoint/GunPoint_TRAIN.ts");
+    assert!(
+        gunpoint.is_file(),
+        "{} is missing: run scripts/setup.sh (it fetches GunPoint)",
+        gunpoint.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut cmd = rowseq();
+    cmd.args(["sweep", "configs/gunpoint.toml"])
+        .args([
+            "--set",
+            "epochs=2",
+            "--set",
+            "num_units=[4, 8]",
+            "--set",
+            "seed=0",
+        ])
+        .args(["--threads", "1", "--device", "cpu", "--out"])
+        .arg(&out);
+    let done = cmd.assert().success();
+    let stdout = String::from_utf8(done.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("2 trained"), "{stdout}");
+    let sweep = out.join("gunpoint");
+    for run in run_dirs(&sweep) {
+        let r = result(&run);
+        assert_eq!(class_names(&r), ["1", "2"]);
+        assert_eq!(r["data"]["timesteps"], 150);
+        assert_eq!(
+            (
+                r["train_size"].as_u64(),
+                r["val_size"].as_u64(),
+                r["test_size"].as_u64()
+            ),
+            (Some(40), Some(10), Some(150))
+        );
+        let per_class: Vec<u64> = r["data"]["test_per_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["examples"].as_u64().unwrap())
+            .collect();
+        assert_eq!(per_class, [76, 74]);
+    }
+    let md = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
+    assert!(md.contains("| class | H = 4 | H = 8 |"), "{md}");
+    // No picture of GunPoint's "digits" in TensorBoard: its series are not images.
+    let run = run_dirs(&sweep).remove(0);
+    let id = run.file_name().unwrap().to_str().unwrap().to_string();
+    let tb = sweep.join("tb");
+    let folder: PathBuf = std::fs::read_dir(&tb)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p.join(".rowseq-run-id")).is_ok_and(|s| s.trim() == id))
+        .expect("a TensorBoard folder for the run");
+    let events: Vec<u8> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains("tfevents"))
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
+    let has = |needle: &[u8]| events.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"hidden/h_T"), "the probe still runs");
+    assert!(!has(b"mistakes/test"), "no image grid for series");
+    rowseq().arg("explain").arg(&run).assert().success();
+}
+
+/// Writes `train` and `test` into `dir` as NAME_TRAIN.ts / NAME_TEST.ts.
+fn ts_pair(dir: &Path, train: &str, test: &str) -> String {
+    std::fs::write(dir.join("B_TRAIN.ts"), train).unwrap();
+    std::fs::write(dir.join("B_TEST.ts"), test).unwrap();
+    format!("ts:{}", dir.join("B").display())
+}
+
+#[test]
+fn bad_data_is_one_line_naming_file_and_line_exit_2_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "@problemName B\n@univariate false\n@dimensions 2\n@classLabel true a b\n@data\n";
+    let good = format!("{head}1,2,3:4,5,6:a\n1,2:3,4:b\n1:2:a\n3,2,1:1,1,1:b\n");
+    let dir = tmp.path();
+    let file = |name: &str| dir.join(name).display().to_string();
+    // (train file, test file, expected error); None: no such files.
+    let cases: Vec<(Option<(String, String)>, String)> = vec![
+        // A case whose dimensions differ in length.
+        (
+            Some((format!("{good}1,2:3:a\n"), good.clone())),
+            format!(
+                "{}:10: dimension 2 has 1 values: expected 2",
+                file("B_TRAIN.ts")
+            ),
+        ),
+        (
+            Some((good.clone(), format!("{good}1,x:3,4:a\n"))),
+            format!(
+                "{}:10: \"x\" in dimension 1, value 2: expected a number",
+                file("B_TEST.ts")
+            ),
+        ),
+        (
+            Some((good.clone(), format!("{good}1,NaN:3,4:a\n"))),
+            format!(
+                "{}:10: NaN in dimension 1, value 2: expected a finite number",
+                file("B_TEST.ts")
+            ),
+        ),
+        (
+            Some((format!("{good}1,2:3,4:\n"), good.clone())),
+            format!("{}:10: no class label", file("B_TRAIN.ts")),
+        ),
+        (
+            Some((String::new(), good.clone())),
+            format!("{}: empty file", file("B_TRAIN.ts")),
+        ),
+        (
+            Some((good.replace(":b\n", ":a\n"), good.clone())),
+            format!(
+                "{}:7: class \"b\" does not occur in the training file",
+                file("B_TEST.ts")
+            ),
+        ),
+        (None, format!("{}: no such file", file("Nope_TRAIN.ts"))),
+    ];
+    for (files, want) in cases {
+        let dataset = match files {
+            Some((train, test)) => ts_pair(dir, &train, &test),
+            None => format!("ts:{}", dir.join("Nope").display()),
+        };
+        let out = tmp.path().join("out");
+        let done = train(&out, &dataset, 1, 1).assert().code(2);
+        let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.starts_with(&format!("error: {want}")),
+            "{dataset}: {stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(!out.exists(), "{dataset}: wrote {}", out.display());
+    }
+
+    // CSV: a ragged row, infinity, a missing label.
+    let csv_cases = [
+        (
+            "label,a,b\nx,1,2\ny,1\n",
+            ":3: 2 fields: expected 3 like the header",
+        ),
+        (
+            "label,a,b\nx,1,2\ny,1,inf\n",
+            ":3: inf in column \"b\": expected a finite number",
+        ),
+        ("label,a,b\nx,1,2\n,1,2\n", ":3: missing label"),
+    ];
+    let ok = dir.join("ok.csv");
+    std::fs::write(&ok, "label,a,b\nx,1,2\ny,2,1\nx,1,3\n").unwrap();
+    for (text, want) in csv_cases {
+        let bad = dir.join("bad.csv");
+        std::fs::write(&bad, text).unwrap();
+        let out = tmp.path().join("out");
+        let dataset = format!("csv:{},{}", ok.display(), bad.display());
+        let done = train(&out, &dataset, 1, 1).assert().code(2);
+        let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
+        assert!(
+            stderr.starts_with(&format!("error: {}{want}", bad.display())),
+            "{stderr}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn data_config_mistakes_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = write_ts(tmp.path(), "Gen", 3);
+    let out = tmp.path().join("out");
+    for (extra, want) in [
+        (
+            vec!["--val-size", "6"],
+            "val_size = 6: expected at most 5 for ts:",
+        ),
+        (
+            vec!["--val-size", "5"],
+            "val_size = 5 leaves class \"down\" (3 examples) without a training example",
+        ),
+        (
+            vec!["--csv-layout", "long"],
+            "csv_layout: csv_layout = \"long\": applies to csv: datasets only",
+        ),
+        (
+            vec!["--data-dir", "data"],
+            "--data-dir data: applies to mnist and fashion-mnist only",
+        ),
+    ] {
+        let done = train(&out, &dataset, 1, 1).args(&extra).assert().code(2);
+        let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains(want), "{extra:?}: {stderr}");
+        assert!(!out.exists());
+    }
+    let done = train(&out, "parquet:x", 1, 1).assert().code(2);
+    let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("--dataset \"parquet:x\": expected \"mnist\", \"fashion-mnist\""),
+        "{stderr}"
+    );
+}
