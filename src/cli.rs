@@ -263,9 +263,11 @@ impl TrainArgs {
     /// A one-run sweep of the flags' config.
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
+        let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
+        // Keys left out of the config at their default stay out of the grid.
         let grid = crate::config::RUN_KEYS
             .iter()
-            .map(|k| (k.to_string(), vec![cfg.toml_value(k)]))
+            .filter_map(|k| Some((k.to_string(), vec![value.get(*k)?.clone()])))
             .collect();
         SweepConfig {
             name: self.name.clone(),
@@ -274,16 +276,16 @@ impl TrainArgs {
     }
 }
 
+fn parse_cell(s: &str) -> Result<Cell, String> {
+    Cell::parse(s).ok_or_else(|| "expected lstm, gru or rnn".into())
+}
+
 fn parse_layout(s: &str) -> Result<CsvLayout, String> {
     match s {
         "wide" => Ok(CsvLayout::Wide),
         "long" => Ok(CsvLayout::Long),
         _ => Err("expected wide or long".into()),
     }
-}
-
-fn parse_cell(s: &str) -> Result<Cell, String> {
-    Cell::parse(s).ok_or_else(|| "expected lstm, gru or rnn".into())
 }
 
 fn parse_schedule(s: &str) -> Result<Schedule, String> {

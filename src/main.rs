@@ -120,13 +120,10 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
             } else {
                 // Other data: T, F and the classes come from the files.
                 let summary = data::Source::load(&cfg, args.data_dir.as_deref())?.summary();
-                let classes = summary.class_names.len() as i64;
-                explain::explain(
-                    &model::Arch::of(&cfg, summary.features, classes),
-                    cfg.batch_size as i64,
-                    summary.max_length,
-                )
-                .with_data(summary)
+                let arch =
+                    model::Arch::of(&cfg, summary.features, summary.class_names.len() as i64);
+                explain::explain(&arch, cfg.batch_size as i64, summary.max_length)
+                    .with_data(summary)
             }
         }
     };

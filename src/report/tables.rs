@@ -212,8 +212,8 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
         )
     };
     // Rows of other models than the one-layer LSTM get captions that fit every cell.
-    let (i, c) = (inputs.shape.input, inputs.shape.classes());
-    let lstm = Arch::lstm(i, 1, c);
+    let (input, classes) = (inputs.shape.input, inputs.shape.classes());
+    let lstm = Arch::lstm(input, 1, classes);
     let only_lstm = inputs.rows.iter().all(|r| r.arch.same_shape(&lstm));
     let mut archs: Vec<Arch> = Vec::new();
     for r in &inputs.rows {
@@ -228,16 +228,16 @@ fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
         .join(", ");
     let params_caption = if only_lstm {
         format!(
-            "Trainable parameters against H: the exact count for input size I = {i} and {c} \
-             classes, in the PyTorch/tch convention (two bias vectors per gate block, \
-             4H(I+H) + 8H + {c}H + {c}) and the Keras one (one bias vector, 4H(I+H) + 4H + \
-             {c}H + {c}), and the counts of the trained models. For large H the 4H² recurrent \
-             weights dominate."
+            "Trainable parameters against H: the exact count for input size I = {input} and \
+             {classes} classes, in the PyTorch/tch convention (two bias vectors per gate block, \
+             4H(I+H) + 8H + {classes}H + {classes}) and the Keras one (one bias vector, \
+             4H(I+H) + 4H + {classes}H + {classes}), and the counts of the trained models. For \
+             large H the 4H² recurrent weights dominate."
         )
     } else {
         format!(
             "Trainable parameters against H ({names}): the exact count for input size I = \
-             {i} and {c} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
+             {input} and {classes} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
              (LSTM), 3 (GRU) or 1 (RNN) and I_l = D·H above the first layer, plus D·H·C + C \
              for the head (PyTorch/tch convention: two bias vectors), and the counts of the \
              trained models. For large H the gH² recurrent weights dominate."
@@ -398,10 +398,8 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
         if cfg.dropout > 0.0 {
             let _ = write!(flags, " --dropout {}", cfg.dropout);
         }
-        if let Some(d) = inputs.results.first().map(|r| r.config.dataset.as_str()) {
-            if d != "mnist" {
-                let _ = write!(flags, " --dataset {d}");
-            }
+        if cfg.dataset != "mnist" {
+            let _ = write!(flags, " --dataset {}", cfg.dataset);
         }
         let t = inputs.shape.timesteps;
         let _ = writeln!(

@@ -197,10 +197,9 @@ pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> Vec<i64>
         let mut start = 0;
         while start < n {
             let len = EVAL_BATCH.min(n - start);
-            let x = split.x.narrow(0, start, len).to_device(device);
-            let lengths = split.lengths.narrow(0, start, len).to_device(device);
+            let batch = split.narrow(start as usize, len as usize).to_device(device);
             let p = model
-                .forward(&x, &lengths, false)
+                .forward(&batch.x, &batch.lengths, false)
                 .argmax(-1, false)
                 .to_device(Device::Cpu);
             predicted.extend(Vec::<i64>::try_from(&p).expect("int64 predictions"));
