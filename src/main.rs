@@ -34,6 +34,13 @@ use config::SweepConfig;
 use error::UserError;
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when a reader such as `head` closes the pipe (Rust's
+    // default turns that into a panic on the next print). Results are written atomically, so
+    // a run stopped this way leaves nothing half-written.
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
