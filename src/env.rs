@@ -51,6 +51,19 @@ pub fn set_threads(threads: Option<usize>) -> Result<usize, UserError> {
     Ok(n)
 }
 
+/// The CPU's model name (from /proc/cpuinfo), "unknown" where there is none.
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
 pub fn device_name(device: Device) -> String {
     match device {
         Device::Cpu => "cpu".into(),

@@ -1,0 +1,277 @@
+#!/usr/bin/env python3
+"""The PyTorch reference for `rowseq bench`: the same model, training step and evaluation as
+rowseq, written the plain PyTorch way, timed the same way. rowseq bundles this file, runs it
+with the venv's Python and reads the JSON it prints on stdout; progress goes to stderr.
+
+Same model: nn.LSTM(28, H, batch_first=True) and nn.Linear(H, 10) on h_T, PyTorch's default
+init (U(+-1/sqrt(H)), which rowseq uses too); with --init-dir the weights are rowseq's own
+initial weights (init-<H>.f32 and init-<H>.json, written by rowseq). Same data: the MNIST IDX
+files rowseq read (raw or .gz), x = byte/255 as [N, 28, 28] float32, the last 5,000 training
+images held out. Same batches: --order holds the int64 example indices of every step (warm-up
+and timed), from rowseq's shuffles. Same step: cross-entropy, zero_grad, backward, global-norm
+clipping, Adam (torch.optim.Adam, defaults), then the epoch sums and the loss read back, as
+rowseq's trainer does. Same evaluation: no_grad, batches of 2000, loss and accuracy read back
+per batch. Threads: torch.set_num_threads(--threads), one inter-op thread.
+
+--epochs E instead trains whole runs as a rowseq run does (shuffled batches, the cosine
+schedule, evaluation on validation and test after every epoch) and reports seconds per run:
+the same runs one after another, for comparing a sweep's wall time.
+"""
+import argparse
+import gzip
+import json
+import math
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+VAL_SIZE = 5000
+
+
+def read_idx(path, images):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if images:
+        n, rows, cols = (int.from_bytes(data[i : i + 4], "big") for i in (4, 8, 12))
+        return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, rows, cols)
+    n = int.from_bytes(data[4:8], "big")
+    return np.frombuffer(data, dtype=np.uint8, offset=8)[:n]
+
+
+def load(files):
+    train_x, train_y, test_x, test_y = (
+        read_idx(files[0], True),
+        read_idx(files[1], False),
+        read_idx(files[2], True),
+        read_idx(files[3], False),
+    )
+
+    def split(x, y):
+        return (
+            torch.from_numpy(x.astype(np.float32) / np.float32(255.0)),
+            torch.from_numpy(y.astype(np.int64)),
+        )
+
+    (x, y), test = split(train_x, train_y), split(test_x, test_y)
+    n = x.shape[0] - VAL_SIZE
+    return (x[:n], y[:n]), (x[n:], y[n:]), test
+
+
+class SeqClassifier(nn.Module):
+    def __init__(self, inputs, hidden, classes):
+        super().__init__()
+        self.lstm = nn.LSTM(inputs, hidden, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.head(h[-1])
+
+
+def load_init(model, directory, hidden):
+    """Copies rowseq's initial weights (names as in its VarStore) into the model."""
+    with open(os.path.join(directory, f"init-{hidden}.json")) as f:
+        index = json.load(f)
+    values = np.fromfile(os.path.join(directory, f"init-{hidden}.f32"), dtype="<f4")
+    state = model.state_dict()
+    at = 0
+    for entry in index:
+        count = int(np.prod(entry["shape"]))
+        t = torch.from_numpy(values[at : at + count].copy()).view(entry["shape"])
+        if entry["name"] not in state or state[entry["name"]].shape != t.shape:
+            raise SystemExit(f"bench_torch: unexpected weight {entry['name']} {entry['shape']}")
+        state[entry["name"]].copy_(t)
+        at += count
+    if at != values.size or len(index) != len(state):
+        raise SystemExit("bench_torch: the handed-over weights do not match the model")
+
+
+def train_step(model, opt, x, y, clip, tally):
+    """rowseq's `train::train_step`: forward, loss, backward, clip, Adam, sums, loss read."""
+    logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    opt.zero_grad()
+    loss.backward()
+    if clip > 0:
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+    opt.step()
+    with torch.no_grad():
+        detached = loss.detach()
+        tally[0] += detached * y.shape[0]
+        tally[1] += (logits.argmax(-1) == y).sum()
+        return detached.item()
+
+
+def evaluate(model, x, y, batch):
+    """rowseq's `train::evaluate`: no gradients, large batches, loss and accuracy."""
+    n = x.shape[0]
+    loss, correct = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, n, batch):
+            xb, yb = x[start : start + batch], y[start : start + batch]
+            logits = model(xb)
+            loss += F.cross_entropy(logits, yb).item() * xb.shape[0]
+            correct += (logits.argmax(-1) == yb).sum().item()
+    return loss / n, correct / n
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def bench_width(h, args, data, order, device):
+    (x, y), _, (tx, ty) = data
+    torch.manual_seed(args.seed)
+    model = SeqClassifier(x.shape[2], h, 10)
+    if args.init_dir:
+        load_init(model, args.init_dir, h)
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    x, y = x.to(device), y.to(device)
+    order = order.to(device)
+    tally = [torch.zeros((), device=device), torch.zeros((), dtype=torch.int64, device=device)]
+    b = args.batch_size
+    step_no = [0]
+
+    def step():
+        idx = order[step_no[0] * b : (step_no[0] + 1) * b]
+        step_no[0] += 1
+        return train_step(model, opt, x.index_select(0, idx), y.index_select(0, idx), args.clip, tally)
+
+    losses = [step() for _ in range(args.warmup)]
+    chunk_ms = []
+    for c in range(args.chunks):
+        n = args.steps * (c + 1) // args.chunks - args.steps * c // args.chunks
+        sync(device)
+        started = time.perf_counter()
+        for _ in range(n):
+            losses.append(step())
+        sync(device)
+        chunk_ms.append(1e3 * (time.perf_counter() - started) / n)
+    tx, ty = tx[: args.eval_samples].to(device), ty[: args.eval_samples].to(device)
+    warm = min(args.eval_batch, args.eval_samples)
+    evaluate(model, tx[:warm], ty[:warm], args.eval_batch)
+    best = math.inf
+    for _ in range(2):
+        sync(device)
+        started = time.perf_counter()
+        evaluate(model, tx, ty, args.eval_batch)
+        sync(device)
+        best = min(best, time.perf_counter() - started)
+    return {
+        "num_units": h,
+        "chunk_ms": chunk_ms,
+        "eval_samples_per_s": args.eval_samples / best,
+        "loss_first": losses[0],
+        "loss_last": losses[-1],
+    }
+
+
+def full_run(h, seed, args, data, device):
+    """One rowseq run: per-epoch shuffles, cosine schedule, evaluation after every epoch."""
+    (x, y), (vx, vy), (tx, ty) = data
+    torch.manual_seed(seed)
+    model = SeqClassifier(x.shape[2], h, 10).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    x, y, vx, vy, tx, ty = (t.to(device) for t in (x, y, vx, vy, tx, ty))
+    n, b = x.shape[0], args.batch_size
+    batches = math.ceil(n / b)
+    total = batches * args.epochs
+    rng = np.random.default_rng(seed)
+    step = 0
+    started = time.perf_counter()
+    for _ in range(args.epochs):
+        perm = torch.from_numpy(rng.permutation(n)).to(device)
+        tally = [torch.zeros((), device=device), torch.zeros((), dtype=torch.int64, device=device)]
+        for i in range(batches):
+            idx = perm[i * b : (i + 1) * b]
+            lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / total))
+            for g in opt.param_groups:
+                g["lr"] = lr
+            train_step(model, opt, x.index_select(0, idx), y.index_select(0, idx), args.clip, tally)
+            step += 1
+        evaluate(model, vx, vy, args.eval_batch)
+        _, acc = evaluate(model, tx, ty, args.eval_batch)
+    sync(device)
+    return {"num_units": h, "seed": seed, "seconds": time.perf_counter() - started, "test_acc": acc}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--units", required=True, help="comma-separated widths")
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--chunks", type=int, default=5)
+    p.add_argument("--eval-samples", type=int, default=10000)
+    p.add_argument("--eval-batch", type=int, default=2000)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--clip", type=float, default=1.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--order", help="int64 example indices of every step (from rowseq)")
+    p.add_argument("--init-dir", help="folder with rowseq's init-<H>.f32/.json")
+    p.add_argument("--files", nargs=4, required=True, metavar="IDX",
+                   help="train images, train labels, test images, test labels")
+    p.add_argument("--epochs", type=int, default=0,
+                   help="train whole runs of this many epochs instead (sweep wall time)")
+    p.add_argument("--seeds", default="0", help="with --epochs: comma-separated seeds")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise SystemExit("bench_torch: --device cuda but torch sees no CUDA GPU")
+        torch.backends.cudnn.enabled = True
+    units = [int(u) for u in args.units.split(",")]
+    data = load(args.files)
+    about = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+        "device": args.device,
+    }
+    if args.epochs > 0:
+        runs = []
+        started = time.perf_counter()
+        for h in units:
+            for seed in (int(s) for s in args.seeds.split(",")):
+                r = full_run(h, seed, args, data, device)
+                print(f"bench_torch: run H={h} seed={seed}: {r['seconds']:.1f} s, "
+                      f"test acc {r['test_acc']:.4f}", file=sys.stderr, flush=True)
+                runs.append(r)
+        about.update(runs=runs, epochs=args.epochs, seconds=time.perf_counter() - started)
+        json.dump(about, sys.stdout)
+        print()
+        return
+    if not args.order:
+        raise SystemExit("bench_torch: --order is required (rowseq writes it)")
+    order = torch.from_numpy(np.fromfile(args.order, dtype="<i8"))
+    if order.numel() < (args.warmup + args.steps) * args.batch_size:
+        raise SystemExit("bench_torch: --order holds fewer indices than the steps need")
+    widths = []
+    for h in units:
+        w = bench_width(h, args, data, order, device)
+        ms = float(np.median(w["chunk_ms"]))
+        print(f"PyTorch H={h:<4} {ms:8.2f} ms/batch  eval {w['eval_samples_per_s']:9.0f} samples/s",
+              file=sys.stderr, flush=True)
+        widths.append(w)
+    about["widths"] = widths
+    json.dump(about, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()
