@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use tch::Device;
 
 use crate::error::UserError;
-use crate::store::Environment;
+use crate::store::{Environment, Memory};
 
 /// `--device`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -49,6 +49,26 @@ pub fn set_threads(threads: Option<usize>) -> Result<usize, UserError> {
     };
     tch::set_num_threads(n as i32);
     Ok(n)
+}
+
+/// This process's resident set size now and at its peak (VmRSS and VmHWM of
+/// /proc/self/status); None where there is no /proc.
+pub fn memory() -> Option<Memory> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let mib = |key: &str| -> Option<f64> {
+        let line = status.lines().find(|l| l.starts_with(key))?;
+        let kib: f64 = line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    };
+    Some(Memory {
+        rss_mib: mib("VmRSS:")?,
+        peak_rss_mib: mib("VmHWM:")?,
+    })
 }
 
 /// The CPU's model name (from /proc/cpuinfo), "unknown" where there is none.

@@ -81,6 +81,19 @@ pub struct RunResult {
     pub val_size: usize,
     pub test_size: usize,
     pub env: Environment,
+    /// Memory of the process that trained the run, read as it finished (absent in results
+    /// written before rowseq recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
+}
+
+/// A process's memory, from /proc/self/status (`env::memory`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Memory {
+    /// Resident set size now (VmRSS), MiB.
+    pub rss_mib: f64,
+    /// The highest resident set size of the process so far (VmHWM), MiB.
+    pub peak_rss_mib: f64,
 }
 
 /// What `sweep.json` says about a sweep.

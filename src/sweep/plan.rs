@@ -115,6 +115,7 @@ pub fn result(
         val_size: data.val.len(),
         test_size: data.test.len(),
         env: env.clone(),
+        memory: None,
     }
 }
 
