@@ -36,6 +36,7 @@ use config::SweepConfig;
 use error::UserError;
 
 fn main() -> ExitCode {
+    env::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
