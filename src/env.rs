@@ -19,17 +19,26 @@ pub enum DeviceArg {
     Cuda,
 }
 
-/// Picks the device, or says why CUDA cannot be used.
+/// Picks the device, or says why CUDA cannot be used. On CUDA, cuDNN is switched on (it is
+/// libtorch's default; said here so that the LSTM runs on cuDNN's fused kernels whatever
+/// changed the default), without its autotuner, which is for convolutions.
 pub fn resolve_device(arg: DeviceArg) -> Result<Device, UserError> {
-    match arg {
-        DeviceArg::Cpu => Ok(Device::Cpu),
-        DeviceArg::Auto => Ok(Device::cuda_if_available()),
-        DeviceArg::Cuda if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
-        DeviceArg::Cuda => Err(UserError::Device {
-            device: "cuda".into(),
-            message: "libtorch sees no CUDA GPU here; use --device cpu or auto".into(),
-        }),
+    let device = match arg {
+        DeviceArg::Cpu => Device::Cpu,
+        DeviceArg::Auto => Device::cuda_if_available(),
+        DeviceArg::Cuda if tch::Cuda::is_available() => Device::Cuda(0),
+        DeviceArg::Cuda => {
+            return Err(UserError::Device {
+                device: "cuda".into(),
+                message: "libtorch sees no CUDA GPU here; use --device cpu or auto".into(),
+            })
+        }
+    };
+    if device.is_cuda() {
+        tch::Cuda::set_user_enabled_cudnn(true);
+        tch::Cuda::cudnn_set_benchmark(false);
     }
+    Ok(device)
 }
 
 /// Blocks below this many bytes come from malloc's heap, not from mmap (`tune_allocator`).
