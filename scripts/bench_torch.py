@@ -178,6 +178,8 @@ def bench_width(h, args, data, order, device):
 def full_run(h, seed, args, data, device):
     """One rowseq run: per-epoch shuffles, cosine schedule, evaluation after every epoch."""
     (x, y), (vx, vy), (tx, ty) = data
+    if args.train_size:
+        x, y = x[: args.train_size], y[: args.train_size]
     torch.manual_seed(seed)
     model = SeqClassifier(x.shape[2], h, 10).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -225,6 +227,8 @@ def main():
     p.add_argument("--epochs", type=int, default=0,
                    help="train whole runs of this many epochs instead (sweep wall time)")
     p.add_argument("--seeds", default="0", help="with --epochs: comma-separated seeds")
+    p.add_argument("--train-size", type=int, default=0,
+                   help="with --epochs: train on the first N images only (0: all)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
