@@ -13,9 +13,10 @@ clipping, Adam (torch.optim.Adam, defaults), then the epoch sums and the loss re
 rowseq's trainer does. Same evaluation: no_grad, batches of 2000, loss and accuracy read back
 per batch. Threads: torch.set_num_threads(--threads), one inter-op thread.
 
---epochs E instead trains whole runs as a rowseq run does (shuffled batches, the cosine
-schedule, evaluation on validation and test after every epoch) and reports seconds per run:
-the same runs one after another, for comparing a sweep's wall time.
+--config SWEEP.toml instead trains every run of a rowseq sweep config, one after another, as a
+rowseq run does (per-epoch shuffles, the lr schedule, clipping, evaluation on validation and
+test after every epoch) and reports seconds per run and in all: the PyTorch side of
+scripts/sweep-vs-torch.sh, which compares a sweep's wall time.
 """
 import argparse
 import gzip
@@ -45,7 +46,8 @@ def read_idx(path, images):
     return np.frombuffer(data, dtype=np.uint8, offset=8)[:n]
 
 
-def load(files):
+def load(files, val_size=VAL_SIZE):
+    """(train, validation, test) as (x, y) pairs; validation is the last val_size images."""
     train_x, train_y, test_x, test_y = (
         read_idx(files[0], True),
         read_idx(files[1], False),
@@ -60,7 +62,7 @@ def load(files):
         )
 
     (x, y), test = split(train_x, train_y), split(test_x, test_y)
-    n = x.shape[0] - VAL_SIZE
+    n = x.shape[0] - val_size
     return (x[:n], y[:n]), (x[n:], y[n:]), test
 
 
@@ -175,40 +177,84 @@ def bench_width(h, args, data, order, device):
     }
 
 
-def full_run(h, seed, args, data, device):
-    """One rowseq run: per-epoch shuffles, cosine schedule, evaluation after every epoch."""
-    (x, y), (vx, vy), (tx, ty) = data
-    if args.train_size:
-        x, y = x[: args.train_size], y[: args.train_size]
-    torch.manual_seed(seed)
-    model = SeqClassifier(x.shape[2], h, 10).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+RUN_DEFAULTS = {
+    "num_units": 128, "seed": 0, "epochs": 12, "lr": 3e-3, "schedule": "cosine",
+    "clip_grad_norm": 1.0, "batch_size": 128, "val_size": 5000, "train_size": 0, "test_size": 0,
+}
+
+
+def grid_runs(path):
+    """The runs of a rowseq sweep config (flat TOML; a list is swept), defaults filled in."""
+    import itertools
+    import tomllib
+
+    with open(path, "rb") as f:
+        grid = tomllib.load(f)
+    grid.pop("name", None)
+    dataset = grid.pop("dataset", "mnist")
+    if dataset != "mnist" and dataset != ["mnist"]:
+        raise SystemExit(f"bench_torch: {path}: dataset {dataset!r}: only mnist")
+    unknown = set(grid) - set(RUN_DEFAULTS)
+    if unknown:
+        raise SystemExit(f"bench_torch: {path}: unknown keys {sorted(unknown)}")
+    keys = list(RUN_DEFAULTS)
+    values = [grid.get(k, RUN_DEFAULTS[k]) for k in keys]
+    values = [v if isinstance(v, list) else [v] for v in values]
+    return [dict(zip(keys, combo)) for combo in itertools.product(*values)]
+
+
+_loaded = {}
+
+
+def load_cached(files, val_size):
+    """`load`, once per validation size (a rowseq sweep loads MNIST once per process too)."""
+    if val_size not in _loaded:
+        _loaded[val_size] = load(files, val_size)
+    return _loaded[val_size]
+
+
+def full_run(run, files, device, eval_batch):
+    """One rowseq run the PyTorch way: per-epoch shuffles, the learning-rate schedule, and
+    evaluation on validation and test after every epoch. Returns seconds and test accuracy."""
+    (x, y), (vx, vy), (tx, ty) = load_cached(files, run["val_size"])
+    if run["train_size"]:
+        x, y = x[: run["train_size"]], y[: run["train_size"]]
+    if run["test_size"]:
+        tx, ty = tx[: run["test_size"]], ty[: run["test_size"]]
+    torch.manual_seed(run["seed"])
+    model = SeqClassifier(x.shape[2], run["num_units"], 10).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=run["lr"])
     x, y, vx, vy, tx, ty = (t.to(device) for t in (x, y, vx, vy, tx, ty))
-    n, b = x.shape[0], args.batch_size
+    n, b, epochs = x.shape[0], run["batch_size"], run["epochs"]
     batches = math.ceil(n / b)
-    total = batches * args.epochs
-    rng = np.random.default_rng(seed)
+    total = batches * epochs
+    rng = np.random.default_rng(run["seed"])
     step = 0
     started = time.perf_counter()
-    for _ in range(args.epochs):
+    for _ in range(epochs):
         perm = torch.from_numpy(rng.permutation(n)).to(device)
         tally = [torch.zeros((), device=device), torch.zeros((), dtype=torch.int64, device=device)]
         for i in range(batches):
             idx = perm[i * b : (i + 1) * b]
-            lr = args.lr * 0.5 * (1 + math.cos(math.pi * step / total))
+            lr = run["lr"]
+            if run["schedule"] == "cosine":
+                lr *= 0.5 * (1 + math.cos(math.pi * step / total))
             for g in opt.param_groups:
                 g["lr"] = lr
-            train_step(model, opt, x.index_select(0, idx), y.index_select(0, idx), args.clip, tally)
+            loss = train_step(model, opt, x.index_select(0, idx), y.index_select(0, idx),
+                              run["clip_grad_norm"], tally)
+            if not math.isfinite(loss):
+                raise SystemExit(f"bench_torch: run {run}: loss {loss}")
             step += 1
-        evaluate(model, vx, vy, args.eval_batch)
-        _, acc = evaluate(model, tx, ty, args.eval_batch)
+        evaluate(model, vx, vy, eval_batch)
+        _, acc = evaluate(model, tx, ty, eval_batch)
     sync(device)
-    return {"num_units": h, "seed": seed, "seconds": time.perf_counter() - started, "test_acc": acc}
+    return {**run, "seconds": time.perf_counter() - started, "test_acc": acc}
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--units", required=True, help="comma-separated widths")
+    p.add_argument("--units", help="comma-separated widths (bench mode)")
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--steps", type=int, default=100)
@@ -224,11 +270,8 @@ def main():
     p.add_argument("--init-dir", help="folder with rowseq's init-<H>.f32/.json")
     p.add_argument("--files", nargs=4, required=True, metavar="IDX",
                    help="train images, train labels, test images, test labels")
-    p.add_argument("--epochs", type=int, default=0,
-                   help="train whole runs of this many epochs instead (sweep wall time)")
-    p.add_argument("--seeds", default="0", help="with --epochs: comma-separated seeds")
-    p.add_argument("--train-size", type=int, default=0,
-                   help="with --epochs: train on the first N images only (0: all)")
+    p.add_argument("--config", help="train every run of this rowseq sweep config instead, one "
+                   "after another, and report seconds per run (a sweep's wall time)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -238,8 +281,6 @@ def main():
         if not torch.cuda.is_available():
             raise SystemExit("bench_torch: --device cuda but torch sees no CUDA GPU")
         torch.backends.cudnn.enabled = True
-    units = [int(u) for u in args.units.split(",")]
-    data = load(args.files)
     about = {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -247,19 +288,22 @@ def main():
         "interop_threads": torch.get_num_interop_threads(),
         "device": args.device,
     }
-    if args.epochs > 0:
+    if args.config:
         runs = []
         started = time.perf_counter()
-        for h in units:
-            for seed in (int(s) for s in args.seeds.split(",")):
-                r = full_run(h, seed, args, data, device)
-                print(f"bench_torch: run H={h} seed={seed}: {r['seconds']:.1f} s, "
-                      f"test acc {r['test_acc']:.4f}", file=sys.stderr, flush=True)
-                runs.append(r)
-        about.update(runs=runs, epochs=args.epochs, seconds=time.perf_counter() - started)
+        for run in grid_runs(args.config):
+            r = full_run(run, args.files, device, args.eval_batch)
+            print(f"bench_torch: H={r['num_units']} seed={r['seed']}: {r['seconds']:.1f} s, "
+                  f"test acc {r['test_acc']:.4f}", file=sys.stderr, flush=True)
+            runs.append(r)
+        about.update(runs=runs, seconds=time.perf_counter() - started)
         json.dump(about, sys.stdout)
         print()
         return
+    if not args.units:
+        raise SystemExit("bench_torch: --units is required (or --config)")
+    units = [int(u) for u in args.units.split(",")]
+    data = load(args.files)
     if not args.order:
         raise SystemExit("bench_torch: --order is required (rowseq writes it)")
     order = torch.from_numpy(np.fromfile(args.order, dtype="<i8"))
