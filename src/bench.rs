@@ -10,7 +10,7 @@ GFLOP/s and a share of that peak.
 
 Timing: `warmup` untimed steps, then `steps` timed steps in `chunks` chunks, the device
 synchronised at each chunk's edges; ms/batch is the median over chunks (the best chunk is kept
-too). Training runs `train::train_step` on batches from `train::batches`, the trainer's own
+too). Training runs `train::train_step` on batches from `train::epoch_batches`, the trainer's own
 code. Evaluation is `train::evaluate` (no gradients, batches of `EVAL_BATCH`) over the first
 `eval_samples` test images, best of two passes after a warm-up. Everything is saved as one JSON
 file (`BenchRecord`), which `rowseq report FILE.json` plots. Benchmarks are never assertions in
@@ -433,7 +433,7 @@ fn measure(
     let mut opt = Adam::new(&vs, cfg.lr);
     let train_split = data.train.to_device(device);
     let mut tally = Tally::new(device);
-    let mut batches = train::batches(&train_split, order, s.batch_size);
+    let mut batches = train::epoch_batches(&train_split, order, s.batch_size);
     let mut step = || -> Result<f64> {
         let batch = batches.next().expect("step_order holds every step");
         train::train_step(

@@ -92,7 +92,7 @@ pub fn train(
         let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(device);
         let mut tally = Tally::new(device);
         let mut lr = cfg.lr;
-        for (b, batch) in self::batches(&train, &order, bs).enumerate() {
+        for (b, batch) in epoch_batches(&train, &order, bs).enumerate() {
             lr = learning_rate(cfg, step, total_steps);
             let loss_value =
                 train_step(&model, &mut opt, &batch, lr, cfg.clip_grad_norm, &mut tally)?;
@@ -145,7 +145,7 @@ pub fn train(
 /// The batches of one epoch: `split`'s examples in `order`, `bs` at a time (the last batch
 /// may be smaller). Each batch is gathered when the iterator reaches it, so an epoch holds
 /// one batch of copies at a time, not a shuffled copy of the whole split.
-pub fn batches<'a>(
+pub fn epoch_batches<'a>(
     split: &'a Split,
     order: &'a Tensor,
     bs: usize,
