@@ -771,6 +771,98 @@ mod tests {
         assert_eq!(order[9..], train::shuffled(10, 5, 2)[..6]);
     }
 
+    fn record(with_reference: bool) -> BenchRecord {
+        let m = |ms: f64| Measured {
+            ms_per_batch: ms,
+            ms_per_batch_best: ms,
+            chunk_ms: vec![ms],
+            samples_per_s: 128e3 / ms,
+            eval_samples_per_s: 5000.0,
+            gflops: 2.0,
+            percent_of_peak: 4.0,
+            loss_first: 2.3,
+            loss_last: 2.2,
+        };
+        BenchRecord {
+            kind: KIND.into(),
+            settings: Settings {
+                units: vec![8],
+                batch_size: 128,
+                warmup: 1,
+                steps: 2,
+                chunks: 2,
+                eval_samples: 500,
+                eval_batch: 2000,
+                seed: 0,
+                lr: 3e-3,
+                clip_grad_norm: 1.0,
+                seq_len: 28,
+                features: 28,
+                flops_formula: "3 x 2*B*T*4H(I+H)".into(),
+            },
+            env: BenchEnv {
+                run: crate::env::environment(Device::Cpu, 2),
+                cpu: "cpu".into(),
+                cudnn: None,
+            },
+            sgemm: Sgemm {
+                n: 2048,
+                best_seconds: 0.5,
+                gflops: 50.0,
+            },
+            widths: vec![Width {
+                num_units: 8,
+                params: 1306,
+                flops_per_step: train_flops(128, 28, 28, 8),
+                rowseq: m(4.0),
+                pytorch: with_reference.then(|| m(5.0)),
+                ratio: with_reference.then_some(0.8),
+            }],
+            reference: with_reference.then(|| Reference {
+                python: "3.11".into(),
+                torch: "2.13.0".into(),
+                threads: 2,
+                interop_threads: 1,
+                device: "cpu".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_table_has_both_sides_or_dashes() {
+        let both = table(&record(true));
+        let row = both.lines().nth(2).unwrap();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[..5], ["8", "1306", "4.00", "5.00", "0.80"], "{both}");
+        assert!(both.contains("PyTorch 2.13.0"));
+        let alone = table(&record(false));
+        let cells: Vec<String> = alone
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        assert_eq!(cells[3..5], ["-", "-"], "{alone}");
+        assert!(alone.contains("no PyTorch reference"));
+    }
+
+    #[test]
+    fn a_record_survives_json_and_load_checks_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        let r = record(true);
+        store::write_json(&path, &r).unwrap();
+        assert_eq!(load(&path).unwrap(), r);
+        let other = BenchRecord {
+            kind: "something".into(),
+            ..r
+        };
+        store::write_json(&path, &other).unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(e.contains("kind \"something\""), "{e}");
+    }
+
     #[test]
     fn medians_and_dates() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
