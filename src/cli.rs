@@ -37,15 +37,58 @@ pub enum Command {
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
     /// build, or of a trained run (then also measured hidden-unit statistics).
     Explain(ExplainArgs),
-    /// Rebuild the figures and tables of a sweep from its results on disk (never trains).
+    /// Rebuild the figures and tables of a sweep from its results on disk (never trains),
+    /// or plot a bench JSON.
     Report(ReportArgs),
+    /// Training and evaluation throughput per width, rowseq against the same model, data and
+    /// step in PyTorch (scripts/bench_torch.py), with GFLOP/s against the sgemm peak; saved as JSON.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Widths to measure, comma-separated (default: those of configs/units.toml).
+    #[arg(long, value_delimiter = ',', default_values_t = crate::bench::DEFAULT_UNITS)]
+    pub units: Vec<i64>,
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    /// Timed training steps per width, after the warm-up (in 5 timed chunks).
+    #[arg(long, default_value_t = 100)]
+    pub steps: usize,
+    /// Untimed training steps per width before the timed ones.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: usize,
+    /// Test images per timed evaluation pass.
+    #[arg(long, default_value_t = 10000)]
+    pub eval_samples: usize,
+    /// Seed of the initial weights and of the batches.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// cpu, cuda, or auto (cuda when libtorch sees a GPU); PyTorch runs on the same.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub device: DeviceArg,
+    /// Threads for rowseq and for PyTorch (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// The JSON file to write (default: bench/bench-<UTC date-time>.json).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Measure rowseq only, without the PyTorch reference.
+    #[arg(long)]
+    pub no_reference: bool,
+    /// Python with torch and numpy for the reference (default: the set-up's venv).
+    #[arg(long, conflicts_with = "no_reference")]
+    pub python: Option<PathBuf>,
+    /// Folder with MNIST's IDX files (default: data/mnist).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// The sweep folder, e.g. experiments/units.
+    /// The sweep folder, e.g. experiments/units; or a bench JSON written by `rowseq bench`.
     pub sweep_dir: PathBuf,
-    /// Output folder (default: <sweep_dir>/report).
+    /// Output folder (default: <sweep_dir>/report; for a bench JSON: its path without .json).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

@@ -6,8 +6,10 @@ Table of contents: `cli` parses, `config` validates, `data` loads sequences, `mo
 recurrent classifier (LSTM, GRU or RNN; layers, directions), `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
 `store` is the on-disk layout, `summary` turns results into tables, `report` into figures,
 `explain` shows what num_units means on the model itself, `interrupt` turns Ctrl-C into a
-clean stop, `slurm` writes array jobs that run a sweep in shards.
+clean stop, `slurm` writes array jobs that run a sweep in shards, `bench` measures throughput
+against a PyTorch reference.
 */
+mod bench;
 mod cli;
 mod config;
 mod data;
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    env::tune_allocator();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -103,6 +106,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             args.run.config().validate()?;
             run_sweep(&args.sweep(), &args.runner, false, false)
         }
+        Command::Report(args) if args.sweep_dir.extension().is_some_and(|e| e == "json") => {
+            let out = args
+                .out
+                .unwrap_or_else(|| report::bench::default_dir(&args.sweep_dir));
+            let files = report::bench::render(&args.sweep_dir, &out)?;
+            println!("report: bench, {} files in {}", files.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Report(args) => {
             let out = args
                 .out
@@ -111,6 +122,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(args) => run_explain(&args),
+        Command::Bench(args) => {
+            bench::run(&args)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -652,10 +652,15 @@ mod tests {
                 };
                 let max = t.abs().max().double_value(&[]);
                 assert!(max <= bound + 1e-7, "{name}: max |w| = {max}");
-                assert!(
-                    max > 0.9 * bound,
-                    "{name} looks not uniform(-1/sqrt(H), 1/sqrt(H))"
-                );
+                // Other tests share tch's global generator, so the draws are not fixed: only
+                // tensors large enough that max |w| <= 0.9 bound has odds 0.9^n (< 1e-9) are
+                // checked for filling the range.
+                if t.numel() >= 200 {
+                    assert!(
+                        max > 0.9 * bound,
+                        "{name} looks not uniform(-1/sqrt(H), 1/sqrt(H))"
+                    );
+                }
             }
         }
     }

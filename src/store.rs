@@ -84,6 +84,10 @@ pub struct RunResult {
     /// The data the run saw (results from before it was recorded have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<DataInfo>,
+    /// Memory of the process that trained the run, read as it finished (absent in results
+    /// written before rowseq recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
 }
 
 /// The shape and classes of a run's data, and its final test accuracy per class.
@@ -108,6 +112,15 @@ pub struct ClassAccuracy {
     /// Test examples of the class, and how many the model got right.
     pub examples: usize,
     pub correct: usize,
+}
+
+/// A process's memory, from /proc/self/status (`env::memory`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Memory {
+    /// Resident set size now (VmRSS), MiB.
+    pub rss_mib: f64,
+    /// The highest resident set size of the process so far (VmHWM), MiB.
+    pub peak_rss_mib: f64,
 }
 
 /// What `sweep.json` says about a sweep.

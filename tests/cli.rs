@@ -54,7 +54,8 @@ fn tiny_sweep_trains_writes_results_and_resumes() {
         .success()
         .stdout(contains("2 runs (0 already done, 2 to train)"))
         .stdout(contains("test acc (mean ± std)"))
-        .stdout(contains("results.csv"));
+        .stdout(contains("results.csv"))
+        .stdout(contains("memory: peak RSS"));
     let sweep = out.path().join("tiny");
     let runs = run_dirs(&sweep);
     assert_eq!(runs.len(), 2);
@@ -79,6 +80,9 @@ fn tiny_sweep_trains_writes_results_and_resumes() {
             "units={h}: test accuracy {acc} is not well above chance (0.1)"
         );
         assert_eq!(result["test_size"], 1000);
+        let rss = result["memory"]["rss_mib"].as_f64().unwrap();
+        let peak = result["memory"]["peak_rss_mib"].as_f64().unwrap();
+        assert!(rss > 0.0 && peak >= rss, "memory {rss} / {peak} MiB");
         assert_eq!(result["train_size"], 4000);
         assert_eq!(metrics_without_time(run).len(), 1);
     }

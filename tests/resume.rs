@@ -332,7 +332,9 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
                 let mut v: Value = serde_json::from_str(l).unwrap();
                 let o = v.as_object_mut().unwrap();
                 o.retain(|k, _| !k.contains("seconds"));
+                // Facts about the process, not the run: versions and memory.
                 o.remove("env");
+                o.remove("memory");
                 v
             })
             .collect()
@@ -390,6 +392,7 @@ fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
             .map(|l| {
                 let mut v: Value = serde_json::from_str(l).unwrap();
                 v.as_object_mut().unwrap().remove("env");
+                v.as_object_mut().unwrap().remove("memory");
                 v.as_object_mut()
                     .unwrap()
                     .retain(|k, _| !k.contains("seconds"));

@@ -877,3 +877,6 @@ impl Figure for CostVsUnits<'_> {
         Ok(())
     }
 }
+
+/// The bench figures, a child module so that it draws with the macros above.
+pub mod bench;

@@ -16,9 +16,11 @@ unrolled_lstm.svg             the network unrolled over its timesteps, shapes on
 summary.{md,tex,csv}          the per-width table
 report.md                     all of the above, with the command, grid, versions, missing runs
 ```
+`rowseq report FILE.json` plots a `rowseq bench` JSON instead (`bench`).
 Every file depends on the results only (no dates, paths of this machine or random ids), so
 rendering the same results twice gives the same bytes.
 */
+pub mod bench;
 mod figures;
 mod inputs;
 mod style;

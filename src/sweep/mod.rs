@@ -25,7 +25,7 @@ use crate::env;
 use crate::interrupt::{self, Interrupted, StopAfterEpoch};
 use crate::sinks::tensorboard::{self, Status};
 use crate::sinks::{MetricsFile, Progress, TensorBoard};
-use crate::store::{self, RunDir, RunResult};
+use crate::store::{self, Memory, RunDir, RunResult};
 use crate::summary;
 use crate::train::checkpoint::{self, CheckpointFile, CHECKPOINT};
 use crate::train::{self, Sink};
@@ -66,6 +66,8 @@ pub struct Outcome {
     pub failed_before: usize,
     /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
     pub interrupted: bool,
+    /// (label, memory of its process as it finished) of every run trained in this invocation.
+    pub memory: Vec<(String, Memory)>,
 }
 
 /// Runs every run of `plan` that has no result yet (and did not fail before, unless retrying).
@@ -145,6 +147,14 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     if opts.jobs > 1 && pending.len() > 1 {
         let done = jobs::run(plan, &pending, &dir, opts)?;
         let results = write_tables(plan, &dir)?;
+        // Each worker recorded its own process's memory in the run's result.
+        let memory = pending
+            .iter()
+            .filter_map(|p| {
+                let r = results.iter().find(|r| r.run_id == p.id)?;
+                Some((p.label.clone(), r.memory?))
+            })
+            .collect();
         return Ok(Outcome {
             dir,
             results,
@@ -153,6 +163,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
             failed: done.failed,
             failed_before,
             interrupted: done.interrupted,
+            memory,
         });
     }
     run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before)
@@ -179,6 +190,7 @@ fn run_pending(
     let mut failed = Vec::new();
     let mut trained = 0;
     let mut interrupted = false;
+    let mut memory = Vec::new();
     for planned in pending {
         if interrupt::requested() {
             interrupted = true;
@@ -247,7 +259,7 @@ fn run_pending(
             Ok(done) => {
                 run_dir.save_weights(&done.vs)?;
                 let predicted = train::predict(&done.model, &data.test, opts.device);
-                let result = plan::result(
+                let mut result = plan::result(
                     planned,
                     &done.metrics,
                     &data,
@@ -255,17 +267,24 @@ fn run_pending(
                     &environment,
                     &predicted,
                 );
+                result.memory = env::memory();
                 run_dir.write_result(&result)?;
                 remove_if_present(&ckpt_path)?;
                 trained += 1;
                 progress.finish_run(&format!(
-                    "done {} [{}]: test {:.4}, val {:.4}, {:.1}s/epoch",
+                    "done {} [{}]: test {:.4}, val {:.4}, {:.1}s/epoch{}",
                     planned.label,
                     planned.id,
                     result.test_acc,
                     result.val_acc,
-                    result.seconds_per_epoch
+                    result.seconds_per_epoch,
+                    result
+                        .memory
+                        .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib))
                 ));
+                if let Some(m) = result.memory {
+                    memory.push((planned.label.clone(), m));
+                }
             }
             Err(e) => {
                 let reason = format!("{e:#}");
@@ -298,6 +317,7 @@ fn run_pending(
         failed,
         failed_before,
         interrupted,
+        memory,
     })
 }
 
@@ -379,11 +399,53 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
         outcome.dir.join(store::RESULTS_JSONL).display(),
         outcome.dir.display()
     );
+    if let Some(line) = memory_line(&outcome.memory) {
+        println!("{line}");
+    }
     let tb = outcome.dir.join(store::TENSORBOARD);
     if tb.is_dir() {
         println!(
             "TensorBoard: .venv/bin/tensorboard --logdir {}",
             tb.display()
+        );
+    }
+}
+
+/// "memory: peak RSS 812 MiB; RSS after each run (MiB): 410 412 411", for the runs trained in
+/// this invocation (with --jobs, each worker's own process), so growth from run to run shows.
+pub fn memory_line(memory: &[(String, Memory)]) -> Option<String> {
+    let peak = memory
+        .iter()
+        .map(|(_, m)| m.peak_rss_mib)
+        .reduce(f64::max)?;
+    let after: Vec<String> = memory
+        .iter()
+        .map(|(_, m)| format!("{:.0}", m.rss_mib))
+        .collect();
+    Some(format!(
+        "memory: peak RSS {peak:.0} MiB; RSS after each run (MiB): {}",
+        after.join(" ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_line_lists_runs_in_order_with_the_highest_peak() {
+        let m = |rss, peak| Memory {
+            rss_mib: rss,
+            peak_rss_mib: peak,
+        };
+        assert_eq!(memory_line(&[]), None);
+        let runs = vec![
+            ("a".to_string(), m(400.2, 500.0)),
+            ("b".to_string(), m(410.7, 620.0)),
+        ];
+        assert_eq!(
+            memory_line(&runs).unwrap(),
+            "memory: peak RSS 620 MiB; RSS after each run (MiB): 400 411"
         );
     }
 }

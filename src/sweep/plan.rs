@@ -122,6 +122,7 @@ pub fn result(
         test_size: data.test.len(),
         env: env.clone(),
         data: Some(data.info(test_predicted)),
+        memory: None,
     }
 }
 

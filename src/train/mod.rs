@@ -92,29 +92,13 @@ pub fn train(
         // Dropout masks: a pure function of (seed, epoch), so a resumed run draws the same.
         tch::manual_seed(epoch_seed(cfg.seed, epoch));
         let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(device);
-        let mut loss_sum = Tensor::zeros([], (Kind::Float, device));
-        let mut correct = Tensor::zeros([], (Kind::Int64, device));
+        let mut tally = Tally::new(device);
         let mut lr = cfg.lr;
-        for b in 0..batches {
-            let idx = order.narrow(0, (b * bs) as i64, bs.min(n - b * bs) as i64);
-            let Split { x, y, lengths } = train.select(&idx);
+        for (b, batch) in epoch_batches(&train, &order, bs).enumerate() {
             lr = learning_rate(cfg, step, total_steps);
-            opt.set_lr(lr);
-            let logits = model.forward(&x, &lengths, true);
-            let loss = logits.cross_entropy_for_logits(&y);
-            opt.zero_grad();
-            loss.backward();
-            if cfg.clip_grad_norm > 0.0 {
-                opt.clip_grad_norm(cfg.clip_grad_norm);
-            }
-            opt.step()?;
+            let loss_value =
+                train_step(&model, &mut opt, &batch, lr, cfg.clip_grad_norm, &mut tally)?;
             step += 1;
-            let loss_value = tch::no_grad(|| {
-                let detached = loss.detach();
-                loss_sum += &detached * (y.size()[0] as f64);
-                correct += logits.argmax(-1, false).eq_tensor(&y).sum(Kind::Int64);
-                detached.double_value(&[])
-            });
             if !loss_value.is_finite() {
                 bail!("training diverged: loss {loss_value} at epoch {epoch}, step {step}");
             }
@@ -137,8 +121,8 @@ pub fn train(
             epoch,
             step,
             lr,
-            train_loss: loss_sum.double_value(&[]) / n as f64,
-            train_acc: correct.int64_value(&[]) as f64 / n as f64,
+            train_loss: tally.loss_sum.double_value(&[]) / n as f64,
+            train_acc: tally.correct.int64_value(&[]) as f64 / n as f64,
             val_loss,
             val_acc,
             test_loss,
@@ -158,6 +142,67 @@ pub fn train(
         )?;
     }
     Ok(Trained { vs, model, metrics })
+}
+
+/// The batches of one epoch: `split`'s examples in `order`, `bs` at a time (the last batch
+/// may be smaller). Each batch is gathered when the iterator reaches it, so an epoch holds
+/// one batch of copies at a time, not a shuffled copy of the whole split.
+pub fn epoch_batches<'a>(
+    split: &'a Split,
+    order: &'a Tensor,
+    bs: usize,
+) -> impl Iterator<Item = Split> + 'a {
+    let n = order.size()[0] as usize;
+    (0..n.div_ceil(bs)).map(move |b| {
+        let idx = order.narrow(0, (b * bs) as i64, bs.min(n - b * bs) as i64);
+        split.select(&idx)
+    })
+}
+
+/// Sums over an epoch's batches, kept on the device and read once at the epoch's end: the
+/// loss times the batch size, and the correct predictions.
+pub struct Tally {
+    pub loss_sum: Tensor,
+    pub correct: Tensor,
+}
+
+impl Tally {
+    pub fn new(device: Device) -> Tally {
+        Tally {
+            loss_sum: Tensor::zeros([], (Kind::Float, device)),
+            correct: Tensor::zeros([], (Kind::Int64, device)),
+        }
+    }
+}
+
+/// One training step on `batch`, the one `train` runs (and `rowseq bench` times): forward,
+/// cross-entropy on the logits, backward, global gradient-norm clipping when `clip` > 0, an
+/// Adam update at `lr`. Adds the batch to `tally` and returns its mean loss (read from the
+/// device: the progress events and the divergence check need it every step).
+pub fn train_step(
+    model: &SeqClassifier,
+    opt: &mut Adam,
+    batch: &Split,
+    lr: f64,
+    clip: f64,
+    tally: &mut Tally,
+) -> Result<f64> {
+    let Split { x, y, lengths } = batch;
+    opt.set_lr(lr);
+    let logits = model.forward(x, lengths, true);
+    let loss = logits.cross_entropy_for_logits(y);
+    opt.zero_grad();
+    loss.backward();
+    if clip > 0.0 {
+        opt.clip_grad_norm(clip);
+    }
+    opt.step()?;
+    Ok(tch::no_grad(|| {
+        let detached = loss.detach();
+        tally.loss_sum += &detached * (y.size()[0] as f64);
+        tally.correct += logits.argmax(-1, false).eq_tensor(y).sum(Kind::Int64);
+        detached.double_value(&[])
+    }))
 }
 
 /// Loss and accuracy on a split, without gradients, in batches of `EVAL_BATCH`.

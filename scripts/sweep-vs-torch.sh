@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A sweep's wall time, rowseq against PyTorch: `rowseq sweep CONFIG` (into a fresh folder, no
+# TensorBoard, no report; any further arguments, e.g. --jobs 2, go to rowseq), then the same
+# runs trained one after another by scripts/bench_torch.py --config CONFIG (the same model,
+# recipe and evaluation every epoch, the plain PyTorch way), with the same thread count; prints
+# both wall times and their ratio. Never part of the tests: it takes as long as the sweep, twice.
+#
+#   scripts/sweep-vs-torch.sh configs/units.toml            # the full default sweep (hours)
+#   THREADS=2 scripts/sweep-vs-torch.sh configs/quick.toml --jobs 2
+set -euo pipefail
+[ $# -ge 1 ] || { echo "usage: $0 CONFIG [rowseq sweep flags...]" >&2; exit 2; }
+root=$(cd "$(dirname "$0")/.." && pwd)
+config=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+shift
+cd "$root"
+threads=${THREADS:-$(nproc)}
+python=.venv/bin/python
+rowseq=target/release/rowseq
+[ -x "$rowseq" ] || cargo build --release --quiet
+out=$(mktemp -d /tmp/rowseq-sweep-vs-torch.XXXXXX)
+files=()
+for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  if [ -f "data/mnist/$name" ]; then files+=("data/mnist/$name"); else files+=("data/mnist/$name.gz"); fi
+done
+
+now() { date +%s.%N; }
+t0=$(now)
+"$rowseq" sweep "$config" --out "$out" --device cpu --threads "$threads" --no-tensorboard --no-report "$@"
+t1=$(now)
+"$python" scripts/bench_torch.py --config "$config" --threads "$threads" --files "${files[@]}" > "$out/pytorch.json"
+t2=$(now)
+awk -v a="$t0" -v b="$t1" -v c="$t2" -v th="$threads" 'BEGIN {
+  r = b - a; p = c - b
+  printf "\nrowseq sweep: %.1f s; PyTorch, the same runs one after another: %.1f s; ratio %.2f (%d threads)\n", r, p, r / p, th
+}'
+echo "outputs: $out (rowseq's sweep folder, pytorch.json)"

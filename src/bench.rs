@@ -1,0 +1,874 @@
+/*!
+`rowseq bench`: training and evaluation throughput per width, rowseq against a reference
+PyTorch script (`scripts/bench_torch.py`, bundled in the binary) run in the same invocation with
+the same settings: the same model with the same initial weights (rowseq hands its initial
+weights over), the same batches (rowseq hands over the shuffled indices), the same training
+step, the same batch size, threads and device. It also measures the machine's sgemm peak (a
+square float32 matmul at the same thread count, best of several) and turns the FLOPs of a
+training step, 3 x 2·B·T·4H(I+H) (the LSTM's matmuls forward, twice that backward), into
+GFLOP/s and a share of that peak.
+
+Timing: `warmup` untimed steps, then `steps` timed steps in `chunks` chunks, the device
+synchronised at each chunk's edges; ms/batch is the median over chunks (the best chunk is kept
+too). Training runs `train::train_step` on batches from `train::epoch_batches`, the trainer's own
+code. Evaluation is `train::evaluate` (no gradients, batches of `EVAL_BATCH`) over the first
+`eval_samples` test images, best of two passes after a warm-up. Everything is saved as one JSON
+file (`BenchRecord`), which `rowseq report FILE.json` plots. Benchmarks are never assertions in
+tests: the numbers depend on the machine and on what else runs on it.
+*/
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use tch::{Device, Kind, Tensor};
+
+use crate::cli::BenchArgs;
+use crate::config::RunConfig;
+use crate::data::{self, Dataset, Source};
+use crate::env;
+use crate::error::UserError;
+use crate::model::{param_count, Arch};
+use crate::store::{self, Environment};
+use crate::train::{self, Adam, Tally};
+
+/// The widths of `configs/units.toml` (a unit test keeps them equal).
+pub const DEFAULT_UNITS: [i64; 6] = [8, 16, 32, 64, 128, 256];
+
+/// The reference script, bundled so the binary always runs the version it was built with.
+const SCRIPT: &str = include_str!("../scripts/bench_torch.py");
+
+/// What `kind` says in a bench JSON, so `rowseq report` can tell it from other files.
+pub const KIND: &str = "rowseq-bench";
+
+/// The FLOPs of one training step, 3 x 2·B·T·4H(I+H): the LSTM's input and recurrent matmuls
+/// forward (2·B·T·4H(I+H)), and twice that backward. Gate nonlinearities and the head are left
+/// out (they are O(B·T·H), small against the matmuls).
+pub fn train_flops(batch: i64, seq_len: i64, input: i64, hidden: i64) -> f64 {
+    3.0 * 2.0 * (batch * seq_len * 4 * hidden * (input + hidden)) as f64
+}
+
+/// One bench invocation: what was run, where, and what it measured.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BenchRecord {
+    /// Always `KIND`.
+    pub kind: String,
+    pub settings: Settings,
+    pub env: BenchEnv,
+    pub sgemm: Sgemm,
+    pub widths: Vec<Width>,
+    /// The PyTorch side; None with --no-reference.
+    pub reference: Option<Reference>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub units: Vec<i64>,
+    pub batch_size: usize,
+    pub warmup: usize,
+    pub steps: usize,
+    pub chunks: usize,
+    pub eval_samples: usize,
+    pub eval_batch: i64,
+    pub seed: u64,
+    pub lr: f64,
+    pub clip_grad_norm: f64,
+    /// T and I of the data (MNIST: 28 rows of 28 pixels).
+    pub seq_len: i64,
+    pub features: i64,
+    pub flops_formula: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct BenchEnv {
+    #[serde(flatten)]
+    pub run: Environment,
+    pub cpu: String,
+    /// On CUDA: whether libtorch has cuDNN (the LSTM then runs on it).
+    pub cudnn: Option<bool>,
+}
+
+/// The machine's float32 matmul peak as measured here.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Sgemm {
+    /// The matrices are n x n.
+    pub n: i64,
+    pub best_seconds: f64,
+    pub gflops: f64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Width {
+    pub num_units: i64,
+    pub params: i64,
+    pub flops_per_step: f64,
+    pub rowseq: Measured,
+    pub pytorch: Option<Measured>,
+    /// rowseq ms/batch over PyTorch ms/batch (below 1: rowseq is faster).
+    pub ratio: Option<f64>,
+}
+
+/// One implementation at one width.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Measured {
+    /// Median over chunks of the mean step time.
+    pub ms_per_batch: f64,
+    /// The fastest chunk's mean step time.
+    pub ms_per_batch_best: f64,
+    /// Mean step time of every chunk, in order.
+    pub chunk_ms: Vec<f64>,
+    pub samples_per_s: f64,
+    pub eval_samples_per_s: f64,
+    pub gflops: f64,
+    pub percent_of_peak: f64,
+    /// The loss of the first step (same weights and batch on both sides: equal up to rounding)
+    /// and of the last.
+    pub loss_first: f64,
+    pub loss_last: f64,
+}
+
+/// What the reference script reports about itself.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Reference {
+    pub python: String,
+    pub torch: String,
+    pub threads: usize,
+    pub interop_threads: usize,
+    pub device: String,
+}
+
+/// The raw timings of one side at one width, before FLOPs are attached.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+struct Timings {
+    num_units: i64,
+    chunk_ms: Vec<f64>,
+    eval_samples_per_s: f64,
+    loss_first: f64,
+    loss_last: f64,
+}
+
+/// The reference script's stdout.
+#[derive(Deserialize)]
+struct ReferenceOutput {
+    #[serde(flatten)]
+    about: Reference,
+    widths: Vec<Timings>,
+}
+
+/// Checks the flags, measures, runs the reference, prints the table, writes the JSON.
+pub fn run(args: &BenchArgs) -> Result<BenchRecord> {
+    let arg = |flag: &str, value: String, expected: &str| UserError::Arg {
+        flag: flag.into(),
+        value,
+        expected: expected.into(),
+    };
+    if let Some(&h) = args.units.iter().find(|&&h| !(1..=65536).contains(&h)) {
+        return Err(arg("--units", h.to_string(), "widths from 1 to 65536").into());
+    }
+    if args.batch_size == 0 {
+        return Err(arg("--batch-size", "0".into(), "at least 1").into());
+    }
+    if args.steps == 0 {
+        return Err(arg("--steps", "0".into(), "at least 1 timed step").into());
+    }
+    let cfg = RunConfig {
+        batch_size: args.batch_size,
+        seed: args.seed,
+        ..RunConfig::default()
+    };
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| data::default_dir(&cfg.dataset));
+    let files = data::idx::locate(&data_dir)?;
+    let data = Source::load(&cfg, Some(&data_dir))?.split(&cfg)?;
+    if args.eval_samples == 0 || args.eval_samples > data.test.len() {
+        let expected = format!("from 1 to {} (the test images)", data.test.len());
+        return Err(arg("--eval-samples", args.eval_samples.to_string(), &expected).into());
+    }
+    let full_batches = data.train.len() / args.batch_size;
+    if full_batches == 0 {
+        let expected = format!("at most {} (the training images)", data.train.len());
+        return Err(arg("--batch-size", args.batch_size.to_string(), &expected).into());
+    }
+    let python = match (args.no_reference, &args.python) {
+        (true, _) => None,
+        (false, Some(p)) => Some(p.clone()),
+        (false, None) => Some(default_python()),
+    };
+    let torch_version = python.as_deref().map(check_python).transpose()?;
+    let out = args.out.clone().unwrap_or_else(default_out);
+
+    let device = env::resolve_device(args.device)?;
+    let threads = env::set_threads(args.threads)?;
+    let settings = Settings {
+        units: args.units.clone(),
+        batch_size: args.batch_size,
+        warmup: args.warmup,
+        steps: args.steps,
+        chunks: args.steps.min(5),
+        eval_samples: args.eval_samples,
+        eval_batch: train::EVAL_BATCH,
+        seed: args.seed,
+        lr: cfg.lr,
+        clip_grad_norm: cfg.clip_grad_norm,
+        seq_len: data.seq_len,
+        features: data.features,
+        flops_formula: "3 x 2*B*T*4H(I+H)".into(),
+    };
+    println!(
+        "bench: units {:?}, batch {}, {} + {} steps, eval on {} test images, {} with {} threads{}",
+        settings.units,
+        settings.batch_size,
+        settings.warmup,
+        settings.steps,
+        settings.eval_samples,
+        env::device_name(device),
+        threads,
+        match &torch_version {
+            Some(v) => format!(", against PyTorch {v}"),
+            None => ", no reference".into(),
+        }
+    );
+    let handover = tempfile::Builder::new()
+        .prefix("rowseq-bench.")
+        .tempdir()
+        .context("could not create a temporary folder for the reference")?;
+
+    // The batches of every step: full batches of the trainer's epoch shuffles, in order.
+    let order = step_order(data.train.len(), &settings);
+    let order_path = handover.path().join("order.i64");
+    write_bytes(
+        &order_path,
+        &order
+            .iter()
+            .flat_map(|i| i.to_le_bytes())
+            .collect::<Vec<u8>>(),
+    )?;
+    let order = Tensor::from_slice(&order).to_device(device);
+
+    let sgemm = sgemm_peak(device);
+    println!(
+        "sgemm peak: {:.1} GFLOP/s ({n}x{n} float32 matmul)",
+        sgemm.gflops,
+        n = sgemm.n
+    );
+    let mut ours = Vec::new();
+    for &h in &settings.units {
+        let t = measure(h, &data, &settings, device, &order, handover.path())?;
+        println!(
+            "rowseq  H={h:<4} {:8.2} ms/batch  eval {:9.0} samples/s",
+            median(&t.chunk_ms),
+            t.eval_samples_per_s
+        );
+        ours.push(t);
+    }
+    let reference = match &python {
+        None => None,
+        Some(python) => Some(run_reference(
+            python,
+            handover.path(),
+            &settings,
+            device,
+            threads,
+            &files,
+            &order_path,
+        )?),
+    };
+    let widths = settings
+        .units
+        .iter()
+        .zip(&ours)
+        .map(|(&h, t)| {
+            let flops = train_flops(settings.batch_size as i64, data.seq_len, data.features, h);
+            let rowseq = measured(t, flops, settings.batch_size, sgemm.gflops);
+            let pytorch = reference.as_ref().map(|r| {
+                let t = r.widths.iter().find(|w| w.num_units == h).expect("checked");
+                measured(t, flops, settings.batch_size, sgemm.gflops)
+            });
+            Width {
+                num_units: h,
+                params: param_count(&Arch::lstm(data.features, h, data.classes())),
+                flops_per_step: flops,
+                ratio: pytorch
+                    .as_ref()
+                    .map(|p| rowseq.ms_per_batch / p.ms_per_batch),
+                rowseq,
+                pytorch,
+            }
+        })
+        .collect();
+    let record = BenchRecord {
+        kind: KIND.into(),
+        settings,
+        env: BenchEnv {
+            run: env::environment(device, threads),
+            cpu: env::cpu_model(),
+            cudnn: device.is_cuda().then(tch::Cuda::cudnn_is_available),
+        },
+        sgemm,
+        widths,
+        reference: reference.map(|r| r.about),
+    };
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("could not create '{}'", dir.display()))?;
+    }
+    store::write_json(&out, &record)?;
+    println!();
+    print!("{}", table(&record));
+    for w in &record.widths {
+        if let Some(p) = &w.pytorch {
+            let d = (w.rowseq.loss_first - p.loss_first).abs();
+            if d > 1e-4 * p.loss_first.abs().max(1.0) {
+                eprintln!(
+                    "warning: H={}: first-step loss {} (rowseq) vs {} (PyTorch): not the same model or batch?",
+                    w.num_units, w.rowseq.loss_first, p.loss_first
+                );
+            }
+        }
+    }
+    println!("\nwritten to {}", out.display());
+    Ok(record)
+}
+
+/// The table printed at the end (and written by the report).
+pub fn table(r: &BenchRecord) -> String {
+    let mut s = String::new();
+    let head = [
+        "units",
+        "params",
+        "rowseq ms/b",
+        "torch ms/b",
+        "ratio",
+        "rowseq smp/s",
+        "torch smp/s",
+        "rowseq eval/s",
+        "torch eval/s",
+        "rowseq GFLOP/s",
+        "torch GFLOP/s",
+    ];
+    let widths = [5, 7, 11, 10, 5, 12, 11, 13, 12, 17, 17];
+    let line = |cells: Vec<String>| -> String {
+        let row: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        row.join("  ") + "\n"
+    };
+    s += &line(head.iter().map(|h| h.to_string()).collect());
+    s += &"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1));
+    s += "\n";
+    let dash = || "-".to_string();
+    for w in &r.widths {
+        let p = w.pytorch.as_ref();
+        let gf = |m: &Measured| format!("{:.2} ({:.1}%)", m.gflops, m.percent_of_peak);
+        s += &line(vec![
+            w.num_units.to_string(),
+            w.params.to_string(),
+            format!("{:.2}", w.rowseq.ms_per_batch),
+            p.map_or_else(dash, |p| format!("{:.2}", p.ms_per_batch)),
+            w.ratio.map_or_else(dash, |x| format!("{x:.2}")),
+            format!("{:.0}", w.rowseq.samples_per_s),
+            p.map_or_else(dash, |p| format!("{:.0}", p.samples_per_s)),
+            format!("{:.0}", w.rowseq.eval_samples_per_s),
+            p.map_or_else(dash, |p| format!("{:.0}", p.eval_samples_per_s)),
+            gf(&w.rowseq),
+            p.map_or_else(dash, gf),
+        ]);
+    }
+    s += &format!(
+        "sgemm peak {:.1} GFLOP/s ({n}x{n}); batch {}, {} timed steps; {} with {} threads; {}\n",
+        r.sgemm.gflops,
+        r.settings.batch_size,
+        r.settings.steps,
+        r.env.run.device,
+        r.env.run.threads,
+        match &r.reference {
+            Some(t) => format!("PyTorch {} (Python {})", t.torch, t.python),
+            None => "no PyTorch reference".into(),
+        },
+        n = r.sgemm.n,
+    );
+    s
+}
+
+/// The example indices of every step, warm-up and timed: each epoch's shuffle
+/// (`train::shuffled`, as a run draws it) cut into full batches, epoch after epoch.
+fn step_order(n: usize, s: &Settings) -> Vec<i64> {
+    let per_epoch = n / s.batch_size * s.batch_size;
+    let needed = (s.warmup + s.steps) * s.batch_size;
+    let mut order = Vec::with_capacity(needed);
+    let mut epoch = 1;
+    while order.len() < needed {
+        let take = per_epoch.min(needed - order.len());
+        order.extend_from_slice(&train::shuffled(n, s.seed, epoch)[..take]);
+        epoch += 1;
+    }
+    order
+}
+
+/// rowseq at one width: hands its initial weights to the reference, trains, evaluates.
+fn measure(
+    h: i64,
+    data: &Dataset,
+    s: &Settings,
+    device: Device,
+    order: &Tensor,
+    handover: &Path,
+) -> Result<Timings> {
+    let cfg = RunConfig {
+        num_units: h,
+        batch_size: s.batch_size,
+        seed: s.seed,
+        lr: s.lr,
+        clip_grad_norm: s.clip_grad_norm,
+        ..RunConfig::default()
+    };
+    let (vs, model) = train::build(&cfg, data, device);
+    write_weights(&vs, handover, h)?;
+    let mut opt = Adam::new(&vs, cfg.lr);
+    let train_split = data.train.to_device(device);
+    let mut tally = Tally::new(device);
+    let mut batches = train::epoch_batches(&train_split, order, s.batch_size);
+    let mut step = || -> Result<f64> {
+        let batch = batches.next().expect("step_order holds every step");
+        train::train_step(
+            &model,
+            &mut opt,
+            &batch,
+            cfg.lr,
+            cfg.clip_grad_norm,
+            &mut tally,
+        )
+    };
+    let mut losses = Vec::with_capacity(s.warmup + s.steps);
+    for _ in 0..s.warmup {
+        losses.push(step()?);
+    }
+    let mut chunk_ms = Vec::with_capacity(s.chunks);
+    for c in 0..s.chunks {
+        let n = s.steps * (c + 1) / s.chunks - s.steps * c / s.chunks;
+        synchronize(device);
+        let started = Instant::now();
+        for _ in 0..n {
+            losses.push(step()?);
+        }
+        synchronize(device);
+        chunk_ms.push(1e3 * started.elapsed().as_secs_f64() / n as f64);
+    }
+    let test = data.test.narrow(0, s.eval_samples).to_device(device);
+    let warm = test.narrow(0, (train::EVAL_BATCH as usize).min(s.eval_samples));
+    train::evaluate(&model, &warm);
+    let mut best = f64::INFINITY;
+    for _ in 0..2 {
+        synchronize(device);
+        let started = Instant::now();
+        train::evaluate(&model, &test);
+        synchronize(device);
+        best = best.min(started.elapsed().as_secs_f64());
+    }
+    Ok(Timings {
+        num_units: h,
+        chunk_ms,
+        eval_samples_per_s: s.eval_samples as f64 / best,
+        loss_first: losses[0],
+        loss_last: *losses.last().expect("at least one step"),
+    })
+}
+
+fn measured(t: &Timings, flops: f64, batch: usize, peak: f64) -> Measured {
+    let ms = median(&t.chunk_ms);
+    let gflops = flops / (ms * 1e-3) / 1e9;
+    Measured {
+        ms_per_batch: ms,
+        ms_per_batch_best: t.chunk_ms.iter().copied().fold(f64::INFINITY, f64::min),
+        chunk_ms: t.chunk_ms.clone(),
+        samples_per_s: batch as f64 / (ms * 1e-3),
+        eval_samples_per_s: t.eval_samples_per_s,
+        gflops,
+        percent_of_peak: 100.0 * gflops / peak,
+        loss_first: t.loss_first,
+        loss_last: t.loss_last,
+    }
+}
+
+pub fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let m = s.len() / 2;
+    if s.len() % 2 == 1 {
+        s[m]
+    } else {
+        (s[m - 1] + s[m]) / 2.0
+    }
+}
+
+fn synchronize(device: Device) {
+    if let Device::Cuda(i) = device {
+        tch::Cuda::synchronize(i as i64);
+    }
+}
+
+/// Best of several n x n float32 matmuls (n = 2048 on CPU, 8192 on CUDA), after a warm-up.
+fn sgemm_peak(device: Device) -> Sgemm {
+    let n: i64 = if device.is_cuda() { 8192 } else { 2048 };
+    tch::manual_seed(0);
+    let a = Tensor::randn([n, n], (Kind::Float, device));
+    let b = Tensor::randn([n, n], (Kind::Float, device));
+    let mut best = f64::INFINITY;
+    for i in 0..7 {
+        synchronize(device);
+        let started = Instant::now();
+        let c = a.matmul(&b);
+        synchronize(device);
+        let t = started.elapsed().as_secs_f64();
+        drop(c);
+        if i >= 2 {
+            best = best.min(t);
+        }
+    }
+    Sgemm {
+        n,
+        best_seconds: best,
+        gflops: 2.0 * (n as f64).powi(3) / best / 1e9,
+    }
+}
+
+/// `init-<H>.f32` (every variable's float32 values, little-endian, one after another) and
+/// `init-<H>.json` (their names and shapes, in that order), for the reference to load.
+fn write_weights(vs: &tch::nn::VarStore, dir: &Path, h: i64) -> Result<()> {
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut bytes = Vec::new();
+    let mut index = Vec::new();
+    for (name, t) in &vars {
+        let values = Vec::<f32>::try_from(t.to_device(Device::Cpu).flatten(0, -1))?;
+        bytes.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        index.push(serde_json::json!({ "name": name, "shape": t.size() }));
+    }
+    write_bytes(&dir.join(format!("init-{h}.f32")), &bytes)?;
+    write_bytes(
+        &dir.join(format!("init-{h}.json")),
+        serde_json::to_string(&index)?.as_bytes(),
+    )
+}
+
+fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::File::create(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .with_context(|| format!("could not write '{}'", path.display()))
+}
+
+/// The set-up's venv: `.venv` of the checkout (here, or where the binary was built), else
+/// `$ROWSEQ_CACHE/venv` or `~/.cache/rowseq/venv`.
+fn default_python() -> PathBuf {
+    let mut candidates = vec![
+        PathBuf::from(".venv/bin/python"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
+    ];
+    let cache = std::env::var_os("ROWSEQ_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/rowseq")));
+    if let Some(c) = cache {
+        candidates.push(c.join("venv/bin/python"));
+    }
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .unwrap_or(candidates.last().expect("not empty"))
+        .clone()
+}
+
+/// Checks that `python` runs and imports torch and numpy; returns torch's version.
+fn check_python(python: &Path) -> Result<String> {
+    let bad = |why: String| {
+        UserError::Arg {
+        flag: "--python".into(),
+        value: python.display().to_string(),
+        expected: format!(
+            "{why}; expected a Python with torch and numpy (scripts/setup.sh makes one), or --no-reference"
+        ),
+    }
+    };
+    let out = Command::new(python)
+        .args(["-c", "import numpy, torch; print(torch.__version__)"])
+        .output()
+        .map_err(|e| bad(format!("cannot run it ({e})")))?;
+    if !out.status.success() {
+        return Err(bad(format!(
+            "cannot import torch and numpy ({})",
+            last_line(&out.stderr)
+        ))
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no output")
+        .trim()
+        .to_string()
+}
+
+/// Runs the bundled reference script on the same settings, data files, batches and initial
+/// weights; its stderr (one line per width) is passed through.
+fn run_reference(
+    python: &Path,
+    handover: &Path,
+    s: &Settings,
+    device: Device,
+    threads: usize,
+    files: &[PathBuf; 4],
+    order: &Path,
+) -> Result<ReferenceOutput> {
+    let script = handover.join("bench_torch.py");
+    write_bytes(&script, SCRIPT.as_bytes())?;
+    let units: Vec<String> = s.units.iter().map(i64::to_string).collect();
+    let mut cmd = Command::new(python);
+    cmd.arg(&script)
+        .args(["--units", &units.join(",")])
+        .args(["--batch-size", &s.batch_size.to_string()])
+        .args(["--warmup", &s.warmup.to_string()])
+        .args(["--steps", &s.steps.to_string()])
+        .args(["--chunks", &s.chunks.to_string()])
+        .args(["--eval-samples", &s.eval_samples.to_string()])
+        .args(["--eval-batch", &s.eval_batch.to_string()])
+        .args(["--lr", &s.lr.to_string()])
+        .args(["--clip", &s.clip_grad_norm.to_string()])
+        .args(["--threads", &threads.to_string()])
+        .args(["--device", if device.is_cuda() { "cuda" } else { "cpu" }])
+        .arg("--order")
+        .arg(order)
+        .arg("--init-dir")
+        .arg(handover)
+        .arg("--files")
+        .args(files)
+        .stderr(std::process::Stdio::inherit());
+    let out = cmd
+        .output()
+        .with_context(|| format!("could not run {}", python.display()))?;
+    if !out.status.success() {
+        bail!(
+            "the PyTorch reference (scripts/bench_torch.py) failed ({}); run with --no-reference to skip it",
+            out.status
+        );
+    }
+    let parsed: ReferenceOutput = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "the PyTorch reference printed no bench JSON (last line: {})",
+            last_line(&out.stdout)
+        )
+    })?;
+    for h in &s.units {
+        if !parsed.widths.iter().any(|w| w.num_units == *h) {
+            bail!("the PyTorch reference did not measure H = {h}");
+        }
+    }
+    Ok(parsed)
+}
+
+/// `bench/bench-<UTC date and time>.json`.
+fn default_out() -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    PathBuf::from(format!(
+        "bench/bench-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.json",
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    ))
+}
+
+/// (year, month, day) of a count of days since 1970-01-01 (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// Reads a bench JSON, or says why it is not one.
+pub fn load(path: &Path) -> Result<BenchRecord> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UserError::store(path, format!("cannot read: {e}")))?;
+    let record: BenchRecord = serde_json::from_str(&text)
+        .map_err(|e| UserError::store(path, format!("not a rowseq bench JSON: {e}")))?;
+    if record.kind != KIND {
+        return Err(
+            UserError::store(path, format!("kind {:?}: expected {KIND:?}", record.kind)).into(),
+        );
+    }
+    if record.widths.is_empty() {
+        return Err(UserError::store(path, "no widths measured").into());
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_units_are_those_of_the_units_config() {
+        let sweep = crate::config::SweepConfig::load(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/units.toml"),
+        )
+        .unwrap();
+        let units: Vec<i64> = sweep.grid["num_units"]
+            .iter()
+            .map(|v| v.as_integer().unwrap())
+            .collect();
+        assert_eq!(units, DEFAULT_UNITS);
+    }
+
+    #[test]
+    fn flops_follow_the_formula() {
+        // H = 128, B = 128, T = I = 28: 3 x 2 x 128 x 28 x 512 x 156.
+        assert_eq!(
+            train_flops(128, 28, 28, 128),
+            3.0 * 2.0 * 128.0 * 28.0 * 512.0 * 156.0
+        );
+        assert_eq!(train_flops(1, 1, 0, 1), 3.0 * 2.0 * 4.0);
+    }
+
+    #[test]
+    fn step_order_is_full_batches_of_the_epoch_shuffles() {
+        let s = Settings {
+            units: vec![8],
+            batch_size: 3,
+            warmup: 1,
+            steps: 4,
+            chunks: 2,
+            eval_samples: 1,
+            eval_batch: 2000,
+            seed: 5,
+            lr: 1e-3,
+            clip_grad_norm: 1.0,
+            seq_len: 28,
+            features: 28,
+            flops_formula: String::new(),
+        };
+        // 10 examples: 3 full batches (9 indices) per epoch, the 10th left out.
+        let order = step_order(10, &s);
+        assert_eq!(order.len(), 15);
+        assert_eq!(order[..9], train::shuffled(10, 5, 1)[..9]);
+        assert_eq!(order[9..], train::shuffled(10, 5, 2)[..6]);
+    }
+
+    fn record(with_reference: bool) -> BenchRecord {
+        let m = |ms: f64| Measured {
+            ms_per_batch: ms,
+            ms_per_batch_best: ms,
+            chunk_ms: vec![ms],
+            samples_per_s: 128e3 / ms,
+            eval_samples_per_s: 5000.0,
+            gflops: 2.0,
+            percent_of_peak: 4.0,
+            loss_first: 2.3,
+            loss_last: 2.2,
+        };
+        BenchRecord {
+            kind: KIND.into(),
+            settings: Settings {
+                units: vec![8],
+                batch_size: 128,
+                warmup: 1,
+                steps: 2,
+                chunks: 2,
+                eval_samples: 500,
+                eval_batch: 2000,
+                seed: 0,
+                lr: 3e-3,
+                clip_grad_norm: 1.0,
+                seq_len: 28,
+                features: 28,
+                flops_formula: "3 x 2*B*T*4H(I+H)".into(),
+            },
+            env: BenchEnv {
+                run: crate::env::environment(Device::Cpu, 2),
+                cpu: "cpu".into(),
+                cudnn: None,
+            },
+            sgemm: Sgemm {
+                n: 2048,
+                best_seconds: 0.5,
+                gflops: 50.0,
+            },
+            widths: vec![Width {
+                num_units: 8,
+                params: 1306,
+                flops_per_step: train_flops(128, 28, 28, 8),
+                rowseq: m(4.0),
+                pytorch: with_reference.then(|| m(5.0)),
+                ratio: with_reference.then_some(0.8),
+            }],
+            reference: with_reference.then(|| Reference {
+                python: "3.11".into(),
+                torch: "2.13.0".into(),
+                threads: 2,
+                interop_threads: 1,
+                device: "cpu".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_table_has_both_sides_or_dashes() {
+        let both = table(&record(true));
+        let row = both.lines().nth(2).unwrap();
+        let cells: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(cells[..5], ["8", "1306", "4.00", "5.00", "0.80"], "{both}");
+        assert!(both.contains("PyTorch 2.13.0"));
+        let alone = table(&record(false));
+        let cells: Vec<String> = alone
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .map(String::from)
+            .collect();
+        assert_eq!(cells[3..5], ["-", "-"], "{alone}");
+        assert!(alone.contains("no PyTorch reference"));
+    }
+
+    #[test]
+    fn a_record_survives_json_and_load_checks_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.json");
+        let r = record(true);
+        store::write_json(&path, &r).unwrap();
+        assert_eq!(load(&path).unwrap(), r);
+        let other = BenchRecord {
+            kind: "something".into(),
+            ..r
+        };
+        store::write_json(&path, &other).unwrap();
+        let e = load(&path).unwrap_err().to_string();
+        assert!(e.contains("kind \"something\""), "{e}");
+    }
+
+    #[test]
+    fn medians_and_dates() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,127 @@
+/*!
+`rowseq report bench.json`: the figures and table of a `rowseq bench` JSON, into a folder named
+like the file without `.json` (`bench/bench-X.json` -> `bench/bench-X/`):
+
+```text
+bench_time_vs_units.{svg,png}    ms per training batch, rowseq and PyTorch, and their ratio
+bench_gflops_vs_units.{svg,png}  training GFLOP/s of both against the sgemm peak
+bench.md                         the table, the settings and the machine
+```
+Like the sweep report, every file depends on the JSON only, so re-rendering gives the same bytes.
+*/
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::figures::bench::{GflopsVsUnits, TimeVsUnits};
+use super::style;
+use crate::bench::{self, BenchRecord};
+use crate::store::write_atomic;
+
+/// `bench/bench-X.json` -> `bench/bench-X`.
+pub fn default_dir(json: &Path) -> PathBuf {
+    json.with_extension("")
+}
+
+/// Reads the bench JSON at `json` and writes its figures and `bench.md` to `out`.
+pub fn render_files(record: &BenchRecord, out: &Path) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("could not create report folder '{}'", out.display()))?;
+    let mut files = style::render(&TimeVsUnits(record), out)?;
+    files.extend(style::render(&GflopsVsUnits(record), out)?);
+    let md = out.join("bench.md");
+    write_atomic(&md, markdown(record).as_bytes())?;
+    files.push(md);
+    Ok(files)
+}
+
+/// `render_files` of the JSON at `json`.
+pub fn render(json: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    render_files(&bench::load(json)?, out)
+}
+
+/// The table in Markdown, with settings and machine.
+pub fn markdown(r: &BenchRecord) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# rowseq bench\n");
+    let _ = writeln!(
+        s,
+        "Training step (forward, cross-entropy, backward, clipping at {}, Adam) at batch {} \
+         on {} with {} threads, {} warm-up and {} timed steps (median of {} chunks); evaluation \
+         without gradients at batch {} over {} test images (best of 2 passes).\n",
+        r.settings.clip_grad_norm,
+        r.settings.batch_size,
+        r.env.run.device,
+        r.env.run.threads,
+        r.settings.warmup,
+        r.settings.steps,
+        r.settings.chunks,
+        r.settings.eval_batch,
+        r.settings.eval_samples,
+    );
+    let _ = writeln!(
+        s,
+        "| units | params | rowseq ms/batch | PyTorch ms/batch | ratio | rowseq samples/s | PyTorch samples/s \
+         | rowseq eval samples/s | PyTorch eval samples/s | rowseq GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) |"
+    );
+    let _ = writeln!(s, "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
+    let dash = || "–".to_string();
+    for w in &r.widths {
+        let p = w.pytorch.as_ref();
+        let gf = |m: &bench::Measured| format!("{:.2} ({:.1} %)", m.gflops, m.percent_of_peak);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {:.2} | {} | {} | {:.0} | {} | {:.0} | {} | {} | {} |",
+            w.num_units,
+            crate::summary::thousands(w.params),
+            w.rowseq.ms_per_batch,
+            p.map_or_else(dash, |p| format!("{:.2}", p.ms_per_batch)),
+            w.ratio.map_or_else(dash, |x| format!("{x:.2}")),
+            w.rowseq.samples_per_s,
+            p.map_or_else(dash, |p| format!("{:.0}", p.samples_per_s)),
+            w.rowseq.eval_samples_per_s,
+            p.map_or_else(dash, |p| format!("{:.0}", p.eval_samples_per_s)),
+            gf(&w.rowseq),
+            p.map_or_else(dash, gf),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nGFLOP/s count {} FLOPs per step (B batch, T = {} steps, I = {} inputs, H units); the \
+         peak is the best {n}x{n} float32 matmul here: {:.1} GFLOP/s.\n",
+        r.settings.flops_formula,
+        r.settings.seq_len,
+        r.settings.features,
+        r.sgemm.gflops,
+        n = r.sgemm.n
+    );
+    s.push_str("![ms per batch](bench_time_vs_units.png)\n\n");
+    s.push_str("![GFLOP/s](bench_gflops_vs_units.png)\n\n");
+    let e = &r.env;
+    let _ = writeln!(
+        s,
+        "Machine: {}; rowseq {} (commit {}), tch {}, libtorch {}{}.",
+        e.cpu,
+        e.run.rowseq,
+        e.run.git_commit.as_deref().unwrap_or("unknown"),
+        e.run.tch,
+        e.run.libtorch,
+        match e.cudnn {
+            Some(true) => ", cuDNN",
+            Some(false) => ", no cuDNN",
+            None => "",
+        }
+    );
+    match &r.reference {
+        Some(t) => {
+            let _ = writeln!(
+                s,
+                "Reference: scripts/bench_torch.py, PyTorch {} on Python {}, {} threads ({} inter-op).",
+                t.torch, t.python, t.threads, t.interop_threads
+            );
+        }
+        None => s.push_str("No PyTorch reference (--no-reference).\n"),
+    }
+    s
+}
