@@ -122,6 +122,7 @@ def rows(d):
     for line in (pathlib.Path(d) / "results.jsonl").read_text().splitlines():
         r = json.loads(line)
         r.pop("env")
+        r.pop("memory", None)  # the process's RSS: differs from machine to machine
         out[r["run_id"]] = {k: v for k, v in r.items() if "seconds" not in k}
     return out
 def metrics(d, run):
