@@ -58,6 +58,10 @@ pub struct BenchArgs {
     /// Untimed training steps per width before the timed ones.
     #[arg(long, default_value_t = 10)]
     pub warmup: usize,
+    /// Rounds of (rowseq, then PyTorch) over all widths; the chunks of every round are pooled,
+    /// so a machine that drifts during the run affects both sides alike.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Test images per timed evaluation pass.
     #[arg(long, default_value_t = 10000)]
     pub eval_samples: usize,

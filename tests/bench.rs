@@ -20,7 +20,16 @@ fn read_json(path: &Path) -> Value {
 fn tiny_bench(out: &Path) -> assert_cmd::Command {
     let mut cmd = rowseq();
     cmd.args(["bench", "--units", "8", "--steps", "2", "--warmup", "1"])
-        .args(["--eval-samples", "500", "--threads", "1", "--device", "cpu"])
+        .args([
+            "--rounds",
+            "2",
+            "--eval-samples",
+            "500",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+        ])
         .arg("--out")
         .arg(out);
     cmd
@@ -58,6 +67,7 @@ fn bench_against_pytorch_writes_its_json_and_the_report_plots_it() {
     let v = read_json(&json);
     assert_eq!(v["kind"], "rowseq-bench");
     assert_eq!(v["settings"]["steps"], 2);
+    assert_eq!(v["settings"]["rounds"], 2);
     assert_eq!(v["settings"]["batch_size"], 128);
     assert_eq!(v["env"]["threads"], 1);
     assert_eq!(v["env"]["device"], "cpu");
@@ -75,7 +85,8 @@ fn bench_against_pytorch_writes_its_json_and_the_report_plots_it() {
     for side in ["rowseq", "pytorch"] {
         let m = &w[side];
         let ms = positive(&m["ms_per_batch"], "ms/batch");
-        assert_eq!(m["chunk_ms"].as_array().unwrap().len(), 2, "{side}");
+        // 2 chunks in each of 2 rounds, pooled.
+        assert_eq!(m["chunk_ms"].as_array().unwrap().len(), 4, "{side}");
         positive(&m["samples_per_s"], "samples/s");
         positive(&m["eval_samples_per_s"], "eval samples/s");
         let gflops = positive(&m["gflops"], "GFLOP/s");
@@ -151,11 +162,12 @@ fn bench_without_reference_and_its_one_line_errors() {
     assert!(svg.contains("no PyTorch reference"));
 
     let missing = dir.path().join("no-python");
-    let bad: [(&[&str], &str); 4] = [
+    let bad: [(&[&str], &str); 5] = [
         (&["--python", missing.to_str().unwrap()], "--python"),
         (&["--units", "8,0"], "--units 0"),
         (&["--eval-samples", "20000"], "--eval-samples 20000"),
         (&["--steps", "0"], "--steps 0"),
+        (&["--rounds", "0"], "--rounds 0"),
     ];
     for (args, says) in bad {
         let out = rowseq()
