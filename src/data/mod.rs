@@ -349,22 +349,18 @@ impl Source {
                     names,
                 ))
             }
-            Spec::Ts { dir, name } => {
-                let train = ts::read(&dir.join(format!("{name}_TRAIN.ts")))?;
-                let test = ts::read(&dir.join(format!("{name}_TEST.ts")))?;
-                let t = series::to_tensors(&train, &test)?;
-                Ok(source(
-                    t.train,
-                    t.test,
-                    t.seq_len,
-                    t.features,
-                    t.class_names,
-                ))
-            }
-            Spec::Csv { train, test } => {
-                let opts = csv::Options::of(cfg);
-                let train = csv::read(train, &opts)?;
-                let test = csv::read(test, &opts)?;
+            Spec::Ts { .. } | Spec::Csv { .. } => {
+                let (train, test) = match &spec {
+                    Spec::Ts { dir, name } => (
+                        ts::read(&dir.join(format!("{name}_TRAIN.ts")))?,
+                        ts::read(&dir.join(format!("{name}_TEST.ts")))?,
+                    ),
+                    Spec::Csv { train, test } => {
+                        let opts = csv::Options::of(cfg);
+                        (csv::read(train, &opts)?, csv::read(test, &opts)?)
+                    }
+                    _ => unreachable!("matched above"),
+                };
                 let t = series::to_tensors(&train, &test)?;
                 Ok(source(
                     t.train,

@@ -77,6 +77,39 @@ fn setting(r: &BenchRecord) -> String {
 }
 
 /// ms per training batch against num_units (left), rowseq / PyTorch (right).
+/// rowseq's points as a solid line with dots, PyTorch's (when measured) as a dashed line with
+/// triangles, each with its legend entry; the two figures share it.
+macro_rules! both_sides {
+    ($chart:expr, $s:expr, $r:expr, $ours:expr, $theirs:expr, $torch:expr) => {
+        let (cr, ct) = (colour(0), colour(1));
+        $chart
+            .draw_series(LineSeries::new($ours.clone(), $s.line(cr, 2.0)))?
+            .label(format!("rowseq ({})", setting($r)))
+            .legend(mark!($s, cr, false, false));
+        $chart.draw_series(
+            $ours
+                .iter()
+                .map(|&p| Circle::new(p, $s.px(4.5), $s.fill(cr))),
+        )?;
+        if !$theirs.is_empty() {
+            $chart
+                .draw_series(DashedLineSeries::new(
+                    $theirs.clone(),
+                    $s.px(6.0),
+                    $s.px(4.0),
+                    $s.line(ct, 2.0),
+                ))?
+                .label($torch)
+                .legend(mark!($s, ct, true, true));
+            $chart.draw_series(
+                $theirs
+                    .iter()
+                    .map(|&p| TriangleMarker::new(p, $s.px(5.5), $s.fill(ct))),
+            )?;
+        }
+    };
+}
+
 pub struct TimeVsUnits<'a>(pub &'a BenchRecord);
 
 impl Figure for TimeVsUnits<'_> {
@@ -106,28 +139,14 @@ impl Figure for TimeVsUnits<'_> {
             &units_label,
             &|v: &f64| short_number(*v)
         );
-        let (cr, ct) = (colour(0), colour(1));
-        chart
-            .draw_series(LineSeries::new(ours.clone(), s.line(cr, 2.0)))?
-            .label(format!("rowseq ({})", setting(r)))
-            .legend(mark!(s, cr, false, false));
-        chart.draw_series(ours.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(cr))))?;
-        if !theirs.is_empty() {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    theirs.clone(),
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(ct, 2.0),
-                ))?
-                .label("PyTorch, same model, batches and step")
-                .legend(mark!(s, ct, true, true));
-            chart.draw_series(
-                theirs
-                    .iter()
-                    .map(|&p| TriangleMarker::new(p, s.px(5.5), s.fill(ct))),
-            )?;
-        }
+        both_sides!(
+            chart,
+            s,
+            r,
+            ours,
+            theirs,
+            "PyTorch, same model, batches and step"
+        );
         legend!(chart, s, SeriesLabelPosition::UpperLeft);
 
         let ratios: Vec<(f64, f64)> = r
@@ -236,28 +255,7 @@ impl Figure for GflopsVsUnits<'_> {
                 n = r.sgemm.n
             ))
             .legend(mark!(s, GREY, true));
-        let (cr, ct) = (colour(0), colour(1));
-        chart
-            .draw_series(LineSeries::new(ours.clone(), s.line(cr, 2.0)))?
-            .label(format!("rowseq ({})", setting(r)))
-            .legend(mark!(s, cr, false, false));
-        chart.draw_series(ours.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(cr))))?;
-        if !theirs.is_empty() {
-            chart
-                .draw_series(DashedLineSeries::new(
-                    theirs.clone(),
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(ct, 2.0),
-                ))?
-                .label("PyTorch")
-                .legend(mark!(s, ct, true, true));
-            chart.draw_series(
-                theirs
-                    .iter()
-                    .map(|&p| TriangleMarker::new(p, s.px(5.5), s.fill(ct))),
-            )?;
-        }
+        both_sides!(chart, s, r, ours, theirs, "PyTorch");
         for w in &r.widths {
             chart.plotting_area().draw(
                 &(EmptyElement::at((w.num_units as f64, w.rowseq.gflops))
