@@ -16,7 +16,7 @@ use super::style::{
     GRID,
 };
 use crate::model::{formula, keras_param_count, param_count, Arch};
-use crate::summary::thousands;
+use crate::summary::{thousands, Stat};
 
 /// Renders every figure into `dir`; returns the files written.
 pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
@@ -263,7 +263,6 @@ impl Figure for AccuracyVsUnits<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
         let d = self.0;
         let (x0, x1) = d.units_range();
-        let pct = |v: f64| 100.0 * v;
         let (y0, y1) = padded(
             d.rows.iter().flat_map(|r| {
                 [
@@ -311,13 +310,7 @@ impl Figure for AccuracyVsUnits<'_> {
             )?;
             error_bars(
                 &mut chart,
-                &rows
-                    .iter()
-                    .map(|r| {
-                        let (m, e) = (pct(r.val_acc.mean), pct(r.val_acc.std));
-                        (r.num_units as f64, m - e, m + e)
-                    })
-                    .collect::<Vec<_>>(),
+                &pct_bars(&rows, |r| r.num_units as f64, |r| &r.val_acc),
                 s.line(cv, 1.2),
                 s.px(4.0),
             )?;
@@ -327,13 +320,7 @@ impl Figure for AccuracyVsUnits<'_> {
                 .legend(mark!(s, ct, false, false));
             error_bars(
                 &mut chart,
-                &rows
-                    .iter()
-                    .map(|r| {
-                        let (m, e) = (pct(r.test_acc.mean), pct(r.test_acc.std));
-                        (r.num_units as f64, m - e, m + e)
-                    })
-                    .collect::<Vec<_>>(),
+                &pct_bars(&rows, |r| r.num_units as f64, |r| &r.test_acc),
                 s.line(ct, 1.4),
                 s.px(5.0),
             )?;
@@ -396,7 +383,6 @@ impl Figure for AccuracyVsParams<'_> {
             .iter()
             .fold((f64::INFINITY, 0f64), |(a, b), &v| (a.min(v), b.max(v)));
         let (x0, x1) = (plo / 1.6, phi * 1.6);
-        let pct = |v: f64| 100.0 * v;
         let (y0, y1) = padded(
             d.rows.iter().flat_map(|r| {
                 [
@@ -431,13 +417,7 @@ impl Figure for AccuracyVsParams<'_> {
                 .legend(mark!(s, c, false, false));
             error_bars(
                 &mut chart,
-                &rows
-                    .iter()
-                    .map(|r| {
-                        let (m, e) = (pct(r.test_acc.mean), pct(r.test_acc.std));
-                        (r.params as f64, m - e, m + e)
-                    })
-                    .collect::<Vec<_>>(),
+                &pct_bars(&rows, |r| r.params as f64, |r| &r.test_acc),
                 s.line(c, 1.4),
                 s.px(5.0),
             )?;
@@ -637,6 +617,25 @@ fn formula_difference(a: &Arch) -> String {
     } else {
         format!("{n}×{h}")
     }
+}
+
+/// An accuracy as a percentage.
+fn pct(v: f64) -> f64 {
+    100.0 * v
+}
+
+/// Error bars of an accuracy in percent, mean ± one sample std over seeds, one per row at `x`.
+fn pct_bars(
+    rows: &[&Row],
+    x: impl Fn(&Row) -> f64,
+    acc: impl Fn(&Row) -> &Stat,
+) -> Vec<(f64, f64, f64)> {
+    rows.iter()
+        .map(|r| {
+            let (m, e) = (pct(acc(r).mean), pct(acc(r).std));
+            (x(r), m - e, m + e)
+        })
+        .collect()
 }
 
 /// Validation accuracy and train loss per epoch, one line per width (mean over seeds).

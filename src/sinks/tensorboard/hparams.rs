@@ -202,21 +202,21 @@ mod tests {
     use super::*;
     use crate::config::SweepConfig;
 
-    #[test]
-    fn experiment_lists_swept_keys_with_their_values() {
-        let sweep = SweepConfig::parse(
-            "num_units = [64, 8, 16]\nlr = [0.01, 0.001]\nepochs = 1",
-            "t.toml",
-            "t",
-        )
-        .unwrap();
+    /// The HParams experiment of a sweep written as TOML.
+    fn experiment_of(toml: &str) -> Experiment {
+        let sweep = SweepConfig::parse(toml, "t.toml", "t").unwrap();
         let runs = sweep.runs();
-        let e = experiment(
+        experiment(
             "t",
             &sweep.swept_keys(),
             &runs.iter().collect::<Vec<_>>(),
             0.0,
-        );
+        )
+    }
+
+    #[test]
+    fn experiment_lists_swept_keys_with_their_values() {
+        let e = experiment_of("num_units = [64, 8, 16]\nlr = [0.01, 0.001]\nepochs = 1");
         let names: Vec<&str> = e.hparam_infos.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["num_units", "seed", "lr"]);
         let units: Vec<f64> = e.hparam_infos[0]
@@ -245,18 +245,8 @@ mod tests {
 
     #[test]
     fn swept_cells_and_directions_are_shown_with_their_values() {
-        let sweep = SweepConfig::parse(
+        let e = experiment_of(
             "cell = [\"rnn\", \"lstm\", \"gru\"]\nbidirectional = [false, true]\nlayers = 2",
-            "t.toml",
-            "t",
-        )
-        .unwrap();
-        let runs = sweep.runs();
-        let e = experiment(
-            "t",
-            &sweep.swept_keys(),
-            &runs.iter().collect::<Vec<_>>(),
-            0.0,
         );
         let names: Vec<&str> = e.hparam_infos.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(names, ["num_units", "seed", "cell", "bidirectional"]);
