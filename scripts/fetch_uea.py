@@ -11,10 +11,10 @@ Idempotent: problems whose files are already present with the right sha256 are l
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
-import tempfile
 import zipfile
+
+import pinned_wheel  # scripts/pinned_wheel.py
 
 WHEEL = "aeon-1.6.0-py3-none-any.whl"
 WHEEL_SHA256 = "d05227086706f80111ac5fee8de4d5d3115bb3bcfd1c786c8629393055816409"
@@ -39,46 +39,12 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def file_sha256(path):
-    with open(path, "rb") as f:
-        return sha256(f.read())
-
-
 def fail(msg):
-    print(f"fetch_uea: error: {msg}", file=sys.stderr)
-    sys.exit(1)
+    pinned_wheel.fail("fetch_uea", msg)
 
 
 def fetch_wheel(cache):
-    dl = os.path.join(cache, "downloads")
-    os.makedirs(dl, exist_ok=True)
-    wheel = os.path.join(dl, WHEEL)
-    if not os.path.exists(wheel):
-        print("==> uea: downloading the aeon==1.6.0 wheel from PyPI (6 MB, hash-pinned, not installed)",
-              flush=True)
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as req:
-            req.write(f"aeon==1.6.0 --hash=sha256:{WHEEL_SHA256}\n")
-        try:
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                 "--require-hashes", "-r", req.name, "-d", dl],
-                check=True,
-            )
-        finally:
-            os.unlink(req.name)
-    got = file_sha256(wheel)
-    if got != WHEEL_SHA256:
-        fail(f"{wheel}: sha256 {got}, expected {WHEEL_SHA256}; delete it and run again")
-    return wheel
-
-
-def write_atomic(path, data):
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    return pinned_wheel.fetch(cache, "fetch_uea", "aeon==1.6.0", WHEEL, WHEEL_SHA256, "uea")
 
 
 def main():
@@ -92,7 +58,7 @@ def main():
     for problem in args.problems:
         folder = os.path.join(args.out, problem)
         present = all(
-            os.path.exists(os.path.join(folder, name)) and file_sha256(os.path.join(folder, name)) == want
+            os.path.exists(os.path.join(folder, name)) and pinned_wheel.digest(os.path.join(folder, name)) == want
             for name, want in FILES[problem].items()
         )
         if present:
@@ -111,7 +77,7 @@ def main():
                 got = sha256(data)
                 if got != want:
                     fail(f"{name} in {wheel}: sha256 {got}, expected {want}; nothing written")
-                write_atomic(os.path.join(folder, name), data)
+                pinned_wheel.write_atomic(os.path.join(folder, name), data)
             print(f"==> uea: wrote {' and '.join(FILES[problem])} to {folder}/ (sha256 checked)")
 
 
