@@ -129,9 +129,9 @@ pub struct RunnerArgs {
     /// Slurm array job the default is SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
-    /// Internal: a --jobs worker process training this one run.
+    /// Internal: a --jobs worker process, training the runs whose ids arrive on its stdin.
     #[arg(long, hide = true)]
-    pub worker_run: Option<String>,
+    pub worker: bool,
 }
 
 #[derive(Args, Debug)]

@@ -190,10 +190,7 @@ fn run_sweep(
     dry_run: bool,
     with_report: bool,
 ) -> Result<ExitCode> {
-    let mut plan = sweep::Plan::new(sweep);
-    if let Some(id) = &runner.worker_run {
-        plan.runs.retain(|r| r.id == *id);
-    }
+    let plan = sweep::Plan::new(sweep);
     let shard = sweep::shard::resolve(runner.shard.as_deref())?;
     if dry_run {
         let dir = runner.out.join(&plan.name);
@@ -225,28 +222,32 @@ fn run_sweep(
         retry_failed: runner.retry_failed,
         jobs: runner.jobs as usize,
         shard,
-        worker: runner.worker_run.is_some(),
+        worker: runner.worker,
         contended: if runner.wait {
             sweep::lock::Contended::Wait
         } else {
             sweep::lock::Contended::Refuse
         },
     };
+    if opts.worker {
+        let interrupted = sweep::jobs::serve(&plan, &opts)?;
+        return Ok(ExitCode::from(if interrupted {
+            interrupt::EXIT_CODE
+        } else {
+            0
+        }));
+    }
     let outcome = sweep::run(&plan, &opts)?;
     if outcome.interrupted {
-        if !opts.worker {
-            eprintln!("interrupted: run `{command}` again to resume");
-        }
+        eprintln!("interrupted: run `{command}` again to resume");
         return Ok(ExitCode::from(interrupt::EXIT_CODE));
     }
-    if !opts.worker {
-        sweep::print_summary(&plan, &outcome);
-        if with_report {
-            // A report that cannot be written does not undo the runs: warn and go on.
-            match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
-                Ok(r) => print_report(&r),
-                Err(e) => eprintln!("warning: no report written: {e:#}"),
-            }
+    sweep::print_summary(&plan, &outcome);
+    if with_report {
+        // A report that cannot be written does not undo the runs: warn and go on.
+        match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
+            Ok(r) => print_report(&r),
+            Err(e) => eprintln!("warning: no report written: {e:#}"),
         }
     }
     if outcome.failed.is_empty() && outcome.failed_before == 0 {

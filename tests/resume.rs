@@ -309,11 +309,12 @@ fn failed_runs_are_recorded_and_retried_only_when_asked() {
     assert!(failed.is_file());
 }
 
-/// `--jobs 2` on two threads: two worker processes of one thread each, whose results equal a
-/// sequential one-thread sweep's; the parent writes the tables with both runs.
+/// `--jobs 2` on two threads: two worker processes of one thread each, one of which trains
+/// two runs in turn, whose results equal a sequential one-thread sweep's; the parent writes
+/// the tables with all three runs.
 #[test]
 fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
-    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=1"];
+    let widths = ["--set", "num_units=[8, 16, 32]", "--set", "epochs=1"];
     let sequential = tempfile::tempdir().unwrap();
     sweep(sequential.path(), &widths).assert().success();
     let parallel = tempfile::tempdir().unwrap();
@@ -323,7 +324,7 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
         .assert()
         .success()
         .stdout(contains("with 2 threads (2 jobs of 1 each)"))
-        .stdout(contains("2 trained, 0 already done, 0 failed"));
+        .stdout(contains("3 trained, 0 already done, 0 failed"));
     let results = |dir: &Path| -> Vec<Value> {
         std::fs::read_to_string(dir.join("tiny/results.jsonl"))
             .unwrap()
@@ -340,8 +341,97 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
             .collect()
     };
     let a = results(sequential.path());
-    assert_eq!(a.len(), 2);
+    assert_eq!(a.len(), 3);
     assert_eq!(a, results(parallel.path()));
+}
+
+/// A run that fails inside a `--jobs` worker is recorded as failed, and that worker goes on
+/// to train the runs it is handed next.
+#[test]
+fn a_failed_run_does_not_stop_its_worker() {
+    let out = tempfile::tempdir().unwrap();
+    let grid = [
+        "--set",
+        "lr=[1e37, 3e-3]",
+        "--set",
+        "num_units=[8, 16]",
+        "--set",
+        "epochs=1",
+        "--set",
+        "train_size=500",
+        "--jobs",
+        "2",
+        "--threads",
+        "2",
+    ];
+    sweep(out.path(), &grid)
+        .assert()
+        .code(1)
+        .stdout(contains("2 trained, 0 already done, 2 failed"))
+        .stderr(contains("training diverged"));
+    let failed = std::fs::read_dir(out.path().join("tiny"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("failed.json").is_file())
+        .count();
+    assert_eq!(failed, 2);
+}
+
+/// A `--jobs` worker killed mid-run (as the OOM killer would) costs only its run: the parent
+/// reports it as failed and a new worker trains the rest of the queue.
+#[test]
+fn a_killed_worker_costs_only_its_run() {
+    let out = tempfile::tempdir().unwrap();
+    let grid = [
+        "--set",
+        "num_units=[8, 16, 32]",
+        "--set",
+        "epochs=12",
+        "--jobs",
+        "2",
+        "--threads",
+        "2",
+    ];
+    let mut parent = spawn(out.path(), &grid);
+    wait_until(&mut parent, || epochs_on_disk(out.path()).len() == 2);
+    let worker = children(parent.id())[0];
+    assert!(Std::new("kill")
+        .args(["-KILL", &worker.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let output = parent.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stdout.contains("2 trained, 0 already done, 1 failed"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("worker exited with signal: 9"), "{stderr}");
+}
+
+/// The pids of `parent`'s child processes (from /proc/<pid>/stat, whose fourth field is the
+/// parent's pid).
+fn children(parent: u32) -> Vec<u32> {
+    let mut pids: Vec<u32> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let ppid: u32 = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect();
+    pids.sort();
+    pids
 }
 
 /// Ctrl-C under `--jobs 2`: the parent forwards it, both workers checkpoint and stop, the

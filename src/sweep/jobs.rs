@@ -2,13 +2,17 @@
 `--jobs N`: N runs at once, each in a worker process of its own (libtorch's thread pool is
 per process), with the sweep's threads split between them (`threads / N`, at least one).
 
-The parent keeps the sweep's lock and alone writes `sweep.json` and the tables; a worker is the
-same command line with `--worker-run <id> --threads <t>`: it trains that one run (resuming
-from its checkpoint, recording a failure) and writes only inside the run's folder. Workers
-print plain lines (their stdout is a pipe), which the parent relays as they come. Runs start
-longest first (by `cost_per_epoch` x epochs), so the widest runs overlap each other and the
-short ones fill the gaps at the end, rather than one wide run finishing alone on a half-idle
-machine.
+The parent keeps the sweep's lock and alone writes `sweep.json` and the tables. A worker is the
+same command line with `--worker --threads <t>`, and it lives for the whole sweep: the parent
+hands it run ids on its stdin, one at a time; it trains each (resuming from its checkpoint,
+recording a failure), writing only inside the run's folder, and answers with a `DONE` line on
+its stdout. It loads libtorch and each dataset once, not once per run (on MNIST that start is
+about two seconds, as long as a whole epoch at 8 units). Workers print plain lines (their stdout
+is a pipe), which the parent relays as they come. Runs start longest first (by
+`cost_per_epoch` x epochs), so the widest runs overlap each other and the short ones fill the
+gaps at the end, rather than one wide run finishing alone on a half-idle machine. A worker that
+dies takes only its current run with it: the run is recorded as failed and a new worker takes
+the rest of the queue.
 
 Workers run in process groups of their own, so a Ctrl-C at the terminal reaches the parent
 only; the parent forwards every press to them (`interrupt`), so the first press lets each
@@ -16,10 +20,12 @@ worker finish its epoch and checkpoint, and a second stops everything at once. A
 with its parent (PR_SET_PDEATHSIG), so a parent killed with -9 leaves no worker writing into
 a sweep whose lock is free.
 */
-use std::io::{BufRead, BufReader};
+use std::collections::hash_map::{Entry, HashMap};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -27,6 +33,7 @@ use anyhow::{Context, Result};
 use super::plan::{Plan, PlannedRun};
 use super::status;
 use super::Options;
+use crate::data::Source;
 use crate::interrupt;
 use crate::store::RunDir;
 
@@ -34,6 +41,9 @@ use crate::store::RunDir;
 pub fn threads_per_job(threads: usize, jobs: usize) -> usize {
     (threads / jobs.max(1)).max(1)
 }
+
+/// What a worker prints, alone on a line, when it is done with the run it was handed.
+const DONE: &str = "\u{1}rowseq-worker-done";
 
 /// What the workers did.
 pub struct Done {
@@ -43,78 +53,190 @@ pub struct Done {
     pub interrupted: bool,
 }
 
+/// A worker process and the run it is training, if any.
+struct Worker<'a> {
+    child: Child,
+    /// Closed (None) once there is nothing more to hand it: it then exits.
+    stdin: Option<ChildStdin>,
+    run: Option<&'a PlannedRun>,
+}
+
+/// What a worker's stdout says to the parent: it finished its run, or it ended.
+enum Message {
+    Done(usize),
+    Ended(usize),
+}
+
 /// Trains `pending` with `opts.jobs` workers.
 pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> Result<Done> {
     let threads = threads_per_job(opts.threads, opts.jobs);
-    let exe = std::env::current_exe().context("could not find the rowseq executable")?;
-    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let mut order = pending.to_vec();
     order.sort_by_key(|r| std::cmp::Reverse(r.cost_per_epoch() * r.config.epochs as u64));
-    let mut queue = order.iter();
-    let mut running: Vec<(Child, &PlannedRun)> = Vec::new();
-    let (mut trained, mut failed, mut interrupted) = (0, Vec::new(), false);
-    loop {
-        while running.len() < opts.jobs && !interrupt::requested() {
-            let Some(planned) = queue.next() else { break };
-            let mut command = Command::new(&exe);
-            // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-            unsafe {
-                command.pre_exec(|| {
-                    libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
-                    Ok(())
-                });
-            }
-            let mut child = command
-                .args(&args)
-                .arg("--threads")
-                .arg(threads.to_string())
-                .arg("--worker-run")
-                .arg(&planned.id)
-                .stdout(Stdio::piped())
-                .process_group(0)
-                .spawn()
-                .with_context(|| format!("could not start a worker for {}", planned.label))?;
-            interrupt::add_child(child.id());
-            let out = child.stdout.take().expect("piped");
-            std::thread::spawn(move || {
-                for line in BufReader::new(out).lines().map_while(Result::ok) {
-                    println!("{line}");
+    let mut queue = order.into_iter();
+    let (tx, rx) = mpsc::channel();
+    let mut workers: Vec<Option<Worker>> = Vec::new();
+    let mut done = Done {
+        trained: 0,
+        failed: Vec::new(),
+        interrupted: false,
+    };
+    for slot in 0..opts.jobs.min(pending.len()) {
+        let mut worker = spawn(slot, threads, &tx)?;
+        hand_next(&mut worker, &mut queue)?;
+        workers.push(Some(worker));
+    }
+    while workers.iter().any(Option::is_some) {
+        match rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(Message::Done(slot)) => {
+                let worker = workers[slot].as_mut().expect("a live worker");
+                if let Some(planned) = worker.run.take() {
+                    record(planned, None, dir, &mut done);
+                    super::write_tables(plan, dir)?;
                 }
-            });
-            running.push((child, planned));
-        }
-        if running.is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        let mut i = 0;
-        while i < running.len() {
-            let Some(exit) = running[i].0.try_wait()? else {
-                i += 1;
-                continue;
-            };
-            let (child, planned) = running.swap_remove(i);
-            interrupt::remove_child(child.id());
-            let run = RunDir::new(dir, &planned.id);
-            if run.result().is_some() {
-                trained += 1;
-            } else if let Some(reason) = status::failure(&run) {
-                failed.push((planned.label.clone(), reason));
-            } else if exit.code() == Some(interrupt::EXIT_CODE as i32) || interrupt::requested() {
-                interrupted = true;
-            } else {
-                let reason = format!("worker exited with {exit}");
-                failed.push((planned.label.clone(), reason));
+                hand_next(worker, &mut queue)?;
             }
-            super::write_tables(plan, dir)?;
+            Ok(Message::Ended(slot)) => {
+                let mut worker = workers[slot].take().expect("a live worker");
+                let exit = worker.child.wait()?;
+                interrupt::remove_child(worker.child.id());
+                if let Some(planned) = worker.run.take() {
+                    record(planned, Some(exit), dir, &mut done);
+                    super::write_tables(plan, dir)?;
+                    // It died mid-run: a new worker takes the rest of the queue.
+                    if !interrupt::requested() && queue.len() > 0 {
+                        let mut worker = spawn(slot, threads, &tx)?;
+                        hand_next(&mut worker, &mut queue)?;
+                        workers[slot] = Some(worker);
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if interrupt::requested() {
+                    // Idle workers wait on stdin: closing it ends them.
+                    for worker in workers.iter_mut().flatten() {
+                        if worker.run.is_none() {
+                            worker.stdin = None;
+                        }
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the parent holds a sender"),
         }
     }
-    if interrupt::requested() && queue.next().is_some() {
-        interrupted = true;
+    if interrupt::requested() && queue.len() > 0 {
+        done.interrupted = true;
     }
-    Ok(Done {
-        trained,
-        failed,
-        interrupted,
+    Ok(done)
+}
+
+/// Starts worker `slot`: this command line with `--threads threads --worker`; its stdout is
+/// relayed line by line, and its `DONE` lines and its end are sent on `tx`.
+fn spawn<'a>(slot: usize, threads: usize, tx: &mpsc::Sender<Message>) -> Result<Worker<'a>> {
+    let exe = std::env::current_exe().context("could not find the rowseq executable")?;
+    let mut command = Command::new(&exe);
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
+    }
+    let mut child = command
+        .args(std::env::args_os().skip(1))
+        .arg("--threads")
+        .arg(threads.to_string())
+        .arg("--worker")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .context("could not start a worker process")?;
+    interrupt::add_child(child.id());
+    let out = child.stdout.take().expect("piped");
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if line == DONE {
+                let _ = tx.send(Message::Done(slot));
+            } else {
+                println!("{line}");
+            }
+        }
+        let _ = tx.send(Message::Ended(slot));
+    });
+    let stdin = child.stdin.take();
+    Ok(Worker {
+        child,
+        stdin,
+        run: None,
     })
+}
+
+/// Hands `worker` the next run of `queue`, or, when there is none or Ctrl-C was pressed,
+/// closes its stdin so that it exits.
+fn hand_next<'a>(
+    worker: &mut Worker<'a>,
+    queue: &mut impl ExactSizeIterator<Item = &'a PlannedRun>,
+) -> Result<()> {
+    let next = if interrupt::requested() {
+        None
+    } else {
+        queue.next()
+    };
+    let (Some(planned), Some(stdin)) = (next, worker.stdin.as_mut()) else {
+        worker.stdin = None;
+        return Ok(());
+    };
+    // A worker that has died cannot take it: its end, already on its way, records the run.
+    let _ = writeln!(stdin, "{}", planned.id).and_then(|()| stdin.flush());
+    worker.run = Some(planned);
+    Ok(())
+}
+
+/// Counts a run a worker is done with: trained (it has a result), failed (recorded, or the
+/// worker died without a word), or interrupted (it resumes next time).
+fn record(planned: &PlannedRun, exit: Option<ExitStatus>, dir: &Path, done: &mut Done) {
+    let run = RunDir::new(dir, &planned.id);
+    if run.result().is_some() {
+        done.trained += 1;
+    } else if let Some(reason) = status::failure(&run) {
+        done.failed.push((planned.label.clone(), reason));
+    } else if interrupt::requested()
+        || exit.is_some_and(|e| e.code() == Some(interrupt::EXIT_CODE as i32))
+    {
+        done.interrupted = true;
+    } else {
+        let reason = match exit {
+            Some(exit) => format!("worker exited with {exit}"),
+            None => "worker stopped without a result".to_string(),
+        };
+        done.failed.push((planned.label.clone(), reason));
+    }
+}
+
+/// The worker's side: trains the runs whose ids arrive on stdin, one at a time, loading each
+/// dataset once, and prints `DONE` after each. Returns at the end of stdin, or after a run
+/// that Ctrl-C stopped; true if stopped by Ctrl-C.
+pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
+    let dir = opts.out.join(&plan.name);
+    let mut sources: HashMap<String, Source> = HashMap::new();
+    for line in std::io::stdin().lock().lines() {
+        let id = line.context("could not read a run id from the sweep's parent process")?;
+        let planned = plan
+            .runs
+            .iter()
+            .find(|r| r.id == id)
+            .with_context(|| format!("run '{id}' is not in this sweep's plan"))?;
+        if let Entry::Vacant(slot) = sources.entry(Source::key(&planned.config)) {
+            slot.insert(Source::load(&planned.config, opts.data_dir.as_deref())?);
+        }
+        let outcome = super::run_pending(plan, &[planned], &dir, opts, &sources, 0, 0)?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{DONE}")?;
+        out.flush()?;
+        if outcome.interrupted {
+            return Ok(true);
+        }
+    }
+    Ok(interrupt::requested())
 }

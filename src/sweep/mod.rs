@@ -51,7 +51,8 @@ pub struct Options {
     pub jobs: usize,
     /// Only the runs of shard K of N (1-based), by plan position: (K, N).
     pub shard: Option<(usize, usize)>,
-    /// A worker process of `--jobs`: the parent holds the lock and writes the tables.
+    /// A worker process of `--jobs` (`jobs::serve`): the parent holds the lock and writes
+    /// the tables.
     pub worker: bool,
 }
 
@@ -91,12 +92,11 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
 
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
-    let _lock = match (opts.worker, opts.shard) {
-        (true, _) => None,
-        (false, None) => Some(SweepLock::acquire(&dir, lock::LOCK, opts.contended)?),
-        (false, Some((k, n))) => {
+    let _lock = match opts.shard {
+        None => SweepLock::acquire(&dir, lock::LOCK, opts.contended)?,
+        Some((k, n)) => {
             let name = format!("{}.{k}-of-{n}", lock::LOCK);
-            Some(SweepLock::acquire(&dir, &name, opts.contended)?)
+            SweepLock::acquire(&dir, &name, opts.contended)?
         }
     };
     // Under the lock, what is left may have changed while we waited.
@@ -109,9 +109,6 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         pending.retain(|r| status::failure(&RunDir::new(&dir, &r.id)).is_none());
         before - pending.len()
     };
-    if opts.worker {
-        return run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before);
-    }
     report_changes(plan, &dir);
     store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))?;
     println!(
@@ -139,12 +136,14 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         },
         dir.display()
     );
-    if opts.tensorboard && !opts.worker {
+    if opts.tensorboard {
         let configs: Vec<_> = plan.runs.iter().map(|r| &r.config).collect();
         let tb_root = dir.join(store::TENSORBOARD);
         tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)?;
     }
     if opts.jobs > 1 && pending.len() > 1 {
+        // The workers load their own data: the parent's copy would only take memory.
+        drop(sources);
         let done = jobs::run(plan, &pending, &dir, opts)?;
         let results = write_tables(plan, &dir)?;
         // Each worker recorded its own process's memory in the run's result.
