@@ -269,10 +269,10 @@ impl Source {
                 let raw = idx::load(&dir)?;
                 let to_split = |images: Vec<u8>, labels: Vec<u8>| {
                     let n = labels.len() as i64;
-                    let x = Tensor::from_slice(&images)
+                    let mut x = Tensor::from_slice(&images)
                         .view([n, idx::ROWS as i64, idx::COLS as i64])
-                        .to_kind(Kind::Float)
-                        / 255.0;
+                        .to_kind(Kind::Float);
+                    x /= 255.0; // in place: one float copy of the images, not two
                     let y = Tensor::from_slice(&labels).to_kind(Kind::Int64);
                     Split::full_length(x, y)
                 };
@@ -333,10 +333,10 @@ impl Source {
                 let (rows, cols) = (set.rows as i64, set.cols as i64);
                 let to_split = |images: &[u8], y: Vec<i64>| {
                     let n = y.len() as i64;
-                    let x = Tensor::from_slice(images)
+                    let mut x = Tensor::from_slice(images)
                         .view([n, rows, cols])
-                        .to_kind(Kind::Float)
-                        / 255.0;
+                        .to_kind(Kind::Float);
+                    x /= 255.0; // in place: one float copy of the images, not two
                     Split::full_length(x, Tensor::from_slice(&y))
                 };
                 let train_y = index(&set.train_labels, &paths[1])?;
