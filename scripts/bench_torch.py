@@ -10,7 +10,7 @@ files rowseq read (raw or .gz), x = byte/255 as [N, 28, 28] float32, the last 5,
 images held out. Same batches: --order holds the int64 example indices of every step (warm-up
 and timed), from rowseq's shuffles. Same step: cross-entropy, zero_grad, backward, global-norm
 clipping, Adam (torch.optim.Adam, defaults), then the epoch sums and the loss read back, as
-rowseq's trainer does. Same evaluation: no_grad, batches of 2000, loss and accuracy read back
+rowseq's trainer does. Same evaluation: no_grad, batches of 500 (rowseq's EVAL_BATCH), loss and accuracy read back
 per batch. Threads: torch.set_num_threads(--threads), one inter-op thread.
 
 --config SWEEP.toml instead trains every run of a rowseq sweep config, one after another, as a
@@ -260,7 +260,7 @@ def main():
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--chunks", type=int, default=5)
     p.add_argument("--eval-samples", type=int, default=10000)
-    p.add_argument("--eval-batch", type=int, default=2000)
+    p.add_argument("--eval-batch", type=int, default=500)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--clip", type=float, default=1.0)
     p.add_argument("--seed", type=int, default=0)
