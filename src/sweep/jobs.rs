@@ -20,7 +20,7 @@ worker finish its epoch and checkpoint, and a second stops everything at once. A
 with its parent (PR_SET_PDEATHSIG), so a parent killed with -9 leaves no worker writing into
 a sweep whose lock is free.
 */
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -82,7 +82,7 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
     };
     for slot in 0..opts.jobs.min(pending.len()) {
         let mut worker = spawn(slot, threads, &tx)?;
-        hand_next(&mut worker, &mut queue)?;
+        hand_next(&mut worker, &mut queue);
         workers.push(Some(worker));
     }
     while workers.iter().any(Option::is_some) {
@@ -93,7 +93,7 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
                     record(planned, None, dir, &mut done);
                     super::write_tables(plan, dir)?;
                 }
-                hand_next(worker, &mut queue)?;
+                hand_next(worker, &mut queue);
             }
             Ok(Message::Ended(slot)) => {
                 let mut worker = workers[slot].take().expect("a live worker");
@@ -105,7 +105,7 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
                     // It died mid-run: a new worker takes the rest of the queue.
                     if !interrupt::requested() && queue.len() > 0 {
                         let mut worker = spawn(slot, threads, &tx)?;
-                        hand_next(&mut worker, &mut queue)?;
+                        hand_next(&mut worker, &mut queue);
                         workers[slot] = Some(worker);
                     }
                 }
@@ -173,24 +173,23 @@ fn spawn<'a>(slot: usize, threads: usize, tx: &mpsc::Sender<Message>) -> Result<
 }
 
 /// Hands `worker` the next run of `queue`, or, when there is none or Ctrl-C was pressed,
-/// closes its stdin so that it exits.
-fn hand_next<'a>(
-    worker: &mut Worker<'a>,
-    queue: &mut impl ExactSizeIterator<Item = &'a PlannedRun>,
-) -> Result<()> {
+/// closes its stdin so that it exits. A worker whose stdin is closed takes nothing more.
+fn hand_next<'a>(worker: &mut Worker<'a>, queue: &mut impl Iterator<Item = &'a PlannedRun>) {
+    let Some(stdin) = worker.stdin.as_mut() else {
+        return;
+    };
     let next = if interrupt::requested() {
         None
     } else {
         queue.next()
     };
-    let (Some(planned), Some(stdin)) = (next, worker.stdin.as_mut()) else {
+    let Some(planned) = next else {
         worker.stdin = None;
-        return Ok(());
+        return;
     };
     // A worker that has died cannot take it: its end, already on its way, records the run.
     let _ = writeln!(stdin, "{}", planned.id).and_then(|()| stdin.flush());
     worker.run = Some(planned);
-    Ok(())
 }
 
 /// Counts a run a worker is done with: trained (it has a result), failed (recorded, or the
@@ -227,9 +226,7 @@ pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
             .iter()
             .find(|r| r.id == id)
             .with_context(|| format!("run '{id}' is not in this sweep's plan"))?;
-        if let Entry::Vacant(slot) = sources.entry(Source::key(&planned.config)) {
-            slot.insert(Source::load(&planned.config, opts.data_dir.as_deref())?);
-        }
+        super::load_source(&mut sources, &planned.config, opts)?;
         let outcome = super::run_pending(plan, &[planned], &dir, opts, &sources, 0, 0)?;
         let mut out = std::io::stdout().lock();
         writeln!(out, "{DONE}")?;

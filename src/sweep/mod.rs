@@ -12,7 +12,7 @@ pub mod plan;
 pub mod shard;
 pub mod status;
 
-use std::collections::HashMap;
+use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -20,6 +20,7 @@ use tch::Device;
 
 pub use plan::{Plan, PlannedRun};
 
+use crate::config::RunConfig;
 use crate::data::Source;
 use crate::env;
 use crate::interrupt::{self, Interrupted, StopAfterEpoch};
@@ -81,13 +82,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     // Load and check all data before anything is written, so bad data leaves no trace.
     let mut sources: HashMap<String, Source> = HashMap::new();
     for planned in &pending {
-        let cfg = &planned.config;
-        let key = Source::key(cfg);
-        if !sources.contains_key(&key) {
-            let source = Source::load(cfg, opts.data_dir.as_deref())?;
-            sources.insert(key.clone(), source);
-        }
-        sources[&key].split(cfg)?;
+        load_source(&mut sources, &planned.config, opts)?.split(&planned.config)?;
     }
 
     std::fs::create_dir_all(&dir)
@@ -166,6 +161,18 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         });
     }
     run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before)
+}
+
+/// The source that `cfg` reads from, loaded into `sources` the first time it is asked for.
+fn load_source<'a>(
+    sources: &'a mut HashMap<String, Source>,
+    cfg: &RunConfig,
+    opts: &Options,
+) -> Result<&'a Source> {
+    Ok(match sources.entry(Source::key(cfg)) {
+        Entry::Occupied(e) => e.into_mut(),
+        Entry::Vacant(e) => e.insert(Source::load(cfg, opts.data_dir.as_deref())?),
+    })
 }
 
 /// Trains `pending` one after another in this process.
@@ -303,8 +310,9 @@ fn run_pending(
         }
     }
     progress.finish();
+    // A worker's parent reads the results from disk; the worker itself needs none.
     let results = if opts.worker {
-        plan.finished(&dir)
+        Vec::new()
     } else {
         write_tables(plan, &dir)?
     };
