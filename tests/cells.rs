@@ -8,9 +8,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{metrics_without_time, rowseq, run_dirs};
+use common::{explain_json, metrics_without_time, rowseq, run_dirs, signal, wait_until};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -35,26 +34,10 @@ fn results(sweep: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// `rowseq explain <run> --format json`, parsed.
-fn explain(run: &Path) -> Value {
-    let out = rowseq()
-        .arg("explain")
-        .arg(run)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 /// Explaining a trained run twice measures the same numbers, and its test accuracy recomputed
 /// from the weights is the recorded one (within one image, for other thread counts).
 fn assert_evaluation_is_deterministic(run: &Path, test_acc: f64, images: f64) {
-    let (a, b) = (explain(run), explain(run));
+    let (a, b) = (explain_json(run), explain_json(run));
     assert_eq!(a["measured"], b["measured"]);
     let recomputed = a["measured"]["recomputed_test_acc"].as_f64().unwrap();
     assert!(
@@ -124,7 +107,7 @@ fn a_sweep_over_cells_counts_each_cells_parameters() {
     let gru = rs.iter().find(|r| r["config"]["cell"] == "gru").unwrap();
     let run = sweep.join(gru["run_id"].as_str().unwrap());
     assert_evaluation_is_deterministic(&run, gru["test_acc"].as_f64().unwrap(), 300.0);
-    let e = explain(&run);
+    let e = explain_json(&run);
     assert_eq!(e["cell"], "gru");
     assert_eq!(e["totals"]["params_pytorch"], gru["params"]);
 }
@@ -191,7 +174,6 @@ fn a_stacked_bidirectional_run_with_dropout_resumes_to_the_same_bytes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
     let metrics = || {
         let sweep = stopped.path().join("train");
         if !sweep.is_dir() {
@@ -202,17 +184,8 @@ fn a_stacked_bidirectional_run_with_dropout_resumes_to_the_same_bytes() {
             .and_then(|r| std::fs::read_to_string(r.join("metrics.jsonl")).ok())
             .map_or(0, |t| t.lines().count())
     };
-    while metrics() < 1 {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
-        assert!(started.elapsed() < Duration::from_secs(120), "timed out");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let pid = child.id().to_string();
-    assert!(Std::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
+    wait_until(&mut child, || metrics() >= 1);
+    signal(child.id(), "INT");
     let output = child.wait_with_output().unwrap();
     assert_eq!(
         output.status.code(),

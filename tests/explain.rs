@@ -4,7 +4,7 @@ measured statistics, and clear errors.
 */
 mod common;
 
-use common::{rowseq, tiny_train};
+use common::{explain_json, rowseq, tiny_train};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -63,18 +63,7 @@ fn explains_a_trained_run_with_measurements() {
         .find(|e| e.path().is_dir())
         .unwrap()
         .path();
-    let json = rowseq()
-        .arg("explain")
-        .arg(&run)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        json.status.success(),
-        "{}",
-        String::from_utf8_lossy(&json.stderr)
-    );
-    let e: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let e = explain_json(&run);
     let m = &e["measured"];
     assert_eq!(e["num_units"], 16);
     assert_eq!(m["test_images"], 500);

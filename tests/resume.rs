@@ -5,10 +5,10 @@ MNIST subsets (one thread, a few thousand images), like tests/cli.rs.
 */
 mod common;
 
-use common::{metrics_without_time, rowseq, run_dirs};
+use common::{metrics_without_time, rowseq, run_dirs, signal, wait_until};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Std, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::str::contains;
@@ -92,16 +92,6 @@ fn wait_for_epochs(child: &mut Child, out: &Path, epochs: usize) {
     });
 }
 
-/// Polls `done` every 20 ms while the child runs, for at most two minutes.
-fn wait_until(child: &mut Child, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(child.try_wait().unwrap().is_none(), "the sweep ended early");
-        assert!(started.elapsed() < Duration::from_secs(120), "timed out");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn kill9(mut child: Child) {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
@@ -162,12 +152,7 @@ fn interrupted_runs_resume_to_identical_results() {
     let stopped = tempfile::tempdir().unwrap();
     let mut child = spawn(stopped.path(), &[]);
     wait_for_epochs(&mut child, stopped.path(), 1);
-    let pid = child.id().to_string();
-    assert!(Std::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .unwrap()
-        .success());
+    signal(child.id(), "INT");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
@@ -395,11 +380,7 @@ fn a_killed_worker_costs_only_its_run() {
     let mut parent = spawn(out.path(), &grid);
     wait_until(&mut parent, || epochs_on_disk(out.path()).len() == 2);
     let worker = children(parent.id())[0];
-    assert!(Std::new("kill")
-        .args(["-KILL", &worker.to_string()])
-        .status()
-        .unwrap()
-        .success());
+    signal(worker, "KILL");
     let output = parent.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -450,11 +431,7 @@ fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
     // Both workers must be training: a worker signalled while still loading stops before
     // its run starts, correctly, with nothing to checkpoint.
     wait_until(&mut parent, || epochs_on_disk(out.path()).len() == 2);
-    assert!(Std::new("kill")
-        .args(["-INT", &parent.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
+    signal(parent.id(), "INT");
     let output = parent.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");

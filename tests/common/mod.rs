@@ -1,10 +1,13 @@
 /*!
-Helpers shared by the integration tests: the binary, run folders, and metrics without the
-wall-clock fields (which differ between otherwise identical runs).
+Helpers shared by the integration tests: the binary, run folders, metrics without the
+wall-clock fields (which differ between otherwise identical runs), `explain`'s JSON, and
+waiting on and signalling a running rowseq.
 */
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use serde_json::Value;
@@ -58,4 +61,40 @@ pub fn metrics_without_time(run: &Path) -> Vec<Value> {
             v
         })
         .collect()
+}
+
+/// `rowseq explain <run> --format json`, parsed (the command must succeed).
+pub fn explain_json(run: &Path) -> Value {
+    let out = rowseq()
+        .arg("explain")
+        .arg(run)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Polls `done` every 20 ms while the child runs, for at most two minutes.
+pub fn wait_until(child: &mut Child, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(child.try_wait().unwrap().is_none(), "rowseq ended early");
+        assert!(started.elapsed() < Duration::from_secs(120), "timed out");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends `signal` ("INT", "KILL") to process `pid` with kill(1).
+pub fn signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
 }
