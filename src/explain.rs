@@ -25,7 +25,7 @@ use crate::model::{
 };
 use crate::store;
 use crate::summary::thousands;
-use crate::train::{evaluate, EVAL_BATCH};
+use crate::train::{eval_batches, evaluate};
 
 /// Everything `explain` says, also its `--format json`.
 #[derive(Serialize, Debug)]
@@ -503,20 +503,16 @@ fn measure(
     tch::no_grad(|| {
         let mut saturated = Tensor::zeros([units], (Kind::Float, Device::Cpu));
         let mut lasts = Vec::new();
-        let mut start = 0;
-        while start < n {
-            let len = EVAL_BATCH.min(n - start);
-            let batch = data.test.narrow(start as usize, len as usize);
+        for batch in eval_batches(&data.test) {
             let s = model.sequence(&batch.x, &batch.lengths, false);
             let t = batch.x.size()[1];
             let real = Tensor::arange(t, (Kind::Int64, Device::Cpu))
                 .view([1, t, 1])
-                .lt_tensor(&batch.lengths.view([len, 1, 1]));
+                .lt_tensor(&batch.lengths.view([-1, 1, 1]));
             saturated += (s.outputs().abs().gt(0.95).logical_and(&real))
                 .to_kind(Kind::Float)
                 .sum_dim_intlist([0i64, 1].as_slice(), false, Kind::Float);
             lasts.push(s.last);
-            start += len;
         }
         let steps = data.test.lengths.sum(Kind::Int64).int64_value(&[]).max(1);
         let share = saturated / steps as f64;

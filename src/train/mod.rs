@@ -208,30 +208,30 @@ pub fn train_step(
     }))
 }
 
+/// `split` in consecutive batches of `EVAL_BATCH` (views, not copies), as evaluation reads it.
+pub fn eval_batches(split: &Split) -> impl Iterator<Item = Split> + '_ {
+    let (n, bs) = (split.len(), EVAL_BATCH as usize);
+    (0..n.div_ceil(bs)).map(move |b| split.narrow(b * bs, bs.min(n - b * bs)))
+}
+
 /// Loss and accuracy on a split, without gradients, in batches of `EVAL_BATCH`.
 /// An empty split gives NaN for both.
 pub fn evaluate(model: &SeqClassifier, split: &Split) -> (f64, f64) {
-    let n = split.len() as i64;
+    let n = split.len();
     if n == 0 {
         return (f64::NAN, f64::NAN);
     }
     tch::no_grad(|| {
         let mut loss = 0.0;
         let mut correct = 0i64;
-        let mut start = 0;
-        while start < n {
-            let len = EVAL_BATCH.min(n - start);
-            let x = split.x.narrow(0, start, len);
-            let y = split.y.narrow(0, start, len);
-            let lengths = split.lengths.narrow(0, start, len);
+        for Split { x, y, lengths } in eval_batches(split) {
             let logits = model.forward(&x, &lengths, false);
-            loss += logits.cross_entropy_for_logits(&y).double_value(&[]) * len as f64;
+            loss += logits.cross_entropy_for_logits(&y).double_value(&[]) * y.size()[0] as f64;
             correct += logits
                 .argmax(-1, false)
                 .eq_tensor(&y)
                 .sum(Kind::Int64)
                 .int64_value(&[]);
-            start += len;
         }
         (loss / n as f64, correct as f64 / n as f64)
     })
@@ -239,19 +239,15 @@ pub fn evaluate(model: &SeqClassifier, split: &Split) -> (f64, f64) {
 
 /// The predicted class of every example of `split`, computed on `device` in batches.
 pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> Vec<i64> {
-    let n = split.len() as i64;
-    let mut predicted = Vec::with_capacity(n as usize);
+    let mut predicted = Vec::with_capacity(split.len());
     tch::no_grad(|| {
-        let mut start = 0;
-        while start < n {
-            let len = EVAL_BATCH.min(n - start);
-            let batch = split.narrow(start as usize, len as usize).to_device(device);
+        for batch in eval_batches(split) {
+            let batch = batch.to_device(device);
             let p = model
                 .forward(&batch.x, &batch.lengths, false)
                 .argmax(-1, false)
                 .to_device(Device::Cpu);
             predicted.extend(Vec::<i64>::try_from(&p).expect("int64 predictions"));
-            start += len;
         }
     });
     predicted
