@@ -5,8 +5,8 @@
 //! (nothing references it by symbol) and leave `Cuda::is_available()` false on a GPU machine:
 //! when the libtorch has CUDA we link it explicitly with `--no-as-needed`.
 //! The libtorch version (from the pip package's version.py) is baked in for result metadata.
-//! `csrc/adam.cpp` (the Adam update in libtorch's own tensor operations, see `train::adam`) is
-//! compiled against the libtorch headers.
+//! `csrc/adam.cpp` (the Adam update in libtorch's own tensor operations, see `train::adam`) and
+//! `csrc/lstm.cpp` (rowseq's CPU LSTM, see `model`) are compiled against the libtorch headers.
 use std::path::Path;
 
 fn main() {
@@ -17,7 +17,7 @@ fn main() {
         return;
     };
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
-    compile_adam(Path::new(&lib));
+    compile_csrc(Path::new(&lib));
     if Path::new(&lib).join("libtorch_cuda.so").exists() {
         println!("cargo:rustc-link-arg=-Wl,--no-as-needed,-ltorch_cuda,--as-needed");
     }
@@ -49,20 +49,27 @@ fn tch_version() -> String {
     "unknown".to_string()
 }
 
-/// Compiles the C++ Adam update against the headers of the libtorch that torch-sys links.
-fn compile_adam(lib: &Path) {
+/// Compiles the C++ sources against the headers of the libtorch that torch-sys links, always
+/// optimised (the LSTM's fused loops are hot even in a debug build).
+fn compile_csrc(lib: &Path) {
     println!("cargo:rerun-if-changed=csrc/adam.cpp");
+    println!("cargo:rerun-if-changed=csrc/lstm.cpp");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     let include = lib.join("..").join("include");
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_string());
     cc::Build::new()
         .cpp(true)
         .file("csrc/adam.cpp")
+        .file("csrc/lstm.cpp")
+        .opt_level(3)
         .include(&include)
         .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
+        // Lets GCC turn the selects in csrc/lstm.cpp's sigmoid and tanh into vector blends
+        // (rowseq never reads floating-point exception flags).
+        .flag("-fno-trapping-math")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         .flag("-DGLOG_USE_GLOG_EXPORT")
         .warnings(false)
-        .compile("rowseq_adam");
+        .compile("rowseq_csrc");
 }
