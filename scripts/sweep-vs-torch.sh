@@ -5,7 +5,7 @@
 # recipe and evaluation every epoch, the plain PyTorch way), with the same thread count; prints
 # both wall times and their ratio. Never part of the tests: it takes as long as the sweep, twice.
 #
-#   scripts/sweep-vs-torch.sh configs/units.toml --jobs 2   # the full default sweep (75 min on 2 cores)
+#   scripts/sweep-vs-torch.sh configs/units.toml --jobs 2   # the full default sweep (76 min on 2 cores: 26 + 50)
 #   THREADS=2 scripts/sweep-vs-torch.sh configs/quick.toml --jobs 2
 set -euo pipefail
 [ $# -ge 1 ] || { echo "usage: $0 CONFIG [rowseq sweep flags...]" >&2; exit 2; }
