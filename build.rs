@@ -54,6 +54,7 @@ fn tch_version() -> String {
 fn compile_csrc(lib: &Path) {
     println!("cargo:rerun-if-changed=csrc/adam.cpp");
     println!("cargo:rerun-if-changed=csrc/lstm.cpp");
+    println!("cargo:rerun-if-changed=csrc/ffi_error.h");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     let include = lib.join("..").join("include");
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_string());

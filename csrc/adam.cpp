@@ -6,8 +6,9 @@
 #include <ATen/core/Tensor.h>
 #include <ATen/TensorOperators.h>
 #include <cmath>
-#include <cstring>
 #include <exception>
+
+#include "ffi_error.h"
 
 extern "C" int rowseq_adam_update(at::Tensor *p, const at::Tensor *grad, at::Tensor *exp_avg,
                                   at::Tensor *exp_avg_sq, int64_t step, double lr, double beta1,
@@ -22,10 +23,7 @@ extern "C" int rowseq_adam_update(at::Tensor *p, const at::Tensor *grad, at::Ten
     p->addcdiv_(*exp_avg, denom, -step_size);
     return 0;
   } catch (const std::exception &e) {
-    if (err_len > 0) {
-      std::strncpy(err, e.what(), err_len - 1);
-      err[err_len - 1] = 0;
-    }
+    rowseq_set_error(e, err, err_len);
     return 1;
   }
 }

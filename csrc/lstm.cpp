@@ -23,6 +23,8 @@
 #include <cstring>
 #include <exception>
 
+#include "ffi_error.h"
+
 namespace {
 
 using torch::autograd::AutogradContext;
@@ -172,7 +174,9 @@ struct Lstm : public torch::autograd::Function<Lstm> {
     at::Tensor gates = at::empty({keep ? steps : 1, batch, 4 * hidden}, opts);
     at::Tensor y = at::empty_strided({batch, steps, hidden}, {hidden, batch * hidden, 1}, opts);
     at::Tensor yt = y.transpose(0, 1);  // [T, B, H], contiguous
-    at::Tensor c = at::zeros({keep ? steps + 1 : 2, batch, hidden}, opts);
+    // Cell states: c[0] = 0, and each step writes the next one.
+    at::Tensor c = at::empty({keep ? steps + 1 : 2, batch, hidden}, opts);
+    c.select(0, 0).zero_();
     at::Tensor tc = at::empty({keep ? steps : 0, batch, hidden}, opts);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rowseq_lstm_forward", [&] {
       for (int64_t t = 0; t < steps; ++t) {
@@ -196,8 +200,7 @@ struct Lstm : public torch::autograd::Function<Lstm> {
       ctx->saved_data["gates"] = gates;
       ctx->saved_data["c"] = c;
       ctx->saved_data["tc"] = tc;
-      ctx->saved_data["w_ih"] = w_ih;
-      ctx->saved_data["w_hh"] = w_hh;
+      ctx->save_for_backward({w_ih, w_hh});  // inputs: autograd checks they are not changed
     }
     return {y, c_last};
   }
@@ -209,15 +212,15 @@ struct Lstm : public torch::autograd::Function<Lstm> {
     at::Tensor gates = ctx->saved_data["gates"].toTensor();
     at::Tensor c = ctx->saved_data["c"].toTensor();
     at::Tensor tc = ctx->saved_data["tc"].toTensor();
-    at::Tensor w_ih = ctx->saved_data["w_ih"].toTensor();
-    at::Tensor w_hh = ctx->saved_data["w_hh"].toTensor();
+    variable_list weights = ctx->get_saved_variables();
+    at::Tensor w_ih = weights[0], w_hh = weights[1];
     const int64_t steps = gates.size(0), batch = gates.size(1), hidden = gates.size(2) / 4;
     const int64_t input = w_ih.size(1), width = input + hidden;
     auto opts = gates.options();
     at::Tensor dyt;  // [T, B, H], or one step of zeros when y got no gradient
     if (grads[0].defined()) dyt = grads[0].transpose(0, 1).contiguous();
     at::Tensor no_dy = dyt.defined() ? at::Tensor() : at::zeros({batch, hidden}, opts);
-    at::Tensor dc = grads[1].defined() ? grads[1].contiguous().clone()
+    at::Tensor dc = grads[1].defined() ? grads[1].clone(at::MemoryFormat::Contiguous)
                                        : at::zeros({batch, hidden}, opts);
     at::Tensor dh = at::zeros({batch, hidden}, opts);
     at::Tensor dgates = at::empty({steps, batch, 4 * hidden}, opts);
@@ -254,13 +257,6 @@ struct Lstm : public torch::autograd::Function<Lstm> {
   }
 };
 
-void set_error(const std::exception &e, char *err, size_t err_len) {
-  if (err_len > 0) {
-    std::strncpy(err, e.what(), err_len - 1);
-    err[err_len - 1] = 0;
-  }
-}
-
 }  // namespace
 
 // x [B, T, I] (float32 or float64, CPU), the four weights of `at::lstm`'s one layer; writes
@@ -277,7 +273,7 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
     *c_last = new at::Tensor(out[1]);
     return 0;
   } catch (const std::exception &e) {
-    set_error(e, err, err_len);
+    rowseq_set_error(e, err, err_len);
     return 1;
   }
 }

@@ -5,8 +5,9 @@ timestep, that gives one logit per class.
 
 Each layer and direction is its own one-layer call of `at::lstm` / `at::gru` / `at::rnn_tanh`
 (cuDNN on CUDA) or, for an LSTM on the CPU, of rowseq's own kernel (`cpu_lstm`, faster than
-libtorch's there, same values up to rounding), so dropout between layers is ours: `Tensor::dropout(p, train)` on the outputs
-of every layer but the last, as PyTorch does, and only while training.
+libtorch's there, same values up to rounding), so dropout between layers is ours:
+`Tensor::dropout(p, train)` on the outputs of every layer but the last, as PyTorch does, and
+only while training.
 
 Padding never changes a result. Sequences shorter than T are padded at the end and `lengths`
 holds their real lengths: the forward direction is causal, so its outputs up to length-1 never
@@ -314,16 +315,16 @@ impl Direction {
     /// Runs over all T steps of `x` [B, T, I] from zero states: the outputs [B, T, H], and
     /// for an LSTM the cell state after step T, [B, H].
     fn run(&self, cell: Cell, x: &Tensor, hidden: i64, train: bool) -> (Tensor, Option<Tensor>) {
+        if cell == Cell::Lstm && cpu_lstm::supports(x, &self.weights) {
+            let (out, c) = cpu_lstm::lstm(x, &self.weights);
+            return (out, Some(c));
+        }
         let zeros = Tensor::zeros(
             [1, x.size()[0], hidden],
             (self.weights[0].kind(), x.device()),
         );
         let w: Vec<&Tensor> = self.weights.iter().collect();
         match cell {
-            Cell::Lstm if cpu_lstm::supports(x, &self.weights) => {
-                let (out, c) = cpu_lstm::lstm(x, &self.weights);
-                (out, Some(c))
-            }
             Cell::Lstm => {
                 let (out, _, c) = x.lstm(&[&zeros, &zeros], &w, true, 1, 0.0, train, false, true);
                 (out, Some(c.get(0)))
