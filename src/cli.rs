@@ -311,14 +311,32 @@ impl TrainArgs {
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
         let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
+        let default = toml::Value::try_from(RunConfig::default()).expect("config converts to TOML");
         // Keys left out of the config at their default stay out of the grid.
         let grid = crate::config::RUN_KEYS
             .iter()
             .filter_map(|k| Some((k.to_string(), vec![value.get(*k)?.clone()])))
             .collect();
+        // Every key came from a flag or its default: errors found in the data name the flag.
+        let origins = crate::config::RUN_KEYS
+            .iter()
+            .map(|k| {
+                let flag = format!("--{}", k.replace('_', "-"));
+                let given = value.get(*k) != default.get(*k);
+                (
+                    k.to_string(),
+                    if given {
+                        flag
+                    } else {
+                        format!("{flag} (default)")
+                    },
+                )
+            })
+            .collect();
         SweepConfig {
             name: self.name.clone(),
             grid,
+            origins,
         }
     }
 }

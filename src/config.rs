@@ -168,28 +168,116 @@ pub const RUN_KEYS: &[&str] = &[
 /// Keys that only CSV datasets read.
 pub const CSV_KEYS: &[&str] = &["csv_layout", "label_column", "id_column", "time_column"];
 
+/// A sweep file larger than this is refused (the shipped ones are under 2 KiB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
 /// A grid of runs: for each key of `RUN_KEYS`, the list of values to try.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
 pub struct SweepConfig {
     /// Sweep name: the folder under the output directory.
     pub name: String,
     /// Key -> values, as TOML values already checked by `check_value`.
     pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// Where each key of the grid was set (`file:line`, `--set ...`, `--flag`), and under
+    /// "" where the sweep came from: errors that only the data can find name it.
+    #[serde(skip)]
+    pub origins: BTreeMap<String, String>,
 }
 
 impl SweepConfig {
-    /// Reads and validates a sweep file.
+    /// Reads and validates a sweep file: a regular file of at most `MAX_CONFIG_BYTES`.
     pub fn load(path: &Path) -> Result<Self, UserError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| UserError::Config {
+        let err = |message: String| UserError::Config {
             origin: origin.clone(),
-            message: format!("cannot read the sweep config: {e}"),
-        })?;
-        let default_name = path
+            message,
+        };
+        let meta = std::fs::metadata(path)
+            .map_err(|e| err(format!("cannot read the sweep config: {e}")))?;
+        if !meta.is_file() {
+            return Err(err(
+                "not a regular file: expected a sweep config (TOML)".into()
+            ));
+        }
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(err(format!(
+                "{} bytes: expected a sweep config (TOML) of at most {MAX_CONFIG_BYTES} bytes",
+                meta.len()
+            )));
+        }
+        let bytes =
+            std::fs::read(path).map_err(|e| err(format!("cannot read the sweep config: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| err("not UTF-8 text: expected a sweep config (TOML)".into()))?;
+        let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "sweep".into());
-        Self::parse(&text, &origin, &default_name)
+            .unwrap_or_default();
+        let sweep = Self::parse(&text, &origin, &stem)?;
+        // Without a `name` key the folder is named after the file: the key's rules apply.
+        if !sweep.origins.contains_key("name") && !valid_name(&sweep.name) {
+            return Err(err(format!(
+                "the file name gives the sweep folder name {stem:?}: expected a folder name \
+                 of letters, digits, '-', '_' or '.', not starting with '.'; rename the file \
+                 or add a `name = \"...\"` key"
+            )));
+        }
+        Ok(sweep.with_source(&origin))
+    }
+
+    /// A sweep read back from its record (`sweep.json`): every key and value is checked as a
+    /// sweep file's would be, and an error names `origin` (the record's path).
+    pub fn checked(
+        name: &str,
+        grid: &BTreeMap<String, Vec<toml::Value>>,
+        origin: &str,
+    ) -> Result<Self, UserError> {
+        let err = |message: String| UserError::Store {
+            path: origin.into(),
+            message,
+        };
+        for (key, values) in grid {
+            if !RUN_KEYS.contains(&key.as_str()) {
+                return Err(err(format!("unknown key `{key}` in the grid")));
+            }
+            if values.is_empty() {
+                return Err(err(format!("{key} = []: expected at least one value")));
+            }
+            for v in values {
+                check_value(key, v).map_err(&err)?;
+            }
+        }
+        let sweep = SweepConfig {
+            name: name.to_string(),
+            grid: grid.clone(),
+            origins: BTreeMap::new(),
+        };
+        sweep.check_combinations().map_err(err)?;
+        Ok(sweep.with_source(origin))
+    }
+
+    fn with_source(mut self, source: &str) -> Self {
+        self.origins.insert(String::new(), source.to_string());
+        self
+    }
+
+    /// Gives an error that names a key alone (as checks that need the data make them) the
+    /// origin of that key: where it was set, or the sweep's source and "default" when it was
+    /// not set.
+    pub fn locate(&self, e: UserError) -> UserError {
+        match e {
+            UserError::Config { origin, message } if RUN_KEYS.contains(&origin.as_str()) => {
+                let origin = match self.origins.get(&origin) {
+                    Some(o) => o.clone(),
+                    None => match self.origins.get("") {
+                        Some(source) => format!("{source} (default {origin})"),
+                        None => format!("default {origin}"),
+                    },
+                };
+                UserError::Config { origin, message }
+            }
+            other => other,
+        }
     }
 
     /// Parses sweep TOML; `origin` names the source in errors.
@@ -224,13 +312,19 @@ impl SweepConfig {
         let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
             toml::from_str(text).map_err(|e| {
                 let line = e.span().map(|s| line_of(text, s.start));
-                err(
-                    line,
-                    format!("invalid TOML: {}", e.message().replace('\n', " ")),
-                )
+                let reason = e.message().trim().replace('\n', " ");
+                let reason = if reason.is_empty() {
+                    "expected key = value, the value in TOML syntax (a number, true/false, \
+                     a \"quoted string\" or a [list])"
+                        .to_string()
+                } else {
+                    reason
+                };
+                err(line, format!("invalid TOML: {reason}"))
             })?;
         let mut name = default_name.to_string();
         let mut grid = BTreeMap::new();
+        let mut origins = BTreeMap::new();
         let mut dropout_line = None;
         for (key, value) in &table {
             let line = Some(line_of(text, key.span().start));
@@ -238,13 +332,20 @@ impl SweepConfig {
             if k == "dropout" {
                 dropout_line = line;
             }
+            origins.insert(
+                k.to_string(),
+                match line {
+                    Some(l) if !origin.starts_with("--") => format!("{origin}:{l}"),
+                    _ => origin.to_string(),
+                },
+            );
             if k == "name" {
                 name = match value.get_ref() {
                     toml::Value::String(s) if valid_name(s) => s.clone(),
                     v => {
                         return Err(err(
                             line,
-                            format!("name = {v}: expected a folder name of letters, digits, '-', '_' or '.'"),
+                            format!("name = {v}: expected a folder name of letters, digits, '-', '_' or '.', not starting with '.'"),
                         ))
                     }
                 };
@@ -271,7 +372,14 @@ impl SweepConfig {
             }
             grid.insert(k.to_string(), values);
         }
-        Ok((SweepConfig { name, grid }, dropout_line))
+        Ok((
+            SweepConfig {
+                name,
+                grid,
+                origins,
+            },
+            dropout_line,
+        ))
     }
 
     /// Checks the keys that depend on each other, in every run of the grid.
@@ -303,6 +411,7 @@ impl SweepConfig {
             self.name = parsed.name;
         }
         self.grid.extend(parsed.grid);
+        self.origins.extend(parsed.origins);
         self.check_combinations()
             .map_err(|message| UserError::Config { origin, message })
     }
@@ -381,10 +490,16 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), UserError> {
         let flag = |key: &str| format!("--{}", key.replace('_', "-"));
         for key in RUN_KEYS {
-            let v = self.toml_value(key);
+            // Floats as they are: JSON (which `toml_value` goes through) has no NaN.
+            let v = match *key {
+                "lr" => toml::Value::Float(self.lr),
+                "clip_grad_norm" => toml::Value::Float(self.clip_grad_norm),
+                "dropout" => toml::Value::Float(self.dropout),
+                _ => self.toml_value(key),
+            };
             check_value(key, &v).map_err(|message| UserError::Arg {
                 flag: flag(key),
-                value: v.to_string(),
+                value: value_text(&v),
                 expected: message
                     .split_once(": ")
                     .map(|(_, m)| m.to_string())
@@ -480,7 +595,7 @@ impl RunConfig {
 
 /// Checks one value for one key; the message reads `key = value: expected ...`.
 pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
-    let bad = |what: &str| Err(format!("{key} = {v}: expected {what}"));
+    let bad = |what: &str| Err(format!("{key} = {}: expected {what}", value_text(v)));
     let int = v.as_integer();
     match key {
         "dataset" => match v.as_str().map(Spec::parse) {
@@ -539,9 +654,10 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
             Some(n) if n >= 0 => Ok(()),
             _ => bad("a non-negative number of images (0 = all)"),
         },
+        // The weights are 32-bit floats: a larger rate is infinite where Adam applies it.
         "lr" => match as_float(v) {
-            Some(x) if x > 0.0 && x.is_finite() => Ok(()),
-            _ => bad("a learning rate > 0"),
+            Some(x) if x > 0.0 && x <= f32::MAX as f64 => Ok(()),
+            _ => bad("a learning rate > 0 (and at most 3.4e38, the largest 32-bit float)"),
         },
         "clip_grad_norm" => match as_float(v) {
             Some(x) if x >= 0.0 && x.is_finite() => Ok(()),
@@ -552,6 +668,17 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
             _ => bad("\"cosine\" or \"constant\""),
         },
         _ => Err(format!("unknown key `{key}`")),
+    }
+}
+
+/// A value as an error shows it: TOML's syntax, but large and tiny floats with an exponent
+/// (TOML writes 1e300 out in 301 digits).
+fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::Float(x) if x.is_finite() && *x != 0.0 && !(1e-5..1e16).contains(&x.abs()) => {
+            format!("{x:e}")
+        }
+        other => other.to_string(),
     }
 }
 
@@ -587,10 +714,11 @@ fn json_to_toml(v: &serde_json::Value) -> toml::Value {
     }
 }
 
+/// A sweep folder name: letters, digits, '-', '_' and '.', not starting with '.' (so never
+/// "." or "..", nor a hidden folder beside rowseq's own `.lock` files).
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
-        && s != "."
-        && s != ".."
+        && !s.starts_with('.')
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }

@@ -71,20 +71,30 @@ pub fn tune_allocator() {
     }
 }
 
-/// Sets libtorch's intra-op thread count (default: all cores) and returns it.
+/// The most threads a run may ask for, per core: beyond a few per core they only contend (and
+/// libgomp fails or crashes in the tens of thousands).
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Sets libtorch's intra-op thread count (default: all cores; at most
+/// `MAX_THREADS_PER_CORE` per core) and returns it.
 pub fn set_threads(threads: Option<usize>) -> Result<usize, UserError> {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let n = match threads {
-        Some(0) => {
+        Some(n) if n == 0 || n > MAX_THREADS_PER_CORE * cores => {
             return Err(UserError::Arg {
                 flag: "--threads".into(),
-                value: "0".into(),
-                expected: "at least 1 thread".into(),
+                value: n.to_string(),
+                expected: format!(
+                    "expected 1 to {} threads ({MAX_THREADS_PER_CORE} per core; this machine \
+                     has {cores} cores)",
+                    MAX_THREADS_PER_CORE * cores
+                ),
             })
         }
         Some(n) => n,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        None => cores,
     };
     tch::set_num_threads(n as i32);
     Ok(n)

@@ -12,7 +12,7 @@ unrolled network with the shapes on its arrows.
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
@@ -480,12 +480,24 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     let e = explain(&arch, cfg.batch_size as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
-    vs.load(&weights)
-        .with_context(|| format!("could not load weights '{}'", weights.display()))?;
+    // tch's message is libtorch's, with a C++ trace after its first line.
+    vs.load(&weights).map_err(|e| {
+        let e = e.to_string();
+        UserError::store(
+            &weights,
+            format!(
+                "does not fit the model of this run's config on this data ({} features, {} \
+                 classes): {}",
+                data.features,
+                data.classes(),
+                e.lines().next().unwrap_or("").trim()
+            ),
+        )
+    })?;
     let result = (store::RunDir {
         path: run_dir.to_path_buf(),
     })
-    .result();
+    .finished();
     let mut e = e.with_data(source.summary());
     e.measured = Some(measure(&model, &data, run_dir, result.map(|r| r.test_acc)));
     Ok(e)

@@ -44,7 +44,18 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     env::tune_allocator();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // Usage mistakes are one line like every other bad input (clap adds a usage block
+        // and a tip); --help and --version print as clap prints them.
+        Err(e) if e.use_stderr() => {
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("error: bad arguments");
+            eprintln!("{} (see --help)", first.trim_end());
+            return ExitCode::from(2);
+        }
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -95,10 +106,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Status(args) => {
             let record = store::load_sweep(&args.dir)?;
-            let plan = sweep::Plan::new(&SweepConfig {
-                name: record.name,
-                grid: record.grid,
-            });
+            let origin = args.dir.join(store::SWEEP).display().to_string();
+            let plan =
+                sweep::Plan::new(&SweepConfig::checked(&record.name, &record.grid, &origin)?);
             print!("{}", sweep::status::render(&plan, &args.dir));
             Ok(ExitCode::SUCCESS)
         }
@@ -195,7 +205,7 @@ fn run_sweep(
     if dry_run {
         let dir = runner.out.join(&plan.name);
         for r in &plan.runs {
-            let done = store::RunDir::new(&dir, &r.id).result().is_some();
+            let done = store::RunDir::new(&dir, &r.id).finished().is_some();
             println!(
                 "{} {} {}",
                 r.id,
@@ -221,6 +231,11 @@ fn run_sweep(
         command: command.clone(),
         retry_failed: runner.retry_failed,
         jobs: runner.jobs as usize,
+        run_threads: if runner.worker {
+            threads
+        } else {
+            sweep::jobs::threads_per_job(threads, runner.jobs as usize)
+        },
         shard,
         worker: runner.worker,
         contended: if runner.wait {

@@ -33,6 +33,29 @@ pub fn write(sweep: &SweepConfig, args: &SlurmArgs) -> Result<Script> {
         .clamp(1, plan.runs.len());
     let threads = args.threads;
     let cwd = std::env::current_dir().context("could not read the working directory")?;
+    // Every path and override goes into the script's lines: a line break in one would write
+    // lines of its own.
+    let mut texts: Vec<(&str, String)> = vec![
+        ("--out", args.out.display().to_string()),
+        ("CONFIG", args.config.display().to_string()),
+        ("the working directory", cwd.display().to_string()),
+    ];
+    if let Some(d) = &args.data_dir {
+        texts.push(("--data-dir", d.display().to_string()));
+    }
+    texts.extend(args.overrides.iter().map(|o| ("--set", o.clone())));
+    for (flag, text) in texts {
+        if text.chars().any(char::is_control) {
+            return Err(UserError::Arg {
+                flag: flag.into(),
+                value: format!("{text:?}"),
+                expected: "expected a value without line breaks or other control characters \
+                           (it is written into the sbatch script)"
+                    .into(),
+            }
+            .into());
+        }
+    }
     let absolute = |p: &Path| -> PathBuf {
         if p.is_absolute() {
             p.to_path_buf()

@@ -10,10 +10,15 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/metrics.jsonl  one EpochMetrics per line
   <run-id>/result.json    written last: its presence means the run is finished
   <run-id>/model.safetensors  final weights
+  <run-id>/failed.json    a run that failed: its id, label and the reason
+  <run-id>/.lock          held (flock) by the process training the run
   tb/                     TensorBoard event files (see `sinks::tensorboard`), unless switched off
 ```
-Every file is written atomically (a temporary file in the same folder, then a rename), so a
-crash never leaves a half-written result.
+Every file is written atomically by one writer (`atomic`: a fresh temporary file in the same
+folder, created exclusively with the umask's permissions, synced, then renamed over the target),
+so a crash never leaves a half-written result, and a symlink planted where rowseq writes is
+replaced, never followed. A record that exists but cannot be read, or that belongs to another
+run, is an error naming the file: never mistaken for "not there".
 */
 use std::path::{Path, PathBuf};
 
@@ -29,6 +34,7 @@ pub const CONFIG: &str = "config.json";
 pub const METRICS: &str = "metrics.jsonl";
 pub const RESULT: &str = "result.json";
 pub const WEIGHTS: &str = "model.safetensors";
+pub const FAILED: &str = "failed.json";
 pub const SWEEP: &str = "sweep.json";
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_JSONL: &str = "results.jsonl";
@@ -114,6 +120,14 @@ pub struct ClassAccuracy {
     pub correct: usize,
 }
 
+/// Why a run failed: `failed.json`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub run_id: String,
+    pub label: String,
+    pub error: String,
+}
+
 /// A process's memory, from /proc/self/status (`env::memory`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Memory {
@@ -148,15 +162,83 @@ impl RunDir {
         }
     }
 
-    /// The finished result, if there is one.
-    pub fn result(&self) -> Option<RunResult> {
-        let text = std::fs::read_to_string(self.path.join(RESULT)).ok()?;
-        serde_json::from_str(&text).ok()
+    /// The run id this folder is named after.
+    pub fn id(&self) -> String {
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 
+    /// The finished result: None if there is none yet; an error naming the file if it cannot
+    /// be read or belongs to another run (its `run_id` is not this folder's name).
+    pub fn result(&self) -> Result<Option<RunResult>, UserError> {
+        let path = self.path.join(RESULT);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(UserError::store(&path, format!("cannot read: {e}"))),
+        };
+        let result: RunResult = serde_json::from_str(&text)
+            .map_err(|e| UserError::store(&path, format!("not a rowseq result record: {e}")))?;
+        let id = self.id();
+        if result.run_id != id {
+            return Err(UserError::store(
+                &path,
+                format!(
+                    "the result of run {} ({}), not of this folder's run {id}",
+                    result.run_id, result.label
+                ),
+            ));
+        }
+        if run_id(&result.config) != id {
+            return Err(UserError::store(
+                &path,
+                format!("its config does not hash to this folder's run id {id}"),
+            ));
+        }
+        Ok(Some(result))
+    }
+
+    /// The finished result, or None when there is none or it is unreadable (say which).
+    pub fn finished(&self) -> Option<RunResult> {
+        self.result().ok().flatten()
+    }
+
+    /// Creates the run folder; refuses one that is a symlink (rowseq writes only into real
+    /// folders of its sweep folder).
     pub fn create(&self) -> Result<()> {
+        if let Ok(meta) = std::fs::symlink_metadata(&self.path) {
+            if !meta.is_dir() {
+                return Err(UserError::store(
+                    &self.path,
+                    "is not a folder (a symlink or a file): rowseq writes runs only into real \
+                     folders; remove it",
+                )
+                .into());
+            }
+        }
         std::fs::create_dir_all(&self.path)
             .with_context(|| format!("could not create run folder '{}'", self.path.display()))
+    }
+
+    /// Why the run failed, if it did (`failed.json`); an unreadable record reads as a failure
+    /// that says so.
+    pub fn failure(&self) -> Option<String> {
+        let path = self.path.join(FAILED);
+        let text = match std::fs::read_to_string(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(e) => return Some(format!("{}: cannot read: {e}", path.display())),
+            Ok(text) => text,
+        };
+        Some(match serde_json::from_str::<Failure>(&text) {
+            Ok(f) => f.error,
+            Err(e) => format!("{}: not a rowseq failure record: {e}", path.display()),
+        })
+    }
+
+    pub fn write_failure(&self, failure: &Failure) -> Result<()> {
+        write_json(&self.path.join(FAILED), failure)
     }
 
     pub fn write_config(&self, cfg: &RunConfig) -> Result<()> {
@@ -186,13 +268,9 @@ impl RunDir {
     }
 
     pub fn save_weights(&self, vs: &tch::nn::VarStore) -> Result<()> {
-        let final_path = self.path.join(WEIGHTS);
-        // tch picks the format from the extension, so the temporary name keeps it.
-        let tmp = self.path.join(".tmp.model.safetensors");
-        vs.save(&tmp)
-            .with_context(|| format!("could not save weights to '{}'", tmp.display()))?;
-        std::fs::rename(&tmp, &final_path)
-            .with_context(|| format!("could not move weights to '{}'", final_path.display()))
+        atomic(&self.path.join(WEIGHTS), |tmp| {
+            vs.save(tmp).map_err(anyhow::Error::from)
+        })
     }
 
     pub fn write_result(&self, result: &RunResult) -> Result<()> {
@@ -200,22 +278,62 @@ impl RunDir {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
+/// The one atomic writer: `fill` writes the file at the temporary path it is given (a fresh
+/// file beside `path`, created exclusively, with the extension of `path`, since tch picks a
+/// format from it, and with the permissions a plain `create` gets: 0666 less the umask); it is
+/// then synced and renamed over `path`. A symlink at `path` is replaced, not followed.
+pub fn atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
+    let suffix = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let tmp = tempfile::Builder::new()
         .prefix(".tmp.")
+        .suffix(&suffix)
+        .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("could not create a temporary file in '{}'", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+    fill(tmp.path()).with_context(|| format!("could not write '{}'", path.display()))?;
+    std::fs::File::open(tmp.path())
+        .and_then(|f| f.sync_all())
         .with_context(|| format!("could not write '{}'", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("could not write '{}'", path.display()))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (`atomic`).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    atomic(path, |tmp| {
+        use std::io::Write;
+        let mut file = std::fs::OpenOptions::new().write(true).open(tmp)?;
+        file.write_all(bytes)?;
+        Ok(())
+    })
+}
+
+/// Removes the `.tmp.*` files that a process killed mid-write left in `dir` (called only by
+/// the folder's one writer).
+pub fn remove_temporaries(dir: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(".tmp.") {
+            match std::fs::remove_file(entry.path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e)
+                        .with_context(|| format!("could not remove '{}'", entry.path().display()))
+                }
+                _ => {}
+            }
+        }
+    }
     Ok(())
 }
 
@@ -233,8 +351,11 @@ pub fn load_results(sweep_dir: &Path) -> Result<Vec<RunResult>> {
     let mut results = Vec::new();
     for entry in entries.flatten() {
         if entry.path().is_dir() {
-            if let Some(r) = (RunDir { path: entry.path() }).result() {
-                results.push(r);
+            match (RunDir { path: entry.path() }).result() {
+                Ok(Some(r)) => results.push(r),
+                Ok(None) => {}
+                // Left out, and said: it is listed with the runs that have no result.
+                Err(e) => eprintln!("warning: {e}; left out"),
             }
         }
     }

@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Stdio};
 
-use common::{explain_json, metrics_without_time, rowseq, run_dirs, signal, wait_until};
+use common::{explain_json, metrics_without_time, rowseq, run_dirs, signal, Held};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -167,24 +167,15 @@ fn a_stacked_bidirectional_run_with_dropout_resumes_to_the_same_bytes() {
 
     // Ctrl-C after the first epoch: the epoch in progress ends, a checkpoint is written.
     let stopped = tempfile::tempdir().unwrap();
-    let mut child = Std::new(assert_cmd::cargo::cargo_bin("rowseq"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    let held = Held::at(&["epoch-1"]);
+    let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("rowseq"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(stacked(stopped.path()))
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let metrics = || {
-        let sweep = stopped.path().join("train");
-        if !sweep.is_dir() {
-            return 0;
-        }
-        run_dirs(&sweep)
-            .first()
-            .and_then(|r| std::fs::read_to_string(r.join("metrics.jsonl")).ok())
-            .map_or(0, |t| t.lines().count())
-    };
-    wait_until(&mut child, || metrics() >= 1);
+        .stderr(Stdio::piped());
+    held.apply(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    held.wait(&mut child, "epoch-1", 1);
     signal(child.id(), "INT");
     let output = child.wait_with_output().unwrap();
     assert_eq!(

@@ -390,7 +390,7 @@ fn data_config_mistakes_exit_2() {
         ),
         (
             vec!["--csv-layout", "long"],
-            "csv_layout: csv_layout = \"long\": applies to csv: datasets only",
+            "--csv-layout: csv_layout = \"long\": applies to csv: datasets only",
         ),
         (
             vec!["--data-dir", "data"],

@@ -1,14 +1,16 @@
 /*!
 Integration tests for sweeps that survive: kill -9 at several points then resume, Ctrl-C,
-two sweeps on one folder, a changed config, failed runs and `status`. The real binary on real
-MNIST subsets (one thread, a few thousand images), like tests/cli.rs.
+two sweeps on one folder, overlapping shards, a changed config, failed runs, corrupt records
+and `status`. The real binary on real MNIST subsets (one thread, a few thousand images), like
+tests/cli.rs. Every kill, signal and second process acts on a run held at a known point
+(`common::Held`), never after a guessed delay, so no test depends on the machine's speed.
 */
 mod common;
 
-use common::{metrics_without_time, rowseq, run_dirs, signal, wait_until};
+use common::{metrics_without_time, rowseq, run_dirs, signal, Held};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Std, Stdio};
-use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::str::contains;
@@ -55,13 +57,20 @@ fn sweep(out: &Path, extra: &[&str]) -> Command {
 }
 
 fn spawn(out: &Path, extra: &[&str]) -> Child {
-    Std::new(assert_cmd::cargo::cargo_bin("rowseq"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    spawn_held(out, extra, None)
+}
+
+/// The sweep, started with its runs held at the points of `held`.
+fn spawn_held(out: &Path, extra: &[&str], held: Option<&Held>) -> Child {
+    let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("rowseq"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(args(out, extra))
         .stdout(Stdio::piped()) // a few lines: never fills the pipe
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+        .stderr(Stdio::piped());
+    if let Some(h) = held {
+        h.apply(&mut cmd);
+    }
+    cmd.spawn().unwrap()
 }
 
 /// The only run folder of the tiny sweep.
@@ -70,26 +79,6 @@ fn run_dir(out: &Path) -> PathBuf {
     let dirs = run_dirs(&sweep);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
-}
-
-/// Epochs on disk per run folder of the tiny sweep that has any.
-fn epochs_on_disk(out: &Path) -> Vec<usize> {
-    let Ok(entries) = std::fs::read_dir(out.join("tiny")) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|e| std::fs::read_to_string(e.path().join("metrics.jsonl")).ok())
-        .map(|t| t.lines().count())
-        .filter(|&n| n > 0)
-        .collect()
-}
-
-/// Waits until some run has `epochs` epochs on disk (or the child ended).
-fn wait_for_epochs(child: &mut Child, out: &Path, epochs: usize) {
-    wait_until(child, || {
-        epochs_on_disk(out).into_iter().max().unwrap_or(0) >= epochs
-    });
 }
 
 fn kill9(mut child: Child) {
@@ -117,24 +106,25 @@ fn assert_same_run(a: &Path, b: &Path) {
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
-/// One uninterrupted run, one killed with -9 at three points (before the first epoch ends,
-/// right after the first, right after the second) and resumed each time, one stopped by
-/// Ctrl-C and resumed: all end with the same metrics and bit-identical weights.
+/// One uninterrupted run, one killed with -9 at three points (before its first batch, right
+/// after the first epoch, right after the second) and resumed each time, one stopped by Ctrl-C
+/// and resumed: all end with the same metrics and bit-identical weights, and a resumed run's
+/// metrics.jsonl keeps the lines of its restored epochs byte for byte.
 #[test]
 fn interrupted_runs_resume_to_identical_results() {
     let reference = tempfile::tempdir().unwrap();
     sweep(reference.path(), &[]).assert().success();
 
     let killed = tempfile::tempdir().unwrap();
-    let mut child = spawn(killed.path(), &[]);
-    std::thread::sleep(Duration::from_millis(300));
-    kill9(child);
-    for epochs in [1, 2] {
-        child = spawn(killed.path(), &[]);
-        wait_for_epochs(&mut child, killed.path(), epochs);
+    for point in ["start", "epoch-1", "epoch-2"] {
+        let held = Held::at(&[point]);
+        let mut child = spawn_held(killed.path(), &[], Some(&held));
+        held.wait(&mut child, point, 1);
         kill9(child);
         assert!(!run_dir(killed.path()).join("result.json").exists());
     }
+    let before = std::fs::read_to_string(run_dir(killed.path()).join("metrics.jsonl")).unwrap();
+    assert_eq!(before.lines().count(), 2);
     // What a process killed mid-write leaves behind; the resumed run clears it.
     std::fs::write(
         run_dir(killed.path()).join(".tmp.123.checkpoint.safetensors"),
@@ -144,14 +134,20 @@ fn interrupted_runs_resume_to_identical_results() {
     sweep(killed.path(), &[])
         .assert()
         .success()
-        // After epoch 2, or 1 when the kill fell between metrics.jsonl and the checkpoint.
-        .stdout(contains("resuming units=16"));
+        .stdout(contains("resuming units=16,seed=0 ["))
+        .stdout(contains("after epoch 2/3"));
     assert_same_run(reference.path(), killed.path());
+    let after = std::fs::read_to_string(run_dir(killed.path()).join("metrics.jsonl")).unwrap();
+    assert!(
+        after.starts_with(&before),
+        "restored epochs were rewritten:\n{before}\n{after}"
+    );
 
     // Ctrl-C: the epoch finishes, a checkpoint is saved, exit 130 saying how to resume.
     let stopped = tempfile::tempdir().unwrap();
-    let mut child = spawn(stopped.path(), &[]);
-    wait_for_epochs(&mut child, stopped.path(), 1);
+    let held = Held::at(&["epoch-1"]);
+    let mut child = spawn_held(stopped.path(), &[], Some(&held));
+    held.wait(&mut child, "epoch-1", 1);
     signal(child.id(), "INT");
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -174,16 +170,35 @@ fn interrupted_runs_resume_to_identical_results() {
     assert_same_run(reference.path(), stopped.path());
 }
 
+/// Reads `child`'s stderr until a line contains `text` (the child must print it).
+fn read_stderr_until(child: &mut Child, text: &str) -> String {
+    let stderr = child.stderr.take().unwrap();
+    let mut reader = std::io::BufReader::new(stderr);
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap();
+        assert!(n > 0, "stderr ended without {text:?}: {seen}");
+        seen.push_str(&line);
+        if line.contains(text) {
+            // Keep draining it, so that the child never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            return seen;
+        }
+    }
+}
+
 #[test]
 fn a_second_sweep_on_the_same_folder_refuses_or_waits() {
     let out = tempfile::tempdir().unwrap();
-    // Long enough (about a second per epoch) to still hold the lock while we try.
-    let long = ["--set", "epochs=10"];
-    let mut first = spawn(out.path(), &long);
-    wait_for_epochs(&mut first, out.path(), 1);
-    // --wait queues behind the first (started now, while the first surely still runs).
-    let waiter = spawn(out.path(), &["--set", "epochs=10", "--wait"]);
-    let output = sweep(out.path(), &long).output().unwrap();
+    // The first sweep holds its lock, and its run's, until the test releases it.
+    let held = Held::at(&["epoch-1"]);
+    let mut first = spawn_held(out.path(), &[], Some(&held));
+    held.wait(&mut first, "epoch-1", 1);
+    // --wait queues behind the first: it says so before it blocks.
+    let mut waiter = spawn(out.path(), &["--wait"]);
+    read_stderr_until(&mut waiter, "waiting for another rowseq");
+    let output = sweep(out.path(), &[]).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -198,14 +213,49 @@ fn a_second_sweep_on_the_same_folder_refuses_or_waits() {
         .success()
         .stdout(contains("1 running"))
         .stdout(contains(format!("in use by rowseq (pid {})", first.id())));
+    held.release("epoch-1");
     assert!(first.wait().unwrap().success());
     let waited = waiter.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&waited.stderr);
-    assert!(waited.status.success(), "{stderr}");
-    assert!(stderr.contains("waiting for another rowseq"), "{stderr}");
+    assert!(waited.status.success());
     // It found the run finished by the first and trained nothing.
     let stdout = String::from_utf8_lossy(&waited.stdout);
     assert!(stdout.contains("(1 already done, 0 to train)"), "{stdout}");
+}
+
+/// A whole sweep and a shard of it, or shards of different counts, overlap: the run that one
+/// is training is skipped by the other, never trained twice at once in one folder.
+#[test]
+fn overlapping_shards_never_train_one_run_at_once() {
+    let out = tempfile::tempdir().unwrap();
+    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=1"];
+    let held = Held::at(&["epoch-1"]);
+    let mut first: Vec<&str> = widths.to_vec();
+    first.extend(["--shard", "1/2"]);
+    let mut shard = spawn_held(out.path(), &first, Some(&held));
+    held.wait(&mut shard, "epoch-1", 1);
+    let busy = held.reached("epoch-1").remove(0);
+    // The whole sweep: the run of shard 1/2 is busy, the other one it trains.
+    sweep(out.path(), &widths)
+        .assert()
+        .success()
+        .stdout(contains(format!(
+            "[{busy}]: another rowseq (pid {}) is training it",
+            shard.id()
+        )))
+        .stdout(contains(
+            "1 trained, 0 already done, 0 failed, 1 skipped as another rowseq was training them",
+        ));
+    // Shard 1/3 holds the same run as 1/2: skipped as well, nothing trained.
+    let mut third: Vec<&str> = widths.to_vec();
+    third.extend(["--shard", "1/3"]);
+    sweep(out.path(), &third)
+        .assert()
+        .success()
+        .stdout(contains("0 trained, 0 already done, 0 failed, 1 skipped"));
+    held.release("epoch-1");
+    assert!(shard.wait().unwrap().success());
+    let csv = std::fs::read_to_string(out.path().join("tiny/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
 }
 
 #[test]
@@ -371,16 +421,19 @@ fn a_killed_worker_costs_only_its_run() {
         "--set",
         "num_units=[8, 16, 32]",
         "--set",
-        "epochs=12",
+        "epochs=2",
         "--jobs",
         "2",
         "--threads",
         "2",
     ];
-    let mut parent = spawn(out.path(), &grid);
-    wait_until(&mut parent, || epochs_on_disk(out.path()).len() == 2);
+    // Both workers hold their first run after its first epoch.
+    let held = Held::at(&["epoch-1"]);
+    let mut parent = spawn_held(out.path(), &grid, Some(&held));
+    held.wait(&mut parent, "epoch-1", 2);
     let worker = children(parent.id())[0];
     signal(worker, "KILL");
+    held.release("epoch-1");
     let output = parent.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -390,6 +443,286 @@ fn a_killed_worker_costs_only_its_run() {
         "{stdout}"
     );
     assert!(stderr.contains("worker exited with signal: 9"), "{stderr}");
+    // The parent recorded the killed run, so status shows it failed and a plain rerun does not
+    // train it again.
+    let failed: Vec<PathBuf> = run_dirs(&out.path().join("tiny"))
+        .into_iter()
+        .filter(|d| d.join("failed.json").is_file())
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    rowseq()
+        .arg("status")
+        .arg(out.path().join("tiny"))
+        .assert()
+        .success()
+        .stdout(contains("3 runs: 2 done, 0 running, 1 failed, 0 pending"))
+        .stdout(contains("worker exited with signal: 9"));
+    sweep(out.path(), &grid).assert().code(1).stdout(contains(
+        "1 failed before (--retry-failed retries them), 0 to train",
+    ));
+}
+
+/// A run keeps its thread count: the last run of a `--jobs 2` sweep on two threads trains on
+/// one thread like the others, also when it is the only one left; a run resumed with another
+/// `--threads` keeps the count it started with. Both are recorded in the result.
+#[test]
+fn a_runs_thread_count_does_not_depend_on_what_is_left() {
+    let threads = |dir: &Path| -> Vec<u64> {
+        std::fs::read_to_string(dir.join("tiny/results.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["env"]["threads"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect()
+    };
+    let out = tempfile::tempdir().unwrap();
+    let one = ["--set", "epochs=1", "--jobs", "2", "--threads", "2"];
+    sweep(out.path(), &one)
+        .assert()
+        .success()
+        .stdout(contains("with 2 threads (2 jobs of 1 each)"));
+    assert_eq!(threads(out.path()), [1]);
+
+    let resumed = tempfile::tempdir().unwrap();
+    let held = Held::at(&["epoch-1"]);
+    let mut child = spawn_held(resumed.path(), &[], Some(&held));
+    held.wait(&mut child, "epoch-1", 1);
+    kill9(child);
+    sweep(resumed.path(), &["--threads", "2"])
+        .assert()
+        .success()
+        .stdout(contains("started on 1 threads and resumes on 1 (not 2)"));
+    assert_eq!(threads(resumed.path()), [1]);
+}
+
+/// A checkpoint that cannot be read, or that is another model's, fails its run with the
+/// reason and the fix; the sweep trains the other runs, and --retry-failed starts it afresh.
+#[test]
+fn a_corrupt_checkpoint_fails_only_its_run() {
+    let out = tempfile::tempdir().unwrap();
+    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=1"];
+    let ids: Vec<String> = {
+        let o = sweep(out.path(), &[widths.as_slice(), &["--dry-run"]].concat())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids.len(), 2);
+    let run = out.path().join("tiny").join(&ids[0]);
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::write(
+        run.join("checkpoint.safetensors"),
+        b"garbage, not safetensors",
+    )
+    .unwrap();
+    sweep(out.path(), &widths)
+        .assert()
+        .code(1)
+        .stdout(contains("1 trained, 0 already done, 1 failed"))
+        .stderr(contains(
+            "checkpoint.safetensors: not a readable checkpoint",
+        ))
+        .stderr(contains(
+            "delete it to start the run afresh, or pass --retry-failed",
+        ));
+    rowseq()
+        .arg("status")
+        .arg(out.path().join("tiny"))
+        .assert()
+        .success()
+        .stdout(contains("1 done, 0 running, 1 failed, 0 pending"));
+    let mut retry = widths.to_vec();
+    retry.push("--retry-failed");
+    sweep(out.path(), &retry)
+        .assert()
+        .success()
+        .stdout(contains("1 trained, 1 already done, 0 failed"));
+
+    // A checkpoint of the 8-unit run put into the 16-unit run's folder: its shapes are wrong.
+    let other = tempfile::tempdir().unwrap();
+    let held = Held::at(&["epoch-1"]);
+    let mut child = spawn_held(
+        other.path(),
+        &["--set", "num_units=8", "--set", "epochs=2"],
+        Some(&held),
+    );
+    held.wait(&mut child, "epoch-1", 1);
+    kill9(child);
+    let eight = run_dir(other.path());
+    let sixteen = tempfile::tempdir().unwrap();
+    sweep(sixteen.path(), &["--set", "epochs=2", "--dry-run"])
+        .assert()
+        .success();
+    let id16 = {
+        let o = sweep(sixteen.path(), &["--set", "epochs=2", "--dry-run"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let dest = sixteen.path().join("tiny").join(id16);
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::copy(
+        eight.join("checkpoint.safetensors"),
+        dest.join("checkpoint.safetensors"),
+    )
+    .unwrap();
+    let output = sweep(sixteen.path(), &["--set", "epochs=2"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("checkpoint.safetensors: 'param/") && stderr.contains("expected"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// Another run's result.json copied into a run folder is not taken for this run's result: the
+/// run counts as failed, saying whose result it is, and the tables hold each run once.
+#[test]
+fn a_foreign_or_corrupt_result_is_never_a_silent_result() {
+    let out = tempfile::tempdir().unwrap();
+    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=1"];
+    sweep(out.path(), &widths).assert().success();
+    let dirs = run_dirs(&out.path().join("tiny"));
+    std::fs::copy(dirs[0].join("result.json"), dirs[1].join("result.json")).unwrap();
+    rowseq()
+        .arg("status")
+        .arg(out.path().join("tiny"))
+        .assert()
+        .success()
+        .stdout(contains("1 done, 0 running, 1 failed"))
+        .stdout(contains("not of this folder's run"));
+    sweep(out.path(), &widths)
+        .assert()
+        .code(1)
+        .stdout(contains("1 failed before"));
+    let csv = std::fs::read_to_string(out.path().join("tiny/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    // A run folder whose weights are another width's: `explain` says so in one line (it
+    // printed libtorch's 26-line trace).
+    let mixed = out.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::copy(dirs[0].join("config.json"), mixed.join("config.json")).unwrap();
+    std::fs::copy(
+        dirs[1].join("model.safetensors"),
+        mixed.join("model.safetensors"),
+    )
+    .unwrap();
+    let output = rowseq().arg("explain").arg(&mixed).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("model.safetensors: does not fit the model of this run's config"),
+        "{stderr}"
+    );
+    // A truncated one likewise; --retry-failed trains the run again.
+    std::fs::write(dirs[1].join("result.json"), b"{\"run_id\": ").unwrap();
+    rowseq()
+        .arg("status")
+        .arg(out.path().join("tiny"))
+        .assert()
+        .success()
+        .stdout(contains("not a rowseq result record"));
+    let mut retry = widths.to_vec();
+    retry.push("--retry-failed");
+    sweep(out.path(), &retry)
+        .assert()
+        .success()
+        .stdout(contains("1 trained, 1 already done, 0 failed"));
+}
+
+/// A hand-edited sweep.json with a value no sweep file may hold: `status` and `report` say
+/// which file, in one line, exit 2 (they panicked).
+#[test]
+fn a_bad_sweep_record_is_a_one_line_error() {
+    let out = tempfile::tempdir().unwrap();
+    sweep(
+        out.path(),
+        &["--set", "epochs=1", "--set", "train_size=500"],
+    )
+    .assert()
+    .success();
+    let record = out.path().join("tiny/sweep.json");
+    let text = std::fs::read_to_string(&record).unwrap();
+    let edited = text.replace(
+        "\"num_units\": [\n      16\n    ]",
+        "\"num_units\": [\n      \"many\"\n    ]",
+    );
+    assert_ne!(text, edited, "{text}");
+    std::fs::write(&record, edited).unwrap();
+    for cmd in ["status", "report"] {
+        let output = rowseq()
+            .arg(cmd)
+            .arg(out.path().join("tiny"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "error: {}: num_units = \"many\"",
+                record.display()
+            )),
+            "{cmd}: {stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
+}
+
+/// Files rowseq writes get the permissions a plain create would (0666 less the umask), so a
+/// group can read a shared sweep folder; a report killed mid-write leaves nothing behind once
+/// the report is written again.
+#[test]
+fn written_files_follow_the_umask_and_temporaries_are_cleared() {
+    use std::os::unix::fs::PermissionsExt;
+    let out = tempfile::tempdir().unwrap();
+    let line = args(
+        out.path(),
+        &["--set", "epochs=1", "--set", "train_size=500"],
+    )
+    .iter()
+    .map(|a| format!("'{a}'"))
+    .collect::<Vec<_>>()
+    .join(" ");
+    let status = Std::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "umask 027 && exec '{}' {line} >/dev/null",
+            assert_cmd::cargo::cargo_bin("rowseq").display()
+        ))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let sweep_dir = out.path().join("tiny");
+    let run = run_dir(out.path());
+    for file in [
+        sweep_dir.join("results.csv"),
+        sweep_dir.join("sweep.json"),
+        run.join("result.json"),
+        run.join("model.safetensors"),
+        sweep_dir.join("report/report.md"),
+    ] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{}", file.display());
+    }
+    let leftover = sweep_dir.join("report/.tmp.abc123.svg");
+    std::fs::write(&leftover, b"half").unwrap();
+    rowseq().arg("report").arg(&sweep_dir).assert().success();
+    assert!(!leftover.exists());
 }
 
 /// The pids of `parent`'s child processes (from /proc/<pid>/stat, whose fourth field is the
@@ -420,17 +753,16 @@ fn children(parent: u32) -> Vec<u32> {
 /// equals one that was never stopped.
 #[test]
 fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
-    // Enough epochs that neither run can finish between "both are training" and the signal.
-    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=12"];
+    let widths = ["--set", "num_units=[8, 16]", "--set", "epochs=3"];
     let reference = tempfile::tempdir().unwrap();
     sweep(reference.path(), &widths).assert().success();
     let out = tempfile::tempdir().unwrap();
     let mut jobs = widths.to_vec();
     jobs.extend(["--jobs", "2", "--threads", "2"]);
-    let mut parent = spawn(out.path(), &jobs);
-    // Both workers must be training: a worker signalled while still loading stops before
-    // its run starts, correctly, with nothing to checkpoint.
-    wait_until(&mut parent, || epochs_on_disk(out.path()).len() == 2);
+    // Both workers hold their run after its first epoch when the signal comes.
+    let held = Held::at(&["epoch-1"]);
+    let mut parent = spawn_held(out.path(), &jobs, Some(&held));
+    held.wait(&mut parent, "epoch-1", 2);
     signal(parent.id(), "INT");
     let output = parent.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -92,6 +92,13 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         ));
     };
     let at = |line: usize, m: String| UserError::data_at(path, line, m);
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = header.iter().find(|h| !seen.insert(h.as_str())) {
+        return Err(at(
+            header_line,
+            format!("column {dup:?} appears twice in the header: expected distinct column names"),
+        ));
+    }
     let column = |name: &str, key: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
             at(

@@ -141,10 +141,8 @@ impl Inputs {
         let planned: Vec<(String, Option<RunConfig>, String)> = match &record {
             None => Vec::new(),
             Some(r) => {
-                let plan = Plan::new(&SweepConfig {
-                    name: r.name.clone(),
-                    grid: r.grid.clone(),
-                });
+                let origin = sweep_dir.join(store::SWEEP).display().to_string();
+                let plan = Plan::new(&SweepConfig::checked(&r.name, &r.grid, &origin)?);
                 r.runs
                     .iter()
                     .map(|id| {
@@ -230,7 +228,7 @@ impl Inputs {
 
         let missing = planned
             .iter()
-            .filter(|(id, _, _)| RunDir::new(sweep_dir, id).result().is_none())
+            .filter(|(id, _, _)| RunDir::new(sweep_dir, id).finished().is_none())
             .map(|(id, _, label)| Missing {
                 run_id: id.clone(),
                 label: label.clone(),
@@ -338,11 +336,14 @@ fn mean_curve(runs: &[Vec<crate::train::EpochMetrics>]) -> Vec<EpochMean> {
 
 /// Why a planned run has no result.
 fn missing_status(run_dir: &Path) -> String {
-    if let Ok(text) = std::fs::read_to_string(run_dir.join("failed.json")) {
-        let reason = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "no reason recorded".to_string());
+    let run = RunDir {
+        path: run_dir.to_path_buf(),
+    };
+    let failure = match run.result() {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => run.failure(),
+    };
+    if let Some(reason) = failure {
         // One line: the reason may hold a chain of causes over several lines.
         return format!(
             "failed: {}",

@@ -72,6 +72,8 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
     let inputs = Inputs::load(sweep_dir)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
+    // What a report killed mid-write left behind.
+    crate::store::remove_temporaries(out_dir)?;
     let mut files = figures::render_all(&inputs, out_dir)?;
     if let Some(cfg) = diagram_config(&inputs) {
         let batch = inputs

@@ -11,8 +11,9 @@ about two seconds, as long as a whole epoch at 8 units). Workers print plain lin
 is a pipe), which the parent relays as they come. Runs start longest first (by
 `cost_per_epoch` x epochs), so the widest runs overlap each other and the short ones fill the
 gaps at the end, rather than one wide run finishing alone on a half-idle machine. A worker that
-dies takes only its current run with it: the run is recorded as failed and a new worker takes
-the rest of the queue.
+dies takes only its current run with it: the parent records the run as failed (`failed.json`,
+with how the worker ended) and a new worker takes the rest of the queue. Every run trains on
+`threads / N` threads, also the last one left (`Options::run_threads`).
 
 Workers run in process groups of their own, so a Ctrl-C at the terminal reaches the parent
 only; the parent forwards every press to them (`interrupt`), so the first press lets each
@@ -42,14 +43,18 @@ pub fn threads_per_job(threads: usize, jobs: usize) -> usize {
     (threads / jobs.max(1)).max(1)
 }
 
-/// What a worker prints, alone on a line, when it is done with the run it was handed.
+/// What a worker prints, alone on a line, when it is done with the run it was handed;
+/// followed by `BUSY` and the holder when another process was training that run.
 const DONE: &str = "\u{1}rowseq-worker-done";
+const BUSY: &str = " busy ";
 
 /// What the workers did.
 pub struct Done {
     pub trained: usize,
     /// (label, reason) of the runs that failed.
     pub failed: Vec<(String, String)>,
+    /// (label, holder) of the runs another process was training.
+    pub busy: Vec<(String, String)>,
     pub interrupted: bool,
 }
 
@@ -63,13 +68,14 @@ struct Worker<'a> {
 
 /// What a worker's stdout says to the parent: it finished its run, or it ended.
 enum Message {
-    Done(usize),
+    /// The worker of this slot is done with its run; Some(holder) if the run was busy.
+    Done(usize, Option<String>),
     Ended(usize),
 }
 
 /// Trains `pending` with `opts.jobs` workers.
 pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> Result<Done> {
-    let threads = threads_per_job(opts.threads, opts.jobs);
+    let threads = opts.run_threads;
     let mut order = pending.to_vec();
     order.sort_by_key(|r| std::cmp::Reverse(r.cost_per_epoch() * r.config.epochs as u64));
     let mut queue = order.into_iter();
@@ -78,6 +84,7 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
     let mut done = Done {
         trained: 0,
         failed: Vec::new(),
+        busy: Vec::new(),
         interrupted: false,
     };
     for slot in 0..opts.jobs.min(pending.len()) {
@@ -87,10 +94,13 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
     }
     while workers.iter().any(Option::is_some) {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Message::Done(slot)) => {
+            Ok(Message::Done(slot, busy)) => {
                 let worker = workers[slot].as_mut().expect("a live worker");
                 if let Some(planned) = worker.run.take() {
-                    record(planned, None, dir, &mut done);
+                    match busy {
+                        Some(holder) => done.busy.push((planned.label.clone(), holder)),
+                        None => record(planned, None, dir, &mut done)?,
+                    }
                     super::write_tables(plan, dir)?;
                 }
                 hand_next(worker, &mut queue);
@@ -100,7 +110,7 @@ pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> 
                 let exit = worker.child.wait()?;
                 interrupt::remove_child(worker.child.id());
                 if let Some(planned) = worker.run.take() {
-                    record(planned, Some(exit), dir, &mut done);
+                    record(planned, Some(exit), dir, &mut done)?;
                     super::write_tables(plan, dir)?;
                     // It died mid-run: a new worker takes the rest of the queue.
                     if !interrupt::requested() && queue.len() > 0 {
@@ -156,8 +166,9 @@ fn spawn<'a>(slot: usize, threads: usize, tx: &mpsc::Sender<Message>) -> Result<
     let tx = tx.clone();
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if line == DONE {
-                let _ = tx.send(Message::Done(slot));
+            if let Some(rest) = line.strip_prefix(DONE) {
+                let busy = rest.strip_prefix(BUSY).map(str::to_string);
+                let _ = tx.send(Message::Done(slot, busy));
             } else {
                 println!("{line}");
             }
@@ -192,11 +203,17 @@ fn hand_next<'a>(worker: &mut Worker<'a>, queue: &mut impl Iterator<Item = &'a P
     worker.run = Some(planned);
 }
 
-/// Counts a run a worker is done with: trained (it has a result), failed (recorded, or the
-/// worker died without a word), or interrupted (it resumes next time).
-fn record(planned: &PlannedRun, exit: Option<ExitStatus>, dir: &Path, done: &mut Done) {
+/// Counts a run a worker is done with: trained (it has a result), failed (recorded by the
+/// worker; or the worker died without a word, and the parent records it here, so that a plain
+/// rerun does not silently train it again), or interrupted (it resumes next time).
+fn record(
+    planned: &PlannedRun,
+    exit: Option<ExitStatus>,
+    dir: &Path,
+    done: &mut Done,
+) -> Result<()> {
     let run = RunDir::new(dir, &planned.id);
-    if run.result().is_some() {
+    if let Ok(Some(_)) = run.result() {
         done.trained += 1;
     } else if let Some(reason) = status::failure(&run) {
         done.failed.push((planned.label.clone(), reason));
@@ -206,11 +223,20 @@ fn record(planned: &PlannedRun, exit: Option<ExitStatus>, dir: &Path, done: &mut
         done.interrupted = true;
     } else {
         let reason = match exit {
-            Some(exit) => format!("worker exited with {exit}"),
+            Some(exit) => format!(
+                "worker exited with {exit} (killed by the system, e.g. out of memory?); \
+                 --retry-failed trains the run again"
+            ),
             None => "worker stopped without a result".to_string(),
         };
+        run.write_failure(&crate::store::Failure {
+            run_id: planned.id.clone(),
+            label: planned.label.clone(),
+            error: reason.clone(),
+        })?;
         done.failed.push((planned.label.clone(), reason));
     }
+    Ok(())
 }
 
 /// The worker's side: trains the runs whose ids arrive on stdin, one at a time, loading each
@@ -229,7 +255,10 @@ pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
         super::load_source(&mut sources, &planned.config, opts)?;
         let outcome = super::run_pending(plan, &[planned], &dir, opts, &sources, 0, 0)?;
         let mut out = std::io::stdout().lock();
-        writeln!(out, "{DONE}")?;
+        match outcome.busy.first() {
+            Some((_, holder)) => writeln!(out, "{DONE}{BUSY}{holder}")?,
+            None => writeln!(out, "{DONE}")?,
+        }
         out.flush()?;
         if outcome.interrupted {
             return Ok(true);

@@ -5,10 +5,17 @@ process that holds it, or (`--wait`) waits for it. The lock dies with its proces
 killed with -9 never leaves a stale lock behind; the pid in the file is only for messages.
 
 Slurm shards of one sweep (`--shard K/N`) lock `<sweep>/.lock.K-of-N` instead: shards own
-disjoint runs, so they may write into one folder side by side.
+disjoint runs, so they may write into one folder side by side. Whoever trains a run also holds
+that run's own lock, `<run>/.lock`, for as long as it trains it, so two invocations whose shares
+overlap (a whole sweep and one of its shards, shards of different counts) never train one run
+at once: the second skips it (or, with `--wait`, waits for it and finds it done).
+
+A lock file is opened with `O_NOFOLLOW` and must be a regular file: a symlink planted at
+`.lock` is refused, never followed and truncated.
 */
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -30,17 +37,39 @@ pub enum Contended {
     Wait,
 }
 
+/// Opens (creating if missing) the lock file at `path`, refusing a symlink or anything but a
+/// regular file.
+fn open_lock(path: &Path, write: bool) -> Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).custom_flags(libc::O_NOFOLLOW);
+    if write {
+        options.write(true).create(true).truncate(false).mode(0o666);
+    }
+    let file = options.open(path).map_err(|e| -> anyhow::Error {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            UserError::store(
+                path,
+                "is a symlink: rowseq never follows one where it writes; remove it",
+            )
+            .into()
+        } else {
+            anyhow::Error::new(e).context(format!("could not open lock file '{}'", path.display()))
+        }
+    })?;
+    let meta = file
+        .metadata()
+        .with_context(|| format!("could not read '{}'", path.display()))?;
+    if !meta.is_file() {
+        return Err(UserError::store(path, "is not a regular file: remove it").into());
+    }
+    Ok(file)
+}
+
 impl SweepLock {
     /// Takes the lock file `name` in `dir` (created if missing).
     pub fn acquire(dir: &Path, name: &str, contended: Contended) -> Result<SweepLock> {
         let path = dir.join(name);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .with_context(|| format!("could not open lock file '{}'", path.display()))?;
+        let mut file = open_lock(&path, true)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
@@ -67,12 +96,55 @@ impl SweepLock {
             }
         }
         // Only the holder writes, so this cannot tear a reader's view of another holder.
-        file.set_len(0)
-            .and_then(|_| file.rewind())
-            .and_then(|_| write!(file, "{}", std::process::id()))
-            .and_then(|_| file.flush())
-            .with_context(|| format!("could not write '{}'", path.display()))?;
+        write_pid(&mut file, &path)?;
         Ok(SweepLock { _file: file })
+    }
+
+    /// Takes the lock of the run folder `run` (`<run>/.lock`) without waiting: None if another
+    /// process holds it (with the text naming that process).
+    pub fn try_run(run: &Path) -> Result<std::result::Result<SweepLock, String>> {
+        let path = run.join(LOCK);
+        let mut file = open_lock(&path, true)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Ok(Err(holder_text(&mut file))),
+            Err(TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("could not lock '{}'", path.display()))
+            }
+        }
+        write_pid(&mut file, &path)?;
+        Ok(Ok(SweepLock { _file: file }))
+    }
+
+    /// Takes the lock of the run folder `run`, waiting for as long as another process holds it.
+    pub fn wait_run(run: &Path) -> Result<SweepLock> {
+        let path = run.join(LOCK);
+        let mut file = open_lock(&path, true)?;
+        file.lock()
+            .with_context(|| format!("could not lock '{}'", path.display()))?;
+        write_pid(&mut file, &path)?;
+        Ok(SweepLock { _file: file })
+    }
+}
+
+fn write_pid(file: &mut File, path: &Path) -> Result<()> {
+    file.set_len(0)
+        .and_then(|_| file.rewind())
+        .and_then(|_| write!(file, "{}", std::process::id()))
+        .and_then(|_| file.flush())
+        .with_context(|| format!("could not write '{}'", path.display()))
+}
+
+/// The process training run folder `run`, if one is (holds `<run>/.lock`).
+pub fn run_holder(run: &Path) -> Option<String> {
+    held_by(&run.join(LOCK))
+}
+
+fn held_by(path: &Path) -> Option<String> {
+    let mut file = open_lock(path, false).ok()?;
+    match file.try_lock_shared() {
+        Err(TryLockError::WouldBlock) => Some(holder_text(&mut file)),
+        _ => None,
     }
 }
 
@@ -81,12 +153,7 @@ impl SweepLock {
 /// finished before it.
 pub fn tables<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     let path = dir.join(".tables.lock");
-    let file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .with_context(|| format!("could not open lock file '{}'", path.display()))?;
+    let file = open_lock(&path, true)?;
     file.lock()
         .with_context(|| format!("could not lock '{}'", path.display()))?;
     f()
@@ -101,11 +168,8 @@ pub fn holder(dir: &Path) -> Option<String> {
         if name != LOCK && !name.starts_with(".lock.") {
             continue;
         }
-        let Ok(mut file) = File::open(entry.path()) else {
-            continue;
-        };
-        if let Err(TryLockError::WouldBlock) = file.try_lock_shared() {
-            return Some(holder_text(&mut file));
+        if let Some(holder) = held_by(&entry.path()) {
+            return Some(holder);
         }
     }
     None
@@ -124,6 +188,12 @@ fn holder_text(file: &mut File) -> String {
 mod tests {
     use super::*;
 
+    // flock locks belong to an open file description, which a process forked by another test
+    // thread shares until it execs: right after a drop, a lock may still be held for a moment.
+    // So these tests never assert "free" right after a drop; they take the lock again with
+    // `Contended::Wait`, which returns as soon as it is free. The release itself, seen from
+    // another process, is tested end to end (tests/resume.rs).
+
     #[test]
     fn a_second_holder_is_refused_with_the_first_ones_pid() {
         let dir = tempfile::tempdir().unwrap();
@@ -140,7 +210,54 @@ mod tests {
             Some(format!("pid {}", std::process::id()))
         );
         drop(first);
-        assert_eq!(holder(dir.path()), None);
-        SweepLock::acquire(dir.path(), LOCK, Contended::Refuse).unwrap();
+        let again = SweepLock::acquire(dir.path(), LOCK, Contended::Wait).unwrap();
+        assert_eq!(
+            holder(dir.path()),
+            Some(format!("pid {}", std::process::id()))
+        );
+        drop(again);
+    }
+
+    #[test]
+    fn a_run_lock_is_taken_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = SweepLock::try_run(dir.path()).unwrap().unwrap();
+        let busy = SweepLock::try_run(dir.path()).unwrap().unwrap_err();
+        assert_eq!(busy, format!("pid {}", std::process::id()));
+        assert_eq!(run_holder(dir.path()), Some(busy));
+        drop(first);
+        SweepLock::wait_run(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_symlinked_lock_is_refused_and_its_target_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let sweep = dir.path().join("sweep");
+        std::fs::create_dir(&sweep).unwrap();
+        std::os::unix::fs::symlink(&victim, sweep.join(LOCK)).unwrap();
+        let err = SweepLock::acquire(&sweep, LOCK, Contended::Refuse).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(".lock: is a symlink"), "{msg}");
+        assert!(err.downcast_ref::<UserError>().is_some());
+        assert!(SweepLock::try_run(&sweep).is_err());
+        assert!(tables(&sweep, || Ok(())).is_ok());
+        std::os::unix::fs::symlink(&victim, sweep.join(".tables.lock")).ok();
+        std::fs::remove_file(sweep.join(".tables.lock")).unwrap();
+        std::os::unix::fs::symlink(&victim, sweep.join(".tables.lock")).unwrap();
+        assert!(tables(&sweep, || Ok(())).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        // A folder in its place is not a lock either.
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(other.join(LOCK)).unwrap();
+        let msg = format!(
+            "{:#}",
+            SweepLock::acquire(&other, LOCK, Contended::Refuse).unwrap_err()
+        );
+        assert!(
+            msg.contains("not a regular file") || msg.contains("could not open"),
+            "{msg}"
+        );
     }
 }

@@ -24,6 +24,7 @@ use crate::config::RunConfig;
 use crate::data::Source;
 use crate::env;
 use crate::interrupt::{self, Interrupted, StopAfterEpoch};
+use crate::sinks::hold::Hold;
 use crate::sinks::tensorboard::{self, Status};
 use crate::sinks::{MetricsFile, Progress, TensorBoard};
 use crate::store::{self, Memory, RunDir, RunResult};
@@ -50,6 +51,10 @@ pub struct Options {
     pub contended: Contended,
     /// Runs trained at once, each in its own process with `threads / jobs` threads.
     pub jobs: usize,
+    /// Threads of each run (`threads / jobs`, at least one; a worker's own `--threads`), fixed
+    /// for the run and recorded in its checkpoint and result, so that it does not depend on
+    /// how many runs are left or on where the run resumes.
+    pub run_threads: usize,
     /// Only the runs of shard K of N (1-based), by plan position: (K, N).
     pub shard: Option<(usize, usize)>,
     /// A worker process of `--jobs` (`jobs::serve`): the parent holds the lock and writes
@@ -66,6 +71,8 @@ pub struct Outcome {
     pub failed: Vec<(String, String)>,
     /// Runs skipped because they failed in an earlier invocation.
     pub failed_before: usize,
+    /// (label, holder) of runs skipped because another process was training them.
+    pub busy: Vec<(String, String)>,
     /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
     pub interrupted: bool,
     /// (label, memory of its process as it finished) of every run trained in this invocation.
@@ -76,13 +83,16 @@ pub struct Outcome {
 pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
     let mine = plan::shard(&plan.runs, opts.shard);
-    let unfinished = |r: &&PlannedRun| RunDir::new(&dir, &r.id).result().is_none();
+    // A result that cannot be read counts as failed (status says why), never as "not run".
+    let unfinished = |r: &&PlannedRun| !matches!(RunDir::new(&dir, &r.id).result(), Ok(Some(_)));
     let pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
 
     // Load and check all data before anything is written, so bad data leaves no trace.
     let mut sources: HashMap<String, Source> = HashMap::new();
     for planned in &pending {
-        load_source(&mut sources, &planned.config, opts)?.split(&planned.config)?;
+        load_source(&mut sources, &planned.config, opts)?
+            .split(&planned.config)
+            .map_err(|e| plan.grid.locate(e))?;
     }
 
     std::fs::create_dir_all(&dir)
@@ -124,10 +134,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         opts.threads,
         match opts.jobs {
             1 => String::new(),
-            j => format!(
-                " ({j} jobs of {} each)",
-                jobs::threads_per_job(opts.threads, j)
-            ),
+            j => format!(" ({j} jobs of {} each)", opts.run_threads),
         },
         dir.display()
     );
@@ -156,6 +163,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
             skipped,
             failed: done.failed,
             failed_before,
+            busy: done.busy,
             interrupted: done.interrupted,
             memory,
         });
@@ -175,6 +183,17 @@ fn load_source<'a>(
     })
 }
 
+/// How one run of `run_pending` ended.
+enum RunEnd {
+    Trained(Box<RunResult>),
+    Failed(String),
+    /// Another process holds the run's lock: (its holder).
+    Busy(String),
+    /// It was finished by another process while this one waited for its lock.
+    AlreadyDone,
+    Interrupted,
+}
+
 /// Trains `pending` one after another in this process.
 fn run_pending(
     plan: &Plan,
@@ -186,15 +205,15 @@ fn run_pending(
     failed_before: usize,
 ) -> Result<Outcome> {
     let dir = dir.to_path_buf();
-    let environment = env::environment(opts.device, opts.threads);
-    let tb_root = dir.join(store::TENSORBOARD);
     let total_cost: u64 = pending
         .iter()
         .map(|r| r.cost_per_epoch() * r.config.epochs as u64)
         .sum();
     let mut progress = Progress::new(pending.len(), total_cost);
     let mut failed = Vec::new();
+    let mut busy = Vec::new();
     let mut trained = 0;
+    let mut skipped = skipped;
     let mut interrupted = false;
     let mut memory = Vec::new();
     for planned in pending {
@@ -202,59 +221,8 @@ fn run_pending(
             interrupted = true;
             break;
         }
-        let cfg = &planned.config;
-        let data = sources[&Source::key(cfg)].split(cfg)?;
-        let run_dir = RunDir::new(&dir, &planned.id);
-        let ckpt_path = run_dir.path.join(CHECKPOINT);
-        if status::failure(&run_dir).is_some() {
-            // A retry starts from scratch.
-            for f in [status::FAILED, CHECKPOINT, store::METRICS] {
-                remove_if_present(&run_dir.path.join(f))?;
-            }
-        }
-        run_dir.create()?;
-        remove_temporaries(&run_dir.path)?;
-        run_dir.write_config(cfg)?;
-        let resume = checkpoint::load(&ckpt_path)?;
-        if let Some(c) = &resume {
-            progress.println(&format!(
-                "resuming {} [{}] after epoch {}/{}",
-                planned.label, planned.id, c.state.epoch, cfg.epochs
-            ));
-        }
-        let mut board = opts.tensorboard.then(|| {
-            TensorBoard::new(
-                &tb_root,
-                &planned.id,
-                &planned.label,
-                &environment,
-                &opts.command,
-            )
-        });
-        let outcome = {
-            let mut metrics = MetricsFile { dir: &run_dir };
-            let mut ckpt = CheckpointFile {
-                path: ckpt_path.clone(),
-            };
-            let mut stop = StopAfterEpoch;
-            let mut shown = progress.run(&planned.label, cfg.epochs, planned.cost_per_epoch());
-            let mut sinks: Vec<&mut dyn Sink> =
-                vec![&mut metrics, &mut ckpt, &mut stop, &mut shown];
-            if let Some(board) = board.as_mut() {
-                sinks.push(board);
-            }
-            train::train(cfg, &data, opts.device, resume.as_ref(), &mut sinks)
-        };
-        if let Some(board) = board.as_mut() {
-            // An interrupted run has no end yet: its session ends when it resumes and finishes.
-            match &outcome {
-                Ok(_) => board.finish(Status::Success)?,
-                Err(e) if e.downcast_ref::<Interrupted>().is_some() => {}
-                Err(_) => board.finish(Status::Failure)?,
-            }
-        }
-        match outcome {
-            Err(e) if e.downcast_ref::<Interrupted>().is_some() => {
+        match train_one(planned, &dir, opts, sources, &mut progress)? {
+            RunEnd::Interrupted => {
                 progress.println(&format!(
                     "stopped {} [{}] after a checkpoint",
                     planned.label, planned.id
@@ -262,20 +230,7 @@ fn run_pending(
                 interrupted = true;
                 break;
             }
-            Ok(done) => {
-                run_dir.save_weights(&done.vs)?;
-                let predicted = train::predict(&done.model, &data.test, opts.device);
-                let mut result = plan::result(
-                    planned,
-                    &done.metrics,
-                    &data,
-                    &done.vs,
-                    &environment,
-                    &predicted,
-                );
-                result.memory = env::memory();
-                run_dir.write_result(&result)?;
-                remove_if_present(&ckpt_path)?;
+            RunEnd::Trained(result) => {
                 trained += 1;
                 progress.finish_run(&format!(
                     "done {} [{}]: test {:.4}, val {:.4}, {:.1}s/epoch{}",
@@ -292,17 +247,26 @@ fn run_pending(
                     memory.push((planned.label.clone(), m));
                 }
             }
-            Err(e) => {
-                let reason = format!("{e:#}");
-                store::write_json(
-                    &run_dir.path.join(status::FAILED),
-                    &serde_json::json!({ "run_id": planned.id, "label": planned.label, "error": reason }),
-                )?;
+            RunEnd::Failed(reason) => {
                 progress.finish_run(&format!(
                     "FAILED {} [{}]: {reason}",
                     planned.label, planned.id
                 ));
                 failed.push((planned.label.clone(), reason));
+            }
+            RunEnd::Busy(holder) => {
+                progress.finish_run(&format!(
+                    "skipped {} [{}]: another rowseq ({holder}) is training it",
+                    planned.label, planned.id
+                ));
+                busy.push((planned.label.clone(), holder));
+            }
+            RunEnd::AlreadyDone => {
+                progress.finish_run(&format!(
+                    "{} [{}] was finished by another rowseq",
+                    planned.label, planned.id
+                ));
+                skipped += 1;
             }
         }
         if !opts.worker {
@@ -323,9 +287,152 @@ fn run_pending(
         skipped,
         failed,
         failed_before,
+        busy,
         interrupted,
         memory,
     })
+}
+
+/// One run, start to end, holding its folder's lock: resumes from its checkpoint, trains,
+/// writes its weights and result (or its failure). Errors are those of the sweep (a file that
+/// cannot be written), not of the run.
+fn train_one(
+    planned: &PlannedRun,
+    dir: &std::path::Path,
+    opts: &Options,
+    sources: &HashMap<String, Source>,
+    progress: &mut Progress,
+) -> Result<RunEnd> {
+    let cfg = &planned.config;
+    let run_dir = RunDir::new(dir, &planned.id);
+    run_dir.create()?;
+    let _run_lock = match SweepLock::try_run(&run_dir.path)? {
+        Ok(lock) => lock,
+        Err(holder) if opts.contended == Contended::Refuse => return Ok(RunEnd::Busy(holder)),
+        Err(holder) => {
+            progress.println(&format!(
+                "waiting for another rowseq ({holder}) to finish {} [{}]",
+                planned.label, planned.id
+            ));
+            SweepLock::wait_run(&run_dir.path)?
+        }
+    };
+    // Under the run's lock: what another process did meanwhile is on disk.
+    if let Ok(Some(_)) = run_dir.result() {
+        return Ok(RunEnd::AlreadyDone);
+    }
+    let ckpt_path = run_dir.path.join(CHECKPOINT);
+    if status::failure(&run_dir).is_some() {
+        // A retry starts from scratch (an unreadable result included).
+        for f in [store::FAILED, store::RESULT, CHECKPOINT, store::METRICS] {
+            remove_if_present(&run_dir.path.join(f))?;
+        }
+    }
+    store::remove_temporaries(&run_dir.path)?;
+    run_dir.write_config(cfg)?;
+    let record_failure = |reason: String| -> Result<RunEnd> {
+        let failure = store::Failure {
+            run_id: planned.id.clone(),
+            label: planned.label.clone(),
+            error: reason.clone(),
+        };
+        // On a full disk, say what failed first, not only that recording it failed too.
+        run_dir
+            .write_failure(&failure)
+            .map_err(|e| anyhow::anyhow!("run {} failed: {reason}; {e:#}", planned.label))?;
+        Ok(RunEnd::Failed(reason))
+    };
+    let resume = match checkpoint::load(&ckpt_path) {
+        Ok(resume) => resume,
+        Err(e) => {
+            return record_failure(format!(
+                "{e:#}; delete it to start the run afresh, or pass --retry-failed"
+            ))
+        }
+    };
+    // A run keeps the thread count it started with, so that it resumes bit-identically.
+    let threads = match resume.as_ref().and_then(|c| c.state.threads) {
+        Some(t) => {
+            if t != opts.run_threads {
+                progress.println(&format!(
+                    "{} [{}] started on {t} threads and resumes on {t} (not {}), so that its \
+                     results stay bit-identical",
+                    planned.label, planned.id, opts.run_threads
+                ));
+            }
+            t
+        }
+        None => opts.run_threads,
+    };
+    tch::set_num_threads(threads as i32);
+    let environment = env::environment(opts.device, threads);
+    if let Some(c) = &resume {
+        progress.println(&format!(
+            "resuming {} [{}] after epoch {}/{}",
+            planned.label, planned.id, c.state.epoch, cfg.epochs
+        ));
+    }
+    let data = sources[&Source::key(cfg)].split(cfg)?;
+    let tb_root = dir.join(store::TENSORBOARD);
+    let mut board = opts.tensorboard.then(|| {
+        TensorBoard::new(
+            &tb_root,
+            &planned.id,
+            &planned.label,
+            &environment,
+            &opts.command,
+        )
+    });
+    let outcome = {
+        let mut metrics = MetricsFile { dir: &run_dir };
+        let mut ckpt = CheckpointFile {
+            path: ckpt_path.clone(),
+            threads,
+        };
+        let mut hold = Hold::from_env(&planned.id);
+        let mut stop = StopAfterEpoch;
+        let mut shown = progress.run(&planned.label, cfg.epochs, planned.cost_per_epoch());
+        // The order matters: an epoch is on disk (metrics, checkpoint) before anything may
+        // stop the run after it.
+        let mut sinks: Vec<&mut dyn Sink> = vec![&mut metrics, &mut ckpt];
+        if let Some(hold) = hold.as_mut() {
+            sinks.push(hold);
+        }
+        sinks.push(&mut stop);
+        sinks.push(&mut shown);
+        if let Some(board) = board.as_mut() {
+            sinks.push(board);
+        }
+        train::train(cfg, &data, opts.device, resume.as_ref(), &mut sinks)
+    };
+    if let Some(board) = board.as_mut() {
+        // An interrupted run has no end yet: its session ends when it resumes and finishes.
+        match &outcome {
+            Ok(_) => board.finish(Status::Success)?,
+            Err(e) if e.downcast_ref::<Interrupted>().is_some() => {}
+            Err(_) => board.finish(Status::Failure)?,
+        }
+    }
+    match outcome {
+        Err(e) if e.downcast_ref::<Interrupted>().is_some() => Ok(RunEnd::Interrupted),
+        Err(e) => record_failure(format!("{e:#}")),
+        Ok(done) => {
+            run_dir.save_weights(&done.vs)?;
+            let predicted = train::predict(&done.model, &data.test, opts.device);
+            let mut result = plan::result(
+                planned,
+                &done.metrics,
+                &data,
+                &done.vs,
+                &environment,
+                &predicted,
+            );
+            result.memory = env::memory();
+            run_dir.write_result(&result)?;
+            remove_if_present(&ckpt_path)?;
+            Ok(RunEnd::Trained(Box::new(result)))
+        }
+    }
 }
 
 /// Rewrites the sweep's tables from every finished run of the plan on disk (all shards').
@@ -367,17 +474,6 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
     }
 }
 
-/// Removes `.tmp.*` files that a process killed mid-write left in a run folder (no one else
-/// writes there: the sweep's lock, or the parent's, is held).
-fn remove_temporaries(dir: &std::path::Path) -> Result<()> {
-    for entry in std::fs::read_dir(dir)?.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".tmp.") {
-            remove_if_present(&entry.path())?;
-        }
-    }
-    Ok(())
-}
-
 fn remove_if_present(path: &std::path::Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -394,13 +490,17 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
     print!("{}", summary::table(&groups, &plan.swept));
     println!();
     println!(
-        "{} trained, {} already done, {} failed{}; results: {}, {}, runs under {}/<run-id>/",
+        "{} trained, {} already done, {} failed{}{}; results: {}, {}, runs under {}/<run-id>/",
         outcome.trained,
         outcome.skipped,
         outcome.failed.len(),
         match outcome.failed_before {
             0 => String::new(),
             n => format!(", {n} skipped as failed before"),
+        },
+        match outcome.busy.len() {
+            0 => String::new(),
+            n => format!(", {n} skipped as another rowseq was training them"),
         },
         outcome.dir.join(store::RESULTS_CSV).display(),
         outcome.dir.join(store::RESULTS_JSONL).display(),

@@ -1,8 +1,9 @@
 /*!
 Where a sweep stands, read from its folder alone: each planned run is done (`result.json`),
-failed (`failed.json`, with its reason; retried only with `--retry-failed`), running (some
-epochs or a checkpoint on disk, and a live process holds the sweep's lock), interrupted (the
-same without a lock holder: the next invocation resumes it) or pending (nothing on disk yet).
+failed (`failed.json`, with its reason, or a `result.json` that cannot be read or belongs to
+another run; retried only with `--retry-failed`), running (a live process holds the run's
+lock), interrupted (epochs or a checkpoint on disk, no one training it: the next invocation
+resumes it) or pending (nothing on disk yet).
 Run folders that the plan no longer contains (the config changed) are listed apart: they are
 kept, but left out of the tables.
 */
@@ -15,8 +16,6 @@ use crate::train::checkpoint::CHECKPOINT;
 
 use super::lock;
 use super::plan::Plan;
-
-pub const FAILED: &str = "failed.json";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum State {
@@ -46,11 +45,13 @@ pub struct RunStatus {
     pub state: State,
 }
 
-/// The reason recorded in a run's `failed.json`, if it failed.
+/// Why a run counts as failed, if it does: its `failed.json`, or a result record that cannot
+/// be trusted (unreadable, or another run's).
 pub fn failure(run: &RunDir) -> Option<String> {
-    let text = std::fs::read_to_string(run.path.join(FAILED)).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    Some(value["error"].as_str().unwrap_or("unknown").to_string())
+    match run.result() {
+        Err(e) => Some(e.to_string()),
+        Ok(_) => run.failure(),
+    }
 }
 
 /// Epochs finished on disk (lines of `metrics.jsonl`).
@@ -66,19 +67,18 @@ fn epochs_on_disk(run: &RunDir) -> Option<usize> {
 
 /// The state of every planned run, in plan order.
 pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
-    let locked = lock::holder(dir).is_some();
     plan.runs
         .iter()
         .map(|r| {
             let run = RunDir::new(dir, &r.id);
-            let state = if let Some(result) = run.result() {
+            let state = if let Ok(Some(result)) = run.result() {
                 State::Done {
                     test_acc: result.test_acc,
                 }
             } else if let Some(reason) = failure(&run) {
                 State::Failed { reason }
             } else if let Some(epochs) = epochs_on_disk(&run) {
-                if locked {
+                if lock::run_holder(&run.path).is_some() {
                     State::Running { epochs }
                 } else {
                     State::Interrupted { epochs }

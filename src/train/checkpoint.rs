@@ -14,7 +14,7 @@ tch's RNG only initialises the weights, which the checkpoint overwrites.
 */
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
@@ -31,20 +31,26 @@ pub struct State {
     /// Optimizer updates applied (Adam's bias correction depends on it).
     pub adam_step: i64,
     pub metrics: Vec<EpochMetrics>,
+    /// The run's thread count, which its resumption keeps (absent in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
 }
 
 /// A loaded checkpoint.
 pub struct Checkpoint {
     pub state: State,
     tensors: Vec<(String, Tensor)>,
+    /// Where it was read from (named in errors).
+    path: PathBuf,
 }
 
 /// Writes the checkpoint of the epoch that just ended.
-pub fn save(path: &Path, metrics: &[EpochMetrics], opt: &Adam) -> Result<()> {
+pub fn save(path: &Path, metrics: &[EpochMetrics], opt: &Adam, threads: usize) -> Result<()> {
     let state = State {
         epoch: metrics.last().map_or(0, |m| m.epoch),
         adam_step: opt.step,
         metrics: metrics.to_vec(),
+        threads: Some(threads),
     };
     let json = serde_json::to_vec(&state)?;
     let mut tensors: Vec<(String, Tensor)> = vec![("state".into(), Tensor::from_slice(&json))];
@@ -56,16 +62,9 @@ pub fn save(path: &Path, metrics: &[EpochMetrics], opt: &Adam) -> Result<()> {
             opt.exp_avg_sq[i].shallow_clone(),
         ));
     }
-    let dir = path.parent().unwrap_or(Path::new("."));
-    // tch picks the format from the extension, so the temporary name keeps it.
-    let tmp: PathBuf = dir.join(format!(".tmp.{}.{CHECKPOINT}", std::process::id()));
-    Tensor::write_safetensors(&tensors, &tmp)
-        .with_context(|| format!("could not write checkpoint '{}'", tmp.display()))?;
-    std::fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .with_context(|| format!("could not sync '{}'", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .with_context(|| format!("could not move checkpoint to '{}'", path.display()))
+    crate::store::atomic(path, |tmp| {
+        Tensor::write_safetensors(&tensors, tmp).map_err(anyhow::Error::from)
+    })
 }
 
 /// The checkpoint at `path`, if there is one.
@@ -73,34 +72,67 @@ pub fn load(path: &Path) -> Result<Option<Checkpoint>> {
     if !path.exists() {
         return Ok(None);
     }
-    let tensors = Tensor::read_safetensors(path)
-        .with_context(|| format!("could not read checkpoint '{}'", path.display()))?;
+    let bad = |what: String| anyhow::anyhow!("{}: {what}", path.display());
+    // tch's own message for a damaged file is a multi-line C++ trace: keep its first line.
+    let tensors = Tensor::read_safetensors(path).map_err(|e| {
+        let e = e.to_string();
+        bad(format!(
+            "not a readable checkpoint ({})",
+            e.lines().next().unwrap_or("").trim()
+        ))
+    })?;
     let state = tensors
         .iter()
         .find(|(n, _)| n == "state")
-        .with_context(|| format!("{}: no state record", path.display()))?;
-    let bytes: Vec<u8> = Vec::try_from(state.1.to_kind(Kind::Uint8))?;
-    let state: State = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{}: bad state record", path.display()))?;
-    Ok(Some(Checkpoint { state, tensors }))
+        .ok_or_else(|| bad("no state record".into()))?;
+    if state.1.kind() != Kind::Uint8 || state.1.dim() != 1 {
+        return Err(bad("its state record is not a byte string".into()));
+    }
+    let bytes = Vec::<u8>::try_from(&state.1).map_err(|e: tch::TchError| bad(e.to_string()))?;
+    let state: State =
+        serde_json::from_slice(&bytes).map_err(|e| bad(format!("bad state record: {e}")))?;
+    Ok(Some(Checkpoint {
+        state,
+        tensors,
+        path: path.to_path_buf(),
+    }))
 }
 
 impl Checkpoint {
     /// Copies weights and optimizer state into a freshly built model and optimizer.
     pub fn restore(&self, vs: &nn::VarStore, opt: &mut Adam) -> Result<()> {
-        let find = |key: String| -> Result<&Tensor> {
-            match self.tensors.iter().find(|(n, _)| *n == key) {
-                Some((_, t)) => Ok(t),
-                None => bail!("checkpoint lacks '{key}'"),
+        let path = self.path.display();
+        // Each tensor must be there with the shape and kind of what it restores: a mismatch
+        // is an error naming the file, never a copy that reads past a buffer.
+        let find = |key: String, like: &Tensor| -> Result<&Tensor> {
+            let Some((_, t)) = self.tensors.iter().find(|(n, _)| *n == key) else {
+                bail!("{path}: lacks '{key}': not a checkpoint of this run's model");
+            };
+            if t.size() != like.size() || t.kind() != like.kind() {
+                bail!(
+                    "{path}: '{key}' is {:?} {:?}, expected {:?} {:?}: not a checkpoint of \
+                     this run's model",
+                    t.kind(),
+                    t.size(),
+                    like.kind(),
+                    like.size()
+                );
             }
+            Ok(t)
         };
         tch::no_grad(|| -> Result<()> {
             let names: Vec<String> = opt.params().map(|(n, _)| n.to_string()).collect();
+            if self.state.adam_step < 0 || self.state.epoch != self.state.metrics.len() {
+                bail!("{path}: its state record is inconsistent (epoch, steps, metrics)");
+            }
             for (i, name) in names.iter().enumerate() {
                 let mut p = opt.param(i);
-                p.copy_(find(format!("param/{name}"))?);
-                opt.exp_avg[i].copy_(find(format!("exp_avg/{name}"))?);
-                opt.exp_avg_sq[i].copy_(find(format!("exp_avg_sq/{name}"))?);
+                let src = find(format!("param/{name}"), &p)?;
+                p.copy_(src);
+                let src = find(format!("exp_avg/{name}"), &opt.exp_avg[i])?;
+                opt.exp_avg[i].copy_(src);
+                let src = find(format!("exp_avg_sq/{name}"), &opt.exp_avg_sq[i])?;
+                opt.exp_avg_sq[i].copy_(src);
             }
             Ok(())
         })?;
@@ -113,6 +145,8 @@ impl Checkpoint {
 /// Saves a checkpoint after every epoch.
 pub struct CheckpointFile {
     pub path: PathBuf,
+    /// The run's thread count, recorded so that its resumption keeps it.
+    pub threads: usize,
 }
 
 impl Sink for CheckpointFile {
@@ -121,7 +155,7 @@ impl Sink for CheckpointFile {
             metrics, optimizer, ..
         } = event
         {
-            save(&self.path, metrics, optimizer)?;
+            save(&self.path, metrics, optimizer, self.threads)?;
         }
         Ok(())
     }

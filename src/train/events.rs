@@ -59,3 +59,32 @@ pub enum Event<'a> {
 pub trait Sink {
     fn event(&mut self, event: &Event) -> anyhow::Result<()>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_round_trip_through_json_to_the_bit() {
+        // A resumed run re-serialises its restored epochs: a lossy parse changed the last
+        // digit of values such as this one.
+        let m = EpochMetrics {
+            epoch: 1,
+            step: 10,
+            lr: 0.0029999999999999996,
+            train_loss: 0.23866666666666667,
+            train_acc: 0.1 + 0.2,
+            val_loss: 1e-300,
+            val_acc: 0.9166666666666666,
+            test_loss: 2.302585092994047,
+            test_acc: 0.8888888888888888,
+            train_seconds: 1.0,
+            eval_seconds: 0.1,
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        let back: EpochMetrics = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.train_loss.to_bits(), m.train_loss.to_bits());
+        assert!(json.contains("0.23866666666666667"), "{json}");
+    }
+}

@@ -79,12 +79,14 @@ pub fn explain_json(run: &Path) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-/// Polls `done` every 20 ms while the child runs, for at most two minutes.
+/// Polls `done` every 20 ms while the child runs. What it waits for is a state that the
+/// child is certain to reach (a `Held` point), so the bound of ten minutes is only there to end
+/// a broken test, however slow or loaded the machine.
 pub fn wait_until(child: &mut Child, mut done: impl FnMut() -> bool) {
     let started = Instant::now();
     while !done() {
         assert!(child.try_wait().unwrap().is_none(), "rowseq ended early");
-        assert!(started.elapsed() < Duration::from_secs(120), "timed out");
+        assert!(started.elapsed() < Duration::from_secs(600), "timed out");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -97,4 +99,55 @@ pub fn signal(pid: u32, signal: &str) {
         .status()
         .unwrap();
     assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Pause points of a run (see `src/sinks/hold.rs`): rowseq, started with `ROWSEQ_TEST_HOLD`
+/// naming this folder, stops at each held point ("start", "epoch-E") once its work is on disk,
+/// says so with a marker file, and goes on only when the point is released (or on Ctrl-C).
+/// With it a test acts on a run known to be exactly there, however fast the machine is.
+pub struct Held {
+    pub dir: tempfile::TempDir,
+}
+
+impl Held {
+    /// Holds every run at each of `points`.
+    pub fn at(points: &[&str]) -> Held {
+        let held = Held {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        for p in points {
+            std::fs::write(held.dir.path().join(format!("hold-{p}")), b"").unwrap();
+        }
+        held
+    }
+
+    /// Sets the variable on `cmd`.
+    pub fn apply(&self, cmd: &mut std::process::Command) {
+        cmd.env("ROWSEQ_TEST_HOLD", self.dir.path());
+    }
+
+    /// The runs (ids) that reached `point`.
+    pub fn reached(&self, point: &str) -> Vec<String> {
+        let suffix = format!(".{point}");
+        let mut ids: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.strip_suffix(&suffix).map(str::to_string)
+            })
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    /// Waits until `runs` runs have reached `point` (the child must still be running).
+    pub fn wait(&self, child: &mut Child, point: &str, runs: usize) {
+        wait_until(child, || self.reached(point).len() >= runs);
+    }
+
+    /// Lets runs held at `point` go on.
+    pub fn release(&self, point: &str) {
+        std::fs::remove_file(self.dir.path().join(format!("hold-{point}"))).unwrap();
+    }
 }

@@ -172,8 +172,7 @@ impl TensorBoard {
         }
         self.writer = Some(EventWriter::create(&self.dir)?);
         let marker = self.dir.join(RUN_ID_FILE);
-        std::fs::write(&marker, &self.run_id)
-            .with_context(|| format!("could not write '{}'", marker.display()))?;
+        crate::store::write_atomic(&marker, self.run_id.as_bytes())?;
         let n = PROBE_IMAGES.min(data.test.len() as i64);
         self.probe = (n > 0).then(|| {
             let t = data.test.narrow(0, n as usize);
