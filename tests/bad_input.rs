@@ -1,0 +1,511 @@
+/*!
+The bad-input corpus: one table of inputs a user gets wrong (config files and their names,
+`--set` overrides, flags, data files, results folders), each run through the real binary. Every
+case must end with its exit code (2: a mistake the user can fix), print exactly one line
+`error: ...` that names the origin (file:line, key, flag or path) and what is expected, never
+panic, and write nothing: the case's folder, where `--out` points, is the same after as before.
+*/
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::rowseq;
+
+/// One bad input: files to lay out in a fresh folder `{t}`, the arguments (with `{t}` replaced
+/// by that folder), and a text the error line must contain (with `{t}` replaced too).
+struct Case {
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    want: &'static str,
+}
+
+const fn case(
+    files: &'static [(&'static str, &'static str)],
+    args: &'static [&'static str],
+    want: &'static str,
+) -> Case {
+    Case { files, args, want }
+}
+
+/// A sweep of `c.toml` in `{t}`, written into `{t}/out`.
+const SWEEP: &[&str] = &["sweep", "{t}/c.toml", "--out", "{t}/out", "--device", "cpu"];
+
+/// `c.toml` holding `text`, swept.
+macro_rules! toml_case {
+    ($text:expr, $want:expr) => {
+        case(&[("c.toml", $text)], SWEEP, $want)
+    };
+}
+
+/// `rowseq train` with these flags, into `{t}/out`.
+macro_rules! train_case {
+    ([$($arg:expr),*], $want:expr) => {
+        case(
+            &[],
+            &["train", $($arg,)* "--out", "{t}/out", "--device", "cpu"],
+            $want,
+        )
+    };
+}
+
+/// A wide CSV pair: the train file given, a valid test file.
+const CSV_TEST: (&str, &str) = ("test.csv", "label,t0,t1\na,1,2\nb,3,4\n");
+const CSV_ARGS: &[&str] = &[
+    "train",
+    "--dataset",
+    "csv:{t}/train.csv,{t}/test.csv",
+    "--val-size",
+    "1",
+    "--out",
+    "{t}/out",
+    "--device",
+    "cpu",
+];
+
+const CASES: &[Case] = &[
+    // Keys and values of a sweep file: file:line, the key and what is expected.
+    toml_case!(
+        "num_units = 8\nnum_unit = 4\n",
+        "{t}/c.toml:2: unknown key `num_unit`"
+    ),
+    toml_case!(
+        "num_units = 0",
+        "{t}/c.toml:1: num_units = 0: expected a whole number"
+    ),
+    toml_case!("num_units = -5", "num_units = -5: expected a whole number"),
+    toml_case!(
+        "num_units = 70000",
+        "num_units = 70000: expected a whole number of hidden units from 1 to 65536"
+    ),
+    toml_case!(
+        "num_units = 1.5",
+        "num_units = 1.5: expected a whole number"
+    ),
+    toml_case!(
+        "num_units = []",
+        "num_units = []: expected at least one value"
+    ),
+    toml_case!(
+        "num_units = [8, \"x\"]",
+        "num_units = \"x\": expected a whole number"
+    ),
+    toml_case!(
+        "lr = 0",
+        "{t}/c.toml:1: lr = 0: expected a learning rate > 0"
+    ),
+    toml_case!("lr = -1", "lr = -1: expected a learning rate > 0"),
+    toml_case!(
+        "lr = 1e300",
+        "lr = 1e300: expected a learning rate > 0 (and at most 3.4e38"
+    ),
+    toml_case!("lr = nan", "lr = nan: expected a learning rate"),
+    toml_case!("lr = inf", "lr = inf: expected a learning rate"),
+    toml_case!("lr = \"fast\"", "lr = \"fast\": expected a learning rate"),
+    toml_case!(
+        "epochs = 0",
+        "epochs = 0: expected a whole number of epochs"
+    ),
+    toml_case!(
+        "epochs = 1.5",
+        "epochs = 1.5: expected a whole number of epochs"
+    ),
+    toml_case!("batch_size = 0", "batch_size = 0: expected a batch size"),
+    toml_case!(
+        "schedule = \"step\"",
+        "schedule = \"step\": expected \"cosine\" or \"constant\""
+    ),
+    toml_case!(
+        "cell = \"transformer\"",
+        "cell = \"transformer\": expected \"lstm\", \"gru\" or \"rnn\""
+    ),
+    toml_case!(
+        "layers = 0",
+        "layers = 0: expected a whole number of stacked layers"
+    ),
+    toml_case!(
+        "layers = 101",
+        "layers = 101: expected a whole number of stacked layers"
+    ),
+    toml_case!(
+        "layers = 2\ndropout = 1.0",
+        "{t}/c.toml:2: dropout = 1.0: expected a dropout probability"
+    ),
+    toml_case!(
+        "\ndropout = 0.2",
+        "{t}/c.toml:2: dropout = 0.2 with layers = 1: expected layers >= 2"
+    ),
+    toml_case!(
+        "bidirectional = \"yes\"",
+        "bidirectional = \"yes\": expected true or false"
+    ),
+    toml_case!("seed = -1", "seed = -1: expected a non-negative integer"),
+    toml_case!(
+        "val_size = 0",
+        "val_size = 0: expected at least 1 validation example"
+    ),
+    toml_case!(
+        "train_size = -1",
+        "train_size = -1: expected a non-negative number"
+    ),
+    toml_case!(
+        "clip_grad_norm = -1",
+        "clip_grad_norm = -1: expected a gradient-norm bound >= 0"
+    ),
+    toml_case!(
+        "dataset = \"imagenet\"",
+        "dataset = \"imagenet\": expected \"mnist\""
+    ),
+    toml_case!("dataset = \"ts:\"", "dataset = \"ts:\": expected"),
+    toml_case!(
+        "csv_layout = \"tall\"",
+        "csv_layout = \"tall\": expected \"wide\""
+    ),
+    toml_case!(
+        "label_column = \" \"",
+        "label_column = \" \": expected a column name"
+    ),
+    toml_case!(
+        "name = \"../x\"",
+        "{t}/c.toml:1: name = \"../x\": expected a folder name"
+    ),
+    toml_case!("name = \"..\"", "name = \"..\": expected a folder name"),
+    toml_case!("name = 5", "name = 5: expected a folder name"),
+    toml_case!("num_units = [8,\nseed = ", "{t}/c.toml:2: invalid TOML"),
+    toml_case!(
+        "num_units = 8\nnum_units = 16",
+        "{t}/c.toml:2: invalid TOML"
+    ),
+    toml_case!("[grid]\nnum_units = 8", "{t}/c.toml:1: unknown key `grid`"),
+    // Checks that need the data name where the key was set.
+    toml_case!(
+        "\nval_size = 70000",
+        "{t}/c.toml:2: val_size = 70000: expected at most 59999 for mnist"
+    ),
+    toml_case!(
+        "train_size = 100000",
+        "{t}/c.toml:1: train_size = 100000: expected at most"
+    ),
+    toml_case!(
+        "test_size = 20000",
+        "{t}/c.toml:1: test_size = 20000: expected at most 10000"
+    ),
+    toml_case!("dataset = \"csv:a.csv,b.csv\"\nepochs = 1", "a.csv"),
+    // The config file itself, and the folder name taken from it.
+    case(
+        &[("...toml", "epochs = 1")],
+        &["sweep", "{t}/...toml", "--out", "{t}/out"],
+        "the file name gives the sweep folder name \"..\"",
+    ),
+    case(
+        &[(".hidden.toml", "epochs = 1")],
+        &["sweep", "{t}/.hidden.toml", "--out", "{t}/out"],
+        "the file name gives the sweep folder name \".hidden\"",
+    ),
+    case(
+        &[("..toml", "epochs = 1")],
+        &["sweep", "{t}/..toml", "--out", "{t}/out"],
+        "the file name gives the sweep folder name \".\"",
+    ),
+    case(
+        &[("my sweep.toml", "epochs = 1")],
+        &["sweep", "{t}/my sweep.toml", "--out", "{t}/out"],
+        "folder name \"my sweep\": expected a folder name",
+    ),
+    case(
+        &[("ünï.toml", "epochs = 1")],
+        &["sweep", "{t}/ünï.toml", "--out", "{t}/out"],
+        "folder name \"ünï\"",
+    ),
+    case(
+        &[],
+        &["sweep", "{t}/missing.toml", "--out", "{t}/out"],
+        "{t}/missing.toml: cannot read the sweep config",
+    ),
+    case(
+        &[],
+        &["sweep", "/dev/zero", "--out", "{t}/out"],
+        "/dev/zero: not a regular file",
+    ),
+    case(
+        &[],
+        &["sweep", "/dev/null", "--out", "{t}/out"],
+        "/dev/null: not a regular file",
+    ),
+    case(
+        &[("d/x", "")],
+        &["sweep", "{t}/d", "--out", "{t}/out"],
+        "{t}/d: not a regular file",
+    ),
+    case(
+        &[("c.toml", "\u{0}\u{0}")],
+        SWEEP,
+        "{t}/c.toml:1: invalid TOML",
+    ),
+    // Overrides: the override named, and its reason.
+    case(
+        &[("c.toml", "epochs = 1")],
+        &[
+            "sweep",
+            "{t}/c.toml",
+            "--out",
+            "{t}/out",
+            "--set",
+            "epochs=",
+        ],
+        "--set epochs=: invalid TOML: ",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["sweep", "{t}/c.toml", "--out", "{t}/out", "--set", "lr"],
+        "--set lr: expected key=value",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["sweep", "{t}/c.toml", "--out", "{t}/out", "--set", "foo=1"],
+        "--set foo=1: unknown key `foo`",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["sweep", "{t}/c.toml", "--out", "{t}/out", "--set", "lr=0"],
+        "--set lr=0: lr = 0: expected",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &[
+            "sweep",
+            "{t}/c.toml",
+            "--out",
+            "{t}/out",
+            "--set",
+            "num_units=[8,\"x\"]",
+        ],
+        "--set num_units=[8,\"x\"]: num_units = \"x\"",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &[
+            "sweep",
+            "{t}/c.toml",
+            "--out",
+            "{t}/out",
+            "--set",
+            "val_size=70000",
+        ],
+        "--set val_size=70000: val_size = 70000: expected at most 59999",
+    ),
+    // Flags of `train`: the flag, its value and what is expected.
+    train_case!(["--lr", "nan"], "--lr nan: expected a learning rate > 0"),
+    train_case!(
+        ["--lr", "1e300"],
+        "--lr 1e300: expected a learning rate > 0 (and at most"
+    ),
+    train_case!(
+        ["--num-units", "0"],
+        "--num-units 0: expected a whole number"
+    ),
+    train_case!(
+        ["--dropout", "0.2"],
+        "--dropout 0.2: expected 0 with --layers 1"
+    ),
+    train_case!(
+        ["--epochs", "0"],
+        "--epochs 0: expected a whole number of epochs"
+    ),
+    train_case!(["--threads", "0"], "--threads 0: expected 1 to"),
+    train_case!(["--threads", "100000"], "--threads 100000: expected 1 to"),
+    train_case!(
+        ["--val-size", "70000"],
+        "--val-size: val_size = 70000: expected at most 59999 for mnist"
+    ),
+    train_case!(
+        ["--cell", "transformer"],
+        "'--cell <CELL>': expected lstm, gru or rnn"
+    ),
+    train_case!(
+        ["--num-units", "many"],
+        "invalid value 'many' for '--num-units"
+    ),
+    train_case!(["--jobs", "0"], "invalid value '0' for '--jobs"),
+    train_case!(
+        ["--shard", "5/4"],
+        "--shard 5/4: expected K/N with 1 <= K <= N"
+    ),
+    train_case!(["--shard", "x"], "--shard x: expected K/N"),
+    case(
+        &[],
+        &["train", "--device", "cuda", "--out", "{t}/out"],
+        "--device cuda: libtorch sees no CUDA GPU",
+    ),
+    train_case!(
+        ["--dataset", "nope"],
+        "expected \"mnist\", \"fashion-mnist\""
+    ),
+    train_case!(["--bogus"], "unexpected argument '--bogus'"),
+    train_case!(["--dataset", "ts:{t}/none/X"], "{t}/none/X_TRAIN.ts"),
+    train_case!(["--data-dir", "{t}/empty"], "{t}/empty"),
+    // Data files: the file (and line) and what is expected.
+    case(
+        &[("train.csv", "label,a,a\nx,1,2\ny,3,4\n"), CSV_TEST],
+        CSV_ARGS,
+        "{t}/train.csv:1: column \"a\" appears twice in the header",
+    ),
+    case(
+        &[("train.csv", "label,t0,t1\nx,1,two\ny,3,4\n"), CSV_TEST],
+        CSV_ARGS,
+        "{t}/train.csv:2:",
+    ),
+    case(
+        &[("train.csv", "label,t0,t1\nx,1\ny,3,4\n"), CSV_TEST],
+        CSV_ARGS,
+        "{t}/train.csv:2: 2 fields: expected 3",
+    ),
+    case(
+        &[("train.csv", ""), CSV_TEST],
+        CSV_ARGS,
+        "{t}/train.csv: empty file",
+    ),
+    case(
+        &[("train.csv", "t0,t1\n1,2\n"), CSV_TEST],
+        CSV_ARGS,
+        "{t}/train.csv:1: no column \"label\"",
+    ),
+    case(
+        &[("X_TRAIN.ts", "not a ts file\n"), ("X_TEST.ts", "")],
+        &["train", "--dataset", "ts:{t}/X", "--out", "{t}/out"],
+        "{t}/X_TRAIN.ts",
+    ),
+    // Results folders.
+    case(
+        &[],
+        &["status", "{t}/nope"],
+        "{t}/nope/sweep.json: cannot read",
+    ),
+    case(
+        &[("sweep.json", "{\"name\": 1}")],
+        &["status", "{t}"],
+        "{t}/sweep.json: not a rowseq sweep record",
+    ),
+    case(
+        &[],
+        &["report", "{t}/nope"],
+        "{t}/nope: no such sweep folder",
+    ),
+    case(
+        &[("x.txt", "")],
+        &["report", "{t}"],
+        "{t}: not a rowseq sweep folder",
+    ),
+    case(
+        &[],
+        &["explain", "{t}"],
+        "{t}: not a run folder: expected config.json",
+    ),
+    case(
+        &[("config.json", "{\"dataset\": 3}")],
+        &["explain", "{t}"],
+        "{t}/config.json: not a rowseq run config",
+    ),
+    case(
+        &[],
+        &["explain", "--num-units", "0"],
+        "--num-units 0: expected a whole number",
+    ),
+    // Slurm: paths go into the script's lines.
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["slurm", "{t}/c.toml", "--out", "{t}/o\nut"],
+        "--out \"{t}/o\\nut\": expected a value without line breaks",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["slurm", "{t}/c.toml", "--out", "{t}/out", "--threads", "0"],
+        "invalid value '0' for '--threads",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["slurm", "{t}/c.toml", "--out", "{t}/out", "--set", "lr=0"],
+        "--set lr=0: lr = 0: expected",
+    ),
+];
+
+/// Every file and folder under `dir`, relative to it.
+fn listing(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            out.insert(p.strip_prefix(dir).unwrap().display().to_string());
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// Runs one case; None if it behaved, else what went wrong.
+fn check(case: &Case) -> Option<String> {
+    // The parent folder of {t} shows whether anything landed beside it (a sweep named "..").
+    let parent = tempfile::tempdir().unwrap();
+    let t = parent.path().join("t");
+    std::fs::create_dir(&t).unwrap();
+    let subst = |s: &str| s.replace("{t}", &t.display().to_string());
+    for (name, text) in case.files {
+        let path = t.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+    }
+    let before = listing(parent.path());
+    let args: Vec<String> = case.args.iter().map(|a| subst(a)).collect();
+    let output = rowseq().args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let want = subst(case.want);
+    let mut wrong = Vec::new();
+    if output.status.code() != Some(2) {
+        wrong.push(format!("exit {:?}, expected 2", output.status.code()));
+    }
+    if stderr.contains("panicked") {
+        wrong.push("panicked".into());
+    }
+    let lines: Vec<&str> = stderr.trim_end().lines().collect();
+    if lines.len() != 1 || !lines[0].starts_with("error: ") {
+        wrong.push(format!(
+            "{} lines of stderr, expected one `error: ...`",
+            lines.len()
+        ));
+    }
+    if !stderr.contains(&want) {
+        wrong.push(format!("no {want:?}"));
+    }
+    let after = listing(parent.path());
+    if after != before {
+        let new: Vec<_> = after.difference(&before).collect();
+        wrong.push(format!("wrote {new:?}"));
+    }
+    (!wrong.is_empty()).then(|| format!("{args:?}: {}\n    stderr: {stderr}", wrong.join("; ")))
+}
+
+#[test]
+fn every_bad_input_is_one_line_exit_2_and_writes_nothing() {
+    assert!(CASES.len() >= 60, "{} cases", CASES.len());
+    // Two at a time: each case is a process of its own.
+    let (a, b) = CASES.split_at(CASES.len() / 2);
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let run = |cases: &'static [Case]| {
+            s.spawn(move || cases.iter().filter_map(check).collect::<Vec<_>>())
+        };
+        let (ha, hb) = (run(a), run(b));
+        let mut all = ha.join().unwrap();
+        all.extend(hb.join().unwrap());
+        all
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases misbehaved:\n{}",
+        failures.len(),
+        CASES.len(),
+        failures.join("\n")
+    );
+}
