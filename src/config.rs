@@ -213,16 +213,24 @@ impl SweepConfig {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let sweep = Self::parse(&text, &origin, &stem)?;
-        // Without a `name` key the folder is named after the file: the key's rules apply.
-        if !sweep.origins.contains_key("name") && !valid_name(&sweep.name) {
-            return Err(err(format!(
-                "the file name gives the sweep folder name {stem:?}: expected a folder name \
-                 of letters, digits, '-', '_' or '.', not starting with '.'; rename the file \
-                 or add a `name = \"...\"` key"
-            )));
+        Ok(Self::parse(&text, &origin, &stem)?.with_source(&origin))
+    }
+
+    /// Without a `name` key (in the file or a `--set`), the sweep folder is named after the
+    /// config file: the key's rules apply to that name too. Checked once the overrides are in.
+    pub fn check_name(&self) -> Result<(), UserError> {
+        if self.origins.contains_key("name") || valid_name(&self.name) {
+            return Ok(());
         }
-        Ok(sweep.with_source(&origin))
+        Err(UserError::Config {
+            origin: self.origins.get("").cloned().unwrap_or_default(),
+            message: format!(
+                "the file name gives the sweep folder name {:?}: expected a folder name of \
+                 letters, digits, '-', '_' or '.', not starting with '.'; rename the file or \
+                 add a `name = \"...\"` key (or --set name=...)",
+                self.name
+            ),
+        })
     }
 
     /// A sweep read back from its record (`sweep.json`): every key and value is checked as a
@@ -716,7 +724,7 @@ fn json_to_toml(v: &serde_json::Value) -> toml::Value {
 
 /// A sweep folder name: letters, digits, '-', '_' and '.', not starting with '.' (so never
 /// "." or "..", nor a hidden folder beside rowseq's own `.lock` files).
-fn valid_name(s: &str) -> bool {
+pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('.')
         && s.chars()
@@ -797,6 +805,25 @@ mod tests {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.starts_with(want), "{text:?} gave {e:?}");
         }
+    }
+
+    #[test]
+    fn a_folder_name_from_the_file_name_follows_the_name_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("my sweep.toml");
+        std::fs::write(&path, "epochs = 1").unwrap();
+        let mut s = SweepConfig::load(&path).unwrap();
+        let e = s.check_name().unwrap_err().to_string();
+        assert!(
+            e.contains("my sweep.toml: the file name gives the sweep folder name \"my sweep\""),
+            "{e}"
+        );
+        // A name given by --set (or in the file) is the folder's name.
+        s.set("name=\"mine\"").unwrap();
+        s.check_name().unwrap();
+        let dots = dir.path().join("...toml");
+        std::fs::write(&dots, "name = \"ok\"").unwrap();
+        SweepConfig::load(&dots).unwrap().check_name().unwrap();
     }
 
     #[test]

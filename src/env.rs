@@ -78,26 +78,35 @@ pub const MAX_THREADS_PER_CORE: usize = 4;
 /// Sets libtorch's intra-op thread count (default: all cores; at most
 /// `MAX_THREADS_PER_CORE` per core) and returns it.
 pub fn set_threads(threads: Option<usize>) -> Result<usize, UserError> {
-    let cores = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
     let n = match threads {
-        Some(n) if n == 0 || n > MAX_THREADS_PER_CORE * cores => {
-            return Err(UserError::Arg {
-                flag: "--threads".into(),
-                value: n.to_string(),
-                expected: format!(
-                    "expected 1 to {} threads ({MAX_THREADS_PER_CORE} per core; this machine \
-                     has {cores} cores)",
-                    MAX_THREADS_PER_CORE * cores
-                ),
-            })
-        }
-        Some(n) => n,
-        None => cores,
+        Some(n) => check_threads(n)?,
+        None => cores(),
     };
     tch::set_num_threads(n as i32);
     Ok(n)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// `n` if it is a thread count a run may use (1 to `MAX_THREADS_PER_CORE` per core).
+pub fn check_threads(n: usize) -> Result<usize, UserError> {
+    let max = MAX_THREADS_PER_CORE * cores();
+    if (1..=max).contains(&n) {
+        return Ok(n);
+    }
+    Err(UserError::Arg {
+        flag: "--threads".into(),
+        value: n.to_string(),
+        expected: format!(
+            "expected 1 to {max} threads ({MAX_THREADS_PER_CORE} per core; this machine has {} \
+             cores)",
+            cores()
+        ),
+    })
 }
 
 /// This process's resident set size now and at its peak (VmRSS and VmHWM of

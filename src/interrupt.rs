@@ -36,8 +36,9 @@ pub const EXIT_CODE: u8 = 130;
 /// Installs the SIGINT handler.
 pub fn install() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
+        let again = REQUESTED.swap(true, Ordering::SeqCst);
         forward();
-        if REQUESTED.swap(true, Ordering::SeqCst) {
+        if again {
             eprintln!("\ninterrupted again: stopping now");
             std::process::exit(EXIT_CODE as i32);
         }

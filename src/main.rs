@@ -76,6 +76,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for o in &args.overrides {
                 sweep.set(o)?;
             }
+            sweep.check_name()?;
             if args.status {
                 let plan = sweep::Plan::new(&sweep);
                 print!(
@@ -91,6 +92,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for o in &args.overrides {
                 sweep.set(o)?;
             }
+            sweep.check_name()?;
             let script = slurm::write(&sweep, &args)?;
             println!(
                 "wrote {} ({} array tasks)",
@@ -113,6 +115,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Train(args) => {
+            if !config::valid_name(&args.name) {
+                return Err(UserError::Arg {
+                    flag: "--name".into(),
+                    value: format!("{:?}", args.name),
+                    expected: "expected a folder name of letters, digits, '-', '_' or '.', not \
+                               starting with '.'"
+                        .into(),
+                }
+                .into());
+            }
             args.run.config().validate()?;
             run_sweep(&args.sweep(), &args.runner, false, false)
         }

@@ -268,7 +268,7 @@ impl RunDir {
     }
 
     pub fn save_weights(&self, vs: &tch::nn::VarStore) -> Result<()> {
-        atomic(&self.path.join(WEIGHTS), |tmp| {
+        atomic(&self.path.join(WEIGHTS), |_, tmp| {
             vs.save(tmp).map_err(anyhow::Error::from)
         })
     }
@@ -278,11 +278,16 @@ impl RunDir {
     }
 }
 
-/// The one atomic writer: `fill` writes the file at the temporary path it is given (a fresh
-/// file beside `path`, created exclusively, with the extension of `path`, since tch picks a
-/// format from it, and with the permissions a plain `create` gets: 0666 less the umask); it is
-/// then synced and renamed over `path`. A symlink at `path` is replaced, not followed.
-pub fn atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+/// The one atomic writer: `fill` writes the temporary file, through its handle or (for tch,
+/// which takes paths) its path: a fresh file beside `path`, created exclusively, with the
+/// extension of `path`, since tch picks a format from it, and with the permissions a plain
+/// `create` gets: 0666 less the umask. It is then synced (through the handle it was created
+/// with, and its data written by path included) and renamed over `path`. A symlink at `path`
+/// is replaced, not followed.
+pub fn atomic(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File, &Path) -> Result<()>,
+) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = path
         .parent()
@@ -292,15 +297,17 @@ pub fn atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()>
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
         .unwrap_or_default();
-    let tmp = tempfile::Builder::new()
+    let mut tmp = tempfile::Builder::new()
         .prefix(".tmp.")
         .suffix(&suffix)
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
         .with_context(|| format!("could not create a temporary file in '{}'", dir.display()))?;
-    fill(tmp.path()).with_context(|| format!("could not write '{}'", path.display()))?;
-    std::fs::File::open(tmp.path())
-        .and_then(|f| f.sync_all())
+    let tmp_path = tmp.path().to_path_buf();
+    fill(tmp.as_file_mut(), &tmp_path)
+        .with_context(|| format!("could not write '{}'", path.display()))?;
+    tmp.as_file()
+        .sync_all()
         .with_context(|| format!("could not write '{}'", path.display()))?;
     tmp.persist(path)
         .with_context(|| format!("could not write '{}'", path.display()))?;
@@ -309,9 +316,8 @@ pub fn atomic(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()>
 
 /// Writes `bytes` to `path` atomically (`atomic`).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    atomic(path, |tmp| {
+    atomic(path, |file, _| {
         use std::io::Write;
-        let mut file = std::fs::OpenOptions::new().write(true).open(tmp)?;
         file.write_all(bytes)?;
         Ok(())
     })

@@ -342,6 +342,7 @@ const CASES: &[Case] = &[
         "expected \"mnist\", \"fashion-mnist\""
     ),
     train_case!(["--bogus"], "unexpected argument '--bogus'"),
+    train_case!(["--name", ".."], "--name \"..\": expected a folder name"),
     train_case!(["--dataset", "ts:{t}/none/X"], "{t}/none/X_TRAIN.ts"),
     train_case!(["--data-dir", "{t}/empty"], "{t}/empty"),
     // Data files: the file (and line) and what is expected.

@@ -72,8 +72,11 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
     let inputs = Inputs::load(sweep_dir)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
-    // What a report killed mid-write left behind.
-    crate::store::remove_temporaries(out_dir)?;
+    // What a report killed mid-write left behind, in the report's own folder (not in a
+    // folder of the user's that --out may name).
+    if out_dir == default_dir(sweep_dir) {
+        crate::store::remove_temporaries(out_dir)?;
+    }
     let mut files = figures::render_all(&inputs, out_dir)?;
     if let Some(cfg) = diagram_config(&inputs) {
         let batch = inputs

@@ -26,7 +26,7 @@ pub struct Hold {
 impl Hold {
     /// The hold sink of run `run_id`, if `ROWSEQ_TEST_HOLD` is set.
     pub fn from_env(run_id: &str) -> Option<Hold> {
-        let dir = std::env::var_os(VAR)?;
+        let dir = std::env::var_os(VAR).filter(|d| !d.is_empty())?;
         Some(Hold {
             dir: PathBuf::from(dir),
             run_id: run_id.to_string(),

@@ -41,7 +41,10 @@ pub enum Contended {
 /// regular file.
 fn open_lock(path: &Path, write: bool) -> Result<File> {
     let mut options = OpenOptions::new();
-    options.read(true).custom_flags(libc::O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted at the path cannot block the open (it is refused below).
+    options
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
     if write {
         options.write(true).create(true).truncate(false).mode(0o666);
     }
@@ -105,11 +108,20 @@ impl SweepLock {
     pub fn try_run(run: &Path) -> Result<std::result::Result<SweepLock, String>> {
         let path = run.join(LOCK);
         let mut file = open_lock(&path, true)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Ok(Err(holder_text(&mut file))),
-            Err(TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("could not lock '{}'", path.display()))
+        // `status` takes a shared lock for an instant to see whether a run is held: a few
+        // tries apart tell that from a process that trains the run.
+        let mut tries = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if tries < 3 => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(TryLockError::WouldBlock) => return Ok(Err(holder_text(&mut file))),
+                Err(TryLockError::Error(e)) => {
+                    return Err(e).with_context(|| format!("could not lock '{}'", path.display()))
+                }
             }
         }
         write_pid(&mut file, &path)?;

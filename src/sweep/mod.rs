@@ -322,7 +322,11 @@ fn train_one(
         return Ok(RunEnd::AlreadyDone);
     }
     let ckpt_path = run_dir.path.join(CHECKPOINT);
-    if status::failure(&run_dir).is_some() {
+    if let Some(reason) = status::failure(&run_dir) {
+        if !opts.retry_failed {
+            // Another process recorded it failed while this one waited for the run.
+            return Ok(RunEnd::Failed(reason));
+        }
         // A retry starts from scratch (an unreadable result included).
         for f in [store::FAILED, store::RESULT, CHECKPOINT, store::METRICS] {
             remove_if_present(&run_dir.path.join(f))?;
@@ -352,6 +356,13 @@ fn train_one(
     };
     // A run keeps the thread count it started with, so that it resumes bit-identically.
     let threads = match resume.as_ref().and_then(|c| c.state.threads) {
+        Some(t) if env::check_threads(t).is_err() => {
+            return record_failure(format!(
+                "{}: its thread count {t} is out of range; delete it to start the run \
+                 afresh, or pass --retry-failed",
+                ckpt_path.display()
+            ))
+        }
         Some(t) => {
             if t != opts.run_threads {
                 progress.println(&format!(

@@ -62,7 +62,7 @@ pub fn save(path: &Path, metrics: &[EpochMetrics], opt: &Adam, threads: usize) -
             opt.exp_avg_sq[i].shallow_clone(),
         ));
     }
-    crate::store::atomic(path, |tmp| {
+    crate::store::atomic(path, |_, tmp| {
         Tensor::write_safetensors(&tensors, tmp).map_err(anyhow::Error::from)
     })
 }
