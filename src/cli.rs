@@ -276,6 +276,11 @@ pub struct RunFlags {
     /// Long CSV: the column ordering a series' rows (default: file order).
     #[arg(long)]
     pub time_column: Option<String>,
+    /// Values per timestep: P pixels of the row-major image (28 = a row, MNIST's default; 1 =
+    /// pixel by pixel), or P consecutive values of every feature of a series (1 = the
+    /// default); "auto" picks P from the data.
+    #[arg(long, value_parser = crate::config::Patch::parse)]
+    pub patch: Option<crate::config::Patch>,
 }
 
 impl RunFlags {
@@ -302,6 +307,7 @@ impl RunFlags {
             label_column: self.label_column.clone().unwrap_or(d.label_column),
             id_column: self.id_column.clone().unwrap_or(d.id_column),
             time_column: self.time_column.clone().unwrap_or(d.time_column),
+            patch: self.patch.unwrap_or(d.patch),
         }
     }
 }

@@ -43,6 +43,75 @@ impl CsvLayout {
     }
 }
 
+/// How many values of a sequence one timestep reads (`patch`; see `data::patch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Patch {
+    /// The data's own step: a row of pixels for images, one value per feature for series.
+    /// Left out of the run's JSON (and id), as before the key existed.
+    #[default]
+    Natural,
+    /// Chosen from the data (`data::patch::auto`).
+    Auto,
+    /// P values per step: P pixels of the row-major image, or P consecutive values of every
+    /// feature of a series.
+    Values(usize),
+}
+
+impl Patch {
+    fn is_natural(&self) -> bool {
+        *self == Patch::Natural
+    }
+
+    /// From a TOML value: a whole number from 1 to 100,000 or "auto".
+    pub fn from_toml(v: &toml::Value) -> Option<Patch> {
+        match v {
+            toml::Value::Integer(n) if (1..=100_000).contains(n) => {
+                Some(Patch::Values(*n as usize))
+            }
+            toml::Value::String(s) if s == "auto" => Some(Patch::Auto),
+            _ => None,
+        }
+    }
+
+    /// From a flag: a whole number or "auto".
+    pub fn parse(s: &str) -> Result<Patch, String> {
+        let v = match s.parse::<i64>() {
+            Ok(n) => toml::Value::Integer(n),
+            Err(_) => toml::Value::String(s.to_string()),
+        };
+        Patch::from_toml(&v).ok_or_else(|| PATCH_EXPECTED.to_string())
+    }
+}
+
+const PATCH_EXPECTED: &str = "a whole number of values per timestep from 1 to 100000, or \"auto\"";
+
+impl Serialize for Patch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Natural => s.serialize_str("natural"),
+            Patch::Auto => s.serialize_str("auto"),
+            Patch::Values(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Patch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Values(usize),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Values(n) if n >= 1 => Ok(Patch::Values(n)),
+            Raw::Word(w) if w == "auto" => Ok(Patch::Auto),
+            Raw::Word(w) if w == "natural" => Ok(Patch::Natural),
+            _ => Err(serde::de::Error::custom(PATCH_EXPECTED)),
+        }
+    }
+}
+
 fn default_label_column() -> String {
     "label".into()
 }
@@ -114,6 +183,9 @@ pub struct RunConfig {
     /// Long layout: the column that orders a series' rows (empty: file order).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub time_column: String,
+    /// Values per timestep (`data::patch`): absent, the data's own step, as before the key.
+    #[serde(default, skip_serializing_if = "Patch::is_natural")]
+    pub patch: Patch,
 }
 
 impl Default for RunConfig {
@@ -138,6 +210,7 @@ impl Default for RunConfig {
             label_column: default_label_column(),
             id_column: default_id_column(),
             time_column: String::new(),
+            patch: Patch::Natural,
         }
     }
 }
@@ -163,6 +236,7 @@ pub const RUN_KEYS: &[&str] = &[
     "label_column",
     "id_column",
     "time_column",
+    "patch",
 ];
 
 /// Keys that only CSV datasets read.
@@ -442,6 +516,9 @@ impl SweepConfig {
                 })
                 .collect();
         }
+        for r in &mut runs {
+            r.patch = r.canonical_patch();
+        }
         runs
     }
 
@@ -489,6 +566,7 @@ impl RunConfig {
             "label_column" => self.label_column = v.as_str().unwrap().to_string(),
             "id_column" => self.id_column = v.as_str().unwrap().to_string(),
             "time_column" => self.time_column = v.as_str().unwrap().to_string(),
+            "patch" => self.patch = Patch::from_toml(v).unwrap(),
             _ => return Err(format!("unknown key `{key}`")),
         }
         Ok(())
@@ -540,6 +618,25 @@ impl RunConfig {
         Ok(())
     }
 
+    /// The values per step of the data's own reading, where the dataset alone says it: 28
+    /// pixels (a row) for MNIST and Fashion-MNIST, 1 for series; None for other image sets.
+    pub fn natural_patch(&self) -> Option<usize> {
+        match Spec::parse(&self.dataset) {
+            Ok(Spec::Mnist | Spec::FashionMnist) => Some(28),
+            Ok(spec) if !spec.is_images() => Some(1),
+            _ => None,
+        }
+    }
+
+    /// `patch` with a value equal to the data's own step written as that step, so that
+    /// `patch = 28` on MNIST (or 1 on a series) is the run it always was, with its id.
+    pub fn canonical_patch(&self) -> Patch {
+        match (self.patch, self.natural_patch()) {
+            (Patch::Values(p), Some(n)) if p == n => Patch::Natural,
+            (p, _) => p,
+        }
+    }
+
     /// Whether the dataset is read from CSV files (the only data the CSV keys apply to).
     pub fn is_csv(&self) -> bool {
         self.dataset.starts_with("csv:")
@@ -557,6 +654,11 @@ impl RunConfig {
             "label_column" => serde_json::json!(self.label_column),
             "id_column" => serde_json::json!(self.id_column),
             "time_column" => serde_json::json!(self.time_column),
+            "patch" => match (self.patch, self.natural_patch()) {
+                (Patch::Natural, Some(p)) => serde_json::json!(p),
+                (Patch::Natural, None) => serde_json::json!("row"),
+                (other, _) => serde_json::json!(other),
+            },
             _ => serde_json::to_value(self).expect("config serialises")[key].clone(),
         }
     }
@@ -617,6 +719,10 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
         "label_column" | "id_column" => match v.as_str() {
             Some(s) if !s.trim().is_empty() => Ok(()),
             _ => bad("a column name from the CSV header"),
+        },
+        "patch" => match Patch::from_toml(v) {
+            Some(_) => Ok(()),
+            None => bad(PATCH_EXPECTED),
         },
         "time_column" => match v.as_str() {
             Some(_) => Ok(()),
@@ -805,6 +911,34 @@ mod tests {
             let e = parse(text).unwrap_err().to_string();
             assert!(e.starts_with(want), "{text:?} gave {e:?}");
         }
+    }
+
+    #[test]
+    fn a_patch_equal_to_the_datas_own_step_is_the_run_without_the_key() {
+        let id = |text: &str| crate::store::run_id(&parse(text).unwrap().runs()[0]);
+        // paper/units/fb6d1948c8c4: MNIST, 8 units, read a row (28 pixels) a step.
+        let base = "num_units = 8\nepochs = 12";
+        assert_eq!(id(base), "fb6d1948c8c4");
+        assert_eq!(id(&format!("{base}\npatch = 28")), "fb6d1948c8c4");
+        assert_ne!(id(&format!("{base}\npatch = 112")), "fb6d1948c8c4");
+        assert_eq!(
+            id(&format!("{base}\npatch = \"auto\"")),
+            id(&format!("{base}\npatch = \"auto\""))
+        );
+        let ts = "dataset = \"ts:data/GunPoint/GunPoint\"";
+        assert_eq!(id(ts), id(&format!("{ts}\npatch = 1")));
+        assert_ne!(id(ts), id(&format!("{ts}\npatch = \"auto\"")));
+        // Labels show the value, the data's own step too.
+        let s = parse("patch = [28, 112]").unwrap();
+        let labels: Vec<String> = s.runs().iter().map(|r| r.label(&s.swept_keys())).collect();
+        assert_eq!(
+            labels,
+            ["units=128,patch=28,seed=0", "units=128,patch=112,seed=0"]
+        );
+        let json = serde_json::to_string(&s.runs()[1]).unwrap();
+        assert!(json.contains("\"patch\":112"), "{json}");
+        let back: RunConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.patch, Patch::Values(112));
     }
 
     #[test]

@@ -158,16 +158,23 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
             let cfg = args.run.config();
             cfg.validate()?;
             if cfg.dataset == "mnist" {
-                // MNIST read row by row: T rows of F pixels, 10 classes; no need to read it.
-                let (t, f) = (data::idx::ROWS as i64, data::idx::COLS as i64);
-                explain::explain(&model::Arch::of(&cfg, f, 10), cfg.batch_size as i64, t)
+                // MNIST: 28 rows of 28 pixels, read `patch` pixels a step (a row by default),
+                // 10 classes; no need to read it.
+                let (rows, cols) = (data::idx::ROWS as i64, data::idx::COLS as i64);
+                let r = data::patch::reading(cfg.patch, rows, cols, true);
+                let arch = model::Arch::of(&cfg, r.features, 10);
+                explain::explain(&arch, cfg.batch_size as i64, r.timesteps)
             } else {
-                // Other data: T, F and the classes come from the files.
+                // Other data: T, F and the classes come from the files, then the patch.
                 let summary = data::Source::load(&cfg, args.data_dir.as_deref())?.summary();
-                let arch =
-                    model::Arch::of(&cfg, summary.features, summary.class_names.len() as i64);
-                explain::explain(&arch, cfg.batch_size as i64, summary.max_length)
-                    .with_data(summary)
+                let r = data::patch::reading(
+                    cfg.patch,
+                    summary.max_length,
+                    summary.features,
+                    summary.images,
+                );
+                let arch = model::Arch::of(&cfg, r.features, summary.class_names.len() as i64);
+                explain::explain(&arch, cfg.batch_size as i64, r.timesteps).with_data(summary)
             }
         }
     };

@@ -166,6 +166,14 @@ const CASES: &[Case] = &[
         "label_column = \" \": expected a column name"
     ),
     toml_case!(
+        "patch = 0",
+        "patch = 0: expected a whole number of values per timestep"
+    ),
+    toml_case!(
+        "patch = \"big\"",
+        "patch = \"big\": expected a whole number of values"
+    ),
+    toml_case!(
         "name = \"../x\"",
         "{t}/c.toml:1: name = \"../x\": expected a folder name"
     ),

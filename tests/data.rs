@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use common::{rowseq, run_dirs};
+use predicates::str::contains;
 use serde_json::Value;
 
 /// A `.ts` problem NAME_TRAIN.ts / NAME_TEST.ts in `dir`: 2 dimensions, unequal lengths (3 to 6),
@@ -450,4 +451,91 @@ fn longer_padding_changes_no_result() {
     let b = metrics(&long, &tmp.path().join("b"));
     assert_eq!(a.len(), 3);
     assert_eq!(a, b);
+}
+
+/// `patch`: GunPoint's 150 values read 5 a step ("auto") are 30 steps of 5 features, in the
+/// result and in `explain`; `patch` is a key like any other (swept here, with 1 = the data's
+/// own step, whose run id is that of a run without the key).
+#[test]
+fn patches_read_a_long_series_several_values_a_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let sweep = |extra: &[&str]| {
+        let mut cmd = rowseq();
+        cmd.args(["sweep", "configs/gunpoint.toml"])
+            .args([
+                "--set",
+                "epochs=1",
+                "--set",
+                "num_units=4",
+                "--set",
+                "seed=0",
+            ])
+            .args(extra)
+            .args([
+                "--threads",
+                "1",
+                "--device",
+                "cpu",
+                "--no-tensorboard",
+                "--out",
+            ])
+            .arg(&out);
+        cmd
+    };
+    let plain = sweep(&["--dry-run"]).output().unwrap();
+    let plain_id = String::from_utf8_lossy(&plain.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    sweep(&["--set", "patch=[1, \"auto\", 7]"])
+        .assert()
+        .success()
+        .stdout(contains("3 trained"));
+    let runs = run_dirs(&out.join("gunpoint"));
+    let shapes: Vec<(String, u64, u64)> = runs
+        .iter()
+        .map(|run| {
+            let r = result(run);
+            (
+                r["label"].as_str().unwrap().to_string(),
+                r["data"]["timesteps"].as_u64().unwrap(),
+                r["data"]["features"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for want in [
+        ("units=4,patch=1,seed=0".to_string(), 150, 1),
+        ("units=4,patch=auto,seed=0".to_string(), 30, 5),
+        ("units=4,patch=7,seed=0".to_string(), 22, 7),
+    ] {
+        assert!(shapes.contains(&want), "{want:?} not in {shapes:?}");
+    }
+    assert!(
+        runs.iter().any(|r| r.ends_with(&plain_id)),
+        "patch = 1 is the run without the key"
+    );
+    let auto = runs
+        .iter()
+        .find(|r| result(r)["label"] == "units=4,patch=auto,seed=0")
+        .unwrap();
+    let e = common::explain_json(auto);
+    assert_eq!(
+        (e["timesteps"].as_i64(), e["features"].as_i64()),
+        (Some(30), Some(5))
+    );
+    // MNIST in explain: 7 steps of 4 rows.
+    rowseq()
+        .args(["explain", "--patch", "112"])
+        .assert()
+        .success()
+        .stdout(contains("timesteps T = 7, features F = 112"));
+    rowseq()
+        .args(["explain", "--patch", "0"])
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "'--patch <PATCH>': a whole number of values per timestep",
+        ));
 }

@@ -13,6 +13,7 @@ and test. `train_size` and `test_size` take the first N examples, for quick runs
 */
 pub mod csv;
 pub mod idx;
+pub mod patch;
 pub mod series;
 pub mod spec;
 pub mod ts;
@@ -97,6 +98,9 @@ pub struct Dataset {
     pub class_names: Vec<String>,
     /// Rows of an image (pixels in [0, 1]): can be drawn as pictures.
     pub images: bool,
+    /// Images: their rows and columns (the first R·C values of a sequence, row-major, are the
+    /// image, whatever the patch).
+    pub image_shape: Option<(i64, i64)>,
 }
 
 impl Dataset {
@@ -417,15 +421,18 @@ impl Source {
         } else {
             cfg.test_size
         };
-        let dataset = |train, val, test| Dataset {
+        let images = self.spec.is_images();
+        let reading = patch::reading(cfg.patch, self.seq_len, self.features, images);
+        let dataset = |train: Split, val: Split, test: Split| Dataset {
             name: self.name.clone(),
-            train,
-            val,
-            test,
-            seq_len: self.seq_len,
-            features: self.features,
+            train: patch::apply(&train, reading, images),
+            val: patch::apply(&val, reading, images),
+            test: patch::apply(&test, reading, images),
+            seq_len: reading.timesteps,
+            features: reading.features,
             class_names: self.class_names.clone(),
-            images: self.spec.is_images(),
+            images,
+            image_shape: images.then_some((self.seq_len, self.features)),
         };
         if self.spec.is_images() {
             return Ok(dataset(

@@ -112,8 +112,8 @@ pub struct TensorBoard {
     writer: Option<EventWriter>,
     /// The probe batch (x, y, lengths), moved to the model's device at the first epoch.
     probe: Option<(Tensor, Tensor, Tensor)>,
-    /// The data are image rows: draw the misclassified ones.
-    images: bool,
+    /// Images (rows, columns): draw the misclassified ones.
+    image_shape: Option<(i64, i64)>,
     train_seconds: f64,
     /// Epochs already written to this run's folder since it (re)started.
     epochs_written: usize,
@@ -138,7 +138,7 @@ impl TensorBoard {
             command: command.into(),
             writer: None,
             probe: None,
-            images: true,
+            image_shape: Some((28, 28)),
             train_seconds: 0.0,
             epochs_written: 0,
             spent: Duration::ZERO,
@@ -178,7 +178,7 @@ impl TensorBoard {
             let t = data.test.narrow(0, n as usize);
             (t.x, t.y, t.lengths)
         });
-        self.images = data.images;
+        self.image_shape = data.image_shape;
         self.train_seconds = 0.0;
         self.epochs_written = 0;
         self.spent = Duration::ZERO;
@@ -213,7 +213,7 @@ impl TensorBoard {
                 ));
             }
             let (x, y, lengths) = self.probe.as_ref().expect("set above");
-            values.extend(probe(model, x, y, lengths, m.epoch, self.images)?);
+            values.extend(probe(model, x, y, lengths, m.epoch, self.image_shape)?);
         }
         let spent = self.spent + started.elapsed();
         values.push(proto::scalar(
@@ -348,7 +348,7 @@ fn probe(
     y: &Tensor,
     lengths: &Tensor,
     epoch: usize,
-    images: bool,
+    image_shape: Option<(i64, i64)>,
 ) -> Result<Vec<Value>> {
     let (h, predicted) = tch::no_grad(|| {
         let h = model.sequence(x, lengths, false).last;
@@ -361,23 +361,23 @@ fn probe(
         proto::histogram("hidden/h_T", &h, HISTOGRAM_BUCKETS),
         proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
     ];
-    if !images {
+    let Some((rows, cols)) = image_shape else {
         return Ok(values);
-    }
+    };
     let predicted: Vec<i64> = Vec::try_from(&predicted.to_device(Device::Cpu))?;
     let truth: Vec<i64> = Vec::try_from(&y.to_device(Device::Cpu))?;
     let wrong: Vec<usize> = (0..truth.len())
         .filter(|&i| predicted[i] != truth[i])
         .collect();
-    let (rows, cols) = (x.size()[1] as usize, x.size()[2] as usize);
     let tiles = wrong
         .iter()
         .take(MAX_TILES)
         .map(|&i| -> Result<image::Tile> {
             Ok(image::Tile {
-                pixels: to_vec(&x.get(i as i64))?,
-                rows,
-                cols,
+                // The first R·C values of a sequence are its image, whatever the patch.
+                pixels: to_vec(&x.get(i as i64).flatten(0, -1).narrow(0, 0, rows * cols))?,
+                rows: rows as usize,
+                cols: cols as usize,
                 truth: truth[i] as usize,
                 predicted: predicted[i] as usize,
             })
@@ -462,6 +462,7 @@ mod tests {
             features: 28,
             class_names: (0..10).map(|i| i.to_string()).collect(),
             images: true,
+            image_shape: Some((28, 28)),
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));
