@@ -43,6 +43,24 @@ pub enum Command {
     /// Training and evaluation throughput per width, rowseq against the same model, data and
     /// step in PyTorch (scripts/bench_torch.py), with GFLOP/s against the sgemm peak; saved as JSON.
     Bench(BenchArgs),
+    /// Apply a finished run to new sequences: one row per sequence with the predicted class and
+    /// each class's probability, and the accuracy.
+    Predict(PredictArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// A finished run's folder (<out>/<sweep>/<run-id>).
+    pub run_dir: PathBuf,
+    /// New sequences: a .ts or .csv file like the run's data, a dataset (ts:DIR/NAME,
+    /// csv:TRAIN,TEST: its test file), or an image set (mnist, idx:DIR: its test images).
+    pub data: String,
+    /// Where to write the predictions (CSV).
+    #[arg(long, default_value = "predictions.csv")]
+    pub out: PathBuf,
+    /// Folder of an image set's files (default data/<dataset>).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

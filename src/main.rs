@@ -5,7 +5,7 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
 recurrent classifier (LSTM, GRU or RNN; layers, directions), `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
 `store` is the on-disk layout, `summary` turns results into tables, `report` into figures,
-`explain` shows what num_units means on the model itself, `interrupt` turns Ctrl-C into a
+`explain` shows what num_units means on the model itself, `predict` applies a finished run to new data, `interrupt` turns Ctrl-C into a
 clean stop, `slurm` writes array jobs that run a sweep in shards, `bench` measures throughput
 against a PyTorch reference.
 */
@@ -18,6 +18,7 @@ mod error;
 mod explain;
 mod interrupt;
 mod model;
+mod predict;
 mod report;
 mod sinks;
 mod slurm;
@@ -144,6 +145,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(args) => run_explain(&args),
+        Command::Predict(args) => {
+            let p = predict::run(
+                &args.run_dir,
+                &args.data,
+                args.data_dir.as_deref(),
+                &args.out,
+            )?;
+            println!(
+                "predicted {} sequences with {} -> {}",
+                p.examples,
+                p.label,
+                p.out.display()
+            );
+            println!(
+                "accuracy {:.4} ({} of {}){}",
+                p.correct as f64 / p.examples.max(1) as f64,
+                p.correct,
+                p.examples,
+                match p.recorded {
+                    Some(acc) =>
+                        format!(", the run's own test set: recorded test accuracy {acc:.4}"),
+                    None => String::new(),
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench(args) => {
             bench::run(&args)?;
             Ok(ExitCode::SUCCESS)

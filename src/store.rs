@@ -110,6 +110,10 @@ pub struct DataInfo {
     pub images: bool,
     /// Final-epoch test accuracy of each class, in class-index order.
     pub test_per_class: Vec<ClassAccuracy>,
+    /// Values (pixels, for images) per timestep the run read (`patch`, resolved), so that
+    /// `predict` reads new data as the run did; absent in results from before patches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<usize>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -539,3 +539,126 @@ fn patches_read_a_long_series_several_values_a_step() {
             "'--patch <PATCH>': a whole number of values per timestep",
         ));
 }
+
+/// `predict`: a finished run applied to its own test file gives its recorded test accuracy,
+/// one row per series with each class's probability; to another file (its training file) it
+/// reads it against the run's training data; mistakes are one line, exit 2, nothing written.
+#[test]
+fn predict_applies_a_finished_run_to_new_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .args(["sweep", "configs/gunpoint.toml"])
+        .args([
+            "--set",
+            "epochs=3",
+            "--set",
+            "num_units=8",
+            "--set",
+            "seed=0",
+        ])
+        .args(["--set", "patch=\"auto\"", "--no-tensorboard", "--no-report"])
+        .args(["--threads", "1", "--device", "cpu", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let run = run_dirs(&out.join("gunpoint")).remove(0);
+    let r = result(&run);
+    assert_eq!(r["data"]["patch"], 5);
+    let recorded = format!("{:.4}", r["test_acc"].as_f64().unwrap());
+    let csv = tmp.path().join("pred.csv");
+    let predict = |data: &str, to: &Path| {
+        let mut cmd = rowseq();
+        cmd.arg("predict").arg(&run).arg(data).arg("--out").arg(to);
+        cmd
+    };
+    predict("ts:data/GunPoint/GunPoint", &csv)
+        .assert()
+        .success()
+        .stdout(contains("predicted 150 sequences"))
+        .stdout(contains(format!("accuracy {recorded} (")))
+        .stdout(contains(format!("recorded test accuracy {recorded}")));
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("index,class,predicted,p_1,p_2"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 150);
+    for row in &rows {
+        let p: f64 = row[3].parse::<f64>().unwrap() + row[4].parse::<f64>().unwrap();
+        assert!((p - 1.0).abs() < 1e-5, "{row:?}");
+        let winner = if row[3].parse::<f64>().unwrap() >= row[4].parse::<f64>().unwrap() {
+            "1"
+        } else {
+            "2"
+        };
+        assert_eq!(row[2], winner, "{row:?}");
+    }
+    let correct = rows.iter().filter(|r| r[1] == r[2]).count();
+    assert_eq!(format!("{:.4}", correct as f64 / 150.0), recorded);
+    // Another file of the same kind: the training file, 50 series.
+    predict(
+        "data/GunPoint/GunPoint_TRAIN.ts",
+        &tmp.path().join("train.csv"),
+    )
+    .assert()
+    .success()
+    .stdout(contains("predicted 50 sequences"));
+    // Mistakes.
+    let bad = tmp.path().join("bad.csv");
+    for (run_dir, data, want) in [
+        (
+            run.clone(),
+            "data/JapaneseVowels/JapaneseVowels_TEST.ts".to_string(),
+            "12 features (dimensions) per timestep: expected 1".to_string(),
+        ),
+        (
+            run.clone(),
+            "mnist".into(),
+            "not the kind of data the run trained on".into(),
+        ),
+        (
+            run.clone(),
+            tmp.path().join("none.ts").display().to_string(),
+            "none.ts".into(),
+        ),
+        (
+            run.clone(),
+            "notes.txt".into(),
+            "expected a .ts file like the run's data".into(),
+        ),
+        (
+            tmp.path().to_path_buf(),
+            "mnist".into(),
+            "not a run folder".into(),
+        ),
+    ] {
+        let output = rowseq()
+            .arg("predict")
+            .arg(&run_dir)
+            .arg(&data)
+            .arg("--out")
+            .arg(&bad)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{data}: {stderr}");
+        assert!(stderr.contains(&want), "{data}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(!bad.exists());
+    }
+    // A run that has not finished.
+    let unfinished = tmp.path().join("unfinished");
+    std::fs::create_dir(&unfinished).unwrap();
+    std::fs::copy(run.join("config.json"), unfinished.join("config.json")).unwrap();
+    let output = rowseq()
+        .arg("predict")
+        .arg(&unfinished)
+        .arg("ts:data/GunPoint/GunPoint")
+        .arg("--out")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("the run has not finished"));
+    assert!(!bad.exists());
+}

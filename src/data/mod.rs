@@ -101,6 +101,16 @@ pub struct Dataset {
     /// Images: their rows and columns (the first R·C values of a sequence, row-major, are the
     /// image, whatever the patch).
     pub image_shape: Option<(i64, i64)>,
+    /// Values (pixels, for images) per timestep, as `patch` resolved.
+    pub patch: usize,
+}
+
+/// The values per step of the data's own reading: a row of pixels, or one value.
+fn natural_values(images: bool, image_shape: Option<(i64, i64)>) -> usize {
+    match image_shape {
+        Some((_, cols)) if images => cols as usize,
+        _ => 1,
+    }
 }
 
 impl Dataset {
@@ -132,6 +142,8 @@ impl Dataset {
             class_names: self.class_names.clone(),
             images: self.images,
             test_per_class: per_class,
+            patch: (self.patch != natural_values(self.images, self.image_shape))
+                .then_some(self.patch),
         }
     }
 }
@@ -242,6 +254,18 @@ impl Source {
 
     /// Loads the dataset `cfg` names; `data_dir` replaces `data/<name>` for named datasets.
     pub fn load(cfg: &RunConfig, data_dir: Option<&Path>) -> Result<Source, UserError> {
+        Self::load_with_test(cfg, data_dir, None)
+    }
+
+    /// Loads the dataset `cfg` names, its test file replaced by `test` (a `.ts` file for `ts:`
+    /// data, a CSV file read with the run's CSV keys for `csv:` data): new series read against
+    /// the run's own training file (its classes, its normalisation). Image sets take no
+    /// replacement file (`predict` names another image set instead).
+    pub fn load_with_test(
+        cfg: &RunConfig,
+        data_dir: Option<&Path>,
+        test: Option<&Path>,
+    ) -> Result<Source, UserError> {
         let name = cfg.dataset.as_str();
         let spec = Spec::parse(name).map_err(|m| UserError::Config {
             origin: "dataset".into(),
@@ -357,11 +381,17 @@ impl Source {
                 let (train, test) = match &spec {
                     Spec::Ts { dir, name } => (
                         ts::read(&dir.join(format!("{name}_TRAIN.ts")))?,
-                        ts::read(&dir.join(format!("{name}_TEST.ts")))?,
+                        ts::read(&test.map_or_else(
+                            || dir.join(format!("{name}_TEST.ts")),
+                            Path::to_path_buf,
+                        ))?,
                     ),
-                    Spec::Csv { train, test } => {
+                    Spec::Csv { train, test: own } => {
                         let opts = csv::Options::of(cfg);
-                        (csv::read(train, &opts)?, csv::read(test, &opts)?)
+                        (
+                            csv::read(train, &opts)?,
+                            csv::read(test.unwrap_or(own), &opts)?,
+                        )
                     }
                     _ => unreachable!("matched above"),
                 };
@@ -433,6 +463,7 @@ impl Source {
             class_names: self.class_names.clone(),
             images,
             image_shape: images.then_some((self.seq_len, self.features)),
+            patch: reading.values,
         };
         if self.spec.is_images() {
             return Ok(dataset(

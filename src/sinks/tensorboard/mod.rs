@@ -463,6 +463,7 @@ mod tests {
             class_names: (0..10).map(|i| i.to_string()).collect(),
             images: true,
             image_shape: Some((28, 28)),
+            patch: 28,
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));
