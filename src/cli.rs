@@ -299,6 +299,10 @@ pub struct RunFlags {
     /// default); "auto" picks P from the data.
     #[arg(long, value_parser = crate::config::Patch::parse)]
     pub patch: Option<crate::config::Patch>,
+    /// Series only: feature (z-score each feature with the training split's mean and std, the
+    /// default), series (each series on its own) or none.
+    #[arg(long, value_enum)]
+    pub normalize: Option<crate::config::Normalize>,
 }
 
 impl RunFlags {
@@ -326,6 +330,7 @@ impl RunFlags {
             id_column: self.id_column.clone().unwrap_or(d.id_column),
             time_column: self.time_column.clone().unwrap_or(d.time_column),
             patch: self.patch.unwrap_or(d.patch),
+            normalize: self.normalize.unwrap_or(d.normalize),
         }
     }
 }

@@ -112,6 +112,19 @@ impl<'de> Deserialize<'de> for Patch {
     }
 }
 
+/// How series are scaled before training (`data::series`); images are always byte / 255.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Each feature z-scored with the mean and std of the run's training split.
+    #[default]
+    Feature,
+    /// Each series z-scored on its own, per feature (as the UCR archive does).
+    Series,
+    /// The values as they are in the files.
+    None,
+}
+
 fn default_label_column() -> String {
     "label".into()
 }
@@ -186,6 +199,9 @@ pub struct RunConfig {
     /// Values per timestep (`data::patch`): absent, the data's own step, as before the key.
     #[serde(default, skip_serializing_if = "Patch::is_natural")]
     pub patch: Patch,
+    /// Series only: how values are scaled (absent at the default, `feature`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub normalize: Normalize,
 }
 
 impl Default for RunConfig {
@@ -211,6 +227,7 @@ impl Default for RunConfig {
             id_column: default_id_column(),
             time_column: String::new(),
             patch: Patch::Natural,
+            normalize: Normalize::Feature,
         }
     }
 }
@@ -237,6 +254,7 @@ pub const RUN_KEYS: &[&str] = &[
     "id_column",
     "time_column",
     "patch",
+    "normalize",
 ];
 
 /// Keys that only CSV datasets read.
@@ -567,6 +585,13 @@ impl RunConfig {
             "id_column" => self.id_column = v.as_str().unwrap().to_string(),
             "time_column" => self.time_column = v.as_str().unwrap().to_string(),
             "patch" => self.patch = Patch::from_toml(v).unwrap(),
+            "normalize" => {
+                self.normalize = match v.as_str().unwrap() {
+                    "series" => Normalize::Series,
+                    "none" => Normalize::None,
+                    _ => Normalize::Feature,
+                }
+            }
             _ => return Err(format!("unknown key `{key}`")),
         }
         Ok(())
@@ -654,6 +679,7 @@ impl RunConfig {
             "label_column" => serde_json::json!(self.label_column),
             "id_column" => serde_json::json!(self.id_column),
             "time_column" => serde_json::json!(self.time_column),
+            "normalize" => serde_json::json!(self.normalize),
             "patch" => match (self.patch, self.natural_patch()) {
                 (Patch::Natural, Some(p)) => serde_json::json!(p),
                 (Patch::Natural, None) => serde_json::json!("row"),
@@ -719,6 +745,13 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
         "label_column" | "id_column" => match v.as_str() {
             Some(s) if !s.trim().is_empty() => Ok(()),
             _ => bad("a column name from the CSV header"),
+        },
+        "normalize" => match v.as_str() {
+            Some("feature" | "series" | "none") => Ok(()),
+            _ => bad(
+                "\"feature\" (z-score each feature with the training split's statistics), \
+                 \"series\" (each series on its own) or \"none\"",
+            ),
         },
         "patch" => match Patch::from_toml(v) {
             Some(_) => Ok(()),

@@ -11,6 +11,7 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/result.json    written last: its presence means the run is finished
   <run-id>/model.safetensors  final weights
   <run-id>/failed.json    a run that failed: its id, label and the reason
+  <run-id>/normalization.json  series: how they were scaled, with the training statistics
   <run-id>/.lock          held (flock) by the process training the run
   tb/                     TensorBoard event files (see `sinks::tensorboard`), unless switched off
 ```
@@ -35,6 +36,7 @@ pub const METRICS: &str = "metrics.jsonl";
 pub const RESULT: &str = "result.json";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const FAILED: &str = "failed.json";
+pub const NORMALIZATION: &str = "normalization.json";
 pub const SWEEP: &str = "sweep.json";
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_JSONL: &str = "results.jsonl";
@@ -122,6 +124,29 @@ pub struct ClassAccuracy {
     /// Test examples of the class, and how many the model got right.
     pub examples: usize,
     pub correct: usize,
+}
+
+/// How a run's series were scaled: `normalization.json` (series data only). For `feature`,
+/// the per-feature mean and std of its training split (real timesteps only), applied to
+/// training, validation and test: new data for the run is scaled with these.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Normalization {
+    pub kind: crate::config::Normalize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mean: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub std: Vec<f64>,
+}
+
+impl Normalization {
+    /// A normalisation without statistics (`series`, `none`).
+    pub fn of(kind: crate::config::Normalize) -> Normalization {
+        Normalization {
+            kind,
+            mean: Vec::new(),
+            std: Vec::new(),
+        }
+    }
 }
 
 /// Why a run failed: `failed.json`.
@@ -239,6 +264,10 @@ impl RunDir {
             Ok(f) => f.error,
             Err(e) => format!("{}: not a rowseq failure record: {e}", path.display()),
         })
+    }
+
+    pub fn write_normalization(&self, n: &Normalization) -> Result<()> {
+        write_json(&self.path.join(NORMALIZATION), n)
     }
 
     pub fn write_failure(&self, failure: &Failure) -> Result<()> {

@@ -166,6 +166,14 @@ const CASES: &[Case] = &[
         "label_column = \" \": expected a column name"
     ),
     toml_case!(
+        "normalize = \"minmax\"",
+        "normalize = \"minmax\": expected \"feature\""
+    ),
+    toml_case!(
+        "\nnormalize = \"series\"",
+        "{t}/c.toml:2: normalize = \"series\": applies to ts: and csv: series only"
+    ),
+    toml_case!(
         "patch = 0",
         "patch = 0: expected a whole number of values per timestep"
     ),

@@ -662,3 +662,67 @@ fn predict_applies_a_finished_run_to_new_series() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("the run has not finished"));
     assert!(!bad.exists());
 }
+
+/// `normalize`: the default z-scores each feature with the training split's statistics, saved
+/// in the run folder; "series" scales each series on its own, "none" leaves the values; each
+/// is a key like any other, and the default keeps the run id of a run without the key.
+#[test]
+fn normalisation_is_a_key_and_its_statistics_are_saved() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let sweep = |extra: &[&str]| {
+        let mut cmd = rowseq();
+        cmd.args(["sweep", "configs/gunpoint.toml"])
+            .args([
+                "--set",
+                "epochs=1",
+                "--set",
+                "num_units=4",
+                "--set",
+                "seed=0",
+            ])
+            .args(extra)
+            .args([
+                "--no-tensorboard",
+                "--no-report",
+                "--threads",
+                "1",
+                "--device",
+                "cpu",
+            ])
+            .arg("--out")
+            .arg(&out);
+        cmd
+    };
+    let ids = |extra: &[&str]| -> Vec<String> {
+        let mut a = extra.to_vec();
+        a.push("--dry-run");
+        let o = sweep(&a).output().unwrap();
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&[]), ids(&["--set", "normalize=\"feature\""]));
+    sweep(&["--set", "normalize=[\"feature\", \"series\", \"none\"]"])
+        .assert()
+        .success()
+        .stdout(contains("3 trained"));
+    let mut kinds = Vec::new();
+    for run in run_dirs(&out.join("gunpoint")) {
+        let n: Value =
+            serde_json::from_str(&std::fs::read_to_string(run.join("normalization.json")).unwrap())
+                .unwrap();
+        let kind = n["kind"].as_str().unwrap().to_string();
+        if kind == "feature" {
+            let (mean, std) = (n["mean"].as_array().unwrap(), n["std"].as_array().unwrap());
+            assert_eq!((mean.len(), std.len()), (1, 1), "{n}");
+            assert!(std[0].as_f64().unwrap() > 0.0);
+        } else {
+            assert!(n.get("mean").is_none(), "{n}");
+        }
+        kinds.push(kind);
+    }
+    kinds.sort();
+    assert_eq!(kinds, ["feature", "none", "series"]);
+}

@@ -22,9 +22,9 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::config::{RunConfig, CSV_KEYS};
+use crate::config::{Normalize, RunConfig, CSV_KEYS};
 use crate::error::UserError;
-use crate::store::{ClassAccuracy, DataInfo};
+use crate::store::{ClassAccuracy, DataInfo, Normalization};
 use spec::Spec;
 
 /// One split of a dataset. Sequences shorter than T are padded with zeros at the end;
@@ -103,6 +103,8 @@ pub struct Dataset {
     pub image_shape: Option<(i64, i64)>,
     /// Values (pixels, for images) per timestep, as `patch` resolved.
     pub patch: usize,
+    /// Series: how they were scaled, with the statistics (saved in the run folder).
+    pub normalization: Option<Normalization>,
 }
 
 /// The values per step of the data's own reading: a row of pixels, or one value.
@@ -464,8 +466,19 @@ impl Source {
             images,
             image_shape: images.then_some((self.seq_len, self.features)),
             patch: reading.values,
+            normalization: None,
         };
         if self.spec.is_images() {
+            if cfg.normalize != Normalize::Feature {
+                return Err(UserError::Config {
+                    origin: "normalize".into(),
+                    message: format!(
+                        "normalize = {:?}: applies to ts: and csv: series only; images are \
+                         scaled byte / 255",
+                        cfg.value_text("normalize")
+                    ),
+                });
+            }
             return Ok(dataset(
                 self.train.narrow(0, train_len),
                 self.train.narrow(available, cfg.val_size),
@@ -482,12 +495,33 @@ impl Source {
             .train
             .select(&Tensor::from_slice(&train_idx[..train_len]));
         let val = self.train.select(&Tensor::from_slice(&val_idx));
-        let (mean, std) = series::feature_stats(&train);
-        Ok(dataset(
-            series::normalise(&train, &mean, &std),
-            series::normalise(&val, &mean, &std),
-            series::normalise(&self.test.narrow(0, test_len), &mean, &std),
-        ))
+        let test = self.test.narrow(0, test_len);
+        let (train, val, test, stats) = match cfg.normalize {
+            Normalize::Feature => {
+                let (mean, std) = series::feature_stats(&train);
+                let stats = Normalization {
+                    kind: Normalize::Feature,
+                    mean: Vec::<f64>::try_from(&mean.flatten(0, -1)).expect("f64 stats"),
+                    std: Vec::<f64>::try_from(&std.flatten(0, -1)).expect("f64 stats"),
+                };
+                (
+                    series::normalise(&train, &mean, &std),
+                    series::normalise(&val, &mean, &std),
+                    series::normalise(&test, &mean, &std),
+                    stats,
+                )
+            }
+            Normalize::Series => (
+                series::per_series(&train),
+                series::per_series(&val),
+                series::per_series(&test),
+                Normalization::of(Normalize::Series),
+            ),
+            Normalize::None => (train, val, test, Normalization::of(Normalize::None)),
+        };
+        let mut data = dataset(train, val, test);
+        data.normalization = Some(stats);
+        Ok(data)
     }
 }
 

@@ -214,6 +214,29 @@ pub fn normalise(split: &Split, mean: &Tensor, std: &Tensor) -> Split {
     }
 }
 
+/// Each sequence z-scored on its own, per feature, over its real timesteps (as the UCR archive
+/// normalises its series); a constant feature of a sequence becomes 0; padding stays 0.
+pub fn per_series(split: &Split) -> Split {
+    let mask = valid_mask(split);
+    let count = mask
+        .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
+        .clamp_min(1.0);
+    let x = split.x.to_kind(Kind::Double);
+    let mean = (&x * &mask).sum_dim_intlist([1i64].as_slice(), true, Kind::Double) / &count;
+    let centred = (&x - &mean) * &mask;
+    let var = centred
+        .square()
+        .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
+        / &count;
+    let std = var.sqrt();
+    let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+    Split {
+        x: (centred / std * &mask).to_kind(Kind::Float),
+        y: split.y.shallow_clone(),
+        lengths: split.lengths.shallow_clone(),
+    }
+}
+
 /// [N, T, 1] with 1 on the real timesteps and 0 on padding.
 fn valid_mask(split: &Split) -> Tensor {
     let t = split.x.size()[1];
@@ -260,6 +283,31 @@ pub fn parse_value(text: &str, what: &str) -> Result<f32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_series_is_scaled_on_its_own_and_padding_stays_zero() {
+        // Two series of one feature: [1, 2, 3] and [10, 30] (padded with 0).
+        let split = Split {
+            x: Tensor::from_slice(&[1f32, 2., 3., 10., 30., 0.]).reshape([2, 3, 1]),
+            y: Tensor::from_slice(&[0i64, 1]),
+            lengths: Tensor::from_slice(&[3i64, 2]),
+        };
+        let z = per_series(&split);
+        let v = Vec::<f32>::try_from(z.x.flatten(0, -1)).unwrap();
+        let s = (2f32 / 3.0).sqrt();
+        let want = [-1. / s, 0., 1. / s, -1., 1., 0.];
+        for (a, b) in v.iter().zip(want) {
+            assert!((a - b).abs() < 1e-6, "{v:?}");
+        }
+        // A constant series becomes zeros, not NaN.
+        let flat = Split {
+            x: Tensor::from_slice(&[5f32, 5.]).reshape([1, 2, 1]),
+            y: Tensor::from_slice(&[0i64]),
+            lengths: Tensor::from_slice(&[2i64]),
+        };
+        let v = Vec::<f32>::try_from(per_series(&flat).x.flatten(0, -1)).unwrap();
+        assert_eq!(v, [0., 0.]);
+    }
 
     fn case(values: Vec<f32>, len: usize, label: &str, line: usize) -> Case {
         Case {

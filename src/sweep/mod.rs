@@ -384,6 +384,9 @@ fn train_one(
         ));
     }
     let data = sources[&Source::key(cfg)].split(cfg)?;
+    if let Some(n) = &data.normalization {
+        run_dir.write_normalization(n)?;
+    }
     let tb_root = dir.join(store::TENSORBOARD);
     let mut board = opts.tensorboard.then(|| {
         TensorBoard::new(

@@ -464,6 +464,7 @@ mod tests {
             images: true,
             image_shape: Some((28, 28)),
             patch: 28,
+            normalization: None,
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));
