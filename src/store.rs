@@ -81,6 +81,10 @@ pub struct RunResult {
     /// Best validation accuracy over epochs, and its epoch.
     pub best_val_acc: f64,
     pub best_val_epoch: usize,
+    /// Test accuracy of that epoch (the model validation would select; test accuracy chooses
+    /// nothing). Absent in results from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_test_acc: Option<f64>,
     /// Training time summed over epochs, evaluation excluded.
     pub train_seconds: f64,
     pub seconds_per_epoch: f64,

@@ -565,6 +565,23 @@ fn predict_applies_a_finished_run_to_new_series() {
     let run = run_dirs(&out.join("gunpoint")).remove(0);
     let r = result(&run);
     assert_eq!(r["data"]["patch"], 5);
+    // The test accuracy of the epoch that validation selects is recorded beside the last's.
+    let metrics: Vec<Value> = std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let best = r["best_val_epoch"].as_u64().unwrap() as usize;
+    let first_best = metrics
+        .iter()
+        .position(|m| m["val_acc"] == r["best_val_acc"])
+        .unwrap();
+    assert_eq!(
+        first_best + 1,
+        best,
+        "the first epoch with the best validation accuracy"
+    );
+    assert_eq!(r["best_val_test_acc"], metrics[best - 1]["test_acc"]);
     let recorded = format!("{:.4}", r["test_acc"].as_f64().unwrap());
     let csv = tmp.path().join("pred.csv");
     let predict = |data: &str, to: &Path| {

@@ -115,6 +115,10 @@ pub fn result(
         train_loss: last.train_loss,
         best_val_acc: best,
         best_val_epoch: best_epoch,
+        best_val_test_acc: metrics
+            .iter()
+            .find(|m| m.epoch == best_epoch)
+            .map(|m| m.test_acc),
         train_seconds,
         seconds_per_epoch: train_seconds / metrics.len() as f64,
         eval_seconds: metrics.iter().map(|m| m.eval_seconds).sum(),
