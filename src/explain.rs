@@ -16,7 +16,6 @@ use anyhow::Result;
 use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::config::RunConfig;
 use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
 use crate::model::{
@@ -459,17 +458,11 @@ fn sequence_words(text: &str) -> String {
 
 /// Explains a trained run's folder: its config, plus activation statistics on its test data.
 pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanation> {
-    let config_path = run_dir.join(store::CONFIG);
-    let text = std::fs::read_to_string(&config_path).map_err(|_| {
-        UserError::store(
-            run_dir,
-            "not a run folder: expected config.json (a folder <out>/<sweep>/<run-id>/)",
-        )
-    })?;
-    let cfg: RunConfig = serde_json::from_str(&text)
-        .map_err(|e| UserError::store(&config_path, format!("not a rowseq run config: {e}")))?;
-    let weights = run_dir.join(store::WEIGHTS);
-    if !weights.is_file() {
+    let run = store::RunDir {
+        path: run_dir.to_path_buf(),
+    };
+    let cfg = run.config()?;
+    if !run_dir.join(store::WEIGHTS).is_file() {
         return Err(
             UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
         );
@@ -480,24 +473,8 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     let e = explain(&arch, cfg.batch_size as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
-    // tch's message is libtorch's, with a C++ trace after its first line.
-    vs.load(&weights).map_err(|e| {
-        let e = e.to_string();
-        UserError::store(
-            &weights,
-            format!(
-                "does not fit the model of this run's config on this data ({} features, {} \
-                 classes): {}",
-                data.features,
-                data.classes(),
-                e.lines().next().unwrap_or("").trim()
-            ),
-        )
-    })?;
-    let result = (store::RunDir {
-        path: run_dir.to_path_buf(),
-    })
-    .finished();
+    run.load_weights(&mut vs, (data.features, data.classes()))?;
+    let result = run.finished();
     let mut e = e.with_data(source.summary());
     e.measured = Some(measure(&model, &data, run_dir, result.map(|r| r.test_acc)));
     Ok(e)

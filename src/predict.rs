@@ -40,14 +40,7 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
         path: run_dir.to_path_buf(),
     };
     let config_path = run_dir.join(store::CONFIG);
-    let text = std::fs::read_to_string(&config_path).map_err(|_| {
-        UserError::store(
-            run_dir,
-            "not a run folder: expected config.json (a folder <out>/<sweep>/<run-id>/)",
-        )
-    })?;
-    let cfg: RunConfig = serde_json::from_str(&text)
-        .map_err(|e| UserError::store(&config_path, format!("not a rowseq run config: {e}")))?;
+    let cfg = run.config()?;
     let Some(result) = run.result()? else {
         return Err(UserError::store(
             run_dir,
@@ -55,11 +48,6 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
         )
         .into());
     };
-    let weights = run_dir.join(store::WEIGHTS);
-    if !weights.is_file() {
-        return Err(UserError::store(&weights, "missing: the run's weights").into());
-    }
-
     // Read DATA as the run read its data: same training file, same patch, every test example.
     let mut read_cfg = RunConfig {
         test_size: 0,
@@ -139,16 +127,7 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
     let arch = Arch::of(&cfg, dataset.features, dataset.classes());
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
-    vs.load(&weights).map_err(|e| {
-        let e = e.to_string();
-        UserError::store(
-            &weights,
-            format!(
-                "does not fit the model of this run's config on this data: {}",
-                e.lines().next().unwrap_or("").trim()
-            ),
-        )
-    })?;
+    run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
     let (csv, correct) = predictions_csv(&model, &dataset)?;
     store::write_atomic(out, &csv)?;
     let examples = dataset.test.len();

@@ -195,6 +195,48 @@ impl RunDir {
         }
     }
 
+    /// The run's config (`config.json`); an error naming the folder if it is not a run folder.
+    pub fn config(&self) -> Result<RunConfig, UserError> {
+        let path = self.path.join(CONFIG);
+        let text = std::fs::read_to_string(&path).map_err(|_| {
+            UserError::store(
+                &self.path,
+                "not a run folder: expected config.json (a folder <out>/<sweep>/<run-id>/)",
+            )
+        })?;
+        serde_json::from_str(&text)
+            .map_err(|e| UserError::store(&path, format!("not a rowseq run config: {e}")))
+    }
+
+    /// Loads the run's weights into `vs`, built for `shape` (features, classes): a file that
+    /// does not fit is one line naming it (libtorch's message has a C++ trace after its first).
+    pub fn load_weights(
+        &self,
+        vs: &mut tch::nn::VarStore,
+        shape: (i64, i64),
+    ) -> Result<(), UserError> {
+        let path = self.path.join(WEIGHTS);
+        if !path.is_file() {
+            return Err(UserError::store(
+                &path,
+                "missing: the run has not finished (its weights are written at its end)",
+            ));
+        }
+        vs.load(&path).map_err(|e| {
+            let e = e.to_string();
+            UserError::store(
+                &path,
+                format!(
+                    "does not fit the model of this run's config on this data ({} features, {} \
+                     classes): {}",
+                    shape.0,
+                    shape.1,
+                    e.lines().next().unwrap_or("").trim()
+                ),
+            )
+        })
+    }
+
     /// The run id this folder is named after.
     pub fn id(&self) -> String {
         self.path

@@ -460,29 +460,7 @@ fn longer_padding_changes_no_result() {
 fn patches_read_a_long_series_several_values_a_step() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let sweep = |extra: &[&str]| {
-        let mut cmd = rowseq();
-        cmd.args(["sweep", "configs/gunpoint.toml"])
-            .args([
-                "--set",
-                "epochs=1",
-                "--set",
-                "num_units=4",
-                "--set",
-                "seed=0",
-            ])
-            .args(extra)
-            .args([
-                "--threads",
-                "1",
-                "--device",
-                "cpu",
-                "--no-tensorboard",
-                "--out",
-            ])
-            .arg(&out);
-        cmd
-    };
+    let sweep = |extra: &[&str]| gunpoint_sweep(&out, extra);
     let plain = sweep(&["--dry-run"]).output().unwrap();
     let plain_id = String::from_utf8_lossy(&plain.stdout)
         .split_whitespace()
@@ -687,30 +665,7 @@ fn predict_applies_a_finished_run_to_new_series() {
 fn normalisation_is_a_key_and_its_statistics_are_saved() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let sweep = |extra: &[&str]| {
-        let mut cmd = rowseq();
-        cmd.args(["sweep", "configs/gunpoint.toml"])
-            .args([
-                "--set",
-                "epochs=1",
-                "--set",
-                "num_units=4",
-                "--set",
-                "seed=0",
-            ])
-            .args(extra)
-            .args([
-                "--no-tensorboard",
-                "--no-report",
-                "--threads",
-                "1",
-                "--device",
-                "cpu",
-            ])
-            .arg("--out")
-            .arg(&out);
-        cmd
-    };
+    let sweep = |extra: &[&str]| gunpoint_sweep(&out, extra);
     let ids = |extra: &[&str]| -> Vec<String> {
         let mut a = extra.to_vec();
         a.push("--dry-run");
@@ -742,4 +697,30 @@ fn normalisation_is_a_key_and_its_statistics_are_saved() {
     }
     kinds.sort();
     assert_eq!(kinds, ["feature", "none", "series"]);
+}
+
+/// `configs/gunpoint.toml` for one epoch at 4 units, seed 0, one thread, into `out` (no
+/// TensorBoard), with `extra` arguments.
+fn gunpoint_sweep(out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = rowseq();
+    cmd.args(["sweep", "configs/gunpoint.toml"])
+        .args([
+            "--set",
+            "epochs=1",
+            "--set",
+            "num_units=4",
+            "--set",
+            "seed=0",
+        ])
+        .args(extra)
+        .args([
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--no-tensorboard",
+            "--out",
+        ])
+        .arg(out);
+    cmd
 }

@@ -159,11 +159,7 @@ fn interrupted_runs_resume_to_identical_results() {
     let run = run_dir(stopped.path());
     assert!(run.join("checkpoint.safetensors").is_file());
     assert!(!run.join("result.json").exists());
-    rowseq()
-        .arg("status")
-        .arg(stopped.path().join("tiny"))
-        .assert()
-        .success()
+    status_of(stopped.path().join("tiny"))
         .stdout(contains("1 runs: 0 done, 0 running, 0 failed, 1 pending"))
         .stdout(contains("interrupted"));
     sweep(stopped.path(), &[]).assert().success();
@@ -206,11 +202,7 @@ fn a_second_sweep_on_the_same_folder_refuses_or_waits() {
         "{stderr}"
     );
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    rowseq()
-        .arg("status")
-        .arg(out.path().join("tiny"))
-        .assert()
-        .success()
+    status_of(out.path().join("tiny"))
         .stdout(contains("1 running"))
         .stdout(contains(format!("in use by rowseq (pid {})", first.id())));
     held.release("epoch-1");
@@ -287,11 +279,7 @@ fn a_changed_config_keeps_old_runs_and_names_new_and_stray_ones() {
         .filter(|e| e.path().join("result.json").is_file())
         .count();
     assert_eq!(folders, 3, "the old run's folder is kept");
-    rowseq()
-        .arg("status")
-        .arg(&sweep_dir)
-        .assert()
-        .success()
+    status_of(&sweep_dir)
         .stdout(contains("2 runs: 2 done, 0 running, 0 failed, 0 pending"))
         .stdout(contains("1 run folders no longer belong"));
 }
@@ -450,11 +438,7 @@ fn a_killed_worker_costs_only_its_run() {
         .filter(|d| d.join("failed.json").is_file())
         .collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
-    rowseq()
-        .arg("status")
-        .arg(out.path().join("tiny"))
-        .assert()
-        .success()
+    status_of(out.path().join("tiny"))
         .stdout(contains("3 runs: 2 done, 0 running, 1 failed, 0 pending"))
         .stdout(contains("worker exited with signal: 9"));
     sweep(out.path(), &grid).assert().code(1).stdout(contains(
@@ -531,18 +515,8 @@ fn a_corrupt_checkpoint_fails_only_its_run() {
         .stderr(contains(
             "delete it to start the run afresh, or pass --retry-failed",
         ));
-    rowseq()
-        .arg("status")
-        .arg(out.path().join("tiny"))
-        .assert()
-        .success()
-        .stdout(contains("1 done, 0 running, 1 failed, 0 pending"));
-    let mut retry = widths.to_vec();
-    retry.push("--retry-failed");
-    sweep(out.path(), &retry)
-        .assert()
-        .success()
-        .stdout(contains("1 trained, 1 already done, 0 failed"));
+    status_of(out.path().join("tiny")).stdout(contains("1 done, 0 running, 1 failed, 0 pending"));
+    retry_trains_the_failed_one(out.path(), &widths);
 
     // A checkpoint of the 8-unit run put into the 16-unit run's folder: its shapes are wrong.
     let other = tempfile::tempdir().unwrap();
@@ -597,11 +571,7 @@ fn a_foreign_or_corrupt_result_is_never_a_silent_result() {
     sweep(out.path(), &widths).assert().success();
     let dirs = run_dirs(&out.path().join("tiny"));
     std::fs::copy(dirs[0].join("result.json"), dirs[1].join("result.json")).unwrap();
-    rowseq()
-        .arg("status")
-        .arg(out.path().join("tiny"))
-        .assert()
-        .success()
+    status_of(out.path().join("tiny"))
         .stdout(contains("1 done, 0 running, 1 failed"))
         .stdout(contains("not of this folder's run"));
     sweep(out.path(), &widths)
@@ -630,18 +600,8 @@ fn a_foreign_or_corrupt_result_is_never_a_silent_result() {
     );
     // A truncated one likewise; --retry-failed trains the run again.
     std::fs::write(dirs[1].join("result.json"), b"{\"run_id\": ").unwrap();
-    rowseq()
-        .arg("status")
-        .arg(out.path().join("tiny"))
-        .assert()
-        .success()
-        .stdout(contains("not a rowseq result record"));
-    let mut retry = widths.to_vec();
-    retry.push("--retry-failed");
-    sweep(out.path(), &retry)
-        .assert()
-        .success()
-        .stdout(contains("1 trained, 1 already done, 0 failed"));
+    status_of(out.path().join("tiny")).stdout(contains("not a rowseq result record"));
+    retry_trains_the_failed_one(out.path(), &widths);
 }
 
 /// A hand-edited sweep.json with a value no sweep file may hold: `status` and `report` say
@@ -723,6 +683,21 @@ fn written_files_follow_the_umask_and_temporaries_are_cleared() {
     std::fs::write(&leftover, b"half").unwrap();
     rowseq().arg("report").arg(&sweep_dir).assert().success();
     assert!(!leftover.exists());
+}
+
+/// `rowseq status` of the tiny sweep in `dir` (it must succeed).
+fn status_of(dir: impl AsRef<std::ffi::OsStr>) -> assert_cmd::assert::Assert {
+    rowseq().arg("status").arg(dir).assert().success()
+}
+
+/// `--retry-failed` trains the one failed run of two, afresh.
+fn retry_trains_the_failed_one(out: &Path, grid: &[&str]) {
+    let mut retry = grid.to_vec();
+    retry.push("--retry-failed");
+    sweep(out, &retry)
+        .assert()
+        .success()
+        .stdout(contains("1 trained, 1 already done, 0 failed"));
 }
 
 /// The pids of `parent`'s child processes (from /proc/<pid>/stat, whose fourth field is the
