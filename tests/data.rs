@@ -590,6 +590,30 @@ fn predict_applies_a_finished_run_to_new_series() {
     }
     let correct = rows.iter().filter(|r| r[1] == r[2]).count();
     assert_eq!(format!("{:.4}", correct as f64 / 150.0), recorded);
+    // The same weights, scaling and patches in plain PyTorch give the same probabilities.
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh (the README's test command does)",
+        python.display()
+    );
+    let output = std::process::Command::new(&python)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("scripts/load_in_pytorch.py")
+        .arg(&run)
+        .arg("data/GunPoint/GunPoint_TEST.ts")
+        .arg("--check")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains(&format!("accuracy {recorded}")), "{stdout}");
+    assert!(stdout.contains("max |p(PyTorch) - p(rowseq)|"), "{stdout}");
     // Another file of the same kind: the training file, 50 series.
     predict(
         "data/GunPoint/GunPoint_TRAIN.ts",
