@@ -312,6 +312,15 @@ impl RunDir {
         })
     }
 
+    /// Why the run counts as failed, if it does: its `failed.json`, or a result record that
+    /// cannot be trusted (unreadable, or another run's).
+    pub fn failed(&self) -> Option<String> {
+        match self.result() {
+            Err(e) => Some(e.to_string()),
+            Ok(_) => self.failure(),
+        }
+    }
+
     pub fn write_normalization(&self, n: &Normalization) -> Result<()> {
         write_json(&self.path.join(NORMALIZATION), n)
     }
@@ -410,16 +419,20 @@ pub fn remove_temporaries(dir: &Path) -> Result<()> {
     };
     for entry in entries.flatten() {
         if entry.file_name().to_string_lossy().starts_with(".tmp.") {
-            match std::fs::remove_file(entry.path()) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(e)
-                        .with_context(|| format!("could not remove '{}'", entry.path().display()))
-                }
-                _ => {}
-            }
+            remove_if_present(&entry.path())?;
         }
     }
     Ok(())
+}
+
+/// Removes `path`; one that is already gone is fine.
+pub fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("could not remove '{}'", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::config::{Normalize, RunConfig, CSV_KEYS};
+use crate::config::{Normalize, Patch, RunConfig, CSV_KEYS};
 use crate::error::UserError;
 use crate::store::{ClassAccuracy, DataInfo, Normalization};
 use spec::Spec;
@@ -101,18 +101,11 @@ pub struct Dataset {
     /// Images: their rows and columns (the first R·C values of a sequence, row-major, are the
     /// image, whatever the patch).
     pub image_shape: Option<(i64, i64)>,
-    /// Values (pixels, for images) per timestep, as `patch` resolved.
-    pub patch: usize,
+    /// Values (pixels, for images) per timestep, as `patch` resolved, when it is not the
+    /// data's own step (recorded in results, for `predict`).
+    pub patch: Option<usize>,
     /// Series: how they were scaled, with the statistics (saved in the run folder).
     pub normalization: Option<Normalization>,
-}
-
-/// The values per step of the data's own reading: a row of pixels, or one value.
-fn natural_values(images: bool, image_shape: Option<(i64, i64)>) -> usize {
-    match image_shape {
-        Some((_, cols)) if images => cols as usize,
-        _ => 1,
-    }
 }
 
 impl Dataset {
@@ -144,8 +137,7 @@ impl Dataset {
             class_names: self.class_names.clone(),
             images: self.images,
             test_per_class: per_class,
-            patch: (self.patch != natural_values(self.images, self.image_shape))
-                .then_some(self.patch),
+            patch: self.patch,
         }
     }
 }
@@ -465,7 +457,8 @@ impl Source {
             class_names: self.class_names.clone(),
             images,
             image_shape: images.then_some((self.seq_len, self.features)),
-            patch: reading.values,
+            patch: (reading != patch::reading(Patch::Natural, self.seq_len, self.features, images))
+                .then_some(reading.values),
             normalization: None,
         };
         if self.spec.is_images() {

@@ -339,11 +339,7 @@ fn missing_status(run_dir: &Path) -> String {
     let run = RunDir {
         path: run_dir.to_path_buf(),
     };
-    let failure = match run.result() {
-        Err(e) => Some(e.to_string()),
-        Ok(_) => run.failure(),
-    };
-    if let Some(reason) = failure {
+    if let Some(reason) = run.failed() {
         // One line: the reason may hold a chain of causes over several lines.
         return format!(
             "failed: {}",

@@ -232,11 +232,7 @@ fn record(
         // Recorded under the run's lock, and only if no one else took the run meanwhile.
         if let Ok(Ok(_lock)) = super::lock::SweepLock::try_run(&run.path) {
             if let Ok(None) = run.result() {
-                run.write_failure(&crate::store::Failure {
-                    run_id: planned.id.clone(),
-                    label: planned.label.clone(),
-                    error: reason.clone(),
-                })?;
+                run.write_failure(&planned.failure(&reason))?;
             }
         }
         done.failed.push((planned.label.clone(), reason));

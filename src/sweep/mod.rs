@@ -329,17 +329,13 @@ fn train_one(
         }
         // A retry starts from scratch (an unreadable result included).
         for f in [store::FAILED, store::RESULT, CHECKPOINT, store::METRICS] {
-            remove_if_present(&run_dir.path.join(f))?;
+            store::remove_if_present(&run_dir.path.join(f))?;
         }
     }
     store::remove_temporaries(&run_dir.path)?;
     run_dir.write_config(cfg)?;
     let record_failure = |reason: String| -> Result<RunEnd> {
-        let failure = store::Failure {
-            run_id: planned.id.clone(),
-            label: planned.label.clone(),
-            error: reason.clone(),
-        };
+        let failure = planned.failure(&reason);
         // On a full disk, say what failed first, not only that recording it failed too.
         run_dir
             .write_failure(&failure)
@@ -443,7 +439,7 @@ fn train_one(
             );
             result.memory = env::memory();
             run_dir.write_result(&result)?;
-            remove_if_present(&ckpt_path)?;
+            store::remove_if_present(&ckpt_path)?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -485,15 +481,6 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
             strays.len(),
             list.join(", ")
         );
-    }
-}
-
-fn remove_if_present(path: &std::path::Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("could not remove '{}'", path.display()))
-        }
-        _ => Ok(()),
     }
 }
 

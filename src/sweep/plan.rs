@@ -17,6 +17,15 @@ pub struct PlannedRun {
 }
 
 impl PlannedRun {
+    /// The failure record (`failed.json`) of this run for `error`.
+    pub fn failure(&self, error: &str) -> store::Failure {
+        store::Failure {
+            run_id: self.id.clone(),
+            label: self.label.clone(),
+            error: error.to_string(),
+        }
+    }
+
     /// Relative cost of one epoch, for a progress ETA: the recurrent weights drive the matrix
     /// work, and a constant per layer and direction stands for the per-step overhead that
     /// dominates small widths.

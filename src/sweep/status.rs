@@ -45,13 +45,9 @@ pub struct RunStatus {
     pub state: State,
 }
 
-/// Why a run counts as failed, if it does: its `failed.json`, or a result record that cannot
-/// be trusted (unreadable, or another run's).
+/// Why a run counts as failed, if it does (`RunDir::failed`).
 pub fn failure(run: &RunDir) -> Option<String> {
-    match run.result() {
-        Err(e) => Some(e.to_string()),
-        Ok(_) => run.failure(),
-    }
+    run.failed()
 }
 
 /// Epochs finished on disk (lines of `metrics.jsonl`).

@@ -463,7 +463,7 @@ mod tests {
             class_names: (0..10).map(|i| i.to_string()).collect(),
             images: true,
             image_shape: Some((28, 28)),
-            patch: 28,
+            patch: None,
             normalization: None,
         };
         let vs = nn::VarStore::new(Device::Cpu);
