@@ -195,7 +195,7 @@ pub fn run(args: &BenchArgs) -> Result<BenchRecord> {
         return Err(arg("--steps", "0".into(), "at least 1 timed step").into());
     }
     let cfg = RunConfig {
-        batch_size: args.batch_size,
+        batch_size: crate::config::Count::Fixed(args.batch_size),
         seed: args.seed,
         ..RunConfig::default()
     };
@@ -461,7 +461,7 @@ fn measure(
 ) -> Result<Timings> {
     let cfg = RunConfig {
         num_units: h,
-        batch_size: s.batch_size,
+        batch_size: crate::config::Count::Fixed(s.batch_size),
         seed: s.seed,
         lr: s.lr,
         clip_grad_norm: s.clip_grad_norm,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{CsvLayout, RunConfig, Schedule, SweepConfig};
+use crate::config::{Count, CsvLayout, RunConfig, Schedule, SweepConfig};
 use crate::env::DeviceArg;
 use crate::model::Cell;
 
@@ -113,6 +113,10 @@ pub struct ReportArgs {
     /// Output folder (default: <sweep_dir>/report; for a bench JSON: its path without .json).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Which epoch's test accuracy the tables and figures show (default: the sweep's `select`
+    /// key, else last): last, or best-val (the first epoch with the best validation accuracy).
+    #[arg(long, value_enum)]
+    pub select: Option<crate::config::Select>,
 }
 
 /// Where and how runs execute.
@@ -256,22 +260,26 @@ pub struct RunFlags {
     pub dropout: Option<f64>,
     #[arg(long)]
     pub seed: Option<u64>,
-    #[arg(long)]
-    pub epochs: Option<usize>,
+    /// Passes over the training data, or "auto" (series data's default: a budget of optimiser
+    /// steps).
+    #[arg(long, value_parser = Count::parse)]
+    pub epochs: Option<Count>,
     /// Peak learning rate of Adam.
     #[arg(long)]
     pub lr: Option<f64>,
-    #[arg(long)]
-    pub batch_size: Option<usize>,
+    /// Examples per optimiser step, or "auto" (series data's default: from the training size).
+    #[arg(long, value_parser = Count::parse)]
+    pub batch_size: Option<Count>,
     /// cosine (decay to 0 over the run) or constant.
     #[arg(long, value_parser = parse_schedule)]
     pub schedule: Option<Schedule>,
     /// Clip the global gradient norm (0 = off).
     #[arg(long)]
     pub clip_grad_norm: Option<f64>,
-    /// Validation images held out of the end of the training set.
-    #[arg(long)]
-    pub val_size: Option<usize>,
+    /// Validation examples held out of the training set (the last images; stratified series),
+    /// or "auto" (series data's default: a stratified fifth, at least one per class).
+    #[arg(long, value_parser = Count::parse)]
+    pub val_size: Option<Count>,
     /// Train on the first N training images only (0 = all).
     #[arg(long)]
     pub train_size: Option<usize>,
@@ -296,7 +304,8 @@ pub struct RunFlags {
     pub time_column: Option<String>,
     /// Values per timestep: P pixels of the row-major image (28 = a row, MNIST's default; 1 =
     /// pixel by pixel), or P consecutive values of every feature of a series (1 = the
-    /// default); "auto" picks P from the data.
+    /// default of --patch 1 with image data), or "auto" (series data's default) picks P from
+    /// the data.
     #[arg(long, value_parser = crate::config::Patch::parse)]
     pub patch: Option<crate::config::Patch>,
     /// Series only: feature (z-score each feature with the training split's mean and std, the
@@ -306,10 +315,11 @@ pub struct RunFlags {
 }
 
 impl RunFlags {
-    /// The run's config: defaults, overridden by the flags given.
+    /// The run's config: defaults (series data's "auto" ones included, as a sweep file's),
+    /// overridden by the flags given.
     pub fn config(&self) -> RunConfig {
         let d = RunConfig::default();
-        RunConfig {
+        let mut cfg = RunConfig {
             dataset: self.dataset.clone().unwrap_or(d.dataset),
             num_units: self.num_units.unwrap_or(d.num_units),
             cell: self.cell.unwrap_or(d.cell),
@@ -331,6 +341,43 @@ impl RunFlags {
             time_column: self.time_column.clone().unwrap_or(d.time_column),
             patch: self.patch.unwrap_or(d.patch),
             normalize: self.normalize.unwrap_or(d.normalize),
+        };
+        if cfg.is_series() {
+            for key in crate::config::SERIES_AUTO_KEYS {
+                if !self.given(key) {
+                    cfg.apply(key, &toml::Value::String("auto".into()))
+                        .expect("\"auto\" is a value of every key of SERIES_AUTO_KEYS");
+                }
+            }
+        }
+        cfg
+    }
+
+    /// Whether the flag of a run key was given.
+    fn given(&self, key: &str) -> bool {
+        match key {
+            "epochs" => self.epochs.is_some(),
+            "batch_size" => self.batch_size.is_some(),
+            "val_size" => self.val_size.is_some(),
+            "patch" => self.patch.is_some(),
+            "num_units" => self.num_units.is_some(),
+            "cell" => self.cell.is_some(),
+            "layers" => self.layers.is_some(),
+            "bidirectional" => self.bidirectional,
+            "dropout" => self.dropout.is_some(),
+            "seed" => self.seed.is_some(),
+            "lr" => self.lr.is_some(),
+            "schedule" => self.schedule.is_some(),
+            "clip_grad_norm" => self.clip_grad_norm.is_some(),
+            "train_size" => self.train_size.is_some(),
+            "test_size" => self.test_size.is_some(),
+            "dataset" => self.dataset.is_some(),
+            "csv_layout" => self.csv_layout.is_some(),
+            "label_column" => self.label_column.is_some(),
+            "id_column" => self.id_column.is_some(),
+            "time_column" => self.time_column.is_some(),
+            "normalize" => self.normalize.is_some(),
+            _ => false,
         }
     }
 }
@@ -340,7 +387,6 @@ impl TrainArgs {
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
         let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
-        let default = toml::Value::try_from(RunConfig::default()).expect("config converts to TOML");
         // Keys left out of the config at their default stay out of the grid.
         let grid = crate::config::RUN_KEYS
             .iter()
@@ -351,7 +397,7 @@ impl TrainArgs {
             .iter()
             .map(|k| {
                 let flag = format!("--{}", k.replace('_', "-"));
-                let given = value.get(*k) != default.get(*k);
+                let given = self.run.given(k);
                 (
                     k.to_string(),
                     if given {
@@ -364,6 +410,7 @@ impl TrainArgs {
             .collect();
         SweepConfig {
             name: self.name.clone(),
+            select: Default::default(),
             grid,
             origins,
         }

@@ -112,6 +112,114 @@ impl<'de> Deserialize<'de> for Patch {
     }
 }
 
+/// A count that is given, or chosen from the data (`"auto"`; the rules are in `data::auto`):
+/// `epochs`, `batch_size` and `val_size`. A given count serialises as the bare number, as
+/// before "auto" existed, so that run ids stay as they were.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    Auto,
+    Fixed(usize),
+}
+
+impl Count {
+    /// The count of a resolved config (`data::auto::resolve`); an "auto" reaching this is a
+    /// bug of the caller, which must resolve first.
+    pub fn get(self) -> usize {
+        match self {
+            Count::Fixed(n) => n,
+            Count::Auto => panic!("an \"auto\" count is resolved from the data before use"),
+        }
+    }
+
+    /// The given count, or None for "auto".
+    pub fn fixed(self) -> Option<usize> {
+        match self {
+            Count::Fixed(n) => Some(n),
+            Count::Auto => None,
+        }
+    }
+
+    fn from_toml(v: &toml::Value) -> Option<Count> {
+        match v {
+            toml::Value::Integer(n) if *n >= 0 => Some(Count::Fixed(*n as usize)),
+            toml::Value::String(s) if s == "auto" => Some(Count::Auto),
+            _ => None,
+        }
+    }
+
+    /// From a flag: a whole number or "auto".
+    pub fn parse(s: &str) -> Result<Count, String> {
+        match s.parse::<usize>() {
+            Ok(n) => Ok(Count::Fixed(n)),
+            Err(_) if s == "auto" => Ok(Count::Auto),
+            Err(_) => Err("expected a whole number or \"auto\"".into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Auto => f.write_str("auto"),
+            Count::Fixed(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Count::Auto => s.serialize_str("auto"),
+            Count::Fixed(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Fixed(usize),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Fixed(n) => Ok(Count::Fixed(n)),
+            Raw::Word(w) if w == "auto" => Ok(Count::Auto),
+            _ => Err(serde::de::Error::custom(
+                "expected a whole number or \"auto\"",
+            )),
+        }
+    }
+}
+
+/// Which epoch's test accuracy tables and figures show (`select`, a sweep key beside `name`;
+/// `report --select`). Test accuracy never chooses anything: `best_val` takes the first epoch
+/// with the best validation accuracy.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    /// The final epoch's model.
+    #[default]
+    Last,
+    /// The model of the epoch with the best validation accuracy.
+    BestVal,
+}
+
+impl Select {
+    /// The words a caption names it with.
+    pub fn caption(self) -> &'static str {
+        match self {
+            Select::Last => "final epoch",
+            Select::BestVal => "epoch of best validation accuracy",
+        }
+    }
+
+    fn is_last(&self) -> bool {
+        *self == Select::Last
+    }
+}
+
 /// How series are scaled before training (`data::series`); images are always byte / 255.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -165,15 +273,18 @@ pub struct RunConfig {
     pub dropout: f64,
     /// Seed for initialisation and shuffling.
     pub seed: u64,
-    pub epochs: usize,
+    /// Passes over the training split ("auto": a budget of optimiser steps, `data::auto`).
+    pub epochs: Count,
     /// Peak learning rate of Adam.
     pub lr: f64,
-    pub batch_size: usize,
+    /// Series per optimiser step ("auto": from the training split's size, `data::auto`).
+    pub batch_size: Count,
     pub schedule: Schedule,
     /// Clip the global gradient L2 norm to this value; 0 turns clipping off.
     pub clip_grad_norm: f64,
-    /// Images held out of the end of the training set for validation.
-    pub val_size: usize,
+    /// Examples held out of the training set for validation: the last images, or a stratified
+    /// choice of series ("auto": a stratified fifth, at least one per class, `data::auto`).
+    pub val_size: Count,
     /// Use only the first N training images (0 = all that remain after validation).
     pub train_size: usize,
     /// Use only the first N test images (0 = all).
@@ -214,12 +325,12 @@ impl Default for RunConfig {
             bidirectional: false,
             dropout: 0.0,
             seed: 0,
-            epochs: 12,
+            epochs: Count::Fixed(12),
             lr: 3e-3,
-            batch_size: 128,
+            batch_size: Count::Fixed(128),
             schedule: Schedule::Cosine,
             clip_grad_norm: 1.0,
-            val_size: 5000,
+            val_size: Count::Fixed(5000),
             train_size: 0,
             test_size: 0,
             csv_layout: CsvLayout::Wide,
@@ -257,6 +368,11 @@ pub const RUN_KEYS: &[&str] = &[
     "normalize",
 ];
 
+/// Keys that series data (`ts:`, `csv:`) sets to "auto" when a sweep does not give them:
+/// chosen from the data (`data::auto`, `data::patch::auto`). Image data keeps the defaults of
+/// `RunConfig::default`, MNIST's.
+pub const SERIES_AUTO_KEYS: &[&str] = &["epochs", "batch_size", "val_size", "patch"];
+
 /// Keys that only CSV datasets read.
 pub const CSV_KEYS: &[&str] = &["csv_layout", "label_column", "id_column", "time_column"];
 
@@ -268,6 +384,9 @@ pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 pub struct SweepConfig {
     /// Sweep name: the folder under the output directory.
     pub name: String,
+    /// Which epoch's test accuracy the tables and figures show.
+    #[serde(default, skip_serializing_if = "Select::is_last")]
+    pub select: Select,
     /// Key -> values, as TOML values already checked by `check_value`.
     pub grid: BTreeMap<String, Vec<toml::Value>>,
     /// Where each key of the grid was set (`file:line`, `--set ...`, `--flag`), and under
@@ -329,6 +448,7 @@ impl SweepConfig {
     /// sweep file's would be, and an error names `origin` (the record's path).
     pub fn checked(
         name: &str,
+        select: Select,
         grid: &BTreeMap<String, Vec<toml::Value>>,
         origin: &str,
     ) -> Result<Self, UserError> {
@@ -349,6 +469,7 @@ impl SweepConfig {
         }
         let sweep = SweepConfig {
             name: name.to_string(),
+            select,
             grid: grid.clone(),
             origins: BTreeMap::new(),
         };
@@ -423,6 +544,7 @@ impl SweepConfig {
                 err(line, format!("invalid TOML: {reason}"))
             })?;
         let mut name = default_name.to_string();
+        let mut select = Select::Last;
         let mut grid = BTreeMap::new();
         let mut origins = BTreeMap::new();
         let mut dropout_line = None;
@@ -451,11 +573,29 @@ impl SweepConfig {
                 };
                 continue;
             }
+            if k == "select" {
+                select = match value.get_ref().as_str() {
+                    Some("last") => Select::Last,
+                    Some("best_val") => Select::BestVal,
+                    _ => {
+                        return Err(err(
+                            line,
+                            format!(
+                                "select = {}: expected \"last\" (the final epoch's test \
+                                 accuracy) or \"best_val\" (that of the epoch with the best \
+                                 validation accuracy)",
+                                value_text(value.get_ref())
+                            ),
+                        ))
+                    }
+                };
+                continue;
+            }
             if !RUN_KEYS.contains(&k) {
                 return Err(err(
                     line,
                     format!(
-                        "unknown key `{k}`; known keys: name, {}",
+                        "unknown key `{k}`; known keys: name, select, {}",
                         RUN_KEYS.join(", ")
                     ),
                 ));
@@ -475,6 +615,7 @@ impl SweepConfig {
         Ok((
             SweepConfig {
                 name,
+                select,
                 grid,
                 origins,
             },
@@ -507,8 +648,10 @@ impl SweepConfig {
                 },
                 other => other,
             })?;
-        if key.trim() == "name" {
-            self.name = parsed.name;
+        match key.trim() {
+            "name" => self.name = parsed.name,
+            "select" => self.select = parsed.select,
+            _ => {}
         }
         self.grid.extend(parsed.grid);
         self.origins.extend(parsed.origins);
@@ -535,6 +678,14 @@ impl SweepConfig {
                 .collect();
         }
         for r in &mut runs {
+            if r.is_series() {
+                for key in SERIES_AUTO_KEYS {
+                    if !self.grid.contains_key(*key) {
+                        r.apply(key, &toml::Value::String("auto".into()))
+                            .expect("\"auto\" is a value of every key of SERIES_AUTO_KEYS");
+                    }
+                }
+            }
             r.patch = r.canonical_patch();
         }
         runs
@@ -562,9 +713,9 @@ impl RunConfig {
             "bidirectional" => self.bidirectional = v.as_bool().unwrap(),
             "dropout" => self.dropout = as_float(v).unwrap(),
             "seed" => self.seed = v.as_integer().unwrap() as u64,
-            "epochs" => self.epochs = v.as_integer().unwrap() as usize,
+            "epochs" => self.epochs = Count::from_toml(v).unwrap(),
             "lr" => self.lr = as_float(v).unwrap(),
-            "batch_size" => self.batch_size = v.as_integer().unwrap() as usize,
+            "batch_size" => self.batch_size = Count::from_toml(v).unwrap(),
             "schedule" => {
                 self.schedule = match v.as_str().unwrap() {
                     "cosine" => Schedule::Cosine,
@@ -572,7 +723,7 @@ impl RunConfig {
                 }
             }
             "clip_grad_norm" => self.clip_grad_norm = as_float(v).unwrap(),
-            "val_size" => self.val_size = v.as_integer().unwrap() as usize,
+            "val_size" => self.val_size = Count::from_toml(v).unwrap(),
             "train_size" => self.train_size = v.as_integer().unwrap() as usize,
             "test_size" => self.test_size = v.as_integer().unwrap() as usize,
             "csv_layout" => {
@@ -660,6 +811,11 @@ impl RunConfig {
             (Patch::Values(p), Some(n)) if p == n => Patch::Natural,
             (p, _) => p,
         }
+    }
+
+    /// Whether the dataset is a set of series (`ts:`, `csv:`), not images.
+    pub fn is_series(&self) -> bool {
+        Spec::parse(&self.dataset).is_ok_and(|spec| !spec.is_images())
     }
 
     /// Whether the dataset is read from CSV files (the only data the CSV keys apply to).
@@ -785,17 +941,20 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
             Some(n) if n >= 0 => Ok(()),
             _ => bad("a non-negative integer"),
         },
-        "epochs" => match int {
-            Some(n) if (1..=100_000).contains(&n) => Ok(()),
-            _ => bad("a whole number of epochs, at least 1"),
+        "epochs" => match (int, v.as_str()) {
+            (Some(n), _) if (1..=100_000).contains(&n) => Ok(()),
+            (_, Some("auto")) => Ok(()),
+            _ => bad("a whole number of epochs, at least 1 (at most 100000), or \"auto\""),
         },
-        "batch_size" => match int {
-            Some(n) if (1..=1_000_000).contains(&n) => Ok(()),
-            _ => bad("a batch size of at least 1"),
+        "batch_size" => match (int, v.as_str()) {
+            (Some(n), _) if (1..=1_000_000).contains(&n) => Ok(()),
+            (_, Some("auto")) => Ok(()),
+            _ => bad("a batch size of at least 1 (at most 1000000), or \"auto\""),
         },
-        "val_size" => match int {
-            Some(n) if n >= 1 => Ok(()),
-            _ => bad("at least 1 validation example"),
+        "val_size" => match (int, v.as_str()) {
+            (Some(n), _) if n >= 1 => Ok(()),
+            (_, Some("auto")) => Ok(()),
+            _ => bad("at least 1 validation example, or \"auto\""),
         },
         "train_size" | "test_size" => match int {
             Some(n) if n >= 0 => Ok(()),
@@ -894,7 +1053,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             vec![(0, 8), (0, 16), (0, 32), (1, 8), (1, 16), (1, 32)]
         );
-        assert!(runs.iter().all(|r| r.epochs == 2));
+        assert!(runs.iter().all(|r| r.epochs == Count::Fixed(2)));
         assert_eq!(s.swept_keys(), vec!["seed", "num_units"]);
         assert_eq!(s.name, "t");
     }
@@ -959,8 +1118,11 @@ mod tests {
             id(&format!("{base}\npatch = \"auto\""))
         );
         let ts = "dataset = \"ts:data/GunPoint/GunPoint\"";
-        assert_eq!(id(ts), id(&format!("{ts}\npatch = 1")));
-        assert_ne!(id(ts), id(&format!("{ts}\npatch = \"auto\"")));
+        // Series default to "auto"; one value a step is the run without the key, as before.
+        assert_eq!(id(ts), id(&format!("{ts}\npatch = \"auto\"")));
+        assert_ne!(id(ts), id(&format!("{ts}\npatch = 1")));
+        let one = parse(&format!("{ts}\npatch = 1")).unwrap().runs()[0].clone();
+        assert_eq!(one.patch, Patch::Natural);
         // Labels show the value, the data's own step too.
         let s = parse("patch = [28, 112]").unwrap();
         let labels: Vec<String> = s.runs().iter().map(|r| r.label(&s.swept_keys())).collect();
@@ -1008,7 +1170,7 @@ mod tests {
         s.set("seed=[3,4]").unwrap();
         s.set("name=\"x\"").unwrap();
         assert_eq!(s.runs().len(), 4);
-        assert!(s.runs().iter().all(|r| r.epochs == 1));
+        assert!(s.runs().iter().all(|r| r.epochs == Count::Fixed(1)));
         assert_eq!(s.name, "x");
         let e = s.set("lr=0").unwrap_err().to_string();
         assert!(e.starts_with("--set lr=0: lr = 0: expected"), "{e}");

@@ -469,8 +469,9 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     }
     let source = Source::load(&cfg, data_dir)?;
     let data = source.split(&cfg)?;
+    let cfg = crate::data::auto::resolve(&cfg, &data);
     let arch = Arch::of(&cfg, data.features, data.classes());
-    let e = explain(&arch, cfg.batch_size as i64, data.seq_len);
+    let e = explain(&arch, cfg.batch_size.get() as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (data.features, data.classes()))?;

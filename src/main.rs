@@ -110,8 +110,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Status(args) => {
             let record = store::load_sweep(&args.dir)?;
             let origin = args.dir.join(store::SWEEP).display().to_string();
-            let plan =
-                sweep::Plan::new(&SweepConfig::checked(&record.name, &record.grid, &origin)?);
+            let plan = sweep::Plan::new(&SweepConfig::checked(
+                &record.name,
+                record.select,
+                &record.grid,
+                &origin,
+            )?);
             print!("{}", sweep::status::render(&plan, &args.dir));
             Ok(ExitCode::SUCCESS)
         }
@@ -141,7 +145,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let out = args
                 .out
                 .unwrap_or_else(|| report::default_dir(&args.sweep_dir));
-            print_report(&report::render(&args.sweep_dir, &out)?);
+            print_report(&report::render(&args.sweep_dir, &out, args.select)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(args) => run_explain(&args),
@@ -190,18 +194,18 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
                 let (rows, cols) = (data::idx::ROWS as i64, data::idx::COLS as i64);
                 let r = data::patch::reading(cfg.patch, rows, cols, true);
                 let arch = model::Arch::of(&cfg, r.features, 10);
-                explain::explain(&arch, cfg.batch_size as i64, r.timesteps)
+                // "auto" on MNIST's 48,000 training images is the largest automatic batch.
+                let batch = cfg.batch_size.fixed().unwrap_or(data::auto::MAX_BATCH);
+                explain::explain(&arch, batch as i64, r.timesteps)
             } else {
-                // Other data: T, F and the classes come from the files, then the patch.
-                let summary = data::Source::load(&cfg, args.data_dir.as_deref())?.summary();
-                let r = data::patch::reading(
-                    cfg.patch,
-                    summary.max_length,
-                    summary.features,
-                    summary.images,
-                );
-                let arch = model::Arch::of(&cfg, r.features, summary.class_names.len() as i64);
-                explain::explain(&arch, cfg.batch_size as i64, r.timesteps).with_data(summary)
+                // Other data: T, F and the classes come from the files and the patch, the
+                // "auto" values from the run's split.
+                let source = data::Source::load(&cfg, args.data_dir.as_deref())?;
+                let split = source.split(&cfg)?;
+                let cfg = data::auto::resolve(&cfg, &split);
+                let arch = model::Arch::of(&cfg, split.features, split.classes());
+                explain::explain(&arch, cfg.batch_size.get() as i64, split.seq_len)
+                    .with_data(source.summary())
             }
         }
     };
@@ -306,7 +310,7 @@ fn run_sweep(
     sweep::print_summary(&plan, &outcome);
     if with_report {
         // A report that cannot be written does not undo the runs: warn and go on.
-        match report::render(&outcome.dir, &report::default_dir(&outcome.dir)) {
+        match report::render(&outcome.dir, &report::default_dir(&outcome.dir), None) {
             Ok(r) => print_report(&r),
             Err(e) => eprintln!("warning: no report written: {e:#}"),
         }

@@ -68,6 +68,10 @@ pub struct RunResult {
     /// Readable name, e.g. `units=128,seed=0`.
     pub label: String,
     pub config: RunConfig,
+    /// The config that trained, where it differs from `config`: its "auto" values resolved on
+    /// the data (`data::auto`). `config` stays the run's identity (its hash is the run id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<RunConfig>,
     /// Trainable parameters, counted in the VarStore.
     pub params: i64,
     pub epochs: usize,
@@ -100,6 +104,22 @@ pub struct RunResult {
     /// written before rowseq recorded it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
+}
+
+impl RunResult {
+    /// The config that trained: `resolved` where "auto" values were resolved, else `config`.
+    pub fn effective(&self) -> &RunConfig {
+        self.resolved.as_ref().unwrap_or(&self.config)
+    }
+
+    /// The test accuracy that `select` reports: the last epoch's, or that of the first epoch
+    /// with the best validation accuracy (None in results from before it was recorded).
+    pub fn selected_test_acc(&self, select: crate::config::Select) -> Option<f64> {
+        match select {
+            crate::config::Select::Last => Some(self.test_acc),
+            crate::config::Select::BestVal => self.best_val_test_acc,
+        }
+    }
 }
 
 /// The shape and classes of a run's data, and its final test accuracy per class.
@@ -174,6 +194,9 @@ pub struct Memory {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SweepRecord {
     pub name: String,
+    /// Which epoch's test accuracy tables and figures show (absent: the last).
+    #[serde(default, skip_serializing_if = "is_last")]
+    pub select: crate::config::Select,
     pub grid: std::collections::BTreeMap<String, Vec<toml::Value>>,
     /// Keys with more than one value.
     pub swept: Vec<String>,
@@ -501,6 +524,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "test_acc",
     "val_acc",
     "best_val_acc",
+    "best_val_test_acc",
     "train_loss",
     "train_seconds",
     "seconds_per_epoch",
@@ -517,7 +541,7 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
     csv.write_record(CSV_COLUMNS)?;
     let mut jsonl = String::new();
     for r in results {
-        let c = &r.config;
+        let c = r.effective();
         let schedule = serde_json::to_value(c.schedule)?
             .as_str()
             .unwrap_or("")
@@ -539,6 +563,8 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
             format!("{:.4}", r.test_acc),
             format!("{:.4}", r.val_acc),
             format!("{:.4}", r.best_val_acc),
+            r.best_val_test_acc
+                .map_or_else(String::new, |a| format!("{a:.4}")),
             format!("{:.5}", r.train_loss),
             format!("{:.2}", r.train_seconds),
             format!("{:.3}", r.seconds_per_epoch),
@@ -553,6 +579,10 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
     }
     write_atomic(&sweep_dir.join(RESULTS_CSV), &csv.into_inner()?)?;
     write_atomic(&sweep_dir.join(RESULTS_JSONL), jsonl.as_bytes())
+}
+
+fn is_last(select: &crate::config::Select) -> bool {
+    *select == crate::config::Select::Last
 }
 
 #[cfg(test)]

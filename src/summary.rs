@@ -3,7 +3,7 @@ Per-configuration summaries of finished runs: runs that differ only in their see
 group, with the mean and sample standard deviation over seeds. Used by the sweep's closing
 table and by the report.
 */
-use crate::config::RunConfig;
+use crate::config::{RunConfig, Select};
 use crate::store::RunResult;
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -40,14 +40,17 @@ pub struct Group {
     /// The shared configuration, with `seed` of the first run.
     pub config: RunConfig,
     pub params: i64,
+    /// Epochs of its first run (resolved where "auto").
+    pub epochs: usize,
     pub seeds: Vec<u64>,
     pub test_acc: Stat,
     pub val_acc: Stat,
     pub seconds_per_epoch: Stat,
 }
 
-/// Groups results by configuration without seed, in first-seen order.
-pub fn group(results: &[RunResult]) -> Vec<Group> {
+/// Groups results by configuration without seed, in first-seen order; `test_acc` holds the
+/// test accuracy `select` chooses (results without a best-val record are left out of it).
+pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
     let key = RunConfig::without_seed;
     let mut keys: Vec<RunConfig> = Vec::new();
     for r in results {
@@ -63,8 +66,13 @@ pub fn group(results: &[RunResult]) -> Vec<Group> {
             Group {
                 config: rs[0].config.clone(),
                 params: rs[0].params,
+                epochs: rs[0].epochs,
                 seeds: rs.iter().map(|r| r.config.seed).collect(),
-                test_acc: Stat::of(&vals(&|r| r.test_acc)),
+                test_acc: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| r.selected_test_acc(select))
+                        .collect::<Vec<_>>(),
+                ),
                 val_acc: Stat::of(&vals(&|r| r.val_acc)),
                 seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
             }
@@ -90,13 +98,16 @@ pub fn thousands(n: i64) -> String {
 }
 
 /// The closing table of a sweep, as aligned plain text. `extra` names swept keys other than
-/// num_units and seed, shown as a leading column.
-pub fn table(groups: &[Group], extra: &[String]) -> String {
+/// num_units and seed, shown as a leading column; the test accuracy is that of `select`.
+pub fn table(groups: &[Group], extra: &[String], select: Select) -> String {
     let mut rows = vec![vec![
         "config".to_string(),
         "num_units".into(),
         "params".into(),
-        "test acc (mean ± std)".into(),
+        match select {
+            Select::Last => "test acc (mean ± std)".into(),
+            Select::BestVal => "test acc at best val (mean ± std)".into(),
+        },
         "val acc".into(),
         "seeds".into(),
         "epochs".into(),
@@ -116,7 +127,7 @@ pub fn table(groups: &[Group], extra: &[String]) -> String {
             format!("{:.4} ± {:.4}", g.test_acc.mean, g.test_acc.std),
             format!("{:.4}", g.val_acc.mean),
             g.seeds.len().to_string(),
-            g.config.epochs.to_string(),
+            g.epochs.to_string(),
             format!("{:.2}", g.seconds_per_epoch.mean),
         ]);
     }

@@ -235,7 +235,9 @@ fn gunpoint_end_to_end() {
     for run in run_dirs(&sweep) {
         let r = result(&run);
         assert_eq!(class_names(&r), ["1", "2"]);
-        assert_eq!(r["data"]["timesteps"], 150);
+        // 150 values read 5 a step (patch = "auto", series data's default).
+        assert_eq!(r["data"]["timesteps"], 30);
+        assert_eq!(r["data"]["features"], 5);
         assert_eq!(
             (
                 r["train_size"].as_u64(),
@@ -747,4 +749,152 @@ fn gunpoint_sweep(out: &Path, extra: &[&str]) -> assert_cmd::Command {
         ])
         .arg(out);
     cmd
+}
+
+/// A univariate `.ts` problem of equal-length series (100 values) with `counts[c]` training
+/// series of class `c` (and as many test series): class c is a sine of frequency c + 1.
+fn write_imbalanced(dir: &Path, counts: &[usize]) -> String {
+    let labels: Vec<String> = (0..counts.len()).map(|c| format!("c{c}")).collect();
+    for split in ["TRAIN", "TEST"] {
+        let mut s = format!(
+            "@problemName I\n@univariate true\n@equalLength true\n@seriesLength 100\n\
+             @classLabel true {}\n@data\n",
+            labels.join(" ")
+        );
+        for (c, &n) in counts.iter().enumerate() {
+            for i in 0..n {
+                let values: Vec<String> = (0..100)
+                    .map(|t| {
+                        let x = t as f64 / 100.0 * (c + 1) as f64 * std::f64::consts::TAU;
+                        format!("{:.4}", x.sin() + 0.01 * i as f64)
+                    })
+                    .collect();
+                let _ = writeln!(s, "{}:{}", values.join(","), labels[c]);
+            }
+        }
+        std::fs::write(dir.join(format!("I_{split}.ts")), s).unwrap();
+    }
+    format!("ts:{}", dir.join("I").display())
+}
+
+/// Series data with no key but the dataset: "auto" validation split, batch size, budget and
+/// patch, resolved from the data, recorded beside the config that names the run; a class with
+/// a single training series keeps it; `select` chooses which epoch the tables show.
+#[test]
+fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = write_imbalanced(tmp.path(), &[1, 2, 12]);
+    let out = tmp.path().join("out");
+    rowseq()
+        .args(["train", "--dataset", &dataset, "--num-units", "4"])
+        .args([
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--no-tensorboard",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("1 trained"));
+    let run = run_dirs(&out.join("train")).remove(0);
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
+    for key in ["epochs", "batch_size", "val_size", "patch"] {
+        assert_eq!(config[key], "auto", "{key} in {config}");
+    }
+    let r = result(&run);
+    // Validation: none of the lone c0, one of the two c1, round(12 / 5) = 2 of c2.
+    assert_eq!(
+        (r["train_size"].as_u64(), r["val_size"].as_u64()),
+        (Some(12), Some(3))
+    );
+    let resolved = &r["resolved"];
+    assert_eq!(resolved["val_size"], 3);
+    // A tenth of 12 is below the smallest automatic batch, 4: 3 steps an epoch, and the
+    // 2,000-step budget takes ceil(2000 / 3) = 667 epochs.
+    assert_eq!(resolved["batch_size"], 4);
+    assert_eq!(resolved["epochs"], 667);
+    assert_eq!(r["epochs"], 667);
+    // 100 values, ceil(100 / 32) = 4 a step: 25 steps.
+    assert_eq!(resolved["patch"], 4);
+    assert_eq!(
+        (
+            r["data"]["timesteps"].as_u64(),
+            r["data"]["features"].as_u64()
+        ),
+        (Some(25), Some(4))
+    );
+    let csv = std::fs::read_to_string(out.join("train/results.csv")).unwrap();
+    let (head, row) = csv.split_once('\n').unwrap();
+    let col = |name: &str| {
+        let i = head.split(',').position(|c| c == name).unwrap();
+        row.trim().split(',').nth(i + 1).unwrap().to_string()
+    };
+    // The label "units=4,seed=0" holds a comma inside quotes: one more field before the rest.
+    assert_eq!(
+        (col("epochs"), col("batch_size")),
+        ("667".into(), "4".into())
+    );
+    // The same run by a sweep file that gives nothing but the dataset and the width: one id.
+    let sweep = tmp.path().join("s.toml");
+    std::fs::write(
+        &sweep,
+        format!("name = \"train\"\ndataset = \"{dataset}\"\nnum_units = 4\n"),
+    )
+    .unwrap();
+    rowseq()
+        .args(["sweep"])
+        .arg(&sweep)
+        .args(["--threads", "1", "--no-tensorboard", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("1 already done"));
+
+    // select: the report shows the test accuracy of the first best-validation epoch, and
+    // every caption says so.
+    let (best, last) = (
+        r["best_val_test_acc"].as_f64().unwrap(),
+        r["test_acc"].as_f64().unwrap(),
+    );
+    assert_ne!(best, last, "the two selections differ on this run");
+    let report = tmp.path().join("report");
+    rowseq()
+        .args(["report"])
+        .arg(out.join("train"))
+        .args(["--select", "best-val", "--out"])
+        .arg(&report)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("Accuracies are those of the epoch of best validation accuracy"),
+        "{md}"
+    );
+    assert!(!md.contains("final epoch)"), "{md}");
+    let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
+    assert!(
+        summary.contains(&format!("{best:.6}")),
+        "{summary} lacks {best:.6}"
+    );
+    rowseq()
+        .args(["report"])
+        .arg(out.join("train"))
+        .args(["--out"])
+        .arg(&report)
+        .assert()
+        .success();
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("Accuracies are those of the final epoch"),
+        "{md}"
+    );
+    let summary = std::fs::read_to_string(report.join("summary.csv")).unwrap();
+    assert!(
+        summary.contains(&format!("{last:.6}")),
+        "{summary} lacks {last:.6}"
+    );
 }

@@ -11,6 +11,7 @@ validation split is stratified and fixed (`series::stratified`), and each featur
 with the mean and std of the run's training split (real timesteps only), applied to validation
 and test. `train_size` and `test_size` take the first N examples, for quick runs.
 */
+pub mod auto;
 pub mod csv;
 pub mod idx;
 pub mod patch;
@@ -22,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::config::{Normalize, Patch, RunConfig, CSV_KEYS};
+use crate::config::{Count, Normalize, Patch, RunConfig, CSV_KEYS};
 use crate::error::UserError;
 use crate::store::{ClassAccuracy, DataInfo, Normalization};
 use spec::Spec;
@@ -425,10 +426,30 @@ impl Source {
             origin: key.to_string(),
             message: format!("{key} = {v}: expected at most {max} for {}", self.name),
         };
-        if cfg.val_size >= n_train {
-            return Err(too_big("val_size", cfg.val_size, n_train - 1));
-        }
-        let available = n_train - cfg.val_size;
+        let images = self.spec.is_images();
+        let labels = || Vec::<i64>::try_from(&self.train.y).expect("int64 labels");
+        // Series: stratified indices (train, validation); images: the last `val_size`.
+        let (val_size, series_split) = match (cfg.val_size, images) {
+            (Count::Fixed(v), _) if v >= n_train => {
+                return Err(too_big("val_size", v, n_train - 1));
+            }
+            (Count::Fixed(v), true) => (v, None),
+            (Count::Auto, true) => (auto::val_images(n_train), None),
+            (Count::Fixed(v), false) => {
+                let split = series::stratified(&labels(), &self.class_names, v).map_err(|m| {
+                    UserError::Config {
+                        origin: "val_size".into(),
+                        message: format!("val_size = {v} {m}"),
+                    }
+                })?;
+                (v, Some(split))
+            }
+            (Count::Auto, false) => {
+                let split = series::stratified_auto(&labels(), &self.class_names);
+                (split.1.len(), Some(split))
+            }
+        };
+        let available = n_train - val_size;
         if cfg.train_size > available {
             return Err(too_big("train_size", cfg.train_size, available));
         }
@@ -445,7 +466,6 @@ impl Source {
         } else {
             cfg.test_size
         };
-        let images = self.spec.is_images();
         let reading = patch::reading(cfg.patch, self.seq_len, self.features, images);
         let dataset = |train: Split, val: Split, test: Split| Dataset {
             name: self.name.clone(),
@@ -474,16 +494,11 @@ impl Source {
             }
             return Ok(dataset(
                 self.train.narrow(0, train_len),
-                self.train.narrow(available, cfg.val_size),
+                self.train.narrow(available, val_size),
                 self.test.narrow(0, test_len),
             ));
         }
-        let y = Vec::<i64>::try_from(&self.train.y).expect("int64 labels");
-        let (train_idx, val_idx) = series::stratified(&y, &self.class_names, cfg.val_size)
-            .map_err(|m| UserError::Config {
-                origin: "val_size".into(),
-                message: format!("val_size = {} {m}", cfg.val_size),
-            })?;
+        let (train_idx, val_idx) = series_split.expect("a series split");
         let train = self
             .train
             .select(&Tensor::from_slice(&train_idx[..train_len]));
@@ -541,7 +556,7 @@ mod tests {
         std::fs::write(dir.join("P_TEST.ts"), format!("{head}1,2:a\n{extra_test}")).unwrap();
         RunConfig {
             dataset: format!("ts:{}", dir.join("P").display()),
-            val_size: 2,
+            val_size: Count::Fixed(2),
             ..RunConfig::default()
         }
     }

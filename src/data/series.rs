@@ -144,10 +144,7 @@ pub fn stratified(
     val_size: usize,
 ) -> Result<(Vec<i64>, Vec<i64>), String> {
     let n = y.len();
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes.len()];
-    for (i, &c) in y.iter().enumerate() {
-        members[c as usize].push(i);
-    }
+    let members = class_members(y, classes.len());
     let mut quota: Vec<usize> = members.iter().map(|m| m.len() * val_size / n).collect();
     let mut rest: Vec<usize> = (0..classes.len()).collect();
     // Largest remainder m * v mod n first; equal remainders: smaller index first (stable sort).
@@ -169,7 +166,29 @@ pub fn stratified(
             members[c].len()
         ));
     }
-    let mut val = Vec::with_capacity(val_size);
+    Ok(split_by_quota(&members, &quota, n))
+}
+
+/// The stratified split of `val_size = "auto"`: each class gives `auto::val_quota` of its
+/// examples, picked as `stratified` picks them.
+pub fn stratified_auto(y: &[i64], classes: &[String]) -> (Vec<i64>, Vec<i64>) {
+    let members = class_members(y, classes.len());
+    let sizes: Vec<usize> = members.iter().map(Vec::len).collect();
+    split_by_quota(&members, &super::auto::val_quota(&sizes), y.len())
+}
+
+fn class_members(y: &[i64], classes: usize) -> Vec<Vec<usize>> {
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for (i, &c) in y.iter().enumerate() {
+        members[c as usize].push(i);
+    }
+    members
+}
+
+/// `quota[c]` examples of each class `c` for validation, by a fixed shuffle within the class;
+/// (train, validation) indices of the `n` examples, each in file order.
+fn split_by_quota(members: &[Vec<usize>], quota: &[usize], n: usize) -> (Vec<i64>, Vec<i64>) {
+    let mut val = Vec::with_capacity(quota.iter().sum());
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     for (c, m) in members.iter().enumerate() {
         let mut order = m.clone();
@@ -182,7 +201,7 @@ pub fn stratified(
         is_val[i] = true;
     }
     let train = (0..n).filter(|&i| !is_val[i]).map(|i| i as i64).collect();
-    Ok((train, val.into_iter().map(|i| i as i64).collect()))
+    (train, val.into_iter().map(|i| i as i64).collect())
 }
 
 /// Per-feature mean and standard deviation over the real (unpadded) timesteps of `split`.

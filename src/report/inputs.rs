@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::config::{RunConfig, SweepConfig};
+use crate::config::{RunConfig, Select, SweepConfig};
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
 use crate::store::{self, RunDir, RunResult, SweepRecord};
@@ -54,8 +54,10 @@ pub struct Row {
     /// Index into `Inputs::variants`.
     pub variant: usize,
     pub num_units: i64,
-    /// The model (with the report's input and class counts).
+    /// The model (with the row's input and the report's class counts).
     pub arch: Arch,
+    /// T, the timesteps the row's runs read (after patching), when a result recorded it.
+    pub timesteps: Option<i64>,
     pub params: i64,
     pub test_acc: Stat,
     pub val_acc: Stat,
@@ -64,8 +66,8 @@ pub struct Row {
     pub seeds: Vec<u64>,
     /// Runs planned for this row (seeds), finished or not.
     pub planned: usize,
-    /// Epochs in the config.
-    pub epochs: usize,
+    /// Epochs of the runs (the config's, "auto" before any finished).
+    pub epochs: String,
     /// Per-epoch means over the seeds whose metrics could be read.
     pub curve: Vec<EpochMean>,
     /// Final test accuracy per class (class-index order), pooled over the seeds whose result
@@ -94,6 +96,8 @@ pub struct Inputs {
     /// The sweep's name (from sweep.json, else the folder name).
     pub name: String,
     pub record: Option<SweepRecord>,
+    /// Which epoch's test accuracy the rows hold (and every caption names).
+    pub select: Select,
     pub results: Vec<RunResult>,
     /// Labels of the non-seed, non-width settings that distinguish rows ("" when only
     /// num_units and seed are swept).
@@ -107,7 +111,7 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    pub fn load(sweep_dir: &Path) -> Result<Inputs> {
+    pub fn load(sweep_dir: &Path, select: Option<Select>) -> Result<Inputs> {
         if !sweep_dir.is_dir() {
             return Err(UserError::store(sweep_dir, "no such sweep folder").into());
         }
@@ -116,6 +120,9 @@ impl Inputs {
         } else {
             None
         };
+        let select = select
+            .or(record.as_ref().map(|r| r.select))
+            .unwrap_or_default();
         let results = store::load_results(sweep_dir)?;
         if results.is_empty() {
             let message = match &record {
@@ -142,7 +149,7 @@ impl Inputs {
             None => Vec::new(),
             Some(r) => {
                 let origin = sweep_dir.join(store::SWEEP).display().to_string();
-                let plan = Plan::new(&SweepConfig::checked(&r.name, &r.grid, &origin)?);
+                let plan = Plan::new(&SweepConfig::checked(&r.name, r.select, &r.grid, &origin)?);
                 r.runs
                     .iter()
                     .map(|id| {
@@ -205,21 +212,35 @@ impl Inputs {
                     _ => no_metrics.push(r.run_id.clone()),
                 }
             }
-            let arch = Arch::of(k, shape.input, shape.classes());
+            // A swept patch changes F (and T) from row to row.
+            let data = rs.iter().find_map(|r| r.data.as_ref());
+            let input = data.map_or(shape.input, |d| d.features);
+            let arch = Arch::of(k, input, shape.classes());
             rows.push(Row {
                 variant,
                 num_units: k.num_units,
                 arch,
+                timesteps: data.map(|d| d.timesteps),
                 params: rs
                     .first()
                     .map(|r| r.params)
                     .unwrap_or_else(|| param_count(&arch)),
-                test_acc: stat(|r| r.test_acc),
-                val_acc: stat(|r| r.val_acc),
+                // Results from before best_val_test_acc was recorded have no best-val value.
+                test_acc: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| r.selected_test_acc(select))
+                        .collect::<Vec<_>>(),
+                ),
+                val_acc: match select {
+                    Select::Last => stat(|r| r.val_acc),
+                    Select::BestVal => stat(|r| r.best_val_acc),
+                },
                 seconds_per_epoch: stat(|r| r.seconds_per_epoch),
                 seeds: rs.iter().map(|r| r.config.seed).collect(),
                 planned: planned_here.max(rs.len()),
-                epochs: k.epochs,
+                epochs: rs
+                    .first()
+                    .map_or_else(|| k.epochs.to_string(), |r| r.epochs.to_string()),
                 curve: mean_curve(&curves),
                 per_class: per_class(&rs),
             });
@@ -239,6 +260,7 @@ impl Inputs {
         Ok(Inputs {
             name,
             record,
+            select,
             results,
             variants,
             rows,

@@ -30,6 +30,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::config::Select;
+
 pub use inputs::{Inputs, Missing};
 
 /// Where the report went and what it holds.
@@ -67,9 +69,10 @@ pub fn default_dir(sweep_dir: &Path) -> PathBuf {
     sweep_dir.join("report")
 }
 
-/// Reads the sweep in `sweep_dir` and writes the figures, tables and `report.md` to `out_dir`.
-pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
-    let inputs = Inputs::load(sweep_dir)?;
+/// Reads the sweep in `sweep_dir` and writes the figures, tables and `report.md` to `out_dir`;
+/// `select` overrides the sweep's choice of epoch (its `select` key).
+pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Result<Report> {
+    let inputs = Inputs::load(sweep_dir, select)?;
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
     // What a report killed mid-write left behind, in the report's own folder (not in a
@@ -79,10 +82,9 @@ pub fn render(sweep_dir: &Path, out_dir: &Path) -> Result<Report> {
     }
     let mut files = figures::render_all(&inputs, out_dir)?;
     if let Some(cfg) = diagram_config(&inputs) {
-        let batch = inputs
-            .results
-            .first()
-            .map_or(128, |r| r.config.batch_size as i64);
+        let batch = inputs.results.first().map_or(128, |r| {
+            r.effective().batch_size.fixed().unwrap_or(128) as i64
+        });
         let shape = &inputs.shape;
         let arch = crate::model::Arch::of(cfg, shape.input, shape.classes());
         let e = crate::explain::explain(&arch, batch, shape.timesteps);

@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-use super::plan::{Plan, PlannedRun};
+use super::plan::{Fitted, Plan, PlannedRun};
 use super::status;
 use super::Options;
 use crate::data::Source;
@@ -74,10 +74,17 @@ enum Message {
 }
 
 /// Trains `pending` with `opts.jobs` workers.
-pub fn run(plan: &Plan, pending: &[&PlannedRun], dir: &Path, opts: &Options) -> Result<Done> {
+/// `fits` holds each pending run's cost: the longest go first.
+pub fn run(
+    plan: &Plan,
+    pending: &[&PlannedRun],
+    fits: &HashMap<String, Fitted>,
+    dir: &Path,
+    opts: &Options,
+) -> Result<Done> {
     let threads = opts.run_threads;
     let mut order = pending.to_vec();
-    order.sort_by_key(|r| std::cmp::Reverse(r.cost_per_epoch() * r.config.epochs as u64));
+    order.sort_by_key(|r| std::cmp::Reverse(fits.get(&r.id).map_or(0, Fitted::cost)));
     let mut queue = order.into_iter();
     let (tx, rx) = mpsc::channel();
     let mut workers: Vec<Option<Worker>> = Vec::new();

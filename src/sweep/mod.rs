@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use tch::Device;
 
-pub use plan::{Plan, PlannedRun};
+pub use plan::{Fitted, Plan, PlannedRun};
 
 use crate::config::RunConfig;
 use crate::data::Source;
@@ -89,10 +89,12 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
 
     // Load and check all data before anything is written, so bad data leaves no trace.
     let mut sources: HashMap<String, Source> = HashMap::new();
+    let mut fits: HashMap<String, Fitted> = HashMap::new();
     for planned in &pending {
-        load_source(&mut sources, &planned.config, opts)?
+        let data = load_source(&mut sources, &planned.config, opts)?
             .split(&planned.config)
             .map_err(|e| plan.grid.locate(e))?;
+        fits.insert(planned.id.clone(), Fitted::of(planned, &data));
     }
 
     std::fs::create_dir_all(&dir)
@@ -146,7 +148,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     if opts.jobs > 1 && pending.len() > 1 {
         // The workers load their own data: the parent's copy would only take memory.
         drop(sources);
-        let done = jobs::run(plan, &pending, &dir, opts)?;
+        let done = jobs::run(plan, &pending, &fits, &dir, opts)?;
         let results = write_tables(plan, &dir)?;
         // Each worker recorded its own process's memory in the run's result.
         let memory = pending
@@ -205,10 +207,11 @@ fn run_pending(
     failed_before: usize,
 ) -> Result<Outcome> {
     let dir = dir.to_path_buf();
-    let total_cost: u64 = pending
-        .iter()
-        .map(|r| r.cost_per_epoch() * r.config.epochs as u64)
-        .sum();
+    let mut total_cost = 0;
+    for r in pending {
+        let data = sources[&Source::key(&r.config)].split(&r.config)?;
+        total_cost += Fitted::of(r, &data).cost();
+    }
     let mut progress = Progress::new(pending.len(), total_cost);
     let mut failed = Vec::new();
     let mut busy = Vec::new();
@@ -373,13 +376,15 @@ fn train_one(
     };
     tch::set_num_threads(threads as i32);
     let environment = env::environment(opts.device, threads);
+    let data = sources[&Source::key(cfg)].split(cfg)?;
+    let fitted = Fitted::of(planned, &data);
+    let epochs = fitted.config.epochs.get();
     if let Some(c) = &resume {
         progress.println(&format!(
-            "resuming {} [{}] after epoch {}/{}",
-            planned.label, planned.id, c.state.epoch, cfg.epochs
+            "resuming {} [{}] after epoch {}/{epochs}",
+            planned.label, planned.id, c.state.epoch
         ));
     }
-    let data = sources[&Source::key(cfg)].split(cfg)?;
     if let Some(n) = &data.normalization {
         run_dir.write_normalization(n)?;
     }
@@ -401,7 +406,7 @@ fn train_one(
         };
         let mut hold = Hold::from_env(&planned.id);
         let mut stop = StopAfterEpoch;
-        let mut shown = progress.run(&planned.label, cfg.epochs, planned.cost_per_epoch());
+        let mut shown = progress.run(&planned.label, epochs, fitted.cost_per_epoch);
         // The order matters: an epoch is on disk (metrics, checkpoint) before anything may
         // stop the run after it.
         let mut sinks: Vec<&mut dyn Sink> = vec![&mut metrics, &mut ckpt];
@@ -486,9 +491,9 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
 
 /// Prints the closing table and where the outputs are.
 pub fn print_summary(plan: &Plan, outcome: &Outcome) {
-    let groups = summary::group(&outcome.results);
+    let groups = summary::group(&outcome.results, plan.grid.select);
     println!();
-    print!("{}", summary::table(&groups, &plan.swept));
+    print!("{}", summary::table(&groups, &plan.swept, plan.grid.select));
     println!();
     println!(
         "{} trained, {} already done, {} failed{}{}; results: {}, {}, runs under {}/<run-id>/",

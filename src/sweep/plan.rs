@@ -25,23 +25,41 @@ impl PlannedRun {
             error: error.to_string(),
         }
     }
+}
 
-    /// Relative cost of one epoch, for a progress ETA: the recurrent weights drive the matrix
-    /// work, and a constant per layer and direction stands for the per-step overhead that
-    /// dominates small widths.
-    pub fn cost_per_epoch(&self) -> u64 {
-        let c = &self.config;
-        let a = crate::model::Arch::of(c, 28, 10);
-        let (g, h) = (a.cell.gates(), a.hidden);
-        let work: i64 = (0..a.layers)
-            .map(|l| a.directions() * (g * h * (a.layer_input(l) + h) + 8_000))
-            .sum();
-        let samples = if c.train_size > 0 {
-            c.train_size as u64
-        } else {
-            60_000 - c.val_size as u64
-        };
-        samples * work as u64 / 1000
+/// Relative cost of one epoch of `cfg` (resolved: `data::auto::resolve`) on `samples`
+/// training examples of `features` per step, for a progress ETA and the order of `--jobs`: the
+/// recurrent weights drive the matrix work, and a constant per layer and direction stands for
+/// the per-step overhead that dominates small widths.
+pub fn cost_per_epoch(cfg: &RunConfig, features: i64, samples: usize) -> u64 {
+    let a = crate::model::Arch::of(cfg, features, 10);
+    let (g, h) = (a.cell.gates(), a.hidden);
+    let work: i64 = (0..a.layers)
+        .map(|l| a.directions() * (g * h * (a.layer_input(l) + h) + 8_000))
+        .sum();
+    samples as u64 * work as u64 / 1000
+}
+
+/// A planned run on its data: the config that trains, its "auto" values resolved, and the
+/// cost of one epoch.
+pub struct Fitted {
+    pub config: RunConfig,
+    pub cost_per_epoch: u64,
+}
+
+impl Fitted {
+    pub fn of(run: &PlannedRun, data: &Dataset) -> Fitted {
+        let config = crate::data::auto::resolve(&run.config, data);
+        let cost_per_epoch = cost_per_epoch(&config, data.features, data.train.len());
+        Fitted {
+            config,
+            cost_per_epoch,
+        }
+    }
+
+    /// The cost of the whole run.
+    pub fn cost(&self) -> u64 {
+        self.cost_per_epoch * self.config.epochs.get() as u64
     }
 }
 
@@ -79,6 +97,7 @@ impl Plan {
     pub fn record(&self, command: &str) -> SweepRecord {
         SweepRecord {
             name: self.name.clone(),
+            select: self.grid.select,
             grid: self.grid.grid.clone(),
             swept: self.swept.clone(),
             runs: self.runs.iter().map(|r| r.id.clone()).collect(),
@@ -114,6 +133,8 @@ pub fn result(
         run_id: run.id.clone(),
         label: run.label.clone(),
         config: run.config.clone(),
+        resolved: Some(crate::data::auto::resolve(&run.config, data))
+            .filter(|resolved| *resolved != run.config),
         params: counted_params(vs),
         epochs: metrics.len(),
         test_acc: last.test_acc,
@@ -204,11 +225,8 @@ mod tests {
         )
         .unwrap();
         let cost = |plan: &Plan, label: &str| {
-            plan.runs
-                .iter()
-                .find(|r| r.label == label)
-                .unwrap()
-                .cost_per_epoch()
+            let run = plan.runs.iter().find(|r| r.label == label).unwrap();
+            cost_per_epoch(&run.config, 28, 1000)
         };
         let plan = Plan::new(&sweep);
         // The one-layer LSTM as before cells existed: N (4H(28+H) + 8,000) / 1000.

@@ -41,7 +41,8 @@ impl State {
 pub struct RunStatus {
     pub id: String,
     pub label: String,
-    pub epochs: usize,
+    /// The config's epochs ("auto": a budget chosen from the data).
+    pub epochs: crate::config::Count,
     pub state: State,
 }
 
@@ -92,6 +93,14 @@ pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
         .collect()
 }
 
+/// `3/12 epochs`, or `3 epochs of an automatic budget` where the data chooses it.
+fn of_epochs(done: usize, planned: crate::config::Count) -> String {
+    match planned {
+        crate::config::Count::Fixed(n) => format!("{done}/{n} epochs"),
+        crate::config::Count::Auto => format!("{done} epochs of a budget chosen from the data"),
+    }
+}
+
 /// Run folders in `dir` that `plan` does not contain: (id, label).
 pub fn strays(plan: &Plan, dir: &Path) -> Vec<(String, String)> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -139,9 +148,9 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
     for r in &runs {
         let detail = match &r.state {
             State::Done { test_acc } => format!("test acc {test_acc:.4}"),
-            State::Running { epochs } => format!("{epochs}/{} epochs", r.epochs),
+            State::Running { epochs } => of_epochs(*epochs, r.epochs),
             State::Interrupted { epochs } => {
-                format!("{epochs}/{} epochs, resumes on the next run", r.epochs)
+                format!("{}, resumes on the next run", of_epochs(*epochs, r.epochs))
             }
             State::Failed { reason } => format!("{reason} (retry with --retry-failed)"),
             State::Pending => String::new(),

@@ -62,20 +62,21 @@ pub fn train(
     if data.train.is_empty() {
         bail!("the training split is empty");
     }
+    let cfg = &crate::data::auto::resolve(cfg, data);
     let (vs, model) = build(cfg, data, device);
     let params = counted_params(&vs);
     debug_assert_eq!(params, param_count(&model.arch));
     let mut opt = Adam::new(&vs, cfg.lr);
-    let mut metrics = Vec::with_capacity(cfg.epochs);
+    let mut metrics = Vec::with_capacity(cfg.epochs.get());
     if let Some(ckpt) = resume {
         ckpt.restore(&vs, &mut opt)?;
         metrics = ckpt.state.metrics.clone();
     }
 
     let n = data.train.len();
-    let bs = cfg.batch_size.min(n);
+    let bs = cfg.batch_size.get().min(n);
     let batches = n.div_ceil(bs);
-    let total_steps = batches * cfg.epochs;
+    let total_steps = batches * cfg.epochs.get();
     let train = data.train.to_device(device);
     let val = data.val.to_device(device);
     let test = data.test.to_device(device);
@@ -90,7 +91,7 @@ pub fn train(
     )?;
 
     let mut step = opt.step as usize;
-    for epoch in metrics.len() + 1..=cfg.epochs {
+    for epoch in metrics.len() + 1..=cfg.epochs.get() {
         let started = Instant::now();
         // Dropout masks: a pure function of (seed, epoch), so a resumed run draws the same.
         tch::manual_seed(epoch_seed(cfg.seed, epoch));

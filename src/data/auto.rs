@@ -1,0 +1,116 @@
+/*!
+The "auto" values of `val_size`, `batch_size` and `epochs` (series data's defaults): rules that
+fit a data set of 30 series or of 30,000, so that `rowseq train --dataset ts:DIR/NAME` trains
+well with no other flag. The rule for `patch = "auto"` is `patch::auto`.
+
+- `val_size`: each class with at least two training examples gives a fifth of them (rounded,
+  at least one, and always leaving one for training) to a stratified validation split; a class
+  with a single example keeps it for training. Images: the last fifth of the training set.
+- `batch_size`: a tenth of the training split, rounded down to a power of two, from 4 to 128
+  (and at most the split): about ten optimiser steps per epoch on small data.
+- `epochs`: a budget of `STEPS` optimiser steps, `ceil(STEPS / batches per epoch)` epochs, at
+  least `MIN_EPOCHS` and at most `MAX_EPOCHS`: 200 epochs of 10 steps for GunPoint's 40
+  training series, `MIN_EPOCHS` on a large set.
+
+A run resolves them once its data is split (`resolve`); the resolved config is what trains,
+what progress shows, and what its result records beside the config it was asked for (whose
+hash stays its id).
+*/
+use crate::config::{Count, Patch, RunConfig};
+
+use super::Dataset;
+
+/// Share of each class held out for validation.
+pub const VAL_FRACTION: f64 = 0.2;
+/// Optimiser steps of an "auto" training budget.
+pub const STEPS: usize = 2000;
+pub const MIN_EPOCHS: usize = 10;
+pub const MAX_EPOCHS: usize = 1000;
+/// Bounds of an "auto" batch size.
+pub const MIN_BATCH: usize = 4;
+pub const MAX_BATCH: usize = 128;
+
+/// Validation examples of each class, for class sizes `members` (see the module's rule).
+pub fn val_quota(members: &[usize]) -> Vec<usize> {
+    members
+        .iter()
+        .map(|&m| match m {
+            0 | 1 => 0,
+            m => ((m as f64 * VAL_FRACTION).round() as usize).clamp(1, m - 1),
+        })
+        .collect()
+}
+
+/// Validation images at the end of a training set of `n`.
+pub fn val_images(n: usize) -> usize {
+    ((n as f64 * VAL_FRACTION).round() as usize).clamp(1, n.saturating_sub(1).max(1))
+}
+
+/// The batch size for a training split of `n` examples.
+pub fn batch_size(n: usize) -> usize {
+    let tenth = (n / 10).max(1);
+    let pow2 = 1usize << (usize::BITS - 1 - tenth.leading_zeros());
+    pow2.clamp(MIN_BATCH, MAX_BATCH).min(n.max(1))
+}
+
+/// Epochs of `STEPS` optimiser steps (within the bounds) for `n` examples in batches of `batch`.
+pub fn epochs(n: usize, batch: usize) -> usize {
+    let per_epoch = n.div_ceil(batch.max(1)).max(1);
+    STEPS.div_ceil(per_epoch).clamp(MIN_EPOCHS, MAX_EPOCHS)
+}
+
+/// `cfg` with its "auto" values resolved on `data`, the run's split: the config that trains.
+/// A config with none is returned as it is (so resolving twice changes nothing).
+pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
+    let n = data.train.len();
+    let batch = cfg.batch_size.fixed().unwrap_or_else(|| batch_size(n));
+    RunConfig {
+        val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(data.val.len())),
+        batch_size: Count::Fixed(batch),
+        epochs: Count::Fixed(cfg.epochs.fixed().unwrap_or_else(|| epochs(n, batch))),
+        patch: match cfg.patch {
+            Patch::Auto => data.patch.map_or(Patch::Natural, Patch::Values),
+            p => p,
+        },
+        ..cfg.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_class_with_two_examples_gives_one_to_validation() {
+        // GunPoint: 24 and 26 training series.
+        assert_eq!(val_quota(&[24, 26]), vec![5, 5]);
+        // Tiny and imbalanced: a lone example stays for training, a pair gives one.
+        assert_eq!(val_quota(&[1, 2, 3, 100]), vec![0, 1, 1, 20]);
+        assert_eq!(val_quota(&[0]), vec![0]);
+        // Never the whole class.
+        assert!(val_quota(&[2, 3, 4, 7])
+            .iter()
+            .zip([2, 3, 4, 7])
+            .all(|(&v, m)| v >= 1 && v < m));
+    }
+
+    #[test]
+    fn batch_sizes_are_powers_of_two_about_a_tenth_of_the_data() {
+        assert_eq!(batch_size(40), 4);
+        assert_eq!(batch_size(216), 16);
+        assert_eq!(batch_size(160), 16);
+        assert_eq!(batch_size(30_000), 128);
+        assert_eq!(batch_size(3), 3);
+        assert_eq!(batch_size(0), 1);
+    }
+
+    #[test]
+    fn the_budget_is_in_steps_within_bounds() {
+        assert_eq!(epochs(40, 4), 200);
+        assert_eq!(epochs(216, 16), 143);
+        assert_eq!(epochs(55_000, 128), MIN_EPOCHS);
+        assert_eq!(epochs(1, 1), MAX_EPOCHS);
+        assert_eq!(val_images(60_000), 12_000);
+        assert_eq!(val_images(2), 1);
+    }
+}
