@@ -162,17 +162,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 p.label,
                 p.out.display()
             );
-            println!(
-                "accuracy {:.4} ({} of {}){}",
-                p.correct as f64 / p.examples.max(1) as f64,
-                p.correct,
-                p.examples,
-                match p.recorded {
-                    Some(acc) =>
-                        format!(", the run's own test set: recorded test accuracy {acc:.4}"),
-                    None => String::new(),
-                }
-            );
+            match p.correct {
+                Some(correct) => println!(
+                    "accuracy {:.4} ({} of {}){}",
+                    correct as f64 / p.examples.max(1) as f64,
+                    correct,
+                    p.examples,
+                    match p.recorded {
+                        Some(acc) =>
+                            format!(", the run's own test set: recorded test accuracy {acc:.4}"),
+                        None => String::new(),
+                    }
+                ),
+                None => println!("the data has no labels: no accuracy (the class column is empty)"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => {

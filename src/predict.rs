@@ -5,9 +5,10 @@ normalisation fitted on its training split), a `ts:DIR/NAME` or `csv:TRAIN,TEST`
 test file), or an image set (`mnist`, `fashion-mnist`, `idx:DIR`: its test images). The run's
 patching is applied as it was when it trained.
 
-It writes one row per sequence: its index in the file, the true class, the predicted class and
+It writes one row per sequence: its index in the file, the true class (empty when the file has
+no labels: `@classLabel false`, or a CSV without the label column), the predicted class and
 the probability of each class (softmax of the head's logits), atomically, to `--out` (default
-`predictions.csv`), and prints the accuracy. On the run's own test file (a run that was tested
+`predictions.csv`), and prints the accuracy when there are labels. On the run's own test file (a run that was tested
 on all of it) that accuracy is the run's recorded test accuracy: the same model, data and
 arithmetic.
 */
@@ -28,7 +29,8 @@ use crate::train;
 pub struct Predicted {
     pub out: PathBuf,
     pub examples: usize,
-    pub correct: usize,
+    /// Right predictions; None when the data has no labels.
+    pub correct: Option<usize>,
     /// The run's recorded test accuracy, when DATA is its own test set and it tested on all.
     pub recorded: Option<f64>,
     pub label: String,
@@ -129,6 +131,10 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
     let (csv, correct) = predictions_csv(&model, &dataset)?;
+    let labelled = Vec::<i64>::try_from(&dataset.test.y)?
+        .iter()
+        .all(|&y| y != crate::data::series::UNLABELLED);
+    let correct = labelled.then_some(correct);
     store::write_atomic(out, &csv)?;
     let examples = dataset.test.len();
     let recorded = (own_test && cfg.test_size == 0).then_some(result.test_acc);
@@ -165,7 +171,9 @@ fn predictions_csv(model: &SeqClassifier, data: &Dataset) -> Result<(Vec<u8>, us
             for ((p, t), k) in probs.iter().zip(&truth).zip(&predicted) {
                 let mut row = vec![
                     index.to_string(),
-                    data.class_names[*t as usize].clone(),
+                    // Empty for data without labels.
+                    usize::try_from(*t)
+                        .map_or_else(|_| String::new(), |t| data.class_names[t].clone()),
                     data.class_names[*k as usize].clone(),
                 ];
                 row.extend(p.iter().map(|v| format!("{v:.6}")));

@@ -624,6 +624,43 @@ fn predict_applies_a_finished_run_to_new_series() {
     .assert()
     .success()
     .stdout(contains("predicted 50 sequences"));
+    // New series without labels (@classLabel false, values only): the same predictions and
+    // probabilities, an empty class column, no accuracy.
+    let test = std::fs::read_to_string("data/GunPoint/GunPoint_TEST.ts").unwrap();
+    let mut unlabelled = String::new();
+    let mut data = false;
+    for line in test.lines() {
+        if line.to_ascii_lowercase().starts_with("@classlabel") {
+            unlabelled.push_str("@classLabel false\n");
+        } else if data && !line.trim().is_empty() {
+            unlabelled.push_str(line.rsplit_once(':').unwrap().0);
+            unlabelled.push('\n');
+        } else {
+            data |= line.to_ascii_lowercase().starts_with("@data");
+            unlabelled.push_str(line);
+            unlabelled.push('\n');
+        }
+    }
+    let new = tmp.path().join("new.ts");
+    std::fs::write(&new, unlabelled).unwrap();
+    let new_csv = tmp.path().join("new.csv");
+    predict(new.to_str().unwrap(), &new_csv)
+        .assert()
+        .success()
+        .stdout(contains("predicted 150 sequences"))
+        .stdout(contains("no labels: no accuracy"));
+    let labelled: Vec<String> = text.lines().map(|l| l.to_string()).collect();
+    let new_rows: Vec<String> = std::fs::read_to_string(&new_csv)
+        .unwrap()
+        .lines()
+        .map(|l| l.to_string())
+        .collect();
+    assert_eq!(new_rows.len(), labelled.len());
+    for (a, b) in labelled.iter().zip(&new_rows).skip(1) {
+        let (a, b): (Vec<&str>, Vec<&str>) = (a.split(',').collect(), b.split(',').collect());
+        assert_eq!(b[1], "", "{b:?}");
+        assert_eq!((a[0], &a[2..]), (b[0], &b[2..]));
+    }
     // Mistakes.
     let bad = tmp.path().join("bad.csv");
     for (run_dir, data, want) in [

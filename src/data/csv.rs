@@ -32,6 +32,8 @@ pub struct Options {
     pub id: String,
     /// Empty: file order.
     pub time: String,
+    /// A file without the label column is read as unlabelled (new data for `predict`).
+    pub unlabelled_ok: bool,
 }
 
 impl Options {
@@ -41,6 +43,7 @@ impl Options {
             label: cfg.label_column.clone(),
             id: cfg.id_column.clone(),
             time: cfg.time_column.clone(),
+            unlabelled_ok: false,
         }
     }
 }
@@ -110,7 +113,11 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
             )
         })
     };
-    let label = column(&opts.label, "label_column")?;
+    let label = match column(&opts.label, "label_column") {
+        Ok(c) => Some(c),
+        Err(_) if opts.unlabelled_ok => None,
+        Err(e) => return Err(e),
+    };
     let rows: Vec<(usize, Vec<String>)> = rows.collect();
     if rows.is_empty() {
         return Err(at(
@@ -130,7 +137,7 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
                 ),
             ));
         }
-        if fields[label].is_empty() {
+        if label.is_some_and(|l| fields[l].is_empty()) {
             return Err(at(
                 *line,
                 format!(
@@ -149,7 +156,7 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
             } else {
                 Some(column(&opts.time, "time_column")?)
             };
-            if id == label || time == Some(id) || time == Some(label) {
+            if Some(id) == label || time == Some(id) || (time.is_some() && time == label) {
                 return Err(at(
                     header_line,
                     "the id, time and label columns must be different columns".into(),
@@ -166,16 +173,17 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         path: path.to_path_buf(),
         features,
         cases,
+        labelled: label.is_some(),
     })
 }
 
 fn wide(
     header: &[String],
-    label: usize,
+    label: Option<usize>,
     rows: &[(usize, Vec<String>)],
     path: &Path,
 ) -> Result<Vec<Case>, UserError> {
-    if header.len() < 2 {
+    if label.is_some() && header.len() < 2 {
         return Err(UserError::data_at(
             path,
             1,
@@ -187,7 +195,7 @@ fn wide(
         let cells: Vec<(usize, &String)> = fields
             .iter()
             .enumerate()
-            .filter(|(i, _)| *i != label)
+            .filter(|(i, _)| Some(*i) != label)
             .collect();
         let len = cells
             .iter()
@@ -208,7 +216,7 @@ fn wide(
         cases.push(Case {
             values,
             len,
-            label: fields[label].clone(),
+            label: label.map_or_else(String::new, |l| fields[l].clone()),
             line: *line,
         });
     }
@@ -217,14 +225,14 @@ fn wide(
 
 fn long(
     header: &[String],
-    label: usize,
+    label: Option<usize>,
     id: usize,
     time: Option<usize>,
     rows: &[(usize, Vec<String>)],
     path: &Path,
 ) -> Result<Vec<Case>, UserError> {
     let feature_columns: Vec<usize> = (0..header.len())
-        .filter(|&i| i != label && i != id && Some(i) != time)
+        .filter(|&i| Some(i) != label && i != id && Some(i) != time)
         .collect();
     if feature_columns.is_empty() {
         return Err(UserError::data_at(path, 1, "no feature columns: expected at least one column besides id, time and label (csv_layout = \"long\")"));
@@ -259,14 +267,15 @@ fn long(
             .map(|&c| parse_value(&fields[c], &format!("column {:?}", header[c])))
             .collect::<Result<Vec<f32>, String>>()
             .map_err(&at)?;
+        let here = label.map_or_else(String::new, |l| fields[l].clone());
         let entry = series.entry(key.clone()).or_insert_with(|| {
             order.push(key.clone());
-            (*line, fields[label].clone(), Vec::new())
+            (*line, here.clone(), Vec::new())
         });
-        if entry.1 != fields[label] {
+        if entry.1 != here {
             return Err(at(format!(
-                "series {key:?} has label {:?} here but {:?} on line {}: expected one label per series",
-                fields[label], entry.1, entry.0
+                "series {key:?} has label {here:?} here but {:?} on line {}: expected one label per series",
+                entry.1, entry.0
             )));
         }
         entry.2.push((t, *line, values));
@@ -302,11 +311,43 @@ mod tests {
             label: "label".into(),
             id: "id".into(),
             time: time.into(),
+            unlabelled_ok: false,
         }
     }
 
     fn parse_str(text: &str, o: &Options) -> Result<SeriesFile, String> {
         parse(text, Path::new("d.csv"), o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn new_data_for_predict_may_lack_the_label_column() {
+        let new = Options {
+            unlabelled_ok: true,
+            ..opts(CsvLayout::Wide, "")
+        };
+        let f = parse_str("t1,t2\n1,2\n3,\n", &new).unwrap();
+        assert!(!f.labelled);
+        assert_eq!(
+            (f.cases[1].values.clone(), f.cases[1].label.as_str()),
+            (vec![3.], "")
+        );
+        let long = Options {
+            unlabelled_ok: true,
+            ..opts(CsvLayout::Long, "t")
+        };
+        let f = parse_str("id,t,x\na,1,5\na,0,4\nb,0,7\n", &long).unwrap();
+        assert_eq!(
+            (f.cases.len(), f.cases[0].values.clone()),
+            (2, vec![4., 5.])
+        );
+        // Training data (and a file with the column) still needs its labels.
+        assert!(parse_str("t1,t2\n1,2\n", &opts(CsvLayout::Wide, ""))
+            .unwrap_err()
+            .contains("no column \"label\""));
+        assert!(parse_str("label,t1\n,2\n", &new)
+            .unwrap_err()
+            .contains("missing label"));
+        assert!(parse_str("label,t1\na,2\n", &new).unwrap().labelled);
     }
 
     #[test]

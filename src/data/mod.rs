@@ -254,7 +254,8 @@ impl Source {
 
     /// Loads the dataset `cfg` names, its test file replaced by `test` (a `.ts` file for `ts:`
     /// data, a CSV file read with the run's CSV keys for `csv:` data): new series read against
-    /// the run's own training file (its classes, its normalisation). Image sets take no
+    /// the run's own training file (its classes, its normalisation), with or without labels
+    /// (`@classLabel false`; a CSV without the label column). Image sets take no
     /// replacement file (`predict` names another image set instead).
     pub fn load_with_test(
         cfg: &RunConfig,
@@ -374,18 +375,23 @@ impl Source {
             }
             Spec::Ts { .. } | Spec::Csv { .. } => {
                 let (train, test) = match &spec {
+                    // A test file given apart (new data for `predict`) may lack labels.
                     Spec::Ts { dir, name } => (
                         ts::read(&dir.join(format!("{name}_TRAIN.ts")))?,
-                        ts::read(&test.map_or_else(
-                            || dir.join(format!("{name}_TEST.ts")),
-                            Path::to_path_buf,
-                        ))?,
+                        match test {
+                            Some(path) => ts::read_new(path)?,
+                            None => ts::read(&dir.join(format!("{name}_TEST.ts")))?,
+                        },
                     ),
                     Spec::Csv { train, test: own } => {
                         let opts = csv::Options::of(cfg);
+                        let new = csv::Options {
+                            unlabelled_ok: test.is_some(),
+                            ..opts.clone()
+                        };
                         (
                             csv::read(train, &opts)?,
-                            csv::read(test.unwrap_or(own), &opts)?,
+                            csv::read(test.unwrap_or(own), &new)?,
                         )
                     }
                     _ => unreachable!("matched above"),

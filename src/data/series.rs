@@ -17,7 +17,10 @@ use tch::{Kind, Tensor};
 use super::Split;
 use crate::error::UserError;
 
-/// One labelled sequence.
+/// The label index of a sequence whose file carries no labels (new data for `predict`).
+pub const UNLABELLED: i64 = -1;
+
+/// One sequence and its label ("" in a file without labels).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Case {
     /// `len * features` values, timestep-major (all features of step 0, then step 1, ...).
@@ -34,6 +37,8 @@ pub struct SeriesFile {
     pub path: PathBuf,
     pub features: usize,
     pub cases: Vec<Case>,
+    /// Whether the cases carry labels (only a file read for `predict` may lack them).
+    pub labelled: bool,
 }
 
 /// Distinct labels in order: numerically when every label is a number, else as text.
@@ -82,7 +87,7 @@ pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, User
         .enumerate()
         .map(|(i, n)| (n.as_str(), i as i64))
         .collect();
-    for case in &test.cases {
+    for case in test.cases.iter().filter(|_| test.labelled) {
         if !index.contains_key(case.label.as_str()) {
             return Err(UserError::data_at(
                 &test.path,
@@ -110,7 +115,14 @@ pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, User
         for (i, c) in file.cases.iter().enumerate() {
             x[i * t * f..i * t * f + c.values.len()].copy_from_slice(&c.values);
         }
-        let y: Vec<i64> = file.cases.iter().map(|c| index[c.label.as_str()]).collect();
+        let y: Vec<i64> = file
+            .cases
+            .iter()
+            .map(|c| match file.labelled {
+                true => index[c.label.as_str()],
+                false => UNLABELLED,
+            })
+            .collect();
         let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
         Split {
             x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
@@ -354,11 +366,13 @@ mod tests {
                 case(vec![1., 2., 3., 4., 5., 6.], 3, "b", 5),
                 case(vec![7., 8.], 1, "a", 6),
             ],
+            labelled: true,
         };
         let test = SeriesFile {
             path: "te.ts".into(),
             features: 2,
             cases: vec![case(vec![1., 1., 2., 2., 3., 3., 4., 4.], 4, "a", 9)],
+            labelled: true,
         };
         let t = to_tensors(&train, &test).unwrap();
         assert_eq!((t.seq_len, t.features), (4, 2));
@@ -371,6 +385,14 @@ mod tests {
             [1., 2., 3., 4., 5., 6., 0., 0., 7., 8., 0., 0., 0., 0., 0., 0.]
         );
         assert_eq!(t.test.x.size(), [1, 4, 2]);
+        // New data without labels: every label index is UNLABELLED, no class is checked.
+        let new = SeriesFile {
+            labelled: false,
+            cases: vec![case(vec![1., 1.], 1, "", 2)],
+            ..test
+        };
+        let t = to_tensors(&train, &new).unwrap();
+        assert_eq!(Vec::<i64>::try_from(&t.test.y).unwrap(), [UNLABELLED]);
     }
 
     #[test]
@@ -379,11 +401,13 @@ mod tests {
             path: "tr.ts".into(),
             features: 1,
             cases: vec![case(vec![1.], 1, "a", 3)],
+            labelled: true,
         };
         let mut test = SeriesFile {
             path: "te.ts".into(),
             features: 1,
             cases: vec![case(vec![1.], 1, "a", 3), case(vec![1.], 1, "z", 4)],
+            labelled: true,
         };
         let e = to_tensors(&train, &test).err().unwrap().to_string();
         assert_eq!(

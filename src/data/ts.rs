@@ -37,13 +37,21 @@ const TAGS: &[&str] = &[
     "@data",
 ];
 
-/// Reads and checks one `.ts` file.
+/// Reads and checks one labelled `.ts` file.
 pub fn read(path: &Path) -> Result<SeriesFile, UserError> {
     let text = read_text(path)?;
-    parse(&text, path)
+    parse(&text, path, false)
 }
 
-pub fn parse(text: &str, path: &Path) -> Result<SeriesFile, UserError> {
+/// Reads and checks one `.ts` file of new series for `predict`: labelled as `read` wants, or
+/// `@classLabel false` with cases of values only.
+pub fn read_new(path: &Path) -> Result<SeriesFile, UserError> {
+    let text = read_text(path)?;
+    parse(&text, path, true)
+}
+
+/// Parses a `.ts` file; `unlabelled_ok`: `@classLabel false` (no labels) is allowed.
+pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile, UserError> {
     let at = |line: usize, m: String| UserError::data_at(path, line, m);
     if text.trim().is_empty() {
         return Err(UserError::data(
@@ -52,6 +60,7 @@ pub fn parse(text: &str, path: &Path) -> Result<SeriesFile, UserError> {
         ));
     }
     let mut labels: Option<Vec<String>> = None;
+    let mut labelled = true;
     let mut dims: Option<usize> = None;
     let mut univariate: Option<bool> = None;
     let mut series_length: Option<usize> = None;
@@ -100,6 +109,11 @@ pub fn parse(text: &str, path: &Path) -> Result<SeriesFile, UserError> {
                 "@equallength" => equal_length = flag(&rest)?,
                 "@serieslength" => series_length = Some(number(&rest)?),
                 "@classlabel" => {
+                    if !flag(&rest)? && unlabelled_ok {
+                        labels = Some(Vec::new());
+                        labelled = false;
+                        continue;
+                    }
                     if !flag(&rest)? {
                         return Err(at(
                             n,
@@ -148,7 +162,7 @@ pub fn parse(text: &str, path: &Path) -> Result<SeriesFile, UserError> {
             continue;
         }
         let declared = labels.as_ref().expect("checked at @data");
-        let case = parse_case(line, n, declared, dims, path)?;
+        let case = parse_case(line, n, labelled.then_some(&declared[..]), dims, path)?;
         let f = case.values.len() / case.len;
         match features {
             None => features = Some(f),
@@ -188,32 +202,41 @@ pub fn parse(text: &str, path: &Path) -> Result<SeriesFile, UserError> {
         path: path.to_path_buf(),
         features: features.unwrap_or(1),
         cases,
+        labelled,
     })
 }
 
-/// One data line: dimensions separated by ':', values by ',', the label last.
+/// One data line: dimensions separated by ':', values by ',', the label last (none when
+/// `declared` is None: a file with `@classLabel false`).
 fn parse_case(
     line: &str,
     n: usize,
-    declared: &[String],
+    declared: Option<&[String]>,
     dims: Option<usize>,
     path: &Path,
 ) -> Result<Case, UserError> {
     let at = |m: String| UserError::data_at(path, n, m);
     let parts: Vec<&str> = line.split(':').collect();
-    let (label, dimensions) = parts.split_last().expect("split gives one part");
-    let label = label.trim();
-    if parts.len() < 2 || label.is_empty() {
-        return Err(at(
-            "no class label: expected the values, ':' and a label at the end of the line".into(),
-        ));
-    }
-    if !declared.iter().any(|l| l == label) {
-        return Err(at(format!(
-            "class label {label:?} is not declared in @classLabel: expected one of {}",
-            declared.join(" ")
-        )));
-    }
+    let (label, dimensions) = match declared {
+        Some(declared) => {
+            let (label, dimensions) = parts.split_last().expect("split gives one part");
+            let label = label.trim();
+            if parts.len() < 2 || label.is_empty() {
+                return Err(at(
+                    "no class label: expected the values, ':' and a label at the end of the line"
+                        .into(),
+                ));
+            }
+            if !declared.iter().any(|l| l == label) {
+                return Err(at(format!(
+                    "class label {label:?} is not declared in @classLabel: expected one of {}",
+                    declared.join(" ")
+                )));
+            }
+            (label, dimensions)
+        }
+        None => ("", &parts[..]),
+    };
     if let Some(d) = dims {
         if dimensions.len() != d {
             return Err(at(format!(
@@ -271,7 +294,7 @@ mod tests {
         @univariate false\n@dimensions 2\n@equalLength false\n@classLabel true a b\n@data\n";
 
     fn parse_str(text: &str) -> Result<SeriesFile, String> {
-        parse(text, Path::new("x.ts")).map_err(|e| e.to_string())
+        parse(text, Path::new("x.ts"), false).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -283,6 +306,26 @@ mod tests {
         assert_eq!((f.cases[0].len, f.cases[0].line), (3, 10));
         assert_eq!(f.cases[1].label, "b");
         assert_eq!((f.cases[1].len, f.cases[1].line), (1, 12));
+    }
+
+    #[test]
+    fn new_series_for_predict_may_have_no_labels() {
+        let text = "@univariate false\n@dimensions 2\n@classLabel false\n@data\n1,2:3,4\n5:6\n";
+        let f = parse(text, Path::new("x.ts"), true).unwrap();
+        assert!(!f.labelled);
+        assert_eq!(f.cases[0].values, [1., 3., 2., 4.]);
+        assert_eq!((f.cases[1].len, f.cases[1].label.as_str()), (1, ""));
+        // Training files need labels.
+        let e = parse(text, Path::new("x.ts"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("@classLabel false: expected a classification problem"),
+            "{e}"
+        );
+        // A labelled file read as new data keeps its labels.
+        let f = parse(&format!("{HEADER}1:2:a\n"), Path::new("x.ts"), true).unwrap();
+        assert!(f.labelled);
     }
 
     #[test]
