@@ -2,14 +2,15 @@
 
 Builds the matching nn.LSTM / nn.GRU / nn.RNN (layers, directions, batch_first) and nn.Linear
 head from the run's config.json, loads its model.safetensors (rowseq's variables have
-PyTorch's names: lstm.weight_ih_l0, ..., head.weight), reads a .ts file of series, scales them
+PyTorch's names: lstm.weight_ih_l0, ..., head.weight), reads a .ts or CSV file of series (with
+the run's CSV keys; labels optional), scales them
 as the run did (normalization.json: each feature with the training split's mean and std, each
 series on its own, or not at all), reads them `patch` values a step as the run did
 (result.json), and prints each series' class probabilities. With --check PREDICTIONS.csv (the
 output of `rowseq predict RUN_DIR DATA`), it compares them with rowseq's and exits 1 if any
 differs by more than 1e-5.
 
-    .venv/bin/python scripts/load_in_pytorch.py RUN_DIR DATA.ts [--check predictions.csv]
+    .venv/bin/python scripts/load_in_pytorch.py RUN_DIR DATA.ts|DATA.csv [--check predictions.csv]
 
 Needs torch and numpy only (the safetensors file is read by hand). The functions below are
 what you would paste into your own code: read_safetensors, RowseqModel, prepare.
@@ -73,20 +74,59 @@ class RowseqModel(torch.nn.Module):
 
 
 def read_ts(path):
-    """(series, labels) of a .ts file: each series an array [length, features]."""
-    series, labels, data = [], [], False
+    """(series, labels) of a .ts file: each series an array [length, features]; labels are
+    None for a file with @classLabel false (values only)."""
+    series, labels, data, labelled = [], [], False, True
     for line in Path(path).read_text().splitlines():
         line = line.strip()
-        if not line or line.startswith("#"):
+        if not line or line[0] in "#%":
             continue
         if not data:
-            data = line.lower() == "@data"
+            words = line.lower().split()
+            if words[0] == "@classlabel" and words[1:2] == ["false"]:
+                labelled = False
+            data = words[0] == "@data"
             continue
-        *dims, label = line.split(":")
+        dims = line.split(":")
+        label = dims.pop().strip() if labelled else None
         values = [[float(v) for v in d.split(",")] for d in dims]
         series.append(np.array(values, dtype=np.float32).T)
-        labels.append(label.strip())
+        labels.append(label)
     return series, labels
+
+
+def read_csv(path, cfg):
+    """(series, labels) of a CSV file read with the run's CSV keys (config.json): wide, one
+    series per row (every column but the label a timestep; empty cells at the end shorten
+    it), or long, one timestep per row (rows grouped by the id column in order of first
+    appearance, ordered by the time column if set; every other column a feature). Labels are
+    None when the label column is absent (new data)."""
+    import csv
+
+    label_col = cfg.get("label_column", "label")
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if r]
+    header, rows = rows[0], rows[1:]
+    label = header.index(label_col) if label_col in header else None
+    if cfg.get("csv_layout", "wide") == "wide":
+        series, labels = [], []
+        for r in rows:
+            cells = [c for i, c in enumerate(r) if i != label]
+            while cells and cells[-1] == "":
+                cells.pop()
+            series.append(np.array([[float(c)] for c in cells], dtype=np.float32))
+            labels.append(r[label] if label is not None else None)
+        return series, labels
+    ident = header.index(cfg.get("id_column", "id"))
+    time_col = cfg.get("time_column", "")
+    time = header.index(time_col) if time_col else None
+    features = [i for i in range(len(header)) if i not in (label, ident, time)]
+    groups = {}
+    for k, r in enumerate(rows):
+        g = groups.setdefault(r[ident], (r[label] if label is not None else None, []))
+        g[1].append((float(r[time]) if time is not None else k, [float(r[i]) for i in features]))
+    series = [np.array([v for _, v in sorted(steps, key=lambda s: s[0])], dtype=np.float32) for _, steps in groups.values()]
+    return series, [lab for lab, _ in groups.values()]
 
 
 def prepare(series, normalization, patch):
@@ -117,7 +157,7 @@ def prepare(series, normalization, patch):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path)
-    parser.add_argument("data", type=Path, help="a .ts file of series like the run's data")
+    parser.add_argument("data", type=Path, help="a .ts or CSV file of series like the run's data, with or without labels")
     parser.add_argument("--check", type=Path, help="rowseq predict's CSV to compare with")
     args = parser.parse_args()
     run = args.run_dir
@@ -127,7 +167,10 @@ def main():
     classes = result["data"]["class_names"]
     patch = result["data"].get("patch") or 1
 
-    series, labels = read_ts(args.data)
+    if args.data.suffix == ".csv":
+        series, labels = read_csv(args.data, cfg)
+    else:
+        series, labels = read_ts(args.data)
     x, lengths = prepare(series, normalization, patch)
     model = RowseqModel(cfg, x.shape[2], len(classes))
     model.load_rowseq(read_safetensors(run / "model.safetensors"))
@@ -135,8 +178,12 @@ def main():
     with torch.no_grad():
         probs = model(x, lengths).softmax(-1)
     predicted = [classes[i] for i in probs.argmax(-1).tolist()]
-    correct = sum(p == t for p, t in zip(predicted, labels))
-    print(f"{len(series)} series, {patch} values a step ({x.shape[1]} steps of {x.shape[2]}): accuracy {correct / len(series):.4f}")
+    shape = f"{len(series)} series, {patch} values a step ({x.shape[1]} steps of {x.shape[2]})"
+    if all(t is not None for t in labels):
+        correct = sum(p == t for p, t in zip(predicted, labels))
+        print(f"{shape}: accuracy {correct / len(series):.4f}")
+    else:
+        print(f"{shape}: no labels, no accuracy")
     if args.check:
         rows = [line.split(",") for line in args.check.read_text().splitlines()]
         header, rows = rows[0], rows[1:]

@@ -252,9 +252,10 @@ pub struct RunFlags {
     /// Stacked recurrent layers.
     #[arg(long)]
     pub layers: Option<usize>,
-    /// Add a backward direction to every layer.
-    #[arg(long)]
-    pub bidirectional: bool,
+    /// A backward direction in every layer: --bidirectional (or =true), --bidirectional=false
+    /// (default: false for images, true for series data).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub bidirectional: Option<bool>,
     /// Dropout on the outputs of every layer but the last, in training (needs --layers >= 2).
     #[arg(long)]
     pub dropout: Option<f64>,
@@ -319,12 +320,12 @@ impl RunFlags {
     /// overridden by the flags given.
     pub fn config(&self) -> RunConfig {
         let d = RunConfig::default();
-        let mut cfg = RunConfig {
+        let cfg = RunConfig {
             dataset: self.dataset.clone().unwrap_or(d.dataset),
             num_units: self.num_units.unwrap_or(d.num_units),
             cell: self.cell.unwrap_or(d.cell),
             layers: self.layers.unwrap_or(d.layers),
-            bidirectional: self.bidirectional || d.bidirectional,
+            bidirectional: self.bidirectional.unwrap_or(d.bidirectional),
             dropout: self.dropout.unwrap_or(d.dropout),
             seed: self.seed.unwrap_or(d.seed),
             epochs: self.epochs.unwrap_or(d.epochs),
@@ -342,15 +343,7 @@ impl RunFlags {
             patch: self.patch.unwrap_or(d.patch),
             normalize: self.normalize.unwrap_or(d.normalize),
         };
-        if cfg.is_series() {
-            for key in crate::config::SERIES_AUTO_KEYS {
-                if !self.given(key) {
-                    cfg.apply(key, &toml::Value::String("auto".into()))
-                        .expect("\"auto\" is a value of every key of SERIES_AUTO_KEYS");
-                }
-            }
-        }
-        cfg
+        cfg.with_series_defaults(|k| self.given(k))
     }
 
     /// Whether the flag of a run key was given.
@@ -363,7 +356,7 @@ impl RunFlags {
             "num_units" => self.num_units.is_some(),
             "cell" => self.cell.is_some(),
             "layers" => self.layers.is_some(),
-            "bidirectional" => self.bidirectional,
+            "bidirectional" => self.bidirectional.is_some(),
             "dropout" => self.dropout.is_some(),
             "seed" => self.seed.is_some(),
             "lr" => self.lr.is_some(),

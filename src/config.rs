@@ -368,10 +368,33 @@ pub const RUN_KEYS: &[&str] = &[
     "normalize",
 ];
 
-/// Keys that series data (`ts:`, `csv:`) sets to "auto" when a sweep does not give them:
-/// chosen from the data (`data::auto`, `data::patch::auto`). Image data keeps the defaults of
-/// `RunConfig::default`, MNIST's.
-pub const SERIES_AUTO_KEYS: &[&str] = &["epochs", "batch_size", "val_size", "patch"];
+/// The defaults of series data (`ts:`, `csv:`) where they differ from `RunConfig::default`
+/// (MNIST's, which image data keeps), for keys a sweep or `train` does not give: "auto" values
+/// chosen from the data (`data::auto`, `data::patch::auto`), and a bidirectional LSTM, which
+/// reads a whole series from both ends (on JapaneseVowels 97.0 % against 95.9 % one way).
+pub fn series_default(key: &str) -> Option<toml::Value> {
+    match key {
+        "epochs" | "batch_size" | "val_size" | "patch" => Some(toml::Value::String("auto".into())),
+        "bidirectional" => Some(toml::Value::Boolean(true)),
+        _ => None,
+    }
+}
+
+impl RunConfig {
+    /// Gives every key that `given` says was not set its series default, if the data is a
+    /// series set.
+    pub fn with_series_defaults(mut self, given: impl Fn(&str) -> bool) -> RunConfig {
+        if self.is_series() {
+            for key in RUN_KEYS.iter().filter(|k| !given(k)) {
+                if let Some(v) = series_default(key) {
+                    self.apply(key, &v)
+                        .expect("series defaults are valid values");
+                }
+            }
+        }
+        self
+    }
+}
 
 /// Keys that only CSV datasets read.
 pub const CSV_KEYS: &[&str] = &["csv_layout", "label_column", "id_column", "time_column"];
@@ -677,18 +700,13 @@ impl SweepConfig {
                 })
                 .collect();
         }
-        for r in &mut runs {
-            if r.is_series() {
-                for key in SERIES_AUTO_KEYS {
-                    if !self.grid.contains_key(*key) {
-                        r.apply(key, &toml::Value::String("auto".into()))
-                            .expect("\"auto\" is a value of every key of SERIES_AUTO_KEYS");
-                    }
-                }
-            }
-            r.patch = r.canonical_patch();
-        }
-        runs
+        runs.into_iter()
+            .map(|r| {
+                let mut r = r.with_series_defaults(|k| self.grid.contains_key(k));
+                r.patch = r.canonical_patch();
+                r
+            })
+            .collect()
     }
 
     /// Keys with more than one value: what distinguishes the runs of this sweep.

@@ -204,6 +204,68 @@ fn csv_in_both_layouts_trains() {
     assert_eq!(r["data"]["features"], 2);
     assert_eq!(r["config"]["csv_layout"], "long");
     assert_eq!(r["config"]["time_column"], "t");
+
+    // Both runs in plain PyTorch, on their test file and on a copy without the label column
+    // (new data): the probabilities of rowseq predict, read with the run's CSV keys.
+    for (sweep, test, label_at) in [(tmp.path().join("out"), &wte, 2), (out, &lte, 3)] {
+        let run = run_dirs(&sweep.join("train")).remove(0);
+        let text = std::fs::read_to_string(test).unwrap();
+        let unlabelled: String = text
+            .lines()
+            .map(|l| {
+                let mut cells: Vec<&str> = l.split(',').collect();
+                cells.remove(label_at);
+                cells.join(",") + "\n"
+            })
+            .collect();
+        let new = tmp.path().join("new.csv");
+        std::fs::write(&new, unlabelled).unwrap();
+        for (data, labelled) in [(test.as_path(), true), (new.as_path(), false)] {
+            let predictions = tmp.path().join("p.csv");
+            rowseq()
+                .arg("predict")
+                .arg(&run)
+                .arg(data)
+                .arg("--out")
+                .arg(&predictions)
+                .assert()
+                .success()
+                .stdout(contains(if labelled { "accuracy" } else { "no labels" }));
+            let stdout = pytorch_check(&run, data, &predictions);
+            assert!(
+                stdout.contains(if labelled { "accuracy" } else { "no labels" }),
+                "{stdout}"
+            );
+        }
+    }
+}
+
+/// `scripts/load_in_pytorch.py RUN DATA --check PREDICTIONS`: succeeds (probabilities within
+/// 1e-5 of rowseq's), returns its stdout.
+fn pytorch_check(run: &Path, data: &Path, predictions: &Path) -> String {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh (the README's test command does)",
+        python.display()
+    );
+    let output = std::process::Command::new(&python)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("scripts/load_in_pytorch.py")
+        .arg(run)
+        .arg(data)
+        .arg("--check")
+        .arg(predictions)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("max |p(PyTorch) - p(rowseq)|"), "{stdout}");
+    stdout
 }
 
 #[test]
@@ -593,29 +655,8 @@ fn predict_applies_a_finished_run_to_new_series() {
     let correct = rows.iter().filter(|r| r[1] == r[2]).count();
     assert_eq!(format!("{:.4}", correct as f64 / 150.0), recorded);
     // The same weights, scaling and patches in plain PyTorch give the same probabilities.
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh (the README's test command does)",
-        python.display()
-    );
-    let output = std::process::Command::new(&python)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("scripts/load_in_pytorch.py")
-        .arg(&run)
-        .arg("data/GunPoint/GunPoint_TEST.ts")
-        .arg("--check")
-        .arg(&csv)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = pytorch_check(&run, Path::new("data/GunPoint/GunPoint_TEST.ts"), &csv);
     assert!(stdout.contains(&format!("accuracy {recorded}")), "{stdout}");
-    assert!(stdout.contains("max |p(PyTorch) - p(rowseq)|"), "{stdout}");
     // Another file of the same kind: the training file, 50 series.
     predict(
         "data/GunPoint/GunPoint_TRAIN.ts",
@@ -661,6 +702,8 @@ fn predict_applies_a_finished_run_to_new_series() {
         assert_eq!(b[1], "", "{b:?}");
         assert_eq!((a[0], &a[2..]), (b[0], &b[2..]));
     }
+    let stdout = pytorch_check(&run, &new, &new_csv);
+    assert!(stdout.contains("no labels, no accuracy"), "{stdout}");
     // Mistakes.
     let bad = tmp.path().join("bad.csv");
     for (run_dir, data, want) in [
