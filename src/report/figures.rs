@@ -630,6 +630,22 @@ fn formula_difference(a: &Arch) -> String {
     }
 }
 
+/// Ticks of a log axis from `lo` to `hi`: 1-2-5 ones, or, where those are fewer than three,
+/// 1, 1.5, 2, 3, 4, 6 and 8 times the powers of ten from 1e-4 to 10^`max_exp`.
+fn log_ticks(lo: f64, hi: f64, max_exp: i32) -> Vec<f64> {
+    let ticks = ticks_125(lo, hi);
+    if ticks.len() >= 3 {
+        return ticks;
+    }
+    let mut ticks: Vec<f64> = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]
+        .iter()
+        .flat_map(|m| (-4..=max_exp).map(move |e| m * 10f64.powi(e)))
+        .filter(|v| *v >= lo && *v <= hi)
+        .collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks
+}
+
 /// An accuracy as a percentage.
 fn pct(v: f64) -> f64 {
     100.0 * v
@@ -754,15 +770,7 @@ impl Figure for LearningCurves<'_> {
         } else {
             (0.01, 10.0)
         };
-        let mut lticks = ticks_125(l0, l1);
-        if lticks.len() < 3 {
-            lticks = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]
-                .iter()
-                .flat_map(|m| (-4..=1).map(move |e| m * 10f64.powi(e)))
-                .filter(|v| *v >= l0 && *v <= l1)
-                .collect();
-            lticks.sort_by(f64::total_cmp);
-        }
+        let lticks = log_ticks(l0, l1, 1);
         let mut chart = chart_builder(&right, s)
             .build_cartesian_2d(x0..x1, (l0..l1).log_scale().with_key_points(lticks))?;
         axes!(
@@ -809,15 +817,7 @@ impl Figure for CostVsUnits<'_> {
         let lo = lows.fold(f64::INFINITY, f64::min).max(1e-6);
         let hi = highs.fold(0f64, f64::max).max(lo * 2.0);
         let (y0, y1) = (lo / 1.6, hi * 1.6);
-        let mut yticks = ticks_125(y0, y1);
-        if yticks.len() < 3 {
-            yticks = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]
-                .iter()
-                .flat_map(|m| (-4..=4).map(move |e| m * 10f64.powi(e)))
-                .filter(|v| *v >= y0 && *v <= y1)
-                .collect();
-            yticks.sort_by(f64::total_cmp);
-        }
+        let yticks = log_ticks(y0, y1, 4);
         let mut chart = chart_builder(root, s).build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(d.widths()),
             (y0..y1).log_scale().with_key_points(yticks),
@@ -976,15 +976,7 @@ impl Figure for Timesteps<'_> {
         } else {
             (0.01, 10.0)
         };
-        let mut yticks = ticks_125(lo, hi);
-        if yticks.len() < 3 {
-            yticks = [1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0]
-                .iter()
-                .flat_map(|m| (-4..=4).map(move |e| m * 10f64.powi(e)))
-                .filter(|v| *v >= lo && *v <= hi)
-                .collect();
-            yticks.sort_by(f64::total_cmp);
-        }
+        let yticks = log_ticks(lo, hi, 4);
         let mut chart = chart_builder(&right, s).build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(ts),
             (lo..hi).log_scale().with_key_points(yticks),
