@@ -252,8 +252,7 @@ pub struct RunFlags {
     /// Stacked recurrent layers.
     #[arg(long)]
     pub layers: Option<usize>,
-    /// A backward direction in every layer: --bidirectional (or =true), --bidirectional=false
-    /// (default: false for images, true for series data).
+    /// A backward direction in every layer: --bidirectional (or =true; default false).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub bidirectional: Option<bool>,
     /// Dropout on the outputs of every layer but the last, in training (needs --layers >= 2).

@@ -28,16 +28,17 @@ impl PlannedRun {
 }
 
 /// Relative cost of one epoch of `cfg` (resolved: `data::auto::resolve`) on `samples`
-/// training examples of `features` per step, for a progress ETA and the order of `--jobs`: the
-/// recurrent weights drive the matrix work, and a constant per layer and direction stands for
-/// the per-step overhead that dominates small widths.
-pub fn cost_per_epoch(cfg: &RunConfig, features: i64, samples: usize) -> u64 {
+/// training examples of `timesteps` steps of `features`, for a progress ETA and the order of
+/// `--jobs`: the recurrent weights drive the matrix work, and a constant per layer and
+/// direction stands for the per-step overhead that dominates small widths. In units of an
+/// MNIST row reading (28 steps).
+pub fn cost_per_epoch(cfg: &RunConfig, features: i64, timesteps: i64, samples: usize) -> u64 {
     let a = crate::model::Arch::of(cfg, features, 10);
     let (g, h) = (a.cell.gates(), a.hidden);
     let work: i64 = (0..a.layers)
         .map(|l| a.directions() * (g * h * (a.layer_input(l) + h) + 8_000))
         .sum();
-    samples as u64 * work as u64 / 1000
+    samples as u64 * work as u64 * timesteps.max(1) as u64 / 28_000
 }
 
 /// A planned run on its data: the config that trains, its "auto" values resolved, and the
@@ -50,7 +51,7 @@ pub struct Fitted {
 impl Fitted {
     pub fn of(run: &PlannedRun, data: &Dataset) -> Fitted {
         let config = crate::data::auto::resolve(&run.config, data);
-        let cost_per_epoch = cost_per_epoch(&config, data.features, data.train.len());
+        let cost_per_epoch = cost_per_epoch(&config, data.features, data.seq_len, data.train.len());
         Fitted {
             config,
             cost_per_epoch,
@@ -226,7 +227,7 @@ mod tests {
         .unwrap();
         let cost = |plan: &Plan, label: &str| {
             let run = plan.runs.iter().find(|r| r.label == label).unwrap();
-            cost_per_epoch(&run.config, 28, 1000)
+            cost_per_epoch(&run.config, 28, 28, 1000)
         };
         let plan = Plan::new(&sweep);
         // The one-layer LSTM as before cells existed: N (4H(28+H) + 8,000) / 1000.
