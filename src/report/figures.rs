@@ -963,7 +963,8 @@ impl Figure for Timesteps<'_> {
             )?;
             chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
         }
-        legend!(chart, s, SeriesLabelPosition::LowerRight);
+        // Accuracy falls with T: the upper right is free.
+        legend!(chart, s, SeriesLabelPosition::UpperRight);
 
         let secs = d
             .rows
