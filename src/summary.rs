@@ -68,16 +68,22 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
                 params: rs[0].params,
                 epochs: rs[0].epochs,
                 seeds: rs.iter().map(|r| r.config.seed).collect(),
-                test_acc: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| r.selected_test_acc(select))
-                        .collect::<Vec<_>>(),
-                ),
+                test_acc: selected_test_acc(&rs, select),
                 val_acc: Stat::of(&vals(&|r| r.val_acc)),
                 seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
             }
         })
         .collect()
+}
+
+/// The test accuracy `select` chooses, over `results`; those from before best_val_test_acc was
+/// recorded have no best-val value and are left out of it.
+pub fn selected_test_acc(results: &[&RunResult], select: Select) -> Stat {
+    let values: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.selected_test_acc(select))
+        .collect();
+    Stat::of(&values)
 }
 
 /// Thousands separated by commas: 82186 -> 82,186.

@@ -225,12 +225,7 @@ impl Inputs {
                     .first()
                     .map(|r| r.params)
                     .unwrap_or_else(|| param_count(&arch)),
-                // Results from before best_val_test_acc was recorded have no best-val value.
-                test_acc: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| r.selected_test_acc(select))
-                        .collect::<Vec<_>>(),
-                ),
+                test_acc: crate::summary::selected_test_acc(&rs, select),
                 val_acc: match select {
                     Select::Last => stat(|r| r.val_acc),
                     Select::BestVal => stat(|r| r.best_val_acc),

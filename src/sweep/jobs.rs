@@ -260,8 +260,11 @@ pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
             .iter()
             .find(|r| r.id == id)
             .with_context(|| format!("run '{id}' is not in this sweep's plan"))?;
-        super::load_source(&mut sources, &planned.config, opts)?;
-        let outcome = super::run_pending(plan, &[planned], &dir, opts, &sources, 0, 0)?;
+        let data =
+            super::load_source(&mut sources, &planned.config, opts)?.split(&planned.config)?;
+        let fits = HashMap::from([(planned.id.clone(), Fitted::of(planned, &data))]);
+        drop(data);
+        let outcome = super::run_pending(plan, &[planned], &fits, &dir, opts, &sources, 0, 0)?;
         let mut out = std::io::stdout().lock();
         match outcome.busy.first() {
             Some((_, holder)) => writeln!(out, "{DONE}{BUSY}{holder}")?,

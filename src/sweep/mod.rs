@@ -182,7 +182,16 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
             memory,
         });
     }
-    run_pending(plan, &pending, &dir, opts, &sources, skipped, failed_before)
+    run_pending(
+        plan,
+        &pending,
+        &fits,
+        &dir,
+        opts,
+        &sources,
+        skipped,
+        failed_before,
+    )
 }
 
 /// The source that `cfg` reads from, loaded into `sources` the first time it is asked for.
@@ -208,10 +217,12 @@ enum RunEnd {
     Interrupted,
 }
 
-/// Trains `pending` one after another in this process.
+/// Trains `pending` one after another in this process; `fits` holds their costs (for the ETA).
+#[allow(clippy::too_many_arguments)]
 fn run_pending(
     plan: &Plan,
     pending: &[&PlannedRun],
+    fits: &HashMap<String, Fitted>,
     dir: &std::path::Path,
     opts: &Options,
     sources: &HashMap<String, Source>,
@@ -219,11 +230,11 @@ fn run_pending(
     failed_before: usize,
 ) -> Result<Outcome> {
     let dir = dir.to_path_buf();
-    let mut total_cost = 0;
-    for r in pending {
-        let data = sources[&Source::key(&r.config)].split(&r.config)?;
-        total_cost += Fitted::of(r, &data).cost();
-    }
+    let total_cost = pending
+        .iter()
+        .filter_map(|r| fits.get(&r.id))
+        .map(Fitted::cost)
+        .sum();
     let mut progress = Progress::new(pending.len(), total_cost);
     let mut failed = Vec::new();
     let mut busy = Vec::new();
