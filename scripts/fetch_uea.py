@@ -4,6 +4,9 @@
 The wheel aeon==1.6.0 bundles a few archive problems under aeon/datasets/data/. It is downloaded
 once with pip (hash-pinned, no dependencies, nothing installed) into <cache>/downloads, and only
 the requested problems' two files are extracted, each checked against its pinned sha256.
+Covid3Month is a regression problem (Monash/UEA TSER archive: @targetlabel true, each series ends
+in a real-valued target instead of a class label); the wheel keeps it in the same layout, so it is
+fetched the same way.
 Idempotent: problems whose files are already present with the right sha256 are left alone.
 
   fetch_uea.py --cache ~/.cache/rowseq --out data GunPoint JapaneseVowels
@@ -51,6 +54,10 @@ FILES = {
     "ACSF1": {
         "ACSF1_TRAIN.ts": "0646b90dc4843e02baed6b2ba345c5601a4991b6796565489cef1b2d92a7537b",
         "ACSF1_TEST.ts": "93e8aaeb44a10af181d24a156e60da7021193cd990ca28f263fccf3b905bfebf",
+    },
+    "Covid3Month": {  # regression
+        "Covid3Month_TRAIN.ts": "8a58e6186143714d47dfeb2a24e954ef1fb5e7a1d72344b6bb9bbce10ccdfd6f",
+        "Covid3Month_TEST.ts": "5bf6d4ce5cce67735f0893673221c86f10effe284cf4555a162060329b388bea",
     },
 }
 

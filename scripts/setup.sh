@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Idempotent set-up for rowseq: a Python venv with libtorch (torch==2.13.0) and TensorBoard,
-# the exact MNIST IDX files under data/mnist/, the UEA/UCR problems GunPoint and JapaneseVowels
-# under data/<Problem>/ (from the hash-pinned aeon wheel; the shipped configs and the tests use
-# them), and a release build. Every step says what it does; a second run only checks and takes
-# seconds.
+# the exact MNIST IDX files under data/mnist/, eight UEA/UCR classification problems (GunPoint,
+# JapaneseVowels, ...; the shipped configs and the tests use them) and the regression problem
+# Covid3Month under data/<Problem>/ (.ts files from the hash-pinned aeon wheel), the yearly
+# sunspots and weekly Mauna Loa CO2 series as data/sunspots/sunspots.csv and data/co2/co2.csv
+# (from the hash-pinned statsmodels wheel; CO2's missing weeks linearly interpolated), and a
+# release build. Every file is checked by SHA-256; every step says what it does; a second run
+# only checks and takes seconds.
 #
 #   scripts/setup.sh [--data fashion-mnist]   also fetch Fashion-MNIST (needs apt-get)
 #
@@ -59,12 +62,16 @@ step "libtorch: .libtorch -> $torch_dir"
 "$venv/bin/python" scripts/fetch_mnist.py --cache "$cache" --out data/mnist
 
 # 3b. Eight UEA/UCR problems (configs/ucr.toml; GunPoint and JapaneseVowels are also in the tests)
-# from the PyPI wheel aeon==1.6.0 (hash-pinned; only their .ts files are extracted, each checked
-# by SHA-256, nothing installed).
+# and the regression problem Covid3Month, from the PyPI wheel aeon==1.6.0 (hash-pinned; only
+# their .ts files are extracted, each checked by SHA-256, nothing installed).
 "$venv/bin/python" scripts/fetch_uea.py --cache "$cache" --out data GunPoint JapaneseVowels \
-  ArrowHead OSULeaf ItalyPowerDemand PickupGestureWiimoteZ ACSF1 BasicMotions
+  ArrowHead OSULeaf ItalyPowerDemand PickupGestureWiimoteZ ACSF1 BasicMotions Covid3Month
 
-# 3c. Only when asked: Fashion-MNIST from Debian's dataset-fashion-mnist package.
+# 3c. Sunspots (yearly, as shipped) and Mauna Loa CO2 (weekly, gaps interpolated) as CSV, from
+# the statsmodels==0.15.0 wheel (pinned URL and SHA-256; read, never installed or imported).
+"$venv/bin/python" scripts/fetch_statsmodels.py --cache "$cache" --out data
+
+# 3d. Only when asked: Fashion-MNIST from Debian's dataset-fashion-mnist package.
 for d in ${extra[@]+"${extra[@]}"}; do
   scripts/fetch_fashion_mnist.sh "$cache" "data/$d"
 done
