@@ -312,6 +312,25 @@ pub struct RunFlags {
     /// default), series (each series on its own) or none.
     #[arg(long, value_enum)]
     pub normalize: Option<crate::config::Normalize>,
+    /// classify (a class per series, the default), regress (a number per series) or forecast
+    /// (the next values of one series, csv:SERIES.csv).
+    #[arg(long, value_enum)]
+    pub task: Option<crate::config::Task>,
+    /// Forecasting: past timesteps a forecast reads, or "auto" (the default).
+    #[arg(long, value_parser = Count::parse)]
+    pub window: Option<Count>,
+    /// Forecasting: values predicted after each window (default 1).
+    #[arg(long)]
+    pub horizon: Option<usize>,
+    /// Forecasting: season length for MASE and the seasonal-naive baseline (0 = none).
+    #[arg(long)]
+    pub season: Option<usize>,
+    /// Forecasting: the column forecast (default: the only or last numeric column).
+    #[arg(long)]
+    pub target_column: Option<String>,
+    /// Forecasting: the columns a window reads, comma-separated (default: every numeric one).
+    #[arg(long)]
+    pub columns: Option<String>,
 }
 
 impl RunFlags {
@@ -341,6 +360,12 @@ impl RunFlags {
             time_column: self.time_column.clone().unwrap_or(d.time_column),
             patch: self.patch.unwrap_or(d.patch),
             normalize: self.normalize.unwrap_or(d.normalize),
+            task: self.task.unwrap_or(d.task),
+            window: self.window.unwrap_or(d.window),
+            horizon: self.horizon.unwrap_or(d.horizon),
+            season: self.season.unwrap_or(d.season),
+            target_column: self.target_column.clone().unwrap_or(d.target_column),
+            columns: self.columns.clone().unwrap_or(d.columns),
         };
         cfg.with_series_defaults(|k| self.given(k))
     }
@@ -369,6 +394,12 @@ impl RunFlags {
             "id_column" => self.id_column.is_some(),
             "time_column" => self.time_column.is_some(),
             "normalize" => self.normalize.is_some(),
+            "task" => self.task.is_some(),
+            "window" => self.window.is_some(),
+            "horizon" => self.horizon.is_some(),
+            "season" => self.season.is_some(),
+            "target_column" => self.target_column.is_some(),
+            "columns" => self.columns.is_some(),
             _ => false,
         }
     }

@@ -220,6 +220,32 @@ impl Select {
     }
 }
 
+/// What a run learns (`task`): a class, a number, or the next values of a series.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// A class per sequence: cross-entropy, accuracy (absent from the JSON: ids as before).
+    #[default]
+    Classify,
+    /// A real number per sequence (`.ts` with `@targetLabel true`, a numeric CSV label):
+    /// MSE on standardised targets; RMSE, MAE and R² in the target's units.
+    Regress,
+    /// The next `horizon` values of one long series from `window` past steps (`data::forecast`):
+    /// RMSE, MAE and MASE, against the naive and seasonal-naive forecasts.
+    Forecast,
+}
+
+impl Task {
+    pub fn is_classify(&self) -> bool {
+        *self == Task::Classify
+    }
+
+    /// Whether the task predicts numbers (regression, forecasting) rather than classes.
+    pub fn is_numeric(self) -> bool {
+        self != Task::Classify
+    }
+}
+
 /// How series are scaled before training (`data::series`); images are always byte / 255.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -238,6 +264,18 @@ fn default_label_column() -> String {
 }
 fn is_default_label_column(s: &str) -> bool {
     s == "label"
+}
+fn is_zero_usize(v: &usize) -> bool {
+    *v == 0
+}
+fn one_usize() -> usize {
+    1
+}
+fn is_auto(c: &Count) -> bool {
+    *c == Count::Auto
+}
+fn auto() -> Count {
+    Count::Auto
 }
 fn default_id_column() -> String {
     "id".into()
@@ -287,7 +325,8 @@ pub struct RunConfig {
     pub val_size: Count,
     /// Use only the first N training images (0 = all that remain after validation).
     pub train_size: usize,
-    /// Use only the first N test images (0 = all).
+    /// Use only the first N test images (0 = all); forecasting: the time steps of the test
+    /// stretch at the series' end (0: "auto", `data::forecast::HELD_OUT` of it).
     pub test_size: usize,
     // CSV datasets only; left out of the JSON (and so of the run id) at their defaults.
     /// `wide` (one series per row) or `long` (one timestep per row).
@@ -313,6 +352,26 @@ pub struct RunConfig {
     /// Series only: how values are scaled (absent at the default, `feature`).
     #[serde(default, skip_serializing_if = "is_default")]
     pub normalize: Normalize,
+    /// Classify (absent from the JSON, as before the key), regress or forecast.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub task: Task,
+    // Forecasting only (`data::forecast`); left out of the JSON at their defaults.
+    /// Past timesteps a forecast reads ("auto": from the season and the series' length).
+    #[serde(default = "auto", skip_serializing_if = "is_auto")]
+    pub window: Count,
+    /// Values of the target predicted after a window, at least 1.
+    #[serde(default = "one_usize", skip_serializing_if = "is_one")]
+    pub horizon: usize,
+    /// Season length m of MASE's seasonal-naive scale and baseline (0: none, the naive one).
+    #[serde(default, skip_serializing_if = "is_zero_usize")]
+    pub season: usize,
+    /// The CSV column forecast ("": the only numeric column, or the last one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target_column: String,
+    /// The CSV columns a window reads, comma-separated, the target among them ("": every
+    /// numeric column).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub columns: String,
 }
 
 impl Default for RunConfig {
@@ -339,6 +398,12 @@ impl Default for RunConfig {
             time_column: String::new(),
             patch: Patch::Natural,
             normalize: Normalize::Feature,
+            task: Task::Classify,
+            window: Count::Auto,
+            horizon: 1,
+            season: 0,
+            target_column: String::new(),
+            columns: String::new(),
         }
     }
 }
@@ -366,7 +431,16 @@ pub const RUN_KEYS: &[&str] = &[
     "time_column",
     "patch",
     "normalize",
+    "task",
+    "window",
+    "horizon",
+    "season",
+    "target_column",
+    "columns",
 ];
+
+/// Keys that only forecasting reads.
+pub const FORECAST_KEYS: &[&str] = &["window", "horizon", "season", "target_column", "columns"];
 
 /// The defaults of series data (`ts:`, `csv:`) where they differ from `RunConfig::default`
 /// (MNIST's, which image data keeps), for keys a sweep or `train` does not give: "auto" values
@@ -497,7 +571,7 @@ impl SweepConfig {
             grid: grid.clone(),
             origins: BTreeMap::new(),
         };
-        sweep.check_combinations().map_err(err)?;
+        sweep.check_combinations().map_err(|(_, m)| err(m))?;
         Ok(sweep.with_source(origin))
     }
 
@@ -527,26 +601,22 @@ impl SweepConfig {
 
     /// Parses sweep TOML; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
-        let (sweep, dropout_line) = Self::parse_keys(text, origin, default_name)?;
+        let sweep = Self::parse_keys(text, origin, default_name)?;
         sweep
             .check_combinations()
-            .map_err(|message| UserError::Config {
-                origin: match dropout_line {
-                    Some(l) => format!("{origin}:{l}"),
-                    None => origin.to_string(),
-                },
+            .map_err(|(key, message)| UserError::Config {
+                origin: sweep
+                    .origins
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| origin.to_string()),
                 message,
             })?;
         Ok(sweep)
     }
 
-    /// Parses and checks every key and value, not yet their combinations; also returns the
-    /// line of `dropout`, if set.
-    fn parse_keys(
-        text: &str,
-        origin: &str,
-        default_name: &str,
-    ) -> Result<(Self, Option<usize>), UserError> {
+    /// Parses and checks every key and value, not yet their combinations.
+    fn parse_keys(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
         let err = |line: Option<usize>, message: String| UserError::Config {
             origin: match line {
                 Some(l) => format!("{origin}:{l}"),
@@ -571,13 +641,9 @@ impl SweepConfig {
         let mut select = Select::Last;
         let mut grid = BTreeMap::new();
         let mut origins = BTreeMap::new();
-        let mut dropout_line = None;
         for (key, value) in &table {
             let line = Some(line_of(text, key.span().start));
             let k = key.get_ref().as_str();
-            if k == "dropout" {
-                dropout_line = line;
-            }
             origins.insert(
                 k.to_string(),
                 match line {
@@ -636,22 +702,19 @@ impl SweepConfig {
             }
             grid.insert(k.to_string(), values);
         }
-        Ok((
-            SweepConfig {
-                name,
-                select,
-                grid,
-                origins,
-            },
-            dropout_line,
-        ))
+        Ok(SweepConfig {
+            name,
+            select,
+            grid,
+            origins,
+        })
     }
 
     /// Checks the keys that depend on each other, in every run of the grid.
-    fn check_combinations(&self) -> Result<(), String> {
+    fn check_combinations(&self) -> Result<(), (String, String)> {
         self.runs().iter().try_for_each(|r| {
             r.check_combination()
-                .map_err(|m| format!("{m} (in a run of the grid)"))
+                .map_err(|(k, m)| (k, format!("{m} (in a run of the grid)")))
         })
     }
 
@@ -664,14 +727,13 @@ impl SweepConfig {
                 message: "expected key=value".into(),
             });
         };
-        let (parsed, _) =
-            Self::parse_keys(assignment, &origin, &self.name).map_err(|e| match e {
-                UserError::Config { message, .. } => UserError::Config {
-                    origin: origin.clone(),
-                    message,
-                },
-                other => other,
-            })?;
+        let parsed = Self::parse_keys(assignment, &origin, &self.name).map_err(|e| match e {
+            UserError::Config { message, .. } => UserError::Config {
+                origin: origin.clone(),
+                message,
+            },
+            other => other,
+        })?;
         match key.trim() {
             "name" => self.name = parsed.name,
             "select" => self.select = parsed.select,
@@ -680,7 +742,7 @@ impl SweepConfig {
         self.grid.extend(parsed.grid);
         self.origins.extend(parsed.origins);
         self.check_combinations()
-            .map_err(|message| UserError::Config { origin, message })
+            .map_err(|(_, message)| UserError::Config { origin, message })
     }
 
     /// The runs of the grid, in a fixed order: `RUN_KEYS` order, the first key slowest.
@@ -762,6 +824,18 @@ impl RunConfig {
                     _ => Normalize::Feature,
                 }
             }
+            "task" => {
+                self.task = match v.as_str().unwrap() {
+                    "regress" => Task::Regress,
+                    "forecast" => Task::Forecast,
+                    _ => Task::Classify,
+                }
+            }
+            "window" => self.window = Count::from_toml(v).unwrap(),
+            "horizon" => self.horizon = v.as_integer().unwrap() as usize,
+            "season" => self.season = v.as_integer().unwrap() as usize,
+            "target_column" => self.target_column = v.as_str().unwrap().to_string(),
+            "columns" => self.columns = v.as_str().unwrap().to_string(),
             _ => return Err(format!("unknown key `{key}`")),
         }
         Ok(())
@@ -787,28 +861,119 @@ impl RunConfig {
                     .unwrap_or(message.clone()),
             })?;
         }
-        self.check_combination().map_err(|_| UserError::Arg {
-            flag: flag("dropout"),
-            value: self.toml_value("dropout").to_string(),
-            expected: format!(
-                "expected 0 with --layers {} (dropout acts between stacked layers: give \
-                 --layers 2 or more)",
-                self.layers
-            ),
-        })
+        self.check_combination()
+            .map_err(|(key, message)| match key.as_str() {
+                "dropout" => UserError::Arg {
+                    flag: flag("dropout"),
+                    value: self.toml_value("dropout").to_string(),
+                    expected: format!(
+                        "expected 0 with --layers {} (dropout acts between stacked layers: give \
+                         --layers 2 or more)",
+                        self.layers
+                    ),
+                },
+                _ => UserError::Arg {
+                    flag: flag(&key),
+                    value: self.value_text(&key),
+                    expected: message
+                        .split_once(": ")
+                        .map(|(_, m)| m.to_string())
+                        .unwrap_or(message.clone()),
+                },
+            })
     }
 
-    /// Checks the keys that depend on each other: dropout acts between layers, so a dropout
-    /// above 0 needs two layers or more (PyTorch only warns; here it is an error, so that a
-    /// run never claims a dropout it does not have).
-    pub fn check_combination(&self) -> Result<(), String> {
+    /// Checks the keys that depend on each other, and names the key at fault:
+    /// - dropout acts between layers, so a dropout above 0 needs two layers or more (PyTorch
+    ///   only warns; here it is an error, so that a run never claims a dropout it does not
+    ///   have);
+    /// - each task takes its own data and keys: regression reads series sets (`ts:`, `csv:`),
+    ///   forecasting one series file (`csv:SERIES.csv`) and the forecasting keys, which no
+    ///   other task takes; forecasting windows are z-scored per feature, not per series.
+    pub fn check_combination(&self) -> Result<(), (String, String)> {
+        let fail = |key: &str, expected: String| {
+            Err((
+                key.to_string(),
+                format!("{key} = {}: {expected}", self.toml_value(key)),
+            ))
+        };
         if self.dropout > 0.0 && self.layers < 2 {
-            return Err(format!(
-                "dropout = {} with layers = {}: expected layers >= 2 (dropout acts between \
-                 stacked layers) or dropout = 0",
-                self.toml_value("dropout"),
-                self.layers
+            return Err((
+                "dropout".into(),
+                format!(
+                    "dropout = {} with layers = {}: expected layers >= 2 (dropout acts between \
+                     stacked layers) or dropout = 0",
+                    self.toml_value("dropout"),
+                    self.layers
+                ),
             ));
+        }
+        let spec = Spec::parse(&self.dataset).ok();
+        let one_series = matches!(spec, Some(Spec::Series(_)));
+        let task = self.value_text("task");
+        if self.task == Task::Forecast {
+            if !one_series {
+                return fail(
+                    "dataset",
+                    "expected csv:SERIES.csv (one CSV file holding the series in time order) \
+                     with task = \"forecast\""
+                        .into(),
+                );
+            }
+            for key in CSV_KEYS {
+                if self.value(key) != RunConfig::default().value(key) {
+                    return fail(
+                        key,
+                        "applies to classification and regression CSV files, not to \
+                         task = \"forecast\" (name the series with target_column and columns)"
+                            .into(),
+                    );
+                }
+            }
+            if self.train_size != 0 {
+                return fail(
+                    "train_size",
+                    "expected 0 with task = \"forecast\" (training takes the stretch before \
+                     val_size and test_size)"
+                        .into(),
+                );
+            }
+            if self.normalize == Normalize::Series {
+                return fail(
+                    "normalize",
+                    "expected \"feature\" or \"none\" with task = \"forecast\" (a window \
+                     z-scored on its own would lose the level it forecasts from)"
+                        .into(),
+                );
+            }
+        } else {
+            if one_series {
+                return fail(
+                    "dataset",
+                    format!(
+                        "one file is a series to forecast: expected csv:TRAIN.csv,TEST.csv \
+                         with task = \"{task}\", or task = \"forecast\""
+                    ),
+                );
+            }
+            if let Some(key) = FORECAST_KEYS
+                .iter()
+                .find(|k| self.value(k) != RunConfig::default().value(k))
+            {
+                return fail(
+                    key,
+                    format!("applies to task = \"forecast\" only, not task = \"{task}\""),
+                );
+            }
+            if self.task == Task::Regress && spec.is_some_and(|s| s.is_images()) {
+                return fail(
+                    "task",
+                    format!(
+                        "expected series data (ts: or csv:) for regression, not {:?}",
+                        self.dataset
+                    ),
+                );
+            }
         }
         Ok(())
     }
@@ -855,6 +1020,12 @@ impl RunConfig {
             "id_column" => serde_json::json!(self.id_column),
             "time_column" => serde_json::json!(self.time_column),
             "normalize" => serde_json::json!(self.normalize),
+            "task" => serde_json::json!(self.task),
+            "window" => serde_json::json!(self.window),
+            "horizon" => serde_json::json!(self.horizon),
+            "season" => serde_json::json!(self.season),
+            "target_column" => serde_json::json!(self.target_column),
+            "columns" => serde_json::json!(self.columns),
             "patch" => match (self.patch, self.natural_patch()) {
                 (Patch::Natural, Some(p)) => serde_json::json!(p),
                 (Patch::Natural, None) => serde_json::json!("row"),
@@ -931,6 +1102,30 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
         "patch" => match Patch::from_toml(v) {
             Some(_) => Ok(()),
             None => bad(PATCH_EXPECTED),
+        },
+        "task" => match v.as_str() {
+            Some("classify" | "regress" | "forecast") => Ok(()),
+            _ => bad(
+                "\"classify\" (a class per series), \"regress\" (a number per series) or \
+                 \"forecast\" (the next values of one series)",
+            ),
+        },
+        "window" => match (int, v.as_str()) {
+            (Some(n), _) if (1..=1_000_000).contains(&n) => Ok(()),
+            (_, Some("auto")) => Ok(()),
+            _ => bad("a whole number of past timesteps, at least 1, or \"auto\""),
+        },
+        "horizon" => match int {
+            Some(n) if (1..=100_000).contains(&n) => Ok(()),
+            _ => bad("a whole number of values to forecast, at least 1"),
+        },
+        "season" => match int {
+            Some(n) if (0..=1_000_000).contains(&n) => Ok(()),
+            _ => bad("a season length in timesteps (0 = no season)"),
+        },
+        "target_column" | "columns" => match v.as_str() {
+            Some(_) => Ok(()),
+            _ => bad("column names from the CSV header, comma-separated, or \"\""),
         },
         "time_column" => match v.as_str() {
             Some(_) => Ok(()),

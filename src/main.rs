@@ -17,6 +17,7 @@ mod env;
 mod error;
 mod explain;
 mod interrupt;
+mod metrics;
 mod model;
 mod predict;
 mod report;
@@ -156,26 +157,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 args.data_dir.as_deref(),
                 &args.out,
             )?;
-            println!(
-                "predicted {} sequences with {} -> {}",
-                p.examples,
-                p.label,
-                p.out.display()
-            );
-            match p.correct {
-                Some(correct) => println!(
-                    "accuracy {:.4} ({} of {}){}",
-                    correct as f64 / p.examples.max(1) as f64,
-                    correct,
-                    p.examples,
-                    match p.recorded {
-                        Some(acc) =>
-                            format!(", the run's own test set: recorded test accuracy {acc:.4}"),
-                        None => String::new(),
-                    }
-                ),
-                None => println!("the data has no labels: no accuracy (the class column is empty)"),
-            }
+            println!("{}", p.summary());
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => {

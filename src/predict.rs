@@ -5,7 +5,14 @@ normalisation fitted on its training split), a `ts:DIR/NAME` or `csv:TRAIN,TEST`
 test file), or an image set (`mnist`, `fashion-mnist`, `idx:DIR`: its test images). The run's
 patching is applied as it was when it trained.
 
-It writes one row per sequence: its index in the file, the true class (empty when the file has
+Regression runs write one row per sequence: its index, the true target (empty without labels)
+and the predicted one, in the target's units, and print the RMSE when there are labels (on the
+run's own test file: its recorded test RMSE). Forecasting runs take a series file (CSV, the
+run's columns) and write the `horizon` values that follow its end: the last `window` steps,
+scaled with the run's saved training-stretch statistics, through the model, back in the
+target's units.
+
+Classification runs write one row per sequence: its index in the file, the true class (empty when the file has
 no labels: `@classLabel false`, or a CSV without the label column), the predicted class and
 the probability of each class (softmax of the head's logits), atomically, to `--out` (default
 `predictions.csv`), and prints the accuracy when there are labels. On the run's own test file (a run that was tested
@@ -17,10 +24,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use tch::{nn, Device, Kind};
 
-use crate::config::{Patch, RunConfig};
+use crate::config::{Patch, RunConfig, Task};
 use crate::data::spec::Spec;
 use crate::data::{Dataset, Source};
 use crate::error::UserError;
+use crate::metrics::Errors;
 use crate::model::{Arch, SeqClassifier};
 use crate::store::{self, RunDir};
 use crate::train;
@@ -29,11 +37,89 @@ use crate::train;
 pub struct Predicted {
     pub out: PathBuf,
     pub examples: usize,
-    /// Right predictions; None when the data has no labels.
-    pub correct: Option<usize>,
-    /// The run's recorded test accuracy, when DATA is its own test set and it tested on all.
-    pub recorded: Option<f64>,
     pub label: String,
+    pub score: Score,
+}
+
+/// How the predictions scored, by task.
+pub enum Score {
+    Classes {
+        /// Right predictions; None when the data has no labels.
+        correct: Option<usize>,
+        /// The run's recorded test accuracy, when DATA is its own test set and it tested on all.
+        recorded: Option<f64>,
+    },
+    Numbers {
+        /// Errors in the target's units; None when the data has no labels.
+        errors: Option<Errors>,
+        /// The run's recorded test RMSE, when DATA is its own test set and it tested on all.
+        recorded: Option<f64>,
+    },
+    Forecast {
+        /// Steps of the series read, and values forecast after them.
+        steps: usize,
+        horizon: usize,
+    },
+}
+
+impl Predicted {
+    /// What `rowseq predict` prints: where the predictions went, then their score.
+    pub fn summary(&self) -> String {
+        let head = format!(
+            "predicted {} {} with {} -> {}",
+            self.examples,
+            match self.score {
+                Score::Forecast { .. } => "values",
+                _ => "sequences",
+            },
+            self.label,
+            self.out.display()
+        );
+        let score = match &self.score {
+            Score::Classes {
+                correct: Some(correct),
+                recorded,
+            } => format!(
+                "accuracy {:.4} ({} of {}){}",
+                *correct as f64 / self.examples.max(1) as f64,
+                correct,
+                self.examples,
+                match recorded {
+                    Some(acc) =>
+                        format!(", the run's own test set: recorded test accuracy {acc:.4}"),
+                    None => String::new(),
+                }
+            ),
+            Score::Classes { correct: None, .. } => {
+                "the data has no labels: no accuracy (the class column is empty)".into()
+            }
+            Score::Numbers {
+                errors: Some(e),
+                recorded,
+            } => format!(
+                "RMSE {}, MAE {}, R² {:.4}{}",
+                store::sig(Some(e.rmse)),
+                store::sig(Some(e.mae)),
+                e.r2,
+                match recorded {
+                    Some(r) => format!(
+                        ", the run's own test set: recorded test RMSE {}",
+                        store::sig(Some(*r))
+                    ),
+                    None => String::new(),
+                }
+            ),
+            Score::Numbers { errors: None, .. } => {
+                "the data has no targets: no error (the target column is empty)".into()
+            }
+            Score::Forecast { steps, horizon } => format!(
+                "the {horizon} value{} after the series' {steps} steps (the last {} read)",
+                if *horizon == 1 { "" } else { "s" },
+                "window"
+            ),
+        };
+        format!("{head}\n{score}")
+    }
 }
 
 /// Applies the run in `run_dir` to `data`, writing the predictions to `out`.
@@ -50,6 +136,9 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
         )
         .into());
     };
+    if cfg.task == Task::Forecast {
+        return forecast(&run, &cfg, &result, data, out);
+    }
     // Read DATA as the run read its data: same training file, same patch, every test example.
     let mut read_cfg = RunConfig {
         test_size: 0,
@@ -111,7 +200,7 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
         .data
         .as_ref()
         .map(|d| (d.features, d.class_names.len()));
-    if let Some((features, classes)) = shape {
+    if let Some((features, classes)) = shape.filter(|_| cfg.task == Task::Classify) {
         if dataset.features != features || dataset.class_names.len() != classes {
             return Err(UserError::data(
                 data,
@@ -130,20 +219,144 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
+    let examples = dataset.test.len();
+    let whole_test = own_test && cfg.test_size == 0;
+    if let Some(target) = &dataset.target {
+        let z = train::predict_values(&model, &dataset.test, Device::Cpu);
+        let truth_z = Vec::<f64>::try_from(dataset.test.y.flatten(0, -1).to_kind(Kind::Double))?;
+        let (predicted, truth) = (target.unscale(&z), target.unscale(&truth_z));
+        let mut csv = ::csv::Writer::from_writer(Vec::new());
+        csv.write_record(["index", &target.name, "predicted"])?;
+        for (i, (t, p)) in truth.iter().zip(&predicted).enumerate() {
+            let t = if t.is_nan() {
+                String::new()
+            } else {
+                t.to_string()
+            };
+            csv.write_record([i.to_string(), t, p.to_string()])?;
+        }
+        store::write_atomic(out, &csv.into_inner()?)?;
+        let labelled = truth.iter().all(|t| !t.is_nan());
+        return Ok(Predicted {
+            out: out.to_path_buf(),
+            examples,
+            label: result.label.clone(),
+            score: Score::Numbers {
+                errors: labelled.then(|| Errors::of(&predicted, &truth)),
+                recorded: result.errors.test_rmse.filter(|_| whole_test),
+            },
+        });
+    }
     let (csv, correct) = predictions_csv(&model, &dataset)?;
     let labelled = Vec::<i64>::try_from(&dataset.test.y)?
         .iter()
         .all(|&y| y != crate::data::series::UNLABELLED);
     let correct = labelled.then_some(correct);
     store::write_atomic(out, &csv)?;
-    let examples = dataset.test.len();
-    let recorded = (own_test && cfg.test_size == 0).then_some(result.test_acc);
     Ok(Predicted {
         out: out.to_path_buf(),
         examples,
-        correct,
-        recorded,
         label: result.label,
+        score: Score::Classes {
+            correct,
+            recorded: whole_test.then_some(result.test_acc),
+        },
+    })
+}
+
+/// A forecasting run applied to a series file: the `horizon` values after its end, from its
+/// last `window` steps scaled with the run's saved statistics.
+fn forecast(
+    run: &RunDir,
+    cfg: &RunConfig,
+    result: &store::RunResult,
+    data: &str,
+    out: &Path,
+) -> Result<Predicted> {
+    let path = match Spec::parse(data) {
+        Ok(Spec::Series(path)) => path,
+        Err(_) if Path::new(data).extension().is_some_and(|e| e == "csv") => PathBuf::from(data),
+        _ => {
+            return Err(UserError::data(
+                data,
+                "expected a series CSV file (or csv:SERIES.csv) with the run's columns: a \
+                 forecasting run forecasts the values after its end",
+            )
+            .into())
+        }
+    };
+    let table = crate::data::forecast::read(&path, cfg)?;
+    let trained = result.effective();
+    let window = trained
+        .window
+        .fixed()
+        .expect("a finished forecast has its window");
+    let norm = run.normalization()?;
+    let (mean, std) = (norm.mean.clone(), norm.std.clone());
+    let (Some(t_mean), Some(t_std)) = (norm.target_mean, norm.target_std) else {
+        return Err(UserError::store(
+            &run.path,
+            "normalization.json has no target statistics: expected a forecasting run's",
+        )
+        .into());
+    };
+    if mean.len() != table.features() {
+        return Err(UserError::data(
+            &path,
+            format!(
+                "{} columns read ({}): expected {} as the run trained on",
+                table.features(),
+                table.names.join(", "),
+                mean.len()
+            ),
+        )
+        .into());
+    }
+    if table.steps < window {
+        return Err(UserError::data(
+            &path,
+            format!(
+                "{} steps: expected at least the run's window of {window} steps",
+                table.steps
+            ),
+        )
+        .into());
+    }
+    let last = table.steps - 1;
+    let split = crate::data::forecast::windows_for_prediction(&table, last, window, &mean, &std);
+    let (w, f) = (window as i64, table.features() as i64);
+    let patch = result
+        .data
+        .as_ref()
+        .and_then(|d| d.patch)
+        .map_or(Patch::Natural, Patch::Values);
+    let reading = crate::data::patch::reading(patch, w, f, false);
+    let split = crate::data::patch::apply(&split, reading, false);
+    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64);
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let model = SeqClassifier::new(&vs.root(), &arch);
+    run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
+    let z = train::predict_values(&model, &split, Device::Cpu);
+    let target = &table.names[table.target];
+    let mut csv = ::csv::Writer::from_writer(Vec::new());
+    csv.write_record(["step", "row", target.as_str()])?;
+    for (k, v) in z.iter().enumerate() {
+        // `row`: the 0-based data row the value would have if the series went on.
+        csv.write_record([
+            (k + 1).to_string(),
+            (last + 1 + k).to_string(),
+            (v * t_std + t_mean).to_string(),
+        ])?;
+    }
+    store::write_atomic(out, &csv.into_inner()?)?;
+    Ok(Predicted {
+        out: out.to_path_buf(),
+        examples: z.len(),
+        label: result.label.clone(),
+        score: Score::Forecast {
+            steps: table.steps,
+            horizon: cfg.horizon,
+        },
     })
 }
 

@@ -37,6 +37,8 @@ pub const RESULT: &str = "result.json";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const FAILED: &str = "failed.json";
 pub const NORMALIZATION: &str = "normalization.json";
+/// Numeric tasks: the final model's test predictions beside the truth (and the baselines').
+pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
 pub const SWEEP: &str = "sweep.json";
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_JSONL: &str = "results.jsonl";
@@ -75,14 +77,20 @@ pub struct RunResult {
     /// Trainable parameters, counted in the VarStore.
     pub params: i64,
     pub epochs: usize,
-    /// Final-epoch metrics (no selection on the test set).
+    /// Final-epoch metrics (no selection on the test set). Accuracies are classification's
+    /// only: absent (NaN) for numeric tasks, whose errors are in `errors`.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_acc: f64,
     pub test_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub val_acc: f64,
     pub val_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub train_acc: f64,
     pub train_loss: f64,
-    /// Best validation accuracy over epochs, and its epoch.
+    /// Best validation accuracy over epochs (numeric tasks: lowest validation RMSE, in
+    /// `errors`), and its epoch.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub best_val_acc: f64,
     pub best_val_epoch: usize,
     /// Test accuracy of that epoch (the model validation would select; test accuracy chooses
@@ -104,6 +112,60 @@ pub struct RunResult {
     /// written before rowseq recorded it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
+    /// Numeric tasks: errors in the target's units, and the baselines' (absent for
+    /// classification).
+    #[serde(flatten)]
+    pub errors: ResultErrors,
+}
+
+/// A numeric run's errors in the target's units, flat in `result.json` as in `results.csv`:
+/// final epoch (`test_rmse`, ...), the epoch of lowest validation RMSE (`best_val_*`), and
+/// the baselines on the same test examples: the training mean (`const_*`, regression), the
+/// naive and seasonal-naive forecasts (`naive_*`, `snaive_*`, forecasting).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
+pub struct ResultErrors {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_r2: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub const_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub const_test_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naive_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naive_test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snaive_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snaive_test_mase: Option<f64>,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
 }
 
 impl RunResult {
@@ -119,6 +181,64 @@ impl RunResult {
             crate::config::Select::Last => Some(self.test_acc),
             crate::config::Select::BestVal => self.best_val_test_acc,
         }
+    }
+
+    /// Numeric tasks: the validation error beside `selected_test_error` (MASE or RMSE, of the
+    /// final epoch, or the best validation epoch's RMSE).
+    pub fn selected_val_error(&self, select: crate::config::Select) -> Option<f64> {
+        let e = &self.errors;
+        match (self.config.task, select) {
+            (crate::config::Task::Classify, _) => None,
+            (crate::config::Task::Forecast, _) => e.val_mase,
+            (_, crate::config::Select::Last) => e.val_rmse,
+            (_, crate::config::Select::BestVal) => e.best_val_rmse,
+        }
+    }
+
+    /// Numeric tasks: the test error that `select` reports, the task's headline: MASE for
+    /// forecasts, RMSE for regression (None for classification).
+    pub fn selected_test_error(&self, select: crate::config::Select) -> Option<f64> {
+        let e = &self.errors;
+        match (self.config.task, select) {
+            (crate::config::Task::Classify, _) => None,
+            (crate::config::Task::Forecast, crate::config::Select::Last) => e.test_mase,
+            (crate::config::Task::Forecast, crate::config::Select::BestVal) => e.best_val_test_mase,
+            (_, crate::config::Select::Last) => e.test_rmse,
+            (_, crate::config::Select::BestVal) => e.best_val_test_rmse,
+        }
+    }
+
+    /// The run's scores in one phrase, as progress and the closing lines print them:
+    /// `test 0.9812, val 0.9790`, or `test RMSE 12.3 (MASE 0.812), val RMSE 11.9`.
+    pub fn headline(&self) -> String {
+        let e = &self.errors;
+        match self.config.task {
+            crate::config::Task::Classify => {
+                format!("test {:.4}, val {:.4}", self.test_acc, self.val_acc)
+            }
+            task => format!(
+                "test RMSE {}{}, val RMSE {}",
+                sig(e.test_rmse),
+                match task {
+                    crate::config::Task::Forecast =>
+                        format!(" (MASE {:.3})", e.test_mase.unwrap_or(f64::NAN)),
+                    _ => format!(" (R² {:.3})", e.test_r2.unwrap_or(f64::NAN)),
+                },
+                sig(e.val_rmse)
+            ),
+        }
+    }
+}
+
+/// An error in a target's units, to 4 significant digits (`-` for none).
+pub fn sig(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() && v != 0.0 => {
+            let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+            format!("{v:.digits$}")
+        }
+        Some(v) => format!("{v}"),
+        None => "-".into(),
     }
 }
 
@@ -140,6 +260,9 @@ pub struct DataInfo {
     /// `predict` reads new data as the run did; absent in results from before patches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patch: Option<usize>,
+    /// Numeric tasks: the name of the target (a CSV column, or "target" in a .ts file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -160,6 +283,11 @@ pub struct Normalization {
     pub mean: Vec<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub std: Vec<f64>,
+    /// Numeric tasks: the target's training mean and std (predictions are z-scores of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_std: Option<f64>,
 }
 
 impl Normalization {
@@ -169,7 +297,87 @@ impl Normalization {
             kind,
             mean: Vec::new(),
             std: Vec::new(),
+            target_mean: None,
+            target_std: None,
         }
+    }
+}
+
+/// A numeric run's test predictions in the target's units: `test_predictions.csv`, one row per
+/// test example and step ahead. Forecasts also carry each window's origin (the 0-based time
+/// step of its last input, so the target is at origin + step) and the naive and seasonal-naive
+/// forecasts of the same target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestPredictions {
+    /// Forecasts: each row's (origin, step ahead).
+    pub at: Option<Vec<(usize, usize)>>,
+    pub truth: Vec<f64>,
+    pub predicted: Vec<f64>,
+    pub naive: Option<Vec<f64>>,
+    pub snaive: Option<Vec<f64>>,
+}
+
+impl TestPredictions {
+    fn to_csv(&self) -> Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        match &self.at {
+            Some(_) => {
+                w.write_record(["origin", "step", "truth", "predicted", "naive", "snaive"])?
+            }
+            None => w.write_record(["index", "truth", "predicted"])?,
+        }
+        for i in 0..self.truth.len() {
+            let mut row = match &self.at {
+                Some(at) => vec![at[i].0.to_string(), at[i].1.to_string()],
+                None => vec![i.to_string()],
+            };
+            row.push(self.truth[i].to_string());
+            row.push(self.predicted[i].to_string());
+            for b in [&self.naive, &self.snaive].into_iter().flatten() {
+                row.push(b[i].to_string());
+            }
+            w.write_record(&row)?;
+        }
+        Ok(w.into_inner()?)
+    }
+
+    fn from_csv(bytes: &[u8]) -> Result<TestPredictions, String> {
+        let mut r = csv::Reader::from_reader(bytes);
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| format!("cannot read the header: {e}"))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let forecast = header.first().is_some_and(|h| h == "origin");
+        let width = if forecast { 6 } else { 3 };
+        let mut p = TestPredictions {
+            at: forecast.then(Vec::new),
+            truth: Vec::new(),
+            predicted: Vec::new(),
+            naive: forecast.then(Vec::new),
+            snaive: forecast.then(Vec::new),
+        };
+        for (i, record) in r.records().enumerate() {
+            let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
+            let bad = || format!("row {}: expected {width} numbers", i + 2);
+            if record.len() != width {
+                return Err(bad());
+            }
+            let num = |k: usize| record[k].parse::<f64>().map_err(|_| bad());
+            let int = |k: usize| record[k].parse::<usize>().map_err(|_| bad());
+            if forecast {
+                p.at.as_mut().expect("forecast").push((int(0)?, int(1)?));
+                p.truth.push(num(2)?);
+                p.predicted.push(num(3)?);
+                p.naive.as_mut().expect("forecast").push(num(4)?);
+                p.snaive.as_mut().expect("forecast").push(num(5)?);
+            } else {
+                p.truth.push(num(1)?);
+                p.predicted.push(num(2)?);
+            }
+        }
+        Ok(p)
     }
 }
 
@@ -344,8 +552,40 @@ impl RunDir {
         }
     }
 
+    /// The scaling the run's series had (`normalization.json`): what new data is scaled with.
+    pub fn normalization(&self) -> Result<Normalization, UserError> {
+        let path = self.path.join(NORMALIZATION);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
+        serde_json::from_str(&text)
+            .map_err(|e| UserError::store(&path, format!("not a rowseq normalization record: {e}")))
+    }
+
     pub fn write_normalization(&self, n: &Normalization) -> Result<()> {
         write_json(&self.path.join(NORMALIZATION), n)
+    }
+
+    pub fn write_test_predictions(&self, p: &TestPredictions) -> Result<()> {
+        write_atomic(&self.path.join(TEST_PREDICTIONS), &p.to_csv()?)
+    }
+
+    /// The run's test predictions (None when it has none: classification, or a run from
+    /// before they were recorded); a file that does not parse is an error naming it.
+    pub fn test_predictions(&self) -> Result<Option<TestPredictions>, UserError> {
+        let path = self.path.join(TEST_PREDICTIONS);
+        match std::fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(UserError::Store {
+                path: path.clone(),
+                message: format!("cannot read: {e}"),
+            }),
+            Ok(bytes) => TestPredictions::from_csv(&bytes)
+                .map(Some)
+                .map_err(|message| UserError::Store {
+                    path: path.clone(),
+                    message,
+                }),
+        }
     }
 
     pub fn write_failure(&self, failure: &Failure) -> Result<()> {
@@ -506,8 +746,11 @@ pub fn load_sweep(sweep_dir: &Path) -> Result<SweepRecord> {
         .map_err(|e| UserError::store(&path, format!("not a rowseq sweep record: {e}")))?)
 }
 
-/// Column names of `results.csv`.
-pub const CSV_COLUMNS: &[&str] = &[
+/// Column names of `results.csv`: the run, its config and size (`RESULT_HEAD`), its scores
+/// (accuracies for classification, `ACCURACY_COLUMNS`; errors in the target's units for
+/// regression and forecasting, with their baselines), then cost and environment
+/// (`RESULT_TAIL`). A sweep's table holds the score columns of the tasks it has.
+pub const RESULT_HEAD: &[&str] = &[
     "run_id",
     "label",
     "num_units",
@@ -521,10 +764,36 @@ pub const CSV_COLUMNS: &[&str] = &[
     "train_size",
     "val_size",
     "test_size",
-    "test_acc",
-    "val_acc",
-    "best_val_acc",
-    "best_val_test_acc",
+];
+pub const ACCURACY_COLUMNS: &[&str] = &["test_acc", "val_acc", "best_val_acc", "best_val_test_acc"];
+pub const REGRESSION_COLUMNS: &[&str] = &[
+    "test_rmse",
+    "test_mae",
+    "test_r2",
+    "val_rmse",
+    "val_mae",
+    "train_rmse",
+    "best_val_test_rmse",
+    "const_test_rmse",
+    "const_test_mae",
+];
+pub const FORECAST_COLUMNS: &[&str] = &[
+    "window",
+    "horizon",
+    "test_mase",
+    "test_rmse",
+    "test_mae",
+    "val_rmse",
+    "val_mae",
+    "train_rmse",
+    "best_val_test_mase",
+    "best_val_test_rmse",
+    "naive_test_rmse",
+    "naive_test_mase",
+    "snaive_test_rmse",
+    "snaive_test_mase",
+];
+pub const RESULT_TAIL: &[&str] = &[
     "train_loss",
     "train_seconds",
     "seconds_per_epoch",
@@ -535,10 +804,81 @@ pub const CSV_COLUMNS: &[&str] = &[
     "libtorch",
 ];
 
+/// The value of one score column for `r` ("" where it has none).
+fn score_cell(r: &RunResult, column: &str) -> String {
+    let e = &r.errors;
+    let c = r.effective();
+    let acc = |v: f64| {
+        if v.is_nan() {
+            String::new()
+        } else {
+            format!("{v:.4}")
+        }
+    };
+    let num = |v: Option<f64>| v.map_or_else(String::new, |v| format!("{v}"));
+    match column {
+        "test_acc" => acc(r.test_acc),
+        "val_acc" => acc(r.val_acc),
+        "best_val_acc" => acc(r.best_val_acc),
+        "best_val_test_acc" => r
+            .best_val_test_acc
+            .map_or_else(String::new, |a| format!("{a:.4}")),
+        "window" => c.window.fixed().map_or_else(String::new, |w| w.to_string()),
+        "horizon" => c.horizon.to_string(),
+        "test_rmse" => num(e.test_rmse),
+        "test_mae" => num(e.test_mae),
+        "test_r2" => num(e.test_r2),
+        "test_mase" => num(e.test_mase),
+        "val_rmse" => num(e.val_rmse),
+        "val_mae" => num(e.val_mae),
+        "train_rmse" => num(e.train_rmse),
+        "best_val_test_rmse" => num(e.best_val_test_rmse),
+        "best_val_test_mase" => num(e.best_val_test_mase),
+        "const_test_rmse" => num(e.const_test_rmse),
+        "const_test_mae" => num(e.const_test_mae),
+        "naive_test_rmse" => num(e.naive_test_rmse),
+        "naive_test_mase" => num(e.naive_test_mase),
+        "snaive_test_rmse" => num(e.snaive_test_rmse),
+        "snaive_test_mase" => num(e.snaive_test_mase),
+        _ => String::new(),
+    }
+}
+
+/// The columns of `results.csv` for `results`: the score columns of every task they hold
+/// (classification's alone when there are none, as before numeric tasks).
+pub fn result_columns(results: &[RunResult]) -> Vec<&'static str> {
+    use crate::config::Task;
+    let has = |t: Task| results.iter().any(|r| r.config.task == t);
+    let mut scores: Vec<&str> = Vec::new();
+    if has(Task::Classify) || results.is_empty() {
+        scores.extend(ACCURACY_COLUMNS);
+    }
+    for (task, columns) in [
+        (Task::Regress, REGRESSION_COLUMNS),
+        (Task::Forecast, FORECAST_COLUMNS),
+    ] {
+        if has(task) {
+            scores.extend(
+                columns
+                    .iter()
+                    .filter(|c| !scores.contains(c))
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    RESULT_HEAD
+        .iter()
+        .chain(&scores)
+        .chain(RESULT_TAIL)
+        .copied()
+        .collect()
+}
+
 /// Rewrites `results.csv` and `results.jsonl` from the finished runs.
 pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
+    let columns = result_columns(results);
     let mut csv = csv::Writer::from_writer(Vec::new());
-    csv.write_record(CSV_COLUMNS)?;
+    csv.write_record(&columns)?;
     let mut jsonl = String::new();
     for r in results {
         let c = r.effective();
@@ -546,7 +886,7 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
             .as_str()
             .unwrap_or("")
             .to_string();
-        csv.write_record([
+        let mut row = vec![
             r.run_id.clone(),
             r.label.clone(),
             c.num_units.to_string(),
@@ -560,11 +900,10 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
             r.train_size.to_string(),
             r.val_size.to_string(),
             r.test_size.to_string(),
-            format!("{:.4}", r.test_acc),
-            format!("{:.4}", r.val_acc),
-            format!("{:.4}", r.best_val_acc),
-            r.best_val_test_acc
-                .map_or_else(String::new, |a| format!("{a:.4}")),
+        ];
+        let scores = &columns[RESULT_HEAD.len()..columns.len() - RESULT_TAIL.len()];
+        row.extend(scores.iter().map(|col| score_cell(r, col)));
+        row.extend([
             format!("{:.5}", r.train_loss),
             format!("{:.2}", r.train_seconds),
             format!("{:.3}", r.seconds_per_epoch),
@@ -573,7 +912,8 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
             r.env.rowseq.clone(),
             r.env.tch.clone(),
             r.env.libtorch.clone(),
-        ])?;
+        ]);
+        csv.write_record(&row)?;
         jsonl.push_str(&serde_json::to_string(r)?);
         jsonl.push('\n');
     }

@@ -3,7 +3,7 @@ Per-configuration summaries of finished runs: runs that differ only in their see
 group, with the mean and sample standard deviation over seeds. Used by the sweep's closing
 table and by the report.
 */
-use crate::config::{RunConfig, Select};
+use crate::config::{RunConfig, Select, Task};
 use crate::store::RunResult;
 
 /// Mean and sample standard deviation (0 for a single value).
@@ -46,6 +46,18 @@ pub struct Group {
     pub test_acc: Stat,
     pub val_acc: Stat,
     pub seconds_per_epoch: Stat,
+    /// Numeric tasks: the headline test error `select` chooses (MASE for forecasts, RMSE for
+    /// regression), the test and validation RMSE, and the baselines' (named) mean errors.
+    pub test_error: Stat,
+    pub test_rmse: Stat,
+    pub val_rmse: Stat,
+    pub baselines: Vec<(&'static str, f64)>,
+}
+
+impl Group {
+    pub fn task(&self) -> Task {
+        self.config.task
+    }
 }
 
 /// Groups results by configuration without seed, in first-seen order; `test_acc` holds the
@@ -71,7 +83,47 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
                 test_acc: selected_test_acc(&rs, select),
                 val_acc: Stat::of(&vals(&|r| r.val_acc)),
                 seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
+                test_error: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| r.selected_test_error(select))
+                        .collect::<Vec<_>>(),
+                ),
+                test_rmse: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| match select {
+                            Select::Last => r.errors.test_rmse,
+                            Select::BestVal => r.errors.best_val_test_rmse,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                val_rmse: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| r.errors.val_rmse)
+                        .collect::<Vec<_>>(),
+                ),
+                baselines: baselines(&rs),
             }
+        })
+        .collect()
+}
+
+/// The baselines of numeric runs, by name, averaged over `results` (they do not depend on the
+/// seed): the constant (training-mean) RMSE of regression, the naive and seasonal-naive MASE
+/// and RMSE of forecasts.
+pub fn baselines(results: &[&RunResult]) -> Vec<(&'static str, f64)> {
+    type Pick = fn(&RunResult) -> Option<f64>;
+    let named: [(&str, Pick); 5] = [
+        ("const RMSE", |r| r.errors.const_test_rmse),
+        ("naive MASE", |r| r.errors.naive_test_mase),
+        ("snaive MASE", |r| r.errors.snaive_test_mase),
+        ("naive RMSE", |r| r.errors.naive_test_rmse),
+        ("snaive RMSE", |r| r.errors.snaive_test_rmse),
+    ];
+    named
+        .iter()
+        .filter_map(|(name, pick)| {
+            let v: Vec<f64> = results.iter().filter_map(|r| pick(r)).collect();
+            (!v.is_empty()).then(|| (*name, Stat::of(&v).mean))
         })
         .collect()
 }
@@ -104,8 +156,96 @@ pub fn thousands(n: i64) -> String {
 }
 
 /// The closing table of a sweep, as aligned plain text. `extra` names swept keys other than
-/// num_units and seed, shown as a leading column; the test accuracy is that of `select`.
+/// num_units and seed, shown as a leading column; the test accuracy (or error) is that of
+/// `select`. A sweep of several tasks gets a table per task.
 pub fn table(groups: &[Group], extra: &[String], select: Select) -> String {
+    let mut out = String::new();
+    for task in [Task::Classify, Task::Regress, Task::Forecast] {
+        let of: Vec<Group> = groups
+            .iter()
+            .filter(|g| g.task() == task)
+            .cloned()
+            .collect();
+        if of.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(&match task {
+            Task::Classify => accuracy_table(&of, extra, select),
+            _ => error_table(&of, extra, select),
+        });
+    }
+    out
+}
+
+/// The table of numeric groups: the headline error (MASE or RMSE) with its spread, the test
+/// and validation RMSE, and the baselines.
+fn error_table(groups: &[Group], extra: &[String], select: Select) -> String {
+    let forecast = groups[0].task() == Task::Forecast;
+    let what = if forecast { "MASE" } else { "RMSE" };
+    let mut head = vec![
+        "config".to_string(),
+        "num_units".into(),
+        "params".into(),
+        match select {
+            Select::Last => format!("test {what} (mean ± std)"),
+            Select::BestVal => format!("test {what} at best val (mean ± std)"),
+        },
+    ];
+    if forecast {
+        head.push("test RMSE".into());
+    }
+    head.push("val RMSE".into());
+    let baseline_names: Vec<&str> = groups[0]
+        .baselines
+        .iter()
+        .map(|b| b.0)
+        .filter(|n| !forecast || n.ends_with("MASE"))
+        .collect();
+    head.extend(baseline_names.iter().map(|n| n.to_string()));
+    head.extend(["seeds".into(), "epochs".into(), "s/epoch".into()]);
+    let mut rows = vec![head];
+    for g in groups {
+        let mut row = vec![
+            config_cell(g, extra),
+            g.config.num_units.to_string(),
+            g.params.to_string(),
+            {
+                let mean = crate::store::sig(Some(g.test_error.mean));
+                let decimals = mean.split_once('.').map_or(0, |(_, d)| d.len());
+                format!("{mean} ± {:.decimals$}", g.test_error.std)
+            },
+        ];
+        if forecast {
+            row.push(crate::store::sig(Some(g.test_rmse.mean)));
+        }
+        row.push(crate::store::sig(Some(g.val_rmse.mean)));
+        for name in &baseline_names {
+            let v = g.baselines.iter().find(|b| b.0 == *name).map(|b| b.1);
+            row.push(crate::store::sig(v));
+        }
+        row.extend([
+            g.seeds.len().to_string(),
+            g.epochs.to_string(),
+            format!("{:.2}", g.seconds_per_epoch.mean),
+        ]);
+        rows.push(row);
+    }
+    aligned(&rows)
+}
+
+fn config_cell(g: &Group, extra: &[String]) -> String {
+    extra
+        .iter()
+        .filter(|k| k.as_str() != "num_units" && k.as_str() != "seed")
+        .map(|k| format!("{k}={}", g.config.value_text(k)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn accuracy_table(groups: &[Group], extra: &[String], select: Select) -> String {
     let mut rows = vec![vec![
         "config".to_string(),
         "num_units".into(),
@@ -120,14 +260,8 @@ pub fn table(groups: &[Group], extra: &[String], select: Select) -> String {
         "s/epoch".into(),
     ]];
     for g in groups {
-        let cfg = extra
-            .iter()
-            .filter(|k| k.as_str() != "num_units" && k.as_str() != "seed")
-            .map(|k| format!("{k}={}", g.config.value_text(k)))
-            .collect::<Vec<_>>()
-            .join(",");
         rows.push(vec![
-            cfg,
+            config_cell(g, extra),
             g.config.num_units.to_string(),
             g.params.to_string(),
             format!("{:.4} ± {:.4}", g.test_acc.mean, g.test_acc.std),
@@ -137,6 +271,12 @@ pub fn table(groups: &[Group], extra: &[String], select: Select) -> String {
             format!("{:.2}", g.seconds_per_epoch.mean),
         ]);
     }
+    aligned(&rows)
+}
+
+/// Rows of cells as aligned plain text: the first column (the config, shown only when some
+/// row has one) left-aligned, the others right-aligned, a rule under the header.
+fn aligned(rows: &[Vec<String>]) -> String {
     let show_cfg = rows.iter().skip(1).any(|r| !r[0].is_empty());
     let cols = rows[0].len();
     let widths: Vec<usize> = (0..cols)

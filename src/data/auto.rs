@@ -8,6 +8,8 @@ well with no other flag. The rule for `patch = "auto"` is `patch::auto`.
   with a single example keeps it for training. Images: the last fifth of the training set.
 - `batch_size`: a tenth of the training split, rounded down to a power of two, from 4 to 128
   (and at most the split): about ten optimiser steps per epoch on small data.
+- forecasting (`data::forecast`): `val_size`, `test_size` (0) and `window` resolve to the
+  stretches and window the series was cut into.
 - `epochs`: a budget of `STEPS` optimiser steps, `ceil(STEPS / batches per epoch)` epochs, at
   least `MIN_EPOCHS` and at most `MAX_EPOCHS`: 200 epochs of 10 steps for GunPoint's 40
   training series, `MIN_EPOCHS` on a large set.
@@ -64,8 +66,19 @@ pub fn epochs(n: usize, batch: usize) -> usize {
 pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
     let n = data.train.len();
     let batch = cfg.batch_size.fixed().unwrap_or_else(|| batch_size(n));
+    // Forecasts count held-out stretches and the window in time steps.
+    let (val_size, test_size, window) = match &data.forecast {
+        Some(f) => (
+            f.stretches.val,
+            f.stretches.test,
+            Count::Fixed(f.stretches.window),
+        ),
+        None => (data.val.len(), cfg.test_size, cfg.window),
+    };
     RunConfig {
-        val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(data.val.len())),
+        val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(val_size)),
+        test_size,
+        window,
         batch_size: Count::Fixed(batch),
         epochs: Count::Fixed(cfg.epochs.fixed().unwrap_or_else(|| epochs(n, batch))),
         patch: match cfg.patch {

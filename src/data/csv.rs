@@ -174,6 +174,7 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         features,
         cases,
         labelled: label.is_some(),
+        targets: false,
     })
 }
 

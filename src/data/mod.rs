@@ -13,6 +13,7 @@ and test. `train_size` and `test_size` take the first N examples, for quick runs
 */
 pub mod auto;
 pub mod csv;
+pub mod forecast;
 pub mod idx;
 pub mod patch;
 pub mod series;
@@ -23,8 +24,9 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::config::{Count, Normalize, Patch, RunConfig, CSV_KEYS};
+use crate::config::{Count, Normalize, Patch, RunConfig, Task, CSV_KEYS};
 use crate::error::UserError;
+use crate::metrics::Errors;
 use crate::store::{ClassAccuracy, DataInfo, Normalization};
 use spec::Spec;
 
@@ -33,7 +35,7 @@ use spec::Spec;
 pub struct Split {
     /// [N, T, F] float32.
     pub x: Tensor,
-    /// [N] int64 class indices.
+    /// [N] int64 class indices; for numeric tasks [N, K] float32 targets (standardised).
     pub y: Tensor,
     /// [N] int64 valid timesteps per sequence, each in 1..=T.
     pub lengths: Tensor,
@@ -107,17 +109,93 @@ pub struct Dataset {
     pub patch: Option<usize>,
     /// Series: how they were scaled, with the statistics (saved in the run folder).
     pub normalization: Option<Normalization>,
+    pub task: Task,
+    /// Numeric tasks: how targets were standardised (y = (value - mean) / std).
+    pub target: Option<Target>,
+    /// Forecasting: the series' cut, the test windows' truth and baselines.
+    pub forecast: Option<Forecast>,
+}
+
+/// A numeric task's target: its name and the training split's mean and std, with which
+/// predictions are mapped back to its units.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub name: String,
+    pub mean: f64,
+    pub std: f64,
+}
+
+impl Target {
+    /// Standardised values back in the target's units.
+    pub fn unscale(&self, z: &[f64]) -> Vec<f64> {
+        z.iter().map(|v| v * self.std + self.mean).collect()
+    }
+}
+
+/// What a forecasting run is scored against, in the target's units.
+#[derive(Clone, Debug)]
+pub struct Forecast {
+    pub stretches: forecast::Stretches,
+    pub horizon: usize,
+    /// MASE's denominator: the in-sample (seasonal-)naive MAE on the training stretch.
+    pub scale: f64,
+    /// t of each test window (its last input step).
+    pub test_origins: Vec<usize>,
+    /// Test windows' truth and baseline forecasts, [N * horizon] row-major.
+    pub truth: Vec<f64>,
+    pub naive: Vec<f64>,
+    pub snaive: Vec<f64>,
+}
+
+/// The errors of a numeric task's baselines on the test split, in the target's units.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Baselines {
+    /// Regression: the training mean for every example.
+    pub constant: Option<Errors>,
+    /// Forecasting: the window's last value, and the value one season back.
+    pub naive: Option<Errors>,
+    pub snaive: Option<Errors>,
 }
 
 impl Dataset {
+    /// The baselines of a numeric task (none for classification).
+    pub fn baselines(&self) -> Baselines {
+        match (&self.forecast, &self.target) {
+            (Some(f), _) => {
+                let score = |p: &[f64]| Errors::of(p, &f.truth).with_mase(f.scale);
+                Baselines {
+                    constant: None,
+                    naive: Some(score(&f.naive)),
+                    snaive: Some(score(&f.snaive)),
+                }
+            }
+            (None, Some(target)) => {
+                let z = Vec::<f64>::try_from(self.test.y.flatten(0, -1).to_kind(Kind::Double))
+                    .expect("f64 targets");
+                Baselines {
+                    constant: Some(Errors::of(&vec![target.mean; z.len()], &target.unscale(&z))),
+                    ..Baselines::default()
+                }
+            }
+            _ => Baselines::default(),
+        }
+    }
+
+    /// Outputs of the model's head: classes, or target values (K, the horizon for forecasts).
     pub fn classes(&self) -> i64 {
-        self.class_names.len() as i64
+        match self.task {
+            Task::Classify => self.class_names.len() as i64,
+            _ => self.train.y.size()[1],
+        }
     }
 
     /// Shape, class names and per-class test accuracy for `predicted` (one class index per
     /// test example), as recorded in a run's result.
     pub fn info(&self, predicted: &[i64]) -> DataInfo {
-        let truth = Vec::<i64>::try_from(&self.test.y).expect("int64 labels");
+        let truth = match self.task {
+            Task::Classify => Vec::<i64>::try_from(&self.test.y).expect("int64 labels"),
+            _ => Vec::new(),
+        };
         let mut per_class: Vec<ClassAccuracy> = self
             .class_names
             .iter()
@@ -139,6 +217,7 @@ impl Dataset {
             images: self.images,
             test_per_class: per_class,
             patch: self.patch,
+            target: self.target.as_ref().map(|t| t.name.clone()),
         }
     }
 }
@@ -158,12 +237,30 @@ pub struct Summary {
     pub class_names: Vec<String>,
     /// Rows of images (pixels), as opposed to other sequences.
     pub images: bool,
+    #[serde(skip_serializing_if = "crate::config::Task::is_classify")]
+    pub task: Task,
+    /// Forecasting: the variables read, and the one forecast.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
 }
 
 impl Summary {
     /// One line, e.g. `ts:data/X/X: 50 train / 150 test sequences of 150 timesteps x 1
     /// feature; 2 classes: 1, 2`.
     pub fn line(&self) -> String {
+        if self.task == Task::Forecast {
+            return format!(
+                "{}: one series of {} timesteps x {} variable{} ({}); forecast: {}",
+                self.dataset,
+                self.max_length,
+                self.features,
+                if self.features == 1 { "" } else { "s" },
+                self.columns.join(", "),
+                self.target.as_deref().unwrap_or("")
+            );
+        }
         let steps = if self.min_length == self.max_length {
             format!("{}", self.max_length)
         } else {
@@ -180,6 +277,17 @@ impl Summary {
             .collect();
         if self.class_names.len() > 20 {
             names.push("...");
+        }
+        if self.task == Task::Regress {
+            return format!(
+                "{}: {} train / {} test sequences of {steps} timesteps x {} feature{}; a number \
+                 to predict per sequence",
+                self.dataset,
+                self.train_examples,
+                self.test_examples,
+                self.features,
+                if self.features == 1 { "" } else { "s" },
+            );
         }
         format!(
             "{}: {} train / {} test sequences of {steps} timesteps x {} feature{}; {} classes: {}",
@@ -213,11 +321,15 @@ pub const FASHION_CLASSES: [&str; 10] = [
 pub struct Source {
     pub name: String,
     spec: Spec,
+    task: Task,
     train: Split,
     test: Split,
     seq_len: i64,
     features: i64,
     class_names: Vec<String>,
+    /// Forecasting: the one series (`train` and `test` are then empty; the windows of a run
+    /// depend on its keys).
+    series: Option<forecast::Table>,
 }
 
 impl Source {
@@ -225,15 +337,38 @@ impl Source {
     pub fn key(cfg: &RunConfig) -> String {
         match Spec::parse(&cfg.dataset) {
             Ok(Spec::Csv { .. }) => format!(
-                "{}|{:?}|{}|{}|{}",
-                cfg.dataset, cfg.csv_layout, cfg.label_column, cfg.id_column, cfg.time_column
+                "{}|{:?}|{}|{}|{}|{:?}",
+                cfg.dataset,
+                cfg.csv_layout,
+                cfg.label_column,
+                cfg.id_column,
+                cfg.time_column,
+                cfg.task
             ),
-            _ => cfg.dataset.clone(),
+            Ok(Spec::Series(_)) => {
+                format!("{}|{}|{}", cfg.dataset, cfg.columns, cfg.target_column)
+            }
+            _ => format!("{}|{:?}", cfg.dataset, cfg.task),
         }
     }
 
     /// The whole dataset at a glance.
     pub fn summary(&self) -> Summary {
+        if let Some(table) = &self.series {
+            return Summary {
+                dataset: self.name.clone(),
+                train_examples: 1,
+                test_examples: 0,
+                min_length: table.steps as i64,
+                max_length: table.steps as i64,
+                features: table.features() as i64,
+                class_names: Vec::new(),
+                images: false,
+                task: Task::Forecast,
+                columns: table.names.clone(),
+                target: Some(table.names[table.target].clone()),
+            };
+        }
         let lengths = Tensor::cat(&[&self.train.lengths, &self.test.lengths], 0);
         Summary {
             dataset: self.name.clone(),
@@ -244,6 +379,9 @@ impl Source {
             features: self.features,
             class_names: self.class_names.clone(),
             images: self.spec.is_images(),
+            task: self.task,
+            columns: Vec::new(),
+            target: None,
         }
     }
 
@@ -282,11 +420,13 @@ impl Source {
         let source = |train, test, seq_len, features, class_names| Source {
             name: name.into(),
             spec: spec.clone(),
+            task: cfg.task,
             train,
             test,
             seq_len,
             features,
             class_names,
+            series: None,
         };
         match &spec {
             Spec::Mnist => {
@@ -373,6 +513,18 @@ impl Source {
                     names,
                 ))
             }
+            Spec::Series(path) => {
+                let table = forecast::read(test.unwrap_or(path), cfg)?;
+                let empty = || Split {
+                    x: Tensor::zeros([0, 1, 1], (Kind::Float, tch::Device::Cpu)),
+                    y: Tensor::zeros([0, 1], (Kind::Float, tch::Device::Cpu)),
+                    lengths: Tensor::zeros([0], (Kind::Int64, tch::Device::Cpu)),
+                };
+                let features = table.features() as i64;
+                let mut s = source(empty(), empty(), table.steps as i64, features, Vec::new());
+                s.series = Some(table);
+                Ok(s)
+            }
             Spec::Ts { .. } | Spec::Csv { .. } => {
                 let (train, test) = match &spec {
                     // A test file given apart (new data for `predict`) may lack labels.
@@ -396,7 +548,25 @@ impl Source {
                     }
                     _ => unreachable!("matched above"),
                 };
-                let t = series::to_tensors(&train, &test)?;
+                if let Spec::Ts { .. } = &spec {
+                    let regress = cfg.task == Task::Regress;
+                    if let Some(file) = [&train, &test]
+                        .into_iter()
+                        .find(|f| f.labelled && f.targets != regress)
+                    {
+                        return Err(UserError::data(
+                            &file.path,
+                            if regress {
+                                "@classLabel: a classification problem; expected @targetLabel \
+                                 true (a regression problem) with task = \"regress\""
+                            } else {
+                                "@targetLabel: a regression problem; expected a classification \
+                                 problem (@classLabel true ...), or task = \"regress\""
+                            },
+                        ));
+                    }
+                }
+                let t = series::to_tensors(&train, &test, cfg.task == Task::Regress)?;
                 Ok(source(
                     t.train,
                     t.test,
@@ -411,6 +581,9 @@ impl Source {
     /// The splits a run asks for: validation (from the end of train for images, stratified
     /// for series), then the size limits, then (series) the z-score of the training split.
     pub fn split(&self, cfg: &RunConfig) -> Result<Dataset, UserError> {
+        if let Some(table) = &self.series {
+            return self.split_forecast(table, cfg);
+        }
         if !matches!(self.spec, Spec::Csv { .. }) {
             let defaults = serde_json::to_value(RunConfig::default()).expect("serialises");
             let value = serde_json::to_value(cfg).expect("serialises");
@@ -441,6 +614,11 @@ impl Source {
             }
             (Count::Fixed(v), true) => (v, None),
             (Count::Auto, true) => (auto::val_images(n_train), None),
+            // Regression: a fixed random choice (the same for every seed).
+            (v, false) if cfg.task == Task::Regress => {
+                let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));
+                (v, Some(series::random_split(n_train, v)))
+            }
             (Count::Fixed(v), false) => {
                 let split = series::stratified(&labels(), &self.class_names, v).map_err(|m| {
                     UserError::Config {
@@ -486,6 +664,9 @@ impl Source {
             patch: (reading != patch::reading(Patch::Natural, self.seq_len, self.features, images))
                 .then_some(reading.values),
             normalization: None,
+            task: cfg.task,
+            target: None,
+            forecast: None,
         };
         if self.spec.is_images() {
             if cfg.normalize != Normalize::Feature {
@@ -517,6 +698,8 @@ impl Source {
                     kind: Normalize::Feature,
                     mean: Vec::<f64>::try_from(&mean.flatten(0, -1)).expect("f64 stats"),
                     std: Vec::<f64>::try_from(&std.flatten(0, -1)).expect("f64 stats"),
+                    target_mean: None,
+                    target_std: None,
                 };
                 (
                     series::normalise(&train, &mean, &std),
@@ -533,10 +716,103 @@ impl Source {
             ),
             Normalize::None => (train, val, test, Normalization::of(Normalize::None)),
         };
+        let mut stats = stats;
+        let (train, val, test, target) = match cfg.task {
+            Task::Regress => {
+                let values = Vec::<f64>::try_from(train.y.flatten(0, -1).to_kind(Kind::Double))
+                    .expect("f64 targets");
+                let (mean, std) = mean_std(&values);
+                let target = Target {
+                    name: match &self.spec {
+                        Spec::Csv { .. } => cfg.label_column.clone(),
+                        _ => "target".into(),
+                    },
+                    mean,
+                    std,
+                };
+                stats.target_mean = Some(mean);
+                stats.target_std = Some(std);
+                let scale = |s: Split| Split {
+                    y: (&s.y - mean) / std,
+                    ..s
+                };
+                (scale(train), scale(val), scale(test), Some(target))
+            }
+            _ => (train, val, test, None),
+        };
         let mut data = dataset(train, val, test);
         data.normalization = Some(stats);
+        data.target = target;
         Ok(data)
     }
+
+    /// A forecasting run's windows: the series cut in time (`forecast::stretches`), scaled
+    /// with the training stretch's statistics, then patched like any series.
+    fn split_forecast(
+        &self,
+        table: &forecast::Table,
+        cfg: &RunConfig,
+    ) -> Result<Dataset, UserError> {
+        let cut = forecast::stretches(table.steps, cfg)?;
+        let h = cfg.horizon;
+        let (mean, std) = match cfg.normalize {
+            Normalize::None => (vec![0.0; table.features()], vec![1.0; table.features()]),
+            _ => forecast::stats(table, cut.train),
+        };
+        let [train_o, val_o, test_o] = forecast::origins(&cut, h);
+        let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, &mean, &std);
+        let (train, val, test) = (windows(&train_o), windows(&val_o), windows(&test_o));
+        let (w, f) = (cut.window as i64, table.features() as i64);
+        let reading = patch::reading(cfg.patch, w, f, false);
+        let y = table.target_values();
+        let j = table.target;
+        let target = Target {
+            name: table.names[j].clone(),
+            mean: mean[j],
+            std: std[j],
+        };
+        let forecast = Forecast {
+            stretches: cut,
+            horizon: h,
+            scale: forecast::mase_scale(&y, cut.train, cfg.season),
+            truth: forecast::truth(&y, &test_o, h),
+            naive: forecast::naive(&y, &test_o, h),
+            snaive: forecast::seasonal_naive(&y, &test_o, h, cfg.season),
+            test_origins: test_o,
+        };
+        Ok(Dataset {
+            name: self.name.clone(),
+            train: patch::apply(&train, reading, false),
+            val: patch::apply(&val, reading, false),
+            test: patch::apply(&test, reading, false),
+            seq_len: reading.timesteps,
+            features: reading.features,
+            class_names: Vec::new(),
+            images: false,
+            image_shape: None,
+            patch: (reading != patch::reading(Patch::Natural, w, f, false))
+                .then_some(reading.values),
+            normalization: Some(Normalization {
+                kind: cfg.normalize,
+                mean,
+                std,
+                target_mean: Some(target.mean),
+                target_std: Some(target.std),
+            }),
+            task: Task::Forecast,
+            target: Some(target),
+            forecast: Some(forecast),
+        })
+    }
+}
+
+/// Mean and population std of `values` (std 1 where it is 0, so that scaling never divides by
+/// zero).
+fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
 }
 
 /// The default data folder: `data/<dataset>` under the working directory if it exists,

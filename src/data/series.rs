@@ -39,6 +39,8 @@ pub struct SeriesFile {
     pub cases: Vec<Case>,
     /// Whether the cases carry labels (only a file read for `predict` may lack them).
     pub labelled: bool,
+    /// Whether the file declares its labels as numbers (`.ts` `@targetLabel`: regression).
+    pub targets: bool,
 }
 
 /// Distinct labels in order: numerically when every label is a number, else as text.
@@ -69,7 +71,13 @@ pub struct Tensors {
 }
 
 /// Checks that test fits train (features, classes) and pads both to the longest sequence.
-pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, UserError> {
+/// With `numeric` (regression), labels are target numbers: y is [N, 1] float, NaN for a file
+/// without labels, and `class_names` is empty.
+pub fn to_tensors(
+    train: &SeriesFile,
+    test: &SeriesFile,
+    numeric: bool,
+) -> Result<Tensors, UserError> {
     if test.features != train.features {
         return Err(UserError::data(
             &test.path,
@@ -81,13 +89,39 @@ pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, User
             ),
         ));
     }
-    let names = class_names(train.cases.iter().map(|c| c.label.as_str()));
+    let names = if numeric {
+        Vec::new()
+    } else {
+        class_names(train.cases.iter().map(|c| c.label.as_str()))
+    };
     let index: BTreeMap<&str, i64> = names
         .iter()
         .enumerate()
         .map(|(i, n)| (n.as_str(), i as i64))
         .collect();
-    for case in test.cases.iter().filter(|_| test.labelled) {
+    let mut targets: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
+    for (file, out) in [train, test].into_iter().zip(targets.iter_mut()) {
+        for case in file.cases.iter().filter(|_| numeric) {
+            if !file.labelled {
+                out.push(f32::NAN);
+                continue;
+            }
+            match case.label.parse::<f64>() {
+                Ok(v) if v.is_finite() && (v as f32).is_finite() => out.push(v as f32),
+                _ => {
+                    return Err(UserError::data_at(
+                        &file.path,
+                        case.line,
+                        format!(
+                            "target {:?}: expected a finite number (a regression target)",
+                            case.label
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+    for case in test.cases.iter().filter(|_| test.labelled && !numeric) {
         if !index.contains_key(case.label.as_str()) {
             return Err(UserError::data_at(
                 &test.path,
@@ -109,7 +143,7 @@ pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, User
         .max()
         .unwrap_or(1);
     let f = train.features;
-    let split = |file: &SeriesFile| {
+    let split = |file: &SeriesFile, targets: &[f32]| {
         let n = file.cases.len();
         let mut x = vec![0f32; n * t * f];
         for (i, c) in file.cases.iter().enumerate() {
@@ -118,6 +152,7 @@ pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, User
         let y: Vec<i64> = file
             .cases
             .iter()
+            .filter(|_| !numeric)
             .map(|c| match file.labelled {
                 true => index[c.label.as_str()],
                 false => UNLABELLED,
@@ -126,13 +161,17 @@ pub fn to_tensors(train: &SeriesFile, test: &SeriesFile) -> Result<Tensors, User
         let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
         Split {
             x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
-            y: Tensor::from_slice(&y),
+            y: if numeric {
+                Tensor::from_slice(targets).view([n as i64, 1])
+            } else {
+                Tensor::from_slice(&y)
+            },
             lengths: Tensor::from_slice(&lengths),
         }
     };
     Ok(Tensors {
-        train: split(train),
-        test: split(test),
+        train: split(train, &targets[0]),
+        test: split(test, &targets[1]),
         seq_len: t as i64,
         features: f as i64,
         class_names: names,
@@ -179,6 +218,17 @@ pub fn stratified(
         ));
     }
     Ok(split_by_quota(&members, &quota, n))
+}
+
+/// A fixed random split of `n` examples: (training, validation) indices in ascending order,
+/// `val` of them for validation, drawn from a constant seed (the same for every run).
+pub fn random_split(n: usize, val: usize) -> (Vec<i64>, Vec<i64>) {
+    let mut order: Vec<i64> = (0..n as i64).collect();
+    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed));
+    let (mut v, mut t) = (order[..val].to_vec(), order[val..].to_vec());
+    v.sort_unstable();
+    t.sort_unstable();
+    (t, v)
 }
 
 /// The stratified split of `val_size = "auto"`: each class gives `auto::val_quota` of its
@@ -367,14 +417,16 @@ mod tests {
                 case(vec![7., 8.], 1, "a", 6),
             ],
             labelled: true,
+            targets: false,
         };
         let test = SeriesFile {
             path: "te.ts".into(),
             features: 2,
             cases: vec![case(vec![1., 1., 2., 2., 3., 3., 4., 4.], 4, "a", 9)],
             labelled: true,
+            targets: false,
         };
-        let t = to_tensors(&train, &test).unwrap();
+        let t = to_tensors(&train, &test, false).unwrap();
         assert_eq!((t.seq_len, t.features), (4, 2));
         assert_eq!(t.class_names, ["a", "b"]);
         assert_eq!(Vec::<i64>::try_from(&t.train.y).unwrap(), [1, 0]);
@@ -388,10 +440,11 @@ mod tests {
         // New data without labels: every label index is UNLABELLED, no class is checked.
         let new = SeriesFile {
             labelled: false,
+            targets: false,
             cases: vec![case(vec![1., 1.], 1, "", 2)],
             ..test
         };
-        let t = to_tensors(&train, &new).unwrap();
+        let t = to_tensors(&train, &new, false).unwrap();
         assert_eq!(Vec::<i64>::try_from(&t.test.y).unwrap(), [UNLABELLED]);
     }
 
@@ -402,20 +455,22 @@ mod tests {
             features: 1,
             cases: vec![case(vec![1.], 1, "a", 3)],
             labelled: true,
+            targets: false,
         };
         let mut test = SeriesFile {
             path: "te.ts".into(),
             features: 1,
             cases: vec![case(vec![1.], 1, "a", 3), case(vec![1.], 1, "z", 4)],
             labelled: true,
+            targets: false,
         };
-        let e = to_tensors(&train, &test).err().unwrap().to_string();
+        let e = to_tensors(&train, &test, false).err().unwrap().to_string();
         assert_eq!(
             e,
             "te.ts:4: class \"z\" does not occur in the training file tr.ts: expected one of \"a\""
         );
         test.features = 2;
-        let e = to_tensors(&train, &test).err().unwrap().to_string();
+        let e = to_tensors(&train, &test, false).err().unwrap().to_string();
         assert!(e.starts_with("te.ts: 2 features"), "{e}");
     }
 

@@ -7,6 +7,7 @@ fashion-mnist            Fashion-MNIST, same layout (data/fashion-mnist or --dat
 idx:DIR                  any IDX image set in DIR (the four MNIST file names, raw or .gz)
 ts:DIR/NAME              UEA/UCR .ts files DIR/NAME_TRAIN.ts and DIR/NAME_TEST.ts
 csv:TRAIN.csv,TEST.csv   CSV files, one series per row or long format (csv_layout)
+csv:SERIES.csv           one long series, a column per variable, for task = "forecast"
 ```
 Relative paths are resolved against the working directory. `short_name` is what run labels
 and folder names use: `GunPoint` for `ts:data/GunPoint/GunPoint`.
@@ -28,11 +29,13 @@ pub enum Spec {
         train: PathBuf,
         test: PathBuf,
     },
+    /// One CSV file holding one long series in time order (forecasting).
+    Series(PathBuf),
 }
 
 /// What `dataset` may be, for error messages.
 pub const EXPECTED: &str = "\"mnist\", \"fashion-mnist\", \"idx:DIR\", \"ts:DIR/NAME\" (reads \
-    NAME_TRAIN.ts and NAME_TEST.ts) or \"csv:TRAIN.csv,TEST.csv\"";
+    NAME_TRAIN.ts and NAME_TEST.ts), \"csv:TRAIN.csv,TEST.csv\" or \"csv:SERIES.csv\" (forecasting)";
 
 impl Spec {
     pub fn parse(value: &str) -> Result<Spec, String> {
@@ -66,8 +69,9 @@ impl Spec {
                         test: test.into(),
                     })
                 }
+                None if nonempty(rest) => Ok(Spec::Series(rest.into())),
                 _ => Err(format!(
-                    "{value:?}: expected csv:TRAIN.csv,TEST.csv (two files)"
+                    "{value:?}: expected csv:TRAIN.csv,TEST.csv (two files) or csv:SERIES.csv"
                 )),
             },
             _ => Err(format!("unknown dataset {value:?}")),
@@ -90,7 +94,7 @@ impl Spec {
             Spec::Mnist | Spec::FashionMnist => value.to_string(),
             Spec::Idx(dir) => file_name(dir),
             Spec::Ts { name, .. } => name.clone(),
-            Spec::Csv { train, .. } => train
+            Spec::Csv { train, .. } | Spec::Series(train) => train
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),
@@ -146,6 +150,10 @@ mod tests {
             })
         );
         assert_eq!(
+            Spec::parse("csv:a/series.csv"),
+            Ok(Spec::Series("a/series.csv".into()))
+        );
+        assert_eq!(
             Spec::parse("csv:a/tr.csv,b/te.csv"),
             Ok(Spec::Csv {
                 train: "a/tr.csv".into(),
@@ -160,7 +168,6 @@ mod tests {
             ("MNIST", "unknown dataset"),
             ("ts:", "names no problem"),
             ("ts:dir/", "names no problem"),
-            ("csv:a.csv", "two files"),
             ("csv:a.csv,", "two files"),
             ("csv:a,b,c", "two files"),
             ("idx:", "unknown dataset"),

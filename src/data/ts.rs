@@ -8,7 +8,8 @@ UEA/UCR `.ts` files (the sktime/aeon format): a header, `@data`, then one case p
 @missing false
 @univariate true           or false with @dimensions D
 @equalLength true          with @seriesLength N, or false for cases of different lengths
-@classLabel true 1 2       the labels a case may have (false: a regression problem, rejected)
+@classLabel true 1 2       the labels a case may have (classification)
+@targetLabel true          or: each case ends in a real number (regression, task = "regress")
 @data
 -0.64,-0.64,...,-0.63:1                        one dimension, label after the last ':'
 1.8,1.9,...:0.06,0.01,...:1                    D dimensions separated by ':'
@@ -61,6 +62,7 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
     }
     let mut labels: Option<Vec<String>> = None;
     let mut labelled = true;
+    let mut targets = false;
     let mut dims: Option<usize> = None;
     let mut univariate: Option<bool> = None;
     let mut series_length: Option<usize> = None;
@@ -126,17 +128,28 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
                     labels = Some(rest[1..].iter().map(|s| s.to_string()).collect());
                 }
                 "@targetlabel" => {
-                    return Err(at(
-                        n,
-                        "@targetLabel: a regression problem; expected a classification problem (@classLabel true ...)".into(),
-                    ))
+                    labels = Some(Vec::new());
+                    targets = true;
+                    if !flag(&rest)? {
+                        if !unlabelled_ok {
+                            return Err(at(
+                                n,
+                                "@targetLabel false: expected a regression problem (@targetLabel true, a number after each case)".into(),
+                            ));
+                        }
+                        labelled = false;
+                    }
                 }
                 "@data" => {
                     if labels.is_none() {
-                        return Err(at(n, "@data before @classLabel: expected @classLabel true LABEL ... in the header".into()));
+                        return Err(at(n, "@data before @classLabel: expected @classLabel true LABEL ... (or @targetLabel true) in the header".into()));
                     }
                     if univariate == Some(true) && dims.is_some_and(|d| d != 1) {
-                        return Err(at(n, "@univariate true with @dimensions > 1: expected one of them to change".into()));
+                        return Err(at(
+                            n,
+                            "@univariate true with @dimensions > 1: expected one of them to change"
+                                .into(),
+                        ));
                     }
                     if univariate == Some(true) {
                         dims = Some(1);
@@ -146,7 +159,10 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
                 _ if tag.starts_with('@') => {
                     return Err(at(
                         n,
-                        format!("unknown header tag {tag:?}: expected one of {}", TAGS.join(", ")),
+                        format!(
+                            "unknown header tag {tag:?}: expected one of {}",
+                            TAGS.join(", ")
+                        ),
                     ))
                 }
                 _ => {
@@ -162,7 +178,12 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
             continue;
         }
         let declared = labels.as_ref().expect("checked at @data");
-        let case = parse_case(line, n, labelled.then_some(&declared[..]), dims, path)?;
+        let declared = match (labelled, targets) {
+            (false, _) => Declared::Nothing,
+            (true, true) => Declared::Number,
+            (true, false) => Declared::Classes(&declared[..]),
+        };
+        let case = parse_case(line, n, declared, dims, path)?;
         let f = case.values.len() / case.len;
         match features {
             None => features = Some(f),
@@ -203,39 +224,51 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
         features: features.unwrap_or(1),
         cases,
         labelled,
+        targets,
     })
 }
 
-/// One data line: dimensions separated by ':', values by ',', the label last (none when
-/// `declared` is None: a file with `@classLabel false`).
+/// What ends a case: a declared class label, a target number (read and checked as one by
+/// `series::to_tensors`, which names the line), or nothing.
+enum Declared<'a> {
+    Classes(&'a [String]),
+    Number,
+    Nothing,
+}
+
+/// One data line: dimensions separated by ':', values by ',', the label or target last (none
+/// in a file with `@classLabel false`).
 fn parse_case(
     line: &str,
     n: usize,
-    declared: Option<&[String]>,
+    declared: Declared,
     dims: Option<usize>,
     path: &Path,
 ) -> Result<Case, UserError> {
     let at = |m: String| UserError::data_at(path, n, m);
     let parts: Vec<&str> = line.split(':').collect();
     let (label, dimensions) = match declared {
-        Some(declared) => {
+        Declared::Classes(_) | Declared::Number => {
             let (label, dimensions) = parts.split_last().expect("split gives one part");
             let label = label.trim();
+            let what = match declared {
+                Declared::Number => "no target: expected the values, ':' and a number",
+                _ => "no class label: expected the values, ':' and a label",
+            };
             if parts.len() < 2 || label.is_empty() {
-                return Err(at(
-                    "no class label: expected the values, ':' and a label at the end of the line"
-                        .into(),
-                ));
+                return Err(at(format!("{what} at the end of the line")));
             }
-            if !declared.iter().any(|l| l == label) {
-                return Err(at(format!(
-                    "class label {label:?} is not declared in @classLabel: expected one of {}",
-                    declared.join(" ")
-                )));
+            if let Declared::Classes(declared) = declared {
+                if !declared.iter().any(|l| l == label) {
+                    return Err(at(format!(
+                        "class label {label:?} is not declared in @classLabel: expected one of {}",
+                        declared.join(" ")
+                    )));
+                }
             }
             (label, dimensions)
         }
-        None => ("", &parts[..]),
+        Declared::Nothing => ("", &parts[..]),
     };
     if let Some(d) = dims {
         if dimensions.len() != d {

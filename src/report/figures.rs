@@ -12,30 +12,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::inputs::{Inputs, Row};
 use super::style::{
-    colour, error_bars, render, short_count, short_number, ticks_125, Drawn, Figure, Style, GREY,
-    GRID,
+    chart_builder, chart_builder_with, colour, error_bars, render, short_count, short_number,
+    ticks_125, Drawn, Figure, Style, GREY, GRID,
 };
 use crate::model::{formula, keras_param_count, param_count, Arch};
 use crate::summary::{thousands, Stat};
 
 /// Renders every figure into `dir`; returns the files written.
 pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
-    let rows: Vec<&Row> = inputs.finished_rows().collect();
-    let missing_units: Vec<i64> = inputs
-        .rows
-        .iter()
-        .filter(|r| r.seeds.is_empty())
-        .map(|r| r.num_units)
-        .collect();
-    let data = Data {
-        rows,
-        variants: &inputs.variants,
-        seeds: inputs.seed_counts(),
-        missing_units,
-        devices: inputs.devices(),
-        input: inputs.shape.input,
-        classes: inputs.shape.classes(),
-    };
+    let data = Data::new(inputs);
     let mut files = Vec::new();
     files.extend(render(&AccuracyVsUnits(&data), dir)?);
     files.extend(render(&AccuracyVsParams(&data), dir)?);
@@ -51,8 +36,8 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
 /// What the figures draw.
 pub struct Data<'a> {
     /// Rows with at least one result, by variant then width.
-    rows: Vec<&'a Row>,
-    variants: &'a [String],
+    pub rows: Vec<&'a Row>,
+    pub variants: &'a [String],
     /// Seeds per row, "3" or "2–3".
     seeds: String,
     /// Widths planned but without any result.
@@ -63,8 +48,26 @@ pub struct Data<'a> {
     classes: i64,
 }
 
-impl Data<'_> {
-    fn widths(&self) -> Vec<f64> {
+impl<'a> Data<'a> {
+    /// What the figures of `inputs` draw.
+    pub fn new(inputs: &'a Inputs) -> Data<'a> {
+        Data {
+            rows: inputs.finished_rows().collect(),
+            variants: &inputs.variants,
+            seeds: inputs.seed_counts(),
+            missing_units: inputs
+                .rows
+                .iter()
+                .filter(|r| r.seeds.is_empty())
+                .map(|r| r.num_units)
+                .collect(),
+            devices: inputs.devices(),
+            input: inputs.shape.input,
+            classes: inputs.shape.classes(),
+        }
+    }
+
+    pub fn widths(&self) -> Vec<f64> {
         let mut w: Vec<i64> = self.rows.iter().map(|r| r.num_units).collect();
         w.extend(&self.missing_units);
         w.sort_unstable();
@@ -73,7 +76,7 @@ impl Data<'_> {
     }
 
     /// The log2 axis over the widths, a little wider than the data.
-    fn units_range(&self) -> (f64, f64) {
+    pub fn units_range(&self) -> (f64, f64) {
         let w = self.widths();
         let (lo, hi) = (w[0], w[w.len() - 1]);
         if lo == hi {
@@ -85,7 +88,7 @@ impl Data<'_> {
 
     /// "LSTM units H (num_units, log₂ scale)", with the cell of every row, or "units H per
     /// layer" when the cells differ.
-    fn units_axis(&self) -> String {
+    pub fn units_axis(&self) -> String {
         let cells: Vec<_> = self.rows.iter().map(|r| r.arch.cell).collect();
         match cells.first() {
             Some(c) if cells.iter().all(|x| x == c) => {
@@ -115,7 +118,7 @@ impl Data<'_> {
     }
 
     /// Rows of one variant.
-    fn of(&self, variant: usize) -> Vec<&Row> {
+    pub fn of(&self, variant: usize) -> Vec<&Row> {
         self.rows
             .iter()
             .copied()
@@ -124,7 +127,7 @@ impl Data<'_> {
     }
 
     /// "" for a single variant, else "lr=0.01: ".
-    fn prefix(&self, variant: usize) -> String {
+    pub fn prefix(&self, variant: usize) -> String {
         if self.variants.len() > 1 {
             format!("{}: ", self.variants[variant])
         } else {
@@ -133,7 +136,7 @@ impl Data<'_> {
     }
 
     /// What the error bars are.
-    fn spread(&self) -> String {
+    pub fn spread(&self) -> String {
         if self.seeds == "1" {
             "1 seed".to_string()
         } else {
@@ -143,7 +146,7 @@ impl Data<'_> {
 }
 
 /// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points).
-fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
+pub fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
@@ -164,104 +167,8 @@ fn percent_label(span: f64) -> impl Fn(&f64) -> String {
     }
 }
 
-fn units_label(v: &f64) -> String {
+pub fn units_label(v: &f64) -> String {
     format!("{}", v.round() as i64)
-}
-
-/// Draws axes, ticks and a light horizontal grid.
-macro_rules! axes {
-    ($chart:expr, $s:expr, $x:expr, $y:expr, $xfmt:expr, $yfmt:expr) => {
-        axes!($chart, $s, $x, $y, $xfmt, $yfmt, 12)
-    };
-    ($chart:expr, $s:expr, $x:expr, $y:expr, $xfmt:expr, $yfmt:expr, $xn:expr) => {
-        $chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .bold_line_style($s.line(GRID, 1.0))
-            .light_line_style(TRANSPARENT)
-            .axis_style($s.line(BLACK, 1.2))
-            .set_all_tick_mark_size($s.px(5.0))
-            .label_style($s.tick())
-            .axis_desc_style($s.axis())
-            .x_desc($x)
-            .y_desc($y)
-            .x_label_formatter($xfmt)
-            .y_label_formatter($yfmt)
-            .x_labels($xn)
-            .y_labels(8)
-            .draw()?
-    };
-}
-
-/// A legend box in a corner.
-macro_rules! legend {
-    ($chart:expr, $s:expr, $pos:expr) => {
-        $chart
-            .configure_series_labels()
-            .position($pos)
-            .margin($s.px(10.0))
-            .legend_area_size($s.px(38.0))
-            .border_style($s.line(GRID, 1.0))
-            .background_style(WHITE.mix(0.9))
-            .label_font($s.legend())
-            .draw()?
-    };
-}
-
-/// The chart area with room for tick labels and axis titles.
-fn chart_builder<'a, 'b, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
-    s: &Style,
-) -> ChartBuilder<'a, 'b, DB> {
-    chart_builder_with(area, s, 0.0)
-}
-
-/// `chart_builder` with `extra` SVG pixels below the tick labels.
-fn chart_builder_with<'a, 'b, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
-    s: &Style,
-    extra: f64,
-) -> ChartBuilder<'a, 'b, DB> {
-    let mut b = ChartBuilder::on(area);
-    b.margin_top(s.px(14.0))
-        .margin_right(s.px(22.0))
-        .margin_left(s.px(8.0))
-        .margin_bottom(s.px(8.0))
-        .x_label_area_size(s.px(52.0 + extra))
-        .y_label_area_size(s.px(74.0));
-    b
-}
-
-/// A legend mark: a short line (dashed or not), optionally through a marker (`Circle` or
-/// `TriangleMarker`). Plotters anchors marks at their left end.
-macro_rules! mark {
-    ($s:expr, $c:expr, $dashed:expr) => {{
-        let (s, c, dashed): (Style, RGBColor, bool) = (*$s, $c, $dashed);
-        move |(x, y): (i32, i32)| {
-            let (l, g) = (s.px(14.0), if dashed { s.px(4.0) } else { 0 });
-            let line = s.line(c, 2.0);
-            EmptyElement::at((x, y))
-                + PathElement::new(vec![(0, 0), (l - g, 0)], line)
-                + PathElement::new(vec![(l + g, 0), (2 * l, 0)], line)
-        }
-    }};
-    ($s:expr, $c:expr, $dashed:expr, $marker:ident, $size:expr) => {{
-        let (s, c, dashed): (Style, RGBColor, bool) = (*$s, $c, $dashed);
-        move |(x, y): (i32, i32)| {
-            let (l, g) = (s.px(14.0), if dashed { s.px(6.0) } else { 0 });
-            let line = s.line(c, 2.0);
-            EmptyElement::at((x, y))
-                + PathElement::new(vec![(0, 0), (l - g, 0)], line)
-                + PathElement::new(vec![(l + g, 0), (2 * l, 0)], line)
-                + $marker::new((l, 0), s.px($size), s.fill(c))
-        }
-    }};
-    ($s:expr, $c:expr, $dashed:expr, true) => {
-        mark!($s, $c, $dashed, TriangleMarker, 5.5)
-    };
-    ($s:expr, $c:expr, $dashed:expr, false) => {
-        mark!($s, $c, $dashed, Circle, 4.5)
-    };
 }
 
 /// Test and validation accuracy against num_units, parameter counts written under the points.

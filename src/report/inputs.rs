@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use crate::config::Task;
 use crate::config::{RunConfig, Select, SweepConfig};
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
@@ -23,28 +24,47 @@ pub struct Shape {
     pub input: i64,
     pub class_names: Vec<String>,
     pub images: bool,
+    /// The first result's task; numeric tasks' head outputs (1, or the horizon) and target.
+    pub task: Task,
+    pub outputs: i64,
+    pub target: Option<String>,
 }
 
 impl Shape {
     fn of(results: &[RunResult]) -> Shape {
+        let task = results.first().map_or(Task::Classify, |r| r.config.task);
+        let outputs = match task {
+            Task::Forecast => results[0].config.horizon as i64,
+            _ => 1,
+        };
         match results.iter().find_map(|r| r.data.as_ref()) {
             Some(d) => Shape {
                 timesteps: d.timesteps,
                 input: d.features,
                 class_names: d.class_names.clone(),
                 images: d.images,
+                task,
+                outputs,
+                target: d.target.clone(),
             },
             None => Shape {
                 timesteps: 28,
                 input: 28,
                 class_names: (0..10).map(|d| d.to_string()).collect(),
                 images: true,
+                task,
+                outputs,
+                target: None,
             },
         }
     }
 
+    /// Outputs of the head: classes, or target values for numeric tasks.
     pub fn classes(&self) -> i64 {
-        self.class_names.len() as i64
+        match self.task {
+            Task::Classify => self.class_names.len() as i64,
+            _ => self.outputs,
+        }
     }
 }
 
@@ -73,6 +93,15 @@ pub struct Row {
     /// Final test accuracy per class (class-index order), pooled over the seeds whose result
     /// recorded it; empty when none did.
     pub per_class: Vec<f64>,
+    /// Numeric tasks: the test and validation error `select` reports (MASE for forecasts, RMSE
+    /// for regression), and the baselines' mean test errors by name.
+    pub test_error: Stat,
+    pub val_error: Stat,
+    /// Numeric tasks: the test RMSE `select` reports.
+    pub test_rmse: Stat,
+    pub baselines: Vec<(&'static str, f64)>,
+    /// The row's run ids with a result, in seed order.
+    pub run_ids: Vec<String>,
 }
 
 /// Per-epoch metrics averaged over seeds.
@@ -81,6 +110,8 @@ pub struct EpochMean {
     pub epoch: usize,
     pub val_acc: f64,
     pub train_loss: f64,
+    /// Numeric tasks: the validation MASE (forecasts) or RMSE (NaN for classification).
+    pub val_error: f64,
 }
 
 /// A planned run with no result.
@@ -98,6 +129,8 @@ pub struct Inputs {
     pub record: Option<SweepRecord>,
     /// Which epoch's test accuracy the rows hold (and every caption names).
     pub select: Select,
+    /// The sweep folder read.
+    pub dir: std::path::PathBuf,
     pub results: Vec<RunResult>,
     /// Labels of the non-seed, non-width settings that distinguish rows ("" when only
     /// num_units and seed are swept).
@@ -238,6 +271,26 @@ impl Inputs {
                     .map_or_else(|| k.epochs.to_string(), |r| r.epochs.to_string()),
                 curve: mean_curve(&curves),
                 per_class: per_class(&rs),
+                test_error: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| r.selected_test_error(select))
+                        .collect::<Vec<_>>(),
+                ),
+                val_error: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| r.selected_val_error(select))
+                        .collect::<Vec<_>>(),
+                ),
+                test_rmse: Stat::of(
+                    &rs.iter()
+                        .filter_map(|r| match select {
+                            Select::Last => r.errors.test_rmse,
+                            Select::BestVal => r.errors.best_val_test_rmse,
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                baselines: crate::summary::baselines(&rs),
+                run_ids: rs.iter().map(|r| r.run_id.clone()).collect(),
             });
         }
         rows.sort_by_key(|r| (r.variant, r.num_units));
@@ -253,6 +306,7 @@ impl Inputs {
             .collect();
 
         Ok(Inputs {
+            dir: sweep_dir.to_path_buf(),
             name,
             record,
             select,
@@ -346,6 +400,11 @@ fn mean_curve(runs: &[Vec<crate::train::EpochMetrics>]) -> Vec<EpochMean> {
                 epoch: at[0].epoch,
                 val_acc: at.iter().map(|m| m.val_acc).sum::<f64>() / n,
                 train_loss: at.iter().map(|m| m.train_loss).sum::<f64>() / n,
+                val_error: at
+                    .iter()
+                    .map(|m| m.val_errors.map_or(f64::NAN, |e| e.mase.unwrap_or(e.rmse)))
+                    .sum::<f64>()
+                    / n,
             }
         })
         .collect()
@@ -411,6 +470,9 @@ mod tests {
             test_acc: 0.0,
             train_seconds: 1.0,
             eval_seconds: 0.1,
+            train_rmse: None,
+            val_errors: None,
+            test_errors: None,
         }
     }
 

@@ -16,14 +16,19 @@ unrolled_lstm.svg             the network unrolled over its timesteps, shapes on
 summary.{md,tex,csv}          the per-width table
 report.md                     all of the above, with the command, grid, versions, missing runs
 ```
+Regression and forecasting sweeps get their errors instead of accuracies (`errors`).
 `rowseq report FILE.json` plots a `rowseq bench` JSON instead (`bench`).
 Every file depends on the results only (no dates, paths of this machine or random ids), so
 rendering the same results twice gives the same bytes.
 */
+// The drawing helpers' macros (`axes!`, `legend!`, `mark!`) are in scope for the figure
+// modules declared after `style`.
+#[macro_use]
+mod style;
 pub mod bench;
+mod errors;
 mod figures;
 mod inputs;
-mod style;
 mod tables;
 
 use std::path::{Path, PathBuf};
@@ -80,7 +85,10 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
     if out_dir == default_dir(sweep_dir) {
         crate::store::remove_temporaries(out_dir)?;
     }
-    let mut files = figures::render_all(&inputs, out_dir)?;
+    let mut files = match inputs.shape.task.is_numeric() {
+        true => errors::render_all(&inputs, out_dir)?,
+        false => figures::render_all(&inputs, out_dir)?,
+    };
     if let Some(cfg) = diagram_config(&inputs) {
         let batch = inputs.results.first().map_or(128, |r| {
             r.effective().batch_size.fixed().unwrap_or(128) as i64

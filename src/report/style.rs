@@ -253,6 +253,102 @@ where
     Ok(())
 }
 
+/// Draws axes, ticks and a light horizontal grid.
+macro_rules! axes {
+    ($chart:expr, $s:expr, $x:expr, $y:expr, $xfmt:expr, $yfmt:expr) => {
+        axes!($chart, $s, $x, $y, $xfmt, $yfmt, 12)
+    };
+    ($chart:expr, $s:expr, $x:expr, $y:expr, $xfmt:expr, $yfmt:expr, $xn:expr) => {
+        $chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .bold_line_style($s.line(GRID, 1.0))
+            .light_line_style(TRANSPARENT)
+            .axis_style($s.line(BLACK, 1.2))
+            .set_all_tick_mark_size($s.px(5.0))
+            .label_style($s.tick())
+            .axis_desc_style($s.axis())
+            .x_desc($x)
+            .y_desc($y)
+            .x_label_formatter($xfmt)
+            .y_label_formatter($yfmt)
+            .x_labels($xn)
+            .y_labels(8)
+            .draw()?
+    };
+}
+
+/// A legend box in a corner.
+macro_rules! legend {
+    ($chart:expr, $s:expr, $pos:expr) => {
+        $chart
+            .configure_series_labels()
+            .position($pos)
+            .margin($s.px(10.0))
+            .legend_area_size($s.px(38.0))
+            .border_style($s.line(GRID, 1.0))
+            .background_style(WHITE.mix(0.9))
+            .label_font($s.legend())
+            .draw()?
+    };
+}
+
+/// A legend mark: a short line (dashed or not), optionally through a marker (`Circle` or
+/// `TriangleMarker`). Plotters anchors marks at their left end.
+macro_rules! mark {
+    ($s:expr, $c:expr, $dashed:expr) => {{
+        let (s, c, dashed): (Style, RGBColor, bool) = (*$s, $c, $dashed);
+        move |(x, y): (i32, i32)| {
+            let (l, g) = (s.px(14.0), if dashed { s.px(4.0) } else { 0 });
+            let line = s.line(c, 2.0);
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (l - g, 0)], line)
+                + PathElement::new(vec![(l + g, 0), (2 * l, 0)], line)
+        }
+    }};
+    ($s:expr, $c:expr, $dashed:expr, $marker:ident, $size:expr) => {{
+        let (s, c, dashed): (Style, RGBColor, bool) = (*$s, $c, $dashed);
+        move |(x, y): (i32, i32)| {
+            let (l, g) = (s.px(14.0), if dashed { s.px(6.0) } else { 0 });
+            let line = s.line(c, 2.0);
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (l - g, 0)], line)
+                + PathElement::new(vec![(l + g, 0), (2 * l, 0)], line)
+                + $marker::new((l, 0), s.px($size), s.fill(c))
+        }
+    }};
+    ($s:expr, $c:expr, $dashed:expr, true) => {
+        mark!($s, $c, $dashed, TriangleMarker, 5.5)
+    };
+    ($s:expr, $c:expr, $dashed:expr, false) => {
+        mark!($s, $c, $dashed, Circle, 4.5)
+    };
+}
+
+/// The chart area with room for tick labels and axis titles.
+pub fn chart_builder<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+) -> ChartBuilder<'a, 'b, DB> {
+    chart_builder_with(area, s, 0.0)
+}
+
+/// `chart_builder` with `extra` SVG pixels below the tick labels.
+pub fn chart_builder_with<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+    extra: f64,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_top(s.px(14.0))
+        .margin_right(s.px(22.0))
+        .margin_left(s.px(8.0))
+        .margin_bottom(s.px(8.0))
+        .x_label_area_size(s.px(52.0 + extra))
+        .y_label_area_size(s.px(74.0));
+    b
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,11 +26,18 @@ pub const REPORT: &str = "report.md";
 
 /// Writes the three tables; returns their paths.
 pub fn write_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
-    let files = [
-        (MARKDOWN, markdown(inputs)),
-        (LATEX, latex(inputs)),
-        (CSV, csv(inputs)?),
-    ];
+    let files = match inputs.shape.task.is_numeric() {
+        true => [
+            (MARKDOWN, super::errors::markdown(inputs)),
+            (LATEX, super::errors::latex(inputs)),
+            (CSV, super::errors::csv(inputs)?),
+        ],
+        false => [
+            (MARKDOWN, markdown(inputs)),
+            (LATEX, latex(inputs)),
+            (CSV, csv(inputs)?),
+        ],
+    };
     let mut out = Vec::new();
     for (name, text) in files {
         let path = dir.join(name);
@@ -366,11 +373,12 @@ fn per_class_markdown(inputs: &Inputs) -> String {
 /// Writes `report.md`.
 pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
     let mut out = String::new();
+    let numeric = inputs.shape.task.is_numeric();
     let _ = writeln!(out, "# rowseq report: sweep `{}`\n", inputs.name);
     let _ = writeln!(
         out,
         "Rebuilt by `rowseq report` (rowseq {}) from the results on disk only: {} finished \
-         run{} over {} {}{}. Accuracies are those of the {} (no selection on the \
+         run{} over {} {}{}. {} are those of the {} (no selection on the \
          test set); ± is the sample standard deviation over seeds.\n",
         env!("CARGO_PKG_VERSION"),
         inputs.results.len(),
@@ -386,20 +394,37 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
         } else {
             "s"
         },
+        match (inputs.shape.task, numeric) {
+            (crate::config::Task::Forecast, _) => {
+                "Forecast errors (in the target's units; MASE over the in-sample \
+                 seasonal-naive error)"
+            }
+            (_, true) => "Errors (in the target's units)",
+            _ => "Accuracies",
+        },
         inputs.select.caption(),
     );
 
     out.push_str("## Summary\n\n");
-    out.push_str(&markdown(inputs));
+    out.push_str(&match numeric {
+        true => super::errors::markdown(inputs),
+        false => markdown(inputs),
+    });
     let _ = writeln!(
         out,
         "\nThe same table: [{MARKDOWN}]({MARKDOWN}), [{LATEX}]({LATEX}) (booktabs), \
          [{CSV}]({CSV}).\n"
     );
 
-    out.push_str(&per_class_markdown(inputs));
+    if !numeric {
+        out.push_str(&per_class_markdown(inputs));
+    }
     out.push_str("## Figures\n\n");
-    for (name, caption) in figures(inputs) {
+    let captions = match numeric {
+        true => super::errors::figures(inputs),
+        false => figures(inputs),
+    };
+    for (name, caption) in captions {
         let _ = writeln!(
             out,
             "![{name}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"

@@ -137,14 +137,12 @@ impl Sink for RunProgress<'_> {
                     bar.inc(self.cost_per_epoch);
                 }
                 self.sweep.println(&format!(
-                    "  {} epoch {}/{}: loss {:.4}, train {:.4}, val {:.4}, test {:.4} ({:.1}s + {:.1}s eval)",
+                    "  {} epoch {}/{}: loss {:.4}, {} ({:.1}s + {:.1}s eval)",
                     self.label,
                     m.epoch,
                     self.epochs,
                     m.train_loss,
-                    m.train_acc,
-                    m.val_acc,
-                    m.test_acc,
+                    m.scores_text(),
                     m.train_seconds,
                     m.eval_seconds
                 ));

@@ -259,11 +259,10 @@ fn run_pending(
             RunEnd::Trained(result) => {
                 trained += 1;
                 progress.finish_run(&format!(
-                    "done {} [{}]: test {:.4}, val {:.4}, {:.1}s/epoch{}",
+                    "done {} [{}]: {}, {:.1}s/epoch{}",
                     planned.label,
                     planned.id,
-                    result.test_acc,
-                    result.val_acc,
+                    result.headline(),
                     result.seconds_per_epoch,
                     result
                         .memory
@@ -456,7 +455,19 @@ fn train_one(
         Err(e) => record_failure(format!("{e:#}")),
         Ok(done) => {
             run_dir.save_weights(&done.vs)?;
-            let predicted = train::predict(&done.model, &data.test, opts.device);
+            let predicted = match data.task {
+                crate::config::Task::Classify => {
+                    train::predict(&done.model, &data.test, opts.device)
+                }
+                _ => {
+                    run_dir.write_test_predictions(&test_predictions(
+                        &done.model,
+                        &data,
+                        opts.device,
+                    ))?;
+                    Vec::new()
+                }
+            };
             let mut result = plan::result(
                 planned,
                 &done.metrics,
@@ -470,6 +481,42 @@ fn train_one(
             store::remove_if_present(&ckpt_path)?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
+    }
+}
+
+/// A numeric run's test predictions in the target's units, with the truth and, for forecasts,
+/// each window's origin and the baselines.
+fn test_predictions(
+    model: &crate::model::SeqClassifier,
+    data: &crate::data::Dataset,
+    device: tch::Device,
+) -> store::TestPredictions {
+    let target = data.target.as_ref().expect("a numeric task has a target");
+    let z = train::predict_values(model, &data.test, device);
+    let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
+        .expect("f64 targets");
+    let (predicted, truth) = (target.unscale(&z), target.unscale(&truth_z));
+    match &data.forecast {
+        Some(f) => store::TestPredictions {
+            at: Some(
+                f.test_origins
+                    .iter()
+                    .flat_map(|&t| (1..=f.horizon).map(move |k| (t, k)))
+                    .collect(),
+            ),
+            // The truth as read from the file, not through float32 z-scores.
+            truth: f.truth.clone(),
+            predicted,
+            naive: Some(f.naive.clone()),
+            snaive: Some(f.snaive.clone()),
+        },
+        None => store::TestPredictions {
+            at: None,
+            truth,
+            predicted,
+            naive: None,
+            snaive: None,
+        },
     }
 }
 

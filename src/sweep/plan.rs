@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::config::{RunConfig, SweepConfig};
 use crate::data::Dataset;
 use crate::model::counted_params;
-use crate::store::{self, Environment, RunDir, RunResult, SweepRecord};
+use crate::store::{self, Environment, ResultErrors, RunDir, RunResult, SweepRecord};
 use crate::train::EpochMetrics;
 
 pub struct PlannedRun {
@@ -125,10 +125,15 @@ pub fn result(
     test_predicted: &[i64],
 ) -> RunResult {
     let last = metrics.last().expect("at least one epoch");
-    let (best_epoch, best) = metrics
+    // The first epoch of the best validation score (accuracy; minus the RMSE).
+    let best_m = metrics
         .iter()
-        .map(|m| (m.epoch, m.val_acc))
-        .fold((0, f64::NEG_INFINITY), |a, b| if b.1 > a.1 { b } else { a });
+        .fold(None::<&EpochMetrics>, |a, m| match a {
+            Some(b) if b.val_score() >= m.val_score() || m.val_score().is_nan() => Some(b),
+            _ => Some(m),
+        })
+        .expect("at least one epoch");
+    let (best_epoch, best) = (best_m.epoch, best_m.val_acc);
     let train_seconds: f64 = metrics.iter().map(|m| m.train_seconds).sum();
     RunResult {
         run_id: run.id.clone(),
@@ -149,7 +154,8 @@ pub fn result(
         best_val_test_acc: metrics
             .iter()
             .find(|m| m.epoch == best_epoch)
-            .map(|m| m.test_acc),
+            .map(|m| m.test_acc)
+            .filter(|a| !a.is_nan()),
         train_seconds,
         seconds_per_epoch: train_seconds / metrics.len() as f64,
         eval_seconds: metrics.iter().map(|m| m.eval_seconds).sum(),
@@ -159,7 +165,38 @@ pub fn result(
         env: env.clone(),
         data: Some(data.info(test_predicted)),
         memory: None,
+        errors: errors(last, best_m, data),
     }
+}
+
+/// A numeric run's errors: its last epoch's, its best validation epoch's, and the baselines'.
+fn errors(last: &EpochMetrics, best: &EpochMetrics, data: &Dataset) -> ResultErrors {
+    if data.target.is_none() {
+        return ResultErrors::default();
+    }
+    let (val, test) = (last.val_errors, last.test_errors);
+    let mut e = ResultErrors {
+        train_rmse: last.train_rmse,
+        val_rmse: val.map(|e| e.rmse),
+        val_mae: val.map(|e| e.mae),
+        val_mase: val.and_then(|e| e.mase),
+        test_rmse: test.map(|e| e.rmse),
+        test_mae: test.map(|e| e.mae),
+        test_r2: test.map(|e| e.r2).filter(|_| data.forecast.is_none()),
+        test_mase: test.and_then(|e| e.mase),
+        best_val_rmse: best.val_errors.map(|e| e.rmse),
+        best_val_test_rmse: best.test_errors.map(|e| e.rmse),
+        best_val_test_mase: best.test_errors.and_then(|e| e.mase),
+        ..ResultErrors::default()
+    };
+    let b = data.baselines();
+    e.const_test_rmse = b.constant.map(|c| c.rmse);
+    e.const_test_mae = b.constant.map(|c| c.mae);
+    e.naive_test_rmse = b.naive.map(|c| c.rmse);
+    e.naive_test_mase = b.naive.and_then(|c| c.mase);
+    e.snaive_test_rmse = b.snaive.map(|c| c.rmse);
+    e.snaive_test_mase = b.snaive.and_then(|c| c.mase);
+    e
 }
 
 /// The runs of shard `k` of `n` (1-based): every n-th run of the plan, starting at the k-th,

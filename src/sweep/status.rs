@@ -19,10 +19,19 @@ use super::plan::Plan;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum State {
-    Done { test_acc: f64 },
-    Running { epochs: usize },
-    Interrupted { epochs: usize },
-    Failed { reason: String },
+    /// Its scores, as `RunResult::headline` gives them.
+    Done {
+        scores: String,
+    },
+    Running {
+        epochs: usize,
+    },
+    Interrupted {
+        epochs: usize,
+    },
+    Failed {
+        reason: String,
+    },
     Pending,
 }
 
@@ -70,7 +79,10 @@ pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
             let run = RunDir::new(dir, &r.id);
             let state = if let Ok(Some(result)) = run.result() {
                 State::Done {
-                    test_acc: result.test_acc,
+                    scores: match result.config.task {
+                        crate::config::Task::Classify => format!("test acc {:.4}", result.test_acc),
+                        _ => result.headline(),
+                    },
                 }
             } else if let Some(reason) = failure(&run) {
                 State::Failed { reason }
@@ -147,7 +159,7 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
     let width = runs.iter().map(|r| r.label.len()).max().unwrap_or(0);
     for r in &runs {
         let detail = match &r.state {
-            State::Done { test_acc } => format!("test acc {test_acc:.4}"),
+            State::Done { scores } => scores.clone(),
             State::Running { epochs } => of_epochs(*epochs, r.epochs),
             State::Interrupted { epochs } => {
                 format!("{}, resumes on the next run", of_epochs(*epochs, r.epochs))

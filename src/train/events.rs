@@ -7,6 +7,7 @@ use tch::nn;
 use super::adam::Adam;
 use crate::config::RunConfig;
 use crate::data::Dataset;
+use crate::metrics::Errors;
 use crate::model::SeqClassifier;
 
 /// Metrics of one finished epoch: one line of `metrics.jsonl`.
@@ -20,15 +21,65 @@ pub struct EpochMetrics {
     pub lr: f64,
     /// Mean cross-entropy over the epoch's batches, as trained (weights changing).
     pub train_loss: f64,
+    /// Accuracies: classification only (absent, NaN, for numeric tasks).
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub train_acc: f64,
     pub val_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub val_acc: f64,
     pub test_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_acc: f64,
     /// Wall time of the epoch's training steps, evaluation excluded.
     pub train_seconds: f64,
     /// Wall time of the validation and test passes.
     pub eval_seconds: f64,
+    /// Numeric tasks: the RMSE over the epoch's batches as trained, and the errors on
+    /// validation and test, in the target's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_errors: Option<Errors>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_errors: Option<Errors>,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
+}
+
+impl EpochMetrics {
+    /// The epoch's scores as progress prints them: `train 0.91, val 0.90, test 0.89`, or the
+    /// RMSE of each split (and the test MASE of a forecast) for numeric tasks.
+    pub fn scores_text(&self) -> String {
+        match (&self.val_errors, &self.test_errors) {
+            (Some(v), Some(t)) => format!(
+                "RMSE train {}, val {}, test {}{}",
+                crate::store::sig(self.train_rmse),
+                crate::store::sig(Some(v.rmse)),
+                crate::store::sig(Some(t.rmse)),
+                t.mase
+                    .map_or_else(String::new, |m| format!(" (MASE {m:.3})"))
+            ),
+            _ => format!(
+                "train {:.4}, val {:.4}, test {:.4}",
+                self.train_acc, self.val_acc, self.test_acc
+            ),
+        }
+    }
+
+    /// The validation score that selects an epoch, higher is better: accuracy, or minus the
+    /// RMSE for numeric tasks.
+    pub fn val_score(&self) -> f64 {
+        match &self.val_errors {
+            Some(e) => -e.rmse,
+            None => self.val_acc,
+        }
+    }
 }
 
 /// Something the training loop reports.
@@ -80,6 +131,9 @@ mod tests {
             test_acc: 0.8888888888888888,
             train_seconds: 1.0,
             eval_seconds: 0.1,
+            train_rmse: None,
+            val_errors: None,
+            test_errors: None,
         };
         let json = serde_json::to_string(&m).unwrap();
         let back: EpochMetrics = serde_json::from_str(&json).unwrap();

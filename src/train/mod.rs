@@ -119,20 +119,29 @@ pub fn train(
         }
         let train_seconds = started.elapsed().as_secs_f64();
         let eval_started = Instant::now();
-        let (val_loss, val_acc) = evaluate(&model, &val);
-        let (test_loss, test_acc) = evaluate(&model, &test);
+        let (val_loss, val_acc, val_errors) = score(&model, &val, data);
+        let (test_loss, test_acc, test_errors) = score(&model, &test, data);
+        let train_loss = tally.loss_sum.double_value(&[]) / n as f64;
+        let numeric = data.task.is_numeric();
         let m = EpochMetrics {
             epoch,
             step,
             lr,
-            train_loss: tally.loss_sum.double_value(&[]) / n as f64,
-            train_acc: tally.correct.int64_value(&[]) as f64 / n as f64,
+            train_loss,
+            train_acc: match numeric {
+                true => f64::NAN,
+                false => tally.correct.int64_value(&[]) as f64 / n as f64,
+            },
             val_loss,
             val_acc,
             test_loss,
             test_acc,
             train_seconds,
             eval_seconds: eval_started.elapsed().as_secs_f64(),
+            // MSE of z-scores: its root times the target's std is the RMSE in its units.
+            train_rmse: data.target.as_ref().map(|t| train_loss.sqrt() * t.std),
+            val_errors,
+            test_errors,
         };
         metrics.push(m);
         emit(
@@ -194,7 +203,7 @@ pub fn train_step(
     let Split { x, y, lengths } = batch;
     opt.set_lr(lr);
     let logits = model.forward(x, lengths, true);
-    let loss = logits.cross_entropy_for_logits(y);
+    let loss = loss_of(&logits, y);
     opt.zero_grad();
     loss.backward();
     if clip > 0.0 {
@@ -204,9 +213,70 @@ pub fn train_step(
     Ok(tch::no_grad(|| {
         let detached = loss.detach();
         tally.loss_sum += &detached * (y.size()[0] as f64);
-        tally.correct += logits.argmax(-1, false).eq_tensor(y).sum(Kind::Int64);
+        if y.kind() == Kind::Int64 {
+            tally.correct += logits.argmax(-1, false).eq_tensor(y).sum(Kind::Int64);
+        }
         detached.double_value(&[])
     }))
+}
+
+/// The training loss of the head's outputs: cross-entropy for class indices (int64 y), the
+/// mean squared error for standardised targets (float y, [N, K]).
+pub fn loss_of(out: &Tensor, y: &Tensor) -> Tensor {
+    if y.kind() == Kind::Int64 {
+        out.cross_entropy_for_logits(y)
+    } else {
+        out.mse_loss(y, tch::Reduction::Mean)
+    }
+}
+
+/// Loss, accuracy (NaN for numeric tasks) and, for numeric tasks, the errors in the target's
+/// units (with MASE for forecasts) of the model on `split` of `data`.
+pub fn score(
+    model: &SeqClassifier,
+    split: &Split,
+    data: &Dataset,
+) -> (f64, f64, Option<crate::metrics::Errors>) {
+    let Some(target) = &data.target else {
+        let (loss, acc) = evaluate(model, split);
+        return (loss, acc, None);
+    };
+    if split.is_empty() {
+        return (f64::NAN, f64::NAN, None);
+    }
+    let z = predict_values(model, split, split.x.device());
+    let truth_z =
+        Vec::<f64>::try_from(split.y.flatten(0, -1).to_kind(Kind::Double)).expect("f64 targets");
+    let loss = z
+        .iter()
+        .zip(&truth_z)
+        .map(|(p, t)| (p - t).powi(2))
+        .sum::<f64>()
+        / z.len() as f64;
+    let errors = crate::metrics::Errors::of(&target.unscale(&z), &target.unscale(&truth_z));
+    let errors = match &data.forecast {
+        Some(f) => errors.with_mase(f.scale),
+        None => errors,
+    };
+    (loss, f64::NAN, Some(errors))
+}
+
+/// The head's outputs for every example of `split` ([N * K] row-major, standardised units),
+/// computed on `device` in batches: a numeric task's predictions.
+pub fn predict_values(model: &SeqClassifier, split: &Split, device: Device) -> Vec<f64> {
+    let mut out = Vec::with_capacity(split.len());
+    tch::no_grad(|| {
+        for batch in eval_batches(split) {
+            let batch = batch.to_device(device);
+            let p = model
+                .forward(&batch.x, &batch.lengths, false)
+                .to_kind(Kind::Double)
+                .to_device(Device::Cpu)
+                .flatten(0, -1);
+            out.extend(Vec::<f64>::try_from(&p).expect("f64 outputs"));
+        }
+    });
+    out
 }
 
 /// `split` in consecutive batches of `EVAL_BATCH` (views, not copies), as evaluation reads it.

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value as Json;
 
 use super::proto::{self, Experiment, HParamInfo, MetricInfo, MetricName, SessionStartInfo};
-use crate::config::{RunConfig, CSV_KEYS, RUN_KEYS};
+use crate::config::{RunConfig, CSV_KEYS, FORECAST_KEYS, RUN_KEYS};
 
 /// Scalar tags that are also HParams metrics: (tag, display name, description, dataset type).
 pub const METRICS: &[(&str, &str, &str, i32)] = &[
@@ -48,6 +48,96 @@ pub const METRICS: &[(&str, &str, &str, i32)] = &[
         1,
     ),
 ];
+
+/// The HParams metrics of regression: the test and validation RMSE, R², the constant
+/// baseline's RMSE, then parameters and training time (the last two of `METRICS`).
+pub const REGRESSION_METRICS: &[(&str, &str, &str, i32)] = &[
+    (
+        "rmse/test",
+        "test RMSE",
+        "test RMSE after the last epoch, in the target's units",
+        0,
+    ),
+    (
+        "rmse/val",
+        "validation RMSE",
+        "validation RMSE after the last epoch",
+        2,
+    ),
+    (
+        "r2/test",
+        "test R²",
+        "1 - SSE/SST on the test set after the last epoch",
+        0,
+    ),
+    (
+        "baseline/const_rmse_test",
+        "constant RMSE",
+        "test RMSE of predicting the training mean",
+        0,
+    ),
+];
+
+/// The HParams metrics of forecasting: test MASE and RMSE, validation RMSE, and the naive and
+/// seasonal-naive forecasts' test MASE.
+pub const FORECAST_METRICS: &[(&str, &str, &str, i32)] = &[
+    (
+        "mase/test",
+        "test MASE",
+        "test MAE over the in-sample seasonal-naive MAE, after the last epoch",
+        0,
+    ),
+    (
+        "rmse/test",
+        "test RMSE",
+        "test RMSE after the last epoch, in the target's units",
+        0,
+    ),
+    (
+        "rmse/val",
+        "validation RMSE",
+        "validation RMSE after the last epoch",
+        2,
+    ),
+    (
+        "baseline/naive_mase_test",
+        "naive MASE",
+        "test MASE of the naive forecast",
+        0,
+    ),
+    (
+        "baseline/snaive_mase_test",
+        "seasonal-naive MASE",
+        "test MASE of the seasonal-naive forecast",
+        0,
+    ),
+];
+
+/// The metrics the dashboard lists for a sweep of `runs`: each task's (classification's
+/// alone for a classification sweep), then parameters and training time.
+pub fn metrics_of(runs: &[&RunConfig]) -> Vec<(&'static str, &'static str, &'static str, i32)> {
+    use crate::config::Task;
+    let has = |t: Task| runs.iter().any(|c| c.task == t);
+    let mut out: Vec<(&str, &str, &str, i32)> = Vec::new();
+    let (scores, common) = METRICS.split_at(3);
+    if has(Task::Classify) || runs.is_empty() {
+        out.extend(scores);
+    }
+    for (task, list) in [
+        (Task::Regress, REGRESSION_METRICS),
+        (Task::Forecast, FORECAST_METRICS),
+    ] {
+        if has(task) {
+            for m in list {
+                if !out.iter().any(|o| o.0 == m.0) {
+                    out.push(*m);
+                }
+            }
+        }
+    }
+    out.extend(common);
+    out
+}
 
 /// The hyperparameters the dashboard shows for a sweep varying `swept`.
 pub fn shown_keys(swept: &[String]) -> Vec<String> {
@@ -99,7 +189,7 @@ pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f6
             }
         })
         .collect();
-    let metric_infos = METRICS
+    let metric_infos = metrics_of(runs)
         .iter()
         .map(|(tag, display, desc, dataset)| MetricInfo {
             name: Some(MetricName {
@@ -132,7 +222,14 @@ pub fn experiment(name: &str, swept: &[String], runs: &[&RunConfig], created: f6
 pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
     let hparams: HashMap<String, prost_types::Value> = RUN_KEYS
         .iter()
-        .filter(|k| cfg.is_csv() || !CSV_KEYS.contains(k))
+        .filter(|k| {
+            let forecast = cfg.task == crate::config::Task::Forecast;
+            match (CSV_KEYS.contains(k), FORECAST_KEYS.contains(k)) {
+                (true, _) => cfg.is_csv() && !forecast,
+                (_, true) => forecast,
+                _ => true,
+            }
+        })
         .map(|k| {
             let v = match &cfg.value(k) {
                 Json::Number(n) => proto::number(n.as_f64().unwrap_or(f64::NAN)),
@@ -175,6 +272,14 @@ fn description(key: &str) -> &'static str {
         "label_column" => "CSV label column",
         "id_column" => "long CSV: series id column",
         "time_column" => "long CSV: time column",
+        "patch" => "values per timestep",
+        "normalize" => "how series are scaled",
+        "task" => "classify, regress or forecast",
+        "window" => "forecast: past timesteps read",
+        "horizon" => "forecast: values predicted",
+        "season" => "forecast: season length (MASE, seasonal naive)",
+        "target_column" => "forecast: the column forecast",
+        "columns" => "forecast: the columns read",
         _ => "",
     }
 }
@@ -270,8 +375,11 @@ mod tests {
     #[test]
     fn sessions_record_every_run_key() {
         let s = session_start(&RunConfig::default(), 1.0);
-        // The CSV keys only for CSV data.
-        assert_eq!(s.hparams.len(), RUN_KEYS.len() - CSV_KEYS.len());
+        // The CSV keys only for CSV data, the forecasting keys only for forecasts.
+        assert_eq!(
+            s.hparams.len(),
+            RUN_KEYS.len() - CSV_KEYS.len() - FORECAST_KEYS.len()
+        );
         assert_eq!(s.hparams["num_units"], proto::number(128.0));
         assert_eq!(s.hparams["schedule"], proto::string("cosine"));
         assert_eq!(s.hparams["cell"], proto::string("lstm"));
@@ -283,8 +391,18 @@ mod tests {
             ..RunConfig::default()
         };
         let s = session_start(&csv, 1.0);
-        assert_eq!(s.hparams.len(), RUN_KEYS.len());
+        assert_eq!(s.hparams.len(), RUN_KEYS.len() - FORECAST_KEYS.len());
         assert_eq!(s.hparams["csv_layout"], proto::string("wide"));
         assert_eq!(s.hparams["label_column"], proto::string("label"));
+        let forecast = RunConfig {
+            dataset: "csv:series.csv".into(),
+            task: crate::config::Task::Forecast,
+            season: 12,
+            ..RunConfig::default()
+        };
+        let s = session_start(&forecast, 1.0);
+        assert_eq!(s.hparams.len(), RUN_KEYS.len() - CSV_KEYS.len());
+        assert_eq!(s.hparams["season"], proto::number(12.0));
+        assert_eq!(s.hparams["task"], proto::string("forecast"));
     }
 }

@@ -183,12 +183,28 @@ impl TensorBoard {
         self.epochs_written = 0;
         self.spent = Duration::ZERO;
         let start = hparams::session_start(cfg, unix_seconds());
-        let values = vec![
+        let mut values = vec![
             proto::hparams(HParamsData::SessionStartInfo(start)),
             proto::scalar("model/params", params as f64),
             proto::text("run/config", &self.config_text(cfg, params, data)),
             proto::text("run/environment", &self.environment_text()),
         ];
+        // Numeric tasks: the baselines' test errors, constant over the run (HParams metrics
+        // and a reference line for the error curves).
+        let b = data.baselines();
+        for (name, e) in [
+            ("const", b.constant),
+            ("naive", b.naive),
+            ("snaive", b.snaive),
+        ] {
+            if let Some(e) = e {
+                values.push(proto::scalar(&format!("baseline/{name}_rmse_test"), e.rmse));
+                values.extend(
+                    e.mase
+                        .map(|m| proto::scalar(&format!("baseline/{name}_mase_test"), m)),
+                );
+            }
+        }
         let w = self.writer();
         w.summary(0, values)?;
         w.flush()
@@ -229,18 +245,36 @@ impl TensorBoard {
     fn epoch_scalars(&mut self, m: &EpochMetrics) -> Vec<Value> {
         self.train_seconds += m.train_seconds;
         self.epochs_written += 1;
-        vec![
+        let mut values = vec![
             proto::scalar("loss/train", m.train_loss),
             proto::scalar("loss/val", m.val_loss),
             proto::scalar("loss/test", m.test_loss),
-            proto::scalar("accuracy/train", m.train_acc),
-            proto::scalar("accuracy/val", m.val_acc),
-            proto::scalar("accuracy/test", m.test_acc),
+        ];
+        match (&m.val_errors, &m.test_errors) {
+            (Some(val), Some(test)) => {
+                values.extend(m.train_rmse.map(|v| proto::scalar("rmse/train", v)));
+                for (split, e) in [("val", val), ("test", test)] {
+                    values.push(proto::scalar(&format!("rmse/{split}"), e.rmse));
+                    values.push(proto::scalar(&format!("mae/{split}"), e.mae));
+                    match e.mase {
+                        Some(mase) => values.push(proto::scalar(&format!("mase/{split}"), mase)),
+                        None => values.push(proto::scalar(&format!("r2/{split}"), e.r2)),
+                    }
+                }
+            }
+            _ => values.extend([
+                proto::scalar("accuracy/train", m.train_acc),
+                proto::scalar("accuracy/val", m.val_acc),
+                proto::scalar("accuracy/test", m.test_acc),
+            ]),
+        }
+        values.extend([
             proto::scalar("time/seconds_per_epoch", m.train_seconds),
             proto::scalar("time/eval_seconds", m.eval_seconds),
             proto::scalar("time/train_seconds", self.train_seconds),
             proto::scalar("train/epoch", m.epoch as f64),
-        ]
+        ]);
+        values
     }
 
     /// A run resumed from a checkpoint starts with a cleared folder: write the epochs it had
@@ -465,6 +499,9 @@ mod tests {
             image_shape: Some((28, 28)),
             patch: None,
             normalization: None,
+            task: crate::config::Task::Classify,
+            target: None,
+            forecast: None,
         };
         let vs = nn::VarStore::new(Device::Cpu);
         let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));
@@ -486,6 +523,9 @@ mod tests {
             test_acc,
             train_seconds: 1.0,
             eval_seconds: 0.5,
+            train_rmse: None,
+            val_errors: None,
+            test_errors: None,
         }
     }
 

@@ -1,0 +1,493 @@
+/*!
+Forecasting from one long series (`task = "forecast"`, `dataset = "csv:SERIES.csv"`): the CSV
+file, its chronological split, and the windows a run trains and is scored on.
+
+The file has a header and one row per timestep, in time order. Its numeric columns are the
+series' variables (`columns` picks some, comma-separated; a column whose first value is not a
+number, such as a date, is ignored); `target_column` is the one forecast (default: the only
+numeric column). An empty cell, `NaN` or text in a numeric column is an error naming its line:
+fill gaps first (the shipped co2 series is interpolated by `scripts/fetch_statsmodels.py`).
+
+Split: the last `test_size` steps are the test stretch, the `val_size` before them validation,
+the rest training (`auto`: `HELD_OUT` of the series each, at least `horizon`). A window is the
+`window` steps up to a time t, all variables, and its target the next `horizon` values of the
+target; a window belongs to the split its targets lie in, so no window sees a value of a later
+split, while validation and test windows may read earlier values (the past is known when one
+forecasts). Every variable is z-scored with its mean and std over the training stretch only;
+targets are the target's z-scores, predictions are mapped back to its units for every metric.
+
+Baselines on the same windows: naive (the last value of the window, for every step ahead) and
+seasonal naive (the value one season before each target, `season = m`; the naive one when
+there is no season). MASE divides a forecast's MAE by the mean absolute error of the in-sample
+seasonal-naive one-step forecast on the training stretch (naive when m = 0), as Hyndman and
+Koehler (2006) define it.
+*/
+use std::path::Path;
+
+use tch::Tensor;
+
+use super::series::read_text;
+use super::Split;
+use crate::config::RunConfig;
+use crate::error::UserError;
+
+/// Share of the series each held-out stretch (validation, test) takes under `auto`.
+pub const HELD_OUT: f64 = 0.15;
+/// An `auto` window without a season.
+pub const AUTO_WINDOW: usize = 24;
+
+/// A series file as read: its variables, timestep-major.
+#[derive(Clone, Debug)]
+pub struct Table {
+    /// The columns read, in file order.
+    pub names: Vec<String>,
+    /// Index of the target in `names`.
+    pub target: usize,
+    /// `steps * names.len()` values: all variables of step 0, then step 1, ...
+    pub values: Vec<f64>,
+    pub steps: usize,
+}
+
+impl Table {
+    pub fn features(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The target's values in time order.
+    pub fn target_values(&self) -> Vec<f64> {
+        let f = self.features();
+        (0..self.steps)
+            .map(|t| self.values[t * f + self.target])
+            .collect()
+    }
+}
+
+/// Reads the series file of `cfg` (its `columns` and `target_column`).
+pub fn read(path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
+    let text = read_text(path)?;
+    parse(&text, path, cfg)
+}
+
+pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
+    let err = |m: String| UserError::data(path, m);
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(::csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| err(format!("cannot read the CSV header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| err(format!("cannot read CSV row {}: {e}", i + 2)))?;
+        let line = record.position().map_or(i + 2, |p| p.line() as usize);
+        if record.len() != header.len() {
+            return Err(UserError::data_at(
+                path,
+                line,
+                format!(
+                    "{} fields: expected {} as in the header",
+                    record.len(),
+                    header.len()
+                ),
+            ));
+        }
+        rows.push((line, record.iter().map(str::to_string).collect()));
+    }
+    let Some((_, first)) = rows.first() else {
+        return Err(err(
+            "no rows after the header: expected one row per timestep".into(),
+        ));
+    };
+    // The columns read: those `columns` names, or every one whose first value is a number.
+    let chosen: Vec<usize> = if cfg.columns.trim().is_empty() {
+        (0..header.len())
+            .filter(|&c| first[c].parse::<f64>().is_ok())
+            .collect()
+    } else {
+        cfg.columns
+            .split(',')
+            .map(|name| {
+                let name = name.trim();
+                header.iter().position(|h| h == name).ok_or_else(|| {
+                    UserError::Config {
+                        origin: "columns".into(),
+                        message: format!(
+                            "columns = {:?}: no column {name:?} in {}: expected names from its header ({})",
+                            cfg.columns,
+                            path.display(),
+                            header.join(", ")
+                        ),
+                    }
+                })
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if chosen.is_empty() {
+        return Err(err(format!(
+            "no numeric column (header: {}): expected a column of numbers to forecast",
+            header.join(", ")
+        )));
+    }
+    let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
+    let target = if cfg.target_column.is_empty() {
+        if names.len() > 1 {
+            return Err(UserError::Config {
+                origin: "target_column".into(),
+                message: format!(
+                    "target_column = \"\": {} has several numeric columns ({}): expected \
+                     target_column naming the one to forecast",
+                    path.display(),
+                    names.join(", ")
+                ),
+            });
+        }
+        0
+    } else {
+        names
+            .iter()
+            .position(|n| *n == cfg.target_column)
+            .ok_or_else(|| UserError::Config {
+                origin: "target_column".into(),
+                message: format!(
+                    "target_column = {:?}: not a column read from {} (read: {}): expected \
+                     one of them",
+                    cfg.target_column,
+                    path.display(),
+                    names.join(", ")
+                ),
+            })?
+    };
+    let mut values = Vec::with_capacity(rows.len() * chosen.len());
+    for (line, row) in &rows {
+        for (&c, name) in chosen.iter().zip(&names) {
+            let cell = &row[c];
+            match cell.parse::<f64>() {
+                Ok(v) if v.is_finite() => values.push(v),
+                _ => {
+                    return Err(UserError::data_at(
+                        path,
+                        *line,
+                        format!(
+                            "column {name:?}: {cell:?}: expected a finite number (fill or \
+                             drop gaps first)"
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+    Ok(Table {
+        names,
+        target,
+        values,
+        steps: rows.len(),
+    })
+}
+
+/// Where a series is cut: `train` steps, then `val`, then `test`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stretches {
+    pub train: usize,
+    pub val: usize,
+    pub test: usize,
+    pub window: usize,
+}
+
+/// The `auto` window: two seasons, or `AUTO_WINDOW` steps without a season, and at most a
+/// quarter of the training stretch.
+pub fn auto_window(season: usize, train_steps: usize) -> usize {
+    let w = if season > 0 { 2 * season } else { AUTO_WINDOW };
+    w.min(train_steps / 4).max(1)
+}
+
+/// The stretches of a series of `steps` for `cfg`, or the error that says why it cannot be cut.
+pub fn stretches(steps: usize, cfg: &RunConfig) -> Result<Stretches, UserError> {
+    let h = cfg.horizon;
+    let auto = ((steps as f64 * HELD_OUT).round() as usize).max(h);
+    let val = cfg.val_size.fixed().unwrap_or(auto);
+    let test = if cfg.test_size == 0 {
+        auto
+    } else {
+        cfg.test_size
+    };
+    for (key, v) in [("val_size", val), ("test_size", test)] {
+        if v < h {
+            return Err(UserError::Config {
+                origin: key.into(),
+                message: format!(
+                    "{key} = {v}: expected at least horizon = {h} time steps (a stretch holds \
+                     the targets of its windows)"
+                ),
+            });
+        }
+    }
+    let train = steps.saturating_sub(val + test);
+    let window = cfg
+        .window
+        .fixed()
+        .unwrap_or_else(|| auto_window(cfg.season, train));
+    // At least two training windows: window + horizon + 1 steps.
+    if train < window + h + 1 {
+        return Err(UserError::Config {
+            origin: "window".into(),
+            message: format!(
+                "window = {window}, horizon = {h}: the series has {steps} steps, and \
+                 {val} + {test} are held out for validation and test, leaving {train}: \
+                 expected at least window + horizon + 1 = {} training steps (a shorter window, \
+                 or smaller val_size and test_size)",
+                window + h + 1
+            ),
+        });
+    }
+    Ok(Stretches {
+        train,
+        val,
+        test,
+        window,
+    })
+}
+
+/// The time t of each window's last input step, per split: training windows have all their
+/// targets t+1 ..= t+h in the training stretch, validation ones in validation, test ones in
+/// test.
+pub fn origins(s: &Stretches, horizon: usize) -> [Vec<usize>; 3] {
+    let (w, h) = (s.window, horizon);
+    let span = |first_target: usize, end: usize| -> Vec<usize> {
+        // Targets t+1 .. t+h within [first_target, end), inputs t-w+1 .. t from step 0 on.
+        let lo = first_target.max(w) - 1;
+        (lo..end.saturating_sub(h)).collect()
+    };
+    let v0 = s.train;
+    let t0 = s.train + s.val;
+    [span(0, v0), span(v0, t0), span(t0, t0 + s.test)]
+}
+
+/// Mean and std (population; 1 where it is 0) of each variable over the first `steps` steps.
+pub fn stats(table: &Table, steps: usize) -> (Vec<f64>, Vec<f64>) {
+    let f = table.features();
+    let mut mean = vec![0.0; f];
+    let mut std = vec![0.0; f];
+    for j in 0..f {
+        let col: Vec<f64> = (0..steps).map(|t| table.values[t * f + j]).collect();
+        let m = col.iter().sum::<f64>() / steps as f64;
+        let var = col.iter().map(|v| (v - m).powi(2)).sum::<f64>() / steps as f64;
+        mean[j] = m;
+        std[j] = if var > 0.0 { var.sqrt() } else { 1.0 };
+    }
+    (mean, std)
+}
+
+/// The windows ending at `origins` as a split: x [N, window, F] of z-scores, y [N, horizon]
+/// of the target's z-scores, every window full length.
+pub fn windows(
+    table: &Table,
+    origins: &[usize],
+    window: usize,
+    horizon: usize,
+    mean: &[f64],
+    std: &[f64],
+) -> Split {
+    let f = table.features();
+    let z = |t: usize, j: usize| ((table.values[t * f + j] - mean[j]) / std[j]) as f32;
+    let mut x = Vec::with_capacity(origins.len() * window * f);
+    let mut y = Vec::with_capacity(origins.len() * horizon);
+    for &t in origins {
+        for s in t + 1 - window..=t {
+            x.extend((0..f).map(|j| z(s, j)));
+        }
+        y.extend((1..=horizon).map(|k| z(t + k, table.target)));
+    }
+    let n = origins.len() as i64;
+    Split::full_length(
+        Tensor::from_slice(&x).view([n, window as i64, f as i64]),
+        Tensor::from_slice(&y).view([n, horizon as i64]),
+    )
+}
+
+/// The one window ending at step `last` (no target: what `predict` forecasts from), scaled
+/// with the given statistics: x [1, window, F], y [1, 0].
+pub fn windows_for_prediction(
+    table: &Table,
+    last: usize,
+    window: usize,
+    mean: &[f64],
+    std: &[f64],
+) -> Split {
+    let f = table.features();
+    let x: Vec<f32> = (last + 1 - window..=last)
+        .flat_map(|s| (0..f).map(move |j| ((table.values[s * f + j] - mean[j]) / std[j]) as f32))
+        .collect();
+    Split::full_length(
+        Tensor::from_slice(&x).view([1, window as i64, f as i64]),
+        Tensor::zeros([1, 0], (tch::Kind::Float, tch::Device::Cpu)),
+    )
+}
+
+/// The in-sample scale of MASE: the mean absolute change over `m` steps (1 without a season)
+/// of the first `train` values of `y`.
+pub fn mase_scale(y: &[f64], train: usize, season: usize) -> f64 {
+    let m = season.max(1);
+    let diffs: Vec<f64> = (m..train).map(|t| (y[t] - y[t - m]).abs()).collect();
+    diffs.iter().sum::<f64>() / diffs.len().max(1) as f64
+}
+
+/// The naive forecasts of the windows ending at `origins`, [N * horizon] row-major: the
+/// window's last value for every step ahead.
+pub fn naive(y: &[f64], origins: &[usize], horizon: usize) -> Vec<f64> {
+    origins
+        .iter()
+        .flat_map(|&t| std::iter::repeat_n(y[t], horizon))
+        .collect()
+}
+
+/// The seasonal-naive forecasts (season `m`; naive when 0): for step k ahead of t, the value
+/// of the latest time t + k - j·m (j >= 1) that is not after t.
+pub fn seasonal_naive(y: &[f64], origins: &[usize], horizon: usize, season: usize) -> Vec<f64> {
+    if season == 0 {
+        return naive(y, origins, horizon);
+    }
+    origins
+        .iter()
+        .flat_map(|&t| {
+            (1..=horizon).map(move |k| {
+                let back = k.div_ceil(season) * season;
+                y[t + k - back]
+            })
+        })
+        .collect()
+}
+
+/// The truth of the windows ending at `origins`, [N * horizon] row-major.
+pub fn truth(y: &[f64], origins: &[usize], horizon: usize) -> Vec<f64> {
+    origins
+        .iter()
+        .flat_map(|&t| (1..=horizon).map(move |k| y[t + k]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Count, Task};
+
+    fn cfg(val: usize, test: usize, window: usize, horizon: usize) -> RunConfig {
+        RunConfig {
+            dataset: "csv:s.csv".into(),
+            task: Task::Forecast,
+            val_size: Count::Fixed(val),
+            test_size: test,
+            window: Count::Fixed(window),
+            horizon,
+            ..RunConfig::default()
+        }
+    }
+
+    #[test]
+    fn no_window_reads_or_predicts_a_value_of_a_later_split() {
+        for (n, val, test, w, h) in [(40, 6, 8, 5, 1), (40, 6, 8, 5, 3), (100, 10, 10, 12, 4)] {
+            let s = stretches(n, &cfg(val, test, w, h)).unwrap();
+            let [train, v, te] = origins(&s, h);
+            let (v0, t0) = (s.train, s.train + s.val);
+            // Training windows: inputs and targets inside the training stretch.
+            assert!(train.iter().all(|&t| t + 1 >= w && t + h < v0));
+            // Validation: targets in validation, inputs before the test stretch.
+            assert!(v.iter().all(|&t| t + 1 > v0 - 1 && t < t0 && t + h < t0));
+            assert!(v.iter().all(|&t| t + 1 >= v0));
+            // Test: targets in the test stretch, within the series.
+            assert!(te.iter().all(|&t| t + 1 >= t0 && t + h < n));
+            // Every target position of a stretch is predicted by some window.
+            assert_eq!(v.len(), val - h + 1);
+            assert_eq!(te.len(), test - h + 1);
+            assert_eq!(train.len(), v0 - w - h + 1);
+        }
+    }
+
+    #[test]
+    fn a_test_value_never_reaches_a_training_window() {
+        // The series counts its steps; training windows must hold only values < train.
+        let n = 30;
+        let table = Table {
+            names: vec!["y".into()],
+            target: 0,
+            values: (0..n).map(|t| t as f64).collect(),
+            steps: n,
+        };
+        let c = cfg(5, 5, 4, 2);
+        let s = stretches(n, &c).unwrap();
+        let [train, _, _] = origins(&s, 2);
+        let split = windows(&table, &train, s.window, 2, &[0.0], &[1.0]);
+        let max_x = split.x.max().double_value(&[]);
+        let max_y = split.y.max().double_value(&[]);
+        assert!(
+            max_x < s.train as f64 && max_y < s.train as f64,
+            "{max_x} {max_y}"
+        );
+        assert_eq!(max_y, (s.train - 1) as f64);
+    }
+
+    #[test]
+    fn baselines_and_scale_by_hand() {
+        let y = [1.0, 2.0, 4.0, 7.0, 11.0, 16.0, 22.0];
+        // Naive: the last value; seasonal naive with m = 2: one season back.
+        assert_eq!(naive(&y, &[3], 2), vec![7.0, 7.0]);
+        assert_eq!(seasonal_naive(&y, &[3], 3, 2), vec![4.0, 7.0, 4.0]);
+        assert_eq!(seasonal_naive(&y, &[3], 2, 0), vec![7.0, 7.0]);
+        assert_eq!(truth(&y, &[3, 4], 2), vec![11.0, 16.0, 16.0, 22.0]);
+        // In-sample scale on the first 5 values: |2-1|, |4-2|, |7-4|, |11-7| -> 2.5; m = 2:
+        // |4-1|, |7-2|, |11-4| -> 5.
+        assert_eq!(mase_scale(&y, 5, 0), 2.5);
+        assert_eq!(mase_scale(&y, 5, 2), 5.0);
+    }
+
+    #[test]
+    fn short_series_and_short_stretches_are_errors_naming_the_key() {
+        let e = stretches(20, &cfg(5, 5, 8, 2)).unwrap_err().to_string();
+        assert!(
+            e.starts_with("window: window = 8, horizon = 2: the series has 20 steps"),
+            "{e}"
+        );
+        let e = stretches(100, &cfg(2, 10, 8, 3)).unwrap_err().to_string();
+        assert!(
+            e.starts_with("val_size: val_size = 2: expected at least horizon = 3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_cells_name_their_line_and_column() {
+        let c = RunConfig {
+            target_column: "y".into(),
+            ..cfg(1, 1, 1, 1)
+        };
+        for (text, want) in [
+            (
+                "date,y\n2000,1\n2001,\n",
+                "s.csv:3: column \"y\": \"\": expected a finite number",
+            ),
+            (
+                "date,y\n2000,1\n2001,NaN\n",
+                "s.csv:3: column \"y\": \"NaN\"",
+            ),
+            (
+                "date,y\n2000,1\n2001,abc\n",
+                "s.csv:3: column \"y\": \"abc\"",
+            ),
+        ] {
+            let e = parse(text, Path::new("s.csv"), &c).unwrap_err().to_string();
+            assert!(e.contains(want), "{e}");
+        }
+        let t = parse("date,y,x\nd1,1,2\nd2,3,4\n", Path::new("s.csv"), &c).unwrap();
+        assert_eq!(
+            (t.names.clone(), t.target, t.values.clone()),
+            (vec!["y".into(), "x".into()], 0, vec![1.0, 2.0, 3.0, 4.0])
+        );
+        let e = parse("date,y,x\nd1,1,2\n", Path::new("s.csv"), &cfg(1, 1, 1, 1))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("several numeric columns (y, x)"), "{e}");
+    }
+}

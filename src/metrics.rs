@@ -1,0 +1,83 @@
+/*!
+Errors of numeric predictions (regression, forecasting), in the target's own units: RMSE, MAE,
+R² (1 - SSE / SST, around the truth's own mean) and MASE (MAE over a scale: the in-sample
+seasonal-naive MAE, `data::forecast::mase_scale`). Pure functions of plain numbers, so that
+the training loop, the baselines and `predict` score alike.
+*/
+use serde::{Deserialize, Serialize};
+
+/// The errors of predictions against the truth.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Errors {
+    pub rmse: f64,
+    pub mae: f64,
+    pub r2: f64,
+    /// Forecasts: MAE over the in-sample scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mase: Option<f64>,
+}
+
+impl Errors {
+    /// The errors of `predicted` against `truth` (same length; NaN for none).
+    pub fn of(predicted: &[f64], truth: &[f64]) -> Errors {
+        let n = truth.len();
+        if n == 0 {
+            return Errors {
+                rmse: f64::NAN,
+                mae: f64::NAN,
+                r2: f64::NAN,
+                mase: None,
+            };
+        }
+        let nf = n as f64;
+        let sse: f64 = predicted
+            .iter()
+            .zip(truth)
+            .map(|(p, t)| (p - t).powi(2))
+            .sum();
+        let sae: f64 = predicted
+            .iter()
+            .zip(truth)
+            .map(|(p, t)| (p - t).abs())
+            .sum();
+        let mean = truth.iter().sum::<f64>() / nf;
+        let sst: f64 = truth.iter().map(|t| (t - mean).powi(2)).sum();
+        Errors {
+            rmse: (sse / nf).sqrt(),
+            mae: sae / nf,
+            r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
+            mase: None,
+        }
+    }
+
+    /// With MASE over `scale` (NaN when the scale is 0: a constant training stretch).
+    pub fn with_mase(self, scale: f64) -> Errors {
+        Errors {
+            mase: Some(if scale > 0.0 {
+                self.mae / scale
+            } else {
+                f64::NAN
+            }),
+            ..self
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_by_hand() {
+        // Errors 1, -2, 0, 1: SSE 6, SAE 4; truth mean 2.5, SST 5.
+        let e = Errors::of(&[2.0, 0.0, 3.0, 5.0], &[1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(e.rmse, (6.0f64 / 4.0).sqrt());
+        assert_eq!(e.mae, 1.0);
+        assert_eq!(e.r2, 1.0 - 6.0 / 5.0);
+        assert_eq!(e.with_mase(0.5).mase, Some(2.0));
+        assert!(e.with_mase(0.0).mase.unwrap().is_nan());
+        // Predicting the truth's mean gives R² = 0.
+        assert_eq!(Errors::of(&[2.5; 4], &[1.0, 2.0, 3.0, 4.0]).r2, 0.0);
+        assert!(Errors::of(&[], &[]).rmse.is_nan());
+    }
+}
