@@ -16,6 +16,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
+use crate::config::Task;
 use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
 use crate::model::{
@@ -55,6 +56,12 @@ pub struct Explanation {
     pub data: Option<Summary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub measured: Option<Measured>,
+    /// Regression or forecasting: C counts the head's outputs (target values), not classes.
+    #[serde(skip_serializing_if = "Task::is_classify")]
+    pub task: Task,
+    /// Forecasting: how the series was cut into windows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub windows: Option<String>,
 }
 
 impl Explanation {
@@ -132,8 +139,14 @@ pub struct Measured {
     /// As recorded in result.json.
     pub test_acc: Option<f64>,
     /// Recomputed here from model.safetensors, in evaluation mode (no dropout): equal to
-    /// `test_acc` up to rounding across thread counts.
+    /// `test_acc` up to rounding across thread counts (absent for numeric tasks).
+    #[serde(skip_serializing_if = "is_nan")]
     pub recomputed_test_acc: f64,
+    /// Numeric tasks: the recorded test RMSE, and the one recomputed from the weights.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub test_rmse: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recomputed_test_rmse: Option<f64>,
     pub test_images: i64,
     /// Units measured: D x H outputs of the last layer.
     pub units: i64,
@@ -147,6 +160,10 @@ pub struct Measured {
     pub mean_abs_h_last: f64,
     /// Units by their share of saturated values: [0, 0.1), [0.1, 0.5), [0.5, 0.9), [0.9, 1].
     pub saturation_histogram: [i64; 4],
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
 }
 
 /// Shapes the model `arch` for a batch of B sequences of T steps.
@@ -361,6 +378,8 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         images: true,
         data: None,
         measured: None,
+        task: Task::Classify,
+        windows: None,
     }
 }
 
@@ -439,6 +458,51 @@ impl Explanation {
         e
     }
 
+    /// The explanation of a run on `data`, in the words of its task: the head's outputs are the
+    /// predicted target values for regression and forecasting, and a forecast says how its
+    /// windows were cut from the series.
+    pub fn with_task(mut self, data: &Dataset) -> Explanation {
+        self.task = data.task;
+        let Some(target) = &data.target else {
+            return self;
+        };
+        let head = match &data.forecast {
+            Some(f) => format!(
+                "the next {} value{} of {} (z-scores of it)",
+                f.horizon,
+                if f.horizon == 1 { "" } else { "s" },
+                target.name
+            ),
+            None => format!("the predicted {} (a z-score of it)", target.name),
+        };
+        if let Some(last) = self.shapes.last_mut() {
+            last.what = head;
+            last.expression = last.expression.replace("logits", "y_hat");
+        }
+        if let Some(f) = &data.forecast {
+            let c = f.stretches;
+            self.windows = Some(format!(
+                "the series is cut in time into {} training, {} validation and {} test steps; a \
+                 window is the {} steps up to a time t (read as T = {} timesteps of F = {} \
+                 features), its target {} at t+1..t+{}; {} / {} / {} windows have their targets \
+                 in each stretch (validation and test windows may read earlier steps, never \
+                 later ones)",
+                c.train,
+                c.val,
+                c.test,
+                c.window,
+                data.seq_len,
+                data.features,
+                target.name,
+                f.horizon,
+                data.train.len(),
+                data.val.len(),
+                data.test.len()
+            ));
+        }
+        self
+    }
+
     /// The same explanation in the words of sequences (timesteps, features), not images.
     pub fn in_sequence_words(mut self) -> Explanation {
         for step in &mut self.shapes {
@@ -476,8 +540,8 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (data.features, data.classes()))?;
     let result = run.finished();
-    let mut e = e.with_data(source.summary());
-    e.measured = Some(measure(&model, &data, run_dir, result.map(|r| r.test_acc)));
+    let mut e = e.with_data(source.summary()).with_task(&data);
+    e.measured = Some(measure(&model, &data, run_dir, result.as_ref()));
     Ok(e)
 }
 
@@ -486,8 +550,18 @@ fn measure(
     model: &SeqClassifier,
     data: &Dataset,
     run_dir: &Path,
-    test_acc: Option<f64>,
+    result: Option<&store::RunResult>,
 ) -> Measured {
+    let numeric = data.task.is_numeric();
+    let (recomputed_test_acc, recomputed_test_rmse) = match numeric {
+        true => (
+            f64::NAN,
+            crate::train::score(model, &data.test, data)
+                .2
+                .map(|e| e.rmse),
+        ),
+        false => (evaluate(model, &data.test).1, None),
+    };
     let n = data.test.len() as i64;
     let units = model.arch.width();
     tch::no_grad(|| {
@@ -528,8 +602,10 @@ fn measure(
         }
         Measured {
             run_dir: run_dir.display().to_string(),
-            test_acc,
-            recomputed_test_acc: evaluate(model, &data.test).1,
+            test_acc: result.map(|r| r.test_acc).filter(|_| !numeric),
+            recomputed_test_acc,
+            test_rmse: result.and_then(|r| r.errors.test_rmse),
+            recomputed_test_rmse,
             test_images: n,
             units,
             saturated_share: share.mean(Kind::Float).double_value(&[]),
@@ -560,12 +636,19 @@ pub fn render_text(e: &Explanation) -> String {
             }
         );
     }
+    let outputs = match e.task {
+        Task::Classify => "classes C",
+        _ => "outputs C",
+    };
     let _ = writeln!(
         s,
-        ", batch B = {b}, timesteps T = {t}, features F = {f}, classes C = {c}"
+        ", batch B = {b}, timesteps T = {t}, features F = {f}, {outputs} = {c}"
     );
     if let Some(d) = &e.data {
         let _ = writeln!(s, "Data: {}", d.line());
+    }
+    if let Some(w) = &e.windows {
+        let _ = writeln!(s, "Windows: {w}");
     }
     let _ = writeln!(s, "\nShape walk of one batch (read off the tensors):");
     let width = e
@@ -685,8 +768,17 @@ pub fn render_text(e: &Explanation) -> String {
                 m.units
             );
         }
-        match m.test_acc {
-            Some(acc) => {
+        match (m.recomputed_test_rmse, m.test_acc) {
+            (Some(rmse), _) => {
+                let _ = writeln!(
+                    s,
+                    "  test RMSE:                              {} (recomputed from the \
+                     weights: {})",
+                    crate::store::sig(m.test_rmse),
+                    crate::store::sig(Some(rmse))
+                );
+            }
+            (None, Some(acc)) => {
                 let _ = writeln!(
                     s,
                     "  test accuracy:                          {acc:.4} (recomputed from the \
@@ -694,7 +786,7 @@ pub fn render_text(e: &Explanation) -> String {
                     m.recomputed_test_acc
                 );
             }
-            None => {
+            (None, None) => {
                 let _ = writeln!(
                     s,
                     "  test accuracy (from the weights):       {:.4}",

@@ -191,6 +191,7 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
                 let arch = model::Arch::of(&cfg, split.features, split.classes());
                 explain::explain(&arch, cfg.batch_size.get() as i64, split.seq_len)
                     .with_data(source.summary())
+                    .with_task(&split)
             }
         }
     };
