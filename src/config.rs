@@ -257,6 +257,10 @@ pub enum Normalize {
     Series,
     /// The values as they are in the files.
     None,
+    /// Forecasting (its default): each window relative to its last value, every variable
+    /// minus its value at t over its training-stretch std, so the model forecasts the change
+    /// from the last value (a trend beyond the training range stays in range).
+    Last,
 }
 
 fn default_label_column() -> String {
@@ -459,6 +463,10 @@ impl RunConfig {
     /// Gives every key that `given` says was not set its series default, if the data is a
     /// series set.
     pub fn with_series_defaults(mut self, given: impl Fn(&str) -> bool) -> RunConfig {
+        // Forecasts read each window relative to its last value unless told otherwise.
+        if self.task == Task::Forecast && !given("normalize") {
+            self.normalize = Normalize::Last;
+        }
         if self.is_series() {
             for key in RUN_KEYS.iter().filter(|k| !given(k)) {
                 if let Some(v) = series_default(key) {
@@ -821,6 +829,7 @@ impl RunConfig {
                 self.normalize = match v.as_str().unwrap() {
                     "series" => Normalize::Series,
                     "none" => Normalize::None,
+                    "last" => Normalize::Last,
                     _ => Normalize::Feature,
                 }
             }
@@ -965,6 +974,15 @@ impl RunConfig {
                     format!("applies to task = \"forecast\" only, not task = \"{task}\""),
                 );
             }
+            if self.normalize == Normalize::Last {
+                return fail(
+                    "normalize",
+                    format!(
+                        "applies to task = \"forecast\" only (windows relative to their last \
+                         value), not task = \"{task}\""
+                    ),
+                );
+            }
             if self.task == Task::Regress && spec.is_some_and(|s| s.is_images()) {
                 return fail(
                     "task",
@@ -1093,10 +1111,11 @@ pub fn check_value(key: &str, v: &toml::Value) -> Result<(), String> {
             _ => bad("a column name from the CSV header"),
         },
         "normalize" => match v.as_str() {
-            Some("feature" | "series" | "none") => Ok(()),
+            Some("feature" | "series" | "none" | "last") => Ok(()),
             _ => bad(
                 "\"feature\" (z-score each feature with the training split's statistics), \
-                 \"series\" (each series on its own) or \"none\"",
+                 \"series\" (each series on its own), \"last\" (forecasting: each window \
+                 relative to its last value) or \"none\"",
             ),
         },
         "patch" => match Patch::from_toml(v) {

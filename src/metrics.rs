@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct Errors {
     pub rmse: f64,
     pub mae: f64,
-    pub r2: f64,
+    /// Regression only: forecasts of a level have no single truth mean to compare with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r2: Option<f64>,
     /// Forecasts: MAE over the in-sample scale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mase: Option<f64>,
@@ -25,7 +27,7 @@ impl Errors {
             return Errors {
                 rmse: f64::NAN,
                 mae: f64::NAN,
-                r2: f64::NAN,
+                r2: None,
                 mase: None,
             };
         }
@@ -45,14 +47,16 @@ impl Errors {
         Errors {
             rmse: (sse / nf).sqrt(),
             mae: sae / nf,
-            r2: if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN },
+            r2: Some(if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN }),
             mase: None,
         }
     }
 
-    /// With MASE over `scale` (NaN when the scale is 0: a constant training stretch).
+    /// A forecast's errors: MASE over `scale` (NaN when the scale is 0: a constant training
+    /// stretch), and no R².
     pub fn with_mase(self, scale: f64) -> Errors {
         Errors {
+            r2: None,
             mase: Some(if scale > 0.0 {
                 self.mae / scale
             } else {
@@ -73,11 +77,11 @@ mod tests {
         let e = Errors::of(&[2.0, 0.0, 3.0, 5.0], &[1.0, 2.0, 3.0, 4.0]);
         assert_eq!(e.rmse, (6.0f64 / 4.0).sqrt());
         assert_eq!(e.mae, 1.0);
-        assert_eq!(e.r2, 1.0 - 6.0 / 5.0);
+        assert_eq!(e.r2, Some(1.0 - 6.0 / 5.0));
         assert_eq!(e.with_mase(0.5).mase, Some(2.0));
         assert!(e.with_mase(0.0).mase.unwrap().is_nan());
         // Predicting the truth's mean gives R² = 0.
-        assert_eq!(Errors::of(&[2.5; 4], &[1.0, 2.0, 3.0, 4.0]).r2, 0.0);
+        assert_eq!(Errors::of(&[2.5; 4], &[1.0, 2.0, 3.0, 4.0]).r2, Some(0.0));
         assert!(Errors::of(&[], &[]).rmse.is_nan());
     }
 }

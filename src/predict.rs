@@ -100,7 +100,7 @@ impl Predicted {
                 "RMSE {}, MAE {}, R² {:.4}{}",
                 store::sig(Some(e.rmse)),
                 store::sig(Some(e.mae)),
-                e.r2,
+                e.r2.unwrap_or(f64::NAN),
                 match recorded {
                     Some(r) => format!(
                         ", the run's own test set: recorded test RMSE {}",
@@ -323,7 +323,19 @@ fn forecast(
         .into());
     }
     let last = table.steps - 1;
-    let split = crate::data::forecast::windows_for_prediction(&table, last, window, &mean, &std);
+    let relative = trained.normalize == crate::config::Normalize::Last;
+    let split = crate::data::forecast::windows_for_prediction(
+        &table,
+        last,
+        window,
+        (&mean, &std),
+        relative,
+    );
+    // A relative forecast is a change from the window's last value of the target.
+    let centre = match relative {
+        true => table.values[last * table.features() + table.target],
+        false => t_mean,
+    };
     let (w, f) = (window as i64, table.features() as i64);
     let patch = result
         .data
@@ -345,7 +357,7 @@ fn forecast(
         csv.write_record([
             (k + 1).to_string(),
             (last + 1 + k).to_string(),
-            (v * t_std + t_mean).to_string(),
+            (v * t_std + centre).to_string(),
         ])?;
     }
     store::write_atomic(out, &csv.into_inner()?)?;

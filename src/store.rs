@@ -143,6 +143,8 @@ pub struct ResultErrors {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_val_rmse: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_val_test_rmse: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_val_test_mase: Option<f64>,
@@ -189,7 +191,8 @@ impl RunResult {
         let e = &self.errors;
         match (self.config.task, select) {
             (crate::config::Task::Classify, _) => None,
-            (crate::config::Task::Forecast, _) => e.val_mase,
+            (crate::config::Task::Forecast, crate::config::Select::Last) => e.val_mase,
+            (crate::config::Task::Forecast, crate::config::Select::BestVal) => e.best_val_mase,
             (_, crate::config::Select::Last) => e.val_rmse,
             (_, crate::config::Select::BestVal) => e.best_val_rmse,
         }

@@ -281,21 +281,26 @@ pub fn stats(table: &Table, steps: usize) -> (Vec<f64>, Vec<f64>) {
     (mean, std)
 }
 
-/// The windows ending at `origins` as a split: x [N, window, F] of z-scores, y [N, horizon]
-/// of the target's z-scores, every window full length.
+/// The windows ending at `origins` as a split: x [N, window, F], y [N, horizon], every window
+/// full length. Values are z-scores with `mean` and `std`, or, `relative` to the window's last
+/// step (`normalize = "last"`), (value - value at t) / std: the target is then the change
+/// from the last value.
 pub fn windows(
     table: &Table,
     origins: &[usize],
     window: usize,
     horizon: usize,
-    mean: &[f64],
-    std: &[f64],
+    scale: (&[f64], &[f64]),
+    relative: bool,
 ) -> Split {
+    let (mean, std) = scale;
     let f = table.features();
-    let z = |t: usize, j: usize| ((table.values[t * f + j] - mean[j]) / std[j]) as f32;
+    let v = |t: usize, j: usize| table.values[t * f + j];
     let mut x = Vec::with_capacity(origins.len() * window * f);
     let mut y = Vec::with_capacity(origins.len() * horizon);
     for &t in origins {
+        let centre = |j: usize| if relative { v(t, j) } else { mean[j] };
+        let z = |s: usize, j: usize| ((v(s, j) - centre(j)) / std[j]) as f32;
         for s in t + 1 - window..=t {
             x.extend((0..f).map(|j| z(s, j)));
         }
@@ -309,17 +314,20 @@ pub fn windows(
 }
 
 /// The one window ending at step `last` (no target: what `predict` forecasts from), scaled
-/// with the given statistics: x [1, window, F], y [1, 0].
+/// as `windows` scales: x [1, window, F], y [1, 0].
 pub fn windows_for_prediction(
     table: &Table,
     last: usize,
     window: usize,
-    mean: &[f64],
-    std: &[f64],
+    scale: (&[f64], &[f64]),
+    relative: bool,
 ) -> Split {
+    let (mean, std) = scale;
     let f = table.features();
+    let v = |t: usize, j: usize| table.values[t * f + j];
+    let centre = |j: usize| if relative { v(last, j) } else { mean[j] };
     let x: Vec<f32> = (last + 1 - window..=last)
-        .flat_map(|s| (0..f).map(move |j| ((table.values[s * f + j] - mean[j]) / std[j]) as f32))
+        .flat_map(|s| (0..f).map(move |j| ((v(s, j) - centre(j)) / std[j]) as f32))
         .collect();
     Split::full_length(
         Tensor::from_slice(&x).view([1, window as i64, f as i64]),
@@ -419,7 +427,7 @@ mod tests {
         let c = cfg(5, 5, 4, 2);
         let s = stretches(n, &c).unwrap();
         let [train, _, _] = origins(&s, 2);
-        let split = windows(&table, &train, s.window, 2, &[0.0], &[1.0]);
+        let split = windows(&table, &train, s.window, 2, (&[0.0], &[1.0]), false);
         let max_x = split.x.max().double_value(&[]);
         let max_y = split.y.max().double_value(&[]);
         assert!(

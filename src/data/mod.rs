@@ -141,6 +141,8 @@ pub struct Forecast {
     pub scale: f64,
     /// t of each test window (its last input step).
     pub test_origins: Vec<usize>,
+    /// Windows relative to their last value (`normalize = "last"`): predictions are changes.
+    pub relative: bool,
     /// Test windows' truth and baseline forecasts, [N * horizon] row-major.
     pub truth: Vec<f64>,
     pub naive: Vec<f64>,
@@ -158,6 +160,20 @@ pub struct Baselines {
 }
 
 impl Dataset {
+    /// A numeric task's test predictions (standardised, [N * K]) in the target's units: a
+    /// forecast relative to its window's last value adds that value back.
+    pub fn test_values(&self, z: &[f64]) -> Vec<f64> {
+        let target = self.target.as_ref().expect("a numeric task has a target");
+        match &self.forecast {
+            Some(f) if f.relative => z
+                .iter()
+                .zip(&f.naive)
+                .map(|(z, last)| z * target.std + last)
+                .collect(),
+            _ => target.unscale(z),
+        }
+    }
+
     /// The baselines of a numeric task (none for classification).
     pub fn baselines(&self) -> Baselines {
         match (&self.forecast, &self.target) {
@@ -715,6 +731,12 @@ impl Source {
                 Normalization::of(Normalize::Series),
             ),
             Normalize::None => (train, val, test, Normalization::of(Normalize::None)),
+            Normalize::Last => {
+                return Err(UserError::Config {
+                    origin: "normalize".into(),
+                    message: "normalize = \"last\": applies to task = \"forecast\" only".into(),
+                })
+            }
         };
         let mut stats = stats;
         let (train, val, test, target) = match cfg.task {
@@ -760,7 +782,9 @@ impl Source {
             _ => forecast::stats(table, cut.train),
         };
         let [train_o, val_o, test_o] = forecast::origins(&cut, h);
-        let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, &mean, &std);
+        let relative = cfg.normalize == Normalize::Last;
+        let windows =
+            |o: &[usize]| forecast::windows(table, o, cut.window, h, (&mean, &std), relative);
         let (train, val, test) = (windows(&train_o), windows(&val_o), windows(&test_o));
         let (w, f) = (cut.window as i64, table.features() as i64);
         let reading = patch::reading(cfg.patch, w, f, false);
@@ -774,6 +798,7 @@ impl Source {
         let forecast = Forecast {
             stretches: cut,
             horizon: h,
+            relative,
             scale: forecast::mase_scale(&y, cut.train, cfg.season),
             truth: forecast::truth(&y, &test_o, h),
             naive: forecast::naive(&y, &test_o, h),

@@ -495,7 +495,7 @@ fn test_predictions(
     let z = train::predict_values(model, &data.test, device);
     let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
         .expect("f64 targets");
-    let (predicted, truth) = (target.unscale(&z), target.unscale(&truth_z));
+    let (predicted, truth) = (data.test_values(&z), target.unscale(&truth_z));
     match &data.forecast {
         Some(f) => store::TestPredictions {
             at: Some(

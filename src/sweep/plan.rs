@@ -182,9 +182,10 @@ fn errors(last: &EpochMetrics, best: &EpochMetrics, data: &Dataset) -> ResultErr
         val_mase: val.and_then(|e| e.mase),
         test_rmse: test.map(|e| e.rmse),
         test_mae: test.map(|e| e.mae),
-        test_r2: test.map(|e| e.r2).filter(|_| data.forecast.is_none()),
+        test_r2: test.and_then(|e| e.r2),
         test_mase: test.and_then(|e| e.mase),
         best_val_rmse: best.val_errors.map(|e| e.rmse),
+        best_val_mase: best.val_errors.and_then(|e| e.mase),
         best_val_test_rmse: best.test_errors.map(|e| e.rmse),
         best_val_test_mase: best.test_errors.and_then(|e| e.mase),
         ..ResultErrors::default()

@@ -256,10 +256,8 @@ impl TensorBoard {
                 for (split, e) in [("val", val), ("test", test)] {
                     values.push(proto::scalar(&format!("rmse/{split}"), e.rmse));
                     values.push(proto::scalar(&format!("mae/{split}"), e.mae));
-                    match e.mase {
-                        Some(mase) => values.push(proto::scalar(&format!("mase/{split}"), mase)),
-                        None => values.push(proto::scalar(&format!("r2/{split}"), e.r2)),
-                    }
+                    values.extend(e.mase.map(|m| proto::scalar(&format!("mase/{split}"), m)));
+                    values.extend(e.r2.map(|r2| proto::scalar(&format!("r2/{split}"), r2)));
                 }
             }
             _ => values.extend([
