@@ -2,20 +2,51 @@
 
 Builds the matching nn.LSTM / nn.GRU / nn.RNN (layers, directions, batch_first) and nn.Linear
 head from the run's config.json, loads its model.safetensors (rowseq's variables have
-PyTorch's names: lstm.weight_ih_l0, ..., head.weight), reads a .ts or CSV file of series (with
-the run's CSV keys; labels optional), scales them
-as the run did (normalization.json: each feature with the training split's mean and std, each
-series on its own, or not at all), reads them `patch` values a step as the run did
-(result.json), and prints each series' class probabilities. With --check PREDICTIONS.csv (the
-output of `rowseq predict RUN_DIR DATA`), it compares them with rowseq's and exits 1 if any
-differs by more than 1e-5.
+PyTorch's names: lstm.weight_ih_l0, ..., head.weight), reads DATA as the run's task does, scales
+it as the run did (normalization.json), reads it `patch` values a step as the run did
+(result.json data.patch; the last patch filled with zeros), and prints what the model predicts.
+With --check PREDICTIONS.csv (the output of `rowseq predict RUN_DIR DATA --out
+PREDICTIONS.csv`), it compares that with rowseq's and exits 1 if any value differs by more than
+the task's tolerance.
 
-    .venv/bin/python scripts/load_in_pytorch.py RUN_DIR DATA.ts|DATA.csv [--check predictions.csv]
+    .venv/bin/python scripts/load_in_pytorch.py RUN_DIR DATA [--check PREDICTIONS.csv]
+
+config.json's "task" says what DATA is and what the head predicts:
+
+- "classify" (the default): DATA is a .ts file (@classLabel true LABELS, or false: no labels) or
+  a CSV file read with the run's CSV keys (wide or long; labels optional). Series are scaled
+  with the training split's mean and std per feature (normalization.json "kind": "feature"),
+  each on its own ("series") or not at all ("none"). The head has one output per class
+  (result.json data.class_names); prints the accuracy when there are labels. Check: the p_<class>
+  columns against the softmax of the head, |p(PyTorch) - p(rowseq)| <= 1e-5.
+- "regress": DATA as for classification, the label a number (.ts: @targetLabel true, a number
+  after each case's last ':'; @targetLabel false: none; CSV: the label column, absent for none),
+  inputs scaled the same way. The head has one output, the target's z-score: value = out *
+  target_std + target_mean (normalization.json). Prints the RMSE when there are targets. Check:
+  the `predicted` column of rowseq's `index,<target>,predicted`.
+- "forecast": DATA is one series CSV file (SERIES.csv or csv:SERIES.csv; a header, one row per
+  time step): the run's "columns" (comma-separated; empty: every column whose first value is a
+  number), "target_column" the one forecast (empty: the only column read). The model reads the
+  last `window` rows (result.json "resolved", else "config") and its head outputs the next
+  `horizon` (default 1) values' z-scores. Scaling (normalization.json "kind", per column read,
+  in file order): "last" (forecasting's default) (v - v[last row]) / std, "feature" (v - mean) /
+  std, "none" v as it is (mean 0, std 1 where the file gives none); value = out * target_std +
+  centre, centre the target at the last row for "last", else target_mean. Check: the last column
+  of rowseq's `step,row,<target>`, one row per step ahead.
+
+Numeric tolerance (regress, forecast): rowseq computes in float32, so a value y = z * target_std
++ centre agrees up to float32 rounding of the model's output z; a value passes when
+|y(PyTorch) - y(rowseq)| <= 1e-5 * target_std * max(1, |z|), i.e. 1e-5 of the z-score (as
+classification's 1e-5 on probabilities), relative to |z| when |z| > 1 (kind "none", where
+target_std is 1 and z is the raw value). The printed line gives the largest difference in the
+target's units and in target stds.
 
 Needs torch and numpy only (the safetensors file is read by hand). The functions below are
-what you would paste into your own code: read_safetensors, RowseqModel, prepare.
+what you would paste into your own code: read_safetensors, RowseqModel, read_ts, read_csv,
+prepare (classify, regress), read_series_csv and prepare_window (forecast).
 """
 import argparse
+import csv
 import json
 import math
 import struct
@@ -43,10 +74,11 @@ def read_safetensors(path):
 
 
 class RowseqModel(torch.nn.Module):
-    """rowseq's classifier: a recurrent stack read to each sequence's length, a linear head
-    on the last layer's final state (both directions' when bidirectional)."""
+    """rowseq's model: a recurrent stack read to each sequence's length, a linear head on the
+    last layer's final state (both directions' when bidirectional) with `outputs` outputs (the
+    classes' logits, one regression z-score, or `horizon` forecast z-scores)."""
 
-    def __init__(self, cfg, features, classes):
+    def __init__(self, cfg, features, outputs):
         super().__init__()
         self.cell = cfg.get("cell", "lstm")
         self.bidirectional = cfg.get("bidirectional", False)
@@ -59,7 +91,7 @@ class RowseqModel(torch.nn.Module):
             batch_first=True,
         )
         directions = 2 if self.bidirectional else 1
-        self.head = torch.nn.Linear(directions * cfg["num_units"], classes)
+        self.head = torch.nn.Linear(directions * cfg["num_units"], outputs)
 
     def load_rowseq(self, tensors):
         self.rnn.load_state_dict({k[len(self.cell) + 1 :]: v for k, v in tensors.items() if k.startswith(self.cell + ".")})
@@ -75,7 +107,8 @@ class RowseqModel(torch.nn.Module):
 
 def read_ts(path):
     """(series, labels) of a .ts file: each series an array [length, features]; labels are
-    None for a file with @classLabel false (values only)."""
+    strings (a class, or a regression target with @targetLabel true), or None for a file with
+    @classLabel false / @targetLabel false (values only)."""
     series, labels, data, labelled = [], [], False, True
     for line in Path(path).read_text().splitlines():
         line = line.strip()
@@ -83,7 +116,7 @@ def read_ts(path):
             continue
         if not data:
             words = line.lower().split()
-            if words[0] == "@classlabel" and words[1:2] == ["false"]:
+            if words[0] in ("@classlabel", "@targetlabel") and words[1:2] == ["false"]:
                 labelled = False
             data = words[0] == "@data"
             continue
@@ -101,11 +134,9 @@ def read_csv(path, cfg):
     it), or long, one timestep per row (rows grouped by the id column in order of first
     appearance, ordered by the time column if set; every other column a feature). Labels are
     None when the label column is absent (new data)."""
-    import csv
-
     label_col = cfg.get("label_column", "label")
     with open(path, newline="") as f:
-        rows = [r for r in csv.reader(f) if r]
+        rows = [[c.strip() for c in r] for r in csv.reader(f) if r]
     header, rows = rows[0], rows[1:]
     label = header.index(label_col) if label_col in header else None
     if cfg.get("csv_layout", "wide") == "wide":
@@ -129,20 +160,11 @@ def read_csv(path, cfg):
     return series, [lab for lab, _ in groups.values()]
 
 
-def prepare(series, normalization, patch):
-    """The padded batch [N, T', P*F] and lengths that the run reads: scaled as it scaled its
-    series (in float64, then float32, as rowseq does), then `patch` values of every feature
-    per step (the last patch filled with zeros)."""
-    kind = normalization["kind"]
+def patch_batch(xs, patch):
+    """The padded batch [N, T', P*F] and lengths of float32 arrays [length, F], read `patch`
+    values of every feature per step (the last patch filled with zeros)."""
     out = []
-    for s in series:
-        x = s.astype(np.float64)
-        if kind == "feature":
-            x = (x - np.array(normalization["mean"])) / np.array(normalization["std"])
-        elif kind == "series":
-            std = x.std(axis=0)
-            x = (x - x.mean(axis=0)) / np.where(std > 1e-12, std, 1.0)
-        x = x.astype(np.float32)
+    for x in xs:
         steps = math.ceil(len(x) / patch)
         padded = np.zeros((steps * patch, x.shape[1]), dtype=np.float32)
         padded[: len(x)] = x
@@ -154,27 +176,100 @@ def prepare(series, normalization, patch):
     return batch, lengths
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir", type=Path)
-    parser.add_argument("data", type=Path, help="a .ts or CSV file of series like the run's data, with or without labels")
-    parser.add_argument("--check", type=Path, help="rowseq predict's CSV to compare with")
-    args = parser.parse_args()
-    run = args.run_dir
-    cfg = json.loads((run / "config.json").read_text())
-    result = json.loads((run / "result.json").read_text())
-    normalization = json.loads((run / "normalization.json").read_text())
-    classes = result["data"]["class_names"]
-    patch = result["data"].get("patch") or 1
+def prepare(series, normalization, patch):
+    """The padded batch [N, T', P*F] and lengths that a classification or regression run
+    reads: scaled as it scaled its series (in float64, then float32, as rowseq does), then
+    `patch` values of every feature per step."""
+    kind = normalization["kind"]
+    scaled = []
+    for s in series:
+        x = s.astype(np.float64)
+        if kind == "feature":
+            x = (x - np.array(normalization["mean"])) / np.array(normalization["std"])
+        elif kind == "series":
+            std = x.std(axis=0)
+            x = (x - x.mean(axis=0)) / np.where(std > 1e-12, std, 1.0)
+        scaled.append(x.astype(np.float32))
+    return patch_batch(scaled, patch)
 
-    if args.data.suffix == ".csv":
-        series, labels = read_csv(args.data, cfg)
+
+def read_series_csv(path, cfg):
+    """(names, target, values) of a forecasting run's series file: the columns read (config
+    "columns", comma-separated, or every column whose first value is a number), in file
+    order; the index of "target_column" among them (empty: the only one); values [steps,
+    columns] float64."""
+    with open(path, newline="") as f:
+        rows = [[c.strip() for c in r] for r in csv.reader(f) if r]
+    header, rows = rows[0], rows[1:]
+
+    def numeric(cell):
+        try:
+            float(cell)
+            return True
+        except ValueError:
+            return False
+
+    wanted = [c.strip() for c in cfg.get("columns", "").split(",") if c.strip()]
+    chosen = [header.index(c) for c in wanted] if wanted else [i for i, c in enumerate(rows[0]) if numeric(c)]
+    names = [header[i] for i in chosen]
+    target_col = cfg.get("target_column", "")
+    if not target_col and len(names) != 1:
+        sys.exit(f"{path}: several numeric columns ({', '.join(names)}) and no target_column")
+    target = names.index(target_col) if target_col else 0
+    values = np.array([[float(r[i]) for i in chosen] for r in rows], dtype=np.float64)
+    return names, target, values
+
+
+def prepare_window(values, target, window, normalization, patch):
+    """The batch [1, T', P*F] and lengths a forecasting run reads from the last `window` rows
+    of `values` [steps, F], and the centre its outputs are relative to: kind "last" scales
+    every column relative to its value at the last row, "feature" with the training stretch's
+    mean, "none" not at all (in float64, then float32, as rowseq does)."""
+    kind = normalization.get("kind", "last")
+    f = values.shape[1]
+    mean = np.array(normalization.get("mean") or [0.0] * f)
+    std = np.array(normalization.get("std") or [1.0] * f)
+    last = values[-1]
+    x = values[-window:]
+    if kind == "last":
+        x, centre = (x - last) / std, last[target]
+    elif kind == "feature":
+        x, centre = (x - mean) / std, normalization["target_mean"]
     else:
-        series, labels = read_ts(args.data)
-    x, lengths = prepare(series, normalization, patch)
-    model = RowseqModel(cfg, x.shape[2], len(classes))
+        centre = normalization.get("target_mean", 0.0)
+    batch, lengths = patch_batch([x.astype(np.float32)], patch)
+    return batch, lengths, centre
+
+
+def load(cfg, run, features, outputs):
+    """The run's model, weights loaded, in eval mode."""
+    model = RowseqModel(cfg, features, outputs)
     model.load_rowseq(read_safetensors(run / "model.safetensors"))
-    model.eval()
+    return model.eval()
+
+
+def read_check(path):
+    """(header, rows) of a rowseq predict CSV."""
+    with open(path, newline="") as f:
+        rows = [r for r in csv.reader(f) if r]
+    return rows[0], rows[1:]
+
+
+def check_values(ours, theirs, z, target_std):
+    """Prints the numeric comparison line; exits 1 if a value is off by more than
+    1e-5 * target_std * max(1, |z|)."""
+    diff = (ours - theirs).abs()
+    worst = diff.max().item()
+    print(f"max |y(PyTorch) - y(rowseq)| = {worst:.2e} ({worst / target_std:.2e} target std) over {diff.numel()} values")
+    if (diff > 1e-5 * target_std * z.abs().clamp(min=1.0)).any():
+        sys.exit(1)
+
+
+def classify(args, run, cfg, result, normalization, patch):
+    classes = result["data"]["class_names"]
+    series, labels = read_csv(args.data, cfg) if args.data.suffix == ".csv" else read_ts(args.data)
+    x, lengths = prepare(series, normalization, patch)
+    model = load(cfg, run, x.shape[2], len(classes))
     with torch.no_grad():
         probs = model(x, lengths).softmax(-1)
     predicted = [classes[i] for i in probs.argmax(-1).tolist()]
@@ -185,8 +280,7 @@ def main():
     else:
         print(f"{shape}: no labels, no accuracy")
     if args.check:
-        rows = [line.split(",") for line in args.check.read_text().splitlines()]
-        header, rows = rows[0], rows[1:]
+        header, rows = read_check(args.check)
         theirs = torch.tensor([[float(v) for v in r[3:]] for r in rows])
         if header[3:] != [f"p_{c}" for c in classes] or theirs.shape != probs.shape:
             sys.exit(f"{args.check}: not rowseq predict's output for this run and data")
@@ -194,6 +288,75 @@ def main():
         print(f"max |p(PyTorch) - p(rowseq)| = {diff:.2e} over {probs.numel()} probabilities")
         if diff > 1e-5:
             sys.exit(1)
+
+
+def regress(args, run, cfg, result, normalization, patch):
+    series, labels = read_csv(args.data, cfg) if args.data.suffix == ".csv" else read_ts(args.data)
+    x, lengths = prepare(series, normalization, patch)
+    model = load(cfg, run, x.shape[2], 1)
+    with torch.no_grad():
+        z = model(x, lengths)[:, 0].double()
+    mean, std = normalization["target_mean"], normalization["target_std"]
+    values = z * std + mean
+    shape = f"{len(series)} series, {patch} values a step ({x.shape[1]} steps of {x.shape[2]})"
+    if all(t is not None for t in labels):
+        truth = torch.tensor([float(t) for t in labels], dtype=torch.float64)
+        print(f"{shape}: RMSE {((values - truth) ** 2).mean().sqrt().item():.4g}")
+    else:
+        print(f"{shape}: no targets, no RMSE")
+    if args.check:
+        header, rows = read_check(args.check)
+        if len(header) != 3 or header[0] != "index" or header[2] != "predicted" or len(rows) != len(series):
+            sys.exit(f"{args.check}: not rowseq predict's output for this run and data")
+        theirs = torch.tensor([float(r[2]) for r in rows], dtype=torch.float64)
+        check_values(values, theirs, z, std)
+
+
+def forecast(args, run, cfg, result, normalization, patch):
+    resolved = result.get("resolved") or result["config"]
+    window, horizon = resolved["window"], resolved.get("horizon", 1)
+    path = Path(str(args.data).removeprefix("csv:"))
+    names, target, table = read_series_csv(path, cfg)
+    if len(table) < window:
+        sys.exit(f"{path}: {len(table)} steps, fewer than the run's window of {window}")
+    x, lengths, centre = prepare_window(table, target, window, normalization, patch)
+    model = load(cfg, run, x.shape[2], horizon)
+    with torch.no_grad():
+        z = model(x, lengths)[0].double()
+    std = normalization.get("target_std", 1.0)
+    values = z * std + centre
+    print(
+        f"{names[target]} after {len(table)} rows, a window of {window} of {len(names)} column(s), "
+        f"{patch} values a step ({x.shape[1]} steps of {x.shape[2]}): "
+        + ", ".join(f"{v:.6g}" for v in values.tolist())
+    )
+    if args.check:
+        header, rows = read_check(args.check)
+        steps = [[str(k + 1), str(len(table) + k)] for k in range(horizon)]
+        if header != ["step", "row", names[target]] or [r[:2] for r in rows] != steps:
+            sys.exit(f"{args.check}: not rowseq predict's output for this run and series")
+        theirs = torch.tensor([float(r[2]) for r in rows], dtype=torch.float64)
+        check_values(values, theirs, z, std)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run_dir", type=Path)
+    parser.add_argument(
+        "data",
+        type=Path,
+        help="classify/regress: a .ts or CSV file of series like the run's data, with or without labels; "
+        "forecast: a series CSV file with the run's columns",
+    )
+    parser.add_argument("--check", type=Path, help="rowseq predict's CSV to compare with")
+    args = parser.parse_args()
+    run = args.run_dir
+    cfg = json.loads((run / "config.json").read_text())
+    result = json.loads((run / "result.json").read_text())
+    normalization = json.loads((run / "normalization.json").read_text())
+    patch = result["data"].get("patch") or 1
+    task = {"classify": classify, "regress": regress, "forecast": forecast}[cfg.get("task", "classify")]
+    task(args, run, cfg, result, normalization, patch)
 
 
 if __name__ == "__main__":

@@ -402,3 +402,112 @@ fn no_tensorboard_writes_no_event_files() {
     assert!(sweep.join("results.csv").is_file());
     assert!(!sweep.join("tb").exists(), "--no-tensorboard wrote tb/");
 }
+
+/// A regression sweep's dashboards: the HParams metrics are the task's errors and its
+/// baseline, each session's values those of its result.json, and the error series those of
+/// metrics.jsonl, as TensorBoard itself reads them back.
+#[test]
+fn tensorboard_serves_the_errors_of_a_regression_sweep() {
+    let out = tempfile::tempdir().unwrap();
+    Command::cargo_bin("rowseq")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["sweep", "configs/covid3month.toml"])
+        .args(["--set", "num_units=[8,16]", "--set", "seed=0"])
+        .args([
+            "--set",
+            "epochs=2",
+            "--threads",
+            "1",
+            "--no-report",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let sweep = out.path().join("covid3month");
+    let runs = runs(&sweep);
+    let labels: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(labels, ["units=16,seed=0", "units=8,seed=0"]);
+    let mut server = Server::start(&sweep.join("tb"), out.path().join("tensorboard.log"));
+    server.wait_for_runs(&labels);
+
+    let metrics = [
+        "rmse/test",
+        "rmse/val",
+        "r2/test",
+        "baseline/const_rmse_test",
+        "model/params",
+        "time/train_seconds",
+    ];
+    let experiment = server.json(
+        "POST",
+        "/data/plugin/hparams/experiment",
+        Some(&json!({ "experimentName": "" })),
+    );
+    let tags: Vec<&str> = experiment["metricInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"]["tag"].as_str().unwrap())
+        .collect();
+    assert_eq!(tags, metrics);
+    let mut col_params = vec![json!({ "hparam": "num_units" })];
+    col_params.extend(
+        metrics
+            .iter()
+            .map(|t| json!({ "metric": { "group": "", "tag": t } })),
+    );
+    let groups = server.json(
+        "POST",
+        "/data/plugin/hparams/session_groups",
+        Some(&json!({
+            "experimentName": "",
+            "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"],
+            "colParams": col_params,
+            "startIndex": 0,
+            "sliceSize": 100,
+        })),
+    );
+    let groups = groups["sessionGroups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    for (label, result, epochs) in &runs {
+        let group = groups
+            .iter()
+            .find(|g| g["name"] == label.as_str())
+            .unwrap_or_else(|| panic!("no session group {label}"));
+        assert_eq!(group["hparams"]["task"], "regress", "{group}");
+        let metric = |tag: &str| {
+            group["metricValues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["name"]["tag"] == tag)
+                .unwrap_or_else(|| panic!("{label}: no metric {tag}: {group}"))["value"]
+                .as_f64()
+                .unwrap()
+        };
+        for (tag, field) in [
+            ("rmse/test", "test_rmse"),
+            ("rmse/val", "val_rmse"),
+            ("r2/test", "test_r2"),
+            ("baseline/const_rmse_test", "const_test_rmse"),
+        ] {
+            let want = result[field].as_f64().unwrap();
+            assert!(
+                close(metric(tag), want),
+                "{label} {tag}: {} != {want}",
+                metric(tag)
+            );
+        }
+        for (tag, split) in [("rmse/val", "val_errors"), ("rmse/test", "test_errors")] {
+            let series = server.scalars(label, tag);
+            assert_eq!(series.len(), 2, "{label} {tag}");
+            for ((step, got), m) in series.iter().zip(epochs) {
+                assert_eq!(*step, m["step"].as_i64().unwrap());
+                let want = m[split]["rmse"].as_f64().unwrap();
+                assert!(close(*got, want), "{label} {tag}: {got} != {want}");
+            }
+        }
+    }
+}

@@ -91,8 +91,8 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let mut sources: HashMap<String, Source> = HashMap::new();
     let mut fits: HashMap<String, Fitted> = HashMap::new();
     for planned in &pending {
-        let data = load_source(&mut sources, &planned.config, opts)?
-            .split(&planned.config)
+        let data = load_source(&mut sources, &planned.config, opts)
+            .and_then(|source| source.split(&planned.config))
             .map_err(|e| plan.grid.locate(e))?;
         fits.insert(planned.id.clone(), Fitted::of(planned, &data));
     }
@@ -199,7 +199,7 @@ fn load_source<'a>(
     sources: &'a mut HashMap<String, Source>,
     cfg: &RunConfig,
     opts: &Options,
-) -> Result<&'a Source> {
+) -> Result<&'a Source, crate::error::UserError> {
     Ok(match sources.entry(Source::key(cfg)) {
         Entry::Occupied(e) => e.into_mut(),
         Entry::Vacant(e) => e.insert(Source::load(cfg, opts.data_dir.as_deref())?),

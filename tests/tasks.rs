@@ -1,0 +1,517 @@
+/*!
+Integration tests for the numeric tasks, the real binary on real data: regression on
+Covid3Month (`task = "regress"`) and forecasting on the sunspot series (`task = "forecast"`),
+each swept, reported, predicted with and resumed; and the bad inputs of both, which stop with
+one line and exit 2 before anything is written.
+*/
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Std, Stdio};
+
+use common::{metrics_without_time, rowseq, run_dirs, Held};
+use predicates::str::contains;
+use serde_json::Value;
+
+fn require(path: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    assert!(
+        p.is_file(),
+        "{} is missing: run scripts/setup.sh (the README's test command does)",
+        p.display()
+    );
+    p
+}
+
+fn result(run: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
+}
+
+fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+const COVID: &[&str] = &[
+    "sweep",
+    "configs/covid3month.toml",
+    "--set",
+    "num_units=[8,16]",
+    "--set",
+    "seed=0",
+    "--set",
+    "epochs=3",
+    "--threads",
+    "1",
+];
+
+#[test]
+fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
+    require("data/Covid3Month/Covid3Month_TRAIN.ts");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .args(COVID)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("test RMSE (mean ± std)"))
+        .stdout(contains("const RMSE"));
+    let sweep = out.join("covid3month");
+
+    // results.csv: the task's columns, no accuracy.
+    let (header, rows) = csv_rows(&sweep.join("results.csv"));
+    for col in [
+        "test_rmse",
+        "test_mae",
+        "test_r2",
+        "val_rmse",
+        "const_test_rmse",
+    ] {
+        assert!(header.iter().any(|h| h == col), "{col} missing: {header:?}");
+    }
+    assert!(!header.iter().any(|h| h == "test_acc"), "{header:?}");
+    assert_eq!(rows.len(), 2);
+
+    let runs = run_dirs(&sweep);
+    let run = &runs[0];
+    let r = result(run);
+    assert!(r.get("test_acc").is_none(), "{r}");
+    let rmse = r["test_rmse"].as_f64().unwrap();
+    let constant = r["const_test_rmse"].as_f64().unwrap();
+    assert!(rmse > 0.0 && constant > 0.0, "{r}");
+    // The constant baseline is the training mean's RMSE, from the test truth on disk.
+    let (_, predictions) = csv_rows(&run.join("test_predictions.csv"));
+    assert_eq!(predictions.len(), 61);
+    let truth: Vec<f64> = predictions.iter().map(|p| p[1].parse().unwrap()).collect();
+    let predicted: Vec<f64> = predictions.iter().map(|p| p[2].parse().unwrap()).collect();
+    let recomputed = (truth
+        .iter()
+        .zip(&predicted)
+        .map(|(t, p)| (t - p).powi(2))
+        .sum::<f64>()
+        / 61.0)
+        .sqrt();
+    assert!(
+        (recomputed - rmse).abs() < 1e-6 * rmse,
+        "{recomputed} vs {rmse}"
+    );
+
+    // The report: errors, baselines, the predictions against the truth.
+    let report = sweep.join("report");
+    for f in [
+        "error_vs_units.svg",
+        "error_vs_params.svg",
+        "error_curves.svg",
+        "predicted_vs_truth.svg",
+        "summary.csv",
+    ] {
+        assert!(report.join(f).is_file(), "{f} missing");
+    }
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(
+        md.contains("| units | params | test RMSE | validation RMSE |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("Baseline on the same test series: the training mean: RMSE"),
+        "{md}"
+    );
+    assert!(!md.contains("accuracy"), "{md}");
+
+    // predict on the run's own test file gives its recorded RMSE; on new series without
+    // targets, values and no error.
+    let p = tmp.path().join("p.csv");
+    rowseq()
+        .arg("predict")
+        .arg(run)
+        .arg("ts:data/Covid3Month/Covid3Month")
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success()
+        .stdout(contains(format!("recorded test RMSE {}", rowseq_sig(rmse))));
+    let (header, rows) = csv_rows(&p);
+    assert_eq!(header, ["index", "target", "predicted"]);
+    assert_eq!(rows.len(), 61);
+    let text = std::fs::read_to_string(require("data/Covid3Month/Covid3Month_TEST.ts")).unwrap();
+    let unlabelled: String = text
+        .lines()
+        .map(
+            |l| match l.to_ascii_lowercase().starts_with("@targetlabel") {
+                true => "@targetLabel false".to_string(),
+                false if l.starts_with('@') || l.is_empty() => l.to_string(),
+                false => l.rsplit_once(':').map_or(l, |(v, _)| v).to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    let new = tmp.path().join("new.ts");
+    std::fs::write(&new, unlabelled).unwrap();
+    rowseq()
+        .arg("predict")
+        .arg(run)
+        .arg(&new)
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success()
+        .stdout(contains("the data has no targets"));
+    let (_, unlabelled_rows) = csv_rows(&p);
+    assert!(unlabelled_rows.iter().all(|r| r[1].is_empty()));
+    let same: Vec<&String> = rows.iter().map(|r| &r[2]).collect();
+    let again: Vec<&String> = unlabelled_rows.iter().map(|r| &r[2]).collect();
+    assert_eq!(same, again, "the same series predict the same values");
+
+    // explain recomputes the test RMSE from the weights.
+    let e = common::explain_json(run);
+    let m = &e["measured"];
+    assert!(
+        (m["recomputed_test_rmse"].as_f64().unwrap() - rmse).abs() < 1e-5 * rmse,
+        "{m}"
+    );
+}
+
+/// `store::sig` as the binary prints it: four significant digits.
+fn rowseq_sig(v: f64) -> String {
+    let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    format!("{v:.digits$}")
+}
+
+#[test]
+fn a_resumed_regression_run_ends_bit_identical() {
+    require("data/Covid3Month/Covid3Month_TRAIN.ts");
+    let args = |out: &Path| {
+        let mut a: Vec<String> = COVID.iter().map(|s| s.to_string()).collect();
+        a.extend(["--set", "num_units=8", "--no-report", "--out"].map(String::from));
+        a.push(out.display().to_string());
+        a
+    };
+    let reference = tempfile::tempdir().unwrap();
+    rowseq().args(args(reference.path())).assert().success();
+
+    // Killed with -9 right after its first epoch (held there, so the kill lands exactly
+    // then on any machine), then resumed.
+    let resumed = tempfile::tempdir().unwrap();
+    let held = Held::at(&["epoch-1"]);
+    let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("rowseq"));
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args(resumed.path()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    held.apply(&mut cmd);
+    let mut child = cmd.spawn().unwrap();
+    held.wait(&mut child, "epoch-1", 1);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    rowseq()
+        .args(args(resumed.path()))
+        .assert()
+        .success()
+        .stdout(contains("resum"));
+
+    let a = run_dirs(&reference.path().join("covid3month"));
+    let b = run_dirs(&resumed.path().join("covid3month"));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].file_name(), b[0].file_name());
+    let metrics = metrics_without_time(&a[0]);
+    assert_eq!(metrics.len(), 3);
+    assert!(
+        metrics[2]["test_errors"]["rmse"].as_f64().is_some(),
+        "{:?}",
+        metrics[2]
+    );
+    assert_eq!(metrics, metrics_without_time(&b[0]));
+    for f in ["model.safetensors", "test_predictions.csv"] {
+        assert_eq!(
+            std::fs::read(a[0].join(f)).unwrap(),
+            std::fs::read(b[0].join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
+    let series = require("data/sunspots/sunspots.csv");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .args(["sweep", "configs/sunspots.toml"])
+        .args(["--set", "num_units=[8,16]", "--set", "seed=0"])
+        .args(["--set", "epochs=3", "--set", "horizon=2", "--threads", "1"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("test MASE (mean ± std)"))
+        .stdout(contains("snaive MASE"));
+    let sweep = out.join("sunspots");
+    let (header, _) = csv_rows(&sweep.join("results.csv"));
+    for col in [
+        "window",
+        "horizon",
+        "test_mase",
+        "test_rmse",
+        "val_rmse",
+        "naive_test_rmse",
+        "snaive_test_rmse",
+        "naive_test_mase",
+    ] {
+        assert!(header.iter().any(|h| h == col), "{col} missing: {header:?}");
+    }
+    let runs = run_dirs(&sweep);
+    let run = &runs[0];
+    let r = result(run);
+    // 309 years: 46 test, 46 validation, 217 training; a window of two 11-year seasons.
+    assert_eq!(r["resolved"]["window"], 22);
+    assert_eq!(r["resolved"]["test_size"], 46);
+    assert_eq!(r["resolved"]["normalize"], "last");
+    assert!(r.get("test_r2").is_none(), "{r}");
+
+    // The test windows: origins 262..=306 (targets 263..=308), two steps each, the naive
+    // forecast the last value and the seasonal one a season back, from the file itself.
+    let values: Vec<f64> = csv_rows(&series)
+        .1
+        .iter()
+        .map(|row| row[1].parse().unwrap())
+        .collect();
+    let (_, rows) = csv_rows(&run.join("test_predictions.csv"));
+    assert_eq!(rows.len(), 45 * 2);
+    for row in &rows {
+        let (t, k): (usize, usize) = (row[0].parse().unwrap(), row[1].parse().unwrap());
+        let num = |i: usize| row[i].parse::<f64>().unwrap();
+        assert!((262..=306).contains(&t) && (1..=2).contains(&k), "{row:?}");
+        assert_eq!(num(2), values[t + k], "truth");
+        assert_eq!(num(4), values[t], "naive");
+        assert_eq!(num(5), values[t + k - 11], "seasonal naive");
+    }
+    let abs_err = |col: usize| {
+        rows.iter()
+            .map(|r| (r[2].parse::<f64>().unwrap() - r[col].parse::<f64>().unwrap()).abs())
+            .sum::<f64>()
+            / rows.len() as f64
+    };
+    // MASE: MAE over the in-sample seasonal-naive MAE of the 217 training years.
+    let scale = (11..217)
+        .map(|t| (values[t] - values[t - 11]).abs())
+        .sum::<f64>()
+        / 206.0;
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs();
+    assert!(
+        close(r["test_mase"].as_f64().unwrap(), abs_err(3) / scale),
+        "{r}"
+    );
+    assert!(
+        close(r["snaive_test_mase"].as_f64().unwrap(), abs_err(5) / scale),
+        "{r}"
+    );
+    assert!(
+        close(r["naive_test_mase"].as_f64().unwrap(), abs_err(4) / scale),
+        "{r}"
+    );
+
+    // The report plots the test stretch; the table names both baselines.
+    let report = sweep.join("report");
+    assert!(report.join("forecast_test.svg").is_file());
+    let md = std::fs::read_to_string(report.join("summary.md")).unwrap();
+    assert!(
+        md.contains("Baselines on the same test windows: naive forecast"),
+        "{md}"
+    );
+
+    // predict on the series up to a test origin forecasts what the run recorded there
+    // (float32, another batch size: equal to 1e-5 of the values' scale); on the whole series,
+    // the two years after 2008.
+    let text = std::fs::read_to_string(&series).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let upto = tmp.path().join("upto.csv");
+    std::fs::write(&upto, lines[..=263].join("\n")).unwrap(); // header + rows 0..=262
+    let p = tmp.path().join("f.csv");
+    rowseq()
+        .arg("predict")
+        .arg(run)
+        .arg(&upto)
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success()
+        .stdout(contains("the 2 values after the series' 263 steps"));
+    let (header, forecast) = csv_rows(&p);
+    assert_eq!(header, ["step", "row", "SUNACTIVITY"]);
+    for (k, row) in forecast.iter().enumerate() {
+        let recorded: f64 = rows[k][3].parse().unwrap();
+        let got: f64 = row[2].parse().unwrap();
+        assert_eq!(row[1], (263 + k).to_string());
+        assert!(
+            (got - recorded).abs() < 1e-3,
+            "step {}: {got} vs {recorded}",
+            k + 1
+        );
+    }
+    rowseq()
+        .arg("predict")
+        .arg(run)
+        .arg(format!("csv:{}", series.display()))
+        .arg("--out")
+        .arg(&p)
+        .assert()
+        .success();
+    let (_, after) = csv_rows(&p);
+    assert_eq!(
+        after.iter().map(|r| r[1].as_str()).collect::<Vec<_>>(),
+        ["309", "310"]
+    );
+}
+
+/// Each bad input stops with one line naming the file, key or value, exit 2, and leaves
+/// nothing in the output folder.
+#[test]
+fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let long: String = (0..60).map(|t| format!("d{t},{}\n", t % 7)).collect();
+    let series = write("series.csv", &format!("date,y\n{long}"));
+    let text_target = write("text.csv", "date,y\nd0,1\nd1,2\nd2,many\n");
+    let nan_target = write("nan.csv", "date,y\nd0,1\nd1,NaN\n");
+    let short = write("short.csv", "date,y\nd0,1\nd1,2\nd2,3\nd3,4\nd4,5\n");
+    let head = "@problemName R\n@univariate true\n@targetLabel true\n@data\n";
+    write("R_TRAIN.ts", &format!("{head}1,2,3:0.5\n4,5,6:oops\n"));
+    write("R_TEST.ts", &format!("{head}1,2,3:0.5\n"));
+    let regress_ts = format!("ts:{}", dir.join("R").display());
+    let csv_train = write("tr.csv", "label,t1,t2\n1.5,1,2\nx,3,4\n");
+    let csv_test = write("te.csv", "label,t1,t2\n1.5,1,2\n");
+    let regress_csv = format!("csv:{csv_train},{csv_test}");
+    let gunpoint = "ts:data/GunPoint/GunPoint";
+    let cases: Vec<(Vec<String>, String)> = vec![
+        (
+            vec![
+                format!("csv:{text_target}"),
+                "--target-column".into(),
+                "y".into(),
+            ],
+            format!(
+                "{}:4: column \"y\": \"many\": expected a finite number",
+                text_target
+            ),
+        ),
+        (
+            vec![
+                format!("csv:{nan_target}"),
+                "--target-column".into(),
+                "y".into(),
+            ],
+            format!(
+                "{}:3: column \"y\": \"NaN\": expected a finite number",
+                nan_target
+            ),
+        ),
+        (
+            vec![
+                format!("csv:{short}"),
+                "--target-column".into(),
+                "y".into(),
+                "--window".into(),
+                "4".into(),
+            ],
+            "--window: window = 4, horizon = 1: the series has 5 steps".into(),
+        ),
+        (
+            vec![series.clone(), "--horizon".into(), "0".into()],
+            "--horizon 0: expected a whole number of values to forecast, at least 1".into(),
+        ),
+        (
+            vec![series.clone(), "--label-column".into(), "y".into()],
+            "--label-column y: applies to classification and regression CSV files".into(),
+        ),
+    ];
+    let mut all: Vec<(Vec<String>, String)> = cases
+        .into_iter()
+        .map(|(mut a, want)| {
+            let data = if a[0].starts_with("csv:") {
+                a.remove(0)
+            } else {
+                format!("csv:{}", a.remove(0))
+            };
+            let mut args = vec![
+                "--dataset".to_string(),
+                data,
+                "--task".into(),
+                "forecast".into(),
+            ];
+            args.extend(a);
+            (args, want)
+        })
+        .collect();
+    for (args, want) in [
+        (
+            vec!["--dataset", &regress_ts, "--task", "regress"],
+            "R_TRAIN.ts:6: target \"oops\": expected a finite number".to_string(),
+        ),
+        (
+            vec!["--dataset", &regress_csv, "--task", "regress"],
+            "tr.csv:3: target \"x\": expected a finite number".to_string(),
+        ),
+        (
+            vec!["--dataset", gunpoint, "--task", "regress"],
+            "@classLabel: a classification problem; expected @targetLabel true".to_string(),
+        ),
+        (
+            vec!["--dataset", &regress_ts],
+            "@targetLabel: a regression problem".to_string(),
+        ),
+        (
+            vec!["--dataset", gunpoint, "--task", "regress", "--window", "5"],
+            "--window 5: applies to task = \"forecast\" only, not task = \"regress\"".to_string(),
+        ),
+        (
+            vec!["--dataset", gunpoint, "--season", "12"],
+            "--season 12: applies to task = \"forecast\" only".to_string(),
+        ),
+        (
+            vec!["--dataset", gunpoint, "--normalize", "last"],
+            "--normalize last: applies to task = \"forecast\" only".to_string(),
+        ),
+        (
+            vec!["--task", "regress"],
+            "--task regress: expected series data (ts: or csv:) for regression".to_string(),
+        ),
+        (
+            vec![
+                "--dataset",
+                &format!("csv:{}", series.trim_start_matches("csv:")),
+            ],
+            "one file is a series to forecast".to_string(),
+        ),
+    ] {
+        all.push((args.iter().map(|s| s.to_string()).collect(), want));
+    }
+    for (args, want) in all {
+        let out = dir.join("out");
+        let assert = rowseq()
+            .arg("train")
+            .args(&args)
+            .args(["--epochs", "1", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&want),
+            "{args:?}: {stderr:?} lacks {want:?}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
