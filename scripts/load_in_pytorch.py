@@ -28,18 +28,20 @@ config.json's "task" says what DATA is and what the head predicts:
   time step): the run's "columns" (comma-separated; empty: every column whose first value is a
   number), "target_column" the one forecast (empty: the only column read). The model reads the
   last `window` rows (result.json "resolved", else "config") and its head outputs the next
-  `horizon` (default 1) values' z-scores. Scaling (normalization.json "kind", per column read,
-  in file order): "last" (forecasting's default) (v - v[last row]) / std, "feature" (v - mean) /
-  std, "none" v as it is (mean 0, std 1 where the file gives none); value = out * target_std +
-  centre, centre the target at the last row for "last", else target_mean. Check: the last column
-  of rowseq's `step,row,<target>`, one row per step ahead.
+  `horizon` (default 1) values' z-scores. Scaling (normalization.json "kind"; "mean", "std" per
+  column read, in the order read: `columns`' own order, else the file's): "last" (forecasting's
+  default) (v - v[last row]) / std, "feature" (v - mean) / std, "none" v as it is (mean 0, std 1
+  where the file gives none); value = out * target_std + centre, centre the target at the last
+  row for "last", else target_mean. Check: the last column of rowseq's `step,row,<target>`, one
+  row per step ahead (the step and row columns must match too).
 
 Numeric tolerance (regress, forecast): rowseq computes in float32, so a value y = z * target_std
 + centre agrees up to float32 rounding of the model's output z; a value passes when
 |y(PyTorch) - y(rowseq)| <= 1e-5 * target_std * max(1, |z|), i.e. 1e-5 of the z-score (as
 classification's 1e-5 on probabilities), relative to |z| when |z| > 1 (kind "none", where
 target_std is 1 and z is the raw value). The printed line gives the largest difference in the
-target's units and in target stds.
+target's units and in target stds (runs on Covid3Month, sunspots and co2 agree to ~1e-7 target
+std or better).
 
 Needs torch and numpy only (the safetensors file is read by hand). The functions below are
 what you would paste into your own code: read_safetensors, RowseqModel, read_ts, read_csv,
@@ -210,6 +212,9 @@ def read_series_csv(path, cfg):
             return False
 
     wanted = [c.strip() for c in cfg.get("columns", "").split(",") if c.strip()]
+    missing = [c for c in wanted + [cfg.get("target_column", "")] if c and c not in header]
+    if missing:
+        sys.exit(f"{path}: no column {missing[0]!r} (header: {', '.join(header)}): not the run's series")
     chosen = [header.index(c) for c in wanted] if wanted else [i for i, c in enumerate(rows[0]) if numeric(c)]
     names = [header[i] for i in chosen]
     target_col = cfg.get("target_column", "")
