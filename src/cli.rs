@@ -410,10 +410,18 @@ impl TrainArgs {
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
         let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
-        // Keys left out of the config at their default stay out of the grid.
+        // Keys left out of the config at their default stay out of the grid, unless their flag
+        // was given: a given value, even the default, wins over a series or task default
+        // (`--normalize feature` on a forecast).
         let grid = crate::config::RUN_KEYS
             .iter()
-            .filter_map(|k| Some((k.to_string(), vec![value.get(*k)?.clone()])))
+            .filter_map(|k| {
+                let v = match self.run.given(k) {
+                    true => cfg.toml_value(k),
+                    false => value.get(*k)?.clone(),
+                };
+                Some((k.to_string(), vec![v]))
+            })
             .collect();
         // Every key came from a flag or its default: errors found in the data name the flag.
         let origins = crate::config::RUN_KEYS
@@ -457,5 +465,34 @@ fn parse_schedule(s: &str) -> Result<Schedule, String> {
         "cosine" => Ok(Schedule::Cosine),
         "constant" => Ok(Schedule::Constant),
         _ => Err("expected cosine or constant".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Normalize, Task};
+
+    fn train(args: &[&str]) -> TrainArgs {
+        let mut all = vec!["rowseq", "train"];
+        all.extend(args);
+        match Cli::try_parse_from(all).unwrap().command {
+            Command::Train(t) => t,
+            other => panic!("not train: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_given_flag_wins_over_a_task_default_even_at_the_plain_default() {
+        let forecast = ["--dataset", "csv:s.csv", "--task", "forecast"];
+        let runs = train(&forecast).sweep().runs();
+        assert_eq!(
+            (runs[0].task, runs[0].normalize),
+            (Task::Forecast, Normalize::Last)
+        );
+        let mut given = forecast.to_vec();
+        given.extend(["--normalize", "feature"]);
+        let runs = train(&given).sweep().runs();
+        assert_eq!(runs[0].normalize, Normalize::Feature);
     }
 }

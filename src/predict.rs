@@ -56,9 +56,10 @@ pub enum Score {
         recorded: Option<f64>,
     },
     Forecast {
-        /// Steps of the series read, and values forecast after them.
+        /// Steps of the series read, values forecast after them, and the window read.
         steps: usize,
         horizon: usize,
+        window: usize,
     },
 }
 
@@ -68,8 +69,10 @@ impl Predicted {
         let head = format!(
             "predicted {} {} with {} -> {}",
             self.examples,
-            match self.score {
-                Score::Forecast { .. } => "values",
+            match (&self.score, self.examples) {
+                (Score::Forecast { .. }, 1) => "value",
+                (Score::Forecast { .. }, _) => "values",
+                (_, 1) => "sequence",
                 _ => "sequences",
             },
             self.label,
@@ -112,10 +115,14 @@ impl Predicted {
             Score::Numbers { errors: None, .. } => {
                 "the data has no targets: no error (the target column is empty)".into()
             }
-            Score::Forecast { steps, horizon } => format!(
-                "the {horizon} value{} after the series' {steps} steps (the last {} read)",
+            Score::Forecast {
+                steps,
+                horizon,
+                window,
+            } => format!(
+                "the {horizon} value{} after the series' {steps} steps, forecast from its last \
+                 {window}",
                 if *horizon == 1 { "" } else { "s" },
-                "window"
             ),
         };
         format!("{head}\n{score}")
@@ -368,6 +375,7 @@ fn forecast(
         score: Score::Forecast {
             steps: table.steps,
             horizon: cfg.horizon,
+            window,
         },
     })
 }

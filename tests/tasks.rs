@@ -140,6 +140,7 @@ fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
     let (header, rows) = csv_rows(&p);
     assert_eq!(header, ["index", "target", "predicted"]);
     assert_eq!(rows.len(), 61);
+    pytorch_check(run, "data/Covid3Month/Covid3Month_TEST.ts", &p);
     let text = std::fs::read_to_string(require("data/Covid3Month/Covid3Month_TEST.ts")).unwrap();
     let unlabelled: String = text
         .lines()
@@ -176,6 +177,28 @@ fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
         (m["recomputed_test_rmse"].as_f64().unwrap() - rmse).abs() < 1e-5 * rmse,
         "{m}"
     );
+}
+
+/// scripts/load_in_pytorch.py rebuilds the run in plain PyTorch and checks `predictions`
+/// (rowseq predict's output for `data`) value by value.
+fn pytorch_check(run: &Path, data: &str, predictions: &Path) {
+    let python = require(".venv/bin/python");
+    let output = Std::new(python)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("scripts/load_in_pytorch.py")
+        .arg(run)
+        .arg(data)
+        .arg("--check")
+        .arg(predictions)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("max |y(PyTorch) - y(rowseq)|"), "{stdout}");
 }
 
 /// `store::sig` as the binary prints it: four significant digits.
@@ -342,7 +365,9 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         .arg(&p)
         .assert()
         .success()
-        .stdout(contains("the 2 values after the series' 263 steps"));
+        .stdout(contains(
+            "the 2 values after the series' 263 steps, forecast from its last 22",
+        ));
     let (header, forecast) = csv_rows(&p);
     assert_eq!(header, ["step", "row", "SUNACTIVITY"]);
     for (k, row) in forecast.iter().enumerate() {
@@ -368,6 +393,7 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         after.iter().map(|r| r[1].as_str()).collect::<Vec<_>>(),
         ["309", "310"]
     );
+    pytorch_check(run, "data/sunspots/sunspots.csv", &p);
 }
 
 /// Each bad input stops with one line naming the file, key or value, exit 2, and leaves

@@ -39,7 +39,7 @@ pub const AUTO_WINDOW: usize = 24;
 /// A series file as read: its variables, timestep-major.
 #[derive(Clone, Debug)]
 pub struct Table {
-    /// The columns read, in file order.
+    /// The columns read: in file order, or in the order `columns` names them.
     pub names: Vec<String>,
     /// Index of the target in `names`.
     pub target: usize,
