@@ -47,10 +47,11 @@ pub struct Group {
     pub val_acc: Stat,
     pub seconds_per_epoch: Stat,
     /// Numeric tasks: the headline test error `select` chooses (MASE for forecasts, RMSE for
-    /// regression), the test and validation RMSE, and the baselines' (named) mean errors.
+    /// regression), the test RMSE, the validation error beside the headline, and the
+    /// baselines' (named) mean errors.
     pub test_error: Stat,
     pub test_rmse: Stat,
-    pub val_rmse: Stat,
+    pub val_error: Stat,
     pub baselines: Vec<(&'static str, f64)>,
 }
 
@@ -75,6 +76,7 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
         .map(|k| {
             let rs: Vec<&RunResult> = results.iter().filter(|r| key(&r.config) == k).collect();
             let vals = |f: &dyn Fn(&RunResult) -> f64| rs.iter().map(|r| f(r)).collect::<Vec<_>>();
+            let errors = selected_errors(&rs, select);
             Group {
                 config: rs[0].config.clone(),
                 params: rs[0].params,
@@ -83,28 +85,35 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
                 test_acc: selected_test_acc(&rs, select),
                 val_acc: Stat::of(&vals(&|r| r.val_acc)),
                 seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
-                test_error: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| r.selected_test_error(select))
-                        .collect::<Vec<_>>(),
-                ),
-                test_rmse: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| match select {
-                            Select::Last => r.errors.test_rmse,
-                            Select::BestVal => r.errors.best_val_test_rmse,
-                        })
-                        .collect::<Vec<_>>(),
-                ),
-                val_rmse: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| r.errors.val_rmse)
-                        .collect::<Vec<_>>(),
-                ),
+                test_error: errors.test_error,
+                test_rmse: errors.test_rmse,
+                val_error: errors.val_error,
                 baselines: baselines(&rs),
             }
         })
         .collect()
+}
+
+/// Numeric runs' errors over seeds, as `select` chooses them: the headline test error (MASE
+/// for forecasts, RMSE for regression), the validation error beside it, and the test RMSE.
+pub struct SelectedErrors {
+    pub test_error: Stat,
+    pub val_error: Stat,
+    pub test_rmse: Stat,
+}
+
+pub fn selected_errors(results: &[&RunResult], select: Select) -> SelectedErrors {
+    let of = |f: &dyn Fn(&RunResult) -> Option<f64>| {
+        Stat::of(&results.iter().filter_map(|r| f(r)).collect::<Vec<_>>())
+    };
+    SelectedErrors {
+        test_error: of(&|r| r.selected_test_error(select)),
+        val_error: of(&|r| r.selected_val_error(select)),
+        test_rmse: of(&|r| match select {
+            Select::Last => r.errors.test_rmse,
+            Select::BestVal => r.errors.best_val_test_rmse,
+        }),
+    }
 }
 
 /// The baselines of numeric runs, by name, averaged over `results` (they do not depend on the
@@ -197,7 +206,7 @@ fn error_table(groups: &[Group], extra: &[String], select: Select) -> String {
     if forecast {
         head.push("test RMSE".into());
     }
-    head.push("val RMSE".into());
+    head.push(format!("val {what}"));
     let baseline_names: Vec<&str> = groups[0]
         .baselines
         .iter()
@@ -221,7 +230,7 @@ fn error_table(groups: &[Group], extra: &[String], select: Select) -> String {
         if forecast {
             row.push(crate::store::sig(Some(g.test_rmse.mean)));
         }
-        row.push(crate::store::sig(Some(g.val_rmse.mean)));
+        row.push(crate::store::sig(Some(g.val_error.mean)));
         for name in &baseline_names {
             let v = g.baselines.iter().find(|b| b.0 == *name).map(|b| b.1);
             row.push(crate::store::sig(v));

@@ -125,7 +125,10 @@ fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
     );
     assert!(!md.contains("accuracy"), "{md}");
     let svg = std::fs::read_to_string(report.join("error_vs_units.svg")).unwrap();
-    assert!(svg.contains("constant: the training mean"), "the baseline line is labelled");
+    assert!(
+        svg.contains("constant: the training mean"),
+        "the baseline line is labelled"
+    );
     roxmltree::Document::parse(&svg).unwrap();
 
     // predict on the run's own test file gives its recorded RMSE; on new series without

@@ -281,6 +281,23 @@ pub fn stats(table: &Table, steps: usize) -> (Vec<f64>, Vec<f64>) {
     (mean, std)
 }
 
+/// The scaled value of variable j at step s, for the window ending at t: a z-score with
+/// `scale` (mean, std), or, `relative`, (value - its value at t) / std.
+fn scaler<'a>(
+    table: &'a Table,
+    t: usize,
+    scale: (&'a [f64], &'a [f64]),
+    relative: bool,
+) -> impl Fn(usize, usize) -> f32 + Copy + 'a {
+    let (mean, std) = scale;
+    let f = table.features();
+    let v = move |s: usize, j: usize| table.values[s * f + j];
+    move |s: usize, j: usize| {
+        let centre = if relative { v(t, j) } else { mean[j] };
+        ((v(s, j) - centre) / std[j]) as f32
+    }
+}
+
 /// The windows ending at `origins` as a split: x [N, window, F], y [N, horizon], every window
 /// full length. Values are z-scores with `mean` and `std`, or, `relative` to the window's last
 /// step (`normalize = "last"`), (value - value at t) / std: the target is then the change
@@ -293,17 +310,12 @@ pub fn windows(
     scale: (&[f64], &[f64]),
     relative: bool,
 ) -> Split {
-    let (mean, std) = scale;
     let f = table.features();
-    let v = |t: usize, j: usize| table.values[t * f + j];
     let mut x = Vec::with_capacity(origins.len() * window * f);
     let mut y = Vec::with_capacity(origins.len() * horizon);
     for &t in origins {
-        let centre = |j: usize| if relative { v(t, j) } else { mean[j] };
-        let z = |s: usize, j: usize| ((v(s, j) - centre(j)) / std[j]) as f32;
-        for s in t + 1 - window..=t {
-            x.extend((0..f).map(|j| z(s, j)));
-        }
+        let z = scaler(table, t, scale, relative);
+        x.extend((t + 1 - window..=t).flat_map(|s| (0..f).map(move |j| z(s, j))));
         y.extend((1..=horizon).map(|k| z(t + k, table.target)));
     }
     let n = origins.len() as i64;
@@ -322,12 +334,10 @@ pub fn windows_for_prediction(
     scale: (&[f64], &[f64]),
     relative: bool,
 ) -> Split {
-    let (mean, std) = scale;
     let f = table.features();
-    let v = |t: usize, j: usize| table.values[t * f + j];
-    let centre = |j: usize| if relative { v(last, j) } else { mean[j] };
+    let z = scaler(table, last, scale, relative);
     let x: Vec<f32> = (last + 1 - window..=last)
-        .flat_map(|s| (0..f).map(move |j| ((v(s, j) - centre(j)) / std[j]) as f32))
+        .flat_map(|s| (0..f).map(move |j| z(s, j)))
         .collect();
     Split::full_length(
         Tensor::from_slice(&x).view([1, window as i64, f as i64]),

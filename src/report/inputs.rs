@@ -234,6 +234,7 @@ impl Inputs {
             let rs: Vec<&RunResult> = results.iter().filter(|r| key(&r.config) == *k).collect();
             let stat =
                 |f: fn(&RunResult) -> f64| Stat::of(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
+            let errors = crate::summary::selected_errors(&rs, select);
             let planned_here = planned
                 .iter()
                 .filter(|p| p.1.as_ref().is_some_and(|c| key(c) == *k))
@@ -271,24 +272,9 @@ impl Inputs {
                     .map_or_else(|| k.epochs.to_string(), |r| r.epochs.to_string()),
                 curve: mean_curve(&curves),
                 per_class: per_class(&rs),
-                test_error: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| r.selected_test_error(select))
-                        .collect::<Vec<_>>(),
-                ),
-                val_error: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| r.selected_val_error(select))
-                        .collect::<Vec<_>>(),
-                ),
-                test_rmse: Stat::of(
-                    &rs.iter()
-                        .filter_map(|r| match select {
-                            Select::Last => r.errors.test_rmse,
-                            Select::BestVal => r.errors.best_val_test_rmse,
-                        })
-                        .collect::<Vec<_>>(),
-                ),
+                test_error: errors.test_error,
+                val_error: errors.val_error,
+                test_rmse: errors.test_rmse,
                 baselines: crate::summary::baselines(&rs),
                 run_ids: rs.iter().map(|r| r.run_id.clone()).collect(),
             });
