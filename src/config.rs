@@ -720,10 +720,29 @@ impl SweepConfig {
 
     /// Checks the keys that depend on each other, in every run of the grid.
     fn check_combinations(&self) -> Result<(), (String, String)> {
-        self.runs().iter().try_for_each(|r| {
+        let runs = self.runs();
+        runs.iter().try_for_each(|r| {
             r.check_combination()
                 .map_err(|(k, m)| (k, format!("{m} (in a run of the grid)")))
-        })
+        })?;
+        // One task a sweep: its tables, figures and dashboards speak one kind of score.
+        if runs.iter().any(|r| r.task != runs[0].task) {
+            return Err((
+                "task".into(),
+                format!(
+                    "task = [{}]: expected one task per sweep (its tables and figures show one \
+                     kind of score); make a sweep per task",
+                    self.grid
+                        .get("task")
+                        .into_iter()
+                        .flatten()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Applies a `key=value` override (the value in TOML syntax; a list sets a grid axis).

@@ -47,21 +47,18 @@ impl Errors {
         Errors {
             rmse: (sse / nf).sqrt(),
             mae: sae / nf,
-            r2: Some(if sst > 0.0 { 1.0 - sse / sst } else { f64::NAN }),
+            // None, not NaN, when the truth is constant: a NaN in an Option would read back
+            // from JSON (null) as None and change a resumed run's records.
+            r2: (sst > 0.0).then(|| 1.0 - sse / sst),
             mase: None,
         }
     }
 
-    /// A forecast's errors: MASE over `scale` (NaN when the scale is 0: a constant training
-    /// stretch), and no R².
+    /// A forecast's errors: MASE over `scale` (none when the scale is 0), and no R².
     pub fn with_mase(self, scale: f64) -> Errors {
         Errors {
             r2: None,
-            mase: Some(if scale > 0.0 {
-                self.mae / scale
-            } else {
-                f64::NAN
-            }),
+            mase: (scale > 0.0).then(|| self.mae / scale),
             ..self
         }
     }
@@ -79,7 +76,8 @@ mod tests {
         assert_eq!(e.mae, 1.0);
         assert_eq!(e.r2, Some(1.0 - 6.0 / 5.0));
         assert_eq!(e.with_mase(0.5).mase, Some(2.0));
-        assert!(e.with_mase(0.0).mase.unwrap().is_nan());
+        assert_eq!(e.with_mase(0.0).mase, None);
+        assert_eq!(Errors::of(&[1.0, 2.0], &[3.0, 3.0]).r2, None);
         // Predicting the truth's mean gives R² = 0.
         assert_eq!(Errors::of(&[2.5; 4], &[1.0, 2.0, 3.0, 4.0]).r2, Some(0.0));
         assert!(Errors::of(&[], &[]).rmse.is_nan());

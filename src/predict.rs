@@ -292,29 +292,43 @@ fn forecast(
             .into())
         }
     };
-    let table = crate::data::forecast::read(&path, cfg)?;
-    let trained = result.effective();
-    let window = trained
-        .window
-        .fixed()
-        .expect("a finished forecast has its window");
     let norm = run.normalization()?;
-    let (mean, std) = (norm.mean.clone(), norm.std.clone());
-    let (Some(t_mean), Some(t_std)) = (norm.target_mean, norm.target_std) else {
+    let norm_path = run.path.join(store::NORMALIZATION);
+    // New series are read by the names of the columns the run read, in its order.
+    let read_cfg = RunConfig {
+        columns: match norm.columns.is_empty() {
+            true => cfg.columns.clone(),
+            false => norm.columns.join(","),
+        },
+        ..cfg.clone()
+    };
+    let table = crate::data::forecast::read(&path, &read_cfg)?;
+    let trained = result.effective();
+    let Some(window) = trained.window.fixed() else {
         return Err(UserError::store(
-            &run.path,
-            "normalization.json has no target statistics: expected a forecasting run's",
+            run.path.join(store::RESULT),
+            "no resolved window: expected the result of a finished forecasting run",
         )
         .into());
     };
-    if mean.len() != table.features() {
+    let (mean, std) = (norm.mean.clone(), norm.std.clone());
+    let (Some(t_mean), Some(t_std)) = (norm.target_mean, norm.target_std) else {
+        return Err(UserError::store(
+            &norm_path,
+            "no target statistics: expected a forecasting run's",
+        )
+        .into());
+    };
+    if mean.len() != std.len() || mean.len() != table.features() {
         return Err(UserError::data(
             &path,
             format!(
-                "{} columns read ({}): expected {} as the run trained on",
+                "{} columns read ({}): expected {} as the run trained on ({} in {})",
                 table.features(),
                 table.names.join(", "),
-                mean.len()
+                mean.len(),
+                norm.columns.join(", "),
+                norm_path.display()
             ),
         )
         .into());

@@ -291,6 +291,10 @@ pub struct Normalization {
     pub target_mean: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_std: Option<f64>,
+    /// Forecasting: the columns read, in the order of `mean` and `std` (`predict` reads new
+    /// series by these names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 impl Normalization {
@@ -302,6 +306,7 @@ impl Normalization {
             std: Vec::new(),
             target_mean: None,
             target_std: None,
+            columns: Vec::new(),
         }
     }
 }

@@ -415,6 +415,8 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
     };
     let long: String = (0..60).map(|t| format!("d{t},{}\n", t % 7)).collect();
     let series = write("series.csv", &format!("date,y\n{long}"));
+    let constant: String = (0..60).map(|t| format!("d{t},5\n")).collect();
+    let flat = write("flat.csv", &format!("date,y\n{constant}"));
     let text_target = write("text.csv", "date,y\nd0,1\nd1,2\nd2,many\n");
     let nan_target = write("nan.csv", "date,y\nd0,1\nd1,NaN\n");
     let short = write("short.csv", "date,y\nd0,1\nd1,2\nd2,3\nd3,4\nd4,5\n");
@@ -462,6 +464,14 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
         (
             vec![series.clone(), "--horizon".into(), "0".into()],
             "--horizon 0: expected a whole number of values to forecast, at least 1".into(),
+        ),
+        (
+            vec![series.clone(), "--season".into(), "300".into()],
+            "--season: season = 300: the training stretch has 42 steps".into(),
+        ),
+        (
+            vec![flat.clone()],
+            "the target \"y\" does not change over the 42 training steps".into(),
         ),
         (
             vec![series.clone(), "--label-column".into(), "y".into()],

@@ -97,16 +97,21 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
         }
         rows.push((line, record.iter().map(str::to_string).collect()));
     }
-    let Some((_, first)) = rows.first() else {
+    if rows.is_empty() {
         return Err(err(
             "no rows after the header: expected one row per timestep".into(),
         ));
+    }
+    // The columns read: those `columns` names, or every one whose first non-empty value is a
+    // number (a gap in the first row does not hide a column; the gap itself is an error).
+    let numeric = |c: usize| {
+        rows.iter()
+            .map(|(_, row)| row[c].as_str())
+            .find(|cell| !cell.is_empty())
+            .is_some_and(|cell| cell.parse::<f64>().is_ok())
     };
-    // The columns read: those `columns` names, or every one whose first value is a number.
     let chosen: Vec<usize> = if cfg.columns.trim().is_empty() {
-        (0..header.len())
-            .filter(|&c| first[c].parse::<f64>().is_ok())
-            .collect()
+        (0..header.len()).filter(|&c| numeric(c)).collect()
     } else {
         cfg.columns
             .split(',')
@@ -226,6 +231,18 @@ pub fn stretches(steps: usize, cfg: &RunConfig) -> Result<Stretches, UserError> 
         }
     }
     let train = steps.saturating_sub(val + test);
+    // The in-sample seasonal-naive error needs a season inside the training stretch.
+    if cfg.season > 0 && cfg.season + 1 >= train {
+        return Err(UserError::Config {
+            origin: "season".into(),
+            message: format!(
+                "season = {}: the training stretch has {train} steps ({steps} less {val} for \
+                 validation and {test} for test): expected a season shorter than it, so that \
+                 MASE's in-sample seasonal-naive error exists",
+                cfg.season
+            ),
+        });
+    }
     let window = cfg
         .window
         .fixed()
@@ -346,7 +363,7 @@ pub fn windows_for_prediction(
 }
 
 /// The in-sample scale of MASE: the mean absolute change over `m` steps (1 without a season)
-/// of the first `train` values of `y`.
+/// of the first `train` values of `y` (0 for a constant stretch: `split_forecast` refuses it).
 pub fn mase_scale(y: &[f64], train: usize, season: usize) -> f64 {
     let m = season.max(1);
     let diffs: Vec<f64> = (m..train).map(|t| (y[t] - y[t - m]).abs()).collect();
@@ -459,6 +476,35 @@ mod tests {
         // |4-1|, |7-2|, |11-4| -> 5.
         assert_eq!(mase_scale(&y, 5, 0), 2.5);
         assert_eq!(mase_scale(&y, 5, 2), 5.0);
+    }
+
+    #[test]
+    fn a_season_must_fit_in_the_training_stretch() {
+        let c = RunConfig {
+            season: 80,
+            ..cfg(10, 10, 4, 1)
+        };
+        let e = stretches(100, &c).unwrap_err().to_string();
+        assert!(
+            e.starts_with("season: season = 80: the training stretch has 80 steps"),
+            "{e}"
+        );
+        assert!(stretches(100, &RunConfig { season: 12, ..c }).is_ok());
+    }
+
+    #[test]
+    fn a_gap_in_the_first_row_does_not_hide_a_column() {
+        let c = RunConfig {
+            target_column: "y".into(),
+            ..cfg(1, 1, 1, 1)
+        };
+        let e = parse("date,y\nd0,\nd1,2\n", Path::new("s.csv"), &c)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.csv:2: column \"y\": \"\": expected a finite number"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -630,6 +630,16 @@ impl Source {
             }
             (Count::Fixed(v), true) => (v, None),
             (Count::Auto, true) => (auto::val_images(n_train), None),
+            (_, false) if cfg.task == Task::Regress && n_train < 2 => {
+                return Err(UserError::Config {
+                    origin: "val_size".into(),
+                    message: format!(
+                        "the training file of {} has {n_train} series: expected at least 2 (one \
+                         for validation)",
+                        self.name
+                    ),
+                });
+            }
             // Regression: a fixed random choice (the same for every seed).
             (v, false) if cfg.task == Task::Regress => {
                 let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));
@@ -716,6 +726,7 @@ impl Source {
                     std: Vec::<f64>::try_from(&std.flatten(0, -1)).expect("f64 stats"),
                     target_mean: None,
                     target_std: None,
+                    columns: Vec::new(),
                 };
                 (
                     series::normalise(&train, &mean, &std),
@@ -790,6 +801,17 @@ impl Source {
         let reading = patch::reading(cfg.patch, w, f, false);
         let y = table.target_values();
         let j = table.target;
+        let scale = forecast::mase_scale(&y, cut.train, cfg.season);
+        if scale <= 0.0 {
+            return Err(UserError::data(
+                &self.name,
+                format!(
+                    "the target {:?} does not change over the {} training steps: expected a \
+                     series that varies (MASE divides by its in-sample change)",
+                    table.names[j], cut.train
+                ),
+            ));
+        }
         let target = Target {
             name: table.names[j].clone(),
             mean: mean[j],
@@ -799,7 +821,7 @@ impl Source {
             stretches: cut,
             horizon: h,
             relative,
-            scale: forecast::mase_scale(&y, cut.train, cfg.season),
+            scale,
             truth: forecast::truth(&y, &test_o, h),
             naive: forecast::naive(&y, &test_o, h),
             snaive: forecast::seasonal_naive(&y, &test_o, h, cfg.season),
@@ -823,6 +845,7 @@ impl Source {
                 std,
                 target_mean: Some(target.mean),
                 target_std: Some(target.std),
+                columns: table.names.clone(),
             }),
             task: Task::Forecast,
             target: Some(target),

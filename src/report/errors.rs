@@ -85,7 +85,7 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
         baselines: baseline_names(inputs)
             .into_iter()
             .filter_map(|(key, words)| {
-                let v = first_baseline(inputs, key)?;
+                let v = shared_baseline(inputs, key)?;
                 Some((words, v))
             })
             .collect(),
@@ -127,11 +127,22 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// A baseline's value, the same in every row (it does not depend on the model).
-fn first_baseline(inputs: &Inputs, key: &str) -> Option<f64> {
-    inputs
+/// A baseline's value when every row has the same (it depends on the data and the cut of the
+/// series, not on the model: a sweep of `window`, `horizon` or `season` changes it).
+fn shared_baseline(inputs: &Inputs, key: &str) -> Option<f64> {
+    let values: Vec<f64> = inputs
         .finished_rows()
-        .find_map(|r| r.baselines.iter().find(|b| b.0 == key).map(|b| b.1))
+        .filter_map(|r| r.baselines.iter().find(|b| b.0 == key).map(|b| b.1))
+        .collect();
+    let first = *values.first()?;
+    values.iter().all(|v| *v == first).then_some(first)
+}
+
+/// Whether the baselines differ from row to row (then each row's are in the table).
+fn baselines_vary(inputs: &Inputs) -> bool {
+    baseline_names(inputs)
+        .iter()
+        .any(|(key, _)| shared_baseline(inputs, key).is_none())
 }
 
 /// What the error figures draw.
@@ -402,7 +413,6 @@ impl Figure for ErrorCurves<'_> {
             &error_label,
             10
         );
-        v.draw_baselines(&mut chart, s, 0.5, epochs + 0.5)?;
         for (i, r) in rows.iter().enumerate() {
             let c = colour(i);
             let pts: Vec<(f64, f64)> = r
@@ -625,6 +635,13 @@ pub fn markdown(inputs: &Inputs) -> String {
     if forecast {
         out.push_str(" test RMSE |");
     }
+    let per_row = baselines_vary(inputs);
+    let names = baseline_names(inputs);
+    if per_row {
+        for (key, _) in &names {
+            let _ = write!(out, " {key} |");
+        }
+    }
     out.push_str(" seeds | epochs | s/epoch |\n");
     if v {
         out.push_str("|:--");
@@ -632,6 +649,9 @@ pub fn markdown(inputs: &Inputs) -> String {
     out.push_str("|--:|--:|--:|--:|");
     if forecast {
         out.push_str("--:|");
+    }
+    if per_row {
+        out.push_str(&"--:|".repeat(names.len()));
     }
     out.push_str("--:|--:|--:|\n");
     for r in &inputs.rows {
@@ -648,6 +668,12 @@ pub fn markdown(inputs: &Inputs) -> String {
         );
         if forecast {
             let _ = write!(out, " {} |", cell(&r.test_rmse, " ± "));
+        }
+        if per_row {
+            for (key, _) in &names {
+                let v = r.baselines.iter().find(|b| b.0 == *key).map(|b| b.1);
+                let _ = write!(out, " {} |", sig(v));
+            }
         }
         let _ = writeln!(out, " {} | {} | {} |", seeds(r), r.epochs, spe(r));
     }
@@ -669,11 +695,16 @@ fn baselines_line(inputs: &Inputs) -> String {
         ],
         _ => &[("the training mean", "const RMSE", "")],
     };
+    if baselines_vary(inputs) {
+        return "The baselines depend on the cut of the series, which differs from row to row: \
+                each row's are in the table, on that row's test windows.\n"
+            .to_string();
+    }
     let parts: Vec<String> = pairs
         .iter()
         .filter_map(|(words, main, rmse)| {
-            let v = first_baseline(inputs, main)?;
-            let extra = first_baseline(inputs, rmse)
+            let v = shared_baseline(inputs, main)?;
+            let extra = shared_baseline(inputs, rmse)
                 .map_or_else(String::new, |r| format!(" (RMSE {})", sig(Some(r))));
             Some(format!(
                 "{words}: {} {}{extra}",
@@ -847,7 +878,7 @@ pub fn figures(inputs: &Inputs) -> Vec<(&'static str, String)> {
             format!(
                 "Test (solid) and validation (dashed) {m} against the number of hidden units \
                  ({select}); {what}; {spread}. Dashed grey lines: the baselines on the same test \
-                 examples."
+                 examples (drawn when every row shares them)."
             ),
         ),
         (

@@ -249,7 +249,12 @@ impl Inputs {
             // A swept patch changes F (and T) from row to row.
             let data = rs.iter().find_map(|r| r.data.as_ref());
             let input = data.map_or(shape.input, |d| d.features);
-            let arch = Arch::of(k, input, shape.classes());
+            let outputs = match k.task {
+                Task::Classify => shape.classes(),
+                Task::Regress => 1,
+                Task::Forecast => k.horizon as i64,
+            };
+            let arch = Arch::of(k, input, outputs);
             rows.push(Row {
                 variant,
                 num_units: k.num_units,
