@@ -468,10 +468,14 @@ impl Explanation {
         };
         let head = match &data.forecast {
             Some(f) => format!(
-                "the next {} value{} of {} (z-scores of it)",
+                "the next {} value{} of {} ({})",
                 f.horizon,
                 if f.horizon == 1 { "" } else { "s" },
-                target.name
+                target.name,
+                match f.relative {
+                    true => "changes from the window's last value, over its std",
+                    false => "z-scores of it",
+                }
             ),
             None => format!("the predicted {} (a z-score of it)", target.name),
         };
