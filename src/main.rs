@@ -1,13 +1,17 @@
 /*!
 rowseq: what is num_units in an LSTM, and why 128? MNIST images are read as 28 timesteps of 28
-pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are measured.
+pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are measured. The
+same model classifies other sequences, predicts a number from them (`task = "regress"`) or
+forecasts one series (`task = "forecast"`).
 
-Table of contents: `cli` parses, `config` validates, `data` loads sequences, `model` is the
-recurrent classifier (LSTM, GRU or RNN; layers, directions), `train` runs the loop and emits events to `sinks`, `sweep` plans and runs grids,
-`store` is the on-disk layout, `summary` turns results into tables, `report` into figures,
-`explain` shows what num_units means on the model itself, `predict` applies a finished run to new data, `interrupt` turns Ctrl-C into a
-clean stop, `slurm` writes array jobs that run a sweep in shards, `bench` measures throughput
-against a PyTorch reference.
+Table of contents: `cli` parses, `config` validates, `data` loads sequences (and cuts a series
+into forecasting windows), `model` is the recurrent network (LSTM, GRU or RNN; layers,
+directions; a linear head), `train` runs the loop and emits events to `sinks`, `metrics`
+scores numeric predictions in the target's units, `sweep` plans and runs grids, `store` is the
+on-disk layout, `summary` turns results into tables, `report` into figures, `explain` shows
+what num_units means on the model itself, `predict` applies a finished run to new data,
+`interrupt` turns Ctrl-C into a clean stop, `slurm` writes array jobs that run a sweep in
+shards, `bench` measures throughput against a PyTorch reference.
 */
 mod bench;
 mod cli;
