@@ -243,27 +243,7 @@ fn csv_in_both_layouts_trains() {
 /// `scripts/load_in_pytorch.py RUN DATA --check PREDICTIONS`: succeeds (probabilities within
 /// 1e-5 of rowseq's), returns its stdout.
 fn pytorch_check(run: &Path, data: &Path, predictions: &Path) -> String {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run scripts/setup.sh (the README's test command does)",
-        python.display()
-    );
-    let output = std::process::Command::new(&python)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("scripts/load_in_pytorch.py")
-        .arg(run)
-        .arg(data)
-        .arg("--check")
-        .arg(predictions)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = common::load_in_pytorch(run, data.to_str().unwrap(), predictions);
     assert!(stdout.contains("max |p(PyTorch) - p(rowseq)|"), "{stdout}");
     stdout
 }

@@ -188,22 +188,7 @@ fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
 /// scripts/load_in_pytorch.py rebuilds the run in plain PyTorch and checks `predictions`
 /// (rowseq predict's output for `data`) value by value.
 fn pytorch_check(run: &Path, data: &str, predictions: &Path) {
-    let python = require(".venv/bin/python");
-    let output = Std::new(python)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .arg("scripts/load_in_pytorch.py")
-        .arg(run)
-        .arg(data)
-        .arg("--check")
-        .arg(predictions)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let stdout = common::load_in_pytorch(run, data, predictions);
     assert!(stdout.contains("max |y(PyTorch) - y(rowseq)|"), "{stdout}");
 }
 

@@ -32,6 +32,7 @@ use super::style::{
     chart_builder, colour, error_bars, render, short_count, ticks_125, Drawn, Figure, Style, GREY,
     GRID,
 };
+use super::tables::{seeds, spe};
 use crate::config::{Select, Task};
 use crate::store::{sig, RunDir, TestPredictions};
 use crate::summary::{thousands, Stat};
@@ -604,22 +605,6 @@ fn like(v: f64, reference: f64) -> String {
     let r = sig(Some(reference));
     let decimals = r.split_once('.').map_or(0, |(_, d)| d.len());
     format!("{v:.decimals$}")
-}
-
-fn seeds(r: &Row) -> String {
-    if r.seeds.len() == r.planned {
-        r.seeds.len().to_string()
-    } else {
-        format!("{}/{}", r.seeds.len(), r.planned)
-    }
-}
-
-fn spe(r: &Row) -> String {
-    if r.seconds_per_epoch.n == 0 {
-        "–".to_string()
-    } else {
-        format!("{:.2}", r.seconds_per_epoch.mean)
-    }
 }
 
 /// The per-width table in Markdown, then a line with the baselines.

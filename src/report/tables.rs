@@ -48,7 +48,7 @@ pub fn write_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// "3" when all planned seeds finished, else "2/3".
-fn seeds(r: &Row) -> String {
+pub(super) fn seeds(r: &Row) -> String {
     if r.seeds.len() == r.planned {
         r.seeds.len().to_string()
     } else {
@@ -69,7 +69,8 @@ fn acc(r: &Row, sep: &str) -> String {
     }
 }
 
-fn spe(r: &Row) -> String {
+/// Seconds per epoch, or "–" for a row without results.
+pub(super) fn spe(r: &Row) -> String {
     if r.seconds_per_epoch.n == 0 {
         "–".to_string()
     } else {

@@ -151,3 +151,30 @@ impl Held {
         std::fs::remove_file(self.dir.path().join(format!("hold-{point}"))).unwrap();
     }
 }
+
+/// `scripts/load_in_pytorch.py RUN DATA --check PREDICTIONS` with the set-up's venv: it must
+/// succeed (every value within its tolerance of rowseq's); returns its stdout.
+pub fn load_in_pytorch(run: &Path, data: &str, predictions: &Path) -> String {
+    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/setup.sh (the README's test command does)",
+        python.display()
+    );
+    let output = std::process::Command::new(&python)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .arg("scripts/load_in_pytorch.py")
+        .arg(run)
+        .arg(data)
+        .arg("--check")
+        .arg(predictions)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
