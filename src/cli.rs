@@ -125,7 +125,8 @@ pub struct RunnerArgs {
     /// cpu, cuda, or auto (cuda when libtorch sees a GPU).
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceArg,
-    /// libtorch threads (default: all cores). Results are bit-identical for a fixed count on CPU.
+    /// libtorch threads of each run (default 1). A run's results depend on its thread count
+    /// (bit-identical for a fixed count on CPU), never on how many runs train at once.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Folder that holds sweep folders.
@@ -144,9 +145,10 @@ pub struct RunnerArgs {
     /// If another rowseq is running this sweep, wait for it instead of refusing.
     #[arg(long)]
     pub wait: bool,
-    /// Train N runs at once, in N processes that split --threads between them.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
-    pub jobs: u64,
+    /// Runs trained at once, each in its own process with --threads threads: N, or auto
+    /// (cores / --threads on CPU, at most the runs left; one on a GPU).
+    #[arg(long, default_value = "auto", value_parser = parse_jobs)]
+    pub jobs: Jobs,
     /// Train only shard K of N (e.g. 2/4): every N-th run of the plan from the K-th. Inside a
     /// Slurm array job the default is SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "K/N")]
@@ -154,6 +156,23 @@ pub struct RunnerArgs {
     /// Internal: a --jobs worker process, training the runs whose ids arrive on its stdin.
     #[arg(long, hide = true)]
     pub worker: bool,
+}
+
+/// `--jobs`: a count, or one run per free core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jobs {
+    Auto,
+    Fixed(usize),
+}
+
+fn parse_jobs(s: &str) -> Result<Jobs, String> {
+    match s {
+        "auto" => Ok(Jobs::Auto),
+        n => match n.parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(Jobs::Fixed(n)),
+            _ => Err("expected auto or a count of at least 1".into()),
+        },
+    }
 }
 
 #[derive(Args, Debug)]

@@ -86,7 +86,8 @@ pub fn set_threads(threads: Option<usize>) -> Result<usize, UserError> {
     Ok(n)
 }
 
-fn cores() -> usize {
+/// The cores this process may use.
+pub fn cores() -> usize {
     std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)

@@ -256,7 +256,12 @@ fn run_sweep(
         return Ok(ExitCode::SUCCESS);
     }
     let device = env::resolve_device(runner.device)?;
-    let threads = env::set_threads(runner.threads)?;
+    // One thread a run by default, so that results do not depend on the machine's core count.
+    let threads = env::set_threads(Some(runner.threads.unwrap_or(1)))?;
+    let jobs = match runner.jobs {
+        cli::Jobs::Fixed(n) => n,
+        cli::Jobs::Auto => sweep::jobs::auto(device, threads),
+    };
     interrupt::install()?;
     let command = std::env::args()
         .map(|a| slurm::quote(&a))
@@ -270,12 +275,7 @@ fn run_sweep(
         tensorboard: !runner.no_tensorboard,
         command: command.clone(),
         retry_failed: runner.retry_failed,
-        jobs: runner.jobs as usize,
-        run_threads: if runner.worker {
-            threads
-        } else {
-            sweep::jobs::threads_per_job(threads, runner.jobs as usize)
-        },
+        jobs,
         shard,
         worker: runner.worker,
         contended: if runner.wait {

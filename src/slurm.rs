@@ -86,6 +86,9 @@ pub fn write(sweep: &SweepConfig, args: &SlurmArgs) -> Result<Script> {
         quote(&out.display().to_string()),
         "--threads".into(),
         threads.to_string(),
+        // One run at a time in the CPUs Slurm gave the task, whatever cores the node has.
+        "--jobs".into(),
+        "1".into(),
         "--device".into(),
         "cpu".into(),
     ]);

@@ -57,6 +57,8 @@ fn a_sweep_over_cells_counts_each_cells_parameters() {
             "cpu",
             "--threads",
             "1",
+            "--jobs",
+            "1",
         ])
         .args(["--out"])
         .arg(out.path())

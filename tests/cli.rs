@@ -32,6 +32,8 @@ fn tiny_sweep(out: &Path, extra: &[&str]) -> Command {
         "cpu",
         "--threads",
         "1",
+        "--jobs",
+        "1",
         "--out",
     ]);
     cmd.arg(out);

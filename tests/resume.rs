@@ -35,6 +35,9 @@ fn args(out: &Path, extra: &[&str]) -> Vec<String> {
         "cpu",
         "--threads",
         "1",
+        // Serial unless a test asks for workers: the default (auto) depends on the cores.
+        "--jobs",
+        "1",
         "--out",
     ]
     .iter()
@@ -332,9 +335,9 @@ fn failed_runs_are_recorded_and_retried_only_when_asked() {
     assert!(failed.is_file());
 }
 
-/// `--jobs 2` on two threads: two worker processes of one thread each, one of which trains
-/// two runs in turn, whose results equal a sequential one-thread sweep's; the parent writes
-/// the tables with all three runs.
+/// `--jobs 2`: two worker processes of one thread each, one of which trains two runs in turn,
+/// whose results equal a sequential one-thread sweep's; the parent writes the tables with all
+/// three runs.
 #[test]
 fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
     let widths = ["--set", "num_units=[8, 16, 32]", "--set", "epochs=1"];
@@ -342,11 +345,11 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
     sweep(sequential.path(), &widths).assert().success();
     let parallel = tempfile::tempdir().unwrap();
     let mut jobs = widths.to_vec();
-    jobs.extend(["--jobs", "2", "--threads", "2"]);
+    jobs.extend(["--jobs", "2"]);
     sweep(parallel.path(), &jobs)
         .assert()
         .success()
-        .stdout(contains("with 2 threads (2 jobs of 1 each)"))
+        .stdout(contains("on cpu, 2 at a time of 1 thread each"))
         .stdout(contains("3 trained, 0 already done, 0 failed"));
     let results = |dir: &Path| -> Vec<Value> {
         std::fs::read_to_string(dir.join("tiny/results.jsonl"))
@@ -366,6 +369,23 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
     let a = results(sequential.path());
     assert_eq!(a.len(), 3);
     assert_eq!(a, results(parallel.path()));
+
+    // With neither flag (`--jobs auto`, one thread a run): the same numbers on any machine,
+    // however many runs its cores train at once.
+    let default = tempfile::tempdir().unwrap();
+    let mut plain = args(default.path(), &widths);
+    for flag in ["--threads", "--jobs"] {
+        let at = plain.iter().position(|a| a == flag).unwrap();
+        plain.drain(at..at + 2);
+    }
+    Command::cargo_bin("rowseq")
+        .unwrap()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(&plain)
+        .assert()
+        .success()
+        .stdout(contains(" at a time of 1 thread each"));
+    assert_eq!(a, results(default.path()));
 }
 
 /// A run that fails inside a `--jobs` worker is recorded as failed, and that worker goes on
@@ -383,8 +403,6 @@ fn a_failed_run_does_not_stop_its_worker() {
         "--set",
         "train_size=500",
         "--jobs",
-        "2",
-        "--threads",
         "2",
     ];
     sweep(out.path(), &grid)
@@ -411,8 +429,6 @@ fn a_killed_worker_costs_only_its_run() {
         "--set",
         "epochs=2",
         "--jobs",
-        "2",
-        "--threads",
         "2",
     ];
     // Both workers hold their first run after its first epoch.
@@ -446,9 +462,10 @@ fn a_killed_worker_costs_only_its_run() {
     ));
 }
 
-/// A run keeps its thread count: the last run of a `--jobs 2` sweep on two threads trains on
-/// one thread like the others, also when it is the only one left; a run resumed with another
-/// `--threads` keeps the count it started with. Both are recorded in the result.
+/// A run's thread count is `--threads` (default 1), whatever `--jobs` is and however many
+/// runs are left: a lone run under `--jobs 2` trains in-process on its one thread; a run
+/// resumed with another `--threads` keeps the count it started with. Both are recorded in the
+/// result.
 #[test]
 fn a_runs_thread_count_does_not_depend_on_what_is_left() {
     let threads = |dir: &Path| -> Vec<u64> {
@@ -463,11 +480,11 @@ fn a_runs_thread_count_does_not_depend_on_what_is_left() {
             .collect()
     };
     let out = tempfile::tempdir().unwrap();
-    let one = ["--set", "epochs=1", "--jobs", "2", "--threads", "2"];
+    let one = ["--set", "epochs=1", "--jobs", "2"];
     sweep(out.path(), &one)
         .assert()
         .success()
-        .stdout(contains("with 2 threads (2 jobs of 1 each)"));
+        .stdout(contains("on cpu, 1 at a time of 1 thread each"));
     assert_eq!(threads(out.path()), [1]);
 
     let resumed = tempfile::tempdir().unwrap();
@@ -733,7 +750,7 @@ fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
     sweep(reference.path(), &widths).assert().success();
     let out = tempfile::tempdir().unwrap();
     let mut jobs = widths.to_vec();
-    jobs.extend(["--jobs", "2", "--threads", "2"]);
+    jobs.extend(["--jobs", "2"]);
     // Both workers hold their run after its first epoch when the signal comes.
     let held = Held::at(&["epoch-1"]);
     let mut parent = spawn_held(out.path(), &jobs, Some(&held));

@@ -48,6 +48,8 @@ const COVID: &[&str] = &[
     "epochs=3",
     "--threads",
     "1",
+    "--jobs",
+    "1",
 ];
 
 #[test]

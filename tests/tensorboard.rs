@@ -33,7 +33,7 @@ fn tiny_sweep(out: &Path, extra: &[&str]) -> Command {
         .args(["--set", "num_units=[16,64]", "--set", "epochs=2"])
         .args(["--set", "train_size=2000", "--set", "val_size=500"])
         .args(["--set", "test_size=500", "--set", "batch_size=32"])
-        .args(["--threads", "1", "--device", "cpu", "--out"])
+        .args(["--threads", "1", "--jobs", "1", "--device", "cpu", "--out"])
         .arg(out)
         .args(extra);
     cmd
@@ -418,6 +418,8 @@ fn tensorboard_serves_the_errors_of_a_regression_sweep() {
             "--set",
             "epochs=2",
             "--threads",
+            "1",
+            "--jobs",
             "1",
             "--no-report",
             "--out",

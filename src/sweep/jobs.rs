@@ -1,6 +1,7 @@
 /*!
 `--jobs N`: N runs at once, each in a worker process of its own (libtorch's thread pool is
-per process), with the sweep's threads split between them (`threads / N`, at least one).
+per process) with `--threads` threads (default 1). `--jobs auto`, the default, is one run per
+core that the threads leave (`auto`): on 2 cores, two runs of one thread each.
 
 The parent keeps the sweep's lock and alone writes `sweep.json` and the tables. A worker is the
 same command line with `--worker --threads <t>`, and it lives for the whole sweep: the parent
@@ -13,7 +14,8 @@ is a pipe), which the parent relays as they come. Runs start longest first (by
 gaps at the end, rather than one wide run finishing alone on a half-idle machine. A worker that
 dies takes only its current run with it: the parent records the run as failed (`failed.json`,
 with how the worker ended) and a new worker takes the rest of the queue. Every run trains on
-`threads / N` threads, also the last one left (`Options::run_threads`).
+the same `--threads`, also the last one left, and alone in-process (one run left, or
+`--jobs 1`) it trains on the same count: its numbers do not depend on how it was scheduled.
 
 Workers run in process groups of their own, so a Ctrl-C at the terminal reaches the parent
 only; the parent forwards every press to them (`interrupt`), so the first press lets each
@@ -38,9 +40,14 @@ use crate::data::Source;
 use crate::interrupt;
 use crate::store::RunDir;
 
-/// Threads for each of `jobs` workers sharing `threads`.
-pub fn threads_per_job(threads: usize, jobs: usize) -> usize {
-    (threads / jobs.max(1)).max(1)
+/// `--jobs auto`: on CPU, as many runs at once as the cores hold runs of `threads` threads (at
+/// least one); on a GPU one, since runs in several processes would share one device's memory
+/// and queue on its kernels.
+pub fn auto(device: tch::Device, threads: usize) -> usize {
+    if device.is_cuda() {
+        return 1;
+    }
+    (crate::env::cores() / threads.max(1)).max(1)
 }
 
 /// What a worker prints, alone on a line, when it is done with the run it was handed;
@@ -82,7 +89,7 @@ pub fn run(
     dir: &Path,
     opts: &Options,
 ) -> Result<Done> {
-    let threads = opts.run_threads;
+    let threads = opts.threads;
     let mut order = pending.to_vec();
     order.sort_by_key(|r| std::cmp::Reverse(fits.get(&r.id).map_or(0, Fitted::cost)));
     let mut queue = order.into_iter();

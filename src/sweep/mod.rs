@@ -38,6 +38,9 @@ pub struct Options {
     /// The folder that holds sweep folders (default `experiments`).
     pub out: PathBuf,
     pub device: Device,
+    /// libtorch threads of each run (`--threads`, default 1), fixed for the run and recorded
+    /// in its checkpoint and result, so that its numbers depend neither on how many runs
+    /// train at once nor on how many are left; a resumed run keeps the count it started with.
     pub threads: usize,
     /// Data folder; default `data/<dataset>`.
     pub data_dir: Option<PathBuf>,
@@ -49,12 +52,9 @@ pub struct Options {
     pub retry_failed: bool,
     /// When another process holds the sweep's lock: refuse or wait.
     pub contended: Contended,
-    /// Runs trained at once, each in its own process with `threads / jobs` threads.
+    /// Runs trained at once (at most the runs left), each in its own process when more than
+    /// one (`jobs`).
     pub jobs: usize,
-    /// Threads of each run (`threads / jobs`, at least one; a worker's own `--threads`), fixed
-    /// for the run and recorded in its checkpoint and result, so that it does not depend on
-    /// how many runs are left or on where the run resumes.
-    pub run_threads: usize,
     /// Only the runs of shard K of N (1-based), by plan position: (K, N).
     pub shard: Option<(usize, usize)>,
     /// A worker process of `--jobs` (`jobs::serve`): the parent holds the lock and writes
@@ -118,8 +118,10 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     };
     report_changes(plan, &dir);
     store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))?;
+    let at_once = opts.jobs.min(pending.len()).max(1);
     println!(
-        "sweep {}: {} runs{} ({} already done, {}{} to train) on {} with {} threads{} -> {}",
+        "sweep {}: {} runs{} ({} already done, {}{} to train) on {}, {} at a time of {} \
+         thread{} each -> {}",
         plan.name,
         plan.runs.len(),
         match opts.shard {
@@ -133,11 +135,9 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         },
         pending.len(),
         env::device_name(opts.device),
+        at_once,
         opts.threads,
-        match opts.jobs {
-            1 => String::new(),
-            j => format!(" ({j} jobs of {} each)", opts.run_threads),
-        },
+        if opts.threads == 1 { "" } else { "s" },
         dir.display()
     );
     if opts.tensorboard {
@@ -385,16 +385,16 @@ fn train_one(
             ))
         }
         Some(t) => {
-            if t != opts.run_threads {
+            if t != opts.threads {
                 progress.println(&format!(
                     "{} [{}] started on {t} threads and resumes on {t} (not {}), so that its \
                      results stay bit-identical",
-                    planned.label, planned.id, opts.run_threads
+                    planned.label, planned.id, opts.threads
                 ));
             }
             t
         }
-        None => opts.run_threads,
+        None => opts.threads,
     };
     tch::set_num_threads(threads as i32);
     let environment = env::environment(opts.device, threads);
