@@ -480,7 +480,7 @@ fn measure(
             &mut opt,
             &batch,
             cfg.lr,
-            cfg.clip_grad_norm,
+            (cfg.clip_grad_norm, cfg.noise.std()),
             &mut tally,
         )
     };

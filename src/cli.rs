@@ -331,6 +331,11 @@ pub struct RunFlags {
     /// default), series (each series on its own) or none.
     #[arg(long, value_enum)]
     pub normalize: Option<crate::config::Normalize>,
+    /// Gaussian noise added to the inputs while training, as a standard deviation in the units
+    /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series
+    /// classification's default: from the series' step-to-step change, at most 0.5).
+    #[arg(long, value_parser = crate::config::Noise::parse)]
+    pub noise: Option<crate::config::Noise>,
     /// classify (a class per series, the default), regress (a number per series) or forecast
     /// (the next values of one series, csv:SERIES.csv).
     #[arg(long, value_enum)]
@@ -379,6 +384,7 @@ impl RunFlags {
             time_column: self.time_column.clone().unwrap_or(d.time_column),
             patch: self.patch.unwrap_or(d.patch),
             normalize: self.normalize.unwrap_or(d.normalize),
+            noise: self.noise.unwrap_or(d.noise),
             task: self.task.unwrap_or(d.task),
             window: self.window.unwrap_or(d.window),
             horizon: self.horizon.unwrap_or(d.horizon),
@@ -413,6 +419,7 @@ impl RunFlags {
             "id_column" => self.id_column.is_some(),
             "time_column" => self.time_column.is_some(),
             "normalize" => self.normalize.is_some(),
+            "noise" => self.noise.is_some(),
             "task" => self.task.is_some(),
             "window" => self.window.is_some(),
             "horizon" => self.horizon.is_some(),

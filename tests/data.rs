@@ -846,7 +846,15 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     let dataset = write_imbalanced(tmp.path(), &[1, 2, 12]);
     let out = tmp.path().join("out");
     rowseq()
-        .args(["train", "--dataset", &dataset, "--num-units", "4"])
+        .args([
+            "train",
+            "--dataset",
+            &dataset,
+            "--num-units",
+            "4",
+            "--seed",
+            "1",
+        ])
         .args([
             "--threads",
             "1",
@@ -862,7 +870,7 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     let run = run_dirs(&out.join("train")).remove(0);
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
-    for key in ["epochs", "batch_size", "val_size", "patch"] {
+    for key in ["epochs", "batch_size", "val_size", "patch", "noise"] {
         assert_eq!(config[key], "auto", "{key} in {config}");
     }
     let r = result(&run);
@@ -880,6 +888,10 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     assert_eq!(r["epochs"], 667);
     // 100 values, ceil(100 / 32) = 4 a step: 25 steps.
     assert_eq!(resolved["patch"], 4);
+    // Sines of 1 to 3 periods over 100 values change by a few hundredths of their spread a
+    // step: jitter of twice that, below the cap.
+    let noise = resolved["noise"].as_f64().unwrap();
+    assert!(noise > 0.02 && noise < 0.5, "noise {noise}");
     assert_eq!(
         (
             r["data"]["timesteps"].as_u64(),
@@ -898,11 +910,11 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
         (col("epochs"), col("batch_size")),
         ("667".into(), "4".into())
     );
-    // The same run by a sweep file that gives nothing but the dataset and the width: one id.
+    // The same run by a sweep file that gives nothing but the dataset, width and seed: one id.
     let sweep = tmp.path().join("s.toml");
     std::fs::write(
         &sweep,
-        format!("name = \"train\"\ndataset = \"{dataset}\"\nnum_units = 4\n"),
+        format!("name = \"train\"\ndataset = \"{dataset}\"\nnum_units = 4\nseed = 1\n"),
     )
     .unwrap();
     rowseq()

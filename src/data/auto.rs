@@ -13,12 +13,21 @@ well with no other flag. The rule for `patch = "auto"` is `patch::auto`.
 - `epochs`: a budget of `STEPS` optimiser steps, `ceil(STEPS / batches per epoch)` epochs, at
   least `MIN_EPOCHS` and at most `MAX_EPOCHS`: 200 epochs of 10 steps for GunPoint's 40
   training series, `MIN_EPOCHS` on a large set.
+- `noise` (series classification's default): Gaussian jitter on the scaled inputs while
+  training, with a standard deviation of `NOISE_PER_CHANGE` times how much the training series
+  change from one step to the next (`series::step_change`), at most `NOISE_CAP`: jagged series
+  (JapaneseVowels' cepstra, change 0.26) get 0.5, smooth ones get a fraction of their own step
+  (GunPoint, 0.08: 0.16), so the jitter never drowns the shape a class is told by. With
+  `normalize = "none"` the scale of the values is the files' own, and there is none. Measured
+  over 8 UEA/UCR problems (README, "Untuned defaults"): 0.5 everywhere lifted JapaneseVowels
+  from 95.9 to 97.6 % and most others, but cost GunPoint 6 points; scaled by the change it
+  keeps both.
 
 A run resolves them once its data is split (`resolve`); the resolved config is what trains,
 what progress shows, and what its result records beside the config it was asked for (whose
 hash stays its id).
 */
-use crate::config::{Count, Patch, RunConfig};
+use crate::config::{Count, Noise, Normalize, Patch, RunConfig};
 
 use super::Dataset;
 
@@ -28,6 +37,9 @@ pub const VAL_FRACTION: f64 = 0.2;
 pub const STEPS: usize = 2000;
 pub const MIN_EPOCHS: usize = 10;
 pub const MAX_EPOCHS: usize = 1000;
+/// Jitter of an "auto" noise: per unit of step-to-step change, and at most.
+pub const NOISE_PER_CHANGE: f64 = 2.0;
+pub const NOISE_CAP: f64 = 0.5;
 /// Bounds of an "auto" batch size.
 pub const MIN_BATCH: usize = 4;
 pub const MAX_BATCH: usize = 128;
@@ -61,6 +73,15 @@ pub fn epochs(n: usize, batch: usize) -> usize {
     STEPS.div_ceil(per_epoch).clamp(MIN_EPOCHS, MAX_EPOCHS)
 }
 
+/// The standard deviation of an "auto" noise on data whose scaled training series change by
+/// `step_change` from one step to the next (None: images or forecasting windows, no jitter).
+pub fn noise(step_change: Option<f64>, normalize: Normalize) -> f64 {
+    match (step_change, normalize) {
+        (_, Normalize::None) | (None, _) => 0.0,
+        (Some(c), _) => (NOISE_PER_CHANGE * c).min(NOISE_CAP),
+    }
+}
+
 /// `cfg` with its "auto" values resolved on `data`, the run's split: the config that trains.
 /// A config with none is returned as it is (so resolving twice changes nothing).
 pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
@@ -84,6 +105,13 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
         patch: match cfg.patch {
             Patch::Auto => data.patch.map_or(Patch::Natural, Patch::Values),
             p => p,
+        },
+        noise: match cfg.noise {
+            Noise::Auto => match noise(data.step_change, cfg.normalize) {
+                0.0 => Noise::Off,
+                x => Noise::Std(x),
+            },
+            n => n,
         },
         ..cfg.clone()
     }
@@ -115,6 +143,17 @@ mod tests {
         assert_eq!(batch_size(30_000), 128);
         assert_eq!(batch_size(3), 3);
         assert_eq!(batch_size(0), 1);
+    }
+
+    #[test]
+    fn auto_noise_follows_the_step_change_up_to_its_cap() {
+        assert_eq!(noise(Some(0.08), Normalize::Feature), 0.16);
+        assert_eq!(noise(Some(0.1), Normalize::Series), 0.2);
+        assert_eq!(noise(Some(0.26), Normalize::Feature), NOISE_CAP);
+        assert_eq!(noise(Some(1.5), Normalize::Feature), NOISE_CAP);
+        // Unscaled values, images and forecasts: none.
+        assert_eq!(noise(Some(0.3), Normalize::None), 0.0);
+        assert_eq!(noise(None, Normalize::Feature), 0.0);
     }
 
     #[test]

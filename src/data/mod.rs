@@ -109,6 +109,9 @@ pub struct Dataset {
     pub patch: Option<usize>,
     /// Series: how they were scaled, with the statistics (saved in the run folder).
     pub normalization: Option<Normalization>,
+    /// Series: how much the scaled training series change from one step to the next
+    /// (`series::step_change`, before patching), from which `noise = "auto"` is chosen.
+    pub step_change: Option<f64>,
     pub task: Task,
     /// Numeric tasks: how targets were standardised (y = (value - mean) / std).
     pub target: Option<Target>,
@@ -690,6 +693,7 @@ impl Source {
             patch: (reading != patch::reading(Patch::Natural, self.seq_len, self.features, images))
                 .then_some(reading.values),
             normalization: None,
+            step_change: None,
             task: cfg.task,
             target: None,
             forecast: None,
@@ -773,8 +777,10 @@ impl Source {
             }
             _ => (train, val, test, None),
         };
+        let change = series::step_change(&train);
         let mut data = dataset(train, val, test);
         data.normalization = Some(stats);
+        data.step_change = Some(change);
         data.target = target;
         Ok(data)
     }
@@ -847,6 +853,7 @@ impl Source {
                 target_std: Some(target.std),
                 columns: table.names.clone(),
             }),
+            step_change: None,
             task: Task::Forecast,
             target: Some(target),
             forecast: Some(forecast),

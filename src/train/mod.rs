@@ -3,7 +3,8 @@ The training loop. It trains one `RunConfig` on one `Dataset` and only emits `Ev
 never touches files or the terminal. Sinks (progress, metrics files, TensorBoard) subscribe.
 
 Recipe: Adam (`adam`, bit-identical to tch's), cross-entropy on the head's logits, per-epoch shuffle from the run's seed,
-dropout between layers (if any) drawn from tch's RNG seeded at each epoch from (seed, epoch),
+dropout between layers and input noise (if any) drawn from tch's RNG seeded at each epoch
+from (seed, epoch),
 optional cosine decay of the learning rate per step and global gradient-norm clipping. Each
 epoch ends with train loss/accuracy (as seen while training), validation and test loss/accuracy,
 all computed without gradients. On CPU a run is bit-reproducible for a seed and thread count,
@@ -90,18 +91,19 @@ pub fn train(
         },
     )?;
 
+    let clip_and_noise = (cfg.clip_grad_norm, cfg.noise.std());
     let mut step = opt.step as usize;
     for epoch in metrics.len() + 1..=cfg.epochs.get() {
         let started = Instant::now();
-        // Dropout masks: a pure function of (seed, epoch), so a resumed run draws the same.
+        // Dropout masks and input noise: a pure function of (seed, epoch), so a resumed run
+        // draws the same.
         tch::manual_seed(epoch_seed(cfg.seed, epoch));
         let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(device);
         let mut tally = Tally::new(device);
         let mut lr = cfg.lr;
         for (b, batch) in epoch_batches(&train, &order, bs).enumerate() {
             lr = learning_rate(cfg, step, total_steps);
-            let loss_value =
-                train_step(&model, &mut opt, &batch, lr, cfg.clip_grad_norm, &mut tally)?;
+            let loss_value = train_step(&model, &mut opt, &batch, lr, clip_and_noise, &mut tally)?;
             step += 1;
             if !loss_value.is_finite() {
                 bail!("training diverged: loss {loss_value} at epoch {epoch}, step {step}");
@@ -188,21 +190,24 @@ impl Tally {
     }
 }
 
-/// One training step on `batch`, the one `train` runs (and `rowseq bench` times): forward,
-/// cross-entropy on the logits, backward, global gradient-norm clipping when `clip` > 0, an
-/// Adam update at `lr`. Adds the batch to `tally` and returns its mean loss (read from the
+/// One training step on `batch`, the one `train` runs (and `rowseq bench` times): Gaussian noise
+/// of std `noise` on the inputs when `noise` > 0, forward, cross-entropy on the logits,
+/// backward, global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the batch to `tally` and returns its mean loss (read from the
 /// device: the progress events and the divergence check need it every step).
 pub fn train_step(
     model: &SeqClassifier,
     opt: &mut Adam,
     batch: &Split,
     lr: f64,
-    clip: f64,
+    (clip, noise): (f64, f64),
     tally: &mut Tally,
 ) -> Result<f64> {
     let Split { x, y, lengths } = batch;
     opt.set_lr(lr);
-    let logits = model.forward(x, lengths, true);
+    // Steps past a sequence's length are never read, so their noise changes nothing; the
+    // zero fill of a last, partial patch is jittered like the values beside it.
+    let jittered = (noise > 0.0).then(|| x + x.randn_like() * noise);
+    let logits = model.forward(jittered.as_ref().unwrap_or(x), lengths, true);
     let loss = loss_of(&logits, y);
     opt.zero_grad();
     loss.backward();

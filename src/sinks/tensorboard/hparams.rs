@@ -274,6 +274,7 @@ fn description(key: &str) -> &'static str {
         "time_column" => "long CSV: time column",
         "patch" => "values per timestep",
         "normalize" => "how series are scaled",
+        "noise" => "std of Gaussian noise on the inputs, in training",
         "task" => "classify, regress or forecast",
         "window" => "forecast: past timesteps read",
         "horizon" => "forecast: values predicted",

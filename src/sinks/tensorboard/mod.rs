@@ -497,6 +497,7 @@ mod tests {
             image_shape: Some((28, 28)),
             patch: None,
             normalization: None,
+            step_change: None,
             task: crate::config::Task::Classify,
             target: None,
             forecast: None,
