@@ -336,6 +336,10 @@ pub struct RunFlags {
     /// classification's default: from the series' step-to-step change, at most 0.5).
     #[arg(long, value_parser = crate::config::Noise::parse)]
     pub noise: Option<crate::config::Noise>,
+    /// Which epochs score the test set: every-epoch (the default: a test curve) or final (the
+    /// last epoch and each new best validation epoch; training and results are the same).
+    #[arg(long, value_enum)]
+    pub eval_test: Option<crate::config::EvalTest>,
     /// classify (a class per series, the default), regress (a number per series) or forecast
     /// (the next values of one series, csv:SERIES.csv).
     #[arg(long, value_enum)]
@@ -385,6 +389,7 @@ impl RunFlags {
             patch: self.patch.unwrap_or(d.patch),
             normalize: self.normalize.unwrap_or(d.normalize),
             noise: self.noise.unwrap_or(d.noise),
+            eval_test: self.eval_test.unwrap_or(d.eval_test),
             task: self.task.unwrap_or(d.task),
             window: self.window.unwrap_or(d.window),
             horizon: self.horizon.unwrap_or(d.horizon),
@@ -420,6 +425,7 @@ impl RunFlags {
             "time_column" => self.time_column.is_some(),
             "normalize" => self.normalize.is_some(),
             "noise" => self.noise.is_some(),
+            "eval_test" => self.eval_test.is_some(),
             "task" => self.task.is_some(),
             "window" => self.window.is_some(),
             "horizon" => self.horizon.is_some(),

@@ -970,3 +970,55 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
         "{summary} lacks {last:.6}"
     );
 }
+
+/// `eval_test = "final"` scores the test set only at the last epoch and at each new best
+/// validation epoch: training, the final test accuracy and the best-validation one are those of
+/// `"every_epoch"`, and the other epochs of `metrics.jsonl` carry no test score.
+#[test]
+fn eval_test_final_skips_test_passes_and_changes_no_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = write_imbalanced(tmp.path(), &[6, 6, 6]);
+    let out = tmp.path().join("out");
+    let run = |eval: &str| -> (Value, Vec<Value>) {
+        train(&out, &dataset, 6, 30)
+            .args(["--name", eval, "--eval-test", eval, "--no-tensorboard"])
+            .assert()
+            .success();
+        let dir = run_dirs(&out.join(eval)).remove(0);
+        let metrics = std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (result(&dir), metrics)
+    };
+    let (every, every_m) = run("every-epoch");
+    let (last, last_m) = run("final");
+    for key in [
+        "test_acc",
+        "best_val_test_acc",
+        "best_val_epoch",
+        "val_acc",
+        "train_loss",
+    ] {
+        assert_eq!(every[key], last[key], "{key}");
+    }
+    assert_eq!(every_m.len(), 30);
+    let mut best = f64::NEG_INFINITY;
+    for (e, f) in every_m.iter().zip(&last_m) {
+        for key in ["train_loss", "val_acc", "val_loss"] {
+            assert_eq!(e[key], f[key], "epoch {} {key}", e["epoch"]);
+        }
+        let val = e["val_acc"].as_f64().unwrap();
+        let wanted = val > best || e["epoch"] == 30;
+        best = best.max(val);
+        assert_eq!(f.get("test_acc").is_some(), wanted, "epoch {}", e["epoch"]);
+        if wanted {
+            assert_eq!(e["test_acc"], f["test_acc"]);
+        }
+    }
+    assert!(
+        last_m.iter().any(|m| m.get("test_acc").is_none()),
+        "some epoch skipped the test set"
+    );
+}

@@ -126,13 +126,7 @@ pub fn result(
 ) -> RunResult {
     let last = metrics.last().expect("at least one epoch");
     // The first epoch of the best validation score (accuracy; minus the RMSE).
-    let best_m = metrics
-        .iter()
-        .fold(None::<&EpochMetrics>, |a, m| match a {
-            Some(b) if b.val_score() >= m.val_score() || m.val_score().is_nan() => Some(b),
-            _ => Some(m),
-        })
-        .expect("at least one epoch");
+    let best_m = crate::train::events::best_val(metrics).expect("at least one epoch");
     let (best_epoch, best) = (best_m.epoch, best_m.val_acc);
     let train_seconds: f64 = metrics.iter().map(|m| m.train_seconds).sum();
     RunResult {

@@ -27,6 +27,8 @@ pub struct EpochMetrics {
     pub val_loss: f64,
     #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub val_acc: f64,
+    /// Test scores: absent (NaN, None) in the epochs `eval_test = "final"` skips.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_loss: f64,
     #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_acc: f64,
@@ -57,19 +59,32 @@ impl EpochMetrics {
     /// RMSE of each split (and the test MASE of a forecast) for numeric tasks.
     pub fn scores_text(&self) -> String {
         match (&self.val_errors, &self.test_errors) {
-            (Some(v), Some(t)) => format!(
-                "RMSE train {}, val {}, test {}{}",
+            (Some(v), t) => format!(
+                "RMSE train {}, val {}{}",
                 crate::store::sig(self.train_rmse),
                 crate::store::sig(Some(v.rmse)),
-                crate::store::sig(Some(t.rmse)),
-                t.mase
-                    .map_or_else(String::new, |m| format!(" (MASE {m:.3})"))
+                t.map_or_else(String::new, |t| format!(
+                    ", test {}{}",
+                    crate::store::sig(Some(t.rmse)),
+                    t.mase
+                        .map_or_else(String::new, |m| format!(" (MASE {m:.3})"))
+                ))
             ),
-            _ => format!(
-                "train {:.4}, val {:.4}, test {:.4}",
-                self.train_acc, self.val_acc, self.test_acc
+            (None, _) => format!(
+                "train {:.4}, val {:.4}{}",
+                self.train_acc,
+                self.val_acc,
+                match self.test_loss.is_nan() {
+                    true => String::new(),
+                    false => format!(", test {:.4}", self.test_acc),
+                }
             ),
         }
+    }
+
+    /// Whether the epoch scored the test set (`eval_test`).
+    pub fn has_test(&self) -> bool {
+        !self.test_loss.is_nan()
     }
 
     /// The validation score that selects an epoch, higher is better: accuracy, or minus the
@@ -80,6 +95,15 @@ impl EpochMetrics {
             None => self.val_acc,
         }
     }
+}
+
+/// The epoch a best-validation selection takes: the first with the best `val_score` (epochs
+/// whose score is NaN never win over one that has a score).
+pub fn best_val(metrics: &[EpochMetrics]) -> Option<&EpochMetrics> {
+    metrics.iter().fold(None, |a, m| match a {
+        Some(b) if b.val_score() >= m.val_score() || m.val_score().is_nan() => Some(b),
+        _ => Some(m),
+    })
 }
 
 /// Something the training loop reports.
@@ -140,5 +164,46 @@ mod tests {
         assert_eq!(serde_json::to_string(&back).unwrap(), json);
         assert_eq!(back.train_loss.to_bits(), m.train_loss.to_bits());
         assert!(json.contains("0.23866666666666667"), "{json}");
+        // An epoch that skipped the test set leaves its test scores out, and reads back NaN.
+        let skipped = EpochMetrics {
+            test_loss: f64::NAN,
+            test_acc: f64::NAN,
+            ..m
+        };
+        let json = serde_json::to_string(&skipped).unwrap();
+        assert!(!json.contains("test"), "{json}");
+        let back: EpochMetrics = serde_json::from_str(&json).unwrap();
+        assert!(!back.has_test() && back.test_acc.is_nan());
+        assert_eq!(back.scores_text(), "train 0.3000, val 0.9167");
+    }
+
+    #[test]
+    fn best_val_is_the_first_best_and_never_a_nan() {
+        let m = |accs: &[f64]| -> Vec<EpochMetrics> {
+            accs.iter()
+                .enumerate()
+                .map(|(i, &val_acc)| EpochMetrics {
+                    epoch: i + 1,
+                    step: i + 1,
+                    lr: 0.1,
+                    train_loss: 1.0,
+                    train_acc: 0.5,
+                    val_loss: 1.0,
+                    val_acc,
+                    test_loss: 1.0,
+                    test_acc: 0.5,
+                    train_seconds: 1.0,
+                    eval_seconds: 0.0,
+                    train_rmse: None,
+                    val_errors: None,
+                    test_errors: None,
+                })
+                .collect()
+        };
+        let best = |accs: &[f64]| best_val(&m(accs)).map(|b| b.epoch);
+        assert_eq!(best(&[]), None);
+        assert_eq!(best(&[0.5, 0.7, 0.7, 0.6]), Some(2));
+        assert_eq!(best(&[f64::NAN, 0.2, f64::NAN]), Some(2));
+        assert_eq!(best(&[f64::NAN, f64::NAN]), Some(1));
     }
 }

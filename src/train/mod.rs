@@ -25,7 +25,7 @@ pub use adam::Adam;
 pub use checkpoint::Checkpoint;
 pub use events::{EpochMetrics, Event, Sink};
 
-use crate::config::{RunConfig, Schedule};
+use crate::config::{EvalTest, RunConfig, Schedule};
 use crate::data::{Dataset, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 
@@ -122,7 +122,6 @@ pub fn train(
         let train_seconds = started.elapsed().as_secs_f64();
         let eval_started = Instant::now();
         let (val_loss, val_acc, val_errors) = score(&model, &val, data);
-        let (test_loss, test_acc, test_errors) = score(&model, &test, data);
         let train_loss = tally.loss_sum.double_value(&[]) / n as f64;
         let numeric = data.task.is_numeric();
         let m = EpochMetrics {
@@ -136,16 +135,30 @@ pub fn train(
             },
             val_loss,
             val_acc,
-            test_loss,
-            test_acc,
+            test_loss: f64::NAN,
+            test_acc: f64::NAN,
             train_seconds,
-            eval_seconds: eval_started.elapsed().as_secs_f64(),
+            eval_seconds: 0.0,
             // MSE of z-scores: its root times the target's std is the RMSE in its units.
             train_rmse: data.target.as_ref().map(|t| train_loss.sqrt() * t.std),
             val_errors,
-            test_errors,
+            test_errors: None,
         };
         metrics.push(m);
+        // The test set where `eval_test` asks for it: every epoch, or only where a result
+        // reads it (the last epoch, and each new best validation epoch for best_val).
+        let wanted = match cfg.eval_test {
+            EvalTest::EveryEpoch => true,
+            EvalTest::Final => {
+                epoch == cfg.epochs.get()
+                    || events::best_val(&metrics).is_some_and(|b| b.epoch == epoch)
+            }
+        };
+        let m = metrics.last_mut().expect("just pushed");
+        if wanted {
+            (m.test_loss, m.test_acc, m.test_errors) = score(&model, &test, data);
+        }
+        m.eval_seconds = eval_started.elapsed().as_secs_f64();
         emit(
             sinks,
             &Event::Epoch {

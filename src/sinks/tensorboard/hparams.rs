@@ -275,6 +275,7 @@ fn description(key: &str) -> &'static str {
         "patch" => "values per timestep",
         "normalize" => "how series are scaled",
         "noise" => "std of Gaussian noise on the inputs, in training",
+        "eval_test" => "which epochs score the test set",
         "task" => "classify, regress or forecast",
         "window" => "forecast: past timesteps read",
         "horizon" => "forecast: values predicted",

@@ -248,23 +248,31 @@ impl TensorBoard {
         let mut values = vec![
             proto::scalar("loss/train", m.train_loss),
             proto::scalar("loss/val", m.val_loss),
-            proto::scalar("loss/test", m.test_loss),
         ];
-        match (&m.val_errors, &m.test_errors) {
-            (Some(val), Some(test)) => {
+        // An epoch that skipped the test set (`eval_test = "final"`) has no test point.
+        if m.has_test() {
+            values.push(proto::scalar("loss/test", m.test_loss));
+        }
+        match &m.val_errors {
+            Some(val) => {
                 values.extend(m.train_rmse.map(|v| proto::scalar("rmse/train", v)));
-                for (split, e) in [("val", val), ("test", test)] {
+                let test = m.test_errors.as_ref().map(|t| ("test", t));
+                for (split, e) in [("val", val)].into_iter().chain(test) {
                     values.push(proto::scalar(&format!("rmse/{split}"), e.rmse));
                     values.push(proto::scalar(&format!("mae/{split}"), e.mae));
                     values.extend(e.mase.map(|m| proto::scalar(&format!("mase/{split}"), m)));
                     values.extend(e.r2.map(|r2| proto::scalar(&format!("r2/{split}"), r2)));
                 }
             }
-            _ => values.extend([
-                proto::scalar("accuracy/train", m.train_acc),
-                proto::scalar("accuracy/val", m.val_acc),
-                proto::scalar("accuracy/test", m.test_acc),
-            ]),
+            None => {
+                values.extend([
+                    proto::scalar("accuracy/train", m.train_acc),
+                    proto::scalar("accuracy/val", m.val_acc),
+                ]);
+                if m.has_test() {
+                    values.push(proto::scalar("accuracy/test", m.test_acc));
+                }
+            }
         }
         values.extend([
             proto::scalar("time/seconds_per_epoch", m.train_seconds),
@@ -577,6 +585,32 @@ mod tests {
         };
         assert_eq!(series("accuracy/test"), vec![(2, 0.5), (4, 0.75)]);
         assert_eq!(series("time/train_seconds"), vec![(2, 1.0), (4, 2.0)]);
+    }
+
+    /// An epoch that skipped the test set (`eval_test = "final"`) has no test point, not a NaN.
+    #[test]
+    fn an_epoch_without_test_scores_draws_no_test_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = crate::env::environment(Device::Cpu, 1);
+        let mut sink = TensorBoard::new(dir.path(), "id", "run", &env, "test");
+        let skipped = EpochMetrics {
+            test_loss: f64::NAN,
+            ..epoch_metrics(1, f64::NAN)
+        };
+        let tags: Vec<String> = sink
+            .epoch_scalars(&skipped)
+            .into_iter()
+            .map(|v| v.tag)
+            .collect();
+        assert!(tags.contains(&"accuracy/val".to_string()), "{tags:?}");
+        assert!(!tags.iter().any(|t| t.ends_with("/test")), "{tags:?}");
+        let tags: Vec<String> = sink
+            .epoch_scalars(&epoch_metrics(2, 0.5))
+            .into_iter()
+            .map(|v| v.tag)
+            .collect();
+        assert!(tags.contains(&"accuracy/test".to_string()), "{tags:?}");
+        assert!(tags.contains(&"loss/test".to_string()), "{tags:?}");
     }
 
     #[test]
