@@ -12,9 +12,14 @@ use std::path::Path;
 fn main() {
     println!("cargo:rustc-env=ROWSEQ_TCH_VERSION={}", tch_version());
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+    // torch-sys reports the libtorch folder it links; without it csrc/ cannot be compiled and
+    // the link would fail later, far from the cause.
     let Ok(lib) = std::env::var("DEP_TCH_LIBTORCH_LIB") else {
-        println!("cargo:rustc-env=ROWSEQ_LIBTORCH_VERSION=unknown");
-        return;
+        panic!(
+            "torch-sys did not report its libtorch folder (DEP_TCH_LIBTORCH_LIB), so rowseq's \
+             C++ sources cannot be compiled against it: run scripts/setup.sh, which links \
+             .libtorch, or set LIBTORCH to a libtorch 2.13.0"
+        );
     };
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
     compile_csrc(Path::new(&lib));
@@ -50,27 +55,37 @@ fn tch_version() -> String {
 }
 
 /// Compiles the C++ sources against the headers of the libtorch that torch-sys links, always
-/// optimised (the LSTM's fused loops are hot even in a debug build).
+/// optimised (the LSTM's fused loops are hot even in a debug build). The headers and the C++
+/// ABI follow torch-sys's own rules (it reports only the lib folder): `LIBTORCH_INCLUDE`, else
+/// the libtorch folder, and `LIBTORCH_CXX11_ABI`, else 1. libtorch's headers are system
+/// headers, so that `-Wall` speaks of rowseq's code only.
 fn compile_csrc(lib: &Path) {
     println!("cargo:rerun-if-changed=csrc/adam.cpp");
     println!("cargo:rerun-if-changed=csrc/lstm.cpp");
     println!("cargo:rerun-if-changed=csrc/ffi_error.h");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
-    let include = lib.join("..").join("include");
+    println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
+    let root = std::env::var_os("LIBTORCH_INCLUDE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| lib.join(".."));
+    let include = root.join("include");
     let abi = std::env::var("LIBTORCH_CXX11_ABI").unwrap_or_else(|_| "1".to_string());
-    cc::Build::new()
+    let mut build = cc::Build::new();
+    for dir in [include.clone(), include.join("torch/csrc/api/include")] {
+        build.flag("-isystem").flag(dir.display().to_string());
+    }
+    build
         .cpp(true)
         .file("csrc/adam.cpp")
         .file("csrc/lstm.cpp")
         .opt_level(3)
-        .include(&include)
-        .include(include.join("torch/csrc/api/include"))
         .flag("-std=c++17")
         // Lets GCC turn the selects in csrc/lstm.cpp's sigmoid and tanh into vector blends
         // (rowseq never reads floating-point exception flags).
         .flag("-fno-trapping-math")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         .flag("-DGLOG_USE_GLOG_EXPORT")
-        .warnings(false)
+        // cc's default warnings (-Wall -Wextra), for rowseq's sources only.
+        .warnings(true)
         .compile("rowseq_csrc");
 }

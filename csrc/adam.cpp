@@ -5,6 +5,7 @@
 // The caller holds no-grad mode; `step` is the step count after this update (1-based).
 #include <ATen/core/Tensor.h>
 #include <ATen/TensorOperators.h>
+#include <c10/util/Exception.h>
 #include <cmath>
 #include <exception>
 
@@ -14,6 +15,10 @@ extern "C" int rowseq_adam_update(at::Tensor *p, const at::Tensor *grad, at::Ten
                                   at::Tensor *exp_avg_sq, int64_t step, double lr, double beta1,
                                   double beta2, double eps, char *err, size_t err_len) {
   try {
+    TORCH_CHECK(p->sizes() == grad->sizes() && p->sizes() == exp_avg->sizes() &&
+                    p->sizes() == exp_avg_sq->sizes(),
+                "Adam: parameter ", p->sizes(), ", gradient ", grad->sizes(), " and moments ",
+                exp_avg->sizes(), ", ", exp_avg_sq->sizes(), " differ in shape");
     auto bias_correction1 = 1 - std::pow(beta1, step);
     auto bias_correction2 = 1 - std::pow(beta2, step);
     exp_avg->mul_(beta1).add_(*grad, 1 - beta1);
@@ -22,8 +27,6 @@ extern "C" int rowseq_adam_update(at::Tensor *p, const at::Tensor *grad, at::Ten
     auto step_size = lr / bias_correction1;
     p->addcdiv_(*exp_avg, denom, -step_size);
     return 0;
-  } catch (const std::exception &e) {
-    rowseq_set_error(e, err, err_len);
-    return 1;
   }
+  ROWSEQ_CATCH_ALL(err, err_len)
 }

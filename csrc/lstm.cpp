@@ -124,9 +124,14 @@ __attribute__((always_inline)) inline void step_backward(
   }
 }
 
-// float32 steps are compiled twice, for AVX2 and for baseline x86-64, and the loader picks the
-// one for the CPU it runs on (GCC function multi-versioning); float64 is there for the tests.
+// float32 steps are compiled twice on x86-64, for AVX2 and for the baseline, and the loader
+// picks the one for the CPU it runs on (GCC function multi-versioning); elsewhere once, for the
+// target. float64 is there for the tests.
+#if defined(__x86_64__) && defined(__GNUC__)
 #define ROWSEQ_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define ROWSEQ_CLONES
+#endif
 #define ROWSEQ_FORWARD_ARGS(T)                                                               \
   T *g, const T *bias, const T *c_prev, T *c, T *tc, T *h, T *h_next, int64_t ld,           \
       int64_t hidden, int64_t b0, int64_t b1
@@ -156,12 +161,33 @@ void backward_rows(ROWSEQ_BACKWARD_ARGS(double)) {
 // Rows per parallel chunk: about 16k gate values, so that small steps stay on one thread.
 int64_t grain(int64_t hidden) { return std::max<int64_t>(1, 16384 / (4 * hidden)); }
 
+// The kernel indexes raw buffers by these sizes: a wrong one would read past a buffer, so every
+// shape and type is checked before anything runs (the Rust side checks them too).
+void check_shapes(const at::Tensor &x, const at::Tensor &w_ih, const at::Tensor &w_hh,
+                  const at::Tensor &b_ih, const at::Tensor &b_hh) {
+  TORCH_CHECK(x.dim() == 3, "LSTM input: expected [B, T, I], got ", x.sizes());
+  TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == 4 * w_hh.size(1) && w_hh.size(1) > 0,
+              "LSTM w_hh: expected [4H, H], got ", w_hh.sizes());
+  const int64_t hidden = w_hh.size(1);
+  TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == 4 * hidden && w_ih.size(1) == x.size(2),
+              "LSTM w_ih: expected [", 4 * hidden, ", ", x.size(2), "], got ", w_ih.sizes());
+  for (const at::Tensor *b : {&b_ih, &b_hh}) {
+    TORCH_CHECK(b->dim() == 1 && b->size(0) == 4 * hidden, "LSTM bias: expected [",
+                4 * hidden, "], got ", b->sizes());
+  }
+  for (const at::Tensor *t : {&w_ih, &w_hh, &b_ih, &b_hh}) {
+    TORCH_CHECK(t->scalar_type() == x.scalar_type() && t->device() == x.device(),
+                "LSTM weights: expected the input's type and device");
+  }
+}
+
 struct Lstm : public torch::autograd::Function<Lstm> {
   // x [B, T, I]; returns y [B, T, H] (time-major storage) and c_T [B, H]. `keep`: save what
   // backward needs (false when no gradient will be asked for).
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w_ih,
                                const at::Tensor &w_hh, const at::Tensor &b_ih,
                                const at::Tensor &b_hh, bool keep) {
+    check_shapes(x, w_ih, w_hh, b_ih, b_hh);
     const int64_t batch = x.size(0), steps = x.size(1), input = x.size(2);
     const int64_t hidden = w_hh.size(1), width = input + hidden;
     auto opts = x.options();
@@ -272,8 +298,6 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
     *y = new at::Tensor(out[0]);
     *c_last = new at::Tensor(out[1]);
     return 0;
-  } catch (const std::exception &e) {
-    rowseq_set_error(e, err, err_len);
-    return 1;
   }
+  ROWSEQ_CATCH_ALL(err, err_len)
 }

@@ -75,11 +75,17 @@ impl Patch {
 
     /// From a flag: a whole number or "auto".
     pub fn parse(s: &str) -> Result<Patch, String> {
-        let v = match s.parse::<i64>() {
-            Ok(n) => toml::Value::Integer(n),
-            Err(_) => toml::Value::String(s.to_string()),
-        };
-        Patch::from_toml(&v).ok_or_else(|| PATCH_EXPECTED.to_string())
+        Patch::from_toml(&flag_value(s)).ok_or_else(|| PATCH_EXPECTED.to_string())
+    }
+}
+
+/// A flag's text as the TOML value a sweep file would hold: a whole number, a number, or a
+/// word (`auto`).
+fn flag_value(s: &str) -> toml::Value {
+    match (s.parse::<i64>(), s.parse::<f64>()) {
+        (Ok(n), _) => toml::Value::Integer(n),
+        (_, Ok(x)) => toml::Value::Float(x),
+        _ => toml::Value::String(s.to_string()),
     }
 }
 
@@ -248,11 +254,7 @@ impl Noise {
 
     /// From a flag: a number or "auto".
     pub fn parse(s: &str) -> Result<Noise, String> {
-        let v = match s.parse::<f64>() {
-            Ok(x) => toml::Value::Float(x),
-            Err(_) => toml::Value::String(s.to_string()),
-        };
-        Noise::from_toml(&v).ok_or_else(|| NOISE_EXPECTED.to_string())
+        Noise::from_toml(&flag_value(s)).ok_or_else(|| NOISE_EXPECTED.to_string())
     }
 }
 

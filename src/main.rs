@@ -11,7 +11,8 @@ scores numeric predictions in the target's units, `sweep` plans and runs grids, 
 on-disk layout, `summary` turns results into tables, `report` into figures, `explain` shows
 what num_units means on the model itself, `predict` applies a finished run to new data,
 `interrupt` turns Ctrl-C into a clean stop, `slurm` writes array jobs that run a sweep in
-shards, `bench` measures throughput against a PyTorch reference.
+shards, `bench` measures throughput against a PyTorch reference, `ffi` wraps the C++ kernels
+of `csrc/` (the CPU LSTM, the Adam update).
 */
 mod bench;
 mod cli;
@@ -20,6 +21,7 @@ mod data;
 mod env;
 mod error;
 mod explain;
+mod ffi;
 mod interrupt;
 mod metrics;
 mod model;

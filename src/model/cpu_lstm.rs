@@ -6,27 +6,21 @@
 //! fused pass, the weight gradients as one matmul over all steps, no input gradient unless one
 //! is needed, and nothing kept when no gradient is. `SeqClassifier` uses it for LSTM layers on
 //! the CPU in float32 and float64; CUDA keeps cuDNN through `at::lstm`.
-use std::os::raw::c_char;
-
 use tch::{Device, Kind, Tensor};
 
-unsafe extern "C" {
-    fn rowseq_lstm(
-        x: *const torch_sys::C_tensor,
-        w_ih: *const torch_sys::C_tensor,
-        w_hh: *const torch_sys::C_tensor,
-        b_ih: *const torch_sys::C_tensor,
-        b_hh: *const torch_sys::C_tensor,
-        y: *mut *mut torch_sys::C_tensor,
-        c_last: *mut *mut torch_sys::C_tensor,
-        err: *mut c_char,
-        err_len: usize,
-    ) -> i32;
-}
-
-/// Whether the kernel can run `x` with `weights` ([w_ih, w_hh, b_ih, b_hh]).
+/// Whether the kernel can run `x` with `weights` ([w_ih [4H, I], w_hh [4H, H], b_ih [4H],
+/// b_hh [4H]]): CPU, float32 or float64, and these shapes (the C++ side checks them again).
 pub fn supports(x: &Tensor, weights: &[Tensor]) -> bool {
     let kind = x.kind();
+    let shapes_fit = || {
+        let h = weights[1].size().get(1).copied().unwrap_or(0);
+        let input = x.size()[2];
+        h > 0
+            && weights[0].size() == [4 * h, input]
+            && weights[1].size() == [4 * h, h]
+            && weights[2].size() == [4 * h]
+            && weights[3].size() == [4 * h]
+    };
     x.device() == Device::Cpu
         && matches!(kind, Kind::Float | Kind::Double)
         && x.dim() == 3
@@ -34,34 +28,15 @@ pub fn supports(x: &Tensor, weights: &[Tensor]) -> bool {
         && weights
             .iter()
             .all(|w| w.kind() == kind && w.device() == Device::Cpu)
+        && shapes_fit()
 }
 
 /// The outputs y [B, T, H] of an LSTM layer over `x` [B, T, I] from zero states, and its cell
 /// state after step T, [B, H]. Like tch's own methods, it panics if libtorch throws (out of
 /// memory, or shapes that `supports` and the model never produce).
 pub fn lstm(x: &Tensor, weights: &[Tensor]) -> (Tensor, Tensor) {
-    let mut err = [0 as c_char; 512];
-    let (mut y, mut c) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: the five inputs are live tensors; on success the C++ side hands over two new
-    // at::Tensor objects, which tch's Tensor owns (and frees) from here on.
-    let rc = unsafe {
-        rowseq_lstm(
-            x.as_ptr(),
-            weights[0].as_ptr(),
-            weights[1].as_ptr(),
-            weights[2].as_ptr(),
-            weights[3].as_ptr(),
-            &mut y,
-            &mut c,
-            err.as_mut_ptr(),
-            err.len(),
-        )
-    };
-    if rc != 0 {
-        let msg = unsafe { std::ffi::CStr::from_ptr(err.as_ptr()) };
-        panic!("rowseq's CPU LSTM failed: {}", msg.to_string_lossy());
-    }
-    unsafe { (Tensor::from_ptr(y), Tensor::from_ptr(c)) }
+    let weights: &[Tensor; 4] = weights.try_into().expect("four LSTM weights");
+    crate::ffi::lstm(x, weights).unwrap_or_else(|e| panic!("rowseq's CPU LSTM failed: {e}"))
 }
 
 #[cfg(test)]

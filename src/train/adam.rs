@@ -9,26 +9,10 @@ decay): a unit test checks this on the real model. The tensor-op sequence matter
 
 `clip_grad_norm` reproduces tch's `Optimizer::clip_grad_norm` (same variable order, same ops).
 */
-use std::os::raw::c_char;
-
-use anyhow::{bail, Result};
+use anyhow::{anyhow, Result};
 use tch::{nn, Tensor};
 
-unsafe extern "C" {
-    fn rowseq_adam_update(
-        p: *mut torch_sys::C_tensor,
-        grad: *const torch_sys::C_tensor,
-        exp_avg: *mut torch_sys::C_tensor,
-        exp_avg_sq: *mut torch_sys::C_tensor,
-        step: i64,
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        err: *mut c_char,
-        err_len: usize,
-    ) -> i32;
-}
+use crate::ffi::{self, AdamStep};
 
 pub const BETA1: f64 = 0.9;
 pub const BETA2: f64 = 0.999;
@@ -119,7 +103,13 @@ impl Adam {
     /// One update of every variable that has a gradient.
     pub fn step(&mut self) -> Result<()> {
         self.step += 1;
-        let mut err = [0 as c_char; 512];
+        let step = AdamStep {
+            step: self.step,
+            lr: self.lr,
+            beta1: BETA1,
+            beta2: BETA2,
+            eps: EPS,
+        };
         tch::no_grad(|| {
             for ((_, p), (m, v)) in self
                 .params
@@ -130,27 +120,8 @@ impl Adam {
                 if !grad.defined() {
                     continue;
                 }
-                // SAFETY: all four are live tensors owned by this optimizer or the VarStore;
-                // the C++ side only runs in-place tensor operations on them.
-                let rc = unsafe {
-                    rowseq_adam_update(
-                        p.as_mut_ptr(),
-                        grad.as_ptr(),
-                        m.as_mut_ptr(),
-                        v.as_mut_ptr(),
-                        self.step,
-                        self.lr,
-                        BETA1,
-                        BETA2,
-                        EPS,
-                        err.as_mut_ptr(),
-                        err.len(),
-                    )
-                };
-                if rc != 0 {
-                    let msg = unsafe { std::ffi::CStr::from_ptr(err.as_ptr()) };
-                    bail!("Adam update failed: {}", msg.to_string_lossy());
-                }
+                ffi::adam_update(p, &grad, m, v, &step)
+                    .map_err(|e| anyhow!("Adam update failed: {e}"))?;
             }
             Ok(())
         })

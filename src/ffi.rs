@@ -1,0 +1,158 @@
+/*!
+rowseq's C ABI to its C++ sources (`csrc/`), behind safe wrappers that return `Result`: the
+fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`) and the Adam update written with
+libtorch's own tensor operations (`csrc/adam.cpp`, used by `train::adam`). Every entry point
+catches every C++ exception and reports it through an error buffer, read here in one place;
+both sides check the shapes the kernels index by.
+*/
+use std::os::raw::c_char;
+
+use tch::Tensor;
+
+unsafe extern "C" {
+    fn rowseq_lstm(
+        x: *const torch_sys::C_tensor,
+        w_ih: *const torch_sys::C_tensor,
+        w_hh: *const torch_sys::C_tensor,
+        b_ih: *const torch_sys::C_tensor,
+        b_hh: *const torch_sys::C_tensor,
+        y: *mut *mut torch_sys::C_tensor,
+        c_last: *mut *mut torch_sys::C_tensor,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> i32;
+
+    fn rowseq_adam_update(
+        p: *mut torch_sys::C_tensor,
+        grad: *const torch_sys::C_tensor,
+        exp_avg: *mut torch_sys::C_tensor,
+        exp_avg_sq: *mut torch_sys::C_tensor,
+        step: i64,
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> i32;
+}
+
+/// The buffer a C++ entry point writes its exception's message into.
+struct ErrorBuffer([c_char; 512]);
+
+impl ErrorBuffer {
+    fn new() -> ErrorBuffer {
+        ErrorBuffer([0; 512])
+    }
+
+    /// Ok for return code 0, else the message the C++ side wrote.
+    fn check(&self, rc: i32) -> Result<(), String> {
+        if rc == 0 {
+            return Ok(());
+        }
+        // SAFETY: the buffer starts zeroed and the C++ side writes at most len - 1 bytes and a
+        // terminating zero (`rowseq_set_message`), so it always holds a C string.
+        let msg = unsafe { std::ffi::CStr::from_ptr(self.0.as_ptr()) };
+        Err(msg.to_string_lossy().into_owned())
+    }
+}
+
+/// The LSTM layer of `csrc/lstm.cpp` over `x` [B, T, I] with `weights` [w_ih [4H, I],
+/// w_hh [4H, H], b_ih [4H], b_hh [4H]]: its outputs y [B, T, H] and last cell state [B, H].
+pub fn lstm(x: &Tensor, weights: &[Tensor; 4]) -> Result<(Tensor, Tensor), String> {
+    let err = &mut ErrorBuffer::new();
+    let (mut y, mut c) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: the five inputs are live tensors, only read; the C++ side checks their shapes
+    // before indexing, and on success hands over two new at::Tensor objects.
+    let rc = unsafe {
+        rowseq_lstm(
+            x.as_ptr(),
+            weights[0].as_ptr(),
+            weights[1].as_ptr(),
+            weights[2].as_ptr(),
+            weights[3].as_ptr(),
+            &mut y,
+            &mut c,
+            err.0.as_mut_ptr(),
+            err.0.len(),
+        )
+    };
+    err.check(rc)?;
+    // SAFETY: on success both pointers are fresh at::Tensor objects that nothing else owns;
+    // tch's Tensor takes them over (and frees them).
+    Ok(unsafe { (Tensor::from_ptr(y), Tensor::from_ptr(c)) })
+}
+
+/// Adam's hyper-parameters for one update.
+pub struct AdamStep {
+    /// The step count after this update (1-based).
+    pub step: i64,
+    pub lr: f64,
+    pub beta1: f64,
+    pub beta2: f64,
+    pub eps: f64,
+}
+
+/// One Adam update of `p` (in place) from `grad`, with its moments `m` and `v` (in place), as
+/// `csrc/adam.cpp` writes it. The caller holds no-grad mode.
+pub fn adam_update(
+    p: &mut Tensor,
+    grad: &Tensor,
+    m: &mut Tensor,
+    v: &mut Tensor,
+    s: &AdamStep,
+) -> Result<(), String> {
+    let err = &mut ErrorBuffer::new();
+    // SAFETY: all four are live tensors owned by the optimizer or the VarStore; the C++ side
+    // checks that their shapes agree, then only runs in-place tensor operations on them.
+    let rc = unsafe {
+        rowseq_adam_update(
+            p.as_mut_ptr(),
+            grad.as_ptr(),
+            m.as_mut_ptr(),
+            v.as_mut_ptr(),
+            s.step,
+            s.lr,
+            s.beta1,
+            s.beta2,
+            s.eps,
+            err.0.as_mut_ptr(),
+            err.0.len(),
+        )
+    };
+    err.check(rc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// A wrong shape is an error from the C++ side's checks, never a read past a buffer.
+    #[test]
+    fn wrong_shapes_are_errors_naming_what_was_expected() {
+        let t = |s: &[i64]| Tensor::zeros(s, (Kind::Float, Device::Cpu));
+        let x = t(&[2, 3, 5]);
+        let good = [t(&[16, 5]), t(&[16, 4]), t(&[16]), t(&[16])];
+        assert!(lstm(&x, &good).is_ok());
+        let short_bias = [t(&[16, 5]), t(&[16, 4]), t(&[15]), t(&[16])];
+        let e = lstm(&x, &short_bias).unwrap_err();
+        assert!(e.contains("LSTM bias: expected [16]"), "{e}");
+        let wrong_input = [t(&[16, 6]), t(&[16, 4]), t(&[16]), t(&[16])];
+        let e = lstm(&x, &wrong_input).unwrap_err();
+        assert!(e.contains("LSTM w_ih: expected [16, 5]"), "{e}");
+        let e = lstm(&t(&[2, 3]), &good).unwrap_err();
+        assert!(e.contains("LSTM input: expected [B, T, I]"), "{e}");
+
+        let s = AdamStep {
+            step: 1,
+            lr: 0.1,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        };
+        let (mut p, mut m, mut v) = (t(&[3]), t(&[3]), t(&[4]));
+        let e = tch::no_grad(|| adam_update(&mut p, &t(&[3]), &mut m, &mut v, &s)).unwrap_err();
+        assert!(e.contains("differ in shape"), "{e}");
+    }
+}
