@@ -189,10 +189,7 @@ impl Inputs {
                         if let Some(p) = plan.runs.iter().find(|p| p.id == *id) {
                             return (id.clone(), Some(p.config.clone()), p.label.clone());
                         }
-                        let cfg: Option<RunConfig> =
-                            std::fs::read_to_string(sweep_dir.join(id).join(store::CONFIG))
-                                .ok()
-                                .and_then(|t| serde_json::from_str(&t).ok());
+                        let cfg = store::RunDir::new(sweep_dir, id).config().ok();
                         let label = cfg
                             .as_ref()
                             .map(|c| c.label(&r.swept))

@@ -10,7 +10,6 @@ kept, but left out of the tables.
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::config::RunConfig;
 use crate::store::{self, RunDir};
 use crate::train::checkpoint::CHECKPOINT;
 
@@ -122,8 +121,7 @@ pub fn strays(plan: &Plan, dir: &Path) -> Vec<(String, String)> {
         .flatten()
         .filter_map(|e| {
             let id = e.file_name().to_string_lossy().to_string();
-            let text = std::fs::read_to_string(e.path().join(store::CONFIG)).ok()?;
-            let cfg: RunConfig = serde_json::from_str(&text).ok()?;
+            let cfg = RunDir::new(dir, &id).config().ok()?;
             (!plan.runs.iter().any(|r| r.id == id)).then(|| (id, cfg.label(&plan.swept)))
         })
         .collect();
