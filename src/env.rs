@@ -160,7 +160,30 @@ pub fn environment(device: Device, threads: usize) -> Environment {
         device: device_name(device),
         threads,
         git_commit: git_commit(),
+        cpu: Some(cpu()),
     }
+}
+
+/// The CPU's model name with the widest vector instructions it offers, the ones MKL and
+/// libtorch pick their kernels by: "AMD EPYC 7B13 (avx2)", "Intel(R) Xeon(R) Processor
+/// (avx512)".
+pub fn cpu() -> String {
+    format!("{} ({})", cpu_model(), vector_isa())
+}
+
+fn vector_isa() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return "avx512";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return "avx2";
+        }
+        "sse2"
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    std::env::consts::ARCH
 }
 
 /// The commit of the source checkout the binary was built from, `-dirty` if it has

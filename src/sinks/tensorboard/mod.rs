@@ -316,11 +316,12 @@ impl TensorBoard {
         let e = &self.env;
         format!(
             "| | |\n|---|---|\n| rowseq | {} |\n| tch | {} |\n| libtorch | {} |\n\
-             | device | {} |\n| threads | {} |\n| git commit | {} |\n| host | {} |",
+             | device | {} |\n| CPU | {} |\n| threads | {} |\n| git commit | {} |\n| host | {} |",
             e.rowseq,
             e.tch,
             e.libtorch,
             e.device,
+            e.cpu.as_deref().unwrap_or("unknown"),
             e.threads,
             e.git_commit.as_deref().unwrap_or("unknown"),
             std::fs::read_to_string("/proc/sys/kernel/hostname")
