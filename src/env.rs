@@ -160,14 +160,14 @@ pub fn environment(device: Device, threads: usize) -> Environment {
         device: device_name(device),
         threads,
         git_commit: git_commit(),
-        cpu: Some(cpu()),
+        processor: Some(processor()),
     }
 }
 
 /// The CPU's model name with the widest vector instructions it offers, the ones MKL and
 /// libtorch pick their kernels by: "AMD EPYC 7B13 (avx2)", "Intel(R) Xeon(R) Processor
 /// (avx512)".
-pub fn cpu() -> String {
+pub fn processor() -> String {
     format!("{} ({})", cpu_model(), vector_isa())
 }
 

@@ -61,11 +61,11 @@ pub struct Environment {
     pub device: String,
     pub threads: usize,
     pub git_commit: Option<String>,
-    /// The CPU and the widest vector instructions it offers (`env::cpu`): on CPU a run's
+    /// The CPU and the widest vector instructions it offers (`env::processor`): on CPU a run's
     /// numbers are bit-identical for a seed and thread count on one instruction set, and
     /// MKL's and libtorch's kernels round differently on another (absent in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu: Option<String>,
+    pub processor: Option<String>,
 }
 
 /// The summary of one finished run: `result.json`, and a row of `results.csv`.

@@ -321,7 +321,7 @@ impl TensorBoard {
             e.tch,
             e.libtorch,
             e.device,
-            e.cpu.as_deref().unwrap_or("unknown"),
+            e.processor.as_deref().unwrap_or("unknown"),
             e.threads,
             e.git_commit.as_deref().unwrap_or("unknown"),
             std::fs::read_to_string("/proc/sys/kernel/hostname")
