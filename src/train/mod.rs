@@ -217,9 +217,7 @@ pub fn train_step(
 ) -> Result<f64> {
     let Split { x, y, lengths } = batch;
     opt.set_lr(lr);
-    // Steps past a sequence's length are never read, so their noise changes nothing; the
-    // zero fill of a last, partial patch is jittered like the values beside it.
-    let jittered = (noise > 0.0).then(|| x + x.randn_like() * noise);
+    let jittered = (noise > 0.0).then(|| jitter(x, lengths, noise));
     let logits = model.forward(jittered.as_ref().unwrap_or(x), lengths, true);
     let loss = loss_of(&logits, y);
     opt.zero_grad();
@@ -236,6 +234,20 @@ pub fn train_step(
         }
         detached.double_value(&[])
     }))
+}
+
+/// `x` with Gaussian noise of standard deviation `std` on the batch's own steps: up to its
+/// longest sequence, so that the draws depend on the training data alone, never on how far a
+/// longer series of another split padded every split. Steps past a sequence's length are never
+/// read; the zero fill of a last, partial patch is jittered like the values beside it.
+fn jitter(x: &Tensor, lengths: &Tensor, std: f64) -> Tensor {
+    let size = x.size();
+    let steps = lengths.max().int64_value(&[]).clamp(1, size[1]);
+    let noise = Tensor::randn([size[0], steps, size[2]], (x.kind(), x.device())) * std;
+    let out = x.copy();
+    let mut own = out.narrow(1, 0, steps);
+    own += noise;
+    out
 }
 
 /// The training loss of the head's outputs: cross-entropy for class indices (int64 y), the
