@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     env::tune_allocator();
+    env::flush_denormals();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Usage mistakes are one line like every other bad input (clap adds a usage block
