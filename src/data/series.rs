@@ -269,6 +269,14 @@ fn split_by_quota(members: &[Vec<usize>], quota: &[usize], n: usize) -> (Vec<i64
 /// Per-feature mean and standard deviation over the real (unpadded) timesteps of `split`.
 /// A constant feature gets std 1 (it becomes 0 everywhere).
 pub fn feature_stats(split: &Split) -> (Tensor, Tensor) {
+    let (mean, std) = moments(split);
+    let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+    (mean, std)
+}
+
+/// Per-feature mean and population standard deviation (float64, [F]) over the real timesteps
+/// of `split` (0 for both where it has none).
+fn moments(split: &Split) -> (Tensor, Tensor) {
     let mask = valid_mask(split);
     let count = mask.sum(Kind::Double).clamp_min(1.0);
     let x = split.x.to_kind(Kind::Double);
@@ -279,9 +287,7 @@ pub fn feature_stats(split: &Split) -> (Tensor, Tensor) {
         .square()
         .sum_dim_intlist(sum_dims, false, Kind::Double)
         / &count;
-    let std = var.sqrt();
-    let std = std.where_self(&std.gt(1e-12), &std.ones_like());
-    (mean, std)
+    (mean, var.sqrt())
 }
 
 /// `(x - mean) / std` on the real timesteps; padding stays 0.
@@ -329,25 +335,13 @@ pub fn step_change(split: &Split) -> f64 {
         return 0.0;
     }
     let x = split.x.to_kind(Kind::Double);
-    let d = x.narrow(1, 1, t - 1) - x.narrow(1, 0, t - 1);
-    // A difference is real when both its steps are: step t+1 < length.
-    let steps = Tensor::arange(t - 1, (Kind::Int64, split.x.device()));
-    let mask = steps
-        .unsqueeze(0)
-        .lt_tensor(&(&split.lengths - 1).unsqueeze(1))
-        .to_kind(Kind::Double)
-        .unsqueeze(2);
-    let dims = [0i64, 1].as_slice();
-    let count = mask.sum(Kind::Double);
-    if count.double_value(&[]) < 1.0 {
-        return 0.0;
-    }
-    let mean = (&d * &mask).sum_dim_intlist(dims, true, Kind::Double) / &count;
-    let var = ((&d - &mean) * &mask)
-        .square()
-        .sum_dim_intlist(dims, false, Kind::Double)
-        / &count;
-    var.sqrt().mean(Kind::Double).double_value(&[])
+    // The differences as a split of their own: a sequence of length L has L - 1 real ones.
+    let differences = Split {
+        x: x.narrow(1, 1, t - 1) - x.narrow(1, 0, t - 1),
+        y: split.y.shallow_clone(),
+        lengths: &split.lengths - 1,
+    };
+    moments(&differences).1.mean(Kind::Double).double_value(&[])
 }
 
 /// [N, T, 1] with 1 on the real timesteps and 0 on padding.

@@ -205,8 +205,9 @@ impl Tally {
 
 /// One training step on `batch`, the one `train` runs (and `rowseq bench` times): Gaussian noise
 /// of std `noise` on the inputs when `noise` > 0, forward, cross-entropy on the logits,
-/// backward, global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the batch to `tally` and returns its mean loss (read from the
-/// device: the progress events and the divergence check need it every step).
+/// backward, global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the
+/// batch to `tally` and returns its mean loss (read from the device: the progress events and
+/// the divergence check need it every step).
 pub fn train_step(
     model: &SeqClassifier,
     opt: &mut Adam,
