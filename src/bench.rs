@@ -33,7 +33,8 @@ use crate::data::{self, Dataset, Source};
 use crate::env;
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
-use crate::store::{self, Environment};
+use crate::records::Environment;
+use crate::store;
 use crate::train::{self, Adam, Tally};
 
 /// The widths of `configs/units.toml` (a unit test keeps them equal).

@@ -6,9 +6,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Count, CsvLayout, RunConfig, Schedule, SweepConfig};
+use crate::config::{RunFlags, SweepConfig};
 use crate::env::DeviceArg;
-use crate::model::Cell;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -260,183 +259,6 @@ pub enum Format {
 }
 
 /// The keys of one run as flags; unset flags keep the defaults of `RunConfig`.
-#[derive(Args, Debug)]
-pub struct RunFlags {
-    /// Hidden units of each recurrent layer and direction (size of h_t, and c_t for an LSTM).
-    #[arg(long)]
-    pub num_units: Option<i64>,
-    /// Recurrent cell: lstm, gru or rnn (tanh).
-    #[arg(long, value_parser = parse_cell)]
-    pub cell: Option<Cell>,
-    /// Stacked recurrent layers.
-    #[arg(long)]
-    pub layers: Option<usize>,
-    /// A backward direction in every layer: --bidirectional (or =true; default false).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    pub bidirectional: Option<bool>,
-    /// Dropout on the outputs of every layer but the last, in training (needs --layers >= 2).
-    #[arg(long)]
-    pub dropout: Option<f64>,
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Passes over the training data, or "auto" (series data's default: a budget of optimiser
-    /// steps).
-    #[arg(long, value_parser = Count::parse)]
-    pub epochs: Option<Count>,
-    /// Peak learning rate of Adam.
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Examples per optimiser step, or "auto" (series data's default: from the training size).
-    #[arg(long, value_parser = Count::parse)]
-    pub batch_size: Option<Count>,
-    /// cosine (decay to 0 over the run) or constant.
-    #[arg(long, value_parser = parse_schedule)]
-    pub schedule: Option<Schedule>,
-    /// Clip the global gradient norm (0 = off).
-    #[arg(long)]
-    pub clip_grad_norm: Option<f64>,
-    /// Validation examples held out of the training set (the last images; stratified series),
-    /// or "auto" (series data's default: a stratified fifth, at least one per class).
-    #[arg(long, value_parser = Count::parse)]
-    pub val_size: Option<Count>,
-    /// Train on the first N training images only (0 = all).
-    #[arg(long)]
-    pub train_size: Option<usize>,
-    /// Evaluate on the first N test images only (0 = all).
-    #[arg(long)]
-    pub test_size: Option<usize>,
-    /// mnist, fashion-mnist, idx:DIR, ts:DIR/NAME (NAME_TRAIN.ts, NAME_TEST.ts) or
-    /// csv:TRAIN.csv,TEST.csv.
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// CSV datasets: wide (one series per row) or long (one timestep per row).
-    #[arg(long, value_parser = parse_layout)]
-    pub csv_layout: Option<CsvLayout>,
-    /// CSV datasets: the label column (default label).
-    #[arg(long)]
-    pub label_column: Option<String>,
-    /// Long CSV: the column naming each row's series (default id).
-    #[arg(long)]
-    pub id_column: Option<String>,
-    /// Long CSV: the column ordering a series' rows (default: file order).
-    #[arg(long)]
-    pub time_column: Option<String>,
-    /// Values per timestep: P pixels of the row-major image (28 = a row, MNIST's default; 1 =
-    /// pixel by pixel), or P consecutive values of every feature of a series (1 = the
-    /// default of --patch 1 with image data), or "auto" (series data's default) picks P from
-    /// the data.
-    #[arg(long, value_parser = crate::config::Patch::parse)]
-    pub patch: Option<crate::config::Patch>,
-    /// Series only: feature (z-score each feature with the training split's mean and std, the
-    /// default), series (each series on its own) or none.
-    #[arg(long, value_enum)]
-    pub normalize: Option<crate::config::Normalize>,
-    /// Gaussian noise added to the inputs while training, as a standard deviation in the units
-    /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series
-    /// classification's default: from the series' step-to-step change, at most 0.5).
-    #[arg(long, value_parser = crate::config::Noise::parse)]
-    pub noise: Option<crate::config::Noise>,
-    /// Which epochs score the test set: every-epoch (the default: a test curve) or final (the
-    /// last epoch and each new best validation epoch; training and results are the same).
-    #[arg(long, value_enum)]
-    pub eval_test: Option<crate::config::EvalTest>,
-    /// classify (a class per series, the default), regress (a number per series) or forecast
-    /// (the next values of one series, csv:SERIES.csv).
-    #[arg(long, value_enum)]
-    pub task: Option<crate::config::Task>,
-    /// Forecasting: past timesteps a forecast reads, or "auto" (the default).
-    #[arg(long, value_parser = Count::parse)]
-    pub window: Option<Count>,
-    /// Forecasting: values predicted after each window (default 1).
-    #[arg(long)]
-    pub horizon: Option<usize>,
-    /// Forecasting: season length for MASE and the seasonal-naive baseline (0 = none).
-    #[arg(long)]
-    pub season: Option<usize>,
-    /// Forecasting: the column forecast (default: the only or last numeric column).
-    #[arg(long)]
-    pub target_column: Option<String>,
-    /// Forecasting: the columns a window reads, comma-separated (default: every numeric one).
-    #[arg(long)]
-    pub columns: Option<String>,
-}
-
-impl RunFlags {
-    /// The run's config: defaults (series data's "auto" ones included, as a sweep file's),
-    /// overridden by the flags given.
-    pub fn config(&self) -> RunConfig {
-        let d = RunConfig::default();
-        let cfg = RunConfig {
-            dataset: self.dataset.clone().unwrap_or(d.dataset),
-            num_units: self.num_units.unwrap_or(d.num_units),
-            cell: self.cell.unwrap_or(d.cell),
-            layers: self.layers.unwrap_or(d.layers),
-            bidirectional: self.bidirectional.unwrap_or(d.bidirectional),
-            dropout: self.dropout.unwrap_or(d.dropout),
-            seed: self.seed.unwrap_or(d.seed),
-            epochs: self.epochs.unwrap_or(d.epochs),
-            lr: self.lr.unwrap_or(d.lr),
-            batch_size: self.batch_size.unwrap_or(d.batch_size),
-            schedule: self.schedule.unwrap_or(d.schedule),
-            clip_grad_norm: self.clip_grad_norm.unwrap_or(d.clip_grad_norm),
-            val_size: self.val_size.unwrap_or(d.val_size),
-            train_size: self.train_size.unwrap_or(d.train_size),
-            test_size: self.test_size.unwrap_or(d.test_size),
-            csv_layout: self.csv_layout.unwrap_or(d.csv_layout),
-            label_column: self.label_column.clone().unwrap_or(d.label_column),
-            id_column: self.id_column.clone().unwrap_or(d.id_column),
-            time_column: self.time_column.clone().unwrap_or(d.time_column),
-            patch: self.patch.unwrap_or(d.patch),
-            normalize: self.normalize.unwrap_or(d.normalize),
-            noise: self.noise.unwrap_or(d.noise),
-            eval_test: self.eval_test.unwrap_or(d.eval_test),
-            task: self.task.unwrap_or(d.task),
-            window: self.window.unwrap_or(d.window),
-            horizon: self.horizon.unwrap_or(d.horizon),
-            season: self.season.unwrap_or(d.season),
-            target_column: self.target_column.clone().unwrap_or(d.target_column),
-            columns: self.columns.clone().unwrap_or(d.columns),
-        };
-        cfg.with_series_defaults(|k| self.given(k))
-    }
-
-    /// Whether the flag of a run key was given.
-    fn given(&self, key: &str) -> bool {
-        match key {
-            "epochs" => self.epochs.is_some(),
-            "batch_size" => self.batch_size.is_some(),
-            "val_size" => self.val_size.is_some(),
-            "patch" => self.patch.is_some(),
-            "num_units" => self.num_units.is_some(),
-            "cell" => self.cell.is_some(),
-            "layers" => self.layers.is_some(),
-            "bidirectional" => self.bidirectional.is_some(),
-            "dropout" => self.dropout.is_some(),
-            "seed" => self.seed.is_some(),
-            "lr" => self.lr.is_some(),
-            "schedule" => self.schedule.is_some(),
-            "clip_grad_norm" => self.clip_grad_norm.is_some(),
-            "train_size" => self.train_size.is_some(),
-            "test_size" => self.test_size.is_some(),
-            "dataset" => self.dataset.is_some(),
-            "csv_layout" => self.csv_layout.is_some(),
-            "label_column" => self.label_column.is_some(),
-            "id_column" => self.id_column.is_some(),
-            "time_column" => self.time_column.is_some(),
-            "normalize" => self.normalize.is_some(),
-            "noise" => self.noise.is_some(),
-            "eval_test" => self.eval_test.is_some(),
-            "task" => self.task.is_some(),
-            "window" => self.window.is_some(),
-            "horizon" => self.horizon.is_some(),
-            "season" => self.season.is_some(),
-            "target_column" => self.target_column.is_some(),
-            "columns" => self.columns.is_some(),
-            _ => false,
-        }
-    }
-}
-
 impl TrainArgs {
     /// A one-run sweep of the flags' config.
     pub fn sweep(&self) -> SweepConfig {
@@ -477,26 +299,6 @@ impl TrainArgs {
             grid,
             origins,
         }
-    }
-}
-
-fn parse_cell(s: &str) -> Result<Cell, String> {
-    Cell::parse(s).ok_or_else(|| "expected lstm, gru or rnn".into())
-}
-
-fn parse_layout(s: &str) -> Result<CsvLayout, String> {
-    match s {
-        "wide" => Ok(CsvLayout::Wide),
-        "long" => Ok(CsvLayout::Long),
-        _ => Err("expected wide or long".into()),
-    }
-}
-
-fn parse_schedule(s: &str) -> Result<Schedule, String> {
-    match s {
-        "cosine" => Ok(Schedule::Cosine),
-        "constant" => Ok(Schedule::Constant),
-        _ => Err("expected cosine or constant".into()),
     }
 }
 

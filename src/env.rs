@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use tch::Device;
 
 use crate::error::UserError;
-use crate::store::{Environment, Memory};
+use crate::records::{Environment, Memory};
 
 /// `--device`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -16,12 +16,12 @@ use anyhow::Result;
 use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::config::Task;
+use crate::config::{Cell, Task};
 use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
 use crate::model::{
     counted_params, formula, formula_parts, full_lengths, keras_param_count, param_count, Arch,
-    Cell, SeqClassifier,
+    SeqClassifier,
 };
 use crate::store;
 use crate::summary::thousands;
@@ -554,7 +554,7 @@ fn measure(
     model: &SeqClassifier,
     data: &Dataset,
     run_dir: &Path,
-    result: Option<&store::RunResult>,
+    result: Option<&crate::records::RunResult>,
 ) -> Measured {
     let numeric = data.task.is_numeric();
     let (recomputed_test_acc, recomputed_test_rmse) = match numeric {
@@ -778,8 +778,8 @@ pub fn render_text(e: &Explanation) -> String {
                     s,
                     "  test RMSE:                              {} (recomputed from the \
                      weights: {})",
-                    crate::store::sig(m.test_rmse),
-                    crate::store::sig(Some(rmse))
+                    crate::records::sig(m.test_rmse),
+                    crate::records::sig(Some(rmse))
                 );
             }
             (None, Some(acc)) => {

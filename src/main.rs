@@ -26,6 +26,7 @@ mod interrupt;
 mod metrics;
 mod model;
 mod predict;
+mod records;
 mod report;
 mod sinks;
 mod slurm;

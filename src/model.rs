@@ -23,52 +23,15 @@ have PyTorch's names (`lstm.weight_ih_l0`, `gru.bias_hh_l1_reverse`, ..., `head.
 `head.bias`) and are drawn in PyTorch's order: layer by layer, the forward direction first,
 w_ih, w_hh, b_ih, b_hh; then the head.
 */
-use serde::{Deserialize, Serialize};
+
 use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::RunConfig;
+use crate::config::{Cell, RunConfig};
 
 mod cpu_lstm;
 
-/// The recurrent cell of every layer.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[serde(rename_all = "lowercase")]
-pub enum Cell {
-    /// Long short-term memory: 4 gate blocks (input, forget, cell, output), states h and c.
-    #[default]
-    Lstm,
-    /// Gated recurrent unit (PyTorch's, reset gate after the matrix product): 3 gate blocks.
-    Gru,
-    /// Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh): one block.
-    Rnn,
-}
-
 impl Cell {
-    pub const ALL: [Cell; 3] = [Cell::Lstm, Cell::Gru, Cell::Rnn];
-
-    /// `lstm`, `gru` or `rnn`: the config value and the VarStore prefix.
-    pub fn name(self) -> &'static str {
-        match self {
-            Cell::Lstm => "lstm",
-            Cell::Gru => "gru",
-            Cell::Rnn => "rnn",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Cell> {
-        Cell::ALL.into_iter().find(|c| c.name() == s)
-    }
-
-    /// `LSTM`, `GRU` or `RNN`.
-    pub fn title(self) -> &'static str {
-        match self {
-            Cell::Lstm => "LSTM",
-            Cell::Gru => "GRU",
-            Cell::Rnn => "RNN",
-        }
-    }
-
     /// g: gate blocks of H rows stacked in W_ih, W_hh and each bias.
     pub fn gates(self) -> i64 {
         match self {

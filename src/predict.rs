@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use tch::{nn, Device, Kind};
 
+use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
-use crate::data::spec::Spec;
 use crate::data::{Dataset, Source};
 use crate::error::UserError;
 use crate::metrics::Errors;
@@ -101,13 +101,13 @@ impl Predicted {
                 recorded,
             } => format!(
                 "RMSE {}, MAE {}, R² {:.4}{}",
-                store::sig(Some(e.rmse)),
-                store::sig(Some(e.mae)),
+                crate::records::sig(Some(e.rmse)),
+                crate::records::sig(Some(e.mae)),
                 e.r2.unwrap_or(f64::NAN),
                 match recorded {
                     Some(r) => format!(
                         ", the run's own test set: recorded test RMSE {}",
-                        store::sig(Some(*r))
+                        crate::records::sig(Some(*r))
                     ),
                     None => String::new(),
                 }
@@ -276,7 +276,7 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
 fn forecast(
     run: &RunDir,
     cfg: &RunConfig,
-    result: &store::RunResult,
+    result: &crate::records::RunResult,
     data: &str,
     out: &Path,
 ) -> Result<Predicted> {

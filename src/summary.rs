@@ -4,7 +4,7 @@ group, with the mean and sample standard deviation over seeds. Used by the sweep
 table and by the report.
 */
 use crate::config::{RunConfig, Select, Task};
-use crate::store::RunResult;
+use crate::records::RunResult;
 
 /// Mean and sample standard deviation (0 for a single value).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -222,18 +222,18 @@ fn error_table(groups: &[Group], extra: &[String], select: Select) -> String {
             g.config.num_units.to_string(),
             g.params.to_string(),
             {
-                let mean = crate::store::sig(Some(g.test_error.mean));
+                let mean = crate::records::sig(Some(g.test_error.mean));
                 let decimals = mean.split_once('.').map_or(0, |(_, d)| d.len());
                 format!("{mean} ± {:.decimals$}", g.test_error.std)
             },
         ];
         if forecast {
-            row.push(crate::store::sig(Some(g.test_rmse.mean)));
+            row.push(crate::records::sig(Some(g.test_rmse.mean)));
         }
-        row.push(crate::store::sig(Some(g.val_error.mean)));
+        row.push(crate::records::sig(Some(g.val_error.mean)));
         for name in &baseline_names {
             let v = g.baselines.iter().find(|b| b.0 == *name).map(|b| b.1);
-            row.push(crate::store::sig(v));
+            row.push(crate::records::sig(v));
         }
         row.extend([
             g.seeds.len().to_string(),

@@ -336,7 +336,7 @@ const CASES: &[Case] = &[
     ),
     train_case!(
         ["--cell", "transformer"],
-        "'--cell <CELL>': expected lstm, gru or rnn"
+        "'--cell <CELL>': expected \"lstm\", \"gru\" or \"rnn\""
     ),
     train_case!(
         ["--num-units", "many"],

@@ -225,5 +225,5 @@ fn dropout_without_a_second_layer_is_a_one_line_error() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("expected lstm, gru or rnn"));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(r#"expected "lstm", "gru" or "rnn""#));
 }

@@ -558,7 +558,7 @@ fn patches_read_a_long_series_several_values_a_step() {
         .assert()
         .code(2)
         .stderr(contains(
-            "'--patch <PATCH>': a whole number of values per timestep",
+            "--patch 0: expected a whole number of values per timestep",
         ));
 }
 

@@ -2,7 +2,7 @@
 Datasets as sequence tensors: x is [N, T, F] float32, y is [N] int64 class indices, and
 `lengths` [N] the real length of each sequence (shorter ones are zero-padded at the end).
 
-`spec` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are read row
+`config::dataset` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are read row
 by row: an image of R rows and C columns is T = R timesteps of F = C pixels, scaled to [0, 1]
 (byte / 255); their validation split is the last `val_size` images of the training set (for
 MNIST, the last 5,000 are its original validation images). Series sets (`ts:`, `csv:`; readers
@@ -17,18 +17,18 @@ pub mod forecast;
 pub mod idx;
 pub mod patch;
 pub mod series;
-pub mod spec;
+
 pub mod ts;
 
 use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::config::{Count, Normalize, Patch, RunConfig, Task, CSV_KEYS};
+use crate::config::dataset::{self as spec, Spec};
+use crate::config::{keys_of, Count, Normalize, Patch, RunConfig, Scope, Task};
 use crate::error::UserError;
 use crate::metrics::Errors;
-use crate::store::{ClassAccuracy, DataInfo, Normalization};
-use spec::Spec;
+use crate::records::{ClassAccuracy, DataInfo, Normalization};
 
 /// One split of a dataset. Sequences shorter than T are padded with zeros at the end;
 /// `lengths` says how many timesteps of each are real, and the model never reads past it.
@@ -606,15 +606,12 @@ impl Source {
         if !matches!(self.spec, Spec::Csv { .. }) {
             let defaults = serde_json::to_value(RunConfig::default()).expect("serialises");
             let value = serde_json::to_value(cfg).expect("serialises");
-            if let Some(k) = CSV_KEYS
-                .iter()
-                .find(|k| value.get(**k) != defaults.get(**k))
-            {
+            if let Some(k) = keys_of(Scope::Csv).find(|k| value.get(*k) != defaults.get(*k)) {
                 return Err(UserError::Config {
                     origin: k.to_string(),
                     message: format!(
                         "{k} = {}: applies to csv: datasets only, not {:?}",
-                        value[*k], self.name
+                        value[k], self.name
                     ),
                 });
             }

@@ -34,7 +34,8 @@ use super::style::{
 };
 use super::tables::{seeds, spe};
 use crate::config::{Select, Task};
-use crate::store::{sig, RunDir, TestPredictions};
+use crate::records::{sig, TestPredictions};
+use crate::store::RunDir;
 use crate::summary::{thousands, Stat};
 
 /// The headline metric of a numeric sweep: "MASE" or "RMSE".

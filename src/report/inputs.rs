@@ -12,7 +12,8 @@ use crate::config::Task;
 use crate::config::{RunConfig, Select, SweepConfig};
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
-use crate::store::{self, RunDir, RunResult, SweepRecord};
+use crate::records::{RunResult, SweepRecord};
+use crate::store::{self, RunDir};
 use crate::summary::Stat;
 use crate::sweep::Plan;
 
@@ -378,7 +379,7 @@ fn varying_keys(results: &[RunResult]) -> Vec<String> {
 }
 
 /// Means per epoch over runs (each epoch over the runs that reached it).
-fn mean_curve(runs: &[Vec<crate::train::EpochMetrics>]) -> Vec<EpochMean> {
+fn mean_curve(runs: &[Vec<crate::records::EpochMetrics>]) -> Vec<EpochMean> {
     let longest = runs.iter().map(Vec::len).max().unwrap_or(0);
     (0..longest)
         .map(|i| {
@@ -443,7 +444,7 @@ fn per_class(results: &[&RunResult]) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::train::EpochMetrics;
+    use crate::records::EpochMetrics;
 
     fn epoch(epoch: usize, val_acc: f64, train_loss: f64) -> EpochMetrics {
         EpochMetrics {
@@ -492,7 +493,7 @@ mod tests {
     fn results_of_other_models_are_other_series() {
         let lstm = RunConfig::default();
         let gru = RunConfig {
-            cell: crate::model::Cell::Gru,
+            cell: crate::config::Cell::Gru,
             ..RunConfig::default()
         };
         let wide = RunConfig {

@@ -435,7 +435,7 @@ pub fn write_report_md(inputs: &Inputs, dir: &Path) -> Result<PathBuf> {
         let h = cfg.num_units;
         // The flags that build the drawn model, beyond the default one-layer LSTM.
         let mut flags = format!("--num-units {h}");
-        if cfg.cell != crate::model::Cell::Lstm {
+        if cfg.cell != crate::config::Cell::Lstm {
             let _ = write!(flags, " --cell {}", cfg.cell);
         }
         if cfg.layers != 1 {

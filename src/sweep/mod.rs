@@ -24,10 +24,11 @@ use crate::config::RunConfig;
 use crate::data::Source;
 use crate::env;
 use crate::interrupt::{self, Interrupted, StopAfterEpoch};
+use crate::records::{Memory, RunResult};
 use crate::sinks::hold::Hold;
 use crate::sinks::tensorboard::{self, Status};
 use crate::sinks::{MetricsFile, Progress, TensorBoard};
-use crate::store::{self, Memory, RunDir, RunResult};
+use crate::store::{self, RunDir};
 use crate::summary;
 use crate::train::checkpoint::{self, CheckpointFile, CHECKPOINT};
 use crate::train::{self, Sink};
@@ -490,14 +491,14 @@ fn test_predictions(
     model: &crate::model::SeqClassifier,
     data: &crate::data::Dataset,
     device: tch::Device,
-) -> store::TestPredictions {
+) -> crate::records::TestPredictions {
     let target = data.target.as_ref().expect("a numeric task has a target");
     let z = train::predict_values(model, &data.test, device);
     let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
         .expect("f64 targets");
     let (predicted, truth) = (data.test_values(&z), target.unscale(&truth_z));
     match &data.forecast {
-        Some(f) => store::TestPredictions {
+        Some(f) => crate::records::TestPredictions {
             at: Some(
                 f.test_origins
                     .iter()
@@ -510,7 +511,7 @@ fn test_predictions(
             naive: Some(f.naive.clone()),
             snaive: Some(f.snaive.clone()),
         },
-        None => store::TestPredictions {
+        None => crate::records::TestPredictions {
             at: None,
             truth,
             predicted,

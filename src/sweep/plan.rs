@@ -7,8 +7,9 @@ use std::path::Path;
 use crate::config::{RunConfig, SweepConfig};
 use crate::data::Dataset;
 use crate::model::counted_params;
-use crate::store::{self, Environment, ResultErrors, RunDir, RunResult, SweepRecord};
-use crate::train::EpochMetrics;
+use crate::records::EpochMetrics;
+use crate::records::{Environment, ResultErrors, RunResult, SweepRecord};
+use crate::store::{self, RunDir};
 
 pub struct PlannedRun {
     pub id: String,
@@ -18,8 +19,8 @@ pub struct PlannedRun {
 
 impl PlannedRun {
     /// The failure record (`failed.json`) of this run for `error`.
-    pub fn failure(&self, error: &str) -> store::Failure {
-        store::Failure {
+    pub fn failure(&self, error: &str) -> crate::records::Failure {
+        crate::records::Failure {
             run_id: self.id.clone(),
             label: self.label.clone(),
             error: error.to_string(),
@@ -126,7 +127,7 @@ pub fn result(
 ) -> RunResult {
     let last = metrics.last().expect("at least one epoch");
     // The first epoch of the best validation score (accuracy; minus the RMSE).
-    let best_m = crate::train::events::best_val(metrics).expect("at least one epoch");
+    let best_m = crate::records::best_val(metrics).expect("at least one epoch");
     let (best_epoch, best) = (best_m.epoch, best_m.val_acc);
     let train_seconds: f64 = metrics.iter().map(|m| m.train_seconds).sum();
     RunResult {

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Kind, Tensor};
 
 use super::adam::Adam;
-use super::events::{EpochMetrics, Event, Sink};
+use super::events::{Event, Sink};
+use crate::records::EpochMetrics;
 
 pub const CHECKPOINT: &str = "checkpoint.safetensors";
 

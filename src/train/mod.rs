@@ -23,11 +23,12 @@ use tch::{nn, Device, Kind, Tensor};
 
 pub use adam::Adam;
 pub use checkpoint::Checkpoint;
-pub use events::{EpochMetrics, Event, Sink};
+pub use events::{Event, Sink};
 
 use crate::config::{EvalTest, RunConfig, Schedule};
 use crate::data::{Dataset, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
+use crate::records::EpochMetrics;
 
 /// Batch size for evaluation: larger than training batches, since no activations are kept,
 /// but not so large that a batch's LSTM workspace (B x T x 4H floats: 57 MB at 500 x 28 x
@@ -151,7 +152,7 @@ pub fn train(
             EvalTest::EveryEpoch => true,
             EvalTest::Final => {
                 epoch == cfg.epochs.get()
-                    || events::best_val(&metrics).is_some_and(|b| b.epoch == epoch)
+                    || crate::records::best_val(&metrics).is_some_and(|b| b.epoch == epoch)
             }
         };
         let m = metrics.last_mut().expect("just pushed");

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::Value as Json;
 
 use super::proto::{self, Experiment, HParamInfo, MetricInfo, MetricName, SessionStartInfo};
-use crate::config::{RunConfig, CSV_KEYS, FORECAST_KEYS, RUN_KEYS};
+use crate::config::{key, RunConfig, Scope, RUN_KEYS};
 
 /// Scalar tags that are also HParams metrics: (tag, display name, description, dataset type).
 pub const METRICS: &[(&str, &str, &str, i32)] = &[
@@ -224,9 +224,9 @@ pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
         .iter()
         .filter(|k| {
             let forecast = cfg.task == crate::config::Task::Forecast;
-            match (CSV_KEYS.contains(k), FORECAST_KEYS.contains(k)) {
-                (true, _) => cfg.is_csv() && !forecast,
-                (_, true) => forecast,
+            match key(k).map(|k| k.scope) {
+                Some(Scope::Csv) => cfg.is_csv() && !forecast,
+                Some(Scope::Forecast) => forecast,
                 _ => true,
             }
         })
@@ -307,6 +307,7 @@ impl Ord for OrdF64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::keys_of;
     use crate::config::SweepConfig;
 
     /// The HParams experiment of a sweep written as TOML.
@@ -380,7 +381,7 @@ mod tests {
         // The CSV keys only for CSV data, the forecasting keys only for forecasts.
         assert_eq!(
             s.hparams.len(),
-            RUN_KEYS.len() - CSV_KEYS.len() - FORECAST_KEYS.len()
+            RUN_KEYS.len() - keys_of(Scope::Csv).count() - keys_of(Scope::Forecast).count()
         );
         assert_eq!(s.hparams["num_units"], proto::number(128.0));
         assert_eq!(s.hparams["schedule"], proto::string("cosine"));
@@ -393,7 +394,10 @@ mod tests {
             ..RunConfig::default()
         };
         let s = session_start(&csv, 1.0);
-        assert_eq!(s.hparams.len(), RUN_KEYS.len() - FORECAST_KEYS.len());
+        assert_eq!(
+            s.hparams.len(),
+            RUN_KEYS.len() - keys_of(Scope::Forecast).count()
+        );
         assert_eq!(s.hparams["csv_layout"], proto::string("wide"));
         assert_eq!(s.hparams["label_column"], proto::string("label"));
         let forecast = RunConfig {
@@ -403,7 +407,10 @@ mod tests {
             ..RunConfig::default()
         };
         let s = session_start(&forecast, 1.0);
-        assert_eq!(s.hparams.len(), RUN_KEYS.len() - CSV_KEYS.len());
+        assert_eq!(
+            s.hparams.len(),
+            RUN_KEYS.len() - keys_of(Scope::Csv).count()
+        );
         assert_eq!(s.hparams["season"], proto::number(12.0));
         assert_eq!(s.hparams["task"], proto::string("forecast"));
     }

@@ -37,8 +37,9 @@ use record::{unix_seconds, EventWriter};
 
 use crate::config::RunConfig;
 use crate::data::Dataset;
-use crate::store::Environment;
-use crate::train::{EpochMetrics, Event, Sink};
+use crate::records::Environment;
+use crate::records::EpochMetrics;
+use crate::train::{Event, Sink};
 
 /// Test images whose hidden states and mistakes are shown each epoch.
 pub const PROBE_IMAGES: i64 = 500;

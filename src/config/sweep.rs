@@ -1,0 +1,343 @@
+/*!
+A sweep (`SweepConfig`): a grid of run configs from a flat TOML file, `--set` overrides or a
+`sweep.json` record. Every run key may be a single value or a list; the grid is the product of
+the lists, in `RUN_KEYS` order. Errors name the file and line (or the `--set`), the key and
+the value, and say what is expected.
+*/
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+use super::keys::{RunConfig, RUN_KEYS};
+use super::values::Select;
+use super::{check_value, line_of, valid_name, value_text};
+use crate::error::UserError;
+
+/// A sweep file larger than this is refused (the shipped ones are under 2 KiB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// A grid of runs: for each key of `RUN_KEYS`, the list of values to try.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+pub struct SweepConfig {
+    /// Sweep name: the folder under the output directory.
+    pub name: String,
+    /// Which epoch's test accuracy the tables and figures show.
+    #[serde(default, skip_serializing_if = "Select::is_last")]
+    pub select: Select,
+    /// Key -> values, as TOML values already checked by `check_value`.
+    pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// Where each key of the grid was set (`file:line`, `--set ...`, `--flag`), and under
+    /// "" where the sweep came from: errors that only the data can find name it.
+    #[serde(skip)]
+    pub origins: BTreeMap<String, String>,
+}
+
+impl SweepConfig {
+    /// Reads and validates a sweep file: a regular file of at most `MAX_CONFIG_BYTES`.
+    pub fn load(path: &Path) -> Result<Self, UserError> {
+        let origin = path.display().to_string();
+        let err = |message: String| UserError::Config {
+            origin: origin.clone(),
+            message,
+        };
+        let meta = std::fs::metadata(path)
+            .map_err(|e| err(format!("cannot read the sweep config: {e}")))?;
+        if !meta.is_file() {
+            return Err(err(
+                "not a regular file: expected a sweep config (TOML)".into()
+            ));
+        }
+        if meta.len() > MAX_CONFIG_BYTES {
+            return Err(err(format!(
+                "{} bytes: expected a sweep config (TOML) of at most {MAX_CONFIG_BYTES} bytes",
+                meta.len()
+            )));
+        }
+        let bytes =
+            std::fs::read(path).map_err(|e| err(format!("cannot read the sweep config: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| err("not UTF-8 text: expected a sweep config (TOML)".into()))?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Self::parse(&text, &origin, &stem)?.with_source(&origin))
+    }
+
+    /// Without a `name` key (in the file or a `--set`), the sweep folder is named after the
+    /// config file: the key's rules apply to that name too. Checked once the overrides are in.
+    pub fn check_name(&self) -> Result<(), UserError> {
+        if self.origins.contains_key("name") || valid_name(&self.name) {
+            return Ok(());
+        }
+        Err(UserError::Config {
+            origin: self.origins.get("").cloned().unwrap_or_default(),
+            message: format!(
+                "the file name gives the sweep folder name {:?}: expected a folder name of \
+                 letters, digits, '-', '_' or '.', not starting with '.'; rename the file or \
+                 add a `name = \"...\"` key (or --set name=...)",
+                self.name
+            ),
+        })
+    }
+
+    /// A sweep read back from its record (`sweep.json`): every key and value is checked as a
+    /// sweep file's would be, and an error names `origin` (the record's path).
+    pub fn checked(
+        name: &str,
+        select: Select,
+        grid: &BTreeMap<String, Vec<toml::Value>>,
+        origin: &str,
+    ) -> Result<Self, UserError> {
+        let err = |message: String| UserError::Store {
+            path: origin.into(),
+            message,
+        };
+        for (key, values) in grid {
+            if !RUN_KEYS.contains(&key.as_str()) {
+                return Err(err(format!("unknown key `{key}` in the grid")));
+            }
+            if values.is_empty() {
+                return Err(err(format!("{key} = []: expected at least one value")));
+            }
+            for v in values {
+                check_value(key, v).map_err(&err)?;
+            }
+        }
+        let sweep = SweepConfig {
+            name: name.to_string(),
+            select,
+            grid: grid.clone(),
+            origins: BTreeMap::new(),
+        };
+        sweep.check_combinations().map_err(|(_, m)| err(m))?;
+        Ok(sweep.with_source(origin))
+    }
+
+    fn with_source(mut self, source: &str) -> Self {
+        self.origins.insert(String::new(), source.to_string());
+        self
+    }
+
+    /// Gives an error that names a key alone (as checks that need the data make them) the
+    /// origin of that key: where it was set, or the sweep's source and "default" when it was
+    /// not set.
+    pub fn locate(&self, e: UserError) -> UserError {
+        match e {
+            UserError::Config { origin, message } if RUN_KEYS.contains(&origin.as_str()) => {
+                let origin = match self.origins.get(&origin) {
+                    Some(o) => o.clone(),
+                    None => match self.origins.get("") {
+                        Some(source) => format!("{source} (default {origin})"),
+                        None => format!("default {origin}"),
+                    },
+                };
+                UserError::Config { origin, message }
+            }
+            other => other,
+        }
+    }
+
+    /// Parses sweep TOML; `origin` names the source in errors.
+    pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
+        let sweep = Self::parse_keys(text, origin, default_name)?;
+        sweep
+            .check_combinations()
+            .map_err(|(key, message)| UserError::Config {
+                origin: sweep
+                    .origins
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or_else(|| origin.to_string()),
+                message,
+            })?;
+        Ok(sweep)
+    }
+
+    /// Parses and checks every key and value, not yet their combinations.
+    fn parse_keys(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
+        let err = |line: Option<usize>, message: String| UserError::Config {
+            origin: match line {
+                Some(l) => format!("{origin}:{l}"),
+                None => origin.to_string(),
+            },
+            message,
+        };
+        let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
+            toml::from_str(text).map_err(|e| {
+                let line = e.span().map(|s| line_of(text, s.start));
+                let reason = e.message().trim().replace('\n', " ");
+                let reason = if reason.is_empty() {
+                    "expected key = value, the value in TOML syntax (a number, true/false, \
+                     a \"quoted string\" or a [list])"
+                        .to_string()
+                } else {
+                    reason
+                };
+                err(line, format!("invalid TOML: {reason}"))
+            })?;
+        let mut name = default_name.to_string();
+        let mut select = Select::Last;
+        let mut grid = BTreeMap::new();
+        let mut origins = BTreeMap::new();
+        for (key, value) in &table {
+            let line = Some(line_of(text, key.span().start));
+            let k = key.get_ref().as_str();
+            origins.insert(
+                k.to_string(),
+                match line {
+                    Some(l) if !origin.starts_with("--") => format!("{origin}:{l}"),
+                    _ => origin.to_string(),
+                },
+            );
+            if k == "name" {
+                name = match value.get_ref() {
+                    toml::Value::String(s) if valid_name(s) => s.clone(),
+                    v => {
+                        return Err(err(
+                            line,
+                            format!("name = {v}: expected a folder name of letters, digits, '-', '_' or '.', not starting with '.'"),
+                        ))
+                    }
+                };
+                continue;
+            }
+            if k == "select" {
+                select = match value.get_ref().as_str() {
+                    Some("last") => Select::Last,
+                    Some("best_val") => Select::BestVal,
+                    _ => {
+                        return Err(err(
+                            line,
+                            format!(
+                                "select = {}: expected \"last\" (the final epoch's test \
+                                 accuracy) or \"best_val\" (that of the epoch with the best \
+                                 validation accuracy)",
+                                value_text(value.get_ref())
+                            ),
+                        ))
+                    }
+                };
+                continue;
+            }
+            if !RUN_KEYS.contains(&k) {
+                return Err(err(
+                    line,
+                    format!(
+                        "unknown key `{k}`; known keys: name, select, {}",
+                        RUN_KEYS.join(", ")
+                    ),
+                ));
+            }
+            let values = match value.get_ref() {
+                toml::Value::Array(items) => items.clone(),
+                single => vec![single.clone()],
+            };
+            if values.is_empty() {
+                return Err(err(line, format!("{k} = []: expected at least one value")));
+            }
+            for v in &values {
+                check_value(k, v).map_err(|m| err(line, m))?;
+            }
+            grid.insert(k.to_string(), values);
+        }
+        Ok(SweepConfig {
+            name,
+            select,
+            grid,
+            origins,
+        })
+    }
+
+    /// Checks the keys that depend on each other, in every run of the grid.
+    fn check_combinations(&self) -> Result<(), (String, String)> {
+        let runs = self.runs();
+        runs.iter().try_for_each(|r| {
+            r.check_combination()
+                .map_err(|(k, m)| (k, format!("{m} (in a run of the grid)")))
+        })?;
+        // One task a sweep: its tables, figures and dashboards speak one kind of score.
+        if runs.iter().any(|r| r.task != runs[0].task) {
+            return Err((
+                "task".into(),
+                format!(
+                    "task = [{}]: expected one task per sweep (its tables and figures show one \
+                     kind of score); make a sweep per task",
+                    self.grid
+                        .get("task")
+                        .into_iter()
+                        .flatten()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Applies a `key=value` override (the value in TOML syntax; a list sets a grid axis).
+    pub fn set(&mut self, assignment: &str) -> Result<(), UserError> {
+        let origin = format!("--set {assignment}");
+        let Some((key, _)) = assignment.split_once('=') else {
+            return Err(UserError::Config {
+                origin,
+                message: "expected key=value".into(),
+            });
+        };
+        let parsed = Self::parse_keys(assignment, &origin, &self.name).map_err(|e| match e {
+            UserError::Config { message, .. } => UserError::Config {
+                origin: origin.clone(),
+                message,
+            },
+            other => other,
+        })?;
+        match key.trim() {
+            "name" => self.name = parsed.name,
+            "select" => self.select = parsed.select,
+            _ => {}
+        }
+        self.grid.extend(parsed.grid);
+        self.origins.extend(parsed.origins);
+        self.check_combinations()
+            .map_err(|(_, message)| UserError::Config { origin, message })
+    }
+
+    /// The runs of the grid, in a fixed order: `RUN_KEYS` order, the first key slowest.
+    pub fn runs(&self) -> Vec<RunConfig> {
+        let mut runs = vec![RunConfig::default()];
+        for key in RUN_KEYS {
+            let Some(values) = self.grid.get(*key) else {
+                continue;
+            };
+            runs = runs
+                .into_iter()
+                .flat_map(|run| {
+                    values.iter().map(move |v| {
+                        let mut r = run.clone();
+                        r.set(key, v).expect("values are checked when parsed");
+                        r
+                    })
+                })
+                .collect();
+        }
+        runs.into_iter()
+            .map(|r| {
+                let mut r = r.with_series_defaults(|k| self.grid.contains_key(k));
+                r.patch = r.canonical_patch();
+                r
+            })
+            .collect()
+    }
+
+    /// Keys with more than one value: what distinguishes the runs of this sweep.
+    pub fn swept_keys(&self) -> Vec<String> {
+        RUN_KEYS
+            .iter()
+            .filter(|k| self.grid.get(**k).is_some_and(|v| v.len() > 1))
+            .map(|k| k.to_string())
+            .collect()
+    }
+}

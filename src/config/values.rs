@@ -1,0 +1,310 @@
+/*!
+The typed values of the run keys that are more than a number or a word: schedules, layouts,
+"auto"-or-a-number counts, noise, tasks, scalings and cells. Each serialises as a sweep file
+writes it (and as the run id has always hashed it).
+*/
+use serde::{Deserialize, Serialize};
+
+/// Learning-rate schedule over the whole run.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// The same learning rate for every step.
+    Constant,
+    /// Cosine decay from `lr` to 0 over all steps of all epochs.
+    Cosine,
+}
+
+/// How a CSV dataset lays out its series (see `data::csv`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum CsvLayout {
+    /// One series per row: a label column, every other column a timestep.
+    #[default]
+    Wide,
+    /// One timestep per row: an id column groups rows into series.
+    Long,
+}
+
+/// How many values of a sequence one timestep reads (`patch`; see `data::patch`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Patch {
+    /// The data's own step: a row of pixels for images, one value per feature for series.
+    /// Left out of the run's JSON (and id), as before the key existed.
+    #[default]
+    Natural,
+    /// Chosen from the data (`data::patch::auto`).
+    Auto,
+    /// P values per step: P pixels of the row-major image, or P consecutive values of every
+    /// feature of a series.
+    Values(usize),
+}
+
+pub const PATCH_EXPECTED: &str =
+    "a whole number of values per timestep from 1 to 100000, or \"auto\"";
+
+impl Serialize for Patch {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Natural => s.serialize_str("natural"),
+            Patch::Auto => s.serialize_str("auto"),
+            Patch::Values(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Patch {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Values(usize),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Values(n) => Ok(Patch::Values(n)),
+            Raw::Word(w) if w == "auto" => Ok(Patch::Auto),
+            _ => Err(serde::de::Error::custom(PATCH_EXPECTED)),
+        }
+    }
+}
+
+/// A count that is given, or chosen from the data (`"auto"`; the rules are in `data::auto`):
+/// `epochs`, `batch_size` and `val_size`. A given count serialises as the bare number, as
+/// before "auto" existed, so that run ids stay as they were.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Count {
+    Auto,
+    Fixed(usize),
+}
+
+impl Count {
+    /// The count of a resolved config (`data::auto::resolve`); an "auto" reaching this is a
+    /// bug of the caller, which must resolve first.
+    pub fn get(self) -> usize {
+        match self {
+            Count::Fixed(n) => n,
+            Count::Auto => panic!("an \"auto\" count is resolved from the data before use"),
+        }
+    }
+
+    /// The given count, or None for "auto".
+    pub fn fixed(self) -> Option<usize> {
+        match self {
+            Count::Fixed(n) => Some(n),
+            Count::Auto => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::Auto => f.write_str("auto"),
+            Count::Fixed(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Count::Auto => s.serialize_str("auto"),
+            Count::Fixed(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Fixed(usize),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Fixed(n) => Ok(Count::Fixed(n)),
+            Raw::Word(w) if w == "auto" => Ok(Count::Auto),
+            _ => Err(serde::de::Error::custom(
+                "expected a whole number or \"auto\"",
+            )),
+        }
+    }
+}
+
+/// Which epochs evaluate the test set (`eval_test`). Validation is scored every epoch, since
+/// it selects the best epoch; the test set only reports. Neither choice changes training, the
+/// final test accuracy or `best_val_test_acc`: only which epochs of `metrics.jsonl` (and of
+/// TensorBoard's test curves) have test scores, and what evaluation costs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum EvalTest {
+    /// Every epoch: a test curve per run (left out of the JSON, as before the key).
+    #[default]
+    EveryEpoch,
+    /// Only the epochs a result reads: the last one, and each that improves the best
+    /// validation score so far (whose test score `select = "best_val"` shows).
+    Final,
+}
+
+/// Gaussian noise added to a series' inputs while training (`noise`, "jitter"): a given
+/// standard deviation in the units the model reads (z-scores under the default `normalize`),
+/// or chosen from the data (`data::auto::noise`). Evaluation never adds any.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub enum Noise {
+    Auto,
+    Std(f64),
+    /// None: left out of the run's JSON (and id), as before the key existed.
+    #[default]
+    Off,
+}
+
+impl Noise {
+    /// The standard deviation of a resolved config (`data::auto::resolve`).
+    pub fn std(self) -> f64 {
+        match self {
+            Noise::Std(x) => x,
+            Noise::Off => 0.0,
+            Noise::Auto => panic!("an \"auto\" noise is resolved from the data before use"),
+        }
+    }
+}
+
+/// The largest noise a run may ask for: ten times the spread of z-scored inputs.
+pub const NOISE_MAX: f64 = 10.0;
+pub const NOISE_EXPECTED: &str =
+    "a standard deviation from 0 to 10 (0 = none), or \"auto\" (chosen from the data)";
+
+impl Serialize for Noise {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Noise::Auto => s.serialize_str("auto"),
+            Noise::Std(x) => s.serialize_f64(*x),
+            Noise::Off => s.serialize_f64(0.0),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Noise {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Std(f64),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Std(0.0) => Ok(Noise::Off),
+            Raw::Std(x) => Ok(Noise::Std(x)),
+            Raw::Word(w) if w == "auto" => Ok(Noise::Auto),
+            Raw::Word(_) => Err(serde::de::Error::custom(NOISE_EXPECTED)),
+        }
+    }
+}
+
+/// Which epoch's test accuracy tables and figures show (`select`, a sweep key beside `name`;
+/// `report --select`). Test accuracy never chooses anything: `best_val` takes the first epoch
+/// with the best validation accuracy.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Select {
+    /// The final epoch's model.
+    #[default]
+    Last,
+    /// The model of the epoch with the best validation accuracy.
+    BestVal,
+}
+
+impl Select {
+    /// The words a caption names it with.
+    pub fn caption(self) -> &'static str {
+        match self {
+            Select::Last => "final epoch",
+            Select::BestVal => "epoch of best validation accuracy",
+        }
+    }
+
+    pub(crate) fn is_last(&self) -> bool {
+        *self == Select::Last
+    }
+}
+
+/// What a run learns (`task`): a class, a number, or the next values of a series.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// A class per sequence: cross-entropy, accuracy (absent from the JSON: ids as before).
+    #[default]
+    Classify,
+    /// A real number per sequence (`.ts` with `@targetLabel true`, a numeric CSV label):
+    /// MSE on standardised targets; RMSE, MAE and R² in the target's units.
+    Regress,
+    /// The next `horizon` values of one long series from `window` past steps (`data::forecast`):
+    /// RMSE, MAE and MASE, against the naive and seasonal-naive forecasts.
+    Forecast,
+}
+
+impl Task {
+    pub fn is_classify(&self) -> bool {
+        *self == Task::Classify
+    }
+
+    /// Whether the task predicts numbers (regression, forecasting) rather than classes.
+    pub fn is_numeric(self) -> bool {
+        self != Task::Classify
+    }
+}
+
+/// How series are scaled before training (`data::series`); images are always byte / 255.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Normalize {
+    /// Each feature z-scored with the mean and std of the run's training split.
+    #[default]
+    Feature,
+    /// Each series z-scored on its own, per feature (as the UCR archive does).
+    Series,
+    /// The values as they are in the files.
+    None,
+    /// Forecasting (its default): each window relative to its last value, every variable
+    /// minus its value at t over its training-stretch std, so the model forecasts the change
+    /// from the last value (a trend beyond the training range stays in range).
+    Last,
+}
+
+/// The recurrent cell of every layer.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Cell {
+    /// Long short-term memory: 4 gate blocks (input, forget, cell, output), states h and c.
+    #[default]
+    Lstm,
+    /// Gated recurrent unit (PyTorch's, reset gate after the matrix product): 3 gate blocks.
+    Gru,
+    /// Elman RNN, h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh): one block.
+    Rnn,
+}
+
+impl Cell {
+    #[cfg(test)]
+    pub const ALL: [Cell; 3] = [Cell::Lstm, Cell::Gru, Cell::Rnn];
+
+    /// `lstm`, `gru` or `rnn`: the config value and the VarStore prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cell::Lstm => "lstm",
+            Cell::Gru => "gru",
+            Cell::Rnn => "rnn",
+        }
+    }
+
+    /// `LSTM`, `GRU` or `RNN`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Cell::Lstm => "LSTM",
+            Cell::Gru => "GRU",
+            Cell::Rnn => "RNN",
+        }
+    }
+}

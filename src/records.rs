@@ -1,0 +1,552 @@
+/*!
+Every record of a run or sweep folder, as types: what running writes and reporting reads, the
+contract between them. `store` owns their files (names, layout, atomic writes, loads that name
+the file at fault); this module holds only the shapes, and imports nothing of data, model,
+train or the store, so that each of those can use them.
+*/
+use serde::{Deserialize, Serialize};
+
+use crate::config::RunConfig;
+use crate::metrics::Errors;
+
+/// Metrics of one finished epoch: one line of `metrics.jsonl`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Optimizer steps taken so far.
+    pub step: usize,
+    /// Learning rate of the epoch's last step.
+    pub lr: f64,
+    /// Mean cross-entropy over the epoch's batches, as trained (weights changing).
+    pub train_loss: f64,
+    /// Accuracies: classification only (absent, NaN, for numeric tasks).
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub train_acc: f64,
+    pub val_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub val_acc: f64,
+    /// Test scores: absent (NaN, None) in the epochs `eval_test = "final"` skips.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub test_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub test_acc: f64,
+    /// Wall time of the epoch's training steps, evaluation excluded.
+    pub train_seconds: f64,
+    /// Wall time of the validation and test passes.
+    pub eval_seconds: f64,
+    /// Numeric tasks: the RMSE over the epoch's batches as trained, and the errors on
+    /// validation and test, in the target's units.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_errors: Option<Errors>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_errors: Option<Errors>,
+}
+
+impl EpochMetrics {
+    /// The epoch's scores as progress prints them: `train 0.91, val 0.90, test 0.89`, or the
+    /// RMSE of each split (and the test MASE of a forecast) for numeric tasks.
+    pub fn scores_text(&self) -> String {
+        match (&self.val_errors, &self.test_errors) {
+            (Some(v), t) => format!(
+                "RMSE train {}, val {}{}",
+                sig(self.train_rmse),
+                sig(Some(v.rmse)),
+                t.map_or_else(String::new, |t| format!(
+                    ", test {}{}",
+                    sig(Some(t.rmse)),
+                    t.mase
+                        .map_or_else(String::new, |m| format!(" (MASE {m:.3})"))
+                ))
+            ),
+            (None, _) => format!(
+                "train {:.4}, val {:.4}{}",
+                self.train_acc,
+                self.val_acc,
+                match self.test_loss.is_nan() {
+                    true => String::new(),
+                    false => format!(", test {:.4}", self.test_acc),
+                }
+            ),
+        }
+    }
+
+    /// Whether the epoch scored the test set (`eval_test`).
+    pub fn has_test(&self) -> bool {
+        !self.test_loss.is_nan()
+    }
+
+    /// The validation score that selects an epoch, higher is better: accuracy, or minus the
+    /// RMSE for numeric tasks.
+    pub fn val_score(&self) -> f64 {
+        match &self.val_errors {
+            Some(e) => -e.rmse,
+            None => self.val_acc,
+        }
+    }
+}
+
+/// The epoch a best-validation selection takes: the first with the best `val_score` (epochs
+/// whose score is NaN never win over one that has a score).
+pub fn best_val(metrics: &[EpochMetrics]) -> Option<&EpochMetrics> {
+    metrics.iter().fold(None, |a, m| match a {
+        Some(b) if b.val_score() >= m.val_score() || m.val_score().is_nan() => Some(b),
+        _ => Some(m),
+    })
+}
+
+/// Versions and environment recorded with every result.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Environment {
+    pub rowseq: String,
+    pub tch: String,
+    pub libtorch: String,
+    pub device: String,
+    pub threads: usize,
+    pub git_commit: Option<String>,
+    /// The CPU and the widest vector instructions it offers (`env::processor`): on CPU a run's
+    /// numbers are bit-identical for a seed and thread count on one instruction set, and
+    /// MKL's and libtorch's kernels round differently on another (absent in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processor: Option<String>,
+}
+
+/// The summary of one finished run: `result.json`, and a row of `results.csv`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunResult {
+    pub run_id: String,
+    /// Readable name, e.g. `units=128,seed=0`.
+    pub label: String,
+    pub config: RunConfig,
+    /// The config that trained, where it differs from `config`: its "auto" values resolved on
+    /// the data (`data::auto`). `config` stays the run's identity (its hash is the run id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<RunConfig>,
+    /// Trainable parameters, counted in the VarStore.
+    pub params: i64,
+    pub epochs: usize,
+    /// Final-epoch metrics (no selection on the test set). Accuracies are classification's
+    /// only: absent (NaN) for numeric tasks, whose errors are in `errors`.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub test_acc: f64,
+    pub test_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub val_acc: f64,
+    pub val_loss: f64,
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub train_acc: f64,
+    pub train_loss: f64,
+    /// Best validation accuracy over epochs (numeric tasks: lowest validation RMSE, in
+    /// `errors`), and its epoch.
+    #[serde(default = "nan", skip_serializing_if = "is_nan")]
+    pub best_val_acc: f64,
+    pub best_val_epoch: usize,
+    /// Test accuracy of that epoch (the model validation would select; test accuracy chooses
+    /// nothing). Absent in results from before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_test_acc: Option<f64>,
+    /// Training time summed over epochs, evaluation excluded.
+    pub train_seconds: f64,
+    pub seconds_per_epoch: f64,
+    pub eval_seconds: f64,
+    pub train_size: usize,
+    pub val_size: usize,
+    pub test_size: usize,
+    pub env: Environment,
+    /// The data the run saw (results from before it was recorded have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataInfo>,
+    /// Memory of the process that trained the run, read as it finished (absent in results
+    /// written before rowseq recorded it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
+    /// Numeric tasks: errors in the target's units, and the baselines' (absent for
+    /// classification).
+    #[serde(flatten)]
+    pub errors: ResultErrors,
+}
+
+/// A numeric run's errors in the target's units, flat in `result.json` as in `results.csv`:
+/// final epoch (`test_rmse`, ...), the epoch of lowest validation RMSE (`best_val_*`), and
+/// the baselines on the same test examples: the training mean (`const_*`, regression), the
+/// naive and seasonal-naive forecasts (`naive_*`, `snaive_*`, forecasting).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
+pub struct ResultErrors {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_r2: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_val_test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub const_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub const_test_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naive_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub naive_test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snaive_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snaive_test_mase: Option<f64>,
+}
+
+fn nan() -> f64 {
+    f64::NAN
+}
+
+fn is_nan(v: &f64) -> bool {
+    v.is_nan()
+}
+
+impl RunResult {
+    /// The config that trained: `resolved` where "auto" values were resolved, else `config`.
+    pub fn effective(&self) -> &RunConfig {
+        self.resolved.as_ref().unwrap_or(&self.config)
+    }
+
+    /// The test accuracy that `select` reports: the last epoch's, or that of the first epoch
+    /// with the best validation accuracy (None in results from before it was recorded).
+    pub fn selected_test_acc(&self, select: crate::config::Select) -> Option<f64> {
+        match select {
+            crate::config::Select::Last => Some(self.test_acc),
+            crate::config::Select::BestVal => self.best_val_test_acc,
+        }
+    }
+
+    /// Numeric tasks: the validation error beside `selected_test_error` (MASE or RMSE, of the
+    /// final epoch, or the best validation epoch's RMSE).
+    pub fn selected_val_error(&self, select: crate::config::Select) -> Option<f64> {
+        let e = &self.errors;
+        match (self.config.task, select) {
+            (crate::config::Task::Classify, _) => None,
+            (crate::config::Task::Forecast, crate::config::Select::Last) => e.val_mase,
+            (crate::config::Task::Forecast, crate::config::Select::BestVal) => e.best_val_mase,
+            (_, crate::config::Select::Last) => e.val_rmse,
+            (_, crate::config::Select::BestVal) => e.best_val_rmse,
+        }
+    }
+
+    /// Numeric tasks: the test error that `select` reports, the task's headline: MASE for
+    /// forecasts, RMSE for regression (None for classification).
+    pub fn selected_test_error(&self, select: crate::config::Select) -> Option<f64> {
+        let e = &self.errors;
+        match (self.config.task, select) {
+            (crate::config::Task::Classify, _) => None,
+            (crate::config::Task::Forecast, crate::config::Select::Last) => e.test_mase,
+            (crate::config::Task::Forecast, crate::config::Select::BestVal) => e.best_val_test_mase,
+            (_, crate::config::Select::Last) => e.test_rmse,
+            (_, crate::config::Select::BestVal) => e.best_val_test_rmse,
+        }
+    }
+
+    /// The run's scores in one phrase, as progress and the closing lines print them:
+    /// `test 0.9812, val 0.9790`, or `test RMSE 12.3 (MASE 0.812), val RMSE 11.9`.
+    pub fn headline(&self) -> String {
+        let e = &self.errors;
+        match self.config.task {
+            crate::config::Task::Classify => {
+                format!("test {:.4}, val {:.4}", self.test_acc, self.val_acc)
+            }
+            task => format!(
+                "test RMSE {}{}, val RMSE {}",
+                sig(e.test_rmse),
+                match task {
+                    crate::config::Task::Forecast =>
+                        format!(" (MASE {:.3})", e.test_mase.unwrap_or(f64::NAN)),
+                    _ => format!(" (R² {:.3})", e.test_r2.unwrap_or(f64::NAN)),
+                },
+                sig(e.val_rmse)
+            ),
+        }
+    }
+}
+
+/// An error in a target's units, to 4 significant digits (`-` for none).
+pub fn sig(v: Option<f64>) -> String {
+    match v {
+        Some(v) if v.is_finite() && v != 0.0 => {
+            let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 12) as usize;
+            format!("{v:.digits$}")
+        }
+        Some(v) => format!("{v}"),
+        None => "-".into(),
+    }
+}
+
+/// The shape and classes of a run's data, and its final test accuracy per class.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct DataInfo {
+    /// T: timesteps (the longest sequence; shorter ones are padded and masked).
+    pub timesteps: i64,
+    /// F: features per timestep.
+    pub features: i64,
+    /// Class names in class-index order.
+    pub class_names: Vec<String>,
+    /// Rows of images (pixels), as opposed to other sequences.
+    #[serde(default)]
+    pub images: bool,
+    /// Final-epoch test accuracy of each class, in class-index order.
+    pub test_per_class: Vec<ClassAccuracy>,
+    /// Values (pixels, for images) per timestep the run read (`patch`, resolved), so that
+    /// `predict` reads new data as the run did; absent in results from before patches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patch: Option<usize>,
+    /// Numeric tasks: the name of the target (a CSV column, or "target" in a .ts file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct ClassAccuracy {
+    pub class: String,
+    /// Test examples of the class, and how many the model got right.
+    pub examples: usize,
+    pub correct: usize,
+}
+
+/// How a run's series were scaled: `normalization.json` (series data only). For `feature`,
+/// the per-feature mean and std of its training split (real timesteps only), applied to
+/// training, validation and test: new data for the run is scaled with these.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Normalization {
+    pub kind: crate::config::Normalize,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mean: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub std: Vec<f64>,
+    /// Numeric tasks: the target's training mean and std (predictions are z-scores of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_mean: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_std: Option<f64>,
+    /// Forecasting: the columns read, in the order of `mean` and `std` (`predict` reads new
+    /// series by these names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
+}
+
+impl Normalization {
+    /// A normalisation without statistics (`series`, `none`).
+    pub fn of(kind: crate::config::Normalize) -> Normalization {
+        Normalization {
+            kind,
+            mean: Vec::new(),
+            std: Vec::new(),
+            target_mean: None,
+            target_std: None,
+            columns: Vec::new(),
+        }
+    }
+}
+
+/// A numeric run's test predictions in the target's units: `test_predictions.csv`, one row per
+/// test example and step ahead. Forecasts also carry each window's origin (the 0-based time
+/// step of its last input, so the target is at origin + step) and the naive and seasonal-naive
+/// forecasts of the same target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestPredictions {
+    /// Forecasts: each row's (origin, step ahead).
+    pub at: Option<Vec<(usize, usize)>>,
+    pub truth: Vec<f64>,
+    pub predicted: Vec<f64>,
+    pub naive: Option<Vec<f64>>,
+    pub snaive: Option<Vec<f64>>,
+}
+
+impl TestPredictions {
+    /// The rows of `test_predictions.csv`.
+    pub(crate) fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        match &self.at {
+            Some(_) => {
+                w.write_record(["origin", "step", "truth", "predicted", "naive", "snaive"])?
+            }
+            None => w.write_record(["index", "truth", "predicted"])?,
+        }
+        for i in 0..self.truth.len() {
+            let mut row = match &self.at {
+                Some(at) => vec![at[i].0.to_string(), at[i].1.to_string()],
+                None => vec![i.to_string()],
+            };
+            row.push(self.truth[i].to_string());
+            row.push(self.predicted[i].to_string());
+            for b in [&self.naive, &self.snaive].into_iter().flatten() {
+                row.push(b[i].to_string());
+            }
+            w.write_record(&row)?;
+        }
+        Ok(w.into_inner()?)
+    }
+
+    /// Reads `test_predictions.csv` back.
+    pub(crate) fn from_csv(bytes: &[u8]) -> Result<TestPredictions, String> {
+        let mut r = csv::Reader::from_reader(bytes);
+        let header: Vec<String> = r
+            .headers()
+            .map_err(|e| format!("cannot read the header: {e}"))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let forecast = header.first().is_some_and(|h| h == "origin");
+        let width = if forecast { 6 } else { 3 };
+        let mut p = TestPredictions {
+            at: forecast.then(Vec::new),
+            truth: Vec::new(),
+            predicted: Vec::new(),
+            naive: forecast.then(Vec::new),
+            snaive: forecast.then(Vec::new),
+        };
+        for (i, record) in r.records().enumerate() {
+            let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
+            let bad = || format!("row {}: expected {width} numbers", i + 2);
+            if record.len() != width {
+                return Err(bad());
+            }
+            let num = |k: usize| record[k].parse::<f64>().map_err(|_| bad());
+            let int = |k: usize| record[k].parse::<usize>().map_err(|_| bad());
+            if forecast {
+                p.at.as_mut().expect("forecast").push((int(0)?, int(1)?));
+                p.truth.push(num(2)?);
+                p.predicted.push(num(3)?);
+                p.naive.as_mut().expect("forecast").push(num(4)?);
+                p.snaive.as_mut().expect("forecast").push(num(5)?);
+            } else {
+                p.truth.push(num(1)?);
+                p.predicted.push(num(2)?);
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// Why a run failed: `failed.json`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Failure {
+    pub run_id: String,
+    pub label: String,
+    pub error: String,
+}
+
+/// A process's memory, from /proc/self/status (`env::memory`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct Memory {
+    /// Resident set size now (VmRSS), MiB.
+    pub rss_mib: f64,
+    /// The highest resident set size of the process so far (VmHWM), MiB.
+    pub peak_rss_mib: f64,
+}
+
+/// What `sweep.json` says about a sweep.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SweepRecord {
+    pub name: String,
+    /// Which epoch's test accuracy tables and figures show (absent: the last).
+    #[serde(default, skip_serializing_if = "is_last")]
+    pub select: crate::config::Select,
+    pub grid: std::collections::BTreeMap<String, Vec<toml::Value>>,
+    /// Keys with more than one value.
+    pub swept: Vec<String>,
+    /// Run ids in plan order.
+    pub runs: Vec<String>,
+    /// The command line that last ran this sweep.
+    pub command: String,
+}
+
+fn is_last(select: &crate::config::Select) -> bool {
+    *select == crate::config::Select::Last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_round_trip_through_json_to_the_bit() {
+        // A resumed run re-serialises its restored epochs: a lossy parse changed the last
+        // digit of values such as this one.
+        let m = EpochMetrics {
+            epoch: 1,
+            step: 10,
+            lr: 0.0029999999999999996,
+            train_loss: 0.23866666666666667,
+            train_acc: 0.1 + 0.2,
+            val_loss: 1e-300,
+            val_acc: 0.9166666666666666,
+            test_loss: 2.302585092994047,
+            test_acc: 0.8888888888888888,
+            train_seconds: 1.0,
+            eval_seconds: 0.1,
+            train_rmse: None,
+            val_errors: None,
+            test_errors: None,
+        };
+        let json = serde_json::to_string(&m).unwrap();
+        let back: EpochMetrics = serde_json::from_str(&json).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        assert_eq!(back.train_loss.to_bits(), m.train_loss.to_bits());
+        assert!(json.contains("0.23866666666666667"), "{json}");
+        // An epoch that skipped the test set leaves its test scores out, and reads back NaN.
+        let skipped = EpochMetrics {
+            test_loss: f64::NAN,
+            test_acc: f64::NAN,
+            ..m
+        };
+        let json = serde_json::to_string(&skipped).unwrap();
+        assert!(!json.contains("test"), "{json}");
+        let back: EpochMetrics = serde_json::from_str(&json).unwrap();
+        assert!(!back.has_test() && back.test_acc.is_nan());
+        assert_eq!(back.scores_text(), "train 0.3000, val 0.9167");
+    }
+
+    #[test]
+    fn best_val_is_the_first_best_and_never_a_nan() {
+        let m = |accs: &[f64]| -> Vec<EpochMetrics> {
+            accs.iter()
+                .enumerate()
+                .map(|(i, &val_acc)| EpochMetrics {
+                    epoch: i + 1,
+                    step: i + 1,
+                    lr: 0.1,
+                    train_loss: 1.0,
+                    train_acc: 0.5,
+                    val_loss: 1.0,
+                    val_acc,
+                    test_loss: 1.0,
+                    test_acc: 0.5,
+                    train_seconds: 1.0,
+                    eval_seconds: 0.0,
+                    train_rmse: None,
+                    val_errors: None,
+                    test_errors: None,
+                })
+                .collect()
+        };
+        let best = |accs: &[f64]| best_val(&m(accs)).map(|b| b.epoch);
+        assert_eq!(best(&[]), None);
+        assert_eq!(best(&[0.5, 0.7, 0.7, 0.6]), Some(2));
+        assert_eq!(best(&[f64::NAN, 0.2, f64::NAN]), Some(2));
+        assert_eq!(best(&[f64::NAN, f64::NAN]), Some(1));
+    }
+}
