@@ -7,8 +7,6 @@ current epoch). Worker processes of `--jobs` get every press forwarded (`add_chi
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use crate::train::{Event, Sink};
-
 static REQUESTED: AtomicBool = AtomicBool::new(false);
 static CHILDREN: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
@@ -53,24 +51,4 @@ pub fn install() -> anyhow::Result<()> {
 /// Whether Ctrl-C was pressed.
 pub fn requested() -> bool {
     REQUESTED.load(Ordering::SeqCst)
-}
-
-/// The error that ends a run stopped by Ctrl-C (not a failure: it resumes).
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted")]
-pub struct Interrupted;
-
-/// A sink that stops training after an epoch (its checkpoint already saved, so it must come
-/// after the checkpoint sink) once Ctrl-C was pressed.
-pub struct StopAfterEpoch;
-
-impl Sink for StopAfterEpoch {
-    fn event(&mut self, event: &Event) -> anyhow::Result<()> {
-        if let Event::Epoch { .. } = event {
-            if requested() {
-                return Err(Interrupted.into());
-            }
-        }
-        Ok(())
-    }
 }

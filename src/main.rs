@@ -297,7 +297,7 @@ fn run_sweep(
         }));
     }
     let outcome = sweep::run(&plan, &opts)?;
-    if outcome.interrupted {
+    if outcome.totals.interrupted {
         eprintln!("interrupted: run `{command}` again to resume");
         return Ok(ExitCode::from(interrupt::EXIT_CODE));
     }
@@ -309,17 +309,17 @@ fn run_sweep(
             Err(e) => eprintln!("warning: no report written: {e:#}"),
         }
     }
-    if outcome.failed.is_empty() && outcome.failed_before == 0 {
+    if outcome.totals.failed.is_empty() && outcome.totals.failed_before == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
-        for (label, reason) in &outcome.failed {
+        for (label, reason) in &outcome.totals.failed {
             eprintln!("error: run {label} failed: {reason}");
         }
-        if outcome.failed_before > 0 {
+        if outcome.totals.failed_before > 0 {
             eprintln!(
                 "error: {} runs failed in an earlier invocation (see `rowseq status {}`; \
                  --retry-failed trains them again)",
-                outcome.failed_before,
+                outcome.totals.failed_before,
                 outcome.dir.display()
             );
         }

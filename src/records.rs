@@ -478,6 +478,19 @@ fn is_last(select: &crate::config::Select) -> bool {
     *select == crate::config::Select::Last
 }
 
+/// The non-tensor part of a checkpoint (`checkpoint.safetensors`, `store::Checkpoint`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CheckpointState {
+    /// Epochs finished.
+    pub epoch: usize,
+    /// Optimizer updates applied (Adam's bias correction depends on it).
+    pub adam_step: i64,
+    pub metrics: Vec<EpochMetrics>,
+    /// The run's thread count, which its resumption keeps (absent in older checkpoints).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threads: Option<usize>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

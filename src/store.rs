@@ -12,6 +12,8 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/model.safetensors  final weights
   <run-id>/failed.json    a run that failed: its id, label and the reason
   <run-id>/normalization.json  series: how they were scaled, with the training statistics
+  <run-id>/checkpoint.safetensors  while a run trains: its last finished epoch (weights,
+                          Adam's moments and a state record; `train::checkpoint`)
   <run-id>/.lock          held (flock) by the process training the run
   tb/                     TensorBoard event files (see `sinks::tensorboard`), unless switched off
 ```
@@ -30,7 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::config::RunConfig;
 use crate::error::UserError;
 use crate::records::{
-    EpochMetrics, Failure, Normalization, RunResult, SweepRecord, TestPredictions,
+    CheckpointState, EpochMetrics, Failure, Normalization, RunResult, SweepRecord, TestPredictions,
 };
 
 pub const CONFIG: &str = "config.json";
@@ -38,6 +40,11 @@ pub const METRICS: &str = "metrics.jsonl";
 pub const RESULT: &str = "result.json";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const FAILED: &str = "failed.json";
+/// The checkpoint of the last finished epoch (`RunDir::checkpoint`), deleted once the result
+/// is written.
+pub const CHECKPOINT: &str = "checkpoint.safetensors";
+/// The checkpoint's state record (`CheckpointState` as JSON bytes), beside its tensors.
+const CHECKPOINT_STATE: &str = "state";
 pub const NORMALIZATION: &str = "normalization.json";
 /// Numeric tasks: the final model's test predictions beside the truth (and the baselines').
 pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
@@ -52,6 +59,16 @@ pub fn run_id(cfg: &RunConfig) -> String {
     let json = serde_json::to_string(cfg).expect("config serialises");
     let digest = Sha256::digest(json.as_bytes());
     digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+}
+
+/// A run's checkpoint as read from disk (`RunDir::checkpoint`): what `train::checkpoint`
+/// restores a model and its optimizer from.
+pub struct Checkpoint {
+    pub state: CheckpointState,
+    /// Every tensor but the state record, by name (`param/...`, `exp_avg/...`, ...).
+    pub tensors: Vec<(String, tch::Tensor)>,
+    /// Where it was read from (named in errors).
+    pub path: PathBuf,
 }
 
 /// One run's folder.
@@ -256,6 +273,63 @@ impl RunDir {
                     .with_context(|| format!("{}:{}: not an epoch record", path.display(), i + 1))
             })
             .collect()
+    }
+
+    /// The checkpoint of the run's last finished epoch, if there is one: its state record and
+    /// its named tensors. An unreadable file is an error naming it.
+    pub fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let path = self.path.join(CHECKPOINT);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let bad = |what: String| anyhow::anyhow!("{}: {what}", path.display());
+        // tch's own message for a damaged file is a multi-line C++ trace: keep its first line.
+        let tensors = tch::Tensor::read_safetensors(&path).map_err(|e| {
+            let e = e.to_string();
+            bad(format!(
+                "not a readable checkpoint ({})",
+                e.lines().next().unwrap_or("").trim()
+            ))
+        })?;
+        let state = tensors
+            .iter()
+            .find(|(n, _)| n == CHECKPOINT_STATE)
+            .ok_or_else(|| bad("no state record".into()))?;
+        if state.1.kind() != tch::Kind::Uint8 || state.1.dim() != 1 {
+            return Err(bad("its state record is not a byte string".into()));
+        }
+        let bytes = Vec::<u8>::try_from(&state.1).map_err(|e: tch::TchError| bad(e.to_string()))?;
+        let state: CheckpointState =
+            serde_json::from_slice(&bytes).map_err(|e| bad(format!("bad state record: {e}")))?;
+        if state.adam_step < 0 || state.epoch != state.metrics.len() {
+            return Err(bad(
+                "its state record is inconsistent (epoch, steps, metrics)".into(),
+            ));
+        }
+        let tensors = tensors
+            .into_iter()
+            .filter(|(n, _)| n != CHECKPOINT_STATE)
+            .collect();
+        Ok(Some(Checkpoint {
+            state,
+            tensors,
+            path,
+        }))
+    }
+
+    /// Replaces the run's checkpoint: `state` and the named tensors, in one file written
+    /// atomically.
+    pub fn save_checkpoint(
+        &self,
+        state: &CheckpointState,
+        tensors: Vec<(String, tch::Tensor)>,
+    ) -> Result<()> {
+        let json = serde_json::to_vec(state)?;
+        let mut all = vec![(CHECKPOINT_STATE.to_string(), tch::Tensor::from_slice(&json))];
+        all.extend(tensors);
+        atomic(&self.path.join(CHECKPOINT), |_, tmp| {
+            tch::Tensor::write_safetensors(&all, tmp).map_err(anyhow::Error::from)
+        })
     }
 
     pub fn save_weights(&self, vs: &tch::nn::VarStore) -> Result<()> {

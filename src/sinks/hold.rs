@@ -57,7 +57,7 @@ impl Sink for Hold {
                 let epoch = metrics.last().map_or(0, |m| m.epoch);
                 self.reach(&format!("epoch-{epoch}"))
             }
-            Event::Batch { .. } => Ok(()),
+            Event::Batch { .. } | Event::End(_) => Ok(()),
         }
     }
 }

@@ -147,6 +147,7 @@ impl Sink for RunProgress<'_> {
                     m.eval_seconds
                 ));
             }
+            Event::End(_) => {}
         }
         Ok(())
     }

@@ -33,11 +33,13 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use super::one::{run_one, RunContext, RunEnd};
 use super::plan::{Fitted, Plan, PlannedRun};
 use super::status;
-use super::Options;
+use super::{Options, Totals};
 use crate::data::Source;
 use crate::interrupt;
+use crate::sinks::Progress;
 use crate::store::RunDir;
 
 /// `--jobs auto`: on CPU, as many runs at once as the cores hold runs of `threads` threads (at
@@ -54,16 +56,6 @@ pub fn auto(device: tch::Device, threads: usize) -> usize {
 /// followed by `BUSY` and the holder when another process was training that run.
 const DONE: &str = "\u{1}rowseq-worker-done";
 const BUSY: &str = " busy ";
-
-/// What the workers did.
-pub struct Done {
-    pub trained: usize,
-    /// (label, reason) of the runs that failed.
-    pub failed: Vec<(String, String)>,
-    /// (label, holder) of the runs another process was training.
-    pub busy: Vec<(String, String)>,
-    pub interrupted: bool,
-}
 
 /// A worker process and the run it is training, if any.
 struct Worker<'a> {
@@ -88,19 +80,14 @@ pub fn run(
     fits: &HashMap<String, Fitted>,
     dir: &Path,
     opts: &Options,
-) -> Result<Done> {
+    done: &mut Totals,
+) -> Result<()> {
     let threads = opts.threads;
     let mut order = pending.to_vec();
     order.sort_by_key(|r| std::cmp::Reverse(fits.get(&r.id).map_or(0, Fitted::cost)));
     let mut queue = order.into_iter();
     let (tx, rx) = mpsc::channel();
     let mut workers: Vec<Option<Worker>> = Vec::new();
-    let mut done = Done {
-        trained: 0,
-        failed: Vec::new(),
-        busy: Vec::new(),
-        interrupted: false,
-    };
     for slot in 0..opts.jobs.min(pending.len()) {
         let mut worker = spawn(slot, threads, &tx)?;
         hand_next(&mut worker, &mut queue);
@@ -113,7 +100,7 @@ pub fn run(
                 if let Some(planned) = worker.run.take() {
                     match busy {
                         Some(holder) => done.busy.push((planned.label.clone(), holder)),
-                        None => record(planned, None, dir, &mut done)?,
+                        None => record(planned, None, dir, done)?,
                     }
                     super::write_tables(plan, dir)?;
                 }
@@ -124,7 +111,7 @@ pub fn run(
                 let exit = worker.child.wait()?;
                 interrupt::remove_child(worker.child.id());
                 if let Some(planned) = worker.run.take() {
-                    record(planned, Some(exit), dir, &mut done)?;
+                    record(planned, Some(exit), dir, done)?;
                     super::write_tables(plan, dir)?;
                     // It died mid-run: a new worker takes the rest of the queue.
                     if !interrupt::requested() && queue.len() > 0 {
@@ -150,7 +137,7 @@ pub fn run(
     if interrupt::requested() && queue.len() > 0 {
         done.interrupted = true;
     }
-    Ok(done)
+    Ok(())
 }
 
 /// Starts worker `slot`: this command line with `--threads threads --worker`; its stdout is
@@ -224,7 +211,7 @@ fn record(
     planned: &PlannedRun,
     exit: Option<ExitStatus>,
     dir: &Path,
-    done: &mut Done,
+    done: &mut Totals,
 ) -> Result<()> {
     let run = RunDir::new(dir, &planned.id);
     if let Ok(Some(_)) = run.result() {
@@ -267,18 +254,24 @@ pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
             .iter()
             .find(|r| r.id == id)
             .with_context(|| format!("run '{id}' is not in this sweep's plan"))?;
-        let data =
-            super::load_source(&mut sources, &planned.config, opts)?.split(&planned.config)?;
-        let fits = HashMap::from([(planned.id.clone(), Fitted::of(planned, &data))]);
-        drop(data);
-        let outcome = super::run_pending(plan, &[planned], &fits, &dir, opts, &sources, 0, 0)?;
+        let source = super::load_source(&mut sources, &planned.config, opts)?;
+        // A worker's stdout is a pipe: no bars, so no cost is needed for the ETA.
+        let mut progress = Progress::new(1, 0);
+        let mut cx = RunContext {
+            dir: &dir,
+            opts,
+            progress: &mut progress,
+        };
+        let end = run_one(planned, source, &mut cx)?;
+        end.show(planned, &mut progress);
+        progress.finish();
         let mut out = std::io::stdout().lock();
-        match outcome.busy.first() {
-            Some((_, holder)) => writeln!(out, "{DONE}{BUSY}{holder}")?,
-            None => writeln!(out, "{DONE}")?,
+        match &end {
+            RunEnd::Busy(holder) => writeln!(out, "{DONE}{BUSY}{holder}")?,
+            _ => writeln!(out, "{DONE}")?,
         }
         out.flush()?;
-        if outcome.interrupted {
+        if matches!(end, RunEnd::Interrupted) {
             return Ok(true);
         }
     }

@@ -8,6 +8,7 @@ reason, the sweep goes on, and later invocations skip it unless asked to retry (
 */
 pub mod jobs;
 pub mod lock;
+pub mod one;
 pub mod plan;
 pub mod shard;
 pub mod status;
@@ -18,20 +19,18 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use tch::Device;
 
+pub use one::RunEnd;
 pub use plan::{Fitted, Plan, PlannedRun};
 
 use crate::config::RunConfig;
 use crate::data::Source;
 use crate::env;
-use crate::interrupt::{self, Interrupted, StopAfterEpoch};
+use crate::interrupt;
 use crate::records::{Memory, RunResult};
-use crate::sinks::hold::Hold;
-use crate::sinks::tensorboard::{self, Status};
-use crate::sinks::{MetricsFile, Progress, TensorBoard};
+use crate::sinks::tensorboard;
+use crate::sinks::Progress;
 use crate::store::{self, RunDir};
 use crate::summary;
-use crate::train::checkpoint::{self, CheckpointFile, CHECKPOINT};
-use crate::train::{self, Sink};
 use lock::{Contended, SweepLock};
 
 /// How and where a sweep runs.
@@ -67,17 +66,7 @@ pub struct Options {
 pub struct Outcome {
     pub dir: PathBuf,
     pub results: Vec<RunResult>,
-    pub trained: usize,
-    pub skipped: usize,
-    pub failed: Vec<(String, String)>,
-    /// Runs skipped because they failed in an earlier invocation.
-    pub failed_before: usize,
-    /// (label, holder) of runs skipped because another process was training them.
-    pub busy: Vec<(String, String)>,
-    /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
-    pub interrupted: bool,
-    /// (label, memory of its process as it finished) of every run trained in this invocation.
-    pub memory: Vec<(String, Memory)>,
+    pub totals: Totals,
 }
 
 /// Runs every run of `plan` that has no result yet (and did not fail before, unless retrying).
@@ -158,13 +147,18 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         let tb_root = dir.join(store::TENSORBOARD);
         tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)?;
     }
+    let mut totals = Totals {
+        skipped,
+        failed_before,
+        ..Totals::default()
+    };
     if opts.jobs > 1 && pending.len() > 1 {
         // The workers load their own data: the parent's copy would only take memory.
         drop(sources);
-        let done = jobs::run(plan, &pending, &fits, &dir, opts)?;
+        jobs::run(plan, &pending, &fits, &dir, opts, &mut totals)?;
         let results = write_tables(plan, &dir)?;
         // Each worker recorded its own process's memory in the run's result.
-        let memory = pending
+        totals.memory = pending
             .iter()
             .filter_map(|p| {
                 let r = results.iter().find(|r| r.run_id == p.id)?;
@@ -174,25 +168,16 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         return Ok(Outcome {
             dir,
             results,
-            trained: done.trained,
-            skipped,
-            failed: done.failed,
-            failed_before,
-            busy: done.busy,
-            interrupted: done.interrupted,
-            memory,
+            totals,
         });
     }
-    run_pending(
-        plan,
-        &pending,
-        &fits,
-        &dir,
-        opts,
-        &sources,
-        skipped,
-        failed_before,
-    )
+    run_serially(plan, &pending, &fits, &sources, opts, &mut totals)?;
+    let results = write_tables(plan, &dir)?;
+    Ok(Outcome {
+        dir,
+        results,
+        totals,
+    })
 }
 
 /// The source that `cfg` reads from, loaded into `sources` the first time it is asked for.
@@ -207,318 +192,81 @@ fn load_source<'a>(
     })
 }
 
-/// How one run of `run_pending` ended.
-enum RunEnd {
-    Trained(Box<RunResult>),
-    Failed(String),
-    /// Another process holds the run's lock: (its holder).
-    Busy(String),
-    /// It was finished by another process while this one waited for its lock.
-    AlreadyDone,
-    Interrupted,
+/// A sweep's running totals: what each run's end adds (`Totals::add`), in this process or, with
+/// `--jobs`, as the parent reads its workers' runs back.
+#[derive(Default)]
+pub struct Totals {
+    pub trained: usize,
+    /// Runs already finished (before this invocation, or by another process meanwhile).
+    pub skipped: usize,
+    /// (label, reason) of the runs that failed in this invocation.
+    pub failed: Vec<(String, String)>,
+    /// Runs skipped because they failed in an earlier invocation.
+    pub failed_before: usize,
+    /// (label, holder) of runs skipped because another process was training them.
+    pub busy: Vec<(String, String)>,
+    /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
+    pub interrupted: bool,
+    /// (label, memory of its process as it finished) of every run trained in this invocation.
+    pub memory: Vec<(String, Memory)>,
 }
 
-/// Trains `pending` one after another in this process; `fits` holds their costs (for the ETA).
-#[allow(clippy::too_many_arguments)]
-fn run_pending(
+impl Totals {
+    /// Counts how run `label` ended.
+    pub fn add(&mut self, label: &str, end: &RunEnd) {
+        match end {
+            RunEnd::Trained(result) => {
+                self.trained += 1;
+                if let Some(m) = result.memory {
+                    self.memory.push((label.to_string(), m));
+                }
+            }
+            RunEnd::Failed(reason) => self.failed.push((label.to_string(), reason.clone())),
+            RunEnd::Busy(holder) => self.busy.push((label.to_string(), holder.clone())),
+            RunEnd::AlreadyDone => self.skipped += 1,
+            RunEnd::Interrupted => self.interrupted = true,
+        }
+    }
+}
+
+/// Trains `pending` one after another in this process, adding each run's end to `totals`;
+/// `fits` holds their costs (for the ETA). The tables are rewritten after every run.
+fn run_serially(
     plan: &Plan,
     pending: &[&PlannedRun],
     fits: &HashMap<String, Fitted>,
-    dir: &std::path::Path,
-    opts: &Options,
     sources: &HashMap<String, Source>,
-    skipped: usize,
-    failed_before: usize,
-) -> Result<Outcome> {
-    let dir = dir.to_path_buf();
+    opts: &Options,
+    totals: &mut Totals,
+) -> Result<()> {
+    let dir = opts.out.join(&plan.name);
     let total_cost = pending
         .iter()
         .filter_map(|r| fits.get(&r.id))
         .map(Fitted::cost)
         .sum();
     let mut progress = Progress::new(pending.len(), total_cost);
-    let mut failed = Vec::new();
-    let mut busy = Vec::new();
-    let mut trained = 0;
-    let mut skipped = skipped;
-    let mut interrupted = false;
-    let mut memory = Vec::new();
     for planned in pending {
         if interrupt::requested() {
-            interrupted = true;
+            totals.interrupted = true;
             break;
         }
-        match train_one(planned, &dir, opts, sources, &mut progress)? {
-            RunEnd::Interrupted => {
-                progress.println(&format!(
-                    "stopped {} [{}] after a checkpoint",
-                    planned.label, planned.id
-                ));
-                interrupted = true;
-                break;
-            }
-            RunEnd::Trained(result) => {
-                trained += 1;
-                progress.finish_run(&format!(
-                    "done {} [{}]: {}, {:.1}s/epoch{}",
-                    planned.label,
-                    planned.id,
-                    result.headline(),
-                    result.seconds_per_epoch,
-                    result
-                        .memory
-                        .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib))
-                ));
-                if let Some(m) = result.memory {
-                    memory.push((planned.label.clone(), m));
-                }
-            }
-            RunEnd::Failed(reason) => {
-                progress.finish_run(&format!(
-                    "FAILED {} [{}]: {reason}",
-                    planned.label, planned.id
-                ));
-                failed.push((planned.label.clone(), reason));
-            }
-            RunEnd::Busy(holder) => {
-                progress.finish_run(&format!(
-                    "skipped {} [{}]: another rowseq ({holder}) is training it",
-                    planned.label, planned.id
-                ));
-                busy.push((planned.label.clone(), holder));
-            }
-            RunEnd::AlreadyDone => {
-                progress.finish_run(&format!(
-                    "{} [{}] was finished by another rowseq",
-                    planned.label, planned.id
-                ));
-                skipped += 1;
-            }
-        }
-        if !opts.worker {
-            write_tables(plan, &dir)?;
+        let source = &sources[&Source::key(&planned.config)];
+        let mut cx = one::RunContext {
+            dir: &dir,
+            opts,
+            progress: &mut progress,
+        };
+        let end = one::run_one(planned, source, &mut cx)?;
+        end.show(planned, &mut progress);
+        totals.add(&planned.label, &end);
+        write_tables(plan, &dir)?;
+        if matches!(end, RunEnd::Interrupted) {
+            break;
         }
     }
     progress.finish();
-    // A worker's parent reads the results from disk; the worker itself needs none.
-    let results = if opts.worker {
-        Vec::new()
-    } else {
-        write_tables(plan, &dir)?
-    };
-    Ok(Outcome {
-        dir,
-        results,
-        trained,
-        skipped,
-        failed,
-        failed_before,
-        busy,
-        interrupted,
-        memory,
-    })
-}
-
-/// One run, start to end, holding its folder's lock: resumes from its checkpoint, trains,
-/// writes its weights and result (or its failure). Errors are those of the sweep (a file that
-/// cannot be written), not of the run.
-fn train_one(
-    planned: &PlannedRun,
-    dir: &std::path::Path,
-    opts: &Options,
-    sources: &HashMap<String, Source>,
-    progress: &mut Progress,
-) -> Result<RunEnd> {
-    let cfg = &planned.config;
-    let run_dir = RunDir::new(dir, &planned.id);
-    run_dir.create()?;
-    let _run_lock = match SweepLock::try_run(&run_dir.path)? {
-        Ok(lock) => lock,
-        Err(holder) if opts.contended == Contended::Refuse => return Ok(RunEnd::Busy(holder)),
-        Err(holder) => {
-            progress.println(&format!(
-                "waiting for another rowseq ({holder}) to finish {} [{}]",
-                planned.label, planned.id
-            ));
-            SweepLock::wait_run(&run_dir.path)?
-        }
-    };
-    // Under the run's lock: what another process did meanwhile is on disk.
-    if let Ok(Some(_)) = run_dir.result() {
-        return Ok(RunEnd::AlreadyDone);
-    }
-    let ckpt_path = run_dir.path.join(CHECKPOINT);
-    if let Some(reason) = status::failure(&run_dir) {
-        if !opts.retry_failed {
-            // Another process recorded it failed while this one waited for the run.
-            return Ok(RunEnd::Failed(reason));
-        }
-        // A retry starts from scratch (an unreadable result included).
-        for f in [store::FAILED, store::RESULT, CHECKPOINT, store::METRICS] {
-            store::remove_if_present(&run_dir.path.join(f))?;
-        }
-    }
-    store::remove_temporaries(&run_dir.path)?;
-    run_dir.write_config(cfg)?;
-    let record_failure = |reason: String| -> Result<RunEnd> {
-        let failure = planned.failure(&reason);
-        // On a full disk, say what failed first, not only that recording it failed too.
-        run_dir
-            .write_failure(&failure)
-            .map_err(|e| anyhow::anyhow!("run {} failed: {reason}; {e:#}", planned.label))?;
-        Ok(RunEnd::Failed(reason))
-    };
-    let resume = match checkpoint::load(&ckpt_path) {
-        Ok(resume) => resume,
-        Err(e) => {
-            return record_failure(format!(
-                "{e:#}; delete it to start the run afresh, or pass --retry-failed"
-            ))
-        }
-    };
-    // A run keeps the thread count it started with, so that it resumes bit-identically.
-    let threads = match resume.as_ref().and_then(|c| c.state.threads) {
-        Some(t) if env::check_threads(t).is_err() => {
-            return record_failure(format!(
-                "{}: its thread count {t} is out of range; delete it to start the run \
-                 afresh, or pass --retry-failed",
-                ckpt_path.display()
-            ))
-        }
-        Some(t) => {
-            if t != opts.threads {
-                progress.println(&format!(
-                    "{} [{}] started on {t} threads and resumes on {t} (not {}), so that its \
-                     results stay bit-identical",
-                    planned.label, planned.id, opts.threads
-                ));
-            }
-            t
-        }
-        None => opts.threads,
-    };
-    tch::set_num_threads(threads as i32);
-    let environment = env::environment(opts.device, threads);
-    let data = sources[&Source::key(cfg)].split(cfg)?;
-    let fitted = Fitted::of(planned, &data);
-    let epochs = fitted.config.epochs.get();
-    if let Some(c) = &resume {
-        progress.println(&format!(
-            "resuming {} [{}] after epoch {}/{epochs}",
-            planned.label, planned.id, c.state.epoch
-        ));
-    }
-    if let Some(n) = &data.normalization {
-        run_dir.write_normalization(n)?;
-    }
-    let tb_root = dir.join(store::TENSORBOARD);
-    let mut board = opts.tensorboard.then(|| {
-        TensorBoard::new(
-            &tb_root,
-            &planned.id,
-            &planned.label,
-            &environment,
-            &opts.command,
-        )
-    });
-    let outcome = {
-        let mut metrics = MetricsFile { dir: &run_dir };
-        let mut ckpt = CheckpointFile {
-            path: ckpt_path.clone(),
-            threads,
-        };
-        let mut hold = Hold::from_env(&planned.id);
-        let mut stop = StopAfterEpoch;
-        let mut shown = progress.run(&planned.label, epochs, fitted.cost_per_epoch);
-        // The order matters: an epoch is on disk (metrics, checkpoint) before anything may
-        // stop the run after it.
-        let mut sinks: Vec<&mut dyn Sink> = vec![&mut metrics, &mut ckpt];
-        if let Some(hold) = hold.as_mut() {
-            sinks.push(hold);
-        }
-        sinks.push(&mut stop);
-        sinks.push(&mut shown);
-        if let Some(board) = board.as_mut() {
-            sinks.push(board);
-        }
-        train::train(cfg, &data, opts.device, resume.as_ref(), &mut sinks)
-    };
-    if let Some(board) = board.as_mut() {
-        // An interrupted run has no end yet: its session ends when it resumes and finishes.
-        match &outcome {
-            Ok(_) => board.finish(Status::Success)?,
-            Err(e) if e.downcast_ref::<Interrupted>().is_some() => {}
-            Err(_) => board.finish(Status::Failure)?,
-        }
-    }
-    match outcome {
-        Err(e) if e.downcast_ref::<Interrupted>().is_some() => Ok(RunEnd::Interrupted),
-        Err(e) => record_failure(format!("{e:#}")),
-        Ok(done) => {
-            run_dir.save_weights(&done.vs)?;
-            let predicted = match data.task {
-                crate::config::Task::Classify => {
-                    train::predict(&done.model, &data.test, opts.device)
-                }
-                _ => {
-                    run_dir.write_test_predictions(&test_predictions(
-                        &done.model,
-                        &data,
-                        opts.device,
-                    ))?;
-                    Vec::new()
-                }
-            };
-            let mut result = plan::result(
-                planned,
-                &done.metrics,
-                &data,
-                &done.vs,
-                &environment,
-                &predicted,
-            );
-            result.memory = env::memory();
-            run_dir.write_result(&result)?;
-            store::remove_if_present(&ckpt_path)?;
-            Ok(RunEnd::Trained(Box::new(result)))
-        }
-    }
-}
-
-/// A numeric run's test predictions in the target's units, with the truth and, for forecasts,
-/// each window's origin and the baselines.
-fn test_predictions(
-    model: &crate::model::SeqClassifier,
-    data: &crate::data::Dataset,
-    device: tch::Device,
-) -> crate::records::TestPredictions {
-    let target = data.target.as_ref().expect("a numeric task has a target");
-    let z = train::predict_values(model, &data.test, device);
-    let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
-        .expect("f64 targets");
-    let (predicted, truth) = (data.test_values(&z), target.unscale(&truth_z));
-    match &data.forecast {
-        Some(f) => crate::records::TestPredictions {
-            at: Some(
-                f.test_origins
-                    .iter()
-                    .flat_map(|&t| (1..=f.horizon).map(move |k| (t, k)))
-                    .collect(),
-            ),
-            // The truth as read from the file, not through float32 z-scores.
-            truth: f.truth.clone(),
-            predicted,
-            naive: Some(f.naive.clone()),
-            snaive: Some(f.snaive.clone()),
-        },
-        None => crate::records::TestPredictions {
-            at: None,
-            truth,
-            predicted,
-            naive: None,
-            snaive: None,
-        },
-    }
+    Ok(())
 }
 
 /// Rewrites the sweep's tables from every finished run of the plan on disk (all shards').
@@ -568,14 +316,14 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
     println!();
     println!(
         "{} trained, {} already done, {} failed{}{}; results: {}, {}, runs under {}/<run-id>/",
-        outcome.trained,
-        outcome.skipped,
-        outcome.failed.len(),
-        match outcome.failed_before {
+        outcome.totals.trained,
+        outcome.totals.skipped,
+        outcome.totals.failed.len(),
+        match outcome.totals.failed_before {
             0 => String::new(),
             n => format!(", {n} skipped as failed before"),
         },
-        match outcome.busy.len() {
+        match outcome.totals.busy.len() {
             0 => String::new(),
             n => format!(", {n} skipped as another rowseq was training them"),
         },
@@ -583,7 +331,7 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
         outcome.dir.join(store::RESULTS_JSONL).display(),
         outcome.dir.display()
     );
-    if let Some(line) = memory_line(&outcome.memory) {
+    if let Some(line) = memory_line(&outcome.totals.memory) {
         println!("{line}");
     }
     let tb = outcome.dir.join(store::TENSORBOARD);

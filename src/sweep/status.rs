@@ -10,8 +10,8 @@ kept, but left out of the tables.
 use std::fmt::Write;
 use std::path::Path;
 
+use crate::store::CHECKPOINT;
 use crate::store::{self, RunDir};
-use crate::train::checkpoint::CHECKPOINT;
 
 use super::lock;
 use super::plan::Plan;

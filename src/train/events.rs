@@ -1,13 +1,18 @@
 /*!
-What the training loop tells the world, and the trait of those who listen.
-*/
+What the training loop tells the world, what it asks of its caller, and the trait of those who
+listen.
 
-use tch::nn;
+The loop emits `Event`s that carry data only (numbers, never the live model), so a sink can
+only observe: it cannot change training, nor stop it other than by failing. What the caller
+decides is explicit in `Policies`: how each finished epoch is made durable (metrics and
+checkpoint, before anyone hears of it) and whether to stop after it (Ctrl-C). `train` returns
+an `Outcome`, finished or stopped, and ends every run with `Event::End`.
+*/
+use anyhow::Result;
 
 use super::adam::Adam;
 use crate::config::RunConfig;
 use crate::data::Dataset;
-use crate::model::SeqClassifier;
 use crate::records::EpochMetrics;
 
 /// Something the training loop reports.
@@ -25,16 +30,65 @@ pub enum Event<'a> {
         loss: f64,
         lr: f64,
     },
-    /// An epoch ended; `metrics` holds every epoch so far, the newest last.
+    /// An epoch ended and `Policies::persist` has made it durable; `metrics` holds every epoch
+    /// so far, the newest last; `look` what the model looks like now, where it was asked for.
     Epoch {
         metrics: &'a [EpochMetrics],
-        model: &'a SeqClassifier,
-        vs: &'a nn::VarStore,
-        optimizer: &'a Adam,
+        look: Option<&'a Look>,
     },
+    /// The run ended (emitted once, also when it failed).
+    End(&'a Ended),
 }
 
-/// A subscriber to training events. An error stops the run.
+/// How a run ended, as `Event::End` says it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ended {
+    /// Every epoch trained.
+    Finished,
+    /// Stopped after an epoch by `Policies::should_stop`: it resumes from that epoch.
+    Stopped,
+    /// Training failed (diverged, or a record could not be written): the reason.
+    Failed(String),
+}
+
+/// What the model looks like at an epoch's end, for sinks that show it (TensorBoard). The loop
+/// computes it where `Policies::look` asks, so that no sink runs the model.
+pub struct Look {
+    /// Every variable, sorted by name.
+    pub variables: Vec<Variable>,
+    /// The first test examples through the model in evaluation mode (none without test data).
+    pub probe: Option<Probe>,
+}
+
+/// One variable's values and the gradient of the epoch's last batch.
+pub struct Variable {
+    pub name: String,
+    pub values: Vec<f32>,
+    /// None where the variable has no gradient.
+    pub grad: Option<Vec<f32>>,
+}
+
+/// The probe examples through the model: the first `n` test examples.
+pub struct Probe {
+    /// What the head reads (h_T; both directions' final states when bidirectional), example by
+    /// example, flattened.
+    pub last_hidden: Vec<f32>,
+    /// The head's argmax for each example (the predicted class, for classification).
+    pub predicted: Vec<i64>,
+}
+
+/// What the caller decides, given to `train` explicitly.
+pub struct Policies<'a> {
+    /// Makes a finished epoch durable (its metrics, its checkpoint) before the epoch is
+    /// emitted, so that whatever follows (a stop, a kill) finds it on disk.
+    pub persist: &'a mut dyn FnMut(&[EpochMetrics], &Adam) -> Result<()>,
+    /// Asked after each epoch is emitted: true stops the run there (`Outcome::Stopped`).
+    pub should_stop: &'a dyn Fn() -> bool,
+    /// Compute a `Look` at each epoch's end with this many probe examples (None: no look).
+    pub look: Option<usize>,
+}
+
+/// A subscriber to training events. An error fails the run.
 pub trait Sink {
-    fn event(&mut self, event: &Event) -> anyhow::Result<()>;
+    fn event(&mut self, event: &Event) -> Result<()>;
 }

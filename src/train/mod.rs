@@ -1,6 +1,7 @@
 /*!
-The training loop. It trains one `RunConfig` on one `Dataset` and only emits `Event`s: it
-never touches files or the terminal. Sinks (progress, metrics files, TensorBoard) subscribe.
+The training loop. It trains one `RunConfig` on one `Dataset` under the caller's `Policies`
+(how an epoch is made durable, when to stop) and only emits `Event`s of data: it never touches
+files or the terminal itself. Sinks (progress, TensorBoard, test pause points) observe.
 
 Recipe: Adam (`adam`, bit-identical to tch's), cross-entropy on the head's logits, per-epoch shuffle from the run's seed,
 dropout between layers and input noise (if any) drawn from tch's RNG seeded at each epoch
@@ -22,13 +23,13 @@ use rand::{RngCore, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
 
 pub use adam::Adam;
-pub use checkpoint::Checkpoint;
-pub use events::{Event, Sink};
+pub use events::{Ended, Event, Look, Policies, Probe, Sink, Variable};
 
 use crate::config::{EvalTest, RunConfig, Schedule};
 use crate::data::{Dataset, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 use crate::records::EpochMetrics;
+use crate::store::Checkpoint;
 
 /// Batch size for evaluation: larger than training batches, since no activations are kept,
 /// but not so large that a batch's LSTM workspace (B x T x 4H floats: 57 MB at 500 x 28 x
@@ -52,15 +53,46 @@ pub fn build(cfg: &RunConfig, data: &Dataset, device: Device) -> (nn::VarStore, 
     (vs, model)
 }
 
-/// Trains `cfg` on `data`, emitting events to every sink; with a checkpoint, carries on from
-/// the epoch after it.
+/// How `train` ended, when it did not fail.
+pub enum Outcome {
+    /// Every epoch trained.
+    Finished(Trained),
+    /// `Policies::should_stop` stopped it after an epoch, which `Policies::persist` made
+    /// durable: it resumes from there.
+    Stopped,
+}
+
+/// Trains `cfg` on `data` under `policies`, emitting events to every sink, the last of them
+/// `Event::End`; with a checkpoint, carries on from the epoch after it.
 pub fn train(
     cfg: &RunConfig,
     data: &Dataset,
     device: Device,
     resume: Option<&Checkpoint>,
+    policies: &mut Policies,
     sinks: &mut [&mut dyn Sink],
-) -> Result<Trained> {
+) -> Result<Outcome> {
+    let outcome = train_epochs(cfg, data, device, resume, policies, sinks);
+    let ended = match &outcome {
+        Ok(Outcome::Finished(_)) => Ended::Finished,
+        Ok(Outcome::Stopped) => Ended::Stopped,
+        Err(e) => Ended::Failed(format!("{e:#}")),
+    };
+    // A failure is reported as itself, even if a sink then fails to record the end.
+    let told = emit(sinks, &Event::End(&ended));
+    let outcome = outcome?;
+    told?;
+    Ok(outcome)
+}
+
+fn train_epochs(
+    cfg: &RunConfig,
+    data: &Dataset,
+    device: Device,
+    resume: Option<&Checkpoint>,
+    policies: &mut Policies,
+    sinks: &mut [&mut dyn Sink],
+) -> Result<Outcome> {
     if data.train.is_empty() {
         bail!("the training split is empty");
     }
@@ -71,7 +103,7 @@ pub fn train(
     let mut opt = Adam::new(&vs, cfg.lr);
     let mut metrics = Vec::with_capacity(cfg.epochs.get());
     if let Some(ckpt) = resume {
-        ckpt.restore(&vs, &mut opt)?;
+        checkpoint::restore(ckpt, &vs, &mut opt)?;
         metrics = ckpt.state.metrics.clone();
     }
 
@@ -160,17 +192,71 @@ pub fn train(
             (m.test_loss, m.test_acc, m.test_errors) = score(&model, &test, data);
         }
         m.eval_seconds = eval_started.elapsed().as_secs_f64();
+        (policies.persist)(&metrics, &opt)?;
+        let look = match policies.look {
+            Some(n) => Some(look_at(&model, &vs, &test, n)?),
+            None => None,
+        };
         emit(
             sinks,
             &Event::Epoch {
                 metrics: &metrics,
-                model: &model,
-                vs: &vs,
-                optimizer: &opt,
+                look: look.as_ref(),
             },
         )?;
+        if (policies.should_stop)() {
+            return Ok(Outcome::Stopped);
+        }
     }
-    Ok(Trained { vs, model, metrics })
+    Ok(Outcome::Finished(Trained { vs, model, metrics }))
+}
+
+/// The model at an epoch's end: every variable and its last gradient, and the first `n`
+/// examples of `test` through it in evaluation mode (no gradients, no dropout, no RNG draws).
+fn look_at(model: &SeqClassifier, vs: &nn::VarStore, test: &Split, n: usize) -> Result<Look> {
+    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    vars.sort_by(|a, b| a.0.cmp(&b.0));
+    let variables = vars
+        .iter()
+        .map(|(name, t)| {
+            let grad = t.grad();
+            Ok(Variable {
+                name: name.clone(),
+                values: floats(t)?,
+                grad: match grad.defined() {
+                    true => Some(floats(&grad)?),
+                    false => None,
+                },
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let n = n.min(test.len());
+    let probe = match n {
+        0 => None,
+        n => {
+            let t = test.narrow(0, n);
+            let (h, predicted) = tch::no_grad(|| {
+                let h = model.sequence(&t.x, &t.lengths, false).last;
+                let predicted = model.logits(&h).argmax(-1, false);
+                (h, predicted)
+            });
+            Some(Probe {
+                last_hidden: floats(&h)?,
+                predicted: Vec::<i64>::try_from(&predicted.to_device(Device::Cpu))?,
+            })
+        }
+    };
+    Ok(Look { variables, probe })
+}
+
+/// Any tensor's values as a flat f32 vector on the CPU.
+pub fn floats(t: &Tensor) -> Result<Vec<f32>> {
+    let flat = t
+        .detach()
+        .to_device(Device::Cpu)
+        .to_kind(Kind::Float)
+        .reshape([-1]);
+    Ok(Vec::<f32>::try_from(&flat)?)
 }
 
 /// The batches of one epoch: `split`'s examples in `order`, `bs` at a time (the last batch

@@ -29,7 +29,6 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use tch::{Device, Kind, Tensor};
 
 pub use proto::Status;
 use proto::{HParamsData, SessionEndInfo, Value};
@@ -39,10 +38,10 @@ use crate::config::RunConfig;
 use crate::data::Dataset;
 use crate::records::Environment;
 use crate::records::EpochMetrics;
-use crate::train::{Event, Sink};
+use crate::train::{floats, Ended, Event, Look, Probe, Sink};
 
 /// Test images whose hidden states and mistakes are shown each epoch.
-pub const PROBE_IMAGES: i64 = 500;
+pub const PROBE_IMAGES: usize = 500;
 /// At most this many misclassified digits per grid.
 pub const MAX_TILES: usize = 32;
 const GRID_COLUMNS: usize = 8;
@@ -111,8 +110,9 @@ pub struct TensorBoard {
     env: Environment,
     command: String,
     writer: Option<EventWriter>,
-    /// The probe batch (x, y, lengths), moved to the model's device at the first epoch.
-    probe: Option<(Tensor, Tensor, Tensor)>,
+    /// The probe examples' inputs (flat, example by example) and true classes, read from
+    /// the test split at the start: the images that the loop's `Look` probes.
+    probe: Option<(Vec<f32>, Vec<i64>)>,
     /// Images (rows, columns): draw the misclassified ones.
     image_shape: Option<(i64, i64)>,
     train_seconds: f64,
@@ -174,11 +174,14 @@ impl TensorBoard {
         self.writer = Some(EventWriter::create(&self.dir)?);
         let marker = self.dir.join(RUN_ID_FILE);
         crate::store::write_atomic(&marker, self.run_id.as_bytes())?;
-        let n = PROBE_IMAGES.min(data.test.len() as i64);
-        self.probe = (n > 0).then(|| {
-            let t = data.test.narrow(0, n as usize);
-            (t.x, t.y, t.lengths)
-        });
+        let n = PROBE_IMAGES.min(data.test.len());
+        self.probe = match (n, data.image_shape) {
+            (1.., Some(_)) => {
+                let t = data.test.narrow(0, n);
+                Some((floats(&t.x)?, Vec::<i64>::try_from(&t.y)?))
+            }
+            _ => None,
+        };
         self.image_shape = data.image_shape;
         self.train_seconds = 0.0;
         self.epochs_written = 0;
@@ -211,26 +214,19 @@ impl TensorBoard {
         w.flush()
     }
 
-    fn epoch(
-        &mut self,
-        m: &EpochMetrics,
-        model: &crate::model::SeqClassifier,
-        vs: &tch::nn::VarStore,
-    ) -> Result<()> {
+    fn epoch(&mut self, m: &EpochMetrics, look: Option<&Look>) -> Result<()> {
         let started = Instant::now();
         let mut values = self.epoch_scalars(m);
-        values.extend(variable_histograms(vs)?);
-        if let Some((x, y, lengths)) = &self.probe {
-            let device = vs.device();
-            if x.device() != device {
-                self.probe = Some((
-                    x.to_device(device),
-                    y.to_device(device),
-                    lengths.to_device(device),
-                ));
+        if let Some(look) = look {
+            values.extend(variable_histograms(look));
+            if let Some(probe) = &look.probe {
+                values.extend(probed(
+                    probe,
+                    self.probe.as_ref(),
+                    m.epoch,
+                    self.image_shape,
+                )?);
             }
-            let (x, y, lengths) = self.probe.as_ref().expect("set above");
-            values.extend(probe(model, x, y, lengths, m.epoch, self.image_shape)?);
         }
         let spent = self.spent + started.elapsed();
         values.push(proto::scalar(
@@ -346,12 +342,14 @@ impl Sink for TensorBoard {
                     proto::scalar("train/lr", *lr),
                 ],
             ),
-            Event::Epoch {
-                metrics, model, vs, ..
-            } => {
+            Event::Epoch { metrics, look } => {
                 let (m, earlier) = metrics.split_last().expect("at least one epoch");
-                self.replay(earlier).and_then(|_| self.epoch(m, model, vs))
+                self.replay(earlier).and_then(|_| self.epoch(m, *look))
             }
+            // A stopped run has no end yet: its session ends when it resumes and finishes.
+            Event::End(Ended::Stopped) => Ok(()),
+            Event::End(Ended::Finished) => self.finish(Status::Success),
+            Event::End(Ended::Failed(_)) => self.finish(Status::Failure),
         };
         self.spent += started.elapsed();
         done
@@ -359,55 +357,45 @@ impl Sink for TensorBoard {
 }
 
 /// Histograms of every variable and of its gradient from the last batch, by name.
-fn variable_histograms(vs: &tch::nn::VarStore) -> Result<Vec<Value>> {
-    let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
-    vars.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut values = Vec::with_capacity(2 * vars.len());
-    for (name, t) in &vars {
+fn variable_histograms(look: &Look) -> Vec<Value> {
+    let mut values = Vec::with_capacity(2 * look.variables.len());
+    for v in &look.variables {
         values.push(proto::histogram(
-            &format!("weights/{name}"),
-            &to_vec(t)?,
+            &format!("weights/{}", v.name),
+            &v.values,
             HISTOGRAM_BUCKETS,
         ));
-        let grad = t.grad();
-        if grad.defined() {
+        if let Some(grad) = &v.grad {
             values.push(proto::histogram(
-                &format!("gradients/{name}"),
-                &to_vec(&grad)?,
+                &format!("gradients/{}", v.name),
+                grad,
                 HISTOGRAM_BUCKETS,
             ));
         }
     }
-    Ok(values)
+    values
 }
 
-/// The probe batch through the model (in evaluation mode): a histogram of what the head reads
-/// (h_T; both directions' final states when bidirectional), the share of saturated units, and
-/// (image data only) the grid of misclassified digits.
-fn probe(
-    model: &crate::model::SeqClassifier,
-    x: &Tensor,
-    y: &Tensor,
-    lengths: &Tensor,
+/// What the probe examples did: a histogram of what the head reads (h_T; both directions'
+/// final states when bidirectional), the share of saturated units, and (image data only, with
+/// the probe's `inputs` and true classes) the grid of misclassified images.
+fn probed(
+    probe: &Probe,
+    inputs: Option<&(Vec<f32>, Vec<i64>)>,
     epoch: usize,
     image_shape: Option<(i64, i64)>,
 ) -> Result<Vec<Value>> {
-    let (h, predicted) = tch::no_grad(|| {
-        let h = model.sequence(x, lengths, false).last;
-        let predicted = model.logits(&h).argmax(-1, false);
-        (h, predicted)
-    });
-    let h = to_vec(&h)?;
+    let h = &probe.last_hidden;
     let saturated = h.iter().filter(|v| v.abs() as f64 > SATURATED).count() as f64;
     let mut values = vec![
-        proto::histogram("hidden/h_T", &h, HISTOGRAM_BUCKETS),
+        proto::histogram("hidden/h_T", h, HISTOGRAM_BUCKETS),
         proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
     ];
-    let Some((rows, cols)) = image_shape else {
+    let (Some((rows, cols)), Some((pixels, truth))) = (image_shape, inputs) else {
         return Ok(values);
     };
-    let predicted: Vec<i64> = Vec::try_from(&predicted.to_device(Device::Cpu))?;
-    let truth: Vec<i64> = Vec::try_from(&y.to_device(Device::Cpu))?;
+    let predicted = &probe.predicted;
+    let per_example = pixels.len() / truth.len().max(1);
     let wrong: Vec<usize> = (0..truth.len())
         .filter(|&i| predicted[i] != truth[i])
         .collect();
@@ -417,7 +405,7 @@ fn probe(
         .map(|&i| -> Result<image::Tile> {
             Ok(image::Tile {
                 // The first R·C values of a sequence are its image, whatever the patch.
-                pixels: to_vec(&x.get(i as i64).flatten(0, -1).narrow(0, 0, rows * cols))?,
+                pixels: pixels[i * per_example..][..(rows * cols) as usize].to_vec(),
                 rows: rows as usize,
                 cols: cols as usize,
                 truth: truth[i] as usize,
@@ -443,26 +431,15 @@ fn probe(
     Ok(values)
 }
 
-/// Any tensor's values as a flat f32 vector on the CPU.
-fn to_vec(t: &Tensor) -> Result<Vec<f32>> {
-    let flat = t
-        .detach()
-        .to_device(Device::Cpu)
-        .to_kind(Kind::Float)
-        .reshape([-1]);
-    Ok(Vec::<f32>::try_from(&flat)?)
-}
-
 #[cfg(test)]
 mod tests {
     use prost::Message;
-    use tch::nn;
+    use tch::{Device, Kind, Tensor};
 
     use super::proto::{HParamsPluginData, Kind as ValueKind, What};
     use super::*;
     use crate::data::Split;
-    use crate::model::SeqClassifier;
-    use crate::train::adam::Adam;
+    use crate::train::Variable;
 
     fn split(n: i64) -> Split {
         Split::full_length(
@@ -489,8 +466,9 @@ mod tests {
         events
     }
 
-    /// A 4-unit model, its optimizer and a tiny dataset of zeros.
-    fn tiny_run() -> (RunConfig, Dataset, nn::VarStore, SeqClassifier, Adam) {
+    /// A 4-unit run's config, a tiny dataset of random images, and what the loop would show
+    /// of its model: one variable and a probe that predicts class 1 for every test image.
+    fn tiny_run() -> (RunConfig, Dataset, Look) {
         let cfg = RunConfig {
             num_units: 4,
             ..RunConfig::default()
@@ -512,10 +490,18 @@ mod tests {
             target: None,
             forecast: None,
         };
-        let vs = nn::VarStore::new(Device::Cpu);
-        let model = SeqClassifier::new(&vs.root(), &crate::model::Arch::lstm(28, 4, 10));
-        let optimizer = Adam::new(&vs, 0.1);
-        (cfg, data, vs, model, optimizer)
+        let look = Look {
+            variables: vec![Variable {
+                name: "lstm.weight_ih_l0".into(),
+                values: vec![0.5; 16 * 28],
+                grad: Some(vec![0.01; 16 * 28]),
+            }],
+            probe: Some(Probe {
+                last_hidden: (0..80).map(|i| i as f32 / 80.0).collect(),
+                predicted: vec![1; 20],
+            }),
+        };
+        (cfg, data, look)
     }
 
     /// Epoch `epoch` at step 2 x epoch, one second of training, the given test accuracy.
@@ -558,7 +544,7 @@ mod tests {
     #[test]
     fn a_resumed_run_writes_the_epochs_it_restored() {
         let dir = tempfile::tempdir().unwrap();
-        let (cfg, data, vs, model, optimizer) = tiny_run();
+        let (cfg, data, look) = tiny_run();
         let env = crate::env::environment(Device::Cpu, 1);
         let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
         // Resumed after epoch 1: its first Epoch event carries both epochs.
@@ -572,9 +558,7 @@ mod tests {
         .unwrap();
         sink.event(&Event::Epoch {
             metrics: &metrics,
-            model: &model,
-            vs: &vs,
-            optimizer: &optimizer,
+            look: Some(&look),
         })
         .unwrap();
         let found = scalars(&dir.path().join("units=4,seed=0"));
@@ -632,7 +616,7 @@ mod tests {
     #[test]
     fn a_run_writes_its_session_and_a_failed_run_says_so() {
         let dir = tempfile::tempdir().unwrap();
-        let (cfg, data, vs, model, optimizer) = tiny_run();
+        let (cfg, data, look) = tiny_run();
         let env = crate::env::environment(Device::Cpu, 1);
         let mut sink = TensorBoard::new(dir.path(), "id", "units=4,seed=0", &env, "test");
         let metrics = vec![epoch_metrics(1, 0.75)];
@@ -655,13 +639,12 @@ mod tests {
             .unwrap();
             sink.event(&Event::Epoch {
                 metrics: &metrics,
-                model: &model,
-                vs: &vs,
-                optimizer: &optimizer,
+                look: Some(&look),
             })
             .unwrap();
         }
-        sink.finish(Status::Failure).unwrap();
+        sink.event(&Event::End(&Ended::Failed("diverged".into())))
+            .unwrap();
 
         let events = read_events(&dir.path().join("units=4,seed=0"));
         assert_eq!(

@@ -1,0 +1,300 @@
+/*!
+One run's lifecycle, the same in a sweep's own process and in a `--jobs` worker: take the run's
+lock, see what another process did meanwhile, resume from the checkpoint (keeping the thread
+count it started with), train under the checkpoint and Ctrl-C policies with the progress,
+TensorBoard and test-hold sinks, then write the weights, the test predictions and the result,
+or the failure.
+*/
+use anyhow::Result;
+
+use super::lock::{Contended, SweepLock};
+use super::{plan, status, Fitted, Options, PlannedRun};
+use crate::data::{Dataset, Source};
+use crate::env;
+use crate::interrupt;
+use crate::records::{Environment, RunResult};
+use crate::sinks::hold::Hold;
+use crate::sinks::tensorboard;
+use crate::sinks::{Progress, TensorBoard};
+use crate::store::{self, Checkpoint, RunDir, CHECKPOINT};
+use crate::train::{self, checkpoint, Outcome as Trained, Policies, Sink};
+
+/// How one run ended.
+pub enum RunEnd {
+    Trained(Box<RunResult>),
+    Failed(String),
+    /// Another process holds the run's lock: (its holder).
+    Busy(String),
+    /// It was finished by another process while this one waited for its lock.
+    AlreadyDone,
+    /// Ctrl-C stopped it after an epoch: it resumes from that epoch's checkpoint.
+    Interrupted,
+}
+
+impl RunEnd {
+    /// Says how `planned` ended, on the progress display.
+    pub fn show(&self, planned: &PlannedRun, progress: &mut Progress) {
+        let (label, id) = (&planned.label, &planned.id);
+        match self {
+            RunEnd::Interrupted => {
+                progress.println(&format!("stopped {label} [{id}] after a checkpoint"))
+            }
+            RunEnd::Trained(result) => progress.finish_run(&format!(
+                "done {label} [{id}]: {}, {:.1}s/epoch{}",
+                result.headline(),
+                result.seconds_per_epoch,
+                result
+                    .memory
+                    .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib))
+            )),
+            RunEnd::Failed(reason) => {
+                progress.finish_run(&format!("FAILED {label} [{id}]: {reason}"))
+            }
+            RunEnd::Busy(holder) => progress.finish_run(&format!(
+                "skipped {label} [{id}]: another rowseq ({holder}) is training it"
+            )),
+            RunEnd::AlreadyDone => {
+                progress.finish_run(&format!("{label} [{id}] was finished by another rowseq"))
+            }
+        }
+    }
+}
+
+/// Where a run trains and what it reports to: the sweep folder, the sweep's options, and its
+/// progress display.
+pub struct RunContext<'a> {
+    pub dir: &'a std::path::Path,
+    pub opts: &'a Options,
+    pub progress: &'a mut Progress,
+}
+
+/// One run, start to end, holding its folder's lock: resumes from its checkpoint, trains,
+/// writes its weights and result (or its failure). Errors are those of the sweep (a file that
+/// cannot be written), not of the run.
+pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Result<RunEnd> {
+    let run_dir = RunDir::new(cx.dir, &planned.id);
+    run_dir.create()?;
+    let _run_lock = match claim(planned, &run_dir, cx)? {
+        Ok(lock) => lock,
+        Err(end) => return Ok(end),
+    };
+    run_dir.write_config(&planned.config)?;
+    let record_failure = |reason: String| -> Result<RunEnd> {
+        let failure = planned.failure(&reason);
+        // On a full disk, say what failed first, not only that recording it failed too.
+        run_dir
+            .write_failure(&failure)
+            .map_err(|e| anyhow::anyhow!("run {} failed: {reason}; {e:#}", planned.label))?;
+        Ok(RunEnd::Failed(reason))
+    };
+    let (resume, threads) = match resume_point(planned, &run_dir, cx) {
+        Ok(found) => found,
+        Err(reason) => return record_failure(reason),
+    };
+    let opts = cx.opts;
+    tch::set_num_threads(threads as i32);
+    let environment = env::environment(opts.device, threads);
+    let data = source.split(&planned.config)?;
+    let fitted = Fitted::of(planned, &data);
+    let epochs = fitted.config.epochs.get();
+    if let Some(c) = &resume {
+        cx.progress.println(&format!(
+            "resuming {} [{}] after epoch {}/{epochs}",
+            planned.label, planned.id, c.state.epoch
+        ));
+    }
+    if let Some(n) = &data.normalization {
+        run_dir.write_normalization(n)?;
+    }
+    let mut board = opts.tensorboard.then(|| {
+        TensorBoard::new(
+            &cx.dir.join(store::TENSORBOARD),
+            &planned.id,
+            &planned.label,
+            &environment,
+            &opts.command,
+        )
+    });
+    // Each finished epoch is on disk (metrics, checkpoint) before any sink hears of it, and
+    // Ctrl-C stops the run only after that.
+    let mut persist = |metrics: &[crate::records::EpochMetrics], opt: &train::Adam| {
+        run_dir.write_metrics(metrics)?;
+        checkpoint::save(&run_dir, metrics, opt, threads)
+    };
+    let mut policies = Policies {
+        persist: &mut persist,
+        should_stop: &interrupt::requested,
+        look: board.is_some().then_some(tensorboard::PROBE_IMAGES),
+    };
+    let mut hold = Hold::from_env(&planned.id);
+    let mut shown = cx
+        .progress
+        .run(&planned.label, epochs, fitted.cost_per_epoch);
+    let mut sinks: Vec<&mut dyn Sink> = vec![];
+    if let Some(hold) = hold.as_mut() {
+        sinks.push(hold);
+    }
+    sinks.push(&mut shown);
+    if let Some(board) = board.as_mut() {
+        sinks.push(board);
+    }
+    let outcome = train::train(
+        &planned.config,
+        &data,
+        opts.device,
+        resume.as_ref(),
+        &mut policies,
+        &mut sinks,
+    );
+    drop(sinks);
+    drop(shown);
+    match outcome {
+        Ok(Trained::Stopped) => Ok(RunEnd::Interrupted),
+        Err(e) => record_failure(format!("{e:#}")),
+        Ok(Trained::Finished(done)) => {
+            let result = finish(planned, &run_dir, &done, &data, &environment, opts)?;
+            Ok(RunEnd::Trained(Box::new(result)))
+        }
+    }
+}
+
+/// Takes the run's lock (or waits for it, as `--wait` asks), then sees what another process
+/// did meanwhile: the run's end if there is nothing to train. A run retried after a failure
+/// starts from scratch.
+fn claim(
+    planned: &PlannedRun,
+    run_dir: &RunDir,
+    cx: &mut RunContext,
+) -> Result<Result<SweepLock, RunEnd>> {
+    let lock = match SweepLock::try_run(&run_dir.path)? {
+        Ok(lock) => lock,
+        Err(holder) if cx.opts.contended == Contended::Refuse => {
+            return Ok(Err(RunEnd::Busy(holder)))
+        }
+        Err(holder) => {
+            cx.progress.println(&format!(
+                "waiting for another rowseq ({holder}) to finish {} [{}]",
+                planned.label, planned.id
+            ));
+            SweepLock::wait_run(&run_dir.path)?
+        }
+    };
+    // Under the run's lock: what another process did meanwhile is on disk.
+    if let Ok(Some(_)) = run_dir.result() {
+        return Ok(Err(RunEnd::AlreadyDone));
+    }
+    if let Some(reason) = status::failure(run_dir) {
+        if !cx.opts.retry_failed {
+            // Another process recorded it failed while this one waited for the run.
+            return Ok(Err(RunEnd::Failed(reason)));
+        }
+        // A retry starts from scratch (an unreadable result included).
+        for f in [store::FAILED, store::RESULT, CHECKPOINT, store::METRICS] {
+            store::remove_if_present(&run_dir.path.join(f))?;
+        }
+    }
+    store::remove_temporaries(&run_dir.path)?;
+    Ok(Ok(lock))
+}
+
+/// The checkpoint the run resumes from, if any, and its thread count: the one it started with,
+/// so that it resumes bit-identically. A checkpoint that cannot be used is the run's failure
+/// (the reason).
+fn resume_point(
+    planned: &PlannedRun,
+    run_dir: &RunDir,
+    cx: &mut RunContext,
+) -> Result<(Option<Checkpoint>, usize), String> {
+    let resume = run_dir
+        .checkpoint()
+        .map_err(|e| format!("{e:#}; delete it to start the run afresh, or pass --retry-failed"))?;
+    let threads = match resume.as_ref().and_then(|c| c.state.threads) {
+        Some(t) if env::check_threads(t).is_err() => {
+            return Err(format!(
+                "{}: its thread count {t} is out of range; delete it to start the run \
+                 afresh, or pass --retry-failed",
+                run_dir.path.join(CHECKPOINT).display()
+            ))
+        }
+        Some(t) => {
+            if t != cx.opts.threads {
+                cx.progress.println(&format!(
+                    "{} [{}] started on {t} threads and resumes on {t} (not {}), so that its \
+                     results stay bit-identical",
+                    planned.label, planned.id, cx.opts.threads
+                ));
+            }
+            t
+        }
+        None => cx.opts.threads,
+    };
+    Ok((resume, threads))
+}
+
+/// Writes a finished run's weights, test predictions (numeric tasks) and result, the result
+/// last (its presence means the run is finished), then deletes the checkpoint.
+fn finish(
+    planned: &PlannedRun,
+    run_dir: &RunDir,
+    done: &train::Trained,
+    data: &Dataset,
+    environment: &Environment,
+    opts: &Options,
+) -> Result<RunResult> {
+    run_dir.save_weights(&done.vs)?;
+    let predicted = match data.task {
+        crate::config::Task::Classify => train::predict(&done.model, &data.test, opts.device),
+        _ => {
+            run_dir.write_test_predictions(&test_predictions(&done.model, data, opts.device))?;
+            Vec::new()
+        }
+    };
+    let mut result = plan::result(
+        planned,
+        &done.metrics,
+        data,
+        &done.vs,
+        environment,
+        &predicted,
+    );
+    result.memory = env::memory();
+    run_dir.write_result(&result)?;
+    store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
+    Ok(result)
+}
+
+/// A numeric run's test predictions in the target's units, with the truth and, for forecasts,
+/// each window's origin and the baselines.
+fn test_predictions(
+    model: &crate::model::SeqClassifier,
+    data: &Dataset,
+    device: tch::Device,
+) -> crate::records::TestPredictions {
+    let target = data.target.as_ref().expect("a numeric task has a target");
+    let z = train::predict_values(model, &data.test, device);
+    let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
+        .expect("f64 targets");
+    let (predicted, truth) = (data.test_values(&z), target.unscale(&truth_z));
+    match &data.forecast {
+        Some(f) => crate::records::TestPredictions {
+            at: Some(
+                f.test_origins
+                    .iter()
+                    .flat_map(|&t| (1..=f.horizon).map(move |k| (t, k)))
+                    .collect(),
+            ),
+            // The truth as read from the file, not through float32 z-scores.
+            truth: f.truth.clone(),
+            predicted,
+            naive: Some(f.naive.clone()),
+            snaive: Some(f.snaive.clone()),
+        },
+        None => crate::records::TestPredictions {
+            at: None,
+            truth,
+            predicted,
+            naive: None,
+            snaive: None,
+        },
+    }
+}
