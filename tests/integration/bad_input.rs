@@ -5,12 +5,10 @@ case must end with its exit code (2: a mistake the user can fix), print exactly 
 `error: ...` that names the origin (file:line, key, flag or path) and what is expected, never
 panic, and write nothing: the case's folder, where `--out` points, is the same after as before.
 */
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::rowseq;
+use crate::common::rowseq;
 
 /// One bad input: files to lay out in a fresh folder `{t}`, the arguments (with `{t}` replaced
 /// by that folder), and a text the error line must contain (with `{t}` replaced too).

@@ -4,12 +4,10 @@ PyTorch reference from the set-up's venv, and without it) and writes its JSON wi
 `rowseq report FILE.json` plots that JSON, byte-identically when rendered again; bad flags are
 one-line errors with exit code 2. No timing is ever asserted: only that numbers were measured.
 */
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::rowseq;
+use crate::common::rowseq;
 use predicates::str::contains;
 use serde_json::Value;
 

@@ -4,12 +4,12 @@ on an MNIST subset (parameter counts against the formula, labels, report), a two
 bidirectional GRU with dropout that is stopped by Ctrl-C and resumed to the same bytes, and
 evaluation that gives the same numbers every time (no dropout outside training).
 */
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Stdio};
+use std::process::Stdio;
 
-use common::{explain_json, metrics_without_time, rowseq, run_dirs, signal, Held};
+use crate::common::{
+    explain_json, metrics_without_time, rowseq, rowseq_process, run_dirs, signal, Held,
+};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -170,9 +170,8 @@ fn a_stacked_bidirectional_run_with_dropout_resumes_to_the_same_bytes() {
     // Ctrl-C after the first epoch: the epoch in progress ends, a checkpoint is written.
     let stopped = tempfile::tempdir().unwrap();
     let held = Held::at(&["epoch-1"]);
-    let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("rowseq"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(stacked(stopped.path()))
+    let mut cmd = rowseq_process();
+    cmd.args(stacked(stopped.path()))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     held.apply(&mut cmd);

@@ -2,9 +2,7 @@
 Integration tests: the real `rowseq` binary on real MNIST (the subset each test asks for).
 Needs `data/mnist/` from scripts/setup.sh; the README's test command sets it up.
 */
-mod common;
-
-use common::{metrics_without_time, rowseq, run_dirs, tiny_train};
+use crate::common::{metrics_without_time, rowseq, run_dirs, tiny_train};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

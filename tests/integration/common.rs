@@ -3,8 +3,6 @@ Helpers shared by the integration tests: the binary, run folders, metrics withou
 wall-clock fields (which differ between otherwise identical runs), `explain`'s JSON, and
 waiting on and signalling a running rowseq.
 */
-#![allow(dead_code)] // each test binary uses its own subset
-
 use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -17,6 +15,19 @@ pub fn rowseq() -> Command {
     let mut cmd = Command::cargo_bin("rowseq").unwrap();
     cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
     cmd
+}
+
+/// The `rowseq` binary as a child process of its own, for tests that hold, signal or kill it,
+/// run from the package root.
+pub fn rowseq_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(binary());
+    cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd
+}
+
+/// The path of the `rowseq` binary under test.
+pub fn binary() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("rowseq")
 }
 
 /// `rowseq train` of `units` hidden units for one epoch on 2,000 images (200 validation, 500

@@ -4,12 +4,10 @@ and unequal length, string labels, both CSV layouts), the real UEA problem GunPo
 (train, explain, report), and bad data and data-related config mistakes (exit 2, one line naming
 the file and line, nothing written).
 */
-mod common;
-
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::{rowseq, run_dirs};
+use crate::common::{rowseq, run_dirs};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -243,7 +241,7 @@ fn csv_in_both_layouts_trains() {
 /// `scripts/load_in_pytorch.py RUN DATA --check PREDICTIONS`: succeeds (probabilities within
 /// 1e-5 of rowseq's), returns its stdout.
 fn pytorch_check(run: &Path, data: &Path, predictions: &Path) -> String {
-    let stdout = common::load_in_pytorch(run, data.to_str().unwrap(), predictions);
+    let stdout = crate::common::load_in_pytorch(run, data.to_str().unwrap(), predictions);
     assert!(stdout.contains("max |p(PyTorch) - p(rowseq)|"), "{stdout}");
     stdout
 }
@@ -482,7 +480,7 @@ fn longer_padding_changes_no_result() {
             result(&run)["data"]["timesteps"],
             if dataset == long { 20 } else { 6 }
         );
-        common::metrics_without_time(&run)
+        crate::common::metrics_without_time(&run)
             .into_iter()
             .map(|mut m| {
                 let m = m.as_object_mut().unwrap();
@@ -542,7 +540,7 @@ fn patches_read_a_long_series_several_values_a_step() {
         .iter()
         .find(|r| result(r)["label"] == "units=4,patch=auto,seed=0")
         .unwrap();
-    let e = common::explain_json(auto);
+    let e = crate::common::explain_json(auto);
     assert_eq!(
         (e["timesteps"].as_i64(), e["features"].as_i64()),
         (Some(30), Some(5))

@@ -2,9 +2,7 @@
 Integration tests of `rowseq explain`: flags, JSON output, the SVG diagram, a trained run's
 measured statistics, and clear errors.
 */
-mod common;
-
-use common::{explain_json, rowseq, tiny_train};
+use crate::common::{explain_json, rowseq, tiny_train};
 use predicates::str::contains;
 use serde_json::Value;
 

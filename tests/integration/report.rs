@@ -4,9 +4,7 @@ planned runs (four widths, two seeds) of which five finished, one failed and two
 Run ids come from the real planner (`rowseq sweep --dry-run`), results are written in the
 on-disk format of `store.rs`, and the real binary renders them. No training, no MNIST needed.
 */
-mod common;
-
-use common::rowseq;
+use crate::common::rowseq;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

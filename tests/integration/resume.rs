@@ -3,11 +3,9 @@ Integration tests for sweeps that survive: kill -9 at several points then resume
 two sweeps on one folder, overlapping shards, a changed config, failed runs, corrupt records
 and `status`. The real binary on real MNIST subsets (one thread, a few thousand images), like
 tests/cli.rs. Every kill, signal and second process acts on a run held at a known point
-(`common::Held`), never after a guessed delay, so no test depends on the machine's speed.
+(`crate::common::Held`), never after a guessed delay, so no test depends on the machine's speed.
 */
-mod common;
-
-use common::{metrics_without_time, rowseq, run_dirs, signal, Held};
+use crate::common::{metrics_without_time, rowseq, rowseq_process, run_dirs, signal, Held};
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Std, Stdio};
@@ -53,9 +51,8 @@ fn args(out: &Path, extra: &[&str]) -> Vec<String> {
 }
 
 fn sweep(out: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("rowseq").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args(out, extra));
+    let mut cmd = rowseq();
+    cmd.args(args(out, extra));
     cmd
 }
 
@@ -65,9 +62,8 @@ fn spawn(out: &Path, extra: &[&str]) -> Child {
 
 /// The sweep, started with its runs held at the points of `held`.
 fn spawn_held(out: &Path, extra: &[&str], held: Option<&Held>) -> Child {
-    let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("rowseq"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args(out, extra))
+    let mut cmd = rowseq_process();
+    cmd.args(args(out, extra))
         .stdout(Stdio::piped()) // a few lines: never fills the pipe
         .stderr(Stdio::piped());
     if let Some(h) = held {
@@ -378,9 +374,7 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
         let at = plain.iter().position(|a| a == flag).unwrap();
         plain.drain(at..at + 2);
     }
-    Command::cargo_bin("rowseq")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    rowseq()
         .args(&plain)
         .assert()
         .success()
@@ -678,7 +672,7 @@ fn written_files_follow_the_umask_and_temporaries_are_cleared() {
         .arg("-c")
         .arg(format!(
             "umask 027 && exec '{}' {line} >/dev/null",
-            assert_cmd::cargo::cargo_bin("rowseq").display()
+            crate::common::binary().display()
         ))
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .status()

@@ -4,12 +4,10 @@ Covid3Month (`task = "regress"`) and forecasting on the sunspot series (`task = 
 each swept, reported, predicted with and resumed; and the bad inputs of both, which stop with
 one line and exit 2 before anything is written.
 */
-mod common;
-
 use std::path::{Path, PathBuf};
-use std::process::{Command as Std, Stdio};
+use std::process::Stdio;
 
-use common::{metrics_without_time, rowseq, run_dirs, Held};
+use crate::common::{metrics_without_time, rowseq, rowseq_process, run_dirs, Held};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -179,7 +177,7 @@ fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
     assert_eq!(same, again, "the same series predict the same values");
 
     // explain recomputes the test RMSE from the weights.
-    let e = common::explain_json(run);
+    let e = crate::common::explain_json(run);
     let m = &e["measured"];
     assert!(
         (m["recomputed_test_rmse"].as_f64().unwrap() - rmse).abs() < 1e-5 * rmse,
@@ -190,7 +188,7 @@ fn a_regression_sweep_is_scored_in_the_targets_units_reported_and_predicted() {
 /// scripts/load_in_pytorch.py rebuilds the run in plain PyTorch and checks `predictions`
 /// (rowseq predict's output for `data`) value by value.
 fn pytorch_check(run: &Path, data: &str, predictions: &Path) {
-    let stdout = common::load_in_pytorch(run, data, predictions);
+    let stdout = crate::common::load_in_pytorch(run, data, predictions);
     assert!(stdout.contains("max |y(PyTorch) - y(rowseq)|"), "{stdout}");
 }
 
@@ -216,9 +214,8 @@ fn a_resumed_regression_run_ends_bit_identical() {
     // then on any machine), then resumed.
     let resumed = tempfile::tempdir().unwrap();
     let held = Held::at(&["epoch-1"]);
-    let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("rowseq"));
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args(resumed.path()))
+    let mut cmd = rowseq_process();
+    cmd.args(args(resumed.path()))
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     held.apply(&mut cmd);

@@ -6,6 +6,7 @@ experiment with exactly the swept widths, every session with every metric, and s
 whose steps and values are those of `metrics.jsonl`. The server is killed by its pid when the
 test ends, also when an assertion fails.
 */
+use crate::common::rowseq;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -27,9 +28,8 @@ const METRICS: [&str; 5] = [
 
 /// The tiny sweep of the issue: two widths, two epochs of 2,000 images in batches of 32.
 fn tiny_sweep(out: &Path, extra: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("rowseq").unwrap();
-    cmd.current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["sweep", "configs/quick.toml"])
+    let mut cmd = rowseq();
+    cmd.args(["sweep", "configs/quick.toml"])
         .args(["--set", "num_units=[16,64]", "--set", "epochs=2"])
         .args(["--set", "train_size=2000", "--set", "val_size=500"])
         .args(["--set", "test_size=500", "--set", "batch_size=32"])
@@ -409,9 +409,7 @@ fn no_tensorboard_writes_no_event_files() {
 #[test]
 fn tensorboard_serves_the_errors_of_a_regression_sweep() {
     let out = tempfile::tempdir().unwrap();
-    Command::cargo_bin("rowseq")
-        .unwrap()
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    rowseq()
         .args(["sweep", "configs/covid3month.toml"])
         .args(["--set", "num_units=[8,16]", "--set", "seed=0"])
         .args([

@@ -1,0 +1,18 @@
+/*!
+The integration tests, one binary with a module per area (as ripgrep's are): each runs the real
+`rowseq` binary on small real or generated data. `common` holds what they share: the binary,
+run folders, metrics without wall-clock fields, and the hold points that let a test act on a
+run known to be exactly somewhere, however fast the machine.
+*/
+mod common;
+
+mod bad_input;
+mod bench;
+mod cells;
+mod cli;
+mod data;
+mod explain;
+mod report;
+mod resume;
+mod tasks;
+mod tensorboard;
