@@ -31,6 +31,10 @@ use crate::config::{Cell, RunConfig};
 
 mod cpu_lstm;
 
+/// |h| above this counts as saturated, for every cell: h_t lies in (-1, 1) (LSTM: o * tanh(c);
+/// GRU: a mix of tanh(n) and h_{t-1}; RNN: tanh). `explain` and TensorBoard both measure it.
+pub const SATURATED: f64 = 0.95;
+
 impl Cell {
     /// g: gate blocks of H rows stacked in W_ih, W_hh and each bias.
     pub fn gates(self) -> i64 {

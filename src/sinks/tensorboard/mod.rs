@@ -36,6 +36,7 @@ use record::{unix_seconds, EventWriter};
 
 use crate::config::RunConfig;
 use crate::data::Dataset;
+use crate::model::SATURATED;
 use crate::records::Environment;
 use crate::records::EpochMetrics;
 use crate::train::{floats, Ended, Event, Look, Probe, Sink};
@@ -46,8 +47,6 @@ pub const PROBE_IMAGES: usize = 500;
 pub const MAX_TILES: usize = 32;
 const GRID_COLUMNS: usize = 8;
 const HISTOGRAM_BUCKETS: usize = 30;
-/// |h| above this counts as saturated (h = o * tanh(c) lies in (-1, 1)).
-pub const SATURATED: f64 = 0.95;
 
 /// Writes the sweep's hparams experiment at the root of `tb_root`, replacing an earlier one.
 pub fn write_experiment(

@@ -1,0 +1,127 @@
+//! The unrolled network as an SVG drawing, with the shapes on its arrows.
+use super::*;
+
+/// An SVG drawing of the unrolled network: cells for t = 1, 2, 3, ..., T sharing weights,
+/// each holding H units, with the shapes on the arrows.
+pub fn diagram_svg(e: &Explanation) -> String {
+    let (b, t, f, h, c) = (e.batch, e.timesteps, e.features, e.num_units, e.classes);
+    let a = e.arch();
+    let (cell, w) = (a.cell.title(), a.width());
+    let state = if a.cell == Cell::Lstm { "h, c" } else { "h" };
+    let head_in = if a.bidirectional {
+        "[h_T | h'_1]"
+    } else {
+        "h_T"
+    };
+    let (recurrent_formula, head_formula) = formula_parts(&a, false, "F", None);
+    let recurrent = e.totals.formula_pytorch - (w * c + c);
+    let stack = if a.layers > 1 || a.bidirectional {
+        format!(
+            r##"<text x="40" y="74" fill="#555">Drawn: the first layer's forward cell. The model ({}) has {} such cells{}; the head reads D x H = {w} numbers per image.</text>
+"##,
+            e.model,
+            a.layers * a.directions(),
+            if a.dropout > 0.0 {
+                format!(", dropout {} between layers in training", a.dropout)
+            } else {
+                String::new()
+            }
+        )
+    } else {
+        String::new()
+    };
+    let steps: Vec<String> = vec![
+        "1".into(),
+        "2".into(),
+        "3".into(),
+        "…".into(),
+        t.to_string(),
+    ];
+    let (cell_w, cell_h, gap, x0, y0) = (120.0, 70.0, 70.0, 40.0, 110.0);
+    let width = x0 * 2.0 + steps.len() as f64 * cell_w + (steps.len() as f64 - 1.0) * gap + 230.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="330" viewBox="0 0 {width:.0} 330" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>
+<rect width="100%" height="100%" fill="white"/>
+<text x="{x0}" y="30" font-size="16" font-weight="bold">The {cell} unrolled over T = {t} timesteps: one cell, the same weights at every step, H = {h} units inside</text>
+<text x="{x0}" y="52" fill="#555">Batch B = {b}; each image is T = {t} rows of F = {f} pixels. num_units sets the width of every arrow between cells, not the number of cells.</text>
+{stack}"##
+    );
+    let mut x = x0;
+    for (i, label) in steps.iter().enumerate() {
+        let cx = x + cell_w / 2.0;
+        if label == "…" {
+            let _ = writeln!(
+                s,
+                r##"<text x="{cx}" y="{:.0}" text-anchor="middle" font-size="28">…</text>"##,
+                y0 + cell_h / 2.0 + 8.0
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                r##"<rect x="{x}" y="{y0}" width="{cell_w}" height="{cell_h}" rx="8" fill="#dbe9f6" stroke="#0072b2" stroke-width="1.5"/>
+<text x="{cx}" y="{:.0}" text-anchor="middle" font-weight="bold">{cell} cell, t = {label}</text>
+<text x="{cx}" y="{:.0}" text-anchor="middle">H = {h} units</text>
+<line x1="{cx}" y1="{:.0}" x2="{cx}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
+<text x="{cx}" y="{:.0}" text-anchor="middle" fill="#555">x_{label} [{b}, {f}]</text>"##,
+                y0 + 30.0,
+                y0 + 50.0,
+                y0 + cell_h + 60.0,
+                y0 + cell_h + 4.0,
+                y0 + cell_h + 78.0,
+            );
+        }
+        if i + 1 < steps.len() {
+            let (ax, bx) = (x + cell_w + 2.0, x + cell_w + gap - 2.0);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{ax}" y1="{:.0}" x2="{bx}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
+<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">{state} [{b}, {h}]</text>"##,
+                y0 + cell_h / 2.0,
+                y0 + cell_h / 2.0,
+                (ax + bx) / 2.0,
+                y0 + cell_h / 2.0 - 8.0
+            );
+        }
+        x += cell_w + gap;
+    }
+    let hx = x - gap;
+    let dx = hx + 70.0;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{:.0}" y1="{:.0}" x2="{dx:.0}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
+<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">{head_in} [{b}, {w}]</text>
+<rect x="{dx:.0}" y="{y0}" width="120" height="{cell_h}" rx="8" fill="#fde0c5" stroke="#d55e00" stroke-width="1.5"/>
+<text x="{:.0}" y="{:.0}" text-anchor="middle" font-weight="bold">Dense head</text>
+<text x="{:.0}" y="{:.0}" text-anchor="middle">{w} → {c}</text>
+<text x="{:.0}" y="{:.0}" text-anchor="middle" fill="#555">logits [{b}, {c}]</text>
+<text x="{x0}" y="312" fill="#555">Parameters: {recurrent_formula} = {} in the {} (shared by all {t} steps) + {head_formula} = {} in the head; total {}.</text>
+</svg>"##,
+        hx + 2.0,
+        y0 + cell_h / 2.0,
+        y0 + cell_h / 2.0,
+        (hx + dx) / 2.0,
+        y0 + cell_h / 2.0 - 8.0,
+        dx + 60.0,
+        y0 + 30.0,
+        dx + 60.0,
+        y0 + 50.0,
+        dx + 60.0,
+        y0 + cell_h + 25.0,
+        thousands(recurrent),
+        e.model,
+        thousands(w * c + c),
+        thousands(e.totals.params_pytorch),
+    );
+    if e.images {
+        s
+    } else {
+        s.replace(
+            &format!("each image is T = {t} rows of F = {f} pixels"),
+            &format!("each sequence is T = {t} steps of F = {f} features"),
+        )
+        .replace("numbers per image", "numbers per sequence")
+    }
+}

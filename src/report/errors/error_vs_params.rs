@@ -1,0 +1,71 @@
+//! Test error against parameter count, with the baselines (`error_vs_params`).
+use super::*;
+
+/// Test error against parameter count, with the baselines.
+pub(super) struct ErrorVsParams<'a>(pub(super) &'a View<'a>);
+
+impl Figure for ErrorVsParams<'_> {
+    fn name(&self) -> &'static str {
+        "error_vs_params"
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let v = self.0;
+        let d = v.data;
+        let (plo, phi) = d
+            .rows
+            .iter()
+            .map(|r| r.params as f64)
+            .fold((f64::INFINITY, 0f64), |(a, b), p| (a.min(p), b.max(p)));
+        let (x0, x1) = (plo / 1.6, phi * 1.6);
+        let (y0, y1) = v.range(d.rows.iter().flat_map(|r| {
+            [
+                r.test_error.mean - r.test_error.std,
+                r.test_error.mean + r.test_error.std,
+            ]
+        }));
+        let mut chart = chart_builder(root, s).build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+            y0..y1,
+        )?;
+        axes!(
+            chart,
+            s,
+            "trainable parameters (log scale)",
+            &v.axis(),
+            &|p: &f64| short_count(*p),
+            &error_label
+        );
+        v.draw_baselines(&mut chart, s, x0, x1)?;
+        for k in 0..d.variants.len() {
+            let rows = d.of(k);
+            let c = colour(2 * k);
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| (r.params as f64, r.test_error.mean))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
+                .label(format!("{}test {} ({})", d.prefix(k), v.metric, d.spread()))
+                .legend(mark!(s, c, false, false));
+            error_bars(
+                &mut chart,
+                &bars(&rows, |r| r.params as f64, |r| &r.test_error),
+                s.line(c, 1.4),
+                s.px(5.0),
+            )?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+            for r in &rows {
+                chart.plotting_area().draw(
+                    &(EmptyElement::at((r.params as f64, r.test_error.mean))
+                        + Text::new(
+                            format!("H={}", r.num_units),
+                            (s.px(7.0), s.px(4.0)),
+                            s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+                        )),
+                )?;
+            }
+        }
+        legend!(chart, s, SeriesLabelPosition::UpperRight);
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! The selected width's test predictions: the forecast test stretch (`forecast_test`) and
+//! regression's predictions against the truth (`predicted_vs_truth`).
+use super::*;
+
+/// The selected width's test predictions over its seeds.
+pub(super) struct TestFigure<'a> {
+    pub(super) view: &'a View<'a>,
+    pub(super) units: i64,
+    pub(super) runs: &'a [TestPredictions],
+}
+
+impl TestFigure<'_> {
+    /// Row i's prediction, averaged over the runs that have it (rows are in the same order in
+    /// every run of a configuration).
+    fn mean_prediction(&self, i: usize) -> f64 {
+        let vals: Vec<f64> = self
+            .runs
+            .iter()
+            .filter_map(|r| r.predicted.get(i).copied())
+            .collect();
+        vals.iter().sum::<f64>() / vals.len().max(1) as f64
+    }
+}
+
+/// Forecasting: the test stretch, one step ahead.
+pub(super) struct ForecastTest<'a>(pub(super) &'a TestFigure<'a>);
+
+impl Figure for ForecastTest<'_> {
+    fn name(&self) -> &'static str {
+        "forecast_test"
+    }
+    fn size(&self) -> (u32, u32) {
+        (1000, 460)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let f = self.0;
+        let first = &f.runs[0];
+        let at = first.at.as_deref().unwrap_or(&[]);
+        // One step ahead: the target at origin + 1.
+        let rows: Vec<usize> = (0..at.len()).filter(|&i| at[i].1 == 1).collect();
+        let t = |i: usize| (at[i].0 + 1) as f64;
+        let truth: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), first.truth[i])).collect();
+        let model: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), f.mean_prediction(i))).collect();
+        let snaive: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|&i| Some((t(i), first.snaive.as_ref()?[i])))
+            .collect();
+        let (x0, x1) = match (truth.first(), truth.last()) {
+            (Some(a), Some(b)) => (a.0 - 0.5, b.0.max(a.0 + 1.0) + 0.5),
+            _ => (0.0, 1.0),
+        };
+        let ys = truth.iter().chain(&model).chain(&snaive).map(|p| p.1);
+        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        let span = (hi - lo).max(1e-9);
+        let (y0, y1) = (lo - 0.08 * span, hi + 0.12 * span);
+        let mut chart = chart_builder(root, s).build_cartesian_2d(x0..x1, y0..y1)?;
+        axes!(
+            chart,
+            s,
+            "time step (row of the series, from 0)",
+            &f.view.target,
+            &|v: &f64| format!("{}", v.round() as i64),
+            &error_label,
+            10
+        );
+        chart
+            .draw_series(LineSeries::new(truth.clone(), s.line(BLACK, 1.8)))?
+            .label("truth")
+            .legend(mark!(s, BLACK, false));
+        chart
+            .draw_series(DashedLineSeries::new(
+                snaive,
+                s.px(6.0),
+                s.px(4.0),
+                s.line(GREY, 1.5),
+            ))?
+            .label("seasonal-naive forecast")
+            .legend(mark!(s, GREY, true));
+        let c = colour(0);
+        chart
+            .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?
+            .label(format!(
+                "LSTM, H = {}: one-step forecast, mean of {} seed{}",
+                f.units,
+                f.runs.len(),
+                if f.runs.len() == 1 { "" } else { "s" }
+            ))
+            .legend(mark!(s, c, false, false));
+        chart.draw_series(model.iter().map(|&p| Circle::new(p, s.px(2.5), s.fill(c))))?;
+        legend!(chart, s, SeriesLabelPosition::UpperLeft);
+        Ok(())
+    }
+}
+
+/// Regression: predictions against the truth, with the diagonal of a perfect model.
+pub(super) struct PredictedVsTruth<'a>(pub(super) &'a TestFigure<'a>);
+
+impl Figure for PredictedVsTruth<'_> {
+    fn name(&self) -> &'static str {
+        "predicted_vs_truth"
+    }
+    fn size(&self) -> (u32, u32) {
+        (560, 520)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let f = self.0;
+        let first = &f.runs[0];
+        let pts: Vec<(f64, f64)> = (0..first.truth.len())
+            .map(|i| (first.truth[i], f.mean_prediction(i)))
+            .collect();
+        let (lo, hi) = pts
+            .iter()
+            .flat_map(|p| [p.0, p.1])
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        let span = (hi - lo).max(1e-9);
+        let (a0, a1) = (lo - 0.06 * span, hi + 0.06 * span);
+        let mut chart = chart_builder(root, s).build_cartesian_2d(a0..a1, a0..a1)?;
+        axes!(
+            chart,
+            s,
+            &format!("true {}", f.view.target),
+            &format!(
+                "predicted (H = {}, mean of {} seeds)",
+                f.units,
+                f.runs.len()
+            ),
+            &error_label,
+            &error_label,
+            8
+        );
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(a0, a0), (a1, a1)],
+                s.px(6.0),
+                s.px(4.0),
+                s.line(GREY, 1.4),
+            ))?
+            .label("a perfect model")
+            .legend(mark!(s, GREY, true));
+        let c = colour(0);
+        chart
+            .draw_series(
+                pts.iter()
+                    .map(|&p| Circle::new(p, s.px(3.5), s.line(c, 1.2))),
+            )?
+            .label("test series")
+            .legend(move |(x, y)| Circle::new((x + s.px(14.0), y), s.px(3.5), s.line(c, 1.2)));
+        legend!(chart, s, SeriesLabelPosition::UpperLeft);
+        let _ = GRID;
+        Ok(())
+    }
+}

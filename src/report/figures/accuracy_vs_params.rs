@@ -1,0 +1,71 @@
+//! Test accuracy against parameter count (`accuracy_vs_params`).
+use super::*;
+
+/// Test accuracy against parameter count.
+pub struct AccuracyVsParams<'a>(pub &'a Data<'a>);
+
+impl Figure for AccuracyVsParams<'_> {
+    fn name(&self) -> &'static str {
+        "accuracy_vs_params"
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        let d = self.0;
+        let p: Vec<f64> = d.rows.iter().map(|r| r.params as f64).collect();
+        let (plo, phi) = p
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(a, b), &v| (a.min(v), b.max(v)));
+        let (x0, x1) = (plo / 1.6, phi * 1.6);
+        let (y0, y1) = padded(
+            d.rows.iter().flat_map(|r| {
+                [
+                    pct(r.test_acc.mean - r.test_acc.std),
+                    pct(r.test_acc.mean + r.test_acc.std),
+                ]
+            }),
+            0.12,
+        );
+        let mut chart = chart_builder(root, s).build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+            y0..y1,
+        )?;
+        axes!(
+            chart,
+            s,
+            "trainable parameters (log scale)",
+            "test accuracy (%)",
+            &|v: &f64| short_count(*v),
+            &percent_label(y1 - y0)
+        );
+        for v in 0..d.variants.len() {
+            let rows = d.of(v);
+            let c = colour(2 * v);
+            let pts: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| (r.params as f64, pct(r.test_acc.mean)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
+                .label(format!("{}test accuracy ({})", d.prefix(v), d.spread()))
+                .legend(mark!(s, c, false, false));
+            error_bars(
+                &mut chart,
+                &pct_bars(&rows, |r| r.params as f64, |r| &r.test_acc),
+                s.line(c, 1.4),
+                s.px(5.0),
+            )?;
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+            for r in &rows {
+                chart.plotting_area().draw(
+                    &(EmptyElement::at((r.params as f64, pct(r.test_acc.mean)))
+                        + Text::new(
+                            format!("H={}", r.num_units),
+                            (s.px(7.0), s.px(4.0)),
+                            s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+                        )),
+                )?;
+            }
+        }
+        legend!(chart, s, SeriesLabelPosition::LowerRight);
+        Ok(())
+    }
+}
