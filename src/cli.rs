@@ -105,6 +105,27 @@ pub struct BenchArgs {
     pub data_dir: Option<PathBuf>,
 }
 
+impl BenchArgs {
+    /// The bench's request: these flags, without clap.
+    pub fn request(&self) -> crate::bench::Request {
+        crate::bench::Request {
+            units: self.units.clone(),
+            batch_size: self.batch_size,
+            steps: self.steps,
+            warmup: self.warmup,
+            rounds: self.rounds,
+            eval_samples: self.eval_samples,
+            seed: self.seed,
+            device: self.device,
+            threads: self.threads,
+            out: self.out.clone(),
+            python: self.python.clone(),
+            no_reference: self.no_reference,
+            data_dir: self.data_dir.clone(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// The sweep folder, e.g. experiments/units; or a bench JSON written by `rowseq bench`.
@@ -196,6 +217,20 @@ pub struct SlurmArgs {
     /// Submit the script with sbatch.
     #[arg(long)]
     pub submit: bool,
+}
+
+impl SlurmArgs {
+    /// The script's request: these flags, without clap (`--submit` is main's).
+    pub fn request(&self) -> crate::slurm::Request {
+        crate::slurm::Request {
+            config: self.config.clone(),
+            overrides: self.overrides.clone(),
+            out: self.out.clone(),
+            threads: self.threads,
+            data_dir: self.data_dir.clone(),
+            tasks: self.tasks,
+        }
+    }
 }
 
 #[derive(Args, Debug)]

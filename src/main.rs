@@ -103,7 +103,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 sweep.set(o)?;
             }
             sweep.check_name()?;
-            let script = slurm::write(&sweep, &args)?;
+            let script = slurm::write(&sweep, &args.request())?;
             println!(
                 "wrote {} ({} array tasks)",
                 script.path.display(),
@@ -169,7 +169,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench(args) => {
-            bench::run(&args)?;
+            bench::run(&args.request())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -137,6 +137,16 @@ impl Arch {
         }
     }
 
+    /// Multiply-adds of the recurrent matmuls per sequence and timestep, over every layer and
+    /// direction: g·H·(I_l + H) each (x_t W_ih^T and h_{t-1} W_hh^T). The one cost formula that
+    /// `explain`'s FLOPs, the sweep's ETA and `bench`'s GFLOP/s all build on.
+    pub fn recurrent_macs(&self) -> i64 {
+        let (g, h) = (self.cell.gates(), self.hidden);
+        (0..self.layers)
+            .map(|l| self.directions() * g * h * (self.layer_input(l) + h))
+            .sum()
+    }
+
     /// The same architecture with another width.
     pub fn with_hidden(&self, hidden: i64) -> Arch {
         Arch { hidden, ..*self }

@@ -12,11 +12,25 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
-use crate::cli::SlurmArgs;
 use crate::config::SweepConfig;
 use crate::error::UserError;
 use crate::store;
 use crate::sweep::Plan;
+
+/// What to write (`rowseq slurm`'s flags, as `cli::SlurmArgs::request` gives them).
+pub struct Request {
+    /// The sweep config file, as given (the script names it by its absolute path).
+    pub config: PathBuf,
+    /// `--set` overrides, passed on to every task.
+    pub overrides: Vec<String>,
+    /// The folder of sweep folders, on a filesystem every node shares.
+    pub out: PathBuf,
+    /// CPUs (libtorch threads) of each array task.
+    pub threads: u64,
+    pub data_dir: Option<PathBuf>,
+    /// Array tasks (None: one per run).
+    pub tasks: Option<u64>,
+}
 
 /// What `rowseq slurm` wrote.
 pub struct Script {
@@ -25,7 +39,7 @@ pub struct Script {
 }
 
 /// Writes the sbatch script of `sweep` and returns its path.
-pub fn write(sweep: &SweepConfig, args: &SlurmArgs) -> Result<Script> {
+pub fn write(sweep: &SweepConfig, args: &Request) -> Result<Script> {
     let plan = Plan::new(sweep);
     let tasks = args
         .tasks

@@ -31,6 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::RunConfig;
 use crate::error::UserError;
+use crate::records::bench::{BenchRecord, KIND};
 use crate::records::{
     CheckpointState, EpochMetrics, Failure, Normalization, RunResult, SweepRecord, TestPredictions,
 };
@@ -633,6 +634,23 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
     }
     write_atomic(&sweep_dir.join(RESULTS_CSV), &csv.into_inner()?)?;
     write_atomic(&sweep_dir.join(RESULTS_JSONL), jsonl.as_bytes())
+}
+
+/// Reads a bench JSON, or says why it is not one.
+pub fn load_bench(path: &Path) -> Result<BenchRecord> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UserError::store(path, format!("cannot read: {e}")))?;
+    let record: BenchRecord = serde_json::from_str(&text)
+        .map_err(|e| UserError::store(path, format!("not a rowseq bench JSON: {e}")))?;
+    if record.kind != KIND {
+        return Err(
+            UserError::store(path, format!("kind {:?}: expected {KIND:?}", record.kind)).into(),
+        );
+    }
+    if record.widths.is_empty() {
+        return Err(UserError::store(path, "no widths measured").into());
+    }
+    Ok(record)
 }
 
 #[cfg(test)]

@@ -420,9 +420,8 @@ fn totals(counted: i64, a: &Arch, b: i64, t: i64) -> Totals {
     let (h, c, g, d) = (a.hidden, a.classes, a.cell.gates(), a.directions());
     let (state, kept, elementwise) = per_unit(a.cell);
     let cells = a.layers * d;
-    let per_step: i64 = (0..a.layers)
-        .map(|l| d * (2 * g * h * (a.layer_input(l) + h) + 2 * g * h + elementwise * h))
-        .sum();
+    // The matmuls (2 FLOPs a multiply-add), the bias adds and the elementwise gate ops.
+    let per_step = 2 * a.recurrent_macs() + cells * (2 * g * h + elementwise * h);
     let inference = t * per_step + 2 * c * a.width() + c;
     let (torch, keras) = (param_count(a), keras_param_count(a));
     Totals {

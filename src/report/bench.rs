@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 
 use super::figures::bench::{GflopsVsUnits, TimeVsUnits};
 use super::style;
-use crate::bench::{self, BenchRecord};
+use crate::records::bench::{BenchRecord, Measured};
 use crate::store::write_atomic;
 
 /// `bench/bench-X.json` -> `bench/bench-X`.
@@ -38,7 +38,7 @@ pub fn render_files(record: &BenchRecord, out: &Path) -> Result<Vec<PathBuf>> {
 
 /// `render_files` of the JSON at `json`.
 pub fn render(json: &Path, out: &Path) -> Result<Vec<PathBuf>> {
-    render_files(&bench::load(json)?, out)
+    render_files(&crate::store::load_bench(json)?, out)
 }
 
 /// The table in Markdown, with settings and machine.
@@ -69,7 +69,7 @@ pub fn markdown(r: &BenchRecord) -> String {
     let dash = || "–".to_string();
     for w in &r.widths {
         let p = w.pytorch.as_ref();
-        let gf = |m: &bench::Measured| format!("{:.2} ({:.1} %)", m.gflops, m.percent_of_peak);
+        let gf = |m: &Measured| format!("{:.2} ({:.1} %)", m.gflops, m.percent_of_peak);
         let _ = writeln!(
             s,
             "| {} | {} | {:.2} | {} | {} | {:.0} | {} | {:.0} | {} | {} | {} |",
@@ -123,5 +123,67 @@ pub fn markdown(r: &BenchRecord) -> String {
         }
         None => s.push_str("No PyTorch reference (--no-reference).\n"),
     }
+    s
+}
+
+/// The table printed at the end (and written by the report).
+pub fn table(r: &BenchRecord) -> String {
+    let mut s = String::new();
+    let head = [
+        "units",
+        "params",
+        "rowseq ms/b",
+        "torch ms/b",
+        "ratio",
+        "rowseq smp/s",
+        "torch smp/s",
+        "rowseq eval/s",
+        "torch eval/s",
+        "rowseq GFLOP/s",
+        "torch GFLOP/s",
+    ];
+    let widths = [5, 7, 11, 10, 5, 12, 11, 13, 12, 17, 17];
+    let line = |cells: Vec<String>| -> String {
+        let row: Vec<String> = cells
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:>w$}"))
+            .collect();
+        row.join("  ") + "\n"
+    };
+    s += &line(head.iter().map(|h| h.to_string()).collect());
+    s += &"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1));
+    s += "\n";
+    let dash = || "-".to_string();
+    for w in &r.widths {
+        let p = w.pytorch.as_ref();
+        let gf = |m: &Measured| format!("{:.2} ({:.1}%)", m.gflops, m.percent_of_peak);
+        s += &line(vec![
+            w.num_units.to_string(),
+            w.params.to_string(),
+            format!("{:.2}", w.rowseq.ms_per_batch),
+            p.map_or_else(dash, |p| format!("{:.2}", p.ms_per_batch)),
+            w.ratio.map_or_else(dash, |x| format!("{x:.2}")),
+            format!("{:.0}", w.rowseq.samples_per_s),
+            p.map_or_else(dash, |p| format!("{:.0}", p.samples_per_s)),
+            format!("{:.0}", w.rowseq.eval_samples_per_s),
+            p.map_or_else(dash, |p| format!("{:.0}", p.eval_samples_per_s)),
+            gf(&w.rowseq),
+            p.map_or_else(dash, gf),
+        ]);
+    }
+    s += &format!(
+        "sgemm peak {:.1} GFLOP/s ({n}x{n}); batch {}, {} timed steps; {} with {} threads; {}\n",
+        r.sgemm.gflops,
+        r.settings.batch_size,
+        r.settings.steps,
+        r.env.run.device,
+        r.env.run.threads,
+        match &r.reference {
+            Some(t) => format!("PyTorch {} (Python {})", t.torch, t.python),
+            None => "no PyTorch reference".into(),
+        },
+        n = r.sgemm.n,
+    );
     s
 }

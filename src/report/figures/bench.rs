@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::super::style::{colour, short_number, ticks_125, Drawn, Figure, Style, GREY, GRID};
 use super::{chart_builder, units_label};
-use crate::bench::{BenchRecord, Measured};
+use crate::records::bench::{BenchRecord, Measured};
 
 /// Log ticks at 1-2-5, or at finer steps when the range is too narrow for three of those.
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {

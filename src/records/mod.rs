@@ -6,6 +6,8 @@ train or the store, so that each of those can use them.
 */
 use serde::{Deserialize, Serialize};
 
+pub mod bench;
+
 use crate::config::RunConfig;
 use crate::metrics::Errors;
 
