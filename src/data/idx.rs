@@ -1,14 +1,12 @@
 /*!
-MNIST (and any IDX image set: `load_images`) in IDX format, raw or gzip-compressed, checked
-before it is parsed.
-
-The `mnist` crate does the parsing but panics on anything unexpected, so every file is checked
-first: present, the right magic number, 28x28 images, the count MNIST has, a length that matches
-its header, and as many labels as images. Gzip files (and torchvision's `MNIST/raw/` layout) are
-accepted; they are unpacked to a temporary folder that is removed afterwards.
+IDX image sets (MNIST, Fashion-MNIST, any `idx:DIR`), raw or gzip-compressed, read by one
+reader that checks every file: present, the right magic number, a length that matches its
+header, and as many labels as images; MNIST's own files (`load`) also 28x28 images, the count
+MNIST has, and digit labels. Gzip files (and torchvision's `MNIST/raw/` layout) are accepted
+and unpacked in memory.
 */
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::error::UserError;
@@ -36,51 +34,12 @@ pub struct RawMnist {
     pub test_labels: Vec<u8>,
 }
 
-/// Finds, checks and reads the four MNIST files under `dir`.
+/// Finds, checks and reads the four MNIST files under `dir`: IDX files of MNIST's own shape
+/// (28x28 images, 60,000 and 10,000 of them) with digit labels.
 pub fn load(dir: &Path) -> Result<RawMnist, UserError> {
     let paths = locate(dir)?;
-    let staging = tempfile::tempdir()
-        .map_err(|e| UserError::data(dir, format!("cannot create a temporary folder: {e}")))?;
-    let mut plain = Vec::new();
-    for (i, path) in paths.iter().enumerate() {
-        let target = if path.extension().is_some_and(|e| e == "gz") {
-            let out = staging.path().join(FILES[i]);
-            gunzip(path, &out)?;
-            out
-        } else {
-            path.clone()
-        };
-        plain.push(target);
-    }
-    for (i, p) in plain.iter().enumerate() {
-        let (images, count) = (i % 2 == 0, if i < 2 { TRAIN_LEN } else { TEST_LEN });
-        check(p, &paths[i], images, count)?;
-    }
-    // Counts must agree between images and labels: both were checked against the MNIST sizes.
-    // The crate joins names onto base_path, so hand it absolute paths under "/".
-    let strs: Vec<String> = plain
-        .iter()
-        .map(|p| {
-            std::path::absolute(p)
-                .unwrap_or(p.clone())
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
-    let raw = std::panic::catch_unwind(|| {
-        mnist::MnistBuilder::new()
-            .base_path("/")
-            .training_images_filename(&strs[0])
-            .training_labels_filename(&strs[1])
-            .test_images_filename(&strs[2])
-            .test_labels_filename(&strs[3])
-            .training_set_length(TRAIN_LEN as u32)
-            .validation_set_length(0)
-            .test_set_length(TEST_LEN as u32)
-            .finalize()
-    })
-    .map_err(|_| UserError::data(dir, "the mnist crate could not parse these IDX files"))?;
-    for (labels, path) in [(&raw.trn_lbl, &paths[1]), (&raw.tst_lbl, &paths[3])] {
+    let set = read_four(&paths, true)?;
+    for (labels, path) in [(&set.train_labels, &paths[1]), (&set.test_labels, &paths[3])] {
         if let Some(pos) = labels.iter().position(|&l| l > 9) {
             return Err(UserError::data(
                 path,
@@ -89,10 +48,10 @@ pub fn load(dir: &Path) -> Result<RawMnist, UserError> {
         }
     }
     Ok(RawMnist {
-        train_images: raw.trn_img,
-        train_labels: raw.trn_lbl,
-        test_images: raw.tst_img,
-        test_labels: raw.tst_lbl,
+        train_images: set.train_images,
+        train_labels: set.train_labels,
+        test_images: set.test_images,
+        test_labels: set.test_labels,
     })
 }
 
@@ -136,66 +95,6 @@ pub fn locate_with(dir: &Path, hint: &str) -> Result<[PathBuf; 4], UserError> {
     Ok(found.try_into().expect("four files"))
 }
 
-/// Checks one uncompressed IDX file's header and length; `shown` is the path the user knows.
-pub fn check(path: &Path, shown: &Path, images: bool, count: usize) -> Result<(), UserError> {
-    let err = |m: String| UserError::data(shown, m);
-    let mut f = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let len = f
-        .metadata()
-        .map_err(|e| err(format!("cannot stat: {e}")))?
-        .len() as usize;
-    let header_len = if images { 16 } else { 8 };
-    let mut header = vec![0u8; header_len];
-    if len < header_len {
-        return Err(err(format!(
-            "truncated: {len} bytes, shorter than the {header_len}-byte IDX header"
-        )));
-    }
-    f.read_exact(&mut header)
-        .map_err(|e| err(format!("cannot read the header: {e}")))?;
-    let word = |i: usize| u32::from_be_bytes(header[4 * i..4 * i + 4].try_into().unwrap()) as usize;
-    let (magic, what) = if images {
-        (IMAGE_MAGIC, "images")
-    } else {
-        (LABEL_MAGIC, "labels")
-    };
-    if word(0) as u32 != magic {
-        return Err(err(format!(
-            "bad magic number 0x{:08x}: expected 0x{magic:08x} (IDX {what})",
-            word(0)
-        )));
-    }
-    let n = word(1);
-    if n != count {
-        return Err(err(format!(
-            "header says {n} {what}: expected {count} (MNIST {} set), as many as its {}",
-            if count == TRAIN_LEN {
-                "training"
-            } else {
-                "test"
-            },
-            if images { "labels" } else { "images" }
-        )));
-    }
-    let item = if images {
-        let (r, c) = (word(2), word(3));
-        if (r, c) != (ROWS, COLS) {
-            return Err(err(format!("images are {r}x{c}: expected {ROWS}x{COLS}")));
-        }
-        r * c
-    } else {
-        1
-    };
-    let want = header_len + n * item;
-    if len != want {
-        return Err(err(format!(
-            "{} file: {len} bytes, expected {want} for {n} {what}",
-            if len < want { "truncated" } else { "oversized" }
-        )));
-    }
-    Ok(())
-}
-
 /// An IDX image set of any size: train and test images (row-major bytes) with their labels.
 pub struct ImageSet {
     pub rows: usize,
@@ -209,11 +108,16 @@ pub struct ImageSet {
 /// Reads the four IDX files under `dir` (the MNIST names, raw or `.gz`) of any image size and
 /// count, checking headers, lengths, and that images and labels agree.
 pub fn load_images(dir: &Path, hint: &str) -> Result<ImageSet, UserError> {
-    let paths = locate_with(dir, hint)?;
+    read_four(&locate_with(dir, hint)?, false)
+}
+
+/// The four files, each read and checked (`read_file`; with `mnist`, of MNIST's own shape),
+/// then checked together: test images as large as the training ones, a label per image.
+fn read_four(paths: &[PathBuf; 4], mnist: bool) -> Result<ImageSet, UserError> {
     let mut parts = Vec::with_capacity(4);
     for (i, path) in paths.iter().enumerate() {
-        let bytes = read_maybe_gz(path)?;
-        parts.push(parse_idx(&bytes, path, i % 2 == 0)?);
+        let count = mnist.then_some(if i < 2 { TRAIN_LEN } else { TEST_LEN });
+        parts.push(read_file(path, i % 2 == 0, count)?);
     }
     let (rows, cols) = (parts[0].1, parts[0].2);
     if (parts[2].1, parts[2].2) != (rows, cols) {
@@ -254,6 +158,46 @@ pub fn load_images(dir: &Path, hint: &str) -> Result<ImageSet, UserError> {
         test_images: next(),
         test_labels: next(),
     })
+}
+
+/// One IDX file of unsigned bytes, raw or `.gz`, checked (`parse_idx`); with `mnist_count`,
+/// also of MNIST's shape: 28x28 images and that many of them.
+fn read_file(
+    path: &Path,
+    images: bool,
+    mnist_count: Option<usize>,
+) -> Result<(Vec<u8>, usize, usize), UserError> {
+    let part = parse_idx(&read_maybe_gz(path)?, path, images)?;
+    let Some(count) = mnist_count else {
+        return Ok(part);
+    };
+    let what = if images { "images" } else { "labels" };
+    let n = if images {
+        part.0.len() / (part.1 * part.2)
+    } else {
+        part.0.len()
+    };
+    if n != count {
+        return Err(UserError::data(
+            path,
+            format!(
+                "header says {n} {what}: expected {count} (MNIST {} set), as many as its {}",
+                if count == TRAIN_LEN {
+                    "training"
+                } else {
+                    "test"
+                },
+                if images { "labels" } else { "images" }
+            ),
+        ));
+    }
+    if images && (part.1, part.2) != (ROWS, COLS) {
+        return Err(UserError::data(
+            path,
+            format!("images are {}x{}: expected {ROWS}x{COLS}", part.1, part.2),
+        ));
+    }
+    Ok(part)
 }
 
 fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, UserError> {
@@ -320,18 +264,6 @@ fn parse_idx(
     Ok((bytes[header_len..].to_vec(), rows, cols))
 }
 
-fn gunzip(src: &Path, dst: &Path) -> Result<(), UserError> {
-    let err = |m: String| UserError::data(src, m);
-    let f = File::open(src).map_err(|e| err(format!("cannot open: {e}")))?;
-    let mut bytes = Vec::new();
-    flate2::read::GzDecoder::new(f)
-        .read_to_end(&mut bytes)
-        .map_err(|e| err(format!("corrupt gzip: {e}")))?;
-    File::create(dst)
-        .and_then(|mut out| out.write_all(&bytes))
-        .map_err(|e| err(format!("cannot unpack to {}: {e}", dst.display())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,7 +281,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f");
         std::fs::write(&p, bytes).unwrap();
-        check(&p, Path::new("f"), images, count).map_err(|e| e.to_string())
+        read_file(&p, images, Some(count))
+            .map(|_| ())
+            .map_err(|e| e.to_string().replace(&p.display().to_string(), "f"))
     }
 
     #[test]
