@@ -60,15 +60,22 @@ fn rows(text: &str, path: &Path) -> Result<Vec<(usize, Vec<String>)>, UserError>
         .has_headers(false)
         .flexible(true)
         .from_reader(text.as_bytes());
-    // Lines from byte offsets: the csv crate's own line count skips blank lines.
-    let line_of = |byte: u64| {
+    // Lines from byte offsets (the csv crate's own line count skips blank lines), counted on
+    // from the previous record's: linear in the file, not in records times bytes.
+    let mut counted = (0usize, 0usize); // (bytes scanned, newlines in them)
+    let mut line_of = |byte: u64| {
         // A record's position may be the blank lines before it: skip them.
         let bytes = text.as_bytes();
         let mut at = (byte as usize).min(bytes.len());
         while at < bytes.len() && (bytes[at] == b'\n' || bytes[at] == b'\r') {
             at += 1;
         }
-        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count()
+        if at < counted.0 {
+            counted = (0, 0);
+        }
+        counted.1 += bytes[counted.0..at].iter().filter(|&&b| b == b'\n').count();
+        counted.0 = at;
+        1 + counted.1
     };
     let mut out = Vec::new();
     for record in reader.records() {

@@ -39,7 +39,10 @@ pub struct RawMnist {
 pub fn load(dir: &Path) -> Result<RawMnist, UserError> {
     let paths = locate(dir)?;
     let set = read_four(&paths, true)?;
-    for (labels, path) in [(&set.train_labels, &paths[1]), (&set.test_labels, &paths[3])] {
+    for (labels, path) in [
+        (&set.train_labels, &paths[1]),
+        (&set.test_labels, &paths[3]),
+    ] {
         if let Some(pos) = labels.iter().position(|&l| l > 9) {
             return Err(UserError::data(
                 path,
