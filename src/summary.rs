@@ -65,14 +65,8 @@ impl Group {
 /// test accuracy `select` chooses (results without a best-val record are left out of it).
 pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
     let key = RunConfig::without_seed;
-    let mut keys: Vec<RunConfig> = Vec::new();
-    for r in results {
-        let k = key(&r.config);
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    keys.into_iter()
+    seed_groups(results.iter().map(|r| &r.config))
+        .into_iter()
         .map(|k| {
             let rs: Vec<&RunResult> = results.iter().filter(|r| key(&r.config) == k).collect();
             let vals = |f: &dyn Fn(&RunResult) -> f64| rs.iter().map(|r| f(r)).collect::<Vec<_>>();
@@ -92,6 +86,19 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
             }
         })
         .collect()
+}
+
+/// The configurations of `configs` without their seeds, each once, in first-seen order: the
+/// groups over seeds that the tables and the report show.
+pub fn seed_groups<'a>(configs: impl IntoIterator<Item = &'a RunConfig>) -> Vec<RunConfig> {
+    let mut keys: Vec<RunConfig> = Vec::new();
+    for c in configs {
+        let k = c.without_seed();
+        if !keys.contains(&k) {
+            keys.push(k);
+        }
+    }
+    keys
 }
 
 /// Numeric runs' errors over seeds, as `select` chooses them: the headline test error (MASE

@@ -15,7 +15,6 @@ use crate::model::{param_count, Arch};
 use crate::records::{RunResult, SweepRecord};
 use crate::store::{self, RunDir};
 use crate::summary::Stat;
-use crate::sweep::Plan;
 
 /// The data of a sweep's runs: T, F (the LSTM's input size I) and the classes, from the first
 /// result that recorded them; results from before they were recorded are MNIST's.
@@ -183,12 +182,18 @@ impl Inputs {
             None => Vec::new(),
             Some(r) => {
                 let origin = sweep_dir.join(store::SWEEP).display().to_string();
-                let plan = Plan::new(&SweepConfig::checked(&r.name, r.select, &r.grid, &origin)?);
+                let grid = SweepConfig::checked(&r.name, r.select, &r.grid, &origin)?;
+                let swept = grid.swept_keys();
+                let expanded: Vec<(String, RunConfig)> = grid
+                    .runs()
+                    .into_iter()
+                    .map(|c| (store::run_id(&c), c))
+                    .collect();
                 r.runs
                     .iter()
                     .map(|id| {
-                        if let Some(p) = plan.runs.iter().find(|p| p.id == *id) {
-                            return (id.clone(), Some(p.config.clone()), p.label.clone());
+                        if let Some((_, c)) = expanded.iter().find(|(i, _)| i == id) {
+                            return (id.clone(), Some(c.clone()), c.label(&swept));
                         }
                         let cfg = store::RunDir::new(sweep_dir, id).config().ok();
                         let label = cfg
@@ -205,17 +210,12 @@ impl Inputs {
 
         // Row keys: configs without seed, planned ones first, in first-seen order.
         let key = RunConfig::without_seed;
-        let mut keys: Vec<RunConfig> = Vec::new();
-        for c in planned
-            .iter()
-            .filter_map(|p| p.1.as_ref())
-            .chain(results.iter().map(|r| &r.config))
-        {
-            let k = key(c);
-            if !keys.contains(&k) {
-                keys.push(k);
-            }
-        }
+        let keys = crate::summary::seed_groups(
+            planned
+                .iter()
+                .filter_map(|p| p.1.as_ref())
+                .chain(results.iter().map(|r| &r.config)),
+        );
         let shape = Shape::of(&results);
         let mut variants: Vec<String> = Vec::new();
         let mut no_metrics = Vec::new();
