@@ -325,6 +325,82 @@ macro_rules! mark {
     };
 }
 
+/// A test score's line as the accuracy and error figures draw each variant's: the line (with
+/// its legend entry), the error bars of `bars` (x, low, high), and a dot at each point.
+pub fn test_line<'a, DB, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    s: &Style,
+    c: RGBColor,
+    label: String,
+    pts: &[(f64, f64)],
+    bars: &[(f64, f64, f64)],
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(LineSeries::new(pts.to_vec(), s.line(c, 2.0)))?
+        .label(label)
+        .legend(mark!(s, c, false, false));
+    error_bars(chart, bars, s.line(c, 1.4), s.px(5.0))?;
+    chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+    Ok(())
+}
+
+/// A validation score's line beside `test_line`'s: dashed (with its legend entry), a triangle
+/// at each point.
+pub fn validation_line<'a, DB, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    s: &Style,
+    c: RGBColor,
+    label: String,
+    pts: &[(f64, f64)],
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(DashedLineSeries::new(
+            pts.to_vec(),
+            s.px(6.0),
+            s.px(4.0),
+            s.line(c, 1.6),
+        ))?
+        .label(label)
+        .legend(mark!(s, c, true, true));
+    chart.draw_series(
+        pts.iter()
+            .map(|&p| TriangleMarker::new(p, s.px(5.5), s.fill(c))),
+    )?;
+    Ok(())
+}
+
+/// `H=<width>` beside each point, as the figures against parameter count name their points.
+pub fn width_notes<'a, DB, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    s: &Style,
+    points: &[((f64, f64), i64)],
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    for &(at, units) in points {
+        chart.plotting_area().draw(
+            &(EmptyElement::at(at)
+                + Text::new(
+                    format!("H={units}"),
+                    (s.px(7.0), s.px(4.0)),
+                    s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+                )),
+        )?;
+    }
+    Ok(())
+}
+
 /// The chart area with room for tick labels and axis titles.
 pub fn chart_builder<'a, 'b, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,

@@ -46,30 +46,22 @@ impl Figure for ErrorVsUnits<'_> {
                 .iter()
                 .map(|r| (r.num_units as f64, r.test_error.mean))
                 .collect();
-            chart
-                .draw_series(DashedLineSeries::new(
-                    val.clone(),
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(cv, 1.6),
-                ))?
-                .label(format!("{}validation {}", d.prefix(k), v.metric))
-                .legend(mark!(s, cv, true, true));
-            chart.draw_series(
-                val.iter()
-                    .map(|&p| TriangleMarker::new(p, s.px(5.5), s.fill(cv))),
-            )?;
-            chart
-                .draw_series(LineSeries::new(test.clone(), s.line(ct, 2.0)))?
-                .label(format!("{}test {} ({})", d.prefix(k), v.metric, d.spread()))
-                .legend(mark!(s, ct, false, false));
-            error_bars(
+            let metric = v.metric;
+            validation_line(
                 &mut chart,
-                &bars(&rows, |r| r.num_units as f64, |r| &r.test_error),
-                s.line(ct, 1.4),
-                s.px(5.0),
+                s,
+                cv,
+                format!("{}validation {metric}", d.prefix(k)),
+                &val,
             )?;
-            chart.draw_series(test.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(ct))))?;
+            test_line(
+                &mut chart,
+                s,
+                ct,
+                format!("{}test {metric} ({})", d.prefix(k), d.spread()),
+                &test,
+                &bars(&rows, |r| r.num_units as f64, |r| &r.test_error),
+            )?;
         }
         legend!(chart, s, SeriesLabelPosition::UpperRight);
         let _ = v.select;

@@ -24,7 +24,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 mod error_curves;
 mod error_vs_params;
@@ -41,8 +40,8 @@ use test_figures::{ForecastTest, PredictedVsTruth, TestFigure};
 use super::figures::{units_label, CostVsUnits, Data, ParamsVsUnits};
 use super::inputs::{Inputs, Row};
 use super::style::{
-    chart_builder, colour, error_bars, render, short_count, ticks_125, Drawn, Figure, Style, GREY,
-    GRID,
+    chart_builder, colour, render, short_count, test_line, ticks_125, validation_line, width_notes,
+    Drawn, Figure, Style, GREY, GRID,
 };
 use super::tables::{seeds, spe};
 use crate::config::{Select, Task};

@@ -43,27 +43,20 @@ impl Figure for AccuracyVsParams<'_> {
                 .iter()
                 .map(|r| (r.params as f64, pct(r.test_acc.mean)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
-                .label(format!("{}test accuracy ({})", d.prefix(v), d.spread()))
-                .legend(mark!(s, c, false, false));
-            error_bars(
+            test_line(
                 &mut chart,
+                s,
+                c,
+                format!("{}test accuracy ({})", d.prefix(v), d.spread()),
+                &pts,
                 &pct_bars(&rows, |r| r.params as f64, |r| &r.test_acc),
-                s.line(c, 1.4),
-                s.px(5.0),
             )?;
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
-            for r in &rows {
-                chart.plotting_area().draw(
-                    &(EmptyElement::at((r.params as f64, pct(r.test_acc.mean)))
-                        + Text::new(
-                            format!("H={}", r.num_units),
-                            (s.px(7.0), s.px(4.0)),
-                            s.note().pos(Pos::new(HPos::Left, VPos::Top)),
-                        )),
-                )?;
-            }
+            let notes: Vec<_> = pts
+                .iter()
+                .zip(&rows)
+                .map(|(&p, r)| (p, r.num_units))
+                .collect();
+            width_notes(&mut chart, s, &notes)?;
         }
         legend!(chart, s, SeriesLabelPosition::LowerRight);
         Ok(())

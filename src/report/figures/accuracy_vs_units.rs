@@ -43,18 +43,13 @@ impl Figure for AccuracyVsUnits<'_> {
                 .iter()
                 .map(|r| (r.num_units as f64, pct(r.val_acc.mean)))
                 .collect();
-            chart
-                .draw_series(DashedLineSeries::new(
-                    val.clone(),
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(cv, 1.6),
-                ))?
-                .label(format!("{}validation accuracy", d.prefix(v)))
-                .legend(mark!(s, cv, true, true));
-            chart.draw_series(
-                val.iter()
-                    .map(|&p| TriangleMarker::new(p, s.px(5.5), s.fill(cv))),
+            let prefix = d.prefix(v);
+            validation_line(
+                &mut chart,
+                s,
+                cv,
+                format!("{prefix}validation accuracy"),
+                &val,
             )?;
             error_bars(
                 &mut chart,
@@ -62,17 +57,14 @@ impl Figure for AccuracyVsUnits<'_> {
                 s.line(cv, 1.2),
                 s.px(4.0),
             )?;
-            chart
-                .draw_series(LineSeries::new(test.clone(), s.line(ct, 2.0)))?
-                .label(format!("{}test accuracy ({})", d.prefix(v), d.spread()))
-                .legend(mark!(s, ct, false, false));
-            error_bars(
+            test_line(
                 &mut chart,
+                s,
+                ct,
+                format!("{prefix}test accuracy ({})", d.spread()),
+                &test,
                 &pct_bars(&rows, |r| r.num_units as f64, |r| &r.test_acc),
-                s.line(ct, 1.4),
-                s.px(5.0),
             )?;
-            chart.draw_series(test.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(ct))))?;
         }
         // Parameter counts in grey under the width's tick label, once per width (their range
         // when the rows of a width differ in cell or stack).

@@ -28,7 +28,7 @@ pub use timesteps::Timesteps;
 use super::inputs::{Inputs, Row};
 use super::style::{
     chart_builder, chart_builder_with, colour, error_bars, render, short_count, short_number,
-    ticks_125, Drawn, Figure, Style, GREY, GRID,
+    test_line, ticks_125, validation_line, width_notes, Drawn, Figure, Style, GREY, GRID,
 };
 use crate::model::{formula, keras_param_count, param_count, Arch};
 use crate::summary::{thousands, Stat};
