@@ -381,14 +381,15 @@ where
 pub fn width_notes<'a, DB, X>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
     s: &Style,
-    points: &[((f64, f64), i64)],
+    points: &[(f64, f64)],
+    widths: impl Iterator<Item = i64>,
 ) -> Drawn<DB>
 where
     DB: DrawingBackend + 'a,
     X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
 {
     use plotters::style::text_anchor::{HPos, Pos, VPos};
-    for &(at, units) in points {
+    for (&at, units) in points.iter().zip(widths) {
         chart.plotting_area().draw(
             &(EmptyElement::at(at)
                 + Text::new(

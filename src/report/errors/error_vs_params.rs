@@ -51,12 +51,7 @@ impl Figure for ErrorVsParams<'_> {
                 &pts,
                 &bars(&rows, |r| r.params as f64, |r| &r.test_error),
             )?;
-            let notes: Vec<_> = pts
-                .iter()
-                .zip(&rows)
-                .map(|(&p, r)| (p, r.num_units))
-                .collect();
-            width_notes(&mut chart, s, &notes)?;
+            width_notes(&mut chart, s, &pts, rows.iter().map(|r| r.num_units))?;
         }
         legend!(chart, s, SeriesLabelPosition::UpperRight);
         Ok(())

@@ -51,12 +51,7 @@ impl Figure for AccuracyVsParams<'_> {
                 &pts,
                 &pct_bars(&rows, |r| r.params as f64, |r| &r.test_acc),
             )?;
-            let notes: Vec<_> = pts
-                .iter()
-                .zip(&rows)
-                .map(|(&p, r)| (p, r.num_units))
-                .collect();
-            width_notes(&mut chart, s, &notes)?;
+            width_notes(&mut chart, s, &pts, rows.iter().map(|r| r.num_units))?;
         }
         legend!(chart, s, SeriesLabelPosition::LowerRight);
         Ok(())
