@@ -4,15 +4,21 @@ pixels by an LSTM whose hidden size is swept; accuracy, parameters and cost are 
 same model classifies other sequences, predicts a number from them (`task = "regress"`) or
 forecasts one series (`task = "forecast"`).
 
-Table of contents: `cli` parses, `config` validates, `data` loads sequences (and cuts a series
-into forecasting windows), `model` is the recurrent network (LSTM, GRU or RNN; layers,
-directions; a linear head), `train` runs the loop and emits events to `sinks`, `metrics`
-scores numeric predictions in the target's units, `sweep` plans and runs grids, `store` is the
-on-disk layout, `summary` turns results into tables, `report` into figures, `explain` shows
-what num_units means on the model itself, `predict` applies a finished run to new data,
-`interrupt` turns Ctrl-C into a clean stop, `slurm` writes array jobs that run a sweep in
-shards, `bench` measures throughput against a PyTorch reference, `ffi` wraps the C++ kernels
-of `csrc/` (the CPU LSTM, the Adam update).
+Table of contents, along the flow config -> plan -> run -> events -> sinks -> store -> report
+(no import cycle: `config`, `records` and `store` import none of the modules that use them):
+- `cli` parses the command line; `config` validates (every run key declared once, in
+  `config/keys.rs`);
+- `data` loads sequences (and cuts a series into forecasting windows); `model` is the
+  recurrent network (LSTM, GRU or RNN; layers, directions; a linear head); `ffi` wraps the C++
+  kernels of `csrc/` (the CPU LSTM, the Adam update);
+- `sweep` plans grids and runs each run (`sweep/one.rs`); `train` is the loop, under the
+  caller's policies, emitting events of data to `sinks` (progress, TensorBoard), which only
+  observe; `interrupt` turns Ctrl-C into a clean stop; `metrics` scores numeric predictions;
+- `records` are the shapes of everything on disk, `store` their files (one atomic writer);
+- `summary` turns results into tables, `report` into figures;
+- the other commands: `explain` shows what num_units means on the model itself, `predict`
+  applies a finished run to new data, `bench` measures throughput against PyTorch, `slurm`
+  writes array jobs that run a sweep in shards; `env` is the machine, `error` a user's mistake.
 */
 mod bench;
 mod cli;

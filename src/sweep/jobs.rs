@@ -35,7 +35,6 @@ use anyhow::{Context, Result};
 
 use super::one::{run_one, RunContext, RunEnd};
 use super::plan::{Fitted, Plan, PlannedRun};
-use super::status;
 use super::{Options, Totals};
 use crate::data::Source;
 use crate::interrupt;
@@ -216,7 +215,7 @@ fn record(
     let run = RunDir::new(dir, &planned.id);
     if let Ok(Some(_)) = run.result() {
         done.trained += 1;
-    } else if let Some(reason) = status::failure(&run) {
+    } else if let Some(reason) = run.failed() {
         done.failed.push((planned.label.clone(), reason));
     } else if interrupt::requested()
         || exit.is_some_and(|e| e.code() == Some(interrupt::EXIT_CODE as i32))

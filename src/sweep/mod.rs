@@ -103,7 +103,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         0
     } else {
         let before = pending.len();
-        pending.retain(|r| status::failure(&RunDir::new(&dir, &r.id)).is_none());
+        pending.retain(|r| RunDir::new(&dir, &r.id).failed().is_none());
         before - pending.len()
     };
     report_changes(plan, &dir);

@@ -8,7 +8,7 @@ or the failure.
 use anyhow::Result;
 
 use super::lock::{Contended, SweepLock};
-use super::{plan, status, Fitted, Options, PlannedRun};
+use super::{plan, Fitted, Options, PlannedRun};
 use crate::data::{Dataset, Source};
 use crate::env;
 use crate::interrupt;
@@ -183,7 +183,7 @@ fn claim(
     if let Ok(Some(_)) = run_dir.result() {
         return Ok(Err(RunEnd::AlreadyDone));
     }
-    if let Some(reason) = status::failure(run_dir) {
+    if let Some(reason) = run_dir.failed() {
         if !cx.opts.retry_failed {
             // Another process recorded it failed while this one waited for the run.
             return Ok(Err(RunEnd::Failed(reason)));

@@ -54,11 +54,6 @@ pub struct RunStatus {
     pub state: State,
 }
 
-/// Why a run counts as failed, if it does (`RunDir::failed`).
-pub fn failure(run: &RunDir) -> Option<String> {
-    run.failed()
-}
-
 /// Epochs finished on disk (lines of `metrics.jsonl`).
 fn epochs_on_disk(run: &RunDir) -> Option<usize> {
     let metrics = std::fs::read_to_string(run.path.join(store::METRICS)).ok();
@@ -83,7 +78,7 @@ pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
                         _ => result.headline(),
                     },
                 }
-            } else if let Some(reason) = failure(&run) {
+            } else if let Some(reason) = run.failed() {
                 State::Failed { reason }
             } else if let Some(epochs) = epochs_on_disk(&run) {
                 if lock::run_holder(&run.path).is_some() {
