@@ -11,12 +11,7 @@ impl Figure for ErrorVsParams<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
         let v = self.0;
         let d = v.data;
-        let (plo, phi) = d
-            .rows
-            .iter()
-            .map(|r| r.params as f64)
-            .fold((f64::INFINITY, 0f64), |(a, b), p| (a.min(p), b.max(p)));
-        let (x0, x1) = (plo / 1.6, phi * 1.6);
+        let (x0, x1) = d.params_range();
         let (y0, y1) = v.range(d.rows.iter().flat_map(|r| {
             [
                 r.test_error.mean - r.test_error.std,

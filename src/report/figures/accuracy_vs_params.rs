@@ -10,11 +10,7 @@ impl Figure for AccuracyVsParams<'_> {
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
         let d = self.0;
-        let p: Vec<f64> = d.rows.iter().map(|r| r.params as f64).collect();
-        let (plo, phi) = p
-            .iter()
-            .fold((f64::INFINITY, 0f64), |(a, b), &v| (a.min(v), b.max(v)));
-        let (x0, x1) = (plo / 1.6, phi * 1.6);
+        let (x0, x1) = d.params_range();
         let (y0, y1) = padded(
             d.rows.iter().flat_map(|r| {
                 [

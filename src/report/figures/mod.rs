@@ -101,6 +101,16 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// The log10 axis over the rows' parameter counts, a factor 1.6 wider on each side.
+    pub fn params_range(&self) -> (f64, f64) {
+        let (lo, hi) = self
+            .rows
+            .iter()
+            .map(|r| r.params as f64)
+            .fold((f64::INFINITY, 0f64), |(a, b), p| (a.min(p), b.max(p)));
+        (lo / 1.6, hi * 1.6)
+    }
+
     /// "LSTM units H (num_units, log₂ scale)", with the cell of every row, or "units H per
     /// layer" when the cells differ.
     pub fn units_axis(&self) -> String {
