@@ -145,8 +145,9 @@ impl TensorBoard {
         }
     }
 
-    /// Records how the run ended and closes the file. Does nothing if the run never started.
-    pub fn finish(&mut self, status: Status) -> Result<()> {
+    /// Records how the run ended (at `Event::End`) and closes the file. Does nothing if the run
+    /// never started.
+    fn finish(&mut self, status: Status) -> Result<()> {
         if let Some(mut w) = self.writer.take() {
             let end = SessionEndInfo {
                 status: status as i32,
