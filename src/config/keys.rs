@@ -8,7 +8,8 @@ From the one table below `run_keys!` makes
 - `RunConfig::set` (a sweep file's or `--set`'s TOML value, typed by serde and checked) and
   `RunConfig::check_keys` (every typed value checked, as flags give them);
 - `RunFlags`, the `--flag` of every key for `train` and `explain` (clap; the doc comment is the
-  flag's help).
+  flag's help, so it speaks to users: the rules behind "auto" live in `data::auto`,
+  `data::patch` and `data::forecast`).
 
 A new key is one entry here plus its use. Give it a default that keeps old results meaningful
 and `omitted` (left out of the JSON at its default), so that no existing run id changes.
@@ -270,7 +271,7 @@ run_keys! {
     seed: u64 = 0, Always, Any,
         expected "a non-negative integer";
     /// mnist, fashion-mnist, idx:DIR, ts:DIR/NAME (NAME_TRAIN.ts, NAME_TEST.ts),
-    /// csv:TRAIN.csv,TEST.csv, or csv:SERIES.csv (forecasting; see `config::dataset`).
+    /// csv:TRAIN.csv,TEST.csv, or csv:SERIES.csv (forecasting).
     dataset: String = "mnist".into(), Always, Any,
         expected dataset::EXPECTED, valid |s: &String| Spec::parse(s).is_ok();
     /// Recurrent cell: lstm, gru or rnn (tanh).
@@ -294,7 +295,7 @@ run_keys! {
         expected "a whole number of hidden units from 1 to 65536",
         valid |n: &i64| (1..=65536).contains(n);
     /// Passes over the training split, or "auto" (series data's default: a budget of
-    /// optimiser steps, `data::auto`).
+    /// optimiser steps).
     epochs: Count = Count::Fixed(12), Always, Any,
         expected "a whole number of epochs, at least 1 (at most 100000), or \"auto\"",
         valid |c: &Count| c.fixed().is_none_or(|n| (1..=100_000).contains(&n));
@@ -304,7 +305,7 @@ run_keys! {
         expected "a learning rate > 0 (and at most 3.4e38, the largest 32-bit float)",
         valid |x: &f64| positive_float(x) && *x <= f32::MAX as f64;
     /// Series per optimiser step, or "auto" (series data's default: from the training split's
-    /// size, `data::auto`).
+    /// size).
     batch_size: Count = Count::Fixed(128), Always, Any,
         expected "a batch size of at least 1 (at most 1000000), or \"auto\"",
         valid |c: &Count| c.fixed().is_none_or(|n| (1..=1_000_000).contains(&n));
@@ -325,7 +326,7 @@ run_keys! {
     train_size: usize = 0, Always, Any,
         expected "a non-negative number of images (0 = all)";
     /// Evaluate on the first N test examples only (0 = all); forecasting: the timesteps of
-    /// the test stretch at the series' end (0 = `data::forecast::HELD_OUT` of it).
+    /// the test stretch at the series' end (0 = 15 % of it).
     test_size: usize = 0, Always, Any,
         expected "a non-negative number of images (0 = all)";
     /// CSV datasets: wide (one series per row) or long (one timestep per row).
@@ -342,7 +343,7 @@ run_keys! {
     /// Long CSV: the column ordering a series' rows ("" = file order).
     time_column: String = String::new(), Omitted, Csv,
         expected "a column name from the CSV header, or \"\" for file order";
-    /// Values per timestep (`data::patch`): P pixels of the row-major image (28 = a row,
+    /// Values per timestep: P pixels of the row-major image (28 = a row,
     /// MNIST's own step; 1 = pixel by pixel), or P consecutive values of every feature of a
     /// series (1 = its own step), or "auto" (series data's default) picks P from the data.
     patch: Patch = Patch::Natural, Omitted, Any,
@@ -357,7 +358,7 @@ run_keys! {
                   relative to its last value) or \"none\"";
     /// Gaussian noise added to the inputs while training, as a standard deviation in the units
     /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series
-    /// classification's default: from the series' step-to-step change, `data::auto::noise`).
+    /// classification's default: from the series' step-to-step change).
     noise: Noise = Noise::Off, Omitted, Any,
         expected NOISE_EXPECTED,
         valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));
