@@ -172,13 +172,20 @@ macro_rules! run_keys {
                 }
             }
 
-            /// Whether the config's JSON holds `key`.
-            fn in_json(&self, key: &str) -> bool {
+            /// The keys whose value differs from their default, in `RUN_KEYS` order.
+            pub fn changed_keys(&self) -> Vec<&'static str> {
                 let d = RunConfig::default();
+                let mut changed = Vec::new();
+                $( if self.$key != d.$key {
+                    changed.push(stringify!($key));
+                } )*
+                changed
+            }
+
+            /// Whether the config's JSON holds `key` even at its default.
+            fn always_in_json(key: &str) -> bool {
                 match key {
-                    $( stringify!($key) => {
-                        InId::$in_id == InId::Always || self.$key != d.$key
-                    } )*
+                    $( stringify!($key) => InId::$in_id == InId::Always, )*
                     _ => false,
                 }
             }
@@ -253,7 +260,10 @@ impl Serialize for RunConfig {
             .iter()
             .copied()
             .chain(RUN_KEYS.iter().copied().filter(|k| !JSON_HEAD.contains(k)));
-        let keys: Vec<&str> = order.filter(|k| self.in_json(k)).collect();
+        let changed = self.changed_keys();
+        let keys: Vec<&str> = order
+            .filter(|k| RunConfig::always_in_json(k) || changed.contains(k))
+            .collect();
         let mut st = s.serialize_struct("RunConfig", keys.len())?;
         for k in keys {
             self.serialize_key(k, &mut st)?;

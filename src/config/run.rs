@@ -113,15 +113,14 @@ impl RunConfig {
                         .into(),
                 );
             }
-            for key in keys_of(Scope::Csv) {
-                if self.value(key) != RunConfig::default().value(key) {
-                    return fail(
-                        key,
-                        "applies to classification and regression CSV files, not to \
-                         task = \"forecast\" (name the series with target_column and columns)"
-                            .into(),
-                    );
-                }
+            let changed = self.changed_keys();
+            if let Some(key) = keys_of(Scope::Csv).find(|k| changed.contains(k)) {
+                return fail(
+                    key,
+                    "applies to classification and regression CSV files, not to \
+                     task = \"forecast\" (name the series with target_column and columns)"
+                        .into(),
+                );
             }
             if self.train_size != 0 {
                 return fail(
@@ -149,9 +148,8 @@ impl RunConfig {
                     ),
                 );
             }
-            if let Some(key) =
-                keys_of(Scope::Forecast).find(|k| self.value(k) != RunConfig::default().value(k))
-            {
+            let changed = self.changed_keys();
+            if let Some(key) = keys_of(Scope::Forecast).find(|k| changed.contains(k)) {
                 return fail(
                     key,
                     format!("applies to task = \"forecast\" only, not task = \"{task}\""),

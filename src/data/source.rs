@@ -286,14 +286,14 @@ impl Source {
             return self.split_forecast(table, cfg);
         }
         if !matches!(self.spec, Spec::Csv { .. }) {
-            let defaults = serde_json::to_value(RunConfig::default()).expect("serialises");
-            let value = serde_json::to_value(cfg).expect("serialises");
-            if let Some(k) = keys_of(Scope::Csv).find(|k| value.get(*k) != defaults.get(*k)) {
+            let changed = cfg.changed_keys();
+            if let Some(k) = keys_of(Scope::Csv).find(|k| changed.contains(k)) {
                 return Err(UserError::Config {
                     origin: k.to_string(),
                     message: format!(
                         "{k} = {}: applies to csv: datasets only, not {:?}",
-                        value[k], self.name
+                        cfg.value(k),
+                        self.name
                     ),
                 });
             }
