@@ -63,6 +63,8 @@ fn compile_csrc(lib: &Path) {
     println!("cargo:rerun-if-changed=csrc/adam.cpp");
     println!("cargo:rerun-if-changed=csrc/lstm.cpp");
     println!("cargo:rerun-if-changed=csrc/ffi_error.h");
+    println!("cargo:rerun-if-changed=csrc/lstm_rows.h");
+    println!("cargo:rerun-if-changed=csrc/lstm_rows.cpp");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
     let root = std::env::var_os("LIBTORCH_INCLUDE")
@@ -80,12 +82,26 @@ fn compile_csrc(lib: &Path) {
         .file("csrc/lstm.cpp")
         .opt_level(3)
         .flag("-std=c++17")
-        // Lets GCC turn the selects in csrc/lstm.cpp's sigmoid and tanh into vector blends
-        // (rowseq never reads floating-point exception flags).
-        .flag("-fno-trapping-math")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))
         .flag("-DGLOG_USE_GLOG_EXPORT")
         // cc's default warnings (-Wall -Wextra), for rowseq's sources only.
         .warnings(true)
         .compile("rowseq_csrc");
+    // The LSTM's fused per-step passes (no libtorch in them), twice: preferring 16-float
+    // vectors on AVX-512, and 8-float ones for rows that 16 floats do not divide
+    // (csrc/lstm_rows.h). Linked after rowseq_csrc, which calls them.
+    for (namespace, width) in [("rowseq_rows_wide", 512), ("rowseq_rows_narrow", 256)] {
+        cc::Build::new()
+            .cpp(true)
+            .file("csrc/lstm_rows.cpp")
+            .opt_level(3)
+            .flag("-std=c++17")
+            // Lets GCC turn the selects in sigmoid and tanh into vector blends (rowseq never
+            // reads floating-point exception flags).
+            .flag("-fno-trapping-math")
+            .flag_if_supported(format!("-mprefer-vector-width={width}"))
+            .define("ROWSEQ_ROWS_NS", namespace)
+            .warnings(true)
+            .compile(namespace);
+    }
 }

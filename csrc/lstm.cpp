@@ -10,10 +10,11 @@
 //   - backward runs one fused pass per step for the gate gradients dG[t] and one matmul for
 //     dh_{t-1}; the weight gradients are then one matmul over all T·B rows, dG^T xh, and the
 //     input gradient is computed only when the input needs one.
-// Without gradients (evaluation) nothing is kept: one step's gates and two cell states.
+// Without gradients (evaluation) nothing is kept, and the steps are laid out as PyTorch's CPU
+// LSTM lays them out, which is faster there: the input projections of all steps in one matmul
+// (K = I), then one K = H matmul per step (`infer`).
 // The output y [B, T, H] is stored time-major (strides H, B·H, 1): step t's h is contiguous, and
-// a layer above reads it without a copy. Sigmoid and tanh in float32 use branch-free Cephes
-// polynomials (within a few ulp of libm) so that the fused loops vectorise; float64 uses libm.
+// a layer above reads it without a copy. The fused passes are in lstm_rows.cpp.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -22,140 +23,33 @@
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <utility>
 
 #include "ffi_error.h"
+#include "lstm_rows.h"
 
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// Cephes expf: e^x = 2^n e^r, |r| <= ln2/2, degree-6 polynomial; inputs clamped so 2^n is a
-// normal float. n is rounded with the 1.5·2^23 trick (no floor call, so SSE2 vectorises it).
-// NaN goes through as NaN.
-__attribute__((always_inline)) inline float exp_f(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
-  float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-  x = x - n * 0.693359375f;
-  x = x - n * -2.12194440e-4f;
-  float z = x * x;
-  float y = ((((1.9875691500e-4f * x + 1.3981999507e-3f) * x + 8.3334519073e-3f) * x +
-              4.1665795894e-2f) * x + 1.6666665459e-1f) * x + 5.0000001201e-1f;
-  y = y * z + x + 1.0f;
-  int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof scale);
-  return y * scale;
-}
-
-__attribute__((always_inline)) inline float sigmoid_f(float x) { return 1.0f / (1.0f + exp_f(-x)); }
-
-// Cephes tanhf: an odd polynomial below 0.625, 1 - 2/(e^{2|x|} + 1) above.
-__attribute__((always_inline)) inline float tanh_f(float x) {
-  float a = std::fabs(x);
-  float z = x * x;
-  float small = ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z +
-                  1.33314422036e-1f) * z - 3.33332819422e-1f) * z * a + a;
-  float big = 1.0f - 2.0f / (exp_f(2.0f * a) + 1.0f);
-  return std::copysign(a < 0.625f ? small : big, x);
-}
-
-inline double sigmoid_f(double x) { return 1.0 / (1.0 + std::exp(-x)); }
-inline double tanh_f(double x) { return std::tanh(x); }
-
-// One step forward for rows [b0, b1). g holds the matmul's pre-activations [B, 4H], without
-// biases; with `keep` it gets the activations (i, f, g, o) in place and tc = tanh(c). Then
-// c = f c_prev + i g, h = o tanh(c), written to h (row stride H) and, unless null, to h_next
-// (row stride ld: the h part of the next step's xh rows).
-template <typename T, bool keep>
-__attribute__((always_inline)) inline void step_forward(
-    T *__restrict g, const T *__restrict bias, const T *__restrict c_prev, T *__restrict c,
-    T *__restrict tc, T *__restrict h, T *__restrict h_next, int64_t ld, int64_t hidden,
-    int64_t b0, int64_t b1) {
-  const T *bi = bias, *bf = bi + hidden, *bg = bf + hidden, *bo = bg + hidden;
-  for (int64_t b = b0; b < b1; ++b) {
-    T *gi = g + b * 4 * hidden, *gf = gi + hidden, *gg = gf + hidden, *go = gg + hidden;
-    const T *cp = c_prev + b * hidden;
-    T *cb = c + b * hidden, *hb = h + b * hidden;
-    for (int64_t j = 0; j < hidden; ++j) {
-      T i = sigmoid_f(gi[j] + bi[j]), f = sigmoid_f(gf[j] + bf[j]);
-      T u = tanh_f(gg[j] + bg[j]), o = sigmoid_f(go[j] + bo[j]);
-      T cn = f * cp[j] + i * u;
-      T t = tanh_f(cn);
-      if (keep) {
-        gi[j] = i;
-        gf[j] = f;
-        gg[j] = u;
-        go[j] = o;
-        tc[b * hidden + j] = t;
-      }
-      cb[j] = cn;
-      hb[j] = o * t;
-    }
-    if (h_next) std::memcpy(h_next + b * ld, hb, hidden * sizeof(T));
-  }
-}
-
-// One step backward for rows [b0, b1): from dh (the gradient reaching h_t through h_{t+1}),
-// dy (the output's own gradient at t) and dc (reaching c_t, updated in place to the gradient
-// reaching c_{t-1}), the gate gradients dg [B, 4H].
+// The fused passes (lstm_rows.h) in the build for rows of `hidden` floats: 16-float vectors
+// when 16 divides a row, else 8-float ones. Both compute the same values.
 template <typename T>
-__attribute__((always_inline)) inline void step_backward(
-    const T *__restrict a, const T *__restrict c_prev, const T *__restrict tc,
-    const T *__restrict dh, const T *__restrict dy, T *__restrict dc, T *__restrict dg,
-    int64_t hidden, int64_t b0, int64_t b1) {
-  for (int64_t b = b0; b < b1; ++b) {
-    const T *ai = a + b * 4 * hidden, *af = ai + hidden, *ag = af + hidden, *ao = ag + hidden;
-    T *di = dg + b * 4 * hidden, *df = di + hidden, *dgg = df + hidden, *dout = dgg + hidden;
-    const T *cp = c_prev + b * hidden, *tb = tc + b * hidden, *dhb = dh + b * hidden;
-    const T *dyb = dy + b * hidden;
-    T *dcb = dc + b * hidden;
-    for (int64_t j = 0; j < hidden; ++j) {
-      T d = dhb[j] + dyb[j];
-      T i = ai[j], f = af[j], u = ag[j], o = ao[j], t = tb[j];
-      T dct = dcb[j] + d * o * (T(1) - t * t);
-      dout[j] = d * t * o * (T(1) - o);
-      di[j] = dct * u * i * (T(1) - i);
-      df[j] = dct * cp[j] * f * (T(1) - f);
-      dgg[j] = dct * i * (T(1) - u * u);
-      dcb[j] = dct * f;
-    }
-  }
-}
-
-// float32 steps are compiled twice on x86-64, for AVX2 and for the baseline, and the loader
-// picks the one for the CPU it runs on (GCC function multi-versioning); elsewhere once, for the
-// target. float64 is there for the tests.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define ROWSEQ_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ROWSEQ_CLONES
-#endif
-#define ROWSEQ_FORWARD_ARGS(T)                                                               \
-  T *g, const T *bias, const T *c_prev, T *c, T *tc, T *h, T *h_next, int64_t ld,           \
-      int64_t hidden, int64_t b0, int64_t b1
-#define ROWSEQ_BACKWARD_ARGS(T)                                                              \
-  const T *a, const T *c_prev, const T *tc, const T *dh, const T *dy, T *dc, T *dg,         \
-      int64_t hidden, int64_t b0, int64_t b1
-
-ROWSEQ_CLONES void forward_rows(bool keep, ROWSEQ_FORWARD_ARGS(float)) {
-  if (keep)
-    step_forward<float, true>(g, bias, c_prev, c, tc, h, h_next, ld, hidden, b0, b1);
+void forward_rows(bool keep, ROWSEQ_FORWARD_ARGS(T)) {
+  if (hidden % 16 == 0)
+    rowseq_rows_wide::forward_rows(keep, g, bias, bias_ld, c_prev, c, tc, h, h_next, ld, hidden,
+                                   b0, b1);
   else
-    step_forward<float, false>(g, bias, c_prev, c, tc, h, h_next, ld, hidden, b0, b1);
+    rowseq_rows_narrow::forward_rows(keep, g, bias, bias_ld, c_prev, c, tc, h, h_next, ld,
+                                     hidden, b0, b1);
 }
-void forward_rows(bool keep, ROWSEQ_FORWARD_ARGS(double)) {
-  if (keep)
-    step_forward<double, true>(g, bias, c_prev, c, tc, h, h_next, ld, hidden, b0, b1);
+template <typename T>
+void backward_rows(ROWSEQ_BACKWARD_ARGS(T)) {
+  if (hidden % 16 == 0)
+    rowseq_rows_wide::backward_rows(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
   else
-    step_forward<double, false>(g, bias, c_prev, c, tc, h, h_next, ld, hidden, b0, b1);
-}
-ROWSEQ_CLONES void backward_rows(ROWSEQ_BACKWARD_ARGS(float)) {
-  step_backward<float>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
-}
-void backward_rows(ROWSEQ_BACKWARD_ARGS(double)) {
-  step_backward<double>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
+    rowseq_rows_narrow::backward_rows(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
 }
 
 // Rows per parallel chunk: about 16k gate values, so that small steps stay on one thread.
@@ -181,13 +75,76 @@ void check_shapes(const at::Tensor &x, const at::Tensor &w_ih, const at::Tensor 
   }
 }
 
+// Without gradients (evaluation), as PyTorch's CPU LSTM does it: the input projections of all
+// steps, with both biases, in one matmul (K = I), then one K = H matmul per step on h_{t-1}
+// (none at t = 0, where h = 0). It keeps one step's gates and two cell states. Returns y
+// [B, T, H] (time-major storage) and c_T [B, H].
+std::pair<at::Tensor, at::Tensor> infer(const at::Tensor &x, const at::Tensor &w_ih,
+                                        const at::Tensor &w_hh, const at::Tensor &b_ih,
+                                        const at::Tensor &b_hh) {
+  const int64_t batch = x.size(0), steps = x.size(1), input = x.size(2);
+  const int64_t hidden = w_hh.size(1), gate_width = 4 * hidden;
+  auto opts = x.options();
+  // The projection's rows follow x's storage: time-major (a layer above reads the time-major
+  // y below it without a copy) or batch-major; row (b, t) sits at b * row_b + t * row_t.
+  const bool time_major = x.transpose(0, 1).is_contiguous();
+  at::Tensor rows = time_major ? x.transpose(0, 1).reshape({steps * batch, input})
+                               : x.contiguous().view({batch * steps, input});
+  at::Tensor proj = at::addmm(b_ih + b_hh, rows, w_ih.t());  // [T·B or B·T, 4H]
+  const int64_t row_b = (time_major ? 1 : steps) * gate_width;
+  const int64_t row_t = (time_major ? batch : 1) * gate_width;
+  at::Tensor gates = at::zeros({batch, gate_width}, opts);
+  at::Tensor y = at::empty_strided({batch, steps, hidden}, {hidden, batch * hidden, 1}, opts);
+  at::Tensor yt = y.transpose(0, 1);  // [T, B, H], contiguous
+  at::Tensor c = at::empty({2, batch, hidden}, opts);
+  c.select(0, 0).zero_();
+  at::Tensor w_hh_t = w_hh.t();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rowseq_lstm_infer", [&] {
+    scalar_t *gp = gates.data_ptr<scalar_t>();
+    const scalar_t *pp = proj.data_ptr<scalar_t>();
+    scalar_t *c0 = c.data_ptr<scalar_t>(), *c1 = c0 + batch * hidden;
+    scalar_t *yp = yt.data_ptr<scalar_t>();
+    for (int64_t t = 0; t < steps; ++t) {
+      if (t > 0) at::mm_out(gates, yt.select(0, t - 1), w_hh_t);
+      const scalar_t *cp = t % 2 ? c1 : c0;
+      scalar_t *cn = t % 2 ? c0 : c1;
+      scalar_t *hp = yp + t * batch * hidden;
+      at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
+        forward_rows<scalar_t>(false, gp, pp + t * row_t, row_b, cp, cn, nullptr, hp, nullptr, 0, hidden,
+                     b0, b1);
+      });
+    }
+  });
+  return {y, c.select(0, steps % 2).clone()};
+}
+
+// Evaluation up to this width runs `infer`; wider layers run libtorch's own CPU LSTM
+// (`libtorch_infer`, oneDNN), whose JIT-compiled gate pass beats rowseq's there: on a 2-core
+// Xeon (AVX-512), batches of 500 x 28 x 28, infer took 1.1 / 1.7 / 4.0 ms at H = 8 / 16 / 32
+// against oneDNN's 1.6 / 1.8 / 3.3 ms.
+constexpr int64_t kInferMaxHidden = 16;
+
+// Without gradients, through `at::lstm` (oneDNN on the CPU): y [B, T, H] and c_T [B, H].
+std::pair<at::Tensor, at::Tensor> libtorch_infer(const at::Tensor &x, const at::Tensor &w_ih,
+                                                 const at::Tensor &w_hh, const at::Tensor &b_ih,
+                                                 const at::Tensor &b_hh) {
+  at::Tensor zeros = at::zeros({1, x.size(0), w_hh.size(1)}, x.options());
+  auto [y, h_last, c_last] =
+      at::lstm(x, {zeros, zeros}, {w_ih, w_hh, b_ih, b_hh}, true, 1, 0.0, false, false, true);
+  return {y, c_last.select(0, 0)};
+}
+
 struct Lstm : public torch::autograd::Function<Lstm> {
   // x [B, T, I]; returns y [B, T, H] (time-major storage) and c_T [B, H]. `keep`: save what
-  // backward needs (false when no gradient will be asked for).
+  // backward needs (false when no gradient will be asked for: `infer`).
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w_ih,
                                const at::Tensor &w_hh, const at::Tensor &b_ih,
                                const at::Tensor &b_hh, bool keep) {
     check_shapes(x, w_ih, w_hh, b_ih, b_hh);
+    if (!keep) {
+      auto [y, c_last] = infer(x, w_ih, w_hh, b_ih, b_hh);
+      return {y, c_last};
+    }
     const int64_t batch = x.size(0), steps = x.size(1), input = x.size(2);
     const int64_t hidden = w_hh.size(1), width = input + hidden;
     auto opts = x.options();
@@ -197,38 +154,36 @@ struct Lstm : public torch::autograd::Function<Lstm> {
     at::Tensor xh = at::empty({steps, batch, width}, opts);
     xh.narrow(2, 0, input).copy_(x.transpose(0, 1));
     xh.select(0, 0).narrow(1, input, hidden).zero_();
-    at::Tensor gates = at::empty({keep ? steps : 1, batch, 4 * hidden}, opts);
+    at::Tensor gates = at::empty({steps, batch, 4 * hidden}, opts);
     at::Tensor y = at::empty_strided({batch, steps, hidden}, {hidden, batch * hidden, 1}, opts);
     at::Tensor yt = y.transpose(0, 1);  // [T, B, H], contiguous
     // Cell states: c[0] = 0, and each step writes the next one.
-    at::Tensor c = at::empty({keep ? steps + 1 : 2, batch, hidden}, opts);
+    at::Tensor c = at::empty({steps + 1, batch, hidden}, opts);
     c.select(0, 0).zero_();
-    at::Tensor tc = at::empty({keep ? steps : 0, batch, hidden}, opts);
+    at::Tensor tc = at::empty({steps, batch, hidden}, opts);
     AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rowseq_lstm_forward", [&] {
+      const int64_t state = batch * hidden, block = batch * width;
+      scalar_t *gp = gates.data_ptr<scalar_t>(), *xp = xh.data_ptr<scalar_t>();
+      scalar_t *cp = c.data_ptr<scalar_t>(), *tp = tc.data_ptr<scalar_t>();
+      scalar_t *yp = yt.data_ptr<scalar_t>();
+      const scalar_t *bp = bias.data_ptr<scalar_t>();
       for (int64_t t = 0; t < steps; ++t) {
-        at::Tensor g = gates.select(0, keep ? t : 0);
-        at::mm_out(g, xh.select(0, t), w_t);
-        scalar_t *gp = g.data_ptr<scalar_t>();
-        const scalar_t *bp = bias.data_ptr<scalar_t>();
-        const scalar_t *cp = c.select(0, keep ? t : t % 2).data_ptr<scalar_t>();
-        scalar_t *cn = c.select(0, keep ? t + 1 : (t + 1) % 2).data_ptr<scalar_t>();
-        scalar_t *tp = keep ? tc.select(0, t).data_ptr<scalar_t>() : nullptr;
-        scalar_t *hp = yt.select(0, t).data_ptr<scalar_t>();
-        scalar_t *hn = t + 1 < steps ? xh.select(0, t + 1).data_ptr<scalar_t>() + input : nullptr;
+        scalar_t *g = gp + t * batch * 4 * hidden, *cn = cp + (t + 1) * state;
+        scalar_t *hn = t + 1 < steps ? xp + (t + 1) * block + input : nullptr;
+        at::Tensor g_t = gates.select(0, t);
+        at::mm_out(g_t, xh.select(0, t), w_t);
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-          forward_rows(keep, gp, bp, cp, cn, tp, hp, hn, width, hidden, b0, b1);
+          forward_rows<scalar_t>(true, g, bp, 0, cp + t * state, cn, tp + t * state, yp + t * state, hn,
+                       width, hidden, b0, b1);
         });
       }
     });
-    at::Tensor c_last = c.select(0, keep ? steps : steps % 2).clone();
-    if (keep) {
-      ctx->saved_data["xh"] = xh;
-      ctx->saved_data["gates"] = gates;
-      ctx->saved_data["c"] = c;
-      ctx->saved_data["tc"] = tc;
-      ctx->save_for_backward({w_ih, w_hh});  // inputs: autograd checks they are not changed
-    }
-    return {y, c_last};
+    ctx->saved_data["xh"] = xh;
+    ctx->saved_data["gates"] = gates;
+    ctx->saved_data["c"] = c;
+    ctx->saved_data["tc"] = tc;
+    ctx->save_for_backward({w_ih, w_hh});  // inputs: autograd checks they are not changed
+    return {y, c.select(0, steps).clone()};
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
@@ -251,19 +206,20 @@ struct Lstm : public torch::autograd::Function<Lstm> {
     at::Tensor dh = at::zeros({batch, hidden}, opts);
     at::Tensor dgates = at::empty({steps, batch, 4 * hidden}, opts);
     AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "rowseq_lstm_backward", [&] {
-      scalar_t *dcp = dc.data_ptr<scalar_t>();
+      const int64_t state = batch * hidden, block = batch * 4 * hidden;
+      scalar_t *dcp = dc.data_ptr<scalar_t>(), *dhp = dh.data_ptr<scalar_t>();
+      const scalar_t *ap = gates.data_ptr<scalar_t>(), *cp = c.data_ptr<scalar_t>();
+      const scalar_t *tp = tc.data_ptr<scalar_t>();
+      // dy of step t: a block of dyt, or the same block of zeros at every step.
+      const scalar_t *dyp = (dyt.defined() ? dyt : no_dy).data_ptr<scalar_t>();
+      const int64_t dy_step = dyt.defined() ? state : 0;
+      scalar_t *dgp = dgates.data_ptr<scalar_t>();
       for (int64_t t = steps - 1; t >= 0; --t) {
-        const scalar_t *ap = gates.select(0, t).data_ptr<scalar_t>();
-        const scalar_t *cp = c.select(0, t).data_ptr<scalar_t>();
-        const scalar_t *tp = tc.select(0, t).data_ptr<scalar_t>();
-        const scalar_t *dhp = dh.data_ptr<scalar_t>();
-        const scalar_t *dyp = (dyt.defined() ? dyt.select(0, t) : no_dy).data_ptr<scalar_t>();
-        at::Tensor dg = dgates.select(0, t);
-        scalar_t *dgp = dg.data_ptr<scalar_t>();
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-          backward_rows(ap, cp, tp, dhp, dyp, dcp, dgp, hidden, b0, b1);
+          backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp, dyp + t * dy_step,
+                        dcp, dgp + t * block, hidden, b0, b1);
         });
-        if (t > 0) at::mm_out(dh, dg, w_hh);
+        if (t > 0) at::mm_out(dh, dgates.select(0, t), w_hh);
       }
     });
     at::Tensor dflat = dgates.view({steps * batch, 4 * hidden});
@@ -294,6 +250,15 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
     bool keep = at::GradMode::is_enabled() &&
                 (x->requires_grad() || w_ih->requires_grad() || w_hh->requires_grad() ||
                  b_ih->requires_grad() || b_hh->requires_grad());
+    if (!keep) {
+      // No autograd node: nothing will go backward through this call.
+      check_shapes(*x, *w_ih, *w_hh, *b_ih, *b_hh);
+      auto [out, c] = w_hh->size(1) <= kInferMaxHidden ? infer(*x, *w_ih, *w_hh, *b_ih, *b_hh)
+                                                       : libtorch_infer(*x, *w_ih, *w_hh, *b_ih, *b_hh);
+      *y = new at::Tensor(out);
+      *c_last = new at::Tensor(c);
+      return 0;
+    }
     variable_list out = Lstm::apply(*x, *w_ih, *w_hh, *b_ih, *b_hh, keep);
     *y = new at::Tensor(out[0]);
     *c_last = new at::Tensor(out[1]);
