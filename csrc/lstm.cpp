@@ -19,10 +19,13 @@
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
+#include <limits>
+#include <type_traits>
 #include <utility>
 
 #include "ffi_error.h"
@@ -32,6 +35,45 @@ namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
+
+}  // namespace
+
+// BLAS's gemm, which libtorch's CPU build exports (MKL's, LP64).
+extern "C" {
+void sgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const float *alpha, const float *a, const int *lda, const float *b, const int *ldb,
+            const float *beta, float *c, const int *ldc);
+void dgemm_(const char *transa, const char *transb, const int *m, const int *n, const int *k,
+            const double *alpha, const double *a, const int *lda, const double *b,
+            const int *ldb, const double *beta, double *c, const int *ldc);
+}
+
+namespace {
+
+// out [rows, cols] (row-major, contiguous) = lhs [rows, inner] (row-major, row stride
+// inner) times W^T, W [cols, inner] row-major (`trans`), or times W, W [inner, cols]
+// row-major (`!trans`): the very BLAS call that `at::mm_out(out, lhs, W.t())` or
+// `at::mm_out(out, lhs, W)` makes for these layouts (addmm_impl_cpu_ swaps the operands to
+// column-major terms, then cpublas::gemm calls sgemm_), without libtorch's dispatch, shape
+// checks and tensor views, which cost more than the matmul itself at small widths. The
+// same call gives the same bits.
+template <typename T>
+void matmul(bool trans, int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w,
+            T *out) {
+  TORCH_CHECK(rows > 0 && cols > 0 && inner > 0 &&
+                  std::max({rows, cols, inner}) <= std::numeric_limits<int>::max(),
+              "LSTM matmul: sizes out of range");
+  const int m = static_cast<int>(cols), n = static_cast<int>(rows), k = static_cast<int>(inner);
+  // Contiguous operands: the smallest leading dimensions, which libtorch's
+  // normalize_last_dims leaves as they are.
+  const int lda = trans ? k : m, ldb = k, ldc = m;
+  const char ta = trans ? 't' : 'n', tb = 'n';
+  const T one = 1, zero = 0;
+  if constexpr (std::is_same_v<T, float>)
+    sgemm_(&ta, &tb, &m, &n, &k, &one, w, &lda, lhs, &ldb, &zero, out, &ldc);
+  else
+    dgemm_(&ta, &tb, &m, &n, &k, &one, w, &lda, lhs, &ldb, &zero, out, &ldc);
+}
 
 // The fused passes (lstm_rows.h) in the build for rows of `hidden` floats: 16-float vectors
 // when 16 divides a row, else 8-float ones. Both compute the same values.
@@ -98,14 +140,16 @@ std::pair<at::Tensor, at::Tensor> infer(const at::Tensor &x, const at::Tensor &w
   at::Tensor yt = y.transpose(0, 1);  // [T, B, H], contiguous
   at::Tensor c = at::empty({2, batch, hidden}, opts);
   c.select(0, 0).zero_();
-  at::Tensor w_hh_t = w_hh.t();
+  at::Tensor w_hh_c = w_hh.contiguous();
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rowseq_lstm_infer", [&] {
     scalar_t *gp = gates.data_ptr<scalar_t>();
     const scalar_t *pp = proj.data_ptr<scalar_t>();
     scalar_t *c0 = c.data_ptr<scalar_t>(), *c1 = c0 + batch * hidden;
     scalar_t *yp = yt.data_ptr<scalar_t>();
+    const scalar_t *w_hh_p = w_hh_c.data_ptr<scalar_t>();
     for (int64_t t = 0; t < steps; ++t) {
-      if (t > 0) at::mm_out(gates, yt.select(0, t - 1), w_hh_t);
+      if (t > 0) matmul<scalar_t>(true, batch, gate_width, hidden, yp + (t - 1) * batch * hidden,
+                                  w_hh_p, gp);
       const scalar_t *cp = t % 2 ? c1 : c0;
       scalar_t *cn = t % 2 ? c0 : c1;
       scalar_t *hp = yp + t * batch * hidden;
@@ -149,7 +193,6 @@ struct Lstm : public torch::autograd::Function<Lstm> {
     const int64_t hidden = w_hh.size(1), width = input + hidden;
     auto opts = x.options();
     at::Tensor w = at::cat({w_ih, w_hh}, 1);  // [4H, I+H]
-    at::Tensor w_t = w.t();
     at::Tensor bias = (b_ih + b_hh).contiguous();
     at::Tensor xh = at::empty({steps, batch, width}, opts);
     xh.narrow(2, 0, input).copy_(x.transpose(0, 1));
@@ -166,12 +209,11 @@ struct Lstm : public torch::autograd::Function<Lstm> {
       scalar_t *gp = gates.data_ptr<scalar_t>(), *xp = xh.data_ptr<scalar_t>();
       scalar_t *cp = c.data_ptr<scalar_t>(), *tp = tc.data_ptr<scalar_t>();
       scalar_t *yp = yt.data_ptr<scalar_t>();
-      const scalar_t *bp = bias.data_ptr<scalar_t>();
+      const scalar_t *bp = bias.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
       for (int64_t t = 0; t < steps; ++t) {
         scalar_t *g = gp + t * batch * 4 * hidden, *cn = cp + (t + 1) * state;
         scalar_t *hn = t + 1 < steps ? xp + (t + 1) * block + input : nullptr;
-        at::Tensor g_t = gates.select(0, t);
-        at::mm_out(g_t, xh.select(0, t), w_t);
+        matmul<scalar_t>(true, batch, 4 * hidden, width, xp + t * block, wp, g);
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
           forward_rows<scalar_t>(true, g, bp, 0, cp + t * state, cn, tp + t * state, yp + t * state, hn,
                        width, hidden, b0, b1);
@@ -214,12 +256,14 @@ struct Lstm : public torch::autograd::Function<Lstm> {
       const scalar_t *dyp = (dyt.defined() ? dyt : no_dy).data_ptr<scalar_t>();
       const int64_t dy_step = dyt.defined() ? state : 0;
       scalar_t *dgp = dgates.data_ptr<scalar_t>();
+      at::Tensor w_hh_c = w_hh.contiguous();
+      const scalar_t *w_hh_p = w_hh_c.data_ptr<scalar_t>();
       for (int64_t t = steps - 1; t >= 0; --t) {
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
           backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp, dyp + t * dy_step,
                         dcp, dgp + t * block, hidden, b0, b1);
         });
-        if (t > 0) at::mm_out(dh, dgates.select(0, t), w_hh);
+        if (t > 0) matmul<scalar_t>(false, batch, hidden, 4 * hidden, dgp + t * block, w_hh_p, dhp);
       }
     });
     at::Tensor dflat = dgates.view({steps * batch, 4 * hidden});
