@@ -154,8 +154,8 @@ std::pair<at::Tensor, at::Tensor> infer(const at::Tensor &x, const at::Tensor &w
       scalar_t *cn = t % 2 ? c0 : c1;
       scalar_t *hp = yp + t * batch * hidden;
       at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-        forward_rows<scalar_t>(false, gp, pp + t * row_t, row_b, cp, cn, nullptr, hp, nullptr, 0, hidden,
-                     b0, b1);
+        forward_rows<scalar_t>(false, gp, pp + t * row_t, row_b, cp, cn, nullptr, hp, nullptr, 0,
+                               hidden, b0, b1);
       });
     }
   });
@@ -178,17 +178,22 @@ std::pair<at::Tensor, at::Tensor> libtorch_infer(const at::Tensor &x, const at::
   return {y, c_last.select(0, 0)};
 }
 
+// Without gradients: `infer` up to kInferMaxHidden units, libtorch's LSTM above.
+std::pair<at::Tensor, at::Tensor> evaluate(const at::Tensor &x, const at::Tensor &w_ih,
+                                           const at::Tensor &w_hh, const at::Tensor &b_ih,
+                                           const at::Tensor &b_hh) {
+  check_shapes(x, w_ih, w_hh, b_ih, b_hh);
+  return w_hh.size(1) <= kInferMaxHidden ? infer(x, w_ih, w_hh, b_ih, b_hh)
+                                         : libtorch_infer(x, w_ih, w_hh, b_ih, b_hh);
+}
+
 struct Lstm : public torch::autograd::Function<Lstm> {
-  // x [B, T, I]; returns y [B, T, H] (time-major storage) and c_T [B, H]. `keep`: save what
-  // backward needs (false when no gradient will be asked for: `infer`).
+  // x [B, T, I]; returns y [B, T, H] (time-major storage) and c_T [B, H], and saves what
+  // backward needs (without gradients, `rowseq_lstm` runs `evaluate` instead).
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w_ih,
                                const at::Tensor &w_hh, const at::Tensor &b_ih,
-                               const at::Tensor &b_hh, bool keep) {
+                               const at::Tensor &b_hh) {
     check_shapes(x, w_ih, w_hh, b_ih, b_hh);
-    if (!keep) {
-      auto [y, c_last] = infer(x, w_ih, w_hh, b_ih, b_hh);
-      return {y, c_last};
-    }
     const int64_t batch = x.size(0), steps = x.size(1), input = x.size(2);
     const int64_t hidden = w_hh.size(1), width = input + hidden;
     auto opts = x.options();
@@ -215,8 +220,8 @@ struct Lstm : public torch::autograd::Function<Lstm> {
         scalar_t *hn = t + 1 < steps ? xp + (t + 1) * block + input : nullptr;
         matmul<scalar_t>(true, batch, 4 * hidden, width, xp + t * block, wp, g);
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-          forward_rows<scalar_t>(true, g, bp, 0, cp + t * state, cn, tp + t * state, yp + t * state, hn,
-                       width, hidden, b0, b1);
+          forward_rows<scalar_t>(true, g, bp, 0, cp + t * state, cn, tp + t * state,
+                                 yp + t * state, hn, width, hidden, b0, b1);
         });
       }
     });
@@ -229,8 +234,6 @@ struct Lstm : public torch::autograd::Function<Lstm> {
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
-    TORCH_CHECK(ctx->saved_data.count("gates"),
-                "rowseq's LSTM was run without gradients, so it cannot go backward");
     at::Tensor xh = ctx->saved_data["xh"].toTensor();
     at::Tensor gates = ctx->saved_data["gates"].toTensor();
     at::Tensor c = ctx->saved_data["c"].toTensor();
@@ -260,10 +263,11 @@ struct Lstm : public torch::autograd::Function<Lstm> {
       const scalar_t *w_hh_p = w_hh_c.data_ptr<scalar_t>();
       for (int64_t t = steps - 1; t >= 0; --t) {
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-          backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp, dyp + t * dy_step,
-                        dcp, dgp + t * block, hidden, b0, b1);
+          backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp,
+                                  dyp + t * dy_step, dcp, dgp + t * block, hidden, b0, b1);
         });
-        if (t > 0) matmul<scalar_t>(false, batch, hidden, 4 * hidden, dgp + t * block, w_hh_p, dhp);
+        if (t > 0)
+          matmul<scalar_t>(false, batch, hidden, 4 * hidden, dgp + t * block, w_hh_p, dhp);
       }
     });
     at::Tensor dflat = dgates.view({steps * batch, 4 * hidden});
@@ -278,8 +282,7 @@ struct Lstm : public torch::autograd::Function<Lstm> {
             dw.narrow(1, 0, input).contiguous(),
             dw.narrow(1, input, hidden).contiguous(),
             db,
-            db.clone(),
-            at::Tensor()};
+            db.clone()};
   }
 };
 
@@ -291,19 +294,17 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
                            const at::Tensor *b_ih, const at::Tensor *b_hh, at::Tensor **y,
                            at::Tensor **c_last, char *err, size_t err_len) {
   try {
-    bool keep = at::GradMode::is_enabled() &&
-                (x->requires_grad() || w_ih->requires_grad() || w_hh->requires_grad() ||
-                 b_ih->requires_grad() || b_hh->requires_grad());
-    if (!keep) {
+    bool grads = at::GradMode::is_enabled() &&
+                 (x->requires_grad() || w_ih->requires_grad() || w_hh->requires_grad() ||
+                  b_ih->requires_grad() || b_hh->requires_grad());
+    if (!grads) {
       // No autograd node: nothing will go backward through this call.
-      check_shapes(*x, *w_ih, *w_hh, *b_ih, *b_hh);
-      auto [out, c] = w_hh->size(1) <= kInferMaxHidden ? infer(*x, *w_ih, *w_hh, *b_ih, *b_hh)
-                                                       : libtorch_infer(*x, *w_ih, *w_hh, *b_ih, *b_hh);
+      auto [out, c] = evaluate(*x, *w_ih, *w_hh, *b_ih, *b_hh);
       *y = new at::Tensor(out);
       *c_last = new at::Tensor(c);
       return 0;
     }
-    variable_list out = Lstm::apply(*x, *w_ih, *w_hh, *b_ih, *b_hh, keep);
+    variable_list out = Lstm::apply(*x, *w_ih, *w_hh, *b_ih, *b_hh);
     *y = new at::Tensor(out[0]);
     *c_last = new at::Tensor(out[1]);
     return 0;
