@@ -1,7 +1,8 @@
 /*!
 rowseq's C ABI to its C++ sources (`csrc/`), behind safe wrappers that return `Result`: the
 fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`) and the Adam update written with
-libtorch's own tensor operations (`csrc/adam.cpp`, used by `train::adam`). Every entry point
+libtorch's own tensor operations, with the flat layout of the parameters it updates
+(`csrc/adam.cpp`, used by `train::adam`). Every entry point
 catches every C++ exception and reports it through an error buffer, read here in one place;
 both sides check the shapes the kernels index by.
 */
@@ -32,6 +33,15 @@ unsafe extern "C" {
         beta1: f64,
         beta2: f64,
         eps: f64,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> i32;
+
+    fn rowseq_adam_flatten(
+        params: *const *mut torch_sys::C_tensor,
+        n: usize,
+        flat: *mut *mut torch_sys::C_tensor,
+        grads: *mut *mut torch_sys::C_tensor,
         err: *mut c_char,
         err_len: usize,
     ) -> i32;
@@ -121,6 +131,32 @@ pub fn adam_update(
         )
     };
     err.check(rc)
+}
+
+/// Lays `params` out end to end in one buffer (`csrc/adam.cpp`): each parameter becomes a view
+/// of its part of the returned values [N], and its gradient a view of the returned gradients
+/// [N] (zeroed), into which backward accumulates. The parameters must be leaves of one type
+/// and device.
+pub fn adam_flatten(params: &mut [Tensor]) -> Result<(Tensor, Tensor), String> {
+    let err = &mut ErrorBuffer::new();
+    let ptrs: Vec<*mut torch_sys::C_tensor> = params.iter_mut().map(|p| p.as_mut_ptr()).collect();
+    let (mut flat, mut grads) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: `ptrs` holds `ptrs.len()` live tensors that this call may change (their data
+    // and gradient); the C++ side checks their types and devices, and on success hands over
+    // two new at::Tensor objects.
+    let rc = unsafe {
+        rowseq_adam_flatten(
+            ptrs.as_ptr(),
+            ptrs.len(),
+            &mut flat,
+            &mut grads,
+            err.0.as_mut_ptr(),
+            err.0.len(),
+        )
+    };
+    err.check(rc)?;
+    // SAFETY: on success both pointers are fresh at::Tensor objects that nothing else owns.
+    Ok(unsafe { (Tensor::from_ptr(flat), Tensor::from_ptr(grads)) })
 }
 
 #[cfg(test)]
