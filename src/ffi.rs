@@ -1,8 +1,8 @@
 /*!
 rowseq's C ABI to its C++ sources (`csrc/`), behind safe wrappers that return `Result`: the
 fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`) and the Adam update written with
-libtorch's own tensor operations, with the flat layout of the parameters it updates
-(`csrc/adam.cpp`, used by `train::adam`). Every entry point
+libtorch's own tensor operations, and the setter of a parameter's gradient that its flat
+layout needs (`csrc/adam.cpp`, used by `train::adam`). Every entry point
 catches every C++ exception and reports it through an error buffer, read here in one place;
 both sides check the shapes the kernels index by.
 */
@@ -37,11 +37,9 @@ unsafe extern "C" {
         err_len: usize,
     ) -> i32;
 
-    fn rowseq_adam_flatten(
-        params: *const *mut torch_sys::C_tensor,
-        n: usize,
-        flat: *mut *mut torch_sys::C_tensor,
-        grads: *mut *mut torch_sys::C_tensor,
+    fn rowseq_set_grad(
+        p: *mut torch_sys::C_tensor,
+        grad: *const torch_sys::C_tensor,
         err: *mut c_char,
         err_len: usize,
     ) -> i32;
@@ -133,30 +131,21 @@ pub fn adam_update(
     err.check(rc)
 }
 
-/// Lays `params` out end to end in one buffer (`csrc/adam.cpp`): each parameter becomes a view
-/// of its part of the returned values [N], and its gradient a view of the returned gradients
-/// [N] (zeroed), into which backward accumulates. The parameters must be leaves of one type
-/// and device.
-pub fn adam_flatten(params: &mut [Tensor]) -> Result<(Tensor, Tensor), String> {
+/// Makes `grad` the gradient of `p` (`csrc/adam.cpp`), into which backward then accumulates
+/// in place; they must agree in shape, type and device.
+pub fn set_grad(p: &mut Tensor, grad: &Tensor) -> Result<(), String> {
     let err = &mut ErrorBuffer::new();
-    let ptrs: Vec<*mut torch_sys::C_tensor> = params.iter_mut().map(|p| p.as_mut_ptr()).collect();
-    let (mut flat, mut grads) = (std::ptr::null_mut(), std::ptr::null_mut());
-    // SAFETY: `ptrs` holds `ptrs.len()` live tensors that this call may change (their data
-    // and gradient); the C++ side checks their types and devices, and on success hands over
-    // two new at::Tensor objects.
+    // SAFETY: both are live tensors; the C++ side checks that they agree, then only sets p's
+    // gradient to (a handle on) grad.
     let rc = unsafe {
-        rowseq_adam_flatten(
-            ptrs.as_ptr(),
-            ptrs.len(),
-            &mut flat,
-            &mut grads,
+        rowseq_set_grad(
+            p.as_mut_ptr(),
+            grad.as_ptr(),
             err.0.as_mut_ptr(),
             err.0.len(),
         )
     };
-    err.check(rc)?;
-    // SAFETY: on success both pointers are fresh at::Tensor objects that nothing else owns.
-    Ok(unsafe { (Tensor::from_ptr(flat), Tensor::from_ptr(grads)) })
+    err.check(rc)
 }
 
 #[cfg(test)]
@@ -190,5 +179,11 @@ mod tests {
         let (mut p, mut m, mut v) = (t(&[3]), t(&[3]), t(&[4]));
         let e = tch::no_grad(|| adam_update(&mut p, &t(&[3]), &mut m, &mut v, &s)).unwrap_err();
         assert!(e.contains("differ in shape"), "{e}");
+        let e = set_grad(&mut p, &t(&[4])).unwrap_err();
+        assert!(
+            e.contains("a gradient of [4] for a parameter of [3]"),
+            "{e}"
+        );
+        assert!(set_grad(&mut p, &t(&[3])).is_ok() && p.grad().size() == [3]);
     }
 }

@@ -81,19 +81,18 @@ impl Adam {
         }
     }
 
-    /// The flat layout of `params` and zeroed moments, with the moments' per-variable views;
-    /// None off the CPU (cuDNN keeps its own layout of the recurrent weights) or for no
-    /// variables.
+    /// The flat layout of `params`, and the moments' per-variable views; None off the CPU
+    /// (cuDNN keeps its own layout of the recurrent weights), for variables of several
+    /// types, or for none. Each variable's values move into its part of one buffer (set_data:
+    /// every handle on it sees the move) and its gradient becomes its part of another, zeroed.
     #[allow(clippy::type_complexity)]
     fn flatten(params: &[(String, Tensor)]) -> Option<(Flat, (Vec<Tensor>, Vec<Tensor>))> {
-        let on_cpu = params.iter().all(|(_, p)| p.device() == tch::Device::Cpu);
-        if params.is_empty() || !on_cpu {
+        let first = &params.first()?.1;
+        let alike = |p: &Tensor| p.device() == tch::Device::Cpu && p.kind() == first.kind();
+        if !params.iter().all(|(_, p)| alike(p)) {
             return None;
         }
-        let mut handles: Vec<Tensor> = params.iter().map(|(_, p)| p.shallow_clone()).collect();
-        let (flat, grads) = ffi::adam_flatten(&mut handles)
-            .unwrap_or_else(|e| panic!("laying out the parameters failed: {e}"));
-        let (exp_avg, exp_avg_sq) = (flat.zeros_like(), flat.zeros_like());
+        // Each variable's part of a flat buffer, in update order.
         let views = |buffer: &Tensor| -> Vec<Tensor> {
             let mut offset = 0;
             params
@@ -106,9 +105,22 @@ impl Adam {
                 })
                 .collect()
         };
+        let pieces: Vec<Tensor> = params
+            .iter()
+            .map(|(_, p)| p.detach().reshape([-1]))
+            .collect();
+        let values = tch::no_grad(|| Tensor::cat(&pieces, 0));
+        let grads = values.zeros_like();
+        for ((_, p), (value, grad)) in params.iter().zip(views(&values).iter().zip(views(&grads))) {
+            let mut p = p.shallow_clone();
+            p.set_data(value);
+            ffi::set_grad(&mut p, &grad)
+                .unwrap_or_else(|e| panic!("laying out the parameters failed: {e}"));
+        }
+        let (exp_avg, exp_avg_sq) = (values.zeros_like(), values.zeros_like());
         let moments = (views(&exp_avg), views(&exp_avg_sq));
         let flat = Flat {
-            params: flat,
+            params: values,
             grads,
             exp_avg,
             exp_avg_sq,
