@@ -6,7 +6,8 @@
 //! when the libtorch has CUDA we link it explicitly with `--no-as-needed`.
 //! The libtorch version (from the pip package's version.py) is baked in for result metadata.
 //! `csrc/adam.cpp` (the Adam update in libtorch's own tensor operations, see `train::adam`) and
-//! `csrc/lstm.cpp` (rowseq's CPU LSTM, see `model`) are compiled against the libtorch headers.
+//! `csrc/lstm.cpp` (rowseq's CPU LSTM, see `model`) are compiled against the libtorch headers,
+//! with `csrc/gemm.cpp` (the LSTM's own AVX-512 matmul kernel, no libtorch in it).
 use std::path::Path;
 
 fn main() {
@@ -65,6 +66,8 @@ fn compile_csrc(lib: &Path) {
     println!("cargo:rerun-if-changed=csrc/ffi_error.h");
     println!("cargo:rerun-if-changed=csrc/lstm_rows.h");
     println!("cargo:rerun-if-changed=csrc/lstm_rows.cpp");
+    println!("cargo:rerun-if-changed=csrc/gemm.h");
+    println!("cargo:rerun-if-changed=csrc/gemm.cpp");
     println!("cargo:rerun-if-env-changed=LIBTORCH_CXX11_ABI");
     println!("cargo:rerun-if-env-changed=LIBTORCH_INCLUDE");
     let root = std::env::var_os("LIBTORCH_INCLUDE")
@@ -80,6 +83,7 @@ fn compile_csrc(lib: &Path) {
         .cpp(true)
         .file("csrc/adam.cpp")
         .file("csrc/lstm.cpp")
+        .file("csrc/gemm.cpp")
         .opt_level(3)
         .flag("-std=c++17")
         .flag(format!("-D_GLIBCXX_USE_CXX11_ABI={abi}"))

@@ -1,6 +1,7 @@
 /*!
 rowseq's C ABI to its C++ sources (`csrc/`), behind safe wrappers that return `Result`: the
-fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`) and the Adam update written with
+fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`; its matmul kernel for the tests)
+and the Adam update written with
 libtorch's own tensor operations, and the setter of a parameter's gradient that its flat
 layout needs (`csrc/adam.cpp`, used by `train::adam`). Every entry point
 catches every C++ exception and reports it through an error buffer, read here in one place;
@@ -19,6 +20,17 @@ unsafe extern "C" {
         b_hh: *const torch_sys::C_tensor,
         y: *mut *mut torch_sys::C_tensor,
         c_last: *mut *mut torch_sys::C_tensor,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> i32;
+
+    #[cfg(test)]
+    fn rowseq_own_matmul(
+        a: *const torch_sys::C_tensor,
+        b: *const torch_sys::C_tensor,
+        split_row: i64,
+        split_col: i64,
+        c: *mut *mut torch_sys::C_tensor,
         err: *mut c_char,
         err_len: usize,
     ) -> i32;
@@ -89,6 +101,36 @@ pub fn lstm(x: &Tensor, weights: &[Tensor; 4]) -> Result<(Tensor, Tensor), Strin
     // SAFETY: on success both pointers are fresh at::Tensor objects that nothing else owns;
     // tch's Tensor takes them over (and frees them).
     Ok(unsafe { (Tensor::from_ptr(y), Tensor::from_ptr(c)) })
+}
+
+/// For the tests: `a` [m, k] times `b` [k, n] (float32) through the LSTM's own matmul kernel
+/// (`csrc/gemm.cpp`), in one call, or in four on the blocks of the product cut at row
+/// `split_row` and column `split_col` (both nonzero); None on a CPU it does not run on.
+#[cfg(test)]
+pub fn own_matmul(
+    a: &Tensor,
+    b: &Tensor,
+    split_row: i64,
+    split_col: i64,
+) -> Result<Option<Tensor>, String> {
+    let err = &mut ErrorBuffer::new();
+    let mut c = std::ptr::null_mut();
+    // SAFETY: both inputs are live tensors, only read; the C++ side checks their shapes,
+    // types and strides before indexing, and on success hands over a new at::Tensor or null.
+    let rc = unsafe {
+        rowseq_own_matmul(
+            a.as_ptr(),
+            b.as_ptr(),
+            split_row,
+            split_col,
+            &mut c,
+            err.0.as_mut_ptr(),
+            err.0.len(),
+        )
+    };
+    err.check(rc)?;
+    // SAFETY: non-null, c is a fresh at::Tensor that nothing else owns; tch takes it over.
+    Ok((!c.is_null()).then(|| unsafe { Tensor::from_ptr(c) }))
 }
 
 /// Adam's hyper-parameters for one update.

@@ -140,6 +140,59 @@ mod tests {
     }
 
     #[test]
+    fn own_matmul_is_one_fused_multiply_add_chain_per_element_whatever_the_split() {
+        tch::manual_seed(9);
+        // The per-step products of 8 and 256 units (128 rows), and tails: rows that 6 does not
+        // divide, columns that 16 or 64 do not, a row stride longer than a row.
+        for (m, k, n) in [
+            (1, 1, 1),
+            (128, 36, 32),
+            (128, 32, 8),
+            (13, 7, 80),
+            (5, 100, 20),
+            (7, 3, 130),
+            (128, 284, 1024),
+        ] {
+            let a = Tensor::randn([m, k + 3], (Kind::Float, Device::Cpu)).narrow(1, 0, k);
+            let b = Tensor::randn([k, n], (Kind::Float, Device::Cpu));
+            let Some(c) = crate::ffi::own_matmul(&a, &b, 0, 0).unwrap() else {
+                eprintln!("skipped: the kernel needs AVX-512, which this CPU lacks");
+                return;
+            };
+            let av = Vec::<f32>::try_from(a.contiguous().view([-1])).unwrap();
+            let bv = Vec::<f32>::try_from(b.view([-1])).unwrap();
+            let cv = Vec::<f32>::try_from(c.view([-1])).unwrap();
+            let (m, k, n) = (m as usize, k as usize, n as usize);
+            for i in 0..m {
+                for j in 0..n {
+                    let chain =
+                        (0..k).fold(0f32, |acc, p| av[i * k + p].mul_add(bv[p * n + j], acc));
+                    assert_eq!(
+                        cv[i * n + j].to_bits(),
+                        chain.to_bits(),
+                        "m={m} k={k} n={n}: element ({i}, {j})"
+                    );
+                }
+            }
+            let (m, n) = (m as i64, n as i64);
+            for (r, j) in [(m / 2, n / 2), (m - 1, 0), (0, n - 1)] {
+                if r == 0 && j == 0 {
+                    continue;
+                }
+                let cut = crate::ffi::own_matmul(&a, &b, r, j).unwrap().unwrap();
+                assert!(cut.equal(&c), "m={m} k={k} n={n}: cut at ({r}, {j})");
+            }
+        }
+        assert!(crate::ffi::own_matmul(
+            &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
+            &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
+            0,
+            0
+        )
+        .is_err());
+    }
+
+    #[test]
     fn nan_goes_through() {
         // A diverged run must show up as NaN, not be clamped into finite numbers.
         let w = weights(3, 8, Kind::Float);

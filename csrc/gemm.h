@@ -1,0 +1,18 @@
+// rowseq's own float32 matmul (csrc/gemm.cpp), for the CPU LSTM's per-step products on
+// AVX-512 CPUs.
+#pragma once
+#include <cstdint>
+
+namespace rowseq_gemm {
+
+// True when this CPU runs the kernel (AVX-512F, x86-64).
+bool available();
+
+// c[m, n] = a[m, k] times b[k, n], all three row-major with row strides lda, ldb and ldc.
+// Every element is one chain of fused multiply-adds over k in order 0, 1, ..., k-1, starting
+// from zero: the same bits on every CPU that runs it, and for any split of the rows or
+// columns into calls. Requires available() and m, n, k > 0.
+void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+          int64_t ldb, float *c, int64_t ldc);
+
+}  // namespace rowseq_gemm
