@@ -182,9 +182,9 @@ pub fn environment(device: Device, threads: usize) -> Environment {
     }
 }
 
-/// The CPU's model name with the widest vector instructions it offers, the ones MKL and
-/// libtorch pick their kernels by: "AMD EPYC 7B13 (avx2)", "Intel(R) Xeon(R) Processor
-/// (avx512)".
+/// The CPU's model name with the widest vector instructions it offers, what MKL and libtorch
+/// pick their kernels by (MKL by the vendor too): "AMD EPYC 7B13 (avx2)", "Intel(R) Xeon(R)
+/// Processor (avx512)".
 pub fn processor() -> String {
     format!("{} ({})", cpu_model(), vector_isa())
 }

@@ -109,8 +109,9 @@ pub struct Environment {
     pub threads: usize,
     pub git_commit: Option<String>,
     /// The CPU and the widest vector instructions it offers (`env::processor`): on CPU a run's
-    /// numbers are bit-identical for a seed and thread count on one instruction set, and
-    /// MKL's and libtorch's kernels round differently on another (absent in older records).
+    /// numbers are bit-identical for a seed and thread count on one kind of CPU (vendor and
+    /// instruction set), and MKL's and libtorch's kernels round differently on another: MKL
+    /// picks its kernels by both (absent in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processor: Option<String>,
 }
