@@ -28,6 +28,7 @@ unsafe extern "C" {
     fn rowseq_own_matmul(
         a: *const torch_sys::C_tensor,
         b: *const torch_sys::C_tensor,
+        transposed: bool,
         split_row: i64,
         split_col: i64,
         c: *mut *mut torch_sys::C_tensor,
@@ -104,12 +105,14 @@ pub fn lstm(x: &Tensor, weights: &[Tensor; 4]) -> Result<(Tensor, Tensor), Strin
 }
 
 /// For the tests: `a` [m, k] times `b` [k, n] (float32) through the LSTM's own matmul kernel
-/// (`csrc/gemm.cpp`), in one call, or in four on the blocks of the product cut at row
-/// `split_row` and column `split_col` (both nonzero); None on a CPU it does not run on.
+/// (`csrc/gemm.cpp`), or with `transposed` a^T b for `a` [k, m] (its weight-gradient form), in
+/// one call, or in four on the blocks of the product cut at row `split_row` and column
+/// `split_col` (both nonzero); None on a CPU it does not run on.
 #[cfg(test)]
 pub fn own_matmul(
     a: &Tensor,
     b: &Tensor,
+    transposed: bool,
     split_row: i64,
     split_col: i64,
 ) -> Result<Option<Tensor>, String> {
@@ -121,6 +124,7 @@ pub fn own_matmul(
         rowseq_own_matmul(
             a.as_ptr(),
             b.as_ptr(),
+            transposed,
             split_row,
             split_col,
             &mut c,

@@ -95,8 +95,23 @@ mod tests {
     #[test]
     fn values_and_gradients_are_libtorchs() {
         tch::manual_seed(7);
-        for (kind, tol) in [(Kind::Float, 2e-5), (Kind::Double, 1e-12)] {
-            for (b, t, i, h) in [(1, 1, 1, 1), (3, 7, 5, 4), (8, 28, 28, 16), (2, 5, 3, 64)] {
+        // At one thread an AVX-512 CPU runs the per-step products and, with 320 rows (two of
+        // the kernel's k blocks), the weight gradient through rowseq's own kernel; at two,
+        // BLAS runs them. The thread count is this test thread's own (OpenMP's per thread).
+        for (threads, kind, tol) in [
+            (1, Kind::Float, 2e-5),
+            (2, Kind::Float, 2e-5),
+            (2, Kind::Double, 1e-12),
+        ] {
+            tch::set_num_threads(threads);
+            let shapes = [
+                (1, 1, 1, 1),
+                (3, 7, 5, 4),
+                (8, 28, 28, 16),
+                (2, 5, 3, 64),
+                (16, 20, 7, 32),
+            ];
+            for (b, t, i, h) in shapes {
                 let w = weights(i, h, kind);
                 let x = Tensor::randn([b, t, i], (kind, Device::Cpu));
                 assert!(supports(&x, &w));
@@ -113,7 +128,7 @@ mod tests {
                     let diff = (a - e).abs().max().double_value(&[]);
                     assert!(
                         diff <= tol * scale,
-                        "{kind:?} B={b} T={t} I={i} H={h}: {name} differs by {diff}"
+                        "{kind:?}, {threads} threads, B={b} T={t} I={i} H={h}: {name} differs by {diff}"
                     );
                 }
             }
@@ -142,20 +157,29 @@ mod tests {
     #[test]
     fn own_matmul_is_one_fused_multiply_add_chain_per_element_whatever_the_split() {
         tch::manual_seed(9);
-        // The per-step products of 8 and 256 units (128 rows), and tails: rows that 6 does not
-        // divide, columns that 16 or 64 do not, a row stride longer than a row.
-        for (m, k, n) in [
-            (1, 1, 1),
-            (128, 36, 32),
-            (128, 32, 8),
-            (13, 7, 80),
-            (5, 100, 20),
-            (7, 3, 130),
-            (128, 284, 1024),
+        // The per-step products of 8 and 256 units (128 rows), the weight gradient's
+        // transposed form (k = T·B rows, in blocks of 256 that must resume each chain
+        // exactly), and tails: rows that 6 does not divide, columns that 16 or 64 do not, k
+        // that 256 does not, a row stride longer than a row.
+        for (transposed, m, k, n) in [
+            (false, 1, 1, 1),
+            (false, 128, 36, 32),
+            (false, 128, 32, 8),
+            (false, 13, 7, 80),
+            (false, 5, 100, 20),
+            (false, 7, 3, 130),
+            (false, 128, 284, 1024),
+            (true, 1, 1, 1),
+            (true, 32, 3584, 36),
+            (true, 13, 600, 70),
+            (true, 128, 257, 60),
+            (true, 7, 255, 130),
         ] {
-            let a = Tensor::randn([m, k + 3], (Kind::Float, Device::Cpu)).narrow(1, 0, k);
+            // a [m, k], or stored transposed [k, m]; either with a longer row stride.
+            let (rows, cols) = if transposed { (k, m) } else { (m, k) };
+            let a = Tensor::randn([rows, cols + 3], (Kind::Float, Device::Cpu)).narrow(1, 0, cols);
             let b = Tensor::randn([k, n], (Kind::Float, Device::Cpu));
-            let Some(c) = crate::ffi::own_matmul(&a, &b, 0, 0).unwrap() else {
+            let Some(c) = crate::ffi::own_matmul(&a, &b, transposed, 0, 0).unwrap() else {
                 eprintln!("skipped: the kernel needs AVX-512, which this CPU lacks");
                 return;
             };
@@ -163,14 +187,20 @@ mod tests {
             let bv = Vec::<f32>::try_from(b.view([-1])).unwrap();
             let cv = Vec::<f32>::try_from(c.view([-1])).unwrap();
             let (m, k, n) = (m as usize, k as usize, n as usize);
+            let at = |i: usize, p: usize| {
+                if transposed {
+                    av[p * m + i]
+                } else {
+                    av[i * k + p]
+                }
+            };
             for i in 0..m {
                 for j in 0..n {
-                    let chain =
-                        (0..k).fold(0f32, |acc, p| av[i * k + p].mul_add(bv[p * n + j], acc));
+                    let chain = (0..k).fold(0f32, |acc, p| at(i, p).mul_add(bv[p * n + j], acc));
                     assert_eq!(
                         cv[i * n + j].to_bits(),
                         chain.to_bits(),
-                        "m={m} k={k} n={n}: element ({i}, {j})"
+                        "transposed={transposed} m={m} k={k} n={n}: element ({i}, {j})"
                     );
                 }
             }
@@ -179,17 +209,25 @@ mod tests {
                 if r == 0 && j == 0 {
                     continue;
                 }
-                let cut = crate::ffi::own_matmul(&a, &b, r, j).unwrap().unwrap();
-                assert!(cut.equal(&c), "m={m} k={k} n={n}: cut at ({r}, {j})");
+                let cut = crate::ffi::own_matmul(&a, &b, transposed, r, j)
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    cut.equal(&c),
+                    "transposed={transposed} m={m} k={k} n={n}: cut at ({r}, {j})"
+                );
             }
         }
-        assert!(crate::ffi::own_matmul(
-            &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
-            &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
-            0,
-            0
-        )
-        .is_err());
+        for transposed in [false, true] {
+            assert!(crate::ffi::own_matmul(
+                &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
+                &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
+                transposed,
+                0,
+                0
+            )
+            .is_err());
+        }
     }
 
     #[test]
