@@ -77,7 +77,7 @@ template <bool TA>
 __attribute__((target("avx512f"))) void gemm512(int64_t m, int64_t n, int64_t k, const float *a,
                                                 int64_t lda, const float *b, int64_t ldb,
                                                 float *c, int64_t ldc, int64_t kc) {
-  // Row i's first element, and A's and B's first element for the k block from p0.
+  // The address of A's element (i, p0): row i's first value in the k block from p0.
   const auto row = [&](int64_t i, int64_t p0) { return TA ? a + p0 * lda + i : a + i * lda + p0; };
   for (int64_t j = 0; j < n; j += 64) {
     const int64_t w = std::min<int64_t>(64, n - j);

@@ -94,6 +94,11 @@ bool own_gemm() {
     return false;
 }
 
+// own_gemm for the element type of `t`.
+bool own_gemm_for(const at::Tensor &t) {
+  return t.scalar_type() == at::kFloat && own_gemm<float>();
+}
+
 // out [rows, cols] = lhs [rows, inner] (row stride ld) times b [inner, cols] (row-major),
 // through rowseq's kernel.
 void own_matmul(int64_t rows, int64_t cols, int64_t inner, const float *lhs, int64_t ld,
@@ -134,8 +139,7 @@ constexpr int64_t kOwnWeightGradientMaxRows = 256;
 // transposed dG where own_gemm and 4H <= kOwnWeightGradientMaxRows, else BLAS through libtorch.
 at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
   const int64_t rows = dg.size(1), cols = xh.size(1), inner = dg.size(0);
-  if (dg.scalar_type() == at::kFloat && own_gemm<float>() &&
-      rows <= kOwnWeightGradientMaxRows) {
+  if (own_gemm_for(dg) && rows <= kOwnWeightGradientMaxRows) {
     at::Tensor dw = at::empty({rows, cols}, dg.options());
     rowseq_gemm::gemm_tn(rows, cols, inner, dg.data_ptr<float>(), rows, xh.data_ptr<float>(),
                          cols, dw.data_ptr<float>(), cols);
@@ -146,8 +150,7 @@ at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
 
 // W^T [inner, cols], contiguous, for times_wt where own_gemm; else undefined.
 at::Tensor transposed_for_own_gemm(const at::Tensor &w) {
-  const bool own = w.scalar_type() == at::kFloat && own_gemm<float>();
-  return own ? w.t().contiguous() : at::Tensor();
+  return own_gemm_for(w) ? w.t().contiguous() : at::Tensor();
 }
 template <typename T>
 const T *data_or_null(const at::Tensor &t) {

@@ -97,7 +97,10 @@ mod tests {
         tch::manual_seed(7);
         // At one thread an AVX-512 CPU runs the per-step products and, with 320 rows (two of
         // the kernel's k blocks), the weight gradient through rowseq's own kernel; at two,
-        // BLAS runs them. The thread count is this test thread's own (OpenMP's per thread).
+        // BLAS runs them. set_num_threads sets this test thread's count (OpenMP's is per
+        // thread) and the start value of test threads that begin meanwhile, whose tests pass
+        // on either path; the count is put back at the end.
+        let threads_before = tch::get_num_threads();
         for (threads, kind, tol) in [
             (1, Kind::Float, 2e-5),
             (2, Kind::Float, 2e-5),
@@ -133,6 +136,7 @@ mod tests {
                 }
             }
         }
+        tch::set_num_threads(threads_before);
     }
 
     #[test]
