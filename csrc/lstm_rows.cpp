@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #ifndef ROWSEQ_ROWS_NS
 #error "build.rs defines ROWSEQ_ROWS_NS"
@@ -113,7 +114,7 @@ __attribute__((always_inline)) inline void step_backward(
   }
 }
 
-// Small widths are compiled for their H (forward_for_width, backward_any): a float32 row is
+// Small widths are compiled for their H (with_width, the one list): a float32 row is
 // then a few whole vectors with no loop bookkeeping and no remainder. With that and h written
 // to the next step's rows in the loop (there was one memcpy call per row), the forward pass at
 // H = 8, 16 and 32 went from 8.2, 6.0 and 5.3 to 4.3 or 4.4 ns per cell and the backward pass
@@ -121,22 +122,24 @@ __attribute__((always_inline)) inline void step_backward(
 // operations in the same order as with H known only at run time, so the values are the same.
 // lstm.cpp sends widths that 16 divides to the wide build, so there 8 is never used (nor 16
 // and 32 in the narrow one); one list for both keeps the builds the same source.
+template <typename F>
+__attribute__((always_inline)) inline void with_width(int64_t hidden, F &&f) {
+  switch (hidden) {
+    case 8: return f(std::integral_constant<int64_t, 8>());
+    case 16: return f(std::integral_constant<int64_t, 16>());
+    case 32: return f(std::integral_constant<int64_t, 32>());
+    default: return f(std::integral_constant<int64_t, 0>());  // H known only at run time
+  }
+}
+
+// The lambdas are always inlined: compiled on their own they would get the baseline target
+// instead of their caller's clone.
 template <typename T, bool keep, bool next>
 __attribute__((always_inline)) inline void forward_for_width(ROWSEQ_FORWARD_ARGS(T)) {
-  switch (hidden) {
-    case 8:
-      return step_forward<T, keep, next, 8>(g, bias, bias_ld, c_prev, c, tc, h, h_next, ld,
-                                            hidden, b0, b1);
-    case 16:
-      return step_forward<T, keep, next, 16>(g, bias, bias_ld, c_prev, c, tc, h, h_next, ld,
-                                             hidden, b0, b1);
-    case 32:
-      return step_forward<T, keep, next, 32>(g, bias, bias_ld, c_prev, c, tc, h, h_next, ld,
-                                             hidden, b0, b1);
-    default:
-      return step_forward<T, keep, next, 0>(g, bias, bias_ld, c_prev, c, tc, h, h_next, ld,
-                                            hidden, b0, b1);
-  }
+  with_width(hidden, [&](auto hc) __attribute__((always_inline)) {
+    step_forward<T, keep, next, decltype(hc)::value>(g, bias, bias_ld, c_prev, c, tc, h, h_next,
+                                                     ld, hidden, b0, b1);
+  });
 }
 
 // step_forward for any `keep`, h_next and width.
@@ -159,12 +162,9 @@ __attribute__((always_inline)) inline void forward_any(bool keep, ROWSEQ_FORWARD
 // step_backward for any width.
 template <typename T>
 __attribute__((always_inline)) inline void backward_any(ROWSEQ_BACKWARD_ARGS(T)) {
-  switch (hidden) {
-    case 8: return step_backward<T, 8>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
-    case 16: return step_backward<T, 16>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
-    case 32: return step_backward<T, 32>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
-    default: return step_backward<T, 0>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
-  }
+  with_width(hidden, [&](auto hc) __attribute__((always_inline)) {
+    step_backward<T, decltype(hc)::value>(a, c_prev, tc, dh, dy, dc, dg, hidden, b0, b1);
+  });
 }
 
 }  // namespace
