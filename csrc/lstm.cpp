@@ -398,10 +398,11 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
   ROWSEQ_CATCH_ALL(err, err_len)
 }
 
-// For the tests: c = a [m, k] (float32, rows contiguous, any row stride) times b [k, n]
-// (float32, contiguous) through rowseq's kernel (gemm.h), or with `transposed` c = a^T b for a
-// [k, m] through gemm_tn; in one call when split_row and split_col are 0, else in four calls on
-// the blocks of c cut at row split_row and column split_col (the cut must not change a bit).
+// For the tests and the bench's peak: c = a [m, k] (float32, rows contiguous, any row stride)
+// times b [k, n] (float32, contiguous) through rowseq's kernel (gemm.h), or with `transposed`
+// c = a^T b for a [k, m] through gemm_tn; in one call when split_row and split_col are 0, else
+// in four calls on the blocks of c cut at row split_row and column split_col (the cut must not
+// change a bit).
 // *c stays null on a CPU the kernel does not run on.
 extern "C" int rowseq_own_matmul(const at::Tensor *a, const at::Tensor *b, bool transposed,
                                  int64_t split_row, int64_t split_col, at::Tensor **c,

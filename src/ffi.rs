@@ -23,7 +23,6 @@ unsafe extern "C" {
         err_len: usize,
     ) -> i32;
 
-    #[cfg(test)]
     fn rowseq_own_matmul(
         a: *const torch_sys::C_tensor,
         b: *const torch_sys::C_tensor,
@@ -103,11 +102,10 @@ pub fn lstm(x: &Tensor, weights: &[Tensor; 4]) -> Result<(Tensor, Tensor), Strin
     Ok(unsafe { (Tensor::from_ptr(y), Tensor::from_ptr(c)) })
 }
 
-/// For the tests: `a` [m, k] times `b` [k, n] (float32) through the LSTM's own matmul kernel
-/// (`csrc/gemm.cpp`), or with `transposed` a^T b for `a` [k, m] (its weight-gradient form), in
-/// one call, or in four on the blocks of the product cut at row `split_row` and column
-/// `split_col` (both nonzero); None on a CPU it does not run on.
-#[cfg(test)]
+/// For the tests and the bench's peak: `a` [m, k] times `b` [k, n] (float32) through the LSTM's
+/// own matmul kernel (`csrc/gemm.cpp`), or with `transposed` a^T b for `a` [k, m] (its
+/// weight-gradient form), in one call, or in four on the blocks of the product cut at row
+/// `split_row` and column `split_col` (both nonzero); None on a CPU it does not run on.
 pub fn own_matmul(
     a: &Tensor,
     b: &Tensor,

@@ -141,7 +141,33 @@ pub(super) fn sgemm_peak(device: Device) -> Sgemm {
         n,
         best_seconds: best,
         gflops: 2.0 * (n as f64).powi(3) / best / 1e9,
+        own_kernel_gflops: if device.is_cuda() {
+            None
+        } else {
+            own_kernel_peak()
+        },
     }
+}
+
+/// Best GFLOP/s of rowseq's own matmul kernel (the LSTM's per-step products) on a cache-resident
+/// [OWN_ROWS, OWN_INNER] x [OWN_INNER, OWN_COLS], in timed batches of calls after a warm-up;
+/// None where this CPU does not run it.
+fn own_kernel_peak() -> Option<f64> {
+    use crate::records::bench::{OWN_COLS, OWN_INNER, OWN_ROWS};
+    let a = Tensor::randn([OWN_ROWS, OWN_INNER], (Kind::Float, Device::Cpu));
+    let b = Tensor::randn([OWN_INNER, OWN_COLS], (Kind::Float, Device::Cpu));
+    let calls = 20;
+    let mut best = f64::INFINITY;
+    for i in 0..9 {
+        let started = Instant::now();
+        for _ in 0..calls {
+            drop(crate::ffi::own_matmul(&a, &b, false, 0, 0).ok()??);
+        }
+        if i >= 2 {
+            best = best.min(started.elapsed().as_secs_f64() / calls as f64);
+        }
+    }
+    Some(2.0 * (OWN_ROWS * OWN_INNER * OWN_COLS) as f64 / best / 1e9)
 }
 
 /// `init-<H>.f32` (every variable's float32 values, little-endian, one after another) and

@@ -57,6 +57,38 @@ pub struct Sgemm {
     pub n: i64,
     pub best_seconds: f64,
     pub gflops: f64,
+    /// rowseq's own matmul kernel (`csrc/gemm.cpp`) on one of the LSTM's per-step shapes,
+    /// [OWN_ROWS, OWN_INNER] x [OWN_INNER, OWN_COLS], best of several; None where this CPU does
+    /// not run it, on CUDA, and in records made before it was measured. On CPUs whose BLAS
+    /// leaves vector width unused (MKL runs AVX2 code on AMD's AVX-512 cores) it is the faster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_kernel_gflops: Option<f64>,
+}
+
+/// The shape of the own kernel's peak: a batch of 128 rows times a weight that stays in cache.
+pub const OWN_ROWS: i64 = 128;
+pub const OWN_INNER: i64 = 512;
+pub const OWN_COLS: i64 = 512;
+
+impl Sgemm {
+    /// The peak each width's GFLOP/s is read against: the faster of the two matmuls.
+    pub fn peak(&self) -> f64 {
+        self.own_kernel_gflops
+            .map_or(self.gflops, |own| own.max(self.gflops))
+    }
+
+    /// Where the own kernel, not the sgemm, set the peak: words for a report line naming its
+    /// shape, with the sgemm's figure beside it. None where the sgemm is the peak, so that
+    /// reports of such records read as they always have.
+    pub fn own_kernel_peak(&self) -> Option<String> {
+        let own = self.own_kernel_gflops.filter(|own| *own > self.gflops)?;
+        Some(format!(
+            "rowseq's matmul kernel, {OWN_ROWS}x{OWN_INNER} times {OWN_INNER}x{OWN_COLS}: \
+             {own:.1} GFLOP/s; {n}x{n} sgemm: {:.1}",
+            self.gflops,
+            n = self.n
+        ))
+    }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -101,4 +133,39 @@ pub struct Reference {
 
 fn one_round() -> usize {
     1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sgemm(own: Option<f64>) -> Sgemm {
+        Sgemm {
+            n: 2048,
+            best_seconds: 0.2,
+            gflops: 100.0,
+            own_kernel_gflops: own,
+        }
+    }
+
+    #[test]
+    fn the_peak_is_the_faster_matmul_and_only_a_faster_own_kernel_is_named() {
+        assert_eq!(sgemm(None).peak(), 100.0);
+        assert_eq!(sgemm(None).own_kernel_peak(), None);
+        assert_eq!(sgemm(Some(80.0)).peak(), 100.0);
+        assert_eq!(sgemm(Some(80.0)).own_kernel_peak(), None);
+        assert_eq!(sgemm(Some(250.0)).peak(), 250.0);
+        assert_eq!(
+            sgemm(Some(250.0)).own_kernel_peak().as_deref(),
+            Some("rowseq's matmul kernel, 128x512 times 512x512: 250.0 GFLOP/s; 2048x2048 sgemm: 100.0")
+        );
+    }
+
+    #[test]
+    fn records_without_the_own_kernel_read_back_and_write_as_before() {
+        let old = r#"{"n":2048,"best_seconds":0.2,"gflops":100.0}"#;
+        let s: Sgemm = serde_json::from_str(old).unwrap();
+        assert_eq!(s, sgemm(None));
+        assert_eq!(serde_json::to_string(&s).unwrap(), old);
+    }
 }

@@ -10,7 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::super::style::{colour, short_number, ticks_125, Drawn, Figure, Style, GREY, GRID};
 use super::{chart_builder, units_label};
-use crate::records::bench::{BenchRecord, Measured};
+use crate::records::bench::{BenchRecord, Measured, OWN_COLS, OWN_INNER, OWN_ROWS};
 
 /// Log ticks at 1-2-5, or at finer steps when the range is too narrow for three of those.
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
@@ -220,7 +220,7 @@ impl Figure for GflopsVsUnits<'_> {
         let (keys, (x0, x1)) = widths(r);
         let ours = series(r, false, |m| m.gflops);
         let theirs = series(r, true, |m| m.gflops);
-        let peak = r.sgemm.gflops;
+        let peak = r.sgemm.peak();
         let (y0, y1) = log_range(
             ours.iter()
                 .chain(&theirs)
@@ -249,11 +249,17 @@ impl Figure for GflopsVsUnits<'_> {
                 s.px(5.0),
                 s.line(GREY, 1.5),
             ))?
-            .label(format!(
-                "sgemm peak, {n}×{n} matmul: {} GFLOP/s",
-                short_number(peak),
-                n = r.sgemm.n
-            ))
+            .label(match r.sgemm.own_kernel_peak() {
+                Some(_) => format!(
+                    "peak, rowseq's matmul kernel {OWN_ROWS}×{OWN_INNER}×{OWN_COLS}: {} GFLOP/s",
+                    short_number(peak)
+                ),
+                None => format!(
+                    "sgemm peak, {n}×{n} matmul: {} GFLOP/s",
+                    short_number(peak),
+                    n = r.sgemm.n
+                ),
+            })
             .legend(mark!(s, GREY, true));
         both_sides!(chart, s, r, ours, theirs, "PyTorch");
         for w in &r.widths {
