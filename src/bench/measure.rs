@@ -119,8 +119,10 @@ pub(super) fn synchronize(device: Device) {
     }
 }
 
-/// Best of several n x n float32 matmuls (n = 2048 on CPU, 8192 on CUDA), after a warm-up.
-pub(super) fn sgemm_peak(device: Device) -> Sgemm {
+/// Best of several n x n float32 matmuls (n = 2048 on CPU, 8192 on CUDA), after a warm-up; on
+/// one CPU thread, rowseq's own kernel too (its calls here run on one thread, so at more threads
+/// they would not be a peak of the same machine share).
+pub(super) fn sgemm_peak(device: Device, threads: usize) -> Sgemm {
     let n: i64 = if device.is_cuda() { 8192 } else { 2048 };
     tch::manual_seed(0);
     let a = Tensor::randn([n, n], (Kind::Float, device));
@@ -141,7 +143,7 @@ pub(super) fn sgemm_peak(device: Device) -> Sgemm {
         n,
         best_seconds: best,
         gflops: 2.0 * (n as f64).powi(3) / best / 1e9,
-        own_kernel_gflops: if device.is_cuda() {
+        own_kernel_gflops: if device.is_cuda() || threads != 1 {
             None
         } else {
             own_kernel_peak()

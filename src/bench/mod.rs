@@ -4,9 +4,9 @@ PyTorch script (`scripts/bench_torch.py`, bundled in the binary) run in the same
 the same settings: the same model with the same initial weights (rowseq hands its initial
 weights over), the same batches (rowseq hands over the shuffled indices), the same training
 step, the same batch size, threads and device. It also measures the machine's float32 matmul
-peak at the same thread count, best of several: libtorch's square sgemm, and on the CPU rowseq's
-own kernel on a per-step shape where this CPU runs it (on AMD's AVX-512 cores MKL runs AVX2
-code, and the own kernel doubles it); the faster is the peak. It turns the FLOPs of a training
+peak at the same thread count, best of several: libtorch's square sgemm, and on one CPU thread
+rowseq's own kernel on a per-step shape where this CPU runs it (on AMD's AVX-512 cores MKL runs
+AVX2 code, and the own kernel doubles it); the faster is the peak. It turns the FLOPs of a training
 step, 3 x 2·B·T·4H(I+H) (the LSTM's matmuls forward, twice that backward), into GFLOP/s and a
 share of that peak.
 
@@ -191,7 +191,7 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     )?;
     let order = Tensor::from_slice(&order).to_device(device);
 
-    let sgemm = sgemm_peak(device);
+    let sgemm = sgemm_peak(device, threads);
     match sgemm.own_kernel_peak() {
         Some(own) => println!("peak: {own}"),
         None => println!(

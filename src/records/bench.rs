@@ -58,8 +58,9 @@ pub struct Sgemm {
     pub best_seconds: f64,
     pub gflops: f64,
     /// rowseq's own matmul kernel (`csrc/gemm.cpp`) on one of the LSTM's per-step shapes,
-    /// [OWN_ROWS, OWN_INNER] x [OWN_INNER, OWN_COLS], best of several; None where this CPU does
-    /// not run it, on CUDA, and in records made before it was measured. On CPUs whose BLAS
+    /// [OWN_ROWS, OWN_INNER] x [OWN_INNER, OWN_COLS], best of several, on one thread; None where
+    /// this CPU does not run it, on CUDA, at more than one thread, and in records made before it
+    /// was measured. On CPUs whose BLAS
     /// leaves vector width unused (MKL runs AVX2 code on AMD's AVX-512 cores) it is the faster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub own_kernel_gflops: Option<f64>,
