@@ -14,8 +14,8 @@
 // LSTM lays them out, which is faster there: the input projections of all steps in one matmul
 // (K = I), then one K = H matmul per step (`infer`).
 // On an AVX-512 CPU at one thread the per-step matmuls run rowseq's own kernel (gemm.cpp),
-// elsewhere BLAS's sgemm; so does the all-steps weight gradient up to 64 units (BLAS above),
-// while the evaluation's input projection always runs BLAS.
+// elsewhere BLAS's sgemm; so does the all-steps weight gradient, while the evaluation's input
+// projection always runs BLAS.
 // The output y [B, T, H] is stored time-major (strides H, B·H, 1): step t's h is contiguous, and
 // a layer above reads it without a copy. The fused passes are in lstm_rows.cpp.
 #include <ATen/ATen.h>
@@ -128,18 +128,15 @@ void times_w(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w
   matmul<T>(false, rows, cols, inner, lhs, w, out);
 }
 
-// Gate rows (4H) up to which the weight gradient runs rowseq's kernel where own_gemm. On a
-// 2-core AMD EPYC VM (Zen 4), one thread, T·B = 3,584 rows, hot cache, it took 0.66 to 0.86x
-// MKL's time at 8 to 128 units (H = 32: 542 against 764 µs) and 1.4x at 256; inside a training
-// step, where dG comes from memory, a step took 0.87 / 0.92 / 0.97 / 1.1x the time with MKL's
-// at 32 / 16 / 64 / 128 units: from 128 units up MKL keeps it.
-constexpr int64_t kOwnWeightGradientMaxRows = 256;
-
 // dW [4H, I+H] = dG^T xh, dG [T·B, 4H] and xh [T·B, I+H] contiguous: rowseq's kernel on the
-// transposed dG where own_gemm and 4H <= kOwnWeightGradientMaxRows, else BLAS through libtorch.
+// transposed dG where own_gemm, else BLAS through libtorch. Inside a training step on a 2-core
+// AMD EPYC VM (Zen 5, one thread) MKL's sgemm took ~8 ms of a 16 ms step at 128 units and
+// ~25 of 50 ms at 256 (about 75 GFLOP/s, where dG comes from the step's memory); with the own
+// kernel a step took 10.6-12 ms and 35-39 ms. (On Zen 4 the kernel, reading dG in place, was
+// 1.1x slower than MKL in a 128-unit step; not measured there since.)
 at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
   const int64_t rows = dg.size(1), cols = xh.size(1), inner = dg.size(0);
-  if (own_gemm_for(dg) && rows <= kOwnWeightGradientMaxRows) {
+  if (own_gemm_for(dg)) {
     at::Tensor dw = at::empty({rows, cols}, dg.options());
     rowseq_gemm::gemm_tn(rows, cols, inner, dg.data_ptr<float>(), rows, xh.data_ptr<float>(),
                          cols, dw.data_ptr<float>(), cols);

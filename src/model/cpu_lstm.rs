@@ -163,8 +163,8 @@ mod tests {
     fn own_matmul_is_one_fused_multiply_add_chain_per_element_whatever_the_split() {
         tch::manual_seed(9);
         // The per-step products of 8 and 256 units (128 rows), the weight gradient's
-        // transposed form (k = T·B rows, in blocks of 256 that must resume each chain
-        // exactly), and tails: rows that 6 does not divide, columns that 16 or 64 do not, k
+        // transposed form (k = T·B rows, in blocks that must resume each chain exactly; A read
+        // in place or, from a row stride of 1,024, packed first), and tails: rows that 6 does not divide, columns that 16 or 64 do not, k
         // that 256 does not, a row stride longer than a row.
         for (transposed, m, k, n) in [
             (false, 1, 1, 1),
@@ -179,6 +179,8 @@ mod tests {
             (true, 13, 600, 70),
             (true, 128, 257, 60),
             (true, 7, 255, 130),
+            // A's row stride from 1,024 floats (256 units and up): A packed, k in blocks of 128.
+            (true, 1031, 300, 70),
         ] {
             // a [m, k], or stored transposed [k, m]; either with a longer row stride.
             let (rows, cols) = if transposed { (k, m) } else { (m, k) };
