@@ -164,8 +164,9 @@ mod tests {
         tch::manual_seed(9);
         // The per-step products of 8 and 256 units (128 rows), the weight gradient's
         // transposed form (k = T·B rows, in blocks that must resume each chain exactly; A read
-        // in place or, from a row stride of 1,024, packed first), and tails: rows that 6 does not divide, columns that 16 or 64 do not, k
-        // that 256 does not, a row stride longer than a row.
+        // in place or, from a row stride of 1,024, packed first), and tails: rows that 6 does
+        // not divide, columns that 16 or 64 do not, k that the blocks do not, a row stride
+        // longer than a row.
         for (transposed, m, k, n) in [
             (false, 1, 1, 1),
             (false, 128, 36, 32),
