@@ -73,11 +73,12 @@ __attribute__((target("avx512f"))) void rows512(int nv, int64_t k, const float *
 
 // The columns in panels of 64, and k in blocks of `kc` (all of k when kc >= k), so that a
 // panel's block of B stays in cache while every row tile reads it; each later block resumes
-// the chains the one before left in c.
+// the chains the one before left in c, and with `resume` the first block resumes them too.
 template <bool TA>
 __attribute__((target("avx512f"))) void gemm512(int64_t m, int64_t n, int64_t k, const float *a,
                                                 int64_t lda, const float *b, int64_t ldb,
-                                                float *c, int64_t ldc, int64_t kc) {
+                                                float *c, int64_t ldc, int64_t kc,
+                                                bool resume_first) {
   // The address of A's element (i, p0): row i's first value in the k block from p0.
   const auto row = [&](int64_t i, int64_t p0) { return TA ? a + p0 * lda + i : a + i * lda + p0; };
   for (int64_t j = 0; j < n; j += 64) {
@@ -87,7 +88,7 @@ __attribute__((target("avx512f"))) void gemm512(int64_t m, int64_t n, int64_t k,
     const __mmask16 last = tail ? static_cast<__mmask16>((1u << tail) - 1) : 0xFFFF;
     for (int64_t p0 = 0; p0 < k; p0 += kc) {
       const int64_t kb = std::min(kc, k - p0);
-      const bool resume = p0 > 0;
+      const bool resume = p0 > 0 || resume_first;
       const float *bp = b + p0 * ldb + j;
       int64_t i = 0;
       for (; i + kMaxRows <= m; i += kMaxRows)
@@ -117,10 +118,11 @@ __attribute__((target("avx512f"))) void gemm512(int64_t m, int64_t n, int64_t k,
 __attribute__((target("avx512f"))) void gemm512_tn_packed(int64_t m, int64_t n, int64_t k,
                                                           const float *a, int64_t lda,
                                                           const float *b, int64_t ldb, float *c,
-                                                          int64_t ldc, int64_t kc, float *pack) {
+                                                          int64_t ldc, int64_t kc, float *pack,
+                                                          bool resume_first) {
   for (int64_t p0 = 0; p0 < k; p0 += kc) {
     const int64_t kb = std::min(kc, k - p0);
-    const bool resume = p0 > 0;
+    const bool resume = p0 > 0 || resume_first;
     // Tile i's block: pack[i * kb + p * mr + r] = A(i + r, p0 + p), mr = min(6, m - i).
     // Row by row of A (read in order), six values at a time into each tile's block.
     const int64_t full = m - m % kMaxRows;
@@ -185,15 +187,15 @@ bool available() { return kAvx512; }
 
 void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
           int64_t ldb, float *c, int64_t ldc) {
-  gemm512<false>(m, n, k, a, lda, b, ldb, c, ldc, k);
+  gemm512<false>(m, n, k, a, lda, b, ldb, c, ldc, k, false);
 }
 
 void gemm_tn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
-             int64_t ldb, float *c, int64_t ldc) {
-  if (lda < kPackFrom) return gemm512<true>(m, n, k, a, lda, b, ldb, c, ldc, kBlockK);
+             int64_t ldb, float *c, int64_t ldc, bool resume) {
+  if (lda < kPackFrom) return gemm512<true>(m, n, k, a, lda, b, ldb, c, ldc, kBlockK, resume);
   const int64_t kc = std::min(kPackedBlockK, k);
   std::vector<float> pack(static_cast<size_t>(kc * m));
-  gemm512_tn_packed(m, n, k, a, lda, b, ldb, c, ldc, kc, pack.data());
+  gemm512_tn_packed(m, n, k, a, lda, b, ldb, c, ldc, kc, pack.data(), resume);
 }
 
 }  // namespace rowseq_gemm
@@ -205,7 +207,7 @@ bool available() { return false; }
 void gemm(int64_t, int64_t, int64_t, const float *, int64_t, const float *, int64_t, float *,
           int64_t) {}
 void gemm_tn(int64_t, int64_t, int64_t, const float *, int64_t, const float *, int64_t, float *,
-             int64_t) {}
+             int64_t, bool) {}
 }  // namespace rowseq_gemm
 
 #endif

@@ -18,8 +18,11 @@ void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const fl
 // c[m, n] = a^T b for a stored transposed, [k, m] row-major with row stride lda (the left
 // factor's element (i, p) is a[p * lda + i]), b [k, n] and c as in gemm: the same one chain per
 // element over k in order, computed in blocks of k that each resume the chain where the block
-// before left it. For the LSTM's weight gradient, dG^T xh over all T·B rows.
+// before left it. With `resume` the chains start from c's values instead of zero, as a call
+// over earlier k values left them: calls over consecutive ranges of k then make the same
+// chains as one call over all of them. For the LSTM's weight gradient dG^T xh over the T·B
+// rows, step by step.
 void gemm_tn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
-             int64_t ldb, float *c, int64_t ldc);
+             int64_t ldb, float *c, int64_t ldc, bool resume = false);
 
 }  // namespace rowseq_gemm

@@ -29,6 +29,7 @@ unsafe extern "C" {
         transposed: bool,
         split_row: i64,
         split_col: i64,
+        split_k: i64,
         c: *mut *mut torch_sys::C_tensor,
         err: *mut c_char,
         err_len: usize,
@@ -105,13 +106,16 @@ pub fn lstm(x: &Tensor, weights: &[Tensor; 4]) -> Result<(Tensor, Tensor), Strin
 /// For the tests and the bench's peak: `a` [m, k] times `b` [k, n] (float32) through the LSTM's
 /// own matmul kernel (`csrc/gemm.cpp`), or with `transposed` a^T b for `a` [k, m] (its
 /// weight-gradient form), in one call, or in four on the blocks of the product cut at row
-/// `split_row` and column `split_col` (both nonzero); None on a CPU it does not run on.
+/// `split_row` and column `split_col` (both nonzero); with `transposed` and `split_k` nonzero,
+/// each block in two calls over k cut there, the second resuming the chains the first left
+/// (the LSTM's step-by-step weight gradient); None on a CPU it does not run on.
 pub fn own_matmul(
     a: &Tensor,
     b: &Tensor,
     transposed: bool,
     split_row: i64,
     split_col: i64,
+    split_k: i64,
 ) -> Result<Option<Tensor>, String> {
     let err = &mut ErrorBuffer::new();
     let mut c = std::ptr::null_mut();
@@ -124,6 +128,7 @@ pub fn own_matmul(
             transposed,
             split_row,
             split_col,
+            split_k,
             &mut c,
             err.0.as_mut_ptr(),
             err.0.len(),

@@ -163,7 +163,7 @@ fn own_kernel_peak() -> Option<f64> {
     for i in 0..9 {
         let started = Instant::now();
         for _ in 0..calls {
-            drop(crate::ffi::own_matmul(&a, &b, false, 0, 0).ok()??);
+            drop(crate::ffi::own_matmul(&a, &b, false, 0, 0, 0).ok()??);
         }
         if i >= 2 {
             best = best.min(started.elapsed().as_secs_f64() / calls as f64);

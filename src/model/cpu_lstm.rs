@@ -114,6 +114,9 @@ mod tests {
                 (8, 28, 28, 16),
                 (2, 5, 3, 64),
                 (16, 20, 7, 32),
+                // 128 and 160 units: the weight and bias gradients summed step by step.
+                (4, 6, 5, 128),
+                (3, 4, 2, 160),
             ];
             for (b, t, i, h) in shapes {
                 let w = weights(i, h, kind);
@@ -182,12 +185,14 @@ mod tests {
             (true, 7, 255, 130),
             // A's row stride from 1,024 floats (256 units and up): A packed, k in blocks of 128.
             (true, 1031, 300, 70),
+            // 128 units' weight gradient, two steps of 128 rows (cut at 128 below).
+            (true, 512, 256, 156),
         ] {
             // a [m, k], or stored transposed [k, m]; either with a longer row stride.
             let (rows, cols) = if transposed { (k, m) } else { (m, k) };
             let a = Tensor::randn([rows, cols + 3], (Kind::Float, Device::Cpu)).narrow(1, 0, cols);
             let b = Tensor::randn([k, n], (Kind::Float, Device::Cpu));
-            let Some(c) = crate::ffi::own_matmul(&a, &b, transposed, 0, 0).unwrap() else {
+            let Some(c) = crate::ffi::own_matmul(&a, &b, transposed, 0, 0, 0).unwrap() else {
                 eprintln!("skipped: the kernel needs AVX-512, which this CPU lacks");
                 return;
             };
@@ -212,17 +217,27 @@ mod tests {
                     );
                 }
             }
-            let (m, n) = (m as i64, n as i64);
-            for (r, j) in [(m / 2, n / 2), (m - 1, 0), (0, n - 1)] {
-                if r == 0 && j == 0 {
+            let (m, k, n) = (m as i64, k as i64, n as i64);
+            // Cuts of the rows and columns, and (the transposed form) of k: the second call
+            // over k resumes the chains the first left, as the LSTM's steps do.
+            let k_cuts = if transposed {
+                vec![k / 2, 128 % k]
+            } else {
+                vec![]
+            };
+            let cuts = [(m / 2, n / 2, 0), (m - 1, 0, 0), (0, n - 1, 0)].into_iter();
+            let cuts = cuts.chain(k_cuts.into_iter().map(|p| (0, 0, p)));
+            for (r, j, p) in cuts.chain([(m / 2, n / 3, k / 3)].into_iter().filter(|_| transposed))
+            {
+                if r == 0 && j == 0 && p == 0 {
                     continue;
                 }
-                let cut = crate::ffi::own_matmul(&a, &b, transposed, r, j)
+                let cut = crate::ffi::own_matmul(&a, &b, transposed, r, j, p)
                     .unwrap()
                     .unwrap();
                 assert!(
                     cut.equal(&c),
-                    "transposed={transposed} m={m} k={k} n={n}: cut at ({r}, {j})"
+                    "transposed={transposed} m={m} k={k} n={n}: cut at ({r}, {j}, k {p})"
                 );
             }
         }
@@ -231,6 +246,7 @@ mod tests {
                 &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
                 &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
                 transposed,
+                0,
                 0,
                 0
             )
