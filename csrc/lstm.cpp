@@ -133,7 +133,8 @@ void times_w(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w
 // AMD EPYC VM (Zen 5, one thread) MKL's sgemm took ~8 ms of a 16 ms step at 128 units and
 // ~25 of 50 ms at 256 (about 75 GFLOP/s, where dG comes from the step's memory); with the own
 // kernel a step took 10.6-12 ms and 35-39 ms. (On Zen 4 the kernel, reading dG in place, was
-// 1.1x slower than MKL in a 128-unit step; not measured there since.)
+// 1.1x slower than MKL in a 128-unit step; not measured there since.) From 128 units and below
+// 256 backward sums dW step by step instead (fused_gradients, below).
 at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
   const int64_t rows = dg.size(1), cols = xh.size(1), inner = dg.size(0);
   if (own_gemm_for(dg)) {
