@@ -386,6 +386,9 @@ struct Lstm : public torch::autograd::Function<Lstm> {
       scalar_t *dgp = dgates.data_ptr<scalar_t>();
       at::Tensor w_hh_c = w_hh.contiguous();
       const scalar_t *w_hh_p = w_hh_c.data_ptr<scalar_t>();
+      const scalar_t *xhp = xh.data_ptr<scalar_t>();
+      scalar_t *dwp = fused ? dw.data_ptr<scalar_t>() : nullptr;
+      scalar_t *dbp = fused ? db.data_ptr<scalar_t>() : nullptr;
       for (int64_t t = steps - 1; t >= 0; --t) {
         at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
           backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp,
@@ -393,11 +396,10 @@ struct Lstm : public torch::autograd::Function<Lstm> {
         });
         if (t > 0) times_w<scalar_t>(batch, hidden, 4 * hidden, dgp + t * block, w_hh_p, dhp);
         if (fused) {
+          const bool first = t + 1 == steps;
           weight_gradient_step<scalar_t>(4 * hidden, width, batch, dgp + t * block,
-                                         xh.data_ptr<scalar_t>() + t * batch * width,
-                                         dw.data_ptr<scalar_t>(), t + 1 == steps);
-          add_column_sums<scalar_t>(batch, 4 * hidden, dgp + t * block, db.data_ptr<scalar_t>(),
-                                    t + 1 == steps);
+                                         xhp + t * batch * width, dwp, first);
+          add_column_sums<scalar_t>(batch, 4 * hidden, dgp + t * block, dbp, first);
         }
       }
     });
@@ -482,14 +484,15 @@ extern "C" int rowseq_own_matmul(const at::Tensor *a, const at::Tensor *b, bool 
         const int64_t mr = rows[r + 1] - rows[r], nc = cols[j + 1] - cols[j];
         if (mr <= 0 || nc <= 0) continue;
         float *block = cp + rows[r] * n + cols[j];
+        if (!transposed) {
+          rowseq_gemm::gemm(mr, nc, k, ap + rows[r] * lda, lda, bp + cols[j], n, block, n);
+          continue;
+        }
         const int64_t k0 = split_k ? split_k : k;
-        if (transposed)
-          rowseq_gemm::gemm_tn(mr, nc, k0, ap + rows[r], lda, bp + cols[j], n, block, n);
-        if (transposed && k0 < k)
+        rowseq_gemm::gemm_tn(mr, nc, k0, ap + rows[r], lda, bp + cols[j], n, block, n);
+        if (k0 < k)
           rowseq_gemm::gemm_tn(mr, nc, k - k0, ap + k0 * lda + rows[r], lda, bp + k0 * n + cols[j],
                                n, block, n, true);
-        if (!transposed)
-          rowseq_gemm::gemm(mr, nc, k, ap + rows[r] * lda, lda, bp + cols[j], n, block, n);
       }
     *c = new at::Tensor(out);
     return 0;

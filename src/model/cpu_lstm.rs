@@ -220,15 +220,11 @@ mod tests {
             let (m, k, n) = (m as i64, k as i64, n as i64);
             // Cuts of the rows and columns, and (the transposed form) of k: the second call
             // over k resumes the chains the first left, as the LSTM's steps do.
-            let k_cuts = if transposed {
-                vec![k / 2, 128 % k]
-            } else {
-                vec![]
-            };
-            let cuts = [(m / 2, n / 2, 0), (m - 1, 0, 0), (0, n - 1, 0)].into_iter();
-            let cuts = cuts.chain(k_cuts.into_iter().map(|p| (0, 0, p)));
-            for (r, j, p) in cuts.chain([(m / 2, n / 3, k / 3)].into_iter().filter(|_| transposed))
-            {
+            let mut cuts = vec![(m / 2, n / 2, 0), (m - 1, 0, 0), (0, n - 1, 0)];
+            if transposed {
+                cuts.extend([(0, 0, k / 2), (0, 0, 128 % k), (m / 2, n / 3, k / 3)]);
+            }
+            for (r, j, p) in cuts {
                 if r == 0 && j == 0 && p == 0 {
                     continue;
                 }
