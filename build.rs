@@ -63,6 +63,8 @@ fn tch_version() -> String {
 fn compile_csrc(lib: &Path) {
     println!("cargo:rerun-if-changed=csrc/adam.cpp");
     println!("cargo:rerun-if-changed=csrc/lstm.cpp");
+    println!("cargo:rerun-if-changed=csrc/lstm_train.h");
+    println!("cargo:rerun-if-changed=csrc/step.cpp");
     println!("cargo:rerun-if-changed=csrc/ffi_error.h");
     println!("cargo:rerun-if-changed=csrc/lstm_rows.h");
     println!("cargo:rerun-if-changed=csrc/lstm_rows.cpp");
@@ -83,6 +85,7 @@ fn compile_csrc(lib: &Path) {
         .cpp(true)
         .file("csrc/adam.cpp")
         .file("csrc/lstm.cpp")
+        .file("csrc/step.cpp")
         .file("csrc/gemm.cpp")
         .opt_level(3)
         .flag("-std=c++17")

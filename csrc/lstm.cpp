@@ -1,6 +1,7 @@
 // rowseq's own one-layer, one-direction LSTM for the CPU (float32 and float64), forward and
 // backward, as a libtorch autograd function: what `model.rs` runs instead of `at::lstm` (oneDNN)
-// on the CPU. Same maths and gate order as PyTorch (i, f, g, o; b_ih + b_hh; zero initial
+// on the CPU. Its two training passes (`rowseq_lstm_train`, lstm_train.h) serve that function
+// and the fused training step (step.cpp) alike. Same maths and gate order as PyTorch (i, f, g, o; b_ih + b_hh; zero initial
 // states), laid out for one thread:
 //   - step t's input and previous output sit side by side in one row block, xh[t] = [x_t, h_{t-1}]
 //     [B, I+H], so its gates are one matmul with [W_ih W_hh] (K = I+H, not a thin K = I matmul
@@ -34,6 +35,7 @@
 #include "ffi_error.h"
 #include "gemm.h"
 #include "lstm_rows.h"
+#include "lstm_train.h"
 
 namespace {
 
@@ -311,117 +313,148 @@ struct Lstm : public torch::autograd::Function<Lstm> {
   static variable_list forward(AutogradContext *ctx, const at::Tensor &x, const at::Tensor &w_ih,
                                const at::Tensor &w_hh, const at::Tensor &b_ih,
                                const at::Tensor &b_hh) {
-    check_shapes(x, w_ih, w_hh, b_ih, b_hh);
-    const int64_t batch = x.size(0), steps = x.size(1), input = x.size(2);
-    const int64_t hidden = w_hh.size(1), width = input + hidden;
-    auto opts = x.options();
-    at::Tensor w = at::cat({w_ih, w_hh}, 1);  // [4H, I+H]
-    at::Tensor wt = transposed_for_own_gemm(w);
-    at::Tensor bias = (b_ih + b_hh).contiguous();
-    at::Tensor xh = at::empty({steps, batch, width}, opts);
-    xh.narrow(2, 0, input).copy_(x.transpose(0, 1));
-    xh.select(0, 0).narrow(1, input, hidden).zero_();
-    at::Tensor gates = at::empty({steps, batch, 4 * hidden}, opts);
-    at::Tensor y = at::empty_strided({batch, steps, hidden}, {hidden, batch * hidden, 1}, opts);
-    at::Tensor yt = y.transpose(0, 1);  // [T, B, H], contiguous
-    // Cell states: c[0] = 0, and each step writes the next one.
-    at::Tensor c = at::empty({steps + 1, batch, hidden}, opts);
-    c.select(0, 0).zero_();
-    at::Tensor tc = at::empty({steps, batch, hidden}, opts);
-    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rowseq_lstm_forward", [&] {
-      const int64_t state = batch * hidden, block = batch * width;
-      scalar_t *gp = gates.data_ptr<scalar_t>(), *xp = xh.data_ptr<scalar_t>();
-      scalar_t *cp = c.data_ptr<scalar_t>(), *tp = tc.data_ptr<scalar_t>();
-      scalar_t *yp = yt.data_ptr<scalar_t>();
-      const scalar_t *bp = bias.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
-      const scalar_t *wtp = data_or_null<scalar_t>(wt);
-      for (int64_t t = 0; t < steps; ++t) {
-        scalar_t *g = gp + t * batch * 4 * hidden, *cn = cp + (t + 1) * state;
-        scalar_t *hn = t + 1 < steps ? xp + (t + 1) * block + input : nullptr;
-        times_wt<scalar_t>(batch, 4 * hidden, width, xp + t * block, wp, wtp, g);
-        at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-          forward_rows<scalar_t>(true, g, bp, 0, cp + t * state, cn, tp + t * state,
-                                 yp + t * state, hn, width, hidden, b0, b1);
-        });
-      }
-    });
-    ctx->saved_data["xh"] = xh;
-    ctx->saved_data["gates"] = gates;
-    ctx->saved_data["c"] = c;
-    ctx->saved_data["tc"] = tc;
+    rowseq_lstm_train::Forward f = rowseq_lstm_train::train_forward(x, w_ih, w_hh, b_ih, b_hh);
+    ctx->saved_data["xh"] = f.saved.xh;
+    ctx->saved_data["gates"] = f.saved.gates;
+    ctx->saved_data["c"] = f.saved.c;
+    ctx->saved_data["tc"] = f.saved.tc;
     ctx->save_for_backward({w_ih, w_hh});  // inputs: autograd checks they are not changed
-    return {y, c.select(0, steps).clone()};
+    return {f.y, f.c_last};
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
-    at::Tensor xh = ctx->saved_data["xh"].toTensor();
-    at::Tensor gates = ctx->saved_data["gates"].toTensor();
-    at::Tensor c = ctx->saved_data["c"].toTensor();
-    at::Tensor tc = ctx->saved_data["tc"].toTensor();
+    rowseq_lstm_train::Saved saved{ctx->saved_data["xh"].toTensor(), ctx->saved_data["gates"].toTensor(),
+                             ctx->saved_data["c"].toTensor(), ctx->saved_data["tc"].toTensor()};
     variable_list weights = ctx->get_saved_variables();
     at::Tensor w_ih = weights[0], w_hh = weights[1];
-    const int64_t steps = gates.size(0), batch = gates.size(1), hidden = gates.size(2) / 4;
-    const int64_t input = w_ih.size(1), width = input + hidden;
-    auto opts = gates.options();
-    at::Tensor dyt;  // [T, B, H], or one step of zeros when y got no gradient
-    if (grads[0].defined()) dyt = grads[0].transpose(0, 1).contiguous();
-    at::Tensor no_dy = dyt.defined() ? at::Tensor() : at::zeros({batch, hidden}, opts);
-    at::Tensor dc = grads[1].defined() ? grads[1].clone(at::MemoryFormat::Contiguous)
-                                       : at::zeros({batch, hidden}, opts);
-    at::Tensor dh = at::zeros({batch, hidden}, opts);
-    at::Tensor dgates = at::empty({steps, batch, 4 * hidden}, opts);
-    // dW = dG^T xh and db (dG's column sums) summed step by step inside the loop
-    // (fused_gradients), else after it.
-    const bool fused = fused_gradients(gates, hidden);
-    at::Tensor dw = fused ? at::empty({4 * hidden, width}, opts) : at::Tensor();
-    at::Tensor db = fused ? at::empty({4 * hidden}, opts) : at::Tensor();
-    AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "rowseq_lstm_backward", [&] {
-      const int64_t state = batch * hidden, block = batch * 4 * hidden;
-      scalar_t *dcp = dc.data_ptr<scalar_t>(), *dhp = dh.data_ptr<scalar_t>();
-      const scalar_t *ap = gates.data_ptr<scalar_t>(), *cp = c.data_ptr<scalar_t>();
-      const scalar_t *tp = tc.data_ptr<scalar_t>();
-      // dy of step t: a block of dyt, or the same block of zeros at every step.
-      const scalar_t *dyp = (dyt.defined() ? dyt : no_dy).data_ptr<scalar_t>();
-      const int64_t dy_step = dyt.defined() ? state : 0;
-      scalar_t *dgp = dgates.data_ptr<scalar_t>();
-      at::Tensor w_hh_c = w_hh.contiguous();
-      const scalar_t *w_hh_p = w_hh_c.data_ptr<scalar_t>();
-      const scalar_t *xhp = xh.data_ptr<scalar_t>();
-      scalar_t *dwp = fused ? dw.data_ptr<scalar_t>() : nullptr;
-      scalar_t *dbp = fused ? db.data_ptr<scalar_t>() : nullptr;
-      for (int64_t t = steps - 1; t >= 0; --t) {
-        at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
-          backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp,
-                                  dyp + t * dy_step, dcp, dgp + t * block, hidden, b0, b1);
-        });
-        if (t > 0) times_w<scalar_t>(batch, hidden, 4 * hidden, dgp + t * block, w_hh_p, dhp);
-        if (fused) {
-          const bool first = t + 1 == steps;
-          weight_gradient_step<scalar_t>(4 * hidden, width, batch, dgp + t * block,
-                                         xhp + t * batch * width, dwp, first);
-          add_column_sums<scalar_t>(batch, 4 * hidden, dgp + t * block, dbp, first);
-        }
-      }
-    });
-    at::Tensor dflat = dgates.view({steps * batch, 4 * hidden});
-    // Step t's gates came from xh[t] = [x_t, h_{t-1}] (h_{-1} = 0): one matmul for both.
-    if (!fused) {
-      dw = weight_gradient(dflat, xh.view({steps * batch, width}));
-      db = dflat.sum(0);
-    }
-    at::Tensor dx;
-    if (ctx->needs_input_grad(0)) {
-      dx = dflat.mm(w_ih).view({steps, batch, input}).transpose(0, 1);
-    }
-    return {dx,
-            dw.narrow(1, 0, input).contiguous(),
-            dw.narrow(1, input, hidden).contiguous(),
-            db,
-            db.clone()};
+    const int64_t input = w_ih.size(1), hidden = w_hh.size(1);
+    rowseq_lstm_train::OutputGrad dy;  // [T, B, H], or zeros when y got no gradient
+    if (grads[0].defined()) dy.steps = grads[0].transpose(0, 1).contiguous();
+    rowseq_lstm_train::Gradients g = rowseq_lstm_train::train_backward(saved, w_ih, w_hh, dy, grads[1],
+                                                           ctx->needs_input_grad(0));
+    return {g.dx,
+            g.dw.narrow(1, 0, input).contiguous(),
+            g.dw.narrow(1, input, hidden).contiguous(),
+            g.db,
+            g.db.clone()};
   }
 };
 
 }  // namespace
+
+namespace rowseq_lstm_train {
+
+Forward train_forward(const at::Tensor &x, const at::Tensor &w_ih, const at::Tensor &w_hh,
+                      const at::Tensor &b_ih, const at::Tensor &b_hh) {
+  check_shapes(x, w_ih, w_hh, b_ih, b_hh);
+  const int64_t batch = x.size(0), steps = x.size(1), input = x.size(2);
+  const int64_t hidden = w_hh.size(1), width = input + hidden;
+  auto opts = x.options();
+  at::Tensor w = at::cat({w_ih, w_hh}, 1);  // [4H, I+H]
+  at::Tensor wt = transposed_for_own_gemm(w);
+  at::Tensor bias = (b_ih + b_hh).contiguous();
+  at::Tensor xh = at::empty({steps, batch, width}, opts);
+  xh.narrow(2, 0, input).copy_(x.transpose(0, 1));
+  xh.select(0, 0).narrow(1, input, hidden).zero_();
+  at::Tensor gates = at::empty({steps, batch, 4 * hidden}, opts);
+  at::Tensor y = at::empty_strided({batch, steps, hidden}, {hidden, batch * hidden, 1}, opts);
+  at::Tensor yt = y.transpose(0, 1);  // [T, B, H], contiguous
+  // Cell states: c[0] = 0, and each step writes the next one.
+  at::Tensor c = at::empty({steps + 1, batch, hidden}, opts);
+  c.select(0, 0).zero_();
+  at::Tensor tc = at::empty({steps, batch, hidden}, opts);
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rowseq_lstm_forward", [&] {
+    const int64_t state = batch * hidden, block = batch * width;
+    scalar_t *gp = gates.data_ptr<scalar_t>(), *xp = xh.data_ptr<scalar_t>();
+    scalar_t *cp = c.data_ptr<scalar_t>(), *tp = tc.data_ptr<scalar_t>();
+    scalar_t *yp = yt.data_ptr<scalar_t>();
+    const scalar_t *bp = bias.data_ptr<scalar_t>(), *wp = w.data_ptr<scalar_t>();
+    const scalar_t *wtp = data_or_null<scalar_t>(wt);
+    for (int64_t t = 0; t < steps; ++t) {
+      scalar_t *g = gp + t * batch * 4 * hidden, *cn = cp + (t + 1) * state;
+      scalar_t *hn = t + 1 < steps ? xp + (t + 1) * block + input : nullptr;
+      times_wt<scalar_t>(batch, 4 * hidden, width, xp + t * block, wp, wtp, g);
+      at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
+        forward_rows<scalar_t>(true, g, bp, 0, cp + t * state, cn, tp + t * state,
+                               yp + t * state, hn, width, hidden, b0, b1);
+      });
+    }
+  });
+  return {y, c.select(0, steps).clone(), Saved{xh, gates, c, tc}};
+}
+
+Gradients train_backward(const Saved &saved, const at::Tensor &w_ih, const at::Tensor &w_hh,
+                         const OutputGrad &dy, const at::Tensor &dc_last, bool input_grad) {
+  const at::Tensor &xh = saved.xh, &gates = saved.gates, &c = saved.c, &tc = saved.tc;
+  const int64_t steps = gates.size(0), batch = gates.size(1), hidden = gates.size(2) / 4;
+  const int64_t input = w_ih.size(1), width = input + hidden;
+  auto opts = gates.options();
+  for (const at::Tensor *d : {&dy.steps, &dy.last}) {
+    TORCH_CHECK(!d->defined() || (d->is_contiguous() && d->scalar_type() == gates.scalar_type()),
+                "LSTM backward: expected contiguous output gradients of the layer's type");
+  }
+  TORCH_CHECK(!dy.steps.defined() || dy.steps.sizes() == at::IntArrayRef({steps, batch, hidden}),
+              "LSTM backward: expected dy [", steps, ", ", batch, ", ", hidden, "], got ",
+              dy.steps.sizes());
+  TORCH_CHECK(!dy.last.defined() || dy.last.sizes() == at::IntArrayRef({batch, hidden}),
+              "LSTM backward: expected the last step's dy [", batch, ", ", hidden, "], got ",
+              dy.last.sizes());
+  // One step of zeros for the steps whose outputs got no gradient.
+  at::Tensor no_dy = dy.steps.defined() ? at::Tensor() : at::zeros({batch, hidden}, opts);
+  at::Tensor dc = dc_last.defined() ? dc_last.clone(at::MemoryFormat::Contiguous)
+                                    : at::zeros({batch, hidden}, opts);
+  at::Tensor dh = at::zeros({batch, hidden}, opts);
+  at::Tensor dgates = at::empty({steps, batch, 4 * hidden}, opts);
+  // dW = dG^T xh and db (dG's column sums) summed step by step inside the loop
+  // (fused_gradients), else after it.
+  const bool fused = fused_gradients(gates, hidden);
+  at::Tensor dw = fused ? at::empty({4 * hidden, width}, opts) : at::Tensor();
+  at::Tensor db = fused ? at::empty({4 * hidden}, opts) : at::Tensor();
+  AT_DISPATCH_FLOATING_TYPES(gates.scalar_type(), "rowseq_lstm_backward", [&] {
+    const int64_t state = batch * hidden, block = batch * 4 * hidden;
+    scalar_t *dcp = dc.data_ptr<scalar_t>(), *dhp = dh.data_ptr<scalar_t>();
+    const scalar_t *ap = gates.data_ptr<scalar_t>(), *cp = c.data_ptr<scalar_t>();
+    const scalar_t *tp = tc.data_ptr<scalar_t>();
+    // dy of step t: a block of dy.steps, or dy.last at the last step, or a block of zeros.
+    const scalar_t *zeros = dy.steps.defined() ? nullptr : no_dy.data_ptr<scalar_t>();
+    const scalar_t *all = dy.steps.defined() ? dy.steps.data_ptr<scalar_t>() : nullptr;
+    const scalar_t *last = dy.last.defined() ? dy.last.data_ptr<scalar_t>() : nullptr;
+    const auto dy_at = [&](int64_t t) {
+      return all ? all + t * state : last && t + 1 == steps ? last : zeros;
+    };
+    scalar_t *dgp = dgates.data_ptr<scalar_t>();
+    at::Tensor w_hh_c = w_hh.contiguous();
+    const scalar_t *w_hh_p = w_hh_c.data_ptr<scalar_t>();
+    const scalar_t *xhp = xh.data_ptr<scalar_t>();
+    scalar_t *dwp = fused ? dw.data_ptr<scalar_t>() : nullptr;
+    scalar_t *dbp = fused ? db.data_ptr<scalar_t>() : nullptr;
+    for (int64_t t = steps - 1; t >= 0; --t) {
+      const scalar_t *dyp = dy_at(t);
+      at::parallel_for(0, batch, grain(hidden), [&](int64_t b0, int64_t b1) {
+        backward_rows<scalar_t>(ap + t * block, cp + t * state, tp + t * state, dhp, dyp, dcp,
+                                dgp + t * block, hidden, b0, b1);
+      });
+      if (t > 0) times_w<scalar_t>(batch, hidden, 4 * hidden, dgp + t * block, w_hh_p, dhp);
+      if (fused) {
+        const bool first = t + 1 == steps;
+        weight_gradient_step<scalar_t>(4 * hidden, width, batch, dgp + t * block,
+                                       xhp + t * batch * width, dwp, first);
+        add_column_sums<scalar_t>(batch, 4 * hidden, dgp + t * block, dbp, first);
+      }
+    }
+  });
+  at::Tensor dflat = dgates.view({steps * batch, 4 * hidden});
+  // Step t's gates came from xh[t] = [x_t, h_{t-1}] (h_{-1} = 0): one matmul for both.
+  if (!fused) {
+    dw = weight_gradient(dflat, xh.view({steps * batch, width}));
+    db = dflat.sum(0);
+  }
+  at::Tensor dx;
+  if (input_grad) dx = dflat.mm(w_ih).view({steps, batch, input}).transpose(0, 1);
+  return {dx, dw, db};
+}
+
+}  // namespace rowseq_lstm_train
 
 // x [B, T, I] (float32 or float64, CPU), the four weights of `at::lstm`'s one layer; writes
 // new tensors y [B, T, H] and c_T [B, H]. Returns 0, or 1 with a message in err.

@@ -23,6 +23,22 @@ unsafe extern "C" {
         err_len: usize,
     ) -> i32;
 
+    fn rowseq_lstm_step(
+        x: *const torch_sys::C_tensor,
+        lengths: *const torch_sys::C_tensor,
+        y: *const torch_sys::C_tensor,
+        w_ih: *const torch_sys::C_tensor,
+        w_hh: *const torch_sys::C_tensor,
+        b_ih: *const torch_sys::C_tensor,
+        b_hh: *const torch_sys::C_tensor,
+        head_w: *const torch_sys::C_tensor,
+        head_b: *const torch_sys::C_tensor,
+        logits: *mut *mut torch_sys::C_tensor,
+        loss: *mut *mut torch_sys::C_tensor,
+        err: *mut c_char,
+        err_len: usize,
+    ) -> i32;
+
     fn rowseq_own_matmul(
         a: *const torch_sys::C_tensor,
         b: *const torch_sys::C_tensor,
@@ -101,6 +117,46 @@ pub fn lstm(x: &Tensor, weights: &[Tensor; 4]) -> Result<(Tensor, Tensor), Strin
     // SAFETY: on success both pointers are fresh at::Tensor objects that nothing else owns;
     // tch's Tensor takes them over (and frees them).
     Ok(unsafe { (Tensor::from_ptr(y), Tensor::from_ptr(c)) })
+}
+
+/// The fused training pass of `csrc/step.cpp` for a one-layer LSTM and its head: forward over
+/// `x` [B, T, I] (float32) with `lengths` [B], the loss against `y` ([B] class indices or [B, K]
+/// targets) and backward, which overwrites the gradient of each of the six parameters
+/// (`lstm` [w_ih, w_hh, b_ih, b_hh], `head_w`, `head_b`; each must have one of its shape).
+/// Returns the logits [B, C] and the loss.
+pub fn lstm_step(
+    x: &Tensor,
+    lengths: &Tensor,
+    y: &Tensor,
+    lstm: &[Tensor; 4],
+    head_w: &Tensor,
+    head_b: &Tensor,
+) -> Result<(Tensor, Tensor), String> {
+    let err = &mut ErrorBuffer::new();
+    let (mut logits, mut loss) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: the nine inputs are live tensors; the C++ side checks every shape and type
+    // before indexing, writes only into the six parameters' gradients, and on success hands
+    // over two new at::Tensor objects.
+    let rc = unsafe {
+        rowseq_lstm_step(
+            x.as_ptr(),
+            lengths.as_ptr(),
+            y.as_ptr(),
+            lstm[0].as_ptr(),
+            lstm[1].as_ptr(),
+            lstm[2].as_ptr(),
+            lstm[3].as_ptr(),
+            head_w.as_ptr(),
+            head_b.as_ptr(),
+            &mut logits,
+            &mut loss,
+            err.0.as_mut_ptr(),
+            err.0.len(),
+        )
+    };
+    err.check(rc)?;
+    // SAFETY: on success both pointers are fresh at::Tensor objects that nothing else owns.
+    Ok(unsafe { (Tensor::from_ptr(logits), Tensor::from_ptr(loss)) })
 }
 
 /// For the tests and the bench's peak: `a` [m, k] times `b` [k, n] (float32) through the LSTM's

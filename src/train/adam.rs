@@ -128,6 +128,17 @@ impl Adam {
         Some((flat, moments))
     }
 
+    /// Whether the variables, their gradients and the moments are laid out in flat buffers
+    /// (on the CPU): then every variable has a gradient.
+    pub fn is_flat(&self) -> bool {
+        self.flat.is_some()
+    }
+
+    /// How many variables it updates.
+    pub fn len(&self) -> usize {
+        self.params.len()
+    }
+
     /// (name, variable) in update order.
     pub fn params(&self) -> impl Iterator<Item = (&str, &Tensor)> {
         self.params.iter().map(|(n, p)| (n.as_str(), p))

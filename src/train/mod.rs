@@ -14,6 +14,7 @@ also when it resumes from a `checkpoint` of an earlier epoch.
 pub mod adam;
 pub mod checkpoint;
 pub mod events;
+pub mod fused;
 
 use std::time::Instant;
 
@@ -291,8 +292,9 @@ impl Tally {
 }
 
 /// One training step on `batch`, the one `train` runs (and `rowseq bench` times): Gaussian noise
-/// of std `noise` on the inputs when `noise` > 0, forward, cross-entropy on the logits,
-/// backward, global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the
+/// of std `noise` on the inputs when `noise` > 0, forward, the loss (`loss_of`), backward (one
+/// fused C++ pass for the models `fused` runs, autograd for the others: the same values),
+/// global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the
 /// batch to `tally` and returns its mean loss (read from the device: the progress events and
 /// the divergence check need it every step).
 pub fn train_step(
@@ -306,10 +308,11 @@ pub fn train_step(
     let Split { x, y, lengths } = batch;
     opt.set_lr(lr);
     let jittered = (noise > 0.0).then(|| jitter(x, lengths, noise));
-    let logits = model.forward(jittered.as_ref().unwrap_or(x), lengths, true);
-    let loss = loss_of(&logits, y);
-    opt.zero_grad();
-    loss.backward();
+    let x = jittered.as_ref().unwrap_or(x);
+    let (logits, loss) = match fused::forward_backward(model, opt, x, lengths, y) {
+        Some(pass) => pass?,
+        None => autograd_pass(model, opt, x, lengths, y),
+    };
     if clip > 0.0 {
         opt.clip_grad_norm(clip);
     }
@@ -322,6 +325,23 @@ pub fn train_step(
         }
         detached.double_value(&[])
     }))
+}
+
+/// A training step's forward and backward pass through autograd: the logits and the loss of
+/// `model` on a batch, with every parameter's gradient zeroed, then written by backward. The
+/// fused pass (`fused`) computes the same for the models it runs.
+pub fn autograd_pass(
+    model: &SeqClassifier,
+    opt: &mut Adam,
+    x: &Tensor,
+    lengths: &Tensor,
+    y: &Tensor,
+) -> (Tensor, Tensor) {
+    let logits = model.forward(x, lengths, true);
+    let loss = loss_of(&logits, y);
+    opt.zero_grad();
+    loss.backward();
+    (logits, loss)
 }
 
 /// `x` with Gaussian noise of standard deviation `std` on the batch's own steps: up to its
