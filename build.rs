@@ -5,9 +5,10 @@
 //! (nothing references it by symbol) and leave `Cuda::is_available()` false on a GPU machine:
 //! when the libtorch has CUDA we link it explicitly with `--no-as-needed`.
 //! The libtorch version (from the pip package's version.py) is baked in for result metadata.
-//! `csrc/adam.cpp` (the Adam update in libtorch's own tensor operations, see `train::adam`) and
-//! `csrc/lstm.cpp` (rowseq's CPU LSTM, see `model`) are compiled against the libtorch headers,
-//! with `csrc/gemm.cpp` (the LSTM's own AVX-512 matmul kernel, no libtorch in it).
+//! `csrc/adam.cpp` (the Adam update in libtorch's own tensor operations, see `train::adam`),
+//! `csrc/lstm.cpp` (rowseq's CPU LSTM, see `model`) and `csrc/step.cpp` (a training step's
+//! passes in one call, see `train::fused`) are compiled against the libtorch headers, with
+//! `csrc/gemm.cpp` (the LSTM's own AVX-512 matmul kernel, no libtorch in it).
 use std::path::Path;
 
 fn main() {

@@ -1,8 +1,8 @@
 // rowseq's own one-layer, one-direction LSTM for the CPU (float32 and float64), forward and
 // backward, as a libtorch autograd function: what `model.rs` runs instead of `at::lstm` (oneDNN)
 // on the CPU. Its two training passes (`rowseq_lstm_train`, lstm_train.h) serve that function
-// and the fused training step (step.cpp) alike. Same maths and gate order as PyTorch (i, f, g, o; b_ih + b_hh; zero initial
-// states), laid out for one thread:
+// and the fused training step (step.cpp) alike. Same maths and gate order as PyTorch (i, f,
+// g, o; b_ih + b_hh; zero initial states), laid out for one thread:
 //   - step t's input and previous output sit side by side in one row block, xh[t] = [x_t, h_{t-1}]
 //     [B, I+H], so its gates are one matmul with [W_ih W_hh] (K = I+H, not a thin K = I matmul
 //     over all steps plus a second one);
@@ -135,7 +135,8 @@ void times_w(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w
 // AMD EPYC VM (Zen 5, one thread) MKL's sgemm took ~8 ms of a 16 ms step at 128 units and
 // ~25 of 50 ms at 256 (about 75 GFLOP/s, where dG comes from the step's memory); with the own
 // kernel a step took 10.6-12 ms and 35-39 ms. (On Zen 4 the kernel, reading dG in place, was
-// 1.1x slower than MKL in a 128-unit step; not measured there since.) From 128 units and below
+// 1.1x slower than MKL in a 128-unit step; with it at every width, `rowseq bench` later put
+// 128 and 256 units at 76 and 82 % of the peak there.) From 128 units and below
 // 256 backward sums dW step by step instead (fused_gradients, below).
 at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
   const int64_t rows = dg.size(1), cols = xh.size(1), inner = dg.size(0);
@@ -323,15 +324,16 @@ struct Lstm : public torch::autograd::Function<Lstm> {
   }
 
   static variable_list backward(AutogradContext *ctx, variable_list grads) {
-    rowseq_lstm_train::Saved saved{ctx->saved_data["xh"].toTensor(), ctx->saved_data["gates"].toTensor(),
-                             ctx->saved_data["c"].toTensor(), ctx->saved_data["tc"].toTensor()};
+    rowseq_lstm_train::Saved saved{
+        ctx->saved_data["xh"].toTensor(), ctx->saved_data["gates"].toTensor(),
+        ctx->saved_data["c"].toTensor(), ctx->saved_data["tc"].toTensor()};
     variable_list weights = ctx->get_saved_variables();
     at::Tensor w_ih = weights[0], w_hh = weights[1];
     const int64_t input = w_ih.size(1), hidden = w_hh.size(1);
     rowseq_lstm_train::OutputGrad dy;  // [T, B, H], or zeros when y got no gradient
     if (grads[0].defined()) dy.steps = grads[0].transpose(0, 1).contiguous();
-    rowseq_lstm_train::Gradients g = rowseq_lstm_train::train_backward(saved, w_ih, w_hh, dy, grads[1],
-                                                           ctx->needs_input_grad(0));
+    rowseq_lstm_train::Gradients g = rowseq_lstm_train::train_backward(
+        saved, w_ih, w_hh, dy, grads[1], ctx->needs_input_grad(0));
     return {g.dx,
             g.dw.narrow(1, 0, input).contiguous(),
             g.dw.narrow(1, input, hidden).contiguous(),

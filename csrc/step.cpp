@@ -101,7 +101,8 @@ extern "C" int rowseq_lstm_step(const at::Tensor *x, const at::Tensor *lengths,
                   " outside 1..=", steps);
 
     // Forward: the LSTM (checks the weights' shapes), the last real steps, the head, the loss.
-    rowseq_lstm_train::Forward lstm = rowseq_lstm_train::train_forward(*x, *w_ih, *w_hh, *b_ih, *b_hh);
+    rowseq_lstm_train::Forward lstm =
+        rowseq_lstm_train::train_forward(*x, *w_ih, *w_hh, *b_ih, *b_hh);
     at::Tensor last = last_outputs(lstm.y, len);
     at::Tensor logits = at::linear(last, *head_w, *head_b);  // at::addmm(b, last, W^T)
     at::Tensor loss, d_logits;

@@ -1,8 +1,10 @@
 /*!
 rowseq's C ABI to its C++ sources (`csrc/`), behind safe wrappers that return `Result`: the
-fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`; its matmul kernel for the tests)
-and the Adam update written with libtorch's own tensor operations, and the setter of a
-parameter's gradient that its flat layout needs (`csrc/adam.cpp`, used by `train::adam`).
+fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`; its matmul kernel for the tests),
+the fused training pass of a one-layer LSTM and its head (`csrc/step.cpp`, used by
+`train::fused`), and the Adam update written with libtorch's own tensor operations, and the
+setter of a parameter's gradient that its flat layout needs (`csrc/adam.cpp`, used by
+`train::adam`).
 Every entry point catches every C++ exception and reports it through an error buffer, read
 here in one place; both sides check the shapes the kernels index by.
 */
