@@ -4,9 +4,9 @@
 // (`train::loss_of`). Forward, loss and backward in one call, writing every parameter's
 // gradient: the same operations on the same tensors as the autograd path (the LSTM's passes
 // are lstm.cpp's own, `lstm_train.h`), so the same values, without autograd's graph, without a
-// call from Rust for each operation, and without the [B, T, H] gradient that gather's backward
-// fills for one step of each sequence. `train::fused` calls it and holds it equal to the
-// autograd path in its tests.
+// call from Rust for each operation, and (where every sequence has all T steps) without the
+// [B, T, H] gradient that gather's backward fills for one step of each sequence.
+// `train::fused` calls it and holds it equal to the autograd path in its tests.
 #include <ATen/ATen.h>
 #include <ATen/core/LegacyTypeDispatch.h>
 
@@ -36,7 +36,7 @@ at::Tensor last_outputs(const at::Tensor &y, const int64_t *lengths) {
 // zeros but there, as gather's backward makes it (there it is 0 + d_last, which differs from
 // d_last at most in the sign of a zero).
 rowseq_lstm_train::OutputGrad output_grad(const at::Tensor &d_last, const int64_t *lengths,
-                                    int64_t steps) {
+                                          int64_t steps) {
   const int64_t batch = d_last.size(0), hidden = d_last.size(1);
   rowseq_lstm_train::OutputGrad dy;
   bool full = true;
@@ -80,6 +80,7 @@ extern "C" int rowseq_lstm_step(const at::Tensor *x, const at::Tensor *lengths,
     at::AutoDispatchBelowADInplaceOrView below_autograd;
     TORCH_CHECK(x->dim() == 3 && x->scalar_type() == at::kFloat && x->device().is_cpu(),
                 "fused step: expected x [B, T, I] float32 on the CPU, got ", x->sizes());
+    TORCH_CHECK(w_hh->dim() == 2, "fused step: expected w_hh [4H, H], got ", w_hh->sizes());
     const int64_t batch = x->size(0), steps = x->size(1), hidden = w_hh->size(1);
     TORCH_CHECK(lengths->dim() == 1 && lengths->size(0) == batch &&
                     lengths->scalar_type() == at::kLong && lengths->device().is_cpu(),

@@ -436,8 +436,9 @@ impl SeqClassifier {
     }
 
     /// The parameters of the fused CPU training pass (`train::fused`), when it can run this
-    /// model on `x`: one LSTM layer in one direction (so no dropout), float32, on the CPU where
-    /// rowseq's own kernel runs it. None for every other model, which trains through autograd.
+    /// model on `x`: one LSTM layer in one direction (so no dropout), float32, where rowseq's
+    /// CPU LSTM runs it (`cpu_lstm::supports`). None for every other model, which trains
+    /// through autograd.
     pub fn fused_parts(&self, x: &Tensor) -> Option<FusedParts<'_>> {
         let [layer] = self.layers.as_slice() else {
             return None;

@@ -4,8 +4,9 @@ one LSTM layer in one direction and its head in one C++ call, which writes every
 gradient. It computes what the autograd path of `train_step` computes, with the same
 operations on the same tensors, so the same values (the tests below hold the two equal, bit for
 bit, over steps of training with Adam and clipping): what it leaves out is autograd's graph,
-the call from Rust for each operation, and the [B, T, H] gradient that gather's backward fills
-for one step of each sequence. At small widths those cost about as much as the arithmetic.
+the call from Rust for each operation and, where every sequence has all T steps, the [B, T, H]
+gradient that gather's backward fills for one step of each. At small widths those cost about
+as much as the arithmetic.
 Other models (GRU, RNN, stacks, two directions, float64, CUDA) keep the autograd path.
 */
 use anyhow::{anyhow, Result};
@@ -20,20 +21,31 @@ use crate::model::SeqClassifier;
 /// then takes the autograd path).
 pub fn forward_backward(
     model: &SeqClassifier,
-    opt: &Adam,
+    opt: &mut Adam,
     x: &Tensor,
     lengths: &Tensor,
     y: &Tensor,
 ) -> Option<Result<(Tensor, Tensor)>> {
     let parts = model.fused_parts(x)?;
-    // Every variable the optimizer updates gets its gradient from the pass: the six of the
-    // model, each a view of the flat gradient buffer.
+    // Class indices [B], or as many targets a sequence as the head has outputs.
+    let (batch, outputs) = (x.size()[0], parts.head_w.size()[0]);
     let targets_fit = match y.kind() {
-        Kind::Int64 => y.dim() == 1,
-        Kind::Float => y.dim() == 2,
+        Kind::Int64 => y.size() == [batch],
+        Kind::Float => y.size() == [batch, outputs],
         _ => false,
     };
-    if !(opt.is_flat() && opt.len() == 6 && targets_fit) {
+    // Every variable the optimizer updates gets its gradient from the pass: exactly the six
+    // of the model, each (in the flat layout) with a gradient to write.
+    let six: Vec<&Tensor> = parts
+        .lstm
+        .iter()
+        .chain([parts.head_w, parts.head_b])
+        .collect();
+    let same_variables = opt.len() == six.len()
+        && opt
+            .params()
+            .all(|(_, p)| six.iter().any(|v| v.data_ptr() == p.data_ptr()));
+    if !(opt.is_flat() && same_variables && targets_fit) {
         return None;
     }
     let lengths = lengths.to_device(x.device());
@@ -84,17 +96,30 @@ mod tests {
     }
 
     /// Trains two copies of one model on the same batches, one through autograd and one
-    /// through the fused pass (with clipping and Adam, as `train_step` does): every loss, every
-    /// logit, every gradient and every weight after every step must be the same bits.
+    /// through the fused pass (with clipping and Adam, as `train_step` does), at one thread
+    /// (where an AVX-512 CPU runs rowseq's own matmul kernel, as a sweep's runs do) and at two
+    /// (BLAS): every loss, logit and weight after every step must be the same bits, every
+    /// gradient the same numbers.
     fn same_as_autograd(arch: Arch, b: i64, t: i64, ragged: bool, numeric: bool, clip: f64) {
+        // set_num_threads sets this test thread's count (OpenMP's and MKL's are per thread).
+        let threads_before = tch::get_num_threads();
+        for threads in [1, 2] {
+            tch::set_num_threads(threads);
+            train_both_ways(arch, b, t, ragged, numeric, clip);
+        }
+        tch::set_num_threads(threads_before);
+    }
+
+    fn train_both_ways(arch: Arch, b: i64, t: i64, ragged: bool, numeric: bool, clip: f64) {
         let (vs_a, model_a, mut opt_a) = make(&arch);
         let (mut vs_f, model_f, mut opt_f) = make(&arch);
         vs_f.copy(&vs_a).unwrap();
-        let what = format!("{arch:?}, B = {b}, T = {t}, ragged {ragged}");
+        let threads = tch::get_num_threads();
+        let what = format!("{arch:?}, B = {b}, T = {t}, ragged {ragged}, {threads} threads");
         for step in 0..4 {
             let (x, lengths, y) = batch(&arch, b, t, ragged, numeric);
             let (logits_a, loss_a) = autograd_pass(&model_a, &mut opt_a, &x, &lengths, &y);
-            let (logits_f, loss_f) = forward_backward(&model_f, &opt_f, &x, &lengths, &y)
+            let (logits_f, loss_f) = forward_backward(&model_f, &mut opt_f, &x, &lengths, &y)
                 .expect("the fused pass runs this model")
                 .unwrap();
             assert_eq!(
@@ -169,20 +194,27 @@ mod tests {
             },
         ];
         for arch in others {
-            let (_, model, opt) = make(&arch);
+            let (_, model, mut opt) = make(&arch);
             let (x, lengths, y) = batch(&arch, 4, 3, false, false);
             assert!(
-                forward_backward(&model, &opt, &x, &lengths, &y).is_none(),
+                forward_backward(&model, &mut opt, &x, &lengths, &y).is_none(),
                 "{arch:?}"
             );
         }
-        // float64 inputs, and class indices of another type.
-        let (_, model, opt) = make(&lstm);
+        // float64 inputs, class indices of another type or shape, targets of another width,
+        // and an optimizer over other variables.
+        let (_, model, mut opt) = make(&lstm);
         let (x, lengths, y) = batch(&lstm, 4, 3, false, false);
         let x64 = x.to_kind(Kind::Double);
-        assert!(forward_backward(&model, &opt, &x64, &lengths, &y).is_none());
+        assert!(forward_backward(&model, &mut opt, &x64, &lengths, &y).is_none());
         let y32 = y.to_kind(Kind::Int);
-        assert!(forward_backward(&model, &opt, &x, &lengths, &y32).is_none());
-        assert!(forward_backward(&model, &opt, &x, &lengths, &y).is_some());
+        assert!(forward_backward(&model, &mut opt, &x, &lengths, &y32).is_none());
+        let y_short = y.narrow(0, 0, 3);
+        assert!(forward_backward(&model, &mut opt, &x, &lengths, &y_short).is_none());
+        let targets = Tensor::zeros([4, 2], (Kind::Float, Device::Cpu));
+        assert!(forward_backward(&model, &mut opt, &x, &lengths, &targets).is_none());
+        let (_, _, mut other) = make(&lstm);
+        assert!(forward_backward(&model, &mut other, &x, &lengths, &y).is_none());
+        assert!(forward_backward(&model, &mut opt, &x, &lengths, &y).is_some());
     }
 }
