@@ -87,12 +87,10 @@ mod tests {
         (x, lengths, y)
     }
 
-    fn floats(t: &Tensor) -> Vec<u32> {
-        Vec::<f32>::try_from(t.detach().reshape([-1]))
-            .unwrap()
-            .into_iter()
-            .map(f32::to_bits)
-            .collect()
+    /// A tensor's values as bits, to compare exactly.
+    fn bits(t: &Tensor) -> Vec<u32> {
+        let values = crate::train::floats(t).unwrap();
+        values.into_iter().map(f32::to_bits).collect()
     }
 
     /// Trains two copies of one model on the same batches, one through autograd and one
@@ -122,14 +120,10 @@ mod tests {
             let (logits_f, loss_f) = forward_backward(&model_f, &mut opt_f, &x, &lengths, &y)
                 .expect("the fused pass runs this model")
                 .unwrap();
+            assert_eq!(bits(&loss_a), bits(&loss_f), "loss, step {step}, {what}");
             assert_eq!(
-                floats(&loss_a),
-                floats(&loss_f),
-                "loss, step {step}, {what}"
-            );
-            assert_eq!(
-                floats(&logits_a),
-                floats(&logits_f),
+                bits(&logits_a),
+                bits(&logits_f),
                 "logits, step {step}, {what}"
             );
             for ((name, a), (_, f)) in opt_a.params().zip(opt_f.params()) {
@@ -149,7 +143,7 @@ mod tests {
         }
         for (name, a) in vs_a.variables() {
             let f = &vs_f.variables()[&name];
-            assert_eq!(floats(&a), floats(f), "{name} after training, {what}");
+            assert_eq!(bits(&a), bits(f), "{name} after training, {what}");
         }
     }
 
