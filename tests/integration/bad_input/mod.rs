@@ -5,10 +5,40 @@ case must end with its exit code (2: a mistake the user can fix), print exactly 
 `error: ...` that names the origin (file:line, key, flag or path) and what is expected, never
 panic, and write nothing: the case's folder, where `--out` points, is the same after as before.
 */
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::common::rowseq;
+
+mod fixtures;
+mod runs;
+
+/// The corpus's other tables: cases whose inputs are more than text files (links, FIFOs,
+/// finished runs, edited records), one module per area.
+const SPECIAL: &[&[Special]] = &[runs::CASES];
+
+/// A case that `setup` lays out in `{t}` (files, links, a copy of a finished run, which the
+/// arguments name `{run}`) before the same checks as a `Case`. `exit` is what it must end with: 2 for a user's mistake.
+pub struct Special {
+    pub setup: fn(&Path),
+    pub args: &'static [&'static str],
+    pub want: &'static str,
+    pub exit: i32,
+}
+
+/// A special case that must end with exit 2.
+pub const fn special(
+    setup: fn(&Path),
+    args: &'static [&'static str],
+    want: &'static str,
+) -> Special {
+    Special {
+        setup,
+        args,
+        want,
+        exit: 2,
+    }
+}
 
 /// One bad input: files to lay out in a fresh folder `{t}`, the arguments (with `{t}` replaced
 /// by that folder), and a text the error line must contain (with `{t}` replaced too).
@@ -444,17 +474,30 @@ const CASES: &[Case] = &[
     ),
 ];
 
-/// Every file and folder under `dir`, relative to it.
-fn listing(dir: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
+/// Every file, folder and link under `dir`, relative to it, with what it holds: a file's bytes,
+/// a link's target (never followed), "dir", or the kind of anything else (a FIFO is never read).
+fn listing(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap().flatten() {
             let p = e.path();
-            out.insert(p.strip_prefix(dir).unwrap().display().to_string());
-            if p.is_dir() && !p.is_symlink() {
+            let name = p.strip_prefix(dir).unwrap().display().to_string();
+            let kind = e.file_type().unwrap();
+            let what = if kind.is_symlink() {
+                format!("link {}", std::fs::read_link(&p).unwrap().display()).into_bytes()
+            } else if kind.is_dir() {
                 stack.push(p);
-            }
+                b"dir".to_vec()
+            } else if kind.is_file() {
+                std::fs::read(&p).unwrap_or_else(|_| b"unreadable".to_vec())
+            } else if kind.is_fifo() {
+                b"fifo".to_vec()
+            } else {
+                b"other".to_vec()
+            };
+            out.insert(name, what);
         }
     }
     out
@@ -462,24 +505,43 @@ fn listing(dir: &Path) -> BTreeSet<String> {
 
 /// Runs one case; None if it behaved, else what went wrong.
 fn check(case: &Case) -> Option<String> {
+    let files = case.files;
+    let setup = move |t: &Path| {
+        for (name, text) in files {
+            let path = t.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+        }
+    };
+    check_with(&setup, case.args, case.want, 2)
+}
+
+/// Runs one special case; None if it behaved, else what went wrong.
+fn check_special(case: &Special) -> Option<String> {
+    check_with(&case.setup, case.args, case.want, case.exit)
+}
+
+/// Lays out `{t}` with `setup`, runs `args` and checks the contract: exit `exit`, one line
+/// `error: ...` containing `want`, no panic, and every file and folder around `{t}` as it was.
+fn check_with(setup: &dyn Fn(&Path), args: &[&str], want: &str, exit: i32) -> Option<String> {
     // The parent folder of {t} shows whether anything landed beside it (a sweep named "..").
     let parent = tempfile::tempdir().unwrap();
     let t = parent.path().join("t");
     std::fs::create_dir(&t).unwrap();
-    let subst = |s: &str| s.replace("{t}", &t.display().to_string());
-    for (name, text) in case.files {
-        let path = t.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-    }
+    setup(&t);
+    let run = fixtures::run_path(&t).unwrap_or_default();
+    let subst = |s: &str| {
+        s.replace("{run}", &run.display().to_string())
+            .replace("{t}", &t.display().to_string())
+    };
     let before = listing(parent.path());
-    let args: Vec<String> = case.args.iter().map(|a| subst(a)).collect();
+    let args: Vec<String> = args.iter().map(|a| subst(a)).collect();
     let output = rowseq().args(&args).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let want = subst(case.want);
+    let want = subst(want);
     let mut wrong = Vec::new();
-    if output.status.code() != Some(2) {
-        wrong.push(format!("exit {:?}, expected 2", output.status.code()));
+    if output.status.code() != Some(exit) {
+        wrong.push(format!("exit {:?}, expected {exit}", output.status.code()));
     }
     if stderr.contains("panicked") {
         wrong.push("panicked".into());
@@ -487,7 +549,7 @@ fn check(case: &Case) -> Option<String> {
     let lines: Vec<&str> = stderr.trim_end().lines().collect();
     if lines.len() != 1 || !lines[0].starts_with("error: ") {
         wrong.push(format!(
-            "{} lines of stderr, expected one `error: ...`",
+            "expected one line \"error: ...\", got {}",
             lines.len()
         ));
     }
@@ -496,31 +558,43 @@ fn check(case: &Case) -> Option<String> {
     }
     let after = listing(parent.path());
     if after != before {
-        let new: Vec<_> = after.difference(&before).collect();
-        wrong.push(format!("wrote {new:?}"));
+        let changed: Vec<_> = after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(v))
+            .map(|(k, _)| k)
+            .chain(before.keys().filter(|k| !after.contains_key(*k)))
+            .collect();
+        wrong.push(format!("wrote or changed {changed:?}"));
     }
     (!wrong.is_empty()).then(|| format!("{args:?}: {}\n    stderr: {stderr}", wrong.join("; ")))
 }
 
 #[test]
 fn every_bad_input_is_one_line_exit_2_and_writes_nothing() {
-    assert!(CASES.len() >= 60, "{} cases", CASES.len());
+    let specials: Vec<&'static Special> = SPECIAL.iter().flat_map(|t| t.iter()).collect();
+    let total = CASES.len() + specials.len();
+    assert!(total >= 60, "{total} cases");
     // Two at a time: each case is a process of its own.
     let (a, b) = CASES.split_at(CASES.len() / 2);
+    let (c, d) = specials.split_at(specials.len() / 2);
     let failures: Vec<String> = std::thread::scope(|s| {
-        let run = |cases: &'static [Case]| {
-            s.spawn(move || cases.iter().filter_map(check).collect::<Vec<_>>())
+        let run = |cases: &'static [Case], specials: &[&'static Special]| {
+            let specials = specials.to_vec();
+            s.spawn(move || {
+                let mut f: Vec<String> = cases.iter().filter_map(check).collect();
+                f.extend(specials.into_iter().filter_map(check_special));
+                f
+            })
         };
-        let (ha, hb) = (run(a), run(b));
+        let (ha, hb) = (run(a, c), run(b, d));
         let mut all = ha.join().unwrap();
         all.extend(hb.join().unwrap());
         all
     });
     assert!(
         failures.is_empty(),
-        "{} of {} cases misbehaved:\n{}",
+        "{} of {total} cases misbehaved:\n{}",
         failures.len(),
-        CASES.len(),
         failures.join("\n")
     );
 }
