@@ -65,31 +65,31 @@ pub struct PredictArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Widths to measure, comma-separated (default: those of configs/units.toml).
-    #[arg(long, value_delimiter = ',', default_values_t = crate::bench::DEFAULT_UNITS)]
+    #[arg(long, allow_negative_numbers = true, value_delimiter = ',', default_values_t = crate::bench::DEFAULT_UNITS)]
     pub units: Vec<i64>,
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 128)]
     pub batch_size: usize,
     /// Timed training steps per width, after the warm-up (in 5 timed chunks).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 100)]
     pub steps: usize,
     /// Untimed training steps per width before the timed ones.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10)]
     pub warmup: usize,
     /// Rounds of (rowseq, then PyTorch) over all widths; the chunks of every round are pooled,
     /// so a machine that drifts during the run affects both sides alike.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 3)]
     pub rounds: usize,
     /// Test images per timed evaluation pass.
-    #[arg(long, default_value_t = 10000)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 10000)]
     pub eval_samples: usize,
     /// Seed of the initial weights and of the batches.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 0)]
     pub seed: u64,
     /// cpu, cuda, or auto (cuda when libtorch sees a GPU); PyTorch runs on the same.
     #[arg(long, value_enum, default_value = "auto")]
     pub device: DeviceArg,
     /// Threads for rowseq and for PyTorch (default: all cores).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// The JSON file to write (default: bench/bench-<UTC date-time>.json).
     #[arg(long)]
@@ -147,7 +147,7 @@ pub struct RunnerArgs {
     pub device: DeviceArg,
     /// libtorch threads of each run (default 1). A run's results depend on its thread count
     /// (bit-identical for a fixed count on CPU), never on how many runs train at once.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
     /// Folder that holds sweep folders.
     #[arg(long, default_value = "experiments")]
@@ -167,7 +167,7 @@ pub struct RunnerArgs {
     pub wait: bool,
     /// Runs trained at once, each in its own process with --threads threads: N, or auto
     /// (cores / --threads on CPU, at most the runs left; one on a GPU).
-    #[arg(long, default_value = "auto", value_parser = parse_jobs)]
+    #[arg(long, allow_negative_numbers = true, default_value = "auto", value_parser = parse_jobs)]
     pub jobs: Jobs,
     /// Train only shard K of N (e.g. 2/4): every N-th run of the plan from the K-th. Inside a
     /// Slurm array job the default is SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
@@ -206,13 +206,13 @@ pub struct SlurmArgs {
     #[arg(long, default_value = "experiments")]
     pub out: PathBuf,
     /// CPUs per array task (libtorch threads).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub threads: u64,
     /// Folder with the dataset files, as for `rowseq sweep`.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Array tasks, i.e. shards (default: one per run).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, allow_negative_numbers = true, value_parser = clap::value_parser!(u64).range(1..))]
     pub tasks: Option<u64>,
     /// Submit the script with sbatch.
     #[arg(long)]

@@ -55,3 +55,32 @@ impl UserError {
         }
     }
 }
+
+/// `text` made safe to print on one terminal line: every control character (a newline, a
+/// carriage return, ESC and the rest) is written as its Rust escape (`\n`, `\u{1b}`), so a name,
+/// path or value can neither break a message into several lines nor drive the terminal.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(inert("a\nb"), "a\\nb");
+        assert_eq!(inert("x\u{1b}[31my"), "x\\u{1b}[31my");
+        assert_eq!(inert("tab\there\r"), "tab\\there\\r");
+        assert_eq!(inert("naïve \"quoted\" path/é"), "naïve \"quoted\" path/é");
+        assert_eq!(inert("\u{7f}\u{9b}"), "\\u{7f}\\u{9b}");
+    }
+}

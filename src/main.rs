@@ -63,11 +63,17 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Usage mistakes are one line like every other bad input (clap adds a usage block
-        // and a tip); --help and --version print as clap prints them.
+        // and a tip after a blank line, which are cut; a value's own line breaks are
+        // escaped); --help and --version print as clap prints them.
         Err(e) if e.use_stderr() => {
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: bad arguments");
-            eprintln!("{} (see --help)", first.trim_end());
+            let message = text.split("\n\n").next().unwrap_or_default().trim_end();
+            let message = if message.is_empty() {
+                "error: bad arguments"
+            } else {
+                message
+            };
+            eprintln!("{} (see --help)", error::inert(message));
             return ExitCode::from(2);
         }
         Err(e) => e.exit(),
@@ -75,7 +81,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line whatever a name, path or value holds (`error::inert`).
+            eprintln!("error: {}", error::inert(&format!("{e:#}")));
             if e.downcast_ref::<UserError>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -312,14 +319,17 @@ fn run_sweep(
         // A report that cannot be written does not undo the runs: warn and go on.
         match report::render(&outcome.dir, &report::default_dir(&outcome.dir), None) {
             Ok(r) => print_report(&r),
-            Err(e) => eprintln!("warning: no report written: {e:#}"),
+            Err(e) => eprintln!(
+                "warning: no report written: {}",
+                error::inert(&format!("{e:#}"))
+            ),
         }
     }
     if outcome.totals.failed.is_empty() && outcome.totals.failed_before == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
         for (label, reason) in &outcome.totals.failed {
-            eprintln!("error: run {label} failed: {reason}");
+            eprintln!("error: run {label} failed: {}", error::inert(reason));
         }
         if outcome.totals.failed_before > 0 {
             eprintln!(

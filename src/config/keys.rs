@@ -29,6 +29,8 @@ pub enum Scope {
     Any,
     /// CSV files of classification or regression (`data::csv`).
     Csv,
+    /// CSV files in the long layout only (`csv_layout = "long"`); CSV keys too (`keys_of`).
+    LongCsv,
     /// Forecasting (`data::forecast`).
     Forecast,
 }
@@ -46,9 +48,10 @@ pub fn key(name: &str) -> Option<&'static Key> {
 }
 
 /// The keys of one scope.
+/// The long layout's keys are CSV keys too: `keys_of(Scope::Csv)` lists them.
 pub fn keys_of(scope: Scope) -> impl Iterator<Item = &'static str> {
     KEYS.iter()
-        .filter(move |k| k.scope == scope)
+        .filter(move |k| k.scope == scope || (scope == Scope::Csv && k.scope == Scope::LongCsv))
         .map(|k| k.name)
 }
 
@@ -221,7 +224,7 @@ macro_rules! run_keys {
         pub struct RunFlags {
             $(
                 $(#[doc = $doc])*
-                #[arg(long, value_parser = flag_parser::<$ty>($expected))]
+                #[arg(long, allow_negative_numbers = true, value_parser = flag_parser::<$ty>($expected))]
                 $(#[arg($($arg)*)])*
                 pub $key: Option<$ty>,
             )*
@@ -347,11 +350,11 @@ run_keys! {
         expected "a column name from the CSV header",
         valid |s: &String| !s.trim().is_empty();
     /// Long CSV: the column naming each row's series.
-    id_column: String = "id".into(), Omitted, Csv,
+    id_column: String = "id".into(), Omitted, LongCsv,
         expected "a column name from the CSV header",
         valid |s: &String| !s.trim().is_empty();
     /// Long CSV: the column ordering a series' rows ("" = file order).
-    time_column: String = String::new(), Omitted, Csv,
+    time_column: String = String::new(), Omitted, LongCsv,
         expected "a column name from the CSV header, or \"\" for file order";
     /// Values per timestep: P pixels of the row-major image (28 = a row,
     /// MNIST's own step; 1 = pixel by pixel), or P consecutive values of every feature of a

@@ -155,6 +155,16 @@ impl RunConfig {
                     format!("applies to task = \"forecast\" only, not task = \"{task}\""),
                 );
             }
+            if self.csv_layout == CsvLayout::Wide && matches!(spec, Some(Spec::Csv { .. })) {
+                if let Some(key) = keys_of(Scope::LongCsv).find(|k| changed.contains(k)) {
+                    return fail(
+                        key,
+                        "applies to csv_layout = \"long\" only (a column of a file with one \
+                         row per timestep), not csv_layout = \"wide\""
+                            .into(),
+                    );
+                }
+            }
             if self.normalize == Normalize::Last {
                 return fail(
                     "normalize",

@@ -20,7 +20,7 @@ of a series must carry the same label. Column names are set with `label_column` 
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::series::{parse_value, read_text, Case, SeriesFile};
+use super::series::{distinct_header, parse_value, read_text, Case, SeriesFile};
 use crate::config::{CsvLayout, RunConfig};
 use crate::error::UserError;
 
@@ -102,13 +102,7 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         ));
     };
     let at = |line: usize, m: String| UserError::data_at(path, line, m);
-    let mut seen = std::collections::HashSet::new();
-    if let Some(dup) = header.iter().find(|h| !seen.insert(h.as_str())) {
-        return Err(at(
-            header_line,
-            format!("column {dup:?} appears twice in the header: expected distinct column names"),
-        ));
-    }
+    distinct_header(&header, path, header_line)?;
     let column = |name: &str, key: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
             at(

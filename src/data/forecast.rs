@@ -26,7 +26,7 @@ use std::path::Path;
 
 use tch::Tensor;
 
-use super::series::read_text;
+use super::series::{distinct_header, read_text};
 use super::Split;
 use crate::config::RunConfig;
 use crate::error::UserError;
@@ -74,12 +74,12 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
         .has_headers(true)
         .trim(::csv::Trim::All)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
+    let header_record = reader
         .headers()
-        .map_err(|e| err(format!("cannot read the CSV header: {e}")))?
-        .iter()
-        .map(str::to_string)
-        .collect();
+        .map_err(|e| err(format!("cannot read the CSV header: {e}")))?;
+    let header_line = header_record.position().map_or(1, |p| p.line() as usize);
+    let header: Vec<String> = header_record.iter().map(str::to_string).collect();
+    distinct_header(&header, path, header_line)?;
     let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| err(format!("cannot read CSV row {}: {e}", i + 2)))?;

@@ -372,6 +372,20 @@ pub fn read_text(path: &Path) -> Result<String, UserError> {
 }
 
 /// Parses one value; `?`, non-numbers and non-finite values are errors naming `what`.
+/// A CSV header's names, checked distinct (a repeated name would make the columns a key
+/// selects ambiguous): else an error at the header's line naming the name.
+pub fn distinct_header(header: &[String], path: &Path, line: usize) -> Result<(), UserError> {
+    let mut seen = std::collections::HashSet::new();
+    match header.iter().find(|h| !seen.insert(h.as_str())) {
+        Some(dup) => Err(UserError::data_at(
+            path,
+            line,
+            format!("column {dup:?} appears twice in the header: expected distinct column names"),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn parse_value(text: &str, what: &str) -> Result<f32, String> {
     let t = text.trim();
     if t == "?" || t.is_empty() {

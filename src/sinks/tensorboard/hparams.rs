@@ -225,7 +225,7 @@ pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
         .filter(|k| {
             let forecast = cfg.task == crate::config::Task::Forecast;
             match key(k).map(|k| k.scope) {
-                Some(Scope::Csv) => cfg.is_csv() && !forecast,
+                Some(Scope::Csv | Scope::LongCsv) => cfg.is_csv() && !forecast,
                 Some(Scope::Forecast) => forecast,
                 _ => true,
             }

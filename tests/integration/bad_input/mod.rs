@@ -472,6 +472,179 @@ const CASES: &[Case] = &[
         &["slurm", "{t}/c.toml", "--out", "{t}/out", "--set", "lr=0"],
         "--set lr=0: lr = 0: expected",
     ),
+    // Repeated header names in a series file (classification's are refused above).
+    case(
+        &[("s.csv", "spots,spots\n1700,5\n1701,11\n1702,16\n")],
+        &[
+            "train",
+            "--dataset",
+            "csv:{t}/s.csv",
+            "--task",
+            "forecast",
+            "--out",
+            "{t}/out",
+        ],
+        "{t}/s.csv:1: column \"spots\" appears twice in the header",
+    ),
+    case(
+        &[("s.csv", "year,spots,year\n1700,5,1\n1701,11,2\n")],
+        &[
+            "train",
+            "--dataset",
+            "csv:{t}/s.csv",
+            "--task",
+            "forecast",
+            "--out",
+            "{t}/out",
+        ],
+        "{t}/s.csv:1: column \"year\" appears twice in the header",
+    ),
+    case(
+        &[("s.csv", "a,b,a\n1,2,3\n4,5,6\n")],
+        &[
+            "train",
+            "--dataset",
+            "csv:{t}/s.csv",
+            "--task",
+            "forecast",
+            "--columns",
+            "b",
+            "--out",
+            "{t}/out",
+        ],
+        "{t}/s.csv:1: column \"a\" appears twice in the header",
+    ),
+    // Keys of the long CSV layout with a wide file.
+    case(
+        &[("train.csv", "label,t0,t1\nx,1,2\ny,3,4\n"), CSV_TEST],
+        &[
+            "train",
+            "--dataset",
+            "csv:{t}/train.csv,{t}/test.csv",
+            "--id-column",
+            "sid",
+            "--out",
+            "{t}/out",
+        ],
+        "--id-column sid: applies to csv_layout = \"long\" only",
+    ),
+    case(
+        &[("train.csv", "label,t0,t1\nx,1,2\ny,3,4\n"), CSV_TEST],
+        &[
+            "train",
+            "--dataset",
+            "csv:{t}/train.csv,{t}/test.csv",
+            "--time-column",
+            "t",
+            "--out",
+            "{t}/out",
+        ],
+        "--time-column t: applies to csv_layout = \"long\" only",
+    ),
+    toml_case!(
+        "dataset = \"csv:a.csv,b.csv\"\nid_column = \"sid\"",
+        "id_column = \"sid\": applies to csv_layout = \"long\" only"
+    ),
+    // Control characters in names, paths and values are escaped: one line, inert.
+    train_case!(
+        ["--name", "a\nb"],
+        "--name \"a\\nb\": expected a folder name"
+    ),
+    train_case!(
+        ["--dataset", "csv:x\u{1b}[31mred"],
+        "--dataset csv:x\\u{1b}[31mred:"
+    ),
+    train_case!(["--dataset", "ts:{t}/no\nne/X"], "{t}/no\\nne/X_TRAIN.ts"),
+    train_case!(
+        ["--num-units", "1\n2"],
+        "invalid value '1\\n2' for '--num-units"
+    ),
+    case(
+        &[],
+        &["sweep", "{t}/no\nfile.toml", "--out", "{t}/out"],
+        "{t}/no\\nfile.toml: cannot read the sweep config",
+    ),
+    case(
+        &[],
+        &["sweep", "{t}/\u{1b}]0;title\u{7}.toml", "--out", "{t}/out"],
+        "{t}/\\u{1b}]0;title\\u{7}.toml: cannot read",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &[
+            "sweep",
+            "{t}/c.toml",
+            "--set",
+            "lr=0\n1",
+            "--out",
+            "{t}/out",
+        ],
+        "lr",
+    ),
+    case(
+        &[],
+        &["status", "{t}/x\ny"],
+        "{t}/x\\ny/sweep.json: cannot read",
+    ),
+    // Negative numbers are values of their flag, out of its range.
+    train_case!(
+        ["--num-units", "-1"],
+        "--num-units -1: expected a whole number of hidden units from 1 to 65536"
+    ),
+    train_case!(["--val-size", "-5"], "'--val-size <VAL_SIZE>'"),
+    train_case!(
+        ["--clip-grad-norm", "-0.5"],
+        "--clip-grad-norm -0.5: expected a gradient-norm bound >= 0"
+    ),
+    train_case!(["--lr", "-1"], "--lr -1.0: expected a learning rate > 0"),
+    train_case!(
+        ["--epochs", "-3"],
+        "invalid value '-3' for '--epochs <EPOCHS>': expected a whole number of epochs"
+    ),
+    train_case!(
+        ["--seed", "-1"],
+        "invalid value '-1' for '--seed <SEED>': expected a non-negative integer"
+    ),
+    train_case!(["--threads", "-2"], "invalid value '-2' for '--threads"),
+    train_case!(["--jobs", "-2"], "'--jobs"),
+    train_case!(
+        ["--dropout", "-0.1"],
+        "--dropout -0.1: expected a dropout probability"
+    ),
+    case(
+        &[],
+        &[
+            "bench",
+            "--units",
+            "-5",
+            "--out",
+            "{t}/b.json",
+            "--no-reference",
+        ],
+        "--units -5: widths from 1 to 65536",
+    ),
+    case(
+        &[],
+        &[
+            "bench",
+            "--units",
+            "8,-16",
+            "--out",
+            "{t}/b.json",
+            "--no-reference",
+        ],
+        "--units -16",
+    ),
+    case(
+        &[],
+        &["explain", "--num-units", "-8"],
+        "--num-units -8: expected a whole number",
+    ),
+    case(
+        &[("c.toml", "epochs = 1")],
+        &["slurm", "{t}/c.toml", "--out", "{t}/out", "--threads", "-2"],
+        "invalid value '-2' for '--threads",
+    ),
 ];
 
 /// Every file, folder and link under `dir`, relative to it, with what it holds: a file's bytes,
