@@ -220,8 +220,8 @@ impl RunDir {
     /// The scaling the run's series had (`normalization.json`): what new data is scaled with.
     pub fn normalization(&self) -> Result<Normalization, UserError> {
         let path = self.path.join(NORMALIZATION);
-        let text = read_text(&path)
-            .map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
+        let text =
+            read_text(&path).map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
         serde_json::from_str(&text)
             .map_err(|e| UserError::store(&path, format!("not a rowseq normalization record: {e}")))
     }
@@ -272,8 +272,8 @@ impl RunDir {
 
     pub fn metrics(&self) -> Result<Vec<EpochMetrics>> {
         let path = self.path.join(METRICS);
-        let text = read_text(&path)
-            .with_context(|| format!("could not read '{}'", path.display()))?;
+        let text =
+            read_text(&path).with_context(|| format!("could not read '{}'", path.display()))?;
         text.lines()
             .enumerate()
             .map(|(i, l)| {
@@ -408,7 +408,9 @@ pub fn remove_temporaries(dir: &Path) -> Result<()> {
         return Ok(());
     };
     for entry in entries.flatten() {
-        let ours = entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink());
+        let ours = entry
+            .file_type()
+            .is_ok_and(|t| t.is_file() || t.is_symlink());
         if ours && entry.file_name().to_string_lossy().starts_with(".tmp.") {
             remove_if_present(&entry.path())?;
         }
@@ -495,13 +497,9 @@ pub fn check_folder(root: &Path, path: &Path) -> Result<(), UserError> {
 pub fn create_dir_nofollow(root: &Path, path: &Path) -> Result<()> {
     std::fs::create_dir_all(root)
         .with_context(|| format!("could not create folder '{}'", root.display()))?;
-    let rel = path.strip_prefix(root).with_context(|| {
-        format!(
-            "'{}' is not inside '{}'",
-            path.display(),
-            root.display()
-        )
-    })?;
+    let rel = path
+        .strip_prefix(root)
+        .with_context(|| format!("'{}' is not inside '{}'", path.display(), root.display()))?;
     let mut at = root.to_path_buf();
     for part in rel.components() {
         at.push(part);
@@ -511,7 +509,8 @@ pub fn create_dir_nofollow(root: &Path, path: &Path) -> Result<()> {
                 check_folder(root, &at)?;
             }
             Err(e) => {
-                return Err(e).with_context(|| format!("could not create folder '{}'", at.display()))
+                return Err(e)
+                    .with_context(|| format!("could not create folder '{}'", at.display()))
             }
         }
     }
@@ -558,9 +557,14 @@ pub fn disk_full(e: &anyhow::Error) -> bool {
 /// Whether an error's text (a failure recorded by an earlier version, libtorch's message) says
 /// that the disk was full.
 pub fn says_disk_full(text: &str) -> bool {
-    ["No space left on device", "Disk quota exceeded", "StorageFull", "QuotaExceeded"]
-        .iter()
-        .any(|t| text.contains(t))
+    [
+        "No space left on device",
+        "Disk quota exceeded",
+        "StorageFull",
+        "QuotaExceeded",
+    ]
+    .iter()
+    .any(|t| text.contains(t))
 }
 
 /// A sweep stopped by a full disk: one line, said once, by the process that the user started.
@@ -631,16 +635,15 @@ pub fn load_results(sweep_dir: &Path) -> Result<Vec<RunResult>> {
 
 pub fn load_sweep(sweep_dir: &Path) -> Result<SweepRecord> {
     let path = sweep_dir.join(SWEEP);
-    let text = read_text(&path)
-        .map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
+    let text =
+        read_text(&path).map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
     Ok(serde_json::from_str(&text)
         .map_err(|e| UserError::store(&path, format!("not a rowseq sweep record: {e}")))?)
 }
 
 /// Reads a bench JSON, or says why it is not one.
 pub fn load_bench(path: &Path) -> Result<BenchRecord> {
-    let text = read_text(path)
-        .map_err(|e| UserError::store(path, format!("cannot read: {e}")))?;
+    let text = read_text(path).map_err(|e| UserError::store(path, format!("cannot read: {e}")))?;
     let record: BenchRecord = serde_json::from_str(&text)
         .map_err(|e| UserError::store(path, format!("not a rowseq bench JSON: {e}")))?;
     if record.kind != KIND {

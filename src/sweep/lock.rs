@@ -317,7 +317,10 @@ mod tests {
         std::fs::hard_link(&victim, dir.path().join(LOCK)).unwrap();
         assert!(check(&dir.path().join(LOCK)).is_err());
         let err = SweepLock::acquire(dir.path(), LOCK, Contended::Refuse).unwrap_err();
-        assert!(format!("{err:#}").contains(".lock: has 2 hard links"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains(".lock: has 2 hard links"),
+            "{err:#}"
+        );
         assert!(err.downcast_ref::<UserError>().is_some());
         assert!(SweepLock::try_run(dir.path()).is_err());
         assert!(SweepLock::wait_run(dir.path()).is_err());

@@ -200,8 +200,7 @@ fn claim(
             return Ok(Err(RunEnd::Failed(reason.clone())));
         }
         // An unreadable result goes with the failure; the checkpoint stays unless it failed.
-        let checkpoint_failed =
-            reason.contains(CHECKPOINT) && !store::says_disk_full(reason);
+        let checkpoint_failed = reason.contains(CHECKPOINT) && !store::says_disk_full(reason);
         let mut gone = vec![store::FAILED, store::RESULT];
         if checkpoint_failed {
             gone.extend([CHECKPOINT, store::METRICS]);
@@ -213,7 +212,6 @@ fn claim(
     store::remove_temporaries(&run_dir.path)?;
     Ok(Ok((lock, failed.is_some())))
 }
-
 
 /// The checkpoint the run resumes from, if any, and its thread count: the one it started with,
 /// so that it resumes bit-identically. A checkpoint that cannot be used is the run's failure

@@ -229,7 +229,11 @@ pub const CASES: &[Special] = &[
     special(config_fifo, PREDICT, "{run}/config.json: cannot read"),
     special(config_fifo, &["explain", "{run}"], NOT_REGULAR),
     special(result_fifo, PREDICT, "{run}/result.json: cannot read"),
-    special(weights_fifo, PREDICT, "{run}/model.safetensors: cannot read"),
+    special(
+        weights_fifo,
+        PREDICT,
+        "{run}/model.safetensors: cannot read",
+    ),
     special(
         weights_fifo,
         &["explain", "{run}"],
