@@ -9,10 +9,15 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
         path: run_dir.to_path_buf(),
     };
     let cfg = run.config()?;
-    if !run_dir.join(store::WEIGHTS).is_file() {
-        return Err(
-            UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
-        );
+    let weights = run_dir.join(store::WEIGHTS);
+    match store::regular(&weights) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(
+                UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
+            )
+        }
+        Err(e) => return Err(UserError::store(&weights, format!("cannot read: {e}")).into()),
     }
     let source = Source::load(&cfg, data_dir)?;
     let data = source.split(&cfg)?;

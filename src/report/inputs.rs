@@ -148,7 +148,8 @@ impl Inputs {
         if !sweep_dir.is_dir() {
             return Err(UserError::store(sweep_dir, "no such sweep folder").into());
         }
-        let record = if sweep_dir.join(store::SWEEP).is_file() {
+        // Whatever is in sweep.json's place is read (a FIFO is refused, never taken for none).
+        let record = if std::fs::symlink_metadata(sweep_dir.join(store::SWEEP)).is_ok() {
             Some(store::load_sweep(sweep_dir)?)
         } else {
             None

@@ -78,12 +78,16 @@ pub fn default_dir(sweep_dir: &Path) -> PathBuf {
 /// `select` overrides the sweep's choice of epoch (its `select` key).
 pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Result<Report> {
     let inputs = Inputs::load(sweep_dir, select)?;
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
-    // What a report killed mid-write left behind, in the report's own folder (not in a
-    // folder of the user's that --out may name).
+    // The sweep folder's own `report/` is a real folder, never a link; a folder that --out
+    // names is the user's, followed as given.
     if out_dir == default_dir(sweep_dir) {
+        crate::store::create_dir_nofollow(sweep_dir, out_dir)?;
+        // What a report killed mid-write left behind, in the report's own folder (not in a
+        // folder of the user's that --out may name).
         crate::store::remove_temporaries(out_dir)?;
+    } else {
+        std::fs::create_dir_all(out_dir)
+            .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
     }
     let mut files = match inputs.shape.task.is_numeric() {
         true => errors::render_all(&inputs, out_dir)?,

@@ -21,7 +21,16 @@ Every file is written atomically by one writer (`atomic`: a fresh temporary file
 folder, created exclusively with the umask's permissions, synced, then renamed over the target),
 so a crash never leaves a half-written result, and a symlink planted where rowseq writes is
 replaced, never followed. A record that exists but cannot be read, or that belongs to another
-run, is an error naming the file: never mistaken for "not there".
+run, is an error naming the file: never mistaken for "not there". Every record is read through
+`read_record`, which refuses anything but a regular file (a FIFO named `result.json` cannot
+hang a reader).
+
+Links: `--out` itself is the user's and is followed as given (`experiments -> /scratch` is
+fine), but no folder that rowseq creates or writes into below it (the sweep folder, run folders,
+`tb/` and its run folders, the default `report/`) may be a symbolic link: every such folder is
+made by `create_dir_nofollow`, and `check_folder` lets a command refuse one before it writes
+anything. A write that fails for lack of space (ENOSPC, EDQUOT) is `disk_full`: it never marks a
+run as failed, so the same command resumes it from its last checkpoint once space is freed.
 */
 use std::path::{Path, PathBuf};
 
@@ -91,11 +100,12 @@ impl RunDir {
     /// The run's config (`config.json`); an error naming the folder if it is not a run folder.
     pub fn config(&self) -> Result<RunConfig, UserError> {
         let path = self.path.join(CONFIG);
-        let text = std::fs::read_to_string(&path).map_err(|_| {
-            UserError::store(
+        let text = read_text(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory => UserError::store(
                 &self.path,
                 "not a run folder: expected config.json (a folder <out>/<sweep>/<run-id>/)",
-            )
+            ),
+            _ => UserError::store(&path, format!("cannot read: {e}")),
         })?;
         serde_json::from_str(&text)
             .map_err(|e| UserError::store(&path, format!("not a rowseq run config: {e}")))
@@ -109,7 +119,10 @@ impl RunDir {
         shape: (i64, i64),
     ) -> Result<(), UserError> {
         let path = self.path.join(WEIGHTS);
-        if !path.is_file() {
+        if let Err(e) = regular(&path) {
+            if e.kind() != std::io::ErrorKind::NotFound {
+                return Err(UserError::store(&path, format!("cannot read: {e}")));
+            }
             return Err(UserError::store(
                 &path,
                 "missing: the run has not finished (its weights are written at its end)",
@@ -142,7 +155,7 @@ impl RunDir {
     /// be read or belongs to another run (its `run_id` is not this folder's name).
     pub fn result(&self) -> Result<Option<RunResult>, UserError> {
         let path = self.path.join(RESULT);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_text(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(UserError::store(&path, format!("cannot read: {e}"))),
@@ -173,28 +186,18 @@ impl RunDir {
         self.result().ok().flatten()
     }
 
-    /// Creates the run folder; refuses one that is a symlink (rowseq writes only into real
-    /// folders of its sweep folder).
+    /// Creates the run folder in its sweep folder; refuses one that is a symlink or a file
+    /// (`create_dir_nofollow`: rowseq writes only into real folders of its sweep folder).
     pub fn create(&self) -> Result<()> {
-        if let Ok(meta) = std::fs::symlink_metadata(&self.path) {
-            if !meta.is_dir() {
-                return Err(UserError::store(
-                    &self.path,
-                    "is not a folder (a symlink or a file): rowseq writes runs only into real \
-                     folders; remove it",
-                )
-                .into());
-            }
-        }
-        std::fs::create_dir_all(&self.path)
-            .with_context(|| format!("could not create run folder '{}'", self.path.display()))
+        let sweep = self.path.parent().unwrap_or(Path::new("."));
+        create_dir_nofollow(sweep, &self.path)
     }
 
     /// Why the run failed, if it did (`failed.json`); an unreadable record reads as a failure
     /// that says so.
     pub fn failure(&self) -> Option<String> {
         let path = self.path.join(FAILED);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_text(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
             Err(e) => return Some(format!("{}: cannot read: {e}", path.display())),
             Ok(text) => text,
@@ -217,8 +220,8 @@ impl RunDir {
     /// The scaling the run's series had (`normalization.json`): what new data is scaled with.
     pub fn normalization(&self) -> Result<Normalization, UserError> {
         let path = self.path.join(NORMALIZATION);
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
+        let text =
+            read_text(&path).map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
         serde_json::from_str(&text)
             .map_err(|e| UserError::store(&path, format!("not a rowseq normalization record: {e}")))
     }
@@ -235,7 +238,7 @@ impl RunDir {
     /// before they were recorded); a file that does not parse is an error naming it.
     pub fn test_predictions(&self) -> Result<Option<TestPredictions>, UserError> {
         let path = self.path.join(TEST_PREDICTIONS);
-        match std::fs::read(&path) {
+        match read_record(&path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(UserError::Store {
                 path: path.clone(),
@@ -269,8 +272,8 @@ impl RunDir {
 
     pub fn metrics(&self) -> Result<Vec<EpochMetrics>> {
         let path = self.path.join(METRICS);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("could not read '{}'", path.display()))?;
+        let text =
+            read_text(&path).with_context(|| format!("could not read '{}'", path.display()))?;
         text.lines()
             .enumerate()
             .map(|(i, l)| {
@@ -284,10 +287,12 @@ impl RunDir {
     /// its named tensors. An unreadable file is an error naming it.
     pub fn checkpoint(&self) -> Result<Option<Checkpoint>> {
         let path = self.path.join(CHECKPOINT);
-        if !path.exists() {
-            return Ok(None);
-        }
         let bad = |what: String| anyhow::anyhow!("{}: {what}", path.display());
+        match regular(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(bad(format!("cannot read: {e}"))),
+            Ok(()) => {}
+        }
         // tch's own message for a damaged file is a multi-line C++ trace: keep its first line.
         let tensors = tch::Tensor::read_safetensors(&path).map_err(|e| {
             let e = e.to_string();
@@ -374,6 +379,7 @@ pub fn atomic(
         .tempfile_in(dir)
         .with_context(|| format!("could not create a temporary file in '{}'", dir.display()))?;
     let tmp_path = tmp.path().to_path_buf();
+    test_enospc(path).with_context(|| format!("could not write '{}'", path.display()))?;
     fill(tmp.as_file_mut(), &tmp_path)
         .with_context(|| format!("could not write '{}'", path.display()))?;
     tmp.as_file()
@@ -393,18 +399,188 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// Removes the `.tmp.*` files that a process killed mid-write left in `dir` (called only by
-/// the folder's one writer).
+/// Removes the `.tmp.*` files (`atomic`'s temporaries) that a process killed mid-write left in
+/// `dir`: called only under the lock that every writer of that folder's records holds (a run
+/// folder's `.lock`, a sweep folder's `.tables.lock`, a report folder's one writer). Anything
+/// else so named (a folder, say) is left alone.
 pub fn remove_temporaries(dir: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Ok(());
     };
     for entry in entries.flatten() {
-        if entry.file_name().to_string_lossy().starts_with(".tmp.") {
+        let ours = entry
+            .file_type()
+            .is_ok_and(|t| t.is_file() || t.is_symlink());
+        if ours && entry.file_name().to_string_lossy().starts_with(".tmp.") {
             remove_if_present(&entry.path())?;
         }
     }
     Ok(())
+}
+
+/// Reads a record (or any file rowseq reads back from a results folder): a regular file only.
+/// It is opened without blocking and checked through its handle before a byte is read, so a
+/// FIFO, a device or a folder in a record's place is an error ("not a regular file"), never a
+/// hang. Errors keep their kind (`NotFound` means "not there").
+pub fn read_record(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(not_regular());
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// `read_record` as UTF-8 text.
+pub fn read_text(path: &Path) -> std::io::Result<String> {
+    String::from_utf8(read_record(path)?)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8 text"))
+}
+
+/// Ok if `path` is a regular file (through links), for files that a library reads by path
+/// (weights and checkpoints, read by tch): the same refusal as `read_record`'s.
+pub fn regular(path: &Path) -> std::io::Result<()> {
+    match std::fs::metadata(path)?.is_file() {
+        true => Ok(()),
+        false => Err(not_regular()),
+    }
+}
+
+fn not_regular() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        "not a regular file (a FIFO, a device or a folder): expected a rowseq record; remove it",
+    )
+}
+
+/// What a link or a file in the place of a folder that rowseq writes into is told.
+const LINKED: &str =
+    "is a symbolic link: rowseq does not write through links under --out; remove it";
+
+/// Checks, before anything is written, that folder `path` (at or below `root`) could be made
+/// or written into without following a link: every part of it below `root` that exists is a
+/// real folder, not a symbolic link or a file. `root` (`--out`, or a sweep folder named on the
+/// command line) is the user's and is followed as given. Parts that cannot be looked at (a
+/// `root` that is a file, say) are left to the write itself to report.
+pub fn check_folder(root: &Path, path: &Path) -> Result<(), UserError> {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return Ok(());
+    };
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Err(UserError::store(&at, LINKED)),
+            Ok(m) if !m.is_dir() => {
+                return Err(UserError::store(
+                    &at,
+                    "is not a folder: rowseq writes only into real folders under --out; \
+                     remove it",
+                ))
+            }
+            Ok(_) => {}
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+/// Creates folder `path` (at or below `root`, which is created as given if missing, links
+/// followed): every part below `root` is made or found a real folder, never a link
+/// (`check_folder`). The one way rowseq makes a folder under `--out`.
+pub fn create_dir_nofollow(root: &Path, path: &Path) -> Result<()> {
+    std::fs::create_dir_all(root)
+        .with_context(|| format!("could not create folder '{}'", root.display()))?;
+    let rel = path
+        .strip_prefix(root)
+        .with_context(|| format!("'{}' is not inside '{}'", path.display(), root.display()))?;
+    let mut at = root.to_path_buf();
+    for part in rel.components() {
+        at.push(part);
+        match std::fs::create_dir(&at) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                check_folder(root, &at)?;
+            }
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("could not create folder '{}'", at.display()))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The test hook of a full disk: when `ROWSEQ_TEST_ENOSPC` is `NAME` or `NAME@N`, the N-th
+/// (default first) atomic write of a file named NAME in this process fails as a full disk does
+/// (ENOSPC). Without the variable, nothing.
+pub const TEST_ENOSPC: &str = "ROWSEQ_TEST_ENOSPC";
+
+fn test_enospc(path: &Path) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static WRITES: AtomicUsize = AtomicUsize::new(0);
+    let Some(spec) = std::env::var_os(TEST_ENOSPC) else {
+        return Ok(());
+    };
+    let spec = spec.to_string_lossy();
+    let (name, nth) = match spec.split_once('@') {
+        Some((name, n)) => (name, n.parse().unwrap_or(1)),
+        None => (&*spec, 1),
+    };
+    if path.file_name().is_some_and(|n| n == name)
+        && WRITES.fetch_add(1, Ordering::Relaxed) + 1 == nth
+    {
+        return Err(std::io::Error::from_raw_os_error(libc::ENOSPC));
+    }
+    Ok(())
+}
+
+/// Whether `e` is a write that failed for lack of space (ENOSPC, EDQUOT), anywhere in its
+/// chain; libtorch's own writes (weights, checkpoints) say so only in their text.
+pub fn disk_full(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            if matches!(io.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT)) {
+                return true;
+            }
+        }
+        says_disk_full(&cause.to_string())
+    })
+}
+
+/// Whether an error's text (a failure recorded by an earlier version, libtorch's message) says
+/// that the disk was full.
+pub fn says_disk_full(text: &str) -> bool {
+    [
+        "No space left on device",
+        "Disk quota exceeded",
+        "StorageFull",
+        "QuotaExceeded",
+    ]
+    .iter()
+    .any(|t| text.contains(t))
+}
+
+/// A sweep stopped by a full disk: one line, said once, by the process that the user started.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0}: the disk is full; free some space and run the same command again: unfinished runs \
+     resume from their last checkpoints"
+)]
+pub struct DiskFull(pub String);
+
+/// `e` as a `DiskFull` if it is a write that failed for lack of space, else as it is.
+pub fn when_disk_full(e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<DiskFull>().is_some() || !disk_full(&e) {
+        return e;
+    }
+    DiskFull(format!("{e:#}").replace(['\n', '\r'], " ")).into()
 }
 
 /// Removes `path`; one that is already gone is fine.
@@ -459,16 +635,15 @@ pub fn load_results(sweep_dir: &Path) -> Result<Vec<RunResult>> {
 
 pub fn load_sweep(sweep_dir: &Path) -> Result<SweepRecord> {
     let path = sweep_dir.join(SWEEP);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
+    let text =
+        read_text(&path).map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
     Ok(serde_json::from_str(&text)
         .map_err(|e| UserError::store(&path, format!("not a rowseq sweep record: {e}")))?)
 }
 
 /// Reads a bench JSON, or says why it is not one.
 pub fn load_bench(path: &Path) -> Result<BenchRecord> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| UserError::store(path, format!("cannot read: {e}")))?;
+    let text = read_text(path).map_err(|e| UserError::store(path, format!("cannot read: {e}")))?;
     let record: BenchRecord = serde_json::from_str(&text)
         .map_err(|e| UserError::store(path, format!("not a rowseq bench JSON: {e}")))?;
     if record.kind != KIND {

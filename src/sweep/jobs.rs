@@ -52,9 +52,11 @@ pub fn auto(device: tch::Device, threads: usize) -> usize {
 }
 
 /// What a worker prints, alone on a line, when it is done with the run it was handed;
-/// followed by `BUSY` and the holder when another process was training that run.
+/// followed by `BUSY` and the holder when another process was training that run, or by `FULL`
+/// and the error when the disk was full (the worker then ends; the parent says it, once).
 const DONE: &str = "\u{1}rowseq-worker-done";
 const BUSY: &str = " busy ";
+const FULL: &str = " full ";
 
 /// A worker process and the run it is training, if any.
 struct Worker<'a> {
@@ -66,9 +68,19 @@ struct Worker<'a> {
 
 /// What a worker's stdout says to the parent: it finished its run, or it ended.
 enum Message {
-    /// The worker of this slot is done with its run; Some(holder) if the run was busy.
-    Done(usize, Option<String>),
+    /// The worker of this slot is done with its run: how.
+    Done(usize, Reply),
     Ended(usize),
+}
+
+/// How a worker was done with its run.
+enum Reply {
+    /// Trained, failed (recorded) or stopped: the run folder says which.
+    Ran,
+    /// Another process holds the run: (its holder).
+    Busy(String),
+    /// The disk was full: (the error). The run is left to resume; the worker ends.
+    DiskFull(String),
 }
 
 /// Trains `pending` with `opts.jobs` workers.
@@ -87,6 +99,9 @@ pub fn run(
     let mut queue = order.into_iter();
     let (tx, rx) = mpsc::channel();
     let mut workers: Vec<Option<Worker>> = Vec::new();
+    // The first full-disk error a worker met: no more runs are handed out, and it is the
+    // sweep's error once the workers are done.
+    let mut full: Option<String> = None;
     for slot in 0..opts.jobs.min(pending.len()) {
         let mut worker = spawn(slot, threads, &tx)?;
         hand_next(&mut worker, &mut queue);
@@ -94,16 +109,30 @@ pub fn run(
     }
     while workers.iter().any(Option::is_some) {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Message::Done(slot, busy)) => {
+            Ok(Message::Done(slot, reply)) => {
                 let worker = workers[slot].as_mut().expect("a live worker");
                 if let Some(planned) = worker.run.take() {
-                    match busy {
-                        Some(holder) => done.busy.push((planned.label.clone(), holder)),
-                        None => record(planned, None, dir, done)?,
+                    match reply {
+                        Reply::Busy(holder) => done.busy.push((planned.label.clone(), holder)),
+                        Reply::Ran => record(planned, None, dir, done)?,
+                        Reply::DiskFull(e) => {
+                            full.get_or_insert(e);
+                        }
                     }
-                    super::write_tables(plan, dir)?;
+                    if full.is_none() {
+                        super::write_tables(plan, dir)?;
+                    }
                 }
-                hand_next(worker, &mut queue);
+                if full.is_some() {
+                    // Nothing more for anyone: idle workers end, busy ones after their run.
+                    for w in workers.iter_mut().flatten() {
+                        if w.run.is_none() {
+                            w.stdin = None;
+                        }
+                    }
+                } else {
+                    hand_next(worker, &mut queue);
+                }
             }
             Ok(Message::Ended(slot)) => {
                 let mut worker = workers[slot].take().expect("a live worker");
@@ -113,7 +142,7 @@ pub fn run(
                     record(planned, Some(exit), dir, done)?;
                     super::write_tables(plan, dir)?;
                     // It died mid-run: a new worker takes the rest of the queue.
-                    if !interrupt::requested() && queue.len() > 0 {
+                    if !interrupt::requested() && full.is_none() && queue.len() > 0 {
                         let mut worker = spawn(slot, threads, &tx)?;
                         hand_next(&mut worker, &mut queue);
                         workers[slot] = Some(worker);
@@ -132,6 +161,9 @@ pub fn run(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the parent holds a sender"),
         }
+    }
+    if let Some(e) = full {
+        return Err(crate::store::DiskFull(e).into());
     }
     if interrupt::requested() && queue.len() > 0 {
         done.interrupted = true;
@@ -167,8 +199,14 @@ fn spawn<'a>(slot: usize, threads: usize, tx: &mpsc::Sender<Message>) -> Result<
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             if let Some(rest) = line.strip_prefix(DONE) {
-                let busy = rest.strip_prefix(BUSY).map(str::to_string);
-                let _ = tx.send(Message::Done(slot, busy));
+                let reply = if let Some(holder) = rest.strip_prefix(BUSY) {
+                    Reply::Busy(holder.to_string())
+                } else if let Some(e) = rest.strip_prefix(FULL) {
+                    Reply::DiskFull(e.to_string())
+                } else {
+                    Reply::Ran
+                };
+                let _ = tx.send(Message::Done(slot, reply));
             } else {
                 println!("{line}");
             }
@@ -261,7 +299,18 @@ pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
             opts,
             progress: &mut progress,
         };
-        let end = run_one(planned, source, &mut cx)?;
+        let end = match run_one(planned, source, &mut cx) {
+            Ok(end) => end,
+            // Said once, by the parent; the run resumes next time.
+            Err(e) if crate::store::disk_full(&e) => {
+                let e = format!("{e:#}").replace(['\n', '\r'], " ");
+                let mut out = std::io::stdout().lock();
+                writeln!(out, "{DONE}{FULL}{e}")?;
+                out.flush()?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e),
+        };
         end.show(planned, &mut progress);
         progress.finish();
         let mut out = std::io::stdout().lock();

@@ -10,8 +10,11 @@ that run's own lock, `<run>/.lock`, for as long as it trains it, so two invocati
 overlap (a whole sweep and one of its shards, shards of different counts) never train one run
 at once: the second skips it (or, with `--wait`, waits for it and finds it done).
 
-A lock file is opened with `O_NOFOLLOW` and must be a regular file: a symlink planted at
-`.lock` is refused, never followed and truncated.
+A lock file is opened with `O_NOFOLLOW` and must be a regular file of one link: a symlink
+planted at `.lock` is refused, never followed and truncated; a hard link to another file (its
+link count above 1) is refused before the pid is written, so no other file gets it; a folder in
+its place is refused too. `check` says the same from a look at the path alone, so that a sweep
+refuses before it writes anything.
 */
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -23,6 +26,8 @@ use anyhow::{Context, Result};
 use crate::error::UserError;
 
 pub const LOCK: &str = ".lock";
+/// The lock that writers of a sweep folder's own records take turns on (`tables`).
+pub const TABLES: &str = ".tables.lock";
 
 /// A held lock; released when dropped (or when the process dies).
 #[derive(Debug)]
@@ -49,23 +54,57 @@ fn open_lock(path: &Path, write: bool) -> Result<File> {
         options.write(true).create(true).truncate(false).mode(0o666);
     }
     let file = options.open(path).map_err(|e| -> anyhow::Error {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            UserError::store(
-                path,
-                "is a symlink: rowseq never follows one where it writes; remove it",
-            )
-            .into()
-        } else {
-            anyhow::Error::new(e).context(format!("could not open lock file '{}'", path.display()))
+        match e.raw_os_error() {
+            Some(libc::ELOOP) => UserError::store(path, SYMLINK).into(),
+            Some(libc::EISDIR) => UserError::store(path, FOLDER).into(),
+            _ => anyhow::Error::new(e)
+                .context(format!("could not open lock file '{}'", path.display())),
         }
     })?;
     let meta = file
         .metadata()
         .with_context(|| format!("could not read '{}'", path.display()))?;
-    if !meta.is_file() {
-        return Err(UserError::store(path, "is not a regular file: remove it").into());
-    }
+    // Checked through the handle that will be written: what is checked is what gets the pid.
+    refuse(path, &meta)?;
     Ok(file)
+}
+
+const SYMLINK: &str = "is a symlink: rowseq never follows one where it writes; remove it";
+const FOLDER: &str = "is a folder, not a lock file: remove it";
+
+/// Refuses a lock file that is not rowseq's own: anything but a regular file, or a file with
+/// other hard links (the pid written into it would land in each of them).
+fn refuse(path: &Path, meta: &std::fs::Metadata) -> Result<(), UserError> {
+    use std::os::unix::fs::MetadataExt;
+    if meta.file_type().is_symlink() {
+        return Err(UserError::store(path, SYMLINK));
+    }
+    if meta.is_dir() {
+        return Err(UserError::store(path, FOLDER));
+    }
+    if !meta.is_file() {
+        return Err(UserError::store(path, "is not a regular file: remove it"));
+    }
+    if meta.nlink() != 1 {
+        return Err(UserError::store(
+            path,
+            format!(
+                "has {} hard links: a lock file is rowseq's own and has one (rowseq writes its \
+                 pid into it); remove it",
+                meta.nlink()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the lock file at `path`, if there is one, without opening it: what taking it would
+/// refuse (a symlink, a folder, a hard link).
+pub fn check(path: &Path) -> Result<(), UserError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) => refuse(path, &meta),
+        Err(_) => Ok(()),
+    }
 }
 
 impl SweepLock {
@@ -161,10 +200,11 @@ fn held_by(path: &Path) -> Option<String> {
 }
 
 /// Runs `f` holding `<dir>/.tables.lock`, waiting for it silently: writers of the sweep's
-/// tables (shards, `--jobs` parents) take turns, so the last one to write has seen every result
-/// finished before it.
+/// tables and `sweep.json` (shards, `--jobs` parents) take turns, so the last one to write has
+/// seen every result finished before it, and one that clears the folder's temporaries clears
+/// no one else's.
 pub fn tables<T>(dir: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let path = dir.join(".tables.lock");
+    let path = dir.join(TABLES);
     let file = open_lock(&path, true)?;
     file.lock()
         .with_context(|| format!("could not lock '{}'", path.display()))?;
@@ -263,13 +303,32 @@ mod tests {
         // A folder in its place is not a lock either.
         let other = dir.path().join("other");
         std::fs::create_dir_all(other.join(LOCK)).unwrap();
-        let msg = format!(
-            "{:#}",
-            SweepLock::acquire(&other, LOCK, Contended::Refuse).unwrap_err()
-        );
+        let err = SweepLock::acquire(&other, LOCK, Contended::Refuse).unwrap_err();
+        assert!(format!("{err:#}").contains(".lock: is a folder"), "{err:#}");
+        assert!(err.downcast_ref::<UserError>().is_some());
+        assert!(check(&other.join(LOCK)).is_err());
+    }
+
+    #[test]
+    fn a_hard_linked_lock_is_refused_and_its_other_name_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        std::fs::hard_link(&victim, dir.path().join(LOCK)).unwrap();
+        assert!(check(&dir.path().join(LOCK)).is_err());
+        let err = SweepLock::acquire(dir.path(), LOCK, Contended::Refuse).unwrap_err();
         assert!(
-            msg.contains("not a regular file") || msg.contains("could not open"),
-            "{msg}"
+            format!("{err:#}").contains(".lock: has 2 hard links"),
+            "{err:#}"
         );
+        assert!(err.downcast_ref::<UserError>().is_some());
+        assert!(SweepLock::try_run(dir.path()).is_err());
+        assert!(SweepLock::wait_run(dir.path()).is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        // rowseq's own lock, one link, passes.
+        let mine = dir.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        drop(SweepLock::acquire(&mine, LOCK, Contended::Refuse).unwrap());
+        assert!(check(&mine.join(LOCK)).is_ok());
     }
 }

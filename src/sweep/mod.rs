@@ -4,7 +4,12 @@ another under the sweep folder's lock (`lock`). Finished runs (those with a `res
 skipped, so re-running a sweep does only what is missing; a run stopped mid-way resumes from its
 last epoch checkpoint. The sweep tables are rewritten after every run, so nothing finished is
 lost if a later run fails. A run that fails is recorded in `<run-id>/failed.json` with its
-reason, the sweep goes on, and later invocations skip it unless asked to retry (`status`).
+reason, the sweep goes on, and later invocations skip it unless asked to retry (`status`);
+a retried run resumes from its checkpoint unless the checkpoint was what failed. A full disk is
+not a run's failure: the sweep stops with one message, and the same command resumes it. Before
+anything is written, a sweep refuses a link (or a file) in the place of a folder it writes into
+under `--out`, and a lock file that is not its own (`check_paths`). At its start, under the
+tables' lock, it clears the temporaries that a process killed mid-write left in its folder.
 */
 pub mod jobs;
 pub mod lock;
@@ -70,7 +75,12 @@ pub struct Outcome {
 }
 
 /// Runs every run of `plan` that has no result yet (and did not fail before, unless retrying).
+/// A full disk stops the sweep with one `store::DiskFull` error: its runs resume next time.
 pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
+    run_plan(plan, opts).map_err(store::when_disk_full)
+}
+
+fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
     let mine = plan::shard(&plan.runs, opts.shard);
     // A result that cannot be read counts as failed (status says why), never as "not run".
@@ -87,15 +97,14 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         fits.insert(planned.id.clone(), Fitted::of(planned, &data));
     }
 
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
-    let _lock = match opts.shard {
-        None => SweepLock::acquire(&dir, lock::LOCK, opts.contended)?,
-        Some((k, n)) => {
-            let name = format!("{}.{k}-of-{n}", lock::LOCK);
-            SweepLock::acquire(&dir, &name, opts.contended)?
-        }
+    let lock_name = match opts.shard {
+        None => lock::LOCK.to_string(),
+        Some((k, n)) => format!("{}.{k}-of-{n}", lock::LOCK),
     };
+    check_paths(plan, &dir, &lock_name, opts)?;
+    store::create_dir_nofollow(&opts.out, &dir)
+        .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
+    let _lock = SweepLock::acquire(&dir, &lock_name, opts.contended)?;
     // Under the lock, what is left may have changed while we waited.
     let mut pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
     let skipped = mine.len() - pending.len();
@@ -107,7 +116,13 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         before - pending.len()
     };
     report_changes(plan, &dir);
-    store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))?;
+    // Under the tables' lock, which every writer of the sweep folder's own records holds (shards
+    // and a whole sweep may run side by side): the temporaries that a process killed mid-write
+    // left there are nobody's now.
+    lock::tables(&dir, || {
+        store::remove_temporaries(&dir)?;
+        store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))
+    })?;
     let at_once = opts.jobs.min(pending.len()).max(1);
     println!(
         "sweep {}: {} runs{} ({} already done, {}{} to train) on {}, {} at a time of {} \
@@ -178,6 +193,34 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         results,
         totals,
     })
+}
+
+/// Refuses, before anything is written, what the sweep would otherwise write through: a sweep
+/// folder, run folder, `tb/` (and its run folders) or `report/` under `--out` that is a symbolic
+/// link or a file (`--out` itself is the user's, followed as given), and a lock file that is not
+/// rowseq's own (`lock::check`).
+fn check_paths(
+    plan: &Plan,
+    dir: &std::path::Path,
+    lock_name: &str,
+    opts: &Options,
+) -> Result<(), crate::error::UserError> {
+    store::check_folder(&opts.out, dir)?;
+    lock::check(&dir.join(lock_name))?;
+    lock::check(&dir.join(lock::TABLES))?;
+    for r in &plan.runs {
+        let run = dir.join(&r.id);
+        store::check_folder(dir, &run)?;
+        lock::check(&run.join(lock::LOCK))?;
+    }
+    let tb = dir.join(store::TENSORBOARD);
+    if opts.tensorboard {
+        store::check_folder(dir, &tb)?;
+        for r in &plan.runs {
+            store::check_folder(dir, &tensorboard::run_folder(&tb, &r.label, &r.id))?;
+        }
+    }
+    store::check_folder(dir, &crate::report::default_dir(dir))
 }
 
 /// The source that `cfg` reads from, loaded into `sources` the first time it is asked for.

@@ -70,12 +70,13 @@ pub struct RunContext<'a> {
 
 /// One run, start to end, holding its folder's lock: resumes from its checkpoint, trains,
 /// writes its weights and result (or its failure). Errors are those of the sweep (a file that
-/// cannot be written), not of the run.
+/// cannot be written), not of the run: a full disk (`store::disk_full`) is one of them, never
+/// the run's failure, so that the same command resumes the run once space is freed.
 pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Result<RunEnd> {
     let run_dir = RunDir::new(cx.dir, &planned.id);
     run_dir.create()?;
-    let _run_lock = match claim(planned, &run_dir, cx)? {
-        Ok(lock) => lock,
+    let (_run_lock, retrying) = match claim(planned, &run_dir, cx)? {
+        Ok(claimed) => claimed,
         Err(end) => return Ok(end),
     };
     run_dir.write_config(&planned.config)?;
@@ -89,6 +90,13 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     };
     let (resume, threads) = match resume_point(planned, &run_dir, cx) {
         Ok(found) => found,
+        // A retry starts afresh from a checkpoint that cannot be used.
+        Err(_) if retrying => {
+            for f in [CHECKPOINT, store::METRICS] {
+                store::remove_if_present(&run_dir.path.join(f))?;
+            }
+            (None, cx.opts.threads)
+        }
         Err(reason) => return record_failure(reason),
     };
     let opts = cx.opts;
@@ -150,6 +158,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     drop(shown);
     match outcome {
         Ok(Trained::Stopped) => Ok(RunEnd::Interrupted),
+        Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
             let result = finish(planned, &run_dir, &done, &data, &environment, opts)?;
@@ -159,13 +168,14 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
 }
 
 /// Takes the run's lock (or waits for it, as `--wait` asks), then sees what another process
-/// did meanwhile: the run's end if there is nothing to train. A run retried after a failure
-/// starts from scratch.
+/// did meanwhile: the run's end if there is nothing to train, else the lock and whether the
+/// run is retried after a failure. A retried run resumes from its checkpoint, unless the
+/// failure was that checkpoint's (then, or when it cannot be used, it starts from scratch).
 fn claim(
     planned: &PlannedRun,
     run_dir: &RunDir,
     cx: &mut RunContext,
-) -> Result<Result<SweepLock, RunEnd>> {
+) -> Result<Result<(SweepLock, bool), RunEnd>> {
     let lock = match SweepLock::try_run(&run_dir.path)? {
         Ok(lock) => lock,
         Err(holder) if cx.opts.contended == Contended::Refuse => {
@@ -183,18 +193,24 @@ fn claim(
     if let Ok(Some(_)) = run_dir.result() {
         return Ok(Err(RunEnd::AlreadyDone));
     }
-    if let Some(reason) = run_dir.failed() {
+    let failed = run_dir.failed();
+    if let Some(reason) = &failed {
         if !cx.opts.retry_failed {
             // Another process recorded it failed while this one waited for the run.
-            return Ok(Err(RunEnd::Failed(reason)));
+            return Ok(Err(RunEnd::Failed(reason.clone())));
         }
-        // A retry starts from scratch (an unreadable result included).
-        for f in [store::FAILED, store::RESULT, CHECKPOINT, store::METRICS] {
+        // An unreadable result goes with the failure; the checkpoint stays unless it failed.
+        let checkpoint_failed = reason.contains(CHECKPOINT) && !store::says_disk_full(reason);
+        let mut gone = vec![store::FAILED, store::RESULT];
+        if checkpoint_failed {
+            gone.extend([CHECKPOINT, store::METRICS]);
+        }
+        for f in gone {
             store::remove_if_present(&run_dir.path.join(f))?;
         }
     }
     store::remove_temporaries(&run_dir.path)?;
-    Ok(Ok(lock))
+    Ok(Ok((lock, failed.is_some())))
 }
 
 /// The checkpoint the run resumes from, if any, and its thread count: the one it started with,

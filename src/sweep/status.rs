@@ -56,7 +56,7 @@ pub struct RunStatus {
 
 /// Epochs finished on disk (lines of `metrics.jsonl`).
 fn epochs_on_disk(run: &RunDir) -> Option<usize> {
-    let metrics = std::fs::read_to_string(run.path.join(store::METRICS)).ok();
+    let metrics = store::read_text(&run.path.join(store::METRICS)).ok();
     let has_checkpoint = run.path.join(CHECKPOINT).exists();
     match metrics {
         Some(text) => Some(text.lines().count()),

@@ -788,3 +788,113 @@ fn ctrl_c_stops_parallel_workers_and_the_sweep_resumes() {
     assert_eq!(results(out.path()).len(), 2);
     assert_eq!(results(out.path()), results(reference.path()));
 }
+
+/// A sweep clears the temporaries (`.tmp.*`) that a process killed mid-write left in its folder
+/// and in its runs' folders, and nothing else so named.
+#[test]
+fn a_sweep_clears_its_own_temporaries() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let folder = out.join("tiny");
+    std::fs::create_dir_all(folder.join(".tmp.keep")).unwrap();
+    std::fs::write(folder.join(".tmp.AbC123.json"), "{").unwrap();
+    std::fs::write(folder.join(".tmp.XyZ789.csv"), "half").unwrap();
+    sweep(&out, &["--no-tensorboard"]).assert().success();
+    let run = run_dir(&out);
+    std::fs::write(run.join(".tmp.QwE456.json"), "{").unwrap();
+    std::fs::remove_file(run.join("result.json")).unwrap();
+    sweep(&out, &["--no-tensorboard"]).assert().success();
+    for dir in [&folder, &run] {
+        let left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".tmp."))
+            .collect();
+        let expected: Vec<String> = if dir == &folder {
+            vec![".tmp.keep".into()]
+        } else {
+            vec![]
+        };
+        assert_eq!(left, expected, "{}", dir.display());
+    }
+}
+
+/// The sweep's only error line, with the test hook of a full disk on the run's second
+/// checkpoint (`ROWSEQ_TEST_ENOSPC`).
+fn full_disk(out: &Path, extra: &[&str]) -> String {
+    let output = rowseq()
+        .args(args(out, extra))
+        .env("ROWSEQ_TEST_ENOSPC", "checkpoint.safetensors@2")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(errors[0].contains("No space left on device"), "{stderr}");
+    assert!(errors[0].contains("the disk is full"), "{stderr}");
+    assert!(
+        !stderr.contains("FAILED") && !stderr.contains("panicked"),
+        "{stderr}"
+    );
+    stderr
+}
+
+/// A full disk is not the run's failure: no failed.json, the checkpoint of the last epoch kept,
+/// and the same command resumes it once space is freed, to the uninterrupted run's results;
+/// `--retry-failed` (a run recorded as failed by an earlier version) resumes too.
+#[test]
+fn a_full_disk_leaves_the_run_resumable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, full) = (tmp.path().join("plain"), tmp.path().join("full"));
+    sweep(&plain, &["--no-tensorboard"]).assert().success();
+
+    full_disk(&full, &["--no-tensorboard"]);
+    let run = run_dir(&full);
+    assert!(!run.join("failed.json").exists());
+    assert!(run.join("checkpoint.safetensors").exists());
+    sweep(&full, &["--no-tensorboard"])
+        .assert()
+        .success()
+        .stdout(contains("after epoch 1/3"));
+    assert_same_run(&plain, &full);
+
+    // A failure recorded by an earlier version on a full disk: --retry-failed resumes it from
+    // its checkpoint rather than from scratch.
+    let again = tmp.path().join("again");
+    full_disk(&again, &["--no-tensorboard"]);
+    let run = run_dir(&again);
+    let failure = serde_json::json!({
+        "run_id": run.file_name().unwrap().to_string_lossy(),
+        "label": "units=16,seed=0",
+        "error": "could not write 'checkpoint.safetensors': No space left on device (os error 28)",
+    });
+    std::fs::write(run.join("failed.json"), failure.to_string()).unwrap();
+    sweep(&again, &["--no-tensorboard"]).assert().code(1);
+    sweep(&again, &["--no-tensorboard", "--retry-failed"])
+        .assert()
+        .success()
+        .stdout(contains("after epoch 1/3"));
+    assert_same_run(&plain, &again);
+}
+
+/// With `--jobs`, a full disk in a worker is said once, by the parent, and no run is recorded
+/// as failed.
+#[test]
+fn a_full_disk_in_a_worker_is_said_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let stderr = full_disk(
+        &out,
+        &["--no-tensorboard", "--jobs", "2", "--set", "seed=[0,1]"],
+    );
+    assert_eq!(
+        stderr.matches("No space left on device").count(),
+        1,
+        "{stderr}"
+    );
+    for run in run_dirs(&out.join("tiny")) {
+        assert!(!run.join("failed.json").exists(), "{}", run.display());
+    }
+}

@@ -170,13 +170,18 @@ impl<'a> Data<'a> {
     }
 }
 
-/// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points).
+/// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points); 0 to
+/// 100 when there is no value (every run's metrics unreadable: an unbounded axis would never
+/// finish drawing).
 pub fn padded(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
+    if !lo.is_finite() {
+        return (0.0, 100.0);
+    }
     let span = (hi - lo).max(0.4);
     (lo - pad * span, hi + pad * span)
 }

@@ -55,12 +55,8 @@ pub fn write_experiment(
     swept: &[String],
     runs: &[&RunConfig],
 ) -> Result<()> {
-    std::fs::create_dir_all(tb_root).with_context(|| {
-        format!(
-            "could not create TensorBoard folder '{}'",
-            tb_root.display()
-        )
-    })?;
+    // The sweep folder's own `tb/`: a real folder, never a link (`store::create_dir_nofollow`).
+    crate::store::create_dir_nofollow(sweep_folder(tb_root), tb_root)?;
     for old in event_files(tb_root)? {
         std::fs::remove_file(&old)
             .with_context(|| format!("could not remove '{}'", old.display()))?;
@@ -72,6 +68,11 @@ pub fn write_experiment(
     writer.flush()
 }
 
+/// The sweep folder that `tb_root` is in: the root below which no folder may be a link.
+fn sweep_folder(tb_root: &Path) -> &Path {
+    tb_root.parent().unwrap_or(Path::new("."))
+}
+
 /// Names the run id that owns a TensorBoard run folder (TensorBoard ignores it).
 pub const RUN_ID_FILE: &str = ".rowseq-run-id";
 
@@ -80,7 +81,7 @@ pub const RUN_ID_FILE: &str = ".rowseq-run-id";
 /// `<tb_root>/<label>,run=<run_id>`.
 pub fn run_folder(tb_root: &Path, label: &str, run_id: &str) -> PathBuf {
     let plain = tb_root.join(label);
-    match std::fs::read_to_string(plain.join(RUN_ID_FILE)) {
+    match crate::store::read_text(&plain.join(RUN_ID_FILE)) {
         Ok(owner) if owner.trim() != run_id => tb_root.join(format!("{label},run={run_id}")),
         _ => plain,
     }
@@ -166,11 +167,14 @@ impl TensorBoard {
     }
 
     fn start(&mut self, cfg: &RunConfig, params: i64, data: &Dataset) -> Result<()> {
-        // A run that restarts replaces what an earlier attempt wrote.
+        // A run that restarts replaces what an earlier attempt wrote; in real folders only.
+        let sweep = sweep_folder(self.dir.parent().unwrap_or(Path::new(".")));
+        crate::store::check_folder(sweep, &self.dir)?;
         if self.dir.exists() {
             std::fs::remove_dir_all(&self.dir)
                 .with_context(|| format!("could not clear '{}'", self.dir.display()))?;
         }
+        crate::store::create_dir_nofollow(sweep, &self.dir)?;
         self.writer = Some(EventWriter::create(&self.dir)?);
         let marker = self.dir.join(RUN_ID_FILE);
         crate::store::write_atomic(&marker, self.run_id.as_bytes())?;

@@ -11,11 +11,12 @@ use std::path::Path;
 use crate::common::rowseq;
 
 mod fixtures;
+mod links;
 mod runs;
 
 /// The corpus's other tables: cases whose inputs are more than text files (links, FIFOs,
 /// finished runs, edited records), one module per area.
-const SPECIAL: &[&[Special]] = &[runs::CASES];
+const SPECIAL: &[&[Special]] = &[runs::CASES, links::CASES];
 
 /// A case that `setup` lays out in `{t}` (files, links, a copy of a finished run, which the
 /// arguments name `{run}`) before the same checks as a `Case`. `exit` is what it must end with: 2 for a user's mistake.
@@ -709,7 +710,15 @@ fn check_with(setup: &dyn Fn(&Path), args: &[&str], want: &str, exit: i32) -> Op
     };
     let before = listing(parent.path());
     let args: Vec<String> = args.iter().map(|a| subst(a)).collect();
-    let output = rowseq().args(&args).output().unwrap();
+    // A case that hangs (a FIFO read) fails rather than stalling the corpus.
+    let output = match rowseq()
+        .args(&args)
+        .timeout(std::time::Duration::from_secs(300))
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) => return Some(format!("{args:?}: {e} (no end within 300 s)")),
+    };
     let stderr = String::from_utf8_lossy(&output.stderr);
     let want = subst(want);
     let mut wrong = Vec::new();
