@@ -489,6 +489,7 @@ mod tests {
             task: crate::config::Task::Classify,
             target: None,
             forecast: None,
+            neighbours: None,
         };
         let look = Look {
             variables: vec![Variable {
