@@ -123,12 +123,14 @@ pub fn selected_errors(results: &[&RunResult], select: Select) -> SelectedErrors
     }
 }
 
-/// The baselines of numeric runs, by name, averaged over `results` (they do not depend on the
-/// seed): the constant (training-mean) RMSE of regression, the naive and seasonal-naive MASE
-/// and RMSE of forecasts.
+/// The baselines of runs, by name, averaged over `results` (they do not depend on the seed):
+/// the constant (training-mean) RMSE of regression, the naive and seasonal-naive MASE and RMSE
+/// of forecasts, the 1-NN accuracies of series classification.
 pub fn baselines(results: &[&RunResult]) -> Vec<(&'static str, f64)> {
     type Pick = fn(&RunResult) -> Option<f64>;
-    let named: [(&str, Pick); 5] = [
+    let named: [(&str, Pick); 7] = [
+        ("1NN-ED", |r| r.nn_ed_test_acc),
+        ("1NN-DTW", |r| r.nn_dtw_test_acc),
         ("const RMSE", |r| r.errors.const_test_rmse),
         ("naive MASE", |r| r.errors.naive_test_mase),
         ("snaive MASE", |r| r.errors.snaive_test_mase),
@@ -261,8 +263,17 @@ fn config_cell(g: &Group, extra: &[String]) -> String {
         .join(",")
 }
 
+/// The table of classification groups, with the 1-NN baselines where some group has them.
 fn accuracy_table(groups: &[Group], extra: &[String], select: Select) -> String {
-    let mut rows = vec![vec![
+    let mut baseline_names: Vec<&str> = Vec::new();
+    for g in groups {
+        for (name, _) in &g.baselines {
+            if !baseline_names.contains(name) {
+                baseline_names.push(name);
+            }
+        }
+    }
+    let mut head = vec![
         "config".to_string(),
         "num_units".into(),
         "params".into(),
@@ -271,21 +282,28 @@ fn accuracy_table(groups: &[Group], extra: &[String], select: Select) -> String 
             Select::BestVal => "test acc at best val (mean ± std)".into(),
         },
         "val acc".into(),
-        "seeds".into(),
-        "epochs".into(),
-        "s/epoch".into(),
-    ]];
+    ];
+    head.extend(baseline_names.iter().map(|n| n.to_string()));
+    head.extend(["seeds".into(), "epochs".into(), "s/epoch".into()]);
+    let mut rows = vec![head];
     for g in groups {
-        rows.push(vec![
+        let mut row = vec![
             config_cell(g, extra),
             g.config.num_units.to_string(),
             g.params.to_string(),
             format!("{:.4} ± {:.4}", g.test_acc.mean, g.test_acc.std),
             format!("{:.4}", g.val_acc.mean),
+        ];
+        for name in &baseline_names {
+            let v = g.baselines.iter().find(|b| b.0 == *name).map(|b| b.1);
+            row.push(v.map_or_else(|| "–".into(), |v| format!("{v:.4}")));
+        }
+        row.extend([
             g.seeds.len().to_string(),
             g.epochs.to_string(),
             format!("{:.2}", g.seconds_per_epoch.mean),
         ]);
+        rows.push(row);
     }
     aligned(&rows)
 }

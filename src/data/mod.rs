@@ -15,6 +15,7 @@ pub mod auto;
 pub mod csv;
 pub mod forecast;
 pub mod idx;
+pub mod neighbours;
 pub mod patch;
 pub mod series;
 
@@ -120,6 +121,9 @@ pub struct Dataset {
     pub target: Option<Target>,
     /// Forecasting: the series' cut, the test windows' truth and baselines.
     pub forecast: Option<Forecast>,
+    /// Series classification: the 1-NN baselines on the same test series
+    /// (`Source::nearest_neighbour`; set by the sweep, which records them).
+    pub neighbours: Option<neighbours::NearestNeighbour>,
 }
 
 /// A numeric task's target: its name and the training split's mean and std, with which

@@ -1,6 +1,7 @@
 //! A dataset as loaded from disk (`Source`, once per process, shared by every run that reads
 //! it), and its split for one run's config (`Source::split`): validation, sizes, scaling,
 //! patches, numeric targets and forecast windows.
+use super::neighbours::{self, NearestNeighbour};
 use super::*;
 
 /// Fashion-MNIST's class names, by label.
@@ -31,6 +32,8 @@ pub struct Source {
     /// Forecasting: the one series (`train` and `test` are then empty; the windows of a run
     /// depend on its keys).
     series: Option<forecast::Table>,
+    /// The 1-NN baselines computed so far, by the number of test series they scored.
+    neighbours: std::sync::Mutex<std::collections::HashMap<usize, NearestNeighbour>>,
 }
 
 impl Source {
@@ -51,6 +54,21 @@ impl Source {
             }
             _ => format!("{}|{:?}", cfg.dataset, cfg.task),
         }
+    }
+
+    /// Series classification: the test accuracies of the 1-NN classifiers (ED and DTW) on the
+    /// first `test_len` test series against the whole training file, on the values as read
+    /// (`data::neighbours`); computed once per test size and kept. None for images (their
+    /// baselines are not what rowseq measures them against) and numeric tasks.
+    pub fn nearest_neighbour(&self, test_len: usize) -> Option<NearestNeighbour> {
+        if self.spec.is_images() || self.task != Task::Classify || self.series.is_some() {
+            return None;
+        }
+        let mut done = self.neighbours.lock().expect("not poisoned");
+        let nn = done
+            .entry(test_len)
+            .or_insert_with(|| neighbours::accuracy(&self.train, &self.test.narrow(0, test_len)));
+        Some(*nn)
     }
 
     /// The whole dataset at a glance.
@@ -128,6 +146,7 @@ impl Source {
             features,
             class_names,
             series: None,
+            neighbours: Default::default(),
         };
         match &spec {
             Spec::Mnist => {
@@ -376,6 +395,7 @@ impl Source {
             task: cfg.task,
             target: None,
             forecast: None,
+            neighbours: None,
         };
         if self.spec.is_images() {
             if cfg.normalize != Normalize::Feature {
@@ -536,6 +556,7 @@ impl Source {
             task: Task::Forecast,
             target: Some(target),
             forecast: Some(forecast),
+            neighbours: None,
         })
     }
 }

@@ -150,6 +150,13 @@ pub struct RunResult {
     /// nothing). Absent in results from before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_val_test_acc: Option<f64>,
+    /// Series classification: the test accuracy of the 1-nearest-neighbour classifiers on the
+    /// same test series, with the Euclidean distance (equal lengths only) and with DTW
+    /// (`data::neighbours`). Absent for images, numeric tasks and older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nn_ed_test_acc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nn_dtw_test_acc: Option<f64>,
     /// Training time summed over epochs, evaluation excluded.
     pub train_seconds: f64,
     pub seconds_per_epoch: f64,

@@ -82,31 +82,58 @@ fn with_variant(inputs: &Inputs) -> bool {
     inputs.variants.len() > 1
 }
 
+/// The 1-NN baselines shown beside the accuracy: those some row has (none for images and
+/// for results from before rowseq computed them, whose tables stay as they were).
+const NEIGHBOURS: [&str; 2] = ["1NN-ED", "1NN-DTW"];
+
+fn neighbour_names(inputs: &Inputs) -> Vec<&'static str> {
+    NEIGHBOURS
+        .into_iter()
+        .filter(|n| inputs.rows.iter().any(|r| neighbour(r, n).is_some()))
+        .collect()
+}
+
+/// A row's 1-NN accuracy by name (the same for every seed).
+fn neighbour(r: &Row, name: &str) -> Option<f64> {
+    r.baselines.iter().find(|b| b.0 == name).map(|b| b.1)
+}
+
 pub fn markdown(inputs: &Inputs) -> String {
     let v = with_variant(inputs);
     let mut out = String::new();
     if v {
         out.push_str("| config ");
     }
-    out.push_str("| units | params | test accuracy (%) | seeds | epochs | s/epoch |\n");
+    let nn = neighbour_names(inputs);
+    out.push_str("| units | params | test accuracy (%) |");
+    for n in &nn {
+        let _ = write!(out, " {n} (%) |");
+    }
+    out.push_str(" seeds | epochs | s/epoch |\n");
     if v {
         out.push_str("|:--");
     }
-    out.push_str("|--:|--:|--:|--:|--:|--:|\n");
+    out.push_str(&"|--:".repeat(6 + nn.len()));
+    out.push_str("|\n");
     for r in &inputs.rows {
         if v {
             let _ = write!(out, "| {} ", inputs.variants[r.variant]);
         }
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} |",
             r.num_units,
             thousands(r.params),
             acc(r, " ± "),
-            seeds(r),
-            r.epochs,
-            spe(r)
         );
+        for n in &nn {
+            let _ = write!(
+                out,
+                " {} |",
+                neighbour(r, n).map_or_else(|| "–".into(), pct)
+            );
+        }
+        let _ = writeln!(out, " {} | {} | {} |", seeds(r), r.epochs, spe(r));
     }
     out
 }
@@ -128,16 +155,22 @@ pub fn latex(inputs: &Inputs) -> String {
         "% Test accuracy: {}, mean $\\pm$ sample std over seeds.",
         inputs.select.caption()
     );
+    let nn = neighbour_names(inputs);
     let _ = writeln!(
         out,
-        "\\begin{{tabular}}{{{}rrrrrr}}",
-        if v { "l" } else { "" }
+        "\\begin{{tabular}}{{{}rrr{}rrr}}",
+        if v { "l" } else { "" },
+        "r".repeat(nn.len())
     );
     out.push_str("\\toprule\n");
     if v {
         out.push_str("Config & ");
     }
-    out.push_str("Units & Params & Test accuracy (\\%) & Seeds & Epochs & s/epoch \\\\\n");
+    out.push_str("Units & Params & Test accuracy (\\%) & ");
+    for n in &nn {
+        let _ = write!(out, "{n} (\\%) & ");
+    }
+    out.push_str("Seeds & Epochs & s/epoch \\\\\n");
     out.push_str("\\midrule\n");
     for r in &inputs.rows {
         if v {
@@ -148,9 +181,15 @@ pub fn latex(inputs: &Inputs) -> String {
             1 => format!("${}$", pct(r.test_acc.mean)),
             _ => format!("${} \\pm {}$", pct(r.test_acc.mean), pct(r.test_acc.std)),
         };
+        let nn_cells: String = nn
+            .iter()
+            .map(|n| {
+                neighbour(r, n).map_or_else(|| "--".into(), |a| format!("${}$", pct(a))) + " & "
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "{} & {} & {} & {} & {} & {} \\\\",
+            "{} & {} & {} & {nn_cells}{} & {} & {} \\\\",
             r.num_units,
             thousands(r.params).replace(',', "{,}"),
             acc,
@@ -185,7 +224,11 @@ pub const CSV_COLUMNS: &[&str] = &[
 
 pub fn csv(inputs: &Inputs) -> Result<String> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(CSV_COLUMNS)?;
+    let nn = neighbour_names(inputs);
+    let nn_columns = nn
+        .iter()
+        .map(|n| format!("{}_test_acc", n.to_lowercase().replace('-', "_")));
+    w.write_record(CSV_COLUMNS.iter().map(|c| c.to_string()).chain(nn_columns))?;
     let num = |v: f64, digits: usize| {
         if v.is_finite() {
             format!("{v:.digits$}")
@@ -194,22 +237,29 @@ pub fn csv(inputs: &Inputs) -> Result<String> {
         }
     };
     for r in &inputs.rows {
-        w.write_record([
-            inputs.variants[r.variant].clone(),
-            r.num_units.to_string(),
-            r.params.to_string(),
-            // The counted parameters less the bias vectors Keras does not have.
-            (r.params - (param_count(&r.arch) - keras_param_count(&r.arch))).to_string(),
-            num(r.test_acc.mean, 6),
-            num(r.test_acc.std, 6),
-            num(r.val_acc.mean, 6),
-            num(r.val_acc.std, 6),
-            r.seeds.len().to_string(),
-            r.planned.to_string(),
-            r.epochs.to_string(),
-            num(r.seconds_per_epoch.mean, 3),
-            num(r.seconds_per_epoch.std, 3),
-        ])?;
+        let nn_cells = nn
+            .iter()
+            .map(|n| neighbour(r, n).map_or_else(String::new, |a| num(a, 6)));
+        w.write_record(
+            [
+                inputs.variants[r.variant].clone(),
+                r.num_units.to_string(),
+                r.params.to_string(),
+                // The counted parameters less the bias vectors Keras does not have.
+                (r.params - (param_count(&r.arch) - keras_param_count(&r.arch))).to_string(),
+                num(r.test_acc.mean, 6),
+                num(r.test_acc.std, 6),
+                num(r.val_acc.mean, 6),
+                num(r.val_acc.std, 6),
+                r.seeds.len().to_string(),
+                r.planned.to_string(),
+                r.epochs.to_string(),
+                num(r.seconds_per_epoch.mean, 3),
+                num(r.seconds_per_epoch.std, 3),
+            ]
+            .into_iter()
+            .chain(nn_cells),
+        )?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
 }

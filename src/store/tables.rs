@@ -3,7 +3,8 @@
 use super::*;
 
 /// Column names of `results.csv`: the run, its config and size (`RESULT_HEAD`), its scores
-/// (accuracies for classification, `ACCURACY_COLUMNS`; errors in the target's units for
+/// (accuracies for classification, `ACCURACY_COLUMNS`, and series classification's 1-NN
+/// baselines where they were computed, `NEIGHBOUR_COLUMNS`; errors in the target's units for
 /// regression and forecasting, with their baselines), then cost and environment
 /// (`RESULT_TAIL`). A sweep's table holds the score columns of the tasks it has.
 pub const RESULT_HEAD: &[&str] = &[
@@ -22,6 +23,8 @@ pub const RESULT_HEAD: &[&str] = &[
     "test_size",
 ];
 pub const ACCURACY_COLUMNS: &[&str] = &["test_acc", "val_acc", "best_val_acc", "best_val_test_acc"];
+/// Series classification's nearest-neighbour baselines, where the results have them.
+pub const NEIGHBOUR_COLUMNS: &[&str] = &["nn_ed_test_acc", "nn_dtw_test_acc"];
 pub const REGRESSION_COLUMNS: &[&str] = &[
     "test_rmse",
     "test_mae",
@@ -79,6 +82,8 @@ fn score_cell(r: &RunResult, column: &str) -> String {
         "best_val_test_acc" => r
             .best_val_test_acc
             .map_or_else(String::new, |a| format!("{a:.4}")),
+        "nn_ed_test_acc" => r.nn_ed_test_acc.map_or_else(String::new, acc),
+        "nn_dtw_test_acc" => r.nn_dtw_test_acc.map_or_else(String::new, acc),
         "window" => c.window.fixed().map_or_else(String::new, |w| w.to_string()),
         "horizon" => c.horizon.to_string(),
         "test_rmse" => num(e.test_rmse),
@@ -108,6 +113,9 @@ pub fn result_columns(results: &[RunResult]) -> Vec<&'static str> {
     let mut scores: Vec<&str> = Vec::new();
     if has(Task::Classify) || results.is_empty() {
         scores.extend(ACCURACY_COLUMNS);
+    }
+    if results.iter().any(|r| r.nn_dtw_test_acc.is_some()) {
+        scores.extend(NEIGHBOUR_COLUMNS);
     }
     for (task, columns) in [
         (Task::Regress, REGRESSION_COLUMNS),

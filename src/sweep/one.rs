@@ -102,7 +102,8 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     let opts = cx.opts;
     tch::set_num_threads(threads as i32);
     let environment = env::environment(opts.device, threads);
-    let data = source.split(&planned.config)?;
+    let mut data = source.split(&planned.config)?;
+    data.neighbours = source.nearest_neighbour(data.test.len());
     let fitted = Fitted::of(planned, &data);
     let epochs = fitted.config.epochs.get();
     if let Some(c) = &resume {

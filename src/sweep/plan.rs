@@ -149,6 +149,8 @@ pub fn result(
             .find(|m| m.epoch == best_epoch)
             .map(|m| m.test_acc)
             .filter(|a| !a.is_nan()),
+        nn_ed_test_acc: data.neighbours.and_then(|n| n.ed),
+        nn_dtw_test_acc: data.neighbours.map(|n| n.dtw),
         train_seconds,
         seconds_per_epoch: train_seconds / metrics.len() as f64,
         eval_seconds: metrics.iter().map(|m| m.eval_seconds).sum(),

@@ -293,9 +293,24 @@ fn gunpoint_end_to_end() {
             .map(|c| c["examples"].as_u64().unwrap())
             .collect();
         assert_eq!(per_class, [76, 74]);
+        // The 1-NN baselines on the same 150 test series against the 50 training series, as
+        // the UCR archive publishes them for GunPoint: ED 137/150 right, full-window DTW 136.
+        assert_eq!(r["nn_ed_test_acc"].as_f64(), Some(137.0 / 150.0));
+        assert_eq!(r["nn_dtw_test_acc"].as_f64(), Some(136.0 / 150.0));
     }
+    let table = std::fs::read_to_string(sweep.join("results.csv")).unwrap();
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .contains(",nn_ed_test_acc,nn_dtw_test_acc,"),
+        "{table}"
+    );
+    assert!(stdout.contains("1NN-ED  1NN-DTW"), "{stdout}");
     let md = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
     assert!(md.contains("| class | H = 4 | H = 8 |"), "{md}");
+    assert!(md.contains("| 91.33 | 90.67 |"), "{md}");
     // No picture of GunPoint's "digits" in TensorBoard: its series are not images.
     let run = run_dirs(&sweep).remove(0);
     let id = run.file_name().unwrap().to_str().unwrap().to_string();

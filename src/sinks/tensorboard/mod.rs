@@ -493,6 +493,7 @@ mod tests {
             task: crate::config::Task::Classify,
             target: None,
             forecast: None,
+            neighbours: None,
         };
         let look = Look {
             variables: vec![Variable {
