@@ -141,6 +141,13 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     };
     let torch_version = python.as_deref().map(check_python).transpose()?;
     let out = args.out.clone().unwrap_or_else(default_out);
+    // A path that cannot take the record fails now, not after the measurements.
+    if out.is_dir() {
+        return Err(UserError::store(&out, "is a folder: expected a file's path for the record").into());
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::create_dir(dir, "folder")?;
+    }
 
     let device = env::resolve_device(args.device)?;
     let threads = env::set_threads(args.threads)?;
@@ -274,10 +281,6 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
         widths,
         reference: reference.map(|r| r.about),
     };
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create '{}'", dir.display()))?;
-    }
     store::write_json(&out, &record)?;
     println!();
     print!("{}", table(&record));

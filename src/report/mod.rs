@@ -33,7 +33,7 @@ mod tables;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::config::Select;
 
@@ -78,8 +78,7 @@ pub fn default_dir(sweep_dir: &Path) -> PathBuf {
 /// `select` overrides the sweep's choice of epoch (its `select` key).
 pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Result<Report> {
     let inputs = Inputs::load(sweep_dir, select)?;
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
+    crate::store::create_dir(out_dir, "report folder")?;
     // What a report killed mid-write left behind, in the report's own folder (not in a
     // folder of the user's that --out may name).
     if out_dir == default_dir(sweep_dir) {

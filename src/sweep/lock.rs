@@ -55,8 +55,12 @@ fn open_lock(path: &Path, write: bool) -> Result<File> {
                 "is a symlink: rowseq never follows one where it writes; remove it",
             )
             .into()
+        } else if e.raw_os_error() == Some(libc::EISDIR) {
+            UserError::store(path, "is a folder: expected rowseq's lock file; remove it").into()
         } else {
-            anyhow::Error::new(e).context(format!("could not open lock file '{}'", path.display()))
+            crate::store::path_error(path, e, || {
+                format!("could not open lock file '{}'", path.display())
+            })
         }
     })?;
     let meta = file

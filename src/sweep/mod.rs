@@ -16,7 +16,7 @@ pub mod status;
 use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tch::Device;
 
 pub use one::RunEnd;
@@ -87,8 +87,7 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         fits.insert(planned.id.clone(), Fitted::of(planned, &data));
     }
 
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
+    store::create_dir(&dir, "sweep folder")?;
     let _lock = match opts.shard {
         None => SweepLock::acquire(&dir, lock::LOCK, opts.contended)?,
         Some((k, n)) => {
