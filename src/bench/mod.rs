@@ -143,7 +143,9 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     let out = args.out.clone().unwrap_or_else(default_out);
     // A path that cannot take the record fails now, not after the measurements.
     if out.is_dir() {
-        return Err(UserError::store(&out, "is a folder: expected a file's path for the record").into());
+        return Err(
+            UserError::store(&out, "is a folder: expected a file's path for the record").into(),
+        );
     }
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         store::create_dir(dir, "folder")?;

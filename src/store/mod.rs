@@ -352,7 +352,11 @@ impl RunDir {
 /// is a folder where a file is expected, cannot be written, is too long, or its folder is
 /// missing. Such an error is a `UserError` naming the path and what is expected; any other
 /// (a full disk, a failing device) is returned as it is, with `context`, and exits 1.
-pub fn path_error(path: &Path, e: std::io::Error, context: impl FnOnce() -> String) -> anyhow::Error {
+pub fn path_error(
+    path: &Path,
+    e: std::io::Error,
+    context: impl FnOnce() -> String,
+) -> anyhow::Error {
     match user_path_problem(path, &e) {
         Some(user) => user.into(),
         None => anyhow::Error::new(e).context(context()),
@@ -385,7 +389,9 @@ fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
             }
             let is = kind_of(&meta);
             let message = if blocker == path {
-                format!("is {is}, not a folder: expected a folder, or a path where one can be created")
+                format!(
+                    "is {is}, not a folder: expected a folder, or a path where one can be created"
+                )
             } else {
                 format!(
                     "is {is}, not a folder, so '{}' cannot be created under it: expected a folder",
@@ -406,15 +412,19 @@ fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
             path.to_path_buf(),
             "on a read-only file system: expected a writable folder".to_string(),
         ),
-        libc::ENAMETOOLONG => (
-            path.to_path_buf(),
-            format!(
-                "the path is too long ({} bytes): expected at most {} bytes, and names of at \
-                 most 255 bytes",
-                path.as_os_str().len(),
-                libc::PATH_MAX - 1
-            ),
-        ),
+        libc::ENAMETOOLONG => {
+            let longest = path.iter().map(|c| c.len()).max().unwrap_or(0);
+            let message = if longest > 255 {
+                format!("a name in the path is {longest} bytes long: expected names of at most 255 bytes")
+            } else {
+                format!(
+                    "the path is {} bytes long: expected at most {} bytes",
+                    path.as_os_str().len(),
+                    libc::PATH_MAX - 1
+                )
+            };
+            (path.to_path_buf(), message)
+        }
         libc::ELOOP => (
             path.to_path_buf(),
             "too many levels of symlinks: expected a plain path".to_string(),
@@ -508,15 +518,18 @@ pub fn atomic(
             path_error(path, e, || {
                 format!("could not create a temporary file in '{}'", dir.display())
             })
-                })?;
+        })?;
     let tmp_path = tmp.path().to_path_buf();
     fill(tmp.as_file_mut(), &tmp_path)
         .with_context(|| format!("could not write '{}'", path.display()))?;
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("could not write '{}'", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| path_error(path, e.error, || format!("could not write '{}'", path.display())))?;
+    tmp.persist(path).map_err(|e| {
+        path_error(path, e.error, || {
+            format!("could not write '{}'", path.display())
+        })
+    })?;
     Ok(())
 }
 
