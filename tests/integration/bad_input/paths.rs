@@ -3,10 +3,11 @@ The corpus's cases on paths a user gives that cannot be used (issue #36, item 12
 `--svg`) that is a file, a FIFO or `/dev/null`, that lies under a file, whose folder is missing,
 that is a folder where a file is written, a path longer than PATH_MAX, a name longer than a
 folder takes, and a `.lock` that is a folder; for `train`, `sweep`, `slurm`, `bench`, `explain
---svg`, `report --out` and `predict --out`. Each is the user's to fix: exit 2, one line naming
-the path and what is expected. (Read-only folders are not a case: the tests run as root, whom
+--svg`, `report --out` and `predict --out`; and small gzip bombs among IDX files (item 9).
+Each is the user's to fix: exit 2, one line naming the path and what is expected. (Read-only folders are not a case: the tests run as root, whom
 permission bits do not stop.)
 */
+use std::io::Write;
 use std::path::Path;
 
 use super::fixtures::{copy_run, Kind};
@@ -68,6 +69,60 @@ fn toml_lock_dir(t: &Path) {
 /// `train`'s sweep folder `{t}/out/train` whose lock file is a folder.
 fn train_lock_dir(t: &Path) {
     std::fs::create_dir_all(t.join("out/train/.lock")).unwrap();
+}
+
+/// An IDX file: `magic`, the dimensions, then `payload` zero bytes.
+fn idx(magic: u32, dims: &[u32], payload: usize) -> Vec<u8> {
+    let mut v = magic.to_be_bytes().to_vec();
+    for d in dims {
+        v.extend(d.to_be_bytes());
+    }
+    v.extend(std::iter::repeat_n(0u8, payload));
+    v
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// An IDX image set in `{t}/d` (gzipped) of 2x2 images, 4 to train on and 2 to test, whose
+/// file `bomb` unpacks to 4 MiB more than its header declares: a small gzip bomb.
+fn idx_bomb(t: &Path, bomb: usize) {
+    let d = t.join("d");
+    std::fs::create_dir(&d).unwrap();
+    let files = [
+        idx(0x803, &[4, 2, 2], 16),
+        idx(0x801, &[4], 4),
+        idx(0x803, &[2, 2, 2], 8),
+        idx(0x801, &[2], 2),
+    ];
+    for (i, (name, mut bytes)) in IDX_FILES.iter().zip(files).enumerate() {
+        if i == bomb {
+            bytes.extend(std::iter::repeat_n(0u8, 4 << 20));
+        }
+        std::fs::write(d.join(format!("{name}.gz")), gzip(&bytes)).unwrap();
+    }
+}
+
+const IDX_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+fn bomb_train_images(t: &Path) {
+    idx_bomb(t, 0);
+}
+
+fn bomb_train_labels(t: &Path) {
+    idx_bomb(t, 1);
+}
+
+fn bomb_test_images(t: &Path) {
+    idx_bomb(t, 2);
 }
 
 fn run(t: &Path) {
@@ -240,5 +295,21 @@ pub const CASES: &[Special] = &[
         run,
         predict!(concat!("{t}/", name300!(), ".csv")),
         NAME_TOO_LONG,
+    ),
+    // A gzip bomb (item 9): reading stops at the first byte past the declared size.
+    special(
+        bomb_train_images,
+        &["train", "--dataset", "idx:{t}/d", "--out", "{t}/out"],
+        "{t}/d/train-images-idx3-ubyte.gz: oversized file: more than the 32 bytes expected for 4 images",
+    ),
+    special(
+        bomb_train_labels,
+        &["train", "--dataset", "idx:{t}/d", "--out", "{t}/out"],
+        "{t}/d/train-labels-idx1-ubyte.gz: oversized file: more than the 12 bytes expected for 4 labels",
+    ),
+    special(
+        bomb_test_images,
+        &["explain", "--dataset", "idx:{t}/d"],
+        "{t}/d/t10k-images-idx3-ubyte.gz: oversized file: more than the 24 bytes expected for 2 images",
     ),
 ];
