@@ -57,7 +57,7 @@ pub struct PredictArgs {
     /// Where to write the predictions (CSV).
     #[arg(long, default_value = "predictions.csv")]
     pub out: PathBuf,
-    /// Folder of an image set's files (default data/<dataset>).
+    /// Folder of an image set's files (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
@@ -282,7 +282,7 @@ pub struct ExplainArgs {
     /// Also write an SVG diagram of the unrolled network to this file.
     #[arg(long)]
     pub svg: Option<PathBuf>,
-    /// Dataset folder, for a trained run's measurements (default data/<dataset>).
+    /// Dataset folder, for a trained run's measurements (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

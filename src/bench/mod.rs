@@ -119,10 +119,7 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
         seed: args.seed,
         ..RunConfig::default()
     };
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| data::default_dir(&cfg.dataset));
+    let data_dir = data::data_dir(&cfg.dataset, args.data_dir.as_deref())?;
     let files = data::idx::locate(&data_dir)?;
     let data = Source::load(&cfg, Some(&data_dir))?.split(&cfg)?;
     if args.eval_samples == 0 || args.eval_samples > data.test.len() {

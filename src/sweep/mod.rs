@@ -187,7 +187,16 @@ fn load_source<'a>(
 ) -> Result<&'a Source, crate::error::UserError> {
     Ok(match sources.entry(Source::key(cfg)) {
         Entry::Occupied(e) => e.into_mut(),
-        Entry::Vacant(e) => e.insert(Source::load(cfg, opts.data_dir.as_deref())?),
+        Entry::Vacant(e) => {
+            let source = Source::load(cfg, opts.data_dir.as_deref())?;
+            // A named set's folder is implicit: say which one this sweep reads (once: not
+            // again in each --jobs worker).
+            if source.is_named() && !opts.worker {
+                let dir = crate::data::data_dir(&cfg.dataset, opts.data_dir.as_deref())?;
+                println!("data: {} from {}", cfg.dataset, dir.display());
+            }
+            e.insert(source)
+        }
     })
 }
 
