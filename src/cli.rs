@@ -100,7 +100,7 @@ pub struct BenchArgs {
     /// Python with torch and numpy for the reference (default: the set-up's venv).
     #[arg(long, conflicts_with = "no_reference")]
     pub python: Option<PathBuf>,
-    /// Folder with MNIST's IDX files (default: data/mnist).
+    /// Folder with MNIST's IDX files (default: $ROWSEQ_DATA/mnist, else data/mnist).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
@@ -153,7 +153,7 @@ pub struct RunnerArgs {
     #[arg(long, default_value = "experiments")]
     pub out: PathBuf,
     /// Folder with the dataset files (MNIST: the four IDX files, raw or .gz; torchvision's
-    /// MNIST/raw layout works). Default: data/<dataset>.
+    /// MNIST/raw layout works). Default: $ROWSEQ_DATA/<dataset>, else data/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Write no TensorBoard event files (default: <out>/<sweep>/tb, one run per folder).
