@@ -126,6 +126,13 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
         let expected = format!("from 1 to {} (the test images)", data.test.len());
         return Err(arg("--eval-samples", args.eval_samples.to_string(), &expected).into());
     }
+    // A width that cannot be trained in this machine's memory is refused before any is measured.
+    for &h in &args.units {
+        let arch = Arch::lstm(data.features, h, data.classes());
+        let device = env::resolve_device(args.device)?;
+        train::check_memory(&arch, args.batch_size, data.seq_len, device)
+            .map_err(|e| arg("--units", h.to_string(), &e))?;
+    }
     let full_batches = data.train.len() / args.batch_size;
     if full_batches == 0 {
         let expected = format!("at most {} (the training images)", data.train.len());

@@ -84,6 +84,17 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
         let data = load_source(&mut sources, &planned.config, opts)
             .and_then(|source| source.split(&planned.config))
             .map_err(|e| plan.grid.locate(e))?;
+        // A sweep of one run (`train`) whose model cannot fit in memory is the user's to
+        // fix, before anything is written; in a larger sweep that run fails alone.
+        if plan.runs.len() == 1 {
+            let cfg = crate::data::auto::resolve(&planned.config, &data);
+            let arch = crate::model::Arch::of(&cfg, data.features, data.classes());
+            crate::train::check_memory(&arch, cfg.batch_size.get(), data.seq_len, opts.device)
+                .map_err(|message| crate::error::UserError::Config {
+                    origin: planned.label.clone(),
+                    message,
+                })?;
+        }
         fits.insert(planned.id.clone(), Fitted::of(planned, &data));
     }
 

@@ -3,9 +3,10 @@ The corpus's cases on paths a user gives that cannot be used (issue #36, item 12
 `--svg`) that is a file, a FIFO or `/dev/null`, that lies under a file, whose folder is missing,
 that is a folder where a file is written, a path longer than PATH_MAX, a name longer than a
 folder takes, and a `.lock` that is a folder; for `train`, `sweep`, `slurm`, `bench`, `explain
---svg`, `report --out` and `predict --out`; and small gzip bombs among IDX files (item 9).
-Each is the user's to fix: exit 2, one line naming the path and what is expected. (Read-only folders are not a case: the tests run as root, whom
-permission bits do not stop.)
+--svg`, `report --out` and `predict --out`. Also what a user's sizes can ask too much of: small
+gzip bombs among IDX files (item 9), and models too big for any machine's memory (item 7). Each
+is the user's to fix: exit 2, one line naming the path or value and what is expected.
+(Read-only folders are not a case: the tests run as root, whom permission bits do not stop.)
 */
 use std::io::Write;
 use std::path::Path;
@@ -123,6 +124,17 @@ fn bomb_train_labels(t: &Path) {
 
 fn bomb_test_images(t: &Path) {
     idx_bomb(t, 2);
+}
+
+fn nothing(_: &Path) {}
+
+/// A sweep file of one run too big for any machine's memory.
+fn big_toml(t: &Path) {
+    std::fs::write(
+        t.join("c.toml"),
+        "num_units = 65536\nlayers = 100\nepochs = 1\n",
+    )
+    .unwrap();
 }
 
 fn run(t: &Path) {
@@ -311,5 +323,54 @@ pub const CASES: &[Special] = &[
         bomb_test_images,
         &["explain", "--dataset", "idx:{t}/d"],
         "{t}/d/t10k-images-idx3-ubyte.gz: oversized file: more than the 24 bytes expected for 2 images",
+    ),
+    // Models too big for memory (item 7): refused before anything is written, with the
+    // arithmetic; each needs far more than any machine has (tens of TiB).
+    special(
+        nothing,
+        &["train", "--num-units", "65536", "--layers", "100", "--device", "cpu", "--out", "{t}/out"],
+        "num_units = 65536 with layers = 100 needs about",
+    ),
+    special(
+        nothing,
+        &[
+            "train",
+            "--num-units",
+            "65536",
+            "--layers",
+            "100",
+            "--bidirectional",
+            "--device",
+            "cpu",
+            "--out",
+            "{t}/out",
+        ],
+        "num_units = 65536 with layers = 100, bidirectional needs about",
+    ),
+    special(
+        nothing,
+        &["train", "--num-units", "65536", "--layers", "100", "--cell", "gru", "--device", "cpu", "--out", "{t}/out"],
+        "GiB of memory for weights and training state, more than the",
+    ),
+    special(
+        big_toml,
+        sweep!("{t}/out"),
+        "num_units = 65536 with layers = 100 needs about",
+    ),
+    special(
+        nothing,
+        &[
+            "bench",
+            "--units",
+            "8,65536",
+            "--batch-size",
+            "60000",
+            "--no-reference",
+            "--device",
+            "cpu",
+            "--out",
+            "{t}/b.json",
+        ],
+        "--units 65536: num_units = 65536 with layers = 1 needs about",
     ),
 ];
