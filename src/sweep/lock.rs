@@ -267,13 +267,12 @@ mod tests {
         // A folder in its place is not a lock either.
         let other = dir.path().join("other");
         std::fs::create_dir_all(other.join(LOCK)).unwrap();
-        let msg = format!(
-            "{:#}",
-            SweepLock::acquire(&other, LOCK, Contended::Refuse).unwrap_err()
-        );
+        let err = SweepLock::acquire(&other, LOCK, Contended::Refuse).unwrap_err();
+        let msg = format!("{err:#}");
         assert!(
-            msg.contains("not a regular file") || msg.contains("could not open"),
+            msg.contains(".lock: is a folder: expected rowseq's lock file"),
             "{msg}"
         );
+        assert!(err.downcast_ref::<UserError>().is_some());
     }
 }
