@@ -57,7 +57,7 @@ pub struct PredictArgs {
     /// Where to write the predictions (CSV).
     #[arg(long, default_value = "predictions.csv")]
     pub out: PathBuf,
-    /// Folder of an image set's files (default data/<dataset>).
+    /// Folder of an image set's files (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
@@ -100,7 +100,7 @@ pub struct BenchArgs {
     /// Python with torch and numpy for the reference (default: the set-up's venv).
     #[arg(long, conflicts_with = "no_reference")]
     pub python: Option<PathBuf>,
-    /// Folder with MNIST's IDX files (default: data/mnist).
+    /// Folder with MNIST's IDX files (default: $ROWSEQ_DATA/mnist, else data/mnist).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }
@@ -153,7 +153,7 @@ pub struct RunnerArgs {
     #[arg(long, default_value = "experiments")]
     pub out: PathBuf,
     /// Folder with the dataset files (MNIST: the four IDX files, raw or .gz; torchvision's
-    /// MNIST/raw layout works). Default: data/<dataset>.
+    /// MNIST/raw layout works). Default: $ROWSEQ_DATA/<dataset>, else data/<dataset>.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Write no TensorBoard event files (default: <out>/<sweep>/tb, one run per folder).
@@ -282,7 +282,7 @@ pub struct ExplainArgs {
     /// Also write an SVG diagram of the unrolled network to this file.
     #[arg(long)]
     pub svg: Option<PathBuf>,
-    /// Dataset folder, for a trained run's measurements (default data/<dataset>).
+    /// Dataset folder, for a trained run's measurements (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 }

@@ -128,6 +128,20 @@ pub fn check_threads(n: usize) -> Result<usize, UserError> {
     })
 }
 
+/// The memory the system can give a new process now, in bytes (MemAvailable of
+/// /proc/meminfo); None where there is no /proc.
+pub fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line["MemAvailable:".len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
 /// This process's resident set size now and at its peak (VmRSS and VmHWM of
 /// /proc/self/status); None where there is no /proc.
 pub fn memory() -> Option<Memory> {

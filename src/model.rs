@@ -25,7 +25,9 @@ w_ih, w_hh, b_ih, b_hh; then the head.
 */
 
 use tch::nn::{self, Module};
-use tch::{Device, Kind, Tensor};
+#[cfg(test)]
+use tch::Device;
+use tch::{Kind, Tensor};
 
 use crate::config::{Cell, RunConfig};
 
@@ -331,7 +333,9 @@ pub struct Sequence {
     /// when bidirectional, its backward output at t = 0.
     pub last: Tensor,
     /// LSTM only: the cell state c of the first layer's forward direction after all T steps,
-    /// [B, H] (at the last real step only for sequences of full length).
+    /// [B, H] (at the last real step only for sequences of full length). Read by the tests
+    /// that hold `explain`'s arithmetic to the model.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub cell_state: Option<Tensor>,
 }
 
@@ -482,6 +486,7 @@ fn along_time(x: &Tensor, index: &Tensor) -> Tensor {
 }
 
 /// The sequence lengths of a batch whose sequences all have all `t` steps, on `device`.
+#[cfg(test)]
 pub fn full_lengths(batch: i64, t: i64, device: Device) -> Tensor {
     Tensor::full([batch], t, (Kind::Int64, device))
 }

@@ -82,8 +82,7 @@ pub fn write(sweep: &SweepConfig, args: &Request) -> Result<Script> {
         .map_err(|e| UserError::store(&args.config, format!("cannot read: {e}")))?;
     let out = absolute(&args.out);
     let dir = out.join(&plan.name);
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
+    crate::store::create_dir(&dir, "sweep folder")?;
     let exe = std::env::current_exe().context("could not find the rowseq executable")?;
 
     let mut command = vec![

@@ -119,15 +119,19 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
         seed: args.seed,
         ..RunConfig::default()
     };
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| data::default_dir(&cfg.dataset));
+    let data_dir = data::data_dir(&cfg.dataset, args.data_dir.as_deref())?;
     let files = data::idx::locate(&data_dir)?;
     let data = Source::load(&cfg, Some(&data_dir))?.split(&cfg)?;
     if args.eval_samples == 0 || args.eval_samples > data.test.len() {
         let expected = format!("from 1 to {} (the test images)", data.test.len());
         return Err(arg("--eval-samples", args.eval_samples.to_string(), &expected).into());
+    }
+    // A width that cannot be trained in this machine's memory is refused before any is measured.
+    for &h in &args.units {
+        let arch = Arch::lstm(data.features, h, data.classes());
+        let device = env::resolve_device(args.device)?;
+        train::check_memory(&arch, args.batch_size, data.seq_len, device)
+            .map_err(|e| arg("--units", h.to_string(), &e))?;
     }
     let full_batches = data.train.len() / args.batch_size;
     if full_batches == 0 {
@@ -141,6 +145,15 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     };
     let torch_version = python.as_deref().map(check_python).transpose()?;
     let out = args.out.clone().unwrap_or_else(default_out);
+    // A path that cannot take the record fails now, not after the measurements.
+    if out.is_dir() {
+        return Err(
+            UserError::store(&out, "is a folder: expected a file's path for the record").into(),
+        );
+    }
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::create_dir(dir, "folder")?;
+    }
 
     let device = env::resolve_device(args.device)?;
     let threads = env::set_threads(args.threads)?;
@@ -274,10 +287,6 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
         widths,
         reference: reference.map(|r| r.about),
     };
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("could not create '{}'", dir.display()))?;
-    }
     store::write_json(&out, &record)?;
     println!();
     print!("{}", table(&record));

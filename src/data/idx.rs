@@ -3,7 +3,7 @@ IDX image sets (MNIST, Fashion-MNIST, any `idx:DIR`), raw or gzip-compressed, re
 reader that checks every file: present, the right magic number, a length that matches its
 header, and as many labels as images; MNIST's own files (`load`) also 28x28 images, the count
 MNIST has, and digit labels. Gzip files (and torchvision's `MNIST/raw/` layout) are accepted
-and unpacked in memory.
+and unpacked in memory, never beyond the size the header declares.
 */
 use std::fs::File;
 use std::io::Read;
@@ -163,14 +163,14 @@ fn read_four(paths: &[PathBuf; 4], mnist: bool) -> Result<ImageSet, UserError> {
     })
 }
 
-/// One IDX file of unsigned bytes, raw or `.gz`, checked (`parse_idx`); with `mnist_count`,
+/// One IDX file of unsigned bytes, raw or `.gz`, checked (`read_idx`); with `mnist_count`,
 /// also of MNIST's shape: 28x28 images and that many of them.
 fn read_file(
     path: &Path,
     images: bool,
     mnist_count: Option<usize>,
 ) -> Result<(Vec<u8>, usize, usize), UserError> {
-    let part = parse_idx(&read_maybe_gz(path)?, path, images)?;
+    let part = read_maybe_gz(path, images)?;
     let Some(count) = mnist_count else {
         return Ok(part);
     };
@@ -203,37 +203,46 @@ fn read_file(
     Ok(part)
 }
 
-fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, UserError> {
-    let err = |m: String| UserError::data(path, m);
-    let f = File::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
-    let mut bytes = Vec::new();
+/// Opens `path`, through a gzip decoder for a `.gz` file, and reads it as IDX (`read_idx`).
+fn read_maybe_gz(path: &Path, images: bool) -> Result<(Vec<u8>, usize, usize), UserError> {
+    let f = File::open(path).map_err(|e| UserError::data(path, format!("cannot open: {e}")))?;
     if path.extension().is_some_and(|e| e == "gz") {
-        flate2::read::GzDecoder::new(f)
-            .read_to_end(&mut bytes)
-            .map_err(|e| err(format!("corrupt gzip: {e}")))?;
+        read_idx(
+            flate2::read::GzDecoder::new(f),
+            path,
+            images,
+            "corrupt gzip",
+        )
     } else {
-        let mut f = f;
-        f.read_to_end(&mut bytes)
-            .map_err(|e| err(format!("cannot read: {e}")))?;
+        read_idx(f, path, images, "cannot read")
     }
-    Ok(bytes)
 }
 
-/// The payload of an IDX file of unsigned bytes, with its image size (0x0 for labels).
-fn parse_idx(
-    bytes: &[u8],
+/// The payload of an IDX file of unsigned bytes read from `r`, with its image size (0x0 for
+/// labels). The header is read first and the payload through `take(declared + 1)`, so reading
+/// stops at the first byte too many: a small file that decompresses to gigabytes is refused
+/// after its declared size, not unpacked whole. `failed` says what a read error means.
+fn read_idx(
+    r: impl Read,
     path: &Path,
     images: bool,
+    failed: &str,
 ) -> Result<(Vec<u8>, usize, usize), UserError> {
     let err = |m: String| UserError::data(path, m);
-    let header_len = if images { 16 } else { 8 };
-    if bytes.len() < header_len {
+    let header_len: usize = if images { 16 } else { 8 };
+    let mut r = r;
+    let mut header = Vec::with_capacity(header_len);
+    (&mut r)
+        .take(header_len as u64)
+        .read_to_end(&mut header)
+        .map_err(|e| err(format!("{failed}: {e}")))?;
+    if header.len() < header_len {
         return Err(err(format!(
             "truncated: {} bytes, shorter than the {header_len}-byte IDX header",
-            bytes.len()
+            header.len()
         )));
     }
-    let word = |i: usize| u32::from_be_bytes(bytes[4 * i..4 * i + 4].try_into().unwrap()) as usize;
+    let word = |i: usize| u32::from_be_bytes(header[4 * i..4 * i + 4].try_into().unwrap()) as usize;
     let (magic, what) = if images {
         (IMAGE_MAGIC, "images")
     } else {
@@ -252,19 +261,33 @@ fn parse_idx(
             "images are {rows}x{cols}: expected at least 1x1"
         )));
     }
-    let want = header_len + n * if images { rows * cols } else { 1 };
-    if bytes.len() != want {
+    let declared = [n, rows.max(1), cols.max(1)]
+        .into_iter()
+        .try_fold(1usize, |a, b| a.checked_mul(b))
+        .filter(|&d| d < u64::MAX as usize)
+        .ok_or_else(|| {
+            err(format!(
+                "header declares {n} {what} of {rows}x{cols}: too large"
+            ))
+        })?;
+    let want = header_len + declared;
+    // No capacity from the header: it may declare far more than the file holds.
+    let mut payload = Vec::new();
+    r.take(declared as u64 + 1)
+        .read_to_end(&mut payload)
+        .map_err(|e| err(format!("{failed}: {e}")))?;
+    if payload.len() > declared {
         return Err(err(format!(
-            "{} file: {} bytes, expected {want} for {n} {what}",
-            if bytes.len() < want {
-                "truncated"
-            } else {
-                "oversized"
-            },
-            bytes.len()
+            "oversized file: more than the {want} bytes expected for {n} {what}"
         )));
     }
-    Ok((bytes[header_len..].to_vec(), rows, cols))
+    if payload.len() < declared {
+        return Err(err(format!(
+            "truncated file: {} bytes, expected {want} for {n} {what}",
+            header_len + payload.len()
+        )));
+    }
+    Ok((payload, rows, cols))
 }
 
 #[cfg(test)]
@@ -367,6 +390,57 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(e.contains("(get it so)"), "{e}");
+    }
+
+    /// A reader of `head`, then zeros without end, counting what it served.
+    struct Endless<'a> {
+        head: Vec<u8>,
+        served: &'a std::cell::Cell<usize>,
+    }
+
+    impl Read for Endless<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let at = self.served.get();
+            for (i, b) in buf.iter_mut().enumerate() {
+                *b = self.head.get(at + i).copied().unwrap_or(0);
+            }
+            self.served.set(at + buf.len());
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn reading_stops_at_the_first_byte_past_the_declared_size() {
+        let served = std::cell::Cell::new(0);
+        let head = idx(IMAGE_MAGIC, &[3, 28, 28], 0);
+        let reader = Endless {
+            head,
+            served: &served,
+        };
+        let e = read_idx(reader, Path::new("f"), true, "cannot read")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("oversized file: more than the 2368 bytes"),
+            "{e}"
+        );
+        assert_eq!(served.get(), 16 + 3 * 784 + 1);
+    }
+
+    #[test]
+    fn a_gzip_that_unpacks_past_its_header_is_refused() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&idx(LABEL_MAGIC, &[3], 1 << 20)).unwrap();
+        std::fs::write(&p, gz.finish().unwrap()).unwrap();
+        let e = read_file(&p, false, None).err().unwrap().to_string();
+        assert!(
+            e.contains("oversized file: more than the 11 bytes expected for 3 labels"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod series;
 mod source;
 pub mod ts;
 
-pub use source::{default_dir, Source};
+pub use source::{data_dir, Source};
 
 use std::path::{Path, PathBuf};
 

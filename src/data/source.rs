@@ -37,6 +37,12 @@ pub struct Source {
 }
 
 impl Source {
+    /// A named data set (mnist, fashion-mnist), read from a data folder rather than files the
+    /// dataset names.
+    pub fn is_named(&self) -> bool {
+        self.spec.is_named()
+    }
+
     /// Runs with the same key share one loaded source: the dataset, and for CSV how it is read.
     pub fn key(cfg: &RunConfig) -> String {
         match Spec::parse(&cfg.dataset) {
@@ -133,9 +139,10 @@ impl Source {
                 ),
             });
         }
-        let dir = data_dir
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| default_dir(name));
+        let dir = match spec.is_named() {
+            true => self::data_dir(name, data_dir)?,
+            false => PathBuf::new(),
+        };
         let source = |train, test, seq_len, features, class_names| Source {
             name: name.into(),
             spec: spec.clone(),
@@ -570,14 +577,43 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
 }
 
-/// The default data folder: `data/<dataset>` under the working directory if it exists,
-/// else under the source checkout this binary was built from.
+/// The environment variable naming the folder that holds the named data sets (`<dataset>/`).
+pub const DATA_VAR: &str = "ROWSEQ_DATA";
+
+/// The default data folder of a named data set: `$ROWSEQ_DATA/<dataset>` if that is set, else
+/// `data/<dataset>` in the working folder; never a folder of the checkout the binary was
+/// built from (it may be gone, or another version, once the binary is installed).
 pub fn default_dir(dataset: &str) -> PathBuf {
-    let local = Path::new("data").join(dataset);
-    if local.is_dir() {
-        return local;
+    match std::env::var_os(DATA_VAR).filter(|v| !v.is_empty()) {
+        Some(root) => PathBuf::from(root).join(dataset),
+        None => Path::new("data").join(dataset),
     }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("data")
-        .join(dataset)
+}
+
+/// The folder a named data set is read from: `given` (--data-dir), else `default_dir`, which
+/// must exist; its error names the folder tried and where that came from.
+pub fn data_dir(dataset: &str, given: Option<&Path>) -> Result<PathBuf, UserError> {
+    if let Some(dir) = given {
+        return Ok(dir.to_path_buf());
+    }
+    let dir = default_dir(dataset);
+    if dir.is_dir() {
+        return Ok(dir);
+    }
+    let from = match std::env::var_os(DATA_VAR).filter(|v| !v.is_empty()) {
+        Some(root) => format!("{DATA_VAR}={}", root.to_string_lossy()),
+        None => {
+            let cwd = std::env::current_dir()
+                .map(|c| c.display().to_string())
+                .unwrap_or_else(|_| "?".into());
+            format!("data/ in the working folder {cwd}, as {DATA_VAR} is not set")
+        }
+    };
+    Err(UserError::data(
+        &dir,
+        format!(
+            "no such data folder (the one folder tried, from {from}); set {DATA_VAR} to the \
+             folder holding {dataset}/, pass --data-dir, or run scripts/setup.sh"
+        ),
+    ))
 }

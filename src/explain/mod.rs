@@ -32,10 +32,7 @@ use tch::{nn, Device, Kind, Tensor};
 use crate::config::{Cell, Task};
 use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
-use crate::model::{
-    counted_params, formula, formula_parts, full_lengths, keras_param_count, param_count, Arch,
-    SeqClassifier,
-};
+use crate::model::{formula, formula_parts, keras_param_count, param_count, Arch, SeqClassifier};
 use crate::store;
 use crate::summary::thousands;
 use crate::train::{eval_batches, evaluate};
@@ -184,20 +181,23 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
     let a = arch;
     let (b, t, f, h, c) = (batch, timesteps, a.input, a.hidden, a.classes);
     let (g, d, w) = (a.cell.gates(), a.directions(), a.width());
-    let vs = nn::VarStore::new(Device::Cpu);
-    let model = SeqClassifier::new(&vs.root(), a);
-    let x = Tensor::zeros([b, t, f], (Kind::Float, Device::Cpu));
-    let (seq, logits) = tch::no_grad(|| {
-        let s = model.sequence(&x, &full_lengths(b, t, Device::Cpu), false);
-        let logits = model.logits(&s.last);
-        (s, logits)
-    });
-    let vars = vs.variables();
-    let var = |name: &str| vars[&format!("{}.{name}", a.cell.name())].size();
+    // Every shape and count from the architecture alone: no weights are allocated, so any
+    // width the config allows is explained, however much memory training it would need.
+    let vars = variables(a);
+    let var = |name: &str| {
+        let full = format!("{}.{name}", a.cell.name());
+        vars.iter()
+            .find(|(n, _)| *n == full)
+            .map(|(_, shape)| shape.clone())
+            .expect("a variable of the architecture")
+    };
     let (w_ih, w_hh, b_ih) = (var("weight_ih_l0"), var("weight_hh_l0"), var("bias_ih_l0"));
-    let x_t = x.select(1, 0).size();
-    let first = &seq.layers[0];
-    let h_t = first.select(1, 0).narrow(1, 0, h).size();
+    let x = vec![b, t, f];
+    let x_t = vec![b, f];
+    let h_t = vec![b, h];
+    let outputs = vec![b, t, w];
+    let last = vec![b, w];
+    let logits = vec![b, c];
     let gate_rows = w_ih[0];
     let stacked = match a.cell {
         Cell::Lstm => "input weights (all 4 gates stacked)",
@@ -208,7 +208,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         step(
             "input batch: B images, T rows each, F pixels per row",
             "x",
-            x.size(),
+            x,
         ),
         step(
             "one timestep: row t of every image",
@@ -221,7 +221,6 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
     ];
     match a.cell {
         Cell::Lstm => {
-            let c_t = seq.cell_state.as_ref().expect("an LSTM has a cell state");
             shapes.extend([
                 step(
                     "gate pre-activations",
@@ -233,7 +232,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
                     "i, f, g, o",
                     vec![x_t[0], gate_rows / g],
                 ),
-                step("cell state", "c_t = f * c_{t-1} + i * g", c_t.size()),
+                step("cell state", "c_t = f * c_{t-1} + i * g", vec![b, h]),
                 step("hidden state", "h_t = o * tanh(c_t)", h_t.clone()),
             ]);
         }
@@ -264,27 +263,27 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         shapes.push(step(
             "all forward hidden states",
             "[h_1 .. h_T]",
-            first.narrow(2, 0, h).size(),
+            vec![b, t, h],
         ));
         shapes.push(step(
             "backward direction: its own weights (_reverse), each sequence read from its last \
              real step to its first",
             "[h'_1 .. h'_T]",
-            first.narrow(2, h, h).size(),
+            vec![b, t, h],
         ));
         shapes.push(step(
             "both directions side by side",
             "outputs = [h | h']",
-            first.size(),
+            outputs.clone(),
         ));
     } else {
         shapes.push(step(
             "all hidden states",
             "outputs = [h_1 .. h_T]",
-            first.size(),
+            outputs.clone(),
         ));
     }
-    for (l, out) in seq.layers.iter().enumerate().skip(1) {
+    for l in 1..a.layers as usize {
         if a.dropout > 0.0 {
             shapes.push(step(
                 &format!(
@@ -292,7 +291,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
                     a.dropout
                 ),
                 "dropout(outputs)",
-                seq.layers[l - 1].size(),
+                outputs.clone(),
             ));
         }
         shapes.push(step(
@@ -303,20 +302,20 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         shapes.push(step(
             &format!("layer {}'s outputs", l + 1),
             &format!("outputs_l{l}"),
-            out.size(),
+            outputs.clone(),
         ));
     }
     if a.bidirectional {
         shapes.push(step(
             "what the head sees: forward state at the last step, backward state at the first",
             "[h_T | h'_1]",
-            seq.last.size(),
+            last.clone(),
         ));
     } else {
         shapes.push(step(
             "last hidden state (what the head sees)",
             "h_T = outputs[:, T-1, :]",
-            seq.last.size(),
+            last.clone(),
         ));
     }
     let head_input = if a.bidirectional {
@@ -327,18 +326,18 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
     shapes.push(step(
         "class scores",
         &format!("logits = {head_input} W^T + b"),
-        logits.size(),
+        logits,
     ));
     let mut parameters: Vec<ParamRow> = vars
-        .iter()
-        .map(|(name, t)| ParamRow {
-            count: t.numel() as i64,
-            shape: t.size(),
-            name: name.clone(),
+        .into_iter()
+        .map(|(name, shape)| ParamRow {
+            count: shape.iter().product(),
+            shape,
+            name,
         })
         .collect();
     parameters.sort_by(|a, b| a.name.cmp(&b.name));
-    let counted = counted_params(&vs);
+    let counted = parameters.iter().map(|p| p.count).sum();
     let totals = totals(counted, a, b, t);
     let double = explain_totals(&a.with_hidden(2 * h), b, t);
     let and_c = if a.cell == Cell::Lstm {
@@ -396,11 +395,37 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
     }
 }
 
-/// Totals of a model (parameters counted in a real VarStore).
+/// Totals of a model (its variables counted, as `variables` names them).
 fn explain_totals(a: &Arch, b: i64, t: i64) -> Totals {
-    let vs = nn::VarStore::new(Device::Cpu);
-    let _ = SeqClassifier::new(&vs.root(), a);
-    totals(counted_params(&vs), a, b, t)
+    let counted = variables(a)
+        .iter()
+        .map(|(_, s)| s.iter().product::<i64>())
+        .sum();
+    totals(counted, a, b, t)
+}
+
+/// The variables `SeqClassifier::new` creates for `a`, by name (`lstm.weight_ih_l0`, ...,
+/// `head.weight`, `head.bias`) with their shapes, without creating them.
+pub fn variables(a: &Arch) -> Vec<(String, Vec<i64>)> {
+    let rows = a.cell.gates() * a.hidden;
+    let mut vars = Vec::new();
+    for l in 0..a.layers {
+        let suffixes: &[&str] = if a.bidirectional {
+            &["", "_reverse"]
+        } else {
+            &[""]
+        };
+        for suffix in suffixes {
+            let name = |what: &str| format!("{}.{what}_l{l}{suffix}", a.cell.name());
+            vars.push((name("weight_ih"), vec![rows, a.layer_input(l)]));
+            vars.push((name("weight_hh"), vec![rows, a.hidden]));
+            vars.push((name("bias_ih"), vec![rows]));
+            vars.push((name("bias_hh"), vec![rows]));
+        }
+    }
+    vars.push(("head.weight".into(), vec![a.classes, a.width()]));
+    vars.push(("head.bias".into(), vec![a.classes]));
+    vars
 }
 
 /// Floats of state per unit (h, and c for an LSTM), kept-for-backward floats per unit and
@@ -448,6 +473,79 @@ fn step(what: &str, expression: &str, shape: Vec<i64>) -> ShapeStep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{full_lengths, SeqClassifier};
+    use tch::{nn, Device, Kind, Tensor};
+
+    /// `explain` builds nothing: its variables and shapes are those of the real model, pushed
+    /// a batch of zeros, for every cell, stack and direction.
+    #[test]
+    fn the_arithmetic_matches_the_model_it_describes() {
+        for cell in [Cell::Lstm, Cell::Gru, Cell::Rnn] {
+            for (layers, bidirectional) in [(1, false), (3, false), (2, true)] {
+                let a = Arch {
+                    cell,
+                    layers,
+                    bidirectional,
+                    ..Arch::lstm(5, 6, 3)
+                };
+                let (b, t) = (4, 7);
+                let vs = nn::VarStore::new(Device::Cpu);
+                let model = SeqClassifier::new(&vs.root(), &a);
+                let mut built: Vec<(String, Vec<i64>)> = vs
+                    .variables()
+                    .into_iter()
+                    .map(|(n, v)| (n, v.size()))
+                    .collect();
+                built.sort();
+                let mut ours = variables(&a);
+                ours.sort();
+                assert_eq!(ours, built, "{}", a.describe());
+                let x = Tensor::zeros([b, t, 5], (Kind::Float, Device::Cpu));
+                let seq =
+                    tch::no_grad(|| model.sequence(&x, &full_lengths(b, t, Device::Cpu), false));
+                let logits = tch::no_grad(|| model.logits(&seq.last));
+                let e = explain(&a, b, t);
+                let shape_of = |expr: &str| {
+                    e.shapes
+                        .iter()
+                        .filter(|s| s.expression.starts_with(expr))
+                        .map(|s| s.shape.clone())
+                        .collect::<Vec<_>>()
+                };
+                assert!(shape_of("outputs")
+                    .iter()
+                    .all(|s| *s == seq.layers[0].size()));
+                for l in 1..layers as usize {
+                    assert_eq!(
+                        shape_of(&format!("outputs_l{l}")),
+                        vec![seq.layers[l].size()]
+                    );
+                }
+                assert_eq!(shape_of("logits"), vec![logits.size()]);
+                let last = if bidirectional {
+                    "[h_T | h'_1]"
+                } else {
+                    "h_T ="
+                };
+                assert_eq!(shape_of(last), vec![seq.last.size()]);
+                if let Some(c) = &seq.cell_state {
+                    assert_eq!(shape_of("c_t"), vec![c.size()]);
+                }
+                assert_eq!(e.totals.params_pytorch, crate::model::counted_params(&vs));
+            }
+        }
+    }
+
+    /// The widest model the config allows is explained from arithmetic alone: 65,536 units
+    /// would need some 69 GB for its weights alone (issue #36, item 7).
+    #[test]
+    fn the_widest_model_is_explained_without_building_it() {
+        let e = explain(&Arch::lstm(28, 65536, 10), 128, 28);
+        assert_eq!(
+            e.totals.params_pytorch,
+            4 * 65536 * (28 + 65536 + 2) + 10 * 65536 + 10
+        );
+    }
 
     #[test]
     fn shapes_and_counts_match_the_formulas() {

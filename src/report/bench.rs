@@ -12,7 +12,7 @@ Like the sweep report, every file depends on the JSON only, so re-rendering give
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::figures::bench::{GflopsVsUnits, TimeVsUnits};
 use super::style;
@@ -26,8 +26,7 @@ pub fn default_dir(json: &Path) -> PathBuf {
 
 /// Reads the bench JSON at `json` and writes its figures and `bench.md` to `out`.
 pub fn render_files(record: &BenchRecord, out: &Path) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("could not create report folder '{}'", out.display()))?;
+    crate::store::create_dir(out, "report folder")?;
     let mut files = style::render(&TimeVsUnits(record), out)?;
     files.extend(style::render(&GflopsVsUnits(record), out)?);
     let md = out.join("bench.md");

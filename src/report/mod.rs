@@ -33,7 +33,7 @@ mod tables;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::config::Select;
 
@@ -86,8 +86,7 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
         // folder of the user's that --out may name).
         crate::store::remove_temporaries(out_dir)?;
     } else {
-        std::fs::create_dir_all(out_dir)
-            .with_context(|| format!("could not create report folder '{}'", out_dir.display()))?;
+        crate::store::create_dir(out_dir, "report folder")?;
     }
     let mut files = match inputs.shape.task.is_numeric() {
         true => errors::render_all(&inputs, out_dir)?,

@@ -353,12 +353,144 @@ impl RunDir {
     }
 }
 
+/// An I/O error at a path the user chose (`--out`, `--svg`, a folder rowseq creates there)
+/// that the user must fix: the path is a file where a folder is expected, lies under a file,
+/// is a folder where a file is expected, cannot be written, is too long, or its folder is
+/// missing. Such an error is a `UserError` naming the path and what is expected; any other
+/// (a full disk, a failing device) is returned as it is, with `context`, and exits 1.
+pub fn path_error(
+    path: &Path,
+    e: std::io::Error,
+    context: impl FnOnce() -> String,
+) -> anyhow::Error {
+    match user_path_problem(path, &e) {
+        Some(user) => user.into(),
+        None => anyhow::Error::new(e).context(context()),
+    }
+}
+
+/// What `path_error` says for an error that is the user's to fix, if it is one.
+fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
+    use std::io::ErrorKind as K;
+    // tempfile wraps the OS error in its own (naming its temporary), leaving only its kind.
+    let code = e.raw_os_error().or(match e.kind() {
+        K::NotADirectory => Some(libc::ENOTDIR),
+        K::AlreadyExists => Some(libc::EEXIST),
+        K::IsADirectory => Some(libc::EISDIR),
+        K::PermissionDenied => Some(libc::EACCES),
+        K::ReadOnlyFilesystem => Some(libc::EROFS),
+        K::InvalidFilename => Some(libc::ENAMETOOLONG),
+        K::NotFound => Some(libc::ENOENT),
+        _ => None,
+    })?;
+    let (at, message) = match code {
+        libc::ENOTDIR | libc::EEXIST => {
+            // The nearest part of the path that exists is not a folder.
+            let blocker = path
+                .ancestors()
+                .find(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_ok())?;
+            let meta = std::fs::symlink_metadata(blocker).ok()?;
+            if meta.is_dir() {
+                return None;
+            }
+            let is = kind_of(&meta);
+            let message = if blocker == path {
+                format!(
+                    "is {is}, not a folder: expected a folder, or a path where one can be created"
+                )
+            } else {
+                format!(
+                    "is {is}, not a folder, so '{}' cannot be created under it: expected a folder",
+                    path.display()
+                )
+            };
+            (blocker.to_path_buf(), message)
+        }
+        libc::EISDIR => (
+            path.to_path_buf(),
+            "is a folder: expected a file's path".to_string(),
+        ),
+        libc::EACCES | libc::EPERM => (
+            path.to_path_buf(),
+            "permission denied: expected a folder you can write to".to_string(),
+        ),
+        libc::EROFS => (
+            path.to_path_buf(),
+            "on a read-only file system: expected a writable folder".to_string(),
+        ),
+        libc::ENAMETOOLONG => {
+            let longest = path.iter().map(|c| c.len()).max().unwrap_or(0);
+            let message = if longest > 255 {
+                format!("a name in the path is {longest} bytes long: expected names of at most 255 bytes")
+            } else {
+                format!(
+                    "the path is {} bytes long: expected at most {} bytes",
+                    path.as_os_str().len(),
+                    libc::PATH_MAX - 1
+                )
+            };
+            (path.to_path_buf(), message)
+        }
+        libc::ELOOP => (
+            path.to_path_buf(),
+            "too many levels of symlinks: expected a plain path".to_string(),
+        ),
+        libc::ENOENT => {
+            let missing = path
+                .ancestors()
+                .skip(1)
+                .take_while(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err())
+                .last()?;
+            (
+                missing.to_path_buf(),
+                format!(
+                    "no such folder: expected an existing folder to hold '{}'",
+                    path.display()
+                ),
+            )
+        }
+        _ => return None,
+    };
+    Some(UserError::store(at, message))
+}
+
+/// "a file", "a FIFO", ...: what a path that is not a folder is.
+fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    if t.is_file() {
+        "a file"
+    } else if t.is_symlink() {
+        "a symlink"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a folder"
+    }
+}
+
+/// Creates the folder `path` (`what`, e.g. "sweep folder") and its parents; a path the user
+/// must fix is a `UserError` (`path_error`).
+pub fn create_dir(path: &Path, what: &str) -> Result<()> {
+    std::fs::create_dir_all(path).map_err(|e| {
+        path_error(path, e, || {
+            format!("could not create {what} '{}'", path.display())
+        })
+    })
+}
+
 /// The one atomic writer: `fill` writes the temporary file, through its handle or (for tch,
 /// which takes paths) its path: a fresh file beside `path`, created exclusively, with the
 /// extension of `path`, since tch picks a format from it, and with the permissions a plain
 /// `create` gets: 0666 less the umask. It is then synced (through the handle it was created
 /// with, and its data written by path included) and renamed over `path`. A symlink at `path`
-/// is replaced, not followed.
+/// is replaced, not followed; a folder, device or FIFO at `path` is refused (a `UserError`).
 pub fn atomic(
     path: &Path,
     fill: impl FnOnce(&mut std::fs::File, &Path) -> Result<()>,
@@ -368,6 +500,17 @@ pub fn atomic(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Only a file (or a link, replaced) is ever renamed over: never a device such as
+    // /dev/null, a FIFO or a folder.
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        if meta.is_dir() {
+            return Err(UserError::store(path, "is a folder: expected a file's path").into());
+        }
+        if !meta.is_file() && !meta.file_type().is_symlink() {
+            let is = kind_of(&meta);
+            return Err(UserError::store(path, format!("is {is}: expected a file's path")).into());
+        }
+    }
     let suffix = path
         .extension()
         .map(|e| format!(".{}", e.to_string_lossy()))
@@ -377,7 +520,11 @@ pub fn atomic(
         .suffix(&suffix)
         .permissions(std::fs::Permissions::from_mode(0o666))
         .tempfile_in(dir)
-        .with_context(|| format!("could not create a temporary file in '{}'", dir.display()))?;
+        .map_err(|e| {
+            path_error(path, e, || {
+                format!("could not create a temporary file in '{}'", dir.display())
+            })
+        })?;
     let tmp_path = tmp.path().to_path_buf();
     test_enospc(path).with_context(|| format!("could not write '{}'", path.display()))?;
     fill(tmp.as_file_mut(), &tmp_path)
@@ -385,8 +532,11 @@ pub fn atomic(
     tmp.as_file()
         .sync_all()
         .with_context(|| format!("could not write '{}'", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("could not write '{}'", path.display()))?;
+    tmp.persist(path).map_err(|e| {
+        path_error(path, e.error, || {
+            format!("could not write '{}'", path.display())
+        })
+    })?;
     Ok(())
 }
 
@@ -495,8 +645,7 @@ pub fn check_folder(root: &Path, path: &Path) -> Result<(), UserError> {
 /// followed): every part below `root` is made or found a real folder, never a link
 /// (`check_folder`). The one way rowseq makes a folder under `--out`.
 pub fn create_dir_nofollow(root: &Path, path: &Path) -> Result<()> {
-    std::fs::create_dir_all(root)
-        .with_context(|| format!("could not create folder '{}'", root.display()))?;
+    create_dir(root, "folder")?;
     let rel = path
         .strip_prefix(root)
         .with_context(|| format!("'{}' is not inside '{}'", path.display(), root.display()))?;
@@ -509,8 +658,9 @@ pub fn create_dir_nofollow(root: &Path, path: &Path) -> Result<()> {
                 check_folder(root, &at)?;
             }
             Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("could not create folder '{}'", at.display()))
+                return Err(path_error(&at, e, || {
+                    format!("could not create folder '{}'", at.display())
+                }))
             }
         }
     }

@@ -57,8 +57,9 @@ fn open_lock(path: &Path, write: bool) -> Result<File> {
         match e.raw_os_error() {
             Some(libc::ELOOP) => UserError::store(path, SYMLINK).into(),
             Some(libc::EISDIR) => UserError::store(path, FOLDER).into(),
-            _ => anyhow::Error::new(e)
-                .context(format!("could not open lock file '{}'", path.display())),
+            _ => crate::store::path_error(path, e, || {
+                format!("could not open lock file '{}'", path.display())
+            }),
         }
     })?;
     let meta = file
@@ -70,7 +71,7 @@ fn open_lock(path: &Path, write: bool) -> Result<File> {
 }
 
 const SYMLINK: &str = "is a symlink: rowseq never follows one where it writes; remove it";
-const FOLDER: &str = "is a folder, not a lock file: remove it";
+const FOLDER: &str = "is a folder: expected rowseq's lock file; remove it";
 
 /// Refuses a lock file that is not rowseq's own: anything but a regular file, or a file with
 /// other hard links (the pid written into it would land in each of them).

@@ -21,7 +21,7 @@ pub mod status;
 use std::collections::hash_map::{Entry, HashMap};
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tch::Device;
 
 pub use one::RunEnd;
@@ -94,6 +94,17 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         let data = load_source(&mut sources, &planned.config, opts)
             .and_then(|source| source.split(&planned.config))
             .map_err(|e| plan.grid.locate(e))?;
+        // A sweep of one run (`train`) whose model cannot fit in memory is the user's to
+        // fix, before anything is written; in a larger sweep that run fails alone.
+        if plan.runs.len() == 1 {
+            let cfg = crate::data::auto::resolve(&planned.config, &data);
+            let arch = crate::model::Arch::of(&cfg, data.features, data.classes());
+            crate::train::check_memory(&arch, cfg.batch_size.get(), data.seq_len, opts.device)
+                .map_err(|message| crate::error::UserError::Config {
+                    origin: planned.label.clone(),
+                    message,
+                })?;
+        }
         fits.insert(planned.id.clone(), Fitted::of(planned, &data));
     }
 
@@ -102,8 +113,7 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         Some((k, n)) => format!("{}.{k}-of-{n}", lock::LOCK),
     };
     check_paths(plan, &dir, &lock_name, opts)?;
-    store::create_dir_nofollow(&opts.out, &dir)
-        .with_context(|| format!("could not create sweep folder '{}'", dir.display()))?;
+    store::create_dir_nofollow(&opts.out, &dir)?;
     let _lock = SweepLock::acquire(&dir, &lock_name, opts.contended)?;
     // Under the lock, what is left may have changed while we waited.
     let mut pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
@@ -231,7 +241,16 @@ fn load_source<'a>(
 ) -> Result<&'a Source, crate::error::UserError> {
     Ok(match sources.entry(Source::key(cfg)) {
         Entry::Occupied(e) => e.into_mut(),
-        Entry::Vacant(e) => e.insert(Source::load(cfg, opts.data_dir.as_deref())?),
+        Entry::Vacant(e) => {
+            let source = Source::load(cfg, opts.data_dir.as_deref())?;
+            // A named set's folder is implicit: say which one this sweep reads (once: not
+            // again in each --jobs worker).
+            if source.is_named() && !opts.worker {
+                let dir = crate::data::data_dir(&cfg.dataset, opts.data_dir.as_deref())?;
+                println!("data: {} from {}", cfg.dataset, dir.display());
+            }
+            e.insert(source)
+        }
     })
 }
 

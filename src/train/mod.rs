@@ -18,7 +18,7 @@ pub mod fused;
 
 use std::time::Instant;
 
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use rand::seq::SliceRandom;
 use rand::{RngCore, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
@@ -43,6 +43,47 @@ pub struct Trained {
     pub vs: nn::VarStore,
     pub model: SeqClassifier,
     pub metrics: Vec<EpochMetrics>,
+}
+
+/// About the bytes that training `arch` on batches of `batch` sequences of `t` steps takes:
+/// the weights, their gradients and Adam's two moments (4 floats a parameter), and the
+/// activations kept for the backward pass (about gates + 3 floats a unit, step and sequence).
+/// Arithmetic only, in u128: it never overflows, whatever the widths.
+pub fn training_bytes(arch: &Arch, batch: usize, t: i64) -> u128 {
+    let params = param_count(arch).max(0) as u128;
+    let cells = (arch.layers * arch.directions()).max(0) as u128;
+    let per_step = (arch.cell.gates() + 3).max(0) as u128 * arch.hidden.max(0) as u128;
+    16 * params + 4 * batch as u128 * t.max(0) as u128 * per_step * cells
+}
+
+/// Refuses a model whose training needs more memory than the machine has available
+/// (`env::available_memory`; on a GPU the device's memory decides, and an allocation that
+/// fails there is caught by `build`): the reason, naming the width, layers and both sizes.
+pub fn check_memory(arch: &Arch, batch: usize, t: i64, device: Device) -> Result<(), String> {
+    if device.is_cuda() {
+        return Ok(());
+    }
+    let Some(available) = crate::env::available_memory() else {
+        return Ok(());
+    };
+    let need = training_bytes(arch, batch, t);
+    if need <= available as u128 {
+        return Ok(());
+    }
+    let gib = |b: u128| b as f64 / (1u64 << 30) as f64;
+    Err(format!(
+        "num_units = {} with layers = {}{} needs about {:.0} GiB of memory for weights and \
+         training state, more than the {:.1} GiB available: expected fewer units or layers",
+        arch.hidden,
+        arch.layers,
+        if arch.bidirectional {
+            ", bidirectional"
+        } else {
+            ""
+        },
+        gib(need).ceil(),
+        gib(available as u128)
+    ))
 }
 
 /// Builds the model for `cfg` on `data` with tch's RNG seeded from `cfg.seed`.
@@ -98,7 +139,24 @@ fn train_epochs(
         bail!("the training split is empty");
     }
     let cfg = &crate::data::auto::resolve(cfg, data);
-    let (vs, model) = build(cfg, data, device);
+    let arch = Arch::of(cfg, data.features, data.classes());
+    check_memory(&arch, cfg.batch_size.get(), data.seq_len, device).map_err(|e| anyhow!(e))?;
+    // An allocation that fails even so (the estimate is rough; a GPU's memory is not
+    // checked) panics inside tch: the run fails with the reason, the process goes on.
+    let (vs, model) =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(cfg, data, device)))
+            .map_err(|p| {
+                let why = p
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| p.downcast_ref::<&str>().copied())
+                    .unwrap_or("a panic");
+                anyhow!(
+                    "could not build the model ({}): {}",
+                    arch.describe(),
+                    why.lines().next().unwrap_or_default()
+                )
+            })?;
     let params = counted_params(&vs);
     debug_assert_eq!(params, param_count(&model.arch));
     let mut opt = Adam::new(&vs, cfg.lr);

@@ -6,6 +6,7 @@ use crate::common::{metrics_without_time, rowseq, run_dirs, tiny_train};
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -334,4 +335,54 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// A run whose model cannot be allocated fails alone (`failed.json`, the reason on stderr)
+/// while the other run of a `--jobs 2` sweep trains (issue #36, item 7). 65,536 units in 100
+/// layers need some 50 TiB: more than any machine has, so the check is deterministic.
+#[test]
+fn a_run_too_big_for_memory_fails_alone_in_a_sweep() {
+    let out = tempfile::tempdir().unwrap();
+    let sweep = out.path().join("big");
+    rowseq()
+        .args([
+            "sweep",
+            "configs/quick.toml",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+            "--jobs",
+            "2",
+            "--no-report",
+            "--out",
+        ])
+        .arg(out.path())
+        .args(["--set", "name=\"big\"", "--set", "num_units=[4, 65536]"])
+        .args(["--set", "layers=100", "--set", "epochs=1"])
+        .args(["--set", "train_size=200", "--set", "val_size=50"])
+        .args(["--set", "test_size=50", "--set", "batch_size=32"])
+        .assert()
+        .code(1)
+        .stderr(contains("num_units = 65536 with layers = 100 needs about"))
+        .stderr(contains(
+            "GiB of memory for weights and training state, more than the",
+        ))
+        .stderr(contains("panicked").not());
+    let runs = run_dirs(&sweep);
+    assert_eq!(runs.len(), 2);
+    let (mut failed, mut done) = (0, 0);
+    for run in &runs {
+        let config = read_json(&run.join("config.json"));
+        if config["num_units"] == 65536 {
+            let f = read_json(&run.join("failed.json"));
+            assert!(f.to_string().contains("GiB of memory"), "{f}");
+            assert!(!run.join("result.json").exists());
+            failed += 1;
+        } else {
+            assert!(run.join("result.json").is_file());
+            done += 1;
+        }
+    }
+    assert_eq!((failed, done), (1, 1));
 }

@@ -1035,3 +1035,78 @@ fn eval_test_final_skips_test_passes_and_changes_no_result() {
         "some epoch skipped the test set"
     );
 }
+
+/// A named data set is read from `$ROWSEQ_DATA/<name>`, else `data/<name>` in the working
+/// folder, never from the checkout the binary was built from; the folder read is printed, and
+/// with neither the error names the one folder tried (issue #36, item 17).
+#[test]
+fn named_data_comes_from_rowseq_data_or_the_working_folder_never_the_checkout() {
+    let t = tempfile::tempdir().unwrap();
+    let out = t.path().join("out");
+    let out_arg = out.display().to_string();
+    let args = [
+        "train",
+        "--epochs",
+        "1",
+        "--train-size",
+        "100",
+        "--val-size",
+        "50",
+        "--test-size",
+        "50",
+        "--num-units",
+        "4",
+        "--device",
+        "cpu",
+        "--out",
+        &out_arg,
+    ];
+    rowseq()
+        .current_dir(t.path())
+        .env_remove("ROWSEQ_DATA")
+        .args(args)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "error: data/mnist: no such data folder (the one folder tried, from data/ in the \
+             working folder",
+        ))
+        .stderr(contains("as ROWSEQ_DATA is not set"));
+    assert!(!out.exists());
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    rowseq()
+        .current_dir(t.path())
+        .env("ROWSEQ_DATA", &data)
+        .args(args)
+        .assert()
+        .success()
+        .stdout(contains(format!(
+            "data: mnist from {}",
+            data.join("mnist").display()
+        )));
+    // The trained run, applied to MNIST from a folder without data/: refused, not read from
+    // the checkout.
+    let run = run_dirs(&out.join("train")).remove(0);
+    rowseq()
+        .current_dir(t.path())
+        .env_remove("ROWSEQ_DATA")
+        .args(["predict", run.to_str().unwrap(), "mnist", "--out"])
+        .arg(t.path().join("p.csv"))
+        .assert()
+        .code(2)
+        .stderr(contains("data/mnist: no such data folder"));
+    assert!(!t.path().join("p.csv").exists());
+    // (Into a fresh folder: a sweep with nothing left to train reads no data.)
+    rowseq()
+        .current_dir(t.path())
+        .env("ROWSEQ_DATA", t.path().join("nope"))
+        .args(&args[..args.len() - 1])
+        .arg(t.path().join("out2"))
+        .assert()
+        .code(2)
+        .stderr(contains(format!(
+            "{}: no such data folder (the one folder tried, from ROWSEQ_DATA={})",
+            t.path().join("nope/mnist").display(),
+            t.path().join("nope").display()
+        )));
+}

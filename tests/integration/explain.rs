@@ -151,3 +151,22 @@ fn explains_any_cell_and_stack_from_flags() {
         .stdout(contains("3H(F+H) + 6H + CH + C = 61,962"))
         .stdout(contains("h_t = (1 - z) * n + z * h_{t-1}"));
 }
+
+/// The widest models the config allows are explained from arithmetic alone: nothing is
+/// allocated, so 65,536 units (and 100 layers of them) explain in an instant instead of
+/// panicking inside tch (issue #36, item 7).
+#[test]
+fn explains_the_widest_models_without_building_them() {
+    for extra in [&[][..], &["--layers", "100"][..], &["--bidirectional"][..]] {
+        let out = rowseq()
+            .args(["explain", "--num-units", "65536", "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{extra:?}: {stderr}");
+        let e: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(e["num_units"], 65536);
+        assert!(e["totals"]["params_pytorch"].as_i64().unwrap() > 17_000_000_000);
+    }
+}
