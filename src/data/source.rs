@@ -3,6 +3,18 @@
 //! patches, numeric targets and forecast windows.
 use super::*;
 
+/// The SHA-256 (hex) of a series set's training file (`ts:`, `csv:`; None for other data).
+pub fn train_file_sha256(spec: &Spec) -> Result<Option<String>, UserError> {
+    let path = match spec {
+        Spec::Ts { dir, name } => dir.join(format!("{name}_TRAIN.ts")),
+        Spec::Csv { train, .. } => train.clone(),
+        _ => return Ok(None),
+    };
+    let bytes =
+        std::fs::read(&path).map_err(|e| UserError::data(&path, format!("cannot read: {e}")))?;
+    Ok(Some(crate::store::sha256_hex(&bytes)))
+}
+
 /// Fashion-MNIST's class names, by label.
 pub const FASHION_CLASSES: [&str; 10] = [
     "T-shirt/top",
@@ -31,6 +43,9 @@ pub struct Source {
     /// Forecasting: the one series (`train` and `test` are then empty; the windows of a run
     /// depend on its keys).
     series: Option<forecast::Table>,
+    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as read, which a run
+    /// records so that `predict` refuses the file once it has changed.
+    train_sha256: Option<String>,
 }
 
 impl Source {
@@ -51,6 +66,11 @@ impl Source {
             }
             _ => format!("{}|{:?}", cfg.dataset, cfg.task),
         }
+    }
+
+    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as it was read.
+    pub fn train_sha256(&self) -> Option<&str> {
+        self.train_sha256.as_deref()
     }
 
     /// The whole dataset at a glance.
@@ -128,6 +148,7 @@ impl Source {
             features,
             class_names,
             series: None,
+            train_sha256: None,
         };
         match &spec {
             Spec::Mnist => {
@@ -268,13 +289,9 @@ impl Source {
                     }
                 }
                 let t = series::to_tensors(&train, &test, cfg.task == Task::Regress)?;
-                Ok(source(
-                    t.train,
-                    t.test,
-                    t.seq_len,
-                    t.features,
-                    t.class_names,
-                ))
+                let mut s = source(t.train, t.test, t.seq_len, t.features, t.class_names);
+                s.train_sha256 = train_file_sha256(&spec)?;
+                Ok(s)
             }
         }
     }
