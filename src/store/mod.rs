@@ -466,7 +466,12 @@ fn check_normalization(path: &Path, n: &Normalization) -> Result<(), UserError> 
     if let Some((i, m)) = n.mean.iter().enumerate().find(|(_, m)| !m.is_finite()) {
         return bad(format!("mean[{i}]"), m.to_string(), MEAN);
     }
-    if let Some((i, s)) = n.std.iter().enumerate().find(|(_, s)| !(s.is_finite() && **s > 0.0)) {
+    if let Some((i, s)) = n
+        .std
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+    {
         return bad(format!("std[{i}]"), s.to_string(), STD);
     }
     if let Some(m) = n.target_mean.filter(|m| !m.is_finite()) {
@@ -626,6 +631,63 @@ mod tests {
         assert_eq!(run_id(&a).len(), 12);
         assert_eq!(run_id(&a), run_id(&a.clone()));
         assert_ne!(run_id(&a), run_id(&b));
+    }
+
+    /// A checkpoint is a run's own only if it names the run and its config, within its epochs.
+    #[test]
+    fn checkpoints_of_other_runs_or_past_the_budget_are_refused() {
+        let cfg = RunConfig {
+            epochs: crate::config::Count::Fixed(2),
+            ..RunConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path(), &run_id(&cfg));
+        run.create().unwrap();
+        let state = |epoch: usize, id: Option<String>, sha: Option<String>| CheckpointState {
+            epoch,
+            adam_step: epoch as i64,
+            metrics: (1..=epoch)
+                .map(|e| {
+                    serde_json::from_value(serde_json::json!({
+                        "epoch": e, "step": e, "lr": 0.1, "train_loss": 1.0, "val_loss": 1.0,
+                        "train_seconds": 0.0, "eval_seconds": 0.0
+                    }))
+                    .unwrap()
+                })
+                .collect(),
+            threads: Some(1),
+            run_id: id,
+            config_sha256: sha,
+        };
+        let (id, sha) = (Some(run_id(&cfg)), Some(config_sha256(&cfg)));
+        let read = |s: CheckpointState| {
+            run.save_checkpoint(
+                &s,
+                vec![(
+                    "param/w".into(),
+                    tch::Tensor::zeros([2], tch::kind::FLOAT_CPU),
+                )],
+            )
+            .unwrap();
+            run.checkpoint(&cfg)
+                .map(|c| c.map(|c| c.state.epoch))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(read(state(2, id.clone(), sha.clone())), Ok(Some(2)));
+        let e = read(state(3, id.clone(), sha.clone())).unwrap_err();
+        assert!(e.contains("epoch 3 is past the run's 2 epochs"), "{e}");
+        let e = read(state(1, None, None)).unwrap_err();
+        assert!(
+            e.contains("names no run (written by an older rowseq)"),
+            "{e}"
+        );
+        let e = read(state(1, Some("0123456789ab".into()), sha)).unwrap_err();
+        assert!(
+            e.contains("the checkpoint of run 0123456789ab, not of this folder's run"),
+            "{e}"
+        );
+        let e = read(state(1, id, Some("00".into()))).unwrap_err();
+        assert!(e.contains("its config hash is not that of run"), "{e}");
     }
 
     #[test]
