@@ -455,11 +455,10 @@ pub fn train_file_unchanged(
 fn is_predictions(head: &[u8]) -> bool {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
-    match fields.as_slice() {
-        [b"index", _, b"predicted", ..] => true,
-        [b"step", b"row", _] => true,
-        _ => false,
-    }
+    matches!(
+        fields.as_slice(),
+        [b"index", _, b"predicted", ..] | [b"step", b"row", _]
+    )
 }
 
 fn mismatch(data: &str, run: &str) -> UserError {
