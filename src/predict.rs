@@ -17,6 +17,10 @@ no labels: `@classLabel false`, or a CSV without the label column), the predicte
 the probability of each class (softmax of the head's logits), atomically, to `--out` (default
 `predictions.csv`), and prints the accuracy when there are labels.
 
+The run's training file, read again for its classes and scaling, must be the file the run
+trained on: a run records its SHA-256 (`result.json`, `data.train_sha256`), and a file changed
+since is refused, naming it (runs from before the hash was recorded are not checked).
+
 `--out` never replaces a file the user did not ask to lose (`store::output`): it is refused
 when it is an input of the command (DATA, the run's own data files) or lies in a run folder,
 and an existing file is overwritten only when it is a previous predictions file (its header is

@@ -21,7 +21,11 @@ Every file is written atomically by one writer (`atomic`: a fresh temporary file
 folder, created exclusively with the umask's permissions, synced, then renamed over the target),
 so a crash never leaves a half-written result, and a symlink planted where rowseq writes is
 replaced, never followed. A record that exists but cannot be read, or that belongs to another
-run, is an error naming the file: never mistaken for "not there".
+run, is an error naming the file: never mistaken for "not there". Records read back go through
+the checks a config goes through (`config.json`, the configs in `result.json`), and the data
+shape and training statistics are checked too (`result.json`'s `data`, `normalization.json`), so
+that an edited record is an error naming the file and value, never a panic or NaN further on;
+a checkpoint must name this run's id and config hash and lie within its epochs.
 */
 use std::path::{Path, PathBuf};
 
