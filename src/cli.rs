@@ -54,9 +54,15 @@ pub struct PredictArgs {
     /// New sequences: a .ts or .csv file like the run's data, a dataset (ts:DIR/NAME,
     /// csv:TRAIN,TEST: its test file), or an image set (mnist, idx:DIR: its test images).
     pub data: String,
-    /// Where to write the predictions (CSV).
+    /// Where to write the predictions (CSV): never an input of the command or a file of a run
+    /// folder; an existing file is replaced only if it is a previous predictions file (or with
+    /// --force).
     #[arg(long, default_value = "predictions.csv")]
     pub out: PathBuf,
+    /// Overwrite an existing --out file that is not a previous predictions file (inputs and
+    /// run folders stay refused).
+    #[arg(long)]
+    pub force: bool,
     /// Folder of an image set's files (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -279,9 +285,14 @@ pub struct ExplainArgs {
     /// text or json.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Also write an SVG diagram of the unrolled network to this file.
+    /// Also write an SVG diagram of the unrolled network to this file: never an input or a file
+    /// of a run folder; an existing file is replaced only if it is an SVG (or with --force).
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// Overwrite an existing --svg file that is not an SVG (inputs and run folders stay
+    /// refused).
+    #[arg(long)]
+    pub force: bool,
     /// Dataset folder, for a trained run's measurements (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,

@@ -177,6 +177,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &args.data,
                 args.data_dir.as_deref(),
                 &args.out,
+                args.force,
             )?;
             println!("{}", p.summary());
             Ok(ExitCode::SUCCESS)
@@ -189,6 +190,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
+    if let Some(path) = &args.svg {
+        // The SVG never replaces an input, a run's file or a file that is not an SVG.
+        let dataset = match &args.run_dir {
+            Some(dir) => (store::RunDir { path: dir.clone() }).config()?.dataset,
+            None => args.run.config().dataset,
+        };
+        store::output::check_output(
+            "--svg",
+            path,
+            args.run_dir.as_deref(),
+            &store::output::dataset_files(&dataset),
+            |head| head.trim_ascii_start().starts_with(b"<svg"),
+            "an SVG diagram",
+            args.force,
+        )?;
+    }
     let e = match &args.run_dir {
         Some(dir) => explain::explain_run(dir, args.data_dir.as_deref())?,
         None => {

@@ -15,7 +15,16 @@ target's units.
 Classification runs write one row per sequence: its index in the file, the true class (empty when the file has
 no labels: `@classLabel false`, or a CSV without the label column), the predicted class and
 the probability of each class (softmax of the head's logits), atomically, to `--out` (default
-`predictions.csv`), and prints the accuracy when there are labels. On the run's own test file (a run that was tested
+`predictions.csv`), and prints the accuracy when there are labels.
+
+The run's training file, read again for its classes and scaling, must be the file the run
+trained on: a run records its SHA-256 (`result.json`, `data.train_sha256`), and a file changed
+since is refused, naming it (runs from before the hash was recorded are not checked).
+
+`--out` never replaces a file the user did not ask to lose (`store::output`): it is refused
+when it is an input of the command (DATA, the run's own data files) or lies in a run folder,
+and an existing file is overwritten only when it is a previous predictions file (its header is
+one `predict` writes), or with `--force`. On the run's own test file (a run that was tested
 on all of it) that accuracy is the run's recorded test accuracy: the same model, data and
 arithmetic.
 */
@@ -130,12 +139,29 @@ impl Predicted {
 }
 
 /// Applies the run in `run_dir` to `data`, writing the predictions to `out`.
-pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> Result<Predicted> {
+pub fn run(
+    run_dir: &Path,
+    data: &str,
+    data_dir: Option<&Path>,
+    out: &Path,
+    force: bool,
+) -> Result<Predicted> {
     let run = RunDir {
         path: run_dir.to_path_buf(),
     };
     let config_path = run_dir.join(store::CONFIG);
     let cfg = run.config()?;
+    let mut inputs = store::output::dataset_files(data);
+    inputs.extend(store::output::dataset_files(&cfg.dataset));
+    store::output::check_output(
+        "--out",
+        out,
+        Some(run_dir),
+        &inputs,
+        is_predictions,
+        "a predictions CSV",
+        force,
+    )?;
     let Some(result) = run.result()? else {
         return Err(UserError::store(
             run_dir,
@@ -146,6 +172,7 @@ pub fn run(run_dir: &Path, data: &str, data_dir: Option<&Path>, out: &Path) -> R
     if cfg.task == Task::Forecast {
         return forecast(&run, &cfg, &result, data, out);
     }
+    train_file_unchanged(&run, &cfg, &result)?;
     // Read DATA as the run read its data: same training file, same patch, every test example.
     let mut read_cfg = RunConfig {
         test_size: 0,
@@ -392,6 +419,50 @@ fn forecast(
             window,
         },
     })
+}
+
+/// Checks that a series run's training file, which `predict` and `explain` read again (its
+/// classes and the scaling fitted on it), is the file the run trained on: the SHA-256 that the
+/// run recorded (results from before it was recorded have none, and are not checked).
+pub fn train_file_unchanged(
+    run: &RunDir,
+    cfg: &RunConfig,
+    result: &crate::records::RunResult,
+) -> Result<(), UserError> {
+    let Some(recorded) = result.data.as_ref().and_then(|d| d.train_sha256.as_ref()) else {
+        return Ok(());
+    };
+    let Ok(spec) = Spec::parse(&cfg.dataset) else {
+        return Ok(());
+    };
+    let train = match &spec {
+        Spec::Ts { dir, name } => dir.join(format!("{name}_TRAIN.ts")),
+        Spec::Csv { train, .. } => train.clone(),
+        _ => return Ok(()),
+    };
+    match crate::data::train_file_sha256(&spec)? {
+        Some(now) if now != *recorded => Err(UserError::data(
+            &train,
+            format!(
+                "changed since the run trained (its SHA-256 is not the one recorded in {}): the \
+                 run's classes and scaling are read from it; restore the file the run trained \
+                 on, or train a new run on the changed file",
+                run.path.join(store::RESULT).display()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
+/// (classification), `index,TARGET,predicted` (regression) or `step,row,TARGET` (forecasts).
+fn is_predictions(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
+    matches!(
+        fields.as_slice(),
+        [b"index", _, b"predicted", ..] | [b"step", b"row", _]
+    )
 }
 
 fn mismatch(data: &str, run: &str) -> UserError {

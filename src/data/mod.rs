@@ -22,7 +22,7 @@ pub mod series;
 mod source;
 pub mod ts;
 
-pub use source::{data_dir, Source};
+pub use source::{data_dir, train_file_sha256, Source};
 
 use std::path::{Path, PathBuf};
 
@@ -244,6 +244,7 @@ impl Dataset {
             test_per_class: per_class,
             patch: self.patch,
             target: self.target.as_ref().map(|t| t.name.clone()),
+            train_sha256: None,
         }
     }
 }

@@ -4,6 +4,18 @@
 use super::neighbours::{self, NearestNeighbour};
 use super::*;
 
+/// The SHA-256 (hex) of a series set's training file (`ts:`, `csv:`; None for other data).
+pub fn train_file_sha256(spec: &Spec) -> Result<Option<String>, UserError> {
+    let path = match spec {
+        Spec::Ts { dir, name } => dir.join(format!("{name}_TRAIN.ts")),
+        Spec::Csv { train, .. } => train.clone(),
+        _ => return Ok(None),
+    };
+    let bytes =
+        std::fs::read(&path).map_err(|e| UserError::data(&path, format!("cannot read: {e}")))?;
+    Ok(Some(crate::store::sha256_hex(&bytes)))
+}
+
 /// Fashion-MNIST's class names, by label.
 pub const FASHION_CLASSES: [&str; 10] = [
     "T-shirt/top",
@@ -34,6 +46,9 @@ pub struct Source {
     series: Option<forecast::Table>,
     /// The 1-NN baselines computed so far, by the number of test series they scored.
     neighbours: std::sync::Mutex<std::collections::HashMap<usize, NearestNeighbour>>,
+    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as read, which a run
+    /// records so that `predict` refuses the file once it has changed.
+    train_sha256: Option<String>,
 }
 
 impl Source {
@@ -75,6 +90,11 @@ impl Source {
             .entry(test_len)
             .or_insert_with(|| neighbours::accuracy(&self.train, &self.test.narrow(0, test_len)));
         Some(*nn)
+    }
+
+    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as it was read.
+    pub fn train_sha256(&self) -> Option<&str> {
+        self.train_sha256.as_deref()
     }
 
     /// The whole dataset at a glance.
@@ -154,6 +174,7 @@ impl Source {
             class_names,
             series: None,
             neighbours: Default::default(),
+            train_sha256: None,
         };
         match &spec {
             Spec::Mnist => {
@@ -294,13 +315,9 @@ impl Source {
                     }
                 }
                 let t = series::to_tensors(&train, &test, cfg.task == Task::Regress)?;
-                Ok(source(
-                    t.train,
-                    t.test,
-                    t.seq_len,
-                    t.features,
-                    t.class_names,
-                ))
+                let mut s = source(t.train, t.test, t.seq_len, t.features, t.class_names);
+                s.train_sha256 = train_file_sha256(&spec)?;
+                Ok(s)
             }
         }
     }

@@ -1,5 +1,6 @@
 //! A trained run explained: its config's model with its saved weights, plus the hidden units'
-//! measured activation statistics on its test data.
+//! measured activation statistics on its test data. Its records are read through the store's
+//! checks (an edited one is an error naming it), and a changed training file is refused.
 use super::*;
 use crate::model::SATURATED;
 
@@ -19,6 +20,11 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
         }
         Err(e) => return Err(UserError::store(&weights, format!("cannot read: {e}")).into()),
     }
+    // An edited or foreign result is an error, and a changed training file too.
+    let result = run.result()?;
+    if let Some(result) = &result {
+        crate::predict::train_file_unchanged(&run, &cfg, result)?;
+    }
     let source = Source::load(&cfg, data_dir)?;
     let data = source.split(&cfg)?;
     let cfg = crate::data::auto::resolve(&cfg, &data);
@@ -27,7 +33,6 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (data.features, data.classes()))?;
-    let result = run.finished();
     let mut e = e.with_data(source.summary()).with_task(&data);
     e.measured = Some(measure(&model, &data, run_dir, result.as_ref()));
     Ok(e)

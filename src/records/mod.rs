@@ -326,6 +326,11 @@ pub struct DataInfo {
     /// Numeric tasks: the name of the target (a CSV column, or "target" in a .ts file).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file the run read, which
+    /// `predict` reads again (its classes and scaling): a changed file is refused (absent in
+    /// results from before it was recorded, and for other data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_sha256: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -499,6 +504,13 @@ pub struct CheckpointState {
     /// The run's thread count, which its resumption keeps (absent in older checkpoints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// The run it belongs to: its id and the SHA-256 of its config's JSON (`store::run_id`), so
+    /// that a run never resumes from another run's checkpoint (absent in older checkpoints,
+    /// which are refused: a run resumes only from a checkpoint shown to be its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_sha256: Option<String>,
 }
 
 #[cfg(test)]

@@ -23,7 +23,11 @@ so a crash never leaves a half-written result, and a symlink planted where rowse
 replaced, never followed. A record that exists but cannot be read, or that belongs to another
 run, is an error naming the file: never mistaken for "not there". Every record is read through
 `read_record`, which refuses anything but a regular file (a FIFO named `result.json` cannot
-hang a reader).
+hang a reader). Records read back go through the checks a config goes through (`config.json`,
+the configs in `result.json`), and the data shape and training statistics are checked too
+(`result.json`'s `data`, `normalization.json`), so that an edited record is an error naming the
+file and value, never a panic or NaN further on; a checkpoint must name this run's id and
+config hash and lie within its epochs.
 
 Links: `--out` itself is the user's and is followed as given (`experiments -> /scratch` is
 fine), but no folder that rowseq creates or writes into below it (the sweep folder, run folders,
@@ -40,6 +44,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::RunConfig;
 use crate::error::UserError;
+pub mod output;
 mod tables;
 
 pub use tables::write_tables;
@@ -70,9 +75,21 @@ pub const TENSORBOARD: &str = "tb";
 
 /// The id of a run: the first 12 hex digits of the SHA-256 of its config's JSON.
 pub fn run_id(cfg: &RunConfig) -> String {
+    config_sha256(cfg)[..12].to_string()
+}
+
+/// The SHA-256 of a config's JSON, in hex: the run id is its first 12 digits.
+pub fn config_sha256(cfg: &RunConfig) -> String {
     let json = serde_json::to_string(cfg).expect("config serialises");
-    let digest = Sha256::digest(json.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    sha256_hex(json.as_bytes())
+}
+
+/// The SHA-256 of `bytes`, in hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// A run's checkpoint as read from disk (`RunDir::checkpoint`): what `train::checkpoint`
@@ -107,8 +124,10 @@ impl RunDir {
             ),
             _ => UserError::store(&path, format!("cannot read: {e}")),
         })?;
-        serde_json::from_str(&text)
-            .map_err(|e| UserError::store(&path, format!("not a rowseq run config: {e}")))
+        let cfg: RunConfig = serde_json::from_str(&text)
+            .map_err(|e| UserError::store(&path, format!("not a rowseq run config: {e}")))?;
+        check_config(&path, &cfg, "")?;
+        Ok(cfg)
     }
 
     /// Loads the run's weights into `vs`, built for `shape` (features, classes): a file that
@@ -178,6 +197,7 @@ impl RunDir {
                 format!("its config does not hash to this folder's run id {id}"),
             ));
         }
+        check_result(&path, &result)?;
         Ok(Some(result))
     }
 
@@ -222,8 +242,11 @@ impl RunDir {
         let path = self.path.join(NORMALIZATION);
         let text =
             read_text(&path).map_err(|e| UserError::store(&path, format!("cannot read: {e}")))?;
-        serde_json::from_str(&text)
-            .map_err(|e| UserError::store(&path, format!("not a rowseq normalization record: {e}")))
+        let n: Normalization = serde_json::from_str(&text).map_err(|e| {
+            UserError::store(&path, format!("not a rowseq normalization record: {e}"))
+        })?;
+        check_normalization(&path, &n)?;
+        Ok(n)
     }
 
     pub fn write_normalization(&self, n: &Normalization) -> Result<()> {
@@ -284,8 +307,11 @@ impl RunDir {
     }
 
     /// The checkpoint of the run's last finished epoch, if there is one: its state record and
-    /// its named tensors. An unreadable file is an error naming it.
-    pub fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+    /// its named tensors. An unreadable file is an error naming it, and so is one that is not
+    /// this run's: its state record must name this folder's run id and the SHA-256 of `cfg`
+    /// (the run's config), and its epoch lie within the run's epochs (`train` checks an "auto"
+    /// budget once resolved).
+    pub fn checkpoint(&self, cfg: &RunConfig) -> Result<Option<Checkpoint>> {
         let path = self.path.join(CHECKPOINT);
         let bad = |what: String| anyhow::anyhow!("{}: {what}", path.display());
         match regular(&path) {
@@ -315,6 +341,31 @@ impl RunDir {
             return Err(bad(
                 "its state record is inconsistent (epoch, steps, metrics)".into(),
             ));
+        }
+        let id = self.id();
+        match &state.run_id {
+            None => {
+                return Err(bad(format!(
+                    "names no run (written by an older rowseq): not shown to be run {id}'s"
+                )))
+            }
+            Some(other) if *other != id => {
+                return Err(bad(format!(
+                    "the checkpoint of run {other}, not of this folder's run {id}"
+                )))
+            }
+            Some(_) => {}
+        }
+        if state.config_sha256.as_deref() != Some(config_sha256(cfg).as_str()) {
+            return Err(bad(format!(
+                "its config hash is not that of run {id}'s config"
+            )));
+        }
+        if let Some(epochs) = cfg.epochs.fixed().filter(|e| state.epoch > *e) {
+            return Err(bad(format!(
+                "epoch {} is past the run's {epochs} epochs",
+                state.epoch
+            )));
         }
         let tensors = tensors
             .into_iter()
@@ -483,6 +534,94 @@ pub fn create_dir(path: &Path, what: &str) -> Result<()> {
             format!("could not create {what} '{}'", path.display())
         })
     })
+}
+
+/// A config read back from a record (`prefix` names where in it: "" for `config.json`,
+/// "resolved." in `result.json`): the checks of a config file, each value in its range and the
+/// keys consistent, so that an edited record is an error naming it, never a panic further on.
+fn check_config(path: &Path, cfg: &RunConfig, prefix: &str) -> Result<(), UserError> {
+    if let Err((key, value, expected)) = cfg.check_keys() {
+        return Err(UserError::store(
+            path,
+            format!("{prefix}{key} = {value}: expected {expected}"),
+        ));
+    }
+    if let Err((_, message)) = cfg.check_combination() {
+        return Err(UserError::store(path, format!("{prefix}{message}")));
+    }
+    Ok(())
+}
+
+/// A result read back: its configs as a config file's, and the data shape that `predict` and
+/// `explain` build a model and read new data with.
+fn check_result(path: &Path, result: &RunResult) -> Result<(), UserError> {
+    check_config(path, &result.config, "config.")?;
+    if let Some(resolved) = &result.resolved {
+        check_config(path, resolved, "resolved.")?;
+    }
+    if let Some(data) = &result.data {
+        let bad = |key: &str, value: String, expected: &str| {
+            Err(UserError::store(
+                path,
+                format!("data.{key} = {value}: expected {expected}"),
+            ))
+        };
+        if data.timesteps < 1 {
+            return bad("timesteps", data.timesteps.to_string(), "at least 1");
+        }
+        if data.features < 1 {
+            return bad("features", data.features.to_string(), "at least 1");
+        }
+        if let Some(p) = data.patch.filter(|p| !(1..=100_000).contains(p)) {
+            return bad("patch", p.to_string(), crate::config::PATCH_EXPECTED);
+        }
+    }
+    Ok(())
+}
+
+/// A normalization read back: statistics that new data can be scaled with (finite means,
+/// finite standard deviations above 0, one of each per column).
+fn check_normalization(path: &Path, n: &Normalization) -> Result<(), UserError> {
+    let bad = |key: String, value: String, expected: &str| {
+        Err(UserError::store(
+            path,
+            format!("{key} = {value}: expected {expected}"),
+        ))
+    };
+    const MEAN: &str = "a finite mean (a training statistic)";
+    const STD: &str = "a finite standard deviation above 0 (a training statistic)";
+    if n.mean.len() != n.std.len() {
+        return bad(
+            "std".into(),
+            format!("{} values", n.std.len()),
+            &format!("one per value of mean ({})", n.mean.len()),
+        );
+    }
+    if !n.columns.is_empty() && n.columns.len() != n.mean.len() {
+        return bad(
+            "columns".into(),
+            format!("{} names", n.columns.len()),
+            &format!("one per value of mean ({})", n.mean.len()),
+        );
+    }
+    if let Some((i, m)) = n.mean.iter().enumerate().find(|(_, m)| !m.is_finite()) {
+        return bad(format!("mean[{i}]"), m.to_string(), MEAN);
+    }
+    if let Some((i, s)) = n
+        .std
+        .iter()
+        .enumerate()
+        .find(|(_, s)| !(s.is_finite() && **s > 0.0))
+    {
+        return bad(format!("std[{i}]"), s.to_string(), STD);
+    }
+    if let Some(m) = n.target_mean.filter(|m| !m.is_finite()) {
+        return bad("target_mean".into(), m.to_string(), MEAN);
+    }
+    if let Some(s) = n.target_std.filter(|s| !(s.is_finite() && *s > 0.0)) {
+        return bad("target_std".into(), s.to_string(), STD);
+    }
+    Ok(())
 }
 
 /// The one atomic writer: `fill` writes the temporary file, through its handle or (for tch,
@@ -821,6 +960,63 @@ mod tests {
         assert_eq!(run_id(&a).len(), 12);
         assert_eq!(run_id(&a), run_id(&a.clone()));
         assert_ne!(run_id(&a), run_id(&b));
+    }
+
+    /// A checkpoint is a run's own only if it names the run and its config, within its epochs.
+    #[test]
+    fn checkpoints_of_other_runs_or_past_the_budget_are_refused() {
+        let cfg = RunConfig {
+            epochs: crate::config::Count::Fixed(2),
+            ..RunConfig::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::new(dir.path(), &run_id(&cfg));
+        run.create().unwrap();
+        let state = |epoch: usize, id: Option<String>, sha: Option<String>| CheckpointState {
+            epoch,
+            adam_step: epoch as i64,
+            metrics: (1..=epoch)
+                .map(|e| {
+                    serde_json::from_value(serde_json::json!({
+                        "epoch": e, "step": e, "lr": 0.1, "train_loss": 1.0, "val_loss": 1.0,
+                        "train_seconds": 0.0, "eval_seconds": 0.0
+                    }))
+                    .unwrap()
+                })
+                .collect(),
+            threads: Some(1),
+            run_id: id,
+            config_sha256: sha,
+        };
+        let (id, sha) = (Some(run_id(&cfg)), Some(config_sha256(&cfg)));
+        let read = |s: CheckpointState| {
+            run.save_checkpoint(
+                &s,
+                vec![(
+                    "param/w".into(),
+                    tch::Tensor::zeros([2], tch::kind::FLOAT_CPU),
+                )],
+            )
+            .unwrap();
+            run.checkpoint(&cfg)
+                .map(|c| c.map(|c| c.state.epoch))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(read(state(2, id.clone(), sha.clone())), Ok(Some(2)));
+        let e = read(state(3, id.clone(), sha.clone())).unwrap_err();
+        assert!(e.contains("epoch 3 is past the run's 2 epochs"), "{e}");
+        let e = read(state(1, None, None)).unwrap_err();
+        assert!(
+            e.contains("names no run (written by an older rowseq)"),
+            "{e}"
+        );
+        let e = read(state(1, Some("0123456789ab".into()), sha)).unwrap_err();
+        assert!(
+            e.contains("the checkpoint of run 0123456789ab, not of this folder's run"),
+            "{e}"
+        );
+        let e = read(state(1, id, Some("00".into()))).unwrap_err();
+        assert!(e.contains("its config hash is not that of run"), "{e}");
     }
 
     #[test]

@@ -128,7 +128,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     // Ctrl-C stops the run only after that.
     let mut persist = |metrics: &[crate::records::EpochMetrics], opt: &train::Adam| {
         run_dir.write_metrics(metrics)?;
-        checkpoint::save(&run_dir, metrics, opt, threads)
+        checkpoint::save(&run_dir, &planned.config, metrics, opt, threads)
     };
     let mut policies = Policies {
         persist: &mut persist,
@@ -162,7 +162,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
-            let result = finish(planned, &run_dir, &done, &data, &environment, opts)?;
+            let result = finish(planned, &run_dir, &done, &data, source, &environment, opts)?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -223,7 +223,7 @@ fn resume_point(
     cx: &mut RunContext,
 ) -> Result<(Option<Checkpoint>, usize), String> {
     let resume = run_dir
-        .checkpoint()
+        .checkpoint(&planned.config)
         .map_err(|e| format!("{e:#}; delete it to start the run afresh, or pass --retry-failed"))?;
     let threads = match resume.as_ref().and_then(|c| c.state.threads) {
         Some(t) if env::check_threads(t).is_err() => {
@@ -255,6 +255,7 @@ fn finish(
     run_dir: &RunDir,
     done: &train::Trained,
     data: &Dataset,
+    source: &Source,
     environment: &Environment,
     opts: &Options,
 ) -> Result<RunResult> {
@@ -275,6 +276,9 @@ fn finish(
         &predicted,
     );
     result.memory = env::memory();
+    if let Some(info) = result.data.as_mut() {
+        info.train_sha256 = source.train_sha256().map(str::to_string);
+    }
     run_dir.write_result(&result)?;
     store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
     Ok(result)

@@ -7,7 +7,8 @@ The store owns the file (`store::CHECKPOINT`, written atomically after every epo
 once `result.json` exists, with its `CheckpointState` record); this module says which tensors
 it holds and restores them: the weights (`param/<name>`) and Adam's moments (`exp_avg/<name>`,
 `exp_avg_sq/<name>`), beside the epoch, the optimizer's step count and the metrics of every
-epoch so far. No random state is needed: the shuffle of an epoch is a pure function of (seed,
+epoch so far, and the run it belongs to (its id and config hash: the store refuses another
+run's). No random state is needed: the shuffle of an epoch is a pure function of (seed,
 epoch) (`train::shuffled`), and so are the dropout masks and input noise (tch's global RNG is
 seeded at the start of every epoch with `train::epoch_seed`); otherwise tch's RNG only
 initialises the weights, which the checkpoint overwrites.
@@ -16,16 +17,26 @@ use anyhow::{bail, Result};
 use tch::{nn, Tensor};
 
 use super::adam::Adam;
+use crate::config::RunConfig;
 use crate::records::{CheckpointState, EpochMetrics};
 use crate::store::{Checkpoint, RunDir};
 
-/// Writes the checkpoint of the epoch that just ended into `run`'s folder.
-pub fn save(run: &RunDir, metrics: &[EpochMetrics], opt: &Adam, threads: usize) -> Result<()> {
+/// Writes the checkpoint of the epoch that just ended into `run`'s folder, naming the run (its
+/// id and the SHA-256 of `cfg`, its config) so that no other run resumes from it.
+pub fn save(
+    run: &RunDir,
+    cfg: &RunConfig,
+    metrics: &[EpochMetrics],
+    opt: &Adam,
+    threads: usize,
+) -> Result<()> {
     let state = CheckpointState {
         epoch: metrics.last().map_or(0, |m| m.epoch),
         adam_step: opt.step,
         metrics: metrics.to_vec(),
         threads: Some(threads),
+        run_id: Some(run.id()),
+        config_sha256: Some(crate::store::config_sha256(cfg)),
     };
     let mut tensors = Vec::new();
     for (i, (name, p)) in opt.params().enumerate() {

@@ -162,6 +162,16 @@ fn train_epochs(
     let mut opt = Adam::new(&vs, cfg.lr);
     let mut metrics = Vec::with_capacity(cfg.epochs.get());
     if let Some(ckpt) = resume {
+        // An "auto" budget is known only now (the store checked a given one).
+        if ckpt.state.epoch > cfg.epochs.get() {
+            bail!(
+                "{}: epoch {} is past the run's {} epochs; delete it to start the run afresh, \
+                 or pass --retry-failed",
+                ckpt.path.display(),
+                ckpt.state.epoch,
+                cfg.epochs.get()
+            );
+        }
         checkpoint::restore(ckpt, &vs, &mut opt)?;
         metrics = ckpt.state.metrics.clone();
     }

@@ -1,7 +1,7 @@
 /*!
 Integration tests for sweeps that survive: kill -9 at several points then resume, Ctrl-C,
-two sweeps on one folder, overlapping shards, a changed config, failed runs, corrupt records
-and `status`. The real binary on real MNIST subsets (one thread, a few thousand images), like
+two sweeps on one folder, overlapping shards, a changed config, failed runs, corrupt records,
+another run's checkpoint (refused) and `status`. The real binary on real MNIST subsets (one thread, a few thousand images), like
 tests/cli.rs. Every kill, signal and second process acts on a run held at a known point
 (`crate::common::Held`), never after a guessed delay, so no test depends on the machine's speed.
 */
@@ -529,7 +529,8 @@ fn a_corrupt_checkpoint_fails_only_its_run() {
     status_of(out.path().join("tiny")).stdout(contains("1 done, 0 running, 1 failed, 0 pending"));
     retry_trains_the_failed_one(out.path(), &widths);
 
-    // A checkpoint of the 8-unit run put into the 16-unit run's folder: its shapes are wrong.
+    // A checkpoint of the 8-unit run put into the 16-unit run's folder: another run's (its
+    // shapes are wrong too, which `train::checkpoint::restore` would say of a crafted one).
     let other = tempfile::tempdir().unwrap();
     let held = Held::at(&["epoch-1"]);
     let mut child = spawn_held(
@@ -567,10 +568,81 @@ fn a_corrupt_checkpoint_fails_only_its_run() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("checkpoint.safetensors: 'param/") && stderr.contains("expected"),
+        stderr.contains("checkpoint.safetensors: the checkpoint of run")
+            && stderr.contains("not of this folder's run"),
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The id of the tiny sweep's one run with `extra` (from `--dry-run`).
+fn planned_id(extra: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let o = sweep(out.path(), &[extra, &["--dry-run"]].concat())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    let ids: Vec<&str> = stdout
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1, "{stdout}");
+    ids[0].to_string()
+}
+
+/// The checkpoint that the run of `from` (killed after `epoch`) left, planted in the folder
+/// of the run of `into`: that run must fail naming it, with the fix, and leave it as it was.
+fn refuses_a_planted_checkpoint(from: &[&str], epoch: &str, into: &[&str]) {
+    let other = tempfile::tempdir().unwrap();
+    let held = Held::at(&[epoch]);
+    let mut child = spawn_held(other.path(), from, Some(&held));
+    held.wait(&mut child, epoch, 1);
+    kill9(child);
+    let planted = run_dir(other.path()).join("checkpoint.safetensors");
+    let bytes = std::fs::read(&planted).unwrap();
+    let (from_id, id) = (planned_id(from), planned_id(into));
+    assert_ne!(from_id, id);
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("tiny").join(&id);
+    std::fs::create_dir_all(&dest).unwrap();
+    std::fs::write(dest.join("checkpoint.safetensors"), &bytes).unwrap();
+    let output = sweep(out.path(), into).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "checkpoint.safetensors: the checkpoint of run {from_id}, not of this folder's run \
+             {id}; delete it to start the run afresh, or pass --retry-failed"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!dest.join("result.json").exists());
+    assert!(!dest.join("metrics.jsonl").exists());
+    assert_eq!(
+        std::fs::read(dest.join("checkpoint.safetensors")).unwrap(),
+        bytes,
+        "the planted checkpoint was changed"
+    );
+    status_of(out.path().join("tiny")).stdout(contains("0 done, 0 running, 1 failed"));
+}
+
+/// Another run's checkpoint with the same shapes is never adopted: the seed-0 run's in the
+/// seed-1 run's folder (issue #36, item 2).
+#[test]
+fn another_seeds_checkpoint_is_refused() {
+    refuses_a_planted_checkpoint(
+        &["--set", "seed=0", "--set", "epochs=2"],
+        "epoch-1",
+        &["--set", "seed=1", "--set", "epochs=2"],
+    );
+}
+
+/// A 5-epoch run's epoch-3 checkpoint in a 2-epoch run's folder: refused, not "finished"
+/// with 3 epochs of another run (issue #36, item 2).
+#[test]
+fn a_longer_runs_checkpoint_is_refused() {
+    refuses_a_planted_checkpoint(&["--set", "epochs=5"], "epoch-3", &["--set", "epochs=2"]);
 }
 
 /// Another run's result.json copied into a run folder is not taken for this run's result: the

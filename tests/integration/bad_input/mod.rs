@@ -13,11 +13,12 @@ use crate::common::rowseq;
 mod fixtures;
 mod links;
 mod paths;
+mod records;
 mod runs;
 
 /// The corpus's other tables: cases whose inputs are more than text files (links, FIFOs,
 /// finished runs, edited records), one module per area.
-const SPECIAL: &[&[Special]] = &[runs::CASES, links::CASES, paths::CASES];
+const SPECIAL: &[&[Special]] = &[runs::CASES, links::CASES, paths::CASES, records::CASES];
 
 /// A case that `setup` lays out in `{t}` (files, links, a copy of a finished run, which the
 /// arguments name `{run}`) before the same checks as a `Case`. `exit` is what it must end with: 2 for a user's mistake.
