@@ -75,7 +75,8 @@ pub fn accuracy(train: &Split, test: &Split) -> NearestNeighbour {
 
 /// The fraction of test series whose nearest training series by `distance` has their label.
 /// `distance` may stop early once past the bound it is given and answer the bound itself; the
-/// bound is the next float above the best so far, so an abandoned series never ties with it.
+/// bound (`above`) lies clearly above the best so far, so an abandoned series never ties with
+/// it and a series at exactly the best distance is never abandoned.
 /// The training series are visited nearest-by-ED first where ED exists, so that the bound is
 /// tight early and most of them are abandoned; the answer is the same as in file order: the
 /// smallest distance, the first in file order among equals.
@@ -100,7 +101,7 @@ fn score(train: &Series, test: &Series, distance: impl Fn(&[f64], &[f64], f64) -
             }
             let mut best = (f64::INFINITY, usize::MAX);
             for i in order {
-                let d = distance(q, &train.values[i], best.0.next_up());
+                let d = distance(q, &train.values[i], above(best.0));
                 if d < best.0 || (d == best.0 && i < best.1) {
                     best = (d, i);
                 }
@@ -109,6 +110,13 @@ fn score(train: &Series, test: &Series, distance: impl Fn(&[f64], &[f64], f64) -
         })
         .count();
     right as f64 / test.values.len() as f64
+}
+
+/// A bound just above `best`: a billionth more, and at least the smallest normal float, so that
+/// its square, the cost augurs compares, is larger than `best`'s too, and so that it stays
+/// above 0 where denormal floats count as 0 (`env::flush_denormals`).
+fn above(best: f64) -> f64 {
+    best * (1.0 + 1e-9) + f64::MIN_POSITIVE
 }
 
 fn squared_euclidean(a: &[f64], b: &[f64], _best: f64) -> f64 {
@@ -227,6 +235,31 @@ mod tests {
         let nn = accuracy(&train, &test);
         assert_eq!(nn.ed, Some(0.0));
         assert_eq!(nn.dtw, 1.0);
+    }
+
+    #[test]
+    fn exact_matches_win_where_denormals_count_as_zero() {
+        // The process runs with denormals flushed (main); a bound just above a best of 0
+        // must not read as 0, or every abandoned series would tie with the exact match.
+        crate::env::flush_denormals();
+        let series: [&[f64]; 6] = [
+            &[1.0, 2.0, 3.0],
+            &[3.0, 2.0, 1.0],
+            &[1.0, 2.0, 4.0],
+            &[4.0, 2.0, 1.0],
+            &[0.0, 2.0, 3.0],
+            &[3.0, 1.0, 1.0],
+        ];
+        let labels = [0, 1, 0, 1, 0, 1];
+        let nn = accuracy(&split(&series, &labels), &split(&series, &labels));
+        assert_eq!(
+            nn,
+            NearestNeighbour {
+                ed: Some(1.0),
+                dtw: 1.0
+            }
+        );
+        assert!(above(0.0) > 0.0 && above(2.0) > 2.0 && above(2.0) * above(2.0) > 4.0);
     }
 
     #[test]
