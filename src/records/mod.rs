@@ -157,6 +157,10 @@ pub struct RunResult {
     pub nn_ed_test_acc: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nn_dtw_test_acc: Option<f64>,
+    /// Classification: signs that the run collapsed (`train::collapse`), each a sentence;
+    /// absent when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Training time summed over epochs, evaluation excluded.
     pub train_seconds: f64,
     pub seconds_per_epoch: f64,

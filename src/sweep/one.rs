@@ -39,14 +39,19 @@ impl RunEnd {
             RunEnd::Interrupted => {
                 progress.println(&format!("stopped {label} [{id}] after a checkpoint"))
             }
-            RunEnd::Trained(result) => progress.finish_run(&format!(
-                "done {label} [{id}]: {}, {:.1}s/epoch{}",
-                result.headline(),
-                result.seconds_per_epoch,
-                result
-                    .memory
-                    .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib))
-            )),
+            RunEnd::Trained(result) => {
+                progress.finish_run(&format!(
+                    "done {label} [{id}]: {}, {:.1}s/epoch{}",
+                    result.headline(),
+                    result.seconds_per_epoch,
+                    result
+                        .memory
+                        .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib))
+                ));
+                for w in &result.warnings {
+                    progress.println(&format!("warning: {label} [{id}]: {w}"));
+                }
+            }
             RunEnd::Failed(reason) => {
                 progress.finish_run(&format!("FAILED {label} [{id}]: {reason}"))
             }

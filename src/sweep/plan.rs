@@ -151,6 +151,16 @@ pub fn result(
             .filter(|a| !a.is_nan()),
         nn_ed_test_acc: data.neighbours.and_then(|n| n.ed),
         nn_dtw_test_acc: data.neighbours.map(|n| n.dtw),
+        warnings: match data.task {
+            crate::config::Task::Classify => crate::train::collapse::warnings(
+                &Vec::<i64>::try_from(&data.train.y).expect("int64 labels"),
+                last.train_acc,
+                &Vec::<i64>::try_from(&data.test.y).expect("int64 labels"),
+                test_predicted,
+                &data.class_names,
+            ),
+            _ => Vec::new(),
+        },
         train_seconds,
         seconds_per_epoch: train_seconds / metrics.len() as f64,
         eval_seconds: metrics.iter().map(|m| m.eval_seconds).sum(),

@@ -74,7 +74,18 @@ pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
             let state = if let Ok(Some(result)) = run.result() {
                 State::Done {
                     scores: match result.config.task {
-                        crate::config::Task::Classify => format!("test acc {:.4}", result.test_acc),
+                        crate::config::Task::Classify => format!(
+                            "test acc {:.4}{}",
+                            result.test_acc,
+                            match result.warnings.len() {
+                                0 => String::new(),
+                                n => format!(
+                                    " (warning{}: {})",
+                                    if n == 1 { "" } else { "s" },
+                                    result.warnings.join("; ")
+                                ),
+                            }
+                        ),
                         _ => result.headline(),
                     },
                 }

@@ -13,6 +13,7 @@ also when it resumes from a `checkpoint` of an earlier epoch.
 */
 pub mod adam;
 pub mod checkpoint;
+pub mod collapse;
 pub mod events;
 pub mod fused;
 

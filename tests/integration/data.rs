@@ -1110,3 +1110,71 @@ fn named_data_comes_from_rowseq_data_or_the_working_folder_never_the_checkout() 
             t.path().join("nope").display()
         )));
 }
+
+/// A run that cannot learn the series (every series the same, no input noise) predicts one
+/// class for all: it is warned of when it finishes, and `result.json` and `status` say so
+/// (issue #38, item 2). Identical inputs make the outcome certain on any machine.
+#[test]
+fn a_collapsed_run_is_warned_of_and_recorded() {
+    let t = tempfile::tempdir().unwrap();
+    let rows = |a: usize, b: usize| {
+        let mut s = String::from("label,t0,t1,t2,t3\n");
+        for k in 0..a + b {
+            s.push_str(if k < a { "a" } else { "b" });
+            s.push_str(",0,0,0,0\n");
+        }
+        s
+    };
+    std::fs::write(t.path().join("train.csv"), rows(40, 10)).unwrap();
+    std::fs::write(t.path().join("test.csv"), rows(8, 2)).unwrap();
+    let spec = format!(
+        "csv:{},{}",
+        t.path().join("train.csv").display(),
+        t.path().join("test.csv").display()
+    );
+    let out = t.path().join("out");
+    let done = rowseq()
+        .args([
+            "train",
+            "--dataset",
+            &spec,
+            "--epochs",
+            "2",
+            "--num-units",
+            "4",
+        ])
+        .args(["--noise", "0", "--threads", "1", "--device", "cpu", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&done.get_output().stdout),
+        String::from_utf8_lossy(&done.get_output().stderr)
+    );
+    assert!(said.contains("warning: units=4,seed=0"), "{said}");
+    let run = run_dirs(&out.join("train")).remove(0);
+    let r = result(&run);
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(
+        warnings[0].contains("is no better than always predicting the largest class (0.800)"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[1].contains("never predicted on the test set"),
+        "{warnings:?}"
+    );
+    let status = rowseq()
+        .arg("status")
+        .arg(out.join("train"))
+        .assert()
+        .success();
+    let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
+    assert!(status.contains("(warnings: training accuracy"), "{status}");
+}
