@@ -435,10 +435,8 @@ pub fn train_file_unchanged(
     let Ok(spec) = Spec::parse(&cfg.dataset) else {
         return Ok(());
     };
-    let train = match &spec {
-        Spec::Ts { dir, name } => dir.join(format!("{name}_TRAIN.ts")),
-        Spec::Csv { train, .. } => train.clone(),
-        _ => return Ok(()),
+    let Some((train, _)) = spec.files() else {
+        return Ok(());
     };
     match crate::data::train_file_sha256(&spec)? {
         Some(now) if now != *recorded => Err(UserError::data(

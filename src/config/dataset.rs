@@ -38,6 +38,18 @@ pub const EXPECTED: &str = "\"mnist\", \"fashion-mnist\", \"idx:DIR\", \"ts:DIR/
     NAME_TRAIN.ts and NAME_TEST.ts), \"csv:TRAIN.csv,TEST.csv\" or \"csv:SERIES.csv\" (forecasting)";
 
 impl Spec {
+    /// A series set's training and test files (`ts:` and `csv:`; None for other data).
+    pub fn files(&self) -> Option<(PathBuf, PathBuf)> {
+        match self {
+            Spec::Ts { dir, name } => Some((
+                dir.join(format!("{name}_TRAIN.ts")),
+                dir.join(format!("{name}_TEST.ts")),
+            )),
+            Spec::Csv { train, test } => Some((train.clone(), test.clone())),
+            _ => None,
+        }
+    }
+
     pub fn parse(value: &str) -> Result<Spec, String> {
         let nonempty = |s: &str| !s.trim().is_empty();
         match value {

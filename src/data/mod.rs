@@ -124,6 +124,9 @@ pub struct Dataset {
     /// Series classification: the 1-NN baselines on the same test series
     /// (`Source::nearest_neighbour`; set by the sweep, which records them).
     pub neighbours: Option<neighbours::NearestNeighbour>,
+    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as read, recorded in the
+    /// result (`DataInfo::train_sha256`) so that `predict` refuses the file once changed.
+    pub train_sha256: Option<String>,
 }
 
 /// A numeric task's target: its name and the training split's mean and std, with which
@@ -244,7 +247,7 @@ impl Dataset {
             test_per_class: per_class,
             patch: self.patch,
             target: self.target.as_ref().map(|t| t.name.clone()),
-            train_sha256: None,
+            train_sha256: self.train_sha256.clone(),
         }
     }
 }

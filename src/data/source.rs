@@ -6,10 +6,8 @@ use super::*;
 
 /// The SHA-256 (hex) of a series set's training file (`ts:`, `csv:`; None for other data).
 pub fn train_file_sha256(spec: &Spec) -> Result<Option<String>, UserError> {
-    let path = match spec {
-        Spec::Ts { dir, name } => dir.join(format!("{name}_TRAIN.ts")),
-        Spec::Csv { train, .. } => train.clone(),
-        _ => return Ok(None),
+    let Some((path, _)) = spec.files() else {
+        return Ok(None);
     };
     let bytes =
         std::fs::read(&path).map_err(|e| UserError::data(&path, format!("cannot read: {e}")))?;
@@ -90,11 +88,6 @@ impl Source {
             .entry(test_len)
             .or_insert_with(|| neighbours::accuracy(&self.train, &self.test.narrow(0, test_len)));
         Some(*nn)
-    }
-
-    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as it was read.
-    pub fn train_sha256(&self) -> Option<&str> {
-        self.train_sha256.as_deref()
     }
 
     /// The whole dataset at a glance.
@@ -420,6 +413,7 @@ impl Source {
             target: None,
             forecast: None,
             neighbours: None,
+            train_sha256: self.train_sha256.clone(),
         };
         if self.spec.is_images() {
             if cfg.normalize != Normalize::Feature {
@@ -581,6 +575,7 @@ impl Source {
             target: Some(target),
             forecast: Some(forecast),
             neighbours: None,
+            train_sha256: self.train_sha256.clone(),
         })
     }
 }

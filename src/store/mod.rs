@@ -505,11 +505,19 @@ fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
     Some(UserError::store(at, message))
 }
 
-/// "a file", "a FIFO", ...: what a path that is not a folder is.
+/// What is said of a folder, device or FIFO where a file is written (`atomic`, and the output
+/// checks before it): "is a folder: expected a file's path", "is a FIFO: ...".
+fn not_a_file(meta: &std::fs::Metadata) -> String {
+    format!("is {}: expected a file's path", kind_of(meta))
+}
+
+/// "a file", "a folder", "a FIFO", ...: what a path is.
 fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     use std::os::unix::fs::FileTypeExt;
     let t = meta.file_type();
-    if t.is_file() {
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_file() {
         "a file"
     } else if t.is_symlink() {
         "a symlink"
@@ -522,7 +530,7 @@ fn kind_of(meta: &std::fs::Metadata) -> &'static str {
     } else if t.is_socket() {
         "a socket"
     } else {
-        "not a folder"
+        "something other than a file or a folder"
     }
 }
 
@@ -642,12 +650,8 @@ pub fn atomic(
     // Only a file (or a link, replaced) is ever renamed over: never a device such as
     // /dev/null, a FIFO or a folder.
     if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if meta.is_dir() {
-            return Err(UserError::store(path, "is a folder: expected a file's path").into());
-        }
         if !meta.is_file() && !meta.file_type().is_symlink() {
-            let is = kind_of(&meta);
-            return Err(UserError::store(path, format!("is {is}: expected a file's path")).into());
+            return Err(UserError::store(path, not_a_file(&meta)).into());
         }
     }
     let suffix = path

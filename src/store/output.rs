@@ -23,11 +23,10 @@ use crate::error::UserError;
 /// never write over.
 pub fn dataset_files(dataset: &str) -> Vec<PathBuf> {
     match Spec::parse(dataset) {
-        Ok(Spec::Csv { train, test }) => vec![train, test],
-        Ok(Spec::Ts { dir, name }) => vec![
-            dir.join(format!("{name}_TRAIN.ts")),
-            dir.join(format!("{name}_TEST.ts")),
-        ],
+        Ok(spec @ (Spec::Csv { .. } | Spec::Ts { .. })) => {
+            let (train, test) = spec.files().expect("a series set");
+            vec![train, test]
+        }
         Ok(Spec::Series(path)) => vec![path],
         Ok(Spec::Idx(dir)) => vec![dir],
         Ok(_) => Vec::new(),
@@ -113,14 +112,9 @@ pub fn check_output(
     };
     if !meta.is_file() {
         // The atomic writer's words for the same refusal.
-        let is = if meta.is_dir() {
-            "a folder"
-        } else {
-            super::kind_of(&meta)
-        };
         return Err(UserError::store(
             out,
-            format!("is {is}: expected a file's path (for {what})"),
+            format!("{} (for {what})", super::not_a_file(&meta)),
         ));
     }
     if force {

@@ -167,7 +167,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
-            let result = finish(planned, &run_dir, &done, &data, source, &environment, opts)?;
+            let result = finish(planned, &run_dir, &done, &data, &environment, opts)?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -260,7 +260,6 @@ fn finish(
     run_dir: &RunDir,
     done: &train::Trained,
     data: &Dataset,
-    source: &Source,
     environment: &Environment,
     opts: &Options,
 ) -> Result<RunResult> {
@@ -281,9 +280,6 @@ fn finish(
         &predicted,
     );
     result.memory = env::memory();
-    if let Some(info) = result.data.as_mut() {
-        info.train_sha256 = source.train_sha256().map(str::to_string);
-    }
     run_dir.write_result(&result)?;
     store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
     Ok(result)

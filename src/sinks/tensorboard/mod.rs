@@ -494,6 +494,7 @@ mod tests {
             target: None,
             forecast: None,
             neighbours: None,
+            train_sha256: None,
         };
         let look = Look {
             variables: vec![Variable {
