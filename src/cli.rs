@@ -97,9 +97,13 @@ pub struct BenchArgs {
     /// Threads for rowseq and for PyTorch (default: all cores).
     #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
-    /// The JSON file to write (default: bench/bench-<UTC date-time>.json).
+    /// The JSON file to write (default: bench/bench-<UTC date-time>.json); an existing file is
+    /// replaced only if it is a bench record (or with --force).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Overwrite an existing --out file that is not a bench record.
+    #[arg(long)]
+    pub force: bool,
     /// Measure rowseq only, without the PyTorch reference.
     #[arg(long)]
     pub no_reference: bool,
@@ -125,6 +129,7 @@ impl BenchArgs {
             device: self.device,
             threads: self.threads,
             out: self.out.clone(),
+            force: self.force,
             python: self.python.clone(),
             no_reference: self.no_reference,
             data_dir: self.data_dir.clone(),

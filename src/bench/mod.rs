@@ -62,6 +62,8 @@ pub struct Request {
     pub threads: Option<usize>,
     /// The JSON file to write (None: `bench/bench-<UTC date-time>.json`).
     pub out: Option<PathBuf>,
+    /// Replace an existing `out` that is not a bench record.
+    pub force: bool,
     /// The reference's Python (None: the set-up's venv); no reference when `no_reference`.
     pub python: Option<PathBuf>,
     pub no_reference: bool,
@@ -145,12 +147,17 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     };
     let torch_version = python.as_deref().map(check_python).transpose()?;
     let out = args.out.clone().unwrap_or_else(default_out);
-    // A path that cannot take the record fails now, not after the measurements.
-    if out.is_dir() {
-        return Err(
-            UserError::store(&out, "is a folder: expected a file's path for the record").into(),
-        );
-    }
+    // A path that cannot take the record fails now, not after the measurements; an existing
+    // file is replaced only if it is a bench record (or with --force).
+    store::output::check_output(
+        "--out",
+        &out,
+        None,
+        &[],
+        is_bench_record,
+        "a bench record",
+        args.force,
+    )?;
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         store::create_dir(dir, "folder")?;
     }
@@ -306,6 +313,13 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
 }
 
 /// `bench/bench-<UTC date and time>.json`.
+/// Whether a file's first bytes are those of a bench record (`store::write_json` of a
+/// `BenchRecord`, whose `kind` comes first).
+fn is_bench_record(head: &[u8]) -> bool {
+    String::from_utf8_lossy(head)
+        .contains(&format!("\"kind\": \"{}\"", crate::records::bench::KIND))
+}
+
 fn default_out() -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

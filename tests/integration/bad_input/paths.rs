@@ -35,6 +35,11 @@ fn file(t: &Path) {
     std::fs::write(t.join("afile"), "precious").unwrap();
 }
 
+/// A JSON file of the user's, not a bench record.
+fn notes(t: &Path) {
+    std::fs::write(t.join("notes.json"), "{\"kind\": \"mine\"}\n").unwrap();
+}
+
 fn fifo(t: &Path) {
     let status = std::process::Command::new("mkfifo")
         .arg(t.join("fifo"))
@@ -272,6 +277,12 @@ pub const CASES: &[Special] = &[
     // bench: the record's file, checked before measuring.
     special(file, bench!("{t}/afile/b.json"), UNDER_FILE),
     special(folder, bench!("{t}/adir"), IS_FOLDER),
+    // A file of the user's that is not a bench record is never replaced (no --force).
+    special(
+        notes,
+        bench!("{t}/notes.json"),
+        "{t}/notes.json: --out: exists and is not a bench record that rowseq wrote: pass --force",
+    ),
     special(fifo, bench!("{t}/fifo/b.json"), FIFO),
     special(
         file,
