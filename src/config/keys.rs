@@ -380,6 +380,18 @@ run_keys! {
     eval_test: EvalTest = EvalTest::EveryEpoch, Omitted, Any,
         expected "\"every_epoch\" (a test score each epoch) or \"final\" (only the last \
                   epoch's and each new best validation epoch's)";
+    /// Stop training once the validation score (accuracy; RMSE for numeric tasks) has not
+    /// improved for this many epochs (0 = never: train the whole budget), or "auto" (numeric
+    /// series tasks' default: a fifth of the budget, at least 10 epochs).
+    patience: Count = Count::Fixed(0), Omitted, Any,
+        expected "a whole number of epochs (0 = no early stopping), or \"auto\"",
+        valid |c: &Count| c.fixed().is_none_or(|n| n <= 100_000);
+    /// Which epoch's model is kept (saved, predicted with, and scored in the result): last
+    /// (the default) or best_val (the first epoch of the best validation score; numeric series
+    /// tasks' default).
+    keep: Keep = Keep::Last, Omitted, Any,
+        expected "\"last\" (the last epoch trained) or \"best_val\" (the epoch of the best \
+                  validation score)";
     /// classify (a class per series, the default), regress (a number per series) or forecast
     /// (the next values of one series, csv:SERIES.csv).
     task: Task = Task::Classify, Omitted, Any,

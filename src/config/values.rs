@@ -148,6 +148,19 @@ pub enum EvalTest {
     Final,
 }
 
+/// Which epoch's model a run keeps (`keep`): its weights are `model.safetensors`, what
+/// `predict`, `explain` and the PyTorch loader use, and its scores are the result's headline.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Keep {
+    /// The last epoch trained (left out of the JSON, as before the key).
+    #[default]
+    Last,
+    /// The first epoch with the best validation score (`records::best_val`): accuracy, or the
+    /// lowest RMSE for numeric tasks.
+    BestVal,
+}
+
 /// Gaussian noise added to a series' inputs while training (`noise`, "jitter"): a given
 /// standard deviation in the units the model reads (z-scores under the default `normalize`),
 /// or chosen from the data (`data::auto::noise`). Evaluation never adds any.

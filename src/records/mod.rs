@@ -116,6 +116,17 @@ pub struct Environment {
     pub processor: Option<String>,
 }
 
+/// The epoch a run kept (`keep`: its weights are the run's model, its scores the result's) and
+/// why (`train::keep::record`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Kept {
+    pub epoch: usize,
+    /// Whether training stopped early (`patience`), before the epoch budget.
+    pub stopped_early: bool,
+    /// The reason, in a sentence.
+    pub why: String,
+}
+
 /// The summary of one finished run: `result.json`, and a row of `results.csv`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RunResult {
@@ -130,8 +141,12 @@ pub struct RunResult {
     /// Trainable parameters, counted in the VarStore.
     pub params: i64,
     pub epochs: usize,
-    /// Final-epoch metrics (no selection on the test set). Accuracies are classification's
-    /// only: absent (NaN) for numeric tasks, whose errors are in `errors`.
+    /// The epoch whose model the run kept (`kept`; the last one unless `keep = "best_val"`)
+    /// and why (absent in results from before it was recorded: the last epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<Kept>,
+    /// The kept epoch's metrics (no selection on the test set). Accuracies are
+    /// classification's only: absent (NaN) for numeric tasks, whose errors are in `errors`.
     #[serde(default = "nan", skip_serializing_if = "is_nan")]
     pub test_acc: f64,
     pub test_loss: f64,

@@ -131,9 +131,11 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     });
     // Each finished epoch is on disk (metrics, checkpoint) before any sink hears of it, and
     // Ctrl-C stops the run only after that.
-    let mut persist = |metrics: &[crate::records::EpochMetrics], opt: &train::Adam| {
+    let mut persist = |metrics: &[crate::records::EpochMetrics],
+                       opt: &train::Adam,
+                       kept: Option<&train::keep::Snapshot>| {
         run_dir.write_metrics(metrics)?;
-        checkpoint::save(&run_dir, &planned.config, metrics, opt, threads)
+        checkpoint::save(&run_dir, &planned.config, metrics, opt, kept, threads)
     };
     let mut policies = Policies {
         persist: &mut persist,

@@ -123,7 +123,18 @@ pub fn result(
     env: &Environment,
     test_predicted: &[i64],
 ) -> RunResult {
-    let last = metrics.last().expect("at least one epoch");
+    let resolved = crate::data::auto::resolve(&run.config, data);
+    // The kept epoch (`keep`): its scores are the result's (the last epoch's by default).
+    let kept = crate::train::keep::record(
+        metrics,
+        resolved.keep,
+        resolved.patience.get(),
+        resolved.epochs.get(),
+    );
+    let last = metrics
+        .iter()
+        .find(|m| m.epoch == kept.epoch)
+        .expect("the kept epoch is recorded");
     // The first epoch of the best validation score (accuracy; minus the RMSE).
     let best_m = crate::records::best_val(metrics).expect("at least one epoch");
     let (best_epoch, best) = (best_m.epoch, best_m.val_acc);
@@ -132,10 +143,10 @@ pub fn result(
         run_id: run.id.clone(),
         label: run.label.clone(),
         config: run.config.clone(),
-        resolved: Some(crate::data::auto::resolve(&run.config, data))
-            .filter(|resolved| *resolved != run.config),
+        resolved: Some(resolved).filter(|resolved| *resolved != run.config),
         params: counted_params(vs),
         epochs: metrics.len(),
+        kept: Some(kept),
         test_acc: last.test_acc,
         test_loss: last.test_loss,
         val_acc: last.val_acc,

@@ -6,7 +6,8 @@ never stopped (on CPU, same thread count).
 The store owns the file (`store::CHECKPOINT`, written atomically after every epoch and deleted
 once `result.json` exists, with its `CheckpointState` record); this module says which tensors
 it holds and restores them: the weights (`param/<name>`) and Adam's moments (`exp_avg/<name>`,
-`exp_avg_sq/<name>`), beside the epoch, the optimizer's step count and the metrics of every
+`exp_avg_sq/<name>`), with `keep = "best_val"` the weights of the best validation epoch so far
+(`kept/<name>`, every variable), beside the epoch, the optimizer's step count and the metrics of every
 epoch so far, and the run it belongs to (its id and config hash: the store refuses another
 run's). No random state is needed: the shuffle of an epoch is a pure function of (seed,
 epoch) (`train::shuffled`), and so are the dropout masks and input noise (tch's global RNG is
@@ -17,6 +18,7 @@ use anyhow::{bail, Result};
 use tch::{nn, Tensor};
 
 use super::adam::Adam;
+use super::keep::Snapshot;
 use crate::config::RunConfig;
 use crate::records::{CheckpointState, EpochMetrics};
 use crate::store::{Checkpoint, RunDir};
@@ -28,6 +30,7 @@ pub fn save(
     cfg: &RunConfig,
     metrics: &[EpochMetrics],
     opt: &Adam,
+    kept: Option<&Snapshot>,
     threads: usize,
 ) -> Result<()> {
     let state = CheckpointState {
@@ -46,6 +49,9 @@ pub fn save(
             format!("exp_avg_sq/{name}"),
             opt.exp_avg_sq[i].shallow_clone(),
         ));
+    }
+    for (name, t) in kept.map_or(&[][..], |k| &k.variables[..]) {
+        tensors.push((format!("kept/{name}"), t.shallow_clone()));
     }
     run.save_checkpoint(&state, tensors)
 }
@@ -87,4 +93,36 @@ pub fn restore(ckpt: &Checkpoint, vs: &nn::VarStore, opt: &mut Adam) -> Result<(
     opt.step = ckpt.state.adam_step;
     debug_assert_eq!(vs.trainable_variables().len(), opt.params().count());
     Ok(())
+}
+
+/// The weights of the epoch a `keep = "best_val"` run keeps, from its checkpoint: a copy of
+/// every variable of `vs` as it was at the best validation epoch of `metrics`.
+pub fn restore_kept(
+    ckpt: &Checkpoint,
+    vs: &nn::VarStore,
+    metrics: &[EpochMetrics],
+) -> Result<Snapshot> {
+    let path = ckpt.path.display();
+    let Some(best) = crate::records::best_val(metrics) else {
+        bail!("{path}: holds no epoch: not a checkpoint of this run");
+    };
+    let mut variables: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+    variables.sort_by(|a, b| a.0.cmp(&b.0));
+    let variables = variables
+        .into_iter()
+        .map(|(name, like)| {
+            let key = format!("kept/{name}");
+            match ckpt.tensors.iter().find(|(n, _)| *n == key) {
+                Some((_, t)) if t.size() == like.size() && t.kind() == like.kind() => {
+                    Ok((name, t.copy()))
+                }
+                Some(_) => bail!("{path}: '{key}' does not match the model: not a checkpoint of this run's model"),
+                None => bail!("{path}: lacks '{key}': not a checkpoint of this run's model"),
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Snapshot {
+        epoch: best.epoch,
+        variables,
+    })
 }

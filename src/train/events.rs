@@ -11,6 +11,7 @@ an `Outcome`, finished or stopped, and ends every run with `Event::End`.
 use anyhow::Result;
 
 use super::adam::Adam;
+use super::keep::Snapshot;
 use crate::config::RunConfig;
 use crate::data::Dataset;
 use crate::records::EpochMetrics;
@@ -77,11 +78,16 @@ pub struct Probe {
     pub predicted: Vec<i64>,
 }
 
+/// How an epoch is made durable: from every epoch's metrics so far, the optimizer (the weights
+/// and Adam's moments) and the weights of the epoch kept, where that is not the last one.
+pub type Persist<'a> = dyn FnMut(&[EpochMetrics], &Adam, Option<&Snapshot>) -> Result<()> + 'a;
+
 /// What the caller decides, given to `train` explicitly.
 pub struct Policies<'a> {
-    /// Makes a finished epoch durable (its metrics, its checkpoint) before the epoch is
-    /// emitted, so that whatever follows (a stop, a kill) finds it on disk.
-    pub persist: &'a mut dyn FnMut(&[EpochMetrics], &Adam) -> Result<()>,
+    /// Makes a finished epoch durable (its metrics, its checkpoint, with the weights of the
+    /// epoch the run keeps where that is not the last) before the epoch is emitted, so that
+    /// whatever follows (a stop, a kill) finds it on disk.
+    pub persist: &'a mut Persist<'a>,
     /// Asked after each epoch is emitted: true stops the run there (`Outcome::Stopped`).
     pub should_stop: &'a dyn Fn() -> bool,
     /// Compute a `Look` at each epoch's end with this many probe examples (None: no look).

@@ -16,6 +16,7 @@ pub mod checkpoint;
 pub mod collapse;
 pub mod events;
 pub mod fused;
+pub mod keep;
 
 use std::time::Instant;
 
@@ -27,7 +28,7 @@ use tch::{nn, Device, Kind, Tensor};
 pub use adam::Adam;
 pub use events::{Ended, Event, Look, Policies, Probe, Sink, Variable};
 
-use crate::config::{EvalTest, RunConfig, Schedule};
+use crate::config::{EvalTest, Keep, RunConfig, Schedule};
 use crate::data::{Dataset, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 use crate::records::EpochMetrics;
@@ -41,6 +42,7 @@ pub const EVAL_BATCH: i64 = 500;
 
 /// A trained model's variables and the metrics of every epoch.
 pub struct Trained {
+    /// The kept epoch's weights (`keep`): the last epoch's, or the best validation epoch's.
     pub vs: nn::VarStore,
     pub model: SeqClassifier,
     pub metrics: Vec<EpochMetrics>,
@@ -162,6 +164,8 @@ fn train_epochs(
     debug_assert_eq!(params, param_count(&model.arch));
     let mut opt = Adam::new(&vs, cfg.lr);
     let mut metrics = Vec::with_capacity(cfg.epochs.get());
+    // The weights of the epoch the run keeps, where that is not simply the last one.
+    let mut kept: Option<keep::Snapshot> = None;
     if let Some(ckpt) = resume {
         // An "auto" budget is known only now (the store checked a given one).
         if ckpt.state.epoch > cfg.epochs.get() {
@@ -175,7 +179,11 @@ fn train_epochs(
         }
         checkpoint::restore(ckpt, &vs, &mut opt)?;
         metrics = ckpt.state.metrics.clone();
+        if cfg.keep == Keep::BestVal {
+            kept = Some(checkpoint::restore_kept(ckpt, &vs, &metrics)?);
+        }
     }
+    let patience = cfg.patience.get();
 
     let n = data.train.len();
     let bs = cfg.batch_size.get().min(n);
@@ -197,6 +205,11 @@ fn train_epochs(
     let clip_and_noise = (cfg.clip_grad_norm, cfg.noise.std());
     let mut step = opt.step as usize;
     for epoch in metrics.len() + 1..=cfg.epochs.get() {
+        // Decided from the recorded epochs only, so that a resumed run stops where an
+        // uninterrupted one did.
+        if keep::should_stop(&metrics, patience) {
+            break;
+        }
         let started = Instant::now();
         // Dropout masks and input noise: a pure function of (seed, epoch), so a resumed run
         // draws the same.
@@ -248,13 +261,14 @@ fn train_epochs(
             test_errors: None,
         };
         metrics.push(m);
+        let new_best = crate::records::best_val(&metrics).is_some_and(|b| b.epoch == epoch);
         // The test set where `eval_test` asks for it: every epoch, or only where a result
-        // reads it (the last epoch, and each new best validation epoch for best_val).
+        // reads it (the last epoch, early stopping's included, and each new best validation
+        // epoch for best_val).
         let wanted = match cfg.eval_test {
             EvalTest::EveryEpoch => true,
             EvalTest::Final => {
-                epoch == cfg.epochs.get()
-                    || crate::records::best_val(&metrics).is_some_and(|b| b.epoch == epoch)
+                epoch == cfg.epochs.get() || new_best || keep::should_stop(&metrics, patience)
             }
         };
         let m = metrics.last_mut().expect("just pushed");
@@ -262,7 +276,10 @@ fn train_epochs(
             (m.test_loss, m.test_acc, m.test_errors) = score(&model, &test, data);
         }
         m.eval_seconds = eval_started.elapsed().as_secs_f64();
-        (policies.persist)(&metrics, &opt)?;
+        if cfg.keep == Keep::BestVal && new_best {
+            kept = Some(keep::Snapshot::take(&vs, epoch));
+        }
+        (policies.persist)(&metrics, &opt, kept.as_ref())?;
         let look = match policies.look {
             Some(n) => Some(look_at(&model, &vs, &test, n)?),
             None => None,
@@ -277,6 +294,13 @@ fn train_epochs(
         if (policies.should_stop)() {
             return Ok(Outcome::Stopped);
         }
+    }
+    if let Some(snapshot) = &kept {
+        debug_assert_eq!(
+            Some(snapshot.epoch),
+            crate::records::best_val(&metrics).map(|b| b.epoch)
+        );
+        snapshot.restore(&vs);
     }
     Ok(Outcome::Finished(Trained { vs, model, metrics }))
 }

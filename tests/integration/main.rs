@@ -12,6 +12,7 @@ mod cells;
 mod cli;
 mod data;
 mod explain;
+mod keep;
 mod paper;
 mod report;
 mod resume;
