@@ -9,7 +9,11 @@ With --check PREDICTIONS.csv (the output of `rowseq predict RUN_DIR DATA --out
 PREDICTIONS.csv`), it compares that with rowseq's and exits 1 if any value differs by more than
 the task's tolerance.
 
-    .venv/bin/python scripts/load_in_pytorch.py RUN_DIR DATA [--check PREDICTIONS.csv]
+    .venv/bin/python scripts/load_in_pytorch.py RUN_DIR [RUN_DIR...] DATA [--check PREDICTIONS.csv]
+
+Several run folders are an ensemble, as `rowseq predict RUN_DIR... DATA` makes one: the mean of
+their class probabilities (the class is the mean's argmax), of their values, or of their
+forecasts.
 
 config.json's "task" says what DATA is and what the head predicts:
 
@@ -270,15 +274,24 @@ def check_values(ours, theirs, z, target_std):
         sys.exit(1)
 
 
-def classify(args, run, cfg, result, normalization, patch):
+def classify(args, members):
+    run, cfg, result, normalization, patch = members[0]
     classes = result["data"]["class_names"]
     series, labels = read_csv(args.data, cfg) if args.data.suffix == ".csv" else read_ts(args.data)
-    x, lengths = prepare(series, normalization, patch)
-    model = load(cfg, run, x.shape[2], len(classes))
-    with torch.no_grad():
-        probs = model(x, lengths).softmax(-1)
+    probs = 0
+    for run, cfg, result, normalization, patch in members:
+        if result["data"]["class_names"] != classes:
+            sys.exit(f"{run}: other classes than {members[0][0]}'s: not an ensemble of one problem")
+        x, lengths = prepare(series, normalization, patch)
+        model = load(cfg, run, x.shape[2], len(classes))
+        with torch.no_grad():
+            # An ensemble's probabilities are the mean of its runs' (in float64, as rowseq's).
+            probs = probs + model(x, lengths).softmax(-1).double()
+    probs = probs / len(members)
     predicted = [classes[i] for i in probs.argmax(-1).tolist()]
     shape = f"{len(series)} series, {patch} values a step ({x.shape[1]} steps of {x.shape[2]})"
+    if len(members) > 1:
+        shape = f"an ensemble of {len(members)} runs, " + shape
     if all(t is not None for t in labels):
         correct = sum(p == t for p, t in zip(predicted, labels))
         print(f"{shape}: accuracy {correct / len(series):.4f}")
@@ -295,15 +308,23 @@ def classify(args, run, cfg, result, normalization, patch):
             sys.exit(1)
 
 
-def regress(args, run, cfg, result, normalization, patch):
+def regress(args, members):
+    run, cfg, result, normalization, patch = members[0]
     series, labels = read_csv(args.data, cfg) if args.data.suffix == ".csv" else read_ts(args.data)
-    x, lengths = prepare(series, normalization, patch)
-    model = load(cfg, run, x.shape[2], 1)
-    with torch.no_grad():
-        z = model(x, lengths)[:, 0].double()
-    mean, std = normalization["target_mean"], normalization["target_std"]
-    values = z * std + mean
+    values, z = 0, 0
+    for run, cfg, result, normalization, patch in members:
+        x, lengths = prepare(series, normalization, patch)
+        model = load(cfg, run, x.shape[2], 1)
+        with torch.no_grad():
+            zm = model(x, lengths)[:, 0].double()
+        # An ensemble predicts the mean of its runs' values, in the target's units.
+        values = values + zm * normalization["target_std"] + normalization["target_mean"]
+        z = z + zm.abs()
+    values, z = values / len(members), z / len(members)
+    std = members[0][3]["target_std"]
     shape = f"{len(series)} series, {patch} values a step ({x.shape[1]} steps of {x.shape[2]})"
+    if len(members) > 1:
+        shape = f"an ensemble of {len(members)} runs, " + shape
     if all(t is not None for t in labels):
         truth = torch.tensor([float(t) for t in labels], dtype=torch.float64)
         print(f"{shape}: RMSE {((values - truth) ** 2).mean().sqrt().item():.4g}")
@@ -317,7 +338,8 @@ def regress(args, run, cfg, result, normalization, patch):
         check_values(values, theirs, z, std)
 
 
-def forecast(args, run, cfg, result, normalization, patch):
+def forecast_one(args, run, cfg, result, normalization, patch):
+    """One run's forecast: (names, target, table, window, horizon, values, |z|)."""
     resolved = result.get("resolved") or result["config"]
     window, horizon = resolved["window"], resolved.get("horizon", 1)
     path = Path(str(args.data).removeprefix("csv:"))
@@ -328,11 +350,24 @@ def forecast(args, run, cfg, result, normalization, patch):
     model = load(cfg, run, x.shape[2], horizon)
     with torch.no_grad():
         z = model(x, lengths)[0].double()
-    std = normalization.get("target_std", 1.0)
-    values = z * std + centre
+    values = z * normalization.get("target_std", 1.0) + centre
+    return names, target, table, window, horizon, values, z.abs(), x.shape
+
+
+def forecast(args, members):
+    # An ensemble forecasts the mean of its runs' forecasts.
+    each = [forecast_one(args, *m) for m in members]
+    names, target, table, window, horizon, _, _, shape = each[0]
+    if any(e[4] != horizon for e in each):
+        sys.exit("the runs forecast different horizons: not an ensemble of one problem")
+    values = sum(e[5] for e in each) / len(each)
+    z = sum(e[6] for e in each) / len(each)
+    std = members[0][3].get("target_std", 1.0)
+    patch = members[0][4]
+    x_shape = shape
     print(
         f"{names[target]} after {len(table)} rows, a window of {window} of {len(names)} column(s), "
-        f"{patch} values a step ({x.shape[1]} steps of {x.shape[2]}): "
+        f"{patch} values a step ({x_shape[1]} steps of {x_shape[2]}): "
         + ", ".join(f"{v:.6g}" for v in values.tolist())
     )
     if args.check:
@@ -346,7 +381,7 @@ def forecast(args, run, cfg, result, normalization, patch):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dirs", type=Path, nargs="+", help="a finished run's folder; several: an ensemble (the mean of their predictions)")
     parser.add_argument(
         "data",
         type=Path,
@@ -355,13 +390,18 @@ def main():
     )
     parser.add_argument("--check", type=Path, help="rowseq predict's CSV to compare with")
     args = parser.parse_args()
-    run = args.run_dir
-    cfg = json.loads((run / "config.json").read_text())
-    result = json.loads((run / "result.json").read_text())
-    normalization = json.loads((run / "normalization.json").read_text())
-    patch = result["data"].get("patch") or 1
-    task = {"classify": classify, "regress": regress, "forecast": forecast}[cfg.get("task", "classify")]
-    task(args, run, cfg, result, normalization, patch)
+    members = []
+    for run in args.run_dirs:
+        cfg = json.loads((run / "config.json").read_text())
+        result = json.loads((run / "result.json").read_text())
+        normalization = json.loads((run / "normalization.json").read_text())
+        patch = result["data"].get("patch") or 1
+        members.append((run, cfg, result, normalization, patch))
+    tasks = {m[1].get("task", "classify") for m in members}
+    if len(tasks) > 1:
+        sys.exit(f"runs of several tasks ({', '.join(sorted(tasks))}): not an ensemble of one problem")
+    task = {"classify": classify, "regress": regress, "forecast": forecast}[tasks.pop()]
+    task(args, members)
 
 
 if __name__ == "__main__":

@@ -49,8 +49,11 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// A finished run's folder (<out>/<sweep>/<run-id>).
-    pub run_dir: PathBuf,
+    /// A finished run's folder (<out>/<sweep>/<run-id>); several, or a sweep folder (its
+    /// finished runs, narrowed by --select), predict as an ensemble: the mean of their
+    /// probabilities (or values).
+    #[arg(required = true, num_args = 1..)]
+    pub runs: Vec<PathBuf>,
     /// New sequences: a .ts or .csv file like the run's data, a dataset (ts:DIR/NAME,
     /// csv:TRAIN,TEST: its test file), or an image set (mnist, idx:DIR: its test images).
     pub data: String,
@@ -63,6 +66,10 @@ pub struct PredictArgs {
     /// run folders stay refused).
     #[arg(long)]
     pub force: bool,
+    /// Only the runs whose KEY is VALUE (a run key, e.g. num_units=128 or units=128;
+    /// repeatable), of a sweep folder or of the run folders given.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub select: Vec<String>,
     /// Folder of an image set's files (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,

@@ -172,13 +172,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Explain(args) => run_explain(&args),
         Command::Predict(args) => {
-            let p = predict::run(
-                &args.run_dir,
-                &args.data,
-                args.data_dir.as_deref(),
-                &args.out,
-                args.force,
-            )?;
+            let p = predict::run(&predict::Request {
+                runs: &args.runs,
+                select: &args.select,
+                data: &args.data,
+                data_dir: args.data_dir.as_deref(),
+                out: &args.out,
+                force: args.force,
+            })?;
             println!("{}", p.summary());
             Ok(ExitCode::SUCCESS)
         }

@@ -166,6 +166,11 @@ impl Held {
 /// `scripts/load_in_pytorch.py RUN DATA --check PREDICTIONS` with the set-up's venv: it must
 /// succeed (every value within its tolerance of rowseq's); returns its stdout.
 pub fn load_in_pytorch(run: &Path, data: &str, predictions: &Path) -> String {
+    load_ensemble_in_pytorch(&[run], data, predictions)
+}
+
+/// `load_in_pytorch` of several runs: an ensemble (the mean of their predictions).
+pub fn load_ensemble_in_pytorch(runs: &[&Path], data: &str, predictions: &Path) -> String {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
     assert!(
         python.is_file(),
@@ -175,7 +180,7 @@ pub fn load_in_pytorch(run: &Path, data: &str, predictions: &Path) -> String {
     let output = std::process::Command::new(&python)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .arg("scripts/load_in_pytorch.py")
-        .arg(run)
+        .args(runs)
         .arg(data)
         .arg("--check")
         .arg(predictions)

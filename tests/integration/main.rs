@@ -11,6 +11,7 @@ mod bench;
 mod cells;
 mod cli;
 mod data;
+mod ensemble;
 mod explain;
 mod keep;
 mod paper;

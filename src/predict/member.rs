@@ -1,32 +1,14 @@
 /*!
-`rowseq predict RUN_DIR DATA`: a finished run applied to new sequences. DATA is a `.ts` file or a
-CSV file (read against the run's own training file, with its CSV keys: its classes, its
-normalisation fitted on its training split), a `ts:DIR/NAME` or `csv:TRAIN,TEST` dataset (its
-test file), or an image set (`mnist`, `fashion-mnist`, `idx:DIR`: its test images). The run's
-patching is applied as it was when it trained.
-
-Regression runs write one row per sequence: its index, the true target (empty without labels)
-and the predicted one, in the target's units, and print the RMSE when there are labels (on the
-run's own test file: its recorded test RMSE). Forecasting runs take a series file (CSV, the
-run's columns) and write the `horizon` values that follow its end: the last `window` steps,
-scaled with the run's saved training-stretch statistics, through the model, back in the
-target's units.
-
-Classification runs write one row per sequence: its index in the file, the true class (empty when the file has
-no labels: `@classLabel false`, or a CSV without the label column), the predicted class and
-the probability of each class (softmax of the head's logits), atomically, to `--out` (default
-`predictions.csv`), and prints the accuracy when there are labels.
+One finished run applied to new data, as `predict` reads it: DATA is a `.ts` file or a CSV file
+(read against the run's own training file, with its CSV keys: its classes, its normalisation
+fitted on its training split), a `ts:DIR/NAME` or `csv:TRAIN,TEST` dataset (its test file), or
+an image set (`mnist`, `fashion-mnist`, `idx:DIR`: its test images), patched as the run read its
+data; a forecasting run takes a series file (CSV, the run's columns) and forecasts the `horizon`
+values after its end from its last `window` steps, scaled with the run's saved statistics.
 
 The run's training file, read again for its classes and scaling, must be the file the run
 trained on: a run records its SHA-256 (`result.json`, `data.train_sha256`), and a file changed
 since is refused, naming it (runs from before the hash was recorded are not checked).
-
-`--out` never replaces a file the user did not ask to lose (`store::output`): it is refused
-when it is an input of the command (DATA, the run's own data files) or lies in a run folder,
-and an existing file is overwritten only when it is a previous predictions file (its header is
-one `predict` writes), or with `--force`. On the run's own test file (a run that was tested
-on all of it) that accuracy is the run's recorded test accuracy: the same model, data and
-arithmetic.
 */
 use std::path::{Path, PathBuf};
 
@@ -37,131 +19,65 @@ use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
 use crate::data::{Dataset, Source};
 use crate::error::UserError;
-use crate::metrics::Errors;
 use crate::model::{Arch, SeqClassifier};
 use crate::store::{self, RunDir};
 use crate::train;
 
-/// What `predict` did.
-pub struct Predicted {
-    pub out: PathBuf,
-    pub examples: usize,
+/// What one run predicts for DATA.
+pub struct Member {
+    /// The run's label, e.g. `units=128,seed=0`.
     pub label: String,
-    pub score: Score,
+    pub output: Output,
 }
 
-/// How the predictions scored, by task.
-pub enum Score {
+/// A run's predictions, by task.
+pub enum Output {
     Classes {
-        /// Right predictions; None when the data has no labels.
-        correct: Option<usize>,
+        class_names: Vec<String>,
+        /// The true class of each sequence (`data::series::UNLABELLED` without labels).
+        truth: Vec<i64>,
+        /// Each sequence's probability of each class.
+        probabilities: Vec<Vec<f64>>,
+        /// Each sequence's predicted class.
+        predicted: Vec<i64>,
         /// The run's recorded test accuracy, when DATA is its own test set and it tested on all.
         recorded: Option<f64>,
     },
     Numbers {
-        /// Errors in the target's units; None when the data has no labels.
-        errors: Option<Errors>,
+        /// The target's name.
+        target: String,
+        /// In the target's units (NaN without labels).
+        truth: Vec<f64>,
+        predicted: Vec<f64>,
         /// The run's recorded test RMSE, when DATA is its own test set and it tested on all.
         recorded: Option<f64>,
     },
     Forecast {
-        /// Steps of the series read, values forecast after them, and the window read.
+        target: String,
+        /// Steps of the series read, and the window read from its end.
         steps: usize,
-        horizon: usize,
         window: usize,
+        /// The values after the series' end, in the target's units.
+        values: Vec<f64>,
     },
 }
 
-impl Predicted {
-    /// What `rowseq predict` prints: where the predictions went, then their score.
-    pub fn summary(&self) -> String {
-        let head = format!(
-            "predicted {} {} with {} -> {}",
-            self.examples,
-            match (&self.score, self.examples) {
-                (Score::Forecast { .. }, 1) => "value",
-                (Score::Forecast { .. }, _) => "values",
-                (_, 1) => "sequence",
-                _ => "sequences",
-            },
-            self.label,
-            self.out.display()
-        );
-        let score = match &self.score {
-            Score::Classes {
-                correct: Some(correct),
-                recorded,
-            } => format!(
-                "accuracy {:.4} ({} of {}){}",
-                *correct as f64 / self.examples.max(1) as f64,
-                correct,
-                self.examples,
-                match recorded {
-                    Some(acc) =>
-                        format!(", the run's own test set: recorded test accuracy {acc:.4}"),
-                    None => String::new(),
-                }
-            ),
-            Score::Classes { correct: None, .. } => {
-                "the data has no labels: no accuracy (the class column is empty)".into()
-            }
-            Score::Numbers {
-                errors: Some(e),
-                recorded,
-            } => format!(
-                "RMSE {}, MAE {}, R² {:.4}{}",
-                crate::records::sig(Some(e.rmse)),
-                crate::records::sig(Some(e.mae)),
-                e.r2.unwrap_or(f64::NAN),
-                match recorded {
-                    Some(r) => format!(
-                        ", the run's own test set: recorded test RMSE {}",
-                        crate::records::sig(Some(*r))
-                    ),
-                    None => String::new(),
-                }
-            ),
-            Score::Numbers { errors: None, .. } => {
-                "the data has no targets: no error (the target column is empty)".into()
-            }
-            Score::Forecast {
-                steps,
-                horizon,
-                window,
-            } => format!(
-                "the {horizon} value{} after the series' {steps} steps, forecast from its last \
-                 {window}",
-                if *horizon == 1 { "" } else { "s" },
-            ),
-        };
-        format!("{head}\n{score}")
-    }
+/// The files `predict` reads for the run in `run_dir` (its data set's), which `--out` must never
+/// be.
+pub fn inputs(run_dir: &Path) -> Result<Vec<PathBuf>> {
+    let run = RunDir {
+        path: run_dir.to_path_buf(),
+    };
+    Ok(store::output::dataset_files(&run.config()?.dataset))
 }
 
-/// Applies the run in `run_dir` to `data`, writing the predictions to `out`.
-pub fn run(
-    run_dir: &Path,
-    data: &str,
-    data_dir: Option<&Path>,
-    out: &Path,
-    force: bool,
-) -> Result<Predicted> {
+/// The run in `run_dir` applied to `data`.
+pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Member> {
     let run = RunDir {
         path: run_dir.to_path_buf(),
     };
     let config_path = run_dir.join(store::CONFIG);
     let cfg = run.config()?;
-    let mut inputs = store::output::dataset_files(data);
-    inputs.extend(store::output::dataset_files(&cfg.dataset));
-    store::output::check_output(
-        "--out",
-        out,
-        Some(run_dir),
-        &inputs,
-        is_predictions,
-        "a predictions CSV",
-        force,
-    )?;
     let Some(result) = run.result()? else {
         return Err(UserError::store(
             run_dir,
@@ -170,7 +86,7 @@ pub fn run(
         .into());
     };
     if cfg.task == Task::Forecast {
-        return forecast(&run, &cfg, &result, data, out);
+        return forecast(&run, &cfg, result, data);
     }
     train_file_unchanged(&run, &cfg, &result)?;
     // Read DATA as the run read its data: same training file, same patch, every test example.
@@ -253,48 +169,33 @@ pub fn run(
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
-    let examples = dataset.test.len();
     let whole_test = own_test && cfg.test_size == 0;
-    if let Some(target) = &dataset.target {
-        let z = train::predict_values(&model, &dataset.test, Device::Cpu);
-        let truth_z = Vec::<f64>::try_from(dataset.test.y.flatten(0, -1).to_kind(Kind::Double))?;
-        let (predicted, truth) = (target.unscale(&z), target.unscale(&truth_z));
-        let mut csv = ::csv::Writer::from_writer(Vec::new());
-        csv.write_record(["index", &target.name, "predicted"])?;
-        for (i, (t, p)) in truth.iter().zip(&predicted).enumerate() {
-            let t = if t.is_nan() {
-                String::new()
-            } else {
-                t.to_string()
-            };
-            csv.write_record([i.to_string(), t, p.to_string()])?;
-        }
-        store::write_atomic(out, &csv.into_inner()?)?;
-        let labelled = truth.iter().all(|t| !t.is_nan());
-        return Ok(Predicted {
-            out: out.to_path_buf(),
-            examples,
-            label: result.label.clone(),
-            score: Score::Numbers {
-                errors: labelled.then(|| Errors::of(&predicted, &truth)),
+    let output = match &dataset.target {
+        Some(target) => {
+            let z = train::predict_values(&model, &dataset.test, Device::Cpu);
+            let truth_z =
+                Vec::<f64>::try_from(dataset.test.y.flatten(0, -1).to_kind(Kind::Double))?;
+            Output::Numbers {
+                target: target.name.clone(),
+                truth: target.unscale(&truth_z),
+                predicted: target.unscale(&z),
                 recorded: result.errors.test_rmse.filter(|_| whole_test),
-            },
-        });
-    }
-    let (csv, correct) = predictions_csv(&model, &dataset)?;
-    let labelled = Vec::<i64>::try_from(&dataset.test.y)?
-        .iter()
-        .all(|&y| y != crate::data::series::UNLABELLED);
-    let correct = labelled.then_some(correct);
-    store::write_atomic(out, &csv)?;
-    Ok(Predicted {
-        out: out.to_path_buf(),
-        examples,
+            }
+        }
+        None => {
+            let (probabilities, predicted) = class_probabilities(&model, &dataset)?;
+            Output::Classes {
+                class_names: dataset.class_names.clone(),
+                truth: Vec::<i64>::try_from(&dataset.test.y)?,
+                probabilities,
+                predicted,
+                recorded: whole_test.then_some(result.test_acc),
+            }
+        }
+    };
+    Ok(Member {
         label: result.label,
-        score: Score::Classes {
-            correct,
-            recorded: whole_test.then_some(result.test_acc),
-        },
+        output,
     })
 }
 
@@ -303,10 +204,9 @@ pub fn run(
 fn forecast(
     run: &RunDir,
     cfg: &RunConfig,
-    result: &crate::records::RunResult,
+    result: crate::records::RunResult,
     data: &str,
-    out: &Path,
-) -> Result<Predicted> {
+) -> Result<Member> {
     let path = match Spec::parse(data) {
         Ok(Spec::Series(path)) => path,
         Err(_) if Path::new(data).extension().is_some_and(|e| e == "csv") => PathBuf::from(data),
@@ -397,26 +297,13 @@ fn forecast(
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
     let z = train::predict_values(&model, &split, Device::Cpu);
-    let target = &table.names[table.target];
-    let mut csv = ::csv::Writer::from_writer(Vec::new());
-    csv.write_record(["step", "row", target.as_str()])?;
-    for (k, v) in z.iter().enumerate() {
-        // `row`: the 0-based data row the value would have if the series went on.
-        csv.write_record([
-            (k + 1).to_string(),
-            (last + 1 + k).to_string(),
-            (v * t_std + centre).to_string(),
-        ])?;
-    }
-    store::write_atomic(out, &csv.into_inner()?)?;
-    Ok(Predicted {
-        out: out.to_path_buf(),
-        examples: z.len(),
-        label: result.label.clone(),
-        score: Score::Forecast {
+    Ok(Member {
+        label: result.label,
+        output: Output::Forecast {
+            target: table.names[table.target].clone(),
             steps: table.steps,
-            horizon: cfg.horizon,
             window,
+            values: z.iter().map(|v| v * t_std + centre).collect(),
         },
     })
 }
@@ -452,17 +339,6 @@ pub fn train_file_unchanged(
     }
 }
 
-/// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
-/// (classification), `index,TARGET,predicted` (regression) or `step,row,TARGET` (forecasts).
-fn is_predictions(head: &[u8]) -> bool {
-    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-    let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
-    matches!(
-        fields.as_slice(),
-        [b"index", _, b"predicted", ..] | [b"step", b"row", _]
-    )
-}
-
 fn mismatch(data: &str, run: &str) -> UserError {
     UserError::data(
         data,
@@ -470,35 +346,21 @@ fn mismatch(data: &str, run: &str) -> UserError {
     )
 }
 
-/// The CSV of predictions for the test split of `data`, and how many are right.
-fn predictions_csv(model: &SeqClassifier, data: &Dataset) -> Result<(Vec<u8>, usize)> {
-    let mut csv = ::csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["index".to_string(), "class".into(), "predicted".into()];
-    header.extend(data.class_names.iter().map(|c| format!("p_{c}")));
-    csv.write_record(&header)?;
-    let (mut index, mut correct) = (0usize, 0usize);
+/// Each test sequence's class probabilities (the softmax of the head's logits) and predicted
+/// class (the logits' argmax, as evaluation counts it).
+fn class_probabilities(model: &SeqClassifier, data: &Dataset) -> Result<(Vec<Vec<f64>>, Vec<i64>)> {
+    let (mut probabilities, mut predicted) = (Vec::new(), Vec::new());
     tch::no_grad(|| -> Result<()> {
         for batch in train::eval_batches(&data.test) {
             let logits = model.forward(&batch.x, &batch.lengths, false);
-            let probs: Vec<Vec<f32>> = Vec::<Vec<f32>>::try_from(&logits.softmax(-1, Kind::Float))?;
-            let truth: Vec<i64> = Vec::try_from(&batch.y)?;
-            // The predicted class is the logits' argmax, as evaluation counts it.
-            let predicted: Vec<i64> = Vec::try_from(&logits.argmax(-1, false))?;
-            for ((p, t), k) in probs.iter().zip(&truth).zip(&predicted) {
-                let mut row = vec![
-                    index.to_string(),
-                    // Empty for data without labels.
-                    usize::try_from(*t)
-                        .map_or_else(|_| String::new(), |t| data.class_names[t].clone()),
-                    data.class_names[*k as usize].clone(),
-                ];
-                row.extend(p.iter().map(|v| format!("{v:.6}")));
-                csv.write_record(&row)?;
-                correct += usize::from(t == k);
-                index += 1;
-            }
+            let p = Vec::<Vec<f32>>::try_from(&logits.softmax(-1, Kind::Float))?;
+            probabilities.extend(
+                p.into_iter()
+                    .map(|row| row.into_iter().map(f64::from).collect()),
+            );
+            predicted.extend(Vec::<i64>::try_from(&logits.argmax(-1, false))?);
         }
         Ok(())
     })?;
-    Ok((csv.into_inner()?, correct))
+    Ok((probabilities, predicted))
 }

@@ -1,0 +1,469 @@
+/*!
+`rowseq predict RUN_DIR... DATA`: finished runs applied to new sequences (`member` reads DATA
+as each run read its data, and runs its model).
+
+One run predicts alone. Several (run folders, or a sweep folder's finished runs, narrowed with
+`--select KEY=VALUE`) are an ensemble: the mean of their class probabilities (the predicted
+class is the argmax of the mean), of their predicted numbers, or of their forecasts. Its members
+must be runs of one problem: one task, the same classes or target, the same DATA read to the
+same number of sequences.
+
+Classification writes one row per sequence: its index in the file, the true class (empty when
+the file has no labels: `@classLabel false`, or a CSV without the label column), the predicted
+class and the probability of each class, and prints the accuracy when there are labels. On the
+run's own test file (a run that was tested on all of it) a single run's accuracy is its recorded
+test accuracy: the same model, data and arithmetic. Regression writes one row per sequence: its
+index, the true target (empty without labels) and the predicted one, in the target's units, and
+prints the RMSE when there are labels. Forecasting writes the `horizon` values after the
+series' end (`step,row,TARGET`).
+
+`--out` (default `predictions.csv`, written atomically) never replaces a file the user did not
+ask to lose (`store::output`): it is refused when it is an input of the command (DATA, the runs'
+own data files) or lies in a run folder, and an existing file is overwritten only when it is a
+previous predictions file (its header is one `predict` writes), or with `--force`.
+*/
+mod member;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::error::UserError;
+use crate::metrics::Errors;
+use crate::store::{self, RunDir};
+pub use member::train_file_unchanged;
+use member::{Member, Output};
+
+/// What `rowseq predict` is asked.
+pub struct Request<'a> {
+    /// Run folders, or one sweep folder.
+    pub runs: &'a [PathBuf],
+    /// `KEY=VALUE` filters on a sweep folder's runs (or on the runs given).
+    pub select: &'a [String],
+    pub data: &'a str,
+    pub data_dir: Option<&'a Path>,
+    pub out: &'a Path,
+    pub force: bool,
+}
+
+/// What `predict` did.
+pub struct Predicted {
+    pub out: PathBuf,
+    pub examples: usize,
+    pub label: String,
+    pub score: Score,
+}
+
+/// How the predictions scored, by task.
+pub enum Score {
+    Classes {
+        /// Right predictions; None when the data has no labels.
+        correct: Option<usize>,
+        /// The run's recorded test accuracy, when DATA is its own test set and it tested on all.
+        recorded: Option<f64>,
+    },
+    Numbers {
+        /// Errors in the target's units; None when the data has no labels.
+        errors: Option<Errors>,
+        /// The run's recorded test RMSE, when DATA is its own test set and it tested on all.
+        recorded: Option<f64>,
+    },
+    Forecast {
+        /// Steps of the series read, values forecast after them, and the window read.
+        steps: usize,
+        horizon: usize,
+        window: usize,
+    },
+}
+
+impl Predicted {
+    /// What `rowseq predict` prints: where the predictions went, then their score.
+    pub fn summary(&self) -> String {
+        let head = format!(
+            "predicted {} {} with {} -> {}",
+            self.examples,
+            match (&self.score, self.examples) {
+                (Score::Forecast { .. }, 1) => "value",
+                (Score::Forecast { .. }, _) => "values",
+                (_, 1) => "sequence",
+                _ => "sequences",
+            },
+            self.label,
+            self.out.display()
+        );
+        let score = match &self.score {
+            Score::Classes {
+                correct: Some(correct),
+                recorded,
+            } => format!(
+                "accuracy {:.4} ({} of {}){}",
+                *correct as f64 / self.examples.max(1) as f64,
+                correct,
+                self.examples,
+                match recorded {
+                    Some(acc) =>
+                        format!(", the run's own test set: recorded test accuracy {acc:.4}"),
+                    None => String::new(),
+                }
+            ),
+            Score::Classes { correct: None, .. } => {
+                "the data has no labels: no accuracy (the class column is empty)".into()
+            }
+            Score::Numbers {
+                errors: Some(e),
+                recorded,
+            } => format!(
+                "RMSE {}, MAE {}, R² {:.4}{}",
+                crate::records::sig(Some(e.rmse)),
+                crate::records::sig(Some(e.mae)),
+                e.r2.unwrap_or(f64::NAN),
+                match recorded {
+                    Some(r) => format!(
+                        ", the run's own test set: recorded test RMSE {}",
+                        crate::records::sig(Some(*r))
+                    ),
+                    None => String::new(),
+                }
+            ),
+            Score::Numbers { errors: None, .. } => {
+                "the data has no targets: no error (the target column is empty)".into()
+            }
+            Score::Forecast {
+                steps,
+                horizon,
+                window,
+            } => format!(
+                "the {horizon} value{} after the series' {steps} steps, forecast from its last \
+                 {window}",
+                if *horizon == 1 { "" } else { "s" },
+            ),
+        };
+        format!("{head}\n{score}")
+    }
+}
+
+/// Applies the runs of `req` to its data, writing the predictions to its `--out`.
+pub fn run(req: &Request) -> Result<Predicted> {
+    let runs = members(req.runs, req.select)?;
+    let mut inputs = store::output::dataset_files(req.data);
+    for run in &runs {
+        inputs.extend(member::inputs(run)?);
+    }
+    store::output::check_output(
+        "--out",
+        req.out,
+        runs.first().map(PathBuf::as_path),
+        &inputs,
+        is_predictions,
+        "a predictions CSV",
+        req.force,
+    )?;
+    let predicted = runs
+        .iter()
+        .map(|run| member::predict(run, req.data, req.data_dir))
+        .collect::<Result<Vec<Member>>>()?;
+    let label = match predicted.as_slice() {
+        [one] => one.label.clone(),
+        all => format!(
+            "an ensemble of {} runs ({})",
+            all.len(),
+            all.iter()
+                .map(|m| m.label.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let output = mean(predicted, &runs)?;
+    let (csv, examples, score) = write(&output)?;
+    store::write_atomic(req.out, &csv)?;
+    Ok(Predicted {
+        out: req.out.to_path_buf(),
+        examples,
+        label,
+        score,
+    })
+}
+
+/// The run folders a request names: the folders given, or the finished runs of the one sweep
+/// folder given, kept where every `KEY=VALUE` of `select` matches (a run key, or `units`).
+fn members(runs: &[PathBuf], select: &[String]) -> Result<Vec<PathBuf>, UserError> {
+    let filters = select
+        .iter()
+        .map(|s| match s.split_once('=') {
+            Some((k, v)) if crate::config::key(k.trim()).is_some() || k.trim() == "units" => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(UserError::Arg {
+                flag: "--select".into(),
+                value: s.clone(),
+                expected: "expected KEY=VALUE with a run key (num_units=128, seed=0; units is \
+                           num_units)"
+                    .into(),
+            }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let sweep = match runs {
+        [one] if !one.join(store::CONFIG).exists() && one.join(store::SWEEP).exists() => Some(one),
+        _ => None,
+    };
+    let candidates: Vec<PathBuf> = match sweep {
+        Some(dir) => {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+                .map_err(|e| UserError::store(dir, format!("cannot read: {e}")))?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join(store::RESULT).is_file())
+                .collect();
+            found.sort();
+            found
+        }
+        None => runs.to_vec(),
+    };
+    let mut kept = Vec::new();
+    for run in candidates {
+        if filters.is_empty() || matches(&run, &filters)? {
+            kept.push(run);
+        }
+    }
+    if kept.is_empty() {
+        let place = runs
+            .first()
+            .map_or_else(String::new, |r| r.display().to_string());
+        return Err(UserError::store(
+            place,
+            format!(
+                "no finished run matches {}: expected --select KEY=VALUE naming runs of the \
+                 sweep (see its results.csv)",
+                select.join(" ")
+            ),
+        ));
+    }
+    Ok(kept)
+}
+
+/// Whether the run in `run` has every key = value of `filters`, as its config states them.
+fn matches(run: &Path, filters: &[(String, String)]) -> Result<bool, UserError> {
+    let cfg = RunDir {
+        path: run.to_path_buf(),
+    }
+    .config()?;
+    Ok(filters.iter().all(|(k, v)| {
+        let key = if k == "units" {
+            "num_units"
+        } else {
+            k.as_str()
+        };
+        let value = cfg.value_text(key);
+        value == *v || value.trim_matches('"') == v.trim_matches('"')
+    }))
+}
+
+/// The members' predictions as one: a single run's as they are, an ensemble's averaged.
+fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
+    let n = members.len() as f64;
+    let mut all = members.into_iter().zip(runs);
+    let (first, _) = all.next().expect("at least one member");
+    let mut acc = first.output;
+    let mut count = 1usize;
+    for (m, run) in all {
+        count += 1;
+        let unlike = |what: &str| {
+            UserError::store(
+                run,
+                format!(
+                    "{what} differ from those of {}: expected runs of one problem in an \
+                     ensemble",
+                    runs[0].display()
+                ),
+            )
+        };
+        match (&mut acc, m.output) {
+            (
+                Output::Classes {
+                    class_names,
+                    truth,
+                    probabilities,
+                    recorded,
+                    ..
+                },
+                Output::Classes {
+                    class_names: c2,
+                    truth: t2,
+                    probabilities: p2,
+                    ..
+                },
+            ) => {
+                if *class_names != c2 || *truth != t2 {
+                    return Err(unlike("its classes or sequences"));
+                }
+                for (row, other) in probabilities.iter_mut().zip(&p2) {
+                    for (p, q) in row.iter_mut().zip(other) {
+                        *p += q;
+                    }
+                }
+                *recorded = None;
+            }
+            (
+                Output::Numbers {
+                    target,
+                    truth,
+                    predicted,
+                    recorded,
+                },
+                Output::Numbers {
+                    target: g2,
+                    truth: t2,
+                    predicted: p2,
+                    ..
+                },
+            ) => {
+                let same_truth = truth.len() == t2.len()
+                    && truth
+                        .iter()
+                        .zip(&t2)
+                        .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
+                if *target != g2 || !same_truth {
+                    return Err(unlike("its target or sequences"));
+                }
+                predicted.iter_mut().zip(&p2).for_each(|(p, q)| *p += q);
+                *recorded = None;
+            }
+            (
+                Output::Forecast {
+                    target,
+                    steps,
+                    values,
+                    ..
+                },
+                Output::Forecast {
+                    target: g2,
+                    steps: s2,
+                    values: v2,
+                    ..
+                },
+            ) => {
+                if *target != g2 || *steps != s2 || values.len() != v2.len() {
+                    return Err(unlike("its target, series or horizon"));
+                }
+                values.iter_mut().zip(&v2).for_each(|(p, q)| *p += q);
+            }
+            _ => return Err(unlike("its task")),
+        }
+    }
+    if count > 1 {
+        match &mut acc {
+            Output::Classes {
+                probabilities,
+                predicted,
+                ..
+            } => {
+                for row in probabilities.iter_mut() {
+                    row.iter_mut().for_each(|p| *p /= n);
+                }
+                *predicted = probabilities.iter().map(|row| argmax(row)).collect();
+            }
+            Output::Numbers { predicted, .. } => predicted.iter_mut().for_each(|p| *p /= n),
+            Output::Forecast { values, .. } => values.iter_mut().for_each(|p| *p /= n),
+        }
+    }
+    Ok(acc)
+}
+
+/// The index of the largest value (the first of equals).
+fn argmax(row: &[f64]) -> i64 {
+    let mut best = 0;
+    for (i, p) in row.iter().enumerate() {
+        if *p > row[best] {
+            best = i;
+        }
+    }
+    best as i64
+}
+
+/// The predictions CSV of `output`, how many rows it has, and their score.
+fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
+    let mut csv = ::csv::Writer::from_writer(Vec::new());
+    let (examples, score) = match output {
+        Output::Classes {
+            class_names,
+            truth,
+            probabilities,
+            predicted,
+            recorded,
+        } => {
+            let mut header = vec!["index".to_string(), "class".into(), "predicted".into()];
+            header.extend(class_names.iter().map(|c| format!("p_{c}")));
+            csv.write_record(&header)?;
+            let mut correct = 0usize;
+            for (i, ((t, k), p)) in truth.iter().zip(predicted).zip(probabilities).enumerate() {
+                let mut row = vec![
+                    i.to_string(),
+                    // Empty for data without labels.
+                    usize::try_from(*t).map_or_else(|_| String::new(), |t| class_names[t].clone()),
+                    class_names[*k as usize].clone(),
+                ];
+                row.extend(p.iter().map(|v| format!("{v:.6}")));
+                csv.write_record(&row)?;
+                correct += usize::from(t == k);
+            }
+            let labelled = truth.iter().all(|&y| y != crate::data::series::UNLABELLED);
+            let score = Score::Classes {
+                correct: labelled.then_some(correct),
+                recorded: *recorded,
+            };
+            (truth.len(), score)
+        }
+        Output::Numbers {
+            target,
+            truth,
+            predicted,
+            recorded,
+        } => {
+            csv.write_record(["index", target, "predicted"])?;
+            for (i, (t, p)) in truth.iter().zip(predicted).enumerate() {
+                let t = if t.is_nan() {
+                    String::new()
+                } else {
+                    t.to_string()
+                };
+                csv.write_record([i.to_string(), t, p.to_string()])?;
+            }
+            let labelled = truth.iter().all(|t| !t.is_nan());
+            let score = Score::Numbers {
+                errors: labelled.then(|| Errors::of(predicted, truth)),
+                recorded: *recorded,
+            };
+            (truth.len(), score)
+        }
+        Output::Forecast {
+            target,
+            steps,
+            window,
+            values,
+        } => {
+            csv.write_record(["step", "row", target.as_str()])?;
+            for (k, v) in values.iter().enumerate() {
+                // `row`: the 0-based data row the value would have if the series went on.
+                csv.write_record([(k + 1).to_string(), (steps + k).to_string(), v.to_string()])?;
+            }
+            let score = Score::Forecast {
+                steps: *steps,
+                horizon: values.len(),
+                window: *window,
+            };
+            (values.len(), score)
+        }
+    };
+    Ok((csv.into_inner()?, examples, score))
+}
+
+/// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
+/// (classification), `index,TARGET,predicted` (regression) or `step,row,TARGET` (forecasts).
+fn is_predictions(head: &[u8]) -> bool {
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
+    matches!(
+        fields.as_slice(),
+        [b"index", _, b"predicted", ..] | [b"step", b"row", _]
+    )
+}

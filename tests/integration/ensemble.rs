@@ -1,0 +1,127 @@
+/*!
+Ensembles of seeds (issue #38, item 3): `rowseq predict` over several runs, or a sweep folder's
+runs chosen with `--select`, averages their class probabilities; the same ensemble in plain
+PyTorch (`scripts/load_in_pytorch.py`) agrees; mistakes are one line, exit 2.
+*/
+use std::path::Path;
+
+use predicates::str::contains;
+
+use crate::common::*;
+
+/// The class probabilities of a predictions CSV, row by row.
+fn probabilities(csv: &Path) -> Vec<Vec<f64>> {
+    std::fs::read_to_string(csv)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(3).map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
+/// Three seeds of GunPoint: each predicted alone, then as an ensemble chosen from the sweep
+/// folder with `--select`: its probabilities are the mean of its runs' (to the 6 decimals the
+/// CSV holds), its class their argmax, and PyTorch computes the same.
+#[test]
+fn an_ensembles_probabilities_are_the_mean_of_its_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .args(["sweep", "configs/gunpoint.toml", "--set", "epochs=3"])
+        .args(["--set", "num_units=[4,8]", "--set", "seed=[0,1,2]"])
+        .args(["--no-tensorboard", "--no-report", "--threads", "1"])
+        .args(["--device", "cpu", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let sweep = out.join("gunpoint");
+    let data = "ts:data/GunPoint/GunPoint";
+    let mut runs = Vec::new();
+    let mut each = Vec::new();
+    for (k, run) in run_dirs(&sweep).iter().enumerate() {
+        let config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run.join("config.json")).unwrap()).unwrap();
+        if config["num_units"] != 8 {
+            continue;
+        }
+        let csv = tmp.path().join(format!("run{k}.csv"));
+        rowseq()
+            .args(["predict"])
+            .arg(run)
+            .arg(data)
+            .arg("--out")
+            .arg(&csv)
+            .assert()
+            .success();
+        each.push(probabilities(&csv));
+        runs.push(run.clone());
+    }
+    assert_eq!(runs.len(), 3);
+    let ensemble = tmp.path().join("ensemble.csv");
+    rowseq()
+        .arg("predict")
+        .arg(&sweep)
+        .arg(data)
+        .args(["--select", "units=8", "--out"])
+        .arg(&ensemble)
+        .assert()
+        .success()
+        .stdout(contains(
+            "an ensemble of 3 runs (units=8,seed=0; units=8,seed=1",
+        ))
+        .stdout(contains("predicted 150 sequences"));
+    let mean = probabilities(&ensemble);
+    assert_eq!(mean.len(), 150);
+    for (i, row) in mean.iter().enumerate() {
+        for (c, p) in row.iter().enumerate() {
+            let expected = each.iter().map(|e| e[i][c]).sum::<f64>() / 3.0;
+            // Each CSV rounds to 6 decimals: the mean of rounded values is within 1e-6.
+            assert!(
+                (p - expected).abs() <= 1.01e-6,
+                "row {i}: {p} vs {expected}"
+            );
+        }
+    }
+    let text = std::fs::read_to_string(&ensemble).unwrap();
+    for (line, row) in text.lines().skip(1).zip(&mean) {
+        let predicted = line.split(',').nth(2).unwrap();
+        let winner = if row[0] >= row[1] { "1" } else { "2" };
+        assert_eq!(predicted, winner, "{line}");
+    }
+    // The run folders named one by one make the same ensemble.
+    let named = tmp.path().join("named.csv");
+    rowseq()
+        .arg("predict")
+        .args(&runs)
+        .arg(data)
+        .arg("--out")
+        .arg(&named)
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&named).unwrap(), text.as_bytes());
+    // Plain PyTorch, the same three runs.
+    let refs: Vec<&Path> = runs.iter().map(|r| r.as_path()).collect();
+    let said = load_ensemble_in_pytorch(&refs, "data/GunPoint/GunPoint_TEST.ts", &ensemble);
+    assert!(said.contains("an ensemble of 3 runs"), "{said}");
+
+    // Mistakes: an unknown key, and a selection that matches nothing.
+    for (select, says) in [
+        (
+            "colour=red",
+            "--select colour=red: expected KEY=VALUE with a run key",
+        ),
+        ("units=999", "no finished run matches units=999"),
+    ] {
+        let refused = tmp.path().join("refused.csv");
+        rowseq()
+            .arg("predict")
+            .arg(&sweep)
+            .arg(data)
+            .args(["--select", select, "--out"])
+            .arg(&refused)
+            .assert()
+            .code(2)
+            .stderr(contains(says));
+        assert!(!refused.exists());
+    }
+}
