@@ -14,6 +14,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use tch::{Kind, Tensor};
 
+use super::sequences::Sequences;
 use super::Split;
 use crate::error::UserError;
 
@@ -61,15 +62,6 @@ pub fn class_names<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
     names
 }
 
-/// Train and test as padded tensors, with the class names of the training file.
-pub struct Tensors {
-    pub train: Split,
-    pub test: Split,
-    pub seq_len: i64,
-    pub features: i64,
-    pub class_names: Vec<String>,
-}
-
 /// Checks that test fits train (features, classes) and pads both to the longest sequence.
 /// With `numeric` (regression), labels are target numbers: y is [N, 1] float, NaN for a file
 /// without labels, and `class_names` is empty.
@@ -77,7 +69,7 @@ pub fn to_tensors(
     train: &SeriesFile,
     test: &SeriesFile,
     numeric: bool,
-) -> Result<Tensors, UserError> {
+) -> Result<Sequences, UserError> {
     if test.features != train.features {
         return Err(UserError::data(
             &test.path,
@@ -169,7 +161,7 @@ pub fn to_tensors(
             lengths: Tensor::from_slice(&lengths),
         }
     };
-    Ok(Tensors {
+    Ok(Sequences {
         train: split(train, &targets[0]),
         test: split(test, &targets[1]),
         seq_len: t as i64,
