@@ -91,41 +91,12 @@ pub fn to_tensors(
         .enumerate()
         .map(|(i, n)| (n.as_str(), i as i64))
         .collect();
-    let mut targets: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
-    for (file, out) in [train, test].into_iter().zip(targets.iter_mut()) {
-        for case in file.cases.iter().filter(|_| numeric) {
-            if !file.labelled {
-                out.push(f32::NAN);
-                continue;
-            }
-            match case.label.parse::<f64>() {
-                Ok(v) if v.is_finite() && (v as f32).is_finite() => out.push(v as f32),
-                _ => {
-                    return Err(UserError::data_at(
-                        &file.path,
-                        case.line,
-                        format!(
-                            "target {:?}: expected a finite number (a regression target)",
-                            case.label
-                        ),
-                    ))
-                }
-            }
-        }
-    }
-    for case in test.cases.iter().filter(|_| test.labelled && !numeric) {
-        if !index.contains_key(case.label.as_str()) {
-            return Err(UserError::data_at(
-                &test.path,
-                case.line,
-                format!(
-                    "class {:?} does not occur in the training file {}: expected one of {}",
-                    case.label,
-                    train.path.display(),
-                    shown_list(&names)
-                ),
-            ));
-        }
+    let targets = match numeric {
+        true => [targets(train)?, targets(test)?],
+        false => [Vec::new(), Vec::new()],
+    };
+    if test.labelled && !numeric {
+        check_classes(test, &index, train, &names)?;
     }
     let t = train
         .cases
@@ -135,39 +106,99 @@ pub fn to_tensors(
         .max()
         .unwrap_or(1);
     let f = train.features;
-    let split = |file: &SeriesFile, targets: &[f32]| {
-        let n = file.cases.len();
-        let mut x = vec![0f32; n * t * f];
-        for (i, c) in file.cases.iter().enumerate() {
-            x[i * t * f..i * t * f + c.values.len()].copy_from_slice(&c.values);
-        }
-        let y: Vec<i64> = file
-            .cases
-            .iter()
-            .filter(|_| !numeric)
-            .map(|c| match file.labelled {
-                true => index[c.label.as_str()],
-                false => UNLABELLED,
-            })
-            .collect();
-        let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
-        Split {
-            x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
-            y: if numeric {
-                Tensor::from_slice(targets).view([n as i64, 1])
-            } else {
-                Tensor::from_slice(&y)
-            },
-            lengths: Tensor::from_slice(&lengths),
-        }
+    let labels = |file: usize| match numeric {
+        true => Labels::Targets(&targets[file]),
+        false => Labels::Classes(&index),
     };
     Ok(Sequences {
-        train: split(train, &targets[0]),
-        test: split(test, &targets[1]),
+        train: padded(train, t, f, labels(0)),
+        test: padded(test, t, f, labels(1)),
         seq_len: t as i64,
         features: f as i64,
         class_names: names,
     })
+}
+
+/// A regression file's targets, one per case (NaN for a file without labels).
+fn targets(file: &SeriesFile) -> Result<Vec<f32>, UserError> {
+    let target = |case: &Case| {
+        if !file.labelled {
+            return Ok(f32::NAN);
+        }
+        match case.label.parse::<f64>() {
+            Ok(v) if v.is_finite() && (v as f32).is_finite() => Ok(v as f32),
+            _ => Err(UserError::data_at(
+                &file.path,
+                case.line,
+                format!(
+                    "target {:?}: expected a finite number (a regression target)",
+                    case.label
+                ),
+            )),
+        }
+    };
+    file.cases.iter().map(target).collect()
+}
+
+/// Every label of `test` is a class of the training file (`index`).
+fn check_classes(
+    test: &SeriesFile,
+    index: &BTreeMap<&str, i64>,
+    train: &SeriesFile,
+    names: &[String],
+) -> Result<(), UserError> {
+    match test
+        .cases
+        .iter()
+        .find(|case| !index.contains_key(case.label.as_str()))
+    {
+        Some(case) => Err(UserError::data_at(
+            &test.path,
+            case.line,
+            format!(
+                "class {:?} does not occur in the training file {}: expected one of {}",
+                case.label,
+                train.path.display(),
+                shown_list(names)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What y holds: class indices by label, or regression targets.
+enum Labels<'a> {
+    Classes(&'a BTreeMap<&'a str, i64>),
+    Targets(&'a [f32]),
+}
+
+/// A file's cases as a split padded with zeros to `t` steps of `f` features.
+fn padded(file: &SeriesFile, t: usize, f: usize, labels: Labels) -> Split {
+    let n = file.cases.len();
+    let mut x = vec![0f32; n * t * f];
+    for (i, c) in file.cases.iter().enumerate() {
+        x[i * t * f..i * t * f + c.values.len()].copy_from_slice(&c.values);
+    }
+    let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
+    let y = match labels {
+        Labels::Targets(targets) => Tensor::from_slice(targets).view([n as i64, 1]),
+        Labels::Classes(index) => {
+            let y: Vec<i64> = file
+                .cases
+                .iter()
+                .map(|c| match file.labelled {
+                    true => index[c.label.as_str()],
+                    false => UNLABELLED,
+                })
+                .collect();
+            Tensor::from_slice(&y)
+        }
+    };
+    Split {
+        x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
+        y,
+        lengths: Tensor::from_slice(&lengths),
+    }
 }
 
 fn shown_list(names: &[String]) -> String {
