@@ -2,12 +2,12 @@
 Datasets as sequence tensors: x is [N, T, F] float32, y is [N] int64 class indices, and
 `lengths` [N] the real length of each sequence (shorter ones are zero-padded at the end).
 
-`config::dataset` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are read row
-by row: an image of R rows and C columns is T = R timesteps of F = C pixels, scaled to [0, 1]
-(byte / 255); their validation split is the last `val_size` images of the training set (for
-MNIST, the last 5,000 are its original validation images). Series sets (`ts:`, `csv:`; readers
-in `ts`, `csv`, shared checks in `series`) take T, F and the classes from the files; their
-validation split is stratified and fixed (`series::stratified`), and each feature is z-scored
+`config::dataset` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are
+read row by row: an image of R rows and C columns is T = R timesteps of F = C pixels, scaled to
+[0, 1] (byte / 255); their validation split is the last `val_size` images of the training set
+(for MNIST, the last 5,000 are its original validation images). Series sets (`ts:`, `csv:`;
+readers in `ts`, `csv`, shared checks in `series`) take T, F and the classes from the files;
+their validation split is stratified and fixed (`validation`), and each feature is z-scored
 with the mean and std of the run's training split (real timesteps only), applied to validation
 and test. `train_size` and `test_size` take the first N examples, for quick runs. One series
 (`csv:SERIES.csv`, forecasting; `forecast`) is cut in time into windows instead.
@@ -30,6 +30,7 @@ mod folders;
 mod load;
 mod sequences;
 mod source;
+mod validation;
 mod windows;
 
 pub use folders::data_dir;

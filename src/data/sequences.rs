@@ -8,9 +8,9 @@ statistics) and a numeric target standardised, then every split is patched.
 use tch::{Kind, Tensor};
 
 use super::source::Source;
-use super::{auto, patch, series, Dataset, Split, Target};
+use super::{auto, series, validation, Dataset, Split, Target};
 use crate::config::dataset::Spec;
-use crate::config::{keys_of, Count, Normalize, Patch, RunConfig, Scope, Task};
+use crate::config::{keys_of, Count, Normalize, RunConfig, Scope, Task};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -119,15 +119,14 @@ fn choose_validation(
         }
         (v, false) if cfg.task == Task::Regress => {
             let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));
-            series::random_split(n_train, v)
+            validation::random_split(n_train, v)
         }
-        (Count::Fixed(v), false) => {
-            series::stratified(&labels(), &seqs.class_names, v).map_err(|m| UserError::Config {
+        (Count::Fixed(v), false) => validation::stratified(&labels(), &seqs.class_names, v)
+            .map_err(|m| UserError::Config {
                 origin: "val_size".into(),
                 message: format!("val_size = {v} {m}"),
-            })?
-        }
-        (Count::Auto, false) => series::stratified_auto(&labels(), &seqs.class_names),
+            })?,
+        (Count::Auto, false) => validation::stratified_auto(&labels(), &seqs.class_names),
     };
     Ok(Validation::Chosen(train, val))
 }
@@ -174,7 +173,7 @@ fn split_images(
             ),
         });
     }
-    Ok(assemble(
+    Ok(labelled(
         source,
         seqs,
         cfg,
@@ -217,7 +216,7 @@ fn split_series(
         _ => (splits, None),
     };
     let change = series::step_change(&splits[0]);
-    let mut data = assemble(source, seqs, cfg, splits);
+    let mut data = labelled(source, seqs, cfg, splits);
     data.normalization = Some(stats);
     data.step_change = Some(change);
     data.target = target;
@@ -280,34 +279,13 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, if var > 0.0 { var.sqrt() } else { 1.0 })
 }
 
-/// The run's dataset from its (train, validation, test) splits, each patched as `patch`
-/// says; the scaling, step change and target are the caller's to add.
-fn assemble(
-    source: &Source,
-    seqs: &Sequences,
-    cfg: &RunConfig,
-    [train, val, test]: [Split; 3],
-) -> Dataset {
+/// The run's dataset of labelled (train, validation, test) splits, patched; the scaling, step
+/// change and target are the caller's to add.
+fn labelled(source: &Source, seqs: &Sequences, cfg: &RunConfig, splits: [Split; 3]) -> Dataset {
     let images = source.spec.is_images();
-    let (t, f) = (seqs.seq_len, seqs.features);
-    let reading = patch::reading(cfg.patch, t, f, images);
+    let shape = (seqs.seq_len, seqs.features);
     Dataset {
-        name: source.name.clone(),
-        train: patch::apply(&train, reading, images),
-        val: patch::apply(&val, reading, images),
-        test: patch::apply(&test, reading, images),
-        seq_len: reading.timesteps,
-        features: reading.features,
         class_names: seqs.class_names.clone(),
-        images,
-        image_shape: images.then_some((t, f)),
-        patch: (reading != patch::reading(Patch::Natural, t, f, images)).then_some(reading.values),
-        normalization: None,
-        step_change: None,
-        task: cfg.task,
-        target: None,
-        forecast: None,
-        neighbours: None,
-        train_sha256: source.train_sha256.clone(),
+        ..source.patched(cfg, splits, shape, images)
     }
 }

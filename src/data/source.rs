@@ -2,7 +2,8 @@
 A dataset as loaded from disk (`Source`, once per process, shared by every run that reads it),
 and what was loaded (`Loaded`): labelled sequences, or one series to forecast. `load` reads it;
 `Source::split` hands each kind to its own split for one run's config (`sequences::split`,
-`windows::split`), and `summary` and the 1-NN baselines match on it the same way.
+`windows::split`), which end in the one patched `Dataset` (`Source::patched`); `summary` and
+the 1-NN baselines match on it the same way.
 */
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,9 +13,9 @@ use tch::Tensor;
 
 use super::neighbours::{self, NearestNeighbour};
 use super::sequences::{self, Sequences};
-use super::{forecast, load, windows, Dataset, Summary};
+use super::{forecast, load, patch, windows, Dataset, Split, Summary};
 use crate::config::dataset::Spec;
-use crate::config::{RunConfig, Task};
+use crate::config::{Patch, RunConfig, Task};
 use crate::error::UserError;
 
 /// What a dataset holds once read. A new kind of data (a panel of many series) is a new
@@ -167,6 +168,38 @@ impl Source {
         match &self.loaded {
             Loaded::Sequences(seqs) => sequences::split(self, seqs, cfg),
             Loaded::Series(table) => windows::split(self, table, cfg),
+        }
+    }
+    /// A run's dataset from its (train, validation, test) splits of sequences `shape` (T, F)
+    /// long and wide, each patched as the run's `patch` says; class names, scaling, target
+    /// and forecast are the caller's to add.
+    pub(super) fn patched(
+        &self,
+        cfg: &RunConfig,
+        [train, val, test]: [Split; 3],
+        (t, f): (i64, i64),
+        images: bool,
+    ) -> Dataset {
+        let reading = patch::reading(cfg.patch, t, f, images);
+        let natural = patch::reading(Patch::Natural, t, f, images);
+        Dataset {
+            name: self.name.clone(),
+            train: patch::apply(&train, reading, images),
+            val: patch::apply(&val, reading, images),
+            test: patch::apply(&test, reading, images),
+            seq_len: reading.timesteps,
+            features: reading.features,
+            class_names: Vec::new(),
+            images,
+            image_shape: images.then_some((t, f)),
+            patch: (reading != natural).then_some(reading.values),
+            normalization: None,
+            step_change: None,
+            task: cfg.task,
+            target: None,
+            forecast: None,
+            neighbours: None,
+            train_sha256: self.train_sha256.clone(),
         }
     }
 }

@@ -5,8 +5,8 @@ inputs and the next `horizon` target values, then patched like any series; the t
 truth and naive baselines come with it, in the target's units.
 */
 use super::source::Source;
-use super::{forecast, patch, Dataset, Forecast, Target};
-use crate::config::{Normalize, Patch, RunConfig, Task};
+use super::{forecast, Dataset, Forecast, Target};
+use crate::config::{Normalize, RunConfig, Task};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -28,7 +28,6 @@ pub fn split(
     let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, (&mean, &std), relative);
     let (train, val, test) = (windows(&train_o), windows(&val_o), windows(&test_o));
     let (w, f) = (cut.window as i64, table.features() as i64);
-    let reading = patch::reading(cfg.patch, w, f, false);
     let j = table.target;
     let target = Target {
         name: table.names[j].clone(),
@@ -37,16 +36,6 @@ pub fn split(
     };
     let forecast = scored_against(source, table, cfg, cut, test_o, relative)?;
     Ok(Dataset {
-        name: source.name.clone(),
-        train: patch::apply(&train, reading, false),
-        val: patch::apply(&val, reading, false),
-        test: patch::apply(&test, reading, false),
-        seq_len: reading.timesteps,
-        features: reading.features,
-        class_names: Vec::new(),
-        images: false,
-        image_shape: None,
-        patch: (reading != patch::reading(Patch::Natural, w, f, false)).then_some(reading.values),
         normalization: Some(Normalization {
             kind: cfg.normalize,
             mean,
@@ -55,12 +44,10 @@ pub fn split(
             target_std: Some(target.std),
             columns: table.names.clone(),
         }),
-        step_change: None,
         task: Task::Forecast,
         target: Some(target),
         forecast: Some(forecast),
-        neighbours: None,
-        train_sha256: source.train_sha256.clone(),
+        ..source.patched(cfg, [train, val, test], (w, f), false)
     })
 }
 
