@@ -93,6 +93,8 @@ fn rows(text: &str, path: &Path) -> Result<Vec<(usize, Vec<String>)>, UserError>
     Ok(out)
 }
 
+/// Parses a CSV file of a series set, wide or long (`opts.layout`); the label column may be
+/// absent where `opts.unlabelled_ok` (new series for `predict`).
 pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, UserError> {
     let mut rows = rows(text, path)?.into_iter();
     let Some((header_line, header)) = rows.next() else {
@@ -127,27 +129,7 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
                 .into(),
         ));
     }
-    for (line, fields) in &rows {
-        if fields.len() != header.len() {
-            return Err(at(
-                *line,
-                format!(
-                    "{} fields: expected {} like the header (line {header_line})",
-                    fields.len(),
-                    header.len()
-                ),
-            ));
-        }
-        if label.is_some_and(|l| fields[l].is_empty()) {
-            return Err(at(
-                *line,
-                format!(
-                    "missing label: expected a class label in column {:?}",
-                    opts.label
-                ),
-            ));
-        }
-    }
+    check_rows(&rows, &header, header_line, label, opts, path)?;
     let cases = match opts.layout {
         CsvLayout::Wide => wide(&header, label, &rows, path)?,
         CsvLayout::Long => {
@@ -177,6 +159,40 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         labelled: label.is_some(),
         targets: false,
     })
+}
+
+/// Every data row is as wide as the header and, where labels are read, has one.
+fn check_rows(
+    rows: &[(usize, Vec<String>)],
+    header: &[String],
+    header_line: usize,
+    label: Option<usize>,
+    opts: &Options,
+    path: &Path,
+) -> Result<(), UserError> {
+    let at = |line: usize, m: String| UserError::data_at(path, line, m);
+    for (line, fields) in rows {
+        if fields.len() != header.len() {
+            return Err(at(
+                *line,
+                format!(
+                    "{} fields: expected {} like the header (line {header_line})",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+        }
+        if label.is_some_and(|l| fields[l].is_empty()) {
+            return Err(at(
+                *line,
+                format!(
+                    "missing label: expected a class label in column {:?}",
+                    opts.label
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn wide(

@@ -68,7 +68,27 @@ pub fn read(path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
     parse(&text, path, cfg)
 }
 
+/// Parses a series file: its header, then one row per timestep; reads the columns `columns`
+/// names (or every numeric one) and finds the target among them.
 pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
+    let (header, rows) = read_rows(text, path)?;
+    let chosen = choose_columns(&header, &rows, path, cfg)?;
+    let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
+    let target = choose_target(&names, path, cfg)?;
+    let values = read_values(&rows, &chosen, &names, path)?;
+    Ok(Table {
+        names,
+        target,
+        values,
+        steps: rows.len(),
+    })
+}
+
+/// A series file's rows, each with its line.
+type Rows = Vec<(usize, Vec<String>)>;
+
+/// The header of a series file and its rows, every row as wide as the header.
+fn read_rows(text: &str, path: &Path) -> Result<(Vec<String>, Rows), UserError> {
     let err = |m: String| UserError::data(path, m);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(true)
@@ -80,7 +100,7 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
     let header_line = header_record.position().map_or(1, |p| p.line() as usize);
     let header: Vec<String> = header_record.iter().map(str::to_string).collect();
     distinct_header(&header, path, header_line)?;
-    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut rows: Rows = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| err(format!("cannot read CSV row {}: {e}", i + 2)))?;
         let line = record.position().map_or(i + 2, |p| p.line() as usize);
@@ -102,8 +122,17 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
             "no rows after the header: expected one row per timestep".into(),
         ));
     }
-    // The columns read: those `columns` names, or every one whose first non-empty value is a
-    // number (a gap in the first row does not hide a column; the gap itself is an error).
+    Ok((header, rows))
+}
+
+/// The columns read: those `columns` names, or every one whose first non-empty value is a
+/// number (a gap in the first row does not hide a column; the gap itself is an error).
+fn choose_columns(
+    header: &[String],
+    rows: &Rows,
+    path: &Path,
+    cfg: &RunConfig,
+) -> Result<Vec<usize>, UserError> {
     let numeric = |c: usize| {
         rows.iter()
             .map(|(_, row)| row[c].as_str())
@@ -132,27 +161,21 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
             .collect::<Result<_, _>>()?
     };
     if chosen.is_empty() {
-        return Err(err(format!(
-            "no numeric column (header: {}): expected a column of numbers to forecast",
-            header.join(", ")
-        )));
+        return Err(UserError::data(
+            path,
+            format!(
+                "no numeric column (header: {}): expected a column of numbers to forecast",
+                header.join(", ")
+            ),
+        ));
     }
-    let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
-    let target = if cfg.target_column.is_empty() {
-        if names.len() > 1 {
-            return Err(UserError::Config {
-                origin: "target_column".into(),
-                message: format!(
-                    "target_column = \"\": {} has several numeric columns ({}): expected \
-                     target_column naming the one to forecast",
-                    path.display(),
-                    names.join(", ")
-                ),
-            });
-        }
-        0
-    } else {
-        names
+    Ok(chosen)
+}
+
+/// The target's index in `names`: `target_column`, or the one column read.
+fn choose_target(names: &[String], path: &Path, cfg: &RunConfig) -> Result<usize, UserError> {
+    if !cfg.target_column.is_empty() {
+        return names
             .iter()
             .position(|n| *n == cfg.target_column)
             .ok_or_else(|| UserError::Config {
@@ -164,11 +187,32 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
                     path.display(),
                     names.join(", ")
                 ),
-            })?
-    };
+            });
+    }
+    if names.len() > 1 {
+        return Err(UserError::Config {
+            origin: "target_column".into(),
+            message: format!(
+                "target_column = \"\": {} has several numeric columns ({}): expected \
+                 target_column naming the one to forecast",
+                path.display(),
+                names.join(", ")
+            ),
+        });
+    }
+    Ok(0)
+}
+
+/// The `chosen` columns' values, timestep-major; each must be a finite number.
+fn read_values(
+    rows: &Rows,
+    chosen: &[usize],
+    names: &[String],
+    path: &Path,
+) -> Result<Vec<f64>, UserError> {
     let mut values = Vec::with_capacity(rows.len() * chosen.len());
-    for (line, row) in &rows {
-        for (&c, name) in chosen.iter().zip(&names) {
+    for (line, row) in rows {
+        for (&c, name) in chosen.iter().zip(names) {
             let cell = &row[c];
             match cell.parse::<f64>() {
                 Ok(v) if v.is_finite() => values.push(v),
@@ -185,12 +229,7 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
             }
         }
     }
-    Ok(Table {
-        names,
-        target,
-        values,
-        steps: rows.len(),
-    })
+    Ok(values)
 }
 
 /// Where a series is cut: `train` steps, then `val`, then `test`.

@@ -2,14 +2,20 @@
 Datasets as sequence tensors: x is [N, T, F] float32, y is [N] int64 class indices, and
 `lengths` [N] the real length of each sequence (shorter ones are zero-padded at the end).
 
-`config::dataset` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are read row
-by row: an image of R rows and C columns is T = R timesteps of F = C pixels, scaled to [0, 1]
-(byte / 255); their validation split is the last `val_size` images of the training set (for
-MNIST, the last 5,000 are its original validation images). Series sets (`ts:`, `csv:`; readers
-in `ts`, `csv`, shared checks in `series`) take T, F and the classes from the files; their
-validation split is stratified and fixed (`series::stratified`), and each feature is z-scored
+`config::dataset` parses the `dataset` key. Image sets (`mnist`, `fashion-mnist`, `idx:DIR`) are
+read row by row: an image of R rows and C columns is T = R timesteps of F = C pixels, scaled to
+[0, 1] (byte / 255); their validation split is the last `val_size` images of the training set
+(for MNIST, the last 5,000 are its original validation images). Series sets (`ts:`, `csv:`;
+readers in `ts`, `csv`, shared checks in `series`) take T, F and the classes from the files;
+their validation split is stratified and fixed (`validation`), and each feature is z-scored
 with the mean and std of the run's training split (real timesteps only), applied to validation
-and test. `train_size` and `test_size` take the first N examples, for quick runs.
+and test. `train_size` and `test_size` take the first N examples, for quick runs. One series
+(`csv:SERIES.csv`, forecasting; `forecast`) is cut in time into windows instead.
+
+The path of the data: `load` reads what the `dataset` key names into a `Source`, which holds
+what was loaded (`source::Loaded`: labelled sequences or one series); `Source::split` hands each
+kind to its split for one run (`sequences::split`, `windows::split`), which makes the run's
+`Dataset`. Named sets are found through `folders`.
 */
 pub mod auto;
 pub mod csv;
@@ -18,19 +24,22 @@ pub mod idx;
 pub mod neighbours;
 pub mod patch;
 pub mod series;
-
-mod source;
 pub mod ts;
 
-pub use source::{data_dir, train_file_sha256, Source};
+mod folders;
+mod load;
+mod sequences;
+mod source;
+mod validation;
+mod windows;
 
-use std::path::{Path, PathBuf};
+pub use folders::data_dir;
+pub use load::train_file_sha256;
+pub use source::Source;
 
 use tch::{Kind, Tensor};
 
-use crate::config::dataset::{self as spec, Spec};
-use crate::config::{keys_of, Count, Normalize, Patch, RunConfig, Scope, Task};
-use crate::error::UserError;
+use crate::config::Task;
 use crate::metrics::Errors;
 use crate::records::{ClassAccuracy, DataInfo, Normalization};
 
@@ -334,7 +343,10 @@ impl Summary {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::config::{Count, RunConfig};
 
     fn write_pair(dir: &Path, extra_test: &str) -> RunConfig {
         let head = "@problemName P\n@univariate true\n@classLabel true a b\n@data\n";

@@ -1,7 +1,8 @@
 /*!
 Labelled sequences as read from `.ts` or CSV files, before they become tensors: the class names
-(from the training file), the padded [N, T, F] tensors with their real lengths, the stratified
-validation split and the per-feature z-score over the training split's real timesteps.
+(from the training file), the padded [N, T, F] tensors with their real lengths, and the
+per-feature z-score over the training split's real timesteps (the validation split is
+`validation`'s).
 
 Padding goes at the end of a sequence and is zero after normalisation; `lengths` says where each
 sequence ends, so padding never enters a statistic here and the model never reads it.
@@ -10,10 +11,9 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
 use tch::{Kind, Tensor};
 
+use super::sequences::Sequences;
 use super::Split;
 use crate::error::UserError;
 
@@ -61,15 +61,6 @@ pub fn class_names<'a>(labels: impl Iterator<Item = &'a str>) -> Vec<String> {
     names
 }
 
-/// Train and test as padded tensors, with the class names of the training file.
-pub struct Tensors {
-    pub train: Split,
-    pub test: Split,
-    pub seq_len: i64,
-    pub features: i64,
-    pub class_names: Vec<String>,
-}
-
 /// Checks that test fits train (features, classes) and pads both to the longest sequence.
 /// With `numeric` (regression), labels are target numbers: y is [N, 1] float, NaN for a file
 /// without labels, and `class_names` is empty.
@@ -77,7 +68,7 @@ pub fn to_tensors(
     train: &SeriesFile,
     test: &SeriesFile,
     numeric: bool,
-) -> Result<Tensors, UserError> {
+) -> Result<Sequences, UserError> {
     if test.features != train.features {
         return Err(UserError::data(
             &test.path,
@@ -99,41 +90,12 @@ pub fn to_tensors(
         .enumerate()
         .map(|(i, n)| (n.as_str(), i as i64))
         .collect();
-    let mut targets: [Vec<f32>; 2] = [Vec::new(), Vec::new()];
-    for (file, out) in [train, test].into_iter().zip(targets.iter_mut()) {
-        for case in file.cases.iter().filter(|_| numeric) {
-            if !file.labelled {
-                out.push(f32::NAN);
-                continue;
-            }
-            match case.label.parse::<f64>() {
-                Ok(v) if v.is_finite() && (v as f32).is_finite() => out.push(v as f32),
-                _ => {
-                    return Err(UserError::data_at(
-                        &file.path,
-                        case.line,
-                        format!(
-                            "target {:?}: expected a finite number (a regression target)",
-                            case.label
-                        ),
-                    ))
-                }
-            }
-        }
-    }
-    for case in test.cases.iter().filter(|_| test.labelled && !numeric) {
-        if !index.contains_key(case.label.as_str()) {
-            return Err(UserError::data_at(
-                &test.path,
-                case.line,
-                format!(
-                    "class {:?} does not occur in the training file {}: expected one of {}",
-                    case.label,
-                    train.path.display(),
-                    shown_list(&names)
-                ),
-            ));
-        }
+    let targets = match numeric {
+        true => [targets(train)?, targets(test)?],
+        false => [Vec::new(), Vec::new()],
+    };
+    if test.labelled && !numeric {
+        check_classes(test, &index, train, &names)?;
     }
     let t = train
         .cases
@@ -143,39 +105,99 @@ pub fn to_tensors(
         .max()
         .unwrap_or(1);
     let f = train.features;
-    let split = |file: &SeriesFile, targets: &[f32]| {
-        let n = file.cases.len();
-        let mut x = vec![0f32; n * t * f];
-        for (i, c) in file.cases.iter().enumerate() {
-            x[i * t * f..i * t * f + c.values.len()].copy_from_slice(&c.values);
-        }
-        let y: Vec<i64> = file
-            .cases
-            .iter()
-            .filter(|_| !numeric)
-            .map(|c| match file.labelled {
-                true => index[c.label.as_str()],
-                false => UNLABELLED,
-            })
-            .collect();
-        let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
-        Split {
-            x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
-            y: if numeric {
-                Tensor::from_slice(targets).view([n as i64, 1])
-            } else {
-                Tensor::from_slice(&y)
-            },
-            lengths: Tensor::from_slice(&lengths),
-        }
+    let labels = |file: usize| match numeric {
+        true => Labels::Targets(&targets[file]),
+        false => Labels::Classes(&index),
     };
-    Ok(Tensors {
-        train: split(train, &targets[0]),
-        test: split(test, &targets[1]),
+    Ok(Sequences {
+        train: padded(train, t, f, labels(0)),
+        test: padded(test, t, f, labels(1)),
         seq_len: t as i64,
         features: f as i64,
         class_names: names,
     })
+}
+
+/// A regression file's targets, one per case (NaN for a file without labels).
+fn targets(file: &SeriesFile) -> Result<Vec<f32>, UserError> {
+    let target = |case: &Case| {
+        if !file.labelled {
+            return Ok(f32::NAN);
+        }
+        match case.label.parse::<f64>() {
+            Ok(v) if v.is_finite() && (v as f32).is_finite() => Ok(v as f32),
+            _ => Err(UserError::data_at(
+                &file.path,
+                case.line,
+                format!(
+                    "target {:?}: expected a finite number (a regression target)",
+                    case.label
+                ),
+            )),
+        }
+    };
+    file.cases.iter().map(target).collect()
+}
+
+/// Every label of `test` is a class of the training file (`index`).
+fn check_classes(
+    test: &SeriesFile,
+    index: &BTreeMap<&str, i64>,
+    train: &SeriesFile,
+    names: &[String],
+) -> Result<(), UserError> {
+    match test
+        .cases
+        .iter()
+        .find(|case| !index.contains_key(case.label.as_str()))
+    {
+        Some(case) => Err(UserError::data_at(
+            &test.path,
+            case.line,
+            format!(
+                "class {:?} does not occur in the training file {}: expected one of {}",
+                case.label,
+                train.path.display(),
+                shown_list(names)
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What y holds: class indices by label, or regression targets.
+enum Labels<'a> {
+    Classes(&'a BTreeMap<&'a str, i64>),
+    Targets(&'a [f32]),
+}
+
+/// A file's cases as a split padded with zeros to `t` steps of `f` features.
+fn padded(file: &SeriesFile, t: usize, f: usize, labels: Labels) -> Split {
+    let n = file.cases.len();
+    let mut x = vec![0f32; n * t * f];
+    for (i, c) in file.cases.iter().enumerate() {
+        x[i * t * f..i * t * f + c.values.len()].copy_from_slice(&c.values);
+    }
+    let lengths: Vec<i64> = file.cases.iter().map(|c| c.len as i64).collect();
+    let y = match labels {
+        Labels::Targets(targets) => Tensor::from_slice(targets).view([n as i64, 1]),
+        Labels::Classes(index) => {
+            let y: Vec<i64> = file
+                .cases
+                .iter()
+                .map(|c| match file.labelled {
+                    true => index[c.label.as_str()],
+                    false => UNLABELLED,
+                })
+                .collect();
+            Tensor::from_slice(&y)
+        }
+    };
+    Split {
+        x: Tensor::from_slice(&x).view([n as i64, t as i64, f as i64]),
+        y,
+        lengths: Tensor::from_slice(&lengths),
+    }
 }
 
 fn shown_list(names: &[String]) -> String {
@@ -184,86 +206,6 @@ fn shown_list(names: &[String]) -> String {
         shown.push(format!("... ({} classes)", names.len()));
     }
     shown.join(", ")
-}
-
-/// A deterministic stratified validation split of `val_size` examples: each class gives its
-/// share (largest remainders first, ties to the smaller class index), picked by a fixed
-/// shuffle within the class. Returns (train, validation) indices, each in file order.
-pub fn stratified(
-    y: &[i64],
-    classes: &[String],
-    val_size: usize,
-) -> Result<(Vec<i64>, Vec<i64>), String> {
-    let n = y.len();
-    let members = class_members(y, classes.len());
-    let mut quota: Vec<usize> = members.iter().map(|m| m.len() * val_size / n).collect();
-    let mut rest: Vec<usize> = (0..classes.len()).collect();
-    // Largest remainder m * v mod n first; equal remainders: smaller index first (stable sort).
-    rest.sort_by_key(|&c| std::cmp::Reverse(members[c].len() * val_size % n));
-    let mut left = val_size - quota.iter().sum::<usize>();
-    // A class keeps at least one training example.
-    for c in rest {
-        if left > 0 && quota[c] + 1 < members[c].len() {
-            quota[c] += 1;
-            left -= 1;
-        }
-    }
-    let smallest = (0..classes.len()).min_by_key(|&c| members[c].len());
-    if let Some(c) = smallest.filter(|_| left > 0) {
-        return Err(format!(
-            "leaves class {:?} ({} examples) without a training example: expected a smaller \
-             val_size (the training file has {n} examples)",
-            classes[c],
-            members[c].len()
-        ));
-    }
-    Ok(split_by_quota(&members, &quota, n))
-}
-
-/// A fixed random split of `n` examples: (training, validation) indices in ascending order,
-/// `val` of them for validation, drawn from a constant seed (the same for every run).
-pub fn random_split(n: usize, val: usize) -> (Vec<i64>, Vec<i64>) {
-    let mut order: Vec<i64> = (0..n as i64).collect();
-    order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed));
-    let (mut v, mut t) = (order[..val].to_vec(), order[val..].to_vec());
-    v.sort_unstable();
-    t.sort_unstable();
-    (t, v)
-}
-
-/// The stratified split of `val_size = "auto"`: each class gives `auto::val_quota` of its
-/// examples, picked as `stratified` picks them.
-pub fn stratified_auto(y: &[i64], classes: &[String]) -> (Vec<i64>, Vec<i64>) {
-    let members = class_members(y, classes.len());
-    let sizes: Vec<usize> = members.iter().map(Vec::len).collect();
-    split_by_quota(&members, &super::auto::val_quota(&sizes), y.len())
-}
-
-fn class_members(y: &[i64], classes: usize) -> Vec<Vec<usize>> {
-    let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes];
-    for (i, &c) in y.iter().enumerate() {
-        members[c as usize].push(i);
-    }
-    members
-}
-
-/// `quota[c]` examples of each class `c` for validation, by a fixed shuffle within the class;
-/// (train, validation) indices of the `n` examples, each in file order.
-fn split_by_quota(members: &[Vec<usize>], quota: &[usize], n: usize) -> (Vec<i64>, Vec<i64>) {
-    let mut val = Vec::with_capacity(quota.iter().sum());
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-    for (c, m) in members.iter().enumerate() {
-        let mut order = m.clone();
-        order.shuffle(&mut rng);
-        val.extend(order.into_iter().take(quota[c]));
-    }
-    val.sort_unstable();
-    let mut is_val = vec![false; n];
-    for &i in &val {
-        is_val[i] = true;
-    }
-    let train = (0..n).filter(|&i| !is_val[i]).map(|i| i as i64).collect();
-    (train, val.into_iter().map(|i| i as i64).collect())
 }
 
 /// Per-feature mean and standard deviation over the real (unpadded) timesteps of `split`.
@@ -533,27 +475,6 @@ mod tests {
         test.features = 2;
         let e = to_tensors(&train, &test, false).err().unwrap().to_string();
         assert!(e.starts_with("te.ts: 2 features"), "{e}");
-    }
-
-    #[test]
-    fn validation_is_stratified_deterministic_and_keeps_every_class() {
-        // 6 of class 0, 3 of class 1, 1 of class 2.
-        let y = [0, 1, 0, 0, 1, 2, 0, 0, 1, 0];
-        let names: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
-        let (train, val) = stratified(&y, &names, 3).unwrap();
-        assert_eq!(train.len() + val.len(), 10);
-        let count = |c: i64| val.iter().filter(|&&i| y[i as usize] == c).count();
-        assert_eq!((count(0), count(1), count(2)), (2, 1, 0));
-        assert_eq!(stratified(&y, &names, 3).unwrap(), (train, val));
-        let e = stratified(&y, &names, 8).unwrap_err();
-        assert!(e.contains("class \"c\" (1 examples)"), "{e}");
-        // Exact proportions where they exist.
-        let y: Vec<i64> = (0..100).map(|i| i % 4).collect();
-        let names: Vec<String> = (0..4).map(|i| i.to_string()).collect();
-        let (_, val) = stratified(&y, &names, 20).unwrap();
-        for c in 0..4 {
-            assert_eq!(val.iter().filter(|&&i| y[i as usize] == c).count(), 5);
-        }
     }
 
     #[test]

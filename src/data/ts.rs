@@ -53,23 +53,15 @@ pub fn read_new(path: &Path) -> Result<SeriesFile, UserError> {
 
 /// Parses a `.ts` file; `unlabelled_ok`: `@classLabel false` (no labels) is allowed.
 pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile, UserError> {
-    let at = |line: usize, m: String| UserError::data_at(path, line, m);
     if text.trim().is_empty() {
         return Err(UserError::data(
             path,
             "empty file: expected a .ts header (@problemName ... @data) and cases",
         ));
     }
-    let mut labels: Option<Vec<String>> = None;
-    let mut labelled = true;
-    let mut targets = false;
-    let mut dims: Option<usize> = None;
-    let mut univariate: Option<bool> = None;
-    let mut series_length: Option<usize> = None;
-    let mut equal_length = false;
+    let mut header = Header::new(unlabelled_ok);
     let mut data_line = None;
-    let mut cases = Vec::new();
-    let mut features: Option<usize> = None;
+    let mut cases: Vec<Case> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -77,134 +69,13 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
             continue;
         }
         if data_line.is_none() {
-            let mut words = line.split_whitespace();
-            let tag = words.next().unwrap_or_default().to_ascii_lowercase();
-            let rest: Vec<&str> = words.collect();
-            let flag = |rest: &[&str]| -> Result<bool, UserError> {
-                match rest.first().map(|w| w.to_ascii_lowercase()).as_deref() {
-                    Some("true") => Ok(true),
-                    Some("false") => Ok(false),
-                    _ => Err(at(n, format!("{line:?}: expected {tag} true or false"))),
-                }
-            };
-            let number = |rest: &[&str]| -> Result<usize, UserError> {
-                match rest.first().and_then(|w| w.parse::<usize>().ok()) {
-                    Some(v) if v > 0 => Ok(v),
-                    _ => Err(at(
-                        n,
-                        format!("{line:?}: expected {tag} and a positive integer"),
-                    )),
-                }
-            };
-            match tag.as_str() {
-                "@problemname" | "@missing" => {}
-                "@timestamps" => {
-                    if flag(&rest)? {
-                        return Err(at(
-                            n,
-                            "@timeStamps true is not supported: expected plain values (@timeStamps false)".into(),
-                        ));
-                    }
-                }
-                "@univariate" => univariate = Some(flag(&rest)?),
-                "@dimensions" | "@dimension" => dims = Some(number(&rest)?),
-                "@equallength" => equal_length = flag(&rest)?,
-                "@serieslength" => series_length = Some(number(&rest)?),
-                "@classlabel" => {
-                    if !flag(&rest)? && unlabelled_ok {
-                        labels = Some(Vec::new());
-                        labelled = false;
-                        continue;
-                    }
-                    if !flag(&rest)? {
-                        return Err(at(
-                            n,
-                            "@classLabel false: expected a classification problem (@classLabel true and its labels)".into(),
-                        ));
-                    }
-                    if rest.len() < 2 {
-                        return Err(at(n, "@classLabel true lists no labels: expected @classLabel true LABEL LABEL ...".into()));
-                    }
-                    labels = Some(rest[1..].iter().map(|s| s.to_string()).collect());
-                }
-                "@targetlabel" => {
-                    labels = Some(Vec::new());
-                    targets = true;
-                    if !flag(&rest)? {
-                        if !unlabelled_ok {
-                            return Err(at(
-                                n,
-                                "@targetLabel false: expected a regression problem (@targetLabel true, a number after each case)".into(),
-                            ));
-                        }
-                        labelled = false;
-                    }
-                }
-                "@data" => {
-                    if labels.is_none() {
-                        return Err(at(n, "@data before @classLabel: expected @classLabel true LABEL ... (or @targetLabel true) in the header".into()));
-                    }
-                    if univariate == Some(true) && dims.is_some_and(|d| d != 1) {
-                        return Err(at(
-                            n,
-                            "@univariate true with @dimensions > 1: expected one of them to change"
-                                .into(),
-                        ));
-                    }
-                    if univariate == Some(true) {
-                        dims = Some(1);
-                    }
-                    data_line = Some(n);
-                }
-                _ if tag.starts_with('@') => {
-                    return Err(at(
-                        n,
-                        format!(
-                            "unknown header tag {tag:?}: expected one of {}",
-                            TAGS.join(", ")
-                        ),
-                    ))
-                }
-                _ => {
-                    return Err(at(
-                        n,
-                        format!(
-                            "{:?} before @data: expected header lines (@problemName ... @data)",
-                            shorten(line)
-                        ),
-                    ))
-                }
+            if header.read(&HeaderLine::new(line, n, path))? {
+                data_line = Some(n);
             }
             continue;
         }
-        let declared = labels.as_ref().expect("checked at @data");
-        let declared = match (labelled, targets) {
-            (false, _) => Declared::Nothing,
-            (true, true) => Declared::Number,
-            (true, false) => Declared::Classes(&declared[..]),
-        };
-        let case = parse_case(line, n, declared, dims, path)?;
-        let f = case.values.len() / case.len;
-        match features {
-            None => features = Some(f),
-            Some(d) if d != f => {
-                return Err(at(
-                    n,
-                    format!("{f} dimensions: expected {d} like the cases before (dimensions are separated by ':')"),
-                ))
-            }
-            _ => {}
-        }
-        if equal_length {
-            if let Some(want) = series_length {
-                if case.len != want {
-                    return Err(at(
-                        n,
-                        format!("series of length {}: expected {want} (@equalLength true, @seriesLength {want})", case.len),
-                    ));
-                }
-            }
-        }
+        let case = parse_case(line, n, header.declared(), header.dims, path)?;
+        header.check_case(&case, cases.first(), n, path)?;
         cases.push(case);
     }
     let Some(data_at) = data_line else {
@@ -214,18 +85,220 @@ pub fn parse(text: &str, path: &Path, unlabelled_ok: bool) -> Result<SeriesFile,
         ));
     };
     if cases.is_empty() {
-        return Err(at(
+        return Err(UserError::data_at(
+            path,
             data_at,
-            "@data is followed by no case: expected one case per line".into(),
+            "@data is followed by no case: expected one case per line",
         ));
     }
     Ok(SeriesFile {
         path: path.to_path_buf(),
-        features: features.unwrap_or(1),
+        features: cases[0].values.len() / cases[0].len,
         cases,
-        labelled,
-        targets,
+        labelled: header.labelled,
+        targets: header.targets,
     })
+}
+
+/// One header line: its tag (lower case), the words after it, and where it is.
+struct HeaderLine<'a> {
+    text: &'a str,
+    n: usize,
+    path: &'a Path,
+    tag: String,
+    rest: Vec<&'a str>,
+}
+
+impl<'a> HeaderLine<'a> {
+    fn new(text: &'a str, n: usize, path: &'a Path) -> HeaderLine<'a> {
+        let mut words = text.split_whitespace();
+        let tag = words.next().unwrap_or_default().to_ascii_lowercase();
+        HeaderLine {
+            text,
+            n,
+            path,
+            tag,
+            rest: words.collect(),
+        }
+    }
+
+    /// The error `message` at this line.
+    fn error(&self, message: impl Into<String>) -> UserError {
+        UserError::data_at(self.path, self.n, message)
+    }
+
+    /// The tag's `true` or `false`.
+    fn flag(&self) -> Result<bool, UserError> {
+        match self.rest.first().map(|w| w.to_ascii_lowercase()).as_deref() {
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            _ => Err(self.error(format!(
+                "{:?}: expected {} true or false",
+                self.text, self.tag
+            ))),
+        }
+    }
+
+    /// The tag's positive integer.
+    fn number(&self) -> Result<usize, UserError> {
+        match self.rest.first().and_then(|w| w.parse::<usize>().ok()) {
+            Some(v) if v > 0 => Ok(v),
+            _ => Err(self.error(format!(
+                "{:?}: expected {} and a positive integer",
+                self.text, self.tag
+            ))),
+        }
+    }
+}
+
+/// The header as read so far: what the cases after `@data` are checked against.
+struct Header {
+    /// `@classLabel false` (no labels) is allowed: new series for `predict`.
+    unlabelled_ok: bool,
+    /// The declared class labels (empty for targets or no labels); None before either tag.
+    labels: Option<Vec<String>>,
+    labelled: bool,
+    targets: bool,
+    dims: Option<usize>,
+    univariate: Option<bool>,
+    series_length: Option<usize>,
+    equal_length: bool,
+}
+
+impl Header {
+    fn new(unlabelled_ok: bool) -> Header {
+        Header {
+            unlabelled_ok,
+            labels: None,
+            labelled: true,
+            targets: false,
+            dims: None,
+            univariate: None,
+            series_length: None,
+            equal_length: false,
+        }
+    }
+
+    /// Reads one header line; true at `@data`, which ends the header.
+    fn read(&mut self, line: &HeaderLine) -> Result<bool, UserError> {
+        match line.tag.as_str() {
+            "@problemname" | "@missing" => {}
+            "@timestamps" => {
+                if line.flag()? {
+                    return Err(line.error(
+                        "@timeStamps true is not supported: expected plain values (@timeStamps false)",
+                    ));
+                }
+            }
+            "@univariate" => self.univariate = Some(line.flag()?),
+            "@dimensions" | "@dimension" => self.dims = Some(line.number()?),
+            "@equallength" => self.equal_length = line.flag()?,
+            "@serieslength" => self.series_length = Some(line.number()?),
+            "@classlabel" => self.class_label(line)?,
+            "@targetlabel" => self.target_label(line)?,
+            "@data" => {
+                self.data(line)?;
+                return Ok(true);
+            }
+            tag if tag.starts_with('@') => {
+                return Err(line.error(format!(
+                    "unknown header tag {tag:?}: expected one of {}",
+                    TAGS.join(", ")
+                )))
+            }
+            _ => {
+                return Err(line.error(format!(
+                    "{:?} before @data: expected header lines (@problemName ... @data)",
+                    shorten(line.text)
+                )))
+            }
+        }
+        Ok(false)
+    }
+
+    /// `@classLabel true LABEL ...`, or `false` where no labels are allowed.
+    fn class_label(&mut self, line: &HeaderLine) -> Result<(), UserError> {
+        if !line.flag()? && self.unlabelled_ok {
+            self.labels = Some(Vec::new());
+            self.labelled = false;
+            return Ok(());
+        }
+        if !line.flag()? {
+            return Err(line.error(
+                "@classLabel false: expected a classification problem (@classLabel true and its labels)",
+            ));
+        }
+        if line.rest.len() < 2 {
+            return Err(line.error(
+                "@classLabel true lists no labels: expected @classLabel true LABEL LABEL ...",
+            ));
+        }
+        self.labels = Some(line.rest[1..].iter().map(|s| s.to_string()).collect());
+        Ok(())
+    }
+
+    /// `@targetLabel true` (regression), or `false` where no labels are allowed.
+    fn target_label(&mut self, line: &HeaderLine) -> Result<(), UserError> {
+        self.labels = Some(Vec::new());
+        self.targets = true;
+        if !line.flag()? {
+            if !self.unlabelled_ok {
+                return Err(line.error(
+                    "@targetLabel false: expected a regression problem (@targetLabel true, a number after each case)",
+                ));
+            }
+            self.labelled = false;
+        }
+        Ok(())
+    }
+
+    /// `@data`: the header must have said what ends a case, and agree on its dimensions.
+    fn data(&mut self, line: &HeaderLine) -> Result<(), UserError> {
+        if self.labels.is_none() {
+            return Err(line.error("@data before @classLabel: expected @classLabel true LABEL ... (or @targetLabel true) in the header"));
+        }
+        if self.univariate == Some(true) && self.dims.is_some_and(|d| d != 1) {
+            return Err(
+                line.error("@univariate true with @dimensions > 1: expected one of them to change")
+            );
+        }
+        if self.univariate == Some(true) {
+            self.dims = Some(1);
+        }
+        Ok(())
+    }
+
+    /// What ends each case, as the header declared it.
+    fn declared(&self) -> Declared<'_> {
+        let declared = self.labels.as_ref().expect("checked at @data");
+        match (self.labelled, self.targets) {
+            (false, _) => Declared::Nothing,
+            (true, true) => Declared::Number,
+            (true, false) => Declared::Classes(&declared[..]),
+        }
+    }
+
+    /// A case at line `n` has the dimensions of the `first`, and the declared length.
+    fn check_case(
+        &self,
+        case: &Case,
+        first: Option<&Case>,
+        n: usize,
+        path: &Path,
+    ) -> Result<(), UserError> {
+        let at = |m: String| UserError::data_at(path, n, m);
+        let f = case.values.len() / case.len;
+        if let Some(d) = first.map(|c| c.values.len() / c.len).filter(|&d| d != f) {
+            return Err(at(format!("{f} dimensions: expected {d} like the cases before (dimensions are separated by ':')")));
+        }
+        match self.series_length {
+            Some(want) if self.equal_length && case.len != want => Err(at(format!(
+                "series of length {}: expected {want} (@equalLength true, @seriesLength {want})",
+                case.len
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// What ends a case: a declared class label, a target number (read and checked as one by

@@ -1,0 +1,226 @@
+/*!
+Reading the dataset a config names into what was loaded (`source::Loaded`): MNIST and other
+IDX image sets (`idx`) as labelled sequences of rows scaled byte / 255, `ts:` and `csv:` series
+sets (`ts`, `csv`, checked against each other and padded by `series::to_tensors`) as labelled
+sequences, and one series to forecast (`forecast::read`). Also the SHA-256 of a series set's
+training file, which a run records.
+*/
+use std::path::{Path, PathBuf};
+
+use tch::{Kind, Tensor};
+
+use super::folders;
+use super::sequences::Sequences;
+use super::series::{self, SeriesFile};
+use super::source::{Loaded, Source};
+use super::{csv, forecast, idx, ts, Split};
+use crate::config::dataset::{self as spec, Spec};
+use crate::config::{RunConfig, Task};
+use crate::error::UserError;
+
+/// Fashion-MNIST's class names, by label.
+const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+];
+
+/// Loads the dataset `cfg` names (`Source::load_with_test`): `data_dir` replaces
+/// `data/<name>` for named datasets, `test` the test file of a series set or the series.
+pub fn load(
+    cfg: &RunConfig,
+    data_dir: Option<&Path>,
+    test: Option<&Path>,
+) -> Result<Source, UserError> {
+    let spec = Spec::parse(&cfg.dataset).map_err(|m| UserError::Config {
+        origin: "dataset".into(),
+        message: format!("{m}: expected {}", spec::EXPECTED),
+    })?;
+    let dir = named_folder(&spec, &cfg.dataset, data_dir)?;
+    let (loaded, train_sha256) = match &spec {
+        Spec::Mnist => (Loaded::Sequences(mnist(&dir)?), None),
+        Spec::FashionMnist => (Loaded::Sequences(image_set(&dir, true)?), None),
+        Spec::Idx(dir) => (Loaded::Sequences(image_set(dir, false)?), None),
+        Spec::Series(path) => (
+            Loaded::Series(forecast::read(test.unwrap_or(path), cfg)?),
+            None,
+        ),
+        Spec::Ts { .. } | Spec::Csv { .. } => (
+            Loaded::Sequences(series_set(&spec, cfg, test)?),
+            train_file_sha256(&spec)?,
+        ),
+    };
+    Ok(Source::new(cfg, spec, loaded, train_sha256))
+}
+
+/// The folder a named data set is read from (empty for the others, which name their own
+/// files and refuse `--data-dir`).
+fn named_folder(spec: &Spec, name: &str, data_dir: Option<&Path>) -> Result<PathBuf, UserError> {
+    if let Some(given) = data_dir.filter(|_| !spec.is_named()) {
+        return Err(UserError::Arg {
+            flag: "--data-dir".into(),
+            value: given.display().to_string(),
+            expected: format!(
+                "applies to mnist and fashion-mnist only; dataset {name:?} names its own files"
+            ),
+        });
+    }
+    match spec.is_named() {
+        true => folders::data_dir(name, data_dir),
+        false => Ok(PathBuf::new()),
+    }
+}
+
+/// MNIST: labels are the digits 0 to 9.
+fn mnist(dir: &Path) -> Result<Sequences, UserError> {
+    let raw = idx::load(dir)?;
+    let (rows, cols) = (idx::ROWS as i64, idx::COLS as i64);
+    let labels = |l: &[u8]| Tensor::from_slice(l).to_kind(Kind::Int64);
+    Ok(Sequences {
+        train: image_split(&raw.train_images, labels(&raw.train_labels), rows, cols),
+        test: image_split(&raw.test_images, labels(&raw.test_labels), rows, cols),
+        seq_len: rows,
+        features: cols,
+        class_names: (0..10).map(|d| d.to_string()).collect(),
+    })
+}
+
+/// Fashion-MNIST (`fashion`: its labels index its class names) or another IDX image set in
+/// `dir` (classes named by the label values of its training file).
+fn image_set(dir: &Path, fashion: bool) -> Result<Sequences, UserError> {
+    let hint = match fashion {
+        true => "run scripts/setup.sh --data fashion-mnist to fetch Fashion-MNIST",
+        false => "expected an IDX image set",
+    };
+    let set = idx::load_images(dir, hint)?;
+    let paths = idx::locate_with(dir, hint)?;
+    let names: Vec<String> = if fashion {
+        FASHION_CLASSES.iter().map(|s| s.to_string()).collect()
+    } else {
+        let labels: Vec<String> = set.train_labels.iter().map(|l| l.to_string()).collect();
+        series::class_names(labels.iter().map(String::as_str))
+    };
+    let train_y = class_indices(&set.train_labels, &names, fashion, &paths[1])?;
+    let test_y = class_indices(&set.test_labels, &names, fashion, &paths[3])?;
+    let (rows, cols) = (set.rows as i64, set.cols as i64);
+    Ok(Sequences {
+        train: image_split(&set.train_images, Tensor::from_slice(&train_y), rows, cols),
+        test: image_split(&set.test_images, Tensor::from_slice(&test_y), rows, cols),
+        seq_len: rows,
+        features: cols,
+        class_names: names,
+    })
+}
+
+/// Each image label of the file at `path` as an index into `names`: Fashion-MNIST's labels
+/// are indices into its names; other sets name their classes by their label values.
+fn class_indices(
+    labels: &[u8],
+    names: &[String],
+    fashion: bool,
+    path: &Path,
+) -> Result<Vec<i64>, UserError> {
+    let name_of = |l: u8| match fashion {
+        true => FASHION_CLASSES.get(l as usize).map(|n| n.to_string()),
+        false => Some(l.to_string()),
+    };
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| {
+            let pos = name_of(l).and_then(|n| names.iter().position(|m| *m == n));
+            pos.map(|p| p as i64).ok_or_else(|| {
+                UserError::data(
+                    path,
+                    format!(
+                        "label {l} at index {i} is not a class of the training labels: expected \
+                         one of {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Images as sequences of their rows, pixels scaled byte / 255; `y` holds one label each.
+fn image_split(images: &[u8], y: Tensor, rows: i64, cols: i64) -> Split {
+    let n = y.size()[0];
+    let mut x = Tensor::from_slice(images)
+        .view([n, rows, cols])
+        .to_kind(Kind::Float);
+    x /= 255.0; // in place: one float copy of the images, not two
+    Split::full_length(x, y)
+}
+
+/// A `ts:` or `csv:` series set, its test file replaced by `new_test` if given (new data for
+/// `predict`, which may lack labels).
+fn series_set(
+    spec: &Spec,
+    cfg: &RunConfig,
+    new_test: Option<&Path>,
+) -> Result<Sequences, UserError> {
+    let (train_path, test_path) = spec.files().expect("ts: and csv: name their files");
+    let (train, test) = match spec {
+        Spec::Ts { .. } => {
+            let train = ts::read(&train_path)?;
+            let test = match new_test {
+                Some(path) => ts::read_new(path)?,
+                None => ts::read(&test_path)?,
+            };
+            check_ts_task(&train, &test, cfg.task)?;
+            (train, test)
+        }
+        _ => {
+            let opts = csv::Options::of(cfg);
+            let test_opts = csv::Options {
+                unlabelled_ok: new_test.is_some(),
+                ..opts.clone()
+            };
+            (
+                csv::read(&train_path, &opts)?,
+                csv::read(new_test.unwrap_or(&test_path), &test_opts)?,
+            )
+        }
+    };
+    series::to_tensors(&train, &test, cfg.task == Task::Regress)
+}
+
+/// `.ts` files declare their problem: class labels for classification, target numbers
+/// (`@targetLabel`) for regression; either must match `task`.
+fn check_ts_task(train: &SeriesFile, test: &SeriesFile, task: Task) -> Result<(), UserError> {
+    let regress = task == Task::Regress;
+    let Some(file) = [train, test]
+        .into_iter()
+        .find(|f| f.labelled && f.targets != regress)
+    else {
+        return Ok(());
+    };
+    Err(UserError::data(
+        &file.path,
+        if regress {
+            "@classLabel: a classification problem; expected @targetLabel \
+             true (a regression problem) with task = \"regress\""
+        } else {
+            "@targetLabel: a regression problem; expected a classification \
+             problem (@classLabel true ...), or task = \"regress\""
+        },
+    ))
+}
+
+/// The SHA-256 (hex) of a series set's training file (`ts:`, `csv:`; None for other data).
+pub fn train_file_sha256(spec: &Spec) -> Result<Option<String>, UserError> {
+    let Some((path, _)) = spec.files() else {
+        return Ok(None);
+    };
+    let bytes =
+        std::fs::read(&path).map_err(|e| UserError::data(&path, format!("cannot read: {e}")))?;
+    Ok(Some(crate::store::sha256_hex(&bytes)))
+}
