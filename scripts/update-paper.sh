@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies a finished sweep's results (not its weights, checkpoints or TensorBoard events; a
-# numeric run's test predictions, which its report draws, included) from
-# experiments/<sweep>/ into paper/<sweep>/ and renders its report there; paper/ is committed, so
+# numeric run's test predictions and a classification run's test probabilities, which its
+# report draws, included) from experiments/<sweep>/ into paper/<sweep>/ and renders its report there; paper/ is committed, so
 # `rowseq report paper/<sweep>` rebuilds the figures on a fresh machine in seconds.
 #   scripts/update-paper.sh [SWEEP]      (default: units)
 set -euo pipefail
@@ -18,6 +18,8 @@ for run in "$src"/*/; do
   id=$(basename "$run")
   mkdir -p "$dst/$id"
   cp "$run"/config.json "$run"/metrics.jsonl "$run"/result.json "$dst/$id"/
-  if [ -f "$run/test_predictions.csv" ]; then cp "$run/test_predictions.csv" "$dst/$id"/; fi
+  for f in test_predictions.csv test_probabilities.csv; do
+    if [ -f "$run/$f" ]; then cp "$run/$f" "$dst/$id"/; fi
+  done
 done
 cargo run --release --quiet -- report "$dst"

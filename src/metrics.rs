@@ -1,10 +1,23 @@
 /*!
 Errors of numeric predictions (regression, forecasting), in the target's own units: RMSE, MAE,
 R² (1 - SSE / SST, around the truth's own mean) and MASE (MAE over a scale: the in-sample
-seasonal-naive MAE, `data::forecast::mase_scale`). Pure functions of plain numbers, so that
-the training loop, the baselines and `predict` score alike.
+seasonal-naive MAE, `data::forecast::mase_scale`), and the class a row of probabilities picks.
+Pure functions of plain numbers, so that the training loop, the baselines, `predict` and the
+report score alike.
 */
 use serde::{Deserialize, Serialize};
+
+/// The index of the largest value of `row` (the first of equals; 0 for an empty row): the class
+/// a row of probabilities picks.
+pub fn argmax(row: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, p) in row.iter().enumerate() {
+        if *p > row[best] {
+            best = i;
+        }
+    }
+    best
+}
 
 /// The errors of predictions against the truth.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]

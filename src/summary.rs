@@ -4,7 +4,7 @@ group, with the mean and sample standard deviation over seeds. Used by the sweep
 table and by the report.
 */
 use crate::config::{RunConfig, Select, Task};
-use crate::records::RunResult;
+use crate::records::{ensemble_accuracy, RunResult, TestProbabilities};
 
 /// Mean and sample standard deviation (0 for a single value).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -53,6 +53,9 @@ pub struct Group {
     pub test_rmse: Stat,
     pub val_error: Stat,
     pub baselines: Vec<(&'static str, f64)>,
+    /// Classification over two or more seeds: the test accuracy of their ensemble (the argmax
+    /// of the mean of their kept models' test probabilities; `add_ensembles`).
+    pub ensemble_acc: Option<f64>,
 }
 
 impl Group {
@@ -83,9 +86,32 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
                 test_rmse: errors.test_rmse,
                 val_error: errors.val_error,
                 baselines: baselines(&rs),
+                ensemble_acc: None,
             }
         })
         .collect()
+}
+
+/// Fills `ensemble_acc` of every classification group of two or more seeds whose runs all have
+/// test probabilities (`probabilities` reads a run's from the store).
+pub fn add_ensembles(
+    groups: &mut [Group],
+    results: &[RunResult],
+    probabilities: impl Fn(&RunResult) -> Option<TestProbabilities>,
+) {
+    for g in groups.iter_mut().filter(|g| g.task() == Task::Classify) {
+        let key = g.config.without_seed();
+        let runs: Vec<&RunResult> = results
+            .iter()
+            .filter(|r| r.config.without_seed() == key)
+            .collect();
+        if runs.len() < 2 {
+            continue;
+        }
+        let members: Option<Vec<TestProbabilities>> =
+            runs.iter().map(|r| probabilities(r)).collect();
+        g.ensemble_acc = members.and_then(|m| ensemble_accuracy(&m.iter().collect::<Vec<_>>()));
+    }
 }
 
 /// The configurations of `configs` without their seeds, each once, in first-seen order: the
@@ -284,6 +310,10 @@ fn accuracy_table(groups: &[Group], extra: &[String], select: Select) -> String 
         "val acc".into(),
     ];
     head.extend(baseline_names.iter().map(|n| n.to_string()));
+    let ensembles = groups.iter().any(|g| g.ensemble_acc.is_some());
+    if ensembles {
+        head.push("seed ensemble".into());
+    }
     head.extend(["seeds".into(), "epochs".into(), "s/epoch".into()]);
     let mut rows = vec![head];
     for g in groups {
@@ -297,6 +327,12 @@ fn accuracy_table(groups: &[Group], extra: &[String], select: Select) -> String 
         for name in &baseline_names {
             let v = g.baselines.iter().find(|b| b.0 == *name).map(|b| b.1);
             row.push(v.map_or_else(|| "–".into(), |v| format!("{v:.4}")));
+        }
+        if ensembles {
+            row.push(
+                g.ensemble_acc
+                    .map_or_else(|| "–".into(), |v| format!("{v:.4}")),
+            );
         }
         row.extend([
             g.seeds.len().to_string(),

@@ -17,7 +17,7 @@ use tch::{nn, Device, Kind};
 
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
-use crate::data::{Dataset, Source};
+use crate::data::Source;
 use crate::error::UserError;
 use crate::model::{Arch, SeqClassifier};
 use crate::store::{self, RunDir};
@@ -183,7 +183,11 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
             }
         }
         None => {
-            let (probabilities, predicted) = class_probabilities(&model, &dataset)?;
+            let (probabilities, predicted) = train::predict(&model, &dataset.test, Device::Cpu);
+            let probabilities = probabilities
+                .into_iter()
+                .map(|row| row.into_iter().map(f64::from).collect())
+                .collect();
             Output::Classes {
                 class_names: dataset.class_names.clone(),
                 truth: Vec::<i64>::try_from(&dataset.test.y)?,
@@ -344,23 +348,4 @@ fn mismatch(data: &str, run: &str) -> UserError {
         data,
         format!("not the kind of data the run trained on ({run}): expected the same kind"),
     )
-}
-
-/// Each test sequence's class probabilities (the softmax of the head's logits) and predicted
-/// class (the logits' argmax, as evaluation counts it).
-fn class_probabilities(model: &SeqClassifier, data: &Dataset) -> Result<(Vec<Vec<f64>>, Vec<i64>)> {
-    let (mut probabilities, mut predicted) = (Vec::new(), Vec::new());
-    tch::no_grad(|| -> Result<()> {
-        for batch in train::eval_batches(&data.test) {
-            let logits = model.forward(&batch.x, &batch.lengths, false);
-            let p = Vec::<Vec<f32>>::try_from(&logits.softmax(-1, Kind::Float))?;
-            probabilities.extend(
-                p.into_iter()
-                    .map(|row| row.into_iter().map(f64::from).collect()),
-            );
-            predicted.extend(Vec::<i64>::try_from(&logits.argmax(-1, false))?);
-        }
-        Ok(())
-    })?;
-    Ok((probabilities, predicted))
 }

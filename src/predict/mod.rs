@@ -360,24 +360,16 @@ fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
                 for row in probabilities.iter_mut() {
                     row.iter_mut().for_each(|p| *p /= n);
                 }
-                *predicted = probabilities.iter().map(|row| argmax(row)).collect();
+                *predicted = probabilities
+                    .iter()
+                    .map(|row| crate::metrics::argmax(row) as i64)
+                    .collect();
             }
             Output::Numbers { predicted, .. } => predicted.iter_mut().for_each(|p| *p /= n),
             Output::Forecast { values, .. } => values.iter_mut().for_each(|p| *p /= n),
         }
     }
     Ok(acc)
-}
-
-/// The index of the largest value (the first of equals).
-fn argmax(row: &[f64]) -> i64 {
-    let mut best = 0;
-    for (i, p) in row.iter().enumerate() {
-        if *p > row[best] {
-            best = i;
-        }
-    }
-    best as i64
 }
 
 /// The predictions CSV of `output`, how many rows it has, and their score.

@@ -395,6 +395,110 @@ impl Normalization {
     }
 }
 
+/// A classification run's test probabilities, from its kept model: `test_probabilities.csv`,
+/// one row per test example with its true class and the probability of each class (the softmax
+/// of the head's logits, to the float's shortest exact text). Seeds of one configuration make
+/// an ensemble from them (`ensemble_accuracy`) without rerunning a model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TestProbabilities {
+    pub class_names: Vec<String>,
+    /// Each example's true class, an index into `class_names`.
+    pub truth: Vec<usize>,
+    pub probabilities: Vec<Vec<f32>>,
+}
+
+impl TestProbabilities {
+    /// The rows of `test_probabilities.csv`: `index,class,p_<class>...`.
+    pub(crate) fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["index".to_string(), "class".into()];
+        header.extend(self.class_names.iter().map(|c| format!("p_{c}")));
+        w.write_record(&header)?;
+        for (i, (t, p)) in self.truth.iter().zip(&self.probabilities).enumerate() {
+            let mut row = vec![i.to_string(), self.class_names[*t].clone()];
+            row.extend(p.iter().map(f32::to_string));
+            w.write_record(&row)?;
+        }
+        Ok(w.into_inner()?)
+    }
+
+    /// Reads `test_probabilities.csv` back, or says what is wrong with it.
+    pub(crate) fn from_csv(bytes: &[u8]) -> Result<TestProbabilities, String> {
+        let mut r = csv::Reader::from_reader(bytes);
+        let header = r
+            .headers()
+            .map_err(|e| format!("cannot read the header: {e}"))?
+            .clone();
+        let class_names: Option<Vec<String>> = header
+            .iter()
+            .skip(2)
+            .map(|h| h.strip_prefix("p_").map(str::to_string))
+            .collect();
+        let class_names = match class_names {
+            Some(c) if header.len() > 2 && &header[0] == "index" && &header[1] == "class" => c,
+            _ => return Err("expected the header index,class,p_<class>...".into()),
+        };
+        let mut p = TestProbabilities {
+            class_names,
+            truth: Vec::new(),
+            probabilities: Vec::new(),
+        };
+        for (i, record) in r.records().enumerate() {
+            let bad = || {
+                format!(
+                    "row {}: expected an index, a class and {} probabilities",
+                    i + 2,
+                    p.class_names.len()
+                )
+            };
+            let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
+            if record.len() != p.class_names.len() + 2 {
+                return Err(bad());
+            }
+            let truth = p
+                .class_names
+                .iter()
+                .position(|c| c == &record[1])
+                .ok_or_else(bad)?;
+            let row = record
+                .iter()
+                .skip(2)
+                .map(|v| v.parse::<f32>().ok().filter(|x| x.is_finite()))
+                .collect::<Option<Vec<f32>>>()
+                .ok_or_else(bad)?;
+            p.truth.push(truth);
+            p.probabilities.push(row);
+        }
+        Ok(p)
+    }
+}
+
+/// The accuracy of an ensemble of runs on one test set: the argmax of their mean class
+/// probabilities against the truth (None without runs, or when they are not of one test set).
+pub fn ensemble_accuracy(runs: &[&TestProbabilities]) -> Option<f64> {
+    let first = runs.first()?;
+    let n = first.truth.len();
+    let alike = |r: &&TestProbabilities| {
+        r.truth == first.truth && r.class_names == first.class_names && r.probabilities.len() == n
+    };
+    if n == 0 || !runs.iter().all(alike) {
+        return None;
+    }
+    let correct = (0..n)
+        .filter(|&i| {
+            let mean: Vec<f64> = (0..first.class_names.len())
+                .map(|c| {
+                    runs.iter()
+                        .map(|r| f64::from(r.probabilities[i][c]))
+                        .sum::<f64>()
+                })
+                .collect();
+            crate::metrics::argmax(&mean) == first.truth[i]
+        })
+        .count();
+    Some(correct as f64 / n as f64)
+}
+
 /// A numeric run's test predictions in the target's units: `test_predictions.csv`, one row per
 /// test example and step ahead. Forecasts also carry each window's origin (the 0-based time
 /// step of its last input, so the target is at origin + step) and the naive and seasonal-naive
@@ -572,6 +676,30 @@ mod tests {
         let back: EpochMetrics = serde_json::from_str(&json).unwrap();
         assert!(!back.has_test() && back.test_acc.is_nan());
         assert_eq!(back.scores_text(), "train 0.3000, val 0.9167");
+    }
+
+    #[test]
+    fn test_probabilities_round_trip_and_make_an_ensemble() {
+        let run = |p: [[f32; 2]; 3]| TestProbabilities {
+            class_names: vec!["a,b".into(), "c".into()],
+            truth: vec![0, 1, 1],
+            probabilities: p.iter().map(|r| r.to_vec()).collect(),
+        };
+        let a = run([[0.9, 0.1], [0.6, 0.4], [0.45, 0.55]]);
+        let b = run([[0.2, 0.8], [0.3, 0.7], [0.7, 0.3]]);
+        let text = a.to_csv().unwrap();
+        assert_eq!(TestProbabilities::from_csv(&text), Ok(a.clone()));
+        // Alone: 2 of 3 right. Together the means are (0.55, 0.45), (0.45, 0.55), (0.575,
+        // 0.425): the first two right, the third wrong.
+        assert_eq!(ensemble_accuracy(&[&a]), Some(2.0 / 3.0));
+        assert_eq!(ensemble_accuracy(&[&b]), Some(1.0 / 3.0));
+        assert_eq!(ensemble_accuracy(&[&a, &b]), Some(2.0 / 3.0));
+        let mut other = b.clone();
+        other.truth[0] = 1;
+        assert_eq!(ensemble_accuracy(&[&a, &other]), None, "another test set");
+        assert_eq!(ensemble_accuracy(&[]), None);
+        assert!(TestProbabilities::from_csv(b"index,class,p_a\n0,z,0.5\n").is_err());
+        assert!(TestProbabilities::from_csv(b"index,class,p_a\n0,a,x\n").is_err());
     }
 
     #[test]

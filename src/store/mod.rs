@@ -52,6 +52,7 @@ pub use tables::write_tables;
 use crate::records::bench::{BenchRecord, KIND};
 use crate::records::{
     CheckpointState, EpochMetrics, Failure, Normalization, RunResult, SweepRecord, TestPredictions,
+    TestProbabilities,
 };
 
 pub const CONFIG: &str = "config.json";
@@ -67,6 +68,8 @@ const CHECKPOINT_STATE: &str = "state";
 pub const NORMALIZATION: &str = "normalization.json";
 /// Numeric tasks: the final model's test predictions beside the truth (and the baselines').
 pub const TEST_PREDICTIONS: &str = "test_predictions.csv";
+/// Classification: the kept model's test probabilities (`TestProbabilities`).
+pub const TEST_PROBABILITIES: &str = "test_probabilities.csv";
 pub const SWEEP: &str = "sweep.json";
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_JSONL: &str = "results.jsonl";
@@ -251,6 +254,23 @@ impl RunDir {
 
     pub fn write_normalization(&self, n: &Normalization) -> Result<()> {
         write_json(&self.path.join(NORMALIZATION), n)
+    }
+
+    pub fn write_test_probabilities(&self, p: &TestProbabilities) -> Result<()> {
+        write_atomic(&self.path.join(TEST_PROBABILITIES), &p.to_csv()?)
+    }
+
+    /// The run's test probabilities (None when it has none: a numeric task, or a run from
+    /// before they were recorded); a file that does not parse is an error naming it.
+    pub fn test_probabilities(&self) -> Result<Option<TestProbabilities>, UserError> {
+        let path = self.path.join(TEST_PROBABILITIES);
+        match read_record(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(UserError::store(&path, format!("cannot read: {e}"))),
+            Ok(bytes) => TestProbabilities::from_csv(&bytes)
+                .map(Some)
+                .map_err(|message| UserError::store(&path, message)),
+        }
     }
 
     pub fn write_test_predictions(&self, p: &TestPredictions) -> Result<()> {

@@ -372,7 +372,13 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
 
 /// Prints the closing table and where the outputs are.
 pub fn print_summary(plan: &Plan, outcome: &Outcome) {
-    let groups = summary::group(&outcome.results, plan.grid.select);
+    let mut groups = summary::group(&outcome.results, plan.grid.select);
+    summary::add_ensembles(&mut groups, &outcome.results, |r| {
+        store::RunDir::new(&outcome.dir, &r.run_id)
+            .test_probabilities()
+            .ok()
+            .flatten()
+    });
     println!();
     print!("{}", summary::table(&groups, &plan.swept, plan.grid.select));
     println!();

@@ -255,8 +255,8 @@ fn resume_point(
     Ok((resume, threads))
 }
 
-/// Writes a finished run's weights, test predictions (numeric tasks) and result, the result
-/// last (its presence means the run is finished), then deletes the checkpoint.
+/// Writes a finished run's weights, test predictions (numeric tasks) or probabilities
+/// (classification) and result, the result last (its presence means the run is finished), then deletes the checkpoint.
 fn finish(
     planned: &PlannedRun,
     run_dir: &RunDir,
@@ -267,7 +267,18 @@ fn finish(
 ) -> Result<RunResult> {
     run_dir.save_weights(&done.vs)?;
     let predicted = match data.task {
-        crate::config::Task::Classify => train::predict(&done.model, &data.test, opts.device),
+        crate::config::Task::Classify => {
+            let (probabilities, predicted) = train::predict(&done.model, &data.test, opts.device);
+            run_dir.write_test_probabilities(&crate::records::TestProbabilities {
+                class_names: data.class_names.clone(),
+                truth: Vec::<i64>::try_from(&data.test.y)?
+                    .into_iter()
+                    .map(|y| y as usize)
+                    .collect(),
+                probabilities,
+            })?;
+            predicted
+        }
         _ => {
             run_dir.write_test_predictions(&test_predictions(&done.model, data, opts.device))?;
             Vec::new()

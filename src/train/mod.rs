@@ -539,20 +539,22 @@ pub fn evaluate(model: &SeqClassifier, split: &Split) -> (f64, f64) {
     })
 }
 
-/// The predicted class of every example of `split`, computed on `device` in batches.
-pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> Vec<i64> {
-    let mut predicted = Vec::with_capacity(split.len());
+/// The class probabilities (the softmax of the head's logits) and the predicted class (the
+/// logits' argmax, as evaluation counts it) of every example of `split`, computed on `device`
+/// in batches.
+pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> (Vec<Vec<f32>>, Vec<i64>) {
+    let (mut probabilities, mut predicted) = (Vec::with_capacity(split.len()), Vec::new());
     tch::no_grad(|| {
         for batch in eval_batches(split) {
             let batch = batch.to_device(device);
-            let p = model
-                .forward(&batch.x, &batch.lengths, false)
-                .argmax(-1, false)
-                .to_device(Device::Cpu);
-            predicted.extend(Vec::<i64>::try_from(&p).expect("int64 predictions"));
+            let logits = model.forward(&batch.x, &batch.lengths, false);
+            let p = logits.softmax(-1, Kind::Float).to_device(Device::Cpu);
+            probabilities.extend(Vec::<Vec<f32>>::try_from(&p).expect("float probabilities"));
+            let k = logits.argmax(-1, false).to_device(Device::Cpu);
+            predicted.extend(Vec::<i64>::try_from(&k).expect("int64 predictions"));
         }
     });
-    predicted
+    (probabilities, predicted)
 }
 
 /// The learning rate for `step` (0-based) of `total` steps.

@@ -26,14 +26,16 @@ fn probabilities(csv: &Path) -> Vec<Vec<f64>> {
 fn an_ensembles_probabilities_are_the_mean_of_its_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    rowseq()
-        .args(["sweep", "configs/gunpoint.toml", "--set", "epochs=3"])
+    let swept = rowseq()
+        .args(["sweep", "configs/gunpoint.toml", "--set", "epochs=15"])
         .args(["--set", "num_units=[4,8]", "--set", "seed=[0,1,2]"])
         .args(["--no-tensorboard", "--no-report", "--threads", "1"])
         .args(["--device", "cpu", "--out"])
         .arg(&out)
         .assert()
         .success();
+    let table = String::from_utf8_lossy(&swept.get_output().stdout).into_owned();
+    assert!(table.contains("seed ensemble"), "{table}");
     let sweep = out.join("gunpoint");
     let data = "ts:data/GunPoint/GunPoint";
     let mut runs = Vec::new();
@@ -58,7 +60,7 @@ fn an_ensembles_probabilities_are_the_mean_of_its_runs() {
     }
     assert_eq!(runs.len(), 3);
     let ensemble = tmp.path().join("ensemble.csv");
-    rowseq()
+    let said = rowseq()
         .arg("predict")
         .arg(&sweep)
         .arg(data)
@@ -70,6 +72,24 @@ fn an_ensembles_probabilities_are_the_mean_of_its_runs() {
             "an ensemble of 3 runs (units=8,seed=0; units=8,seed=1",
         ))
         .stdout(contains("predicted 150 sequences"));
+    // The sweep's closing table scored the same ensemble from the runs' recorded test
+    // probabilities: its units=8 row holds the accuracy predict prints.
+    let said = String::from_utf8_lossy(&said.get_output().stdout).into_owned();
+    let accuracy = said
+        .split("accuracy ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let row = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("8"))
+        .unwrap();
+    assert!(
+        row.split_whitespace().any(|c| c == accuracy),
+        "{accuracy} not in {row}"
+    );
     let mean = probabilities(&ensemble);
     assert_eq!(mean.len(), 150);
     for (i, row) in mean.iter().enumerate() {
