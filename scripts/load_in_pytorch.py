@@ -17,7 +17,8 @@ forecasts.
 
 config.json's "task" says what DATA is and what the head predicts:
 
-- "classify" (the default): DATA is a .ts file (@classLabel true LABELS, or false: no labels) or
+- "classify" (the default): DATA is a .ts file (@classLabel true LABELS, or false: no labels), a
+  NumPy .npz archive (X and y, as `npz:` data), or
   a CSV file read with the run's CSV keys (wide or long; labels optional). Series are scaled
   with the training split's mean and std per feature (normalization.json "kind": "feature"),
   each on its own ("series") or not at all ("none"). The head has one output per class
@@ -132,6 +133,39 @@ def read_ts(path):
         series.append(np.array(values, dtype=np.float32).T)
         labels.append(label)
     return series, labels
+
+
+def read_npz(path):
+    """(series, labels) of a NumPy archive as rowseq reads it: X (n_cases, n_channels,
+    n_timepoints), or (n_cases, n_timepoints), each case cut after its last timepoint with a
+    value (trailing NaN is padding); y the labels as rowseq writes them (integral floats without
+    a decimal point), or None for an archive without y. Never unpickles (allow_pickle=False)."""
+    with np.load(path, allow_pickle=False) as z:
+        x = z["X"].astype(np.float64)
+        y = z["y"] if "y" in z.files else None
+    if x.ndim == 2:
+        x = x[:, None, :]
+    series, labels = [], []
+    for i, case in enumerate(x):
+        filled = np.nonzero(~np.isnan(case).all(axis=0))[0]
+        length = int(filled[-1]) + 1 if len(filled) else 0
+        series.append(case[:, :length].T.astype(np.float32))
+        if y is None:
+            labels.append(None)
+        elif np.issubdtype(y.dtype, np.floating) and float(y[i]).is_integer():
+            labels.append(str(int(y[i])))
+        else:
+            labels.append(str(y[i]).strip())
+    return series, labels
+
+
+def read_series(path, cfg):
+    """(series, labels) of a .ts, CSV or .npz file, as the run's data is read."""
+    if path.suffix == ".csv":
+        return read_csv(path, cfg)
+    if path.suffix == ".npz":
+        return read_npz(path)
+    return read_ts(path)
 
 
 def read_csv(path, cfg):
@@ -277,7 +311,7 @@ def check_values(ours, theirs, z, target_std):
 def classify(args, members):
     run, cfg, result, normalization, patch = members[0]
     classes = result["data"]["class_names"]
-    series, labels = read_csv(args.data, cfg) if args.data.suffix == ".csv" else read_ts(args.data)
+    series, labels = read_series(args.data, cfg)
     probs = 0
     for run, cfg, result, normalization, patch in members:
         if result["data"]["class_names"] != classes:
@@ -310,7 +344,7 @@ def classify(args, members):
 
 def regress(args, members):
     run, cfg, result, normalization, patch = members[0]
-    series, labels = read_csv(args.data, cfg) if args.data.suffix == ".csv" else read_ts(args.data)
+    series, labels = read_series(args.data, cfg)
     values, z = 0, 0
     for run, cfg, result, normalization, patch in members:
         x, lengths = prepare(series, normalization, patch)

@@ -8,6 +8,7 @@ idx:DIR                  any IDX image set in DIR (the four MNIST file names, ra
 ts:DIR/NAME              UEA/UCR .ts files DIR/NAME_TRAIN.ts and DIR/NAME_TEST.ts
 csv:TRAIN.csv,TEST.csv   CSV files, one series per row or long format (csv_layout)
 csv:SERIES.csv           one long series, a column per variable, for task = "forecast"
+npz:TRAIN.npz,TEST.npz   NumPy archives: X (n_cases, n_channels, n_timepoints) and labels y
 ```
 Relative paths are resolved against the working directory. `short_name` is what run labels
 and folder names use: `GunPoint` for `ts:data/GunPoint/GunPoint`.
@@ -31,11 +32,16 @@ pub enum Spec {
     },
     /// One CSV file holding one long series in time order (forecasting).
     Series(PathBuf),
+    /// NumPy archives of `X` and `y` (`data::npz`).
+    Npz {
+        train: PathBuf,
+        test: PathBuf,
+    },
 }
 
 /// What `dataset` may be, for error messages.
 pub const EXPECTED: &str = "\"mnist\", \"fashion-mnist\", \"idx:DIR\", \"ts:DIR/NAME\" (reads \
-    NAME_TRAIN.ts and NAME_TEST.ts), \"csv:TRAIN.csv,TEST.csv\" or \"csv:SERIES.csv\" (forecasting)";
+    NAME_TRAIN.ts and NAME_TEST.ts), \"csv:TRAIN.csv,TEST.csv\", \"npz:TRAIN.npz,TEST.npz\" or \"csv:SERIES.csv\" (forecasting)";
 
 impl Spec {
     /// A series set's training and test files (`ts:` and `csv:`; None for other data).
@@ -45,7 +51,9 @@ impl Spec {
                 dir.join(format!("{name}_TRAIN.ts")),
                 dir.join(format!("{name}_TEST.ts")),
             )),
-            Spec::Csv { train, test } => Some((train.clone(), test.clone())),
+            Spec::Csv { train, test } | Spec::Npz { train, test } => {
+                Some((train.clone(), test.clone()))
+            }
             _ => None,
         }
     }
@@ -86,6 +94,17 @@ impl Spec {
                     "{value:?}: expected csv:TRAIN.csv,TEST.csv (two files) or csv:SERIES.csv"
                 )),
             },
+            "npz" => match rest.split_once(',') {
+                Some((train, test)) if nonempty(train) && nonempty(test) && !test.contains(',') => {
+                    Ok(Spec::Npz {
+                        train: train.into(),
+                        test: test.into(),
+                    })
+                }
+                _ => Err(format!(
+                    "{value:?}: expected npz:TRAIN.npz,TEST.npz (two NumPy archives of X and y)"
+                )),
+            },
             _ => Err(format!("unknown dataset {value:?}")),
         }
     }
@@ -106,7 +125,7 @@ impl Spec {
             Spec::Mnist | Spec::FashionMnist => value.to_string(),
             Spec::Idx(dir) => file_name(dir),
             Spec::Ts { name, .. } => name.clone(),
-            Spec::Csv { train, .. } | Spec::Series(train) => train
+            Spec::Csv { train, .. } | Spec::Npz { train, .. } | Spec::Series(train) => train
                 .file_stem()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default(),

@@ -13,7 +13,7 @@ use super::folders;
 use super::sequences::Sequences;
 use super::series::{self, SeriesFile};
 use super::source::{Loaded, Source};
-use super::{csv, forecast, idx, ts, Split};
+use super::{csv, forecast, idx, npz, ts, Split};
 use crate::config::dataset::{self as spec, Spec};
 use crate::config::{RunConfig, Task};
 use crate::error::UserError;
@@ -52,7 +52,7 @@ pub fn load(
             Loaded::Series(forecast::read(test.unwrap_or(path), cfg)?),
             None,
         ),
-        Spec::Ts { .. } | Spec::Csv { .. } => (
+        Spec::Ts { .. } | Spec::Csv { .. } | Spec::Npz { .. } => (
             Loaded::Sequences(series_set(&spec, cfg, test)?),
             train_file_sha256(&spec)?,
         ),
@@ -178,6 +178,10 @@ fn series_set(
             check_ts_task(&train, &test, cfg.task)?;
             (train, test)
         }
+        Spec::Npz { .. } => (
+            npz::read(&train_path, false)?,
+            npz::read(new_test.unwrap_or(&test_path), new_test.is_some())?,
+        ),
         _ => {
             let opts = csv::Options::of(cfg);
             let test_opts = csv::Options {

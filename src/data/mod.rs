@@ -22,6 +22,7 @@ pub mod csv;
 pub mod forecast;
 pub mod idx;
 pub mod neighbours;
+pub mod npz;
 pub mod patch;
 pub mod series;
 pub mod ts;

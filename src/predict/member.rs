@@ -110,7 +110,8 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
         (Ok(spec), Ok(run_spec)) => {
             let test = match (&spec, &run_spec) {
                 (Spec::Ts { dir, name }, Spec::Ts { .. }) => dir.join(format!("{name}_TEST.ts")),
-                (Spec::Csv { test, .. }, Spec::Csv { .. }) => test.clone(),
+                (Spec::Csv { test, .. }, Spec::Csv { .. })
+                | (Spec::Npz { test, .. }, Spec::Npz { .. }) => test.clone(),
                 _ => return Err(mismatch(data, &cfg.dataset).into()),
             };
             own_test = data == cfg.dataset;
@@ -120,17 +121,18 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
             let path = Path::new(data);
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
             match (ext, &run_spec) {
-                ("ts", Spec::Ts { .. }) | ("csv", Spec::Csv { .. }) => {}
+                ("ts", Spec::Ts { .. }) | ("csv", Spec::Csv { .. }) | ("npz", Spec::Npz { .. }) => {
+                }
                 _ => {
                     return Err(UserError::data(
                         path,
                         format!(
                             "expected a {} file like the run's data ({}), or a dataset (ts:, \
-                             csv:, idx:, mnist)",
-                            if matches!(run_spec, Spec::Csv { .. }) {
-                                ".csv"
-                            } else {
-                                ".ts"
+                             csv:, npz:, idx:, mnist)",
+                            match run_spec {
+                                Spec::Csv { .. } => ".csv",
+                                Spec::Npz { .. } => ".npz",
+                                _ => ".ts",
                             },
                             cfg.dataset
                         ),

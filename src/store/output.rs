@@ -23,7 +23,7 @@ use crate::error::UserError;
 /// never write over.
 pub fn dataset_files(dataset: &str) -> Vec<PathBuf> {
     match Spec::parse(dataset) {
-        Ok(spec @ (Spec::Csv { .. } | Spec::Ts { .. })) => {
+        Ok(spec @ (Spec::Csv { .. } | Spec::Ts { .. } | Spec::Npz { .. })) => {
             let (train, test) = spec.files().expect("a series set");
             vec![train, test]
         }
