@@ -134,7 +134,7 @@ fn array<R: std::io::Read + std::io::Seek>(
             "stored in Fortran order: expected C order (np.ascontiguousarray(X))".into(),
         ));
     }
-    let values = numbers(npy).map_err(|m| bad(m))?;
+    let values = numbers(npy).map_err(bad)?;
     Ok(Some((n as usize, c as usize, t as usize, values)))
 }
 
@@ -164,12 +164,12 @@ fn array_labels<R: std::io::Read + std::io::Seek>(
                 .map_err(|e| bad(format!("cannot read ({e})")))?
         }
         npyz::DType::Plain(ts) if matches!(ts.type_char(), TypeChar::Float) => numbers(npy)
-            .map_err(|m| bad(m))?
+            .map_err(bad)?
             .into_iter()
             .map(|v| v.to_string())
             .collect(),
         _ => integers(npy)
-            .map_err(|m| bad(m))?
+            .map_err(bad)?
             .into_iter()
             .map(|v| v.to_string())
             .collect(),
