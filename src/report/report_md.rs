@@ -70,8 +70,30 @@ fn per_class_markdown(inputs: &Inputs) -> String {
     out
 }
 
-/// Writes `report.md`.
+/// Writes `report.md`, with `table` as its summary.
 pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
+    let mut out = intro(inputs);
+    out.push_str("## Summary\n\n");
+    out.push_str(&Markdown.render(table)?);
+    let links: Vec<String> = OUTPUTS
+        .iter()
+        .map(|o| format!("[{0}]({0}){1}", o.file, o.note))
+        .collect();
+    let _ = writeln!(out, "\nThe same table: {}.\n", links.join(", "));
+    if !inputs.shape.task.is_numeric() {
+        out.push_str(&per_class_markdown(inputs));
+    }
+    out.push_str(&figures(inputs));
+    out.push_str(&diagram(inputs));
+    out.push_str(&provenance(inputs));
+    out.push_str(&missing(inputs));
+    let path = dir.join(REPORT);
+    write_atomic(&path, out.as_bytes())?;
+    Ok(path)
+}
+
+/// The title, and what the numbers are of.
+fn intro(inputs: &Inputs) -> String {
     let mut out = String::new();
     let numeric = inputs.shape.task.is_numeric();
     let _ = writeln!(out, "# rowseq report: sweep `{}`\n", inputs.name);
@@ -104,20 +126,14 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
         },
         inputs.select.caption(),
     );
+    out
+}
 
-    out.push_str("## Summary\n\n");
-    out.push_str(&Markdown.render(table)?);
-    let links: Vec<String> = OUTPUTS
-        .iter()
-        .map(|o| format!("[{0}]({0}){1}", o.file, o.note))
-        .collect();
-    let _ = writeln!(out, "\nThe same table: {}.\n", links.join(", "));
-
-    if !numeric {
-        out.push_str(&per_class_markdown(inputs));
-    }
+/// The figures with their captions.
+fn figures(inputs: &Inputs) -> String {
+    let mut out = String::new();
     out.push_str("## Figures\n\n");
-    let captions = match numeric {
+    let captions = match inputs.shape.task.is_numeric() {
         true => super::errors::captions(inputs),
         false => super::figures::captions(inputs),
     };
@@ -127,6 +143,12 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
             "![{name}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
         );
     }
+    out
+}
+
+/// The unrolled network, with the `rowseq explain` flags that print it.
+fn diagram(inputs: &Inputs) -> String {
+    let mut out = String::new();
     if let Some(cfg) = super::diagram_config(inputs) {
         let h = cfg.num_units;
         // The flags that build the drawn model, beyond the default one-layer LSTM.
@@ -154,7 +176,12 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
              arrows are those of a training batch (`rowseq explain {flags}` prints them).\n"
         );
     }
+    out
+}
 
+/// The command and grid of the sweep, and the versions and machines of its results.
+fn provenance(inputs: &Inputs) -> String {
+    let mut out = String::new();
     out.push_str("## Provenance\n\n");
     match &inputs.record {
         Some(r) => {
@@ -199,7 +226,12 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
         let _ = writeln!(out, "{k} {n} |");
     }
     out.push('\n');
+    out
+}
 
+/// The planned runs without a result, and those whose metrics could not be read.
+fn missing(inputs: &Inputs) -> String {
+    let mut out = String::new();
     out.push_str("## Missing or failed runs\n\n");
     if inputs.missing.is_empty() && inputs.no_metrics.is_empty() {
         out.push_str("None: every planned run has a result.\n");
@@ -237,9 +269,7 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
             );
         }
     }
-    let path = dir.join(REPORT);
-    write_atomic(&path, out.as_bytes())?;
-    Ok(path)
+    out
 }
 
 /// Text from the data or the disk (class names, labels, reasons) as a Markdown table cell:

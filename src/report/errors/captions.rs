@@ -4,18 +4,12 @@ shows them: the headline error, the epoch it is of, the spread over seeds, and w
 test-stretch figure draws.
 */
 use super::{metric, selected_row, Inputs, Task};
+use crate::report::figures::spread;
 
 /// The figures, in the order report.md shows them, with their captions.
 pub fn captions(inputs: &Inputs) -> Vec<(&'static str, String)> {
     let m = metric(inputs);
-    let spread = if inputs.seed_counts() == "1" {
-        "one seed per width, so no error bars".to_string()
-    } else {
-        format!(
-            "points are means and error bars ± one sample standard deviation over {} seeds",
-            inputs.seed_counts()
-        )
-    };
+    let spread = spread(inputs);
     let select = inputs.select.caption();
     let what = match inputs.shape.task {
         Task::Forecast => {

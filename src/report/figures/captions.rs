@@ -8,46 +8,9 @@ use crate::config::Select;
 
 /// The figures, in the order report.md shows them, with their captions.
 pub fn captions(inputs: &Inputs) -> Vec<(&'static str, String)> {
-    let spread = if inputs.seed_counts() == "1" {
-        "one seed per width, so no error bars".to_string()
-    } else {
-        format!(
-            "points are means and error bars ± one sample standard deviation over {} seeds",
-            inputs.seed_counts()
-        )
-    };
-    // Rows of other models than the one-layer LSTM get captions that fit every cell.
-    let (input, classes) = (inputs.shape.input, inputs.shape.classes());
-    let lstm = Arch::lstm(input, 1, classes);
-    let only_lstm = inputs.rows.iter().all(|r| r.arch.same_shape(&lstm));
-    let mut archs: Vec<Arch> = Vec::new();
-    for r in &inputs.rows {
-        if !archs.iter().any(|a| a.same_shape(&r.arch)) {
-            archs.push(r.arch);
-        }
-    }
-    let names = archs
-        .iter()
-        .map(Arch::describe)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let params_caption = if only_lstm {
-        format!(
-            "Trainable parameters against H: the exact count for input size I = {input} and \
-             {classes} classes, in the PyTorch/tch convention (two bias vectors per gate block, \
-             4H(I+H) + 8H + {classes}H + {classes}) and the Keras one (one bias vector, \
-             4H(I+H) + 4H + {classes}H + {classes}), and the counts of the trained models. For \
-             large H the 4H² recurrent weights dominate."
-        )
-    } else {
-        format!(
-            "Trainable parameters against H ({names}): the exact count for input size I = \
-             {input} and {classes} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
-             (LSTM), 3 (GRU) or 1 (RNN) and I_l = D·H above the first layer, plus D·H·C + C \
-             for the head (PyTorch/tch convention: two bias vectors), and the counts of the \
-             trained models. For large H the gH² recurrent weights dominate."
-        )
-    };
+    let spread = spread(inputs);
+    let (only_lstm, names) = models(inputs);
+    let params_caption = params_caption(inputs, only_lstm, &names);
     let width = if only_lstm {
         "the LSTM's hidden size H (num_units)".to_string()
     } else {
@@ -106,4 +69,57 @@ pub fn captions(inputs: &Inputs) -> Vec<(&'static str, String)> {
         ));
     }
     figures
+}
+
+/// Whether every row is the one-layer LSTM, and the models of the rows in words.
+fn models(inputs: &Inputs) -> (bool, String) {
+    let lstm = Arch::lstm(inputs.shape.input, 1, inputs.shape.classes());
+    let only_lstm = inputs.rows.iter().all(|r| r.arch.same_shape(&lstm));
+    let mut archs: Vec<Arch> = Vec::new();
+    for r in &inputs.rows {
+        if !archs.iter().any(|a| a.same_shape(&r.arch)) {
+            archs.push(r.arch);
+        }
+    }
+    let names = archs
+        .iter()
+        .map(Arch::describe)
+        .collect::<Vec<_>>()
+        .join(", ");
+    (only_lstm, names)
+}
+
+/// The parameter figure's caption: the LSTM's formulas, or, when the sweep has other models
+/// (`names`), every cell's; rows of other models get captions that fit every cell.
+fn params_caption(inputs: &Inputs, only_lstm: bool, names: &str) -> String {
+    let (input, classes) = (inputs.shape.input, inputs.shape.classes());
+    if only_lstm {
+        format!(
+            "Trainable parameters against H: the exact count for input size I = {input} and \
+             {classes} classes, in the PyTorch/tch convention (two bias vectors per gate block, \
+             4H(I+H) + 8H + {classes}H + {classes}) and the Keras one (one bias vector, \
+             4H(I+H) + 4H + {classes}H + {classes}), and the counts of the trained models. For \
+             large H the 4H² recurrent weights dominate."
+        )
+    } else {
+        format!(
+            "Trainable parameters against H ({names}): the exact count for input size I = \
+             {input} and {classes} classes, per layer and direction gH(I_l+H) + 2gH with g = 4 \
+             (LSTM), 3 (GRU) or 1 (RNN) and I_l = D·H above the first layer, plus D·H·C + C \
+             for the head (PyTorch/tch convention: two bias vectors), and the counts of the \
+             trained models. For large H the gH² recurrent weights dominate."
+        )
+    }
+}
+
+/// How the figures show the spread over seeds.
+pub fn spread(inputs: &Inputs) -> String {
+    if inputs.seed_counts() == "1" {
+        "one seed per width, so no error bars".to_string()
+    } else {
+        format!(
+            "points are means and error bars ± one sample standard deviation over {} seeds",
+            inputs.seed_counts()
+        )
+    }
 }

@@ -21,7 +21,7 @@ mod timesteps;
 
 pub use accuracy_vs_params::AccuracyVsParams;
 pub use accuracy_vs_units::AccuracyVsUnits;
-pub use captions::captions;
+pub use captions::{captions, spread};
 pub use cost_vs_units::CostVsUnits;
 pub use learning_curves::LearningCurves;
 pub use params_vs_units::ParamsVsUnits;
