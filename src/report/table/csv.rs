@@ -1,4 +1,6 @@
-//! The `Data` view as CSV: a header of the columns' names, then one record a row.
+/*!
+The `Data` view as CSV: a header of the columns' names, then one record a row.
+*/
 use anyhow::Result;
 
 use super::{Cell, Render, Table, View};

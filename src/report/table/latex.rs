@@ -1,4 +1,6 @@
-//! The `Print` view as a booktabs `tabular`, after a comment with the caption and the note.
+/*!
+The `Print` view as a booktabs `tabular`, after a comment with the caption and the note.
+*/
 use std::fmt::Write as _;
 
 use anyhow::Result;

@@ -1,4 +1,6 @@
-//! The `Screen` view as a Markdown table, the note under it after a blank line.
+/*!
+The `Screen` view as a Markdown table, the note under it after a blank line.
+*/
 use std::fmt::Write as _;
 
 use anyhow::Result;
