@@ -29,7 +29,9 @@ pub mod bench;
 mod errors;
 mod figures;
 mod inputs;
-mod tables;
+mod report_md;
+mod summary;
+mod table;
 
 use std::path::{Path, PathBuf};
 
@@ -108,8 +110,9 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
         crate::store::write_atomic(&path, crate::explain::diagram_svg(&e).as_bytes())?;
         files.push(path);
     }
-    files.extend(tables::write_all(&inputs, out_dir)?);
-    files.push(tables::write_report_md(&inputs, out_dir)?);
+    let summary = summary::table(&inputs);
+    files.extend(table::write_all(&summary, out_dir)?);
+    files.push(report_md::write(&inputs, &summary, out_dir)?);
     Ok(Report {
         dir: out_dir.to_path_buf(),
         files,

@@ -11,30 +11,28 @@ error_curves.{svg,png}      validation error per epoch, one line per width
 forecast_test.{svg,png}     forecasting: the test stretch, truth, the selected width's one-step
                             forecast (mean over seeds) and the seasonal-naive one
 predicted_vs_truth.{svg,png} regression: the selected width's test predictions against the truth
-summary.{md,tex,csv}        the per-width table, with the baselines
 ```
 The headline error is MASE for forecasts (below 1: better than the in-sample seasonal-naive
 forecast) and RMSE for regression. The width drawn in `forecast_test` and
 `predicted_vs_truth` is the one with the lowest mean validation error: the test set chooses
 nothing.
 */
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+mod captions;
 mod error_curves;
 mod error_vs_params;
 mod error_vs_units;
-mod tables;
 mod test_figures;
 
+pub use captions::captions;
 use error_curves::ErrorCurves;
 use error_vs_params::ErrorVsParams;
 use error_vs_units::ErrorVsUnits;
-pub use tables::{csv, figures, latex, markdown};
 use test_figures::{ForecastTest, PredictedVsTruth, TestFigure};
 
 use super::figures::{units_label, CostVsUnits, Data, ParamsVsUnits};
@@ -43,11 +41,10 @@ use super::style::{
     chart_builder, colour, render, short_count, test_line, ticks_125, validation_line, width_notes,
     Drawn, Figure, Style, GREY, GRID,
 };
-use super::tables::{seeds, spe};
 use crate::config::{Select, Task};
 use crate::records::{sig, TestPredictions};
 use crate::store::RunDir;
-use crate::summary::{thousands, Stat};
+use crate::summary::Stat;
 
 /// The headline metric of a numeric sweep: "MASE" or "RMSE".
 pub fn metric(inputs: &Inputs) -> &'static str {
@@ -58,7 +55,7 @@ pub fn metric(inputs: &Inputs) -> &'static str {
 }
 
 /// The baselines drawn and tabled beside the headline metric: (key in `Row::baselines`, words).
-fn baseline_names(inputs: &Inputs) -> Vec<(&'static str, String)> {
+pub(super) fn baseline_names(inputs: &Inputs) -> Vec<(&'static str, String)> {
     let season = inputs.results.first().map_or(0, |r| r.config.season);
     match inputs.shape.task {
         Task::Forecast => vec![
@@ -142,7 +139,7 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// A baseline's value when every row has the same (it depends on the data and the cut of the
 /// series, not on the model: a sweep of `window`, `horizon` or `season` changes it).
-fn shared_baseline(inputs: &Inputs, key: &str) -> Option<f64> {
+pub(super) fn shared_baseline(inputs: &Inputs, key: &str) -> Option<f64> {
     let values: Vec<f64> = inputs
         .finished_rows()
         .filter_map(|r| r.baselines.iter().find(|b| b.0 == key).map(|b| b.1))
@@ -152,7 +149,7 @@ fn shared_baseline(inputs: &Inputs, key: &str) -> Option<f64> {
 }
 
 /// Whether the baselines differ from row to row (then each row's are in the table).
-fn baselines_vary(inputs: &Inputs) -> bool {
+pub(super) fn baselines_vary(inputs: &Inputs) -> bool {
     baseline_names(inputs)
         .iter()
         .any(|(key, _)| shared_baseline(inputs, key).is_none())

@@ -13,6 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 mod accuracy_vs_params;
 mod accuracy_vs_units;
 pub mod bench;
+mod captions;
 mod cost_vs_units;
 mod learning_curves;
 mod params_vs_units;
@@ -20,6 +21,7 @@ mod timesteps;
 
 pub use accuracy_vs_params::AccuracyVsParams;
 pub use accuracy_vs_units::AccuracyVsUnits;
+pub use captions::{captions, spread};
 pub use cost_vs_units::CostVsUnits;
 pub use learning_curves::LearningCurves;
 pub use params_vs_units::ParamsVsUnits;
