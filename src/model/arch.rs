@@ -212,10 +212,16 @@ pub fn formula_parts(a: &Arch, keras: bool, input: &str, classes: Option<i64>) -
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn arch(cell: Cell, hidden: i64, layers: i64, bidirectional: bool) -> Arch {
+    /// A model on row-wise MNIST (28 features, 10 classes): `layers` of `hidden` `cell`s.
+    pub(in crate::model) fn arch(
+        cell: Cell,
+        hidden: i64,
+        layers: i64,
+        bidirectional: bool,
+    ) -> Arch {
         Arch {
             cell,
             layers,

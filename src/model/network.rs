@@ -264,17 +264,9 @@ mod tests {
     use std::collections::HashMap;
     use std::path::Path;
 
+    use super::super::arch::tests::arch;
     use super::*;
     use crate::model::param_count;
-
-    fn arch(cell: Cell, hidden: i64, layers: i64, bidirectional: bool) -> Arch {
-        Arch {
-            cell,
-            layers,
-            bidirectional,
-            ..Arch::lstm(28, hidden, 10)
-        }
-    }
 
     #[test]
     fn param_count_matches_the_varstore_for_every_cell_and_stack() {
