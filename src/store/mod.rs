@@ -15,7 +15,8 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/checkpoint.safetensors  while a run trains: its last finished epoch (weights,
                           Adam's moments and a state record; `train::checkpoint`)
   <run-id>/.lock          held (flock) by the process training the run
-  tb/                     TensorBoard event files (see `sinks::tensorboard`), unless switched off
+  tb/                     TensorBoard event files (`tensorboard`: whose folder is whose), unless
+                          switched off
 ```
 Every file is written atomically by one writer (`atomic`: a fresh temporary file in the same
 folder, created exclusively with the umask's permissions, synced, then renamed over the target),
@@ -46,6 +47,7 @@ use crate::config::RunConfig;
 use crate::error::UserError;
 pub mod output;
 mod tables;
+pub mod tensorboard;
 
 pub use tables::write_tables;
 

@@ -227,7 +227,7 @@ fn check_paths(
     if opts.tensorboard {
         store::check_folder(dir, &tb)?;
         for r in &plan.runs {
-            store::check_folder(dir, &tensorboard::run_folder(&tb, &r.label, &r.id))?;
+            store::check_folder(dir, &store::tensorboard::run_folder(&tb, &r.label, &r.id))?;
         }
     }
     store::check_folder(dir, &crate::report::default_dir(dir))

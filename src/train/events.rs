@@ -2,8 +2,8 @@
 What the training loop tells the world, what it asks of its caller, and the trait of those who
 listen.
 
-The loop emits `Event`s that carry data only (numbers, never the live model), so a sink can
-only observe: it cannot change training, nor stop it other than by failing. What the caller
+The loop emits `Event`s that carry data only (numbers, never the live model or dataset: the
+start of a run tells what the data is through a `DataSummary`), so a sink can only observe: it cannot change training, nor stop it other than by failing. What the caller
 decides is explicit in `Policies`: how each finished epoch is made durable (metrics and
 checkpoint, before anyone hears of it) and whether to stop after it (Ctrl-C). `train` returns
 an `Outcome`, finished or stopped, and ends every run with `Event::End`.
@@ -11,9 +11,10 @@ an `Outcome`, finished or stopped, and ends every run with `Event::End`.
 use anyhow::Result;
 
 use super::adam::Adam;
+use super::floats;
 use super::keep::Snapshot;
 use crate::config::RunConfig;
-use crate::data::Dataset;
+use crate::data::{Baselines, Dataset};
 use crate::records::EpochMetrics;
 
 /// Something the training loop reports.
@@ -22,7 +23,7 @@ pub enum Event<'a> {
         cfg: &'a RunConfig,
         params: i64,
         batches_per_epoch: usize,
-        data: &'a Dataset,
+        data: &'a DataSummary,
     },
     Batch {
         epoch: usize,
@@ -39,6 +40,67 @@ pub enum Event<'a> {
     },
     /// The run ended (emitted once, also when it failed).
     End(&'a Ended),
+}
+
+/// What `Event::Start` tells of the data a run trains on (TensorBoard's run text, baselines
+/// and grid of mistakes read it).
+pub struct DataSummary {
+    /// The `dataset` value it was loaded from.
+    pub name: String,
+    /// Examples in the training, validation and test splits.
+    pub train: usize,
+    pub val: usize,
+    pub test: usize,
+    /// T: timesteps per sequence; F: features per timestep.
+    pub seq_len: i64,
+    pub features: i64,
+    /// Class names, in class-index order.
+    pub class_names: Vec<String>,
+    /// Numeric tasks: the baselines' test errors (none for classification).
+    pub baselines: Baselines,
+    /// Image data, when each epoch's `Look` probes test examples: those examples as images.
+    pub probe_images: Option<ProbeImages>,
+}
+
+/// The test examples that each `Look` probes, as images.
+#[derive(Clone)]
+pub struct ProbeImages {
+    /// Rows and columns of an image: the first R·C values of each example.
+    pub shape: (i64, i64),
+    /// The examples' inputs, flat, example by example.
+    pub inputs: Vec<f32>,
+    /// Their true classes.
+    pub classes: Vec<i64>,
+}
+
+impl DataSummary {
+    /// The summary of `data`, for a run whose looks probe the first `probe` test examples
+    /// (`Policies::look`).
+    pub fn of(data: &Dataset, probe: Option<usize>) -> Result<DataSummary> {
+        let n = probe.unwrap_or(0).min(data.test.len());
+        let probe_images = match (n, data.image_shape) {
+            (1.., Some(shape)) => {
+                let t = data.test.narrow(0, n);
+                Some(ProbeImages {
+                    shape,
+                    inputs: floats(&t.x)?,
+                    classes: Vec::<i64>::try_from(&t.y)?,
+                })
+            }
+            _ => None,
+        };
+        Ok(DataSummary {
+            name: data.name.clone(),
+            train: data.train.len(),
+            val: data.val.len(),
+            test: data.test.len(),
+            seq_len: data.seq_len,
+            features: data.features,
+            class_names: data.class_names.clone(),
+            baselines: data.baselines(),
+            probe_images,
+        })
+    }
 }
 
 /// How a run ended, as `Event::End` says it.

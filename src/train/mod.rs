@@ -198,7 +198,7 @@ fn train_epochs(
             cfg,
             params,
             batches_per_epoch: batches,
-            data,
+            data: &events::DataSummary::of(data, policies.look)?,
         },
     )?;
 

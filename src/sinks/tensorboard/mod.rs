@@ -1,120 +1,57 @@
 /*!
 TensorBoard output, written as event files without TensorFlow: `tensorboard --logdir
 <out>/<sweep>/tb` shows, per run, scalars, histograms, images and text, and the HParams
-dashboard over the whole sweep.
+dashboard over the whole sweep (`experiment`). Which folder is whose, and clearing a run's, is
+the store's (`store::tensorboard`).
 
-```text
-<out>/<sweep>/tb/
-  events.out.tfevents.*            the hparams experiment (rewritten by every sweep invocation)
-  <label>/events.out.tfevents.*    one run, e.g. `units=128,seed=0`: session start and end,
-                                   and everything below (cleared when the run (re)starts)
-  <label>/.rowseq-run-id           the run id owning the folder; a different run with the same
-                                   label (not swept, so not in it) gets `<label>,run=<id>`
-```
-
-Per run: at the start, the session start record, the parameter count (`model/params`), and
-the resolved config and the environment as text; every step, `loss/train_step` and `train/lr`;
-every epoch (at the global step), train/validation/test loss and accuracy, seconds per epoch
-and cumulated, histograms of every variable and its last gradient, of the final hidden state
-h_T on a fixed test batch (and the share of saturated units), and, for image data, a grid
-of that batch's misclassified digits, and `time/tensorboard_seconds`, the wall time spent in this sink so far
-(what TensorBoard output costs the run). The sweep runner calls `finish` with the run's status.
+This file is the sink of one run. At the start: the session start record, the parameter count
+(`model/params`), the resolved config and the environment as text (`text`), and for numeric
+tasks the baselines' test errors; every step, `loss/train_step` and `train/lr`; every epoch (at
+the global step), train/validation/test loss and accuracy, seconds per epoch and cumulated,
+what the epoch's `Look` shows (`look`: histograms of every variable and its last gradient, of
+the final hidden state h_T on a fixed test batch and the share of saturated units, and, for
+image data, a grid of that batch's misclassified digits), and `time/tensorboard_seconds`, the
+wall time spent in this sink so far (what TensorBoard output costs the run). `Event::End` ends
+the session with the run's status.
 */
+pub mod experiment;
 pub mod hparams;
 pub mod image;
+mod look;
 pub mod proto;
 pub mod record;
+mod text;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
+pub use experiment::write_experiment;
 pub use proto::Status;
 use proto::{HParamsData, SessionEndInfo, Value};
 use record::{unix_seconds, EventWriter};
+use text::RunName;
 
 use crate::config::RunConfig;
-use crate::data::Dataset;
-use crate::model::SATURATED;
 use crate::records::Environment;
 use crate::records::EpochMetrics;
-use crate::train::{floats, Ended, Event, Look, Probe, Sink};
+use crate::store::tensorboard::{claim_run_folder, run_folder};
+use crate::train::events::{DataSummary, ProbeImages};
+use crate::train::{Ended, Event, Look, Sink};
 
 /// Test images whose hidden states and mistakes are shown each epoch.
 pub const PROBE_IMAGES: usize = 500;
-/// At most this many misclassified digits per grid.
-pub const MAX_TILES: usize = 32;
-const GRID_COLUMNS: usize = 8;
-const HISTOGRAM_BUCKETS: usize = 30;
-
-/// Writes the sweep's hparams experiment at the root of `tb_root`, replacing an earlier one.
-pub fn write_experiment(
-    tb_root: &Path,
-    name: &str,
-    swept: &[String],
-    runs: &[&RunConfig],
-) -> Result<()> {
-    // The sweep folder's own `tb/`: a real folder, never a link (`store::create_dir_nofollow`).
-    crate::store::create_dir_nofollow(sweep_folder(tb_root), tb_root)?;
-    for old in event_files(tb_root)? {
-        std::fs::remove_file(&old)
-            .with_context(|| format!("could not remove '{}'", old.display()))?;
-    }
-    let now = unix_seconds();
-    let mut writer = EventWriter::create(tb_root)?;
-    let experiment = hparams::experiment(name, swept, runs, now);
-    writer.summary(0, vec![proto::hparams(HParamsData::Experiment(experiment))])?;
-    writer.flush()
-}
-
-/// The sweep folder that `tb_root` is in: the root below which no folder may be a link.
-fn sweep_folder(tb_root: &Path) -> &Path {
-    tb_root.parent().unwrap_or(Path::new("."))
-}
-
-/// Names the run id that owns a TensorBoard run folder (TensorBoard ignores it).
-pub const RUN_ID_FILE: &str = ".rowseq-run-id";
-
-/// The folder of run `run_id`: `<tb_root>/<label>`, unless that folder belongs to another run
-/// (same label, different config: e.g. two `train` commands that differ in `lr`), then
-/// `<tb_root>/<label>,run=<run_id>`.
-pub fn run_folder(tb_root: &Path, label: &str, run_id: &str) -> PathBuf {
-    let plain = tb_root.join(label);
-    match crate::store::read_text(&plain.join(RUN_ID_FILE)) {
-        Ok(owner) if owner.trim() != run_id => tb_root.join(format!("{label},run={run_id}")),
-        _ => plain,
-    }
-}
-
-/// The event files directly in `dir`.
-fn event_files(dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries =
-        std::fs::read_dir(dir).with_context(|| format!("could not read '{}'", dir.display()))?;
-    Ok(entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with(record::PREFIX))
-        })
-        .collect())
-}
 
 /// The TensorBoard sink of one run.
 pub struct TensorBoard {
     dir: PathBuf,
-    run_id: String,
-    label: String,
+    name: RunName,
     env: Environment,
-    command: String,
     writer: Option<EventWriter>,
-    /// The probe examples' inputs (flat, example by example) and true classes, read from
-    /// the test split at the start: the images that the loop's `Look` probes.
-    probe: Option<(Vec<f32>, Vec<i64>)>,
-    /// Images (rows, columns): draw the misclassified ones.
-    image_shape: Option<(i64, i64)>,
+    /// Image data: the images that the loop's `Look` probes, as the start said (their
+    /// misclassified ones are drawn).
+    probe_images: Option<ProbeImages>,
     train_seconds: f64,
     /// Epochs already written to this run's folder since it (re)started.
     epochs_written: usize,
@@ -133,13 +70,14 @@ impl TensorBoard {
     ) -> Self {
         TensorBoard {
             dir: run_folder(tb_root, label, run_id),
-            run_id: run_id.into(),
-            label: label.into(),
+            name: RunName {
+                label: label.into(),
+                run_id: run_id.into(),
+                command: command.into(),
+            },
             env: env.clone(),
-            command: command.into(),
             writer: None,
-            probe: None,
-            image_shape: Some((28, 28)),
+            probe_images: None,
             train_seconds: 0.0,
             epochs_written: 0,
             spent: Duration::ZERO,
@@ -166,27 +104,10 @@ impl TensorBoard {
             .expect("the Start event opens the event file")
     }
 
-    fn start(&mut self, cfg: &RunConfig, params: i64, data: &Dataset) -> Result<()> {
-        // A run that restarts replaces what an earlier attempt wrote; in real folders only.
-        let sweep = sweep_folder(self.dir.parent().unwrap_or(Path::new(".")));
-        crate::store::check_folder(sweep, &self.dir)?;
-        if self.dir.exists() {
-            std::fs::remove_dir_all(&self.dir)
-                .with_context(|| format!("could not clear '{}'", self.dir.display()))?;
-        }
-        crate::store::create_dir_nofollow(sweep, &self.dir)?;
+    fn start(&mut self, cfg: &RunConfig, params: i64, data: &DataSummary) -> Result<()> {
+        claim_run_folder(&self.dir, &self.name.run_id)?;
         self.writer = Some(EventWriter::create(&self.dir)?);
-        let marker = self.dir.join(RUN_ID_FILE);
-        crate::store::write_atomic(&marker, self.run_id.as_bytes())?;
-        let n = PROBE_IMAGES.min(data.test.len());
-        self.probe = match (n, data.image_shape) {
-            (1.., Some(_)) => {
-                let t = data.test.narrow(0, n);
-                Some((floats(&t.x)?, Vec::<i64>::try_from(&t.y)?))
-            }
-            _ => None,
-        };
-        self.image_shape = data.image_shape;
+        self.probe_images = data.probe_images.clone();
         self.train_seconds = 0.0;
         self.epochs_written = 0;
         self.spent = Duration::ZERO;
@@ -194,12 +115,12 @@ impl TensorBoard {
         let mut values = vec![
             proto::hparams(HParamsData::SessionStartInfo(start)),
             proto::scalar("model/params", params as f64),
-            proto::text("run/config", &self.config_text(cfg, params, data)),
-            proto::text("run/environment", &self.environment_text()),
+            proto::text("run/config", &text::config(&self.name, cfg, params, data)),
+            proto::text("run/environment", &text::environment(&self.env)),
         ];
         // Numeric tasks: the baselines' test errors, constant over the run (HParams metrics
         // and a reference line for the error curves).
-        let b = data.baselines();
+        let b = &data.baselines;
         for (name, e) in [
             ("const", b.constant),
             ("naive", b.naive),
@@ -222,14 +143,9 @@ impl TensorBoard {
         let started = Instant::now();
         let mut values = self.epoch_scalars(m);
         if let Some(look) = look {
-            values.extend(variable_histograms(look));
+            values.extend(look::variable_histograms(look));
             if let Some(probe) = &look.probe {
-                values.extend(probed(
-                    probe,
-                    self.probe.as_ref(),
-                    m.epoch,
-                    self.image_shape,
-                )?);
+                values.extend(look::probed(probe, self.probe_images.as_ref(), m.epoch)?);
             }
         }
         let spent = self.spent + started.elapsed();
@@ -293,43 +209,6 @@ impl TensorBoard {
         }
         Ok(())
     }
-
-    fn config_text(&self, cfg: &RunConfig, params: i64, data: &Dataset) -> String {
-        let json = serde_json::to_string_pretty(cfg).expect("config serialises");
-        format!(
-            "**{}** (run id `{}`), {params} parameters; {} train / {} validation / {} test \
-             examples of {}, {} timesteps x {} features; classes {}.\n\n```json\n{json}\n```\n\n\
-             Command: `{}`",
-            self.label,
-            self.run_id,
-            data.train.len(),
-            data.val.len(),
-            data.test.len(),
-            data.name,
-            data.seq_len,
-            data.features,
-            data.class_names.join(", "),
-            self.command
-        )
-    }
-
-    fn environment_text(&self) -> String {
-        let e = &self.env;
-        format!(
-            "| | |\n|---|---|\n| rowseq | {} |\n| tch | {} |\n| libtorch | {} |\n\
-             | device | {} |\n| CPU | {} |\n| threads | {} |\n| git commit | {} |\n| host | {} |",
-            e.rowseq,
-            e.tch,
-            e.libtorch,
-            e.device,
-            e.processor.as_deref().unwrap_or("unknown"),
-            e.threads,
-            e.git_commit.as_deref().unwrap_or("unknown"),
-            std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .map(|h| h.trim().to_string())
-                .unwrap_or_else(|_| "unknown".into())
-        )
-    }
 }
 
 impl Sink for TensorBoard {
@@ -360,97 +239,15 @@ impl Sink for TensorBoard {
     }
 }
 
-/// Histograms of every variable and of its gradient from the last batch, by name.
-fn variable_histograms(look: &Look) -> Vec<Value> {
-    let mut values = Vec::with_capacity(2 * look.variables.len());
-    for v in &look.variables {
-        values.push(proto::histogram(
-            &format!("weights/{}", v.name),
-            &v.values,
-            HISTOGRAM_BUCKETS,
-        ));
-        if let Some(grad) = &v.grad {
-            values.push(proto::histogram(
-                &format!("gradients/{}", v.name),
-                grad,
-                HISTOGRAM_BUCKETS,
-            ));
-        }
-    }
-    values
-}
-
-/// What the probe examples did: a histogram of what the head reads (h_T; both directions'
-/// final states when bidirectional), the share of saturated units, and (image data only, with
-/// the probe's `inputs` and true classes) the grid of misclassified images.
-fn probed(
-    probe: &Probe,
-    inputs: Option<&(Vec<f32>, Vec<i64>)>,
-    epoch: usize,
-    image_shape: Option<(i64, i64)>,
-) -> Result<Vec<Value>> {
-    let h = &probe.last_hidden;
-    let saturated = h.iter().filter(|v| v.abs() as f64 > SATURATED).count() as f64;
-    let mut values = vec![
-        proto::histogram("hidden/h_T", h, HISTOGRAM_BUCKETS),
-        proto::scalar("hidden/saturated_share", saturated / h.len().max(1) as f64),
-    ];
-    let (Some((rows, cols)), Some((pixels, truth))) = (image_shape, inputs) else {
-        return Ok(values);
-    };
-    let predicted = &probe.predicted;
-    let per_example = pixels.len() / truth.len().max(1);
-    let wrong: Vec<usize> = (0..truth.len())
-        .filter(|&i| predicted[i] != truth[i])
-        .collect();
-    let tiles = wrong
-        .iter()
-        .take(MAX_TILES)
-        .map(|&i| -> Result<image::Tile> {
-            Ok(image::Tile {
-                // The first R·C values of a sequence are its image, whatever the patch.
-                pixels: pixels[i * per_example..][..(rows * cols) as usize].to_vec(),
-                rows: rows as usize,
-                cols: cols as usize,
-                truth: truth[i] as usize,
-                predicted: predicted[i] as usize,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let grid = image::grid(&tiles, GRID_COLUMNS);
-    let description = format!(
-        "Epoch {epoch}: {} of the first {} test images misclassified; {} shown, the true label \
-         in green (left), the prediction in red (right).",
-        wrong.len(),
-        truth.len(),
-        tiles.len()
-    );
-    values.push(proto::image(
-        "mistakes/test",
-        grid.width as u32,
-        grid.height as u32,
-        grid.png()?,
-        &description,
-    ));
-    Ok(values)
-}
-
 #[cfg(test)]
 mod tests {
     use prost::Message;
-    use tch::{Device, Kind, Tensor};
+    use tch::Device;
 
     use super::proto::{HParamsPluginData, Kind as ValueKind, What};
     use super::*;
-    use crate::data::Split;
-    use crate::train::Variable;
-
-    fn split(n: i64) -> Split {
-        Split::full_length(
-            Tensor::rand([n, 28, 28], (Kind::Float, Device::Cpu)),
-            Tensor::randint(10, [n], (Kind::Int64, Device::Cpu)),
-        )
-    }
+    use crate::store::tensorboard::event_files;
+    use crate::train::{Probe, Variable};
 
     /// Every event of the one event file in `dir`, checksums verified.
     fn read_events(dir: &Path) -> Vec<proto::Event> {
@@ -470,31 +267,27 @@ mod tests {
         events
     }
 
-    /// A 4-unit run's config, a tiny dataset of random images, and what the loop would show
-    /// of its model: one variable and a probe that predicts class 1 for every test image.
-    fn tiny_run() -> (RunConfig, Dataset, Look) {
+    /// A 4-unit run's config, a tiny dataset of images, and what the loop would show of its
+    /// model: one variable and a probe that predicts class 1 for every test image.
+    fn tiny_run() -> (RunConfig, DataSummary, Look) {
         let cfg = RunConfig {
             num_units: 4,
             ..RunConfig::default()
         };
-        let data = Dataset {
+        let data = DataSummary {
             name: "mnist".into(),
-            train: split(8),
-            val: split(4),
-            test: split(20),
+            train: 8,
+            val: 4,
+            test: 20,
             seq_len: 28,
             features: 28,
             class_names: (0..10).map(|i| i.to_string()).collect(),
-            images: true,
-            image_shape: Some((28, 28)),
-            patch: None,
-            normalization: None,
-            step_change: None,
-            task: crate::config::Task::Classify,
-            target: None,
-            forecast: None,
-            neighbours: None,
-            train_sha256: None,
+            baselines: Default::default(),
+            probe_images: Some(ProbeImages {
+                shape: (28, 28),
+                inputs: (0..20 * 28 * 28).map(|i| (i % 7) as f32 / 7.0).collect(),
+                classes: (0..20).map(|i| i % 10).collect(),
+            }),
         };
         let look = Look {
             variables: vec![Variable {
@@ -603,20 +396,6 @@ mod tests {
             .collect();
         assert!(tags.contains(&"accuracy/test".to_string()), "{tags:?}");
         assert!(tags.contains(&"loss/test".to_string()), "{tags:?}");
-    }
-
-    #[test]
-    fn a_label_taken_by_another_run_gets_the_run_id() {
-        let root = tempfile::tempdir().unwrap();
-        let mine = run_folder(root.path(), "units=8,seed=0", "aaa");
-        assert_eq!(mine, root.path().join("units=8,seed=0"));
-        std::fs::create_dir_all(&mine).unwrap();
-        std::fs::write(mine.join(RUN_ID_FILE), "aaa").unwrap();
-        assert_eq!(run_folder(root.path(), "units=8,seed=0", "aaa"), mine);
-        assert_eq!(
-            run_folder(root.path(), "units=8,seed=0", "bbb"),
-            root.path().join("units=8,seed=0,run=bbb")
-        );
     }
 
     #[test]

@@ -20,9 +20,7 @@ use anyhow::{Context, Result};
 use prost::Message;
 
 use super::proto::{Event, Summary, Value, What};
-
-/// The prefix TensorBoard looks for in file names.
-pub const PREFIX: &str = "events.out.tfevents.";
+use crate::store::tensorboard::EVENT_FILE_PREFIX;
 
 static FILES_OPENED: AtomicUsize = AtomicUsize::new(0);
 
@@ -38,11 +36,14 @@ impl EventWriter {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create TensorBoard folder '{}'", dir.display()))?;
         let now = unix_seconds();
-        let host = hostname();
+        let host = file_host();
         let pid = std::process::id();
         let path = loop {
             let n = FILES_OPENED.fetch_add(1, Ordering::Relaxed);
-            let path = dir.join(format!("{PREFIX}{}.{host}.{pid}.{n}", now as u64));
+            let path = dir.join(format!(
+                "{EVENT_FILE_PREFIX}{}.{host}.{pid}.{n}",
+                now as u64
+            ));
             if !path.exists() {
                 break path;
             }
@@ -145,14 +146,19 @@ pub fn unix_seconds() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The host name for file names (TensorBoard's convention), reduced to safe characters.
-fn hostname() -> String {
-    let raw = std::fs::read_to_string("/proc/sys/kernel/hostname")
+/// The name of the host this runs on (`/proc/sys/kernel/hostname`, else `$HOSTNAME`), if
+/// either says.
+pub fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".into());
+        .map(|h| h.trim().to_string())
+}
+
+/// The host name for file names (TensorBoard's convention), reduced to safe characters.
+fn file_host() -> String {
+    let raw = hostname().unwrap_or_else(|| "localhost".into());
     let clean: String = raw
-        .trim()
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
