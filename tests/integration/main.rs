@@ -12,6 +12,7 @@ mod cells;
 mod cli;
 mod data;
 mod explain;
+mod kernel;
 mod paper;
 mod report;
 mod resume;
