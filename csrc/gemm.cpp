@@ -200,7 +200,7 @@ void gemm_tn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const
 
 }  // namespace rowseq_gemm
 
-#else  // not x86-64 with GCC or Clang: no kernel (gemm.h declares none), BLAS does every matmul.
+#else  // not x86-64 with GCC or Clang: no kernel (gemm.h declares none); BLAS does it all.
 
 namespace rowseq_gemm {
 bool available() { return false; }

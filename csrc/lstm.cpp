@@ -125,8 +125,8 @@ void own_matmul(int64_t rows, int64_t cols, int64_t inner, const float *lhs, int
 // [cols, inner] row-major: through rowseq's kernel on `wt`, W's transpose [inner, cols], when
 // the caller made one (own_gemm), else BLAS on W.
 template <typename T>
-void times_wt(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w, const T *wt,
-              T *out) {
+void times_wt(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w,
+              [[maybe_unused]] const T *wt, T *out) {
 #ifdef ROWSEQ_OWN_GEMM
   if constexpr (std::is_same_v<T, float>) {
     if (wt != nullptr) return own_matmul(rows, cols, inner, lhs, inner, wt, out);
@@ -187,9 +187,12 @@ bool fused_gradients(const at::Tensor &gates, int64_t hidden) {
 // One step of the fused weight gradient: dw [rows, cols] = dg^T xh (when `first`) or dw +
 // dg^T xh, the chains resumed, for dg [batch, rows] and xh [batch, cols] contiguous; float32
 // only (fused_gradients).
+// (Off x86-64 it is never called, and its arguments go unused.)
 template <typename T>
-void weight_gradient_step(int64_t rows, int64_t cols, int64_t batch, const T *dg, const T *xh,
-                          T *dw, bool first) {
+void weight_gradient_step([[maybe_unused]] int64_t rows, [[maybe_unused]] int64_t cols,
+                          [[maybe_unused]] int64_t batch, [[maybe_unused]] const T *dg,
+                          [[maybe_unused]] const T *xh, [[maybe_unused]] T *dw,
+                          [[maybe_unused]] bool first) {
 #ifdef ROWSEQ_OWN_GEMM
   if constexpr (std::is_same_v<T, float>)
     return rowseq_gemm::gemm_tn(rows, cols, batch, dg, rows, xh, cols, dw, cols, !first);
@@ -513,7 +516,8 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
 // *c stays null on a CPU the kernel does not run on.
 extern "C" int rowseq_own_matmul(const at::Tensor *a, const at::Tensor *b, bool transposed,
                                  int64_t split_row, int64_t split_col, int64_t split_k,
-                                 at::Tensor **c, char *err, size_t err_len) {
+                                 [[maybe_unused]] at::Tensor **c, char *err,
+                                 size_t err_len) {
   try {
     const int64_t inner_dim = transposed ? 0 : 1;
     TORCH_CHECK(a->dim() == 2 && b->dim() == 2 && a->size(inner_dim) == b->size(0) &&
