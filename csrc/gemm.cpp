@@ -6,7 +6,7 @@
 // packing and per-call set-up.
 #include "gemm.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef ROWSEQ_OWN_GEMM
 #include <immintrin.h>
 
 #include <algorithm>
@@ -200,14 +200,10 @@ void gemm_tn(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const
 
 }  // namespace rowseq_gemm
 
-#else  // not x86-64 with GCC or Clang: BLAS does every matmul.
+#else  // not x86-64 with GCC or Clang: no kernel (gemm.h declares none); BLAS does it all.
 
 namespace rowseq_gemm {
 bool available() { return false; }
-void gemm(int64_t, int64_t, int64_t, const float *, int64_t, const float *, int64_t, float *,
-          int64_t) {}
-void gemm_tn(int64_t, int64_t, int64_t, const float *, int64_t, const float *, int64_t, float *,
-             int64_t, bool) {}
 }  // namespace rowseq_gemm
 
 #endif

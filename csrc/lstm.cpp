@@ -16,7 +16,8 @@
 // (K = I), then one K = H matmul per step (`infer`).
 // On an AVX-512 CPU at one thread the per-step matmuls run rowseq's own kernel (gemm.cpp),
 // elsewhere BLAS's sgemm; so does the all-steps weight gradient, while the evaluation's input
-// projection always runs BLAS.
+// projection always runs BLAS. `rowseq_set_gemm_choice` (ROWSEQ_KERNEL, `env::Kernel`) can
+// force the kernel at any thread count, or BLAS; off x86-64 the kernel does not exist.
 // The output y [B, T, H] is stored time-major (strides H, B·H, 1): step t's h is contiguous, and
 // a layer above reads it without a copy. The fused passes are in lstm_rows.cpp.
 #include <ATen/ATen.h>
@@ -24,6 +25,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -87,13 +89,22 @@ void matmul(bool trans, int64_t rows, int64_t cols, int64_t inner, const T *lhs,
 // products and 0.16 to 0.84x for the backward ones, and its sums do not depend on the CPU's
 // vendor (MKL picks its kernels by vendor and instruction set). With more threads BLAS's
 // threaded sgemm runs them: split over libtorch's thread pool, the kernel trained an H = 256
-// step in 1.3x the time MKL's two threads took.
+// step in 1.3x the time MKL's two threads took. `gemm_choice` can force either.
+enum GemmChoice : int { kAutomatic = 0, kOwnKernel = 1, kBlas = 2 };
+std::atomic<int> gemm_choice{kAutomatic};
+
 template <typename T>
 bool own_gemm() {
-  if constexpr (std::is_same_v<T, float>)
-    return rowseq_gemm::available() && at::get_num_threads() == 1;
-  else
-    return false;
+#ifdef ROWSEQ_OWN_GEMM
+  if constexpr (std::is_same_v<T, float>) {
+    switch (gemm_choice.load(std::memory_order_relaxed)) {
+      case kOwnKernel: return true;  // refused where unavailable (rowseq_set_gemm_choice)
+      case kBlas: return false;
+      default: return rowseq_gemm::available() && at::get_num_threads() == 1;
+    }
+  }
+#endif
+  return false;
 }
 
 // own_gemm for the element type of `t`.
@@ -101,22 +112,26 @@ bool own_gemm_for(const at::Tensor &t) {
   return t.scalar_type() == at::kFloat && own_gemm<float>();
 }
 
+#ifdef ROWSEQ_OWN_GEMM
 // out [rows, cols] = lhs [rows, inner] (row stride ld) times b [inner, cols] (row-major),
 // through rowseq's kernel.
 void own_matmul(int64_t rows, int64_t cols, int64_t inner, const float *lhs, int64_t ld,
                 const float *b, float *out) {
   rowseq_gemm::gemm(rows, cols, inner, lhs, ld, b, cols, out, cols);
 }
+#endif
 
 // A per-step product out [rows, cols] = lhs [rows, inner] (contiguous rows) times W^T, W
 // [cols, inner] row-major: through rowseq's kernel on `wt`, W's transpose [inner, cols], when
 // the caller made one (own_gemm), else BLAS on W.
 template <typename T>
-void times_wt(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w, const T *wt,
-              T *out) {
+void times_wt(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w,
+              [[maybe_unused]] const T *wt, T *out) {
+#ifdef ROWSEQ_OWN_GEMM
   if constexpr (std::is_same_v<T, float>) {
     if (wt != nullptr) return own_matmul(rows, cols, inner, lhs, inner, wt, out);
   }
+#endif
   matmul<T>(true, rows, cols, inner, lhs, w, out);
 }
 
@@ -124,9 +139,11 @@ void times_wt(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *
 // [inner, cols] row-major: rowseq's kernel where own_gemm, else BLAS.
 template <typename T>
 void times_w(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w, T *out) {
+#ifdef ROWSEQ_OWN_GEMM
   if constexpr (std::is_same_v<T, float>) {
     if (own_gemm<T>()) return own_matmul(rows, cols, inner, lhs, inner, w, out);
   }
+#endif
   matmul<T>(false, rows, cols, inner, lhs, w, out);
 }
 
@@ -139,6 +156,7 @@ void times_w(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w
 // 128 and 256 units at 76 and 82 % of the peak there.) From 128 units and below
 // 256 backward sums dW step by step instead (fused_gradients, below).
 at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
+#ifdef ROWSEQ_OWN_GEMM
   const int64_t rows = dg.size(1), cols = xh.size(1), inner = dg.size(0);
   if (own_gemm_for(dg)) {
     at::Tensor dw = at::empty({rows, cols}, dg.options());
@@ -146,6 +164,7 @@ at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
                          cols, dw.data_ptr<float>(), cols);
     return dw;
   }
+#endif
   return dg.t().mm(xh);
 }
 
@@ -168,11 +187,17 @@ bool fused_gradients(const at::Tensor &gates, int64_t hidden) {
 // One step of the fused weight gradient: dw [rows, cols] = dg^T xh (when `first`) or dw +
 // dg^T xh, the chains resumed, for dg [batch, rows] and xh [batch, cols] contiguous; float32
 // only (fused_gradients).
+// (Off x86-64 it is never called, and its arguments go unused.)
 template <typename T>
-void weight_gradient_step(int64_t rows, int64_t cols, int64_t batch, const T *dg, const T *xh,
-                          T *dw, bool first) {
+void weight_gradient_step([[maybe_unused]] int64_t rows, [[maybe_unused]] int64_t cols,
+                          [[maybe_unused]] int64_t batch, [[maybe_unused]] const T *dg,
+                          [[maybe_unused]] const T *xh, [[maybe_unused]] T *dw,
+                          [[maybe_unused]] bool first) {
+#ifdef ROWSEQ_OWN_GEMM
   if constexpr (std::is_same_v<T, float>)
-    rowseq_gemm::gemm_tn(rows, cols, batch, dg, rows, xh, cols, dw, cols, !first);
+    return rowseq_gemm::gemm_tn(rows, cols, batch, dg, rows, xh, cols, dw, cols, !first);
+#endif
+  TORCH_CHECK(false, "LSTM backward: the fused weight gradient needs rowseq's own kernel");
 }
 
 // sum [cols] = m's column sums (when `first`) or sum plus them, m [rows, cols] contiguous:
@@ -491,7 +516,8 @@ extern "C" int rowseq_lstm(const at::Tensor *x, const at::Tensor *w_ih, const at
 // *c stays null on a CPU the kernel does not run on.
 extern "C" int rowseq_own_matmul(const at::Tensor *a, const at::Tensor *b, bool transposed,
                                  int64_t split_row, int64_t split_col, int64_t split_k,
-                                 at::Tensor **c, char *err, size_t err_len) {
+                                 [[maybe_unused]] at::Tensor **c, char *err,
+                                 size_t err_len) {
   try {
     const int64_t inner_dim = transposed ? 0 : 1;
     TORCH_CHECK(a->dim() == 2 && b->dim() == 2 && a->size(inner_dim) == b->size(0) &&
@@ -507,6 +533,7 @@ extern "C" int rowseq_own_matmul(const at::Tensor *a, const at::Tensor *b, bool 
                 "own matmul: split out of range");
     TORCH_CHECK(split_k >= 0 && split_k < k && (split_k == 0 || transposed),
                 "own matmul: k split out of range or not transposed");
+#ifdef ROWSEQ_OWN_GEMM
     if (!rowseq_gemm::available()) return 0;
     at::Tensor out = at::empty({m, n}, a->options().memory_format(at::MemoryFormat::Contiguous));
     const float *ap = a->data_ptr<float>(), *bp = b->data_ptr<float>();
@@ -530,7 +557,31 @@ extern "C" int rowseq_own_matmul(const at::Tensor *a, const at::Tensor *b, bool 
                                n, block, n, true);
       }
     *c = new at::Tensor(out);
+#endif
     return 0;
   }
   ROWSEQ_CATCH_ALL(err, err_len)
 }
+
+// How the per-step float32 products choose their matmul from now on, in every thread
+// (`env::Kernel`, from ROWSEQ_KERNEL): 0 automatic (own_gemm's rule), 1 rowseq's own kernel at
+// any thread count, refused on a CPU without it, 2 BLAS always. Returns 0, or 1 with a message
+// in err.
+extern "C" int rowseq_set_gemm_choice(int choice, char *err, size_t err_len) {
+  try {
+    TORCH_CHECK(choice == kAutomatic || choice == kOwnKernel || choice == kBlas,
+                "gemm choice: expected 0, 1 or 2, got ", choice);
+    TORCH_CHECK(choice != kOwnKernel || rowseq_gemm::available(),
+                "rowseq's own matmul kernel needs AVX-512 on x86-64, which this CPU lacks");
+    gemm_choice.store(choice, std::memory_order_relaxed);
+    return 0;
+  }
+  ROWSEQ_CATCH_ALL(err, err_len)
+}
+
+// Whether rowseq's LSTM would run its float32 per-step products through its own kernel now,
+// on the calling thread (at its thread count): what a run records as its kernel path.
+extern "C" bool rowseq_own_gemm_runs() { return own_gemm<float>(); }
+
+// Whether this CPU runs rowseq's own matmul kernel at all (AVX-512 on x86-64).
+extern "C" bool rowseq_own_kernel_available() { return rowseq_gemm::available(); }

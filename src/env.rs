@@ -1,13 +1,15 @@
 /*!
-The machine a run executes on: device choice, thread count, and the versions recorded with
-every result.
+The machine a run executes on: device choice, thread count, the CPU LSTM's path (ROWSEQ_KERNEL),
+and the versions recorded with every result.
 */
 use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use clap::ValueEnum;
 use tch::Device;
 
 use crate::error::UserError;
+use crate::ffi::{self, GemmChoice};
 use crate::records::{Environment, Memory};
 
 /// `--device`.
@@ -183,9 +185,136 @@ pub fn device_name(device: Device) -> String {
     }
 }
 
-/// Versions, device and commit, recorded in every result.
+/// The environment variable that forces the CPU LSTM's path.
+pub const KERNEL_VAR: &str = "ROWSEQ_KERNEL";
+
+/// Which path an LSTM on the CPU takes (ROWSEQ_KERNEL). GRU and RNN layers, and every layer on
+/// CUDA, always run libtorch's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// Unset: rowseq's own LSTM (`model::cpu_lstm`, the fused training pass), its per-step
+    /// products through its own matmul kernel on an AVX-512 CPU at exactly one thread, else
+    /// through BLAS. Inside the kernel, the shape picks the rest (weight gradient summed step
+    /// by step at 128 <= H < 256, A packed from a row stride of 1,024 floats, 16- or 8-float
+    /// gate passes); none of that depends on anything but the shape.
+    Automatic,
+    /// `reference`: libtorch's LSTM (`at::lstm`, oneDNN and MKL) through autograd, as on CUDA
+    /// and for the other cells.
+    Reference,
+    /// `own`: rowseq's own LSTM with its own matmul kernel at any thread count. Refused (exit
+    /// 2) on a CPU without AVX-512 or off x86-64, where the kernel does not exist.
+    Own,
+}
+
+/// The process's choice, set once by `select_kernel` (Automatic until then, as in tests).
+static KERNEL: AtomicU8 = AtomicU8::new(0);
+
+impl Kernel {
+    /// The choice a value of ROWSEQ_KERNEL names; unset or empty is the automatic choice.
+    pub fn parse(value: Option<&str>) -> Result<Kernel, UserError> {
+        match value {
+            None | Some("") => Ok(Kernel::Automatic),
+            Some("reference") => Ok(Kernel::Reference),
+            Some("own") => Ok(Kernel::Own),
+            Some(other) => Err(UserError::Config {
+                origin: format!("{KERNEL_VAR}={other}"),
+                message: "expected reference (libtorch's LSTM) or own (rowseq's kernel), or \
+                          unset for the automatic choice"
+                    .into(),
+            }),
+        }
+    }
+
+    fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+/// Reads ROWSEQ_KERNEL and makes its choice the process's, before anything runs: a value it
+/// does not know, or `own` on a CPU without the kernel, is a user error (exit 2).
+pub fn select_kernel() -> Result<Kernel, UserError> {
+    let value = std::env::var_os(KERNEL_VAR).map(|v| v.to_string_lossy().into_owned());
+    let kernel = Kernel::parse(value.as_deref())?;
+    let gemm = match kernel {
+        Kernel::Automatic => GemmChoice::Automatic,
+        Kernel::Reference => GemmChoice::Blas,
+        Kernel::Own => GemmChoice::OwnKernel,
+    };
+    ffi::set_gemm_choice(gemm).map_err(|message| UserError::Config {
+        origin: format!("{KERNEL_VAR}=own"),
+        message: format!("{message}; unset {KERNEL_VAR} or set it to reference"),
+    })?;
+    KERNEL.store(kernel.code(), Ordering::Relaxed);
+    Ok(kernel)
+}
+
+/// The process's choice (`select_kernel`).
+pub fn kernel() -> Kernel {
+    match KERNEL.load(Ordering::Relaxed) {
+        1 => Kernel::Reference,
+        2 => Kernel::Own,
+        _ => Kernel::Automatic,
+    }
+}
+
+/// For a test that needs rowseq's own matmul kernel: whether this CPU runs it; where it does
+/// not, the test is reported skipped, `skipped: TEST (REASON)`, written straight to stderr past
+/// the test harness's capture, so that the test output shows it and `.ci/run` counts it.
+#[cfg(test)]
+pub fn own_kernel_or_skip(test: &str) -> bool {
+    use std::io::Write;
+    if ffi::own_kernel_available() {
+        return true;
+    }
+    let line = format!("skipped: {test} (rowseq's own kernel needs AVX-512 on x86-64)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    false
+}
+
+/// The path a model's recurrent layers take, as a run records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelPath {
+    /// rowseq's own LSTM with its own matmul kernel.
+    Own,
+    /// rowseq's own LSTM with BLAS's matmuls.
+    OwnBlas,
+    /// libtorch's layers.
+    Reference,
+}
+
+impl KernelPath {
+    /// The path of an LSTM (`lstm`) or another cell on `device`, now, on this thread at its
+    /// thread count: what `model::cpu_lstm` and `csrc/lstm.cpp` will choose.
+    pub fn now(device: Device, lstm: bool) -> KernelPath {
+        if !lstm || device != Device::Cpu || kernel() == Kernel::Reference {
+            KernelPath::Reference
+        } else if ffi::own_gemm_runs() {
+            KernelPath::Own
+        } else {
+            KernelPath::OwnBlas
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            KernelPath::Own => "own",
+            KernelPath::OwnBlas => "own-blas",
+            KernelPath::Reference => "reference",
+        }
+    }
+}
+
+/// Versions, device and commit, and the path an LSTM takes on this thread
+/// (`run_environment`): a bench's record.
 pub fn environment(device: Device, threads: usize) -> Environment {
+    run_environment(device, threads, true)
+}
+
+/// Versions, device, commit and the path of a model with an LSTM (`lstm`) or without, on this
+/// thread at its thread count, recorded in every result.
+pub fn run_environment(device: Device, threads: usize, lstm: bool) -> Environment {
     Environment {
+        kernel: Some(KernelPath::now(device, lstm).name().into()),
         rowseq: env!("CARGO_PKG_VERSION").into(),
         tch: env!("ROWSEQ_TCH_VERSION").into(),
         libtorch: env!("ROWSEQ_LIBTORCH_VERSION").into(),
@@ -238,4 +367,33 @@ fn git_commit() -> Option<String> {
         commit.push_str("-dirty");
     }
     Some(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rowseq_kernel_names_reference_or_own_and_unset_is_automatic() {
+        assert_eq!(Kernel::parse(None).unwrap(), Kernel::Automatic);
+        assert_eq!(Kernel::parse(Some("")).unwrap(), Kernel::Automatic);
+        assert_eq!(Kernel::parse(Some("reference")).unwrap(), Kernel::Reference);
+        assert_eq!(Kernel::parse(Some("own")).unwrap(), Kernel::Own);
+        let e = Kernel::parse(Some("OWN")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("ROWSEQ_KERNEL=OWN: expected reference"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn gpus_and_other_cells_run_libtorchs_path() {
+        assert_eq!(
+            KernelPath::now(Device::Cuda(0), true),
+            KernelPath::Reference
+        );
+        assert_eq!(KernelPath::now(Device::Cpu, false), KernelPath::Reference);
+        // Tests never force a path: an LSTM on the CPU runs rowseq's.
+        assert_ne!(KernelPath::now(Device::Cpu, true), KernelPath::Reference);
+    }
 }

@@ -1,6 +1,7 @@
 /*!
 rowseq's C ABI to its C++ sources (`csrc/`), behind safe wrappers that return `Result`: the
-fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`; its matmul kernel for the tests),
+fused CPU LSTM (`csrc/lstm.cpp`, used by `model::cpu_lstm`; its matmul kernel for the tests and
+the bench, and the switch between that kernel and BLAS that `env::Kernel` sets),
 the fused training pass of a one-layer LSTM and its head (`csrc/step.cpp`, used by
 `train::fused`), and the Adam update written with libtorch's own tensor operations, and the
 setter of a parameter's gradient that its flat layout needs (`csrc/adam.cpp`, used by
@@ -52,6 +53,13 @@ unsafe extern "C" {
         err: *mut c_char,
         err_len: usize,
     ) -> i32;
+
+    fn rowseq_set_gemm_choice(choice: i32, err: *mut c_char, err_len: usize) -> i32;
+
+    fn rowseq_own_gemm_runs() -> bool;
+
+    #[cfg(test)]
+    fn rowseq_own_kernel_available() -> bool;
 
     fn rowseq_adam_update(
         p: *mut torch_sys::C_tensor,
@@ -195,6 +203,40 @@ pub fn own_matmul(
     err.check(rc)?;
     // SAFETY: non-null, c is a fresh at::Tensor that nothing else owns; tch takes it over.
     Ok((!c.is_null()).then(|| unsafe { Tensor::from_ptr(c) }))
+}
+
+/// How rowseq's LSTM picks the matmul of its float32 per-step products (`csrc/lstm.cpp`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GemmChoice {
+    /// Its own kernel at one thread on an AVX-512 CPU, BLAS otherwise (the default).
+    Automatic = 0,
+    /// Its own kernel at any thread count; an error on a CPU without it.
+    OwnKernel = 1,
+    /// BLAS always.
+    Blas = 2,
+}
+
+/// Sets `choice` for every thread from now on.
+pub fn set_gemm_choice(choice: GemmChoice) -> Result<(), String> {
+    let err = &mut ErrorBuffer::new();
+    // SAFETY: the C++ side only checks the value and stores it in an atomic.
+    let rc = unsafe { rowseq_set_gemm_choice(choice as i32, err.0.as_mut_ptr(), err.0.len()) };
+    err.check(rc)
+}
+
+/// Whether rowseq's LSTM runs its float32 per-step products through its own kernel now, on
+/// this thread at its thread count.
+pub fn own_gemm_runs() -> bool {
+    // SAFETY: reads an atomic, the CPU's features and this thread's thread count.
+    unsafe { rowseq_own_gemm_runs() }
+}
+
+/// Whether this CPU runs rowseq's own matmul kernel at all (AVX-512 on x86-64); for tests
+/// that need it (`env::own_kernel_or_skip`).
+#[cfg(test)]
+pub fn own_kernel_available() -> bool {
+    // SAFETY: reads the CPU's features, detected once.
+    unsafe { rowseq_own_kernel_available() }
 }
 
 /// Adam's hyper-parameters for one update.

@@ -93,6 +93,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    env::select_kernel()?;
     match cli.command {
         Command::Sweep(args) => {
             let mut sweep = SweepConfig::load(&args.config)?;

@@ -8,12 +8,18 @@
 //! steps out as PyTorch does (the input projections of all steps in one matmul) up to 16 units,
 //! and runs libtorch's own LSTM for wider layers, which evaluates them faster (`csrc/lstm.cpp`).
 //! `SeqClassifier` uses it for LSTM layers on the CPU in float32 and float64; CUDA keeps cuDNN
-//! through `at::lstm`.
+//! through `at::lstm`, and so does the CPU when ROWSEQ_KERNEL=reference (`env::Kernel`).
 use tch::{Device, Kind, Tensor};
 
-/// Whether the kernel can run `x` with `weights` ([w_ih [4H, I], w_hh [4H, H], b_ih [4H],
-/// b_hh [4H]]): CPU, float32 or float64, and these shapes (the C++ side checks them again).
+/// Whether the kernel runs `x` with `weights` ([w_ih [4H, I], w_hh [4H, H], b_ih [4H],
+/// b_hh [4H]]): CPU, float32 or float64, these shapes (the C++ side checks them again), and
+/// ROWSEQ_KERNEL not forcing libtorch's LSTM (`env::Kernel::Reference`).
 pub fn supports(x: &Tensor, weights: &[Tensor]) -> bool {
+    crate::env::kernel() != crate::env::Kernel::Reference && fits(x, weights)
+}
+
+/// Whether `x` and `weights` are of a type, device and shapes the kernel runs.
+fn fits(x: &Tensor, weights: &[Tensor]) -> bool {
     let kind = x.kind();
     let shapes_fit = || {
         let h = weights[1].size().get(1).copied().unwrap_or(0);
@@ -164,6 +170,22 @@ mod tests {
 
     #[test]
     fn own_matmul_is_one_fused_multiply_add_chain_per_element_whatever_the_split() {
+        // Wrong shapes are errors on every CPU (checked before the kernel's presence).
+        for transposed in [false, true] {
+            assert!(crate::ffi::own_matmul(
+                &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
+                &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
+                transposed,
+                0,
+                0,
+                0
+            )
+            .is_err());
+        }
+        let name = "model::cpu_lstm::tests::own_matmul_is_one_fused_multiply_add_chain_per_element_whatever_the_split";
+        if !crate::env::own_kernel_or_skip(name) {
+            return;
+        }
         tch::manual_seed(9);
         // The per-step products of 8 and 256 units (128 rows), the weight gradient's
         // transposed form (k = T·B rows, in blocks that must resume each chain exactly; A read
@@ -192,10 +214,9 @@ mod tests {
             let (rows, cols) = if transposed { (k, m) } else { (m, k) };
             let a = Tensor::randn([rows, cols + 3], (Kind::Float, Device::Cpu)).narrow(1, 0, cols);
             let b = Tensor::randn([k, n], (Kind::Float, Device::Cpu));
-            let Some(c) = crate::ffi::own_matmul(&a, &b, transposed, 0, 0, 0).unwrap() else {
-                eprintln!("skipped: the kernel needs AVX-512, which this CPU lacks");
-                return;
-            };
+            let c = crate::ffi::own_matmul(&a, &b, transposed, 0, 0, 0)
+                .unwrap()
+                .expect("the kernel runs on this CPU");
             let av = Vec::<f32>::try_from(a.contiguous().view([-1])).unwrap();
             let bv = Vec::<f32>::try_from(b.view([-1])).unwrap();
             let cv = Vec::<f32>::try_from(c.view([-1])).unwrap();
@@ -236,17 +257,6 @@ mod tests {
                     "transposed={transposed} m={m} k={k} n={n}: cut at ({r}, {j}, k {p})"
                 );
             }
-        }
-        for transposed in [false, true] {
-            assert!(crate::ffi::own_matmul(
-                &Tensor::zeros([2, 3], (Kind::Float, Device::Cpu)),
-                &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu)),
-                transposed,
-                0,
-                0,
-                0
-            )
-            .is_err());
         }
     }
 

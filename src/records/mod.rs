@@ -114,6 +114,10 @@ pub struct Environment {
     /// picks its kernels by both (absent in older records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processor: Option<String>,
+    /// The path the model's recurrent layers ran (`env::KernelPath`: `own`, `own-blas` or
+    /// `reference`), chosen automatically or forced by ROWSEQ_KERNEL (absent in older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kernel: Option<String>,
 }
 
 /// The epoch a run kept (`keep`: its weights are the run's model, its scores the result's) and

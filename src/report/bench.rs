@@ -183,12 +183,15 @@ pub fn table(r: &BenchRecord) -> String {
             n = r.sgemm.n
         ),
     };
+    // The LSTM's path, in records that name it (older ones re-render as they were).
+    let kernel = r.env.run.kernel.as_ref();
     s += &format!(
-        "{peak}; batch {}, {} timed steps; {} with {} threads; {}\n",
+        "{peak}; batch {}, {} timed steps; {} with {} threads{}; {}\n",
         r.settings.batch_size,
         r.settings.steps,
         r.env.run.device,
         r.env.run.threads,
+        kernel.map_or_else(String::new, |k| format!(", kernel {k}")),
         match &r.reference {
             Some(t) => format!("PyTorch {} (Python {})", t.torch, t.python),
             None => "no PyTorch reference".into(),

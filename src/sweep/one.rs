@@ -106,7 +106,8 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     };
     let opts = cx.opts;
     tch::set_num_threads(threads as i32);
-    let environment = env::environment(opts.device, threads);
+    let lstm = planned.config.cell == crate::config::Cell::Lstm;
+    let environment = env::run_environment(opts.device, threads, lstm);
     let mut data = source.split(&planned.config)?;
     data.neighbours = source.nearest_neighbour(data.test.len());
     let fitted = Fitted::of(planned, &data);

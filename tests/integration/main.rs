@@ -14,6 +14,7 @@ mod data;
 mod ensemble;
 mod explain;
 mod keep;
+mod kernel;
 mod npz;
 mod paper;
 mod report;
