@@ -167,7 +167,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
-            let result = finish(planned, &run_dir, &done, &data, &environment, opts)?;
+            let result = finish(planned, &run_dir, &done, &data, &environment, opts.device)?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -261,13 +261,13 @@ fn finish(
     done: &train::Trained,
     data: &Dataset,
     environment: &Environment,
-    opts: &Options,
+    device: tch::Device,
 ) -> Result<RunResult> {
     run_dir.save_weights(&done.vs)?;
     let predicted = match data.task {
-        crate::config::Task::Classify => train::predict(&done.model, &data.test, opts.device),
+        crate::config::Task::Classify => train::predict(&done.model, &data.test, device),
         _ => {
-            run_dir.write_test_predictions(&test_predictions(&done.model, data, opts.device))?;
+            run_dir.write_test_predictions(&test_predictions(&done.model, data, device))?;
             Vec::new()
         }
     };
