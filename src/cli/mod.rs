@@ -4,7 +4,7 @@ raw flags live here, and become the settings the commands run with.
 
 - `mod.rs`: the subcommands and their flags;
 - `run_flags`: the `--flag` of every run key, made from the key table of `config/keys.rs`;
-- `settings`: flags turned into bench and slurm requests, and the words of lower layers' values.
+- `settings`: flags turned into sweep configs, sweep options, bench and slurm requests.
 */
 use std::path::PathBuf;
 
