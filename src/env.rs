@@ -5,16 +5,15 @@ and the versions recorded with every result.
 use std::process::Command;
 use std::sync::atomic::{AtomicU8, Ordering};
 
-use clap::ValueEnum;
 use tch::Device;
 
 use crate::error::UserError;
 use crate::ffi::{self, GemmChoice};
 use crate::records::{Environment, Memory};
 
-/// `--device`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum DeviceArg {
+/// The device asked for (`--device`; its words are `cli`'s).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceChoice {
     /// CUDA if libtorch sees a GPU, else CPU.
     Auto,
     Cpu,
@@ -24,12 +23,12 @@ pub enum DeviceArg {
 /// Picks the device, or says why CUDA cannot be used. On CUDA, cuDNN is switched on (it is
 /// libtorch's default; said here so that the LSTM runs on cuDNN's fused kernels whatever
 /// changed the default), without its autotuner, which is for convolutions.
-pub fn resolve_device(arg: DeviceArg) -> Result<Device, UserError> {
+pub fn resolve_device(arg: DeviceChoice) -> Result<Device, UserError> {
     let device = match arg {
-        DeviceArg::Cpu => Device::Cpu,
-        DeviceArg::Auto => Device::cuda_if_available(),
-        DeviceArg::Cuda if tch::Cuda::is_available() => Device::Cuda(0),
-        DeviceArg::Cuda => {
+        DeviceChoice::Cpu => Device::Cpu,
+        DeviceChoice::Auto => Device::cuda_if_available(),
+        DeviceChoice::Cuda if tch::Cuda::is_available() => Device::Cuda(0),
+        DeviceChoice::Cuda => {
             return Err(UserError::Device {
                 device: "cuda".into(),
                 message: "libtorch sees no CUDA GPU here; use --device cpu or auto".into(),

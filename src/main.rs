@@ -6,8 +6,8 @@ forecasts one series (`task = "forecast"`).
 
 Table of contents, along the flow config -> plan -> run -> events -> sinks -> store -> report
 (no import cycle: `config`, `records` and `store` import none of the modules that use them):
-- `cli` parses the command line; `config` validates (every run key declared once, in
-  `config/keys.rs`);
+- `cli` parses the command line and turns flags into settings (the only layer that knows
+  clap); `config` validates (every run key declared once, in `config/keys.rs`);
 - `data` loads sequences (and cuts a series into forecasting windows); `model` is the
   recurrent network (LSTM, GRU or RNN; layers, directions; a linear head); `ffi` wraps the C++
   kernels of `csrc/` (the CPU LSTM, the Adam update);
@@ -92,32 +92,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// Parse, build, run, export: each command's settings come from `cli`, its work from its
+/// module, and what it prints or writes is said here.
 fn run(cli: Cli) -> Result<ExitCode> {
     env::select_kernel()?;
     match cli.command {
+        Command::Sweep(args) if args.status => {
+            let sweep = args.sweep()?;
+            let plan = sweep::Plan::new(&sweep);
+            let dir = args.runner.out.join(&plan.name);
+            print!("{}", sweep::status::render(&plan, &dir));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Sweep(args) => {
-            let mut sweep = SweepConfig::load(&args.config)?;
-            for o in &args.overrides {
-                sweep.set(o)?;
-            }
-            sweep.check_name()?;
-            if args.status {
-                let plan = sweep::Plan::new(&sweep);
-                print!(
-                    "{}",
-                    sweep::status::render(&plan, &args.runner.out.join(&plan.name))
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
+            let sweep = args.sweep()?;
             run_sweep(&sweep, &args.runner, args.dry_run, !args.no_report)
         }
+        Command::Train(args) => run_sweep(&args.checked_sweep()?, &args.runner, false, false),
         Command::Slurm(args) => {
-            let mut sweep = SweepConfig::load(&args.config)?;
-            for o in &args.overrides {
-                sweep.set(o)?;
-            }
-            sweep.check_name()?;
-            let script = slurm::write(&sweep, &args.request())?;
+            let script = slurm::write(&args.sweep()?, &args.request())?;
             println!(
                 "wrote {} ({} array tasks)",
                 script.path.display(),
@@ -131,30 +124,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status(args) => {
-            let record = store::load_sweep(&args.dir)?;
-            let origin = args.dir.join(store::SWEEP).display().to_string();
-            let plan = sweep::Plan::new(&SweepConfig::checked(
-                &record.name,
-                record.select,
-                &record.grid,
-                &origin,
-            )?);
-            print!("{}", sweep::status::render(&plan, &args.dir));
+            print!("{}", sweep::status::render_folder(&args.dir)?);
             Ok(ExitCode::SUCCESS)
-        }
-        Command::Train(args) => {
-            if !config::valid_name(&args.name) {
-                return Err(UserError::Arg {
-                    flag: "--name".into(),
-                    value: format!("{:?}", args.name),
-                    expected: "expected a folder name of letters, digits, '-', '_' or '.', not \
-                               starting with '.'"
-                        .into(),
-                }
-                .into());
-            }
-            args.run.config().validate()?;
-            run_sweep(&args.sweep(), &args.runner, false, false)
         }
         Command::Report(args) if args.sweep_dir.extension().is_some_and(|e| e == "json") => {
             let out = args
@@ -193,47 +164,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
     if let Some(path) = &args.svg {
-        // The SVG never replaces an input, a run's file or a file that is not an SVG.
-        let dataset = match &args.run_dir {
-            Some(dir) => (store::RunDir { path: dir.clone() }).config()?.dataset,
-            None => args.run.config().dataset,
-        };
-        store::output::check_output(
-            "--svg",
-            path,
-            args.run_dir.as_deref(),
-            &store::output::dataset_files(&dataset),
-            |head| head.trim_ascii_start().starts_with(b"<svg"),
-            "an SVG diagram",
-            args.force,
-        )?;
+        check_svg(args, path)?;
     }
     let e = match &args.run_dir {
         Some(dir) => explain::explain_run(dir, args.data_dir.as_deref())?,
-        None => {
-            let cfg = args.run.config();
-            cfg.validate()?;
-            if cfg.dataset == "mnist" {
-                // MNIST: 28 rows of 28 pixels, read `patch` pixels a step (a row by default),
-                // 10 classes; no need to read it.
-                let (rows, cols) = (data::idx::ROWS as i64, data::idx::COLS as i64);
-                let r = data::patch::reading(cfg.patch, rows, cols, true);
-                let arch = model::Arch::of(&cfg, r.features, 10);
-                // "auto" on MNIST's 48,000 training images is the largest automatic batch.
-                let batch = cfg.batch_size.fixed().unwrap_or(data::auto::MAX_BATCH);
-                explain::explain(&arch, batch as i64, r.timesteps)
-            } else {
-                // Other data: T, F and the classes come from the files and the patch, the
-                // "auto" values from the run's split.
-                let source = data::Source::load(&cfg, args.data_dir.as_deref())?;
-                let split = source.split(&cfg)?;
-                let cfg = data::auto::resolve(&cfg, &split);
-                let arch = model::Arch::of(&cfg, split.features, split.classes());
-                explain::explain(&arch, cfg.batch_size.get() as i64, split.seq_len)
-                    .with_data(source.summary())
-                    .with_task(&split)
-            }
-        }
+        None => explain::explain_config(&args.run.config(), args.data_dir.as_deref())?,
     };
     if let Some(path) = &args.svg {
         store::write_atomic(path, explain::diagram_svg(&e).as_bytes())?;
@@ -246,6 +181,24 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
         eprintln!("diagram written to {}", path.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The SVG never replaces an input, a run's file or a file that is not an SVG.
+fn check_svg(args: &cli::ExplainArgs, path: &std::path::Path) -> Result<()> {
+    let dataset = match &args.run_dir {
+        Some(dir) => (store::RunDir { path: dir.clone() }).config()?.dataset,
+        None => args.run.config().dataset,
+    };
+    store::output::check_output(
+        "--svg",
+        path,
+        args.run_dir.as_deref(),
+        &store::output::dataset_files(&dataset),
+        |head| head.trim_ascii_start().starts_with(b"<svg"),
+        "an SVG diagram",
+        args.force,
+    )?;
+    Ok(())
 }
 
 /// Where the report went, and what it lacks.
@@ -270,6 +223,8 @@ fn print_report(r: &report::Report) {
     }
 }
 
+/// Trains a sweep's missing runs (or lists them: `dry_run`), then prints its table and, with
+/// `with_report`, writes its report.
 fn run_sweep(
     sweep: &SweepConfig,
     runner: &RunnerArgs,
@@ -277,49 +232,16 @@ fn run_sweep(
     with_report: bool,
 ) -> Result<ExitCode> {
     let plan = sweep::Plan::new(sweep);
-    let shard = sweep::shard::resolve(runner.shard.as_deref())?;
     if dry_run {
-        let dir = runner.out.join(&plan.name);
-        for r in &plan.runs {
-            let done = store::RunDir::new(&dir, &r.id).finished().is_some();
-            println!(
-                "{} {} {}",
-                r.id,
-                if done { "done   " } else { "pending" },
-                r.label
-            );
-        }
+        runner.shard()?; // a bad --shard is refused in a dry run too
+        print!(
+            "{}",
+            sweep::status::dry_run(&plan, &runner.out.join(&plan.name))
+        );
         return Ok(ExitCode::SUCCESS);
     }
-    let device = env::resolve_device(runner.device)?;
-    // One thread a run by default, so that results do not depend on the machine's core count.
-    let threads = env::set_threads(Some(runner.threads.unwrap_or(1)))?;
-    let jobs = match runner.jobs {
-        cli::Jobs::Fixed(n) => n,
-        cli::Jobs::Auto => sweep::jobs::auto(device, threads),
-    };
+    let opts = runner.options()?;
     interrupt::install()?;
-    let command = std::env::args()
-        .map(|a| slurm::quote(&a))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let opts = sweep::Options {
-        out: runner.out.clone(),
-        device,
-        threads,
-        data_dir: runner.data_dir.clone(),
-        tensorboard: !runner.no_tensorboard,
-        command: command.clone(),
-        retry_failed: runner.retry_failed,
-        jobs,
-        shard,
-        worker: runner.worker,
-        contended: if runner.wait {
-            sweep::lock::Contended::Wait
-        } else {
-            sweep::lock::Contended::Refuse
-        },
-    };
     if opts.worker {
         let interrupted = sweep::jobs::serve(&plan, &opts)?;
         return Ok(ExitCode::from(if interrupted {
@@ -330,7 +252,7 @@ fn run_sweep(
     }
     let outcome = sweep::run(&plan, &opts)?;
     if outcome.totals.interrupted {
-        eprintln!("interrupted: run `{command}` again to resume");
+        eprintln!("interrupted: run `{}` again to resume", opts.command);
         return Ok(ExitCode::from(interrupt::EXIT_CODE));
     }
     sweep::print_summary(&plan, &outcome);
@@ -344,20 +266,24 @@ fn run_sweep(
             ),
         }
     }
+    Ok(failures(&outcome))
+}
+
+/// A sweep's exit code: 1, each failure said, if any run failed now or before.
+fn failures(outcome: &sweep::Outcome) -> ExitCode {
     if outcome.totals.failed.is_empty() && outcome.totals.failed_before == 0 {
-        Ok(ExitCode::SUCCESS)
-    } else {
-        for (label, reason) in &outcome.totals.failed {
-            eprintln!("error: run {label} failed: {}", error::inert(reason));
-        }
-        if outcome.totals.failed_before > 0 {
-            eprintln!(
-                "error: {} runs failed in an earlier invocation (see `rowseq status {}`; \
-                 --retry-failed trains them again)",
-                outcome.totals.failed_before,
-                outcome.dir.display()
-            );
-        }
-        Ok(ExitCode::from(1))
+        return ExitCode::SUCCESS;
     }
+    for (label, reason) in &outcome.totals.failed {
+        eprintln!("error: run {label} failed: {}", error::inert(reason));
+    }
+    if outcome.totals.failed_before > 0 {
+        eprintln!(
+            "error: {} runs failed in an earlier invocation (see `rowseq status {}`; \
+             --retry-failed trains them again)",
+            outcome.totals.failed_before,
+            outcome.dir.display()
+        );
+    }
+    ExitCode::from(1)
 }

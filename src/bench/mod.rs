@@ -31,7 +31,7 @@ use tch::{Device, Kind, Tensor};
 
 use crate::config::RunConfig;
 use crate::data::{self, Dataset, Source};
-use crate::env::{self, DeviceArg};
+use crate::env::{self, DeviceChoice};
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
 use crate::records::bench::*;
@@ -43,12 +43,13 @@ mod measure;
 mod reference;
 
 use measure::*;
+pub use reference::default_python;
 use reference::*;
 
 /// The widths of `configs/units.toml` (a unit test keeps them equal).
 pub const DEFAULT_UNITS: [i64; 6] = [8, 16, 32, 64, 128, 256];
 
-/// What to measure (`rowseq bench`'s flags, as `cli::BenchArgs::request` gives them).
+/// What to measure (`rowseq bench`'s flags, as `cli::BenchArgs::request` resolves them).
 pub struct Request {
     pub units: Vec<i64>,
     pub batch_size: usize,
@@ -57,16 +58,15 @@ pub struct Request {
     pub rounds: usize,
     pub eval_samples: usize,
     pub seed: u64,
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// Threads for both sides (None: all cores).
     pub threads: Option<usize>,
     /// The JSON file to write (None: `bench/bench-<UTC date-time>.json`).
     pub out: Option<PathBuf>,
     /// Replace an existing `out` that is not a bench record.
     pub force: bool,
-    /// The reference's Python (None: the set-up's venv); no reference when `no_reference`.
-    pub python: Option<PathBuf>,
-    pub no_reference: bool,
+    /// The Python that runs the PyTorch reference (None: rowseq only).
+    pub reference: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
 }
 
@@ -140,11 +140,7 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
         let expected = format!("at most {} (the training images)", data.train.len());
         return Err(arg("--batch-size", args.batch_size.to_string(), &expected).into());
     }
-    let python = match (args.no_reference, &args.python) {
-        (true, _) => None,
-        (false, Some(p)) => Some(p.clone()),
-        (false, None) => Some(default_python()),
-    };
+    let python = args.reference.clone();
     let torch_version = python.as_deref().map(check_python).transpose()?;
     let out = args.out.clone().unwrap_or_else(default_out);
     // A path that cannot take the record fails now, not after the measurements; an existing

@@ -15,7 +15,7 @@ pub(super) struct ReferenceOutput {
 
 /// The set-up's venv: `.venv` of the checkout (here, or where the binary was built), else
 /// `$ROWSEQ_CACHE/venv` or `~/.cache/rowseq/venv`.
-pub(super) fn default_python() -> PathBuf {
+pub fn default_python() -> PathBuf {
     let mut candidates = vec![
         PathBuf::from(".venv/bin/python"),
         Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),

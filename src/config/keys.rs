@@ -2,14 +2,15 @@
 The run keys, each declared once: its type, default, documentation, whether the run id leaves
 it out at its default, which data it applies to, and what it accepts.
 
-From the one table below `run_keys!` makes
+The one table below is `for_each_run_key!`, which hands it to a macro. Here `run_keys!` makes
 - `RunConfig`, its `Default`, and its JSON (the run id hashes it: `JSON_HEAD`);
 - `RUN_KEYS` (the grid order) and `KEYS` (each key's scope);
 - `RunConfig::set` (a sweep file's or `--set`'s TOML value, typed by serde and checked) and
-  `RunConfig::check_keys` (every typed value checked, as flags give them);
-- `RunFlags`, the `--flag` of every key for `train` and `explain` (clap; the doc comment is the
-  flag's help, so it speaks to users: the rules behind "auto" live in `data::auto`,
-  `data::patch` and `data::forecast`).
+  `RunConfig::check_keys` (every typed value checked, as flags give them).
+
+The command line makes the `--flag` of every key from the same table (`cli::run_flags`): the
+doc comment is the flag's help, so it speaks to users (the rules behind "auto" live in
+`data::auto`, `data::patch` and `data::forecast`). Nothing here knows the command line.
 
 A new key is one entry here plus its use. Give it a default that keeps old results meaningful
 and `omitted` (left out of the JSON at its default), so that no existing run id changes.
@@ -83,30 +84,9 @@ fn typed<T: DeserializeOwned>(v: &toml::Value) -> Option<T> {
     v.clone().try_into().ok()
 }
 
-/// The parser of a key's flag: the text as the TOML value a sweep file would hold (a number,
-/// `true`, a word), else as text (`--label-column 5`), else as a word with '-' read as '_'
-/// (`--eval-test every-epoch`). Only the type is checked here; `RunConfig::check_keys` checks
-/// the value, so that a flag and a sweep file give one rule.
-pub fn flag_parser<T: DeserializeOwned + Clone + Send + Sync + 'static>(
-    expected: &'static str,
-) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
-    move |s: &str| {
-        let candidates = [
-            super::flag_value(s),
-            toml::Value::String(s.to_string()),
-            toml::Value::String(s.replace('-', "_")),
-        ];
-        candidates
-            .iter()
-            .find_map(typed::<T>)
-            .ok_or_else(|| format!("expected {expected}"))
-    }
-}
-
 macro_rules! run_keys {
     ($(
         $(#[doc = $doc:literal])*
-        $(#[arg($($arg:tt)*)])*
         $key:ident: $ty:ty = $default:expr, $in_id:ident, $scope:ident,
             expected $expected:expr $(, valid $valid:expr)?;
     )*) => {
@@ -217,35 +197,6 @@ macro_rules! run_keys {
                 Ok(RunConfig { $( $key: given.$key.unwrap_or(d.$key), )* })
             }
         }
-
-        /// The flag of every run key (`--num-units`, `--eval-test`, ...): given flags override
-        /// the defaults, series data's included.
-        #[derive(clap::Args, Debug, Clone, Default)]
-        pub struct RunFlags {
-            $(
-                $(#[doc = $doc])*
-                #[arg(long, allow_negative_numbers = true, value_parser = flag_parser::<$ty>($expected))]
-                $(#[arg($($arg)*)])*
-                pub $key: Option<$ty>,
-            )*
-        }
-
-        impl RunFlags {
-            /// The defaults overridden by the flags given (series data's defaults are
-            /// `RunConfig::with_series_defaults`).
-            pub fn given_config(&self) -> RunConfig {
-                let d = RunConfig::default();
-                RunConfig { $( $key: self.$key.clone().unwrap_or(d.$key), )* }
-            }
-
-            /// Whether the flag of a run key was given.
-            pub fn given(&self, key: &str) -> bool {
-                match key {
-                    $( stringify!($key) => self.$key.is_some(), )*
-                    _ => false,
-                }
-            }
-        }
     };
 }
 
@@ -279,143 +230,154 @@ fn positive_float(x: &f64) -> bool {
     *x > 0.0
 }
 
-run_keys! {
-    /// Seed for initialisation, shuffling and input noise.
-    seed: u64 = 0, Always, Any,
-        expected "a non-negative integer";
-    /// mnist, fashion-mnist, idx:DIR, ts:DIR/NAME (NAME_TRAIN.ts, NAME_TEST.ts),
-    /// csv:TRAIN.csv,TEST.csv, or csv:SERIES.csv (forecasting).
-    dataset: String = "mnist".into(), Always, Any,
-        expected dataset::EXPECTED, valid |s: &String| Spec::parse(s).is_ok();
-    /// Recurrent cell: lstm, gru or rnn (tanh).
-    cell: Cell = Cell::Lstm, Omitted, Any,
-        expected "\"lstm\", \"gru\" or \"rnn\"";
-    /// Stacked recurrent layers.
-    layers: usize = 1, Omitted, Any,
-        expected "a whole number of stacked layers from 1 to 100",
-        valid |n: &usize| (1..=100).contains(n);
-    /// A backward direction in every layer: --bidirectional (or =true; default false).
-    #[arg(num_args = 0..=1, require_equals = true, default_missing_value = "true")]
-    bidirectional: bool = false, Omitted, Any,
-        expected "true or false";
-    /// Dropout on the outputs of every layer but the last, in training (needs layers >= 2).
-    dropout: f64 = 0.0, Omitted, Any,
-        expected "a dropout probability p with 0 <= p < 1",
-        valid |p: &f64| (0.0..1.0).contains(p);
-    /// Hidden units of each recurrent layer and direction: the size of h_t (and c_t for an
-    /// LSTM).
-    num_units: i64 = 128, Always, Any,
-        expected "a whole number of hidden units from 1 to 65536",
-        valid |n: &i64| (1..=65536).contains(n);
-    /// Passes over the training split, or "auto" (series data's default: a budget of
-    /// optimiser steps).
-    epochs: Count = Count::Fixed(12), Always, Any,
-        expected "a whole number of epochs, at least 1 (at most 100000), or \"auto\"",
-        valid |c: &Count| c.fixed().is_none_or(|n| (1..=100_000).contains(&n));
-    /// Peak learning rate of Adam.
-    lr: f64 = 3e-3, Always, Any,
-        // The weights are 32-bit floats: a larger rate is infinite where Adam applies it.
-        expected "a learning rate > 0 (and at most 3.4e38, the largest 32-bit float)",
-        valid |x: &f64| positive_float(x) && *x <= f32::MAX as f64;
-    /// Series per optimiser step, or "auto" (series data's default: from the training split's
-    /// size).
-    batch_size: Count = Count::Fixed(128), Always, Any,
-        expected "a batch size of at least 1 (at most 1000000), or \"auto\"",
-        valid |c: &Count| c.fixed().is_none_or(|n| (1..=1_000_000).contains(&n));
-    /// Learning-rate schedule: cosine (decay to 0 over the run) or constant.
-    schedule: Schedule = Schedule::Cosine, Always, Any,
-        expected "\"cosine\" or \"constant\"";
-    /// Clip the global gradient L2 norm to this value (0 = no clipping).
-    clip_grad_norm: f64 = 1.0, Always, Any,
-        expected "a gradient-norm bound >= 0 (0 = no clipping)",
-        valid |x: &f64| *x >= 0.0 && x.is_finite();
-    /// Examples held out of the training set for validation (the last images; a stratified
-    /// choice of series), or "auto" (series data's default: a stratified fifth, at least one
-    /// per class).
-    val_size: Count = Count::Fixed(5000), Always, Any,
-        expected "at least 1 validation example, or \"auto\"",
-        valid |c: &Count| c.fixed().is_none_or(|n| n >= 1);
-    /// Train on the first N training examples only (0 = all that remain after validation).
-    train_size: usize = 0, Always, Any,
-        expected "a non-negative number of images (0 = all)";
-    /// Evaluate on the first N test examples only (0 = all); forecasting: the timesteps of
-    /// the test stretch at the series' end (0 = 15 % of it).
-    test_size: usize = 0, Always, Any,
-        expected "a non-negative number of images (0 = all)";
-    /// CSV datasets: wide (one series per row) or long (one timestep per row).
-    csv_layout: CsvLayout = CsvLayout::Wide, Omitted, Csv,
-        expected "\"wide\" (one series per row) or \"long\" (one timestep per row)";
-    /// CSV datasets: the label column.
-    label_column: String = "label".into(), Omitted, Csv,
-        expected "a column name from the CSV header",
-        valid |s: &String| !s.trim().is_empty();
-    /// Long CSV: the column naming each row's series.
-    id_column: String = "id".into(), Omitted, LongCsv,
-        expected "a column name from the CSV header",
-        valid |s: &String| !s.trim().is_empty();
-    /// Long CSV: the column ordering a series' rows ("" = file order).
-    time_column: String = String::new(), Omitted, LongCsv,
-        expected "a column name from the CSV header, or \"\" for file order";
-    /// Values per timestep: P pixels of the row-major image (28 = a row,
-    /// MNIST's own step; 1 = pixel by pixel), or P consecutive values of every feature of a
-    /// series (1 = its own step), or "auto" (series data's default) picks P from the data.
-    patch: Patch = Patch::Natural, Omitted, Any,
-        expected PATCH_EXPECTED,
-        valid |p: &Patch| !matches!(p, Patch::Values(n) if !(1..=100_000).contains(n));
-    /// Series only: feature (z-score each feature with the training split's mean and std, the
-    /// default), series (each series on its own), last (forecasting's default: each window
-    /// relative to its last value) or none.
-    normalize: Normalize = Normalize::Feature, Omitted, Any,
-        expected "\"feature\" (z-score each feature with the training split's statistics), \
-                  \"series\" (each series on its own), \"last\" (forecasting: each window \
-                  relative to its last value) or \"none\"";
-    /// Gaussian noise added to the inputs while training, as a standard deviation in the units
-    /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series
-    /// classification's default: from the series' step-to-step change).
-    noise: Noise = Noise::Off, Omitted, Any,
-        expected NOISE_EXPECTED,
-        valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));
-    /// Which epochs score the test set: every-epoch (the default: a test curve) or final (the
-    /// last epoch and each new best validation epoch; training and results are the same).
-    eval_test: EvalTest = EvalTest::EveryEpoch, Omitted, Any,
-        expected "\"every_epoch\" (a test score each epoch) or \"final\" (only the last \
-                  epoch's and each new best validation epoch's)";
-    /// Stop training once the validation score (accuracy; RMSE for numeric tasks) has not
-    /// improved for this many epochs (0 = never: train the whole budget), or "auto" (numeric
-    /// series tasks' default: a fifth of the budget, at least 10 epochs).
-    patience: Count = Count::Fixed(0), Omitted, Any,
-        expected "a whole number of epochs (0 = no early stopping), or \"auto\"",
-        valid |c: &Count| c.fixed().is_none_or(|n| n <= 100_000);
-    /// Which epoch's model is kept (saved, predicted with, and scored in the result): last
-    /// (the default) or best_val (the first epoch of the best validation score; numeric series
-    /// tasks' default).
-    keep: Keep = Keep::Last, Omitted, Any,
-        expected "\"last\" (the last epoch trained) or \"best_val\" (the epoch of the best \
-                  validation score)";
-    /// classify (a class per series, the default), regress (a number per series) or forecast
-    /// (the next values of one series, csv:SERIES.csv).
-    task: Task = Task::Classify, Omitted, Any,
-        expected "\"classify\" (a class per series), \"regress\" (a number per series) or \
-                  \"forecast\" (the next values of one series)";
-    /// Forecasting: past timesteps a forecast reads, or "auto" (the default: from the season
-    /// and the series' length).
-    window: Count = Count::Auto, Omitted, Forecast,
-        expected "a whole number of past timesteps, at least 1, or \"auto\"",
-        valid |c: &Count| c.fixed().is_none_or(|n| (1..=1_000_000).contains(&n));
-    /// Forecasting: values of the target predicted after each window.
-    horizon: usize = 1, Omitted, Forecast,
-        expected "a whole number of values to forecast, at least 1",
-        valid |n: &usize| (1..=100_000).contains(n);
-    /// Forecasting: season length m of MASE's seasonal-naive scale and baseline (0 = none:
-    /// the naive one).
-    season: usize = 0, Omitted, Forecast,
-        expected "a season length in timesteps (0 = no season)",
-        valid |n: &usize| *n <= 1_000_000;
-    /// Forecasting: the column forecast ("" = the only numeric column, or the last one).
-    target_column: String = String::new(), Omitted, Forecast,
-        expected "column names from the CSV header, comma-separated, or \"\"";
-    /// Forecasting: the columns a window reads, comma-separated, the target among them ("" =
-    /// every numeric column).
-    columns: String = String::new(), Omitted, Forecast,
-        expected "column names from the CSV header, comma-separated, or \"\"";
+/// The key table, handed to `$callback` (`run_keys!` here, `run_flags!` in `cli`): per key its
+/// doc comment, name, type, default, `Always` or `Omitted` in the id at its default, scope, the
+/// words of what it accepts, and optionally a check of the typed value. Types, defaults and
+/// checks are read where the callback expands them.
+#[rustfmt::skip] // rustfmt shifts the table's continued strings on every pass
+macro_rules! for_each_run_key {
+    ($callback:ident) => {
+        $callback! {
+        /// Seed for initialisation, shuffling and input noise.
+        seed: u64 = 0, Always, Any,
+            expected "a non-negative integer";
+        /// mnist, fashion-mnist, idx:DIR, ts:DIR/NAME (NAME_TRAIN.ts, NAME_TEST.ts),
+        /// csv:TRAIN.csv,TEST.csv, or csv:SERIES.csv (forecasting).
+        dataset: String = "mnist".into(), Always, Any,
+            expected dataset::EXPECTED, valid |s: &String| Spec::parse(s).is_ok();
+        /// Recurrent cell: lstm, gru or rnn (tanh).
+        cell: Cell = Cell::Lstm, Omitted, Any,
+            expected "\"lstm\", \"gru\" or \"rnn\"";
+        /// Stacked recurrent layers.
+        layers: usize = 1, Omitted, Any,
+            expected "a whole number of stacked layers from 1 to 100",
+            valid |n: &usize| (1..=100).contains(n);
+        /// A backward direction in every layer: --bidirectional (or =true; default false).
+        bidirectional: bool = false, Omitted, Any,
+            expected "true or false";
+        /// Dropout on the outputs of every layer but the last, in training (needs layers >= 2).
+        dropout: f64 = 0.0, Omitted, Any,
+            expected "a dropout probability p with 0 <= p < 1",
+            valid |p: &f64| (0.0..1.0).contains(p);
+        /// Hidden units of each recurrent layer and direction: the size of h_t (and c_t for an
+        /// LSTM).
+        num_units: i64 = 128, Always, Any,
+            expected "a whole number of hidden units from 1 to 65536",
+            valid |n: &i64| (1..=65536).contains(n);
+        /// Passes over the training split, or "auto" (series data's default: a budget of
+        /// optimiser steps).
+        epochs: Count = Count::Fixed(12), Always, Any,
+            expected "a whole number of epochs, at least 1 (at most 100000), or \"auto\"",
+            valid |c: &Count| c.fixed().is_none_or(|n| (1..=100_000).contains(&n));
+        /// Peak learning rate of Adam.
+        lr: f64 = 3e-3, Always, Any,
+            // The weights are 32-bit floats: a larger rate is infinite where Adam applies it.
+            expected "a learning rate > 0 (and at most 3.4e38, the largest 32-bit float)",
+            valid |x: &f64| positive_float(x) && *x <= f32::MAX as f64;
+        /// Series per optimiser step, or "auto" (series data's default: from the training split's
+        /// size).
+        batch_size: Count = Count::Fixed(128), Always, Any,
+            expected "a batch size of at least 1 (at most 1000000), or \"auto\"",
+            valid |c: &Count| c.fixed().is_none_or(|n| (1..=1_000_000).contains(&n));
+        /// Learning-rate schedule: cosine (decay to 0 over the run) or constant.
+        schedule: Schedule = Schedule::Cosine, Always, Any,
+            expected "\"cosine\" or \"constant\"";
+        /// Clip the global gradient L2 norm to this value (0 = no clipping).
+        clip_grad_norm: f64 = 1.0, Always, Any,
+            expected "a gradient-norm bound >= 0 (0 = no clipping)",
+            valid |x: &f64| *x >= 0.0 && x.is_finite();
+        /// Examples held out of the training set for validation (the last images; a stratified
+        /// choice of series), or "auto" (series data's default: a stratified fifth, at least one
+        /// per class).
+        val_size: Count = Count::Fixed(5000), Always, Any,
+            expected "at least 1 validation example, or \"auto\"",
+            valid |c: &Count| c.fixed().is_none_or(|n| n >= 1);
+        /// Train on the first N training examples only (0 = all that remain after validation).
+        train_size: usize = 0, Always, Any,
+            expected "a non-negative number of images (0 = all)";
+        /// Evaluate on the first N test examples only (0 = all); forecasting: the timesteps of
+        /// the test stretch at the series' end (0 = 15 % of it).
+        test_size: usize = 0, Always, Any,
+            expected "a non-negative number of images (0 = all)";
+        /// CSV datasets: wide (one series per row) or long (one timestep per row).
+        csv_layout: CsvLayout = CsvLayout::Wide, Omitted, Csv,
+            expected "\"wide\" (one series per row) or \"long\" (one timestep per row)";
+        /// CSV datasets: the label column.
+        label_column: String = "label".into(), Omitted, Csv,
+            expected "a column name from the CSV header",
+            valid |s: &String| !s.trim().is_empty();
+        /// Long CSV: the column naming each row's series.
+        id_column: String = "id".into(), Omitted, LongCsv,
+            expected "a column name from the CSV header",
+            valid |s: &String| !s.trim().is_empty();
+        /// Long CSV: the column ordering a series' rows ("" = file order).
+        time_column: String = String::new(), Omitted, LongCsv,
+            expected "a column name from the CSV header, or \"\" for file order";
+        /// Values per timestep: P pixels of the row-major image (28 = a row,
+        /// MNIST's own step; 1 = pixel by pixel), or P consecutive values of every feature of a
+        /// series (1 = its own step), or "auto" (series data's default) picks P from the data.
+        patch: Patch = Patch::Natural, Omitted, Any,
+            expected PATCH_EXPECTED,
+            valid |p: &Patch| !matches!(p, Patch::Values(n) if !(1..=100_000).contains(n));
+        /// Series only: feature (z-score each feature with the training split's mean and std, the
+        /// default), series (each series on its own), last (forecasting's default: each window
+        /// relative to its last value) or none.
+        normalize: Normalize = Normalize::Feature, Omitted, Any,
+            expected "\"feature\" (z-score each feature with the training split's statistics), \
+                      \"series\" (each series on its own), \"last\" (forecasting: each window \
+                      relative to its last value) or \"none\"";
+        /// Gaussian noise added to the inputs while training, as a standard deviation in the units
+        /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series
+        /// classification's default: from the series' step-to-step change).
+        noise: Noise = Noise::Off, Omitted, Any,
+            expected NOISE_EXPECTED,
+            valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));
+        /// Which epochs score the test set: every-epoch (the default: a test curve) or final (the
+        /// last epoch and each new best validation epoch; training and results are the same).
+        eval_test: EvalTest = EvalTest::EveryEpoch, Omitted, Any,
+            expected "\"every_epoch\" (a test score each epoch) or \"final\" (only the last \
+                      epoch's and each new best validation epoch's)";
+        /// Stop training once the validation score (accuracy; RMSE for numeric tasks) has not
+        /// improved for this many epochs (0 = never: train the whole budget), or "auto"
+        /// (numeric series tasks' default: a fifth of the budget, at least 10 epochs).
+        patience: Count = Count::Fixed(0), Omitted, Any,
+            expected "a whole number of epochs (0 = no early stopping), or \"auto\"",
+            valid |c: &Count| c.fixed().is_none_or(|n| n <= 100_000);
+        /// Which epoch's model is kept (saved, predicted with, and scored in the result): last
+        /// (the default) or best_val (the first epoch of the best validation score; numeric
+        /// series tasks' default).
+        keep: Keep = Keep::Last, Omitted, Any,
+            expected "\"last\" (the last epoch trained) or \"best_val\" (the epoch of the \
+                      best validation score)";
+        /// classify (a class per series, the default), regress (a number per series) or forecast
+        /// (the next values of one series, csv:SERIES.csv).
+        task: Task = Task::Classify, Omitted, Any,
+            expected "\"classify\" (a class per series), \"regress\" (a number per series) or \
+                      \"forecast\" (the next values of one series)";
+        /// Forecasting: past timesteps a forecast reads, or "auto" (the default: from the season
+        /// and the series' length).
+        window: Count = Count::Auto, Omitted, Forecast,
+            expected "a whole number of past timesteps, at least 1, or \"auto\"",
+            valid |c: &Count| c.fixed().is_none_or(|n| (1..=1_000_000).contains(&n));
+        /// Forecasting: values of the target predicted after each window.
+        horizon: usize = 1, Omitted, Forecast,
+            expected "a whole number of values to forecast, at least 1",
+            valid |n: &usize| (1..=100_000).contains(n);
+        /// Forecasting: season length m of MASE's seasonal-naive scale and baseline (0 = none:
+        /// the naive one).
+        season: usize = 0, Omitted, Forecast,
+            expected "a season length in timesteps (0 = no season)",
+            valid |n: &usize| *n <= 1_000_000;
+        /// Forecasting: the column forecast ("" = the only numeric column, or the last one).
+        target_column: String = String::new(), Omitted, Forecast,
+            expected "column names from the CSV header, comma-separated, or \"\"";
+        /// Forecasting: the columns a window reads, comma-separated, the target among them ("" =
+        /// every numeric column).
+        columns: String = String::new(), Omitted, Forecast,
+            expected "column names from the CSV header, comma-separated, or \"\"";
+        }
+    };
 }
+pub(crate) use for_each_run_key;
+
+for_each_run_key!(run_keys);

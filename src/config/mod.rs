@@ -3,7 +3,8 @@ Validated configurations: one training run (`RunConfig`) and a sweep over a grid
 (`SweepConfig`). The config layer imports nothing of data, model, train or the store; they
 read it.
 
-- `keys`: every run key, declared once (type, default, doc, check), and the `--flag`s;
+- `keys`: every run key, declared once (type, default, doc, check), in the one table that
+  `cli` also makes the `--flag`s from (this layer knows no command line);
 - `values`: the typed values of those keys (counts, noise, tasks, cells, ...);
 - `dataset`: what the `dataset` key names;
 - `run`: series and task defaults, checks across keys, labels;
@@ -15,7 +16,8 @@ mod run;
 mod sweep;
 mod values;
 
-pub use keys::{key, keys_of, RunConfig, RunFlags, Scope, RUN_KEYS};
+pub(crate) use keys::for_each_run_key;
+pub use keys::{key, keys_of, RunConfig, Scope, RUN_KEYS};
 pub use sweep::SweepConfig;
 pub use values::*;
 
@@ -32,17 +34,6 @@ fn value_text(v: &toml::Value) -> String {
             format!("{x:e}")
         }
         other => other.to_string(),
-    }
-}
-
-/// A flag's text as the TOML value a sweep file would hold: a whole number, a number, true
-/// or false, or a word (`auto`).
-fn flag_value(s: &str) -> toml::Value {
-    match (s.parse::<i64>(), s.parse::<f64>(), s.parse::<bool>()) {
-        (Ok(n), _, _) => toml::Value::Integer(n),
-        (_, Ok(x), _) => toml::Value::Float(x),
-        (_, _, Ok(b)) => toml::Value::Boolean(b),
-        _ => toml::Value::String(s.to_string()),
     }
 }
 

@@ -5,7 +5,7 @@ dashboards and folder names show.
 */
 use super::dataset::Spec;
 use super::json_to_toml;
-use super::keys::{keys_of, RunConfig, RunFlags, Scope};
+use super::keys::{keys_of, RunConfig, Scope};
 use super::values::*;
 use crate::error::UserError;
 
@@ -275,12 +275,5 @@ impl RunConfig {
             parts.push(format!("seed={}", self.seed));
         }
         parts.join(",")
-    }
-}
-impl RunFlags {
-    /// The run's config: defaults (series data's "auto" ones included, as a sweep file's),
-    /// overridden by the flags given.
-    pub fn config(&self) -> RunConfig {
-        self.given_config().with_series_defaults(|k| self.given(k))
     }
 }

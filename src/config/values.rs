@@ -137,7 +137,7 @@ impl<'de> Deserialize<'de> for Count {
 /// it selects the best epoch; the test set only reports. Neither choice changes training, the
 /// final test accuracy or `best_val_test_acc`: only which epochs of `metrics.jsonl` (and of
 /// TensorBoard's test curves) have test scores, and what evaluation costs.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum EvalTest {
     /// Every epoch: a test curve per run (left out of the JSON, as before the key).
@@ -219,7 +219,7 @@ impl<'de> Deserialize<'de> for Noise {
 /// Which epoch's test accuracy tables and figures show (`select`, a sweep key beside `name`;
 /// `report --select`). Test accuracy never chooses anything: `best_val` takes the first epoch
 /// with the best validation accuracy.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Select {
     /// The final epoch's model.
@@ -244,7 +244,7 @@ impl Select {
 }
 
 /// What a run learns (`task`): a class, a number, or the next values of a series.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     /// A class per sequence: cross-entropy, accuracy (absent from the JSON: ids as before).
@@ -270,7 +270,7 @@ impl Task {
 }
 
 /// How series are scaled before training (`data::series`); images are always byte / 255.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Normalize {
     /// Each feature z-scored with the mean and std of the run's training split.

@@ -11,14 +11,17 @@ unrolled network with the shapes on its arrows.
 
 - `mod.rs`: the `Explanation` record and `explain`, which builds and measures the model;
 - `words`: image words rewritten for sequences, and the task's words;
+- `config`: a configuration given as flags (MNIST's shapes without reading it);
 - `run`: a trained run's folder, with measured hidden-unit statistics;
 - `text`: the plain-text rendering; `svg`: the diagram.
 */
+mod config;
 mod run;
 mod svg;
 mod text;
 mod words;
 
+pub use config::explain_config;
 pub use run::explain_run;
 use std::fmt::Write as _;
 use std::path::Path;

@@ -170,7 +170,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
-            let result = finish(planned, &run_dir, &done, &data, &environment, opts)?;
+            let result = finish(planned, &run_dir, &done, &data, &environment, opts.device)?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -264,12 +264,12 @@ fn finish(
     done: &train::Trained,
     data: &Dataset,
     environment: &Environment,
-    opts: &Options,
+    device: tch::Device,
 ) -> Result<RunResult> {
     run_dir.save_weights(&done.vs)?;
     let predicted = match data.task {
         crate::config::Task::Classify => {
-            let (probabilities, predicted) = train::predict(&done.model, &data.test, opts.device);
+            let (probabilities, predicted) = train::predict(&done.model, &data.test, device);
             run_dir.write_test_probabilities(&crate::records::TestProbabilities {
                 class_names: data.class_names.clone(),
                 truth: Vec::<i64>::try_from(&data.test.y)?
@@ -281,7 +281,7 @@ fn finish(
             predicted
         }
         _ => {
-            run_dir.write_test_predictions(&test_predictions(&done.model, data, opts.device))?;
+            run_dir.write_test_predictions(&test_predictions(&done.model, data, device))?;
             Vec::new()
         }
     };

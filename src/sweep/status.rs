@@ -5,7 +5,8 @@ another run; retried only with `--retry-failed`), running (a live process holds 
 lock), interrupted (epochs or a checkpoint on disk, no one training it: the next invocation
 resumes it) or pending (nothing on disk yet).
 Run folders that the plan no longer contains (the config changed) are listed apart: they are
-kept, but left out of the tables.
+kept, but left out of the tables. `rowseq status` rebuilds the plan from the folder's
+`sweep.json` (`render_folder`); `--dry-run` lists each run as done or pending (`dry_run`).
 */
 use std::fmt::Write;
 use std::path::Path;
@@ -190,6 +191,35 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
         for (id, label) in strays {
             let _ = writeln!(out, "  {id} {label}");
         }
+    }
+    out
+}
+
+/// The status report of a sweep folder, its plan rebuilt from the folder's `sweep.json`.
+pub fn render_folder(dir: &Path) -> anyhow::Result<String> {
+    let record = store::load_sweep(dir)?;
+    let origin = dir.join(store::SWEEP).display().to_string();
+    let plan = Plan::new(&crate::config::SweepConfig::checked(
+        &record.name,
+        record.select,
+        &record.grid,
+        &origin,
+    )?);
+    Ok(render(&plan, dir))
+}
+
+/// `--dry-run`'s lines: each planned run's id, whether it is done, and its label.
+pub fn dry_run(plan: &Plan, dir: &Path) -> String {
+    let mut out = String::new();
+    for r in &plan.runs {
+        let done = RunDir::new(dir, &r.id).finished().is_some();
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            r.id,
+            if done { "done   " } else { "pending" },
+            r.label
+        );
     }
     out
 }

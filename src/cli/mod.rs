@@ -1,13 +1,21 @@
 /*!
-Command-line interface: subcommands and flags (clap derive). Raw flags live here; `main`
-resolves them into configs and options.
+Command-line interface: subcommands and flags (clap derive). The only layer that knows clap:
+raw flags live here, and become the settings the commands run with.
+
+- `mod.rs`: the subcommands and their flags;
+- `run_flags`: the `--flag` of every run key, made from the key table of `config/keys.rs`;
+- `settings`: flags turned into sweep configs, sweep options, bench and slurm requests.
 */
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{RunFlags, SweepConfig};
-use crate::env::DeviceArg;
+use crate::env::DeviceChoice;
+
+mod run_flags;
+mod settings;
+
+pub use run_flags::RunFlags;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -100,7 +108,7 @@ pub struct BenchArgs {
     pub seed: u64,
     /// cpu, cuda, or auto (cuda when libtorch sees a GPU); PyTorch runs on the same.
     #[arg(long, value_enum, default_value = "auto")]
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// Threads for rowseq and for PyTorch (default: all cores).
     #[arg(long, allow_negative_numbers = true)]
     pub threads: Option<usize>,
@@ -122,28 +130,6 @@ pub struct BenchArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-impl BenchArgs {
-    /// The bench's request: these flags, without clap.
-    pub fn request(&self) -> crate::bench::Request {
-        crate::bench::Request {
-            units: self.units.clone(),
-            batch_size: self.batch_size,
-            steps: self.steps,
-            warmup: self.warmup,
-            rounds: self.rounds,
-            eval_samples: self.eval_samples,
-            seed: self.seed,
-            device: self.device,
-            threads: self.threads,
-            out: self.out.clone(),
-            force: self.force,
-            python: self.python.clone(),
-            no_reference: self.no_reference,
-            data_dir: self.data_dir.clone(),
-        }
-    }
-}
-
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// The sweep folder, e.g. experiments/units; or a bench JSON written by `rowseq bench`.
@@ -162,7 +148,7 @@ pub struct ReportArgs {
 pub struct RunnerArgs {
     /// cpu, cuda, or auto (cuda when libtorch sees a GPU).
     #[arg(long, value_enum, default_value = "auto")]
-    pub device: DeviceArg,
+    pub device: DeviceChoice,
     /// libtorch threads of each run (default 1). A run's results depend on its thread count
     /// (bit-identical for a fixed count on CPU), never on how many runs train at once.
     #[arg(long, allow_negative_numbers = true)]
@@ -237,20 +223,6 @@ pub struct SlurmArgs {
     pub submit: bool,
 }
 
-impl SlurmArgs {
-    /// The script's request: these flags, without clap (`--submit` is main's).
-    pub fn request(&self) -> crate::slurm::Request {
-        crate::slurm::Request {
-            config: self.config.clone(),
-            overrides: self.overrides.clone(),
-            out: self.out.clone(),
-            threads: self.threads,
-            data_dir: self.data_dir.clone(),
-            tasks: self.tasks,
-        }
-    }
-}
-
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     /// A sweep folder (<out>/<sweep>).
@@ -314,77 +286,4 @@ pub struct ExplainArgs {
 pub enum Format {
     Text,
     Json,
-}
-
-/// The keys of one run as flags; unset flags keep the defaults of `RunConfig`.
-impl TrainArgs {
-    /// A one-run sweep of the flags' config.
-    pub fn sweep(&self) -> SweepConfig {
-        let cfg = self.run.config();
-        let value = toml::Value::try_from(&cfg).expect("config converts to TOML");
-        // Keys left out of the config at their default stay out of the grid, unless their flag
-        // was given: a given value, even the default, wins over a series or task default
-        // (`--normalize feature` on a forecast).
-        let grid = crate::config::RUN_KEYS
-            .iter()
-            .filter_map(|k| {
-                let v = match self.run.given(k) {
-                    true => cfg.toml_value(k),
-                    false => value.get(*k)?.clone(),
-                };
-                Some((k.to_string(), vec![v]))
-            })
-            .collect();
-        // Every key came from a flag or its default: errors found in the data name the flag.
-        let origins = crate::config::RUN_KEYS
-            .iter()
-            .map(|k| {
-                let flag = format!("--{}", k.replace('_', "-"));
-                let given = self.run.given(k);
-                (
-                    k.to_string(),
-                    if given {
-                        flag
-                    } else {
-                        format!("{flag} (default)")
-                    },
-                )
-            })
-            .collect();
-        SweepConfig {
-            name: self.name.clone(),
-            select: Default::default(),
-            grid,
-            origins,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::{Normalize, Task};
-
-    fn train(args: &[&str]) -> TrainArgs {
-        let mut all = vec!["rowseq", "train"];
-        all.extend(args);
-        match Cli::try_parse_from(all).unwrap().command {
-            Command::Train(t) => t,
-            other => panic!("not train: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn a_given_flag_wins_over_a_task_default_even_at_the_plain_default() {
-        let forecast = ["--dataset", "csv:s.csv", "--task", "forecast"];
-        let runs = train(&forecast).sweep().runs();
-        assert_eq!(
-            (runs[0].task, runs[0].normalize),
-            (Task::Forecast, Normalize::Last)
-        );
-        let mut given = forecast.to_vec();
-        given.extend(["--normalize", "feature"]);
-        let runs = train(&given).sweep().runs();
-        assert_eq!(runs[0].normalize, Normalize::Feature);
-    }
 }
