@@ -202,64 +202,30 @@ fn numbers<R: std::io::Read>(npy: NpyFile<R>) -> Result<Vec<f64>, String> {
 
 /// An array of integers (or booleans) as i64 values.
 fn integers<R: std::io::Read>(npy: NpyFile<R>) -> Result<Vec<i64>, String> {
-    let read = |e: std::io::Error| format!("cannot read its values ({e})");
-    let widen = |v: Vec<i64>| Ok(v);
     match plain(&npy)? {
-        (TypeChar::Int, 1) => widen(
-            npy.into_vec::<i8>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Int, 2) => widen(
-            npy.into_vec::<i16>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Int, 4) => widen(
-            npy.into_vec::<i32>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Int, 8) => npy.into_vec::<i64>().map_err(read),
-        (TypeChar::Uint, 1) => widen(
-            npy.into_vec::<u8>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Uint, 2) => widen(
-            npy.into_vec::<u16>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Uint, 4) => widen(
-            npy.into_vec::<u32>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
-        (TypeChar::Bool, 1) => widen(
-            npy.into_vec::<bool>()
-                .map_err(read)?
-                .into_iter()
-                .map(i64::from)
-                .collect(),
-        ),
+        (TypeChar::Int, 1) => widened::<i8, R>(npy),
+        (TypeChar::Int, 2) => widened::<i16, R>(npy),
+        (TypeChar::Int, 4) => widened::<i32, R>(npy),
+        (TypeChar::Int, 8) => widened::<i64, R>(npy),
+        (TypeChar::Uint, 1) => widened::<u8, R>(npy),
+        (TypeChar::Uint, 2) => widened::<u16, R>(npy),
+        (TypeChar::Uint, 4) => widened::<u32, R>(npy),
+        (TypeChar::Bool, 1) => widened::<bool, R>(npy),
         (_, _) => Err(format!(
             "dtype {}: expected integers, floats or strings",
             npy.dtype().descr()
         )),
     }
+}
+
+/// The values of an array of `T` (the dtype's own type), as i64.
+fn widened<T: npyz::Deserialize + Into<i64>, R: std::io::Read>(
+    npy: NpyFile<R>,
+) -> Result<Vec<i64>, String> {
+    let values = npy
+        .into_vec::<T>()
+        .map_err(|e| format!("cannot read its values ({e})"))?;
+    Ok(values.into_iter().map(Into::into).collect())
 }
 
 /// The type character and byte size of a plain (not structured) dtype.

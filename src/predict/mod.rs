@@ -260,13 +260,10 @@ fn matches(run: &Path, filters: &[(String, String)]) -> Result<bool, UserError> 
 
 /// The members' predictions as one: a single run's as they are, an ensemble's averaged.
 fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
-    let n = members.len() as f64;
     let mut all = members.into_iter().zip(runs);
     let (first, _) = all.next().expect("at least one member");
     let mut acc = first.output;
-    let mut count = 1usize;
     for (m, run) in all {
-        count += 1;
         let unlike = |what: &str| {
             UserError::store(
                 run,
@@ -350,7 +347,8 @@ fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
             _ => return Err(unlike("its task")),
         }
     }
-    if count > 1 {
+    let n = runs.len() as f64;
+    if runs.len() > 1 {
         match &mut acc {
             Output::Classes {
                 probabilities,

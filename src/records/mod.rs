@@ -640,6 +640,31 @@ pub struct CheckpointState {
     pub config_sha256: Option<String>,
 }
 
+/// Epochs with the given validation accuracies and every other metric fixed: what the
+/// selection and early-stopping tests read (`best_val`, `train::keep`).
+#[cfg(test)]
+pub(crate) fn val_curve(accs: &[f64]) -> Vec<EpochMetrics> {
+    accs.iter()
+        .enumerate()
+        .map(|(i, &val_acc)| EpochMetrics {
+            epoch: i + 1,
+            step: i + 1,
+            lr: 0.1,
+            train_loss: 1.0,
+            train_acc: 0.5,
+            val_loss: 1.0,
+            val_acc,
+            test_loss: 1.0,
+            test_acc: 0.5,
+            train_seconds: 1.0,
+            eval_seconds: 0.0,
+            train_rmse: None,
+            val_errors: None,
+            test_errors: None,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -708,28 +733,7 @@ mod tests {
 
     #[test]
     fn best_val_is_the_first_best_and_never_a_nan() {
-        let m = |accs: &[f64]| -> Vec<EpochMetrics> {
-            accs.iter()
-                .enumerate()
-                .map(|(i, &val_acc)| EpochMetrics {
-                    epoch: i + 1,
-                    step: i + 1,
-                    lr: 0.1,
-                    train_loss: 1.0,
-                    train_acc: 0.5,
-                    val_loss: 1.0,
-                    val_acc,
-                    test_loss: 1.0,
-                    test_acc: 0.5,
-                    train_seconds: 1.0,
-                    eval_seconds: 0.0,
-                    train_rmse: None,
-                    val_errors: None,
-                    test_errors: None,
-                })
-                .collect()
-        };
-        let best = |accs: &[f64]| best_val(&m(accs)).map(|b| b.epoch);
+        let best = |accs: &[f64]| best_val(&val_curve(accs)).map(|b| b.epoch);
         assert_eq!(best(&[]), None);
         assert_eq!(best(&[0.5, 0.7, 0.7, 0.6]), Some(2));
         assert_eq!(best(&[f64::NAN, 0.2, f64::NAN]), Some(2));

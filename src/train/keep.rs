@@ -96,31 +96,9 @@ impl Snapshot {
 mod tests {
     use super::*;
 
-    fn curve(vals: &[f64]) -> Vec<EpochMetrics> {
-        vals.iter()
-            .enumerate()
-            .map(|(i, &val_acc)| EpochMetrics {
-                epoch: i + 1,
-                step: i + 1,
-                lr: 0.1,
-                train_loss: 1.0,
-                train_acc: 0.5,
-                val_loss: 1.0,
-                val_acc,
-                test_loss: 1.0,
-                test_acc: 0.5,
-                train_seconds: 1.0,
-                eval_seconds: 0.0,
-                train_rmse: None,
-                val_errors: None,
-                test_errors: None,
-            })
-            .collect()
-    }
-
     #[test]
     fn stops_once_the_best_is_patience_epochs_behind() {
-        let m = curve(&[0.5, 0.8, 0.7, 0.8, 0.6]);
+        let m = crate::records::val_curve(&[0.5, 0.8, 0.7, 0.8, 0.6]);
         // The best is epoch 2 (the first 0.8; a tie is no improvement).
         assert!(!should_stop(&m[..4], 3));
         assert!(should_stop(&m, 3));
@@ -131,7 +109,7 @@ mod tests {
 
     #[test]
     fn keeps_the_last_or_the_best_validation_epoch_and_says_why() {
-        let m = curve(&[0.5, 0.8, 0.7, 0.8, 0.6]);
+        let m = crate::records::val_curve(&[0.5, 0.8, 0.7, 0.8, 0.6]);
         assert_eq!(kept(&m, Keep::Last).map(|e| e.epoch), Some(5));
         assert_eq!(kept(&m, Keep::BestVal).map(|e| e.epoch), Some(2));
         let k = record(&m, Keep::BestVal, 3, 10);
