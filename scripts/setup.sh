@@ -10,17 +10,20 @@
 # every step says what it does; a second run only checks and takes seconds.
 #
 #   scripts/setup.sh [--data fashion-mnist]   also fetch Fashion-MNIST (needs apt-get)
+#   scripts/setup.sh --docs                   also install mdbook (pinned) to build the book
 #
 #   ROWSEQ_CACHE  where the venv and downloads live (default ~/.cache/rowseq), shared by clones
 #   ROWSEQ_SKIP_BUILD=1  stop before `cargo build`
 set -euo pipefail
 
 extra=()
+docs=0
 while [ $# -gt 0 ]; do
   case $1 in
     --data) [ $# -ge 2 ] || { echo "setup: error: --data needs a dataset name" >&2; exit 2; }
             extra+=("$2"); shift 2 ;;
-    *) echo "setup: error: unknown argument $1 (expected --data fashion-mnist)" >&2; exit 2 ;;
+    --docs) docs=1; shift ;;
+    *) echo "setup: error: unknown argument $1 (expected --data fashion-mnist or --docs)" >&2; exit 2 ;;
   esac
 done
 for d in ${extra[@]+"${extra[@]}"}; do
@@ -83,6 +86,20 @@ step "libtorch: .libtorch -> $torch_dir"
 for d in ${extra[@]+"${extra[@]}"}; do
   scripts/fetch_fashion_mnist.sh "$cache" "data/$d"
 done
+
+# 3e. Only when asked (the test command asks): mdbook, pinned, built from crates.io into the
+# cache (about 2 minutes once); `mdbook build docs` builds the book.
+MDBOOK_VERSION=0.5.4
+if [ "$docs" = 1 ]; then
+  mdbook=$cache/mdbook-$MDBOOK_VERSION/bin/mdbook
+  if [ -x "$mdbook" ]; then
+    step "mdbook: $mdbook already there"
+  else
+    step "mdbook: cargo install mdbook@$MDBOOK_VERSION --locked into $cache (about 2 minutes, once)"
+    cargo install --quiet --locked --version "$MDBOOK_VERSION" --root "$cache/mdbook-$MDBOOK_VERSION" mdbook
+  fi
+  ln -sfn "$mdbook" .mdbook
+fi
 
 # 4. Build.
 if [ "${ROWSEQ_SKIP_BUILD:-0}" != 1 ]; then

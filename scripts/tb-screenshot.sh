@@ -6,7 +6,7 @@
 #
 #   scripts/tb-screenshot.sh [SWEEP_DIR] [OUT_PNG] [VIEW]
 #     SWEEP_DIR  default experiments/quick (its tb/ folder is served)
-#     OUT_PNG    default docs/tensorboard-hparams.png
+#     OUT_PNG    default docs/src/tensorboard-hparams.png
 #     VIEW       a dashboard anchor, default hparams (also: scalars, images, histograms, text)
 #   WINDOW=1600,900 sets the window size.
 #
@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sweep=${1:-experiments/quick}
-out=${2:-docs/tensorboard-hparams.png}
+out=${2:-docs/src/tensorboard-hparams.png}
 view=${3:-hparams}
 logdir="$sweep/tb"
 [ -d "$logdir" ] || { echo "error: $logdir does not exist: run a sweep first" >&2; exit 1; }

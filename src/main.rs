@@ -159,6 +159,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             bench::run(&args.request())?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Reference { page } => {
+            print!("{}", page.markdown());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

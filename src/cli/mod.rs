@@ -4,7 +4,8 @@ raw flags live here, and become the settings the commands run with.
 
 - `mod.rs`: the subcommands and their flags;
 - `run_flags`: the `--flag` of every run key, made from the key table of `config/keys.rs`;
-- `settings`: flags turned into sweep configs, sweep options, bench and slurm requests.
+- `settings`: flags turned into sweep configs, sweep options, bench and slurm requests;
+- `reference`: the book's CLI and config reference pages, made from the code.
 */
 use std::path::PathBuf;
 
@@ -12,9 +13,13 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::env::DeviceChoice;
 
+#[cfg(test)]
+mod documented;
+mod reference;
 mod run_flags;
 mod settings;
 
+pub use reference::Page;
 pub use run_flags::RunFlags;
 
 #[derive(Parser, Debug)]
@@ -22,7 +27,15 @@ pub use run_flags::RunFlags;
     name = "rowseq",
     version,
     about = "What is num_units in an LSTM, and why 128? MNIST read row by row (28 timesteps of 28 pixels), \
-             an LSTM swept over its hidden size, measured.",
+             an LSTM swept over its hidden size, measured. And LSTMs for your own series: classify them, \
+             predict a number from each, or forecast what comes next, then use the model on new data.",
+    after_help = "Examples:\n  \
+        rowseq sweep configs/units.toml                                   the num_units sweep on MNIST\n  \
+        rowseq train --dataset ts:data/GunPoint/GunPoint                  classify your own series\n  \
+        rowseq train --dataset ts:data/Covid3Month/Covid3Month --task regress      a number per series\n  \
+        rowseq train --dataset csv:data/sunspots/sunspots.csv --task forecast --season 11   forecast\n  \
+        rowseq predict experiments/train/<run-id> new.ts                  use a trained run\n\n\
+        The book: docs/ (mdbook serve docs); every key: docs/src/reference/config.md",
     propagate_version = true,
     args_override_self = true
 )]
@@ -34,25 +47,53 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run every configuration of a sweep file that has no result yet, then print the table.
+    #[command(
+        after_help = "Examples:\n  rowseq sweep configs/units.toml\n  rowseq sweep configs/ucr.toml --set 'seed=[0,1]' --dry-run"
+    )]
     Sweep(SweepArgs),
     /// Train one configuration (a one-run sweep under <out>/train).
+    #[command(
+        after_help = "Examples:\n  rowseq train --num-units 64 --epochs 3                       MNIST\n  rowseq train --dataset ts:data/GunPoint/GunPoint               classify\n  rowseq train --dataset ts:data/Covid3Month/Covid3Month --task regress\n  rowseq train --dataset csv:data/co2/co2.csv --task forecast --season 52 --horizon 4"
+    )]
     Train(TrainArgs),
     /// Where a sweep folder stands: done, running, failed and pending runs.
+    #[command(after_help = "Example:\n  rowseq status experiments/units")]
     Status(StatusArgs),
     /// Write a Slurm sbatch array script that runs a sweep in shards (--submit submits it).
+    #[command(
+        after_help = "Example:\n  rowseq slurm configs/units.toml --out /shared/experiments --tasks 6 --submit"
+    )]
     Slurm(SlurmArgs),
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
     /// build, or of a trained run (then also measured hidden-unit statistics).
+    #[command(
+        after_help = "Examples:\n  rowseq explain --num-units 128 --batch-size 128\n  rowseq explain experiments/units/<run-id>"
+    )]
     Explain(ExplainArgs),
     /// Rebuild the figures and tables of a sweep from its results on disk (never trains),
     /// or plot a bench JSON.
+    #[command(
+        after_help = "Examples:\n  rowseq report experiments/units\n  rowseq report bench/mine.json"
+    )]
     Report(ReportArgs),
     /// Training and evaluation throughput per width, rowseq against the same model, data and
     /// step in PyTorch (scripts/bench_torch.py), with GFLOP/s against the sgemm peak; saved as JSON.
+    #[command(
+        after_help = "Example:\n  rowseq bench --units 128,256 --threads 2 --out bench/mine.json"
+    )]
     Bench(BenchArgs),
-    /// Apply a finished run to new sequences: one row per sequence with the predicted class and
-    /// each class's probability, and the accuracy.
+    /// Apply finished runs to new data: a class per sequence with each class's probability (and
+    /// the accuracy when labelled), a number per sequence, or a forecast's next values.
+    #[command(
+        after_help = "Examples:\n  rowseq predict experiments/train/<run-id> ts:data/GunPoint/GunPoint          a class per series\n  rowseq predict experiments/ucr ts:data/GunPoint/GunPoint --select seed=0   an ensemble\n  rowseq predict experiments/sunspots/<run-id> data/sunspots/sunspots.csv    the next values"
+    )]
     Predict(PredictArgs),
+    /// Print a page of the book's reference made from the code (scripts/docs.sh).
+    #[command(hide = true)]
+    Reference {
+        #[arg(value_enum)]
+        page: Page,
+    },
 }
 
 #[derive(Args, Debug)]

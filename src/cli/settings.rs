@@ -46,7 +46,7 @@ value_words!(Select {
 });
 
 /// A sweep file with `--set` overrides applied, its name checked.
-fn load_sweep(path: &Path, overrides: &[String]) -> Result<SweepConfig> {
+pub(super) fn load_sweep(path: &Path, overrides: &[String]) -> Result<SweepConfig> {
     let mut sweep = SweepConfig::load(path)?;
     for o in overrides {
         sweep.set(o)?;

@@ -41,6 +41,10 @@ pub enum Scope {
 pub struct Key {
     pub name: &'static str,
     pub scope: Scope,
+    /// The key's doc comment (the flag's help), one line per comment line.
+    pub doc: &'static str,
+    /// What the key accepts, as its errors say it.
+    pub expected: &'static str,
 }
 
 /// The key of `name`, if it is a run key.
@@ -110,7 +114,12 @@ macro_rules! run_keys {
 
         /// Every run key's scope, in `RUN_KEYS` order.
         pub const KEYS: &[Key] = &[$(
-            Key { name: stringify!($key), scope: Scope::$scope },
+            Key {
+                name: stringify!($key),
+                scope: Scope::$scope,
+                doc: concat!($($doc, "\n",)*),
+                expected: $expected,
+            },
         )*];
 
         impl RunConfig {

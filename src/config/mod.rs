@@ -8,10 +8,12 @@ read it.
 - `values`: the typed values of those keys (counts, noise, tasks, cells, ...);
 - `dataset`: what the `dataset` key names;
 - `run`: series and task defaults, checks across keys, labels;
-- `sweep`: sweep files, `--set` overrides and `sweep.json` records.
+- `sweep`: sweep files, `--set` overrides and `sweep.json` records;
+- `reference`: the book's config reference, made from the key table.
 */
 pub mod dataset;
 mod keys;
+pub mod reference;
 mod run;
 mod sweep;
 mod values;
