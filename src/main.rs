@@ -259,11 +259,12 @@ fn run_sweep(
         eprintln!("interrupted: run `{}` again to resume", opts.command);
         return Ok(ExitCode::from(interrupt::EXIT_CODE));
     }
-    sweep::print_summary(&plan, &outcome);
+    sweep::print_summary(&plan, &outcome, opts.display.runs);
     if with_report {
         // A report that cannot be written does not undo the runs: warn and go on.
         match report::render(&outcome.dir, &report::default_dir(&outcome.dir), None) {
-            Ok(r) => print_report(&r),
+            Ok(r) if opts.display.runs => print_report(&r),
+            Ok(_) => {}
             Err(e) => eprintln!(
                 "warning: no report written: {}",
                 error::inert(&format!("{e:#}"))

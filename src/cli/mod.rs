@@ -218,9 +218,19 @@ pub struct RunnerArgs {
     /// Slurm array job the default is SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Print only warnings, failures and the closing table (no progress bars, no line per run).
+    #[arg(long, short, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print a line per epoch on a terminal too (without a terminal, as in a log or under
+    /// Slurm, every epoch has its line anyway).
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Internal: a --jobs worker process, training the runs whose ids arrive on its stdin.
     #[arg(long, hide = true)]
     pub worker: bool,
+    /// Internal: the lines a --jobs worker prints, as its parent chose them.
+    #[arg(long, hide = true, default_value = "er")]
+    pub worker_display: String,
 }
 
 /// `--jobs`: a count, or one run per free core.

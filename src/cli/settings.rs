@@ -4,6 +4,7 @@ clap type: a sweep file loaded with its `--set` overrides, a one-run sweep of `t
 the sweep's `Options` (device, threads, jobs, shard), bench's and slurm's requests; and the
 words of the value types of lower layers that flags take (`--device`, `--select`).
 */
+use std::io::IsTerminal;
 use std::path::Path;
 
 use anyhow::Result;
@@ -12,6 +13,7 @@ use clap::builder::PossibleValue;
 use crate::config::{self, Select, SweepConfig};
 use crate::env::{self, DeviceChoice};
 use crate::error::UserError;
+use crate::sinks::progress::Display;
 use crate::sweep;
 
 use super::{BenchArgs, Jobs, RunnerArgs, SlurmArgs, SweepArgs, TrainArgs};
@@ -132,6 +134,12 @@ impl RunnerArgs {
             jobs,
             shard,
             worker: self.worker,
+            display: match self.worker {
+                true => Display::worker(&self.worker_display),
+                false => {
+                    Display::resolve(self.quiet, self.verbose, std::io::stdout().is_terminal())
+                }
+            },
             contended: if self.wait {
                 sweep::lock::Contended::Wait
             } else {

@@ -1,7 +1,9 @@
 /*!
 Progress display. On a terminal: a sweep bar (runs done, ETA weighted by each run's expected
-cost) above a run bar (epoch, batches, loss). When stdout is not a terminal (CI, a log file):
-one plain line per finished epoch and per finished run, nothing redrawn.
+cost) above a run bar (epoch, batches, loss), and one line per finished run. When stdout is
+not a terminal (CI, a log file, Slurm): one plain line per finished epoch and per finished run,
+nothing redrawn. `--verbose` adds the epoch lines on a terminal; `--quiet` keeps only warnings,
+failures and the closing table (`Display`).
 */
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -10,8 +12,60 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::train::{Event, Sink};
 
+/// What a sweep prints while it trains: resolved once from `--quiet` / `--verbose` and
+/// whether stdout is a terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Display {
+    /// Progress bars (a terminal only).
+    pub bars: bool,
+    /// One line per finished epoch.
+    pub epochs: bool,
+    /// One line per finished run, and what the sweep is about to do.
+    pub runs: bool,
+}
+
+impl Display {
+    pub fn resolve(quiet: bool, verbose: bool, terminal: bool) -> Display {
+        Display {
+            bars: terminal && !quiet,
+            epochs: verbose || (terminal, quiet) == (false, false),
+            runs: !quiet,
+        }
+    }
+
+    /// A `--jobs` worker's display: its stdout is the parent's pipe, so no bars; the lines
+    /// are the parent's choice (`--worker-display`).
+    pub fn worker(code: &str) -> Display {
+        Display {
+            bars: false,
+            epochs: code.contains('e'),
+            runs: code.contains('r'),
+        }
+    }
+
+    /// The `--worker-display` value that gives a worker this display's lines.
+    pub fn worker_code(self) -> String {
+        match (self.epochs, self.runs) {
+            (true, true) => "er".into(),
+            (true, false) => "e".into(),
+            (false, true) => "r".into(),
+            (false, false) => "-".into(),
+        }
+    }
+}
+
+/// Seconds as a progress line shows them: a tenth of a second at least.
+pub fn seconds(s: f64) -> String {
+    if s < 0.1 {
+        "<0.1s".into()
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
 /// The sweep-level display.
 pub struct Progress {
+    display: Display,
     bars: Option<(MultiProgress, ProgressBar)>,
     runs: usize,
     done: usize,
@@ -19,8 +73,8 @@ pub struct Progress {
 
 impl Progress {
     /// `total_cost` is the sum of `cost` over the runs that will train.
-    pub fn new(runs: usize, total_cost: u64) -> Self {
-        let bars = std::io::stdout().is_terminal().then(|| {
+    pub fn new(runs: usize, total_cost: u64, display: Display) -> Self {
+        let bars = (display.bars && std::io::stdout().is_terminal()).then(|| {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
             let bar = multi.add(ProgressBar::new(total_cost.max(1)));
             bar.set_style(
@@ -36,6 +90,7 @@ impl Progress {
             (multi, bar)
         });
         Progress {
+            display,
             bars,
             runs,
             done: 0,
@@ -74,13 +129,25 @@ impl Progress {
         }
     }
 
-    /// Marks a run finished (or skipped as failed) with a closing line.
-    pub fn finish_run(&mut self, line: &str) {
+    /// A line of what the sweep does (a run done, resumed, waited for): left out by `--quiet`.
+    pub fn note(&self, line: &str) {
+        if self.display.runs {
+            self.println(line);
+        }
+    }
+
+    /// Marks a run finished with a closing line, which `--quiet` leaves out unless it says the
+    /// run failed (`failed`).
+    pub fn finish_run(&mut self, line: &str, failed: bool) {
         self.done += 1;
         if let Some((_, bar)) = &self.bars {
             bar.set_message(format!("{}/{} runs", self.done, self.runs));
         }
-        self.println(line);
+        if failed {
+            self.println(line);
+        } else {
+            self.note(line);
+        }
     }
 
     pub fn finish(&self) {
@@ -136,19 +203,69 @@ impl Sink for RunProgress<'_> {
                 if let Some((_, bar)) = &self.sweep.bars {
                     bar.inc(self.cost_per_epoch);
                 }
-                self.sweep.println(&format!(
-                    "  {} epoch {}/{}: loss {:.4}, {} ({:.1}s + {:.1}s eval)",
-                    self.label,
-                    m.epoch,
-                    self.epochs,
-                    m.train_loss,
-                    m.scores_text(),
-                    m.train_seconds,
-                    m.eval_seconds
-                ));
+                if self.sweep.display.epochs {
+                    self.sweep.println(&format!(
+                        "  {} epoch {}/{}: loss {:.4}, {} ({} + {} eval)",
+                        self.label,
+                        m.epoch,
+                        self.epochs,
+                        m.train_loss,
+                        m.scores_text(),
+                        seconds(m.train_seconds),
+                        seconds(m.eval_seconds)
+                    ));
+                }
             }
             Event::End(_) => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_shows_bars_and_runs_a_log_every_epoch() {
+        let terminal = Display::resolve(false, false, true);
+        assert_eq!(
+            (terminal.bars, terminal.epochs, terminal.runs),
+            (true, false, true)
+        );
+        let log = Display::resolve(false, false, false);
+        assert_eq!((log.bars, log.epochs, log.runs), (false, true, true));
+        let verbose = Display::resolve(false, true, true);
+        assert_eq!(
+            (verbose.bars, verbose.epochs, verbose.runs),
+            (true, true, true)
+        );
+        for terminal in [true, false] {
+            let quiet = Display::resolve(true, false, terminal);
+            assert_eq!(
+                (quiet.bars, quiet.epochs, quiet.runs),
+                (false, false, false)
+            );
+        }
+    }
+
+    #[test]
+    fn a_worker_prints_the_lines_its_parent_chose() {
+        for quiet in [true, false] {
+            for verbose in [true, false] {
+                for terminal in [true, false] {
+                    let d = Display::resolve(quiet, verbose, terminal);
+                    let w = Display::worker(&d.worker_code());
+                    assert_eq!((w.bars, w.epochs, w.runs), (false, d.epochs, d.runs));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn short_times_are_not_shown_as_zero() {
+        assert_eq!(seconds(0.04), "<0.1s");
+        assert_eq!(seconds(0.1), "0.1s");
+        assert_eq!(seconds(12.345), "12.3s");
     }
 }

@@ -94,6 +94,7 @@ pub fn run(
     done: &mut Totals,
 ) -> Result<()> {
     let threads = opts.threads;
+    let display = opts.display.worker_code();
     let mut order = pending.to_vec();
     order.sort_by_key(|r| std::cmp::Reverse(fits.get(&r.id).map_or(0, Fitted::cost)));
     let mut queue = order.into_iter();
@@ -103,7 +104,7 @@ pub fn run(
     // sweep's error once the workers are done.
     let mut full: Option<String> = None;
     for slot in 0..opts.jobs.min(pending.len()) {
-        let mut worker = spawn(slot, threads, &tx)?;
+        let mut worker = spawn(slot, threads, &display, &tx)?;
         hand_next(&mut worker, &mut queue);
         workers.push(Some(worker));
     }
@@ -143,7 +144,7 @@ pub fn run(
                     super::write_tables(plan, dir)?;
                     // It died mid-run: a new worker takes the rest of the queue.
                     if !interrupt::requested() && full.is_none() && queue.len() > 0 {
-                        let mut worker = spawn(slot, threads, &tx)?;
+                        let mut worker = spawn(slot, threads, &display, &tx)?;
                         hand_next(&mut worker, &mut queue);
                         workers[slot] = Some(worker);
                     }
@@ -173,7 +174,12 @@ pub fn run(
 
 /// Starts worker `slot`: this command line with `--threads threads --worker`; its stdout is
 /// relayed line by line, and its `DONE` lines and its end are sent on `tx`.
-fn spawn<'a>(slot: usize, threads: usize, tx: &mpsc::Sender<Message>) -> Result<Worker<'a>> {
+fn spawn<'a>(
+    slot: usize,
+    threads: usize,
+    display: &str,
+    tx: &mpsc::Sender<Message>,
+) -> Result<Worker<'a>> {
     let exe = std::env::current_exe().context("could not find the rowseq executable")?;
     let mut command = Command::new(&exe);
     // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
@@ -188,6 +194,8 @@ fn spawn<'a>(slot: usize, threads: usize, tx: &mpsc::Sender<Message>) -> Result<
         .arg("--threads")
         .arg(threads.to_string())
         .arg("--worker")
+        .arg("--worker-display")
+        .arg(display)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .process_group(0)
@@ -293,7 +301,7 @@ pub fn serve(plan: &Plan, opts: &Options) -> Result<bool> {
             .with_context(|| format!("run '{id}' is not in this sweep's plan"))?;
         let source = super::load_source(&mut sources, &planned.config, opts)?;
         // A worker's stdout is a pipe: no bars, so no cost is needed for the ETA.
-        let mut progress = Progress::new(1, 0);
+        let mut progress = Progress::new(1, 0, opts.display);
         let mut cx = RunContext {
             dir: &dir,
             opts,

@@ -65,6 +65,8 @@ pub struct Options {
     /// A worker process of `--jobs` (`jobs::serve`): the parent holds the lock and writes
     /// the tables.
     pub worker: bool,
+    /// What the sweep prints while it trains (`--quiet`, `--verbose`, a terminal or not).
+    pub display: crate::sinks::progress::Display,
 }
 
 /// What a sweep did.
@@ -134,27 +136,29 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))
     })?;
     let at_once = opts.jobs.min(pending.len()).max(1);
-    println!(
-        "sweep {}: {} runs{} ({} already done, {}{} to train) on {}, {} at a time of {} \
-         thread{} each -> {}",
-        plan.name,
-        plan.runs.len(),
-        match opts.shard {
-            Some((k, n)) => format!(", {} in shard {k}/{n}", mine.len()),
-            None => String::new(),
-        },
-        skipped,
-        match failed_before {
-            0 => String::new(),
-            n => format!("{n} failed before (--retry-failed retries them), "),
-        },
-        pending.len(),
-        env::device_name(opts.device),
-        at_once,
-        opts.threads,
-        if opts.threads == 1 { "" } else { "s" },
-        dir.display()
-    );
+    if opts.display.runs {
+        println!(
+            "sweep {}: {} runs{} ({} already done, {}{} to train) on {}, {} at a time of {} \
+             thread{} each -> {}",
+            plan.name,
+            plan.runs.len(),
+            match opts.shard {
+                Some((k, n)) => format!(", {} in shard {k}/{n}", mine.len()),
+                None => String::new(),
+            },
+            skipped,
+            match failed_before {
+                0 => String::new(),
+                n => format!("{n} failed before (--retry-failed retries them), "),
+            },
+            pending.len(),
+            env::device_name(opts.device),
+            at_once,
+            opts.threads,
+            if opts.threads == 1 { "" } else { "s" },
+            dir.display()
+        );
+    }
     if opts.tensorboard {
         // The HParams domains hold the values that train ("auto" resolved), as the sessions do:
         // a pending run's fit, a finished run's record, else the config as asked.
@@ -245,7 +249,7 @@ fn load_source<'a>(
             let source = Source::load(cfg, opts.data_dir.as_deref())?;
             // A named set's folder is implicit: say which one this sweep reads (once: not
             // again in each --jobs worker).
-            if source.is_named() && !opts.worker {
+            if source.is_named() && !opts.worker && opts.display.runs {
                 let dir = crate::data::data_dir(&cfg.dataset, opts.data_dir.as_deref())?;
                 println!("data: {} from {}", cfg.dataset, dir.display());
             }
@@ -307,7 +311,7 @@ fn run_serially(
         .filter_map(|r| fits.get(&r.id))
         .map(Fitted::cost)
         .sum();
-    let mut progress = Progress::new(pending.len(), total_cost);
+    let mut progress = Progress::new(pending.len(), total_cost, opts.display);
     for planned in pending {
         if interrupt::requested() {
             totals.interrupted = true;
@@ -370,8 +374,9 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
     }
 }
 
-/// Prints the closing table and where the outputs are.
-pub fn print_summary(plan: &Plan, outcome: &Outcome) {
+/// Prints the closing table and where the results are, and with `more`, the memory used and
+/// the TensorBoard command.
+pub fn print_summary(plan: &Plan, outcome: &Outcome, more: bool) {
     let mut groups = summary::group(&outcome.results, plan.grid.select);
     summary::add_ensembles(&mut groups, &outcome.results, |r| {
         store::RunDir::new(&outcome.dir, &r.run_id)
@@ -399,6 +404,9 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome) {
         outcome.dir.join(store::RESULTS_JSONL).display(),
         outcome.dir.display()
     );
+    if !more {
+        return;
+    }
     if let Some(line) = memory_line(&outcome.totals.memory) {
         println!("{line}");
     }

@@ -37,30 +37,35 @@ impl RunEnd {
         let (label, id) = (&planned.label, &planned.id);
         match self {
             RunEnd::Interrupted => {
-                progress.println(&format!("stopped {label} [{id}] after a checkpoint"))
+                progress.note(&format!("stopped {label} [{id}] after a checkpoint"))
             }
             RunEnd::Trained(result) => {
-                progress.finish_run(&format!(
-                    "done {label} [{id}]: {}, {:.1}s/epoch{}",
-                    result.headline(),
-                    result.seconds_per_epoch,
-                    result
-                        .memory
-                        .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib))
-                ));
+                progress.finish_run(
+                    &format!(
+                        "done {label} [{id}]: {}, {}/epoch{}",
+                        result.headline(),
+                        crate::sinks::progress::seconds(result.seconds_per_epoch),
+                        result
+                            .memory
+                            .map_or_else(String::new, |m| format!(", RSS {:.0} MiB", m.rss_mib)),
+                    ),
+                    false,
+                );
                 for w in &result.warnings {
                     progress.println(&format!("warning: {label} [{id}]: {w}"));
                 }
             }
             RunEnd::Failed(reason) => {
-                progress.finish_run(&format!("FAILED {label} [{id}]: {reason}"))
+                progress.finish_run(&format!("FAILED {label} [{id}]: {reason}"), true)
             }
-            RunEnd::Busy(holder) => progress.finish_run(&format!(
-                "skipped {label} [{id}]: another rowseq ({holder}) is training it"
-            )),
-            RunEnd::AlreadyDone => {
-                progress.finish_run(&format!("{label} [{id}] was finished by another rowseq"))
-            }
+            RunEnd::Busy(holder) => progress.finish_run(
+                &format!("skipped {label} [{id}]: another rowseq ({holder}) is training it"),
+                false,
+            ),
+            RunEnd::AlreadyDone => progress.finish_run(
+                &format!("{label} [{id}] was finished by another rowseq"),
+                false,
+            ),
         }
     }
 }
@@ -113,7 +118,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     let fitted = Fitted::of(planned, &data);
     let epochs = fitted.config.epochs.get();
     if let Some(c) = &resume {
-        cx.progress.println(&format!(
+        cx.progress.note(&format!(
             "resuming {} [{}] after epoch {}/{epochs}",
             planned.label, planned.id, c.state.epoch
         ));
@@ -191,7 +196,7 @@ fn claim(
             return Ok(Err(RunEnd::Busy(holder)))
         }
         Err(holder) => {
-            cx.progress.println(&format!(
+            cx.progress.note(&format!(
                 "waiting for another rowseq ({holder}) to finish {} [{}]",
                 planned.label, planned.id
             ));

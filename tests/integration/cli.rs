@@ -386,3 +386,27 @@ fn a_run_too_big_for_memory_fails_alone_in_a_sweep() {
     }
     assert_eq!((failed, done), (1, 1));
 }
+
+#[test]
+fn quiet_prints_the_table_alone_and_a_log_gets_every_epoch() {
+    let first = tempfile::tempdir().unwrap();
+    // Without a terminal (as here), every epoch has its line, and times are never "0.0s".
+    let log = tiny_train(first.path(), 8).assert().success();
+    let text = String::from_utf8_lossy(&log.get_output().stdout).to_string();
+    assert!(text.contains(" epoch 1/1: loss "), "{text}");
+    assert!(!text.contains("0.0s"), "{text}");
+    assert!(text.contains("done units=8"), "{text}");
+    // --quiet: the closing table and where the results are, nothing per epoch or run.
+    let out = tempfile::tempdir().unwrap();
+    let quiet = tiny_train(out.path(), 8).arg("--quiet").assert().success();
+    let text = String::from_utf8_lossy(&quiet.get_output().stdout).to_string();
+    assert!(!text.contains(" epoch 1/1"), "{text}");
+    assert!(!text.contains("done units=8"), "{text}");
+    assert!(!text.starts_with("sweep "), "{text}");
+    assert!(text.contains("test acc"), "{text}");
+    // The same run: --quiet changes what is printed, never what is trained.
+    assert_eq!(
+        run_dirs(&first.path().join("train"))[0].file_name(),
+        run_dirs(&out.path().join("train"))[0].file_name()
+    );
+}
