@@ -151,23 +151,7 @@ fn diagram(inputs: &Inputs) -> String {
     let mut out = String::new();
     if let Some(cfg) = super::diagram_config(inputs) {
         let h = cfg.num_units;
-        // The flags that build the drawn model, beyond the default one-layer LSTM.
-        let mut flags = format!("--num-units {h}");
-        if cfg.cell != crate::config::Cell::Lstm {
-            let _ = write!(flags, " --cell {}", cfg.cell);
-        }
-        if cfg.layers != 1 {
-            let _ = write!(flags, " --layers {}", cfg.layers);
-        }
-        if cfg.bidirectional {
-            flags.push_str(" --bidirectional");
-        }
-        if cfg.dropout > 0.0 {
-            let _ = write!(flags, " --dropout {}", cfg.dropout);
-        }
-        if cfg.dataset != "mnist" {
-            let _ = write!(flags, " --dataset {}", cfg.dataset);
-        }
+        let flags = explain_flags(cfg);
         let t = inputs.shape.timesteps;
         let _ = writeln!(
             out,
@@ -177,6 +161,41 @@ fn diagram(inputs: &Inputs) -> String {
         );
     }
     out
+}
+
+/// The `rowseq explain` flags that build `cfg`'s model on its data, as written: the width, the
+/// data set and task, and every key that differs from what those imply (their series
+/// defaults), in key order; never the seed, which changes no shape.
+fn explain_flags(cfg: &crate::config::RunConfig) -> String {
+    use crate::config::{RunConfig, RUN_KEYS};
+    let base = RunConfig {
+        dataset: cfg.dataset.clone(),
+        task: cfg.task,
+        ..RunConfig::default()
+    }
+    .with_series_defaults(|_| false);
+    let plain = RunConfig::default();
+    let mut flags = format!("--num-units {}", cfg.num_units);
+    for &k in RUN_KEYS {
+        let differs = match k {
+            "seed" | "num_units" => false,
+            "dataset" | "task" => cfg.value(k) != plain.value(k),
+            _ => cfg.value(k) != base.value(k),
+        };
+        if !differs {
+            continue;
+        }
+        let flag = format!("--{}", k.replace('_', "-"));
+        match cfg.value(k) {
+            serde_json::Value::Bool(true) => {
+                let _ = write!(flags, " {flag}");
+            }
+            _ => {
+                let _ = write!(flags, " {flag} {}", crate::slurm::quote(&cfg.value_text(k)));
+            }
+        }
+    }
+    flags
 }
 
 /// The command and grid of the sweep, and the versions and machines of its results.

@@ -83,3 +83,47 @@ fn every_paper_folder_rerenders_byte_for_byte() {
     let failures: Vec<String> = jobs.iter().filter_map(|(s, c)| rerender(s, c)).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Each committed report's `rowseq explain ...` command, as written.
+fn explain_commands() -> Vec<(PathBuf, Vec<String>)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(root.join("paper")).unwrap().flatten() {
+        let report = e.path().join("report/report.md");
+        let Ok(text) = std::fs::read_to_string(&report) else {
+            continue;
+        };
+        for part in text.split("`rowseq explain ").skip(1) {
+            let command = part.split('`').next().unwrap();
+            out.push((
+                report.clone(),
+                command.split(' ').map(String::from).collect(),
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_command_a_report_suggests_runs_as_written() {
+    // report.md tells its reader which `rowseq explain` prints the drawn network: from the
+    // repository root, where the sweeps read their data, it must work as it is written.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let commands = explain_commands();
+    assert!(commands.len() >= 6, "{commands:?}");
+    for (report, args) in commands {
+        let run = rowseq()
+            .current_dir(root)
+            .arg("explain")
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}: `rowseq explain {}` failed: {}",
+            report.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&run.stderr)
+        );
+    }
+}
