@@ -330,6 +330,42 @@ fn gunpoint_end_to_end() {
     assert!(has(b"hidden/h_T"), "the probe still runs");
     assert!(!has(b"mistakes/test"), "no image grid for series");
     rowseq().arg("explain").arg(&run).assert().success();
+    the_books_pytorch_snippet_predicts_as_rowseq(&run);
+}
+
+/// The Python block of the book's "Predict, ensembles and PyTorch" chapter, run as written on
+/// `run` (a GunPoint run): its predictions must score the run's recorded test accuracy.
+fn the_books_pytorch_snippet_predicts_as_rowseq(run: &Path) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let chapter = std::fs::read_to_string(root.join("docs/src/tutorials/predict.md")).unwrap();
+    let block = chapter
+        .split("```python\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap();
+    assert!(block.contains("experiments/train/<run-id>"), "{block}");
+    let script = block.replace("experiments/train/<run-id>", run.to_str().unwrap())
+        + "print(sum(p == t for p, t in zip(predicted, labels)) / len(labels))\n";
+    let out = std::process::Command::new(root.join(".venv/bin/python"))
+        .current_dir(root)
+        .env("PYTHONPATH", root.join("scripts"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let accuracy: f64 = stdout.trim().parse().unwrap();
+    assert_eq!(
+        accuracy,
+        result(run)["test_acc"].as_f64().unwrap(),
+        "{stdout}"
+    );
 }
 
 /// Writes `train` and `test` into `dir` as NAME_TRAIN.ts / NAME_TEST.ts.
