@@ -159,16 +159,14 @@ __attribute__((target("avx512f"))) void gemm512_tn_packed(int64_t m, int64_t n, 
 }
 
 // k values per block of the transposed product, whose k (T·B rows) runs into the thousands:
-// a 64-column panel's block of B is then 64 KB. On a 2-core AMD EPYC VM (Zen 4), the LSTM's
-// shapes of 8 to 256 units, 256 was the fastest of 256, 512, 1,024 and all of k, or within 5 %.
+// a 64-column panel's block of B is then 64 KB. Chosen by measurement over the LSTM's shapes of
+// 8 to 256 units against 512, 1,024 and all of k (paper/perf/README.md has the measurements).
 constexpr int64_t kBlockK = 256;
 
 // A's row stride (floats) from which gemm_tn packs A, and its k block there (B's block of a
-// panel is then 32 KB, inside L1). On a 2-core AMD EPYC VM (Zen 5), one thread, k = 3,584, hot
-// cache: at 256 units (1,024 x 284) 123-153 GFLOP/s in place, 157-169 packed (MKL 153-180),
-// at 512 units 117-122 against 178-200 (MKL 184-193), and a 256-unit training step took
-// 0.91x the time; at 128 units (stride 512) packing was slower in isolation (123-163 against
-// 182-212) and no faster in a step, so it reads A in place there.
+// panel is then 32 KB, inside L1). Packing paid from 256 units (1,024 x 284) up; at 128 units
+// (stride 512) it was slower in isolation and no faster in a training step, so it reads A in
+// place there (paper/perf/README.md has the measurements).
 constexpr int64_t kPackFrom = 1024;
 constexpr int64_t kPackedBlockK = 128;
 

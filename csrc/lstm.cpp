@@ -84,12 +84,12 @@ void matmul(bool trans, int64_t rows, int64_t cols, int64_t inner, const T *lhs,
 }
 
 // Whether the per-step matmuls of T run rowseq's own kernel (gemm.h) rather than BLAS:
-// float32, one thread (a sweep's default), on an AVX-512 CPU. There, on a 2-core AMD EPYC VM
-// (128 rows, the shapes of 8 to 256 units), it took 0.69 to 0.87x MKL's time for the forward
-// products and 0.16 to 0.84x for the backward ones, and its sums do not depend on the CPU's
-// vendor (MKL picks its kernels by vendor and instruction set). With more threads BLAS's
-// threaded sgemm runs them: split over libtorch's thread pool, the kernel trained an H = 256
-// step in 1.3x the time MKL's two threads took. `gemm_choice` can force either.
+// float32, one thread (a sweep's default), on an AVX-512 CPU. There it was faster than MKL for
+// the forward and the backward products at the shapes of 8 to 256 units, and its sums do not
+// depend on the CPU's vendor (MKL picks its kernels by vendor and instruction set). With more
+// threads BLAS's threaded sgemm runs them: split over libtorch's thread pool, the kernel was
+// slower than MKL's threads. `gemm_choice` can force either. (Measurements:
+// paper/perf/README.md.)
 enum GemmChoice : int { kAutomatic = 0, kOwnKernel = 1, kBlas = 2 };
 std::atomic<int> gemm_choice{kAutomatic};
 
@@ -148,13 +148,10 @@ void times_w(int64_t rows, int64_t cols, int64_t inner, const T *lhs, const T *w
 }
 
 // dW [4H, I+H] = dG^T xh, dG [T·B, 4H] and xh [T·B, I+H] contiguous: rowseq's kernel on the
-// transposed dG where own_gemm, else BLAS through libtorch. Inside a training step on a 2-core
-// AMD EPYC VM (Zen 5, one thread) MKL's sgemm took ~8 ms of a 16 ms step at 128 units and
-// ~25 of 50 ms at 256 (about 75 GFLOP/s, where dG comes from the step's memory); with the own
-// kernel a step took 10.6-12 ms and 35-39 ms. (On Zen 4 the kernel, reading dG in place, was
-// 1.1x slower than MKL in a 128-unit step; with it at every width, `rowseq bench` later put
-// 128 and 256 units at 76 and 82 % of the peak there.) From 128 units and below
-// 256 backward sums dW step by step instead (fused_gradients, below).
+// transposed dG where own_gemm, else BLAS through libtorch: inside a training step, where dG
+// comes from the step's memory, MKL's sgemm took about half the step at 128 and 256 units and
+// the own kernel much less (paper/perf/README.md). From 128 units and below 256 backward sums
+// dW step by step instead (fused_gradients, below).
 at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
 #ifdef ROWSEQ_OWN_GEMM
   const int64_t rows = dg.size(1), cols = xh.size(1), inner = dg.size(0);
@@ -174,10 +171,9 @@ at::Tensor weight_gradient(const at::Tensor &dg, const at::Tensor &xh) {
 // dG in place and dW, at most 1,024 x 284 floats, stays in a 1 MB L2 cache beside one step's
 // dG). Each element is then one chain over the steps from the last to the first (within a
 // step over the batch in order), where weight_gradient's and libtorch's sum run from the
-// first: other bits. On a 2-core AMD EPYC VM (Zen 5), one thread, a 128-unit training step
-// took 0.91x the time (10.38 -> 9.47 ms, medians of 4 interleaved runs); the weight gradient
-// alone gave 0.90 / 0.88 / 0.87x at 160 / 192 / 224 units and nothing at 256 (whose packed
-// product then copies each step's block; left as it was, and its bits with it).
+// first: other bits. It saved about a tenth of a 128-unit training step and of the weight
+// gradient up to 224 units, and nothing at 256 (whose packed product then copies each step's
+// block; left as it was, and its bits with it). Measurements: paper/perf/README.md.
 constexpr int64_t kFusedGradientsFrom = 128;
 constexpr int64_t kFusedGradientsBelow = 256;
 bool fused_gradients(const at::Tensor &gates, int64_t hidden) {
@@ -309,9 +305,8 @@ std::pair<at::Tensor, at::Tensor> infer(const at::Tensor &x, const at::Tensor &w
 }
 
 // Evaluation up to this width runs `infer`; wider layers run libtorch's own CPU LSTM
-// (`libtorch_infer`, oneDNN), whose JIT-compiled gate pass beats rowseq's there: on a 2-core
-// Xeon (AVX-512), batches of 500 x 28 x 28, infer took 1.1 / 1.7 / 4.0 ms at H = 8 / 16 / 32
-// against oneDNN's 1.6 / 1.8 / 3.3 ms.
+// (`libtorch_infer`, oneDNN), whose JIT-compiled gate pass beats rowseq's there (measured on
+// MNIST-sized batches at H = 8, 16 and 32: rowseq's faster at 8 and 16, oneDNN's at 32).
 constexpr int64_t kInferMaxHidden = 16;
 
 // Without gradients, through `at::lstm` (oneDNN on the CPU): y [B, T, H] and c_T [B, H].

@@ -58,7 +58,7 @@ inline double tanh_f(double x) { return std::tanh(x); }
 // next step's xh rows). HC > 0 is H known when compiling (forward_for_width).
 // In two passes over the rows, the four activations first, then the cell: each element gets
 // the same operations as in one pass, but the passes' chains are shorter, so that more rows
-// are in flight at once (the forward pass at H = 32 took 0.9x the time on a Zen 4 VM).
+// are in flight at once (the forward pass at H = 32 took 0.9x the time).
 template <typename T, bool keep, bool next, int64_t HC>
 __attribute__((always_inline)) inline void step_forward(
     T *__restrict g, const T *__restrict bias, int64_t bias_ld, const T *__restrict c_prev,
@@ -122,7 +122,7 @@ __attribute__((always_inline)) inline void step_backward(
 // then a few whole vectors with no loop bookkeeping and no remainder. With that and h written
 // to the next step's rows in the loop (there was one memcpy call per row), the forward pass at
 // H = 8, 16 and 32 went from 8.2, 6.0 and 5.3 to 4.3 or 4.4 ns per cell and the backward pass
-// to 0.73, 0.84 and 0.94x its time (B = 128, AVX2, Zen 3). Each element gets the same
+// to 0.73, 0.84 and 0.94x its time (B = 128, AVX2). Each element gets the same
 // operations in the same order as with H known only at run time, so the values are the same.
 // lstm.cpp sends widths that 16 divides to the wide build, so there 8 is never used (nor 16
 // and 32 in the narrow one); one list for both keeps the builds the same source.
