@@ -318,13 +318,20 @@ fn tensorboard_serves_scalars_and_hparams_of_a_sweep() {
         ));
     }
 
-    // Scalar series: the steps and values of metrics.jsonl; per-step loss at every step.
+    // Scalar series: the values of metrics.jsonl at its epochs (epoch curves count epochs),
+    // the optimiser step beside them; per-step loss at every optimiser step.
     for (label, _, metrics) in &runs {
         let steps: Vec<i64> = metrics
             .iter()
-            .map(|m| m["step"].as_i64().unwrap())
+            .map(|m| m["epoch"].as_i64().unwrap())
             .collect();
-        assert_eq!(steps, [63, 126]);
+        assert_eq!(steps, [1, 2]);
+        let optimiser = server.scalars(label, "train/step");
+        assert_eq!(
+            optimiser.iter().map(|p| p.1).collect::<Vec<_>>(),
+            [63.0, 126.0],
+            "{label} train/step"
+        );
         for (tag, field) in [
             ("accuracy/test", "test_acc"),
             ("accuracy/val", "val_acc"),
@@ -500,11 +507,18 @@ fn tensorboard_serves_the_errors_of_a_regression_sweep() {
                 metric(tag)
             );
         }
+        // The baseline is a line across the epochs, at its test error.
+        let line = server.scalars(label, "baseline/const_rmse_test");
+        assert_eq!(
+            line.iter().map(|p| p.0).collect::<Vec<_>>(),
+            [1, 2],
+            "{label}"
+        );
         for (tag, split) in [("rmse/val", "val_errors"), ("rmse/test", "test_errors")] {
             let series = server.scalars(label, tag);
             assert_eq!(series.len(), 2, "{label} {tag}");
             for ((step, got), m) in series.iter().zip(epochs) {
-                assert_eq!(*step, m["step"].as_i64().unwrap());
+                assert_eq!(*step, m["epoch"].as_i64().unwrap());
                 let want = m[split]["rmse"].as_f64().unwrap();
                 assert!(close(*got, want), "{label} {tag}: {got} != {want}");
             }

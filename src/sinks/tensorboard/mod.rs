@@ -5,9 +5,11 @@ dashboard over the whole sweep (`experiment`). Which folder is whose, and cleari
 the store's (`store::tensorboard`).
 
 This file is the sink of one run. At the start: the session start record, the parameter count
-(`model/params`), the resolved config and the environment as text (`text`), and for numeric
-tasks the baselines' test errors; every step, `loss/train_step` and `train/lr`; every epoch (at
-the global step), train/validation/test loss and accuracy, seconds per epoch and cumulated,
+(`model/params`), the resolved config and the environment as text (`text`); every optimiser
+step, `loss/train_step` and `train/lr` (their x axis counts steps); every epoch (at the epoch
+as its step, so that epoch curves read in epochs), train/validation/test loss and accuracy,
+for numeric tasks the baselines' test errors (constant: a line across the epochs beside the
+model's), seconds per epoch and cumulated,
 what the epoch's `Look` shows (`look`: histograms of every variable and its last gradient, of
 the final hidden state h_T on a fixed test batch and the share of saturated units, and, for
 image data, a grid of that batch's misclassified digits), and `time/tensorboard_seconds`, the
@@ -53,6 +55,8 @@ pub struct TensorBoard {
     /// misclassified ones are drawn).
     probe_images: Option<ProbeImages>,
     train_seconds: f64,
+    /// Numeric tasks: the baselines' test errors, written with every epoch.
+    baselines: Vec<Value>,
     /// Epochs already written to this run's folder since it (re)started.
     epochs_written: usize,
     /// Wall time spent in this sink so far: its cost to training.
@@ -79,6 +83,7 @@ impl TensorBoard {
             writer: None,
             probe_images: None,
             train_seconds: 0.0,
+            baselines: Vec::new(),
             epochs_written: 0,
             spent: Duration::ZERO,
         }
@@ -112,26 +117,29 @@ impl TensorBoard {
         self.epochs_written = 0;
         self.spent = Duration::ZERO;
         let start = hparams::session_start(cfg, unix_seconds());
-        let mut values = vec![
+        let values = vec![
             proto::hparams(HParamsData::SessionStartInfo(start)),
             proto::scalar("model/params", params as f64),
             proto::text("run/config", &text::config(&self.name, cfg, params, data)),
             proto::text("run/environment", &text::environment(&self.env)),
         ];
         // Numeric tasks: the baselines' test errors, constant over the run (HParams metrics
-        // and a reference line for the error curves).
+        // and a reference line for the error curves, written with every epoch).
         let b = &data.baselines;
+        self.baselines.clear();
         for (name, e) in [
             ("const", b.constant),
             ("naive", b.naive),
             ("snaive", b.snaive),
         ] {
             if let Some(e) = e {
-                values.push(proto::scalar(&format!("baseline/{name}_rmse_test"), e.rmse));
-                values.extend(
-                    e.mase
-                        .map(|m| proto::scalar(&format!("baseline/{name}_mase_test"), m)),
+                let (rmse, mase) = (
+                    format!("baseline/{name}_rmse_test"),
+                    format!("baseline/{name}_mase_test"),
                 );
+                self.baselines.push(proto::scalar(&rmse, e.rmse));
+                self.baselines
+                    .extend(e.mase.map(|m| proto::scalar(&mase, m)));
             }
         }
         let w = self.writer();
@@ -154,7 +162,7 @@ impl TensorBoard {
             spent.as_secs_f64(),
         ));
         let w = self.writer();
-        w.summary(m.step as i64, values)?;
+        w.summary(m.epoch as i64, values)?;
         w.flush()
     }
 
@@ -196,7 +204,9 @@ impl TensorBoard {
             proto::scalar("time/eval_seconds", m.eval_seconds),
             proto::scalar("time/train_seconds", self.train_seconds),
             proto::scalar("train/epoch", m.epoch as f64),
+            proto::scalar("train/step", m.step as f64),
         ]);
+        values.extend(self.baselines.iter().cloned());
         values
     }
 
@@ -205,7 +215,7 @@ impl TensorBoard {
     fn replay(&mut self, earlier: &[EpochMetrics]) -> Result<()> {
         for m in earlier.iter().skip(self.epochs_written) {
             let values = self.epoch_scalars(m);
-            self.writer().summary(m.step as i64, values)?;
+            self.writer().summary(m.epoch as i64, values)?;
         }
         Ok(())
     }
@@ -368,8 +378,48 @@ mod tests {
                 .map(|(_, s, x)| (*s, *x))
                 .collect()
         };
-        assert_eq!(series("accuracy/test"), vec![(2, 0.5), (4, 0.75)]);
-        assert_eq!(series("time/train_seconds"), vec![(2, 1.0), (4, 2.0)]);
+        // Epoch curves have the epoch as their step; the optimiser step is a scalar of its own.
+        assert_eq!(series("accuracy/test"), vec![(1, 0.5), (2, 0.75)]);
+        assert_eq!(series("time/train_seconds"), vec![(1, 1.0), (2, 2.0)]);
+        assert_eq!(series("train/step"), vec![(1, 2.0), (2, 4.0)]);
+    }
+
+    /// A baseline is a line across the epochs at its test error, not a dot at the start.
+    #[test]
+    fn baselines_are_drawn_at_every_epoch() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cfg, mut data, look) = tiny_run();
+        let naive = crate::metrics::Errors {
+            rmse: 2.0,
+            mae: 1.5,
+            r2: None,
+            mase: Some(1.25),
+        };
+        data.baselines.naive = Some(naive);
+        let env = crate::env::environment(Device::Cpu, 1);
+        let mut sink = TensorBoard::new(dir.path(), "id", "run", &env, "test");
+        sink.event(&Event::Start {
+            cfg: &cfg,
+            params: 42,
+            batches_per_epoch: 2,
+            data: &data,
+        })
+        .unwrap();
+        for e in 1..=3 {
+            let metrics: Vec<_> = (1..=e).map(|i| epoch_metrics(i, 0.5)).collect();
+            sink.event(&Event::Epoch {
+                metrics: &metrics,
+                look: Some(&look),
+            })
+            .unwrap();
+        }
+        let found = scalars(&dir.path().join("run"));
+        let line: Vec<(i64, f32)> = found
+            .iter()
+            .filter(|(t, _, _)| t == "baseline/naive_mase_test")
+            .map(|(_, s, x)| (*s, *x))
+            .collect();
+        assert_eq!(line, vec![(1, 1.25), (2, 1.25), (3, 1.25)]);
     }
 
     /// An epoch that skipped the test set (`eval_test = "final"`) has no test point, not a NaN.
@@ -455,8 +505,9 @@ mod tests {
         };
         assert_eq!(scalar("model/params"), (0, 42.0));
         assert_eq!(scalar("loss/train_step"), (1, 2.5));
-        assert_eq!(scalar("accuracy/test"), (2, 0.75));
-        assert_eq!(scalar("time/train_seconds"), (2, 1.0));
+        // Epoch 1 (optimiser step 2) at step 1: epoch curves count epochs.
+        assert_eq!(scalar("accuracy/test"), (1, 0.75));
+        assert_eq!(scalar("time/train_seconds"), (1, 1.0));
         for tag in [
             "weights/lstm.weight_ih_l0",
             "hidden/h_T",
