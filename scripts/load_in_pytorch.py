@@ -32,7 +32,8 @@ config.json's "task" says what DATA is and what the head predicts:
 - "forecast": DATA is one series CSV file (SERIES.csv or csv:SERIES.csv; a header, one row per
   time step): the run's "columns" (comma-separated; empty: every column whose first value is a
   number), "target_column" the one forecast (empty: the only column read). The model reads the
-  last `window` rows (result.json "resolved", else "config") and its head outputs the next
+  last `window` rows (the run's resolved.json; for older runs result.json "resolved", else
+  "config") and its head outputs the next
   `horizon` (default 1) values' z-scores. Scaling (normalization.json "kind"; "mean", "std" per
   column read, in the order read: `columns`' own order, else the file's): "last" (forecasting's
   default) (v - v[last row]) / std, "feature" (v - mean) / std, "none" v as it is (mean 0, std 1
@@ -372,9 +373,18 @@ def regress(args, members):
         check_values(values, theirs, z, std)
 
 
+def resolved_config(run, result):
+    """The config the run trained, "auto" resolved: its resolved.json, written before it
+    trained; runs from before that record keep it in result.json."""
+    path = run / "resolved.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    return result.get("resolved") or result["config"]
+
+
 def forecast_one(args, run, cfg, result, normalization, patch):
     """One run's forecast: (names, target, table, window, horizon, values, |z|)."""
-    resolved = result.get("resolved") or result["config"]
+    resolved = resolved_config(run, result)
     window, horizon = resolved["window"], resolved.get("horizon", 1)
     path = Path(str(args.data).removeprefix("csv:"))
     names, target, table = read_series_csv(path, cfg)
@@ -429,7 +439,8 @@ def main():
         cfg = json.loads((run / "config.json").read_text())
         result = json.loads((run / "result.json").read_text())
         normalization = json.loads((run / "normalization.json").read_text())
-        patch = result["data"].get("patch") or 1
+        resolved = resolved_config(run, result)
+        patch = resolved["patch"] if isinstance(resolved.get("patch"), int) else result["data"].get("patch") or 1
         members.append((run, cfg, result, normalization, patch))
     tasks = {m[1].get("task", "classify") for m in members}
     if len(tasks) > 1:

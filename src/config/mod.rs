@@ -8,18 +8,21 @@ read it.
 - `values`: the typed values of those keys (counts, noise, tasks, cells, ...);
 - `dataset`: what the `dataset` key names;
 - `run`: series and task defaults, checks across keys, labels;
+- `resolved`: the config that trains, no "auto" left (`Resolved`, made by `data::auto::resolve`);
 - `sweep`: sweep files, `--set` overrides and `sweep.json` records;
 - `reference`: the book's config reference, made from the key table.
 */
 pub mod dataset;
 mod keys;
 pub mod reference;
+mod resolved;
 mod run;
 mod sweep;
 mod values;
 
 pub(crate) use keys::for_each_run_key;
 pub use keys::{key, keys_of, RunConfig, Scope, RUN_KEYS};
+pub use resolved::Resolved;
 pub use sweep::SweepConfig;
 pub use values::*;
 

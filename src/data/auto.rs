@@ -31,7 +31,7 @@ A run resolves them once its data is split (`resolve`); the resolved config is w
 what progress shows, and what its result records beside the config it was asked for (whose
 hash stays its id).
 */
-use crate::config::{Count, Noise, Normalize, Patch, RunConfig};
+use crate::config::{Count, Noise, Normalize, Patch, Resolved, RunConfig};
 
 use super::Dataset;
 
@@ -94,9 +94,10 @@ pub fn noise(step_change: Option<f64>, normalize: Normalize) -> f64 {
     }
 }
 
-/// `cfg` with its "auto" values resolved on `data`, the run's split: the config that trains.
-/// A config with none is returned as it is (so resolving twice changes nothing).
-pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
+/// `cfg` with its "auto" values resolved on `data`, the run's split: the config that trains,
+/// the only maker of a `Resolved` from a planned config. A config with none is returned as it
+/// is (so resolving twice changes nothing).
+pub fn resolve(cfg: &RunConfig, data: &Dataset) -> Resolved {
     let n = data.train.len();
     let batch = cfg.batch_size.fixed().unwrap_or_else(|| batch_size(n));
     // Forecasts count held-out stretches and the window in time steps.
@@ -109,7 +110,7 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
         None => (data.val.len(), cfg.test_size, cfg.window),
     };
     let budget = cfg.epochs.fixed().unwrap_or_else(|| epochs(n, batch));
-    RunConfig {
+    let resolved = RunConfig {
         val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(val_size)),
         test_size,
         window,
@@ -128,7 +129,8 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> RunConfig {
             n => n,
         },
         ..cfg.clone()
-    }
+    };
+    Resolved::new(resolved).expect("every auto value is resolved above")
 }
 
 #[cfg(test)]

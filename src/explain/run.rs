@@ -27,7 +27,8 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     }
     let source = Source::load(&cfg, data_dir)?;
     let data = source.split(&cfg)?;
-    let cfg = crate::data::auto::resolve(&cfg, &data);
+    // The config the run trained, as it recorded it (never resolved again).
+    let cfg = run.resolved()?;
     let arch = Arch::of(&cfg, data.features, data.classes());
     let e = explain(&arch, cfg.batch_size.get() as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);

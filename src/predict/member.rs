@@ -89,12 +89,14 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
         return forecast(&run, &cfg, result, data);
     }
     train_file_unchanged(&run, &cfg, &result)?;
-    // Read DATA as the run read its data: same training file, same patch, every test example.
+    // Read DATA as the run read its data: same training file, the patch it resolved (its
+    // `resolved.json`), every test example.
+    let resolved = run.resolved()?;
     let mut read_cfg = RunConfig {
         test_size: 0,
         ..cfg.clone()
     };
-    if let Some(p) = result.data.as_ref().and_then(|d| d.patch) {
+    if let Patch::Values(p) = resolved.patch {
         read_cfg.patch = Patch::Values(p);
     }
     let own_test;
@@ -236,10 +238,10 @@ fn forecast(
         ..cfg.clone()
     };
     let table = crate::data::forecast::read(&path, &read_cfg)?;
-    let trained = result.effective();
-    let Some(window) = trained.window.fixed() else {
+    let trained = run.resolved()?;
+    let Some(window) = trained.window() else {
         return Err(UserError::store(
-            run.path.join(store::RESULT),
+            run.path.join(store::RESOLVED),
             "no resolved window: expected the result of a finished forecasting run",
         )
         .into());

@@ -139,9 +139,10 @@ pub struct RunResult {
     pub label: String,
     pub config: RunConfig,
     /// The config that trained, where it differs from `config`: its "auto" values resolved on
-    /// the data (`data::auto`). `config` stays the run's identity (its hash is the run id).
+    /// the data (`data::auto`; the same as the run's `resolved.json`, kept here so that a
+    /// result is whole on its own). `config` stays the run's identity (its hash is the run id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolved: Option<RunConfig>,
+    pub resolved: Option<crate::config::Resolved>,
     /// Trainable parameters, counted in the VarStore.
     pub params: i64,
     pub epochs: usize,
@@ -255,8 +256,19 @@ fn is_nan(v: &f64) -> bool {
 
 impl RunResult {
     /// The config that trained: `resolved` where "auto" values were resolved, else `config`.
+    /// The resolved config of this result: its `resolved`, or its `config` where that had no
+    /// "auto" (None only for an edited record).
+    pub fn trained(&self) -> Option<crate::config::Resolved> {
+        match &self.resolved {
+            Some(r) => Some(r.clone()),
+            None => crate::config::Resolved::new(self.config.clone()).ok(),
+        }
+    }
+
     pub fn effective(&self) -> &RunConfig {
-        self.resolved.as_ref().unwrap_or(&self.config)
+        self.resolved
+            .as_ref()
+            .map_or(&self.config, crate::config::Resolved::config)
     }
 
     /// The test accuracy that `select` reports: the last epoch's, or that of the first epoch

@@ -6,7 +6,8 @@ The on-disk layout of results: the contract between running and reporting.
   sweep.json              the sweep: name, grid, the run ids it plans, the command
   results.csv             one row per finished run (rewritten after every run)
   results.jsonl           the same rows as JSON
-  <run-id>/config.json    the resolved RunConfig (its hash is the run id)
+  <run-id>/config.json    the planned RunConfig, "auto" as asked (its hash is the run id)
+  <run-id>/resolved.json  the config that trains, "auto" resolved on the data (`resolved`)
   <run-id>/metrics.jsonl  one EpochMetrics per line
   <run-id>/result.json    written last: its presence means the run is finished
   <run-id>/model.safetensors  final weights
@@ -46,9 +47,11 @@ use sha2::{Digest, Sha256};
 use crate::config::RunConfig;
 use crate::error::UserError;
 pub mod output;
+mod resolved;
 mod tables;
 pub mod tensorboard;
 
+pub use resolved::RESOLVED;
 pub use tables::write_tables;
 
 use crate::records::bench::{BenchRecord, KIND};
@@ -587,7 +590,7 @@ fn check_config(path: &Path, cfg: &RunConfig, prefix: &str) -> Result<(), UserEr
 fn check_result(path: &Path, result: &RunResult) -> Result<(), UserError> {
     check_config(path, &result.config, "config.")?;
     if let Some(resolved) = &result.resolved {
-        check_config(path, resolved, "resolved.")?;
+        check_config(path, resolved.config(), "resolved.")?;
     }
     if let Some(data) = &result.data {
         let bad = |key: &str, value: String, expected: &str| {

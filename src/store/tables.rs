@@ -18,6 +18,8 @@ pub const RESULT_HEAD: &[&str] = &[
     "batch_size",
     "schedule",
     "clip_grad_norm",
+    "patch",
+    "noise",
     "train_size",
     "val_size",
     "test_size",
@@ -161,6 +163,10 @@ pub fn write_tables(sweep_dir: &Path, results: &[RunResult]) -> Result<()> {
             c.batch_size.to_string(),
             schedule,
             c.clip_grad_norm.to_string(),
+            // The values "auto" chose (`resolved`): values per step and the training jitter.
+            c.value_text("patch"),
+            r.trained()
+                .map_or_else(String::new, |t| t.noise().to_string()),
             r.train_size.to_string(),
             r.val_size.to_string(),
             r.test_size.to_string(),

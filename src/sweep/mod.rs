@@ -98,16 +98,17 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
             .map_err(|e| plan.grid.locate(e))?;
         // A sweep of one run (`train`) whose model cannot fit in memory is the user's to
         // fix, before anything is written; in a larger sweep that run fails alone.
+        let fitted = Fitted::of(planned, &data);
         if plan.runs.len() == 1 {
-            let cfg = crate::data::auto::resolve(&planned.config, &data);
-            let arch = crate::model::Arch::of(&cfg, data.features, data.classes());
-            crate::train::check_memory(&arch, cfg.batch_size.get(), data.seq_len, opts.device)
+            let cfg = &fitted.resolved;
+            let arch = crate::model::Arch::of(cfg, data.features, data.classes());
+            crate::train::check_memory(&arch, cfg.batch_size(), data.seq_len, opts.device)
                 .map_err(|message| crate::error::UserError::Config {
                     origin: planned.label.clone(),
                     message,
                 })?;
         }
-        fits.insert(planned.id.clone(), Fitted::of(planned, &data));
+        fits.insert(planned.id.clone(), fitted);
     }
 
     let lock_name = match opts.shard {
@@ -166,10 +167,10 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
             .runs
             .iter()
             .map(|r| match fits.get(&r.id) {
-                Some(f) => f.config.clone(),
+                Some(f) => f.resolved.config().clone(),
                 None => RunDir::new(&dir, &r.id)
-                    .finished()
-                    .map_or_else(|| r.config.clone(), |done| done.effective().clone()),
+                    .resolved()
+                    .map_or_else(|_| r.config.clone(), |done| done.config().clone()),
             })
             .collect();
         let configs: Vec<&RunConfig> = configs.iter().collect();

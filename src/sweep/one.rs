@@ -116,7 +116,10 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     let mut data = source.split(&planned.config)?;
     data.neighbours = source.nearest_neighbour(data.test.len());
     let fitted = Fitted::of(planned, &data);
-    let epochs = fitted.config.epochs.get();
+    // Recorded before training, so that status, explain and predict read what this run
+    // trains, also while it runs.
+    run_dir.write_resolved(&fitted.resolved)?;
+    let epochs = fitted.resolved.epochs();
     if let Some(c) = &resume {
         cx.progress.note(&format!(
             "resuming {} [{}] after epoch {}/{epochs}",
@@ -161,7 +164,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         sinks.push(board);
     }
     let outcome = train::train(
-        &planned.config,
+        &fitted.resolved,
         &data,
         opts.device,
         resume.as_ref(),
@@ -175,7 +178,15 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
-            let result = finish(planned, &run_dir, &done, &data, &environment, opts.device)?;
+            let result = finish(
+                planned,
+                &fitted.resolved,
+                &run_dir,
+                &done,
+                &data,
+                &environment,
+                opts.device,
+            )?;
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -265,6 +276,7 @@ fn resume_point(
 /// (classification) and result, the result last (its presence means the run is finished), then deletes the checkpoint.
 fn finish(
     planned: &PlannedRun,
+    resolved: &crate::config::Resolved,
     run_dir: &RunDir,
     done: &train::Trained,
     data: &Dataset,
@@ -292,6 +304,7 @@ fn finish(
     };
     let mut result = plan::result(
         planned,
+        resolved,
         &done.metrics,
         data,
         &done.vs,

@@ -4,7 +4,7 @@ config) and a readable label, and the result record built from a finished run.
 */
 use std::path::Path;
 
-use crate::config::{RunConfig, SweepConfig};
+use crate::config::{Resolved, RunConfig, SweepConfig};
 use crate::data::Dataset;
 use crate::model::counted_params;
 use crate::records::EpochMetrics;
@@ -40,26 +40,27 @@ pub fn cost_per_epoch(cfg: &RunConfig, features: i64, timesteps: i64, samples: u
     samples as u64 * work as u64 * timesteps.max(1) as u64 / 28_000
 }
 
-/// A planned run on its data: the config that trains, its "auto" values resolved, and the
-/// cost of one epoch.
+/// A planned run on its data: the config that trains (resolved once, here: the sweep's only
+/// call of `data::auto::resolve`), and the cost of one epoch.
 pub struct Fitted {
-    pub config: RunConfig,
+    pub resolved: Resolved,
     pub cost_per_epoch: u64,
 }
 
 impl Fitted {
     pub fn of(run: &PlannedRun, data: &Dataset) -> Fitted {
-        let config = crate::data::auto::resolve(&run.config, data);
-        let cost_per_epoch = cost_per_epoch(&config, data.features, data.seq_len, data.train.len());
+        let resolved = crate::data::auto::resolve(&run.config, data);
+        let cost_per_epoch =
+            cost_per_epoch(&resolved, data.features, data.seq_len, data.train.len());
         Fitted {
-            config,
+            resolved,
             cost_per_epoch,
         }
     }
 
     /// The cost of the whole run.
     pub fn cost(&self) -> u64 {
-        self.cost_per_epoch * self.config.epochs.get() as u64
+        self.cost_per_epoch * self.resolved.epochs() as u64
     }
 }
 
@@ -114,22 +115,22 @@ impl Plan {
     }
 }
 
-/// The result record of a finished run.
+/// The result record of a finished run that trained `resolved`.
 pub fn result(
     run: &PlannedRun,
+    resolved: &Resolved,
     metrics: &[EpochMetrics],
     data: &Dataset,
     vs: &tch::nn::VarStore,
     env: &Environment,
     test_predicted: &[i64],
 ) -> RunResult {
-    let resolved = crate::data::auto::resolve(&run.config, data);
     // The kept epoch (`keep`): its scores are the result's (the last epoch's by default).
     let kept = crate::train::keep::record(
         metrics,
         resolved.keep,
-        resolved.patience.get(),
-        resolved.epochs.get(),
+        resolved.patience(),
+        resolved.epochs(),
     );
     let last = metrics
         .iter()
@@ -143,7 +144,7 @@ pub fn result(
         run_id: run.id.clone(),
         label: run.label.clone(),
         config: run.config.clone(),
-        resolved: Some(resolved).filter(|resolved| *resolved != run.config),
+        resolved: Some(resolved.clone()).filter(|resolved| *resolved.config() != run.config),
         params: counted_params(vs),
         epochs: metrics.len(),
         kept: Some(kept),

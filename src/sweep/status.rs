@@ -50,7 +50,8 @@ impl State {
 pub struct RunStatus {
     pub id: String,
     pub label: String,
-    /// The config's epochs ("auto": a budget chosen from the data).
+    /// The run's epochs: its resolved budget once it has started (`resolved.json`), else the
+    /// config's ("auto": a budget the data will choose).
     pub epochs: crate::config::Count,
     pub state: State,
 }
@@ -104,7 +105,9 @@ pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
             RunStatus {
                 id: r.id.clone(),
                 label: r.label.clone(),
-                epochs: r.config.epochs,
+                epochs: run
+                    .resolved()
+                    .map_or(r.config.epochs, |t| crate::config::Count::Fixed(t.epochs())),
                 state,
             }
         })

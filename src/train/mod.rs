@@ -28,7 +28,7 @@ use tch::{nn, Device, Kind, Tensor};
 pub use adam::Adam;
 pub use events::{Ended, Event, Look, Policies, Probe, Sink, Variable};
 
-use crate::config::{EvalTest, Keep, RunConfig, Schedule};
+use crate::config::{EvalTest, Keep, Resolved, RunConfig, Schedule};
 use crate::data::{Dataset, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 use crate::records::EpochMetrics;
@@ -107,10 +107,11 @@ pub enum Outcome {
     Stopped,
 }
 
-/// Trains `cfg` on `data` under `policies`, emitting events to every sink, the last of them
-/// `Event::End`; with a checkpoint, carries on from the epoch after it.
+/// Trains `cfg` (resolved on `data`'s split: `data::auto::resolve`) on `data` under
+/// `policies`, emitting events to every sink, the last of them `Event::End`; with a
+/// checkpoint, carries on from the epoch after it.
 pub fn train(
-    cfg: &RunConfig,
+    cfg: &Resolved,
     data: &Dataset,
     device: Device,
     resume: Option<&Checkpoint>,
@@ -131,7 +132,7 @@ pub fn train(
 }
 
 fn train_epochs(
-    cfg: &RunConfig,
+    cfg: &Resolved,
     data: &Dataset,
     device: Device,
     resume: Option<&Checkpoint>,
@@ -141,7 +142,6 @@ fn train_epochs(
     if data.train.is_empty() {
         bail!("the training split is empty");
     }
-    let cfg = &crate::data::auto::resolve(cfg, data);
     let arch = Arch::of(cfg, data.features, data.classes());
     check_memory(&arch, cfg.batch_size.get(), data.seq_len, device).map_err(|e| anyhow!(e))?;
     // An allocation that fails even so (the estimate is rough; a GPU's memory is not

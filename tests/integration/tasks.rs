@@ -541,3 +541,72 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
         assert!(!out.exists(), "{args:?} wrote {}", out.display());
     }
 }
+
+#[test]
+fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
+    // GunPoint with series defaults: config.json keeps "auto" (the run id hashes it), the
+    // run's resolved.json holds what the data chose, and results.csv shows it.
+    let out = tempfile::tempdir().unwrap();
+    rowseq()
+        .args([
+            "train",
+            "--dataset",
+            "ts:data/GunPoint/GunPoint",
+            "--epochs",
+            "2",
+        ])
+        .args([
+            "--num-units",
+            "8",
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+        ])
+        .arg(out.path())
+        .assert()
+        .success();
+    let sweep = out.path().join("train");
+    let run = run_dirs(&sweep).remove(0);
+    let read = |f: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(run.join(f)).unwrap()).unwrap()
+    };
+    let (config, resolved) = (read("config.json"), read("resolved.json"));
+    for key in ["batch_size", "val_size", "patch", "noise"] {
+        assert_eq!(config[key], "auto", "{key}: {config}");
+    }
+    assert_eq!(resolved["batch_size"], 4, "{resolved}");
+    assert_eq!(resolved["val_size"], 10, "{resolved}");
+    assert_eq!(resolved["patch"], 5, "{resolved}");
+    assert_eq!(resolved["epochs"], 2, "{resolved}");
+    let noise = resolved["noise"].as_f64().unwrap();
+    assert!(noise > 0.1 && noise < 0.2, "{resolved}");
+    // The result keeps the same config, and the table shows its values.
+    assert_eq!(read("result.json")["resolved"], resolved);
+    let (header, rows) = csv_rows(&sweep.join("results.csv"));
+    let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].clone();
+    assert_eq!(
+        (cell("batch_size"), cell("patch")),
+        ("4".into(), "5".into())
+    );
+    assert_eq!(cell("noise").parse::<f64>().unwrap(), noise);
+    // A record edited to say "auto" again is refused by name, by predict as by explain.
+    let text = std::fs::read_to_string(run.join("resolved.json")).unwrap();
+    let edited = text.replace("\"patch\": 5", "\"patch\": \"auto\"");
+    assert_ne!(edited, text, "{text}");
+    std::fs::write(run.join("resolved.json"), edited).unwrap();
+    let predict = rowseq()
+        .args(["predict"])
+        .arg(&run)
+        .args(["ts:data/GunPoint/GunPoint", "--out"])
+        .arg(out.path().join("p.csv"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&predict.get_output().stderr).to_string();
+    assert!(
+        err.contains("resolved.json") && err.contains("patch = \"auto\""),
+        "{err}"
+    );
+    rowseq().arg("explain").arg(&run).assert().code(2);
+}
