@@ -102,6 +102,9 @@ pub struct Row {
     pub baselines: Vec<(&'static str, f64)>,
     /// The row's run ids with a result, in seed order.
     pub run_ids: Vec<String>,
+    /// Classification over two or more seeds whose runs all recorded their test
+    /// probabilities: the test accuracy of their ensemble (the mean probabilities' argmax).
+    pub ensemble_acc: Option<f64>,
 }
 
 /// Per-epoch metrics averaged over seeds.
@@ -281,6 +284,7 @@ impl Inputs {
                 test_rmse: errors.test_rmse,
                 baselines: crate::summary::baselines(&rs),
                 run_ids: rs.iter().map(|r| r.run_id.clone()).collect(),
+                ensemble_acc: ensemble_acc(sweep_dir, &rs),
             });
         }
         rows.sort_by_key(|r| (r.variant, r.num_units));
@@ -440,6 +444,24 @@ fn per_class(results: &[&RunResult]) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// The test accuracy of `runs` as one ensemble: classification runs of two or more seeds that
+/// all recorded their kept model's test probabilities (older runs did not: no ensemble).
+fn ensemble_acc(sweep_dir: &Path, runs: &[&RunResult]) -> Option<f64> {
+    if runs.len() < 2 || runs[0].config.task != Task::Classify {
+        return None;
+    }
+    let members: Option<Vec<_>> = runs
+        .iter()
+        .map(|r| {
+            RunDir::new(sweep_dir, &r.run_id)
+                .test_probabilities()
+                .ok()
+                .flatten()
+        })
+        .collect();
+    crate::records::ensemble_accuracy(&members?.iter().collect::<Vec<_>>())
 }
 
 #[cfg(test)]

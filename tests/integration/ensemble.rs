@@ -90,6 +90,26 @@ fn an_ensembles_probabilities_are_the_mean_of_its_runs() {
         row.split_whitespace().any(|c| c == accuracy),
         "{accuracy} not in {row}"
     );
+    // The report shows the same ensemble beside the mean over seeds.
+    rowseq().arg("report").arg(&sweep).assert().success();
+    let md = std::fs::read_to_string(sweep.join("report/report.md")).unwrap();
+    assert!(md.contains("| ensemble of seeds (%) |"), "{md}");
+    let csv = std::fs::read_to_string(sweep.join("report/summary.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "ensemble_test_acc")
+        .unwrap();
+    let in_report = csv
+        .lines()
+        .skip(1)
+        .find(|l| l.split(',').nth(1) == Some("8"))
+        .map(|l| l.split(',').nth(col).unwrap().parse::<f64>().unwrap())
+        .unwrap();
+    assert!(
+        (in_report - accuracy.parse::<f64>().unwrap()).abs() < 1e-4,
+        "{csv}"
+    );
     let mean = probabilities(&ensemble);
     assert_eq!(mean.len(), 150);
     for (i, row) in mean.iter().enumerate() {

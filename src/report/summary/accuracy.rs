@@ -31,6 +31,25 @@ pub fn table(inputs: &Inputs) -> Table {
             .screen("test accuracy (%)")
             .print("Test accuracy (%)"),
     );
+    // The seeds' ensemble beside their mean, where the runs recorded their probabilities.
+    if inputs.rows.iter().any(|r| r.ensemble_acc.is_some()) {
+        columns.push(
+            Column::new(cells(inputs, |r| {
+                r.ensemble_acc.map_or(Cell::Empty, |a| Cell::Estimate {
+                    mean: pct(a),
+                    spread: None,
+                })
+            }))
+            .screen("ensemble of seeds (%)")
+            .print("Ensemble of seeds (%)"),
+        );
+        columns.push(
+            Column::new(cells(inputs, |r| {
+                Cell::Text(r.ensemble_acc.map_or_else(String::new, fraction))
+            }))
+            .data("ensemble_test_acc"),
+        );
+    }
     for n in &nn {
         columns.push(
             Column::new(cells(inputs, |r| {
