@@ -47,7 +47,6 @@ use anyhow::Result;
 use clap::Parser;
 
 use cli::{Cli, Command, RunnerArgs};
-use config::SweepConfig;
 use error::UserError;
 
 fn main() -> ExitCode {
@@ -106,9 +105,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Sweep(args) => {
             let sweep = args.sweep()?;
-            run_sweep(&sweep, &args.runner, args.dry_run, !args.no_report)
+            run_sweep(
+                sweep::Plan::new(&sweep),
+                &args.runner,
+                args.dry_run,
+                !args.no_report,
+            )
         }
-        Command::Train(args) => run_sweep(&args.checked_sweep()?, &args.runner, false, false),
+        Command::Train(args) => {
+            // The run joins its folder's earlier runs: the tables list them all.
+            let sweep = args.checked_sweep()?;
+            let plan = sweep::Plan::new(&sweep).gather(&args.runner.out.join(&sweep.name));
+            run_sweep(plan, &args.runner, false, false)
+        }
         Command::Slurm(args) => {
             let script = slurm::write(&args.sweep()?, &args.request())?;
             println!(
@@ -230,12 +239,11 @@ fn print_report(r: &report::Report) {
 /// Trains a sweep's missing runs (or lists them: `dry_run`), then prints its table and, with
 /// `with_report`, writes its report.
 fn run_sweep(
-    sweep: &SweepConfig,
+    plan: sweep::Plan,
     runner: &RunnerArgs,
     dry_run: bool,
     with_report: bool,
 ) -> Result<ExitCode> {
-    let plan = sweep::Plan::new(sweep);
     if dry_run {
         runner.shard()?; // a bad --shard is refused in a dry run too
         print!(

@@ -34,7 +34,7 @@ pub use run_flags::RunFlags;
         rowseq train --dataset ts:data/GunPoint/GunPoint                  classify your own series\n  \
         rowseq train --dataset ts:data/Covid3Month/Covid3Month --task regress      a number per series\n  \
         rowseq train --dataset csv:data/sunspots/sunspots.csv --task forecast --season 11   forecast\n  \
-        rowseq predict experiments/train/<run-id> new.ts                  use a trained run\n\n\
+        rowseq predict experiments/GunPoint/<run-id> new.ts               use a trained run\n\n\
         The book: docs/ (mdbook serve docs); every key: docs/src/reference/config.md",
     propagate_version = true,
     args_override_self = true
@@ -51,7 +51,8 @@ pub enum Command {
         after_help = "Examples:\n  rowseq sweep configs/units.toml\n  rowseq sweep configs/ucr.toml --set 'seed=[0,1]' --dry-run"
     )]
     Sweep(SweepArgs),
-    /// Train one configuration (a one-run sweep under <out>/train).
+    /// Train one configuration, in a folder named after the data set (<out>/GunPoint/, ...)
+    /// where earlier runs stay and its tables list them all.
     #[command(
         after_help = "Examples:\n  rowseq train --num-units 64 --epochs 3                       MNIST\n  rowseq train --dataset ts:data/GunPoint/GunPoint               classify\n  rowseq train --dataset ts:data/Covid3Month/Covid3Month --task regress\n  rowseq train --dataset csv:data/co2/co2.csv --task forecast --season 52 --horizon 4"
     )]
@@ -85,7 +86,7 @@ pub enum Command {
     /// Apply finished runs to new data: a class per sequence with each class's probability (and
     /// the accuracy when labelled), a number per sequence, or a forecast's next values.
     #[command(
-        after_help = "Examples:\n  rowseq predict experiments/train/<run-id> ts:data/GunPoint/GunPoint          a class per series\n  rowseq predict experiments/ucr ts:data/GunPoint/GunPoint --select seed=0   an ensemble\n  rowseq predict experiments/sunspots/<run-id> data/sunspots/sunspots.csv    the next values"
+        after_help = "Examples:\n  rowseq predict experiments/GunPoint/<run-id> ts:data/GunPoint/GunPoint          a class per series\n  rowseq predict experiments/ucr ts:data/GunPoint/GunPoint --select seed=0   an ensemble\n  rowseq predict experiments/sunspots/<run-id> data/sunspots/sunspots.csv    the next values"
     )]
     Predict(PredictArgs),
     /// Print a page of the book's reference made from the code (scripts/docs.sh).
@@ -304,9 +305,10 @@ pub struct SweepArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub run: RunFlags,
-    /// Sweep folder name under --out.
-    #[arg(long, default_value = "train")]
-    pub name: String,
+    /// Folder under --out that the run joins (default: the data set's name, e.g. GunPoint or
+    /// mnist). Runs accumulate there: its tables list every finished run in it.
+    #[arg(long)]
+    pub name: Option<String>,
     #[command(flatten)]
     pub runner: RunnerArgs,
 }

@@ -108,6 +108,23 @@ impl RunFlags {
 }
 
 impl TrainArgs {
+    /// The folder the run joins: `--name`, else the data set's short name (`GunPoint` for
+    /// `ts:data/GunPoint/GunPoint`, `GunPoint` for `npz:x/GunPoint_TRAIN.npz,...`).
+    pub fn folder(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        let dataset = self.run.config().dataset;
+        let short = crate::config::dataset::Spec::parse(&dataset)
+            .map(|spec| spec.short_name(&dataset))
+            .unwrap_or_else(|_| "train".into());
+        ["_TRAIN", "_train", "-train", "_Train"]
+            .iter()
+            .find_map(|s| short.strip_suffix(s).filter(|rest| !rest.is_empty()))
+            .unwrap_or(&short)
+            .to_string()
+    }
+
     /// A one-run sweep of the flags' config.
     pub fn sweep(&self) -> SweepConfig {
         let cfg = self.run.config();
@@ -142,7 +159,7 @@ impl TrainArgs {
             })
             .collect();
         SweepConfig {
-            name: self.name.clone(),
+            name: self.folder(),
             select: Default::default(),
             grid,
             origins,

@@ -86,10 +86,10 @@ impl SlurmArgs {
 impl TrainArgs {
     /// The one-run sweep to train, its name and flags checked.
     pub fn checked_sweep(&self) -> Result<SweepConfig> {
-        if !config::valid_name(&self.name) {
+        if !config::valid_name(&self.folder()) {
             return Err(UserError::Arg {
                 flag: "--name".into(),
-                value: format!("{:?}", self.name),
+                value: format!("{:?}", self.folder()),
                 expected: "expected a folder name of letters, digits, '-', '_' or '.', not \
                            starting with '.'"
                     .into(),

@@ -95,6 +95,71 @@ impl Plan {
         }
     }
 
+    /// This plan with every other run whose folder is in `dir` (a `train` folder, where runs
+    /// accumulate): each with the config its `config.json` holds. The swept keys become those
+    /// whose values differ between the runs, and the grid lists each key's values, so that
+    /// labels, tables and the report tell the runs apart; a folder that is not a readable run
+    /// is left alone.
+    pub fn gather(mut self, dir: &Path) -> Plan {
+        let mut found: Vec<(String, RunConfig)> = std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                let id = e.file_name().to_string_lossy().into_owned();
+                let cfg = RunDir::new(dir, &id).config().ok()?;
+                (store::run_id(&cfg) == id && !self.runs.iter().any(|r| r.id == id))
+                    .then_some((id, cfg))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        for (id, config) in found {
+            self.runs.push(PlannedRun {
+                id,
+                label: String::new(),
+                config,
+            });
+        }
+        let mut grid = self.grid.grid.clone();
+        for key in crate::config::RUN_KEYS {
+            let mut values: Vec<toml::Value> = Vec::new();
+            for r in &self.runs {
+                let v = r.config.toml_value(key);
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+            if values.len() > 1 {
+                grid.insert(key.to_string(), values);
+            }
+        }
+        self.grid.grid = grid;
+        self.swept = self.grid.swept_keys();
+        for r in &mut self.runs {
+            r.label = r.config.label(&self.swept);
+        }
+        self
+    }
+
+    /// This plan narrowed to the runs `ids` names (a recorded plan), in that order; an id the
+    /// grid does not expand to is read from its folder in `dir` (a gathered `train` run).
+    pub fn only(mut self, ids: &[String], dir: &Path) -> Plan {
+        let mut runs = Vec::new();
+        for id in ids {
+            if let Some(i) = self.runs.iter().position(|r| r.id == *id) {
+                runs.push(self.runs.swap_remove(i));
+            } else if let Ok(config) = RunDir::new(dir, id).config() {
+                runs.push(PlannedRun {
+                    id: id.clone(),
+                    label: config.label(&self.swept),
+                    config,
+                });
+            }
+        }
+        self.runs = runs;
+        self
+    }
+
     pub fn record(&self, command: &str) -> SweepRecord {
         SweepRecord {
             name: self.name.clone(),

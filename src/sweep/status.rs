@@ -208,6 +208,9 @@ pub fn render_folder(dir: &Path) -> anyhow::Result<String> {
         &record.grid,
         &origin,
     )?);
+    // The runs the record planned: a `train` folder's gathered runs are not the product of
+    // its grid, so the plan keeps the recorded ids and reads any other one's config.json.
+    let plan = plan.only(&record.runs, dir);
     Ok(render(&plan, dir))
 }
 

@@ -149,7 +149,7 @@ fn train_runs_one_configuration() {
         .assert()
         .success()
         .stdout(contains("1 runs (0 already done, 1 to train)"));
-    assert_eq!(run_dirs(&out.path().join("train")).len(), 1);
+    assert_eq!(run_dirs(&crate::common::train_folder(out.path())).len(), 1);
 }
 
 /// Runs the binary expecting a user error: exit 2, one line on stderr containing `want`.
@@ -406,7 +406,51 @@ fn quiet_prints_the_table_alone_and_a_log_gets_every_epoch() {
     assert!(text.contains("test acc"), "{text}");
     // The same run: --quiet changes what is printed, never what is trained.
     assert_eq!(
-        run_dirs(&first.path().join("train"))[0].file_name(),
-        run_dirs(&out.path().join("train"))[0].file_name()
+        run_dirs(&crate::common::train_folder(first.path()))[0].file_name(),
+        run_dirs(&crate::common::train_folder(out.path()))[0].file_name()
     );
+}
+
+#[test]
+fn train_runs_accumulate_in_a_folder_named_after_the_data() {
+    // Three seeds, then a width: one folder, `mnist`, whose results.csv lists all four runs
+    // (before, each train replaced the last in results.csv), labelled apart.
+    let out = tempfile::tempdir().unwrap();
+    for seed in ["0", "1", "2"] {
+        tiny_train(out.path(), 8)
+            .args(["--seed", seed, "--no-tensorboard"])
+            .assert()
+            .success();
+    }
+    let wider = tiny_train(out.path(), 16)
+        .arg("--no-tensorboard")
+        .assert()
+        .success();
+    let printed = String::from_utf8_lossy(&wider.get_output().stdout).to_string();
+    assert!(!printed.contains("no longer belong"), "{printed}");
+    let folder = out.path().join("mnist");
+    assert_eq!(run_dirs(&folder).len(), 4);
+    let csv = std::fs::read_to_string(folder.join("results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 5, "{csv}");
+    for label in [
+        "units=8,seed=0",
+        "units=8,seed=1",
+        "units=8,seed=2",
+        "units=16,seed=0",
+    ] {
+        assert!(csv.contains(label), "{label}: {csv}");
+    }
+    // status lists the four as done, none pending or stray.
+    rowseq()
+        .arg("status")
+        .arg(&folder)
+        .assert()
+        .success()
+        .stdout(contains("4 runs: 4 done, 0 running, 0 failed, 0 pending"));
+    // --name still chooses the folder.
+    tiny_train(out.path(), 8)
+        .args(["--name", "mine", "--no-tensorboard"])
+        .assert()
+        .success();
+    assert_eq!(run_dirs(&out.path().join("mine")).len(), 1);
 }

@@ -31,7 +31,7 @@ pub fn binary() -> PathBuf {
 }
 
 /// `rowseq train` of `units` hidden units for one epoch on 2,000 images (200 validation, 500
-/// test), one thread, CPU, into `<out>/train/`.
+/// test), one thread, CPU, into `<out>/mnist/` (`train_folder`).
 pub fn tiny_train(out: &Path, units: u32) -> Command {
     let mut cmd = rowseq();
     cmd.args(["train", "--num-units", &units.to_string(), "--epochs", "1"])
@@ -193,4 +193,21 @@ pub fn load_ensemble_in_pytorch(runs: &[&Path], data: &str, predictions: &Path) 
         String::from_utf8_lossy(&output.stderr)
     );
     stdout
+}
+
+/// The one folder that `rowseq train` wrote under `out` (named after the data set: `mnist`,
+/// `GunPoint`, ...).
+pub fn train_folder(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        1,
+        "expected one train folder under {}: {dirs:?}",
+        out.display()
+    );
+    dirs.into_iter().next().unwrap()
 }

@@ -80,7 +80,7 @@ fn unequal_length_ts_trains_explains_and_reports_with_class_names() {
     let dataset = write_ts(tmp.path(), "Gen", 6);
     let out = tmp.path().join("out");
     train(&out, &dataset, 4, 2).assert().success();
-    let runs = run_dirs(&out.join("train"));
+    let runs = run_dirs(&crate::common::train_folder(&out));
     assert_eq!(runs.len(), 1);
     let r = result(&runs[0]);
     assert_eq!(class_names(&r), ["down", "up"]);
@@ -119,10 +119,11 @@ fn unequal_length_ts_trains_explains_and_reports_with_class_names() {
 
     rowseq()
         .arg("report")
-        .arg(out.join("train"))
+        .arg(crate::common::train_folder(&out))
         .assert()
         .success();
-    let md = std::fs::read_to_string(out.join("train/report/report.md")).unwrap();
+    let md = std::fs::read_to_string(crate::common::train_folder(&out).join("report/report.md"))
+        .unwrap();
     assert!(md.contains("## Test accuracy per class"), "{md}");
     assert!(md.contains("| down |") && md.contains("| up |"), "{md}");
     assert!(md.contains("input size I = 2 and 2 classes"), "{md}");
@@ -160,7 +161,7 @@ fn csv_in_both_layouts_trains() {
     let out = tmp.path().join("out");
     let dataset = format!("csv:{},{}", wtr.display(), wte.display());
     train(&out, &dataset, 2, 1).assert().success();
-    let r = result(&run_dirs(&out.join("train"))[0]);
+    let r = result(&run_dirs(&crate::common::train_folder(&out))[0]);
     assert_eq!(class_names(&r), ["fall", "rise"]);
     assert_eq!(
         (
@@ -196,7 +197,7 @@ fn csv_in_both_layouts_trains() {
         .args(["--time-column", "t", "--label-column", "class"])
         .assert()
         .success();
-    let r = result(&run_dirs(&out.join("train"))[0]);
+    let r = result(&run_dirs(&crate::common::train_folder(&out))[0]);
     assert_eq!(class_names(&r), ["0", "1", "2"]);
     assert_eq!(r["data"]["timesteps"], 5);
     assert_eq!(r["data"]["features"], 2);
@@ -206,7 +207,7 @@ fn csv_in_both_layouts_trains() {
     // Both runs in plain PyTorch, on their test file and on a copy without the label column
     // (new data): the probabilities of rowseq predict, read with the run's CSV keys.
     for (sweep, test, label_at) in [(tmp.path().join("out"), &wte, 2), (out, &lte, 3)] {
-        let run = run_dirs(&sweep.join("train")).remove(0);
+        let run = run_dirs(&crate::common::train_folder(&sweep)).remove(0);
         let text = std::fs::read_to_string(test).unwrap();
         let unlabelled: String = text
             .lines()
@@ -345,8 +346,8 @@ fn the_books_pytorch_snippet_predicts_as_rowseq(run: &Path) {
         .split("```")
         .next()
         .unwrap();
-    assert!(block.contains("experiments/train/<run-id>"), "{block}");
-    let script = block.replace("experiments/train/<run-id>", run.to_str().unwrap())
+    assert!(block.contains("experiments/GunPoint/<run-id>"), "{block}");
+    let script = block.replace("experiments/GunPoint/<run-id>", run.to_str().unwrap())
         + "print(sum(p == t for p, t in zip(predicted, labels)) / len(labels))\n";
     let out = std::process::Command::new(root.join(".venv/bin/python"))
         .current_dir(root)
@@ -526,7 +527,7 @@ fn longer_padding_changes_no_result() {
 
     let metrics = |dataset: &str, out: &Path| {
         train(out, dataset, 4, 3).assert().success();
-        let run = run_dirs(&out.join("train")).remove(0);
+        let run = run_dirs(&crate::common::train_folder(out)).remove(0);
         assert_eq!(
             result(&run)["data"]["timesteps"],
             if dataset == long { 20 } else { 6 }
@@ -916,7 +917,7 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
         .assert()
         .success()
         .stdout(contains("1 trained"));
-    let run = run_dirs(&out.join("train")).remove(0);
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
     let config: Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap();
     for key in ["epochs", "batch_size", "val_size", "patch", "noise"] {
@@ -948,7 +949,8 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
         ),
         (Some(25), Some(4))
     );
-    let csv = std::fs::read_to_string(out.join("train/results.csv")).unwrap();
+    let csv =
+        std::fs::read_to_string(crate::common::train_folder(&out).join("results.csv")).unwrap();
     let (head, row) = csv.split_once('\n').unwrap();
     let col = |name: &str| {
         let i = head.split(',').position(|c| c == name).unwrap();
@@ -961,9 +963,11 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     );
     // The same run by a sweep file that gives nothing but the dataset, width and seed: one id.
     let sweep = tmp.path().join("s.toml");
+    let folder = crate::common::train_folder(&out);
+    let name = folder.file_name().unwrap().to_str().unwrap();
     std::fs::write(
         &sweep,
-        format!("name = \"train\"\ndataset = \"{dataset}\"\nnum_units = 4\nseed = 1\n"),
+        format!("name = \"{name}\"\ndataset = \"{dataset}\"\nnum_units = 4\nseed = 1\n"),
     )
     .unwrap();
     rowseq()
@@ -985,7 +989,7 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     let report = tmp.path().join("report");
     rowseq()
         .args(["report"])
-        .arg(out.join("train"))
+        .arg(crate::common::train_folder(&out))
         .args(["--select", "best-val", "--out"])
         .arg(&report)
         .assert()
@@ -1003,7 +1007,7 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     );
     rowseq()
         .args(["report"])
-        .arg(out.join("train"))
+        .arg(crate::common::train_folder(&out))
         .args(["--out"])
         .arg(&report)
         .assert()
@@ -1122,7 +1126,7 @@ fn named_data_comes_from_rowseq_data_or_the_working_folder_never_the_checkout() 
         )));
     // The trained run, applied to MNIST from a folder without data/: refused, not read from
     // the checkout.
-    let run = run_dirs(&out.join("train")).remove(0);
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
     rowseq()
         .current_dir(t.path())
         .env_remove("ROWSEQ_DATA")
@@ -1189,7 +1193,7 @@ fn a_collapsed_run_is_warned_of_and_recorded() {
         String::from_utf8_lossy(&done.get_output().stderr)
     );
     assert!(said.contains("warning: units=4,seed=0"), "{said}");
-    let run = run_dirs(&out.join("train")).remove(0);
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
     let r = result(&run);
     let warnings: Vec<&str> = r["warnings"]
         .as_array()
@@ -1208,7 +1212,7 @@ fn a_collapsed_run_is_warned_of_and_recorded() {
     );
     let status = rowseq()
         .arg("status")
-        .arg(out.join("train"))
+        .arg(crate::common::train_folder(&out))
         .assert()
         .success();
     let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();

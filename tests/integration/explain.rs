@@ -55,7 +55,7 @@ fn explains_flags_as_text_json_and_svg() {
 fn explains_a_trained_run_with_measurements() {
     let out = tempfile::tempdir().unwrap();
     tiny_train(out.path(), 16).assert().success();
-    let run = std::fs::read_dir(out.path().join("train"))
+    let run = std::fs::read_dir(crate::common::train_folder(out.path()))
         .unwrap()
         .flatten()
         .find(|e| e.path().is_dir())

@@ -57,7 +57,7 @@ fn train(spec: &str, out: &Path, extra: &[&str]) -> std::process::Command {
 }
 
 fn only_run(out: &Path) -> PathBuf {
-    let mut runs = run_dirs(&out.join("train"));
+    let mut runs = run_dirs(&crate::common::train_folder(out));
     assert_eq!(runs.len(), 1, "{runs:?}");
     runs.remove(0)
 }

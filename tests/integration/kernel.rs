@@ -42,7 +42,9 @@ fn train(out: &Path, kernel: Option<&str>) -> Option<(Value, Vec<u8>)> {
         return None;
     }
     assert!(output.status.success(), "{stderr}");
-    let [run] = run_dirs(&out.join("train")).try_into().unwrap();
+    let [run] = run_dirs(&crate::common::train_folder(out))
+        .try_into()
+        .unwrap();
     let text = std::fs::read_to_string(run.join("result.json")).unwrap();
     let weights = std::fs::read(run.join("model.safetensors")).unwrap();
     Some((serde_json::from_str(&text).unwrap(), weights))

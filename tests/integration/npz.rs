@@ -69,7 +69,7 @@ fn train(dataset: &str, out: &Path) -> std::path::PathBuf {
         .arg(out)
         .assert()
         .success();
-    run_dirs(&out.join("train")).remove(0)
+    run_dirs(&crate::common::train_folder(out)).remove(0)
 }
 
 /// JapaneseVowels (12 channels, unequal lengths padded with NaN in the archive) trains on the

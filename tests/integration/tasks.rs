@@ -567,7 +567,7 @@ fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
         .arg(out.path())
         .assert()
         .success();
-    let sweep = out.path().join("train");
+    let sweep = crate::common::train_folder(out.path());
     let run = run_dirs(&sweep).remove(0);
     let read = |f: &str| -> Value {
         serde_json::from_str(&std::fs::read_to_string(run.join(f)).unwrap()).unwrap()

@@ -72,9 +72,9 @@ fn toml_lock_dir(t: &Path) {
     std::fs::create_dir_all(t.join("out/c/.lock")).unwrap();
 }
 
-/// `train`'s sweep folder `{t}/out/train` whose lock file is a folder.
+/// `train`'s sweep folder `{t}/out/mnist` (named after its data) whose lock file is a folder.
 fn train_lock_dir(t: &Path) {
-    std::fs::create_dir_all(t.join("out/train/.lock")).unwrap();
+    std::fs::create_dir_all(t.join("out/mnist/.lock")).unwrap();
 }
 
 /// An IDX file: `magic`, the dimensions, then `payload` zero bytes.
@@ -255,7 +255,7 @@ pub const CASES: &[Special] = &[
     special(
         train_lock_dir,
         train!("{t}/out"),
-        "{t}/out/train/.lock: is a folder: expected rowseq's lock file",
+        "{t}/out/mnist/.lock: is a folder: expected rowseq's lock file",
     ),
     // sweep: the same.
     special(toml_file, sweep!("{t}/afile"), UNDER_FILE),
