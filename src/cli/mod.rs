@@ -33,7 +33,7 @@ pub use run_flags::RunFlags;
         rowseq sweep configs/units.toml                                   the num_units sweep on MNIST\n  \
         rowseq train --dataset ts:data/GunPoint/GunPoint                  classify your own series\n  \
         rowseq train --dataset ts:data/Covid3Month/Covid3Month --task regress      a number per series\n  \
-        rowseq train --dataset csv:data/sunspots/sunspots.csv --task forecast --season 11   forecast\n  \
+        rowseq train --dataset csv:data/sunspots/sunspots.csv --task forecast --columns SUNACTIVITY   forecast\n  \
         rowseq predict experiments/GunPoint/<run-id> new.ts               use a trained run\n\n\
         The book: docs/ (mdbook serve docs); every key: docs/src/reference/config.md",
     propagate_version = true,

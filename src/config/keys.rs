@@ -384,6 +384,11 @@ macro_rules! for_each_run_key {
         /// every numeric column).
         columns: String = String::new(), Omitted, Forecast,
             expected "column names from the CSV header, comma-separated, or \"\"";
+        /// Forecasting: missing values (an empty cell, NaN, NA or ?): none (an error naming the
+        /// line, the default), interpolate (a straight line across the gap) or ffill (the last
+        /// value carried forward). A gap at the series' start cannot be filled.
+        fill: Fill = Fill::None, Omitted, Forecast,
+            expected "\"none\", \"interpolate\" or \"ffill\"";
         }
     };
 }

@@ -148,6 +148,19 @@ pub enum EvalTest {
     Final,
 }
 
+/// How a forecast's series fills a missing value (`fill`): an empty cell, `NaN`, `NA` or `?`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Fill {
+    /// Refuse the file, naming the line (left out of the JSON, as before the key).
+    #[default]
+    None,
+    /// A straight line between the values on either side of the gap.
+    Interpolate,
+    /// The last value before the gap, carried forward.
+    Ffill,
+}
+
 /// Which epoch's model a run keeps (`keep`): its weights are `model.safetensors`, what
 /// `predict`, `explain` and the PyTorch loader use, and its scores are the result's headline.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]

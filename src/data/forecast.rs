@@ -5,8 +5,10 @@ file, its chronological split, and the windows a run trains and is scored on.
 The file has a header and one row per timestep, in time order. Its numeric columns are the
 series' variables (`columns` picks some, comma-separated; a column whose first value is not a
 number, such as a date, is ignored); `target_column` is the one forecast (default: the only
-numeric column). An empty cell, `NaN` or text in a numeric column is an error naming its line:
-fill gaps first (the shipped co2 series is interpolated by `scripts/fetch_statsmodels.py`).
+numeric column). A missing value (an empty cell, `NaN`, `NA` or `?`) is an error naming its
+line unless `fill` says how to fill it (`interpolate`: a straight line across the gap;
+`ffill`: the last value carried forward; a gap at the start has nothing to fill from and stays
+an error); text in a numeric column is always an error.
 
 Split: the last `test_size` steps are the test stretch, the `val_size` before them validation,
 the rest training (`auto`: `HELD_OUT` of the series each, at least `horizon`). A window is the
@@ -28,7 +30,7 @@ use tch::Tensor;
 
 use super::series::{distinct_header, read_text};
 use super::Split;
-use crate::config::RunConfig;
+use crate::config::{Fill, RunConfig};
 use crate::error::UserError;
 
 /// Share of the series each held-out stretch (validation, test) takes under `auto`.
@@ -75,7 +77,8 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
     let chosen = choose_columns(&header, &rows, path, cfg)?;
     let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
     let target = choose_target(&names, path, cfg)?;
-    let values = read_values(&rows, &chosen, &names, path)?;
+    let mut values = read_values(&rows, &chosen, &names, path, cfg.fill)?;
+    fill_gaps(&mut values, names.len(), &rows, &names, path, cfg.fill)?;
     Ok(Table {
         names,
         target,
@@ -203,12 +206,19 @@ fn choose_target(names: &[String], path: &Path, cfg: &RunConfig) -> Result<usize
     Ok(0)
 }
 
-/// The `chosen` columns' values, timestep-major; each must be a finite number.
+/// Whether a cell marks a missing value: empty, `NaN`, `NA` or `?` (any case).
+fn missing(cell: &str) -> bool {
+    matches!(cell.to_ascii_lowercase().as_str(), "" | "nan" | "na" | "?")
+}
+
+/// The `chosen` columns' values, timestep-major; each a finite number, or NaN for a missing
+/// value when `fill` fills it.
 fn read_values(
     rows: &Rows,
     chosen: &[usize],
     names: &[String],
     path: &Path,
+    fill: Fill,
 ) -> Result<Vec<f64>, UserError> {
     let mut values = Vec::with_capacity(rows.len() * chosen.len());
     for (line, row) in rows {
@@ -216,20 +226,80 @@ fn read_values(
             let cell = &row[c];
             match cell.parse::<f64>() {
                 Ok(v) if v.is_finite() => values.push(v),
+                _ if fill != Fill::None && missing(cell) => values.push(f64::NAN),
                 _ => {
+                    let hint = match missing(cell) {
+                        true => "; or set fill = \"interpolate\" or \"ffill\"",
+                        false => "",
+                    };
                     return Err(UserError::data_at(
                         path,
                         *line,
                         format!(
                             "column {name:?}: {cell:?}: expected a finite number (fill or \
-                             drop gaps first)"
+                             drop gaps first{hint})"
                         ),
-                    ))
+                    ));
                 }
             }
         }
     }
     Ok(values)
+}
+
+/// Fills the NaN gaps of every column of `values` (timestep-major, `f` columns) as `fill`
+/// says: a straight line between the values around a gap, or the last value before it. A gap
+/// at the start (nothing before it) is an error naming its first line; `interpolate` also
+/// refuses one at the end (nothing after it to draw the line to).
+fn fill_gaps(
+    values: &mut [f64],
+    f: usize,
+    rows: &Rows,
+    names: &[String],
+    path: &Path,
+    fill: Fill,
+) -> Result<(), UserError> {
+    let steps = values.len() / f.max(1);
+    for c in 0..f {
+        let at = |t: usize| t * f + c;
+        let mut t = 0;
+        while t < steps {
+            if !values[at(t)].is_nan() {
+                t += 1;
+                continue;
+            }
+            let end = (t..steps).find(|&u| !values[at(u)].is_nan());
+            let unfillable = |why: &str| {
+                UserError::data_at(
+                    path,
+                    rows[t].0,
+                    format!("column {:?}: a missing value {why}: cannot be filled ({fill:?} fill); expected a value there, or drop those rows", names[c]),
+                )
+            };
+            if t == 0 {
+                return Err(unfillable("at the series' start"));
+            }
+            let before = values[at(t - 1)];
+            match (fill, end) {
+                (Fill::Interpolate, None) => return Err(unfillable("at the series' end")),
+                (Fill::Interpolate, Some(e)) => {
+                    let after = values[at(e)];
+                    let span = (e - (t - 1)) as f64;
+                    for u in t..e {
+                        let w = (u - (t - 1)) as f64 / span;
+                        values[at(u)] = before + w * (after - before);
+                    }
+                }
+                _ => {
+                    for u in t..end.unwrap_or(steps) {
+                        values[at(u)] = before;
+                    }
+                }
+            }
+            t = end.unwrap_or(steps);
+        }
+    }
+    Ok(())
 }
 
 /// Where a series is cut: `train` steps, then `val`, then `test`.
@@ -544,6 +614,64 @@ mod tests {
             e.contains("s.csv:2: column \"y\": \"\": expected a finite number"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn gaps_are_filled_as_fill_says_and_refused_by_default() {
+        let text = "t,x,y\n0,1,10\n1,,NaN\n2,NA,?\n3,4,40\n4,5,\n";
+        let with = |fill: Fill| RunConfig {
+            target_column: "y".into(),
+            columns: "x,y".into(),
+            fill,
+            ..cfg(1, 1, 1, 1)
+        };
+        let e = parse(text, Path::new("s.csv"), &with(Fill::None))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.csv:3: column \"x\": \"\": expected a finite number"),
+            "{e}"
+        );
+        assert!(e.contains("fill = \"interpolate\""), "{e}");
+        // ffill carries the last value across every gap, also at the end.
+        let t = parse(text, Path::new("s.csv"), &with(Fill::Ffill)).unwrap();
+        let col = |t: &Table, c: usize| -> Vec<f64> {
+            (0..t.steps).map(|s| t.values[s * 2 + c]).collect()
+        };
+        assert_eq!(col(&t, 0), [1.0, 1.0, 1.0, 4.0, 5.0]);
+        assert_eq!(col(&t, 1), [10.0, 10.0, 10.0, 40.0, 40.0]);
+        // interpolate draws a line across a gap, and cannot fill one at the end.
+        let e = parse(text, Path::new("s.csv"), &with(Fill::Interpolate))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.csv:6: column \"y\": a missing value at the series' end"),
+            "{e}"
+        );
+        let t = parse(
+            &text.replace("4,5,\n", "4,5,50\n"),
+            Path::new("s.csv"),
+            &with(Fill::Interpolate),
+        )
+        .unwrap();
+        assert_eq!(col(&t, 0), [1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!(col(&t, 1), [10.0, 20.0, 30.0, 40.0, 50.0]);
+        // Nothing comes before a gap in the first row; text is never a gap.
+        let one = |fill| RunConfig {
+            columns: "y".into(),
+            ..with(fill)
+        };
+        let e = parse("t,y\n0,\n1,2\n", Path::new("s.csv"), &one(Fill::Ffill))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("s.csv:2: column \"y\": a missing value at the series' start"),
+            "{e}"
+        );
+        let e = parse("t,y\n0,1\n1,abc\n", Path::new("s.csv"), &one(Fill::Ffill))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"abc\": expected a finite number"), "{e}");
     }
 
     #[test]

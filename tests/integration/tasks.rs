@@ -610,3 +610,79 @@ fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
     );
     rowseq().arg("explain").arg(&run).assert().code(2);
 }
+
+#[test]
+fn a_series_with_gaps_is_refused_by_default_and_trains_with_fill() {
+    // Sunspots with a few years blanked out: refused with the line and the way out, then
+    // trained with fill = "interpolate"; predict reads new data the same way.
+    let series = require("data/sunspots/sunspots.csv");
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(series).unwrap();
+    let gappy: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            40 | 41 | 100 => format!("{},", l.split(',').next().unwrap()),
+            _ => l.to_string(),
+        } + "\n")
+        .collect();
+    let file = tmp.path().join("gappy.csv");
+    std::fs::write(&file, gappy).unwrap();
+    let dataset = format!("csv:{}", file.display());
+    let train = |extra: &[&str]| {
+        let mut c = rowseq();
+        c.args([
+            "train",
+            "--dataset",
+            &dataset,
+            "--task",
+            "forecast",
+            "--season",
+            "11",
+        ])
+        .args([
+            "--epochs",
+            "2",
+            "--num-units",
+            "4",
+            "--threads",
+            "1",
+            "--out",
+        ])
+        .arg(tmp.path().join("out"))
+        .args(["--columns", "SUNACTIVITY", "--target-column", "SUNACTIVITY"])
+        .args(extra);
+        c
+    };
+    let refused = train(&[]).assert().code(2);
+    let err = String::from_utf8_lossy(&refused.get_output().stderr).to_string();
+    assert!(
+        err.contains("gappy.csv:41:") && err.contains("fill = \"interpolate\""),
+        "{err}"
+    );
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+    train(&["--fill", "interpolate"]).assert().success();
+    let run = run_dirs(&crate::common::train_folder(&tmp.path().join("out"))).remove(0);
+    rowseq()
+        .arg("predict")
+        .arg(&run)
+        .arg(&file)
+        .arg("--out")
+        .arg(tmp.path().join("p.csv"))
+        .assert()
+        .success();
+    // fill is a forecasting key.
+    rowseq()
+        .args([
+            "train",
+            "--dataset",
+            "ts:data/GunPoint/GunPoint",
+            "--fill",
+            "ffill",
+        ])
+        .arg("--out")
+        .arg(tmp.path().join("other"))
+        .assert()
+        .code(2)
+        .stderr(contains("--fill"));
+}
