@@ -260,7 +260,7 @@ fn fill_gaps(
     fill: Fill,
 ) -> Result<(), UserError> {
     let steps = values.len() / f.max(1);
-    for c in 0..f {
+    for (c, name) in names.iter().enumerate().take(f) {
         let at = |t: usize| t * f + c;
         let mut t = 0;
         while t < steps {
@@ -273,7 +273,7 @@ fn fill_gaps(
                 UserError::data_at(
                     path,
                     rows[t].0,
-                    format!("column {:?}: a missing value {why}: cannot be filled ({fill:?} fill); expected a value there, or drop those rows", names[c]),
+                    format!("column {name:?}: a missing value {why}: cannot be filled ({fill:?} fill); expected a value there, or drop those rows"),
                 )
             };
             if t == 0 {
