@@ -19,6 +19,7 @@ kind to its split for one run (`sequences::split`, `windows::split`), which make
 */
 pub mod auto;
 pub mod csv;
+pub mod ets;
 pub mod forecast;
 pub mod idx;
 pub mod neighbours;
