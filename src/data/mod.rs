@@ -171,6 +171,8 @@ pub struct Forecast {
     pub truth: Vec<f64>,
     pub naive: Vec<f64>,
     pub snaive: Vec<f64>,
+    /// The AutoETS baseline's (`Source::ets`; set by the sweep, which records it).
+    pub ets: Option<std::sync::Arc<ets::EtsForecast>>,
 }
 
 /// The errors of a numeric task's baselines on the test split, in the target's units.
@@ -181,6 +183,8 @@ pub struct Baselines {
     /// Forecasting: the window's last value, and the value one season back.
     pub naive: Option<Errors>,
     pub snaive: Option<Errors>,
+    /// Forecasting: AutoETS, where it was computed (`Forecast::ets`).
+    pub ets: Option<Errors>,
 }
 
 impl Dataset {
@@ -207,6 +211,7 @@ impl Dataset {
                     constant: None,
                     naive: Some(score(&f.naive)),
                     snaive: Some(score(&f.snaive)),
+                    ets: f.ets.as_ref().map(|e| score(&e.values)),
                 }
             }
             (None, Some(target)) => {

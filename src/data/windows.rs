@@ -77,6 +77,7 @@ fn scored_against(
         truth: forecast::truth(&y, &test_origins, h),
         naive: forecast::naive(&y, &test_origins, h),
         snaive: forecast::seasonal_naive(&y, &test_origins, h, cfg.season),
+        ets: None,
         stretches: cut,
         horizon: h,
         relative,
