@@ -251,7 +251,7 @@ fn a_resumed_regression_run_ends_bit_identical() {
 }
 
 #[test]
-fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
+fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts() {
     let series = require("data/sunspots/sunspots.csv");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
@@ -276,6 +276,10 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         "naive_test_rmse",
         "snaive_test_rmse",
         "naive_test_mase",
+        "ets_model",
+        "ets_test_rmse",
+        "ets_test_mae",
+        "ets_test_mase",
     ] {
         assert!(header.iter().any(|h| h == col), "{col} missing: {header:?}");
     }
@@ -329,6 +333,25 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         close(r["naive_test_mase"].as_f64().unwrap(), abs_err(4) / scale),
         "{r}"
     );
+    // AutoETS (augurs): MSTL with the 11-year season, its errors those of the ets column,
+    // the same forecasts in every run of the sweep (computed once per series and cut).
+    let (ets_header, _) = csv_rows(&run.join("test_predictions.csv"));
+    assert_eq!(ets_header[6], "ets");
+    assert!(
+        r["ets_model"].as_str().unwrap().starts_with("MSTL(11)+"),
+        "{r}"
+    );
+    assert!(
+        close(r["ets_test_mase"].as_f64().unwrap(), abs_err(6) / scale),
+        "{r}"
+    );
+    assert!(
+        close(r["ets_test_mae"].as_f64().unwrap(), abs_err(6)),
+        "{r}"
+    );
+    let (_, other) = csv_rows(&runs[1].join("test_predictions.csv"));
+    let ets = |rows: &[Vec<String>]| rows.iter().map(|r| r[6].clone()).collect::<Vec<_>>();
+    assert_eq!(ets(&rows), ets(&other));
 
     // The report plots the test stretch; the table names both baselines.
     let report = sweep.join("report");
@@ -338,6 +361,7 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         md.contains("Baselines on the same test windows: naive forecast"),
         "{md}"
     );
+    assert!(md.contains("AutoETS: MASE"), "{md}");
 
     // predict on the series up to a test origin forecasts what the run recorded there
     // (float32, another batch size: equal to 1e-5 of the values' scale); on the whole series,
