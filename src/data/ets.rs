@@ -203,6 +203,30 @@ pub fn fit_forecast(
     }
 }
 
+/// The shortest period `detect_season` looks for, and the cycles of it a series must hold.
+const MIN_PERIOD: usize = 4;
+const MIN_CYCLES: usize = 3;
+
+/// `season = "auto"`: the strongest period augurs' periodogram detector (`augurs-seasons`,
+/// Welch's method) finds in the changes of `y`, the training stretch alone, 0 where it finds
+/// none; or, for a series too short to detect one, the number of steps it would need. Periods
+/// come from FFT bins, so they can miss by one: on sunspots' 217 training years it finds 10
+/// (the cycle is ~11), on co2's weekly training stretch 51 (52); that is why `season` keeps 0
+/// as its default rather than "auto".
+pub fn detect_season(y: &[f64]) -> Result<usize, usize> {
+    use augurs_seasons::Detector as _;
+    let needed = MIN_PERIOD * MIN_CYCLES * 2;
+    if y.len() < needed {
+        return Err(needed);
+    }
+    let detector = augurs_seasons::PeriodogramDetector::builder()
+        .min_period(MIN_PERIOD as u32)
+        .build();
+    // On the changes: a trend's power at the longest periods would drown the season.
+    let changes: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    Ok(detector.detect(&changes).first().map_or(0, |&p| p as usize))
+}
+
 /// The model's name in records: "A,N,N", or "MSTL(12)+A,N,N" with a season.
 pub fn model_name(form: Form, season: usize) -> String {
     if season > 1 {
@@ -280,6 +304,19 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.values.len(), 4);
         assert_eq!(a.model, "A,N,N");
+    }
+
+    #[test]
+    fn the_period_of_a_generated_seasonal_series_is_detected() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let y: Vec<f64> = (0..240)
+            .map(|t| {
+                let phase = t as f64 * std::f64::consts::TAU / 12.0;
+                20.0 + 0.05 * t as f64 + 4.0 * phase.sin() + rng.random_range(-0.5..0.5)
+            })
+            .collect();
+        assert_eq!(detect_season(&y), Ok(12));
+        assert_eq!(detect_season(&y[..20]), Err(24));
     }
 
     #[test]

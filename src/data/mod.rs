@@ -161,6 +161,8 @@ impl Target {
 pub struct Forecast {
     pub stretches: forecast::Stretches,
     pub horizon: usize,
+    /// The season length the run used: `season`, or the one detected for "auto" (0: none).
+    pub season: usize,
     /// MASE's denominator: the in-sample (seasonal-)naive MAE on the training stretch.
     pub scale: f64,
     /// t of each test window (its last input step).

@@ -116,7 +116,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     let mut data = source.split(&planned.config)?;
     data.neighbours = source.nearest_neighbour(data.test.len());
     if let Some(f) = data.forecast.as_mut() {
-        f.ets = source.ets(f, planned.config.season);
+        f.ets = source.ets(f, f.season);
     }
     let fitted = Fitted::of(planned, &data);
     // Recorded before training, so that status, explain and predict read what this run

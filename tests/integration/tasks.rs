@@ -428,6 +428,8 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
     let text_target = write("text.csv", "date,y\nd0,1\nd1,2\nd2,many\n");
     let nan_target = write("nan.csv", "date,y\nd0,1\nd1,NaN\n");
     let short = write("short.csv", "date,y\nd0,1\nd1,2\nd2,3\nd3,4\nd4,5\n");
+    let thirty: String = (0..30).map(|t| format!("d{t},{}\n", t % 5)).collect();
+    let thirty = write("thirty.csv", &format!("date,y\n{thirty}"));
     let head = "@problemName R\n@univariate true\n@targetLabel true\n@data\n";
     write("R_TRAIN.ts", &format!("{head}1,2,3:0.5\n4,5,6:oops\n"));
     write("R_TEST.ts", &format!("{head}1,2,3:0.5\n"));
@@ -476,6 +478,16 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
         (
             vec![series.clone(), "--season".into(), "300".into()],
             "--season: season = 300: the training stretch has 42 steps".into(),
+        ),
+        (
+            vec![thirty, "--season".into(), "auto".into()],
+            "--season: season = \"auto\": the training stretch of csv:".into(),
+        ),
+        (
+            vec![series.clone(), "--season".into(), "often".into()],
+            "invalid value 'often' for '--season <SEASON>': expected a season length in \
+             timesteps (0 = no season), or \"auto\""
+                .into(),
         ),
         (
             vec![flat.clone()],
@@ -633,4 +645,37 @@ fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
         "{err}"
     );
     rowseq().arg("explain").arg(&run).assert().code(2);
+}
+
+/// `season = "auto"`: the period is detected on the training stretch, recorded in the resolved
+/// config (the run id is the planned config's), and the baselines use it.
+#[test]
+fn an_auto_season_is_detected_recorded_and_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows: String = (0..240)
+        .map(|t| {
+            let phase = t as f64 * std::f64::consts::TAU / 12.0;
+            format!("{}\n", 10.0 + 3.0 * phase.sin() + 0.01 * t as f64)
+        })
+        .collect();
+    let series = tmp.path().join("monthly.csv");
+    std::fs::write(&series, format!("v\n{rows}")).unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .arg("train")
+        .arg("--dataset")
+        .arg(format!("csv:{}", series.display()))
+        .args(["--task", "forecast", "--season", "auto", "--epochs", "1"])
+        .args(["--threads", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let runs = run_dirs(&out.join("train"));
+    let r = result(&runs[0]);
+    assert_eq!(r["config"]["season"], "auto", "{r}");
+    let resolved: Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("resolved.json")).unwrap())
+            .unwrap();
+    assert_eq!(resolved["season"], 12);
+    assert_eq!(r["ets_model"].as_str().unwrap(), "MSTL(12)+A,A,N");
 }

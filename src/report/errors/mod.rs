@@ -56,7 +56,11 @@ pub fn metric(inputs: &Inputs) -> &'static str {
 
 /// The baselines drawn and tabled beside the headline metric: (key in `Row::baselines`, words).
 pub(super) fn baseline_names(inputs: &Inputs) -> Vec<(&'static str, String)> {
-    let season = inputs.results.first().map_or(0, |r| r.config.season);
+    let season = inputs
+        .results
+        .first()
+        .and_then(|r| r.trained())
+        .map_or(0, |c| c.season());
     let ets = inputs.results.iter().find_map(|r| r.ets_model.clone());
     match inputs.shape.task {
         Task::Forecast => [

@@ -409,7 +409,7 @@ mod tests {
         let forecast = RunConfig {
             dataset: "csv:series.csv".into(),
             task: crate::config::Task::Forecast,
-            season: 12,
+            season: crate::config::Count::Fixed(12),
             ..RunConfig::default()
         };
         let s = session_start(&forecast, 1.0);
