@@ -151,10 +151,10 @@ pub fn selected_errors(results: &[&RunResult], select: Select) -> SelectedErrors
 
 /// The baselines of runs, by name, averaged over `results` (they do not depend on the seed):
 /// the constant (training-mean) RMSE of regression, the naive and seasonal-naive MASE and RMSE
-/// of forecasts, the 1-NN accuracies of series classification.
+/// of forecasts (and AutoETS's, where recorded), the 1-NN accuracies of series classification.
 pub fn baselines(results: &[&RunResult]) -> Vec<(&'static str, f64)> {
     type Pick = fn(&RunResult) -> Option<f64>;
-    let named: [(&str, Pick); 7] = [
+    let named: [(&str, Pick); 9] = [
         ("1NN-ED", |r| r.nn_ed_test_acc),
         ("1NN-DTW", |r| r.nn_dtw_test_acc),
         ("const RMSE", |r| r.errors.const_test_rmse),
@@ -162,6 +162,8 @@ pub fn baselines(results: &[&RunResult]) -> Vec<(&'static str, f64)> {
         ("snaive MASE", |r| r.errors.snaive_test_mase),
         ("naive RMSE", |r| r.errors.naive_test_rmse),
         ("snaive RMSE", |r| r.errors.snaive_test_rmse),
+        ("ETS MASE", |r| r.errors.ets_test_mase),
+        ("ETS RMSE", |r| r.errors.ets_test_rmse),
     ];
     named
         .iter()

@@ -372,11 +372,13 @@ macro_rules! for_each_run_key {
         horizon: usize = 1, Omitted, Forecast,
             expected "a whole number of values to forecast, at least 1",
             valid |n: &usize| (1..=100_000).contains(n);
-        /// Forecasting: season length m of MASE's seasonal-naive scale and baseline (0 = none:
-        /// the naive one).
-        season: usize = 0, Omitted, Forecast,
-            expected "a season length in timesteps (0 = no season)",
-            valid |n: &usize| *n <= 1_000_000;
+        /// Forecasting: season length m of MASE's seasonal-naive scale and baselines (0 = none:
+        /// the naive one), or "auto": detected on the training stretch (`data::ets::detect_season`)
+        /// and recorded in the resolved config.
+        season: Count = Count::Fixed(0), Omitted, Forecast,
+            expected "a season length in timesteps (0 = no season), or \"auto\" (detected on \
+                      the training stretch)",
+            valid |c: &Count| c.fixed().is_none_or(|n| n <= 1_000_000);
         /// Forecasting: the column forecast ("" = the only numeric column, or the last one).
         target_column: String = String::new(), Omitted, Forecast,
             expected "column names from the CSV header, comma-separated, or \"\"";

@@ -37,6 +37,9 @@ impl Resolved {
         if cfg.task == Task::Forecast && cfg.window == Count::Auto {
             return Err("window");
         }
+        if cfg.task == Task::Forecast && cfg.season == Count::Auto {
+            return Err("season");
+        }
         if cfg.patch == Patch::Auto {
             return Err("patch");
         }
@@ -69,6 +72,11 @@ impl Resolved {
     /// Forecasting: the time steps a window reads.
     pub fn window(&self) -> Option<usize> {
         self.0.window.fixed()
+    }
+
+    /// Forecasting: the season length (0: none).
+    pub fn season(&self) -> usize {
+        self.0.season.fixed().unwrap_or(0)
     }
 
     /// The standard deviation of the training jitter (0: none).

@@ -101,19 +101,21 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> Resolved {
     let n = data.train.len();
     let batch = cfg.batch_size.fixed().unwrap_or_else(|| batch_size(n));
     // Forecasts count held-out stretches and the window in time steps.
-    let (val_size, test_size, window) = match &data.forecast {
+    let (val_size, test_size, window, season) = match &data.forecast {
         Some(f) => (
             f.stretches.val,
             f.stretches.test,
             Count::Fixed(f.stretches.window),
+            Count::Fixed(f.season),
         ),
-        None => (data.val.len(), cfg.test_size, cfg.window),
+        None => (data.val.len(), cfg.test_size, cfg.window, cfg.season),
     };
     let budget = cfg.epochs.fixed().unwrap_or_else(|| epochs(n, batch));
     let resolved = RunConfig {
         val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(val_size)),
         test_size,
         window,
+        season,
         batch_size: Count::Fixed(batch),
         epochs: Count::Fixed(budget),
         patience: Count::Fixed(cfg.patience.fixed().unwrap_or_else(|| patience(budget))),

@@ -341,21 +341,22 @@ pub fn stretches(steps: usize, cfg: &RunConfig) -> Result<Stretches, UserError> 
     }
     let train = steps.saturating_sub(val + test);
     // The in-sample seasonal-naive error needs a season inside the training stretch.
-    if cfg.season > 0 && cfg.season + 1 >= train {
+    let season = cfg.season.fixed().unwrap_or(0);
+    if season > 0 && season + 1 >= train {
         return Err(UserError::Config {
             origin: "season".into(),
             message: format!(
                 "season = {}: the training stretch has {train} steps ({steps} less {val} for \
                  validation and {test} for test): expected a season shorter than it, so that \
                  MASE's in-sample seasonal-naive error exists",
-                cfg.season
+                season
             ),
         });
     }
     let window = cfg
         .window
         .fixed()
-        .unwrap_or_else(|| auto_window(cfg.season, train));
+        .unwrap_or_else(|| auto_window(season, train));
     // At least two training windows: window + horizon + 1 steps.
     if train < window + h + 1 {
         return Err(UserError::Config {
@@ -590,7 +591,7 @@ mod tests {
     #[test]
     fn a_season_must_fit_in_the_training_stretch() {
         let c = RunConfig {
-            season: 80,
+            season: Count::Fixed(80),
             ..cfg(10, 10, 4, 1)
         };
         let e = stretches(100, &c).unwrap_err().to_string();
@@ -598,7 +599,14 @@ mod tests {
             e.starts_with("season: season = 80: the training stretch has 80 steps"),
             "{e}"
         );
-        assert!(stretches(100, &RunConfig { season: 12, ..c }).is_ok());
+        assert!(stretches(
+            100,
+            &RunConfig {
+                season: Count::Fixed(12),
+                ..c
+            }
+        )
+        .is_ok());
     }
 
     #[test]

@@ -19,6 +19,7 @@ kind to its split for one run (`sequences::split`, `windows::split`), which make
 */
 pub mod auto;
 pub mod csv;
+pub mod ets;
 pub mod forecast;
 pub mod idx;
 pub mod neighbours;
@@ -160,6 +161,8 @@ impl Target {
 pub struct Forecast {
     pub stretches: forecast::Stretches,
     pub horizon: usize,
+    /// The season length the run used: `season`, or the one detected for "auto" (0: none).
+    pub season: usize,
     /// MASE's denominator: the in-sample (seasonal-)naive MAE on the training stretch.
     pub scale: f64,
     /// t of each test window (its last input step).
@@ -170,6 +173,8 @@ pub struct Forecast {
     pub truth: Vec<f64>,
     pub naive: Vec<f64>,
     pub snaive: Vec<f64>,
+    /// The AutoETS baseline's (`Source::ets`; set by the sweep, which records it).
+    pub ets: Option<std::sync::Arc<ets::EtsForecast>>,
 }
 
 /// The errors of a numeric task's baselines on the test split, in the target's units.
@@ -180,6 +185,8 @@ pub struct Baselines {
     /// Forecasting: the window's last value, and the value one season back.
     pub naive: Option<Errors>,
     pub snaive: Option<Errors>,
+    /// Forecasting: AutoETS, where it was computed (`Forecast::ets`).
+    pub ets: Option<Errors>,
 }
 
 impl Dataset {
@@ -206,6 +213,7 @@ impl Dataset {
                     constant: None,
                     naive: Some(score(&f.naive)),
                     snaive: Some(score(&f.snaive)),
+                    ets: f.ets.as_ref().map(|e| score(&e.values)),
                 }
             }
             (None, Some(target)) => {

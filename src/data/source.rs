@@ -2,21 +2,26 @@
 A dataset as loaded from disk (`Source`, once per process, shared by every run that reads it),
 and what was loaded (`Loaded`): labelled sequences, or one series to forecast. `load` reads it;
 `Source::split` hands each kind to its own split for one run's config (`sequences::split`,
-`windows::split`), which end in the one patched `Dataset` (`Source::patched`); `summary` and
-the 1-NN baselines match on it the same way.
+`windows::split`), which end in the one patched `Dataset` (`Source::patched`); `summary`,
+the 1-NN baselines and the ETS baseline match on it the same way.
 */
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tch::Tensor;
 
+use super::ets::{self, EtsForecast};
 use super::neighbours::{self, NearestNeighbour};
 use super::sequences::{self, Sequences};
 use super::{forecast, load, patch, windows, Dataset, Split, Summary};
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
 use crate::error::UserError;
+
+/// What an ETS baseline depends on: season, training steps, horizon, first test origin and
+/// number of test windows.
+type EtsKey = (usize, usize, usize, usize, usize);
 
 /// What a dataset holds once read. A new kind of data (a panel of many series) is a new
 /// variant, with its reader in `load` and its split beside the others.
@@ -38,6 +43,9 @@ pub struct Source {
     pub(super) loaded: Loaded,
     /// The 1-NN baselines computed so far, by the number of test series they scored.
     neighbours: Mutex<HashMap<usize, NearestNeighbour>>,
+    /// The ETS baselines computed so far, by (season, training steps, horizon, first test
+    /// origin, test windows); None where augurs could not fit the series.
+    ets: Mutex<HashMap<EtsKey, Option<Arc<EtsForecast>>>>,
     /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as read, which a run
     /// records so that `predict` refuses the file once it has changed.
     pub(super) train_sha256: Option<String>,
@@ -58,6 +66,7 @@ impl Source {
             task: cfg.task,
             loaded,
             neighbours: Default::default(),
+            ets: Default::default(),
             train_sha256,
         }
     }
@@ -122,6 +131,32 @@ impl Source {
             .entry(test_len)
             .or_insert_with(|| neighbours::accuracy(&seqs.train, &seqs.test.narrow(0, test_len)));
         Some(*nn)
+    }
+
+    /// Forecasting: the AutoETS baseline of the test windows of `f` (`data::ets`), computed
+    /// once per season and cut and kept, as a sweep's runs share them (a refit per test
+    /// origin costs seconds). None for other data, or where augurs cannot fit the series
+    /// (said once on stderr).
+    pub fn ets(&self, f: &super::Forecast, season: usize) -> Option<Arc<EtsForecast>> {
+        let Loaded::Series(table) = &self.loaded else {
+            return None;
+        };
+        let origins = &f.test_origins;
+        let train = f.stretches.train;
+        let key = (season, train, f.horizon, *origins.first()?, origins.len());
+        let mut done = self.ets.lock().expect("not poisoned");
+        done.entry(key)
+            .or_insert_with(|| {
+                let y = table.target_values();
+                match ets::roll(&y, train, origins, f.horizon, season) {
+                    Ok(e) => Some(Arc::new(e)),
+                    Err(e) => {
+                        eprintln!("note: no ETS baseline for {}: {e}", self.name);
+                        None
+                    }
+                }
+            })
+            .clone()
     }
 
     /// The whole dataset at a glance.

@@ -5,8 +5,8 @@ inputs and the next `horizon` target values, then patched like any series; the t
 truth and naive baselines come with it, in the target's units.
 */
 use super::source::Source;
-use super::{forecast, Dataset, Forecast, Target};
-use crate::config::{Normalize, RunConfig, Task};
+use super::{ets, forecast, Dataset, Forecast, Target};
+use crate::config::{Count, Normalize, RunConfig, Task};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -17,6 +17,7 @@ pub fn split(
     table: &forecast::Table,
     cfg: &RunConfig,
 ) -> Result<Dataset, UserError> {
+    let cfg = &with_season(source, table, cfg)?;
     let cut = forecast::stretches(table.steps, cfg)?;
     let h = cfg.horizon;
     let (mean, std) = match cfg.normalize {
@@ -51,6 +52,38 @@ pub fn split(
     })
 }
 
+/// `cfg` with its season fixed: as given, or for "auto" the period `ets::detect_season` finds
+/// on the training stretch alone (0 where it finds none); a training stretch too short to
+/// hold three of the shortest periods it looks for is an error naming the key.
+fn with_season(
+    source: &Source,
+    table: &forecast::Table,
+    cfg: &RunConfig,
+) -> Result<RunConfig, UserError> {
+    if cfg.season != Count::Auto {
+        return Ok(cfg.clone());
+    }
+    let none = RunConfig {
+        season: Count::Fixed(0),
+        ..cfg.clone()
+    };
+    let train = forecast::stretches(table.steps, &none)?.train;
+    let found = ets::detect_season(&table.target_values()[..train]).map_err(|needed| {
+        UserError::Config {
+            origin: "season".into(),
+            message: format!(
+                "season = \"auto\": the training stretch of {} has {train} steps: expected at \
+                 least {needed} to detect a season (a number, or 0 for none)",
+                source.name
+            ),
+        }
+    })?;
+    Ok(RunConfig {
+        season: Count::Fixed(found),
+        ..none
+    })
+}
+
 /// What the run's test windows (at `test_origins`) are scored against: their truth, the
 /// naive and seasonal-naive forecasts, and MASE's scale, which must not be 0.
 fn scored_against(
@@ -62,7 +95,8 @@ fn scored_against(
     relative: bool,
 ) -> Result<Forecast, UserError> {
     let (h, y) = (cfg.horizon, table.target_values());
-    let scale = forecast::mase_scale(&y, cut.train, cfg.season);
+    let season = cfg.season.fixed().unwrap_or(0);
+    let scale = forecast::mase_scale(&y, cut.train, season);
     if scale <= 0.0 {
         return Err(UserError::data(
             &source.name,
@@ -76,7 +110,9 @@ fn scored_against(
     Ok(Forecast {
         truth: forecast::truth(&y, &test_origins, h),
         naive: forecast::naive(&y, &test_origins, h),
-        snaive: forecast::seasonal_naive(&y, &test_origins, h, cfg.season),
+        snaive: forecast::seasonal_naive(&y, &test_origins, h, season),
+        season,
+        ets: None,
         stretches: cut,
         horizon: h,
         relative,

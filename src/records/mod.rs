@@ -177,6 +177,10 @@ pub struct RunResult {
     pub nn_ed_test_acc: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nn_dtw_test_acc: Option<f64>,
+    /// Forecasting: the AutoETS baseline's model (`data::ets`: "A,N,N", "MSTL(52)+M,A,N"),
+    /// whose errors are `ets_test_*`. Absent for other tasks and older results.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets_model: Option<String>,
     /// Classification: signs that the run collapsed (`train::collapse`), each a sentence;
     /// absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -205,7 +209,8 @@ pub struct RunResult {
 /// A numeric run's errors in the target's units, flat in `result.json` as in `results.csv`:
 /// final epoch (`test_rmse`, ...), the epoch of lowest validation RMSE (`best_val_*`), and
 /// the baselines on the same test examples: the training mean (`const_*`, regression), the
-/// naive and seasonal-naive forecasts (`naive_*`, `snaive_*`, forecasting).
+/// naive, seasonal-naive and AutoETS forecasts (`naive_*`, `snaive_*`, `ets_*`, forecasting;
+/// `ets_*` absent in older results).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Default)]
 pub struct ResultErrors {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -244,6 +249,12 @@ pub struct ResultErrors {
     pub snaive_test_rmse: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub snaive_test_mase: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets_test_rmse: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets_test_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets_test_mase: Option<f64>,
 }
 
 fn nan() -> f64 {
@@ -518,7 +529,8 @@ pub fn ensemble_accuracy(runs: &[&TestProbabilities]) -> Option<f64> {
 /// A numeric run's test predictions in the target's units: `test_predictions.csv`, one row per
 /// test example and step ahead. Forecasts also carry each window's origin (the 0-based time
 /// step of its last input, so the target is at origin + step) and the naive and seasonal-naive
-/// forecasts of the same target.
+/// forecasts of the same target, and AutoETS's where it was computed (an `ets` column; older
+/// files have none).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestPredictions {
     /// Forecasts: each row's (origin, step ahead).
@@ -527,6 +539,7 @@ pub struct TestPredictions {
     pub predicted: Vec<f64>,
     pub naive: Option<Vec<f64>>,
     pub snaive: Option<Vec<f64>>,
+    pub ets: Option<Vec<f64>>,
 }
 
 impl TestPredictions {
@@ -535,7 +548,9 @@ impl TestPredictions {
         let mut w = csv::Writer::from_writer(Vec::new());
         match &self.at {
             Some(_) => {
-                w.write_record(["origin", "step", "truth", "predicted", "naive", "snaive"])?
+                let mut head = vec!["origin", "step", "truth", "predicted", "naive", "snaive"];
+                head.extend(self.ets.as_ref().map(|_| "ets"));
+                w.write_record(head)?
             }
             None => w.write_record(["index", "truth", "predicted"])?,
         }
@@ -546,7 +561,7 @@ impl TestPredictions {
             };
             row.push(self.truth[i].to_string());
             row.push(self.predicted[i].to_string());
-            for b in [&self.naive, &self.snaive].into_iter().flatten() {
+            for b in [&self.naive, &self.snaive, &self.ets].into_iter().flatten() {
                 row.push(b[i].to_string());
             }
             w.write_record(&row)?;
@@ -564,13 +579,19 @@ impl TestPredictions {
             .map(str::to_string)
             .collect();
         let forecast = header.first().is_some_and(|h| h == "origin");
-        let width = if forecast { 6 } else { 3 };
+        let with_ets = forecast && header.get(6).is_some_and(|h| h == "ets");
+        let width = match (forecast, with_ets) {
+            (false, _) => 3,
+            (true, false) => 6,
+            (true, true) => 7,
+        };
         let mut p = TestPredictions {
             at: forecast.then(Vec::new),
             truth: Vec::new(),
             predicted: Vec::new(),
             naive: forecast.then(Vec::new),
             snaive: forecast.then(Vec::new),
+            ets: with_ets.then(Vec::new),
         };
         for (i, record) in r.records().enumerate() {
             let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
@@ -586,6 +607,9 @@ impl TestPredictions {
                 p.predicted.push(num(3)?);
                 p.naive.as_mut().expect("forecast").push(num(4)?);
                 p.snaive.as_mut().expect("forecast").push(num(5)?);
+                if let Some(ets) = p.ets.as_mut() {
+                    ets.push(num(6)?);
+                }
             } else {
                 p.truth.push(num(1)?);
                 p.predicted.push(num(2)?);

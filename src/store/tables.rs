@@ -5,7 +5,7 @@ use super::*;
 /// Column names of `results.csv`: the run, its config and size (`RESULT_HEAD`), its scores
 /// (accuracies for classification, `ACCURACY_COLUMNS`, and series classification's 1-NN
 /// baselines where they were computed, `NEIGHBOUR_COLUMNS`; errors in the target's units for
-/// regression and forecasting, with their baselines), then cost and environment
+/// regression and forecasting, with their baselines, AutoETS's where computed, `ETS_COLUMNS`), then cost and environment
 /// (`RESULT_TAIL`). A sweep's table holds the score columns of the tasks it has.
 pub const RESULT_HEAD: &[&str] = &[
     "run_id",
@@ -53,6 +53,13 @@ pub const FORECAST_COLUMNS: &[&str] = &[
     "naive_test_mase",
     "snaive_test_rmse",
     "snaive_test_mase",
+];
+/// Forecasting's AutoETS baseline, where the results have it.
+pub const ETS_COLUMNS: &[&str] = &[
+    "ets_model",
+    "ets_test_rmse",
+    "ets_test_mae",
+    "ets_test_mase",
 ];
 pub const RESULT_TAIL: &[&str] = &[
     "train_loss",
@@ -103,6 +110,10 @@ fn score_cell(r: &RunResult, column: &str) -> String {
         "naive_test_mase" => num(e.naive_test_mase),
         "snaive_test_rmse" => num(e.snaive_test_rmse),
         "snaive_test_mase" => num(e.snaive_test_mase),
+        "ets_model" => r.ets_model.clone().unwrap_or_default(),
+        "ets_test_rmse" => num(e.ets_test_rmse),
+        "ets_test_mae" => num(e.ets_test_mae),
+        "ets_test_mase" => num(e.ets_test_mase),
         _ => String::new(),
     }
 }
@@ -131,6 +142,9 @@ pub fn result_columns(results: &[RunResult]) -> Vec<&'static str> {
                     .collect::<Vec<_>>(),
             );
         }
+    }
+    if results.iter().any(|r| r.errors.ets_test_mase.is_some()) {
+        scores.extend(ETS_COLUMNS);
     }
     RESULT_HEAD
         .iter()

@@ -115,6 +115,9 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     let environment = env::run_environment(opts.device, threads, lstm);
     let mut data = source.split(&planned.config)?;
     data.neighbours = source.nearest_neighbour(data.test.len());
+    if let Some(f) = data.forecast.as_mut() {
+        f.ets = source.ets(f, f.season);
+    }
     let fitted = Fitted::of(planned, &data);
     // Recorded before training, so that status, explain and predict read what this run
     // trains, also while it runs.
@@ -342,6 +345,7 @@ fn test_predictions(
             predicted,
             naive: Some(f.naive.clone()),
             snaive: Some(f.snaive.clone()),
+            ets: f.ets.as_ref().map(|e| e.values.clone()),
         },
         None => crate::records::TestPredictions {
             at: None,
@@ -349,6 +353,7 @@ fn test_predictions(
             predicted,
             naive: None,
             snaive: None,
+            ets: None,
         },
     }
 }

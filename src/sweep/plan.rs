@@ -228,6 +228,10 @@ pub fn result(
             .filter(|a| !a.is_nan()),
         nn_ed_test_acc: data.neighbours.and_then(|n| n.ed),
         nn_dtw_test_acc: data.neighbours.map(|n| n.dtw),
+        ets_model: data
+            .forecast
+            .as_ref()
+            .and_then(|f| Some(f.ets.as_ref()?.model.clone())),
         warnings: match data.task {
             crate::config::Task::Classify => crate::train::collapse::warnings(
                 &Vec::<i64>::try_from(&data.train.y).expect("int64 labels"),
@@ -279,6 +283,9 @@ fn errors(last: &EpochMetrics, best: &EpochMetrics, data: &Dataset) -> ResultErr
     e.naive_test_mase = b.naive.and_then(|c| c.mase);
     e.snaive_test_rmse = b.snaive.map(|c| c.rmse);
     e.snaive_test_mase = b.snaive.and_then(|c| c.mase);
+    e.ets_test_rmse = b.ets.map(|c| c.rmse);
+    e.ets_test_mae = b.ets.map(|c| c.mae);
+    e.ets_test_mase = b.ets.and_then(|c| c.mase);
     e
 }
 

@@ -251,7 +251,7 @@ fn a_resumed_regression_run_ends_bit_identical() {
 }
 
 #[test]
-fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
+fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts() {
     let series = require("data/sunspots/sunspots.csv");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
@@ -276,6 +276,10 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         "naive_test_rmse",
         "snaive_test_rmse",
         "naive_test_mase",
+        "ets_model",
+        "ets_test_rmse",
+        "ets_test_mae",
+        "ets_test_mase",
     ] {
         assert!(header.iter().any(|h| h == col), "{col} missing: {header:?}");
     }
@@ -329,6 +333,25 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         close(r["naive_test_mase"].as_f64().unwrap(), abs_err(4) / scale),
         "{r}"
     );
+    // AutoETS (augurs): MSTL with the 11-year season, its errors those of the ets column,
+    // the same forecasts in every run of the sweep (computed once per series and cut).
+    let (ets_header, _) = csv_rows(&run.join("test_predictions.csv"));
+    assert_eq!(ets_header[6], "ets");
+    assert!(
+        r["ets_model"].as_str().unwrap().starts_with("MSTL(11)+"),
+        "{r}"
+    );
+    assert!(
+        close(r["ets_test_mase"].as_f64().unwrap(), abs_err(6) / scale),
+        "{r}"
+    );
+    assert!(
+        close(r["ets_test_mae"].as_f64().unwrap(), abs_err(6)),
+        "{r}"
+    );
+    let (_, other) = csv_rows(&runs[1].join("test_predictions.csv"));
+    let ets = |rows: &[Vec<String>]| rows.iter().map(|r| r[6].clone()).collect::<Vec<_>>();
+    assert_eq!(ets(&rows), ets(&other));
 
     // The report plots the test stretch; the table names both baselines.
     let report = sweep.join("report");
@@ -338,6 +361,7 @@ fn a_forecast_sweep_is_scored_against_the_naive_and_seasonal_naive_forecasts() {
         md.contains("Baselines on the same test windows: naive forecast"),
         "{md}"
     );
+    assert!(md.contains("AutoETS: MASE"), "{md}");
 
     // predict on the series up to a test origin forecasts what the run recorded there
     // (float32, another batch size: equal to 1e-5 of the values' scale); on the whole series,
@@ -404,6 +428,8 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
     let text_target = write("text.csv", "date,y\nd0,1\nd1,2\nd2,many\n");
     let nan_target = write("nan.csv", "date,y\nd0,1\nd1,NaN\n");
     let short = write("short.csv", "date,y\nd0,1\nd1,2\nd2,3\nd3,4\nd4,5\n");
+    let thirty: String = (0..30).map(|t| format!("d{t},{}\n", t % 5)).collect();
+    let thirty = write("thirty.csv", &format!("date,y\n{thirty}"));
     let head = "@problemName R\n@univariate true\n@targetLabel true\n@data\n";
     write("R_TRAIN.ts", &format!("{head}1,2,3:0.5\n4,5,6:oops\n"));
     write("R_TEST.ts", &format!("{head}1,2,3:0.5\n"));
@@ -452,6 +478,16 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
         (
             vec![series.clone(), "--season".into(), "300".into()],
             "--season: season = 300: the training stretch has 42 steps".into(),
+        ),
+        (
+            vec![thirty, "--season".into(), "auto".into()],
+            "--season: season = \"auto\": the training stretch of csv:".into(),
+        ),
+        (
+            vec![series.clone(), "--season".into(), "often".into()],
+            "invalid value 'often' for '--season <SEASON>': expected a season length in \
+             timesteps (0 = no season), or \"auto\""
+                .into(),
         ),
         (
             vec![flat.clone()],
@@ -685,4 +721,37 @@ fn a_series_with_gaps_is_refused_by_default_and_trains_with_fill() {
         .assert()
         .code(2)
         .stderr(contains("--fill"));
+}
+
+/// `season = "auto"`: the period is detected on the training stretch, recorded in the resolved
+/// config (the run id is the planned config's), and the baselines use it.
+#[test]
+fn an_auto_season_is_detected_recorded_and_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows: String = (0..240)
+        .map(|t| {
+            let phase = t as f64 * std::f64::consts::TAU / 12.0;
+            format!("{}\n", 10.0 + 3.0 * phase.sin() + 0.01 * t as f64)
+        })
+        .collect();
+    let series = tmp.path().join("monthly.csv");
+    std::fs::write(&series, format!("v\n{rows}")).unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .arg("train")
+        .arg("--dataset")
+        .arg(format!("csv:{}", series.display()))
+        .args(["--task", "forecast", "--season", "auto", "--epochs", "1"])
+        .args(["--threads", "1", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let runs = run_dirs(&crate::common::train_folder(&out));
+    let r = result(&runs[0]);
+    assert_eq!(r["config"]["season"], "auto", "{r}");
+    let resolved: Value =
+        serde_json::from_str(&std::fs::read_to_string(runs[0].join("resolved.json")).unwrap())
+            .unwrap();
+    assert_eq!(resolved["season"], 12);
+    assert_eq!(r["ets_model"].as_str().unwrap(), "MSTL(12)+A,A,N");
 }

@@ -56,9 +56,14 @@ pub fn metric(inputs: &Inputs) -> &'static str {
 
 /// The baselines drawn and tabled beside the headline metric: (key in `Row::baselines`, words).
 pub(super) fn baseline_names(inputs: &Inputs) -> Vec<(&'static str, String)> {
-    let season = inputs.results.first().map_or(0, |r| r.config.season);
+    let season = inputs
+        .results
+        .first()
+        .and_then(|r| r.trained())
+        .map_or(0, |c| c.season());
+    let ets = inputs.results.iter().find_map(|r| r.ets_model.clone());
     match inputs.shape.task {
-        Task::Forecast => vec![
+        Task::Forecast => [
             ("naive MASE", "naive forecast (the last value)".to_string()),
             (
                 "snaive MASE",
@@ -68,7 +73,11 @@ pub(super) fn baseline_names(inputs: &Inputs) -> Vec<(&'static str, String)> {
                     "seasonal naive (no season: naive)".to_string()
                 },
             ),
-        ],
+        ]
+        .into_iter()
+        // AutoETS where the runs recorded it (older sweeps render as before).
+        .chain(ets.map(|m| ("ETS MASE", format!("AutoETS ({m})"))))
+        .collect(),
         _ => vec![("const RMSE", "constant: the training mean".to_string())],
     }
 }

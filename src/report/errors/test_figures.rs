@@ -1,5 +1,6 @@
 //! The selected width's test predictions: the forecast test stretch (`forecast_test`) and
-//! regression's predictions against the truth (`predicted_vs_truth`).
+//! regression's predictions against the truth (`predicted_vs_truth`). The forecast figure
+//! draws the seasonal-naive and, where recorded, the AutoETS forecasts dashed.
 use super::*;
 
 /// The selected width's test predictions over its seeds.
@@ -45,11 +46,21 @@ impl Figure for ForecastTest<'_> {
             .iter()
             .filter_map(|&i| Some((t(i), first.snaive.as_ref()?[i])))
             .collect();
+        // AutoETS, where the runs recorded it (older test_predictions.csv have no column).
+        let ets: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|&i| Some((t(i), first.ets.as_ref()?[i])))
+            .collect();
         let (x0, x1) = match (truth.first(), truth.last()) {
             (Some(a), Some(b)) => (a.0 - 0.5, b.0.max(a.0 + 1.0) + 0.5),
             _ => (0.0, 1.0),
         };
-        let ys = truth.iter().chain(&model).chain(&snaive).map(|p| p.1);
+        let ys = truth
+            .iter()
+            .chain(&model)
+            .chain(&snaive)
+            .chain(&ets)
+            .map(|p| p.1);
         let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
@@ -78,6 +89,18 @@ impl Figure for ForecastTest<'_> {
             ))?
             .label("seasonal-naive forecast")
             .legend(mark!(s, GREY, true));
+        if !ets.is_empty() {
+            let e = colour(1);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    ets,
+                    s.px(6.0),
+                    s.px(4.0),
+                    s.line(e, 1.5),
+                ))?
+                .label("AutoETS forecast")
+                .legend(mark!(s, e, true));
+        }
         let c = colour(0);
         chart
             .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?

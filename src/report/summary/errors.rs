@@ -114,6 +114,7 @@ fn baselines_line(inputs: &Inputs) -> String {
                 "naive RMSE",
             ),
             ("seasonal naive", "snaive MASE", "snaive RMSE"),
+            ("AutoETS", "ETS MASE", "ETS RMSE"),
         ],
         _ => &[("the training mean", "const RMSE", "")],
     };

@@ -111,6 +111,12 @@ pub const FORECAST_METRICS: &[(&str, &str, &str, i32)] = &[
         "test MASE of the seasonal-naive forecast",
         0,
     ),
+    (
+        "baseline/ets_mase_test",
+        "AutoETS MASE",
+        "test MASE of the AutoETS forecast (augurs)",
+        0,
+    ),
 ];
 
 /// The metrics the dashboard lists for a sweep of `runs`: each task's (classification's
@@ -403,7 +409,7 @@ mod tests {
         let forecast = RunConfig {
             dataset: "csv:series.csv".into(),
             task: crate::config::Task::Forecast,
-            season: 12,
+            season: crate::config::Count::Fixed(12),
             ..RunConfig::default()
         };
         let s = session_start(&forecast, 1.0);

@@ -131,6 +131,7 @@ impl TensorBoard {
             ("const", b.constant),
             ("naive", b.naive),
             ("snaive", b.snaive),
+            ("ets", b.ets),
         ] {
             if let Some(e) = e {
                 let (rmse, mase) = (
