@@ -237,8 +237,8 @@ def prepare(series, normalization, patch):
 def read_series_csv(path, cfg):
     """(names, target, values) of a forecasting run's series file: the columns read (config
     "columns", comma-separated, or every column whose first value is a number), in file
-    order; the index of "target_column" among them (empty: the only one); values [steps,
-    columns] float64."""
+    order, never the "date_column"; the index of "target_column" among them (empty: the only
+    one); values [steps, columns] float64."""
     with open(path, newline="") as f:
         rows = [[c.strip() for c in r] for r in csv.reader(f) if r]
     header, rows = rows[0], rows[1:]
@@ -254,7 +254,11 @@ def read_series_csv(path, cfg):
     missing = [c for c in wanted + [cfg.get("target_column", "")] if c and c not in header]
     if missing:
         sys.exit(f"{path}: no column {missing[0]!r} (header: {', '.join(header)}): not the run's series")
-    chosen = [header.index(c) for c in wanted] if wanted else [i for i, c in enumerate(rows[0]) if numeric(c)]
+    # A date column ("date_column") is never a variable, even when its dates are numbers.
+    dates = cfg.get("date_column", "")
+    chosen = [header.index(c) for c in wanted] if wanted else [
+        i for i, c in enumerate(rows[0]) if numeric(c) and header[i] != dates
+    ]
     names = [header[i] for i in chosen]
     target_col = cfg.get("target_column", "")
     if not target_col and len(names) != 1:
@@ -417,7 +421,8 @@ def forecast(args, members):
     if args.check:
         header, rows = read_check(args.check)
         steps = [[str(k + 1), str(len(table) + k)] for k in range(horizon)]
-        if header != ["step", "row", names[target]] or [r[:2] for r in rows] != steps:
+        # A dated series' predictions carry each value's date last.
+        if header[:3] != ["step", "row", names[target]] or header[3:] not in ([], ["date"]) or [r[:2] for r in rows] != steps:
             sys.exit(f"{args.check}: not rowseq predict's output for this run and series")
         theirs = torch.tensor([float(r[2]) for r in rows], dtype=torch.float64)
         check_values(values, theirs, z, std)

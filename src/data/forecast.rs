@@ -28,6 +28,7 @@ use std::path::Path;
 
 use tch::Tensor;
 
+use super::dates::Calendar;
 use super::series::{distinct_header, read_text};
 use super::Split;
 use crate::config::{Fill, RunConfig};
@@ -48,6 +49,8 @@ pub struct Table {
     /// `steps * names.len()` values: all variables of step 0, then step 1, ...
     pub values: Vec<f64>,
     pub steps: usize,
+    /// The rows' dates (`date_column`), regular by construction; None without one.
+    pub calendar: Option<Calendar>,
 }
 
 impl Table {
@@ -74,6 +77,7 @@ pub fn read(path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
 /// names (or every numeric one) and finds the target among them.
 pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
     let (header, rows) = read_rows(text, path)?;
+    let calendar = read_calendar(&header, &rows, path, cfg)?;
     let chosen = choose_columns(&header, &rows, path, cfg)?;
     let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
     let target = choose_target(&names, path, cfg)?;
@@ -84,6 +88,35 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserErro
         target,
         values,
         steps: rows.len(),
+        calendar,
+    })
+}
+
+/// The calendar of the `date_column` (None when it is ""): the column must exist, and its
+/// dates must rise by one regular step; an error names the row and what was expected.
+fn read_calendar(
+    header: &[String],
+    rows: &Rows,
+    path: &Path,
+    cfg: &RunConfig,
+) -> Result<Option<Calendar>, UserError> {
+    if cfg.date_column.is_empty() {
+        return Ok(None);
+    }
+    let Some(c) = header.iter().position(|h| *h == cfg.date_column) else {
+        return Err(UserError::Config {
+            origin: "date_column".into(),
+            message: format!(
+                "date_column = {:?}: no such column in {}: expected one of its header ({})",
+                cfg.date_column,
+                path.display(),
+                header.join(", ")
+            ),
+        });
+    };
+    let dates: Vec<(usize, &str)> = rows.iter().map(|(l, r)| (*l, r[c].as_str())).collect();
+    Calendar::of(&dates).map(Some).map_err(|(line, why)| {
+        UserError::data_at(path, line, format!("column {:?}: {why}", cfg.date_column))
     })
 }
 
@@ -142,8 +175,11 @@ fn choose_columns(
             .find(|cell| !cell.is_empty())
             .is_some_and(|cell| cell.parse::<f64>().is_ok())
     };
+    // A date column is never a variable, even when its dates are numbers (years).
     let chosen: Vec<usize> = if cfg.columns.trim().is_empty() {
-        (0..header.len()).filter(|&c| numeric(c)).collect()
+        (0..header.len())
+            .filter(|&c| numeric(c) && header[c] != cfg.date_column)
+            .collect()
     } else {
         cfg.columns
             .split(',')
@@ -560,6 +596,7 @@ mod tests {
             target: 0,
             values: (0..n).map(|t| t as f64).collect(),
             steps: n,
+            calendar: None,
         };
         let c = cfg(5, 5, 4, 2);
         let s = stretches(n, &c).unwrap();

@@ -19,6 +19,7 @@ kind to its split for one run (`sequences::split`, `windows::split`), which make
 */
 pub mod auto;
 pub mod csv;
+pub mod dates;
 pub mod ets;
 pub mod forecast;
 pub mod idx;
@@ -175,6 +176,8 @@ pub struct Forecast {
     pub snaive: Vec<f64>,
     /// The AutoETS baseline's (`Source::ets`; set by the sweep, which records it).
     pub ets: Option<std::sync::Arc<ets::EtsForecast>>,
+    /// The series' dates (`date_column`), for the outputs.
+    pub calendar: Option<dates::Calendar>,
 }
 
 /// The errors of a numeric task's baselines on the test split, in the target's units.

@@ -113,6 +113,7 @@ fn scored_against(
         snaive: forecast::seasonal_naive(&y, &test_origins, h, season),
         season,
         ets: None,
+        calendar: table.calendar,
         stretches: cut,
         horizon: h,
         relative,

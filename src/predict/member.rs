@@ -59,6 +59,8 @@ pub enum Output {
         window: usize,
         /// The values after the series' end, in the target's units.
         values: Vec<f64>,
+        /// Their dates, for a run with a `date_column`: the series' step carried on.
+        dates: Option<Vec<String>>,
     },
 }
 
@@ -312,6 +314,11 @@ fn forecast(
             steps: table.steps,
             window,
             values: z.iter().map(|v| v * t_std + centre).collect(),
+            dates: table.calendar.map(|c| {
+                (0..z.len())
+                    .map(|k| c.date(table.steps + k).to_string())
+                    .collect()
+            }),
         },
     })
 }

@@ -430,11 +430,16 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             steps,
             window,
             values,
+            dates,
         } => {
-            csv.write_record(["step", "row", target.as_str()])?;
+            let mut head = vec!["step", "row", target.as_str()];
+            head.extend(dates.as_ref().map(|_| "date"));
+            csv.write_record(head)?;
             for (k, v) in values.iter().enumerate() {
                 // `row`: the 0-based data row the value would have if the series went on.
-                csv.write_record([(k + 1).to_string(), (steps + k).to_string(), v.to_string()])?;
+                let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
+                row.extend(dates.as_ref().map(|d| d[k].clone()));
+                csv.write_record(row)?;
             }
             let score = Score::Forecast {
                 steps: *steps,
@@ -448,12 +453,13 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
 }
 
 /// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
-/// (classification), `index,TARGET,predicted` (regression) or `step,row,TARGET` (forecasts).
+/// (classification), `index,TARGET,predicted` (regression) or `step,row,TARGET[,date]`
+/// (forecasts).
 fn is_predictions(head: &[u8]) -> bool {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
     matches!(
         fields.as_slice(),
-        [b"index", _, b"predicted", ..] | [b"step", b"row", _]
+        [b"index", _, b"predicted", ..] | [b"step", b"row", _] | [b"step", b"row", _, b"date"]
     )
 }

@@ -530,7 +530,8 @@ pub fn ensemble_accuracy(runs: &[&TestProbabilities]) -> Option<f64> {
 /// test example and step ahead. Forecasts also carry each window's origin (the 0-based time
 /// step of its last input, so the target is at origin + step) and the naive and seasonal-naive
 /// forecasts of the same target, and AutoETS's where it was computed (an `ets` column; older
-/// files have none).
+/// files have none), and, for a series with a `date_column`, the target's date (a last `date`
+/// column).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestPredictions {
     /// Forecasts: each row's (origin, step ahead).
@@ -540,6 +541,8 @@ pub struct TestPredictions {
     pub naive: Option<Vec<f64>>,
     pub snaive: Option<Vec<f64>>,
     pub ets: Option<Vec<f64>>,
+    /// Forecasts of a dated series: each row's target date, as the file writes dates.
+    pub dates: Option<Vec<String>>,
 }
 
 impl TestPredictions {
@@ -550,6 +553,7 @@ impl TestPredictions {
             Some(_) => {
                 let mut head = vec!["origin", "step", "truth", "predicted", "naive", "snaive"];
                 head.extend(self.ets.as_ref().map(|_| "ets"));
+                head.extend(self.dates.as_ref().map(|_| "date"));
                 w.write_record(head)?
             }
             None => w.write_record(["index", "truth", "predicted"])?,
@@ -564,6 +568,7 @@ impl TestPredictions {
             for b in [&self.naive, &self.snaive, &self.ets].into_iter().flatten() {
                 row.push(b[i].to_string());
             }
+            row.extend(self.dates.as_ref().map(|d| d[i].clone()));
             w.write_record(&row)?;
         }
         Ok(w.into_inner()?)
@@ -580,11 +585,12 @@ impl TestPredictions {
             .collect();
         let forecast = header.first().is_some_and(|h| h == "origin");
         let with_ets = forecast && header.get(6).is_some_and(|h| h == "ets");
+        let with_dates = forecast && header.last().is_some_and(|h| h == "date");
         let width = match (forecast, with_ets) {
             (false, _) => 3,
             (true, false) => 6,
             (true, true) => 7,
-        };
+        } + usize::from(with_dates);
         let mut p = TestPredictions {
             at: forecast.then(Vec::new),
             truth: Vec::new(),
@@ -592,6 +598,7 @@ impl TestPredictions {
             naive: forecast.then(Vec::new),
             snaive: forecast.then(Vec::new),
             ets: with_ets.then(Vec::new),
+            dates: with_dates.then(Vec::new),
         };
         for (i, record) in r.records().enumerate() {
             let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
@@ -609,6 +616,9 @@ impl TestPredictions {
                 p.snaive.as_mut().expect("forecast").push(num(5)?);
                 if let Some(ets) = p.ets.as_mut() {
                     ets.push(num(6)?);
+                }
+                if let Some(dates) = p.dates.as_mut() {
+                    dates.push(record[width - 1].to_string());
                 }
             } else {
                 p.truth.push(num(1)?);

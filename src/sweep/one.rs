@@ -346,6 +346,13 @@ fn test_predictions(
             naive: Some(f.naive.clone()),
             snaive: Some(f.snaive.clone()),
             ets: f.ets.as_ref().map(|e| e.values.clone()),
+            // The date of each target: origin + step ahead.
+            dates: f.calendar.map(|c| {
+                f.test_origins
+                    .iter()
+                    .flat_map(|&t| (1..=f.horizon).map(move |k| c.date(t + k).to_string()))
+                    .collect()
+            }),
         },
         None => crate::records::TestPredictions {
             at: None,
@@ -354,6 +361,7 @@ fn test_predictions(
             naive: None,
             snaive: None,
             ets: None,
+            dates: None,
         },
     }
 }

@@ -755,3 +755,81 @@ fn an_auto_season_is_detected_recorded_and_used() {
     assert_eq!(resolved["season"], 12);
     assert_eq!(r["ets_model"].as_str().unwrap(), "MSTL(12)+A,A,N");
 }
+
+#[test]
+fn dates_are_checked_and_carried_into_the_outputs() {
+    // Sunspots by year: a date column is read as the rows' dates (not as a variable), the test
+    // predictions and predict's output carry them, and a gap in them is an error naming its row.
+    let series = require("data/sunspots/sunspots.csv");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let train = |data: &Path, out: &Path| {
+        let mut c = rowseq();
+        c.arg("train")
+            .arg("--dataset")
+            .arg(format!("csv:{}", data.display()))
+            .args([
+                "--task",
+                "forecast",
+                "--date-column",
+                "YEAR",
+                "--season",
+                "11",
+            ])
+            .args([
+                "--epochs",
+                "2",
+                "--num-units",
+                "4",
+                "--threads",
+                "1",
+                "--out",
+            ])
+            .arg(out);
+        c
+    };
+    // The date column is not a variable: SUNACTIVITY is the only column read.
+    train(&series, &out).assert().success();
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
+    let (header, rows) = csv_rows(&run.join("test_predictions.csv"));
+    assert_eq!(
+        header.last().map(String::as_str),
+        Some("date"),
+        "{header:?}"
+    );
+    let (origin, step) = (
+        rows[0][0].parse::<i64>().unwrap(),
+        rows[0][1].parse::<i64>().unwrap(),
+    );
+    assert_eq!(rows[0].last().unwrap(), &(1700 + origin + step).to_string());
+    let predictions = tmp.path().join("p.csv");
+    rowseq()
+        .arg("predict")
+        .arg(&run)
+        .arg(&series)
+        .arg("--out")
+        .arg(&predictions)
+        .assert()
+        .success();
+    let (header, rows) = csv_rows(&predictions);
+    assert_eq!(header, ["step", "row", "SUNACTIVITY", "date"]);
+    assert_eq!(rows[0][3], "2009", "the year after the series' last, 2008");
+    crate::common::load_in_pytorch(&run, series.to_str().unwrap(), &predictions);
+    // A missing year is an error naming its row, and nothing is written.
+    let text = std::fs::read_to_string(&series).unwrap();
+    let gap: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i != 50)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let file = tmp.path().join("gap.csv");
+    std::fs::write(&file, gap).unwrap();
+    let bad = train(&file, &tmp.path().join("bad")).assert().code(2);
+    let err = String::from_utf8_lossy(&bad.get_output().stderr).to_string();
+    assert!(
+        err.contains("gap.csv:51: column \"YEAR\": 1750: expected 1749 (a gap"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("bad").exists());
+}

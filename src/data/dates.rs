@@ -1,0 +1,264 @@
+/*!
+The dates of a forecast series (`date_column`): parsed, checked for a regular step, and carried
+forward past the series' end. A date is an ISO day (`1994-09-12`), a month (`1994-09`), a
+quarter (`1994 Q3`, `1994-Q3`, `1994Q3`) or a year (`1994`); every row of a series is of the
+same kind. The step is the series' first difference: a number of days (1 = daily, 7 = weekly),
+of months (1 = monthly, 3 = quarterly) or of years; every later row must follow at that step,
+so a missing or repeated date, or one out of order, is an error naming its row.
+
+Days are counted on the proleptic Gregorian calendar (`days_from_civil`, Howard Hinnant's
+algorithm): no time zones, no dependency for a few lines of arithmetic.
+*/
+
+/// One date of a series, in the unit its kind steps by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Date {
+    /// A day: days since 1970-01-01.
+    Day(i64),
+    /// A month: months since year 0 (year * 12 + month - 1).
+    Month(i64),
+    /// A quarter: quarters since year 0 (year * 4 + quarter - 1).
+    Quarter(i64),
+    /// A year.
+    Year(i64),
+}
+
+/// A series' calendar: the kind of its dates, its first date and the step between rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Calendar {
+    pub first: Date,
+    /// Units of the date's kind between two rows (days, months, quarters or years).
+    pub step: i64,
+}
+
+impl Date {
+    /// Parses one date, or says what is expected.
+    pub fn parse(text: &str) -> Result<Date, String> {
+        let t = text.trim();
+        let bad = || {
+            format!(
+                "{t:?}: expected a date such as 1994-09-12, a month such as 1994-09, a quarter \
+                 such as 1994 Q3, or a year such as 1994"
+            )
+        };
+        let num = |s: &str| -> Option<i64> {
+            (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit())).then(|| s.parse().ok())?
+        };
+        let upper = t.to_ascii_uppercase();
+        if let Some((y, q)) = upper.split_once('Q') {
+            let y = y.trim_end_matches([' ', '-']);
+            return match (num(y), num(q)) {
+                (Some(y), Some(q @ 1..=4)) if y.to_string().len() == 4 => {
+                    Ok(Date::Quarter(y * 4 + q - 1))
+                }
+                _ => Err(bad()),
+            };
+        }
+        let parts: Vec<&str> = t.split('-').collect();
+        match parts.as_slice() {
+            [y] if y.len() == 4 => num(y).map(Date::Year).ok_or_else(bad),
+            [y, m] if y.len() == 4 && m.len() == 2 => match (num(y), num(m)) {
+                (Some(y), Some(m @ 1..=12)) => Ok(Date::Month(y * 12 + m - 1)),
+                _ => Err(bad()),
+            },
+            [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+                match (num(y), num(m), num(d)) {
+                    (Some(y), Some(m @ 1..=12), Some(d)) if d >= 1 && d <= days_in(y, m) => {
+                        Ok(Date::Day(days_from_civil(y, m, d)))
+                    }
+                    _ => Err(bad()),
+                }
+            }
+            _ => Err(bad()),
+        }
+    }
+
+    /// The date's count in its unit, and the unit's name.
+    fn count(self) -> (i64, &'static str) {
+        match self {
+            Date::Day(n) => (n, "day"),
+            Date::Month(n) => (n, "month"),
+            Date::Quarter(n) => (n, "quarter"),
+            Date::Year(n) => (n, "year"),
+        }
+    }
+
+    /// The date `k` units later.
+    fn plus(self, k: i64) -> Date {
+        match self {
+            Date::Day(n) => Date::Day(n + k),
+            Date::Month(n) => Date::Month(n + k),
+            Date::Quarter(n) => Date::Quarter(n + k),
+            Date::Year(n) => Date::Year(n + k),
+        }
+    }
+}
+
+impl std::fmt::Display for Date {
+    /// As it is parsed: `1994-09-12`, `1994-09`, `1994 Q3`, `1994`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Date::Day(n) => {
+                let (y, m, d) = civil_from_days(n);
+                write!(f, "{y:04}-{m:02}-{d:02}")
+            }
+            Date::Month(n) => write!(f, "{:04}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1),
+            Date::Quarter(n) => write!(f, "{:04} Q{}", n.div_euclid(4), n.rem_euclid(4) + 1),
+            Date::Year(n) => write!(f, "{n:04}"),
+        }
+    }
+}
+
+impl Calendar {
+    /// The calendar of a series' dates, each with its row's line: one kind, a positive step,
+    /// every row at that step from the one before. The error names the line and what is
+    /// expected there.
+    pub fn of(dates: &[(usize, &str)]) -> Result<Calendar, (usize, String)> {
+        let parsed: Vec<(usize, Date)> = dates
+            .iter()
+            .map(|&(line, t)| Date::parse(t).map(|d| (line, d)).map_err(|e| (line, e)))
+            .collect::<Result<_, _>>()?;
+        let Some(&(_, first)) = parsed.first() else {
+            return Err((0, "no dates".into()));
+        };
+        let (start, unit) = first.count();
+        let step = match parsed.get(1) {
+            None => 1,
+            Some(&(line, d)) => {
+                let (n, u) = d.count();
+                if u != unit {
+                    return Err((line, format!("a {u}: expected a {unit} like the first row")));
+                }
+                if n <= start {
+                    return Err((line, format!("{d}: expected a date after {first}")));
+                }
+                n - start
+            }
+        };
+        for (k, &(line, d)) in parsed.iter().enumerate() {
+            let want = first.plus(k as i64 * step);
+            if d != want {
+                let (n, u) = d.count();
+                let why = if u != unit {
+                    format!("a {u}: expected a {unit} like the first row")
+                } else if n < want.count().0 {
+                    format!("{d}: expected {want} (dates must rise by one step of {step} {unit}(s); this one is repeated or out of order)")
+                } else {
+                    format!("{d}: expected {want} (a gap: the rows before it are {step} {unit}(s) apart; fill or drop it)")
+                };
+                return Err((line, why));
+            }
+        }
+        Ok(Calendar { first, step })
+    }
+
+    /// The date of row `t` (0-based; past the end for a forecast).
+    pub fn date(&self, t: usize) -> Date {
+        self.first.plus(t as i64 * self.step)
+    }
+}
+
+/// Days in month `m` of year `y`.
+fn days_in(y: i64, m: i64) -> i64 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses_and_prints_as_written() {
+        for t in ["1994-09-12", "2000-02-29", "1994-09", "1994 Q3", "1994"] {
+            assert_eq!(Date::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(Date::parse("1994-Q3"), Date::parse("1994 Q3"));
+        assert_eq!(Date::parse("1994q3"), Date::parse("1994 Q3"));
+        assert_eq!(Date::parse("1970-01-01"), Ok(Date::Day(0)));
+        for bad in [
+            "1994-13",
+            "1999-02-29",
+            "1994 Q5",
+            "94-09",
+            "Sep 1994",
+            "",
+            "1994-9",
+        ] {
+            let e = Date::parse(bad).unwrap_err();
+            assert!(e.contains("expected a date such as"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn days_round_trip_across_centuries() {
+        for n in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(n);
+            assert_eq!(days_from_civil(y, m, d), n);
+        }
+    }
+
+    #[test]
+    fn a_regular_series_has_its_step_and_dates_carry_on() {
+        let lines = |ds: &[&'static str]| -> Vec<(usize, &'static str)> {
+            ds.iter().enumerate().map(|(i, d)| (i + 2, *d)).collect()
+        };
+        let weekly = Calendar::of(&lines(&["2001-12-15", "2001-12-22", "2001-12-29"])).unwrap();
+        assert_eq!(weekly.step, 7);
+        assert_eq!(weekly.date(3).to_string(), "2002-01-05");
+        let quarterly = Calendar::of(&lines(&["1994 Q3", "1994 Q4", "1995 Q1"])).unwrap();
+        assert_eq!(quarterly.date(4).to_string(), "1995 Q3");
+        let monthly = Calendar::of(&lines(&["1994-11", "1994-12", "1995-01"])).unwrap();
+        assert_eq!(monthly.date(3).to_string(), "1995-02");
+    }
+
+    #[test]
+    fn gaps_repeats_disorder_and_mixed_kinds_name_their_line() {
+        let lines = |ds: &[&'static str]| -> Vec<(usize, &'static str)> {
+            ds.iter().enumerate().map(|(i, d)| (i + 2, *d)).collect()
+        };
+        let (line, e) = Calendar::of(&lines(&["1994-01", "1994-02", "1994-04"])).unwrap_err();
+        assert_eq!(line, 4);
+        assert!(e.contains("expected 1994-03 (a gap"), "{e}");
+        let (line, e) = Calendar::of(&lines(&["1994-01", "1994-02", "1994-02"])).unwrap_err();
+        assert_eq!(line, 4);
+        assert!(e.contains("repeated or out of order"), "{e}");
+        let (line, e) = Calendar::of(&lines(&["1994-02", "1994-01"])).unwrap_err();
+        assert_eq!(line, 3);
+        assert!(e.contains("expected a date after 1994-02"), "{e}");
+        let (line, e) = Calendar::of(&lines(&["1994-01", "1994 Q1"])).unwrap_err();
+        assert_eq!(line, 3);
+        assert!(e.contains("a quarter: expected a month"), "{e}");
+        let (line, e) = Calendar::of(&lines(&["1994-01", "x"])).unwrap_err();
+        assert_eq!(line, 3);
+        assert!(e.contains("\"x\": expected a date"), "{e}");
+    }
+}
