@@ -18,7 +18,7 @@ for run in "$src"/*/; do
   id=$(basename "$run")
   mkdir -p "$dst/$id"
   cp "$run"/config.json "$run"/metrics.jsonl "$run"/result.json "$dst/$id"/
-  for f in test_predictions.csv test_probabilities.csv; do
+  for f in resolved.json test_predictions.csv test_probabilities.csv; do
     if [ -f "$run/$f" ]; then cp "$run/$f" "$dst/$id"/; fi
   done
 done

@@ -320,7 +320,7 @@ fn default_out() -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+    let (y, m, d) = crate::data::dates::civil_from_days(secs.div_euclid(86_400));
     let t = secs.rem_euclid(86_400);
     PathBuf::from(format!(
         "bench/bench-{y:04}{m:02}{d:02}-{:02}{:02}{:02}.json",
@@ -328,19 +328,6 @@ fn default_out() -> PathBuf {
         t / 60 % 60,
         t % 60
     ))
-}
-
-/// (year, month, day) of a count of days since 1970-01-01 (H. Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
@@ -493,8 +480,8 @@ mod tests {
     fn medians_and_dates() {
         assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
         assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_513), (2026, 3, 1));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+        assert_eq!(crate::data::dates::civil_from_days(0), (1970, 1, 1));
+        assert_eq!(crate::data::dates::civil_from_days(20_513), (2026, 3, 1));
+        assert_eq!(crate::data::dates::civil_from_days(11_016), (2000, 2, 29));
     }
 }
