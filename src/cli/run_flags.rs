@@ -109,7 +109,8 @@ impl RunFlags {
 
 impl TrainArgs {
     /// The folder the run joins: `--name`, else the data set's short name (`GunPoint` for
-    /// `ts:data/GunPoint/GunPoint`, `GunPoint` for `npz:x/GunPoint_TRAIN.npz,...`).
+    /// `ts:data/GunPoint/GunPoint`, `GunPoint` for `npz:x/GunPoint_TRAIN.npz,...`, `my` for
+    /// `csv:my/train.csv,my/test.csv`).
     pub fn folder(&self) -> String {
         if let Some(name) = &self.name {
             return name.clone();
@@ -118,11 +119,25 @@ impl TrainArgs {
         let short = crate::config::dataset::Spec::parse(&dataset)
             .map(|spec| spec.short_name(&dataset))
             .unwrap_or_else(|_| "train".into());
-        ["_TRAIN", "_train", "-train", "_Train"]
+        let name = ["_TRAIN", "_train", "-train", "_Train"]
             .iter()
             .find_map(|s| short.strip_suffix(s).filter(|rest| !rest.is_empty()))
-            .unwrap_or(&short)
-            .to_string()
+            .unwrap_or(&short);
+        // `csv:my/train.csv,my/test.csv`: the files' folder names the data, not "train".
+        if name.eq_ignore_ascii_case("train") {
+            let first = dataset
+                .split_once(':')
+                .map_or("", |(_, f)| f)
+                .split(',')
+                .next();
+            let folder = first
+                .and_then(|f| std::path::Path::new(f).parent()?.file_name()?.to_str())
+                .filter(|f| crate::config::valid_name(f));
+            if let Some(folder) = folder {
+                return folder.to_string();
+            }
+        }
+        name.to_string()
     }
 
     /// A one-run sweep of the flags' config.
@@ -180,6 +195,21 @@ mod tests {
             Command::Train(t) => t,
             other => panic!("not train: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_train_folder_is_named_after_its_data() {
+        let folder = |d: &str| train(&["--dataset", d]).folder();
+        assert_eq!(folder("mnist"), "mnist");
+        assert_eq!(folder("ts:data/GunPoint/GunPoint"), "GunPoint");
+        assert_eq!(
+            folder("npz:x/GunPoint_TRAIN.npz,x/GunPoint_TEST.npz"),
+            "GunPoint"
+        );
+        assert_eq!(folder("csv:my/train.csv,my/test.csv"), "my");
+        assert_eq!(folder("csv:walks.csv,walks_test.csv"), "walks");
+        assert_eq!(folder("csv:train.csv,test.csv"), "train");
+        assert_eq!(train(&["--name", "mine"]).folder(), "mine");
     }
 
     #[test]
