@@ -50,7 +50,9 @@ pub struct EpochMetrics {
 impl EpochMetrics {
     /// The epoch's scores as progress prints them: `train 0.91, val 0.90, test 0.89`, or the
     /// RMSE of each split (and the test MASE of a forecast) for numeric tasks.
-    pub fn scores_text(&self) -> String {
+    /// `jittered`: the run trains on noisy inputs (`noise`), so its training accuracy is
+    /// measured on them, and says so.
+    pub fn scores_text(&self, jittered: bool) -> String {
         match (&self.val_errors, &self.test_errors) {
             (Some(v), t) => format!(
                 "RMSE train {}, val {}{}",
@@ -64,7 +66,12 @@ impl EpochMetrics {
                 ))
             ),
             (None, _) => format!(
-                "train {:.4}, val {:.4}{}",
+                "train{} {:.4}, val {:.4}{}",
+                if jittered {
+                    " (on jittered inputs)"
+                } else {
+                    ""
+                },
                 self.train_acc,
                 self.val_acc,
                 match self.test_loss.is_nan() {
@@ -750,7 +757,11 @@ mod tests {
         assert!(!json.contains("test"), "{json}");
         let back: EpochMetrics = serde_json::from_str(&json).unwrap();
         assert!(!back.has_test() && back.test_acc.is_nan());
-        assert_eq!(back.scores_text(), "train 0.3000, val 0.9167");
+        assert_eq!(back.scores_text(false), "train 0.3000, val 0.9167");
+        assert_eq!(
+            back.scores_text(true),
+            "train (on jittered inputs) 0.3000, val 0.9167"
+        );
     }
 
     #[test]

@@ -126,6 +126,7 @@ impl Progress {
             label: label.to_string(),
             epochs,
             cost_per_epoch,
+            jittered: false,
         }
     }
 
@@ -164,6 +165,8 @@ pub struct RunProgress<'a> {
     label: String,
     epochs: usize,
     cost_per_epoch: u64,
+    /// The run trains on noisy inputs: its training accuracy is measured on them.
+    jittered: bool,
 }
 
 impl Drop for RunProgress<'_> {
@@ -178,8 +181,11 @@ impl Sink for RunProgress<'_> {
     fn event(&mut self, event: &Event) -> anyhow::Result<()> {
         match event {
             Event::Start {
-                batches_per_epoch, ..
+                cfg,
+                batches_per_epoch,
+                ..
             } => {
+                self.jittered = matches!(cfg.noise, crate::config::Noise::Std(x) if x > 0.0);
                 if let Some(bar) = &self.bar {
                     bar.set_length(*batches_per_epoch as u64);
                     bar.set_prefix(format!("{} epoch 1/{}", self.label, self.epochs));
@@ -210,7 +216,7 @@ impl Sink for RunProgress<'_> {
                         m.epoch,
                         self.epochs,
                         m.train_loss,
-                        m.scores_text(),
+                        m.scores_text(self.jittered),
                         seconds(m.train_seconds),
                         seconds(m.eval_seconds)
                     ));

@@ -394,6 +394,10 @@ fn quiet_prints_the_table_alone_and_a_log_gets_every_epoch() {
     let log = tiny_train(first.path(), 8).assert().success();
     let text = String::from_utf8_lossy(&log.get_output().stdout).to_string();
     assert!(text.contains(" epoch 1/1: loss "), "{text}");
+    assert!(
+        !text.contains("jittered"),
+        "MNIST trains on the images as they are: {text}"
+    );
     assert!(!text.contains("0.0s"), "{text}");
     assert!(text.contains("done units=8"), "{text}");
     // --quiet: the closing table and where the results are, nothing per epoch or run.

@@ -602,7 +602,9 @@ fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
         ])
         .arg(out.path())
         .assert()
-        .success();
+        .success()
+        // Its training accuracy is measured on jittered inputs (noise = "auto"), and says so.
+        .stdout(contains("train (on jittered inputs) "));
     let sweep = crate::common::train_folder(out.path());
     let run = run_dirs(&sweep).remove(0);
     let read = |f: &str| -> Value {
