@@ -5,8 +5,9 @@ writes its event files into.
 ```text
 <out>/<sweep>/tb/
   events.out.tfevents.*            the hparams experiment (rewritten by every sweep invocation)
-  <label>/events.out.tfevents.*    one run, e.g. `units=128,seed=0` (cleared when the run
-                                   (re)starts)
+  <label>/events.out.tfevents.*    one run, e.g. `units=0128,seed=0` (cleared when the run
+                                   (re)starts; the width zero-padded, `folder_name`, as
+                                   TensorBoard sorts runs as text)
   <label>/.rowseq-run-id           the run id owning the folder; a different run with the same
                                    label (not swept, so not in it) gets `<label>,run=<id>`
 ```
@@ -27,11 +28,28 @@ pub const RUN_ID_FILE: &str = ".rowseq-run-id";
 /// (same label, different config: e.g. two `train` commands that differ in `lr`), then
 /// `<tb_root>/<label>,run=<run_id>`.
 pub fn run_folder(tb_root: &Path, label: &str, run_id: &str) -> PathBuf {
+    let label = &folder_name(label);
     let plain = tb_root.join(label);
     match super::read_text(&plain.join(RUN_ID_FILE)) {
         Ok(owner) if owner.trim() != run_id => tb_root.join(format!("{label},run={run_id}")),
         _ => plain,
     }
+}
+
+/// The folder name of a run's label: its width zero-padded to four digits (`units=0008`), so
+/// that TensorBoard, which sorts runs as text, lists 8, 16, ..., 256 in order (not 128, 16,
+/// ..., 8). The other values are as the label has them.
+pub fn folder_name(label: &str) -> String {
+    label
+        .split(',')
+        .map(|part| match part.strip_prefix("units=") {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                format!("units={n:0>4}")
+            }
+            _ => part.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Makes `tb_root` ready for a new experiment file: created if missing, the event files of an
@@ -84,16 +102,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn widths_sort_as_numbers_in_folder_names() {
+        let mut names: Vec<String> = [8, 16, 32, 64, 128, 256, 1024]
+            .iter()
+            .map(|h| folder_name(&format!("units={h},seed=0")))
+            .collect();
+        let in_order = names.clone();
+        names.sort();
+        assert_eq!(names, in_order);
+        assert_eq!(
+            folder_name("units=128,cell=gru,seed=2"),
+            "units=0128,cell=gru,seed=2"
+        );
+    }
+
+    #[test]
     fn a_label_taken_by_another_run_gets_the_run_id() {
         let root = tempfile::tempdir().unwrap();
         let mine = run_folder(root.path(), "units=8,seed=0", "aaa");
-        assert_eq!(mine, root.path().join("units=8,seed=0"));
+        assert_eq!(mine, root.path().join("units=0008,seed=0"));
         std::fs::create_dir_all(&mine).unwrap();
         std::fs::write(mine.join(RUN_ID_FILE), "aaa").unwrap();
         assert_eq!(run_folder(root.path(), "units=8,seed=0", "aaa"), mine);
         assert_eq!(
             run_folder(root.path(), "units=8,seed=0", "bbb"),
-            root.path().join("units=8,seed=0,run=bbb")
+            root.path().join("units=0008,seed=0,run=bbb")
         );
     }
 

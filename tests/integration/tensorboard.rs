@@ -17,7 +17,8 @@ use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::{json, Value};
 
-const LABELS: [&str; 2] = ["units=16,seed=0", "units=64,seed=0"];
+/// The runs' TensorBoard folders: their labels, the width zero-padded so that they sort.
+const LABELS: [&str; 2] = ["units=0016,seed=0", "units=0064,seed=0"];
 const METRICS: [&str; 5] = [
     "accuracy/test",
     "accuracy/val",
@@ -166,7 +167,19 @@ fn encode(s: &str) -> String {
         .collect()
 }
 
-/// Finished runs of a sweep folder: label -> (result.json, metrics.jsonl lines).
+/// A run label as its TensorBoard folder (and run) is named: the width padded to four digits.
+fn tb_name(label: &str) -> String {
+    label
+        .split(',')
+        .map(|p| match p.strip_prefix("units=") {
+            Some(n) => format!("units={n:0>4}"),
+            None => p.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Finished runs of a sweep folder: TensorBoard run name -> (result.json, metrics.jsonl lines).
 fn runs(sweep: &Path) -> Vec<(String, Value, Vec<Value>)> {
     let mut runs = Vec::new();
     for entry in std::fs::read_dir(sweep).unwrap().flatten() {
@@ -181,11 +194,7 @@ fn runs(sweep: &Path) -> Vec<(String, Value, Vec<Value>)> {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
-        runs.push((
-            result["label"].as_str().unwrap().to_string(),
-            result,
-            metrics,
-        ));
+        runs.push((tb_name(result["label"].as_str().unwrap()), result, metrics));
     }
     runs.sort_by(|a, b| a.0.cmp(&b.0));
     runs
@@ -435,7 +444,8 @@ fn tensorboard_serves_the_errors_of_a_regression_sweep() {
     let sweep = out.path().join("covid3month");
     let runs = runs(&sweep);
     let labels: Vec<&str> = runs.iter().map(|r| r.0.as_str()).collect();
-    assert_eq!(labels, ["units=16,seed=0", "units=8,seed=0"]);
+    // TensorBoard sorts runs as text: the padded widths come in order.
+    assert_eq!(labels, ["units=0008,seed=0", "units=0016,seed=0"]);
     let mut server = Server::start(&sweep.join("tb"), out.path().join("tensorboard.log"));
     server.wait_for_runs(&labels);
 

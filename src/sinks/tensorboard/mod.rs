@@ -371,7 +371,7 @@ mod tests {
             look: Some(&look),
         })
         .unwrap();
-        let found = scalars(&dir.path().join("units=4,seed=0"));
+        let found = scalars(&dir.path().join("units=0004,seed=0"));
         let series = |tag: &str| -> Vec<(i64, f32)> {
             found
                 .iter()
@@ -482,7 +482,7 @@ mod tests {
         sink.event(&Event::End(&Ended::Failed("diverged".into())))
             .unwrap();
 
-        let events = read_events(&dir.path().join("units=4,seed=0"));
+        let events = read_events(&dir.path().join("units=0004,seed=0"));
         assert_eq!(
             events[0].what,
             Some(What::FileVersion("brain.Event:2".into()))
