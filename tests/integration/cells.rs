@@ -79,7 +79,7 @@ fn a_sweep_over_cells_counts_each_cells_parameters() {
         assert_eq!(r["params"], formula(&cell, 12, 1, 1), "{cell}");
         assert!(sweep
             .join("tb")
-            .join(format!("units=12,cell={cell},seed=0"))
+            .join(format!("units=0012,cell={cell},seed=0"))
             .is_dir());
         cells.push(cell);
     }

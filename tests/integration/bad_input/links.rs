@@ -86,7 +86,7 @@ fn tb_linked(t: &Path) {
 fn tb_run_linked(t: &Path) {
     sweep(t);
     std::fs::create_dir(t.join("out/c/tb")).unwrap();
-    link(&t.join("elsewhere"), &t.join("out/c/tb/units=4,seed=0"));
+    link(&t.join("elsewhere"), &t.join("out/c/tb/units=0004,seed=0"));
 }
 
 fn tb_a_file(t: &Path) {
@@ -191,7 +191,7 @@ pub const CASES: &[Special] = &[
     special(
         tb_run_linked,
         SWEEP,
-        "{t}/out/c/tb/units=4,seed=0: is a symbolic link",
+        "{t}/out/c/tb/units=0004,seed=0: is a symbolic link",
     ),
     special(tb_a_file, SWEEP, "{t}/out/c/tb: is not a folder"),
     special(report_linked, SWEEP, "{t}/out/c/report: is a symbolic link"),
