@@ -81,15 +81,42 @@ def read_safetensors(path):
     return out
 
 
+class ConvBranch(torch.nn.Module):
+    """rowseq's convolutional branch (conv_filters = N, LSTM-FCN's): three nn.Conv1d of N, 2N
+    and N filters, kernels 8, 5 and 3, padding "same", each with nn.BatchNorm1d and ReLU, over
+    the steps the recurrent layers read, zero past each sequence's length; then the mean over
+    each sequence's real steps."""
+
+    def __init__(self, features, filters):
+        super().__init__()
+        shapes = [(features, filters, 8), (filters, 2 * filters, 5), (2 * filters, filters, 3)]
+        for i, (inputs, out, kernel) in enumerate(shapes, 1):
+            setattr(self, f"conv{i}", torch.nn.Conv1d(inputs, out, kernel, padding="same"))
+            setattr(self, f"bn{i}", torch.nn.BatchNorm1d(out))
+
+    def forward(self, x, lengths):
+        steps = torch.arange(x.shape[1]).view(1, 1, -1)
+        real = (steps < lengths.view(-1, 1, 1)).to(x.dtype)
+        h = x.transpose(1, 2)
+        for i in (1, 2, 3):
+            conv, bn = getattr(self, f"conv{i}"), getattr(self, f"bn{i}")
+            h = torch.relu(bn(conv(h * real)))
+        return (h * real).sum(2) / lengths.view(-1, 1).to(x.dtype)
+
+
 class RowseqModel(torch.nn.Module):
-    """rowseq's model: a recurrent stack read to each sequence's length, a linear head on the
-    last layer's final state (both directions' when bidirectional) with `outputs` outputs (the
-    classes' logits, one regression z-score, or `horizon` forecast z-scores)."""
+    """rowseq's model: a recurrent stack read to each sequence's length; a linear head on the
+    last layer's final state (both directions' when bidirectional), or with pooling = "mean"
+    on the mean of its outputs over each sequence's real steps, beside the convolutional
+    branch's means when conv_filters > 0; `outputs` outputs (the classes' logits, one
+    regression z-score, or `horizon` forecast z-scores)."""
 
     def __init__(self, cfg, features, outputs):
         super().__init__()
         self.cell = cfg.get("cell", "lstm")
         self.bidirectional = cfg.get("bidirectional", False)
+        self.pooling = cfg.get("pooling", "last")
+        filters = cfg.get("conv_filters", 0)
         cls = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[self.cell]
         self.rnn = cls(
             features,
@@ -98,19 +125,35 @@ class RowseqModel(torch.nn.Module):
             bidirectional=self.bidirectional,
             batch_first=True,
         )
+        self.conv = ConvBranch(features, filters) if filters else None
         directions = 2 if self.bidirectional else 1
-        self.head = torch.nn.Linear(directions * cfg["num_units"], outputs)
+        self.head = torch.nn.Linear(directions * cfg["num_units"] + filters, outputs)
 
     def load_rowseq(self, tensors):
-        self.rnn.load_state_dict({k[len(self.cell) + 1 :]: v for k, v in tensors.items() if k.startswith(self.cell + ".")})
-        self.head.load_state_dict({k[5:]: v for k, v in tensors.items() if k.startswith("head.")})
+        def part(prefix):
+            return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+        self.rnn.load_state_dict(part(self.cell + "."))
+        if self.conv is not None:
+            state = part("conv.")
+            # rowseq keeps no count of batches (momentum is fixed at PyTorch's 0.1).
+            for i in (1, 2, 3):
+                state[f"bn{i}.num_batches_tracked"] = torch.tensor(0)
+            self.conv.load_state_dict(state)
+        self.head.load_state_dict(part("head."))
 
     def forward(self, x, lengths):
         packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-        _, h = self.rnn(packed)
-        h = h[0] if self.cell == "lstm" else h
-        last = torch.cat([h[-2], h[-1]], 1) if self.bidirectional else h[-1]
-        return self.head(last)
+        outputs, h = self.rnn(packed)
+        if self.pooling == "mean":
+            padded, _ = torch.nn.utils.rnn.pad_packed_sequence(outputs, batch_first=True, total_length=x.shape[1])
+            readout = padded.sum(1) / lengths.view(-1, 1).to(x.dtype)
+        else:
+            h = h[0] if self.cell == "lstm" else h
+            readout = torch.cat([h[-2], h[-1]], 1) if self.bidirectional else h[-1]
+        if self.conv is not None:
+            readout = torch.cat([readout, self.conv(x, lengths)], 1)
+        return self.head(readout)
 
 
 def read_ts(path):

@@ -1,13 +1,15 @@
 /*!
 The model, in three jobs: what a model is and its arithmetic (`arch`: the architecture,
 parameter counts, their formulas, the cost per timestep; no tch), the network that holds and
-runs those parameters (`network`: the recurrent stack and the head, in tch), and the hook that
+runs those parameters (`network`: the recurrent stack and the head, in tch; `conv`: the
+convolutional branch beside the stack), and the hook that
 lets the fused CPU training pass reach them (`fused`). `cpu_lstm` is rowseq's own CPU LSTM
 kernel, which the network and the fused pass call. Everything is re-exported here, so callers
 name `model::Arch`, `model::param_count`, `model::SeqClassifier`, ...
 */
 
 mod arch;
+mod conv;
 mod cpu_lstm;
 mod fused;
 mod network;

@@ -273,6 +273,17 @@ macro_rules! for_each_run_key {
         num_units: i64 = 128, Always, Any,
             expected "a whole number of hidden units from 1 to 65536",
             valid |n: &i64| (1..=65536).contains(n);
+        /// What the head reads of the last layer's outputs: last (h at each sequence's last real
+        /// step, the default) or mean (the mean of h_t over its real steps).
+        pooling: Pooling = Pooling::Last, Omitted, Any,
+            expected "\"last\" (h at the last real step) or \"mean\" (the mean over the steps)";
+        /// Filters of a convolutional branch beside the recurrent layers (LSTM-FCN): three
+        /// convolutions of N, 2N and N filters (kernels 8, 5 and 3, each with batch
+        /// normalisation and ReLU) over the same timesteps, averaged over time, which the head
+        /// reads beside the recurrent state (0 = no branch, the default).
+        conv_filters: usize = 0, Omitted, Any,
+            expected "a whole number of filters from 0 (no branch) to 4096",
+            valid |n: &usize| *n <= 4096;
         /// Passes over the training split, or "auto" (series data's default: a budget of
         /// optimiser steps).
         epochs: Count = Count::Fixed(12), Always, Any,

@@ -15,6 +15,18 @@ pub enum Schedule {
     Cosine,
 }
 
+/// What the head reads of the last recurrent layer's outputs (`pooling`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Pooling {
+    /// The output at each sequence's last real step (and, both ways, the backward
+    /// direction's at its first): the classic reading, h_T.
+    #[default]
+    Last,
+    /// The mean of the outputs over each sequence's real steps.
+    Mean,
+}
+
 /// How a CSV dataset lays out its series (see `data::csv`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "lowercase")]

@@ -32,7 +32,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tch::{nn, Device, Kind, Tensor};
 
-use crate::config::{Cell, Task};
+use crate::config::{Cell, Pooling, Task};
 use crate::data::{Dataset, Source, Summary};
 use crate::error::UserError;
 use crate::model::{formula, formula_parts, keras_param_count, param_count, Arch, SeqClassifier};
@@ -54,6 +54,12 @@ pub struct Explanation {
     pub layers: i64,
     pub bidirectional: bool,
     pub dropout: f64,
+    /// What the head reads of the last layer (`last` unless `pooling = "mean"`).
+    #[serde(skip_serializing_if = "is_last")]
+    pub pooling: Pooling,
+    /// N, the filters of the convolutional branch (none when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub conv_filters: i64,
     /// E.g. `2-layer bidirectional GRU`.
     pub model: String,
     pub shapes: Vec<ShapeStep>,
@@ -88,6 +94,8 @@ impl Explanation {
             bidirectional: self.bidirectional,
             dropout: self.dropout,
             classes: self.classes,
+            pooling: self.pooling,
+            conv: self.conv_filters,
         }
     }
 }
@@ -177,6 +185,14 @@ pub struct Measured {
 
 fn is_nan(v: &f64) -> bool {
     v.is_nan()
+}
+
+fn is_last(p: &Pooling) -> bool {
+    *p == Pooling::Last
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 /// Shapes the model `arch` for a batch of B sequences of T steps.
@@ -316,16 +332,59 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         ));
     } else {
         shapes.push(step(
-            "last hidden state (what the head sees)",
+            if a.pooling == Pooling::Mean {
+                "last hidden state"
+            } else {
+                "last hidden state (what the head sees)"
+            },
             "h_T = outputs[:, T-1, :]",
             last.clone(),
         ));
     }
-    let head_input = if a.bidirectional {
+    let mut head_input = if a.bidirectional {
         "[h_T | h'_1]"
     } else {
         "h_T"
-    };
+    }
+    .to_string();
+    if a.pooling == Pooling::Mean {
+        shapes.push(step(
+            "mean of the last layer's outputs over each sequence's real steps (what the head \
+             reads instead of the last state)",
+            "mean_t = mean(outputs[:, :length, :])",
+            vec![b, w],
+        ));
+        head_input = "mean_t".into();
+    }
+    if a.conv > 0 {
+        let mut channels = f;
+        for (i, (inputs, filters, kernel)) in a.conv_blocks().into_iter().enumerate() {
+            let n = i + 1;
+            shapes.push(step(
+                &format!(
+                    "conv branch, block {n}: {filters} filters of {kernel} steps x {inputs} \
+                     inputs over the same T steps (zero-padded to keep T), batch norm, ReLU"
+                ),
+                &format!(
+                    "z{n} = relu(bn{n}(conv{n}({})))",
+                    if n == 1 { "x" } else { "z" }
+                ),
+                vec![b, filters, t],
+            ));
+            channels = filters;
+        }
+        shapes.push(step(
+            "conv branch: mean over each sequence's real steps",
+            "z = mean(z3[:, :, :length])",
+            vec![b, channels],
+        ));
+        shapes.push(step(
+            "what the head reads: the recurrent readout and the conv branch side by side",
+            &format!("r = [{head_input} | z]"),
+            vec![b, a.head_input()],
+        ));
+        head_input = "r".into();
+    }
     shapes.push(step(
         "class scores",
         &format!("logits = {head_input} W^T + b"),
@@ -377,6 +436,8 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         layers: a.layers,
         bidirectional: a.bidirectional,
         dropout: a.dropout,
+        pooling: a.pooling,
+        conv_filters: a.conv,
         model: a.describe(),
         shapes,
         parameters,
@@ -426,7 +487,17 @@ pub fn variables(a: &Arch) -> Vec<(String, Vec<i64>)> {
             vars.push((name("bias_hh"), vec![rows]));
         }
     }
-    vars.push(("head.weight".into(), vec![a.classes, a.width()]));
+    for (i, (inputs, filters, kernel)) in a.conv_blocks().into_iter().enumerate() {
+        let n = i + 1;
+        vars.push((
+            format!("conv.conv{n}.weight"),
+            vec![filters, inputs, kernel],
+        ));
+        vars.push((format!("conv.conv{n}.bias"), vec![filters]));
+        vars.push((format!("conv.bn{n}.weight"), vec![filters]));
+        vars.push((format!("conv.bn{n}.bias"), vec![filters]));
+    }
+    vars.push(("head.weight".into(), vec![a.classes, a.head_input()]));
     vars.push(("head.bias".into(), vec![a.classes]));
     vars
 }
@@ -450,7 +521,11 @@ fn totals(counted: i64, a: &Arch, b: i64, t: i64) -> Totals {
     let cells = a.layers * d;
     // The matmuls (2 FLOPs a multiply-add), the bias adds and the elementwise gate ops.
     let per_step = 2 * a.recurrent_macs() + cells * (2 * g * h + elementwise * h);
-    let inference = t * per_step + 2 * c * a.width() + c;
+    // The convolutional branch: its multiply-adds and, per filter and step, the bias, batch
+    // norm (2) and ReLU; its mean.
+    let conv_filters: i64 = a.conv_blocks().iter().map(|(_, o, _)| o).sum();
+    let conv = 2 * a.conv_macs() + 4 * conv_filters;
+    let inference = t * (per_step + conv) + 2 * c * a.head_input() + c;
     let (torch, keras) = (param_count(a), keras_param_count(a));
     Totals {
         params_pytorch: counted,
@@ -459,7 +534,8 @@ fn totals(counted: i64, a: &Arch, b: i64, t: i64) -> Totals {
         formula_keras: keras,
         weight_bytes_fp32: 4 * counted,
         state_bytes_per_batch: 4 * state * b * h * cells,
-        activation_bytes_per_batch: 4 * b * t * kept * h * cells,
+        // The branch keeps each block's convolution, normalised values and ReLU.
+        activation_bytes_per_batch: 4 * b * t * (kept * h * cells + 3 * conv_filters),
         flops_inference_per_sample: inference,
         flops_train_per_sample: 3 * inference,
     }
@@ -484,11 +560,20 @@ mod tests {
     #[test]
     fn the_arithmetic_matches_the_model_it_describes() {
         for cell in [Cell::Lstm, Cell::Gru, Cell::Rnn] {
-            for (layers, bidirectional) in [(1, false), (3, false), (2, true)] {
+            for (layers, bidirectional, pooling, conv) in [
+                (1, false, Pooling::Last, 0),
+                (3, false, Pooling::Last, 0),
+                (2, true, Pooling::Last, 0),
+                (1, false, Pooling::Mean, 0),
+                (1, false, Pooling::Last, 4),
+                (2, true, Pooling::Mean, 3),
+            ] {
                 let a = Arch {
                     cell,
                     layers,
                     bidirectional,
+                    pooling,
+                    conv,
                     ..Arch::lstm(5, 6, 3)
                 };
                 let (b, t) = (4, 7);
@@ -497,6 +582,7 @@ mod tests {
                 let mut built: Vec<(String, Vec<i64>)> = vs
                     .variables()
                     .into_iter()
+                    .filter(|(n, _)| !n.contains(".running_"))
                     .map(|(n, v)| (n, v.size()))
                     .collect();
                 built.sort();
@@ -506,7 +592,7 @@ mod tests {
                 let x = Tensor::zeros([b, t, 5], (Kind::Float, Device::Cpu));
                 let seq =
                     tch::no_grad(|| model.sequence(&x, &full_lengths(b, t, Device::Cpu), false));
-                let logits = tch::no_grad(|| model.logits(&seq.last));
+                let logits = tch::no_grad(|| model.logits(&seq.readout));
                 let e = explain(&a, b, t);
                 let shape_of = |expr: &str| {
                     e.shapes

@@ -8,7 +8,7 @@ these parameters is `model::network`; `explain`, the report, `bench` and the swe
 on this arithmetic.
 */
 
-use crate::config::{Cell, RunConfig};
+use crate::config::{Cell, Pooling, RunConfig};
 
 impl Cell {
     /// g: gate blocks of H rows stacked in W_ih, W_hh and each bias.
@@ -51,7 +51,15 @@ pub struct Arch {
     pub dropout: f64,
     /// C: classes.
     pub classes: i64,
+    /// What the head reads of the last layer's outputs: h at the last real step, or their mean.
+    pub pooling: Pooling,
+    /// N: filters of the convolutional branch (LSTM-FCN; `CONV_KERNELS`), 0 for none.
+    pub conv: i64,
 }
+
+/// The convolutional branch's kernels and how many times N filters each has: N, 2N, N
+/// filters of kernels 8, 5 and 3 (FCN's, Wang et al. 2017; LSTM-FCN's branch).
+pub const CONV_KERNELS: [(i64, i64); 3] = [(8, 1), (5, 2), (3, 1)];
 
 impl Arch {
     /// A one-layer, one-direction LSTM without dropout: the default model.
@@ -64,6 +72,8 @@ impl Arch {
             bidirectional: false,
             dropout: 0.0,
             classes,
+            pooling: Pooling::Last,
+            conv: 0,
         }
     }
 
@@ -77,6 +87,8 @@ impl Arch {
             bidirectional: cfg.bidirectional,
             dropout: cfg.dropout,
             classes,
+            pooling: cfg.pooling,
+            conv: cfg.conv_filters as i64,
         }
     }
 
@@ -92,6 +104,34 @@ impl Arch {
     /// D·H: the width of every layer's output, and of what the head reads.
     pub fn width(&self) -> i64 {
         self.directions() * self.hidden
+    }
+
+    /// What the head reads: the D·H of the recurrent layers, and the N of the convolutional
+    /// branch's last block.
+    pub fn head_input(&self) -> i64 {
+        self.width() + self.conv
+    }
+
+    /// The convolutional branch's blocks: (inputs, filters, kernel) each; none without one.
+    pub fn conv_blocks(&self) -> Vec<(i64, i64, i64)> {
+        if self.conv == 0 {
+            return Vec::new();
+        }
+        let mut inputs = self.input;
+        CONV_KERNELS
+            .iter()
+            .map(|&(kernel, times)| {
+                let block = (inputs, times * self.conv, kernel);
+                inputs = block.1;
+                block
+            })
+            .collect()
+    }
+
+    /// Multiply-adds of the convolutional branch per sequence and timestep: inputs·filters·kernel
+    /// of each block.
+    pub fn conv_macs(&self) -> i64 {
+        self.conv_blocks().iter().map(|(i, o, k)| i * o * k).sum()
     }
 
     /// I_l: inputs of layer `l` (0-based): F for the first, D·H for the others.
@@ -128,6 +168,12 @@ impl Arch {
             s.push_str("bidirectional ");
         }
         s.push_str(self.cell.title());
+        if self.pooling == Pooling::Mean {
+            s.push_str(", mean-pooled");
+        }
+        if self.conv > 0 {
+            s.push_str(&format!(" + {}-filter conv branch", self.conv));
+        }
         s
     }
 
@@ -147,7 +193,17 @@ impl Arch {
 /// layer l and direction, gH(I_l + H) + 2gH, with g = 4 (LSTM), 3 (GRU), 1 (RNN), I_0 = F and
 /// I_l = D·H above; then the head, D·H·C + C. One-layer LSTM: 4H(F+H) + 8H + CH + C.
 pub fn param_count(a: &Arch) -> i64 {
-    recurrent_param_count(a) + a.width() * a.classes + a.classes
+    recurrent_param_count(a) + conv_param_count(a) + a.head_input() * a.classes + a.classes
+}
+
+/// The convolutional branch's parameters: each block's weight (inputs·filters·kernel) and
+/// bias, and its batch normalisation's scale and shift (2 per filter; its running mean and
+/// variance are statistics, not parameters).
+pub fn conv_param_count(a: &Arch) -> i64 {
+    a.conv_blocks()
+        .iter()
+        .map(|(i, o, k)| i * o * k + o + 2 * o)
+        .sum()
 }
 
 /// The recurrent layers' parameters alone (PyTorch/tch convention).
@@ -172,10 +228,15 @@ pub fn keras_param_count(a: &Arch) -> i64 {
 /// `2[3H(I+H) + 6H] + 2[3H(2H+H) + 6H] + 20H + 10`.
 pub fn formula(a: &Arch, keras: bool, input: &str, classes: Option<i64>) -> String {
     let (recurrent, head) = formula_parts(a, keras, input, classes);
-    format!("{recurrent} + {head}")
+    match conv_param_count(a) {
+        0 => format!("{recurrent} + {head}"),
+        conv => format!("{recurrent} + {conv} + {head}"),
+    }
 }
 
-/// `formula` in two parts: the recurrent layers (`4H(F+H) + 8H`) and the head (`CH + C`).
+/// `formula` in two parts: the recurrent layers (`4H(F+H) + 8H`) and the head (`CH + C`;
+/// with a convolutional branch of N filters, `CH + NC + C`). A branch's own parameters do not
+/// depend on H: `formula` writes them as a number between the two.
 pub fn formula_parts(a: &Arch, keras: bool, input: &str, classes: Option<i64>) -> (String, String) {
     let times_h = |k: i64| {
         if k == 1 {
@@ -203,10 +264,13 @@ pub fn formula_parts(a: &Arch, keras: bool, input: &str, classes: Option<i64>) -
             format!("{}×{above}", a.layers - 1)
         });
     }
-    let head = match classes {
-        Some(c) => format!("{}H + {c}", d * c),
-        None if d == 1 => "CH + C".to_string(),
-        None => format!("{d}CH + C"),
+    let head = match (classes, a.conv) {
+        (Some(c), 0) => format!("{}H + {c}", d * c),
+        (Some(c), n) => format!("{}H + {}", d * c, c * (n + 1)),
+        (None, 0) if d == 1 => "CH + C".to_string(),
+        (None, 0) => format!("{d}CH + C"),
+        (None, n) if d == 1 => format!("CH + {n}C + C"),
+        (None, n) => format!("{d}CH + {n}C + C"),
     };
     (parts.join(" + "), head)
 }
@@ -276,9 +340,28 @@ pub(super) mod tests {
             "2[3H(I+H) + 6H] + 2×2[3H(2H+H) + 6H] + 20H + 10"
         );
         assert_eq!(gru.describe(), "3-layer bidirectional GRU");
+        let lstm_fcn = Arch {
+            pooling: Pooling::Mean,
+            conv: 64,
+            ..lstm
+        };
+        assert_eq!(
+            formula(&lstm_fcn, false, "F", None),
+            "4H(F+H) + 8H + 80640 + CH + 64C + C"
+        );
+        assert_eq!(
+            lstm_fcn.describe(),
+            "LSTM, mean-pooled + 64-filter conv branch"
+        );
         assert_eq!(lstm.describe(), "LSTM");
         // Evaluated at H, each formula is the count.
-        for (a, keras) in [(lstm, false), (lstm, true), (rnn, true), (gru, false)] {
+        for (a, keras) in [
+            (lstm, false),
+            (lstm, true),
+            (rnn, true),
+            (gru, false),
+            (lstm_fcn, false),
+        ] {
             let h = a.hidden;
             let text = formula(&a, keras, &28.to_string(), Some(10));
             assert_eq!(

@@ -1,6 +1,7 @@
 /*!
 The hook of the fused CPU training pass (`train::fused`) into the network: the parameters it
-needs, for the one model it can train, a one-layer, one-direction float32 LSTM that rowseq's
+needs, for the one model it can train, a one-layer, one-direction float32 LSTM whose head reads h_T alone,
+that rowseq's
 CPU LSTM runs (`cpu_lstm::supports`). Every other model trains through autograd.
 */
 
@@ -8,7 +9,7 @@ use tch::{Kind, Tensor};
 
 use super::cpu_lstm;
 use super::network::SeqClassifier;
-use crate::config::Cell;
+use crate::config::{Cell, Pooling};
 
 impl SeqClassifier {
     /// The parameters of the fused CPU training pass (`train::fused`), when it can run this
@@ -22,6 +23,8 @@ impl SeqClassifier {
         let weights = &layer.forward.weights;
         let fits = self.arch.cell == Cell::Lstm
             && layer.backward.is_none()
+            && self.arch.pooling == Pooling::Last
+            && self.conv.is_none()
             && x.kind() == Kind::Float
             && cpu_lstm::supports(x, weights);
         if !fits {

@@ -30,8 +30,9 @@ use tch::Device;
 use tch::{Kind, Tensor};
 
 use super::arch::Arch;
+use super::conv::ConvBranch;
 use super::cpu_lstm;
-use crate::config::Cell;
+use crate::config::{Cell, Pooling};
 
 /// |h| above this counts as saturated, for every cell: h_t lies in (-1, 1) (LSTM: o * tanh(c);
 /// GRU: a mix of tanh(n) and h_{t-1}; RNN: tanh). `explain` and TensorBoard both measure it.
@@ -128,9 +129,13 @@ pub struct Sequence {
     /// Outputs of every layer, [B, T, D·H] each, the forward direction's H first. Positions
     /// at and after a sequence's length hold whatever the padding gave: never read them.
     pub layers: Vec<Tensor>,
-    /// What the head reads, [B, D·H]: the last layer's forward output at t = length-1 and,
-    /// when bidirectional, its backward output at t = 0.
+    /// The last layer's final state, [B, D·H]: its forward output at t = length-1 and, when
+    /// bidirectional, its backward output at t = 0.
     pub last: Tensor,
+    /// What the head reads, [B, D·H + N]: `last` (or, with `pooling = "mean"`, the mean of the
+    /// last layer's outputs over each sequence's real steps), then the N means of the
+    /// convolutional branch when there is one.
+    pub readout: Tensor,
     /// LSTM only: the cell state c of the first layer's forward direction after all T steps,
     /// [B, H] (at the last real step only for sequences of full length). Read by the tests
     /// that hold `explain`'s arithmetic to the model.
@@ -145,17 +150,19 @@ impl Sequence {
     }
 }
 
-/// Recurrent layers + dense head. `forward` maps [B, T, F] (and lengths [B]) to [B, C].
+/// Recurrent layers (and a convolutional branch beside them, `conv`) + dense head. `forward`
+/// maps [B, T, F] (and lengths [B]) to [B, C].
 #[derive(Debug)]
 pub struct SeqClassifier {
     pub arch: Arch,
     pub(super) layers: Vec<Layer>,
+    pub(super) conv: Option<ConvBranch>,
     pub(super) head: nn::Linear,
 }
 
 impl SeqClassifier {
-    /// Creates the variables under `vs` (`<cell>.*`, then `head.*`), initialised from tch's
-    /// RNG in PyTorch's order.
+    /// Creates the variables under `vs` (`<cell>.*`, then `conv.*` when there is a branch,
+    /// then `head.*`), initialised from tch's RNG in PyTorch's order.
     pub fn new(vs: &nn::Path, arch: &Arch) -> Self {
         let k = 1.0 / (arch.hidden as f64).sqrt();
         let u = nn::Init::Uniform { lo: -k, up: k };
@@ -168,23 +175,26 @@ impl SeqClassifier {
                     .then(|| Direction::new(&rnn, arch, l, "_reverse", u)),
             })
             .collect();
-        let k = 1.0 / (arch.width() as f64).sqrt();
+        let conv = ConvBranch::new(vs, arch);
+        let k = 1.0 / (arch.head_input() as f64).sqrt();
         let u = nn::Init::Uniform { lo: -k, up: k };
         let lin = nn::LinearConfig {
             ws_init: u,
             bs_init: Some(u),
             bias: true,
         };
-        let head = nn::linear(vs / "head", arch.width(), arch.classes, lin);
+        let head = nn::linear(vs / "head", arch.head_input(), arch.classes, lin);
         SeqClassifier {
             arch: *arch,
             layers,
+            conv,
             head,
         }
     }
 
     /// Runs the stack over `x` [B, T, F] whose sequences have `lengths` [B] (each in 1..=T)
-    /// real steps. `train` turns dropout between layers on.
+    /// real steps. `train` turns dropout between layers on, and has the convolutional branch
+    /// normalise with the batch's statistics.
     pub fn sequence(&self, x: &Tensor, lengths: &Tensor, train: bool) -> Sequence {
         let (b, t) = (x.size()[0], x.size()[1]);
         let (h, width) = (self.arch.hidden, self.arch.width());
@@ -221,19 +231,37 @@ impl SeqClassifier {
             // The backward direction's final state is its output at t = 0.
             last = Tensor::cat(&[last.narrow(1, 0, h), top.select(1, 0).narrow(1, h, h)], 1);
         }
+        let real = (self.arch.pooling == Pooling::Mean || self.conv.is_some()).then(|| {
+            Tensor::arange(t, (Kind::Int64, x.device()))
+                .view([1, t])
+                .lt_tensor(&lengths)
+        });
+        let mut readout = match (self.arch.pooling, &real) {
+            (Pooling::Mean, Some(real)) => {
+                let zero = Tensor::zeros([1], (top.kind(), top.device()));
+                let kept = top.where_self(&real.unsqueeze(-1), &zero);
+                kept.sum_dim_intlist(1, false, top.kind()) / lengths.to_kind(top.kind())
+            }
+            _ => last.shallow_clone(),
+        };
+        if let (Some(conv), Some(real)) = (&self.conv, &real) {
+            let branch = conv.forward(x, &real.unsqueeze(1), &lengths, train);
+            readout = Tensor::cat(&[readout, branch], 1);
+        }
         Sequence {
             layers: outputs,
             last,
+            readout,
             cell_state,
         }
     }
 
     /// Class logits, [B, C].
     pub fn forward(&self, x: &Tensor, lengths: &Tensor, train: bool) -> Tensor {
-        self.logits(&self.sequence(x, lengths, train).last)
+        self.logits(&self.sequence(x, lengths, train).readout)
     }
 
-    /// Class logits from what the head reads, [B, D·H] -> [B, C].
+    /// Class logits from what the head reads, [B, D·H + N] -> [B, C].
     pub fn logits(&self, last: &Tensor) -> Tensor {
         self.head.forward(last)
     }
@@ -284,6 +312,17 @@ mod tests {
                         let above = d * (g * h * (d * h + h) + 2 * g * h);
                         let head = d * h * 10 + 10;
                         assert_eq!(param_count(&a), first + (layers - 1) * above + head);
+                        // A convolutional branch of N filters: its blocks' weights, biases
+                        // and batch norms, and N more inputs to the head.
+                        let n = 3;
+                        let with_conv = Arch { conv: n, ..a };
+                        let vs = nn::VarStore::new(Device::Cpu);
+                        let _m = SeqClassifier::new(&vs.root(), &with_conv);
+                        let branch = (28 * n * 8 + 3 * n)
+                            + (n * 2 * n * 5 + 3 * 2 * n)
+                            + (2 * n * n * 3 + 3 * n);
+                        assert_eq!(counted_params(&vs), param_count(&with_conv));
+                        assert_eq!(param_count(&with_conv), param_count(&a) + branch + n * 10);
                     }
                 }
             }
@@ -417,9 +456,11 @@ mod tests {
         logits
             .cross_entropy_loss::<Tensor>(y, None, tch::Reduction::Sum, -100, 0.0)
             .backward();
+        // The trained variables (not batch normalisation's running statistics).
         let mut grads: Vec<(String, Tensor)> = vs
             .variables()
             .into_iter()
+            .filter(|(_, v)| v.requires_grad())
             .map(|(n, v)| (n, v.grad().copy()))
             .collect();
         grads.sort_by(|a, b| a.0.cmp(&b.0));
@@ -437,19 +478,41 @@ mod tests {
         // rounding noise.
         let lengths = [7i64, 3, 1, 5];
         let (t, f, n) = (7, 6, lengths.len() as i64);
-        for cell in Cell::ALL {
-            for bidirectional in [false, true] {
+        // Every cell and direction with the plain readout; the LSTM also mean-pooled, with a
+        // convolutional branch, and with both.
+        let mut models: Vec<(Cell, bool, Pooling, i64)> = Cell::ALL
+            .iter()
+            .flat_map(|&c| [(c, false, Pooling::Last, 0), (c, true, Pooling::Last, 0)])
+            .collect();
+        models.extend([
+            (Cell::Lstm, false, Pooling::Mean, 0),
+            (Cell::Lstm, false, Pooling::Last, 3),
+            (Cell::Lstm, true, Pooling::Mean, 2),
+        ]);
+        for (cell, bidirectional, pooling, conv) in models {
+            {
                 tch::manual_seed(11);
                 let a = Arch {
                     cell,
                     layers: 2,
                     bidirectional,
+                    pooling,
+                    conv,
                     ..Arch::lstm(f, 5, 4)
                 };
                 let mut vs = nn::VarStore::new(Device::Cpu);
                 let m = SeqClassifier::new(&vs.root(), &a);
                 vs.double();
-                let what = format!("{cell}, bidirectional {bidirectional}");
+                // Batch norm shifted up, so that no ReLU of the branch is off for every input
+                // (each gradient below must be non-zero, whatever the draws).
+                tch::no_grad(|| {
+                    for (name, mut v) in vs.variables() {
+                        if name.starts_with("conv.bn") && name.ends_with(".bias") {
+                            let _ = v.fill_(1.0);
+                        }
+                    }
+                });
+                let what = a.describe();
                 let x = Tensor::randn([n, t, f], (Kind::Double, Device::Cpu));
                 let mask = Tensor::arange(t, (Kind::Int64, Device::Cpu))
                     .view([1, t, 1])

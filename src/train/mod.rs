@@ -330,9 +330,8 @@ fn look_at(model: &SeqClassifier, vs: &nn::VarStore, test: &Split, n: usize) -> 
         n => {
             let t = test.narrow(0, n);
             let (h, predicted) = tch::no_grad(|| {
-                let h = model.sequence(&t.x, &t.lengths, false).last;
-                let predicted = model.logits(&h).argmax(-1, false);
-                (h, predicted)
+                let s = model.sequence(&t.x, &t.lengths, false);
+                (s.last, model.logits(&s.readout).argmax(-1, false))
             });
             Some(Probe {
                 last_hidden: floats(&h)?,

@@ -15,6 +15,7 @@ mod ensemble;
 mod explain;
 mod keep;
 mod kernel;
+mod model_parts;
 mod npz;
 mod paper;
 mod report;
