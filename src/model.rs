@@ -14,7 +14,7 @@ mod cpu_lstm;
 mod fused;
 mod network;
 
-pub use arch::{formula, formula_parts, keras_param_count, param_count, Arch};
+pub use arch::{conv_param_count, formula, formula_parts, keras_param_count, param_count, Arch};
 #[cfg(test)]
 pub use network::full_lengths;
 pub use network::{counted_params, SeqClassifier, SATURATED};

@@ -8,13 +8,43 @@ pub fn diagram_svg(e: &Explanation) -> String {
     let a = e.arch();
     let (cell, w) = (a.cell.title(), a.width());
     let state = if a.cell == Cell::Lstm { "h, c" } else { "h" };
-    let head_in = if a.bidirectional {
+    let mut head_in = if a.bidirectional {
         "[h_T | h'_1]"
     } else {
         "h_T"
+    }
+    .to_string();
+    if a.pooling == Pooling::Mean {
+        head_in = "mean_t".into();
+    }
+    let conv = crate::model::conv_param_count(&a);
+    let parts = match (a.pooling, a.conv) {
+        (Pooling::Last, 0) => String::new(),
+        (pooling, n) => {
+            let mut said = Vec::new();
+            if pooling == Pooling::Mean {
+                said.push(format!(
+                    "the head reads the mean of the outputs over each sequence's real steps (mean_t [{b}, {w}]), not h_T"
+                ));
+            }
+            if n > 0 {
+                said.push(format!(
+                    "beside the cells, a convolutional branch reads the same x [{b}, {t}, {f}]: {n}, {}, {n} filters of 8, 5, 3 steps, batch norm and ReLU, then the mean over the steps, z [{b}, {n}] ({} parameters)",
+                    2 * n,
+                    thousands(conv)
+                ));
+                head_in = format!("[{head_in} | z]");
+            }
+            format!(
+                r##"<text x="40" y="92" fill="#555">Not drawn: {}.</text>
+"##,
+                said.join("; ")
+            )
+        }
     };
+    let head_width = a.head_input();
     let (recurrent_formula, head_formula) = formula_parts(&a, false, "F", None);
-    let recurrent = e.totals.formula_pytorch - (w * c + c);
+    let recurrent = e.totals.formula_pytorch - conv - (head_width * c + c);
     let stack = if a.layers > 1 || a.bidirectional {
         format!(
             r##"<text x="40" y="74" fill="#555">Drawn: the first layer's forward cell. The model ({}) has {} such cells{}; the head reads D x H = {w} numbers per image.</text>
@@ -47,7 +77,7 @@ pub fn diagram_svg(e: &Explanation) -> String {
 <rect width="100%" height="100%" fill="white"/>
 <text x="{x0}" y="30" font-size="16" font-weight="bold">The {cell} unrolled over T = {t} timesteps: one cell, the same weights at every step, H = {h} units inside</text>
 <text x="{x0}" y="52" fill="#555">Batch B = {b}; each image is T = {t} rows of F = {f} pixels. num_units sets the width of every arrow between cells, not the number of cells.</text>
-{stack}"##
+{stack}{parts}"##
     );
     let mut x = x0;
     for (i, label) in steps.iter().enumerate() {
@@ -92,12 +122,12 @@ pub fn diagram_svg(e: &Explanation) -> String {
     let _ = writeln!(
         s,
         r##"<line x1="{:.0}" y1="{:.0}" x2="{dx:.0}" y2="{:.0}" stroke="#333" marker-end="url(#arrow)"/>
-<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">{head_in} [{b}, {w}]</text>
+<text x="{:.0}" y="{:.0}" text-anchor="middle" font-size="11" fill="#555">{head_in} [{b}, {head_width}]</text>
 <rect x="{dx:.0}" y="{y0}" width="120" height="{cell_h}" rx="8" fill="#fde0c5" stroke="#d55e00" stroke-width="1.5"/>
 <text x="{:.0}" y="{:.0}" text-anchor="middle" font-weight="bold">Dense head</text>
-<text x="{:.0}" y="{:.0}" text-anchor="middle">{w} → {c}</text>
+<text x="{:.0}" y="{:.0}" text-anchor="middle">{head_width} → {c}</text>
 <text x="{:.0}" y="{:.0}" text-anchor="middle" fill="#555">logits [{b}, {c}]</text>
-<text x="{x0}" y="312" fill="#555">Parameters: {recurrent_formula} = {} in the {} (shared by all {t} steps) + {head_formula} = {} in the head; total {}.</text>
+<text x="{x0}" y="312" fill="#555">Parameters: {recurrent_formula} = {} in the {} (shared by all {t} steps){} + {head_formula} = {} in the head; total {}.</text>
 </svg>"##,
         hx + 2.0,
         y0 + cell_h / 2.0,
@@ -111,8 +141,17 @@ pub fn diagram_svg(e: &Explanation) -> String {
         dx + 60.0,
         y0 + cell_h + 25.0,
         thousands(recurrent),
-        e.model,
-        thousands(w * c + c),
+        Arch {
+            pooling: Pooling::Last,
+            conv: 0,
+            ..a
+        }
+        .describe(),
+        match conv {
+            0 => String::new(),
+            n => format!(" + {} in the conv branch", thousands(n)),
+        },
+        thousands(head_width * c + c),
         thousands(e.totals.params_pytorch),
     );
     if e.images {

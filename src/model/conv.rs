@@ -8,8 +8,9 @@ over time. The head reads those N means beside the recurrent state.
 It reads the timesteps the recurrent layers read ([B, T, F]: with a `patch`, P values of every
 feature per step), so its cost per step is that of the steps the LSTM runs over.
 
-Padding never changes a result, as for the recurrent layers: every block's input is zero past
-each sequence's length (so a sequence padded in a batch is convolved as it is alone, with the
+Padding never changes a result, as for the recurrent layers: the network hands the branch the
+steps up to the batch's longest sequence only, every block's input is zero past each
+sequence's length (so a sequence padded in a batch is convolved as it is alone, with the
 zeros of "same" padding), batch normalisation takes its statistics over the real steps only,
 and the mean over time counts the real steps only. In evaluation, batch normalisation uses its
 running statistics, updated as PyTorch's `nn.BatchNorm1d` updates them (momentum 0.1, the

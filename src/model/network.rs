@@ -231,21 +231,25 @@ impl SeqClassifier {
             // The backward direction's final state is its output at t = 0.
             last = Tensor::cat(&[last.narrow(1, 0, h), top.select(1, 0).narrow(1, h, h)], 1);
         }
-        let real = (self.arch.pooling == Pooling::Mean || self.conv.is_some()).then(|| {
-            Tensor::arange(t, (Kind::Int64, x.device()))
-                .view([1, t])
+        // What reads every step (the mean, the branch) reads up to the batch's longest real
+        // sequence only, so that padding beyond it changes no sum, not even by rounding.
+        let longest = (self.arch.pooling == Pooling::Mean || self.conv.is_some())
+            .then(|| lengths.max().int64_value(&[]));
+        let real = longest.map(|n| {
+            Tensor::arange(n, (Kind::Int64, x.device()))
+                .view([1, n])
                 .lt_tensor(&lengths)
         });
-        let mut readout = match (self.arch.pooling, &real) {
-            (Pooling::Mean, Some(real)) => {
+        let mut readout = match (self.arch.pooling, &real, longest) {
+            (Pooling::Mean, Some(real), Some(n)) => {
                 let zero = Tensor::zeros([1], (top.kind(), top.device()));
-                let kept = top.where_self(&real.unsqueeze(-1), &zero);
+                let kept = top.narrow(1, 0, n).where_self(&real.unsqueeze(-1), &zero);
                 kept.sum_dim_intlist(1, false, top.kind()) / lengths.to_kind(top.kind())
             }
             _ => last.shallow_clone(),
         };
-        if let (Some(conv), Some(real)) = (&self.conv, &real) {
-            let branch = conv.forward(x, &real.unsqueeze(1), &lengths, train);
+        if let (Some(conv), Some(real), Some(n)) = (&self.conv, &real, longest) {
+            let branch = conv.forward(&x.narrow(1, 0, n), &real.unsqueeze(1), &lengths, train);
             readout = Tensor::cat(&[readout, branch], 1);
         }
         Sequence {

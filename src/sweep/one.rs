@@ -144,10 +144,11 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     // Each finished epoch is on disk (metrics, checkpoint) before any sink hears of it, and
     // Ctrl-C stops the run only after that.
     let mut persist = |metrics: &[crate::records::EpochMetrics],
+                       vs: &tch::nn::VarStore,
                        opt: &train::Adam,
                        kept: Option<&train::keep::Snapshot>| {
         run_dir.write_metrics(metrics)?;
-        checkpoint::save(&run_dir, &planned.config, metrics, opt, kept, threads)
+        checkpoint::save(&run_dir, &planned.config, metrics, vs, opt, kept, threads)
     };
     let mut policies = Policies {
         persist: &mut persist,

@@ -6,7 +6,8 @@ never stopped (on CPU, same thread count).
 The store owns the file (`store::CHECKPOINT`, written atomically after every epoch and deleted
 once `result.json` exists, with its `CheckpointState` record); this module says which tensors
 it holds and restores them: the weights (`param/<name>`) and Adam's moments (`exp_avg/<name>`,
-`exp_avg_sq/<name>`), with `keep = "best_val"` the weights of the best validation epoch so far
+`exp_avg_sq/<name>`), the statistics that are not trained (`stat/<name>`: batch norm's running
+mean and variance, where the model has them), with `keep = "best_val"` the weights of the best validation epoch so far
 (`kept/<name>`, every variable), beside the epoch, the optimizer's step count and the metrics of every
 epoch so far, and the run it belongs to (its id and config hash: the store refuses another
 run's). No random state is needed: the shuffle of an epoch is a pure function of (seed,
@@ -29,6 +30,7 @@ pub fn save(
     run: &RunDir,
     cfg: &RunConfig,
     metrics: &[EpochMetrics],
+    vs: &nn::VarStore,
     opt: &Adam,
     kept: Option<&Snapshot>,
     threads: usize,
@@ -49,6 +51,9 @@ pub fn save(
             format!("exp_avg_sq/{name}"),
             opt.exp_avg_sq[i].shallow_clone(),
         ));
+    }
+    for (name, t) in statistics(vs) {
+        tensors.push((format!("stat/{name}"), t));
     }
     for (name, t) in kept.map_or(&[][..], |k| &k.variables[..]) {
         tensors.push((format!("kept/{name}"), t.shallow_clone()));
@@ -90,9 +95,27 @@ pub fn restore(ckpt: &Checkpoint, vs: &nn::VarStore, opt: &mut Adam) -> Result<(
         }
         Ok(())
     })?;
+    tch::no_grad(|| -> Result<()> {
+        for (name, mut t) in statistics(vs) {
+            let src = find(format!("stat/{name}"), &t)?;
+            t.copy_(src);
+        }
+        Ok(())
+    })?;
     opt.step = ckpt.state.adam_step;
     debug_assert_eq!(vs.trainable_variables().len(), opt.params().count());
     Ok(())
+}
+
+/// The variables of `vs` that are not trained (batch norm's running statistics), by name.
+fn statistics(vs: &nn::VarStore) -> Vec<(String, Tensor)> {
+    let mut stats: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| !t.requires_grad())
+        .collect();
+    stats.sort_by(|a, b| a.0.cmp(&b.0));
+    stats
 }
 
 /// The weights of the epoch a `keep = "best_val"` run keeps, from its checkpoint: a copy of

@@ -140,9 +140,12 @@ pub struct Probe {
     pub predicted: Vec<i64>,
 }
 
-/// How an epoch is made durable: from every epoch's metrics so far, the optimizer (the weights
-/// and Adam's moments) and the weights of the epoch kept, where that is not the last one.
-pub type Persist<'a> = dyn FnMut(&[EpochMetrics], &Adam, Option<&Snapshot>) -> Result<()> + 'a;
+/// How an epoch is made durable: from every epoch's metrics so far, the model's variables (for
+/// the statistics that are not trained: batch norm's running mean and variance), the optimizer
+/// (the weights and Adam's moments) and the weights of the epoch kept, where that is not the
+/// last one.
+pub type Persist<'a> =
+    dyn FnMut(&[EpochMetrics], &tch::nn::VarStore, &Adam, Option<&Snapshot>) -> Result<()> + 'a;
 
 /// What the caller decides, given to `train` explicitly.
 pub struct Policies<'a> {

@@ -279,7 +279,7 @@ fn train_epochs(
         if cfg.keep == Keep::BestVal && new_best {
             kept = Some(keep::Snapshot::take(&vs, epoch));
         }
-        (policies.persist)(&metrics, &opt, kept.as_ref())?;
+        (policies.persist)(&metrics, &vs, &opt, kept.as_ref())?;
         let look = match policies.look {
             Some(n) => Some(look_at(&model, &vs, &test, n)?),
             None => None,
