@@ -511,6 +511,20 @@ impl TestProbabilities {
 /// probabilities against the truth (None without runs, or when they are not of one test set).
 pub fn ensemble_accuracy(runs: &[&TestProbabilities]) -> Option<f64> {
     let first = runs.first()?;
+    let predicted = ensemble_predicted(runs)?;
+    let correct = predicted
+        .iter()
+        .zip(&first.truth)
+        .filter(|(p, t)| p == t)
+        .count();
+    Some(correct as f64 / predicted.len() as f64)
+}
+
+/// The class the ensemble of `runs` predicts for each test example: the argmax of the runs'
+/// summed probabilities. None unless every run scored the same examples, with the same truth
+/// and classes, and there is at least one.
+pub fn ensemble_predicted(runs: &[&TestProbabilities]) -> Option<Vec<usize>> {
+    let first = runs.first()?;
     let n = first.truth.len();
     let alike = |r: &&TestProbabilities| {
         r.truth == first.truth && r.class_names == first.class_names && r.probabilities.len() == n
@@ -518,19 +532,44 @@ pub fn ensemble_accuracy(runs: &[&TestProbabilities]) -> Option<f64> {
     if n == 0 || !runs.iter().all(alike) {
         return None;
     }
-    let correct = (0..n)
-        .filter(|&i| {
-            let mean: Vec<f64> = (0..first.class_names.len())
+    let predicted = (0..n)
+        .map(|i| {
+            let sum: Vec<f64> = (0..first.class_names.len())
                 .map(|c| {
                     runs.iter()
                         .map(|r| f64::from(r.probabilities[i][c]))
                         .sum::<f64>()
                 })
                 .collect();
-            crate::metrics::argmax(&mean) == first.truth[i]
+            crate::metrics::argmax(&sum)
         })
-        .count();
-    Some(correct as f64 / n as f64)
+        .collect();
+    Some(predicted)
+}
+
+/// A confusion matrix: `counts[t][p]` test examples of true class t predicted as p.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Confusion {
+    pub class_names: Vec<String>,
+    pub counts: Vec<Vec<usize>>,
+}
+
+impl Confusion {
+    /// The confusion matrix of the ensemble of `runs` (one run: its own), as
+    /// `ensemble_predicted` predicts.
+    pub fn of_ensemble(runs: &[&TestProbabilities]) -> Option<Confusion> {
+        let first = runs.first()?;
+        let predicted = ensemble_predicted(runs)?;
+        let k = first.class_names.len();
+        let mut counts = vec![vec![0; k]; k];
+        for (&t, &p) in first.truth.iter().zip(&predicted) {
+            counts[t][p] += 1;
+        }
+        Some(Confusion {
+            class_names: first.class_names.clone(),
+            counts,
+        })
+    }
 }
 
 /// A numeric run's test predictions in the target's units: `test_predictions.csv`, one row per
@@ -720,6 +759,41 @@ pub(crate) fn val_curve(accs: &[f64]) -> Vec<EpochMetrics> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_confusion_matrix_counts_the_ensembles_predictions() {
+        // Two runs over four examples of classes a, b, c: the ensemble sums their
+        // probabilities, so example 2 (a run for b at 0.6, a run for c at 0.9) goes to c.
+        let run = |p: [[f32; 3]; 4]| TestProbabilities {
+            class_names: vec!["a".into(), "b".into(), "c".into()],
+            truth: vec![0, 1, 1, 2],
+            probabilities: p.iter().map(|r| r.to_vec()).collect(),
+        };
+        let one = run([
+            [0.8, 0.1, 0.1],
+            [0.1, 0.8, 0.1],
+            [0.2, 0.6, 0.2],
+            [0.5, 0.2, 0.3],
+        ]);
+        let two = run([
+            [0.7, 0.2, 0.1],
+            [0.2, 0.7, 0.1],
+            [0.0, 0.1, 0.9],
+            [0.4, 0.1, 0.5],
+        ]);
+        let c = Confusion::of_ensemble(&[&one, &two]).unwrap();
+        assert_eq!(c.counts, vec![vec![1, 0, 0], vec![0, 1, 1], vec![1, 0, 0]]);
+        assert_eq!(ensemble_accuracy(&[&one, &two]), Some(0.5));
+        // One run alone: its own predictions.
+        let c = Confusion::of_ensemble(&[&one]).unwrap();
+        assert_eq!(c.counts, vec![vec![1, 0, 0], vec![0, 2, 0], vec![1, 0, 0]]);
+        // Runs over other examples make no ensemble.
+        let other = TestProbabilities {
+            truth: vec![0, 1, 1, 1],
+            ..two.clone()
+        };
+        assert_eq!(Confusion::of_ensemble(&[&one, &other]), None);
+    }
     use super::*;
 
     #[test]

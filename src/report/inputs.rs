@@ -12,7 +12,7 @@ use crate::config::Task;
 use crate::config::{RunConfig, Select, SweepConfig};
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
-use crate::records::{RunResult, SweepRecord};
+use crate::records::{Confusion, RunResult, SweepRecord, TestProbabilities};
 use crate::store::{self, RunDir};
 use crate::summary::Stat;
 
@@ -105,6 +105,9 @@ pub struct Row {
     /// Classification over two or more seeds whose runs all recorded their test
     /// probabilities: the test accuracy of their ensemble (the mean probabilities' argmax).
     pub ensemble_acc: Option<f64>,
+    /// Classification whose runs all recorded their test probabilities: the confusion matrix
+    /// of their ensemble (of the one run, for one seed).
+    pub confusion: Option<crate::records::Confusion>,
 }
 
 /// Per-epoch metrics averaged over seeds.
@@ -257,6 +260,9 @@ impl Inputs {
                 Task::Forecast => k.horizon as i64,
             };
             let arch = Arch::of(k, input, outputs);
+            let members = ensemble(sweep_dir, &rs);
+            let members: Option<Vec<&TestProbabilities>> =
+                members.as_ref().map(|m| m.iter().collect());
             rows.push(Row {
                 variant,
                 num_units: k.num_units,
@@ -284,7 +290,11 @@ impl Inputs {
                 test_rmse: errors.test_rmse,
                 baselines: crate::summary::baselines(&rs),
                 run_ids: rs.iter().map(|r| r.run_id.clone()).collect(),
-                ensemble_acc: ensemble_acc(sweep_dir, &rs),
+                ensemble_acc: members
+                    .as_ref()
+                    .filter(|m| m.len() >= 2)
+                    .and_then(|m| crate::records::ensemble_accuracy(m)),
+                confusion: members.as_ref().and_then(|m| Confusion::of_ensemble(m)),
             });
         }
         rows.sort_by_key(|r| (r.variant, r.num_units));
@@ -446,22 +456,20 @@ fn per_class(results: &[&RunResult]) -> Vec<f64> {
         .collect()
 }
 
-/// The test accuracy of `runs` as one ensemble: classification runs of two or more seeds that
-/// all recorded their kept model's test probabilities (older runs did not: no ensemble).
-fn ensemble_acc(sweep_dir: &Path, runs: &[&RunResult]) -> Option<f64> {
-    if runs.len() < 2 || runs[0].config.task != Task::Classify {
+/// The recorded test probabilities of every run of `runs`, for classification; None where a
+/// run recorded none (older runs did not).
+fn ensemble(sweep_dir: &Path, runs: &[&RunResult]) -> Option<Vec<TestProbabilities>> {
+    if runs.is_empty() || runs[0].config.task != Task::Classify {
         return None;
     }
-    let members: Option<Vec<_>> = runs
-        .iter()
+    runs.iter()
         .map(|r| {
             RunDir::new(sweep_dir, &r.run_id)
                 .test_probabilities()
                 .ok()
                 .flatten()
         })
-        .collect();
-    crate::records::ensemble_accuracy(&members?.iter().collect::<Vec<_>>())
+        .collect()
 }
 
 #[cfg(test)]

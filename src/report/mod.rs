@@ -112,6 +112,11 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
     }
     let summary = summary::table(&inputs);
     files.extend(table::write_all(&summary, out_dir)?);
+    if let Some(bytes) = report_md::confusion_csv(&inputs)? {
+        let path = out_dir.join(report_md::CONFUSION);
+        crate::store::write_atomic(&path, &bytes)?;
+        files.push(path);
+    }
     files.push(report_md::write(&inputs, &summary, out_dir)?);
     Ok(Report {
         dir: out_dir.to_path_buf(),

@@ -1,6 +1,8 @@
 /*!
 `report.md`, which puts figures and table together with where the results came from: the
-command, the grid, the versions and device, and which planned runs are missing. The summary
+command, the grid, the versions and device, and which planned runs are missing; for
+classification, the accuracy of each class and the confusion matrices (also `confusion.csv`).
+The summary
 table is the one `summary` built, in Markdown, with links to its other formats.
 */
 use std::collections::BTreeMap;
@@ -11,6 +13,7 @@ use anyhow::Result;
 
 use super::inputs::{Inputs, Row};
 use super::table::{Markdown, Render, Table, OUTPUTS};
+use crate::records::Confusion;
 use crate::store::write_atomic;
 
 pub const REPORT: &str = "report.md";
@@ -35,19 +38,11 @@ fn per_class_markdown(inputs: &Inputs) -> String {
             ""
         }
     );
-    let heading = |r: &Row| {
-        let v = &inputs.variants[r.variant];
-        if v.is_empty() {
-            format!("H = {}", r.num_units)
-        } else {
-            format!("{v}: {}", r.num_units)
-        }
-    };
     let _ = writeln!(
         out,
         "| class | {} |",
         rows.iter()
-            .map(|r| heading(r))
+            .map(|r| row_name(inputs, r))
             .collect::<Vec<_>>()
             .join(" | ")
     );
@@ -70,6 +65,93 @@ fn per_class_markdown(inputs: &Inputs) -> String {
     out
 }
 
+/// The confusion matrices' file, every row's (report.md shows the small ones).
+pub const CONFUSION: &str = "confusion.csv";
+/// The most classes whose confusion matrix report.md shows as a table.
+const CONFUSION_TABLE_CLASSES: usize = 12;
+
+/// A row's name in the report's sections: `H = 128`, or `variant: 128`.
+fn row_name(inputs: &Inputs, r: &Row) -> String {
+    let v = &inputs.variants[r.variant];
+    if v.is_empty() {
+        format!("H = {}", r.num_units)
+    } else {
+        format!("{v}: {}", r.num_units)
+    }
+}
+
+/// The confusion matrix of each row's ensemble of seeds, where its runs recorded their test
+/// probabilities: a table for up to `CONFUSION_TABLE_CLASSES` classes, every one in
+/// `CONFUSION`.
+fn confusion_markdown(inputs: &Inputs) -> String {
+    let rows: Vec<(&Row, &Confusion)> = inputs
+        .finished_rows()
+        .filter_map(|r| r.confusion.as_ref().map(|c| (r, c)))
+        .collect();
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "## Confusion matrices
+
+",
+    );
+    let _ = writeln!(
+        out,
+        "Test examples of each true class (rows) by the class predicted (columns), for the \
+         ensemble of each row's seeds (the argmax of their summed probabilities; one seed: its \
+         own run). Every matrix is also in [{CONFUSION}]({CONFUSION}).\n"
+    );
+    for (r, c) in rows {
+        let name = md_cell(&row_name(inputs, r));
+        let k = c.class_names.len();
+        if k > CONFUSION_TABLE_CLASSES {
+            let _ = writeln!(
+                out,
+                "**{name}**: {k} classes, in [{CONFUSION}]({CONFUSION}).\n"
+            );
+            continue;
+        }
+        let _ = writeln!(out, "**{name}**\n");
+        let names: Vec<String> = c.class_names.iter().map(|n| md_cell(n)).collect();
+        let _ = writeln!(out, "| true \\ predicted | {} |", names.join(" | "));
+        let _ = writeln!(out, "|---|{}", "--:|".repeat(k));
+        for (t, counts) in c.counts.iter().enumerate() {
+            let cells: Vec<String> = counts.iter().map(|n| n.to_string()).collect();
+            let _ = writeln!(out, "| {} | {} |", names[t], cells.join(" | "));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `CONFUSION`'s bytes: `config,num_units,true,predicted,count`, every cell of every row's
+/// matrix; None when no row has one.
+pub fn confusion_csv(inputs: &Inputs) -> Result<Option<Vec<u8>>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut any = false;
+    w.write_record(["config", "num_units", "true", "predicted", "count"])?;
+    for r in inputs.finished_rows() {
+        let Some(c) = &r.confusion else { continue };
+        any = true;
+        for (t, counts) in c.counts.iter().enumerate() {
+            for (p, n) in counts.iter().enumerate() {
+                w.write_record([
+                    inputs.variants[r.variant].as_str(),
+                    &r.num_units.to_string(),
+                    &c.class_names[t],
+                    &c.class_names[p],
+                    &n.to_string(),
+                ])?;
+            }
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    Ok(Some(w.into_inner().map_err(|e| e.into_error())?))
+}
+
 /// Writes `report.md`, with `table` as its summary.
 pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
     let mut out = intro(inputs);
@@ -82,6 +164,7 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
     let _ = writeln!(out, "\nThe same table: {}.\n", links.join(", "));
     if !inputs.shape.task.is_numeric() {
         out.push_str(&per_class_markdown(inputs));
+        out.push_str(&confusion_markdown(inputs));
     }
     out.push_str(&figures(inputs));
     out.push_str(&diagram(inputs));
