@@ -570,6 +570,26 @@ impl Confusion {
             counts,
         })
     }
+
+    /// The matrix as a Markdown table: a row per true class, a column per predicted class
+    /// (names with `&`, `|`, `<`, `>` or line breaks escaped, so data cannot break the table).
+    pub fn markdown(&self) -> String {
+        let cell = |s: &str| {
+            s.replace('&', "&amp;")
+                .replace('|', "\\|")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+                .replace(['\n', '\r'], " ")
+        };
+        let names: Vec<String> = self.class_names.iter().map(|n| cell(n)).collect();
+        let mut out = format!("| true \\ predicted | {} |\n", names.join(" | "));
+        out.push_str(&format!("|---|{}\n", "--:|".repeat(names.len())));
+        for (t, counts) in self.counts.iter().enumerate() {
+            let cells: Vec<String> = counts.iter().map(|n| n.to_string()).collect();
+            out.push_str(&format!("| {} | {} |\n", names[t], cells.join(" | ")));
+        }
+        out
+    }
 }
 
 /// A numeric run's test predictions in the target's units: `test_predictions.csv`, one row per

@@ -112,15 +112,7 @@ fn confusion_markdown(inputs: &Inputs) -> String {
             );
             continue;
         }
-        let _ = writeln!(out, "**{name}**\n");
-        let names: Vec<String> = c.class_names.iter().map(|n| md_cell(n)).collect();
-        let _ = writeln!(out, "| true \\ predicted | {} |", names.join(" | "));
-        let _ = writeln!(out, "|---|{}", "--:|".repeat(k));
-        for (t, counts) in c.counts.iter().enumerate() {
-            let cells: Vec<String> = counts.iter().map(|n| n.to_string()).collect();
-            let _ = writeln!(out, "| {} | {} |", names[t], cells.join(" | "));
-        }
-        out.push('\n');
+        let _ = writeln!(out, "**{name}**\n\n{}", c.markdown());
     }
     out
 }

@@ -182,7 +182,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
-            let result = finish(
+            let (result, confusion) = finish(
                 planned,
                 &fitted.resolved,
                 &run_dir,
@@ -191,6 +191,9 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
                 &environment,
                 opts.device,
             )?;
+            if let (Some(board), Some(c)) = (&mut board, &confusion) {
+                board.confusion(c, result.epochs as i64)?;
+            }
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
@@ -277,7 +280,8 @@ fn resume_point(
 }
 
 /// Writes a finished run's weights, test predictions (numeric tasks) or probabilities
-/// (classification) and result, the result last (its presence means the run is finished), then deletes the checkpoint.
+/// (classification) and result, the result last (its presence means the run is finished), then
+/// deletes the checkpoint. Classification: also the test confusion matrix, for TensorBoard.
 fn finish(
     planned: &PlannedRun,
     resolved: &crate::config::Resolved,
@@ -286,24 +290,28 @@ fn finish(
     data: &Dataset,
     environment: &Environment,
     device: tch::Device,
-) -> Result<RunResult> {
+) -> Result<(RunResult, Option<crate::records::Confusion>)> {
     run_dir.save_weights(&done.vs)?;
-    let predicted = match data.task {
+    let (predicted, confusion) = match data.task {
         crate::config::Task::Classify => {
             let (probabilities, predicted) = train::predict(&done.model, &data.test, device);
-            run_dir.write_test_probabilities(&crate::records::TestProbabilities {
+            let recorded = crate::records::TestProbabilities {
                 class_names: data.class_names.clone(),
                 truth: Vec::<i64>::try_from(&data.test.y)?
                     .into_iter()
                     .map(|y| y as usize)
                     .collect(),
                 probabilities,
-            })?;
-            predicted
+            };
+            run_dir.write_test_probabilities(&recorded)?;
+            (
+                predicted,
+                crate::records::Confusion::of_ensemble(&[&recorded]),
+            )
         }
         _ => {
             run_dir.write_test_predictions(&test_predictions(&done.model, data, device))?;
-            Vec::new()
+            (Vec::new(), None)
         }
     };
     let mut result = plan::result(
@@ -318,7 +326,7 @@ fn finish(
     result.memory = env::memory();
     run_dir.write_result(&result)?;
     store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
-    Ok(result)
+    Ok((result, confusion))
 }
 
 /// A numeric run's test predictions in the target's units, with the truth and, for forecasts,

@@ -385,7 +385,10 @@ fn tensorboard_serves_scalars_and_hparams_of_a_sweep() {
             .map(|t| t.as_str().unwrap())
             .collect();
         texts.sort();
-        assert_eq!(texts, ["run/config", "run/environment"]);
+        assert_eq!(
+            texts,
+            ["run/config", "run/environment", "test/confusion_matrix"]
+        );
         for tag in [
             "weights/lstm.weight_hh_l0",
             "gradients/lstm.weight_hh_l0",

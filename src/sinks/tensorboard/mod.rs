@@ -89,10 +89,10 @@ impl TensorBoard {
         }
     }
 
-    /// Records how the run ended (at `Event::End`) and closes the file. Does nothing if the run
-    /// never started.
+    /// Records how the run ended (at `Event::End`) and flushes the file (a finished run's
+    /// confusion matrix may follow it: `confusion`). Does nothing if the run never started.
     fn finish(&mut self, status: Status) -> Result<()> {
-        if let Some(mut w) = self.writer.take() {
+        if let Some(w) = self.writer.as_mut() {
             let end = SessionEndInfo {
                 status: status as i32,
                 end_time_secs: unix_seconds(),
@@ -100,7 +100,26 @@ impl TensorBoard {
             w.summary(0, vec![proto::hparams(HParamsData::SessionEndInfo(end))])?;
             w.flush()?;
         }
+        if status != Status::Success {
+            self.writer = None;
+        }
         Ok(())
+    }
+
+    /// After the run has finished: the test confusion matrix of its kept model, a Markdown
+    /// table in the Text dashboard (`test/confusion_matrix`, at the run's last epoch), the last
+    /// record of the run's event file, which it then closes.
+    pub fn confusion(&mut self, c: &crate::records::Confusion, epoch: i64) -> Result<()> {
+        let Some(mut w) = self.writer.take() else {
+            return Ok(());
+        };
+        let text = format!(
+            "Test examples of each true class (rows) by the class the kept model predicted \
+             (columns).\n\n{}",
+            c.markdown()
+        );
+        w.summary(epoch, vec![proto::text("test/confusion_matrix", &text)])?;
+        w.flush()
     }
 
     fn writer(&mut self) -> &mut EventWriter {
