@@ -312,6 +312,11 @@ macro_rules! for_each_run_key {
         val_size: Count = Count::Fixed(5000), Always, Any,
             expected "at least 1 validation example, or \"auto\"",
             valid |c: &Count| c.fixed().is_none_or(|n| n >= 1);
+        /// Which training series validate: auto (a stratified choice; regression: a fixed random
+        /// one) or ordered (the last val_size series of the training file, for files in time
+        /// order). Images and forecasts always validate on their last examples or stretch.
+        val_split: ValSplit = ValSplit::Auto, Omitted, Any,
+            expected "\"auto\" (stratified, or random for regression) or \"ordered\" (the last series of the file)";
         /// Train on the first N training examples only (0 = all that remain after validation).
         train_size: usize = 0, Always, Any,
             expected "a non-negative number of images (0 = all)";

@@ -173,6 +173,19 @@ pub enum Fill {
     Ffill,
 }
 
+/// Which training series validate a run (`val_split`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ValSplit {
+    /// A stratified choice for classification, a fixed random one for regression (left out of
+    /// the JSON, as before the key).
+    #[default]
+    Auto,
+    /// The last `val_size` series of the training file, in file order: for files whose rows
+    /// are in time order, so that validation never sees the past of what trains.
+    Ordered,
+}
+
 /// Which epoch's model a run keeps (`keep`): its weights are `model.safetensors`, what
 /// `predict`, `explain` and the PyTorch loader use, and its scores are the result's headline.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]

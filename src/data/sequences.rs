@@ -10,7 +10,7 @@ use tch::{Kind, Tensor};
 use super::source::Source;
 use super::{auto, series, validation, Dataset, Split, Target};
 use crate::config::dataset::Spec;
-use crate::config::{keys_of, Count, Normalize, RunConfig, Scope, Task};
+use crate::config::{keys_of, Count, Normalize, RunConfig, Scope, Task, ValSplit};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -116,6 +116,21 @@ fn choose_validation(
                     source.name
                 ),
             });
+        }
+        (v, false) if cfg.val_split == ValSplit::Ordered => {
+            let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));
+            let y = match cfg.task {
+                Task::Regress => vec![0; n_train],
+                _ => labels(),
+            };
+            let classes: &[String] = match cfg.task {
+                Task::Regress => &[],
+                _ => &seqs.class_names,
+            };
+            validation::ordered(&y, classes, v).map_err(|m| UserError::Config {
+                origin: "val_split".into(),
+                message: format!("val_split = \"ordered\" with val_size = {v} {m}"),
+            })?
         }
         (v, false) if cfg.task == Task::Regress => {
             let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));

@@ -1,7 +1,8 @@
 /*!
 Which training series validate a run, as indices into the training file: a stratified choice
 (classification: each class gives its share, `stratified`, or `auto::val_quota` of itself,
-`stratified_auto`) or a fixed random one (regression, `random_split`). Every choice is drawn
+`stratified_auto`), a fixed random one (regression, `random_split`), or the file's last ones
+(`val_split = "ordered"`, `ordered`). Every choice is drawn
 from a constant seed, so it is the same for every run and every seed of the sweep.
 */
 use rand::seq::SliceRandom;
@@ -54,6 +55,22 @@ pub fn random_split(n: usize, val: usize) -> (Vec<i64>, Vec<i64>) {
     (t, v)
 }
 
+/// The time-ordered split of `val_split = "ordered"`: the last `val` of `y`'s examples
+/// validate, the others train (each in file order). Classification (`classes` not empty): an
+/// error naming a class that would keep no training example.
+pub fn ordered(y: &[i64], classes: &[String], val: usize) -> Result<(Vec<i64>, Vec<i64>), String> {
+    let n = y.len();
+    let cut = n - val.min(n);
+    if let Some(c) = (0..classes.len()).find(|&c| !y[..cut].contains(&(c as i64))) {
+        return Err(format!(
+            "leaves class {:?} without a training example: its series are all among the last \
+             {val} of the file; expected a smaller val_size, or val_split = \"auto\"",
+            classes[c]
+        ));
+    }
+    Ok(((0..cut as i64).collect(), (cut as i64..n as i64).collect()))
+}
+
 /// The stratified split of `val_size = "auto"`: each class gives `auto::val_quota` of its
 /// examples, picked as `stratified` picks them.
 pub fn stratified_auto(y: &[i64], classes: &[String]) -> (Vec<i64>, Vec<i64>) {
@@ -92,6 +109,23 @@ fn split_by_quota(members: &[Vec<usize>], quota: &[usize], n: usize) -> (Vec<i64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ordered_split_validates_on_the_files_last_series() {
+        let classes: Vec<String> = vec!["a".into(), "b".into()];
+        let y = [0, 1, 0, 1, 1, 0];
+        let (train, val) = ordered(&y, &classes, 2).unwrap();
+        assert_eq!(train, [0, 1, 2, 3]);
+        assert_eq!(val, [4, 5]);
+        // Regression: no classes to keep.
+        assert_eq!(ordered(&[0; 5], &[], 4).unwrap().1, [1, 2, 3, 4]);
+        // A class whose series all come last would never train.
+        let err = ordered(&[0, 0, 0, 1, 1], &classes, 2).unwrap_err();
+        assert!(
+            err.contains("class \"b\" without a training example"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn validation_is_stratified_deterministic_and_keeps_every_class() {

@@ -1218,3 +1218,35 @@ fn a_collapsed_run_is_warned_of_and_recorded() {
     let status = String::from_utf8_lossy(&status.get_output().stdout).into_owned();
     assert!(status.contains("(warnings: training accuracy"), "{status}");
 }
+
+#[test]
+fn the_ordered_validation_split_takes_the_files_last_series_or_names_the_class_it_would_lose() {
+    // Five series in time order, class "b" only at the end: validating on the last two would
+    // leave "b" untrained (an error naming the key, nothing written); the last one is fine.
+    let tmp = tempfile::tempdir().unwrap();
+    let (tr, te) = (tmp.path().join("tr.csv"), tmp.path().join("te.csv"));
+    let rows = "label,t1,t2,t3\na,0,1,2\na,1,2,3\na,0,2,1\nb,5,4,3\nb,6,5,4\n";
+    std::fs::write(&tr, rows).unwrap();
+    std::fs::write(&te, rows).unwrap();
+    let dataset = format!("csv:{},{}", tr.display(), te.display());
+    let out = tmp.path().join("out");
+    let done = train(&out, &dataset, 2, 1)
+        .args(["--val-split", "ordered"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with("error: --val-split: val_split = \"ordered\" with val_size = 2")
+            && stderr.contains("leaves class \"b\" without a training example"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(!out.exists());
+    train(&out, &dataset, 1, 1)
+        .args(["--val-split", "ordered"])
+        .assert()
+        .success();
+    let r = result(&run_dirs(&crate::common::train_folder(&out))[0]);
+    assert_eq!(r["config"]["val_split"], "ordered");
+    assert_eq!(r["val_size"], 1);
+}
