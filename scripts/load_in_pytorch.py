@@ -214,8 +214,8 @@ def read_series(path, cfg):
 
 def read_csv(path, cfg):
     """(series, labels) of a CSV file read with the run's CSV keys (config.json): wide, one
-    series per row (every column but the label a timestep; empty cells at the end shorten
-    it), or long, one timestep per row (rows grouped by the id column in order of first
+    series per row (every column but the label and group a timestep; empty cells at the end
+    shorten it), or long, one timestep per row (rows grouped by the id column in order of first
     appearance, ordered by the time column if set; every other column a feature). Labels are
     None when the label column is absent (new data)."""
     label_col = cfg.get("label_column", "label")
@@ -223,10 +223,13 @@ def read_csv(path, cfg):
         rows = [[c.strip() for c in r] for r in csv.reader(f) if r]
     header, rows = rows[0], rows[1:]
     label = header.index(label_col) if label_col in header else None
+    # A group_column names each series' group (for the validation split): never a value.
+    group_col = cfg.get("group_column", "")
+    group = header.index(group_col) if group_col in header else None
     if cfg.get("csv_layout", "wide") == "wide":
         series, labels = [], []
         for r in rows:
-            cells = [c for i, c in enumerate(r) if i != label]
+            cells = [c for i, c in enumerate(r) if i not in (label, group)]
             while cells and cells[-1] == "":
                 cells.pop()
             series.append(np.array([[float(c)] for c in cells], dtype=np.float32))
@@ -235,7 +238,7 @@ def read_csv(path, cfg):
     ident = header.index(cfg.get("id_column", "id"))
     time_col = cfg.get("time_column", "")
     time = header.index(time_col) if time_col else None
-    features = [i for i in range(len(header)) if i not in (label, ident, time)]
+    features = [i for i in range(len(header)) if i not in (label, ident, time, group)]
     groups = {}
     for k, r in enumerate(rows):
         g = groups.setdefault(r[ident], (r[label] if label is not None else None, []))

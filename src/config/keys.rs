@@ -313,10 +313,12 @@ macro_rules! for_each_run_key {
             expected "at least 1 validation example, or \"auto\"",
             valid |c: &Count| c.fixed().is_none_or(|n| n >= 1);
         /// Which training series validate: auto (a stratified choice; regression: a fixed random
-        /// one) or ordered (the last val_size series of the training file, for files in time
-        /// order). Images and forecasts always validate on their last examples or stretch.
+        /// one), ordered (the last val_size series of the training file, for files in time
+        /// order) or group (whole groups of group_column, at least val_size series, so that no
+        /// group is on both sides). Images and forecasts always validate on their last examples
+        /// or stretch.
         val_split: ValSplit = ValSplit::Auto, Omitted, Any,
-            expected "\"auto\" (stratified, or random for regression) or \"ordered\" (the last series of the file)";
+            expected "\"auto\" (stratified, or random for regression), \"ordered\" (the last series of the file) or \"group\" (whole groups of group_column)";
         /// Train on the first N training examples only (0 = all that remain after validation).
         train_size: usize = 0, Always, Any,
             expected "a non-negative number of images (0 = all)";
@@ -338,6 +340,10 @@ macro_rules! for_each_run_key {
         /// Long CSV: the column ordering a series' rows ("" = file order).
         time_column: String = String::new(), Omitted, LongCsv,
             expected "a column name from the CSV header, or \"\" for file order";
+        /// CSV datasets: the column naming each series' group (a subject, a recording), which
+        /// val_split = "group" keeps on one side of the validation split ("" = none).
+        group_column: String = String::new(), Omitted, Csv,
+            expected "a column name from the CSV header, or \"\" for none";
         /// Values per timestep: P pixels of the row-major image (28 = a row,
         /// MNIST's own step; 1 = pixel by pixel), or P consecutive values of every feature of a
         /// series (1 = its own step), or "auto" (series data's default) picks P from the data.

@@ -113,6 +113,14 @@ impl RunConfig {
                 format!("{key} = {}: {expected}", self.toml_value(key)),
             ))
         };
+        if self.val_split == ValSplit::Group && self.group_column.trim().is_empty() {
+            return Err((
+                "val_split".into(),
+                "val_split = \"group\" without a group_column: expected group_column = \"<the \
+                 column naming each series' group>\" (CSV data)"
+                    .into(),
+            ));
+        }
         if self.dropout > 0.0 && self.layers < 2 {
             return Err((
                 "dropout".into(),

@@ -184,6 +184,9 @@ pub enum ValSplit {
     /// The last `val_size` series of the training file, in file order: for files whose rows
     /// are in time order, so that validation never sees the past of what trains.
     Ordered,
+    /// Whole groups of the CSV's `group_column` (a subject, a recording), so that no group is
+    /// on both sides.
+    Group,
 }
 
 /// Which epoch's model a run keeps (`keep`): its weights are `model.safetensors`, what

@@ -32,6 +32,8 @@ pub struct Options {
     pub id: String,
     /// Empty: file order.
     pub time: String,
+    /// Empty: none.
+    pub group: String,
     /// A file without the label column is read as unlabelled (new data for `predict`).
     pub unlabelled_ok: bool,
 }
@@ -43,6 +45,7 @@ impl Options {
             label: cfg.label_column.clone(),
             id: cfg.id_column.clone(),
             time: cfg.time_column.clone(),
+            group: cfg.group_column.clone(),
             unlabelled_ok: false,
         }
     }
@@ -121,6 +124,21 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         Err(_) if opts.unlabelled_ok => None,
         Err(e) => return Err(e),
     };
+    // New data for `predict` may lack the group column: only training splits by it.
+    let group = match opts.group.as_str() {
+        "" => None,
+        name => match column(name, "group_column") {
+            Ok(c) if Some(c) == label => {
+                return Err(at(
+                    header_line,
+                    format!("group_column = {name:?} is the label column: expected another column"),
+                ))
+            }
+            Ok(c) => Some(c),
+            Err(_) if opts.unlabelled_ok => None,
+            Err(e) => return Err(e),
+        },
+    };
     let rows: Vec<(usize, Vec<String>)> = rows.collect();
     if rows.is_empty() {
         return Err(at(
@@ -131,7 +149,7 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
     }
     check_rows(&rows, &header, header_line, label, opts, path)?;
     let cases = match opts.layout {
-        CsvLayout::Wide => wide(&header, label, &rows, path)?,
+        CsvLayout::Wide => wide(&header, label, group, &rows, path)?,
         CsvLayout::Long => {
             let id = column(&opts.id, "id_column")?;
             let time = if opts.time.is_empty() {
@@ -139,13 +157,29 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
             } else {
                 Some(column(&opts.time, "time_column")?)
             };
-            if Some(id) == label || time == Some(id) || (time.is_some() && time == label) {
+            let shared =
+                |c: Option<usize>| c.is_some() && (c == label || c == time || c == Some(id));
+            if Some(id) == label
+                || time == Some(id)
+                || (time.is_some() && time == label)
+                || shared(group)
+            {
                 return Err(at(
                     header_line,
-                    "the id, time and label columns must be different columns".into(),
+                    "the id, time, label and group columns must be different columns".into(),
                 ));
             }
-            long(&header, label, id, time, &rows, path)?
+            long(
+                &header,
+                Columns {
+                    label,
+                    id,
+                    time,
+                    group,
+                },
+                &rows,
+                path,
+            )?
         }
     };
     let features = match opts.layout {
@@ -198,6 +232,7 @@ fn check_rows(
 fn wide(
     header: &[String],
     label: Option<usize>,
+    group: Option<usize>,
     rows: &[(usize, Vec<String>)],
     path: &Path,
 ) -> Result<Vec<Case>, UserError> {
@@ -213,7 +248,7 @@ fn wide(
         let cells: Vec<(usize, &String)> = fields
             .iter()
             .enumerate()
-            .filter(|(i, _)| Some(*i) != label)
+            .filter(|(i, _)| Some(*i) != label && Some(*i) != group)
             .collect();
         let len = cells
             .iter()
@@ -235,30 +270,43 @@ fn wide(
             values,
             len,
             label: label.map_or_else(String::new, |l| fields[l].clone()),
+            group: group.map_or_else(String::new, |g| fields[g].clone()),
             line: *line,
         });
     }
     Ok(cases)
 }
 
-fn long(
-    header: &[String],
+/// The columns of a long CSV that are not features.
+struct Columns {
     label: Option<usize>,
     id: usize,
     time: Option<usize>,
+    group: Option<usize>,
+}
+
+fn long(
+    header: &[String],
+    columns: Columns,
     rows: &[(usize, Vec<String>)],
     path: &Path,
 ) -> Result<Vec<Case>, UserError> {
+    let Columns {
+        label,
+        id,
+        time,
+        group,
+    } = columns;
     let feature_columns: Vec<usize> = (0..header.len())
-        .filter(|&i| Some(i) != label && i != id && Some(i) != time)
+        .filter(|&i| Some(i) != label && i != id && Some(i) != time && Some(i) != group)
         .collect();
     if feature_columns.is_empty() {
         return Err(UserError::data_at(path, 1, "no feature columns: expected at least one column besides id, time and label (csv_layout = \"long\")"));
     }
-    // id -> (first line, label, rows as (time, line, values)).
+    // id -> (first line, label, group, rows as (time, line, values)).
     type Steps = Vec<(f64, usize, Vec<f32>)>;
     let mut order: Vec<String> = Vec::new();
-    let mut series: HashMap<String, (usize, String, Steps)> = HashMap::new();
+    let mut series: HashMap<String, (usize, String, String, Steps)> = HashMap::new();
     for (k, (line, fields)) in rows.iter().enumerate() {
         let at = |m: String| UserError::data_at(path, *line, m);
         let key = &fields[id];
@@ -286,9 +334,10 @@ fn long(
             .collect::<Result<Vec<f32>, String>>()
             .map_err(&at)?;
         let here = label.map_or_else(String::new, |l| fields[l].clone());
+        let in_group = group.map_or_else(String::new, |g| fields[g].clone());
         let entry = series.entry(key.clone()).or_insert_with(|| {
             order.push(key.clone());
-            (*line, here.clone(), Vec::new())
+            (*line, here.clone(), in_group.clone(), Vec::new())
         });
         if entry.1 != here {
             return Err(at(format!(
@@ -296,11 +345,17 @@ fn long(
                 entry.1, entry.0
             )));
         }
-        entry.2.push((t, *line, values));
+        if entry.2 != in_group {
+            return Err(at(format!(
+                "series {key:?} is in group {in_group:?} here but {:?} on line {}: expected one group per series",
+                entry.2, entry.0
+            )));
+        }
+        entry.3.push((t, *line, values));
     }
     let mut cases = Vec::with_capacity(order.len());
     for key in order {
-        let (first, label, mut steps) = series.remove(&key).expect("every id in order");
+        let (first, label, group, mut steps) = series.remove(&key).expect("every id in order");
         steps.sort_by(|a, b| a.0.total_cmp(&b.0));
         if let Some(w) = steps.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(UserError::data_at(
@@ -313,6 +368,7 @@ fn long(
             len: steps.len(),
             values: steps.into_iter().flat_map(|s| s.2).collect(),
             label,
+            group,
             line: first,
         });
     }
@@ -329,12 +385,49 @@ mod tests {
             label: "label".into(),
             id: "id".into(),
             time: time.into(),
+            group: String::new(),
             unlabelled_ok: false,
         }
     }
 
     fn parse_str(text: &str, o: &Options) -> Result<SeriesFile, String> {
         parse(text, Path::new("d.csv"), o).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_group_column_is_each_series_group_and_never_a_value() {
+        let o = Options {
+            group: "subject".into(),
+            ..opts(CsvLayout::Long, "t")
+        };
+        let text = "id,t,label,subject,x\ns1,0,a,p,1\ns1,1,a,p,2\ns2,0,b,q,3\n";
+        let f = parse_str(text, &o).unwrap();
+        assert_eq!(f.features, 1);
+        assert_eq!(
+            (f.cases[0].group.as_str(), f.cases[1].group.as_str()),
+            ("p", "q")
+        );
+        assert_eq!(f.cases[0].values, [1.0, 2.0]);
+        // A series in two groups is an error naming the line.
+        let bad = "id,t,label,subject,x\ns1,0,a,p,1\ns1,1,a,q,2\n";
+        let err = parse_str(bad, &o).unwrap_err();
+        assert!(
+            err.starts_with("d.csv:3: series \"s1\" is in group \"q\" here but \"p\" on line 2"),
+            "{err}"
+        );
+        // Wide: the group column is skipped like the label.
+        let w = Options {
+            group: "subject".into(),
+            ..opts(CsvLayout::Wide, "")
+        };
+        let f = parse_str("label,subject,t1,t2\na,p,1,2\n", &w).unwrap();
+        assert_eq!(
+            (f.cases[0].values.clone(), f.cases[0].group.clone()),
+            (vec![1.0, 2.0], "p".to_string())
+        );
+        // Training data must have the column.
+        let err = parse_str("label,t1\na,1\n", &w).unwrap_err();
+        assert!(err.contains("no column \"subject\""), "{err}");
     }
 
     #[test]

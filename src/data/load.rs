@@ -84,6 +84,7 @@ fn mnist(dir: &Path) -> Result<Sequences, UserError> {
     let (rows, cols) = (idx::ROWS as i64, idx::COLS as i64);
     let labels = |l: &[u8]| Tensor::from_slice(l).to_kind(Kind::Int64);
     Ok(Sequences {
+        groups: Vec::new(),
         train: image_split(&raw.train_images, labels(&raw.train_labels), rows, cols),
         test: image_split(&raw.test_images, labels(&raw.test_labels), rows, cols),
         seq_len: rows,
@@ -111,6 +112,7 @@ fn image_set(dir: &Path, fashion: bool) -> Result<Sequences, UserError> {
     let test_y = class_indices(&set.test_labels, &names, fashion, &paths[3])?;
     let (rows, cols) = (set.rows as i64, set.cols as i64);
     Ok(Sequences {
+        groups: Vec::new(),
         train: image_split(&set.train_images, Tensor::from_slice(&train_y), rows, cols),
         test: image_split(&set.test_images, Tensor::from_slice(&test_y), rows, cols),
         seq_len: rows,

@@ -68,6 +68,7 @@ pub fn read(path: &Path, labels_optional: bool) -> Result<SeriesFile, UserError>
             v.extend((0..features).map(|c| case[c * steps + t] as f32));
         }
         cases.push(Case {
+            group: String::new(),
             values: v,
             len,
             label: labels.as_ref().map_or_else(String::new, |l| l[i].clone()),

@@ -24,6 +24,9 @@ pub struct Sequences {
     pub features: i64,
     /// The training set's class names, in class-index order (none for regression).
     pub class_names: Vec<String>,
+    /// CSV with a `group_column`: each training series' group, in file order; else empty
+    /// strings (images: none).
+    pub groups: Vec<String>,
 }
 
 /// Which training examples validate a run.
@@ -117,7 +120,7 @@ fn choose_validation(
                 ),
             });
         }
-        (v, false) if cfg.val_split == ValSplit::Ordered => {
+        (v, false) if cfg.val_split != ValSplit::Auto => {
             let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));
             let y = match cfg.task {
                 Task::Regress => vec![0; n_train],
@@ -127,9 +130,16 @@ fn choose_validation(
                 Task::Regress => &[],
                 _ => &seqs.class_names,
             };
-            validation::ordered(&y, classes, v).map_err(|m| UserError::Config {
+            let (name, split) = match cfg.val_split {
+                ValSplit::Group => (
+                    format!("\"group\" (group_column = {:?})", cfg.group_column),
+                    validation::grouped(&seqs.groups, &y, classes, v),
+                ),
+                _ => ("\"ordered\"".into(), validation::ordered(&y, classes, v)),
+            };
+            split.map_err(|m| UserError::Config {
                 origin: "val_split".into(),
-                message: format!("val_split = \"ordered\" with val_size = {v} {m}"),
+                message: format!("val_split = {name} with val_size = {v} {m}"),
             })?
         }
         (v, false) if cfg.task == Task::Regress => {

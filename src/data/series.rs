@@ -27,6 +27,8 @@ pub struct Case {
     pub values: Vec<f32>,
     pub len: usize,
     pub label: String,
+    /// CSV with a `group_column`: the case's group (a subject, a recording); else empty.
+    pub group: String,
     /// 1-based line of the file the case comes from (its first row in long CSV).
     pub line: usize,
 }
@@ -115,6 +117,7 @@ pub fn to_tensors(
         seq_len: t as i64,
         features: f as i64,
         class_names: names,
+        groups: train.cases.iter().map(|c| c.group.clone()).collect(),
     })
 }
 
@@ -395,6 +398,7 @@ mod tests {
 
     fn case(values: Vec<f32>, len: usize, label: &str, line: usize) -> Case {
         Case {
+            group: String::new(),
             values,
             len,
             label: label.into(),

@@ -378,6 +378,7 @@ fn parse_case(
         values.extend(columns.iter().map(|c| c[t]));
     }
     Ok(Case {
+        group: String::new(),
         values,
         len,
         label: label.to_string(),

@@ -1,8 +1,8 @@
 /*!
 Which training series validate a run, as indices into the training file: a stratified choice
 (classification: each class gives its share, `stratified`, or `auto::val_quota` of itself,
-`stratified_auto`), a fixed random one (regression, `random_split`), or the file's last ones
-(`val_split = "ordered"`, `ordered`). Every choice is drawn
+`stratified_auto`), a fixed random one (regression, `random_split`), the file's last ones
+(`val_split = "ordered"`, `ordered`) or whole groups (`val_split = "group"`, `grouped`). Every choice is drawn
 from a constant seed, so it is the same for every run and every seed of the sweep.
 */
 use rand::seq::SliceRandom;
@@ -71,6 +71,54 @@ pub fn ordered(y: &[i64], classes: &[String], val: usize) -> Result<(Vec<i64>, V
     Ok(((0..cut as i64).collect(), (cut as i64..n as i64).collect()))
 }
 
+/// The grouped split of `val_split = "group"`: whole groups validate, drawn in a fixed random
+/// order (the same for every run) until at least `val` examples do, so that no group is on
+/// both sides. Classification (`classes` not empty): an error naming a class that would keep
+/// no training example. Returns (train, validation) indices, each in file order.
+pub fn grouped(
+    groups: &[String],
+    y: &[i64],
+    classes: &[String],
+    val: usize,
+) -> Result<(Vec<i64>, Vec<i64>), String> {
+    let mut names: Vec<&String> = groups.iter().collect();
+    names.sort();
+    names.dedup();
+    if names.len() < 2 {
+        return Err(format!(
+            "needs at least two groups: the training file has {} ({:?})",
+            names.len(),
+            names.first().map_or("", |s| s.as_str())
+        ));
+    }
+    names.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0x6e0));
+    let mut chosen: Vec<&String> = Vec::new();
+    let mut count = 0;
+    for g in &names[..names.len() - 1] {
+        if count >= val.max(1) {
+            break;
+        }
+        count += groups.iter().filter(|x| x == g).count();
+        chosen.push(g);
+    }
+    let (mut train, mut valid) = (Vec::new(), Vec::new());
+    for (i, g) in groups.iter().enumerate() {
+        match chosen.contains(&g) {
+            true => valid.push(i as i64),
+            false => train.push(i as i64),
+        }
+    }
+    if let Some(c) = (0..classes.len()).find(|&c| !train.iter().any(|&i| y[i as usize] == c as i64))
+    {
+        return Err(format!(
+            "leaves class {:?} without a training example: all its series are in the \
+             validation groups; expected a smaller val_size",
+            classes[c]
+        ));
+    }
+    Ok((train, valid))
+}
+
 /// The stratified split of `val_size = "auto"`: each class gives `auto::val_quota` of its
 /// examples, picked as `stratified` picks them.
 pub fn stratified_auto(y: &[i64], classes: &[String]) -> (Vec<i64>, Vec<i64>) {
@@ -109,6 +157,42 @@ fn split_by_quota(members: &[Vec<usize>], quota: &[usize], n: usize) -> (Vec<i64
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_grouped_split_never_puts_a_group_on_both_sides() {
+        let classes: Vec<String> = vec!["a".into(), "b".into()];
+        // Ten subjects of 1 to 4 series each, classes mixed within subjects.
+        let mut groups = Vec::new();
+        let mut y = Vec::new();
+        for s in 0..10 {
+            for k in 0..(1 + s % 4) {
+                groups.push(format!("s{s}"));
+                y.push(((s + k) % 2) as i64);
+            }
+        }
+        for val in [1, 3, 5, 8, 12] {
+            let (train, valid) = grouped(&groups, &y, &classes, val).unwrap();
+            assert!(valid.len() >= val, "{val}: {valid:?}");
+            assert_eq!(train.len() + valid.len(), groups.len());
+            for &v in &valid {
+                let g = &groups[v as usize];
+                assert!(
+                    train.iter().all(|&t| &groups[t as usize] != g),
+                    "group {g} on both sides"
+                );
+            }
+            // The same split every time.
+            assert_eq!(grouped(&groups, &y, &classes, val).unwrap().1, valid);
+        }
+        // One group cannot validate; a class only in the validation groups cannot train.
+        let one = vec!["x".to_string(); 3];
+        assert!(grouped(&one, &[0, 1, 0], &classes, 1)
+            .unwrap_err()
+            .contains("two groups"));
+        let two: Vec<String> = ["p", "p", "q"].iter().map(|s| s.to_string()).collect();
+        let err = grouped(&two, &[0, 0, 1], &classes, 3).unwrap_err();
+        assert!(err.contains("without a training example"), "{err}");
+    }
 
     #[test]
     fn the_ordered_split_validates_on_the_files_last_series() {

@@ -1250,3 +1250,66 @@ fn the_ordered_validation_split_takes_the_files_last_series_or_names_the_class_i
     assert_eq!(r["config"]["val_split"], "ordered");
     assert_eq!(r["val_size"], 1);
 }
+
+#[test]
+fn a_grouped_validation_split_keeps_subjects_apart_and_the_group_column_out_of_the_values() {
+    // Wide CSV: six subjects of three series each, a `subject` column between the label and
+    // the values. Validation takes whole subjects; the subject column is never a timestep, in
+    // rowseq or in PyTorch; new data without it still predicts.
+    let tmp = tempfile::tempdir().unwrap();
+    let (tr, te) = (tmp.path().join("tr.csv"), tmp.path().join("te.csv"));
+    let mut text = String::from("label,subject,t1,t2,t3,t4\n");
+    for s in 0..6 {
+        for k in 0..3 {
+            let class = (s + k) % 2;
+            let v = |i: usize| (class * 2 + i) as f64 * 0.5 + k as f64 * 0.1;
+            let _ = writeln!(text, "c{class},subj{s},{},{},{},{}", v(0), v(1), v(2), v(3));
+        }
+    }
+    std::fs::write(&tr, &text).unwrap();
+    std::fs::write(&te, &text).unwrap();
+    let dataset = format!("csv:{},{}", tr.display(), te.display());
+    let out = tmp.path().join("out");
+    train(&out, &dataset, 4, 2)
+        .args(["--val-split", "group", "--group-column", "subject"])
+        .assert()
+        .success();
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
+    let r = result(&run);
+    assert_eq!(r["config"]["val_split"], "group");
+    assert_eq!(
+        r["data"]["timesteps"], 4,
+        "the subject column is not a value"
+    );
+    // Whole subjects of three: at least 4 series validate, so 6.
+    assert_eq!(r["val_size"], 6);
+    let predictions = tmp.path().join("p.csv");
+    rowseq()
+        .arg("predict")
+        .arg(&run)
+        .arg(&te)
+        .arg("--out")
+        .arg(&predictions)
+        .assert()
+        .success();
+    pytorch_check(&run, &te, &predictions);
+
+    // A group split without a group column, and one group only: one-line errors.
+    for (extra, want) in [
+        (
+            vec!["--val-split", "group"],
+            "val-split group: expected group_column = ",
+        ),
+        (
+            vec!["--val-split", "group", "--group-column", "label"],
+            "group_column = \"label\" is the label column",
+        ),
+    ] {
+        let bad = tmp.path().join("bad");
+        let done = train(&bad, &dataset, 4, 1).args(&extra).assert().code(2);
+        let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
+        assert!(stderr.contains(want), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(!bad.exists());
+    }
+}
