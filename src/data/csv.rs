@@ -157,13 +157,11 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
             } else {
                 Some(column(&opts.time, "time_column")?)
             };
-            let shared =
-                |c: Option<usize>| c.is_some() && (c == label || c == time || c == Some(id));
-            if Some(id) == label
-                || time == Some(id)
-                || (time.is_some() && time == label)
-                || shared(group)
-            {
+            let named: Vec<usize> = [label, Some(id), time, group]
+                .into_iter()
+                .flatten()
+                .collect();
+            if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
                 return Err(at(
                     header_line,
                     "the id, time, label and group columns must be different columns".into(),
@@ -301,7 +299,7 @@ fn long(
         .filter(|&i| Some(i) != label && i != id && Some(i) != time && Some(i) != group)
         .collect();
     if feature_columns.is_empty() {
-        return Err(UserError::data_at(path, 1, "no feature columns: expected at least one column besides id, time and label (csv_layout = \"long\")"));
+        return Err(UserError::data_at(path, 1, "no feature columns: expected at least one column besides id, time, label and group (csv_layout = \"long\")"));
     }
     // id -> (first line, label, group, rows as (time, line, values)).
     type Steps = Vec<(f64, usize, Vec<f32>)>;

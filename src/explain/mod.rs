@@ -357,7 +357,6 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         head_input = "mean_t".into();
     }
     if a.conv > 0 {
-        let mut channels = f;
         for (i, (inputs, filters, kernel)) in a.conv_blocks().into_iter().enumerate() {
             let n = i + 1;
             shapes.push(step(
@@ -371,12 +370,11 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
                 ),
                 vec![b, filters, t],
             ));
-            channels = filters;
         }
         shapes.push(step(
             "conv branch: mean over each sequence's real steps",
             "z = mean(z3[:, :, :length])",
-            vec![b, channels],
+            vec![b, a.conv],
         ));
         shapes.push(step(
             "what the head reads: the recurrent readout and the conv branch side by side",

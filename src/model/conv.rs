@@ -87,34 +87,37 @@ impl ConvBranch {
     /// outputs, [B, N]. `train` normalises with the batch's statistics (and updates the running
     /// ones); otherwise the running statistics normalise.
     pub fn forward(&self, x: &Tensor, mask: &Tensor, lengths: &Tensor, train: bool) -> Tensor {
-        let zero = Tensor::zeros([1], (x.kind(), x.device()));
+        let kind = x.kind();
+        let zero = Tensor::zeros([1], (kind, x.device()));
+        // The real steps as 0/1 values, and their count: every block's statistics and the
+        // final mean read them.
+        let real = mask.to_kind(kind);
+        let count = real.sum(kind);
         let mut h = x.transpose(1, 2);
         for block in &self.blocks {
             let input = h.where_self(mask, &zero);
             let before = (block.kernel - 1) / 2;
             let padded = input.constant_pad_nd([before, block.kernel - 1 - before]);
             let y = padded.conv1d(&block.weight, Some(&block.bias), [1], [0], [1], 1);
-            h = block.normalise(&y, mask, train).relu();
+            h = block.normalise(&y, &real, &count, train).relu();
         }
-        let (kind, real) = (h.kind(), mask.to_kind(h.kind()));
         (h * &real).sum_dim_intlist(2, false, kind) / lengths.to_kind(kind)
     }
 }
 
 impl Block {
-    /// Batch normalisation of `y` [B, N, T] over its real steps (`mask` [B, 1, T]).
-    fn normalise(&self, y: &Tensor, mask: &Tensor, train: bool) -> Tensor {
+    /// Batch normalisation of `y` [B, N, T] over its real steps (`real` [B, 1, T], 1 at a real
+    /// step and 0 past a sequence's length; `count` of them in all).
+    fn normalise(&self, y: &Tensor, real: &Tensor, count: &Tensor, train: bool) -> Tensor {
         let n = y.size()[1];
         let (mean, var) = if train {
-            let real = mask.to_kind(y.kind());
-            let count = real.sum(y.kind());
-            let mean = (y * &real).sum_dim_intlist([0, 2].as_slice(), true, y.kind()) / &count;
-            let centred = (y - &mean) * &real;
+            let mean = (y * real).sum_dim_intlist([0, 2].as_slice(), true, y.kind()) / count;
+            let centred = (y - &mean) * real;
             let var =
-                (&centred * &centred).sum_dim_intlist([0, 2].as_slice(), true, y.kind()) / &count;
+                (&centred * &centred).sum_dim_intlist([0, 2].as_slice(), true, y.kind()) / count;
             tch::no_grad(|| {
                 let m = BN_MOMENTUM;
-                let unbiased = &var * &count / (&count - 1.0).clamp_min(1.0);
+                let unbiased = &var * count / (count - 1.0).clamp_min(1.0);
                 let mut rm = self.running_mean.shallow_clone();
                 let mut rv = self.running_var.shallow_clone();
                 rm.copy_(&(&rm * (1.0 - m) + mean.detach().view([n]) * m));
@@ -203,9 +206,10 @@ mod tests {
         let branch = ConvBranch::new(&vs.root(), &a).unwrap();
         let b = &branch.blocks[0];
         let y = Tensor::randn([5, 2, 7], (Kind::Float, Device::Cpu));
-        let mask = Tensor::ones([5, 1, 7], (Kind::Bool, Device::Cpu));
+        let real = Tensor::ones([5, 1, 7], (Kind::Float, Device::Cpu));
+        let count = real.sum(Kind::Float);
         let (rm, rv) = (b.running_mean.copy(), b.running_var.copy());
-        let ours = b.normalise(&y, &mask, true);
+        let ours = b.normalise(&y, &real, &count, true);
         let theirs = y.batch_norm(
             Some(&b.scale),
             Some(&b.shift),

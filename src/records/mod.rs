@@ -560,15 +560,21 @@ impl Confusion {
     pub fn of_ensemble(runs: &[&TestProbabilities]) -> Option<Confusion> {
         let first = runs.first()?;
         let predicted = ensemble_predicted(runs)?;
-        let k = first.class_names.len();
+        Some(Confusion::of(&first.class_names, &first.truth, &predicted))
+    }
+
+    /// The confusion matrix of `predicted` classes against the `truth`, both indices into
+    /// `class_names`.
+    pub fn of(class_names: &[String], truth: &[usize], predicted: &[usize]) -> Confusion {
+        let k = class_names.len();
         let mut counts = vec![vec![0; k]; k];
-        for (&t, &p) in first.truth.iter().zip(&predicted) {
+        for (&t, &p) in truth.iter().zip(predicted) {
             counts[t][p] += 1;
         }
-        Some(Confusion {
-            class_names: first.class_names.clone(),
+        Confusion {
+            class_names: class_names.to_vec(),
             counts,
-        })
+        }
     }
 
     /// The matrix as a Markdown table: a row per true class, a column per predicted class

@@ -304,10 +304,10 @@ fn finish(
                 probabilities,
             };
             run_dir.write_test_probabilities(&recorded)?;
-            (
-                predicted,
-                crate::records::Confusion::of_ensemble(&[&recorded]),
-            )
+            let classes: Vec<usize> = predicted.iter().map(|&p| p as usize).collect();
+            let confusion =
+                crate::records::Confusion::of(&recorded.class_names, &recorded.truth, &classes);
+            (predicted, Some(confusion))
         }
         _ => {
             run_dir.write_test_predictions(&test_predictions(&done.model, data, device))?;

@@ -21,6 +21,17 @@ fn require(path: &str) -> PathBuf {
     p
 }
 
+/// `rowseq train` of a tiny forecast of the yearly sunspots (or a copy of them) into `out`:
+/// an 11-year season, 2 epochs of 4 units on one thread.
+fn train_sunspots(dataset: &str, out: &Path) -> assert_cmd::Command {
+    let mut c = rowseq();
+    c.args(["train", "--dataset", dataset, "--task", "forecast"])
+        .args(["--season", "11", "--epochs", "2", "--num-units", "4"])
+        .args(["--threads", "1", "--out"])
+        .arg(out);
+    c
+}
+
 fn result(run: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
 }
@@ -668,28 +679,9 @@ fn a_series_with_gaps_is_refused_by_default_and_trains_with_fill() {
     std::fs::write(&file, gappy).unwrap();
     let dataset = format!("csv:{}", file.display());
     let train = |extra: &[&str]| {
-        let mut c = rowseq();
-        c.args([
-            "train",
-            "--dataset",
-            &dataset,
-            "--task",
-            "forecast",
-            "--season",
-            "11",
-        ])
-        .args([
-            "--epochs",
-            "2",
-            "--num-units",
-            "4",
-            "--threads",
-            "1",
-            "--out",
-        ])
-        .arg(tmp.path().join("out"))
-        .args(["--columns", "SUNACTIVITY", "--target-column", "SUNACTIVITY"])
-        .args(extra);
+        let mut c = train_sunspots(&dataset, &tmp.path().join("out"));
+        c.args(["--columns", "SUNACTIVITY", "--target-column", "SUNACTIVITY"])
+            .args(extra);
         c
     };
     let refused = train(&[]).assert().code(2);
@@ -766,28 +758,8 @@ fn dates_are_checked_and_carried_into_the_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let train = |data: &Path, out: &Path| {
-        let mut c = rowseq();
-        c.arg("train")
-            .arg("--dataset")
-            .arg(format!("csv:{}", data.display()))
-            .args([
-                "--task",
-                "forecast",
-                "--date-column",
-                "YEAR",
-                "--season",
-                "11",
-            ])
-            .args([
-                "--epochs",
-                "2",
-                "--num-units",
-                "4",
-                "--threads",
-                "1",
-                "--out",
-            ])
-            .arg(out);
+        let mut c = train_sunspots(&format!("csv:{}", data.display()), out);
+        c.args(["--date-column", "YEAR"]);
         c
     };
     // The date column is not a variable: SUNACTIVITY is the only column read.
