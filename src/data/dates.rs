@@ -152,6 +152,20 @@ impl Calendar {
         Ok(Calendar { first, step })
     }
 
+    /// The season its step implies, in rows: 12 for monthly rows (6 every two months, 4
+    /// quarterly), 4 for quarters, 7 for days, 52 for weeks (365.25 / 7, rounded down); None
+    /// for years and for steps with no whole number of rows a year or a week.
+    pub fn season(&self) -> Option<usize> {
+        let per = |cycle: i64| (cycle % self.step == 0 && cycle / self.step > 1).then(|| (cycle / self.step) as usize);
+        match self.first {
+            Date::Month(_) => per(12),
+            Date::Quarter(_) => per(4),
+            Date::Day(_) if self.step == 7 => Some(52),
+            Date::Day(_) => per(7),
+            Date::Year(_) => None,
+        }
+    }
+
     /// The date of row `t` (0-based; past the end for a forecast).
     pub fn date(&self, t: usize) -> Date {
         self.first.plus(t as i64 * self.step)

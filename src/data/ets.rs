@@ -207,24 +207,53 @@ pub fn fit_forecast(
 const MIN_PERIOD: usize = 4;
 const MIN_CYCLES: usize = 3;
 
-/// `season = "auto"`: the strongest period augurs' periodogram detector (`augurs-seasons`,
-/// Welch's method) finds in the changes of `y`, the training stretch alone, 0 where it finds
-/// none; or, for a series too short to detect one, the number of steps it would need. Periods
-/// come from FFT bins, so they can miss by one: on sunspots' 217 training years it finds 10
-/// (the cycle is ~11), on co2's weekly training stretch 51 (52); that is why `season` keeps 0
-/// as its default rather than "auto".
-pub fn detect_season(y: &[f64]) -> Result<usize, usize> {
+/// `season = "auto"` on `y`, the training stretch alone, and the season its dates imply
+/// (`Calendar::season`): that season where the changes of `y` repeat at it (their
+/// autocorrelation at that lag above the 95 % bound of white noise, 1.96 / sqrt(n), as darts'
+/// `check_seasonality` tests), else the strongest period augurs' periodogram detector
+/// (`augurs-seasons`, Welch's method) finds in the changes, moved to the neighbouring lag
+/// (one either side) whose autocorrelation is highest: the periodogram's periods come from
+/// FFT bins, so they can miss by one (on sunspots' 217 training years it finds 10 where the
+/// autocorrelation peaks at 11). 0 where neither finds one; for a series too short to detect
+/// one, the number of steps it would need.
+pub fn detect_season(y: &[f64], calendar: Option<usize>) -> Result<usize, usize> {
     use augurs_seasons::Detector as _;
     let needed = MIN_PERIOD * MIN_CYCLES * 2;
     if y.len() < needed {
         return Err(needed);
     }
+    // On the changes: a trend's power at the longest periods would drown the season.
+    let changes: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    let bound = 1.96 / (changes.len() as f64).sqrt();
+    if let Some(p) = calendar.filter(|&p| 2 * p < changes.len()) {
+        if autocorrelation(&changes, p) > bound {
+            return Ok(p);
+        }
+    }
     let detector = augurs_seasons::PeriodogramDetector::builder()
         .min_period(MIN_PERIOD as u32)
         .build();
-    // On the changes: a trend's power at the longest periods would drown the season.
-    let changes: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
-    Ok(detector.detect(&changes).first().map_or(0, |&p| p as usize))
+    let Some(&p) = detector.detect(&changes).first() else {
+        return Ok(0);
+    };
+    let p = p as usize;
+    let best = (p.saturating_sub(1).max(MIN_PERIOD)..=p + 1)
+        .filter(|&lag| 2 * lag < changes.len())
+        .map(|lag| (autocorrelation(&changes, lag), lag))
+        .fold((f64::NEG_INFINITY, p), |a, b| if b.0 > a.0 { b } else { a });
+    Ok(best.1)
+}
+
+/// The sample autocorrelation of `x` at `lag` (the biased estimator, as statsmodels' `acf`).
+fn autocorrelation(x: &[f64], lag: usize) -> f64 {
+    let n = x.len();
+    let mean = x.iter().sum::<f64>() / n as f64;
+    let var: f64 = x.iter().map(|v| (v - mean).powi(2)).sum();
+    if var == 0.0 || lag >= n {
+        return 0.0;
+    }
+    let cov: f64 = (lag..n).map(|t| (x[t] - mean) * (x[t - lag] - mean)).sum();
+    cov / var
 }
 
 /// The model's name in records: "A,N,N", or "MSTL(12)+A,N,N" with a season.
@@ -315,8 +344,18 @@ mod tests {
                 20.0 + 0.05 * t as f64 + 4.0 * phase.sin() + rng.random_range(-0.5..0.5)
             })
             .collect();
-        assert_eq!(detect_season(&y), Ok(12));
-        assert_eq!(detect_season(&y[..20]), Err(24));
+        assert_eq!(detect_season(&y, None), Ok(12));
+        assert_eq!(detect_season(&y, Some(12)), Ok(12));
+        assert_eq!(detect_season(&y[..20], None), Err(24));
+        // A calendar's season the series does not repeat at is not taken.
+        let noise: Vec<f64> = (0..240).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let walk: Vec<f64> = noise.iter().scan(0.0, |s, e| { *s += e; Some(*s) }).collect();
+        assert_ne!(detect_season(&walk, Some(12)), Ok(12));
+        // A period between two FFT bins is moved to the lag that repeats best.
+        let eleven: Vec<f64> = (0..217)
+            .map(|t| 50.0 * (t as f64 * std::f64::consts::TAU / 11.0).sin() + rng.random_range(-5.0..5.0))
+            .collect();
+        assert_eq!(detect_season(&eleven, None), Ok(11));
     }
 
     #[test]

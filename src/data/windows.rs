@@ -53,7 +53,7 @@ pub fn split(
 }
 
 /// `cfg` with its season fixed: as given, or for "auto" the period `ets::detect_season` finds
-/// on the training stretch alone (0 where it finds none); a training stretch too short to
+/// on the training stretch alone, the dates' season first (0 where it finds none); a training stretch too short to
 /// hold three of the shortest periods it looks for is an error naming the key.
 fn with_season(
     source: &Source,
@@ -68,7 +68,8 @@ fn with_season(
         ..cfg.clone()
     };
     let train = forecast::stretches(table.steps, &none)?.train;
-    let found = ets::detect_season(&table.target_values()[..train]).map_err(|needed| {
+    let calendar = table.calendar.and_then(|c| c.season());
+    let found = ets::detect_season(&table.target_values()[..train], calendar).map_err(|needed| {
         UserError::Config {
             origin: "season".into(),
             message: format!(
