@@ -109,7 +109,8 @@ class RowseqModel(torch.nn.Module):
     last layer's final state (both directions' when bidirectional), or with pooling = "mean"
     on the mean of its outputs over each sequence's real steps, beside the convolutional
     branch's means when conv_filters > 0; `outputs` outputs (the classes' logits, one
-    regression z-score, or `horizon` forecast z-scores)."""
+    regression z-score, or `horizon` forecast z-scores), plus, with highway = true (a
+    forecast's default), an nn.Linear(T*F, outputs) on the whole window flattened."""
 
     def __init__(self, cfg, features, outputs):
         super().__init__()
@@ -128,6 +129,8 @@ class RowseqModel(torch.nn.Module):
         self.conv = ConvBranch(features, filters) if filters else None
         directions = 2 if self.bidirectional else 1
         self.head = torch.nn.Linear(directions * cfg["num_units"] + filters, outputs)
+        self.highway = None  # sized by load_rowseq from the saved weight: [outputs, T*F]
+        self.wants_highway = cfg.get("highway", False)
 
     def load_rowseq(self, tensors):
         def part(prefix):
@@ -141,6 +144,11 @@ class RowseqModel(torch.nn.Module):
                 state[f"bn{i}.num_batches_tracked"] = torch.tensor(0)
             self.conv.load_state_dict(state)
         self.head.load_state_dict(part("head."))
+        if self.wants_highway:
+            state = part("highway.")
+            outputs, inputs = state["weight"].shape
+            self.highway = torch.nn.Linear(inputs, outputs)
+            self.highway.load_state_dict(state)
 
     def forward(self, x, lengths):
         packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
@@ -153,7 +161,10 @@ class RowseqModel(torch.nn.Module):
             readout = torch.cat([h[-2], h[-1]], 1) if self.bidirectional else h[-1]
         if self.conv is not None:
             readout = torch.cat([readout, self.conv(x, lengths)], 1)
-        return self.head(readout)
+        out = self.head(readout)
+        if self.highway is not None:
+            out = out + self.highway(x.flatten(1))
+        return out
 
 
 def read_ts(path):

@@ -284,6 +284,12 @@ macro_rules! for_each_run_key {
         conv_filters: usize = 0, Omitted, Any,
             expected "a whole number of filters from 0 (no branch) to 4096",
             valid |n: &usize| *n <= 4096;
+        /// Forecasting: a linear map from the whole input window straight to the forecasts,
+        /// added to the head's (LSTNet's autoregressive highway, Lai et al. 2018), so that a
+        /// linear rule such as "the value one season back" needs no recurrent state; true by
+        /// default for forecasts.
+        highway: bool = false, Omitted, Forecast,
+            expected "true or false";
         /// Passes over the training split, or "auto" (series data's default: a budget of
         /// optimiser steps).
         epochs: Count = Count::Fixed(12), Always, Any,

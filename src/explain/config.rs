@@ -15,7 +15,7 @@ pub fn explain_config(cfg: &RunConfig, data_dir: Option<&Path>) -> Result<Explan
         // 10 classes; no need to read it.
         let (rows, cols) = (crate::data::idx::ROWS as i64, crate::data::idx::COLS as i64);
         let r = crate::data::patch::reading(cfg.patch, rows, cols, true);
-        let arch = Arch::of(cfg, r.features, MNIST_CLASSES);
+        let arch = Arch::of(cfg, r.features, MNIST_CLASSES, r.timesteps);
         // "auto" on MNIST's 48,000 training images is the largest automatic batch.
         let batch = cfg
             .batch_size
@@ -28,7 +28,7 @@ pub fn explain_config(cfg: &RunConfig, data_dir: Option<&Path>) -> Result<Explan
         let source = Source::load(cfg, data_dir)?;
         let split = source.split(cfg)?;
         let cfg = crate::data::auto::resolve(cfg, &split);
-        let arch = Arch::of(&cfg, split.features, split.classes());
+        let arch = Arch::of(&cfg, split.features, split.classes(), split.seq_len);
         Ok(explain(&arch, cfg.batch_size.get() as i64, split.seq_len)
             .with_data(source.summary())
             .with_task(&split))

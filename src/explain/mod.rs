@@ -60,6 +60,9 @@ pub struct Explanation {
     /// N, the filters of the convolutional branch (none when 0).
     #[serde(skip_serializing_if = "is_zero")]
     pub conv_filters: i64,
+    /// T·F, the inputs of the linear highway from the window to the outputs (none when 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub highway: i64,
     /// E.g. `2-layer bidirectional GRU`.
     pub model: String,
     pub shapes: Vec<ShapeStep>,
@@ -96,6 +99,7 @@ impl Explanation {
             classes: self.classes,
             pooling: self.pooling,
             conv: self.conv_filters,
+            highway: self.highway,
         }
     }
 }
@@ -383,11 +387,20 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         ));
         head_input = "r".into();
     }
-    shapes.push(step(
-        "class scores",
-        &format!("logits = {head_input} W^T + b"),
-        logits,
-    ));
+    if a.highway > 0 {
+        shapes.push(step(
+            "the head, plus the linear highway from the whole window (T x F values, flattened) \
+             straight to the outputs",
+            &format!("logits = {head_input} W^T + b + flat(x) V^T + v"),
+            logits,
+        ));
+    } else {
+        shapes.push(step(
+            "class scores",
+            &format!("logits = {head_input} W^T + b"),
+            logits,
+        ));
+    }
     let mut parameters: Vec<ParamRow> = vars
         .into_iter()
         .map(|(name, shape)| ParamRow {
@@ -436,6 +449,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         dropout: a.dropout,
         pooling: a.pooling,
         conv_filters: a.conv,
+        highway: a.highway,
         model: a.describe(),
         shapes,
         parameters,
@@ -497,6 +511,10 @@ pub fn variables(a: &Arch) -> Vec<(String, Vec<i64>)> {
     }
     vars.push(("head.weight".into(), vec![a.classes, a.head_input()]));
     vars.push(("head.bias".into(), vec![a.classes]));
+    if a.highway > 0 {
+        vars.push(("highway.weight".into(), vec![a.classes, a.highway]));
+        vars.push(("highway.bias".into(), vec![a.classes]));
+    }
     vars
 }
 
@@ -523,7 +541,7 @@ fn totals(counted: i64, a: &Arch, b: i64, t: i64) -> Totals {
     // norm (2) and ReLU; its mean.
     let conv_filters: i64 = a.conv_blocks().iter().map(|(_, o, _)| o).sum();
     let conv = 2 * a.conv_macs() + 4 * conv_filters;
-    let inference = t * (per_step + conv) + 2 * c * a.head_input() + c;
+    let inference = t * (per_step + conv) + 2 * c * a.head_input() + c + 2 * c * a.highway;
     let (torch, keras) = (param_count(a), keras_param_count(a));
     Totals {
         params_pytorch: counted,

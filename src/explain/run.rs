@@ -29,7 +29,7 @@ pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanatio
     let data = source.split(&cfg)?;
     // The config the run trained, as it recorded it (never resolved again).
     let cfg = run.resolved()?;
-    let arch = Arch::of(&cfg, data.features, data.classes());
+    let arch = Arch::of(&cfg, data.features, data.classes(), data.seq_len);
     let e = explain(&arch, cfg.batch_size.get() as i64, data.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);

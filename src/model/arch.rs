@@ -55,6 +55,9 @@ pub struct Arch {
     pub pooling: Pooling,
     /// N: filters of the convolutional branch (LSTM-FCN; `CONV_KERNELS`), 0 for none.
     pub conv: i64,
+    /// T·F: inputs of the linear highway from the whole window to the outputs (`highway`),
+    /// 0 for none.
+    pub highway: i64,
 }
 
 /// The convolutional branch's kernels and how many times N filters each has: N, 2N, N
@@ -74,11 +77,12 @@ impl Arch {
             classes,
             pooling: Pooling::Last,
             conv: 0,
+            highway: 0,
         }
     }
 
     /// The model of a run on data with `input` features and `classes` classes.
-    pub fn of(cfg: &RunConfig, input: i64, classes: i64) -> Arch {
+    pub fn of(cfg: &RunConfig, input: i64, classes: i64, timesteps: i64) -> Arch {
         Arch {
             cell: cfg.cell,
             input,
@@ -89,6 +93,7 @@ impl Arch {
             classes,
             pooling: cfg.pooling,
             conv: cfg.conv_filters as i64,
+            highway: if cfg.highway { timesteps * input } else { 0 },
         }
     }
 
@@ -193,7 +198,20 @@ impl Arch {
 /// layer l and direction, gH(I_l + H) + 2gH, with g = 4 (LSTM), 3 (GRU), 1 (RNN), I_0 = F and
 /// I_l = D·H above; then the head, D·H·C + C. One-layer LSTM: 4H(F+H) + 8H + CH + C.
 pub fn param_count(a: &Arch) -> i64 {
-    recurrent_param_count(a) + conv_param_count(a) + a.head_input() * a.classes + a.classes
+    recurrent_param_count(a)
+        + conv_param_count(a)
+        + a.head_input() * a.classes
+        + a.classes
+        + highway_param_count(a)
+}
+
+/// The linear highway's parameters: a weight per input value and output, and a bias per
+/// output (none without a highway).
+pub fn highway_param_count(a: &Arch) -> i64 {
+    match a.highway {
+        0 => 0,
+        n => n * a.classes + a.classes,
+    }
 }
 
 /// The convolutional branch's parameters: each block's weight (inputs·filters·kernel) and
@@ -228,9 +246,11 @@ pub fn keras_param_count(a: &Arch) -> i64 {
 /// `2[3H(I+H) + 6H] + 2[3H(2H+H) + 6H] + 20H + 10`.
 pub fn formula(a: &Arch, keras: bool, input: &str, classes: Option<i64>) -> String {
     let (recurrent, head) = formula_parts(a, keras, input, classes);
-    match conv_param_count(a) {
+    // The branch's and the highway's parameters do not depend on H: numbers between the two.
+    let fixed = conv_param_count(a) + highway_param_count(a);
+    match fixed {
         0 => format!("{recurrent} + {head}"),
-        conv => format!("{recurrent} + {conv} + {head}"),
+        n => format!("{recurrent} + {n} + {head}"),
     }
 }
 

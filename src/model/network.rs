@@ -158,11 +158,13 @@ pub struct SeqClassifier {
     pub(super) layers: Vec<Layer>,
     pub(super) conv: Option<ConvBranch>,
     pub(super) head: nn::Linear,
+    /// The linear highway from the flattened window to the outputs (`Arch::highway`).
+    pub(super) highway: Option<nn::Linear>,
 }
 
 impl SeqClassifier {
     /// Creates the variables under `vs` (`<cell>.*`, then `conv.*` when there is a branch,
-    /// then `head.*`), initialised from tch's RNG in PyTorch's order.
+    /// then `head.*`, then `highway.*` when there is one), initialised from tch's RNG in PyTorch's order.
     pub fn new(vs: &nn::Path, arch: &Arch) -> Self {
         let k = 1.0 / (arch.hidden as f64).sqrt();
         let u = nn::Init::Uniform { lo: -k, up: k };
@@ -184,11 +186,20 @@ impl SeqClassifier {
             bias: true,
         };
         let head = nn::linear(vs / "head", arch.head_input(), arch.classes, lin);
+        // The highway starts at zero: training begins from the recurrent network alone.
+        let zero = nn::LinearConfig {
+            ws_init: nn::Init::Const(0.0),
+            bs_init: Some(nn::Init::Const(0.0)),
+            bias: true,
+        };
+        let highway = (arch.highway > 0)
+            .then(|| nn::linear(vs / "highway", arch.highway, arch.classes, zero));
         SeqClassifier {
             arch: *arch,
             layers,
             conv,
             head,
+            highway,
         }
     }
 
@@ -262,7 +273,13 @@ impl SeqClassifier {
 
     /// Class logits, [B, C].
     pub fn forward(&self, x: &Tensor, lengths: &Tensor, train: bool) -> Tensor {
-        self.logits(&self.sequence(x, lengths, train).readout)
+        let logits = self.logits(&self.sequence(x, lengths, train).readout);
+        match &self.highway {
+            // Every window of a forecast has the full T steps, so the flattened [B, T·F]
+            // lines up value for value.
+            Some(highway) => logits + highway.forward(&x.flatten(1, -1)),
+            None => logits,
+        }
     }
 
     /// Class logits from what the head reads, [B, D·H + N] -> [B, C].

@@ -171,7 +171,7 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
         }
     }
 
-    let arch = Arch::of(&cfg, dataset.features, dataset.classes());
+    let arch = Arch::of(&cfg, dataset.features, dataset.classes(), dataset.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
@@ -302,7 +302,7 @@ fn forecast(
         .map_or(Patch::Natural, Patch::Values);
     let reading = crate::data::patch::reading(patch, w, f, false);
     let split = crate::data::patch::apply(&split, reading, false);
-    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64);
+    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64, reading.timesteps);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;

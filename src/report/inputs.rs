@@ -259,7 +259,8 @@ impl Inputs {
                 Task::Regress => 1,
                 Task::Forecast => k.horizon as i64,
             };
-            let arch = Arch::of(k, input, outputs);
+            let timesteps = data.map_or(shape.timesteps, |d| d.timesteps);
+            let arch = Arch::of(k, input, outputs, timesteps);
             let members = ensemble(sweep_dir, &rs);
             let members: Option<Vec<&TestProbabilities>> =
                 members.as_ref().map(|m| m.iter().collect());

@@ -99,7 +99,7 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
             r.effective().batch_size.fixed().unwrap_or(128) as i64
         });
         let shape = &inputs.shape;
-        let arch = crate::model::Arch::of(cfg, shape.input, shape.classes());
+        let arch = crate::model::Arch::of(cfg, shape.input, shape.classes(), shape.timesteps);
         let e = crate::explain::explain(&arch, batch, shape.timesteps);
         let e = if shape.images {
             e

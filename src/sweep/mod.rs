@@ -101,7 +101,7 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         let fitted = Fitted::of(planned, &data);
         if plan.runs.len() == 1 {
             let cfg = &fitted.resolved;
-            let arch = crate::model::Arch::of(cfg, data.features, data.classes());
+            let arch = crate::model::Arch::of(cfg, data.features, data.classes(), data.seq_len);
             crate::train::check_memory(&arch, cfg.batch_size(), data.seq_len, opts.device)
                 .map_err(|message| crate::error::UserError::Config {
                     origin: planned.label.clone(),

@@ -35,7 +35,7 @@ impl PlannedRun {
 /// MNIST row reading (28 steps).
 pub fn cost_per_epoch(cfg: &RunConfig, features: i64, timesteps: i64, samples: usize) -> u64 {
     // The head's classes cost nothing here: any count does.
-    let a = crate::model::Arch::of(cfg, features, 10);
+    let a = crate::model::Arch::of(cfg, features, 10, timesteps);
     let work = a.recurrent_macs() + a.layers * a.directions() * 8_000;
     samples as u64 * work as u64 * timesteps.max(1) as u64 / 28_000
 }

@@ -93,7 +93,7 @@ pub fn check_memory(arch: &Arch, batch: usize, t: i64, device: Device) -> Result
 pub fn build(cfg: &RunConfig, data: &Dataset, device: Device) -> (nn::VarStore, SeqClassifier) {
     tch::manual_seed(cfg.seed as i64);
     let vs = nn::VarStore::new(device);
-    let arch = Arch::of(cfg, data.features, data.classes());
+    let arch = Arch::of(cfg, data.features, data.classes(), data.seq_len);
     let model = SeqClassifier::new(&vs.root(), &arch);
     (vs, model)
 }
@@ -142,7 +142,7 @@ fn train_epochs(
     if data.train.is_empty() {
         bail!("the training split is empty");
     }
-    let arch = Arch::of(cfg, data.features, data.classes());
+    let arch = Arch::of(cfg, data.features, data.classes(), data.seq_len);
     check_memory(&arch, cfg.batch_size.get(), data.seq_len, device).map_err(|e| anyhow!(e))?;
     // An allocation that fails even so (the estimate is rough; a GPU's memory is not
     // checked) panics inside tch: the run fails with the reason, the process goes on.
