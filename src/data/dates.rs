@@ -156,7 +156,9 @@ impl Calendar {
     /// quarterly), 4 for quarters, 7 for days, 52 for weeks (365.25 / 7, rounded down); None
     /// for years and for steps with no whole number of rows a year or a week.
     pub fn season(&self) -> Option<usize> {
-        let per = |cycle: i64| (cycle % self.step == 0 && cycle / self.step > 1).then(|| (cycle / self.step) as usize);
+        let per = |cycle: i64| {
+            (cycle % self.step == 0 && cycle / self.step > 1).then(|| (cycle / self.step) as usize)
+        };
         match self.first {
             Date::Month(_) => per(12),
             Date::Quarter(_) => per(4),
@@ -253,6 +255,26 @@ mod tests {
         assert_eq!(quarterly.date(4).to_string(), "1995 Q3");
         let monthly = Calendar::of(&lines(&["1994-11", "1994-12", "1995-01"])).unwrap();
         assert_eq!(monthly.date(3).to_string(), "1995-02");
+        // The season each step implies (season = "auto" tries it first).
+        let daily = Calendar::of(&lines(&["2012-01-30", "2012-01-31", "2012-02-01"])).unwrap();
+        let two_monthly = Calendar::of(&lines(&["1994-11", "1995-01"])).unwrap();
+        let quarters_as_months = Calendar::of(&lines(&["1994-01", "1994-04"])).unwrap();
+        let yearly = Calendar::of(&lines(&["1994", "1995"])).unwrap();
+        let five_monthly = Calendar::of(&lines(&["1994-01", "1994-06"])).unwrap();
+        let seasons = [
+            weekly,
+            quarterly,
+            monthly,
+            daily,
+            two_monthly,
+            quarters_as_months,
+        ]
+        .map(|c| c.season());
+        assert_eq!(
+            seasons,
+            [Some(52), Some(4), Some(12), Some(7), Some(6), Some(4)]
+        );
+        assert_eq!((yearly.season(), five_monthly.season()), (None, None));
     }
 
     #[test]

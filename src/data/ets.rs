@@ -349,11 +349,19 @@ mod tests {
         assert_eq!(detect_season(&y[..20], None), Err(24));
         // A calendar's season the series does not repeat at is not taken.
         let noise: Vec<f64> = (0..240).map(|_| rng.random_range(-1.0..1.0)).collect();
-        let walk: Vec<f64> = noise.iter().scan(0.0, |s, e| { *s += e; Some(*s) }).collect();
+        let walk: Vec<f64> = noise
+            .iter()
+            .scan(0.0, |s, e| {
+                *s += e;
+                Some(*s)
+            })
+            .collect();
         assert_ne!(detect_season(&walk, Some(12)), Ok(12));
         // A period between two FFT bins is moved to the lag that repeats best.
         let eleven: Vec<f64> = (0..217)
-            .map(|t| 50.0 * (t as f64 * std::f64::consts::TAU / 11.0).sin() + rng.random_range(-5.0..5.0))
+            .map(|t| {
+                50.0 * (t as f64 * std::f64::consts::TAU / 11.0).sin() + rng.random_range(-5.0..5.0)
+            })
             .collect();
         assert_eq!(detect_season(&eleven, None), Ok(11));
     }

@@ -69,16 +69,17 @@ fn with_season(
     };
     let train = forecast::stretches(table.steps, &none)?.train;
     let calendar = table.calendar.and_then(|c| c.season());
-    let found = ets::detect_season(&table.target_values()[..train], calendar).map_err(|needed| {
-        UserError::Config {
-            origin: "season".into(),
-            message: format!(
-                "season = \"auto\": the training stretch of {} has {train} steps: expected at \
+    let found =
+        ets::detect_season(&table.target_values()[..train], calendar).map_err(|needed| {
+            UserError::Config {
+                origin: "season".into(),
+                message: format!(
+                    "season = \"auto\": the training stretch of {} has {train} steps: expected at \
                  least {needed} to detect a season (a number, or 0 for none)",
-                source.name
-            ),
-        }
-    })?;
+                    source.name
+                ),
+            }
+        })?;
     Ok(RunConfig {
         season: Count::Fixed(found),
         ..none

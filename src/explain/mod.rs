@@ -576,13 +576,16 @@ mod tests {
     #[test]
     fn the_arithmetic_matches_the_model_it_describes() {
         for cell in [Cell::Lstm, Cell::Gru, Cell::Rnn] {
-            for (layers, bidirectional, pooling, conv) in [
-                (1, false, Pooling::Last, 0),
-                (3, false, Pooling::Last, 0),
-                (2, true, Pooling::Last, 0),
-                (1, false, Pooling::Mean, 0),
-                (1, false, Pooling::Last, 4),
-                (2, true, Pooling::Mean, 3),
+            // The highway reads the whole window: T·F = 7·5 values.
+            for (layers, bidirectional, pooling, conv, highway) in [
+                (1, false, Pooling::Last, 0, 0),
+                (3, false, Pooling::Last, 0, 0),
+                (2, true, Pooling::Last, 0, 0),
+                (1, false, Pooling::Mean, 0, 0),
+                (1, false, Pooling::Last, 4, 0),
+                (2, true, Pooling::Mean, 3, 0),
+                (1, false, Pooling::Last, 0, 35),
+                (2, true, Pooling::Last, 3, 35),
             ] {
                 let a = Arch {
                     cell,
@@ -590,6 +593,7 @@ mod tests {
                     bidirectional,
                     pooling,
                     conv,
+                    highway,
                     ..Arch::lstm(5, 6, 3)
                 };
                 let (b, t) = (4, 7);
@@ -627,6 +631,9 @@ mod tests {
                     );
                 }
                 assert_eq!(shape_of("logits"), vec![logits.size()]);
+                let full =
+                    tch::no_grad(|| model.forward(&x, &full_lengths(b, t, Device::Cpu), false));
+                assert_eq!(full.size(), logits.size());
                 let last = if bidirectional {
                     "[h_T | h'_1]"
                 } else {
