@@ -478,8 +478,9 @@ def forecast(args, members):
     if args.check:
         header, rows = read_check(args.check)
         steps = [[str(k + 1), str(len(table) + k)] for k in range(horizon)]
-        # A dated series' predictions carry each value's date last.
-        if header[:3] != ["step", "row", names[target]] or header[3:] not in ([], ["date"]) or [r[:2] for r in rows] != steps:
+        # Prediction intervals (lo_80, hi_80, ...) follow the value; a dated series' date is last.
+        rest = [h for h in header[3:] if not h.startswith(("lo_", "hi_"))]
+        if header[:3] != ["step", "row", names[target]] or rest not in ([], ["date"]) or [r[:2] for r in rows] != steps:
             sys.exit(f"{args.check}: not rowseq predict's output for this run and series")
         theirs = torch.tensor([float(r[2]) for r in rows], dtype=torch.float64)
         check_values(values, theirs, z, std)

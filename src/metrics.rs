@@ -19,6 +19,50 @@ pub fn argmax(row: &[f64]) -> usize {
     best
 }
 
+/// The levels (%) of `intervals = "80,95"`, ascending: each strictly between 0 and 100, none
+/// twice; empty for "" (no intervals); None for anything else.
+pub fn interval_levels(text: &str) -> Option<Vec<f64>> {
+    if text.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    let mut levels = text
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|l| *l > 0.0 && *l < 100.0)
+        })
+        .collect::<Option<Vec<f64>>>()?;
+    levels.sort_by(f64::total_cmp);
+    let distinct = levels.windows(2).all(|w| w[0] < w[1]);
+    distinct.then_some(levels)
+}
+
+/// The half-width of a split-conformal interval at `level` (%) from the absolute errors of a
+/// calibration set (Vovk et al.; Lei et al. 2018): the ceil((n + 1) level / 100)-th smallest,
+/// which covers a new error from the same distribution with probability at least `level`. With
+/// too few errors for the level (that rank above n), the largest, and `false`: the interval
+/// then promises less than the level. None without errors.
+pub fn conformal_half_width(abs_errors: &[f64], level: f64) -> Option<(f64, bool)> {
+    let n = abs_errors.len();
+    if n == 0 {
+        return None;
+    }
+    let mut sorted = abs_errors.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((n + 1) as f64 * level / 100.0).ceil() as usize;
+    Some((sorted[rank.clamp(1, n) - 1], rank <= n))
+}
+
+/// The share of `truth` inside [lo, hi], value by value (NaN for none).
+pub fn coverage(truth: &[f64], lo: &[f64], hi: &[f64]) -> f64 {
+    let inside = (0..truth.len())
+        .filter(|&i| lo[i] <= truth[i] && truth[i] <= hi[i])
+        .count();
+    inside as f64 / truth.len() as f64
+}
+
 /// The errors of predictions against the truth.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
 pub struct Errors {
@@ -80,6 +124,47 @@ impl Errors {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+
+    #[test]
+    fn interval_levels_parse_or_refuse() {
+        assert_eq!(interval_levels("80,95"), Some(vec![80.0, 95.0]));
+        assert_eq!(
+            interval_levels(" 95 , 50,80 "),
+            Some(vec![50.0, 80.0, 95.0])
+        );
+        assert_eq!(interval_levels(""), Some(vec![]));
+        for bad in ["100", "0", "80,80", "eighty", "80,", "-5", "NaN"] {
+            assert_eq!(interval_levels(bad), None, "{bad}");
+        }
+    }
+
+    /// The conformal rank by hand, and coverage near nominal on errors of known noise.
+    #[test]
+    fn conformal_intervals_cover_their_level() {
+        let errors: Vec<f64> = (1..=9).map(f64::from).collect();
+        // n = 9: 80 % takes the ceil(10 * 0.8) = 8th smallest; 95 % would need the 10th.
+        assert_eq!(conformal_half_width(&errors, 80.0), Some((8.0, true)));
+        assert_eq!(conformal_half_width(&errors, 95.0), Some((9.0, false)));
+        assert_eq!(conformal_half_width(&[], 80.0), None);
+        // Calibrate on 400 draws of uniform noise on [-1, 1], test on 4,000 fresh ones.
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut draw =
+            |n: usize| -> Vec<f64> { (0..n).map(|_| rng.random_range(-1.0..1.0)).collect() };
+        let calibration: Vec<f64> = draw(400).iter().map(|e: &f64| e.abs()).collect();
+        let fresh = draw(4000);
+        for level in [50.0, 80.0, 95.0] {
+            let (w, exact) = conformal_half_width(&calibration, level).unwrap();
+            assert!(exact);
+            // The half-width of uniform noise at `level` is level / 100.
+            assert!((w - level / 100.0).abs() < 0.05, "{level}: {w}");
+            let zeros = vec![0.0; fresh.len()];
+            let lo: Vec<f64> = zeros.iter().map(|z| z - w).collect();
+            let hi: Vec<f64> = zeros.iter().map(|z| z + w).collect();
+            let c = coverage(&fresh, &lo, &hi);
+            assert!((c - level / 100.0).abs() < 0.04, "{level}: coverage {c}");
+        }
+    }
 
     #[test]
     fn errors_by_hand() {

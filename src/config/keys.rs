@@ -424,6 +424,13 @@ macro_rules! for_each_run_key {
         /// value carried forward). A gap at the series' start cannot be filled.
         fill: Fill = Fill::None, Omitted, Forecast,
             expected "\"none\", \"interpolate\" or \"ffill\"";
+        /// Forecasting: the levels (%) of the prediction intervals, comma-separated ("" =
+        /// none): split conformal, from the validation windows' absolute errors per step ahead,
+        /// with their coverage of the test targets recorded beside each level.
+        intervals: String = "80,95".into(), Omitted, Forecast,
+            expected "interval levels in percent between 0 and 100, comma-separated, such as \
+                      \"80,95\", or \"\" for none",
+            valid |s: &String| crate::metrics::interval_levels(s).is_some();
         }
     };
 }

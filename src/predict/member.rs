@@ -61,6 +61,9 @@ pub enum Output {
         values: Vec<f64>,
         /// Their dates, for a run with a `date_column`: the series' step carried on.
         dates: Option<Vec<String>>,
+        /// The run's prediction intervals: each level (%) and its half-width per step ahead
+        /// (`records::Interval`).
+        intervals: Vec<(f64, Vec<f64>)>,
     },
 }
 
@@ -319,6 +322,11 @@ fn forecast(
                     .map(|k| c.date(table.steps + k).to_string())
                     .collect()
             }),
+            intervals: result
+                .intervals
+                .iter()
+                .map(|i| (i.level, i.half_width.clone()))
+                .collect(),
         },
     })
 }

@@ -15,7 +15,9 @@ run's own test file (a run that was tested on all of it) a single run's accuracy
 test accuracy: the same model, data and arithmetic. Regression writes one row per sequence: its
 index, the true target (empty without labels) and the predicted one, in the target's units, and
 prints the RMSE when there are labels. Forecasting writes the `horizon` values after the
-series' end (`step,row,TARGET`).
+series' end (`step,row,TARGET`), each with the run's prediction intervals (`lo_80,hi_80,...`:
+the value minus and plus the run's conformal half-width for that step ahead; an ensemble's is
+its runs' mean) and, for a dated series, its date.
 
 `--out` (default `predictions.csv`, written atomically) never replaces a file the user did not
 ask to lose (`store::output`): it is refused when it is an input of the command (DATA, the runs'
@@ -330,12 +332,14 @@ fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
                     target,
                     steps,
                     values,
+                    intervals,
                     ..
                 },
                 Output::Forecast {
                     target: g2,
                     steps: s2,
                     values: v2,
+                    intervals: i2,
                     ..
                 },
             ) => {
@@ -343,6 +347,16 @@ fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
                     return Err(unlike("its target, series or horizon"));
                 }
                 values.iter_mut().zip(&v2).for_each(|(p, q)| *p += q);
+                // The ensemble's half-widths are its runs' mean, where they share the levels.
+                let same_levels = intervals.len() == i2.len()
+                    && intervals.iter().zip(&i2).all(|(a, b)| a.0 == b.0);
+                if same_levels {
+                    for (a, b) in intervals.iter_mut().zip(&i2) {
+                        a.1.iter_mut().zip(&b.1).for_each(|(p, q)| *p += q);
+                    }
+                } else {
+                    intervals.clear();
+                }
             }
             _ => return Err(unlike("its task")),
         }
@@ -364,7 +378,14 @@ fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
                     .collect();
             }
             Output::Numbers { predicted, .. } => predicted.iter_mut().for_each(|p| *p /= n),
-            Output::Forecast { values, .. } => values.iter_mut().for_each(|p| *p /= n),
+            Output::Forecast {
+                values, intervals, ..
+            } => {
+                values.iter_mut().for_each(|p| *p /= n);
+                for (_, widths) in intervals.iter_mut() {
+                    widths.iter_mut().for_each(|w| *w /= n);
+                }
+            }
         }
     }
     Ok(acc)
@@ -431,13 +452,21 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             window,
             values,
             dates,
+            intervals,
         } => {
-            let mut head = vec!["step", "row", target.as_str()];
-            head.extend(dates.as_ref().map(|_| "date"));
+            let mut head = vec!["step".to_string(), "row".into(), target.clone()];
+            for (level, _) in intervals {
+                let l = crate::records::level_label(*level);
+                head.extend([format!("lo_{l}"), format!("hi_{l}")]);
+            }
+            head.extend(dates.as_ref().map(|_| "date".to_string()));
             csv.write_record(head)?;
             for (k, v) in values.iter().enumerate() {
                 // `row`: the 0-based data row the value would have if the series went on.
                 let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
+                for (_, w) in intervals {
+                    row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
+                }
                 row.extend(dates.as_ref().map(|d| d[k].clone()));
                 csv.write_record(row)?;
             }
@@ -453,13 +482,13 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
 }
 
 /// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
-/// (classification), `index,TARGET,predicted` (regression) or `step,row,TARGET[,date]`
-/// (forecasts).
+/// (classification), `index,TARGET,predicted` (regression) or
+/// `step,row,TARGET[,lo_L,hi_L ...][,date]` (forecasts).
 fn is_predictions(head: &[u8]) -> bool {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
     matches!(
         fields.as_slice(),
-        [b"index", _, b"predicted", ..] | [b"step", b"row", _] | [b"step", b"row", _, b"date"]
+        [b"index", _, b"predicted", ..] | [b"step", b"row", ..]
     )
 }

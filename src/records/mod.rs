@@ -192,6 +192,10 @@ pub struct RunResult {
     /// absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Forecasting: the prediction intervals (`intervals`), each level's half-width per step
+    /// ahead and its coverage of the test targets; absent without them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intervals: Vec<Interval>,
     /// Training time summed over epochs, evaluation excluded.
     pub train_seconds: f64,
     pub seconds_per_epoch: f64,
@@ -211,6 +215,29 @@ pub struct RunResult {
     /// classification).
     #[serde(flatten)]
     pub errors: ResultErrors,
+}
+
+/// One level of a forecast's split-conformal prediction intervals (`metrics::conformal_half_width`):
+/// the forecast plus or minus `half_width[k]` for step k + 1 ahead, in the target's units,
+/// calibrated on `calibration` validation windows' absolute errors.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Interval {
+    /// Percent, e.g. 80.
+    pub level: f64,
+    pub half_width: Vec<f64>,
+    /// The share of the test targets inside their interval: near `level` / 100 when the
+    /// validation errors are like the test errors.
+    pub test_coverage: f64,
+    /// Validation windows whose errors calibrate each step's half-width.
+    pub calibration: usize,
+    /// False when they are too few for the level (fewer than 100 / (100 - level) - 1): the
+    /// half-width is then their largest error, and promises less than the level.
+    pub exact: bool,
+}
+
+/// The suffix of a level's `lo_` and `hi_` columns: `80` for 80 %, `97.5` for 97.5 %.
+pub fn level_label(level: f64) -> String {
+    format!("{level}")
 }
 
 /// A numeric run's errors in the target's units, flat in `result.json` as in `results.csv`:
@@ -615,21 +642,36 @@ pub struct TestPredictions {
     pub ets: Option<Vec<f64>>,
     /// Forecasts of a dated series: each row's target date, as the file writes dates.
     pub dates: Option<Vec<String>>,
+    /// Forecasts: each interval level's bounds per row (`lo_80`, `hi_80`, ...).
+    pub bounds: Vec<Bounds>,
+}
+
+/// One level's prediction interval per row of `test_predictions.csv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bounds {
+    pub level: f64,
+    pub lo: Vec<f64>,
+    pub hi: Vec<f64>,
 }
 
 impl TestPredictions {
-    /// The rows of `test_predictions.csv`.
+    /// The rows of `test_predictions.csv`: `index,truth,predicted` (regression), or
+    /// `origin,step,truth,predicted,naive,snaive[,ets][,lo_L,hi_L ...][,date]` (forecasts).
     pub(crate) fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
-        match &self.at {
-            Some(_) => {
-                let mut head = vec!["origin", "step", "truth", "predicted", "naive", "snaive"];
-                head.extend(self.ets.as_ref().map(|_| "ets"));
-                head.extend(self.dates.as_ref().map(|_| "date"));
-                w.write_record(head)?
-            }
-            None => w.write_record(["index", "truth", "predicted"])?,
+        let mut head: Vec<String> = match &self.at {
+            Some(_) => ["origin", "step", "truth", "predicted", "naive", "snaive"]
+                .map(String::from)
+                .to_vec(),
+            None => ["index", "truth", "predicted"].map(String::from).to_vec(),
+        };
+        head.extend(self.ets.as_ref().map(|_| "ets".to_string()));
+        for b in &self.bounds {
+            let l = level_label(b.level);
+            head.extend([format!("lo_{l}"), format!("hi_{l}")]);
         }
+        head.extend(self.dates.as_ref().map(|_| "date".to_string()));
+        w.write_record(&head)?;
         for i in 0..self.truth.len() {
             let mut row = match &self.at {
                 Some(at) => vec![at[i].0.to_string(), at[i].1.to_string()],
@@ -640,13 +682,16 @@ impl TestPredictions {
             for b in [&self.naive, &self.snaive, &self.ets].into_iter().flatten() {
                 row.push(b[i].to_string());
             }
+            for b in &self.bounds {
+                row.extend([b.lo[i].to_string(), b.hi[i].to_string()]);
+            }
             row.extend(self.dates.as_ref().map(|d| d[i].clone()));
             w.write_record(&row)?;
         }
         Ok(w.into_inner()?)
     }
 
-    /// Reads `test_predictions.csv` back.
+    /// Reads `test_predictions.csv` back, its columns found by name.
     pub(crate) fn from_csv(bytes: &[u8]) -> Result<TestPredictions, String> {
         let mut r = csv::Reader::from_reader(bytes);
         let header: Vec<String> = r
@@ -655,46 +700,77 @@ impl TestPredictions {
             .iter()
             .map(str::to_string)
             .collect();
+        let col = |name: &str| header.iter().position(|h| h == name);
         let forecast = header.first().is_some_and(|h| h == "origin");
-        let with_ets = forecast && header.get(6).is_some_and(|h| h == "ets");
-        let with_dates = forecast && header.last().is_some_and(|h| h == "date");
-        let width = match (forecast, with_ets) {
-            (false, _) => 3,
-            (true, false) => 6,
-            (true, true) => 7,
-        } + usize::from(with_dates);
+        let wanted: &[&str] = match forecast {
+            true => &["origin", "step", "truth", "predicted", "naive", "snaive"],
+            false => &["index", "truth", "predicted"],
+        };
+        let missing = wanted.iter().find(|w| col(w).is_none());
+        if let Some(m) = missing {
+            return Err(format!("no column {m:?}"));
+        }
+        let levels: Vec<(f64, usize, usize)> = header
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| {
+                let level = h.strip_prefix("lo_")?.parse::<f64>().ok()?;
+                Some((level, i, col(&format!("hi_{}", level_label(level)))?))
+            })
+            .collect();
+        let (ets, date) = (col("ets"), col("date"));
         let mut p = TestPredictions {
             at: forecast.then(Vec::new),
             truth: Vec::new(),
             predicted: Vec::new(),
             naive: forecast.then(Vec::new),
             snaive: forecast.then(Vec::new),
-            ets: with_ets.then(Vec::new),
-            dates: with_dates.then(Vec::new),
+            ets: ets.map(|_| Vec::new()),
+            dates: date.map(|_| Vec::new()),
+            bounds: levels
+                .iter()
+                .map(|&(level, _, _)| Bounds {
+                    level,
+                    lo: Vec::new(),
+                    hi: Vec::new(),
+                })
+                .collect(),
         };
         for (i, record) in r.records().enumerate() {
             let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
-            let bad = || format!("row {}: expected {width} numbers", i + 2);
-            if record.len() != width {
+            let bad = || format!("row {}: expected {} fields of numbers", i + 2, header.len());
+            if record.len() != header.len() {
                 return Err(bad());
             }
-            let num = |k: usize| record[k].parse::<f64>().map_err(|_| bad());
-            let int = |k: usize| record[k].parse::<usize>().map_err(|_| bad());
+            let num = |name: &str| {
+                record[col(name).expect("checked")]
+                    .parse::<f64>()
+                    .map_err(|_| bad())
+            };
+            let int = |name: &str| {
+                record[col(name).expect("checked")]
+                    .parse::<usize>()
+                    .map_err(|_| bad())
+            };
+            p.truth.push(num("truth")?);
+            p.predicted.push(num("predicted")?);
             if forecast {
-                p.at.as_mut().expect("forecast").push((int(0)?, int(1)?));
-                p.truth.push(num(2)?);
-                p.predicted.push(num(3)?);
-                p.naive.as_mut().expect("forecast").push(num(4)?);
-                p.snaive.as_mut().expect("forecast").push(num(5)?);
-                if let Some(ets) = p.ets.as_mut() {
-                    ets.push(num(6)?);
-                }
-                if let Some(dates) = p.dates.as_mut() {
-                    dates.push(record[width - 1].to_string());
-                }
-            } else {
-                p.truth.push(num(1)?);
-                p.predicted.push(num(2)?);
+                p.at.as_mut()
+                    .expect("forecast")
+                    .push((int("origin")?, int("step")?));
+                p.naive.as_mut().expect("forecast").push(num("naive")?);
+                p.snaive.as_mut().expect("forecast").push(num("snaive")?);
+            }
+            if let Some(v) = p.ets.as_mut() {
+                v.push(num("ets")?);
+            }
+            if let Some(v) = p.dates.as_mut() {
+                v.push(record[date.expect("with dates")].to_string());
+            }
+            for (b, &(_, lo, hi)) in p.bounds.iter_mut().zip(&levels) {
+                let at = |k: usize| record[k].parse::<f64>().map_err(|_| bad());
+                b.lo.push(at(lo)?);
+                b.hi.push(at(hi)?);
             }
         }
         Ok(p)

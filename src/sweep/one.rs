@@ -292,6 +292,7 @@ fn finish(
     device: tch::Device,
 ) -> Result<(RunResult, Option<crate::records::Confusion>)> {
     run_dir.save_weights(&done.vs)?;
+    let mut intervals = Vec::new();
     let (predicted, confusion) = match data.task {
         crate::config::Task::Classify => {
             let (probabilities, predicted) = train::predict(&done.model, &data.test, device);
@@ -310,7 +311,10 @@ fn finish(
             (predicted, Some(confusion))
         }
         _ => {
-            run_dir.write_test_predictions(&test_predictions(&done.model, data, device))?;
+            let levels = crate::metrics::interval_levels(&resolved.intervals).unwrap_or_default();
+            let (predictions, found) = test_predictions(&done.model, data, device, &levels);
+            run_dir.write_test_predictions(&predictions)?;
+            intervals = found;
             (Vec::new(), None)
         }
     };
@@ -324,53 +328,133 @@ fn finish(
         &predicted,
     );
     result.memory = env::memory();
+    result.intervals = intervals;
     run_dir.write_result(&result)?;
     store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
     Ok((result, confusion))
 }
 
 /// A numeric run's test predictions in the target's units, with the truth and, for forecasts,
-/// each window's origin and the baselines.
+/// each window's origin, the baselines and the prediction intervals at `levels` (%), which it
+/// also returns with their coverage (`intervals`).
 fn test_predictions(
     model: &crate::model::SeqClassifier,
     data: &Dataset,
     device: tch::Device,
-) -> crate::records::TestPredictions {
+    levels: &[f64],
+) -> (
+    crate::records::TestPredictions,
+    Vec<crate::records::Interval>,
+) {
     let target = data.target.as_ref().expect("a numeric task has a target");
     let z = train::predict_values(model, &data.test, device);
     let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
         .expect("f64 targets");
     let (predicted, truth) = (data.test_values(&z), target.unscale(&truth_z));
     match &data.forecast {
-        Some(f) => crate::records::TestPredictions {
-            at: Some(
-                f.test_origins
-                    .iter()
-                    .flat_map(|&t| (1..=f.horizon).map(move |k| (t, k)))
-                    .collect(),
-            ),
-            // The truth as read from the file, not through float32 z-scores.
-            truth: f.truth.clone(),
-            predicted,
-            naive: Some(f.naive.clone()),
-            snaive: Some(f.snaive.clone()),
-            ets: f.ets.as_ref().map(|e| e.values.clone()),
-            // The date of each target: origin + step ahead.
-            dates: f.calendar.map(|c| {
-                f.test_origins
-                    .iter()
-                    .flat_map(|&t| (1..=f.horizon).map(move |k| c.date(t + k).to_string()))
-                    .collect()
-            }),
-        },
-        None => crate::records::TestPredictions {
-            at: None,
-            truth,
-            predicted,
-            naive: None,
-            snaive: None,
-            ets: None,
-            dates: None,
-        },
+        Some(f) => {
+            let (intervals, bounds) = intervals(model, data, device, levels, &predicted, &f.truth)
+                .into_iter()
+                .unzip();
+            let p = crate::records::TestPredictions {
+                at: Some(
+                    f.test_origins
+                        .iter()
+                        .flat_map(|&t| (1..=f.horizon).map(move |k| (t, k)))
+                        .collect(),
+                ),
+                // The truth as read from the file, not through float32 z-scores.
+                truth: f.truth.clone(),
+                predicted,
+                naive: Some(f.naive.clone()),
+                snaive: Some(f.snaive.clone()),
+                ets: f.ets.as_ref().map(|e| e.values.clone()),
+                // The date of each target: origin + step ahead.
+                dates: f.calendar.map(|c| {
+                    f.test_origins
+                        .iter()
+                        .flat_map(|&t| (1..=f.horizon).map(move |k| c.date(t + k).to_string()))
+                        .collect()
+                }),
+                bounds,
+            };
+            (p, intervals)
+        }
+        None => {
+            let p = crate::records::TestPredictions {
+                at: None,
+                truth,
+                predicted,
+                naive: None,
+                snaive: None,
+                ets: None,
+                dates: None,
+                bounds: Vec::new(),
+            };
+            (p, Vec::new())
+        }
     }
+}
+
+/// A forecast's split-conformal prediction intervals at `levels` (%): per step ahead, the
+/// absolute errors of the kept model on the validation windows calibrate a half-width
+/// (`metrics::conformal_half_width`), and `predicted` (test, [N * horizon]) plus or minus it
+/// is scored against `truth`: each level's record and its bounds per test row. None without
+/// validation windows.
+fn intervals(
+    model: &crate::model::SeqClassifier,
+    data: &Dataset,
+    device: tch::Device,
+    levels: &[f64],
+    predicted: &[f64],
+    truth: &[f64],
+) -> Vec<(crate::records::Interval, crate::records::Bounds)> {
+    let (Some(target), Some(f)) = (&data.target, &data.forecast) else {
+        return Vec::new();
+    };
+    if levels.is_empty() || data.val.is_empty() {
+        return Vec::new();
+    }
+    let h = f.horizon;
+    let z = train::predict_values(model, &data.val, device);
+    let truth_z = Vec::<f64>::try_from(data.val.y.flatten(0, -1).to_kind(tch::Kind::Double))
+        .expect("f64 targets");
+    // Errors in the target's units: every reading of a window (z-scores, relative to its
+    // last value or not) scales by the target's std alone.
+    let errors = |k: usize| -> Vec<f64> {
+        (k..z.len())
+            .step_by(h)
+            .map(|i| (z[i] - truth_z[i]).abs() * target.std)
+            .collect()
+    };
+    let per_step: Vec<Vec<f64>> = (0..h).map(errors).collect();
+    levels
+        .iter()
+        .filter_map(|&level| {
+            let widths: Vec<(f64, bool)> = per_step
+                .iter()
+                .map(|e| crate::metrics::conformal_half_width(e, level))
+                .collect::<Option<_>>()?;
+            let half_width: Vec<f64> = widths.iter().map(|w| w.0).collect();
+            let w = |r: usize| half_width[r % h];
+            let lo: Vec<f64> = predicted
+                .iter()
+                .enumerate()
+                .map(|(r, p)| p - w(r))
+                .collect();
+            let hi: Vec<f64> = predicted
+                .iter()
+                .enumerate()
+                .map(|(r, p)| p + w(r))
+                .collect();
+            let interval = crate::records::Interval {
+                level,
+                test_coverage: crate::metrics::coverage(truth, &lo, &hi),
+                calibration: per_step[0].len(),
+                exact: widths.iter().all(|w| w.1),
+                half_width,
+            };
+            Some((interval, crate::records::Bounds { level, lo, hi }))
+        })
+        .collect()
 }

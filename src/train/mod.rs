@@ -101,7 +101,7 @@ pub fn build(cfg: &RunConfig, data: &Dataset, device: Device) -> (nn::VarStore, 
 /// How `train` ended, when it did not fail.
 pub enum Outcome {
     /// Every epoch trained.
-    Finished(Trained),
+    Finished(Box<Trained>),
     /// `Policies::should_stop` stopped it after an epoch, which `Policies::persist` made
     /// durable: it resumes from there.
     Stopped,
@@ -302,7 +302,7 @@ fn train_epochs(
         );
         snapshot.restore(&vs);
     }
-    Ok(Outcome::Finished(Trained { vs, model, metrics }))
+    Ok(Outcome::Finished(Box::new(Trained { vs, model, metrics })))
 }
 
 /// The model at an epoch's end: every variable and its last gradient, and the first `n`

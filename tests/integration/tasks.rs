@@ -364,6 +364,45 @@ fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts
     let ets = |rows: &[Vec<String>]| rows.iter().map(|r| r[6].clone()).collect::<Vec<_>>();
     assert_eq!(ets(&rows), ets(&other));
 
+    // Prediction intervals at the default 80 and 95 %: the forecast minus and plus a
+    // half-width per step ahead, calibrated on the 45 validation windows (each has a target
+    // for both steps), and their recorded coverage is the share of test targets inside.
+    assert_eq!(
+        ets_header[7..11],
+        ["lo_80", "hi_80", "lo_95", "hi_95"],
+        "{ets_header:?}"
+    );
+    let intervals = r["intervals"].as_array().unwrap();
+    assert_eq!(intervals.len(), 2, "{r}");
+    for (i, level) in [(0, 80.0), (1, 95.0)] {
+        let iv = &intervals[i];
+        assert_eq!(iv["level"].as_f64(), Some(level));
+        assert_eq!(iv["calibration"], 45);
+        assert_eq!(iv["exact"], true);
+        let widths: Vec<f64> = iv["half_width"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_f64().unwrap())
+            .collect();
+        assert_eq!(widths.len(), 2);
+        let mut inside = 0;
+        for row in &rows {
+            let num = |c: usize| row[c].parse::<f64>().unwrap();
+            let w = widths[row[1].parse::<usize>().unwrap() - 1];
+            let (lo, hi) = (num(7 + 2 * i), num(8 + 2 * i));
+            assert!(close(lo, num(3) - w) && close(hi, num(3) + w), "{row:?}");
+            inside += usize::from(lo <= num(2) && num(2) <= hi);
+        }
+        let coverage = iv["test_coverage"].as_f64().unwrap();
+        assert!(close(coverage, inside as f64 / rows.len() as f64), "{iv}");
+    }
+    let width = |i: usize, k: usize| intervals[i]["half_width"][k].as_f64().unwrap();
+    assert!(
+        width(1, 0) >= width(0, 0) && width(1, 1) >= width(0, 1),
+        "{r}"
+    );
+
     // The report plots the test stretch; the table names both baselines.
     let report = sweep.join("report");
     assert!(report.join("forecast_test.svg").is_file());
@@ -394,7 +433,18 @@ fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts
             "the 2 values after the series' 263 steps, forecast from its last 22",
         ));
     let (header, forecast) = csv_rows(&p);
-    assert_eq!(header, ["step", "row", "SUNACTIVITY"]);
+    assert_eq!(
+        header,
+        [
+            "step",
+            "row",
+            "SUNACTIVITY",
+            "lo_80",
+            "hi_80",
+            "lo_95",
+            "hi_95"
+        ]
+    );
     for (k, row) in forecast.iter().enumerate() {
         let recorded: f64 = rows[k][3].parse().unwrap();
         let got: f64 = row[2].parse().unwrap();
@@ -404,6 +454,9 @@ fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts
             "step {}: {got} vs {recorded}",
             k + 1
         );
+        // The run's half-width for this step ahead, either side of the value.
+        let num = |c: usize| row[c].parse::<f64>().unwrap();
+        assert!(close(got - num(3), width(0, k)) && close(num(6) - got, width(1, k)));
     }
     rowseq()
         .arg("predict")
@@ -487,6 +540,14 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
             "--horizon 0: expected a whole number of values to forecast, at least 1".into(),
         ),
         (
+            vec![series.clone(), "--intervals".into(), "80,100".into()],
+            "--intervals 80,100: expected interval levels in percent between 0 and 100".into(),
+        ),
+        (
+            vec![series.clone(), "--intervals".into(), "95,95".into()],
+            "--intervals 95,95: expected interval levels in percent".into(),
+        ),
+        (
             vec![series.clone(), "--season".into(), "300".into()],
             "--season: season = 300: the training stretch has 42 steps".into(),
         ),
@@ -555,6 +616,14 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
         (
             vec!["--dataset", gunpoint, "--normalize", "last"],
             "--normalize last: applies to task = \"forecast\" only".to_string(),
+        ),
+        (
+            vec!["--dataset", gunpoint, "--intervals", "90"],
+            "--intervals 90: applies to task = \"forecast\" only".to_string(),
+        ),
+        (
+            vec!["--dataset", gunpoint, "--highway", "true"],
+            "--highway true: applies to task = \"forecast\" only".to_string(),
         ),
         (
             vec!["--task", "regress"],
@@ -786,8 +855,20 @@ fn dates_are_checked_and_carried_into_the_outputs() {
         .assert()
         .success();
     let (header, rows) = csv_rows(&predictions);
-    assert_eq!(header, ["step", "row", "SUNACTIVITY", "date"]);
-    assert_eq!(rows[0][3], "2009", "the year after the series' last, 2008");
+    assert_eq!(
+        header,
+        [
+            "step",
+            "row",
+            "SUNACTIVITY",
+            "lo_80",
+            "hi_80",
+            "lo_95",
+            "hi_95",
+            "date"
+        ]
+    );
+    assert_eq!(rows[0][7], "2009", "the year after the series' last, 2008");
     crate::common::load_in_pytorch(&run, series.to_str().unwrap(), &predictions);
     // A missing year is an error naming its row, and nothing is written.
     let text = std::fs::read_to_string(&series).unwrap();
