@@ -541,11 +541,11 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
         ),
         (
             vec![series.clone(), "--intervals".into(), "80,100".into()],
-            "--intervals 80,100: expected interval levels in percent between 0 and 100".into(),
+            "--intervals \"80,100\": expected interval levels in percent between 0 and 100".into(),
         ),
         (
             vec![series.clone(), "--intervals".into(), "95,95".into()],
-            "--intervals 95,95: expected interval levels in percent".into(),
+            "--intervals \"95,95\": expected interval levels in percent".into(),
         ),
         (
             vec![series.clone(), "--season".into(), "300".into()],
@@ -622,7 +622,7 @@ fn bad_numeric_inputs_are_one_line_errors_that_write_nothing() {
             "--intervals 90: applies to task = \"forecast\" only".to_string(),
         ),
         (
-            vec!["--dataset", gunpoint, "--highway", "true"],
+            vec!["--dataset", gunpoint, "--highway=true"],
             "--highway true: applies to task = \"forecast\" only".to_string(),
         ),
         (
