@@ -38,8 +38,11 @@ config.json's "task" says what DATA is and what the head predicts:
   column read, in the order read: `columns`' own order, else the file's): "last" (forecasting's
   default) (v - v[last row]) / std, "feature" (v - mean) / std, "none" v as it is (mean 0, std 1
   where the file gives none); value = out * target_std + centre, centre the target at the last
-  row for "last", else target_mean. Check: the last column of rowseq's `step,row,<target>`, one
-  row per step ahead (the step and row columns must match too).
+  row for "last", else target_mean. With decompose = "classical" (forecasting's default) and a
+  season m, the target first loses rowseq's classical seasonal indices of the whole series
+  (`seasonal_indices`), and each step's centre adds its index back. Check: the <target> column
+  of rowseq's `step,row,<target>,...`, one row per step ahead (the step and row columns must
+  match too).
 
 Numeric tolerance (regress, forecast): rowseq computes in float32, so a value y = z * target_std
 + centre agrees up to float32 rounding of the model's output z; a value passes when
@@ -325,15 +328,50 @@ def read_series_csv(path, cfg):
     return names, target, values
 
 
-def prepare_window(values, target, window, normalization, patch):
+SEASONAL_CYCLES = 7
+
+
+def seasonal_indices(y, m):
+    """rowseq's classical seasonal indices (data::forecast::seasonal_indices), in the same
+    order of float64 operations: each step's value less its centred moving average over one
+    season (2 x m for an even m), averaged per phase (s mod m) over the latest 7 steps of that
+    phase whose average exists, centred to sum to zero."""
+    n, h = len(y), m // 2
+    sums, counts = [0.0] * m, [0] * m
+    for s in range(n - h - 1, h - 1, -1):
+        p = s % m
+        if counts[p] == SEASONAL_CYCLES:
+            continue
+        if m % 2 == 1:
+            trend = sum(y[s - h : s + h + 1]) / m
+        else:
+            trend = (0.5 * y[s - h] + sum(y[s - h + 1 : s + h]) + 0.5 * y[s + h]) / m
+        sums[p] += y[s] - trend
+        counts[p] += 1
+    raw = [sums[p] / counts[p] if counts[p] else 0.0 for p in range(m)]
+    mean = sum(raw) / m
+    return [r - mean for r in raw]
+
+
+def prepare_window(values, target, window, normalization, patch, season, horizon):
     """The batch [1, T', P*F] and lengths a forecasting run reads from the last `window` rows
-    of `values` [steps, F], and the centre its outputs are relative to: kind "last" scales
-    every column relative to its value at the last row, "feature" with the training stretch's
-    mean, "none" not at all (in float64, then float32, as rowseq does)."""
+    of `values` [steps, F], and the centres its `horizon` outputs are relative to: kind "last"
+    scales every column relative to its value at the last row, "feature" with the training
+    stretch's mean, "none" not at all (in float64, then float32, as rowseq does). With a
+    `season` (decompose = "classical"), the target first loses its seasonal indices, which the
+    centres add back."""
     kind = normalization.get("kind", "last")
     f = values.shape[1]
     mean = np.array(normalization.get("mean") or [0.0] * f)
     std = np.array(normalization.get("std") or [1.0] * f)
+    n = len(values)
+    ahead = [0.0] * horizon
+    if season:
+        y = values[:, target].tolist()
+        idx = seasonal_indices(y, season)
+        values = values.copy()
+        values[:, target] = [y[s] - idx[s % season] for s in range(n)]
+        ahead = [idx[(n - 1 + k) % season] for k in range(1, horizon + 1)]
     last = values[-1]
     x = values[-window:]
     if kind == "last":
@@ -343,7 +381,7 @@ def prepare_window(values, target, window, normalization, patch):
     else:
         centre = normalization.get("target_mean", 0.0)
     batch, lengths = patch_batch([x.astype(np.float32)], patch)
-    return batch, lengths, centre
+    return batch, lengths, torch.tensor([centre + a for a in ahead], dtype=torch.float64)
 
 
 def load(cfg, run, features, outputs):
@@ -451,7 +489,8 @@ def forecast_one(args, run, cfg, result, normalization, patch):
     names, target, table = read_series_csv(path, cfg)
     if len(table) < window:
         sys.exit(f"{path}: {len(table)} steps, fewer than the run's window of {window}")
-    x, lengths, centre = prepare_window(table, target, window, normalization, patch)
+    season = resolved.get("season", 0) if resolved.get("decompose") == "classical" else 0
+    x, lengths, centre = prepare_window(table, target, window, normalization, patch, season, horizon)
     model = load(cfg, run, x.shape[2], horizon)
     with torch.no_grad():
         z = model(x, lengths)[0].double()

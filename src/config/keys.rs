@@ -424,6 +424,13 @@ macro_rules! for_each_run_key {
         /// value carried forward). A gap at the series' start cannot be filled.
         fill: Fill = Fill::None, Omitted, Forecast,
             expected "\"none\", \"interpolate\" or \"ffill\"";
+        /// Forecasting with a season: "classical" (forecasts' default) takes the target's
+        /// seasonal indices, estimated at each window's end from the values up to it, out of the
+        /// values the network reads and adds them back to its forecasts; "none" reads the
+        /// target as it is.
+        decompose: Decompose = Decompose::None, Omitted, Forecast,
+            expected "\"classical\" (seasonal indices out, added back to the forecasts) or \
+                      \"none\"";
         /// Forecasting: the levels (%) of the prediction intervals, comma-separated ("" =
         /// none): split conformal, from the validation windows' absolute errors per step ahead,
         /// with their coverage of the test targets recorded beside each level.

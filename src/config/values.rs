@@ -173,6 +173,19 @@ pub enum Fill {
     Ffill,
 }
 
+/// How a forecast separates the target's season before the network reads it (`decompose`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Decompose {
+    /// The target as it is (left out of the JSON, as before the key).
+    #[default]
+    None,
+    /// Classical seasonal indices of the values up to each window's end
+    /// (`data::forecast::seasonal_indices`), taken out of the target and added back to its
+    /// forecasts.
+    Classical,
+}
+
 /// Which training series validate a run (`val_split`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]

@@ -444,68 +444,141 @@ pub fn stats(table: &Table, steps: usize) -> (Vec<f64>, Vec<f64>) {
     (mean, std)
 }
 
-/// The scaled value of variable j at step s, for the window ending at t: a z-score with
-/// `scale` (mean, std), or, `relative`, (value - its value at t) / std.
-fn scaler<'a>(
-    table: &'a Table,
-    t: usize,
-    scale: (&'a [f64], &'a [f64]),
-    relative: bool,
-) -> impl Fn(usize, usize) -> f32 + Copy + 'a {
-    let (mean, std) = scale;
-    let f = table.features();
-    let v = move |s: usize, j: usize| table.values[s * f + j];
-    move |s: usize, j: usize| {
-        let centre = if relative { v(t, j) } else { mean[j] };
-        ((v(s, j) - centre) / std[j]) as f32
-    }
+/// How forecast windows are read: the training stretch's per-variable `mean` and `std`,
+/// `relative` to each window's last step (`normalize = "last"`) or not, and the `season` whose
+/// classical indices are taken out of the target (`decompose = "classical"`; 0 for none).
+#[derive(Clone, Copy, Debug)]
+pub struct WindowScale<'a> {
+    pub mean: &'a [f64],
+    pub std: &'a [f64],
+    pub relative: bool,
+    pub season: usize,
 }
 
-/// The windows ending at `origins` as a split: x [N, window, F], y [N, horizon], every window
-/// full length. Values are z-scores with `mean` and `std`, or, `relative` to the window's last
-/// step (`normalize = "last"`), (value - value at t) / std: the target is then the change
-/// from the last value.
+/// Cycles of each phase that `seasonal_indices` averages: the seven of STL's default seasonal
+/// window (Cleveland et al. 1990), not tuned.
+pub const SEASONAL_CYCLES: usize = 7;
+
+/// The classical seasonal indices of `y` with season `m` (index p for the steps s with s mod m
+/// = p): each step's value less its trend, a centred moving average over one season (2 x m
+/// for an even m, as in X-11 and R's `decompose`), averaged per phase over the latest
+/// `SEASONAL_CYCLES` steps of that phase whose average exists, then centred to sum to zero.
+/// Reads `y` alone, so a window's indices come from the values up to its last step. All zero
+/// where no step has a whole season around it (fewer than m + 1 steps, m for an odd m).
+pub fn seasonal_indices(y: &[f64], m: usize) -> Vec<f64> {
+    let (n, h) = (y.len(), m / 2);
+    let mut sums = vec![0.0; m];
+    let mut counts = vec![0usize; m];
+    for s in (h..n.saturating_sub(h)).rev() {
+        let p = s % m;
+        if counts[p] == SEASONAL_CYCLES {
+            continue;
+        }
+        let trend = if m % 2 == 1 {
+            y[s - h..=s + h].iter().sum::<f64>() / m as f64
+        } else {
+            (0.5 * y[s - h] + y[s - h + 1..s + h].iter().sum::<f64>() + 0.5 * y[s + h]) / m as f64
+        };
+        sums[p] += y[s] - trend;
+        counts[p] += 1;
+    }
+    let raw: Vec<f64> = (0..m)
+        .map(|p| match counts[p] {
+            0 => 0.0,
+            c => sums[p] / c as f64,
+        })
+        .collect();
+    let mean = raw.iter().sum::<f64>() / m as f64;
+    raw.iter().map(|r| r - mean).collect()
+}
+
+/// The window of `window` steps ending at t, read as `scale` says: its inputs ([window * F]
+/// row-major), the scaled targets at t+1 ..= t+`horizon` when `targets` (they must exist),
+/// and for each step ahead the centre, in the target's units, that a scaled output is relative
+/// to: the forecast is output * target std + centre. Every variable is (value - its centre) /
+/// std, the centre its value at t (`relative`) or its mean; with a season, the target's values
+/// first lose the seasonal indices of the values up to t, which the centres add back.
+fn read_window(
+    table: &Table,
+    t: usize,
+    (window, horizon): (usize, usize),
+    scale: WindowScale,
+    targets: bool,
+) -> (Vec<f32>, Vec<f32>, Vec<f64>) {
+    let (f, j0, m) = (table.features(), table.target, scale.season);
+    let at = |s: usize, j: usize| table.values[s * f + j];
+    let indices = (m > 0).then(|| {
+        let y: Vec<f64> = (0..=t).map(|s| at(s, j0)).collect();
+        seasonal_indices(&y, m)
+    });
+    let seasonal = |s: usize| indices.as_ref().map_or(0.0, |i| i[s % m]);
+    let value = |s: usize, j: usize| match j == j0 {
+        true => at(s, j) - seasonal(s),
+        false => at(s, j),
+    };
+    let centre = |j: usize| match scale.relative {
+        true => value(t, j),
+        false => scale.mean[j],
+    };
+    let z = |s: usize, j: usize| ((value(s, j) - centre(j)) / scale.std[j]) as f32;
+    let x = (t + 1 - window..=t)
+        .flat_map(|s| (0..f).map(move |j| z(s, j)))
+        .collect();
+    let y = match targets {
+        true => (1..=horizon).map(|k| z(t + k, j0)).collect(),
+        false => Vec::new(),
+    };
+    let centres = (1..=horizon)
+        .map(|k| centre(j0) + seasonal(t + k))
+        .collect();
+    (x, y, centres)
+}
+
+/// The windows ending at `origins` as a split, x [N, window, F] and y [N, horizon], every
+/// window full length, read as `scale` says (`read_window`), and each target's centre
+/// ([N * horizon] row-major): under `normalize = "last"` without a season, the window's last
+/// value, so that the target is the change from it.
 pub fn windows(
     table: &Table,
     origins: &[usize],
     window: usize,
     horizon: usize,
-    scale: (&[f64], &[f64]),
-    relative: bool,
-) -> Split {
+    scale: WindowScale,
+) -> (Split, Vec<f64>) {
     let f = table.features();
     let mut x = Vec::with_capacity(origins.len() * window * f);
     let mut y = Vec::with_capacity(origins.len() * horizon);
+    let mut centres = Vec::with_capacity(origins.len() * horizon);
     for &t in origins {
-        let z = scaler(table, t, scale, relative);
-        x.extend((t + 1 - window..=t).flat_map(|s| (0..f).map(move |j| z(s, j))));
-        y.extend((1..=horizon).map(|k| z(t + k, table.target)));
+        let (wx, wy, wc) = read_window(table, t, (window, horizon), scale, true);
+        x.extend(wx);
+        y.extend(wy);
+        centres.extend(wc);
     }
     let n = origins.len() as i64;
-    Split::full_length(
+    let split = Split::full_length(
         Tensor::from_slice(&x).view([n, window as i64, f as i64]),
         Tensor::from_slice(&y).view([n, horizon as i64]),
-    )
+    );
+    (split, centres)
 }
 
-/// The one window ending at step `last` (no target: what `predict` forecasts from), scaled
-/// as `windows` scales: x [1, window, F], y [1, 0].
+/// The one window ending at step `last` (no target: what `predict` forecasts from), read as
+/// `windows` reads: x [1, window, F], y [1, 0], and the centre of each of the `horizon` values
+/// after it.
 pub fn windows_for_prediction(
     table: &Table,
     last: usize,
-    window: usize,
-    scale: (&[f64], &[f64]),
-    relative: bool,
-) -> Split {
+    (window, horizon): (usize, usize),
+    scale: WindowScale,
+) -> (Split, Vec<f64>) {
     let f = table.features();
-    let z = scaler(table, last, scale, relative);
-    let x: Vec<f32> = (last + 1 - window..=last)
-        .flat_map(|s| (0..f).map(move |j| z(s, j)))
-        .collect();
-    Split::full_length(
+    let (x, _, centres) = read_window(table, last, (window, horizon), scale, false);
+    let split = Split::full_length(
         Tensor::from_slice(&x).view([1, window as i64, f as i64]),
         Tensor::zeros([1, 0], (tch::Kind::Float, tch::Device::Cpu)),
-    )
+    );
+    (split, centres)
 }
 
 /// The in-sample scale of MASE: the mean absolute change over `m` steps (1 without a season)
@@ -601,7 +674,13 @@ mod tests {
         let c = cfg(5, 5, 4, 2);
         let s = stretches(n, &c).unwrap();
         let [train, _, _] = origins(&s, 2);
-        let split = windows(&table, &train, s.window, 2, (&[0.0], &[1.0]), false);
+        let scale = WindowScale {
+            mean: &[0.0],
+            std: &[1.0],
+            relative: false,
+            season: 0,
+        };
+        let (split, _) = windows(&table, &train, s.window, 2, scale);
         let max_x = split.x.max().double_value(&[]);
         let max_y = split.y.max().double_value(&[]);
         assert!(
@@ -609,6 +688,64 @@ mod tests {
             "{max_x} {max_y}"
         );
         assert_eq!(max_y, (s.train - 1) as f64);
+    }
+
+    /// The indices recover a known season under a trend, sum to zero and follow the phase of
+    /// the step's absolute position; a window's inputs and centres read nothing after its
+    /// last step, its targets nothing after the last one.
+    #[test]
+    fn seasonal_indices_recover_the_season_from_the_past_alone() {
+        let pattern = [3.0, -1.0, -2.0, 0.0];
+        let y: Vec<f64> = (0..40).map(|t| 0.5 * t as f64 + pattern[t % 4]).collect();
+        let idx = seasonal_indices(&y, 4);
+        for (got, want) in idx.iter().zip(pattern) {
+            assert!((got - want).abs() < 1e-12, "{idx:?}");
+        }
+        // Odd seasons take a plain moving average; too short a series has none.
+        let odd: Vec<f64> = (0..30).map(|t| [1.0, -2.0, 1.0][t % 3]).collect();
+        assert!(seasonal_indices(&odd, 3)
+            .iter()
+            .zip([1.0, -2.0, 1.0])
+            .all(|(g, w)| (g - w).abs() < 1e-12));
+        assert_eq!(seasonal_indices(&y[..4], 4), vec![0.0; 4]);
+        // A window's reading ignores every later value.
+        let table = |values: Vec<f64>| Table {
+            names: vec!["y".into()],
+            target: 0,
+            steps: values.len(),
+            values,
+            calendar: None,
+        };
+        let scale = WindowScale {
+            mean: &[0.0],
+            std: &[2.0],
+            relative: true,
+            season: 4,
+        };
+        let read = |v: &[f64]| read_window(&table(v.to_vec()), 30, (8, 3), scale, true);
+        let mut later = y.clone();
+        later[31..].iter_mut().for_each(|v| *v *= 10.0);
+        let (a, b) = (read(&y), read(&later));
+        assert_eq!(
+            (&a.0, &a.2),
+            (&b.0, &b.2),
+            "inputs and centres read only up to t = 30"
+        );
+        later[..34].copy_from_slice(&y[..34]);
+        assert_eq!(
+            read(&y),
+            read(&later),
+            "targets read only up to t + horizon"
+        );
+        // The targets are the deseasonalised changes, and output 0 forecasts the last
+        // deseasonalised value plus each step's index.
+        let (_, targets, centres) = read(&y);
+        for k in 1..=3 {
+            let centre = y[30] - pattern[30 % 4] + pattern[(30 + k) % 4];
+            assert!((centres[k - 1] - centre).abs() < 1e-9, "{centres:?}");
+            let target = (y[30 + k] - centre) / 2.0;
+            assert!((targets[k - 1] as f64 - target).abs() < 1e-6, "{targets:?}");
+        }
     }
 
     #[test]

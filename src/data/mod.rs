@@ -170,6 +170,9 @@ pub struct Forecast {
     pub test_origins: Vec<usize>,
     /// Windows relative to their last value (`normalize = "last"`): predictions are changes.
     pub relative: bool,
+    /// What a scaled output of 0 means for each test target, in the target's units
+    /// (`forecast::windows`): the forecast is output * target std + centre.
+    pub centres: Vec<f64>,
     /// Test windows' truth and baseline forecasts, [N * horizon] row-major.
     pub truth: Vec<f64>,
     pub naive: Vec<f64>,
@@ -194,16 +197,16 @@ pub struct Baselines {
 
 impl Dataset {
     /// A numeric task's test predictions (standardised, [N * K]) in the target's units: a
-    /// forecast relative to its window's last value adds that value back.
+    /// forecast adds its centre back (the window's last value, the mean, and the season).
     pub fn test_values(&self, z: &[f64]) -> Vec<f64> {
         let target = self.target.as_ref().expect("a numeric task has a target");
         match &self.forecast {
-            Some(f) if f.relative => z
+            Some(f) => z
                 .iter()
-                .zip(&f.naive)
-                .map(|(z, last)| z * target.std + last)
+                .zip(&f.centres)
+                .map(|(z, centre)| z * target.std + centre)
                 .collect(),
-            _ => target.unscale(z),
+            None => target.unscale(z),
         }
     }
 

@@ -6,7 +6,7 @@ truth and naive baselines come with it, in the target's units.
 */
 use super::source::Source;
 use super::{ets, forecast, Dataset, Forecast, Target};
-use crate::config::{Count, Normalize, RunConfig, Task};
+use crate::config::{Count, Decompose, Normalize, RunConfig, Task};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -26,8 +26,18 @@ pub fn split(
     };
     let [train_o, val_o, test_o] = forecast::origins(&cut, h);
     let relative = cfg.normalize == Normalize::Last;
-    let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, (&mean, &std), relative);
-    let (train, val, test) = (windows(&train_o), windows(&val_o), windows(&test_o));
+    let scale = forecast::WindowScale {
+        mean: &mean,
+        std: &std,
+        relative,
+        season: match cfg.decompose {
+            Decompose::Classical => cfg.season.fixed().unwrap_or(0),
+            Decompose::None => 0,
+        },
+    };
+    let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, scale);
+    let ((train, _), (val, _)) = (windows(&train_o), windows(&val_o));
+    let (test, test_centres) = windows(&test_o);
     let (w, f) = (cut.window as i64, table.features() as i64);
     let j = table.target;
     let target = Target {
@@ -35,7 +45,7 @@ pub fn split(
         mean: mean[j],
         std: std[j],
     };
-    let forecast = scored_against(source, table, cfg, cut, test_o, relative)?;
+    let forecast = scored_against(source, table, cfg, cut, (test_o, test_centres), relative)?;
     Ok(Dataset {
         normalization: Some(Normalization {
             kind: cfg.normalize,
@@ -93,7 +103,7 @@ fn scored_against(
     table: &forecast::Table,
     cfg: &RunConfig,
     cut: forecast::Stretches,
-    test_origins: Vec<usize>,
+    (test_origins, centres): (Vec<usize>, Vec<f64>),
     relative: bool,
 ) -> Result<Forecast, UserError> {
     let (h, y) = (cfg.horizon, table.target_values());
@@ -119,6 +129,7 @@ fn scored_against(
         stretches: cut,
         horizon: h,
         relative,
+        centres,
         scale,
         test_origins,
     })

@@ -252,7 +252,7 @@ fn forecast(
         .into());
     };
     let (mean, std) = (norm.mean.clone(), norm.std.clone());
-    let (Some(t_mean), Some(t_std)) = (norm.target_mean, norm.target_std) else {
+    let (Some(_), Some(t_std)) = (norm.target_mean, norm.target_std) else {
         return Err(UserError::store(
             &norm_path,
             "no target statistics: expected a forecasting run's",
@@ -283,20 +283,23 @@ fn forecast(
         )
         .into());
     }
-    let last = table.steps - 1;
-    let relative = trained.normalize == crate::config::Normalize::Last;
-    let split = crate::data::forecast::windows_for_prediction(
-        &table,
-        last,
-        window,
-        (&mean, &std),
-        relative,
-    );
-    // A relative forecast is a change from the window's last value of the target.
-    let centre = match relative {
-        true => table.values[last * table.features() + table.target],
-        false => t_mean,
+    let scale = crate::data::forecast::WindowScale {
+        mean: &mean,
+        std: &std,
+        relative: trained.normalize == crate::config::Normalize::Last,
+        season: match trained.decompose {
+            crate::config::Decompose::Classical => trained.season.fixed().unwrap_or(0),
+            crate::config::Decompose::None => 0,
+        },
     };
+    // Each forecast is the model's output times the target's std plus its centre: the
+    // window's last value (or the target's mean) and, with a season, its seasonal index.
+    let (split, centres) = crate::data::forecast::windows_for_prediction(
+        &table,
+        table.steps - 1,
+        (window, cfg.horizon),
+        scale,
+    );
     let (w, f) = (window as i64, table.features() as i64);
     let patch = result
         .data
@@ -316,7 +319,7 @@ fn forecast(
             target: table.names[table.target].clone(),
             steps: table.steps,
             window,
-            values: z.iter().map(|v| v * t_std + centre).collect(),
+            values: z.iter().zip(&centres).map(|(v, c)| v * t_std + c).collect(),
             dates: table.calendar.map(|c| {
                 (0..z.len())
                     .map(|k| c.date(table.steps + k).to_string())
