@@ -170,6 +170,8 @@ pub struct Forecast {
     pub test_origins: Vec<usize>,
     /// Windows relative to their last value (`normalize = "last"`): predictions are changes.
     pub relative: bool,
+    /// The target loses its seasonal indices before the network reads it (`decompose`).
+    pub decomposed: bool,
     /// What a scaled output of 0 means for each test target, in the target's units
     /// (`forecast::windows`): the forecast is output * target std + centre.
     pub centres: Vec<f64>,

@@ -129,6 +129,7 @@ fn scored_against(
         stretches: cut,
         horizon: h,
         relative,
+        decomposed: cfg.decompose == Decompose::Classical && season > 0,
         centres,
         scale,
         test_origins,

@@ -41,9 +41,14 @@ impl Explanation {
                 f.horizon,
                 if f.horizon == 1 { "" } else { "s" },
                 target.name,
-                match f.relative {
-                    true => "changes from the window's last value, over its std",
-                    false => "z-scores of it",
+                match (f.relative, f.decomposed) {
+                    (true, false) => "changes from the window's last value, over its std",
+                    (true, true) => {
+                        "changes from the window's last value, both without their seasonal \
+                         index, over its std"
+                    }
+                    (false, false) => "z-scores of it",
+                    (false, true) => "z-scores of it without its seasonal index",
                 }
             ),
             None => format!("the predicted {} (a z-score of it)", target.name),
