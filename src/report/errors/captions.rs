@@ -54,15 +54,17 @@ pub fn captions(inputs: &Inputs) -> Vec<(&'static str, String)> {
                 "forecast_test",
                 format!(
                     "The test stretch: the truth, the one-step-ahead forecast of H = {h} (the \
-                     width of lowest mean validation {m}; the mean over its seeds, final epoch) \
-                     and the seasonal-naive forecast of the same values."
+                     width of lowest mean validation {m}; the mean over its seeds, each run's \
+                     kept epoch), its prediction intervals shaded where the runs recorded them \
+                     (the mean bounds over seeds), and the seasonal-naive and AutoETS forecasts \
+                     of the same values."
                 ),
             )),
             _ => out.push((
                 "predicted_vs_truth",
                 format!(
                     "Test predictions of H = {h} (the width of lowest mean validation RMSE; the \
-                     mean over its seeds, final epoch) against the true values."
+                     mean over its seeds, each run's kept epoch) against the true values."
                 ),
             )),
         }

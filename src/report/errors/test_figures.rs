@@ -1,6 +1,7 @@
 //! The selected width's test predictions: the forecast test stretch (`forecast_test`) and
 //! regression's predictions against the truth (`predicted_vs_truth`). The forecast figure
-//! draws the seasonal-naive and, where recorded, the AutoETS forecasts dashed.
+//! draws the seasonal-naive and, where recorded, the AutoETS forecasts dashed, and shades the
+//! LSTM's prediction intervals where the runs recorded them.
 use super::*;
 
 /// The selected width's test predictions over its seeds.
@@ -20,6 +21,19 @@ impl TestFigure<'_> {
             .filter_map(|r| r.predicted.get(i).copied())
             .collect();
         vals.iter().sum::<f64>() / vals.len().max(1) as f64
+    }
+
+    /// Row i's bounds of the interval at `level`, averaged over the runs that recorded it.
+    fn mean_bounds(&self, level: f64, i: usize) -> (f64, f64) {
+        let both: Vec<(f64, f64)> = self
+            .runs
+            .iter()
+            .flat_map(|r| r.bounds.iter().filter(|b| b.level == level))
+            .filter_map(|b| Some((*b.lo.get(i)?, *b.hi.get(i)?)))
+            .collect();
+        let n = both.len().max(1) as f64;
+        let sum = both.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        (sum.0 / n, sum.1 / n)
     }
 }
 
@@ -51,6 +65,22 @@ impl Figure for ForecastTest<'_> {
             .iter()
             .filter_map(|&i| Some((t(i), first.ets.as_ref()?[i])))
             .collect();
+        // The intervals, widest first, as (level, lower and upper bounds per row).
+        let mut levels: Vec<f64> = first.bounds.iter().map(|b| b.level).collect();
+        levels.sort_by(|a, b| b.total_cmp(a));
+        let bands: Vec<(f64, Vec<(f64, f64, f64)>)> = levels
+            .iter()
+            .map(|&level| {
+                let band = rows
+                    .iter()
+                    .map(|&i| {
+                        let (lo, hi) = f.mean_bounds(level, i);
+                        (t(i), lo, hi)
+                    })
+                    .collect();
+                (level, band)
+            })
+            .collect();
         let (x0, x1) = match (truth.first(), truth.last()) {
             (Some(a), Some(b)) => (a.0 - 0.5, b.0.max(a.0 + 1.0) + 0.5),
             _ => (0.0, 1.0),
@@ -60,7 +90,8 @@ impl Figure for ForecastTest<'_> {
             .chain(&model)
             .chain(&snaive)
             .chain(&ets)
-            .map(|p| p.1);
+            .map(|p| p.1)
+            .chain(bands.iter().flat_map(|(_, b)| b.iter().flat_map(|p| [p.1, p.2])));
         let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
@@ -76,6 +107,21 @@ impl Figure for ForecastTest<'_> {
             &error_label,
             10
         );
+        let c = colour(0);
+        for (k, (level, band)) in bands.iter().enumerate() {
+            // Lighter for the wider level, so that the narrower shows through.
+            let shade = c.mix(0.12 + 0.12 * k as f64).filled();
+            let outline: Vec<(f64, f64)> = band
+                .iter()
+                .map(|p| (p.0, p.1))
+                .chain(band.iter().rev().map(|p| (p.0, p.2)))
+                .collect();
+            let (w, h) = (s.px(14.0), s.px(5.0));
+            chart
+                .draw_series(std::iter::once(Polygon::new(outline, shade)))?
+                .label(format!("LSTM {level} % prediction interval (mean bounds)"))
+                .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + 2 * w, y + h)], shade));
+        }
         chart
             .draw_series(LineSeries::new(truth.clone(), s.line(BLACK, 1.8)))?
             .label("truth")
@@ -101,7 +147,6 @@ impl Figure for ForecastTest<'_> {
                 .label("AutoETS forecast")
                 .legend(mark!(s, e, true));
         }
-        let c = colour(0);
         chart
             .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?
             .label(format!(
