@@ -217,6 +217,12 @@ fn figures(inputs: &Inputs) -> String {
             out,
             "![{name}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
         );
+        // Forecasts of several steps: how the error grows with the step ahead.
+        if name == "forecast_test" {
+            if let Some(table) = super::errors::mase_by_step(inputs) {
+                let _ = writeln!(out, "{table}");
+            }
+        }
     }
     out
 }

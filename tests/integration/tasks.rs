@@ -412,6 +412,19 @@ fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts
         "{md}"
     );
     assert!(md.contains("AutoETS: MASE"), "{md}");
+    // Two steps ahead: report.md tabulates MASE by step for the LSTM and both baselines.
+    let report_md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    let table = report_md
+        .split("| step ahead | LSTM | AutoETS | seasonal naive |")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no MASE-by-step table: {report_md}"));
+    let steps: Vec<&str> = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(steps.len(), 2, "{table}");
+    assert!(steps[0].starts_with("| 1 | ") && steps[1].starts_with("| 2 | "));
 
     // predict on the series up to a test origin forecasts what the run recorded there
     // (float32, another batch size: equal to 1e-5 of the values' scale); on the whole series,

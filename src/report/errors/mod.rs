@@ -94,6 +94,63 @@ fn selected_row(inputs: &Inputs) -> Option<&Row> {
         })
 }
 
+/// Forecasts of more than one step: the selected width's test MASE at each step ahead, the
+/// mean over its seeds, beside AutoETS's and the seasonal-naive forecast's on the same targets,
+/// as a markdown table (read from the runs' `test_predictions.csv` and `result.json`: MASE's
+/// scale is the result's MAE over its MASE). None for one-step forecasts.
+pub fn mase_by_step(inputs: &Inputs) -> Option<String> {
+    let row = selected_row(inputs)?;
+    let runs: Vec<(TestPredictions, f64)> = row
+        .run_ids
+        .iter()
+        .filter_map(|id| {
+            let dir = RunDir::new(&inputs.dir, id);
+            let p = dir.test_predictions().ok().flatten()?;
+            let e = dir.result().ok().flatten()?.errors;
+            Some((p, e.test_mae? / e.test_mase?))
+        })
+        .collect();
+    let horizon = runs.first()?.0.at.as_ref()?.iter().map(|a| a.1).max()?;
+    if horizon < 2 {
+        return None;
+    }
+    // The mean over runs of one forecast's MASE at step k (None where a run lacks it).
+    let at_step = |k: usize, of: &dyn Fn(&TestPredictions) -> Option<&Vec<f64>>| {
+        let each: Vec<f64> = runs
+            .iter()
+            .filter_map(|(p, scale)| {
+                let values = of(p)?;
+                let rows: Vec<usize> = (0..p.truth.len())
+                    .filter(|&i| p.at.as_ref().is_some_and(|at| at[i].1 == k))
+                    .collect();
+                let mae = rows
+                    .iter()
+                    .map(|&i| (values[i] - p.truth[i]).abs())
+                    .sum::<f64>()
+                    / rows.len().max(1) as f64;
+                Some(mae / scale)
+            })
+            .collect();
+        (!each.is_empty()).then(|| each.iter().sum::<f64>() / each.len() as f64)
+    };
+    let mut out = format!(
+        "Test MASE by step ahead of H = {} (the mean over its seeds) and of the baselines on \
+         the same targets:\n\n| step ahead | LSTM | AutoETS | seasonal naive |\n\
+         | --: | --: | --: | --: |\n",
+        row.num_units
+    );
+    for k in 1..=horizon {
+        let cells = [
+            at_step(k, &|p| Some(&p.predicted)),
+            at_step(k, &|p| p.ets.as_ref()),
+            at_step(k, &|p| p.snaive.as_ref()),
+        ]
+        .map(|v| v.map_or_else(|| "–".to_string(), |v| format!("{v:.3}")));
+        out.push_str(&format!("| {k} | {} |\n", cells.join(" | ")));
+    }
+    Some(out)
+}
+
 /// The figures of a numeric sweep; returns the files written.
 pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
     let data = Data::new(inputs);

@@ -37,6 +37,9 @@ impl TestFigure<'_> {
     }
 }
 
+/// One row of a shaded interval: the time step, its lower and its upper bound.
+type Band = (f64, f64, f64);
+
 /// Forecasting: the test stretch, one step ahead.
 pub(super) struct ForecastTest<'a>(pub(super) &'a TestFigure<'a>);
 
@@ -68,7 +71,7 @@ impl Figure for ForecastTest<'_> {
         // The intervals, widest first, as (level, lower and upper bounds per row).
         let mut levels: Vec<f64> = first.bounds.iter().map(|b| b.level).collect();
         levels.sort_by(|a, b| b.total_cmp(a));
-        let bands: Vec<(f64, Vec<(f64, f64, f64)>)> = levels
+        let bands: Vec<(f64, Vec<Band>)> = levels
             .iter()
             .map(|&level| {
                 let band = rows
@@ -91,7 +94,11 @@ impl Figure for ForecastTest<'_> {
             .chain(&snaive)
             .chain(&ets)
             .map(|p| p.1)
-            .chain(bands.iter().flat_map(|(_, b)| b.iter().flat_map(|p| [p.1, p.2])));
+            .chain(
+                bands
+                    .iter()
+                    .flat_map(|(_, b)| b.iter().flat_map(|p| [p.1, p.2])),
+            );
         let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
             (a.min(v), b.max(v))
         });
