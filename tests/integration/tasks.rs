@@ -32,6 +32,17 @@ fn train_sunspots(dataset: &str, out: &Path) -> assert_cmd::Command {
     c
 }
 
+/// The header of `predict`'s sunspots forecast: each value, then its 80 % and 95 % intervals.
+const SUNSPOTS_PREDICTED: [&str; 7] = [
+    "step",
+    "row",
+    "SUNACTIVITY",
+    "lo_80",
+    "hi_80",
+    "lo_95",
+    "hi_95",
+];
+
 fn result(run: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
 }
@@ -446,18 +457,7 @@ fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts
             "the 2 values after the series' 263 steps, forecast from its last 22",
         ));
     let (header, forecast) = csv_rows(&p);
-    assert_eq!(
-        header,
-        [
-            "step",
-            "row",
-            "SUNACTIVITY",
-            "lo_80",
-            "hi_80",
-            "lo_95",
-            "hi_95"
-        ]
-    );
+    assert_eq!(header, SUNSPOTS_PREDICTED);
     for (k, row) in forecast.iter().enumerate() {
         let recorded: f64 = rows[k][3].parse().unwrap();
         let got: f64 = row[2].parse().unwrap();
@@ -868,19 +868,7 @@ fn dates_are_checked_and_carried_into_the_outputs() {
         .assert()
         .success();
     let (header, rows) = csv_rows(&predictions);
-    assert_eq!(
-        header,
-        [
-            "step",
-            "row",
-            "SUNACTIVITY",
-            "lo_80",
-            "hi_80",
-            "lo_95",
-            "hi_95",
-            "date"
-        ]
-    );
+    assert_eq!(header, [&SUNSPOTS_PREDICTED[..], &["date"]].concat());
     assert_eq!(rows[0][7], "2009", "the year after the series' last, 2008");
     crate::common::load_in_pytorch(&run, series.to_str().unwrap(), &predictions);
     // A missing year is an error naming its row, and nothing is written.
