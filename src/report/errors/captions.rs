@@ -53,11 +53,16 @@ pub fn captions(inputs: &Inputs) -> Vec<(&'static str, String)> {
             Task::Forecast => out.push((
                 "forecast_test",
                 format!(
-                    "The test stretch: the truth, the one-step-ahead forecast of H = {h} (the \
+                    "The test stretch{}: the truth, the one-step-ahead forecast of H = {h} (the \
                      width of lowest mean validation {m}; the mean over its seeds, each run's \
                      kept epoch), its prediction intervals shaded where the runs recorded them \
                      (the mean bounds over seeds), and the seasonal-naive and AutoETS forecasts \
-                     of the same values."
+                     of the same values.",
+                    // Several configurations (series): say which one is drawn.
+                    match inputs.variants.len() > 1 {
+                        true => format!(" of {}", inputs.variants[row.variant]),
+                        false => String::new(),
+                    }
                 ),
             )),
             _ => out.push((
