@@ -108,6 +108,9 @@ pub struct Row {
     /// Classification whose runs all recorded their test probabilities: the confusion matrix
     /// of their ensemble (of the one run, for one seed).
     pub confusion: Option<crate::records::Confusion>,
+    /// Regression and forecasting over two or more seeds whose runs all recorded their test
+    /// predictions: the headline error (MASE, RMSE) of their mean prediction.
+    pub ensemble_error: Option<f64>,
 }
 
 /// Per-epoch metrics averaged over seeds.
@@ -296,6 +299,7 @@ impl Inputs {
                     .filter(|m| m.len() >= 2)
                     .and_then(|m| crate::records::ensemble_accuracy(m)),
                 confusion: members.as_ref().and_then(|m| Confusion::of_ensemble(m)),
+                ensemble_error: ensemble_error(sweep_dir, &rs),
             });
         }
         rows.sort_by_key(|r| (r.variant, r.num_units));
@@ -455,6 +459,43 @@ fn per_class(results: &[&RunResult]) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+/// Regression and forecasting over two or more seeds: the headline error of the runs' mean
+/// test prediction, from their `test_predictions.csv`: MASE for forecasts (MAE over the scale
+/// each result's MAE and MASE give), RMSE for regression. None where a run recorded none, or
+/// the runs' targets differ.
+fn ensemble_error(sweep_dir: &Path, runs: &[&RunResult]) -> Option<f64> {
+    if runs.len() < 2 || runs[0].config.task == Task::Classify {
+        return None;
+    }
+    let each: Vec<_> = runs
+        .iter()
+        .map(|r| {
+            RunDir::new(sweep_dir, &r.run_id)
+                .test_predictions()
+                .ok()
+                .flatten()
+        })
+        .collect::<Option<_>>()?;
+    let truth = &each[0].truth;
+    if each
+        .iter()
+        .any(|p| p.truth != *truth || p.predicted.len() != truth.len())
+    {
+        return None;
+    }
+    let mean: Vec<f64> = (0..truth.len())
+        .map(|i| each.iter().map(|p| p.predicted[i]).sum::<f64>() / each.len() as f64)
+        .collect();
+    let errors = crate::metrics::Errors::of(&mean, truth);
+    match runs[0].config.task {
+        Task::Forecast => {
+            let e = &runs[0].errors;
+            Some(errors.mae / (e.test_mae? / e.test_mase?))
+        }
+        _ => Some(errors.rmse),
+    }
 }
 
 /// The recorded test probabilities of every run of `runs`, for classification; None where a

@@ -889,3 +889,46 @@ fn dates_are_checked_and_carried_into_the_outputs() {
     );
     assert!(!tmp.path().join("bad").exists());
 }
+
+/// The report's ensemble of seeds for a forecast: the MASE of the seeds' mean prediction,
+/// recomputed here from their test predictions and MASE's scale.
+#[test]
+fn a_forecast_reports_the_mase_of_its_seeds_mean_forecast() {
+    require("data/sunspots/sunspots.csv");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    rowseq()
+        .args(["sweep", "configs/sunspots.toml", "--set", "num_units=4"])
+        .args(["--set", "seed=[0,1]", "--set", "epochs=2", "--threads", "1"])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let sweep = out.join("sunspots");
+    let runs = run_dirs(&sweep);
+    assert_eq!(runs.len(), 2);
+    let column = |run: &Path, name: &str| -> Vec<f64> {
+        let (header, rows) = csv_rows(&run.join("test_predictions.csv"));
+        let c = header.iter().position(|h| h == name).unwrap();
+        rows.iter().map(|r| r[c].parse().unwrap()).collect()
+    };
+    let truth = column(&runs[0], "truth");
+    let (a, b) = (column(&runs[0], "predicted"), column(&runs[1], "predicted"));
+    let mae = (0..truth.len())
+        .map(|i| ((a[i] + b[i]) / 2.0 - truth[i]).abs())
+        .sum::<f64>()
+        / truth.len() as f64;
+    let r = result(&runs[0]);
+    let scale = r["test_mae"].as_f64().unwrap() / r["test_mase"].as_f64().unwrap();
+    let (header, rows) = csv_rows(&sweep.join("report").join("summary.csv"));
+    let c = header
+        .iter()
+        .position(|h| h == "ensemble_test_mase")
+        .unwrap_or_else(|| panic!("{header:?}"));
+    let reported: f64 = rows[0][c].parse().unwrap();
+    assert!(
+        (reported - mae / scale).abs() < 1e-9,
+        "{reported} vs {}",
+        mae / scale
+    );
+}

@@ -24,6 +24,25 @@ pub fn table(inputs: &Inputs) -> Table {
     columns.extend(mean_and_std(inputs, &format!("test_{d}"), |r| {
         &r.test_error
     }));
+    // The seeds' ensemble (their mean prediction) beside their mean error, where recorded.
+    if inputs.rows.iter().any(|r| r.ensemble_error.is_some()) {
+        columns.push(
+            Column::new(cells(inputs, |r| {
+                r.ensemble_error.map_or(Cell::Empty, |e| Cell::Estimate {
+                    mean: sig(Some(e)),
+                    spread: None,
+                })
+            }))
+            .screen("ensemble of seeds")
+            .print(format!("Ensemble of seeds ({m})")),
+        );
+        columns.push(
+            Column::new(cells(inputs, |r| {
+                Cell::Text(r.ensemble_error.map_or_else(String::new, number))
+            }))
+            .data(format!("ensemble_test_{d}")),
+        );
+    }
     columns.push(
         estimates(inputs, |r| &r.val_error)
             .screen(format!("validation {m}"))
