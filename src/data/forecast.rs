@@ -31,7 +31,7 @@ use tch::Tensor;
 use super::dates::Calendar;
 use super::series::{distinct_header, read_text};
 use super::Split;
-use crate::config::{Fill, RunConfig};
+use crate::config::{Decompose, Fill, Normalize, RunConfig};
 use crate::error::UserError;
 
 /// Share of the series each held-out stretch (validation, test) takes under `auto`.
@@ -453,6 +453,22 @@ pub struct WindowScale<'a> {
     pub std: &'a [f64],
     pub relative: bool,
     pub season: usize,
+}
+
+impl<'a> WindowScale<'a> {
+    /// How `cfg` (its season resolved) reads windows with the training stretch's statistics:
+    /// the same for training and for `predict`.
+    pub fn of(cfg: &RunConfig, mean: &'a [f64], std: &'a [f64]) -> WindowScale<'a> {
+        WindowScale {
+            mean,
+            std,
+            relative: cfg.normalize == Normalize::Last,
+            season: match cfg.decompose {
+                Decompose::Classical => cfg.season.fixed().unwrap_or(0),
+                Decompose::None => 0,
+            },
+        }
+    }
 }
 
 /// Cycles of each phase that `seasonal_indices` averages: the seven of STL's default seasonal

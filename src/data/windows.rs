@@ -6,7 +6,7 @@ truth and naive baselines come with it, in the target's units.
 */
 use super::source::Source;
 use super::{ets, forecast, Dataset, Forecast, Target};
-use crate::config::{Count, Decompose, Normalize, RunConfig, Task};
+use crate::config::{Count, Normalize, RunConfig, Task};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -25,16 +25,7 @@ pub fn split(
         _ => forecast::stats(table, cut.train),
     };
     let [train_o, val_o, test_o] = forecast::origins(&cut, h);
-    let relative = cfg.normalize == Normalize::Last;
-    let scale = forecast::WindowScale {
-        mean: &mean,
-        std: &std,
-        relative,
-        season: match cfg.decompose {
-            Decompose::Classical => cfg.season.fixed().unwrap_or(0),
-            Decompose::None => 0,
-        },
-    };
+    let scale = forecast::WindowScale::of(cfg, &mean, &std);
     let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, scale);
     let ((train, _), (val, _)) = (windows(&train_o), windows(&val_o));
     let (test, test_centres) = windows(&test_o);
@@ -45,7 +36,7 @@ pub fn split(
         mean: mean[j],
         std: std[j],
     };
-    let forecast = scored_against(source, table, cfg, cut, (test_o, test_centres), relative)?;
+    let forecast = scored_against(source, table, cfg, cut, (test_o, test_centres), scale)?;
     Ok(Dataset {
         normalization: Some(Normalization {
             kind: cfg.normalize,
@@ -104,7 +95,7 @@ fn scored_against(
     cfg: &RunConfig,
     cut: forecast::Stretches,
     (test_origins, centres): (Vec<usize>, Vec<f64>),
-    relative: bool,
+    read: forecast::WindowScale,
 ) -> Result<Forecast, UserError> {
     let (h, y) = (cfg.horizon, table.target_values());
     let season = cfg.season.fixed().unwrap_or(0);
@@ -128,8 +119,8 @@ fn scored_against(
         calendar: table.calendar,
         stretches: cut,
         horizon: h,
-        relative,
-        decomposed: cfg.decompose == Decompose::Classical && season > 0,
+        relative: read.relative,
+        decomposed: read.season > 0,
         centres,
         scale,
         test_origins,

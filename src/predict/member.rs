@@ -283,15 +283,7 @@ fn forecast(
         )
         .into());
     }
-    let scale = crate::data::forecast::WindowScale {
-        mean: &mean,
-        std: &std,
-        relative: trained.normalize == crate::config::Normalize::Last,
-        season: match trained.decompose {
-            crate::config::Decompose::Classical => trained.season.fixed().unwrap_or(0),
-            crate::config::Decompose::None => 0,
-        },
-    };
+    let scale = crate::data::forecast::WindowScale::of(&trained, &mean, &std);
     // Each forecast is the model's output times the target's std plus its centre: the
     // window's last value (or the target's mean) and, with a season, its seasonal index.
     let (split, centres) = crate::data::forecast::windows_for_prediction(
