@@ -456,8 +456,7 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
         } => {
             let mut head = vec!["step".to_string(), "row".into(), target.clone()];
             for (level, _) in intervals {
-                let l = crate::records::level_label(*level);
-                head.extend([format!("lo_{l}"), format!("hi_{l}")]);
+                head.extend(crate::records::interval_columns(*level));
             }
             head.extend(dates.as_ref().map(|_| "date".to_string()));
             csv.write_record(head)?;

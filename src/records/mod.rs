@@ -235,9 +235,10 @@ pub struct Interval {
     pub exact: bool,
 }
 
-/// The suffix of a level's `lo_` and `hi_` columns: `80` for 80 %, `97.5` for 97.5 %.
-pub fn level_label(level: f64) -> String {
-    format!("{level}")
+/// The columns of a level's lower and upper bounds in `test_predictions.csv` and `predict`'s
+/// output: `lo_80` and `hi_80` for 80 %, `lo_97.5` and `hi_97.5` for 97.5 %.
+pub fn interval_columns(level: f64) -> [String; 2] {
+    [format!("lo_{level}"), format!("hi_{level}")]
 }
 
 /// A numeric run's errors in the target's units, flat in `result.json` as in `results.csv`:
@@ -667,8 +668,7 @@ impl TestPredictions {
         };
         head.extend(self.ets.as_ref().map(|_| "ets".to_string()));
         for b in &self.bounds {
-            let l = level_label(b.level);
-            head.extend([format!("lo_{l}"), format!("hi_{l}")]);
+            head.extend(interval_columns(b.level));
         }
         head.extend(self.dates.as_ref().map(|_| "date".to_string()));
         w.write_record(&head)?;
@@ -710,12 +710,18 @@ impl TestPredictions {
         if let Some(m) = missing {
             return Err(format!("no column {m:?}"));
         }
+        // Each column's position, found once.
+        let at = |name: &str| col(name).expect("checked above");
+        let (truth, predicted) = (at("truth"), at("predicted"));
+        let origin_step_naive_snaive =
+            forecast.then(|| [at("origin"), at("step"), at("naive"), at("snaive")]);
         let levels: Vec<(f64, usize, usize)> = header
             .iter()
             .enumerate()
             .filter_map(|(i, h)| {
                 let level = h.strip_prefix("lo_")?.parse::<f64>().ok()?;
-                Some((level, i, col(&format!("hi_{}", level_label(level)))?))
+                let [_, hi] = interval_columns(level);
+                Some((level, i, col(&hi)?))
             })
             .collect();
         let (ets, date) = (col("ets"), col("date"));
@@ -742,35 +748,26 @@ impl TestPredictions {
             if record.len() != header.len() {
                 return Err(bad());
             }
-            let num = |name: &str| {
-                record[col(name).expect("checked")]
-                    .parse::<f64>()
-                    .map_err(|_| bad())
-            };
-            let int = |name: &str| {
-                record[col(name).expect("checked")]
-                    .parse::<usize>()
-                    .map_err(|_| bad())
-            };
-            p.truth.push(num("truth")?);
-            p.predicted.push(num("predicted")?);
-            if forecast {
+            let num = |k: usize| record[k].parse::<f64>().map_err(|_| bad());
+            let int = |k: usize| record[k].parse::<usize>().map_err(|_| bad());
+            p.truth.push(num(truth)?);
+            p.predicted.push(num(predicted)?);
+            if let Some([origin, step, naive, snaive]) = origin_step_naive_snaive {
                 p.at.as_mut()
                     .expect("forecast")
-                    .push((int("origin")?, int("step")?));
-                p.naive.as_mut().expect("forecast").push(num("naive")?);
-                p.snaive.as_mut().expect("forecast").push(num("snaive")?);
+                    .push((int(origin)?, int(step)?));
+                p.naive.as_mut().expect("forecast").push(num(naive)?);
+                p.snaive.as_mut().expect("forecast").push(num(snaive)?);
             }
-            if let Some(v) = p.ets.as_mut() {
-                v.push(num("ets")?);
+            if let (Some(v), Some(k)) = (p.ets.as_mut(), ets) {
+                v.push(num(k)?);
             }
-            if let Some(v) = p.dates.as_mut() {
-                v.push(record[date.expect("with dates")].to_string());
+            if let (Some(v), Some(k)) = (p.dates.as_mut(), date) {
+                v.push(record[k].to_string());
             }
             for (b, &(_, lo, hi)) in p.bounds.iter_mut().zip(&levels) {
-                let at = |k: usize| record[k].parse::<f64>().map_err(|_| bad());
-                b.lo.push(at(lo)?);
-                b.hi.push(at(hi)?);
+                b.lo.push(num(lo)?);
+                b.hi.push(num(hi)?);
             }
         }
         Ok(p)
