@@ -12,7 +12,7 @@ use crate::config::Task;
 use crate::config::{RunConfig, Select, SweepConfig};
 use crate::error::UserError;
 use crate::model::{param_count, Arch};
-use crate::records::{Confusion, RunResult, SweepRecord, TestProbabilities};
+use crate::records::{Confusion, RunResult, SweepRecord, TestPredictions, TestProbabilities};
 use crate::store::{self, RunDir};
 use crate::summary::Stat;
 
@@ -100,17 +100,27 @@ pub struct Row {
     /// Numeric tasks: the test RMSE `select` reports.
     pub test_rmse: Stat,
     pub baselines: Vec<(&'static str, f64)>,
-    /// The row's run ids with a result, in seed order.
-    pub run_ids: Vec<String>,
     /// Classification over two or more seeds whose runs all recorded their test
     /// probabilities: the test accuracy of their ensemble (the mean probabilities' argmax).
     pub ensemble_acc: Option<f64>,
     /// Classification whose runs all recorded their test probabilities: the confusion matrix
     /// of their ensemble (of the one run, for one seed).
     pub confusion: Option<crate::records::Confusion>,
+    /// Regression and forecasting: the recorded test predictions of the row's runs that have
+    /// them, in seed order, read once for the ensemble, the test figure and the MASE-by-step
+    /// table.
+    pub test_predictions: Vec<RunPredictions>,
     /// Regression and forecasting over two or more seeds whose runs all recorded their test
     /// predictions: the headline error (MASE, RMSE) of their mean prediction.
     pub ensemble_error: Option<f64>,
+}
+
+/// A numeric run's recorded test predictions, and MASE's scale for a forecast (its result's
+/// test MAE over its test MASE).
+#[derive(Clone, Debug)]
+pub struct RunPredictions {
+    pub predictions: TestPredictions,
+    pub mase_scale: Option<f64>,
 }
 
 /// Per-epoch metrics averaged over seeds.
@@ -138,8 +148,6 @@ pub struct Inputs {
     pub record: Option<SweepRecord>,
     /// Which epoch's test accuracy the rows hold (and every caption names).
     pub select: Select,
-    /// The sweep folder read.
-    pub dir: std::path::PathBuf,
     pub results: Vec<RunResult>,
     /// Labels of the non-seed, non-width settings that distinguish rows ("" when only
     /// num_units and seed are swept).
@@ -265,6 +273,7 @@ impl Inputs {
             let timesteps = data.map_or(shape.timesteps, |d| d.timesteps);
             let arch = Arch::of(k, input, outputs, timesteps);
             let members = ensemble(sweep_dir, &rs);
+            let predictions = test_predictions(sweep_dir, &rs);
             let members: Option<Vec<&TestProbabilities>> =
                 members.as_ref().map(|m| m.iter().collect());
             rows.push(Row {
@@ -293,13 +302,13 @@ impl Inputs {
                 val_error: errors.val_error,
                 test_rmse: errors.test_rmse,
                 baselines: crate::summary::baselines(&rs),
-                run_ids: rs.iter().map(|r| r.run_id.clone()).collect(),
                 ensemble_acc: members
                     .as_ref()
                     .filter(|m| m.len() >= 2)
                     .and_then(|m| crate::records::ensemble_accuracy(m)),
                 confusion: members.as_ref().and_then(|m| Confusion::of_ensemble(m)),
-                ensemble_error: ensemble_error(sweep_dir, &rs),
+                ensemble_error: ensemble_error(rs.len(), &predictions),
+                test_predictions: predictions,
             });
         }
         rows.sort_by_key(|r| (r.variant, r.num_units));
@@ -315,7 +324,6 @@ impl Inputs {
             .collect();
 
         Ok(Inputs {
-            dir: sweep_dir.to_path_buf(),
             name,
             record,
             select,
@@ -461,23 +469,36 @@ fn per_class(results: &[&RunResult]) -> Vec<f64> {
         .collect()
 }
 
-/// Regression and forecasting over two or more seeds: the headline error of the runs' mean
-/// test prediction, from their `test_predictions.csv`: MASE for forecasts (MAE over the scale
-/// each result's MAE and MASE give), RMSE for regression. None where a run recorded none, or
-/// the runs' targets differ.
-fn ensemble_error(sweep_dir: &Path, runs: &[&RunResult]) -> Option<f64> {
-    if runs.len() < 2 || runs[0].config.task == Task::Classify {
-        return None;
+/// The recorded test predictions of the runs of a regression or forecast that have them (none
+/// for classification), each with its MASE scale.
+fn test_predictions(sweep_dir: &Path, runs: &[&RunResult]) -> Vec<RunPredictions> {
+    if runs.first().is_none_or(|r| r.config.task == Task::Classify) {
+        return Vec::new();
     }
-    let each: Vec<_> = runs
-        .iter()
-        .map(|r| {
-            RunDir::new(sweep_dir, &r.run_id)
+    runs.iter()
+        .filter_map(|r| {
+            let predictions = RunDir::new(sweep_dir, &r.run_id)
                 .test_predictions()
                 .ok()
-                .flatten()
+                .flatten()?;
+            let e = &r.errors;
+            let mase_scale = e.test_mae.zip(e.test_mase).map(|(mae, mase)| mae / mase);
+            Some(RunPredictions {
+                predictions,
+                mase_scale,
+            })
         })
-        .collect::<Option<_>>()?;
+        .collect()
+}
+
+/// Regression and forecasting over two or more seeds: the headline error of the mean of the
+/// `runs` runs' test predictions: MASE for forecasts (MAE over the first run's scale), RMSE
+/// for regression. None where a run recorded none, or the runs' targets differ.
+fn ensemble_error(runs: usize, recorded: &[RunPredictions]) -> Option<f64> {
+    if runs < 2 || recorded.len() != runs {
+        return None;
+    }
+    let each: Vec<&TestPredictions> = recorded.iter().map(|r| &r.predictions).collect();
     let truth = &each[0].truth;
     if each
         .iter()
@@ -489,12 +510,9 @@ fn ensemble_error(sweep_dir: &Path, runs: &[&RunResult]) -> Option<f64> {
         .map(|i| each.iter().map(|p| p.predicted[i]).sum::<f64>() / each.len() as f64)
         .collect();
     let errors = crate::metrics::Errors::of(&mean, truth);
-    match runs[0].config.task {
-        Task::Forecast => {
-            let e = &runs[0].errors;
-            Some(errors.mae / (e.test_mae? / e.test_mase?))
-        }
-        _ => Some(errors.rmse),
+    match each[0].at {
+        Some(_) => Some(errors.mae / recorded[0].mase_scale?),
+        None => Some(errors.rmse),
     }
 }
 

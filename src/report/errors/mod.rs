@@ -43,7 +43,6 @@ use super::style::{
 };
 use crate::config::{Select, Task};
 use crate::records::{sig, TestPredictions};
-use crate::store::RunDir;
 use crate::summary::Stat;
 
 /// The headline metric of a numeric sweep: "MASE" or "RMSE".
@@ -100,15 +99,10 @@ fn selected_row(inputs: &Inputs) -> Option<&Row> {
 /// scale is the result's MAE over its MASE). None for one-step forecasts.
 pub fn mase_by_step(inputs: &Inputs) -> Option<String> {
     let row = selected_row(inputs)?;
-    let runs: Vec<(TestPredictions, f64)> = row
-        .run_ids
+    let runs: Vec<(&TestPredictions, f64)> = row
+        .test_predictions
         .iter()
-        .filter_map(|id| {
-            let dir = RunDir::new(&inputs.dir, id);
-            let p = dir.test_predictions().ok().flatten()?;
-            let e = dir.result().ok().flatten()?.errors;
-            Some((p, e.test_mae? / e.test_mase?))
-        })
+        .filter_map(|r| Some((&r.predictions, r.mase_scale?)))
         .collect();
     let horizon = runs.first()?.0.at.as_ref()?.iter().map(|a| a.1).max()?;
     if horizon < 2 {
@@ -178,15 +172,10 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
     files.extend(render(&ErrorCurves(&view), dir)?);
     files.extend(render(&CostVsUnits(&data), dir)?);
     if let Some(row) = selected_row(inputs) {
-        let runs: Vec<TestPredictions> = row
-            .run_ids
+        let runs: Vec<&TestPredictions> = row
+            .test_predictions
             .iter()
-            .filter_map(|id| {
-                RunDir::new(&inputs.dir, id)
-                    .test_predictions()
-                    .ok()
-                    .flatten()
-            })
+            .map(|r| &r.predictions)
             .collect();
         if !runs.is_empty() {
             let drawn = TestFigure {

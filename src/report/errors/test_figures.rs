@@ -8,7 +8,7 @@ use super::*;
 pub(super) struct TestFigure<'a> {
     pub(super) view: &'a View<'a>,
     pub(super) units: i64,
-    pub(super) runs: &'a [TestPredictions],
+    pub(super) runs: &'a [&'a TestPredictions],
 }
 
 impl TestFigure<'_> {
