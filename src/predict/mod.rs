@@ -486,8 +486,55 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
 fn is_predictions(head: &[u8]) -> bool {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
-    matches!(
-        fields.as_slice(),
-        [b"index", _, b"predicted", ..] | [b"step", b"row", ..]
-    )
+    match fields.as_slice() {
+        [b"index", _, b"predicted", ..] => true,
+        // A forecast: the value, then only interval pairs and the date, as `write` puts them.
+        [b"step", b"row", _, rest @ ..] => {
+            let rest = rest.strip_suffix(&[&b"date"[..]]).unwrap_or(rest);
+            rest.chunks(2).all(|pair| match pair {
+                [lo, hi] => {
+                    let (lo, hi) = (String::from_utf8_lossy(lo), String::from_utf8_lossy(hi));
+                    lo.strip_prefix("lo_")
+                        .and_then(|l| l.parse::<f64>().ok())
+                        .is_some_and(|l| {
+                            crate::records::interval_columns(l) == [lo.to_string(), hi.to_string()]
+                        })
+                }
+                _ => false,
+            })
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_predictions;
+
+    /// Only headers `predict` writes count as a previous predictions file, which `--out` may
+    /// replace without `--force`: a forecast's value may be followed by interval pairs and its
+    /// date, nothing else.
+    #[test]
+    fn only_predicts_own_headers_are_predictions() {
+        for ours in [
+            "index,class,predicted,p_a,p_b\n1,a,a,0.9,0.1",
+            "index,y,predicted",
+            "step,row,sales",
+            "step,row,sales,date",
+            "step,row,sales,lo_80,hi_80,lo_95,hi_95",
+            "step,row,sales,lo_97.5,hi_97.5,date\r\n",
+        ] {
+            assert!(is_predictions(ours.as_bytes()), "{ours}");
+        }
+        for theirs in [
+            "step,row,sales,price",
+            "step,row,sales,lo_80",
+            "step,row,sales,lo_80,hi_95",
+            "step,row,sales,date,lo_80,hi_80",
+            "step,row",
+            "date,sales",
+        ] {
+            assert!(!is_predictions(theirs.as_bytes()), "{theirs}");
+        }
+    }
 }
