@@ -163,6 +163,7 @@ pub fn load_bench(path: &Path) -> Result<BenchRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::CheckpointState;
 
     #[test]
     fn run_ids_are_stable_content_hashes() {
