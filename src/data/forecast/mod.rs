@@ -2,13 +2,7 @@
 Forecasting from one long series (`task = "forecast"`, `dataset = "csv:SERIES.csv"`): the CSV
 file, its chronological split, and the windows a run trains and is scored on.
 
-The file has a header and one row per timestep, in time order. Its numeric columns are the
-series' variables (`columns` picks some, comma-separated; a column whose first value is not a
-number, such as a date, is ignored); `target_column` is the one forecast (default: the only
-numeric column). A missing value (an empty cell, `NaN`, `NA` or `?`) is an error naming its
-line unless `fill` says how to fill it (`interpolate`: a straight line across the gap;
-`ffill`: the last value carried forward; a gap at the start has nothing to fill from and stays
-an error); text in a numeric column is always an error.
+The file and how it is read: `table`.
 
 Split: the last `test_size` steps are the test stretch, the `val_size` before them validation,
 the rest training (`auto`: `HELD_OUT` of the series each, at least `horizon`). A window is the
@@ -24,14 +18,11 @@ there is no season). MASE divides a forecast's MAE by the mean absolute error of
 seasonal-naive one-step forecast on the training stretch (naive when m = 0), as Hyndman and
 Koehler (2006) define it.
 */
-use std::path::Path;
 
 use tch::Tensor;
 
-use super::dates::Calendar;
-use super::series::{distinct_header, read_text};
 use super::Split;
-use crate::config::{Decompose, Fill, Normalize, RunConfig};
+use crate::config::{Decompose, Normalize, RunConfig};
 use crate::error::UserError;
 
 /// Share of the series each held-out stretch (validation, test) takes under `auto`.
@@ -39,304 +30,8 @@ pub const HELD_OUT: f64 = 0.15;
 /// An `auto` window without a season.
 pub const AUTO_WINDOW: usize = 24;
 
-/// A series file as read: its variables, timestep-major.
-#[derive(Clone, Debug)]
-pub struct Table {
-    /// The columns read: in file order, or in the order `columns` names them.
-    pub names: Vec<String>,
-    /// Index of the target in `names`.
-    pub target: usize,
-    /// `steps * names.len()` values: all variables of step 0, then step 1, ...
-    pub values: Vec<f64>,
-    pub steps: usize,
-    /// The rows' dates (`date_column`), regular by construction; None without one.
-    pub calendar: Option<Calendar>,
-}
-
-impl Table {
-    pub fn features(&self) -> usize {
-        self.names.len()
-    }
-
-    /// The target's values in time order.
-    pub fn target_values(&self) -> Vec<f64> {
-        let f = self.features();
-        (0..self.steps)
-            .map(|t| self.values[t * f + self.target])
-            .collect()
-    }
-}
-
-/// Reads the series file of `cfg` (its `columns` and `target_column`).
-pub fn read(path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
-    let text = read_text(path)?;
-    parse(&text, path, cfg)
-}
-
-/// Parses a series file: its header, then one row per timestep; reads the columns `columns`
-/// names (or every numeric one) and finds the target among them.
-pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
-    let (header, rows) = read_rows(text, path)?;
-    let calendar = read_calendar(&header, &rows, path, cfg)?;
-    let chosen = choose_columns(&header, &rows, path, cfg)?;
-    let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
-    let target = choose_target(&names, path, cfg)?;
-    let mut values = read_values(&rows, &chosen, &names, path, cfg.fill)?;
-    fill_gaps(&mut values, names.len(), &rows, &names, path, cfg.fill)?;
-    Ok(Table {
-        names,
-        target,
-        values,
-        steps: rows.len(),
-        calendar,
-    })
-}
-
-/// The calendar of the `date_column` (None when it is ""): the column must exist, and its
-/// dates must rise by one regular step; an error names the row and what was expected.
-fn read_calendar(
-    header: &[String],
-    rows: &Rows,
-    path: &Path,
-    cfg: &RunConfig,
-) -> Result<Option<Calendar>, UserError> {
-    if cfg.date_column.is_empty() {
-        return Ok(None);
-    }
-    let Some(c) = header.iter().position(|h| *h == cfg.date_column) else {
-        return Err(UserError::Config {
-            origin: "date_column".into(),
-            message: format!(
-                "date_column = {:?}: no such column in {}: expected one of its header ({})",
-                cfg.date_column,
-                path.display(),
-                header.join(", ")
-            ),
-        });
-    };
-    let dates: Vec<(usize, &str)> = rows.iter().map(|(l, r)| (*l, r[c].as_str())).collect();
-    Calendar::of(&dates).map(Some).map_err(|(line, why)| {
-        UserError::data_at(path, line, format!("column {:?}: {why}", cfg.date_column))
-    })
-}
-
-/// A series file's rows, each with its line.
-type Rows = Vec<(usize, Vec<String>)>;
-
-/// The header of a series file and its rows, every row as wide as the header.
-fn read_rows(text: &str, path: &Path) -> Result<(Vec<String>, Rows), UserError> {
-    let err = |m: String| UserError::data(path, m);
-    let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(::csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header_record = reader
-        .headers()
-        .map_err(|e| err(format!("cannot read the CSV header: {e}")))?;
-    let header_line = header_record.position().map_or(1, |p| p.line() as usize);
-    let header: Vec<String> = header_record.iter().map(str::to_string).collect();
-    distinct_header(&header, path, header_line)?;
-    let mut rows: Rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| err(format!("cannot read CSV row {}: {e}", i + 2)))?;
-        let line = record.position().map_or(i + 2, |p| p.line() as usize);
-        if record.len() != header.len() {
-            return Err(UserError::data_at(
-                path,
-                line,
-                format!(
-                    "{} fields: expected {} as in the header",
-                    record.len(),
-                    header.len()
-                ),
-            ));
-        }
-        rows.push((line, record.iter().map(str::to_string).collect()));
-    }
-    if rows.is_empty() {
-        return Err(err(
-            "no rows after the header: expected one row per timestep".into(),
-        ));
-    }
-    Ok((header, rows))
-}
-
-/// The columns read: those `columns` names, or every one whose first non-empty value is a
-/// number (a gap in the first row does not hide a column; the gap itself is an error).
-fn choose_columns(
-    header: &[String],
-    rows: &Rows,
-    path: &Path,
-    cfg: &RunConfig,
-) -> Result<Vec<usize>, UserError> {
-    let numeric = |c: usize| {
-        rows.iter()
-            .map(|(_, row)| row[c].as_str())
-            .find(|cell| !cell.is_empty())
-            .is_some_and(|cell| cell.parse::<f64>().is_ok())
-    };
-    // A date column is never a variable, even when its dates are numbers (years).
-    let chosen: Vec<usize> = if cfg.columns.trim().is_empty() {
-        (0..header.len())
-            .filter(|&c| numeric(c) && header[c] != cfg.date_column)
-            .collect()
-    } else {
-        cfg.columns
-            .split(',')
-            .map(|name| {
-                let name = name.trim();
-                header.iter().position(|h| h == name).ok_or_else(|| {
-                    UserError::Config {
-                        origin: "columns".into(),
-                        message: format!(
-                            "columns = {:?}: no column {name:?} in {}: expected names from its header ({})",
-                            cfg.columns,
-                            path.display(),
-                            header.join(", ")
-                        ),
-                    }
-                })
-            })
-            .collect::<Result<_, _>>()?
-    };
-    if chosen.is_empty() {
-        return Err(UserError::data(
-            path,
-            format!(
-                "no numeric column (header: {}): expected a column of numbers to forecast",
-                header.join(", ")
-            ),
-        ));
-    }
-    Ok(chosen)
-}
-
-/// The target's index in `names`: `target_column`, or the one column read.
-fn choose_target(names: &[String], path: &Path, cfg: &RunConfig) -> Result<usize, UserError> {
-    if !cfg.target_column.is_empty() {
-        return names
-            .iter()
-            .position(|n| *n == cfg.target_column)
-            .ok_or_else(|| UserError::Config {
-                origin: "target_column".into(),
-                message: format!(
-                    "target_column = {:?}: not a column read from {} (read: {}): expected \
-                     one of them",
-                    cfg.target_column,
-                    path.display(),
-                    names.join(", ")
-                ),
-            });
-    }
-    if names.len() > 1 {
-        return Err(UserError::Config {
-            origin: "target_column".into(),
-            message: format!(
-                "target_column = \"\": {} has several numeric columns ({}): expected \
-                 target_column naming the one to forecast",
-                path.display(),
-                names.join(", ")
-            ),
-        });
-    }
-    Ok(0)
-}
-
-/// Whether a cell marks a missing value: empty, `NaN`, `NA` or `?` (any case).
-fn missing(cell: &str) -> bool {
-    matches!(cell.to_ascii_lowercase().as_str(), "" | "nan" | "na" | "?")
-}
-
-/// The `chosen` columns' values, timestep-major; each a finite number, or NaN for a missing
-/// value when `fill` fills it.
-fn read_values(
-    rows: &Rows,
-    chosen: &[usize],
-    names: &[String],
-    path: &Path,
-    fill: Fill,
-) -> Result<Vec<f64>, UserError> {
-    let mut values = Vec::with_capacity(rows.len() * chosen.len());
-    for (line, row) in rows {
-        for (&c, name) in chosen.iter().zip(names) {
-            let cell = &row[c];
-            match cell.parse::<f64>() {
-                Ok(v) if v.is_finite() => values.push(v),
-                _ if fill != Fill::None && missing(cell) => values.push(f64::NAN),
-                _ => {
-                    let hint = match missing(cell) {
-                        true => "; or set fill = \"interpolate\" or \"ffill\"",
-                        false => "",
-                    };
-                    return Err(UserError::data_at(
-                        path,
-                        *line,
-                        format!(
-                            "column {name:?}: {cell:?}: expected a finite number (fill or \
-                             drop gaps first{hint})"
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(values)
-}
-
-/// Fills the NaN gaps of every column of `values` (timestep-major, `f` columns) as `fill`
-/// says: a straight line between the values around a gap, or the last value before it. A gap
-/// at the start (nothing before it) is an error naming its first line; `interpolate` also
-/// refuses one at the end (nothing after it to draw the line to).
-fn fill_gaps(
-    values: &mut [f64],
-    f: usize,
-    rows: &Rows,
-    names: &[String],
-    path: &Path,
-    fill: Fill,
-) -> Result<(), UserError> {
-    let steps = values.len() / f.max(1);
-    for (c, name) in names.iter().enumerate().take(f) {
-        let at = |t: usize| t * f + c;
-        let mut t = 0;
-        while t < steps {
-            if !values[at(t)].is_nan() {
-                t += 1;
-                continue;
-            }
-            let end = (t..steps).find(|&u| !values[at(u)].is_nan());
-            let unfillable = |why: &str| {
-                UserError::data_at(
-                    path,
-                    rows[t].0,
-                    format!("column {name:?}: a missing value {why}: cannot be filled ({fill:?} fill); expected a value there, or drop those rows"),
-                )
-            };
-            if t == 0 {
-                return Err(unfillable("at the series' start"));
-            }
-            let before = values[at(t - 1)];
-            match (fill, end) {
-                (Fill::Interpolate, None) => return Err(unfillable("at the series' end")),
-                (Fill::Interpolate, Some(e)) => {
-                    let after = values[at(e)];
-                    let span = (e - (t - 1)) as f64;
-                    for u in t..e {
-                        let w = (u - (t - 1)) as f64 / span;
-                        values[at(u)] = before + w * (after - before);
-                    }
-                }
-                _ => {
-                    for u in t..end.unwrap_or(steps) {
-                        values[at(u)] = before;
-                    }
-                }
-            }
-            t = end.unwrap_or(steps);
-        }
-    }
-    Ok(())
-}
+mod table;
+pub use table::{read, Table};
 
 /// Where a series is cut: `train` steps, then `val`, then `test`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -641,7 +336,11 @@ pub fn truth(y: &[f64], origins: &[usize], horizon: usize) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
+    use super::table::parse;
     use super::*;
+    use crate::config::Fill;
     use crate::config::{Count, Task};
 
     fn cfg(val: usize, test: usize, window: usize, horizon: usize) -> RunConfig {
