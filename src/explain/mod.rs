@@ -202,86 +202,154 @@ fn is_zero(n: &i64) -> bool {
 /// Shapes the model `arch` for a batch of B sequences of T steps.
 pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
     let a = arch;
-    let (b, t, f, h, c) = (batch, timesteps, a.input, a.hidden, a.classes);
-    let (g, d, w) = (a.cell.gates(), a.directions(), a.width());
+    let (b, t, h) = (batch, timesteps, a.hidden);
     // Every shape and count from the architecture alone: no weights are allocated, so any
     // width the config allows is explained, however much memory training it would need.
     let vars = variables(a);
-    let var = |name: &str| {
-        let full = format!("{}.{name}", a.cell.name());
-        vars.iter()
-            .find(|(n, _)| *n == full)
-            .map(|(_, shape)| shape.clone())
-            .expect("a variable of the architecture")
-    };
-    let (w_ih, w_hh, b_ih) = (var("weight_ih_l0"), var("weight_hh_l0"), var("bias_ih_l0"));
-    let x = vec![b, t, f];
-    let x_t = vec![b, f];
-    let h_t = vec![b, h];
-    let outputs = vec![b, t, w];
-    let last = vec![b, w];
-    let logits = vec![b, c];
-    let gate_rows = w_ih[0];
+    let shapes = shape_steps(a, &vars, b, t);
+    let mut parameters: Vec<ParamRow> = vars
+        .into_iter()
+        .map(|(name, shape)| ParamRow {
+            count: shape.iter().product(),
+            shape,
+            name,
+        })
+        .collect();
+    parameters.sort_by(|a, b| a.name.cmp(&b.name));
+    let counted = parameters.iter().map(|p| p.count).sum();
+    let totals = totals(counted, a, b, t);
+    let double = explain_totals(&a.with_hidden(2 * h), b, t);
+    Explanation {
+        batch: b,
+        timesteps: t,
+        features: a.input,
+        num_units: h,
+        classes: a.classes,
+        cell: a.cell,
+        layers: a.layers,
+        bidirectional: a.bidirectional,
+        dropout: a.dropout,
+        pooling: a.pooling,
+        conv_filters: a.conv,
+        highway: a.highway,
+        model: a.describe(),
+        shapes,
+        parameters,
+        totals,
+        doubling: Doubling {
+            from_units: h,
+            to_units: 2 * h,
+            params_ratio: double.params_pytorch as f64 / totals.params_pytorch as f64,
+            flops_ratio: double.flops_inference_per_sample as f64
+                / totals.flops_inference_per_sample as f64,
+            state_ratio: 2.0,
+        },
+        timesteps_vs_units: timesteps_vs_units(a, t),
+        images: true,
+        data: None,
+        measured: None,
+        task: Task::Classify,
+        windows: None,
+    }
+}
+
+/// The shape of variable `name` of the first cell (`weight_ih_l0`, ...), as `variables` lists it.
+fn var_shape(vars: &[(String, Vec<i64>)], a: &Arch, name: &str) -> Vec<i64> {
+    let full = format!("{}.{name}", a.cell.name());
+    vars.iter()
+        .find(|(n, _)| *n == full)
+        .map(|(_, shape)| shape.clone())
+        .expect("a variable of the architecture")
+}
+
+/// Every step of a forward pass, with its shape: the input and weights, one cell step, the
+/// layers' outputs, then what the head reads and the head.
+fn shape_steps(a: &Arch, vars: &[(String, Vec<i64>)], b: i64, t: i64) -> Vec<ShapeStep> {
+    let mut shapes = input_steps(a, vars, b, t);
+    shapes.extend(cell_steps(a, vars, b));
+    shapes.extend(layer_steps(a, vars, b, t));
+    shapes.extend(readout_steps(a, b, t));
+    shapes
+}
+
+/// The input batch, one timestep of it, and the first layer's weights.
+fn input_steps(a: &Arch, vars: &[(String, Vec<i64>)], b: i64, t: i64) -> Vec<ShapeStep> {
     let stacked = match a.cell {
         Cell::Lstm => "input weights (all 4 gates stacked)",
         Cell::Gru => "input weights (reset, update and new gates stacked)",
         Cell::Rnn => "input weights",
     };
-    let mut shapes = vec![
+    vec![
         step(
             "input batch: B images, T rows each, F pixels per row",
             "x",
-            x,
+            vec![b, t, a.input],
         ),
         step(
             "one timestep: row t of every image",
             "x_t = x[:, t, :]",
-            x_t.clone(),
+            vec![b, a.input],
         ),
-        step(stacked, "W_ih", w_ih.clone()),
-        step("recurrent weights", "W_hh", w_hh.clone()),
-        step("biases (two in PyTorch/tch)", "b_ih, b_hh", b_ih.clone()),
-    ];
+        step(stacked, "W_ih", var_shape(vars, a, "weight_ih_l0")),
+        step(
+            "recurrent weights",
+            "W_hh",
+            var_shape(vars, a, "weight_hh_l0"),
+        ),
+        step(
+            "biases (two in PyTorch/tch)",
+            "b_ih, b_hh",
+            var_shape(vars, a, "bias_ih_l0"),
+        ),
+    ]
+}
+
+/// One step of the cell: its gates and states.
+fn cell_steps(a: &Arch, vars: &[(String, Vec<i64>)], b: i64) -> Vec<ShapeStep> {
+    let (h, g) = (a.hidden, a.cell.gates());
+    let gate_rows = var_shape(vars, a, "weight_ih_l0")[0];
+    let h_t = vec![b, h];
     match a.cell {
-        Cell::Lstm => {
-            shapes.extend([
-                step(
-                    "gate pre-activations",
-                    "x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh",
-                    vec![x_t[0], gate_rows],
-                ),
-                step(
-                    "split into input/forget/cell/output gates",
-                    "i, f, g, o",
-                    vec![x_t[0], gate_rows / g],
-                ),
-                step("cell state", "c_t = f * c_{t-1} + i * g", vec![b, h]),
-                step("hidden state", "h_t = o * tanh(c_t)", h_t.clone()),
-            ]);
-        }
-        Cell::Gru => shapes.extend([
+        Cell::Lstm => vec![
+            step(
+                "gate pre-activations",
+                "x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh",
+                vec![b, gate_rows],
+            ),
+            step(
+                "split into input/forget/cell/output gates",
+                "i, f, g, o",
+                vec![b, gate_rows / g],
+            ),
+            step("cell state", "c_t = f * c_{t-1} + i * g", vec![b, h]),
+            step("hidden state", "h_t = o * tanh(c_t)", h_t),
+        ],
+        Cell::Gru => vec![
             step(
                 "input and recurrent pre-activations, kept apart",
                 "x_t W_ih^T + b_ih, h_{t-1} W_hh^T + b_hh",
-                vec![x_t[0], gate_rows],
+                vec![b, gate_rows],
             ),
             step(
                 "reset and update gates, new state candidate",
                 "r, z = sigmoid(..), n = tanh(x-part + r * h-part)",
-                vec![x_t[0], gate_rows / g],
+                vec![b, gate_rows / g],
             ),
-            step(
-                "hidden state",
-                "h_t = (1 - z) * n + z * h_{t-1}",
-                h_t.clone(),
-            ),
-        ]),
-        Cell::Rnn => shapes.push(step(
+            step("hidden state", "h_t = (1 - z) * n + z * h_{t-1}", h_t),
+        ],
+        Cell::Rnn => vec![step(
             "hidden state",
             "h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh)",
-            h_t.clone(),
-        )),
+            h_t,
+        )],
     }
+}
+
+/// The first layer's outputs (both directions when bidirectional), then each layer above it.
+fn layer_steps(a: &Arch, vars: &[(String, Vec<i64>)], b: i64, t: i64) -> Vec<ShapeStep> {
+    let (h, w) = (a.hidden, a.width());
+    let outputs = vec![b, t, w];
+    let mut shapes = Vec::new();
     if a.bidirectional {
         shapes.push(step(
             "all forward hidden states",
@@ -320,7 +388,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         shapes.push(step(
             &format!("layer {}: input weights read layer {l}'s outputs", l + 1),
             &format!("W_ih_l{l}"),
-            var(&format!("weight_ih_l{l}")),
+            var_shape(vars, a, &format!("weight_ih_l{l}")),
         ));
         shapes.push(step(
             &format!("layer {}'s outputs", l + 1),
@@ -328,11 +396,19 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
             outputs.clone(),
         ));
     }
+    shapes
+}
+
+/// What the head reads (the last state, the mean over the steps, the conv branch beside it)
+/// and the head itself, with the highway when there is one.
+fn readout_steps(a: &Arch, b: i64, t: i64) -> Vec<ShapeStep> {
+    let (w, last) = (a.width(), vec![b, a.width()]);
+    let mut shapes = Vec::new();
     if a.bidirectional {
         shapes.push(step(
             "what the head sees: forward state at the last step, backward state at the first",
             "[h_T | h'_1]",
-            last.clone(),
+            last,
         ));
     } else {
         shapes.push(step(
@@ -342,7 +418,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
                 "last hidden state (what the head sees)"
             },
             "h_T = outputs[:, T-1, :]",
-            last.clone(),
+            last,
         ));
     }
     let mut head_input = if a.bidirectional {
@@ -361,32 +437,10 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
         head_input = "mean_t".into();
     }
     if a.conv > 0 {
-        for (i, (inputs, filters, kernel)) in a.conv_blocks().into_iter().enumerate() {
-            let n = i + 1;
-            shapes.push(step(
-                &format!(
-                    "conv branch, block {n}: {filters} filters of {kernel} steps x {inputs} \
-                     inputs over the same T steps (zero-padded to keep T), batch norm, ReLU"
-                ),
-                &format!(
-                    "z{n} = relu(bn{n}(conv{n}({})))",
-                    if n == 1 { "x" } else { "z" }
-                ),
-                vec![b, filters, t],
-            ));
-        }
-        shapes.push(step(
-            "conv branch: mean over each sequence's real steps",
-            "z = mean(z3[:, :, :length])",
-            vec![b, a.conv],
-        ));
-        shapes.push(step(
-            "what the head reads: the recurrent readout and the conv branch side by side",
-            &format!("r = [{head_input} | z]"),
-            vec![b, a.head_input()],
-        ));
+        shapes.extend(conv_steps(a, b, t, &head_input));
         head_input = "r".into();
     }
+    let logits = vec![b, a.classes];
     if a.highway > 0 {
         shapes.push(step(
             "the head, plus the linear highway from the whole window (T x F values, flattened) \
@@ -401,24 +455,48 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
             logits,
         ));
     }
-    let mut parameters: Vec<ParamRow> = vars
-        .into_iter()
-        .map(|(name, shape)| ParamRow {
-            count: shape.iter().product(),
-            shape,
-            name,
-        })
-        .collect();
-    parameters.sort_by(|a, b| a.name.cmp(&b.name));
-    let counted = parameters.iter().map(|p| p.count).sum();
-    let totals = totals(counted, a, b, t);
-    let double = explain_totals(&a.with_hidden(2 * h), b, t);
+    shapes
+}
+
+/// The conv branch's blocks, its mean, and the readout it joins (`r`).
+fn conv_steps(a: &Arch, b: i64, t: i64, head_input: &str) -> Vec<ShapeStep> {
+    let mut shapes = Vec::new();
+    for (i, (inputs, filters, kernel)) in a.conv_blocks().into_iter().enumerate() {
+        let n = i + 1;
+        shapes.push(step(
+            &format!(
+                "conv branch, block {n}: {filters} filters of {kernel} steps x {inputs} \
+                 inputs over the same T steps (zero-padded to keep T), batch norm, ReLU"
+            ),
+            &format!(
+                "z{n} = relu(bn{n}(conv{n}({})))",
+                if n == 1 { "x" } else { "z" }
+            ),
+            vec![b, filters, t],
+        ));
+    }
+    shapes.push(step(
+        "conv branch: mean over each sequence's real steps",
+        "z = mean(z3[:, :, :length])",
+        vec![b, a.conv],
+    ));
+    shapes.push(step(
+        "what the head reads: the recurrent readout and the conv branch side by side",
+        &format!("r = [{head_input} | z]"),
+        vec![b, a.head_input()],
+    ));
+    shapes
+}
+
+/// The paragraph that tells timesteps from units, for this model.
+fn timesteps_vs_units(a: &Arch, t: i64) -> String {
+    let (h, d, w) = (a.hidden, a.directions(), a.width());
     let and_c = if a.cell == Cell::Lstm {
         "h_t and c_t have"
     } else {
         "h_t has"
     };
-    let mut timesteps_vs_units = format!(
+    let mut text = format!(
         "num_units is not the number of timesteps. The {} is one cell applied T = {t} times \
          (once per row), with the same weights every time; each application has H = {h} units, \
          so {and_c} {h} numbers per image at every step. T comes from the data, H is \
@@ -427,7 +505,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
     );
     if a.layers > 1 || a.bidirectional {
         let _ = write!(
-            timesteps_vs_units,
+            text,
             " This model has {} such cells of H = {h} units each ({} layer{} x {d} \
              direction{}), so every step gives D x H = {w} numbers per image to the layer \
              above or the head.",
@@ -437,38 +515,7 @@ pub fn explain(arch: &Arch, batch: i64, timesteps: i64) -> Explanation {
             if d == 1 { "" } else { "s" },
         );
     }
-    Explanation {
-        batch: b,
-        timesteps: t,
-        features: f,
-        num_units: h,
-        classes: c,
-        cell: a.cell,
-        layers: a.layers,
-        bidirectional: a.bidirectional,
-        dropout: a.dropout,
-        pooling: a.pooling,
-        conv_filters: a.conv,
-        highway: a.highway,
-        model: a.describe(),
-        shapes,
-        parameters,
-        totals,
-        doubling: Doubling {
-            from_units: h,
-            to_units: 2 * h,
-            params_ratio: double.params_pytorch as f64 / totals.params_pytorch as f64,
-            flops_ratio: double.flops_inference_per_sample as f64
-                / totals.flops_inference_per_sample as f64,
-            state_ratio: 2.0,
-        },
-        timesteps_vs_units,
-        images: true,
-        data: None,
-        measured: None,
-        task: Task::Classify,
-        windows: None,
-    }
+    text
 }
 
 /// Totals of a model (its variables counted, as `variables` names them).

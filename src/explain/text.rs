@@ -4,9 +4,26 @@ use super::*;
 
 /// The explanation as plain text.
 pub fn render_text(e: &Explanation) -> String {
+    let mut s = String::new();
+    header(&mut s, e);
+    shape_walk(&mut s, e);
+    parameters(&mut s, e);
+    memory_and_compute(&mut s, e);
+    doubling(&mut s, e);
+    if let Some(m) = &e.measured {
+        measured(&mut s, m, e.num_units);
+    }
+    if e.images {
+        s
+    } else {
+        sequence_words(&s)
+    }
+}
+
+/// The model and its sizes, the data and the windows.
+fn header(s: &mut String, e: &Explanation) {
     let (b, t, f, h, c) = (e.batch, e.timesteps, e.features, e.num_units, e.classes);
     let a = e.arch();
-    let mut s = String::new();
     let _ = write!(s, "{} with num_units H = {h}", e.model);
     if a.layers > 1 || a.bidirectional {
         let _ = write!(
@@ -35,6 +52,11 @@ pub fn render_text(e: &Explanation) -> String {
     if let Some(w) = &e.windows {
         let _ = writeln!(s, "Windows: {w}");
     }
+}
+
+/// Each step of one batch's forward pass with its shape.
+fn shape_walk(s: &mut String, e: &Explanation) {
+    let (t, a) = (e.timesteps, e.arch());
     let _ = writeln!(s, "\nShape walk of one batch (read off the tensors):");
     let width = e
         .shapes
@@ -61,6 +83,11 @@ pub fn render_text(e: &Explanation) -> String {
         "  (repeated for t = 1..{t} with the same weights; {zero}; a sequence shorter than T is \
          padded at its end and read up to its own length)"
     );
+}
+
+/// Each variable with its shape and count, then the totals by formula, PyTorch's and Keras'.
+fn parameters(s: &mut String, e: &Explanation) {
+    let a = e.arch();
     let _ = writeln!(s, "\nParameters (from the VarStore):");
     let name_width = e
         .parameters
@@ -102,6 +129,11 @@ pub fn render_text(e: &Explanation) -> String {
         formula(&a, true, "F", None),
         thousands(tt.formula_keras)
     );
+}
+
+/// Weights, state and activation memory, and FLOPs per image.
+fn memory_and_compute(s: &mut String, e: &Explanation) {
+    let (a, tt) = (e.arch(), &e.totals);
     let _ = writeln!(s, "\nMemory and compute:");
     let _ = writeln!(
         s,
@@ -137,80 +169,81 @@ pub fn render_text(e: &Explanation) -> String {
         "  FLOPs per image, training step:      {} (~3x inference)",
         thousands(tt.flops_train_per_sample)
     );
+}
+
+/// What doubling num_units costs, and the timesteps-vs-units paragraph.
+fn doubling(s: &mut String, e: &Explanation) {
     let d = &e.doubling;
     let _ = writeln!(s, "\nDoubling num_units {} -> {}: parameters x{:.2}, FLOPs x{:.2}, state x{:.0} (the H x H recurrent matrix makes both grow ~4x for large H)", d.from_units, d.to_units, d.params_ratio, d.flops_ratio, d.state_ratio);
     let _ = writeln!(s, "\nTimesteps vs units: {}", e.timesteps_vs_units);
-    if let Some(m) = &e.measured {
+}
+
+/// What was measured on a trained run's test data: its score and how saturated its units are.
+fn measured(s: &mut String, m: &Measured, h: i64) {
+    let _ = writeln!(
+        s,
+        "\nMeasured on {} test images of {}:",
+        m.test_images, m.run_dir
+    );
+    if m.units != h {
         let _ = writeln!(
             s,
-            "\nMeasured on {} test images of {}:",
-            m.test_images, m.run_dir
+            "  (the {} outputs of the last layer, both directions)",
+            m.units
         );
-        if m.units != h {
+    }
+    match (m.recomputed_test_rmse, m.test_acc) {
+        (Some(rmse), _) => {
             let _ = writeln!(
                 s,
-                "  (the {} outputs of the last layer, both directions)",
-                m.units
+                "  test RMSE:                              {} (recomputed from the \
+                 weights: {})",
+                crate::records::sig(m.test_rmse),
+                crate::records::sig(Some(rmse))
             );
         }
-        match (m.recomputed_test_rmse, m.test_acc) {
-            (Some(rmse), _) => {
-                let _ = writeln!(
-                    s,
-                    "  test RMSE:                              {} (recomputed from the \
-                     weights: {})",
-                    crate::records::sig(m.test_rmse),
-                    crate::records::sig(Some(rmse))
-                );
-            }
-            (None, Some(acc)) => {
-                let _ = writeln!(
-                    s,
-                    "  test accuracy:                          {acc:.4} (recomputed from the \
-                     weights: {:.4})",
-                    m.recomputed_test_acc
-                );
-            }
-            (None, None) => {
-                let _ = writeln!(
-                    s,
-                    "  test accuracy (from the weights):       {:.4}",
-                    m.recomputed_test_acc
-                );
-            }
+        (None, Some(acc)) => {
+            let _ = writeln!(
+                s,
+                "  test accuracy:                          {acc:.4} (recomputed from the \
+                 weights: {:.4})",
+                m.recomputed_test_acc
+            );
         }
-        let _ = writeln!(
-            s,
-            "  share of h_t values with |h| > 0.95:     {:.3}",
-            m.saturated_share
-        );
-        let _ = writeln!(
-            s,
-            "  units saturated more than half the time: {} of {}",
-            m.mostly_saturated_units, m.units
-        );
-        let _ = writeln!(
-            s,
-            "  units whose h_T never moves (std<0.01):  {} of {}",
-            m.constant_units, m.units
-        );
-        let _ = writeln!(
-            s,
-            "  mean |h_T|:                              {:.3}",
-            m.mean_abs_h_last
-        );
-        let hist = m.saturation_histogram;
-        let _ = writeln!(
-            s,
-            "  units by saturated share: <0.1: {}, 0.1-0.5: {}, 0.5-0.9: {}, >=0.9: {}",
-            hist[0], hist[1], hist[2], hist[3]
-        );
+        (None, None) => {
+            let _ = writeln!(
+                s,
+                "  test accuracy (from the weights):       {:.4}",
+                m.recomputed_test_acc
+            );
+        }
     }
-    if e.images {
-        s
-    } else {
-        sequence_words(&s)
-    }
+    let _ = writeln!(
+        s,
+        "  share of h_t values with |h| > 0.95:     {:.3}",
+        m.saturated_share
+    );
+    let _ = writeln!(
+        s,
+        "  units saturated more than half the time: {} of {}",
+        m.mostly_saturated_units, m.units
+    );
+    let _ = writeln!(
+        s,
+        "  units whose h_T never moves (std<0.01):  {} of {}",
+        m.constant_units, m.units
+    );
+    let _ = writeln!(
+        s,
+        "  mean |h_T|:                              {:.3}",
+        m.mean_abs_h_last
+    );
+    let hist = m.saturation_histogram;
+    let _ = writeln!(
+        s,
+        "  units by saturated share: <0.1: {}, 0.1-0.5: {}, 0.5-0.9: {}, >=0.9: {}",
+        hist[0], hist[1], hist[2], hist[3]
+    );
 }
 
 pub(super) fn shape(s: &[i64]) -> String {
