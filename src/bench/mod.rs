@@ -99,23 +99,7 @@ impl Timings {
 
 /// Checks the flags, measures, runs the reference, prints the table, writes the JSON.
 pub fn run(args: &Request) -> Result<BenchRecord> {
-    let arg = |flag: &str, value: String, expected: &str| UserError::Arg {
-        flag: flag.into(),
-        value,
-        expected: expected.into(),
-    };
-    if let Some(&h) = args.units.iter().find(|&&h| !(1..=65536).contains(&h)) {
-        return Err(arg("--units", h.to_string(), "widths from 1 to 65536").into());
-    }
-    if args.batch_size == 0 {
-        return Err(arg("--batch-size", "0".into(), "at least 1").into());
-    }
-    if args.rounds == 0 {
-        return Err(arg("--rounds", "0".into(), "at least 1").into());
-    }
-    if args.steps == 0 {
-        return Err(arg("--steps", "0".into(), "at least 1 timed step").into());
-    }
+    check_flags(args)?;
     let cfg = RunConfig {
         batch_size: crate::config::Count::Fixed(args.batch_size),
         seed: args.seed,
@@ -124,72 +108,15 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     let data_dir = data::data_dir(&cfg.dataset, args.data_dir.as_deref())?;
     let files = data::idx::locate(&data_dir)?;
     let data = Source::load(&cfg, Some(&data_dir))?.split(&cfg)?;
-    if args.eval_samples == 0 || args.eval_samples > data.test.len() {
-        let expected = format!("from 1 to {} (the test images)", data.test.len());
-        return Err(arg("--eval-samples", args.eval_samples.to_string(), &expected).into());
-    }
-    // A width that cannot be trained in this machine's memory is refused before any is measured.
-    for &h in &args.units {
-        let arch = Arch::lstm(data.features, h, data.classes());
-        let device = env::resolve_device(args.device)?;
-        train::check_memory(&arch, args.batch_size, data.seq_len, device)
-            .map_err(|e| arg("--units", h.to_string(), &e))?;
-    }
-    let full_batches = data.train.len() / args.batch_size;
-    if full_batches == 0 {
-        let expected = format!("at most {} (the training images)", data.train.len());
-        return Err(arg("--batch-size", args.batch_size.to_string(), &expected).into());
-    }
+    check_against_data(args, &data)?;
     let python = args.reference.clone();
     let torch_version = python.as_deref().map(check_python).transpose()?;
-    let out = args.out.clone().unwrap_or_else(default_out);
-    // A path that cannot take the record fails now, not after the measurements; an existing
-    // file is replaced only if it is a bench record (or with --force).
-    store::output::check_output(
-        "--out",
-        &out,
-        None,
-        &[],
-        is_bench_record,
-        "a bench record",
-        args.force,
-    )?;
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        store::create_dir(dir, "folder")?;
-    }
+    let out = prepare_output(args)?;
 
     let device = env::resolve_device(args.device)?;
     let threads = env::set_threads(args.threads)?;
-    let settings = Settings {
-        units: args.units.clone(),
-        batch_size: args.batch_size,
-        warmup: args.warmup,
-        steps: args.steps,
-        chunks: args.steps.min(5),
-        rounds: args.rounds,
-        eval_samples: args.eval_samples,
-        eval_batch: train::EVAL_BATCH,
-        seed: args.seed,
-        lr: cfg.lr,
-        clip_grad_norm: cfg.clip_grad_norm,
-        seq_len: data.seq_len,
-        features: data.features,
-        flops_formula: "3 x 2*B*T*4H(I+H)".into(),
-    };
-    println!(
-        "bench: units {:?}, batch {}, {} + {} steps, eval on {} test images, {} with {} threads{}",
-        settings.units,
-        settings.batch_size,
-        settings.warmup,
-        settings.steps,
-        settings.eval_samples,
-        env::device_name(device),
-        threads,
-        match &torch_version {
-            Some(v) => format!(", against PyTorch {v}"),
-            None => ", no reference".into(),
-        }
-    );
+    let settings = settings(args, &cfg, &data);
+    announce(&settings, device, threads, torch_version.as_deref());
     let handover = tempfile::Builder::new()
         .prefix("rowseq-bench.")
         .tempdir()
@@ -216,68 +143,19 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
             n = sgemm.n
         ),
     }
-    // Rounds alternate the sides, so drift in the machine's speed reaches both alike.
-    let mut ours: Vec<Timings> = Vec::new();
-    let mut reference: Option<ReferenceOutput> = None;
-    for round in 1..=settings.rounds {
-        if settings.rounds > 1 {
-            println!("round {round}/{}", settings.rounds);
-        }
-        for (i, &h) in settings.units.iter().enumerate() {
-            let t = measure(h, &data, &settings, device, &order, handover.path())?;
-            println!(
-                "rowseq  H={h:<4} {:8.2} ms/batch  eval {:9.0} samples/s",
-                median(&t.chunk_ms),
-                t.eval_samples_per_s
-            );
-            match ours.get_mut(i) {
-                Some(pooled) => pooled.pool(t),
-                None => ours.push(t),
-            }
-        }
-        if let Some(python) = &python {
-            let r = run_reference(
-                python,
-                handover.path(),
-                &settings,
-                device,
-                threads,
-                &files,
-                &order_path,
-            )?;
-            match reference.as_mut() {
-                Some(pooled) => {
-                    for (p, t) in pooled.widths.iter_mut().zip(r.widths) {
-                        p.pool(t);
-                    }
-                }
-                None => reference = Some(r),
-            }
-        }
-    }
-    let widths = settings
-        .units
-        .iter()
-        .zip(&ours)
-        .map(|(&h, t)| {
-            let flops = train_flops(settings.batch_size as i64, data.seq_len, data.features, h);
-            let rowseq = measured(t, flops, settings.batch_size, sgemm.peak());
-            let pytorch = reference.as_ref().map(|r| {
-                let t = r.widths.iter().find(|w| w.num_units == h).expect("checked");
-                measured(t, flops, settings.batch_size, sgemm.peak())
-            });
-            Width {
-                num_units: h,
-                params: param_count(&Arch::lstm(data.features, h, data.classes())),
-                flops_per_step: flops,
-                ratio: pytorch
-                    .as_ref()
-                    .map(|p| rowseq.ms_per_batch / p.ms_per_batch),
-                rowseq,
-                pytorch,
-            }
-        })
-        .collect();
+    let sides = Sides {
+        data: &data,
+        settings: &settings,
+        device,
+        threads,
+        order: &order,
+        handover: handover.path(),
+        python: python.as_deref(),
+        files: &files,
+        order_path: &order_path,
+    };
+    let (ours, reference) = sides.rounds()?;
+    let widths = widths(&settings, &data, &ours, reference.as_ref(), sgemm.peak());
     let record = BenchRecord {
         kind: KIND.into(),
         settings,
@@ -293,6 +171,221 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
     store::write_json(&out, &record)?;
     println!();
     print!("{}", table(&record));
+    warn_on_other_models(&record);
+    println!("\nwritten to {}", out.display());
+    Ok(record)
+}
+
+/// A flag's value that is not what it should be.
+fn arg(flag: &str, value: String, expected: &str) -> UserError {
+    UserError::Arg {
+        flag: flag.into(),
+        value,
+        expected: expected.into(),
+    }
+}
+
+/// The flags checked on their own, before any data is read.
+fn check_flags(args: &Request) -> Result<()> {
+    if let Some(&h) = args.units.iter().find(|&&h| !(1..=65536).contains(&h)) {
+        return Err(arg("--units", h.to_string(), "widths from 1 to 65536").into());
+    }
+    if args.batch_size == 0 {
+        return Err(arg("--batch-size", "0".into(), "at least 1").into());
+    }
+    if args.rounds == 0 {
+        return Err(arg("--rounds", "0".into(), "at least 1").into());
+    }
+    if args.steps == 0 {
+        return Err(arg("--steps", "0".into(), "at least 1 timed step").into());
+    }
+    Ok(())
+}
+
+/// The flags checked against the data: the evaluation's images, each width's memory and a full
+/// training batch.
+fn check_against_data(args: &Request, data: &Dataset) -> Result<()> {
+    if args.eval_samples == 0 || args.eval_samples > data.test.len() {
+        let expected = format!("from 1 to {} (the test images)", data.test.len());
+        return Err(arg("--eval-samples", args.eval_samples.to_string(), &expected).into());
+    }
+    // A width that cannot be trained in this machine's memory is refused before any is measured.
+    for &h in &args.units {
+        let arch = Arch::lstm(data.features, h, data.classes());
+        let device = env::resolve_device(args.device)?;
+        train::check_memory(&arch, args.batch_size, data.seq_len, device)
+            .map_err(|e| arg("--units", h.to_string(), &e))?;
+    }
+    let full_batches = data.train.len() / args.batch_size;
+    if full_batches == 0 {
+        let expected = format!("at most {} (the training images)", data.train.len());
+        return Err(arg("--batch-size", args.batch_size.to_string(), &expected).into());
+    }
+    Ok(())
+}
+
+/// Where the record goes, checked before anything is measured (a path that cannot take it
+/// fails now; an existing file is replaced only if it is a bench record, or with --force), with
+/// its folder made.
+fn prepare_output(args: &Request) -> Result<PathBuf> {
+    let out = args.out.clone().unwrap_or_else(default_out);
+    store::output::check_output(
+        "--out",
+        &out,
+        None,
+        &[],
+        is_bench_record,
+        "a bench record",
+        args.force,
+    )?;
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        store::create_dir(dir, "folder")?;
+    }
+    Ok(out)
+}
+
+/// What is measured, as the record keeps it.
+fn settings(args: &Request, cfg: &RunConfig, data: &Dataset) -> Settings {
+    Settings {
+        units: args.units.clone(),
+        batch_size: args.batch_size,
+        warmup: args.warmup,
+        steps: args.steps,
+        chunks: args.steps.min(5),
+        rounds: args.rounds,
+        eval_samples: args.eval_samples,
+        eval_batch: train::EVAL_BATCH,
+        seed: args.seed,
+        lr: cfg.lr,
+        clip_grad_norm: cfg.clip_grad_norm,
+        seq_len: data.seq_len,
+        features: data.features,
+        flops_formula: "3 x 2*B*T*4H(I+H)".into(),
+    }
+}
+
+/// The line that says what is about to be measured, where, and against what.
+fn announce(settings: &Settings, device: Device, threads: usize, torch_version: Option<&str>) {
+    println!(
+        "bench: units {:?}, batch {}, {} + {} steps, eval on {} test images, {} with {} threads{}",
+        settings.units,
+        settings.batch_size,
+        settings.warmup,
+        settings.steps,
+        settings.eval_samples,
+        env::device_name(device),
+        threads,
+        match torch_version {
+            Some(v) => format!(", against PyTorch {v}"),
+            None => ", no reference".into(),
+        }
+    );
+}
+
+/// Everything both sides of a round need: rowseq's measurements and PyTorch's reference.
+struct Sides<'a> {
+    data: &'a Dataset,
+    settings: &'a Settings,
+    device: Device,
+    threads: usize,
+    order: &'a Tensor,
+    handover: &'a Path,
+    python: Option<&'a Path>,
+    files: &'a [PathBuf; 4],
+    order_path: &'a Path,
+}
+
+impl Sides<'_> {
+    /// Every round: each width measured in rowseq, then the reference, each pooled over the
+    /// rounds. Rounds alternate the sides, so drift in the machine's speed reaches both alike.
+    fn rounds(&self) -> Result<(Vec<Timings>, Option<ReferenceOutput>)> {
+        let settings = self.settings;
+        let mut ours: Vec<Timings> = Vec::new();
+        let mut reference: Option<ReferenceOutput> = None;
+        for round in 1..=settings.rounds {
+            if settings.rounds > 1 {
+                println!("round {round}/{}", settings.rounds);
+            }
+            for (i, &h) in settings.units.iter().enumerate() {
+                let t = measure(
+                    h,
+                    self.data,
+                    settings,
+                    self.device,
+                    self.order,
+                    self.handover,
+                )?;
+                println!(
+                    "rowseq  H={h:<4} {:8.2} ms/batch  eval {:9.0} samples/s",
+                    median(&t.chunk_ms),
+                    t.eval_samples_per_s
+                );
+                match ours.get_mut(i) {
+                    Some(pooled) => pooled.pool(t),
+                    None => ours.push(t),
+                }
+            }
+            if let Some(python) = self.python {
+                let r = run_reference(
+                    python,
+                    self.handover,
+                    settings,
+                    self.device,
+                    self.threads,
+                    self.files,
+                    self.order_path,
+                )?;
+                match reference.as_mut() {
+                    Some(pooled) => {
+                        for (p, t) in pooled.widths.iter_mut().zip(r.widths) {
+                            p.pool(t);
+                        }
+                    }
+                    None => reference = Some(r),
+                }
+            }
+        }
+        Ok((ours, reference))
+    }
+}
+
+/// Each width's record: its parameters, FLOPs per step, both sides' measurements and their
+/// ratio.
+fn widths(
+    settings: &Settings,
+    data: &Dataset,
+    ours: &[Timings],
+    reference: Option<&ReferenceOutput>,
+    peak: f64,
+) -> Vec<Width> {
+    settings
+        .units
+        .iter()
+        .zip(ours)
+        .map(|(&h, t)| {
+            let flops = train_flops(settings.batch_size as i64, data.seq_len, data.features, h);
+            let rowseq = measured(t, flops, settings.batch_size, peak);
+            let pytorch = reference.map(|r| {
+                let t = r.widths.iter().find(|w| w.num_units == h).expect("checked");
+                measured(t, flops, settings.batch_size, peak)
+            });
+            Width {
+                num_units: h,
+                params: param_count(&Arch::lstm(data.features, h, data.classes())),
+                flops_per_step: flops,
+                ratio: pytorch
+                    .as_ref()
+                    .map(|p| rowseq.ms_per_batch / p.ms_per_batch),
+                rowseq,
+                pytorch,
+            }
+        })
+        .collect()
+}
+
+/// A warning for each width whose first-step loss differs between the sides: they did not
+/// train the same model on the same batch.
+fn warn_on_other_models(record: &BenchRecord) {
     for w in &record.widths {
         if let Some(p) = &w.pytorch {
             let d = (w.rowseq.loss_first - p.loss_first).abs();
@@ -304,11 +397,8 @@ pub fn run(args: &Request) -> Result<BenchRecord> {
             }
         }
     }
-    println!("\nwritten to {}", out.display());
-    Ok(record)
 }
 
-/// `bench/bench-<UTC date and time>.json`.
 /// Whether a file's first bytes are those of a bench record (`store::write_json` of a
 /// `BenchRecord`, whose `kind` comes first).
 fn is_bench_record(head: &[u8]) -> bool {
@@ -316,6 +406,7 @@ fn is_bench_record(head: &[u8]) -> bool {
         .contains(&format!("\"kind\": \"{}\"", crate::records::bench::KIND))
 }
 
+/// `bench/bench-<UTC date and time>.json`.
 fn default_out() -> PathBuf {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
