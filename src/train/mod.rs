@@ -131,6 +131,8 @@ pub fn train(
     Ok(outcome)
 }
 
+/// Builds the model, restores a checkpoint if there is one, and trains epoch by epoch until the
+/// budget, early stopping or a stop request ends it.
 fn train_epochs(
     cfg: &Resolved,
     data: &Dataset,
@@ -144,22 +146,7 @@ fn train_epochs(
     }
     let arch = Arch::of(cfg, data.features, data.classes(), data.seq_len);
     check_memory(&arch, cfg.batch_size.get(), data.seq_len, device).map_err(|e| anyhow!(e))?;
-    // An allocation that fails even so (the estimate is rough; a GPU's memory is not
-    // checked) panics inside tch: the run fails with the reason, the process goes on.
-    let (vs, model) =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(cfg, data, device)))
-            .map_err(|p| {
-                let why = p
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| p.downcast_ref::<&str>().copied())
-                    .unwrap_or("a panic");
-                anyhow!(
-                    "could not build the model ({}): {}",
-                    arch.describe(),
-                    why.lines().next().unwrap_or_default()
-                )
-            })?;
+    let (vs, model) = build_guarded(cfg, data, device, &arch)?;
     let params = counted_params(&vs);
     debug_assert_eq!(params, param_count(&model.arch));
     let mut opt = Adam::new(&vs, cfg.lr);
@@ -167,31 +154,23 @@ fn train_epochs(
     // The weights of the epoch the run keeps, where that is not simply the last one.
     let mut kept: Option<keep::Snapshot> = None;
     if let Some(ckpt) = resume {
-        // An "auto" budget is known only now (the store checked a given one).
-        if ckpt.state.epoch > cfg.epochs.get() {
-            bail!(
-                "{}: epoch {} is past the run's {} epochs; delete it to start the run afresh, \
-                 or pass --retry-failed",
-                ckpt.path.display(),
-                ckpt.state.epoch,
-                cfg.epochs.get()
-            );
-        }
-        checkpoint::restore(ckpt, &vs, &mut opt)?;
-        metrics = ckpt.state.metrics.clone();
-        if cfg.keep == Keep::BestVal {
-            kept = Some(checkpoint::restore_kept(ckpt, &vs, &metrics)?);
-        }
+        (metrics, kept) = resumed(cfg, ckpt, &vs, &mut opt)?;
     }
-    let patience = cfg.patience.get();
-
     let n = data.train.len();
     let bs = cfg.batch_size.get().min(n);
     let batches = n.div_ceil(bs);
-    let total_steps = batches * cfg.epochs.get();
-    let train = data.train.to_device(device);
-    let val = data.val.to_device(device);
-    let test = data.test.to_device(device);
+    let run = Epochs {
+        cfg,
+        data,
+        model: &model,
+        device,
+        bs,
+        total_steps: batches * cfg.epochs.get(),
+        patience: cfg.patience.get(),
+        train: data.train.to_device(device),
+        val: data.val.to_device(device),
+        test: data.test.to_device(device),
+    };
     emit(
         sinks,
         &Event::Start {
@@ -201,87 +180,26 @@ fn train_epochs(
             data: &events::DataSummary::of(data, policies.look)?,
         },
     )?;
-
-    let clip_and_noise = (cfg.clip_grad_norm, cfg.noise.std());
     let mut step = opt.step as usize;
     for epoch in metrics.len() + 1..=cfg.epochs.get() {
         // Decided from the recorded epochs only, so that a resumed run stops where an
         // uninterrupted one did.
-        if keep::should_stop(&metrics, patience) {
+        if keep::should_stop(&metrics, run.patience) {
             break;
         }
         let started = Instant::now();
         // Dropout masks and input noise: a pure function of (seed, epoch), so a resumed run
         // draws the same.
         tch::manual_seed(epoch_seed(cfg.seed, epoch));
-        let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(device);
-        let mut tally = Tally::new(device);
-        let mut lr = cfg.lr;
-        for (b, batch) in epoch_batches(&train, &order, bs).enumerate() {
-            lr = learning_rate(cfg, step, total_steps);
-            let loss_value = train_step(&model, &mut opt, &batch, lr, clip_and_noise, &mut tally)?;
-            step += 1;
-            if !loss_value.is_finite() {
-                bail!("training diverged: loss {loss_value} at epoch {epoch}, step {step}");
-            }
-            emit(
-                sinks,
-                &Event::Batch {
-                    epoch,
-                    batch: b + 1,
-                    step,
-                    loss: loss_value,
-                    lr,
-                },
-            )?;
-        }
+        let (tally, lr) = run.train_pass(&mut opt, epoch, &mut step, sinks)?;
         let train_seconds = started.elapsed().as_secs_f64();
-        let eval_started = Instant::now();
-        let (val_loss, val_acc, val_errors) = score(&model, &val, data);
-        let train_loss = tally.loss_sum.double_value(&[]) / n as f64;
-        let numeric = data.task.is_numeric();
-        let m = EpochMetrics {
-            epoch,
-            step,
-            lr,
-            train_loss,
-            train_acc: match numeric {
-                true => f64::NAN,
-                false => tally.correct.int64_value(&[]) as f64 / n as f64,
-            },
-            val_loss,
-            val_acc,
-            test_loss: f64::NAN,
-            test_acc: f64::NAN,
-            train_seconds,
-            eval_seconds: 0.0,
-            // MSE of z-scores: its root times the target's std is the RMSE in its units.
-            train_rmse: data.target.as_ref().map(|t| train_loss.sqrt() * t.std),
-            val_errors,
-            test_errors: None,
-        };
-        metrics.push(m);
-        let new_best = crate::records::best_val(&metrics).is_some_and(|b| b.epoch == epoch);
-        // The test set where `eval_test` asks for it: every epoch, or only where a result
-        // reads it (the last epoch, early stopping's included, and each new best validation
-        // epoch for best_val).
-        let wanted = match cfg.eval_test {
-            EvalTest::EveryEpoch => true,
-            EvalTest::Final => {
-                epoch == cfg.epochs.get() || new_best || keep::should_stop(&metrics, patience)
-            }
-        };
-        let m = metrics.last_mut().expect("just pushed");
-        if wanted {
-            (m.test_loss, m.test_acc, m.test_errors) = score(&model, &test, data);
-        }
-        m.eval_seconds = eval_started.elapsed().as_secs_f64();
+        let new_best = run.evaluate(&mut metrics, epoch, step, lr, &tally, train_seconds);
         if cfg.keep == Keep::BestVal && new_best {
             kept = Some(keep::Snapshot::take(&vs, epoch));
         }
         (policies.persist)(&metrics, &vs, &opt, kept.as_ref())?;
         let look = match policies.look {
-            Some(n) => Some(look_at(&model, &vs, &test, n)?),
+            Some(n) => Some(look_at(&model, &vs, &run.test, n)?),
             None => None,
         };
         emit(
@@ -303,6 +221,168 @@ fn train_epochs(
         snapshot.restore(&vs);
     }
     Ok(Outcome::Finished(Box::new(Trained { vs, model, metrics })))
+}
+
+/// The model built, with an allocation that fails even so (the memory estimate is rough; a
+/// GPU's memory is not checked), which panics inside tch, turned into the run's error: the run
+/// fails with the reason, the process goes on.
+fn build_guarded(
+    cfg: &Resolved,
+    data: &Dataset,
+    device: Device,
+    arch: &Arch,
+) -> Result<(nn::VarStore, SeqClassifier)> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(cfg, data, device))).map_err(
+        |p| {
+            let why = p
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| p.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            anyhow!(
+                "could not build the model ({}): {}",
+                arch.describe(),
+                why.lines().next().unwrap_or_default()
+            )
+        },
+    )
+}
+
+/// A checkpoint restored into the model and optimizer: its recorded epochs, and the kept
+/// epoch's weights when the run keeps its best.
+fn resumed(
+    cfg: &Resolved,
+    ckpt: &Checkpoint,
+    vs: &nn::VarStore,
+    opt: &mut Adam,
+) -> Result<(Vec<EpochMetrics>, Option<keep::Snapshot>)> {
+    // An "auto" budget is known only now (the store checked a given one).
+    if ckpt.state.epoch > cfg.epochs.get() {
+        bail!(
+            "{}: epoch {} is past the run's {} epochs; delete it to start the run afresh, \
+             or pass --retry-failed",
+            ckpt.path.display(),
+            ckpt.state.epoch,
+            cfg.epochs.get()
+        );
+    }
+    checkpoint::restore(ckpt, vs, opt)?;
+    let metrics = ckpt.state.metrics.clone();
+    let kept = match cfg.keep {
+        Keep::BestVal => Some(checkpoint::restore_kept(ckpt, vs, &metrics)?),
+        _ => None,
+    };
+    Ok((metrics, kept))
+}
+
+/// What every epoch of one run reads: the config, the model, the splits on the device and the
+/// schedule.
+struct Epochs<'a> {
+    cfg: &'a Resolved,
+    data: &'a Dataset,
+    model: &'a SeqClassifier,
+    device: Device,
+    bs: usize,
+    total_steps: usize,
+    patience: usize,
+    train: Split,
+    val: Split,
+    test: Split,
+}
+
+impl Epochs<'_> {
+    /// One pass over the shuffled training split, a step per batch: the tally of its losses and
+    /// the last step's learning rate.
+    fn train_pass(
+        &self,
+        opt: &mut Adam,
+        epoch: usize,
+        step: &mut usize,
+        sinks: &mut [&mut dyn Sink],
+    ) -> Result<(Tally, f64)> {
+        let cfg = self.cfg;
+        let n = self.data.train.len();
+        let clip_and_noise = (cfg.clip_grad_norm, cfg.noise.std());
+        let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(self.device);
+        let mut tally = Tally::new(self.device);
+        let mut lr = cfg.lr;
+        for (b, batch) in epoch_batches(&self.train, &order, self.bs).enumerate() {
+            lr = learning_rate(cfg, *step, self.total_steps);
+            let loss_value = train_step(self.model, opt, &batch, lr, clip_and_noise, &mut tally)?;
+            *step += 1;
+            if !loss_value.is_finite() {
+                bail!(
+                    "training diverged: loss {loss_value} at epoch {epoch}, step {}",
+                    *step
+                );
+            }
+            emit(
+                sinks,
+                &Event::Batch {
+                    epoch,
+                    batch: b + 1,
+                    step: *step,
+                    loss: loss_value,
+                    lr,
+                },
+            )?;
+        }
+        Ok((tally, lr))
+    }
+
+    /// The epoch's metrics, scored on validation (and on test where `eval_test` asks for it),
+    /// appended to `metrics`; whether the epoch is the best so far on validation.
+    fn evaluate(
+        &self,
+        metrics: &mut Vec<EpochMetrics>,
+        epoch: usize,
+        step: usize,
+        lr: f64,
+        tally: &Tally,
+        train_seconds: f64,
+    ) -> bool {
+        let (cfg, data, n) = (self.cfg, self.data, self.data.train.len());
+        let eval_started = Instant::now();
+        let (val_loss, val_acc, val_errors) = score(self.model, &self.val, data);
+        let train_loss = tally.loss_sum.double_value(&[]) / n as f64;
+        let numeric = data.task.is_numeric();
+        metrics.push(EpochMetrics {
+            epoch,
+            step,
+            lr,
+            train_loss,
+            train_acc: match numeric {
+                true => f64::NAN,
+                false => tally.correct.int64_value(&[]) as f64 / n as f64,
+            },
+            val_loss,
+            val_acc,
+            test_loss: f64::NAN,
+            test_acc: f64::NAN,
+            train_seconds,
+            eval_seconds: 0.0,
+            // MSE of z-scores: its root times the target's std is the RMSE in its units.
+            train_rmse: data.target.as_ref().map(|t| train_loss.sqrt() * t.std),
+            val_errors,
+            test_errors: None,
+        });
+        let new_best = crate::records::best_val(metrics).is_some_and(|b| b.epoch == epoch);
+        // The test set where `eval_test` asks for it: every epoch, or only where a result
+        // reads it (the last epoch, early stopping's included, and each new best validation
+        // epoch for best_val).
+        let wanted = match cfg.eval_test {
+            EvalTest::EveryEpoch => true,
+            EvalTest::Final => {
+                epoch == cfg.epochs.get() || new_best || keep::should_stop(metrics, self.patience)
+            }
+        };
+        let m = metrics.last_mut().expect("just pushed");
+        if wanted {
+            (m.test_loss, m.test_acc, m.test_errors) = score(self.model, &self.test, data);
+        }
+        m.eval_seconds = eval_started.elapsed().as_secs_f64();
+        new_best
+    }
 }
 
 /// The model at an epoch's end: every variable and its last gradient, and the first `n`
