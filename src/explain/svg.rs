@@ -1,13 +1,71 @@
 //! The unrolled network as an SVG drawing, with the shapes on its arrows.
 use super::*;
 
+/// Where the drawing puts its cells: their size, the gap between them, and the first one's
+/// corner.
+#[derive(Clone, Copy)]
+struct Geometry {
+    cell_w: f64,
+    cell_h: f64,
+    gap: f64,
+    x0: f64,
+    y0: f64,
+}
+
+const GEOMETRY: Geometry = Geometry {
+    cell_w: 120.0,
+    cell_h: 70.0,
+    gap: 70.0,
+    x0: 40.0,
+    y0: 110.0,
+};
+
 /// An SVG drawing of the unrolled network: cells for t = 1, 2, 3, ..., T sharing weights,
 /// each holding H units, with the shapes on the arrows.
 pub fn diagram_svg(e: &Explanation) -> String {
-    let (b, t, f, h, c) = (e.batch, e.timesteps, e.features, e.num_units, e.classes);
+    let (b, t, f, h) = (e.batch, e.timesteps, e.features, e.num_units);
     let a = e.arch();
-    let (cell, w) = (a.cell.title(), a.width());
-    let state = if a.cell == Cell::Lstm { "h, c" } else { "h" };
+    let cell = a.cell.title();
+    let (parts, head_in) = not_drawn(e, &a);
+    let stack = stack_note(e, &a);
+    let steps: Vec<String> = vec![
+        "1".into(),
+        "2".into(),
+        "3".into(),
+        "…".into(),
+        t.to_string(),
+    ];
+    let Geometry {
+        cell_w, gap, x0, ..
+    } = GEOMETRY;
+    let width = x0 * 2.0 + steps.len() as f64 * cell_w + (steps.len() as f64 - 1.0) * gap + 230.0;
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="330" viewBox="0 0 {width:.0} 330" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">
+<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>
+<rect width="100%" height="100%" fill="white"/>
+<text x="{x0}" y="30" font-size="16" font-weight="bold">The {cell} unrolled over T = {t} timesteps: one cell, the same weights at every step, H = {h} units inside</text>
+<text x="{x0}" y="52" fill="#555">Batch B = {b}; each image is T = {t} rows of F = {f} pixels. num_units sets the width of every arrow between cells, not the number of cells.</text>
+{stack}{parts}"##
+    );
+    let x = unrolled_cells(&mut s, e, &a, &steps);
+    head_and_footer(&mut s, e, &a, x, &head_in);
+    if e.images {
+        s
+    } else {
+        s.replace(
+            &format!("each image is T = {t} rows of F = {f} pixels"),
+            &format!("each sequence is T = {t} steps of F = {f} features"),
+        )
+        .replace("numbers per image", "numbers per sequence")
+    }
+}
+
+/// The note on what the drawing leaves out (mean pooling, the conv branch), and the name of
+/// what the head reads.
+fn not_drawn(e: &Explanation, a: &Arch) -> (String, String) {
+    let (b, t, f, w) = (e.batch, e.timesteps, e.features, a.width());
     let mut head_in = if a.bidirectional {
         "[h_T | h'_1]"
     } else {
@@ -17,7 +75,7 @@ pub fn diagram_svg(e: &Explanation) -> String {
     if a.pooling == Pooling::Mean {
         head_in = "mean_t".into();
     }
-    let conv = crate::model::conv_param_count(&a);
+    let conv = crate::model::conv_param_count(a);
     let parts = match (a.pooling, a.conv) {
         (Pooling::Last, 0) => String::new(),
         (pooling, n) => {
@@ -42,10 +100,13 @@ pub fn diagram_svg(e: &Explanation) -> String {
             )
         }
     };
-    let head_width = a.head_input();
-    let (recurrent_formula, head_formula) = formula_parts(&a, false, "F", None);
-    let recurrent = e.totals.formula_pytorch - conv - (head_width * c + c);
-    let stack = if a.layers > 1 || a.bidirectional {
+    (parts, head_in)
+}
+
+/// The note that only the first layer's forward cell is drawn, when there are more.
+fn stack_note(e: &Explanation, a: &Arch) -> String {
+    let w = a.width();
+    if a.layers > 1 || a.bidirectional {
         format!(
             r##"<text x="40" y="74" fill="#555">Drawn: the first layer's forward cell. The model ({}) has {} such cells{}; the head reads D x H = {w} numbers per image.</text>
 "##,
@@ -59,26 +120,22 @@ pub fn diagram_svg(e: &Explanation) -> String {
         )
     } else {
         String::new()
-    };
-    let steps: Vec<String> = vec![
-        "1".into(),
-        "2".into(),
-        "3".into(),
-        "…".into(),
-        t.to_string(),
-    ];
-    let (cell_w, cell_h, gap, x0, y0) = (120.0, 70.0, 70.0, 40.0, 110.0);
-    let width = x0 * 2.0 + steps.len() as f64 * cell_w + (steps.len() as f64 - 1.0) * gap + 230.0;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="330" viewBox="0 0 {width:.0} 330" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">
-<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#333"/></marker></defs>
-<rect width="100%" height="100%" fill="white"/>
-<text x="{x0}" y="30" font-size="16" font-weight="bold">The {cell} unrolled over T = {t} timesteps: one cell, the same weights at every step, H = {h} units inside</text>
-<text x="{x0}" y="52" fill="#555">Batch B = {b}; each image is T = {t} rows of F = {f} pixels. num_units sets the width of every arrow between cells, not the number of cells.</text>
-{stack}{parts}"##
-    );
+    }
+}
+
+/// The cells for each step label, with the state arrows between them and the inputs below;
+/// where the next cell would start.
+fn unrolled_cells(s: &mut String, e: &Explanation, a: &Arch, steps: &[String]) -> f64 {
+    let (b, f, h) = (e.batch, e.features, e.num_units);
+    let cell = a.cell.title();
+    let state = if a.cell == Cell::Lstm { "h, c" } else { "h" };
+    let Geometry {
+        cell_w,
+        cell_h,
+        gap,
+        x0,
+        y0,
+    } = GEOMETRY;
     let mut x = x0;
     for (i, label) in steps.iter().enumerate() {
         let cx = x + cell_w / 2.0;
@@ -117,6 +174,23 @@ pub fn diagram_svg(e: &Explanation) -> String {
         }
         x += cell_w + gap;
     }
+    x
+}
+
+/// The arrow into the dense head, the head, and the parameter line at the foot.
+fn head_and_footer(s: &mut String, e: &Explanation, a: &Arch, x: f64, head_in: &str) {
+    let (b, t, c) = (e.batch, e.timesteps, e.classes);
+    let Geometry {
+        cell_h,
+        gap,
+        x0,
+        y0,
+        ..
+    } = GEOMETRY;
+    let conv = crate::model::conv_param_count(a);
+    let head_width = a.head_input();
+    let (recurrent_formula, head_formula) = formula_parts(a, false, "F", None);
+    let recurrent = e.totals.formula_pytorch - conv - (head_width * c + c);
     let hx = x - gap;
     let dx = hx + 70.0;
     let _ = writeln!(
@@ -144,7 +218,7 @@ pub fn diagram_svg(e: &Explanation) -> String {
         Arch {
             pooling: Pooling::Last,
             conv: 0,
-            ..a
+            ..*a
         }
         .describe(),
         match conv {
@@ -154,13 +228,4 @@ pub fn diagram_svg(e: &Explanation) -> String {
         thousands(head_width * c + c),
         thousands(e.totals.params_pytorch),
     );
-    if e.images {
-        s
-    } else {
-        s.replace(
-            &format!("each image is T = {t} rows of F = {f} pixels"),
-            &format!("each sequence is T = {t} steps of F = {f} features"),
-        )
-        .replace("numbers per image", "numbers per sequence")
-    }
 }
