@@ -19,7 +19,7 @@ pub mod shard;
 pub mod status;
 
 use std::collections::hash_map::{Entry, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use tch::Device;
@@ -82,34 +82,16 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
     run_plan(plan, opts).map_err(store::when_disk_full)
 }
 
+/// Loads and fits every pending run, takes the sweep's lock, records the sweep, then trains
+/// what is left (in worker processes or here) and writes the tables.
 fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
     let mine = plan::shard(&plan.runs, opts.shard);
     // A result that cannot be read counts as failed (status says why), never as "not run".
     let unfinished = |r: &&PlannedRun| !matches!(RunDir::new(&dir, &r.id).result(), Ok(Some(_)));
     let pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
-
     // Load and check all data before anything is written, so bad data leaves no trace.
-    let mut sources: HashMap<String, Source> = HashMap::new();
-    let mut fits: HashMap<String, Fitted> = HashMap::new();
-    for planned in &pending {
-        let data = load_source(&mut sources, &planned.config, opts)
-            .and_then(|source| source.split(&planned.config))
-            .map_err(|e| plan.grid.locate(e))?;
-        // A sweep of one run (`train`) whose model cannot fit in memory is the user's to
-        // fix, before anything is written; in a larger sweep that run fails alone.
-        let fitted = Fitted::of(planned, &data);
-        if plan.runs.len() == 1 {
-            let cfg = &fitted.resolved;
-            let arch = crate::model::Arch::of(cfg, data.features, data.classes(), data.seq_len);
-            crate::train::check_memory(&arch, cfg.batch_size(), data.seq_len, opts.device)
-                .map_err(|message| crate::error::UserError::Config {
-                    origin: planned.label.clone(),
-                    message,
-                })?;
-        }
-        fits.insert(planned.id.clone(), fitted);
-    }
+    let (sources, fits) = fit_pending(plan, &pending, opts)?;
 
     let lock_name = match opts.shard {
         None => lock::LOCK.to_string(),
@@ -136,52 +118,17 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         store::remove_temporaries(&dir)?;
         store::write_json(&dir.join(store::SWEEP), &plan.record(&opts.command))
     })?;
-    let at_once = opts.jobs.min(pending.len()).max(1);
-    if opts.display.runs {
-        println!(
-            "sweep {}: {} runs{} ({} already done, {}{} to train) on {}, {} at a time of {} \
-             thread{} each -> {}",
-            plan.name,
-            plan.runs.len(),
-            match opts.shard {
-                Some((k, n)) => format!(", {} in shard {k}/{n}", mine.len()),
-                None => String::new(),
-            },
-            skipped,
-            match failed_before {
-                0 => String::new(),
-                n => format!("{n} failed before (--retry-failed retries them), "),
-            },
-            pending.len(),
-            env::device_name(opts.device),
-            at_once,
-            opts.threads,
-            if opts.threads == 1 { "" } else { "s" },
-            dir.display()
-        );
-    }
-    if opts.tensorboard {
-        // The HParams domains hold the values that train ("auto" resolved), as the sessions do:
-        // a pending run's fit, a finished run's record, else the config as asked.
-        let configs: Vec<RunConfig> = plan
-            .runs
-            .iter()
-            .map(|r| match fits.get(&r.id) {
-                Some(f) => f.resolved.config().clone(),
-                None => RunDir::new(&dir, &r.id)
-                    .resolved()
-                    .map_or_else(|_| r.config.clone(), |done| done.config().clone()),
-            })
-            .collect();
-        let configs: Vec<&RunConfig> = configs.iter().collect();
-        let tb_root = dir.join(store::TENSORBOARD);
-        tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)?;
-    }
     let mut totals = Totals {
         skipped,
         failed_before,
         ..Totals::default()
     };
+    if opts.display.runs {
+        announce(plan, opts, &dir, mine.len(), &totals, pending.len());
+    }
+    if opts.tensorboard {
+        write_hparams_experiment(plan, &dir, &fits)?;
+    }
     if opts.jobs > 1 && pending.len() > 1 {
         // The workers load their own data: the parent's copy would only take memory.
         drop(sources);
@@ -208,6 +155,81 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         results,
         totals,
     })
+}
+
+/// Every pending run's data, loaded once per data set and split, and its fit ("auto" resolved
+/// on it). A sweep of one run (`train`) whose model cannot fit in memory is the user's to fix,
+/// before anything is written; in a larger sweep that run fails alone.
+fn fit_pending(
+    plan: &Plan,
+    pending: &[&PlannedRun],
+    opts: &Options,
+) -> Result<(HashMap<String, Source>, HashMap<String, Fitted>)> {
+    let mut sources: HashMap<String, Source> = HashMap::new();
+    let mut fits: HashMap<String, Fitted> = HashMap::new();
+    for planned in pending {
+        let data = load_source(&mut sources, &planned.config, opts)
+            .and_then(|source| source.split(&planned.config))
+            .map_err(|e| plan.grid.locate(e))?;
+        let fitted = Fitted::of(planned, &data);
+        if plan.runs.len() == 1 {
+            let cfg = &fitted.resolved;
+            let arch = crate::model::Arch::of(cfg, data.features, data.classes(), data.seq_len);
+            crate::train::check_memory(&arch, cfg.batch_size(), data.seq_len, opts.device)
+                .map_err(|message| crate::error::UserError::Config {
+                    origin: planned.label.clone(),
+                    message,
+                })?;
+        }
+        fits.insert(planned.id.clone(), fitted);
+    }
+    Ok((sources, fits))
+}
+
+/// The sweep's opening line: its runs, how many are done, failed before and left, where and how
+/// they train.
+fn announce(plan: &Plan, opts: &Options, dir: &Path, mine: usize, totals: &Totals, pending: usize) {
+    let at_once = opts.jobs.min(pending).max(1);
+    println!(
+        "sweep {}: {} runs{} ({} already done, {}{} to train) on {}, {} at a time of {} \
+         thread{} each -> {}",
+        plan.name,
+        plan.runs.len(),
+        match opts.shard {
+            Some((k, n)) => format!(", {mine} in shard {k}/{n}"),
+            None => String::new(),
+        },
+        totals.skipped,
+        match totals.failed_before {
+            0 => String::new(),
+            n => format!("{n} failed before (--retry-failed retries them), "),
+        },
+        pending,
+        env::device_name(opts.device),
+        at_once,
+        opts.threads,
+        if opts.threads == 1 { "" } else { "s" },
+        dir.display()
+    );
+}
+
+/// The TensorBoard HParams experiment of the whole sweep. Its domains hold the values that
+/// train ("auto" resolved), as the sessions do: a pending run's fit, a finished run's record,
+/// else the config as asked.
+fn write_hparams_experiment(plan: &Plan, dir: &Path, fits: &HashMap<String, Fitted>) -> Result<()> {
+    let configs: Vec<RunConfig> = plan
+        .runs
+        .iter()
+        .map(|r| match fits.get(&r.id) {
+            Some(f) => f.resolved.config().clone(),
+            None => RunDir::new(dir, &r.id)
+                .resolved()
+                .map_or_else(|_| r.config.clone(), |done| done.config().clone()),
+        })
+        .collect();
+    let configs: Vec<&RunConfig> = configs.iter().collect();
+    let tb_root = dir.join(store::TENSORBOARD);
+    tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)
 }
 
 /// Refuses, before anything is written, what the sweep would otherwise write through: a sweep

@@ -90,14 +90,6 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(end) => return Ok(end),
     };
     run_dir.write_config(&planned.config)?;
-    let record_failure = |reason: String| -> Result<RunEnd> {
-        let failure = planned.failure(&reason);
-        // On a full disk, say what failed first, not only that recording it failed too.
-        run_dir
-            .write_failure(&failure)
-            .map_err(|e| anyhow::anyhow!("run {} failed: {reason}; {e:#}", planned.label))?;
-        Ok(RunEnd::Failed(reason))
-    };
     let (resume, threads) = match resume_point(planned, &run_dir, cx) {
         Ok(found) => found,
         // A retry starts afresh from a checkpoint that cannot be used.
@@ -107,7 +99,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
             }
             (None, cx.opts.threads)
         }
-        Err(reason) => return record_failure(reason),
+        Err(reason) => return record_failure(planned, &run_dir, reason),
     };
     let opts = cx.opts;
     tch::set_num_threads(threads as i32);
@@ -122,11 +114,13 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     // Recorded before training, so that status, explain and predict read what this run
     // trains, also while it runs.
     run_dir.write_resolved(&fitted.resolved)?;
-    let epochs = fitted.resolved.epochs();
     if let Some(c) = &resume {
         cx.progress.note(&format!(
-            "resuming {} [{}] after epoch {}/{epochs}",
-            planned.label, planned.id, c.state.epoch
+            "resuming {} [{}] after epoch {}/{}",
+            planned.label,
+            planned.id,
+            c.state.epoch,
+            fitted.resolved.epochs()
         ));
     }
     if let Some(n) = &data.normalization {
@@ -141,46 +135,18 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
             &opts.command,
         )
     });
-    // Each finished epoch is on disk (metrics, checkpoint) before any sink hears of it, and
-    // Ctrl-C stops the run only after that.
-    let mut persist = |metrics: &[crate::records::EpochMetrics],
-                       vs: &tch::nn::VarStore,
-                       opt: &train::Adam,
-                       kept: Option<&train::keep::Snapshot>| {
-        run_dir.write_metrics(metrics)?;
-        checkpoint::save(&run_dir, &planned.config, metrics, vs, opt, kept, threads)
+    let training = Training {
+        planned,
+        run_dir: &run_dir,
+        fitted: &fitted,
+        data: &data,
+        resume: resume.as_ref(),
+        threads,
     };
-    let mut policies = Policies {
-        persist: &mut persist,
-        should_stop: &interrupt::requested,
-        look: board.is_some().then_some(tensorboard::PROBE_IMAGES),
-    };
-    let mut hold = Hold::from_env(&planned.id);
-    let mut shown = cx
-        .progress
-        .run(&planned.label, epochs, fitted.cost_per_epoch);
-    let mut sinks: Vec<&mut dyn Sink> = vec![];
-    if let Some(hold) = hold.as_mut() {
-        sinks.push(hold);
-    }
-    sinks.push(&mut shown);
-    if let Some(board) = board.as_mut() {
-        sinks.push(board);
-    }
-    let outcome = train::train(
-        &fitted.resolved,
-        &data,
-        opts.device,
-        resume.as_ref(),
-        &mut policies,
-        &mut sinks,
-    );
-    drop(sinks);
-    drop(shown);
-    match outcome {
+    match training.train(cx, board.as_mut()) {
         Ok(Trained::Stopped) => Ok(RunEnd::Interrupted),
         Err(e) if store::disk_full(&e) => Err(e),
-        Err(e) => record_failure(format!("{e:#}")),
+        Err(e) => record_failure(planned, &run_dir, format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
             let (result, confusion) = finish(
                 planned,
@@ -196,6 +162,69 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
             }
             Ok(RunEnd::Trained(Box::new(result)))
         }
+    }
+}
+
+/// The run's failure recorded in its folder (`failed.json`). On a full disk it says what failed
+/// first, not only that recording it failed too.
+fn record_failure(planned: &PlannedRun, run_dir: &RunDir, reason: String) -> Result<RunEnd> {
+    let failure = planned.failure(&reason);
+    run_dir
+        .write_failure(&failure)
+        .map_err(|e| anyhow::anyhow!("run {} failed: {reason}; {e:#}", planned.label))?;
+    Ok(RunEnd::Failed(reason))
+}
+
+/// What one run trains on and from: its plan, folder, fit, data and checkpoint.
+struct Training<'a> {
+    planned: &'a PlannedRun,
+    run_dir: &'a RunDir,
+    fitted: &'a Fitted,
+    data: &'a Dataset,
+    resume: Option<&'a Checkpoint>,
+    threads: usize,
+}
+
+impl Training<'_> {
+    /// Trains the run with its sinks (the hold of a test, the progress display, TensorBoard).
+    /// Each finished epoch is on disk (metrics, checkpoint) before any sink hears of it, and
+    /// Ctrl-C stops the run only after that.
+    fn train(&self, cx: &mut RunContext, mut board: Option<&mut TensorBoard>) -> Result<Trained> {
+        let (planned, run_dir, threads) = (self.planned, self.run_dir, self.threads);
+        let mut persist = |metrics: &[crate::records::EpochMetrics],
+                           vs: &tch::nn::VarStore,
+                           opt: &train::Adam,
+                           kept: Option<&train::keep::Snapshot>| {
+            run_dir.write_metrics(metrics)?;
+            checkpoint::save(run_dir, &planned.config, metrics, vs, opt, kept, threads)
+        };
+        let mut policies = Policies {
+            persist: &mut persist,
+            should_stop: &interrupt::requested,
+            look: board.is_some().then_some(tensorboard::PROBE_IMAGES),
+        };
+        let mut hold = Hold::from_env(&planned.id);
+        let mut shown = cx.progress.run(
+            &planned.label,
+            self.fitted.resolved.epochs(),
+            self.fitted.cost_per_epoch,
+        );
+        let mut sinks: Vec<&mut dyn Sink> = vec![];
+        if let Some(hold) = hold.as_mut() {
+            sinks.push(hold);
+        }
+        sinks.push(&mut shown);
+        if let Some(board) = board.as_mut() {
+            sinks.push(*board);
+        }
+        train::train(
+            &self.fitted.resolved,
+            self.data,
+            cx.opts.device,
+            self.resume,
+            &mut policies,
+            &mut sinks,
+        )
     }
 }
 
