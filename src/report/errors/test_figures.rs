@@ -3,6 +3,7 @@
 //! draws the seasonal-naive and, where recorded, the AutoETS forecasts dashed, and shades the
 //! LSTM's prediction intervals where the runs recorded them.
 use super::*;
+use plotters::coord::types::RangedCoordf64;
 
 /// The selected width's test predictions over its seeds.
 pub(super) struct TestFigure<'a> {
@@ -52,58 +53,12 @@ impl Figure for ForecastTest<'_> {
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
         let f = self.0;
-        let first = &f.runs[0];
-        let at = first.at.as_deref().unwrap_or(&[]);
-        // One step ahead: the target at origin + 1.
-        let rows: Vec<usize> = (0..at.len()).filter(|&i| at[i].1 == 1).collect();
-        let t = |i: usize| (at[i].0 + 1) as f64;
-        let truth: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), first.truth[i])).collect();
-        let model: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), f.mean_prediction(i))).collect();
-        let snaive: Vec<(f64, f64)> = rows
-            .iter()
-            .filter_map(|&i| Some((t(i), first.snaive.as_ref()?[i])))
-            .collect();
-        // AutoETS, where the runs recorded it (older test_predictions.csv have no column).
-        let ets: Vec<(f64, f64)> = rows
-            .iter()
-            .filter_map(|&i| Some((t(i), first.ets.as_ref()?[i])))
-            .collect();
-        // The intervals, widest first, as (level, lower and upper bounds per row).
-        let mut levels: Vec<f64> = first.bounds.iter().map(|b| b.level).collect();
-        levels.sort_by(|a, b| b.total_cmp(a));
-        let bands: Vec<(f64, Vec<Band>)> = levels
-            .iter()
-            .map(|&level| {
-                let band = rows
-                    .iter()
-                    .map(|&i| {
-                        let (lo, hi) = f.mean_bounds(level, i);
-                        (t(i), lo, hi)
-                    })
-                    .collect();
-                (level, band)
-            })
-            .collect();
-        let (x0, x1) = match (truth.first(), truth.last()) {
+        let series = ForecastSeries::of(f);
+        let (x0, x1) = match (series.truth.first(), series.truth.last()) {
             (Some(a), Some(b)) => (a.0 - 0.5, b.0.max(a.0 + 1.0) + 0.5),
             _ => (0.0, 1.0),
         };
-        let ys = truth
-            .iter()
-            .chain(&model)
-            .chain(&snaive)
-            .chain(&ets)
-            .map(|p| p.1)
-            .chain(
-                bands
-                    .iter()
-                    .flat_map(|(_, b)| b.iter().flat_map(|p| [p.1, p.2])),
-            );
-        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(v), b.max(v))
-        });
-        let span = (hi - lo).max(1e-9);
-        let (y0, y1) = (lo - 0.08 * span, hi + 0.12 * span);
+        let (y0, y1) = series.y_range();
         let mut chart = chart_builder(root, s).build_cartesian_2d(x0..x1, y0..y1)?;
         axes!(
             chart,
@@ -115,20 +70,14 @@ impl Figure for ForecastTest<'_> {
             10
         );
         let c = colour(0);
-        for (k, (level, band)) in bands.iter().enumerate() {
-            // Lighter for the wider level, so that the narrower shows through.
-            let shade = c.mix(0.12 + 0.12 * k as f64).filled();
-            let outline: Vec<(f64, f64)> = band
-                .iter()
-                .map(|p| (p.0, p.1))
-                .chain(band.iter().rev().map(|p| (p.0, p.2)))
-                .collect();
-            let (w, h) = (s.px(14.0), s.px(5.0));
-            chart
-                .draw_series(std::iter::once(Polygon::new(outline, shade)))?
-                .label(format!("LSTM {level} % prediction interval (mean bounds)"))
-                .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + 2 * w, y + h)], shade));
-        }
+        draw_bands(&mut chart, s, c, &series.bands)?;
+        let ForecastSeries {
+            truth,
+            model,
+            snaive,
+            ets,
+            ..
+        } = series;
         chart
             .draw_series(LineSeries::new(truth.clone(), s.line(BLACK, 1.8)))?
             .label("truth")
@@ -167,6 +116,108 @@ impl Figure for ForecastTest<'_> {
         legend!(chart, s, SeriesLabelPosition::UpperLeft);
         Ok(())
     }
+}
+
+/// What the forecast figure draws, one step ahead over the test stretch: the truth, the
+/// LSTM's mean forecast, the baselines' forecasts and the shaded intervals.
+struct ForecastSeries {
+    truth: Vec<(f64, f64)>,
+    model: Vec<(f64, f64)>,
+    snaive: Vec<(f64, f64)>,
+    /// AutoETS, where the runs recorded it (older test_predictions.csv have no column).
+    ets: Vec<(f64, f64)>,
+    /// The intervals, widest first, as (level, lower and upper bounds per row).
+    bands: Vec<(f64, Vec<Band>)>,
+}
+
+impl ForecastSeries {
+    /// The series of `f`'s one-step-ahead rows, each at the time step it forecasts.
+    fn of(f: &TestFigure) -> ForecastSeries {
+        let first = &f.runs[0];
+        let at = first.at.as_deref().unwrap_or(&[]);
+        // One step ahead: the target at origin + 1.
+        let rows: Vec<usize> = (0..at.len()).filter(|&i| at[i].1 == 1).collect();
+        let t = |i: usize| (at[i].0 + 1) as f64;
+        let truth: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), first.truth[i])).collect();
+        let model: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), f.mean_prediction(i))).collect();
+        let snaive: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|&i| Some((t(i), first.snaive.as_ref()?[i])))
+            .collect();
+        // AutoETS, where the runs recorded it (older test_predictions.csv have no column).
+        let ets: Vec<(f64, f64)> = rows
+            .iter()
+            .filter_map(|&i| Some((t(i), first.ets.as_ref()?[i])))
+            .collect();
+        // The intervals, widest first, as (level, lower and upper bounds per row).
+        let mut levels: Vec<f64> = first.bounds.iter().map(|b| b.level).collect();
+        levels.sort_by(|a, b| b.total_cmp(a));
+        let bands: Vec<(f64, Vec<Band>)> = levels
+            .iter()
+            .map(|&level| {
+                let band = rows
+                    .iter()
+                    .map(|&i| {
+                        let (lo, hi) = f.mean_bounds(level, i);
+                        (t(i), lo, hi)
+                    })
+                    .collect();
+                (level, band)
+            })
+            .collect();
+        ForecastSeries {
+            truth,
+            model,
+            snaive,
+            ets,
+            bands,
+        }
+    }
+
+    /// The value axis over every series and band, 8 % of the span below and 12 % above.
+    fn y_range(&self) -> (f64, f64) {
+        let ys = self
+            .truth
+            .iter()
+            .chain(&self.model)
+            .chain(&self.snaive)
+            .chain(&self.ets)
+            .map(|p| p.1)
+            .chain(
+                self.bands
+                    .iter()
+                    .flat_map(|(_, b)| b.iter().flat_map(|p| [p.1, p.2])),
+            );
+        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+        let span = (hi - lo).max(1e-9);
+        (lo - 0.08 * span, hi + 0.12 * span)
+    }
+}
+
+/// The shaded prediction intervals in `c`, widest first, each with its legend entry.
+fn draw_bands<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: &Style,
+    c: RGBColor,
+    bands: &[(f64, Vec<Band>)],
+) -> Drawn<DB> {
+    for (k, (level, band)) in bands.iter().enumerate() {
+        // Lighter for the wider level, so that the narrower shows through.
+        let shade = c.mix(0.12 + 0.12 * k as f64).filled();
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|p| (p.0, p.1))
+            .chain(band.iter().rev().map(|p| (p.0, p.2)))
+            .collect();
+        let (w, h) = (s.px(14.0), s.px(5.0));
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, shade)))?
+            .label(format!("LSTM {level} % prediction interval (mean bounds)"))
+            .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + 2 * w, y + h)], shade));
+    }
+    Ok(())
 }
 
 /// Regression: predictions against the truth, with the diagonal of a perfect model.
