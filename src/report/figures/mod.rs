@@ -29,8 +29,8 @@ pub use timesteps::Timesteps;
 
 use super::inputs::{Inputs, Row};
 use super::style::{
-    chart_builder, chart_builder_with, colour, error_bars, render, short_count, short_number,
-    test_line, ticks_125, validation_line, width_notes, Drawn, Figure, Style, GREY, GRID,
+    chart_builder, chart_builder_with, colour, error_bars, reference_line, render, short_count,
+    short_number, test_line, ticks_125, validation_line, width_notes, Drawn, Figure, Style, GRID,
 };
 use crate::model::{formula, keras_param_count, param_count, Arch};
 use crate::summary::{thousands, Stat};
@@ -162,6 +162,15 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// Variant `v`'s line: its rows, its colour (the even ones; the odd ones are its
+    /// validation line's) and `point` of each row.
+    pub fn line(&self, v: usize, point: impl Fn(&Row) -> (f64, f64)) -> Line<'_> {
+        let rows = self.of(v);
+        let colour = colour(2 * v);
+        let pts: Vec<(f64, f64)> = rows.iter().map(|r| point(r)).collect();
+        Line { rows, colour, pts }
+    }
+
     /// What the error bars are.
     pub fn spread(&self) -> String {
         if self.seeds == "1" {
@@ -170,6 +179,13 @@ impl<'a> Data<'a> {
             format!("mean ± sample std over {} seeds", self.seeds)
         }
     }
+}
+
+/// One variant's line: its rows, its colour and a point per row.
+pub struct Line<'a> {
+    pub rows: Vec<&'a Row>,
+    pub colour: RGBColor,
+    pub pts: Vec<(f64, f64)>,
 }
 
 /// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points); 0 to
