@@ -82,15 +82,7 @@ impl Figure for ForecastTest<'_> {
             .draw_series(LineSeries::new(truth.clone(), s.line(BLACK, 1.8)))?
             .label("truth")
             .legend(mark!(s, BLACK, false));
-        chart
-            .draw_series(DashedLineSeries::new(
-                snaive,
-                s.px(6.0),
-                s.px(4.0),
-                s.line(GREY, 1.5),
-            ))?
-            .label("seasonal-naive forecast")
-            .legend(mark!(s, GREY, true));
+        reference_line(&mut chart, s, snaive, 4.0, "seasonal-naive forecast")?;
         if !ets.is_empty() {
             let e = colour(1);
             chart

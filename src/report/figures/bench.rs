@@ -8,7 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::super::style::{colour, short_number, ticks_125, Drawn, Figure, Style, GREY, GRID};
+use super::super::style::{
+    colour, reference_line, short_number, ticks_125, Drawn, Figure, Style, GRID,
+};
 use super::{chart_builder, units_label};
 use crate::records::bench::{BenchRecord, Measured, OWN_COLS, OWN_INNER, OWN_ROWS};
 
@@ -203,15 +205,13 @@ fn draw_ratios<DB: DrawingBackend>(
         &units_label,
         &|v: &f64| format!("{v:.2}")
     );
-    chart
-        .draw_series(DashedLineSeries::new(
-            vec![(x0, 1.0), (x1, 1.0)],
-            s.px(6.0),
-            s.px(5.0),
-            s.line(GREY, 1.5),
-        ))?
-        .label("equal time (below: rowseq faster)")
-        .legend(mark!(s, GREY, true));
+    reference_line(
+        &mut chart,
+        s,
+        vec![(x0, 1.0), (x1, 1.0)],
+        5.0,
+        "equal time (below: rowseq faster)",
+    )?;
     let c = colour(2);
     chart
         .draw_series(LineSeries::new(ratios.clone(), s.line(c, 2.0)))?
@@ -266,25 +266,18 @@ impl Figure for GflopsVsUnits<'_> {
             &units_label,
             &|v: &f64| short_number(*v)
         );
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(x0, peak), (x1, peak)],
-                s.px(6.0),
-                s.px(5.0),
-                s.line(GREY, 1.5),
-            ))?
-            .label(match r.sgemm.own_kernel_peak() {
-                Some(_) => format!(
-                    "peak, rowseq's matmul kernel {OWN_ROWS}×{OWN_INNER}×{OWN_COLS}: {} GFLOP/s",
-                    short_number(peak)
-                ),
-                None => format!(
-                    "sgemm peak, {n}×{n} matmul: {} GFLOP/s",
-                    short_number(peak),
-                    n = r.sgemm.n
-                ),
-            })
-            .legend(mark!(s, GREY, true));
+        let label = match r.sgemm.own_kernel_peak() {
+            Some(_) => format!(
+                "peak, rowseq's matmul kernel {OWN_ROWS}×{OWN_INNER}×{OWN_COLS}: {} GFLOP/s",
+                short_number(peak)
+            ),
+            None => format!(
+                "sgemm peak, {n}×{n} matmul: {} GFLOP/s",
+                short_number(peak),
+                n = r.sgemm.n
+            ),
+        };
+        reference_line(&mut chart, s, vec![(x0, peak), (x1, peak)], 5.0, label)?;
         both_sides!(chart, s, r, ours, theirs, "PyTorch");
         for w in &r.widths {
             chart.plotting_area().draw(

@@ -188,6 +188,41 @@ pub struct Line<'a> {
     pub pts: Vec<(f64, f64)>,
 }
 
+/// A chart against parameter count (a log axis over `xs`, ticks at 1-2-5) and a linear axis
+/// over `ys`, its axes drawn: `y_desc` names the values and `y_label` writes their ticks.
+pub fn params_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<ParamsChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = chart_builder(root, s).build_cartesian_2d(
+        (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+        y0..y1,
+    )?;
+    axes!(
+        chart,
+        s,
+        "trainable parameters (log scale)",
+        y_desc,
+        &|p: &f64| short_count(*p),
+        y_label
+    );
+    Ok(chart)
+}
+
+/// What `params_chart` builds.
+pub type ParamsChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::combinators::WithKeyPoints<plotters::coord::combinators::LogCoord<f64>>,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
+
 /// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points); 0 to
 /// 100 when there is no value (every run's metrics unreadable: an unbounded axis would never
 /// finish drawing).
