@@ -189,12 +189,7 @@ fn draw_ratios<DB: DrawingBackend>(
         ))?;
         return Ok(());
     }
-    let (lo, hi) = ratios
-        .iter()
-        .fold((1f64, 1f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    // Room above the highest point for the legend.
-    let span = (hi - lo).max(0.2);
-    let (r0, r1) = ((lo - 0.15 * span).clamp(0.0, 0.8), hi + 0.5 * span);
+    let (r0, r1) = ratio_range(&ratios);
     let mut chart = chart_builder(area, s)
         .build_cartesian_2d((x0..x1).log_scale().with_key_points(keys), r0..r1)?;
     axes!(
@@ -230,6 +225,16 @@ fn draw_ratios<DB: DrawingBackend>(
     }
     legend!(chart, s, SeriesLabelPosition::UpperRight);
     Ok(())
+}
+
+/// The ratio axis: over the ratios and 1, with room above the highest point for the legend.
+fn ratio_range(ratios: &[(f64, f64)]) -> (f64, f64) {
+    let (lo, hi) = ratios
+        .iter()
+        .fold((1f64, 1f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    // Room above the highest point for the legend.
+    let span = (hi - lo).max(0.2);
+    ((lo - 0.15 * span).clamp(0.0, 0.8), hi + 0.5 * span)
 }
 
 /// GFLOP/s of training (3 x 2·B·T·4H(I+H) per step) against num_units, with the sgemm peak.
