@@ -44,6 +44,17 @@ pub fn render(json: &Path, out: &Path) -> Result<Vec<PathBuf>> {
 pub fn markdown(r: &BenchRecord) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# rowseq bench\n");
+    write_settings(&mut s, r);
+    write_table(&mut s, r);
+    write_peak(&mut s, r);
+    s.push_str("![ms per batch](bench_time_vs_units.png)\n\n");
+    s.push_str("![GFLOP/s](bench_gflops_vs_units.png)\n\n");
+    write_machine(&mut s, r);
+    s
+}
+
+/// The paragraph saying what was timed: the training step and the evaluation, and how.
+fn write_settings(s: &mut String, r: &BenchRecord) {
     let _ = writeln!(
         s,
         "Training step (forward, cross-entropy, backward, clipping at {}, Adam) at batch {} \
@@ -59,6 +70,10 @@ pub fn markdown(r: &BenchRecord) -> String {
         r.settings.eval_batch,
         r.settings.eval_samples,
     );
+}
+
+/// The Markdown table, one line per width; a dash where PyTorch was not measured.
+fn write_table(s: &mut String, r: &BenchRecord) {
     let _ = writeln!(
         s,
         "| units | params | rowseq ms/batch | PyTorch ms/batch | ratio | rowseq samples/s | PyTorch samples/s \
@@ -85,6 +100,10 @@ pub fn markdown(r: &BenchRecord) -> String {
             p.map_or_else(dash, gf),
         );
     }
+}
+
+/// The sentence saying how GFLOP/s are counted and what the peak is.
+fn write_peak(s: &mut String, r: &BenchRecord) {
     let peak = match r.sgemm.own_kernel_peak() {
         Some(own) => format!("the faster of two matmuls timed here, {own} GFLOP/s"),
         None => format!(
@@ -99,8 +118,10 @@ pub fn markdown(r: &BenchRecord) -> String {
          peak is {peak}.\n",
         r.settings.flops_formula, r.settings.seq_len, r.settings.features,
     );
-    s.push_str("![ms per batch](bench_time_vs_units.png)\n\n");
-    s.push_str("![GFLOP/s](bench_gflops_vs_units.png)\n\n");
+}
+
+/// The machine and versions, and the PyTorch reference's (or that there was none).
+fn write_machine(s: &mut String, r: &BenchRecord) {
     let e = &r.env;
     let _ = writeln!(
         s,
@@ -126,7 +147,6 @@ pub fn markdown(r: &BenchRecord) -> String {
         }
         None => s.push_str("No PyTorch reference (--no-reference).\n"),
     }
-    s
 }
 
 /// The table printed at the end (and written by the report).

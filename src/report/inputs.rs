@@ -11,10 +11,12 @@ use anyhow::Result;
 use crate::config::Task;
 use crate::config::{RunConfig, Select, SweepConfig};
 use crate::error::UserError;
-use crate::model::{param_count, Arch};
-use crate::records::{Confusion, RunResult, SweepRecord, TestPredictions, TestProbabilities};
+use crate::model::Arch;
+use crate::records::{RunResult, SweepRecord, TestPredictions, TestProbabilities};
 use crate::store::{self, RunDir};
 use crate::summary::Stat;
+
+mod rows;
 
 /// The data of a sweep's runs: T, F (the LSTM's input size I) and the classes, from the first
 /// result that recorded them; results from before they were recorded are MNIST's.
@@ -161,167 +163,42 @@ pub struct Inputs {
 }
 
 impl Inputs {
+    /// Reads the sweep folder: its record, its results, its planned runs, and the rows they make.
     pub fn load(sweep_dir: &Path, select: Option<Select>) -> Result<Inputs> {
         if !sweep_dir.is_dir() {
             return Err(UserError::store(sweep_dir, "no such sweep folder").into());
         }
-        // Whatever is in sweep.json's place is read (a FIFO is refused, never taken for none).
-        let record = if std::fs::symlink_metadata(sweep_dir.join(store::SWEEP)).is_ok() {
-            Some(store::load_sweep(sweep_dir)?)
-        } else {
-            None
-        };
+        let record = load_record(sweep_dir)?;
         let select = select
             .or(record.as_ref().map(|r| r.select))
             .unwrap_or_default();
         let results = store::load_results(sweep_dir)?;
         if results.is_empty() {
-            let message = match &record {
-                None => "not a rowseq sweep folder (no sweep.json and no <run-id>/result.json)"
-                    .to_string(),
-                Some(r) => format!(
-                    "sweep '{}' has no finished run yet ({} planned, none has a result.json)",
-                    r.name,
-                    r.runs.len()
-                ),
-            };
-            return Err(UserError::store(sweep_dir, message).into());
+            return Err(UserError::store(sweep_dir, no_results_message(record.as_ref())).into());
         }
-        let name = record.as_ref().map(|r| r.name.clone()).unwrap_or_else(|| {
-            sweep_dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        });
-
-        // The planned runs: ids from sweep.json, configs from re-expanding its grid, or from
-        // the run's config.json when the grid no longer expands to that id.
-        let planned: Vec<(String, Option<RunConfig>, String)> = match &record {
+        let name = sweep_name(sweep_dir, record.as_ref());
+        let planned = match &record {
             None => Vec::new(),
-            Some(r) => {
-                let origin = sweep_dir.join(store::SWEEP).display().to_string();
-                let grid = SweepConfig::checked(&r.name, r.select, &r.grid, &origin)?;
-                let swept = grid.swept_keys();
-                let expanded: Vec<(String, RunConfig)> = grid
-                    .runs()
-                    .into_iter()
-                    .map(|c| (store::run_id(&c), c))
-                    .collect();
-                r.runs
-                    .iter()
-                    .map(|id| {
-                        if let Some((_, c)) = expanded.iter().find(|(i, _)| i == id) {
-                            return (id.clone(), Some(c.clone()), c.label(&swept));
-                        }
-                        let cfg = store::RunDir::new(sweep_dir, id).config().ok();
-                        let label = cfg
-                            .as_ref()
-                            .map(|c| c.label(&r.swept))
-                            .unwrap_or_else(|| "(config unknown)".to_string());
-                        (id.clone(), cfg, label)
-                    })
-                    .collect()
-            }
+            Some(r) => planned_runs(sweep_dir, r)?,
         };
 
         let variant_keys = variant_keys(record.as_ref().map(|r| &r.swept[..]), &results);
-
-        // Row keys: configs without seed, planned ones first, in first-seen order.
-        let key = RunConfig::without_seed;
-        let keys = crate::summary::seed_groups(
-            planned
-                .iter()
-                .filter_map(|p| p.1.as_ref())
-                .chain(results.iter().map(|r| &r.config)),
-        );
         let shape = Shape::of(&results);
-        let mut variants: Vec<String> = Vec::new();
-        let mut no_metrics = Vec::new();
-        let mut rows = Vec::new();
-        for k in &keys {
-            let label = variant_label(k, &variant_keys);
-            let variant = match variants.iter().position(|v| *v == label) {
-                Some(i) => i,
-                None => {
-                    variants.push(label);
-                    variants.len() - 1
-                }
-            };
-            let rs: Vec<&RunResult> = results.iter().filter(|r| key(&r.config) == *k).collect();
-            let stat =
-                |f: fn(&RunResult) -> f64| Stat::of(&rs.iter().map(|r| f(r)).collect::<Vec<_>>());
-            let errors = crate::summary::selected_errors(&rs, select);
-            let planned_here = planned
-                .iter()
-                .filter(|p| p.1.as_ref().is_some_and(|c| key(c) == *k))
-                .count();
-            let mut curves = Vec::new();
-            for r in &rs {
-                match RunDir::new(sweep_dir, &r.run_id).metrics() {
-                    Ok(m) if !m.is_empty() => curves.push(m),
-                    _ => no_metrics.push(r.run_id.clone()),
-                }
-            }
-            // A swept patch changes F (and T) from row to row.
-            let data = rs.iter().find_map(|r| r.data.as_ref());
-            let input = data.map_or(shape.input, |d| d.features);
-            let outputs = match k.task {
-                Task::Classify => shape.classes(),
-                Task::Regress => 1,
-                Task::Forecast => k.horizon as i64,
-            };
-            let timesteps = data.map_or(shape.timesteps, |d| d.timesteps);
-            let arch = Arch::of(k, input, outputs, timesteps);
-            let members = ensemble(sweep_dir, &rs);
-            let predictions = test_predictions(sweep_dir, &rs);
-            let members: Option<Vec<&TestProbabilities>> =
-                members.as_ref().map(|m| m.iter().collect());
-            rows.push(Row {
-                variant,
-                num_units: k.num_units,
-                arch,
-                timesteps: data.map(|d| d.timesteps),
-                params: rs
-                    .first()
-                    .map(|r| r.params)
-                    .unwrap_or_else(|| param_count(&arch)),
-                test_acc: crate::summary::selected_test_acc(&rs, select),
-                val_acc: match select {
-                    Select::Last => stat(|r| r.val_acc),
-                    Select::BestVal => stat(|r| r.best_val_acc),
-                },
-                seconds_per_epoch: stat(|r| r.seconds_per_epoch),
-                seeds: rs.iter().map(|r| r.config.seed).collect(),
-                planned: planned_here.max(rs.len()),
-                epochs: rs
-                    .first()
-                    .map_or_else(|| k.epochs.to_string(), |r| r.epochs.to_string()),
-                curve: mean_curve(&curves),
-                per_class: per_class(&rs),
-                test_error: errors.test_error,
-                val_error: errors.val_error,
-                test_rmse: errors.test_rmse,
-                baselines: crate::summary::baselines(&rs),
-                ensemble_acc: members
-                    .as_ref()
-                    .filter(|m| m.len() >= 2)
-                    .and_then(|m| crate::records::ensemble_accuracy(m)),
-                confusion: members.as_ref().and_then(|m| Confusion::of_ensemble(m)),
-                ensemble_error: ensemble_error(rs.len(), &predictions),
-                test_predictions: predictions,
-            });
-        }
-        rows.sort_by_key(|r| (r.variant, r.num_units));
-
-        let missing = planned
-            .iter()
-            .filter(|(id, _, _)| RunDir::new(sweep_dir, id).finished().is_none())
-            .map(|(id, _, label)| Missing {
-                run_id: id.clone(),
-                label: label.clone(),
-                status: missing_status(&sweep_dir.join(id)),
-            })
-            .collect();
+        let rows::Rows {
+            variants,
+            rows,
+            no_metrics,
+        } = rows::rows(
+            &rows::Sweep {
+                dir: sweep_dir,
+                results: &results,
+                planned: &planned,
+                shape: &shape,
+                select,
+            },
+            &variant_keys,
+        );
+        let missing = missing_runs(sweep_dir, &planned);
 
         Ok(Inputs {
             name,
@@ -369,6 +246,83 @@ impl Inputs {
         }
         d.into_keys().collect::<Vec<_>>().join(", ")
     }
+}
+
+/// A planned run: its id, its config (when known) and its label.
+type Planned = (String, Option<RunConfig>, String);
+
+/// The sweep record, when there is one: whatever is in sweep.json's place is read (a FIFO is
+/// refused, never taken for none).
+fn load_record(sweep_dir: &Path) -> Result<Option<SweepRecord>> {
+    Ok(
+        if std::fs::symlink_metadata(sweep_dir.join(store::SWEEP)).is_ok() {
+            Some(store::load_sweep(sweep_dir)?)
+        } else {
+            None
+        },
+    )
+}
+
+/// Why a folder with no result makes no report: it is no sweep, or none of its runs finished.
+fn no_results_message(record: Option<&SweepRecord>) -> String {
+    match record {
+        None => "not a rowseq sweep folder (no sweep.json and no <run-id>/result.json)".to_string(),
+        Some(r) => format!(
+            "sweep '{}' has no finished run yet ({} planned, none has a result.json)",
+            r.name,
+            r.runs.len()
+        ),
+    }
+}
+
+/// The sweep's name: from sweep.json, else the folder name.
+fn sweep_name(sweep_dir: &Path, record: Option<&SweepRecord>) -> String {
+    record.map(|r| r.name.clone()).unwrap_or_else(|| {
+        sweep_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    })
+}
+
+/// The planned runs: ids from sweep.json, configs from re-expanding its grid, or from the
+/// run's config.json when the grid no longer expands to that id.
+fn planned_runs(sweep_dir: &Path, r: &SweepRecord) -> Result<Vec<Planned>> {
+    let origin = sweep_dir.join(store::SWEEP).display().to_string();
+    let grid = SweepConfig::checked(&r.name, r.select, &r.grid, &origin)?;
+    let swept = grid.swept_keys();
+    let expanded: Vec<(String, RunConfig)> = grid
+        .runs()
+        .into_iter()
+        .map(|c| (store::run_id(&c), c))
+        .collect();
+    Ok(r.runs
+        .iter()
+        .map(|id| {
+            if let Some((_, c)) = expanded.iter().find(|(i, _)| i == id) {
+                return (id.clone(), Some(c.clone()), c.label(&swept));
+            }
+            let cfg = store::RunDir::new(sweep_dir, id).config().ok();
+            let label = cfg
+                .as_ref()
+                .map(|c| c.label(&r.swept))
+                .unwrap_or_else(|| "(config unknown)".to_string());
+            (id.clone(), cfg, label)
+        })
+        .collect())
+}
+
+/// The planned runs that have not finished, with why.
+fn missing_runs(sweep_dir: &Path, planned: &[Planned]) -> Vec<Missing> {
+    planned
+        .iter()
+        .filter(|(id, _, _)| RunDir::new(sweep_dir, id).finished().is_none())
+        .map(|(id, _, label)| Missing {
+            run_id: id.clone(),
+            label: label.clone(),
+            status: missing_status(&sweep_dir.join(id)),
+        })
+        .collect()
 }
 
 /// `lr=0.01,epochs=3` for the given keys; "" when there are none.

@@ -377,6 +377,32 @@ where
     Ok(())
 }
 
+/// A grey dashed reference line (a guide or a baseline's forecast) with its legend entry;
+/// `gap` is the dashes' gap in SVG pixels.
+pub fn reference_line<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    s: &Style,
+    pts: Vec<(f64, f64)>,
+    gap: f64,
+    label: impl Into<String>,
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    chart
+        .draw_series(DashedLineSeries::new(
+            pts,
+            s.px(6.0),
+            s.px(gap),
+            s.line(GREY, 1.5),
+        ))?
+        .label(label)
+        .legend(mark!(s, GREY, true));
+    Ok(())
+}
+
 /// `H=<width>` beside each point, as the figures against parameter count name their points.
 pub fn width_notes<'a, DB, X>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,

@@ -18,35 +18,20 @@ impl Figure for ErrorVsParams<'_> {
                 r.test_error.mean + r.test_error.std,
             ]
         }));
-        let mut chart = chart_builder(root, s).build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
-            y0..y1,
-        )?;
-        axes!(
-            chart,
-            s,
-            "trainable parameters (log scale)",
-            &v.axis(),
-            &|p: &f64| short_count(*p),
-            &error_label
-        );
+        let mut chart = params_chart(root, s, (x0, x1), (y0, y1), &v.axis(), &error_label)?;
         v.draw_baselines(&mut chart, s, x0, x1)?;
         for k in 0..d.variants.len() {
-            let rows = d.of(k);
-            let c = colour(2 * k);
-            let pts: Vec<(f64, f64)> = rows
-                .iter()
-                .map(|r| (r.params as f64, r.test_error.mean))
-                .collect();
+            let line = d.line(k, |r| (r.params as f64, r.test_error.mean));
+            let (rows, c, pts) = (&line.rows, line.colour, &line.pts);
             test_line(
                 &mut chart,
                 s,
                 c,
                 format!("{}test {} ({})", d.prefix(k), v.metric, d.spread()),
-                &pts,
-                &bars(&rows, |r| r.params as f64, |r| &r.test_error),
+                pts,
+                &bars(rows, |r| r.params as f64, |r| &r.test_error),
             )?;
-            width_notes(&mut chart, s, &pts, rows.iter().map(|r| r.num_units))?;
+            width_notes(&mut chart, s, pts, rows.iter().map(|r| r.num_units))?;
         }
         legend!(chart, s, SeriesLabelPosition::UpperRight);
         Ok(())

@@ -35,11 +35,11 @@ use error_vs_params::ErrorVsParams;
 use error_vs_units::ErrorVsUnits;
 use test_figures::{ForecastTest, PredictedVsTruth, TestFigure};
 
-use super::figures::{units_label, CostVsUnits, Data, ParamsVsUnits};
+use super::figures::{params_chart, units_label, CostVsUnits, Data, ParamsVsUnits};
 use super::inputs::{Inputs, Row};
 use super::style::{
-    chart_builder, colour, render, short_count, test_line, ticks_125, validation_line, width_notes,
-    Drawn, Figure, Style, GREY, GRID,
+    chart_builder, colour, reference_line, render, test_line, validation_line, width_notes, Drawn,
+    Figure, Style, GREY, GRID,
 };
 use crate::config::{Select, Task};
 use crate::records::{sig, TestPredictions};

@@ -3,6 +3,7 @@
 //! draws the seasonal-naive and, where recorded, the AutoETS forecasts dashed, and shades the
 //! LSTM's prediction intervals where the runs recorded them.
 use super::*;
+use plotters::coord::types::RangedCoordf64;
 
 /// The selected width's test predictions over its seeds.
 pub(super) struct TestFigure<'a> {
@@ -52,6 +53,78 @@ impl Figure for ForecastTest<'_> {
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
         let f = self.0;
+        let series = ForecastSeries::of(f);
+        let (x0, x1) = match (series.truth.first(), series.truth.last()) {
+            (Some(a), Some(b)) => (a.0 - 0.5, b.0.max(a.0 + 1.0) + 0.5),
+            _ => (0.0, 1.0),
+        };
+        let (y0, y1) = series.y_range();
+        let mut chart = chart_builder(root, s).build_cartesian_2d(x0..x1, y0..y1)?;
+        axes!(
+            chart,
+            s,
+            "time step (row of the series, from 0)",
+            &f.view.target,
+            &|v: &f64| format!("{}", v.round() as i64),
+            &error_label,
+            10
+        );
+        let c = colour(0);
+        draw_bands(&mut chart, s, c, &series.bands)?;
+        let ForecastSeries {
+            truth,
+            model,
+            snaive,
+            ets,
+            ..
+        } = series;
+        chart
+            .draw_series(LineSeries::new(truth.clone(), s.line(BLACK, 1.8)))?
+            .label("truth")
+            .legend(mark!(s, BLACK, false));
+        reference_line(&mut chart, s, snaive, 4.0, "seasonal-naive forecast")?;
+        if !ets.is_empty() {
+            let e = colour(1);
+            chart
+                .draw_series(DashedLineSeries::new(
+                    ets,
+                    s.px(6.0),
+                    s.px(4.0),
+                    s.line(e, 1.5),
+                ))?
+                .label("AutoETS forecast")
+                .legend(mark!(s, e, true));
+        }
+        chart
+            .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?
+            .label(format!(
+                "LSTM, H = {}: one-step forecast, mean of {} seed{}",
+                f.units,
+                f.runs.len(),
+                if f.runs.len() == 1 { "" } else { "s" }
+            ))
+            .legend(mark!(s, c, false, false));
+        chart.draw_series(model.iter().map(|&p| Circle::new(p, s.px(2.5), s.fill(c))))?;
+        legend!(chart, s, SeriesLabelPosition::UpperLeft);
+        Ok(())
+    }
+}
+
+/// What the forecast figure draws, one step ahead over the test stretch: the truth, the
+/// LSTM's mean forecast, the baselines' forecasts and the shaded intervals.
+struct ForecastSeries {
+    truth: Vec<(f64, f64)>,
+    model: Vec<(f64, f64)>,
+    snaive: Vec<(f64, f64)>,
+    /// AutoETS, where the runs recorded it (older test_predictions.csv have no column).
+    ets: Vec<(f64, f64)>,
+    /// The intervals, widest first, as (level, lower and upper bounds per row).
+    bands: Vec<(f64, Vec<Band>)>,
+}
+
+impl ForecastSeries {
+    /// The series of `f`'s one-step-ahead rows, each at the time step it forecasts.
+    fn of(f: &TestFigure) -> ForecastSeries {
         let first = &f.runs[0];
         let at = first.at.as_deref().unwrap_or(&[]);
         // One step ahead: the target at origin + 1.
@@ -84,18 +157,26 @@ impl Figure for ForecastTest<'_> {
                 (level, band)
             })
             .collect();
-        let (x0, x1) = match (truth.first(), truth.last()) {
-            (Some(a), Some(b)) => (a.0 - 0.5, b.0.max(a.0 + 1.0) + 0.5),
-            _ => (0.0, 1.0),
-        };
-        let ys = truth
+        ForecastSeries {
+            truth,
+            model,
+            snaive,
+            ets,
+            bands,
+        }
+    }
+
+    /// The value axis over every series and band, 8 % of the span below and 12 % above.
+    fn y_range(&self) -> (f64, f64) {
+        let ys = self
+            .truth
             .iter()
-            .chain(&model)
-            .chain(&snaive)
-            .chain(&ets)
+            .chain(&self.model)
+            .chain(&self.snaive)
+            .chain(&self.ets)
             .map(|p| p.1)
             .chain(
-                bands
+                self.bands
                     .iter()
                     .flat_map(|(_, b)| b.iter().flat_map(|p| [p.1, p.2])),
             );
@@ -103,70 +184,32 @@ impl Figure for ForecastTest<'_> {
             (a.min(v), b.max(v))
         });
         let span = (hi - lo).max(1e-9);
-        let (y0, y1) = (lo - 0.08 * span, hi + 0.12 * span);
-        let mut chart = chart_builder(root, s).build_cartesian_2d(x0..x1, y0..y1)?;
-        axes!(
-            chart,
-            s,
-            "time step (row of the series, from 0)",
-            &f.view.target,
-            &|v: &f64| format!("{}", v.round() as i64),
-            &error_label,
-            10
-        );
-        let c = colour(0);
-        for (k, (level, band)) in bands.iter().enumerate() {
-            // Lighter for the wider level, so that the narrower shows through.
-            let shade = c.mix(0.12 + 0.12 * k as f64).filled();
-            let outline: Vec<(f64, f64)> = band
-                .iter()
-                .map(|p| (p.0, p.1))
-                .chain(band.iter().rev().map(|p| (p.0, p.2)))
-                .collect();
-            let (w, h) = (s.px(14.0), s.px(5.0));
-            chart
-                .draw_series(std::iter::once(Polygon::new(outline, shade)))?
-                .label(format!("LSTM {level} % prediction interval (mean bounds)"))
-                .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + 2 * w, y + h)], shade));
-        }
-        chart
-            .draw_series(LineSeries::new(truth.clone(), s.line(BLACK, 1.8)))?
-            .label("truth")
-            .legend(mark!(s, BLACK, false));
-        chart
-            .draw_series(DashedLineSeries::new(
-                snaive,
-                s.px(6.0),
-                s.px(4.0),
-                s.line(GREY, 1.5),
-            ))?
-            .label("seasonal-naive forecast")
-            .legend(mark!(s, GREY, true));
-        if !ets.is_empty() {
-            let e = colour(1);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    ets,
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(e, 1.5),
-                ))?
-                .label("AutoETS forecast")
-                .legend(mark!(s, e, true));
-        }
-        chart
-            .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?
-            .label(format!(
-                "LSTM, H = {}: one-step forecast, mean of {} seed{}",
-                f.units,
-                f.runs.len(),
-                if f.runs.len() == 1 { "" } else { "s" }
-            ))
-            .legend(mark!(s, c, false, false));
-        chart.draw_series(model.iter().map(|&p| Circle::new(p, s.px(2.5), s.fill(c))))?;
-        legend!(chart, s, SeriesLabelPosition::UpperLeft);
-        Ok(())
+        (lo - 0.08 * span, hi + 0.12 * span)
     }
+}
+
+/// The shaded prediction intervals in `c`, widest first, each with its legend entry.
+fn draw_bands<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: &Style,
+    c: RGBColor,
+    bands: &[(f64, Vec<Band>)],
+) -> Drawn<DB> {
+    for (k, (level, band)) in bands.iter().enumerate() {
+        // Lighter for the wider level, so that the narrower shows through.
+        let shade = c.mix(0.12 + 0.12 * k as f64).filled();
+        let outline: Vec<(f64, f64)> = band
+            .iter()
+            .map(|p| (p.0, p.1))
+            .chain(band.iter().rev().map(|p| (p.0, p.2)))
+            .collect();
+        let (w, h) = (s.px(14.0), s.px(5.0));
+        chart
+            .draw_series(std::iter::once(Polygon::new(outline, shade)))?
+            .label(format!("LSTM {level} % prediction interval (mean bounds)"))
+            .legend(move |(x, y)| Rectangle::new([(x, y - h), (x + 2 * w, y + h)], shade));
+    }
+    Ok(())
 }
 
 /// Regression: predictions against the truth, with the diagonal of a perfect model.

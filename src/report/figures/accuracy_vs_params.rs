@@ -20,34 +20,26 @@ impl Figure for AccuracyVsParams<'_> {
             }),
             0.12,
         );
-        let mut chart = chart_builder(root, s).build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
-            y0..y1,
-        )?;
-        axes!(
-            chart,
+        let mut chart = params_chart(
+            root,
             s,
-            "trainable parameters (log scale)",
+            (x0, x1),
+            (y0, y1),
             "test accuracy (%)",
-            &|v: &f64| short_count(*v),
-            &percent_label(y1 - y0)
-        );
+            &percent_label(y1 - y0),
+        )?;
         for v in 0..d.variants.len() {
-            let rows = d.of(v);
-            let c = colour(2 * v);
-            let pts: Vec<(f64, f64)> = rows
-                .iter()
-                .map(|r| (r.params as f64, pct(r.test_acc.mean)))
-                .collect();
+            let line = d.line(v, |r| (r.params as f64, pct(r.test_acc.mean)));
+            let (rows, c, pts) = (&line.rows, line.colour, &line.pts);
             test_line(
                 &mut chart,
                 s,
                 c,
                 format!("{}test accuracy ({})", d.prefix(v), d.spread()),
-                &pts,
-                &pct_bars(&rows, |r| r.params as f64, |r| &r.test_acc),
+                pts,
+                &pct_bars(rows, |r| r.params as f64, |r| &r.test_acc),
             )?;
-            width_notes(&mut chart, s, &pts, rows.iter().map(|r| r.num_units))?;
+            width_notes(&mut chart, s, pts, rows.iter().map(|r| r.num_units))?;
         }
         legend!(chart, s, SeriesLabelPosition::LowerRight);
         Ok(())

@@ -33,38 +33,7 @@ impl Figure for AccuracyVsUnits<'_> {
             &percent_label(y1 - y0)
         );
         for v in 0..d.variants.len() {
-            let rows = d.of(v);
-            let (ct, cv) = (colour(2 * v), colour(2 * v + 1));
-            let test: Vec<(f64, f64)> = rows
-                .iter()
-                .map(|r| (r.num_units as f64, pct(r.test_acc.mean)))
-                .collect();
-            let val: Vec<(f64, f64)> = rows
-                .iter()
-                .map(|r| (r.num_units as f64, pct(r.val_acc.mean)))
-                .collect();
-            let prefix = d.prefix(v);
-            validation_line(
-                &mut chart,
-                s,
-                cv,
-                format!("{prefix}validation accuracy"),
-                &val,
-            )?;
-            error_bars(
-                &mut chart,
-                &pct_bars(&rows, |r| r.num_units as f64, |r| &r.val_acc),
-                s.line(cv, 1.2),
-                s.px(4.0),
-            )?;
-            test_line(
-                &mut chart,
-                s,
-                ct,
-                format!("{prefix}test accuracy ({})", d.spread()),
-                &test,
-                &pct_bars(&rows, |r| r.num_units as f64, |r| &r.test_acc),
-            )?;
+            draw_variant(&mut chart, s, d, v)?;
         }
         // Parameter counts in grey under the width's tick label, once per width (their range
         // when the rows of a width differ in cell or stack).
@@ -74,21 +43,9 @@ impl Figure for AccuracyVsUnits<'_> {
                 continue;
             }
             seen.push(r.num_units);
-            let same: Vec<i64> = d
-                .rows
-                .iter()
-                .filter(|o| o.num_units == r.num_units)
-                .map(|o| o.params)
-                .collect();
-            let (lo, hi) = (same.iter().min().unwrap(), same.iter().max().unwrap());
-            let count = if lo == hi {
-                short_count(*lo as f64)
-            } else {
-                format!("{}–{}", short_count(*lo as f64), short_count(*hi as f64))
-            };
             let (x, y) = chart.backend_coord(&(r.num_units as f64, y0));
             root.draw(&Text::new(
-                format!("{count} params"),
+                format!("{} params", params_of_width(d, r.num_units)),
                 (x, y + s.px(31.0)),
                 s.note().pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
@@ -106,5 +63,61 @@ impl Figure for AccuracyVsUnits<'_> {
         }
         legend!(chart, s, SeriesLabelPosition::LowerRight);
         Ok(())
+    }
+}
+
+/// One variant's validation line (with its error bars) and test line.
+fn draw_variant<'a, DB, X>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+    s: &Style,
+    d: &Data,
+    v: usize,
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    let rows = d.of(v);
+    let (ct, cv) = (colour(2 * v), colour(2 * v + 1));
+    let test: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|r| (r.num_units as f64, pct(r.test_acc.mean)))
+        .collect();
+    let val: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|r| (r.num_units as f64, pct(r.val_acc.mean)))
+        .collect();
+    let prefix = d.prefix(v);
+    validation_line(chart, s, cv, format!("{prefix}validation accuracy"), &val)?;
+    error_bars(
+        chart,
+        &pct_bars(&rows, |r| r.num_units as f64, |r| &r.val_acc),
+        s.line(cv, 1.2),
+        s.px(4.0),
+    )?;
+    test_line(
+        chart,
+        s,
+        ct,
+        format!("{prefix}test accuracy ({})", d.spread()),
+        &test,
+        &pct_bars(&rows, |r| r.num_units as f64, |r| &r.test_acc),
+    )
+}
+
+/// The parameter count of width `units`' rows, short ("82k"), or their range ("82k–164k") when
+/// they differ.
+fn params_of_width(d: &Data, units: i64) -> String {
+    let same: Vec<i64> = d
+        .rows
+        .iter()
+        .filter(|o| o.num_units == units)
+        .map(|o| o.params)
+        .collect();
+    let (lo, hi) = (same.iter().min().unwrap(), same.iter().max().unwrap());
+    if lo == hi {
+        short_count(*lo as f64)
+    } else {
+        format!("{}–{}", short_count(*lo as f64), short_count(*hi as f64))
     }
 }

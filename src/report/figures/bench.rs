@@ -8,7 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::super::style::{colour, short_number, ticks_125, Drawn, Figure, Style, GREY, GRID};
+use super::super::style::{
+    colour, reference_line, short_number, ticks_125, Drawn, Figure, Style, GRID,
+};
 use super::{chart_builder, units_label};
 use crate::records::bench::{BenchRecord, Measured, OWN_COLS, OWN_INNER, OWN_ROWS};
 
@@ -123,89 +125,116 @@ impl Figure for TimeVsUnits<'_> {
         let r = self.0;
         let (w, _) = root.dim_in_pixel();
         let (left, right) = root.split_horizontally(w / 2);
-        let (keys, (x0, x1)) = widths(r);
-        let ours = series(r, false, |m| m.ms_per_batch);
-        let theirs = series(r, true, |m| m.ms_per_batch);
-        let (y0, y1) = log_range(ours.iter().chain(&theirs).map(|p| p.1), 1.5);
-        let mut chart = chart_builder(&left, s).build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(keys.clone()),
-            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
-        )?;
-        axes!(
-            chart,
-            s,
-            "LSTM units H (num_units, log₂ scale)",
-            "ms per training batch (log scale)",
-            &units_label,
-            &|v: &f64| short_number(*v)
-        );
-        both_sides!(
-            chart,
-            s,
-            r,
-            ours,
-            theirs,
-            "PyTorch, same model, batches and step"
-        );
-        legend!(chart, s, SeriesLabelPosition::UpperLeft);
-
-        let ratios: Vec<(f64, f64)> = r
-            .widths
-            .iter()
-            .filter_map(|w| Some((w.num_units as f64, w.ratio?)))
-            .collect();
-        if ratios.is_empty() {
-            right.draw(&Text::new(
-                "no PyTorch reference in this bench (--no-reference)",
-                (s.px(60.0), s.px(200.0)),
-                s.note(),
-            ))?;
-            return Ok(());
-        }
-        let (lo, hi) = ratios
-            .iter()
-            .fold((1f64, 1f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
-        // Room above the highest point for the legend.
-        let span = (hi - lo).max(0.2);
-        let (r0, r1) = ((lo - 0.15 * span).clamp(0.0, 0.8), hi + 0.5 * span);
-        let mut chart = chart_builder(&right, s)
-            .build_cartesian_2d((x0..x1).log_scale().with_key_points(keys), r0..r1)?;
-        axes!(
-            chart,
-            s,
-            "LSTM units H (num_units, log₂ scale)",
-            "rowseq time / PyTorch time",
-            &units_label,
-            &|v: &f64| format!("{v:.2}")
-        );
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(x0, 1.0), (x1, 1.0)],
-                s.px(6.0),
-                s.px(5.0),
-                s.line(GREY, 1.5),
-            ))?
-            .label("equal time (below: rowseq faster)")
-            .legend(mark!(s, GREY, true));
-        let c = colour(2);
-        chart
-            .draw_series(LineSeries::new(ratios.clone(), s.line(c, 2.0)))?
-            .label("ratio of ms per batch")
-            .legend(mark!(s, c, false, false));
-        chart.draw_series(ratios.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
-        for &(h, v) in &ratios {
-            chart.plotting_area().draw(
-                &(EmptyElement::at((h, v))
-                    + Text::new(
-                        format!("{v:.2}"),
-                        (0, -s.px(9.0)),
-                        s.note().pos(Pos::new(HPos::Center, VPos::Bottom)),
-                    )),
-            )?;
-        }
-        legend!(chart, s, SeriesLabelPosition::UpperRight);
-        Ok(())
+        let (keys, range) = widths(r);
+        draw_times(&left, s, r, keys.clone(), range)?;
+        draw_ratios(&right, s, r, keys, range)
     }
+}
+
+/// The left panel: ms per training batch against num_units, rowseq and PyTorch, on log axes
+/// with ticks at `keys` over `(x0, x1)`.
+fn draw_times<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    r: &BenchRecord,
+    keys: Vec<f64>,
+    (x0, x1): (f64, f64),
+) -> Drawn<DB> {
+    let ours = series(r, false, |m| m.ms_per_batch);
+    let theirs = series(r, true, |m| m.ms_per_batch);
+    let (y0, y1) = log_range(ours.iter().chain(&theirs).map(|p| p.1), 1.5);
+    let mut chart = chart_builder(area, s).build_cartesian_2d(
+        (x0..x1).log_scale().with_key_points(keys),
+        (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+    )?;
+    axes!(
+        chart,
+        s,
+        "LSTM units H (num_units, log₂ scale)",
+        "ms per training batch (log scale)",
+        &units_label,
+        &|v: &f64| short_number(*v)
+    );
+    both_sides!(
+        chart,
+        s,
+        r,
+        ours,
+        theirs,
+        "PyTorch, same model, batches and step"
+    );
+    legend!(chart, s, SeriesLabelPosition::UpperLeft);
+    Ok(())
+}
+
+/// The right panel: rowseq's time over PyTorch's against num_units, each ratio written above
+/// its point; a note instead when the bench has no PyTorch reference.
+fn draw_ratios<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    r: &BenchRecord,
+    keys: Vec<f64>,
+    (x0, x1): (f64, f64),
+) -> Drawn<DB> {
+    let ratios: Vec<(f64, f64)> = r
+        .widths
+        .iter()
+        .filter_map(|w| Some((w.num_units as f64, w.ratio?)))
+        .collect();
+    if ratios.is_empty() {
+        area.draw(&Text::new(
+            "no PyTorch reference in this bench (--no-reference)",
+            (s.px(60.0), s.px(200.0)),
+            s.note(),
+        ))?;
+        return Ok(());
+    }
+    let (r0, r1) = ratio_range(&ratios);
+    let mut chart = chart_builder(area, s)
+        .build_cartesian_2d((x0..x1).log_scale().with_key_points(keys), r0..r1)?;
+    axes!(
+        chart,
+        s,
+        "LSTM units H (num_units, log₂ scale)",
+        "rowseq time / PyTorch time",
+        &units_label,
+        &|v: &f64| format!("{v:.2}")
+    );
+    reference_line(
+        &mut chart,
+        s,
+        vec![(x0, 1.0), (x1, 1.0)],
+        5.0,
+        "equal time (below: rowseq faster)",
+    )?;
+    let c = colour(2);
+    chart
+        .draw_series(LineSeries::new(ratios.clone(), s.line(c, 2.0)))?
+        .label("ratio of ms per batch")
+        .legend(mark!(s, c, false, false));
+    chart.draw_series(ratios.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+    for &(h, v) in &ratios {
+        chart.plotting_area().draw(
+            &(EmptyElement::at((h, v))
+                + Text::new(
+                    format!("{v:.2}"),
+                    (0, -s.px(9.0)),
+                    s.note().pos(Pos::new(HPos::Center, VPos::Bottom)),
+                )),
+        )?;
+    }
+    legend!(chart, s, SeriesLabelPosition::UpperRight);
+    Ok(())
+}
+
+/// The ratio axis: over the ratios and 1, with room above the highest point for the legend.
+fn ratio_range(ratios: &[(f64, f64)]) -> (f64, f64) {
+    let (lo, hi) = ratios
+        .iter()
+        .fold((1f64, 1f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    // Room above the highest point for the legend.
+    let span = (hi - lo).max(0.2);
+    ((lo - 0.15 * span).clamp(0.0, 0.8), hi + 0.5 * span)
 }
 
 /// GFLOP/s of training (3 x 2·B·T·4H(I+H) per step) against num_units, with the sgemm peak.
@@ -242,25 +271,18 @@ impl Figure for GflopsVsUnits<'_> {
             &units_label,
             &|v: &f64| short_number(*v)
         );
-        chart
-            .draw_series(DashedLineSeries::new(
-                vec![(x0, peak), (x1, peak)],
-                s.px(6.0),
-                s.px(5.0),
-                s.line(GREY, 1.5),
-            ))?
-            .label(match r.sgemm.own_kernel_peak() {
-                Some(_) => format!(
-                    "peak, rowseq's matmul kernel {OWN_ROWS}×{OWN_INNER}×{OWN_COLS}: {} GFLOP/s",
-                    short_number(peak)
-                ),
-                None => format!(
-                    "sgemm peak, {n}×{n} matmul: {} GFLOP/s",
-                    short_number(peak),
-                    n = r.sgemm.n
-                ),
-            })
-            .legend(mark!(s, GREY, true));
+        let label = match r.sgemm.own_kernel_peak() {
+            Some(_) => format!(
+                "peak, rowseq's matmul kernel {OWN_ROWS}×{OWN_INNER}×{OWN_COLS}: {} GFLOP/s",
+                short_number(peak)
+            ),
+            None => format!(
+                "sgemm peak, {n}×{n} matmul: {} GFLOP/s",
+                short_number(peak),
+                n = r.sgemm.n
+            ),
+        };
+        reference_line(&mut chart, s, vec![(x0, peak), (x1, peak)], 5.0, label)?;
         both_sides!(chart, s, r, ours, theirs, "PyTorch");
         for w in &r.widths {
             chart.plotting_area().draw(

@@ -34,60 +34,82 @@ impl Figure for CostVsUnits<'_> {
             &units_label,
             &|v: &f64| short_number(*v)
         );
-        // The guide: c·H² through the widest measured point, drawn where it is on the chart.
         if let Some(top) = d.rows.iter().max_by_key(|r| r.num_units) {
-            let h = top.num_units as f64;
-            let c = top.seconds_per_epoch.mean / (h * h);
-            let from = (y0 / c).sqrt().max(x0);
-            let n = 50;
-            let pts: Vec<(f64, f64)> = (0..=n)
-                .map(|i| {
-                    let x = from * (x1 / from).powf(i as f64 / n as f64);
-                    (x, c * x * x)
-                })
-                .filter(|p| p.1 <= y1)
-                .collect();
-            chart
-                .draw_series(DashedLineSeries::new(
-                    pts,
-                    s.px(6.0),
-                    s.px(5.0),
-                    s.line(GREY, 1.5),
-                ))?
-                .label(format!("∝ H² (through H = {})", top.num_units))
-                .legend(mark!(s, GREY, true));
+            draw_guide(&mut chart, s, top, (x0, x1), (y0, y1))?;
         }
         for v in 0..d.variants.len() {
-            let rows = d.of(v);
-            let c = colour(2 * v);
-            let pts: Vec<(f64, f64)> = rows
-                .iter()
-                .map(|r| (r.num_units as f64, r.seconds_per_epoch.mean))
-                .collect();
-            chart
-                .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
-                .label(format!(
-                    "{}measured on {}; {}",
-                    d.prefix(v),
-                    d.devices,
-                    d.spread()
-                ))
-                .legend(mark!(s, c, false, false));
-            error_bars(
-                &mut chart,
-                &rows
-                    .iter()
-                    .map(|r| {
-                        let (m, e) = (r.seconds_per_epoch.mean, r.seconds_per_epoch.std);
-                        (r.num_units as f64, (m - e).max(y0), m + e)
-                    })
-                    .collect::<Vec<_>>(),
-                s.line(c, 1.4),
-                s.px(5.0),
-            )?;
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+            draw_variant(&mut chart, s, d, v, y0)?;
         }
         legend!(chart, s, SeriesLabelPosition::UpperLeft);
         Ok(())
     }
+}
+
+/// The guide: c·H² through the widest measured point (`top`), drawn where it is on the chart.
+fn draw_guide<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    s: &Style,
+    top: &Row,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    let h = top.num_units as f64;
+    let c = top.seconds_per_epoch.mean / (h * h);
+    let from = (y0 / c).sqrt().max(x0);
+    let n = 50;
+    let pts: Vec<(f64, f64)> = (0..=n)
+        .map(|i| {
+            let x = from * (x1 / from).powf(i as f64 / n as f64);
+            (x, c * x * x)
+        })
+        .filter(|p| p.1 <= y1)
+        .collect();
+    let label = format!("∝ H² (through H = {})", top.num_units);
+    reference_line(chart, s, pts, 5.0, label)
+}
+
+/// Variant `v`'s measured seconds per epoch: a line with its legend entry, error bars (cut at
+/// the axis' foot `y0`) and a dot at each width.
+fn draw_variant<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    s: &Style,
+    d: &Data,
+    v: usize,
+    y0: f64,
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    let line = d.line(v, |r| (r.num_units as f64, r.seconds_per_epoch.mean));
+    let (rows, c, pts) = (&line.rows, line.colour, &line.pts);
+    chart
+        .draw_series(LineSeries::new(pts.clone(), s.line(c, 2.0)))?
+        .label(format!(
+            "{}measured on {}; {}",
+            d.prefix(v),
+            d.devices,
+            d.spread()
+        ))
+        .legend(mark!(s, c, false, false));
+    error_bars(
+        chart,
+        &rows
+            .iter()
+            .map(|r| {
+                let (m, e) = (r.seconds_per_epoch.mean, r.seconds_per_epoch.std);
+                (r.num_units as f64, (m - e).max(y0), m + e)
+            })
+            .collect::<Vec<_>>(),
+        s.line(c, 1.4),
+        s.px(5.0),
+    )?;
+    chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(4.5), s.fill(c))))?;
+    Ok(())
 }

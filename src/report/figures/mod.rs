@@ -29,8 +29,8 @@ pub use timesteps::Timesteps;
 
 use super::inputs::{Inputs, Row};
 use super::style::{
-    chart_builder, chart_builder_with, colour, error_bars, render, short_count, short_number,
-    test_line, ticks_125, validation_line, width_notes, Drawn, Figure, Style, GREY, GRID,
+    chart_builder, chart_builder_with, colour, error_bars, reference_line, render, short_count,
+    short_number, test_line, ticks_125, validation_line, width_notes, Drawn, Figure, Style, GRID,
 };
 use crate::model::{formula, keras_param_count, param_count, Arch};
 use crate::summary::{thousands, Stat};
@@ -162,6 +162,15 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// Variant `v`'s line: its rows, its colour (the even ones; the odd ones are its
+    /// validation line's) and `point` of each row.
+    pub fn line(&self, v: usize, point: impl Fn(&Row) -> (f64, f64)) -> Line<'_> {
+        let rows = self.of(v);
+        let colour = colour(2 * v);
+        let pts: Vec<(f64, f64)> = rows.iter().map(|r| point(r)).collect();
+        Line { rows, colour, pts }
+    }
+
     /// What the error bars are.
     pub fn spread(&self) -> String {
         if self.seeds == "1" {
@@ -171,6 +180,48 @@ impl<'a> Data<'a> {
         }
     }
 }
+
+/// One variant's line: its rows, its colour and a point per row.
+pub struct Line<'a> {
+    pub rows: Vec<&'a Row>,
+    pub colour: RGBColor,
+    pub pts: Vec<(f64, f64)>,
+}
+
+/// A chart against parameter count (a log axis over `xs`, ticks at 1-2-5) and a linear axis
+/// over `ys`, its axes drawn: `y_desc` names the values and `y_label` writes their ticks.
+pub fn params_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    s: &Style,
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<ParamsChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = chart_builder(root, s).build_cartesian_2d(
+        (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+        y0..y1,
+    )?;
+    axes!(
+        chart,
+        s,
+        "trainable parameters (log scale)",
+        y_desc,
+        &|p: &f64| short_count(*p),
+        y_label
+    );
+    Ok(chart)
+}
+
+/// What `params_chart` builds.
+pub type ParamsChart<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::combinators::WithKeyPoints<plotters::coord::combinators::LogCoord<f64>>,
+        plotters::coord::types::RangedCoordf64,
+    >,
+>;
 
 /// A (low, high) range of percentages padded by `pad` of its span (at least 0.2 points); 0 to
 /// 100 when there is no value (every run's metrics unreadable: an unbounded axis would never

@@ -15,17 +15,7 @@ impl Figure for ParamsVsUnits<'_> {
         // The exact counts are polynomials in H (one per architecture of the sweep); drawn as
         // smooth curves over the axis.
         let archs = d.architectures();
-        let count = |a: &Arch, keras: bool, h: f64| real_count(a, keras, h);
-        let y0 = archs
-            .iter()
-            .map(|a| count(a, true, x0))
-            .fold(f64::INFINITY, f64::min)
-            / 1.4;
-        let y1 = archs
-            .iter()
-            .map(|a| count(a, false, x1))
-            .fold(0.0, f64::max)
-            * 1.4;
+        let (y0, y1) = counts_range(&archs, (x0, x1));
         let mut chart = chart_builder(root, s).build_cartesian_2d(
             (x0..x1).log_scale().with_key_points(d.widths()),
             (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
@@ -38,60 +28,7 @@ impl Figure for ParamsVsUnits<'_> {
             &units_label,
             &|v: &f64| short_count(*v)
         );
-        let n = 60;
-        let curve = |f: &dyn Fn(f64) -> f64| -> Vec<(f64, f64)> {
-            (0..=n)
-                .map(|k| {
-                    let h = x0 * (x1 / x0).powf(k as f64 / n as f64);
-                    (h, f(h))
-                })
-                .collect()
-        };
-        let input = "I";
-        if let [a] = archs[..] {
-            // One architecture: both conventions.
-            let biases = a.cell.keras_biases();
-            let (ct, ck) = (colour(0), colour(1));
-            chart
-                .draw_series(LineSeries::new(
-                    curve(&|h| count(&a, false, h)),
-                    s.line(ct, 2.0),
-                ))?
-                .label(format!(
-                    "PyTorch / tch (2 biases): {}",
-                    formula(&a, false, input, Some(d.classes))
-                ))
-                .legend(mark!(s, ct, false));
-            chart
-                .draw_series(DashedLineSeries::new(
-                    curve(&|h| count(&a, true, h)),
-                    s.px(7.0),
-                    s.px(5.0),
-                    s.line(ck, 2.0),
-                ))?
-                .label(format!(
-                    "Keras ({biases} bias{}): {}",
-                    if biases == 1 { "" } else { "es" },
-                    formula(&a, true, input, Some(d.classes))
-                ))
-                .legend(mark!(s, ck, true));
-        } else {
-            // Several: the PyTorch count of each; the Keras difference in words below.
-            for (i, a) in archs.iter().enumerate() {
-                let c = colour(i);
-                chart
-                    .draw_series(LineSeries::new(
-                        curve(&|h| count(a, false, h)),
-                        s.line(c, 2.0),
-                    ))?
-                    .label(format!(
-                        "{}: {}",
-                        a.describe(),
-                        formula(a, false, input, Some(d.classes))
-                    ))
-                    .legend(mark!(s, c, false));
-            }
-        }
+        draw_formulas(&mut chart, s, d, &archs, (x0, x1))?;
         let mut counted: Vec<(f64, f64)> = d
             .rows
             .iter()
@@ -108,33 +45,10 @@ impl Figure for ParamsVsUnits<'_> {
             .legend(move |(x, y)| Circle::new((x + s.px(14.0), y), s.px(5.5), s.line(BLACK, 1.6)));
         // The two conventions differ by a bias vector per layer and direction: invisible on a
         // log axis, so said in words.
-        let h = d.rows.iter().map(|r| r.num_units).max().unwrap_or(128);
-        let note = match archs[..] {
-            [a] => {
-                let a = a.with_hidden(h);
-                let (torch, keras) = (param_count(&a), keras_param_count(&a));
-                if torch == keras {
-                    format!(
-                        "Keras = PyTorch (two biases in both): {} at H = {h}",
-                        thousands(torch)
-                    )
-                } else {
-                    format!(
-                        "Keras = PyTorch − {}: {} vs {} at H = {h}",
-                        formula_difference(&a),
-                        thousands(keras),
-                        thousands(torch)
-                    )
-                }
-            }
-            _ => "Keras: one bias vector fewer per layer and direction for LSTM and RNN, \
-                  the same count for GRU"
-                .to_string(),
-        };
         chart.plotting_area().draw(
             &(EmptyElement::at((x1, y0))
                 + Text::new(
-                    note,
+                    keras_note(d, &archs),
                     (-s.px(10.0), -s.px(10.0)),
                     s.note().pos(Pos::new(HPos::Right, VPos::Bottom)),
                 )),
@@ -151,6 +65,126 @@ impl Figure for ParamsVsUnits<'_> {
         }
         legend!(chart, s, SeriesLabelPosition::UpperLeft);
         Ok(())
+    }
+}
+
+/// The log axis of counts: from the smallest Keras count at `x0` to the largest PyTorch count
+/// at `x1`, a factor 1.4 wider on each side.
+fn counts_range(archs: &[Arch], (x0, x1): (f64, f64)) -> (f64, f64) {
+    let count = |a: &Arch, keras: bool, h: f64| real_count(a, keras, h);
+    let y0 = archs
+        .iter()
+        .map(|a| count(a, true, x0))
+        .fold(f64::INFINITY, f64::min)
+        / 1.4;
+    let y1 = archs
+        .iter()
+        .map(|a| count(a, false, x1))
+        .fold(0.0, f64::max)
+        * 1.4;
+    (y0, y1)
+}
+
+/// `f` at 61 widths evenly spaced on the log axis from `x0` to `x1`.
+fn smooth_curve(f: &dyn Fn(f64) -> f64, (x0, x1): (f64, f64)) -> Vec<(f64, f64)> {
+    let n = 60;
+    (0..=n)
+        .map(|k| {
+            let h = x0 * (x1 / x0).powf(k as f64 / n as f64);
+            (h, f(h))
+        })
+        .collect()
+}
+
+/// The formula curves with their legend entries: both conventions for one architecture, the
+/// PyTorch count of each for several.
+fn draw_formulas<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    s: &Style,
+    d: &Data,
+    archs: &[Arch],
+    xs: (f64, f64),
+) -> Drawn<DB>
+where
+    DB: DrawingBackend + 'a,
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
+    let count = |a: &Arch, keras: bool, h: f64| real_count(a, keras, h);
+    let curve = |f: &dyn Fn(f64) -> f64| smooth_curve(f, xs);
+    let input = "I";
+    if let [a] = archs[..] {
+        // One architecture: both conventions.
+        let biases = a.cell.keras_biases();
+        let (ct, ck) = (colour(0), colour(1));
+        chart
+            .draw_series(LineSeries::new(
+                curve(&|h| count(&a, false, h)),
+                s.line(ct, 2.0),
+            ))?
+            .label(format!(
+                "PyTorch / tch (2 biases): {}",
+                formula(&a, false, input, Some(d.classes))
+            ))
+            .legend(mark!(s, ct, false));
+        chart
+            .draw_series(DashedLineSeries::new(
+                curve(&|h| count(&a, true, h)),
+                s.px(7.0),
+                s.px(5.0),
+                s.line(ck, 2.0),
+            ))?
+            .label(format!(
+                "Keras ({biases} bias{}): {}",
+                if biases == 1 { "" } else { "es" },
+                formula(&a, true, input, Some(d.classes))
+            ))
+            .legend(mark!(s, ck, true));
+    } else {
+        // Several: the PyTorch count of each; the Keras difference in words below.
+        for (i, a) in archs.iter().enumerate() {
+            let c = colour(i);
+            chart
+                .draw_series(LineSeries::new(
+                    curve(&|h| count(a, false, h)),
+                    s.line(c, 2.0),
+                ))?
+                .label(format!(
+                    "{}: {}",
+                    a.describe(),
+                    formula(a, false, input, Some(d.classes))
+                ))
+                .legend(mark!(s, c, false));
+        }
+    }
+    Ok(())
+}
+
+/// How Keras' count differs from PyTorch's, in words: at the widest H for one architecture,
+/// in general for several.
+fn keras_note(d: &Data, archs: &[Arch]) -> String {
+    let h = d.rows.iter().map(|r| r.num_units).max().unwrap_or(128);
+    match archs[..] {
+        [a] => {
+            let a = a.with_hidden(h);
+            let (torch, keras) = (param_count(&a), keras_param_count(&a));
+            if torch == keras {
+                format!(
+                    "Keras = PyTorch (two biases in both): {} at H = {h}",
+                    thousands(torch)
+                )
+            } else {
+                format!(
+                    "Keras = PyTorch − {}: {} vs {} at H = {h}",
+                    formula_difference(&a),
+                    thousands(keras),
+                    thousands(torch)
+                )
+            }
+        }
+        _ => "Keras: one bias vector fewer per layer and direction for LSTM and RNN, \
+              the same count for GRU"
+            .to_string(),
     }
 }
 
