@@ -118,20 +118,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let plan = sweep::Plan::new(&sweep).gather(&args.runner.out.join(&sweep.name));
             run_sweep(plan, &args.runner, false, false)
         }
-        Command::Slurm(args) => {
-            let script = slurm::write(&args.sweep()?, &args.request())?;
-            println!(
-                "wrote {} ({} array tasks)",
-                script.path.display(),
-                script.tasks
-            );
-            if args.submit {
-                println!("{}", slurm::submit(&script)?);
-            } else {
-                println!("submit it with: sbatch {}", script.path.display());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Slurm(args) => run_slurm(&args),
         Command::Status(args) => {
             print!("{}", sweep::status::render_folder(&args.dir)?);
             Ok(ExitCode::SUCCESS)
@@ -173,6 +160,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes the sbatch script of a sharded sweep, and submits it when asked.
+fn run_slurm(args: &cli::SlurmArgs) -> Result<ExitCode> {
+    let script = slurm::write(&args.sweep()?, &args.request())?;
+    println!(
+        "wrote {} ({} array tasks)",
+        script.path.display(),
+        script.tasks
+    );
+    if args.submit {
+        println!("{}", slurm::submit(&script)?);
+    } else {
+        println!("submit it with: sbatch {}", script.path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {

@@ -1,6 +1,6 @@
 //! Writing and reading files safely: the one atomic writer, record reads that refuse anything
 //! but a regular file, folders that may not be links, the user's path errors and a full disk.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -38,28 +38,7 @@ fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
         _ => None,
     })?;
     let (at, message) = match code {
-        libc::ENOTDIR | libc::EEXIST => {
-            // The nearest part of the path that exists is not a folder.
-            let blocker = path
-                .ancestors()
-                .find(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_ok())?;
-            let meta = std::fs::symlink_metadata(blocker).ok()?;
-            if meta.is_dir() {
-                return None;
-            }
-            let is = kind_of(&meta);
-            let message = if blocker == path {
-                format!(
-                    "is {is}, not a folder: expected a folder, or a path where one can be created"
-                )
-            } else {
-                format!(
-                    "is {is}, not a folder, so '{}' cannot be created under it: expected a folder",
-                    path.display()
-                )
-            };
-            (blocker.to_path_buf(), message)
-        }
+        libc::ENOTDIR | libc::EEXIST => not_a_folder(path)?,
         libc::EISDIR => (
             path.to_path_buf(),
             "is a folder: expected a file's path".to_string(),
@@ -106,6 +85,29 @@ fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
         _ => return None,
     };
     Some(UserError::store(at, message))
+}
+
+/// What is said where the nearest part of `path` that exists is not a folder (None where it
+/// is one).
+fn not_a_folder(path: &Path) -> Option<(PathBuf, String)> {
+    // The nearest part of the path that exists is not a folder.
+    let blocker = path
+        .ancestors()
+        .find(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_ok())?;
+    let meta = std::fs::symlink_metadata(blocker).ok()?;
+    if meta.is_dir() {
+        return None;
+    }
+    let is = kind_of(&meta);
+    let message = if blocker == path {
+        format!("is {is}, not a folder: expected a folder, or a path where one can be created")
+    } else {
+        format!(
+            "is {is}, not a folder, so '{}' cannot be created under it: expected a folder",
+            path.display()
+        )
+    };
+    Some((blocker.to_path_buf(), message))
 }
 
 /// What is said of a folder, device or FIFO where a file is written (`atomic`, and the output

@@ -105,11 +105,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     tch::set_num_threads(threads as i32);
     let lstm = planned.config.cell == crate::config::Cell::Lstm;
     let environment = env::run_environment(opts.device, threads, lstm);
-    let mut data = source.split(&planned.config)?;
-    data.neighbours = source.nearest_neighbour(data.test.len());
-    if let Some(f) = data.forecast.as_mut() {
-        f.ets = source.ets(f, f.season);
-    }
+    let data = split_with_baselines(planned, source)?;
     let fitted = Fitted::of(planned, &data);
     // Recorded before training, so that status, explain and predict read what this run
     // trains, also while it runs.
@@ -163,6 +159,17 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
+}
+
+/// The run's data split as its config asks, with the baselines it is scored against: the
+/// nearest neighbour and, for a forecast, AutoETS.
+fn split_with_baselines(planned: &PlannedRun, source: &Source) -> Result<Dataset> {
+    let mut data = source.split(&planned.config)?;
+    data.neighbours = source.nearest_neighbour(data.test.len());
+    if let Some(f) = data.forecast.as_mut() {
+        f.ets = source.ets(f, f.season);
+    }
+    Ok(data)
 }
 
 /// The run's failure recorded in its folder (`failed.json`). On a full disk it says what failed

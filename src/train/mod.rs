@@ -156,27 +156,13 @@ fn train_epochs(
     if let Some(ckpt) = resume {
         (metrics, kept) = resumed(cfg, ckpt, &vs, &mut opt)?;
     }
-    let n = data.train.len();
-    let bs = cfg.batch_size.get().min(n);
-    let batches = n.div_ceil(bs);
-    let run = Epochs {
-        cfg,
-        data,
-        model: &model,
-        device,
-        bs,
-        total_steps: batches * cfg.epochs.get(),
-        patience: cfg.patience.get(),
-        train: data.train.to_device(device),
-        val: data.val.to_device(device),
-        test: data.test.to_device(device),
-    };
+    let run = Epochs::new(cfg, data, &model, device);
     emit(
         sinks,
         &Event::Start {
             cfg,
             params,
-            batches_per_epoch: batches,
+            batches_per_epoch: run.batches,
             data: &events::DataSummary::of(data, policies.look)?,
         },
     )?;
@@ -283,6 +269,7 @@ struct Epochs<'a> {
     model: &'a SeqClassifier,
     device: Device,
     bs: usize,
+    batches: usize,
     total_steps: usize,
     patience: usize,
     train: Split,
@@ -290,7 +277,28 @@ struct Epochs<'a> {
     test: Split,
 }
 
-impl Epochs<'_> {
+impl<'a> Epochs<'a> {
+    /// The schedule (batch size, batches per epoch, total steps) and the splits moved to the
+    /// device.
+    fn new(cfg: &'a Resolved, data: &'a Dataset, model: &'a SeqClassifier, device: Device) -> Self {
+        let n = data.train.len();
+        let bs = cfg.batch_size.get().min(n);
+        let batches = n.div_ceil(bs);
+        Epochs {
+            cfg,
+            data,
+            model,
+            device,
+            bs,
+            batches,
+            total_steps: batches * cfg.epochs.get(),
+            patience: cfg.patience.get(),
+            train: data.train.to_device(device),
+            val: data.val.to_device(device),
+            test: data.test.to_device(device),
+        }
+    }
+
     /// One pass over the shuffled training split, a step per batch: the tally of its losses and
     /// the last step's learning rate.
     fn train_pass(
