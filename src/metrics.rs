@@ -19,26 +19,6 @@ pub fn argmax(row: &[f64]) -> usize {
     best
 }
 
-/// The levels (%) of `intervals = "80,95"`, ascending: each strictly between 0 and 100, none
-/// twice; empty for "" (no intervals); None for anything else.
-pub fn interval_levels(text: &str) -> Option<Vec<f64>> {
-    if text.trim().is_empty() {
-        return Some(Vec::new());
-    }
-    let mut levels = text
-        .split(',')
-        .map(|t| {
-            t.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|l| *l > 0.0 && *l < 100.0)
-        })
-        .collect::<Option<Vec<f64>>>()?;
-    levels.sort_by(f64::total_cmp);
-    let distinct = levels.windows(2).all(|w| w[0] < w[1]);
-    distinct.then_some(levels)
-}
-
 /// The half-width of a split-conformal interval at `level` (%) from the absolute errors of a
 /// calibration set (Vovk et al.; Lei et al. 2018): the ceil((n + 1) level / 100)-th smallest,
 /// which covers a new error from the same distribution with probability at least `level`. With
@@ -125,19 +105,6 @@ impl Errors {
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
-
-    #[test]
-    fn interval_levels_parse_or_refuse() {
-        assert_eq!(interval_levels("80,95"), Some(vec![80.0, 95.0]));
-        assert_eq!(
-            interval_levels(" 95 , 50,80 "),
-            Some(vec![50.0, 80.0, 95.0])
-        );
-        assert_eq!(interval_levels(""), Some(vec![]));
-        for bad in ["100", "0", "80,80", "eighty", "80,", "-5", "NaN"] {
-            assert_eq!(interval_levels(bad), None, "{bad}");
-        }
-    }
 
     /// The conformal rank by hand, and coverage near nominal on errors of known noise.
     #[test]

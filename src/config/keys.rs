@@ -437,7 +437,7 @@ macro_rules! for_each_run_key {
         intervals: String = "80,95".into(), Omitted, Forecast,
             expected "interval levels in percent between 0 and 100, comma-separated, such as \
                       \"80,95\", or \"\" for none",
-            valid |s: &String| crate::metrics::interval_levels(s).is_some();
+            valid |s: &String| super::interval_levels(s).is_some();
         }
     };
 }

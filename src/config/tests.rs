@@ -476,3 +476,16 @@ fn a_config_record_refuses_unknown_keys_and_fills_the_rest_with_defaults() {
     let back: RunConfig = serde_json::from_str(&serde_json::to_string(&all).unwrap()).unwrap();
     assert_eq!(back, all);
 }
+
+#[test]
+fn interval_levels_parse_or_refuse() {
+    assert_eq!(interval_levels("80,95"), Some(vec![80.0, 95.0]));
+    assert_eq!(
+        interval_levels(" 95 , 50,80 "),
+        Some(vec![50.0, 80.0, 95.0])
+    );
+    assert_eq!(interval_levels(""), Some(vec![]));
+    for bad in ["100", "0", "80,80", "eighty", "80,", "-5", "NaN"] {
+        assert_eq!(interval_levels(bad), None, "{bad}");
+    }
+}

@@ -375,3 +375,23 @@ impl Cell {
         }
     }
 }
+
+/// The levels (%) of `intervals = "80,95"`, ascending: each strictly between 0 and 100, none
+/// twice; empty for "" (no intervals); None for anything else.
+pub fn interval_levels(text: &str) -> Option<Vec<f64>> {
+    if text.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    let mut levels = text
+        .split(',')
+        .map(|t| {
+            t.trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|l| *l > 0.0 && *l < 100.0)
+        })
+        .collect::<Option<Vec<f64>>>()?;
+    levels.sort_by(f64::total_cmp);
+    let distinct = levels.windows(2).all(|w| w[0] < w[1]);
+    distinct.then_some(levels)
+}

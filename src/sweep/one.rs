@@ -347,7 +347,7 @@ fn finish(
             (predicted, Some(confusion))
         }
         _ => {
-            let levels = crate::metrics::interval_levels(&resolved.intervals).unwrap_or_default();
+            let levels = crate::config::interval_levels(&resolved.intervals).unwrap_or_default();
             let (predictions, found) = test_predictions(&done.model, data, device, &levels);
             run_dir.write_test_predictions(&predictions)?;
             intervals = found;
