@@ -34,6 +34,7 @@ mod model;
 mod predict;
 mod records;
 mod report;
+mod shell;
 mod sinks;
 mod slurm;
 mod store;

@@ -120,7 +120,7 @@ impl RunnerArgs {
             Jobs::Auto => sweep::jobs::auto(device, threads),
         };
         let command = std::env::args()
-            .map(|a| crate::slurm::quote(&a))
+            .map(|a| crate::shell::quote(&a))
             .collect::<Vec<_>>()
             .join(" ");
         Ok(sweep::Options {

@@ -272,7 +272,7 @@ fn explain_flags(cfg: &crate::config::RunConfig) -> String {
                 let _ = write!(flags, " {flag}");
             }
             _ => {
-                let _ = write!(flags, " {flag} {}", crate::slurm::quote(&cfg.value_text(k)));
+                let _ = write!(flags, " {flag} {}", crate::shell::quote(&cfg.value_text(k)));
             }
         }
     }
