@@ -10,13 +10,22 @@ use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
 
 use super::folders;
-use super::sequences::Sequences;
+use super::series::Sequences;
 use super::series::{self, SeriesFile};
-use super::source::{Loaded, Source};
 use super::{csv, forecast, idx, npz, ts, Split};
 use crate::config::dataset::{self as spec, Spec};
 use crate::config::{RunConfig, Task};
 use crate::error::UserError;
+
+/// What a dataset holds once read. A new kind of data (a panel of many series) is a new
+/// variant, with its reader in `load` and its split beside the others.
+pub enum Loaded {
+    /// Labelled sequences (image sets, `ts:`, `csv:TRAIN,TEST`): a training and a test set.
+    Sequences(Sequences),
+    /// One series in time order (`csv:SERIES.csv`, forecasting): the windows of a run depend
+    /// on its keys.
+    Series(forecast::Table),
+}
 
 /// Fashion-MNIST's class names, by label.
 const FASHION_CLASSES: [&str; 10] = [
@@ -32,13 +41,14 @@ const FASHION_CLASSES: [&str; 10] = [
     "Ankle boot",
 ];
 
-/// Loads the dataset `cfg` names (`Source::load_with_test`): `data_dir` replaces
+/// Reads the dataset `cfg` names (for `Source::load_with_test`): its spec, what was loaded and
+/// the training file's SHA-256; `data_dir` replaces
 /// `data/<name>` for named datasets, `test` the test file of a series set or the series.
 pub fn load(
     cfg: &RunConfig,
     data_dir: Option<&Path>,
     test: Option<&Path>,
-) -> Result<Source, UserError> {
+) -> Result<(Spec, Loaded, Option<String>), UserError> {
     let spec = Spec::parse(&cfg.dataset).map_err(|m| UserError::Config {
         origin: "dataset".into(),
         message: format!("{m}: expected {}", spec::EXPECTED),
@@ -57,7 +67,7 @@ pub fn load(
             train_file_sha256(&spec)?,
         ),
     };
-    Ok(Source::new(cfg, spec, loaded, train_sha256))
+    Ok((spec, loaded, train_sha256))
 }
 
 /// The folder a named data set is read from (empty for the others, which name their own

@@ -31,6 +31,7 @@ pub mod ts;
 
 mod folders;
 mod load;
+mod origin;
 mod sequences;
 mod source;
 mod validation;

@@ -7,27 +7,13 @@ statistics) and a numeric target standardised, then every split is patched.
 */
 use tch::{Kind, Tensor};
 
-use super::source::Source;
+use super::origin::Origin;
+use super::series::Sequences;
 use super::{auto, series, validation, Dataset, Split, Target};
 use crate::config::dataset::Spec;
 use crate::config::{keys_of, Count, Normalize, RunConfig, Scope, Task, ValSplit};
 use crate::error::UserError;
 use crate::records::Normalization;
-
-/// Sequences with a label each: a training and a test set, padded to one length.
-pub struct Sequences {
-    pub train: Split,
-    pub test: Split,
-    /// T: the longest sequence of either set.
-    pub seq_len: i64,
-    /// F: values per timestep.
-    pub features: i64,
-    /// The training set's class names, in class-index order (none for regression).
-    pub class_names: Vec<String>,
-    /// CSV with a `group_column`: each training series' group, in file order; else empty
-    /// strings (images: none).
-    pub groups: Vec<String>,
-}
 
 /// Which training examples validate a run.
 enum Validation {
@@ -57,19 +43,19 @@ struct Sizes {
 
 /// The splits a run asks for: validation (from the end of train for images, stratified for
 /// series), then the size limits, then (series) the z-score of the training split.
-pub fn split(source: &Source, seqs: &Sequences, cfg: &RunConfig) -> Result<Dataset, UserError> {
-    refuse_csv_keys(source, cfg)?;
-    let validation = choose_validation(source, seqs, cfg)?;
-    let sizes = sizes(source, seqs, cfg, validation.len())?;
+pub fn split(origin: &Origin, seqs: &Sequences, cfg: &RunConfig) -> Result<Dataset, UserError> {
+    refuse_csv_keys(origin, cfg)?;
+    let validation = choose_validation(origin, seqs, cfg)?;
+    let sizes = sizes(origin, seqs, cfg, validation.len())?;
     match validation {
-        Validation::Last(_) => split_images(source, seqs, cfg, &sizes),
-        Validation::Chosen(train, val) => split_series(source, seqs, cfg, &sizes, &train, &val),
+        Validation::Last(_) => split_images(origin, seqs, cfg, &sizes),
+        Validation::Chosen(train, val) => split_series(origin, seqs, cfg, &sizes, &train, &val),
     }
 }
 
 /// The CSV keys (`csv_layout`, `label_column`, ...) apply to `csv:` data only.
-fn refuse_csv_keys(source: &Source, cfg: &RunConfig) -> Result<(), UserError> {
-    if matches!(source.spec, Spec::Csv { .. }) {
+fn refuse_csv_keys(origin: &Origin, cfg: &RunConfig) -> Result<(), UserError> {
+    if matches!(origin.spec, Spec::Csv { .. }) {
         return Ok(());
     }
     let changed = cfg.changed_keys();
@@ -79,7 +65,7 @@ fn refuse_csv_keys(source: &Source, cfg: &RunConfig) -> Result<(), UserError> {
             message: format!(
                 "{k} = {}: applies to csv: datasets only, not {:?}",
                 cfg.value(k),
-                source.name
+                origin.name
             ),
         }),
         None => Ok(()),
@@ -87,26 +73,26 @@ fn refuse_csv_keys(source: &Source, cfg: &RunConfig) -> Result<(), UserError> {
 }
 
 /// `key = value` is more than `max` allows for this dataset.
-fn too_big(source: &Source, key: &str, v: usize, max: usize) -> UserError {
+fn too_big(origin: &Origin, key: &str, v: usize, max: usize) -> UserError {
     UserError::Config {
         origin: key.to_string(),
-        message: format!("{key} = {v}: expected at most {max} for {}", source.name),
+        message: format!("{key} = {v}: expected at most {max} for {}", origin.name),
     }
 }
 
 /// The validation examples of `val_size`: images the last ones; series a stratified choice
 /// (classification) or a fixed random one, the same for every seed (regression).
 fn choose_validation(
-    source: &Source,
+    origin: &Origin,
     seqs: &Sequences,
     cfg: &RunConfig,
 ) -> Result<Validation, UserError> {
     let n_train = seqs.train.len();
-    let images = source.spec.is_images();
+    let images = origin.spec.is_images();
     let labels = || Vec::<i64>::try_from(&seqs.train.y).expect("int64 labels");
     let (train, val) = match (cfg.val_size, images) {
         (Count::Fixed(v), _) if v >= n_train => {
-            return Err(too_big(source, "val_size", v, n_train - 1));
+            return Err(too_big(origin, "val_size", v, n_train - 1));
         }
         (Count::Fixed(v), true) => return Ok(Validation::Last(v)),
         (Count::Auto, true) => return Ok(Validation::Last(auto::val_images(n_train))),
@@ -116,7 +102,7 @@ fn choose_validation(
                 message: format!(
                     "the training file of {} has {n_train} series: expected at least 2 (one \
                      for validation)",
-                    source.name
+                    origin.name
                 ),
             });
         }
@@ -159,17 +145,17 @@ fn choose_validation(
 /// The run's sizes: `train_size` and `test_size` (0: all there is) within what the data
 /// holds once `val` examples validate.
 fn sizes(
-    source: &Source,
+    origin: &Origin,
     seqs: &Sequences,
     cfg: &RunConfig,
     val: usize,
 ) -> Result<Sizes, UserError> {
     let available = seqs.train.len() - val;
     if cfg.train_size > available {
-        return Err(too_big(source, "train_size", cfg.train_size, available));
+        return Err(too_big(origin, "train_size", cfg.train_size, available));
     }
     if cfg.test_size > seqs.test.len() {
-        return Err(too_big(source, "test_size", cfg.test_size, seqs.test.len()));
+        return Err(too_big(origin, "test_size", cfg.test_size, seqs.test.len()));
     }
     let all_if_zero = |size: usize, all: usize| if size == 0 { all } else { size };
     Ok(Sizes {
@@ -183,7 +169,7 @@ fn sizes(
 /// Images: the first training images, the last ones for validation, the first test images,
 /// scaled as read (byte / 255).
 fn split_images(
-    source: &Source,
+    origin: &Origin,
     seqs: &Sequences,
     cfg: &RunConfig,
     sizes: &Sizes,
@@ -199,7 +185,7 @@ fn split_images(
         });
     }
     Ok(labelled(
-        source,
+        origin,
         seqs,
         cfg,
         [
@@ -213,7 +199,7 @@ fn split_images(
 /// Series: the chosen training and validation series and the first test series, scaled as
 /// `normalize` says, a numeric target standardised.
 fn split_series(
-    source: &Source,
+    origin: &Origin,
     seqs: &Sequences,
     cfg: &RunConfig,
     sizes: &Sizes,
@@ -229,7 +215,7 @@ fn split_series(
     let (splits, mut stats) = normalise(splits, cfg.normalize)?;
     let (splits, target) = match cfg.task {
         Task::Regress => {
-            let name = match &source.spec {
+            let name = match &origin.spec {
                 Spec::Csv { .. } => cfg.label_column.clone(),
                 _ => "target".into(),
             };
@@ -241,7 +227,7 @@ fn split_series(
         _ => (splits, None),
     };
     let change = series::step_change(&splits[0]);
-    let mut data = labelled(source, seqs, cfg, splits);
+    let mut data = labelled(origin, seqs, cfg, splits);
     data.normalization = Some(stats);
     data.step_change = Some(change);
     data.target = target;
@@ -306,11 +292,11 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// The run's dataset of labelled (train, validation, test) splits, patched; the scaling, step
 /// change and target are the caller's to add.
-fn labelled(source: &Source, seqs: &Sequences, cfg: &RunConfig, splits: [Split; 3]) -> Dataset {
-    let images = source.spec.is_images();
+fn labelled(origin: &Origin, seqs: &Sequences, cfg: &RunConfig, splits: [Split; 3]) -> Dataset {
+    let images = origin.spec.is_images();
     let shape = (seqs.seq_len, seqs.features);
     Dataset {
         class_names: seqs.class_names.clone(),
-        ..source.patched(cfg, splits, shape, images)
+        ..origin.patched(cfg, splits, shape, images)
     }
 }

@@ -13,9 +13,23 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use super::sequences::Sequences;
 use super::Split;
 use crate::error::UserError;
+
+/// Sequences with a label each: a training and a test set, padded to one length.
+pub struct Sequences {
+    pub train: Split,
+    pub test: Split,
+    /// T: the longest sequence of either set.
+    pub seq_len: i64,
+    /// F: values per timestep.
+    pub features: i64,
+    /// The training set's class names, in class-index order (none for regression).
+    pub class_names: Vec<String>,
+    /// CSV with a `group_column`: each training series' group, in file order; else empty
+    /// strings (images: none).
+    pub groups: Vec<String>,
+}
 
 /// The label index of a sequence whose file carries no labels (new data for `predict`).
 pub const UNLABELLED: i64 = -1;

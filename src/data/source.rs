@@ -1,9 +1,10 @@
 /*!
-A dataset as loaded from disk (`Source`, once per process, shared by every run that reads it),
-and what was loaded (`Loaded`): labelled sequences, or one series to forecast. `load` reads it;
-`Source::split` hands each kind to its own split for one run's config (`sequences::split`,
-`windows::split`), which end in the one patched `Dataset` (`Source::patched`); `summary`,
-the 1-NN baselines and the ETS baseline match on it the same way.
+A dataset as loaded from disk (`Source`, once per process, shared by every run that reads it):
+where it came from (`Origin`) and what was loaded (`load::Loaded`): labelled sequences, or one
+series to forecast. `load` reads it; `Source::split` hands each kind to its own split for one
+run's config (`sequences::split`, `windows::split`), which end in the one patched `Dataset`
+(`Origin::patched`); `summary`, the 1-NN baselines and the ETS baseline match on it the same
+way.
 */
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,33 +13,25 @@ use std::sync::{Arc, Mutex};
 use tch::Tensor;
 
 use super::ets::{self, EtsForecast};
+use super::load::{self, Loaded};
 use super::neighbours::{self, NearestNeighbour};
-use super::sequences::{self, Sequences};
-use super::{forecast, load, patch, windows, Dataset, Split, Summary};
+use super::origin::Origin;
+use super::sequences;
+use super::series::Sequences;
+use super::{windows, Dataset, Summary};
 use crate::config::dataset::Spec;
-use crate::config::{Patch, RunConfig, Task};
+use crate::config::{RunConfig, Task};
 use crate::error::UserError;
 
 /// What an ETS baseline depends on: season, training steps, horizon, first test origin and
 /// number of test windows.
 type EtsKey = (usize, usize, usize, usize, usize);
 
-/// What a dataset holds once read. A new kind of data (a panel of many series) is a new
-/// variant, with its reader in `load` and its split beside the others.
-pub enum Loaded {
-    /// Labelled sequences (image sets, `ts:`, `csv:TRAIN,TEST`): a training and a test set.
-    Sequences(Sequences),
-    /// One series in time order (`csv:SERIES.csv`, forecasting): the windows of a run depend
-    /// on its keys.
-    Series(forecast::Table),
-}
-
 /// A whole dataset as loaded from disk, before the run's split sizes are applied. Loaded once
 /// per process and shared by every run that uses it.
 pub struct Source {
-    /// The `dataset` value.
-    pub name: String,
-    pub(super) spec: Spec,
+    /// Its name, spec and training file's hash.
+    pub origin: Origin,
     task: Task,
     pub(super) loaded: Loaded,
     /// The 1-NN baselines computed so far, by the number of test series they scored.
@@ -46,9 +39,6 @@ pub struct Source {
     /// The ETS baselines computed so far, by (season, training steps, horizon, first test
     /// origin, test windows); None where augurs could not fit the series.
     ets: Mutex<HashMap<EtsKey, Option<Arc<EtsForecast>>>>,
-    /// Series sets (`ts:`, `csv:`): the SHA-256 of the training file as read, which a run
-    /// records so that `predict` refuses the file once it has changed.
-    pub(super) train_sha256: Option<String>,
 }
 
 impl Source {
@@ -61,19 +51,21 @@ impl Source {
         train_sha256: Option<String>,
     ) -> Source {
         Source {
-            name: cfg.dataset.clone(),
-            spec,
+            origin: Origin {
+                name: cfg.dataset.clone(),
+                spec,
+                train_sha256,
+            },
             task: cfg.task,
             loaded,
             neighbours: Default::default(),
             ets: Default::default(),
-            train_sha256,
         }
     }
 
     /// Loads the dataset `cfg` names; `data_dir` replaces `data/<name>` for named datasets.
     pub fn load(cfg: &RunConfig, data_dir: Option<&Path>) -> Result<Source, UserError> {
-        load::load(cfg, data_dir, None)
+        Source::load_with_test(cfg, data_dir, None)
     }
 
     /// Loads the dataset `cfg` names, its test file replaced by `test` (a `.ts` file for `ts:`
@@ -87,13 +79,14 @@ impl Source {
         data_dir: Option<&Path>,
         test: Option<&Path>,
     ) -> Result<Source, UserError> {
-        load::load(cfg, data_dir, test)
+        let (spec, loaded, train_sha256) = load::load(cfg, data_dir, test)?;
+        Ok(Source::new(cfg, spec, loaded, train_sha256))
     }
 
     /// A named data set (mnist, fashion-mnist), read from a data folder rather than files the
     /// dataset names.
     pub fn is_named(&self) -> bool {
-        self.spec.is_named()
+        self.origin.spec.is_named()
     }
 
     /// Runs with the same key share one loaded source: the dataset, and for CSV how it is read.
@@ -123,7 +116,7 @@ impl Source {
         let Loaded::Sequences(seqs) = &self.loaded else {
             return None;
         };
-        if self.spec.is_images() || self.task != Task::Classify {
+        if self.origin.spec.is_images() || self.task != Task::Classify {
             return None;
         }
         let mut done = self.neighbours.lock().expect("not poisoned");
@@ -151,7 +144,7 @@ impl Source {
                 match ets::roll(&y, train, origins, f.horizon, season) {
                     Ok(e) => Some(Arc::new(e)),
                     Err(e) => {
-                        eprintln!("note: no ETS baseline for {}: {e}", self.name);
+                        eprintln!("note: no ETS baseline for {}: {e}", self.origin.name);
                         None
                     }
                 }
@@ -164,7 +157,7 @@ impl Source {
         match &self.loaded {
             Loaded::Sequences(seqs) => self.sequences_summary(seqs),
             Loaded::Series(table) => Summary {
-                dataset: self.name.clone(),
+                dataset: self.origin.name.clone(),
                 train_examples: 1,
                 test_examples: 0,
                 min_length: table.steps as i64,
@@ -182,14 +175,14 @@ impl Source {
     fn sequences_summary(&self, seqs: &Sequences) -> Summary {
         let lengths = Tensor::cat(&[&seqs.train.lengths, &seqs.test.lengths], 0);
         Summary {
-            dataset: self.name.clone(),
+            dataset: self.origin.name.clone(),
             train_examples: seqs.train.len(),
             test_examples: seqs.test.len(),
             min_length: lengths.min().int64_value(&[]),
             max_length: seqs.seq_len,
             features: seqs.features,
             class_names: seqs.class_names.clone(),
-            images: self.spec.is_images(),
+            images: self.origin.spec.is_images(),
             task: self.task,
             columns: Vec::new(),
             target: None,
@@ -201,40 +194,8 @@ impl Source {
     /// (`windows::split`).
     pub fn split(&self, cfg: &RunConfig) -> Result<Dataset, UserError> {
         match &self.loaded {
-            Loaded::Sequences(seqs) => sequences::split(self, seqs, cfg),
-            Loaded::Series(table) => windows::split(self, table, cfg),
-        }
-    }
-    /// A run's dataset from its (train, validation, test) splits of sequences `shape` (T, F)
-    /// long and wide, each patched as the run's `patch` says; class names, scaling, target
-    /// and forecast are the caller's to add.
-    pub(super) fn patched(
-        &self,
-        cfg: &RunConfig,
-        [train, val, test]: [Split; 3],
-        (t, f): (i64, i64),
-        images: bool,
-    ) -> Dataset {
-        let reading = patch::reading(cfg.patch, t, f, images);
-        let natural = patch::reading(Patch::Natural, t, f, images);
-        Dataset {
-            name: self.name.clone(),
-            train: patch::apply(&train, reading, images),
-            val: patch::apply(&val, reading, images),
-            test: patch::apply(&test, reading, images),
-            seq_len: reading.timesteps,
-            features: reading.features,
-            class_names: Vec::new(),
-            images,
-            image_shape: images.then_some((t, f)),
-            patch: (reading != natural).then_some(reading.values),
-            normalization: None,
-            step_change: None,
-            task: cfg.task,
-            target: None,
-            forecast: None,
-            neighbours: None,
-            train_sha256: self.train_sha256.clone(),
+            Loaded::Sequences(seqs) => sequences::split(&self.origin, seqs, cfg),
+            Loaded::Series(table) => windows::split(&self.origin, table, cfg),
         }
     }
 }

@@ -4,7 +4,7 @@ One series' split for one run's config: forecasting windows. The series is cut i
 inputs and the next `horizon` target values, then patched like any series; the test windows'
 truth and naive baselines come with it, in the target's units.
 */
-use super::source::Source;
+use super::origin::Origin;
 use super::{ets, forecast, Dataset, Forecast, Target};
 use crate::config::{Count, Normalize, RunConfig, Task};
 use crate::error::UserError;
@@ -13,11 +13,11 @@ use crate::records::Normalization;
 /// A forecasting run's windows: the series cut in time (`forecast::stretches`), scaled with
 /// the training stretch's statistics, then patched like any series.
 pub fn split(
-    source: &Source,
+    origin: &Origin,
     table: &forecast::Table,
     cfg: &RunConfig,
 ) -> Result<Dataset, UserError> {
-    let cfg = &with_season(source, table, cfg)?;
+    let cfg = &with_season(origin, table, cfg)?;
     let cut = forecast::stretches(table.steps, cfg)?;
     let h = cfg.horizon;
     let (mean, std) = match cfg.normalize {
@@ -36,7 +36,7 @@ pub fn split(
         mean: mean[j],
         std: std[j],
     };
-    let forecast = scored_against(source, table, cfg, cut, (test_o, test_centres), scale)?;
+    let forecast = scored_against(origin, table, cfg, cut, (test_o, test_centres), scale)?;
     Ok(Dataset {
         normalization: Some(Normalization {
             kind: cfg.normalize,
@@ -49,7 +49,7 @@ pub fn split(
         task: Task::Forecast,
         target: Some(target),
         forecast: Some(forecast),
-        ..source.patched(cfg, [train, val, test], (w, f), false)
+        ..origin.patched(cfg, [train, val, test], (w, f), false)
     })
 }
 
@@ -57,7 +57,7 @@ pub fn split(
 /// on the training stretch alone, the dates' season first (0 where it finds none); a training stretch too short to
 /// hold three of the shortest periods it looks for is an error naming the key.
 fn with_season(
-    source: &Source,
+    origin: &Origin,
     table: &forecast::Table,
     cfg: &RunConfig,
 ) -> Result<RunConfig, UserError> {
@@ -77,7 +77,7 @@ fn with_season(
                 message: format!(
                     "season = \"auto\": the training stretch of {} has {train} steps: expected at \
                  least {needed} to detect a season (a number, or 0 for none)",
-                    source.name
+                    origin.name
                 ),
             }
         })?;
@@ -90,7 +90,7 @@ fn with_season(
 /// What the run's test windows (at `test_origins`) are scored against: their truth, the
 /// naive and seasonal-naive forecasts, and MASE's scale, which must not be 0.
 fn scored_against(
-    source: &Source,
+    origin: &Origin,
     table: &forecast::Table,
     cfg: &RunConfig,
     cut: forecast::Stretches,
@@ -102,7 +102,7 @@ fn scored_against(
     let scale = forecast::mase_scale(&y, cut.train, season);
     if scale <= 0.0 {
         return Err(UserError::data(
-            &source.name,
+            &origin.name,
             format!(
                 "the target {:?} does not change over the {} training steps: expected a \
                  series that varies (MASE divides by its in-sample change)",
