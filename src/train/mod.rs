@@ -14,9 +14,11 @@ also when it resumes from a `checkpoint` of an earlier epoch.
 pub mod adam;
 pub mod checkpoint;
 pub mod collapse;
+mod eval;
 pub mod events;
 pub mod fused;
 pub mod keep;
+mod step;
 
 use std::time::Instant;
 
@@ -26,19 +28,15 @@ use rand::{RngCore, SeedableRng};
 use tch::{nn, Device, Kind, Tensor};
 
 pub use adam::Adam;
+pub use eval::*;
 pub use events::{Ended, Event, Look, Policies, Probe, Sink, Variable};
+pub use step::*;
 
 use crate::config::{EvalTest, Keep, Resolved, RunConfig, Schedule};
 use crate::data::{Dataset, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 use crate::records::EpochMetrics;
 use crate::store::Checkpoint;
-
-/// Batch size for evaluation: larger than training batches, since no activations are kept,
-/// but not so large that a batch's LSTM workspace (B x T x 4H floats: 57 MB at 500 x 28 x
-/// 1024) passes malloc's mmap threshold (`env::tune_allocator`): 2,000 was about 20 % slower
-/// at H = 128 and 256 on one thread, every batch mapping and faulting in its buffers afresh.
-pub const EVAL_BATCH: i64 = 500;
 
 /// A trained model's variables and the metrics of every epoch.
 pub struct Trained {
@@ -438,210 +436,6 @@ pub fn floats(t: &Tensor) -> Result<Vec<f32>> {
         .to_kind(Kind::Float)
         .reshape([-1]);
     Ok(Vec::<f32>::try_from(&flat)?)
-}
-
-/// The batches of one epoch: `split`'s examples in `order`, `bs` at a time (the last batch
-/// may be smaller). Each batch is gathered when the iterator reaches it, so an epoch holds
-/// one batch of copies at a time, not a shuffled copy of the whole split.
-pub fn epoch_batches<'a>(
-    split: &'a Split,
-    order: &'a Tensor,
-    bs: usize,
-) -> impl Iterator<Item = Split> + 'a {
-    let n = order.size()[0] as usize;
-    (0..n.div_ceil(bs)).map(move |b| {
-        let idx = order.narrow(0, (b * bs) as i64, bs.min(n - b * bs) as i64);
-        split.select(&idx)
-    })
-}
-
-/// Sums over an epoch's batches, kept on the device and read once at the epoch's end: the
-/// loss times the batch size, and the correct predictions.
-pub struct Tally {
-    pub loss_sum: Tensor,
-    pub correct: Tensor,
-}
-
-impl Tally {
-    pub fn new(device: Device) -> Tally {
-        Tally {
-            loss_sum: Tensor::zeros([], (Kind::Float, device)),
-            correct: Tensor::zeros([], (Kind::Int64, device)),
-        }
-    }
-}
-
-/// One training step on `batch`, the one `train` runs (and `rowseq bench` times): Gaussian noise
-/// of std `noise` on the inputs when `noise` > 0, forward, the loss (`loss_of`), backward (one
-/// fused C++ pass for the models `fused` runs, autograd for the others: the same values),
-/// global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the
-/// batch to `tally` and returns its mean loss (read from the device: the progress events and
-/// the divergence check need it every step).
-pub fn train_step(
-    model: &SeqClassifier,
-    opt: &mut Adam,
-    batch: &Split,
-    lr: f64,
-    (clip, noise): (f64, f64),
-    tally: &mut Tally,
-) -> Result<f64> {
-    let Split { x, y, lengths } = batch;
-    opt.set_lr(lr);
-    let jittered = (noise > 0.0).then(|| jitter(x, lengths, noise));
-    let x = jittered.as_ref().unwrap_or(x);
-    let (logits, loss) = match fused::forward_backward(model, opt, x, lengths, y) {
-        Some(pass) => pass?,
-        None => autograd_pass(model, opt, x, lengths, y),
-    };
-    if clip > 0.0 {
-        opt.clip_grad_norm(clip);
-    }
-    opt.step()?;
-    Ok(tch::no_grad(|| {
-        let detached = loss.detach();
-        tally.loss_sum += &detached * (y.size()[0] as f64);
-        if y.kind() == Kind::Int64 {
-            tally.correct += logits.argmax(-1, false).eq_tensor(y).sum(Kind::Int64);
-        }
-        detached.double_value(&[])
-    }))
-}
-
-/// A training step's forward and backward pass through autograd: the logits and the loss of
-/// `model` on a batch, with every parameter's gradient zeroed, then written by backward. The
-/// fused pass (`fused`) computes the same for the models it runs.
-pub fn autograd_pass(
-    model: &SeqClassifier,
-    opt: &mut Adam,
-    x: &Tensor,
-    lengths: &Tensor,
-    y: &Tensor,
-) -> (Tensor, Tensor) {
-    let logits = model.forward(x, lengths, true);
-    let loss = loss_of(&logits, y);
-    opt.zero_grad();
-    loss.backward();
-    (logits, loss)
-}
-
-/// `x` with Gaussian noise of standard deviation `std` on the batch's own steps: up to its
-/// longest sequence, so that the draws depend on the training data alone, never on how far a
-/// longer series of another split padded every split. Steps past a sequence's length are never
-/// read; the zero fill of a last, partial patch is jittered like the values beside it.
-fn jitter(x: &Tensor, lengths: &Tensor, std: f64) -> Tensor {
-    let size = x.size();
-    let steps = lengths.max().int64_value(&[]).clamp(1, size[1]);
-    let noise = Tensor::randn([size[0], steps, size[2]], (x.kind(), x.device())) * std;
-    let out = x.copy();
-    let mut own = out.narrow(1, 0, steps);
-    own += noise;
-    out
-}
-
-/// The training loss of the head's outputs: cross-entropy for class indices (int64 y), the
-/// mean squared error for standardised targets (float y, [N, K]).
-pub fn loss_of(out: &Tensor, y: &Tensor) -> Tensor {
-    if y.kind() == Kind::Int64 {
-        out.cross_entropy_for_logits(y)
-    } else {
-        out.mse_loss(y, tch::Reduction::Mean)
-    }
-}
-
-/// Loss, accuracy (NaN for numeric tasks) and, for numeric tasks, the errors in the target's
-/// units (with MASE for forecasts) of the model on `split` of `data`.
-pub fn score(
-    model: &SeqClassifier,
-    split: &Split,
-    data: &Dataset,
-) -> (f64, f64, Option<crate::metrics::Errors>) {
-    let Some(target) = &data.target else {
-        let (loss, acc) = evaluate(model, split);
-        return (loss, acc, None);
-    };
-    if split.is_empty() {
-        return (f64::NAN, f64::NAN, None);
-    }
-    let z = predict_values(model, split, split.x.device());
-    let truth_z =
-        Vec::<f64>::try_from(split.y.flatten(0, -1).to_kind(Kind::Double)).expect("f64 targets");
-    let loss = z
-        .iter()
-        .zip(&truth_z)
-        .map(|(p, t)| (p - t).powi(2))
-        .sum::<f64>()
-        / z.len() as f64;
-    let errors = crate::metrics::Errors::of(&target.unscale(&z), &target.unscale(&truth_z));
-    let errors = match &data.forecast {
-        Some(f) => errors.with_mase(f.scale),
-        None => errors,
-    };
-    (loss, f64::NAN, Some(errors))
-}
-
-/// The head's outputs for every example of `split` ([N * K] row-major, standardised units),
-/// computed on `device` in batches: a numeric task's predictions.
-pub fn predict_values(model: &SeqClassifier, split: &Split, device: Device) -> Vec<f64> {
-    let mut out = Vec::with_capacity(split.len());
-    tch::no_grad(|| {
-        for batch in eval_batches(split) {
-            let batch = batch.to_device(device);
-            let p = model
-                .forward(&batch.x, &batch.lengths, false)
-                .to_kind(Kind::Double)
-                .to_device(Device::Cpu)
-                .flatten(0, -1);
-            out.extend(Vec::<f64>::try_from(&p).expect("f64 outputs"));
-        }
-    });
-    out
-}
-
-/// `split` in consecutive batches of `EVAL_BATCH` (views, not copies), as evaluation reads it.
-pub fn eval_batches(split: &Split) -> impl Iterator<Item = Split> + '_ {
-    let (n, bs) = (split.len(), EVAL_BATCH as usize);
-    (0..n.div_ceil(bs)).map(move |b| split.narrow(b * bs, bs.min(n - b * bs)))
-}
-
-/// Loss and accuracy on a split, without gradients, in batches of `EVAL_BATCH`.
-/// An empty split gives NaN for both.
-pub fn evaluate(model: &SeqClassifier, split: &Split) -> (f64, f64) {
-    let n = split.len();
-    if n == 0 {
-        return (f64::NAN, f64::NAN);
-    }
-    tch::no_grad(|| {
-        let mut loss = 0.0;
-        let mut correct = 0i64;
-        for Split { x, y, lengths } in eval_batches(split) {
-            let logits = model.forward(&x, &lengths, false);
-            loss += logits.cross_entropy_for_logits(&y).double_value(&[]) * y.size()[0] as f64;
-            correct += logits
-                .argmax(-1, false)
-                .eq_tensor(&y)
-                .sum(Kind::Int64)
-                .int64_value(&[]);
-        }
-        (loss / n as f64, correct as f64 / n as f64)
-    })
-}
-
-/// The class probabilities (the softmax of the head's logits) and the predicted class (the
-/// logits' argmax, as evaluation counts it) of every example of `split`, computed on `device`
-/// in batches.
-pub fn predict(model: &SeqClassifier, split: &Split, device: Device) -> (Vec<Vec<f32>>, Vec<i64>) {
-    let (mut probabilities, mut predicted) = (Vec::with_capacity(split.len()), Vec::new());
-    tch::no_grad(|| {
-        for batch in eval_batches(split) {
-            let batch = batch.to_device(device);
-            let logits = model.forward(&batch.x, &batch.lengths, false);
-            let p = logits.softmax(-1, Kind::Float).to_device(Device::Cpu);
-            probabilities.extend(Vec::<Vec<f32>>::try_from(&p).expect("float probabilities"));
-            let k = logits.argmax(-1, false).to_device(Device::Cpu);
-            predicted.extend(Vec::<i64>::try_from(&k).expect("int64 predictions"));
-        }
-    });
-    (probabilities, predicted)
 }
 
 /// The learning rate for `step` (0-based) of `total` steps.
