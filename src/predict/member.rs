@@ -17,9 +17,10 @@ use tch::{nn, Device, Kind};
 
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
-use crate::data::Source;
+use crate::data::{Dataset, Source};
 use crate::error::UserError;
 use crate::model::{Arch, SeqClassifier};
+use crate::records::RunResult;
 use crate::store::{self, RunDir};
 use crate::train;
 
@@ -81,7 +82,6 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
     let run = RunDir {
         path: run_dir.to_path_buf(),
     };
-    let config_path = run_dir.join(store::CONFIG);
     let cfg = run.config()?;
     let Some(result) = run.result()? else {
         return Err(UserError::store(
@@ -104,6 +104,28 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
     if let Patch::Values(p) = resolved.patch {
         read_cfg.patch = Patch::Values(p);
     }
+    let (source, own_test) = load(data, &cfg, &mut read_cfg, data_dir, run_dir)?;
+    let dataset = source.split(&read_cfg)?;
+    check_shape(data, &cfg, &result, &dataset)?;
+    let whole_test = own_test && cfg.test_size == 0;
+    let output = apply(&run, &cfg, &result, &dataset, whole_test)?;
+    Ok(Member {
+        label: result.label,
+        output,
+    })
+}
+
+/// DATA read as the run (its config `cfg`, in `run_dir`) read its data, with `read_cfg`, and
+/// whether DATA is the run's own dataset (its test set). An image set replaces `read_cfg`'s
+/// dataset.
+fn load(
+    data: &str,
+    cfg: &RunConfig,
+    read_cfg: &mut RunConfig,
+    data_dir: Option<&Path>,
+    run_dir: &Path,
+) -> Result<(Source, bool)> {
+    let config_path = run_dir.join(store::CONFIG);
     let own_test;
     let source = match (Spec::parse(data), Spec::parse(&cfg.dataset)) {
         (Ok(spec), Ok(run_spec)) if spec.is_images() => {
@@ -112,7 +134,7 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
             }
             own_test = data == cfg.dataset;
             read_cfg.dataset = data.to_string();
-            Source::load(&read_cfg, data_dir)?
+            Source::load(read_cfg, data_dir)?
         }
         (Ok(spec), Ok(run_spec)) => {
             let test = match (&spec, &run_spec) {
@@ -122,39 +144,51 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
                 _ => return Err(mismatch(data, &cfg.dataset).into()),
             };
             own_test = data == cfg.dataset;
-            Source::load_with_test(&read_cfg, None, Some(&test))?
+            Source::load_with_test(read_cfg, None, Some(&test))?
         }
         (Err(_), Ok(run_spec)) => {
             let path = Path::new(data);
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            match (ext, &run_spec) {
-                ("ts", Spec::Ts { .. }) | ("csv", Spec::Csv { .. }) | ("npz", Spec::Npz { .. }) => {
-                }
-                _ => {
-                    return Err(UserError::data(
-                        path,
-                        format!(
-                            "expected a {} file like the run's data ({}), or a dataset (ts:, \
-                             csv:, npz:, idx:, mnist)",
-                            match run_spec {
-                                Spec::Csv { .. } => ".csv",
-                                Spec::Npz { .. } => ".npz",
-                                _ => ".ts",
-                            },
-                            cfg.dataset
-                        ),
-                    )
-                    .into())
-                }
-            }
+            check_file_kind(path, &run_spec, &cfg.dataset)?;
             own_test = false;
-            Source::load_with_test(&read_cfg, None, Some(path))?
+            Source::load_with_test(read_cfg, None, Some(path))?
         }
         (_, Err(m)) => {
             return Err(UserError::store(&config_path, format!("dataset: {m}")).into());
         }
     };
-    let dataset = source.split(&read_cfg)?;
+    Ok((source, own_test))
+}
+
+/// Checks that a file given as DATA has the extension of the run's data (`dataset`, read as
+/// `run_spec`): `.ts`, `.csv` or `.npz`.
+fn check_file_kind(path: &Path, run_spec: &Spec, dataset: &str) -> Result<(), UserError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match (ext, run_spec) {
+        ("ts", Spec::Ts { .. }) | ("csv", Spec::Csv { .. }) | ("npz", Spec::Npz { .. }) => Ok(()),
+        _ => Err(UserError::data(
+            path,
+            format!(
+                "expected a {} file like the run's data ({}), or a dataset (ts:, \
+                 csv:, npz:, idx:, mnist)",
+                match run_spec {
+                    Spec::Csv { .. } => ".csv",
+                    Spec::Npz { .. } => ".npz",
+                    _ => ".ts",
+                },
+                dataset
+            ),
+        )),
+    }
+}
+
+/// Checks that a classification run reads DATA (`dataset`) with the features per timestep and
+/// the classes it trained on (as its `result` records them).
+fn check_shape(
+    data: &str,
+    cfg: &RunConfig,
+    result: &RunResult,
+    dataset: &Dataset,
+) -> Result<(), UserError> {
     let shape = result
         .data
         .as_ref()
@@ -169,17 +203,26 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
                     dataset.features,
                     dataset.class_names.len()
                 ),
-            )
-            .into());
+            ));
         }
     }
+    Ok(())
+}
 
-    let arch = Arch::of(&cfg, dataset.features, dataset.classes(), dataset.seq_len);
+/// The run's model, its weights loaded, applied to `dataset`'s test split; the run's recorded
+/// test score goes with it when the split is the `whole_test` set it was tested on.
+fn apply(
+    run: &RunDir,
+    cfg: &RunConfig,
+    result: &RunResult,
+    dataset: &Dataset,
+    whole_test: bool,
+) -> Result<Output> {
+    let arch = Arch::of(cfg, dataset.features, dataset.classes(), dataset.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
-    let whole_test = own_test && cfg.test_size == 0;
-    let output = match &dataset.target {
+    Ok(match &dataset.target {
         Some(target) => {
             let z = train::predict_values(&model, &dataset.test, Device::Cpu);
             let truth_z =
@@ -205,10 +248,6 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
                 recorded: whole_test.then_some(result.test_acc),
             }
         }
-    };
-    Ok(Member {
-        label: result.label,
-        output,
     })
 }
 
