@@ -17,10 +17,11 @@ use tch::{nn, Device, Kind};
 
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
+use crate::data::forecast::{Table, WindowScale};
 use crate::data::{Dataset, Source};
 use crate::error::UserError;
 use crate::model::{Arch, SeqClassifier};
-use crate::records::RunResult;
+use crate::records::{Normalization, RunResult};
 use crate::store::{self, RunDir};
 use crate::train;
 
@@ -253,24 +254,8 @@ fn apply(
 
 /// A forecasting run applied to a series file: the `horizon` values after its end, from its
 /// last `window` steps scaled with the run's saved statistics.
-fn forecast(
-    run: &RunDir,
-    cfg: &RunConfig,
-    result: crate::records::RunResult,
-    data: &str,
-) -> Result<Member> {
-    let path = match Spec::parse(data) {
-        Ok(Spec::Series(path)) => path,
-        Err(_) if Path::new(data).extension().is_some_and(|e| e == "csv") => PathBuf::from(data),
-        _ => {
-            return Err(UserError::data(
-                data,
-                "expected a series CSV file (or csv:SERIES.csv) with the run's columns: a \
-                 forecasting run forecasts the values after its end",
-            )
-            .into())
-        }
-    };
+fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Result<Member> {
+    let path = series_path(data)?;
     let norm = run.normalization()?;
     let norm_path = run.path.join(store::NORMALIZATION);
     // New series are read by the names of the columns the run read, in its order.
@@ -298,52 +283,9 @@ fn forecast(
         )
         .into());
     };
-    if mean.len() != std.len() || mean.len() != table.features() {
-        return Err(UserError::data(
-            &path,
-            format!(
-                "{} columns read ({}): expected {} as the run trained on ({} in {})",
-                table.features(),
-                table.names.join(", "),
-                mean.len(),
-                norm.columns.join(", "),
-                norm_path.display()
-            ),
-        )
-        .into());
-    }
-    if table.steps < window {
-        return Err(UserError::data(
-            &path,
-            format!(
-                "{} steps: expected at least the run's window of {window} steps",
-                table.steps
-            ),
-        )
-        .into());
-    }
-    let scale = crate::data::forecast::WindowScale::of(&trained, &mean, &std);
-    // Each forecast is the model's output times the target's std plus its centre: the
-    // window's last value (or the target's mean) and, with a season, its seasonal index.
-    let (split, centres) = crate::data::forecast::windows_for_prediction(
-        &table,
-        table.steps - 1,
-        (window, cfg.horizon),
-        scale,
-    );
-    let (w, f) = (window as i64, table.features() as i64);
-    let patch = result
-        .data
-        .as_ref()
-        .and_then(|d| d.patch)
-        .map_or(Patch::Natural, Patch::Values);
-    let reading = crate::data::patch::reading(patch, w, f, false);
-    let split = crate::data::patch::apply(&split, reading, false);
-    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64, reading.timesteps);
-    let mut vs = nn::VarStore::new(Device::Cpu);
-    let model = SeqClassifier::new(&vs.root(), &arch);
-    run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
-    let z = train::predict_values(&model, &split, Device::Cpu);
+    check_series(&table, &path, &norm, &norm_path, window)?;
+    let scale = WindowScale::of(&trained, &mean, &std);
+    let (z, centres) = forecast_scaled(run, cfg, &result, &table, window, scale)?;
     Ok(Member {
         label: result.label,
         output: Output::Forecast {
@@ -365,13 +307,97 @@ fn forecast(
     })
 }
 
+/// The series file that DATA names for a forecasting run: `csv:SERIES.csv` or a `.csv` path.
+fn series_path(data: &str) -> Result<PathBuf, UserError> {
+    match Spec::parse(data) {
+        Ok(Spec::Series(path)) => Ok(path),
+        Err(_) if Path::new(data).extension().is_some_and(|e| e == "csv") => {
+            Ok(PathBuf::from(data))
+        }
+        _ => Err(UserError::data(
+            data,
+            "expected a series CSV file (or csv:SERIES.csv) with the run's columns: a \
+             forecasting run forecasts the values after its end",
+        )),
+    }
+}
+
+/// Checks that the series read from `path` has the columns the run trained on (its statistics
+/// `norm`, saved in `norm_path`) and at least the run's `window` steps.
+fn check_series(
+    table: &Table,
+    path: &Path,
+    norm: &Normalization,
+    norm_path: &Path,
+    window: usize,
+) -> Result<(), UserError> {
+    let (mean, std) = (&norm.mean, &norm.std);
+    if mean.len() != std.len() || mean.len() != table.features() {
+        return Err(UserError::data(
+            path,
+            format!(
+                "{} columns read ({}): expected {} as the run trained on ({} in {})",
+                table.features(),
+                table.names.join(", "),
+                mean.len(),
+                norm.columns.join(", "),
+                norm_path.display()
+            ),
+        ));
+    }
+    if table.steps < window {
+        return Err(UserError::data(
+            path,
+            format!(
+                "{} steps: expected at least the run's window of {window} steps",
+                table.steps
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The run's model, its weights loaded, applied to the last `window` steps of `table` read with
+/// `scale`: its `horizon` outputs (in the target's std) and the centre each is taken from.
+fn forecast_scaled(
+    run: &RunDir,
+    cfg: &RunConfig,
+    result: &RunResult,
+    table: &Table,
+    window: usize,
+    scale: WindowScale,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    // Each forecast is the model's output times the target's std plus its centre: the
+    // window's last value (or the target's mean) and, with a season, its seasonal index.
+    let (split, centres) = crate::data::forecast::windows_for_prediction(
+        table,
+        table.steps - 1,
+        (window, cfg.horizon),
+        scale,
+    );
+    let (w, f) = (window as i64, table.features() as i64);
+    let patch = result
+        .data
+        .as_ref()
+        .and_then(|d| d.patch)
+        .map_or(Patch::Natural, Patch::Values);
+    let reading = crate::data::patch::reading(patch, w, f, false);
+    let split = crate::data::patch::apply(&split, reading, false);
+    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64, reading.timesteps);
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let model = SeqClassifier::new(&vs.root(), &arch);
+    run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
+    let z = train::predict_values(&model, &split, Device::Cpu);
+    Ok((z, centres))
+}
+
 /// Checks that a series run's training file, which `predict` and `explain` read again (its
 /// classes and the scaling fitted on it), is the file the run trained on: the SHA-256 that the
 /// run recorded (results from before it was recorded have none, and are not checked).
 pub fn train_file_unchanged(
     run: &RunDir,
     cfg: &RunConfig,
-    result: &crate::records::RunResult,
+    result: &RunResult,
 ) -> Result<(), UserError> {
     let Some(recorded) = result.data.as_ref().and_then(|d| d.train_sha256.as_ref()) else {
         return Ok(());
