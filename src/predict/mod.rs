@@ -436,21 +436,7 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             predicted,
             recorded,
         } => {
-            let mut header = vec!["index".to_string(), "class".into(), "predicted".into()];
-            header.extend(class_names.iter().map(|c| format!("p_{c}")));
-            csv.write_record(&header)?;
-            let mut correct = 0usize;
-            for (i, ((t, k), p)) in truth.iter().zip(predicted).zip(probabilities).enumerate() {
-                let mut row = vec![
-                    i.to_string(),
-                    // Empty for data without labels.
-                    usize::try_from(*t).map_or_else(|_| String::new(), |t| class_names[t].clone()),
-                    class_names[*k as usize].clone(),
-                ];
-                row.extend(p.iter().map(|v| format!("{v:.6}")));
-                csv.write_record(&row)?;
-                correct += usize::from(t == k);
-            }
+            let correct = write_classes(&mut csv, class_names, truth, predicted, probabilities)?;
             let labelled = truth.iter().all(|&y| y != crate::data::series::UNLABELLED);
             let score = Score::Classes {
                 correct: labelled.then_some(correct),
@@ -464,15 +450,7 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             predicted,
             recorded,
         } => {
-            csv.write_record(["index", target, "predicted"])?;
-            for (i, (t, p)) in truth.iter().zip(predicted).enumerate() {
-                let t = if t.is_nan() {
-                    String::new()
-                } else {
-                    t.to_string()
-                };
-                csv.write_record([i.to_string(), t, p.to_string()])?;
-            }
+            write_numbers(&mut csv, target, truth, predicted)?;
             let labelled = truth.iter().all(|t| !t.is_nan());
             let score = Score::Numbers {
                 errors: labelled.then(|| Errors::of(predicted, truth)),
@@ -488,21 +466,14 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             dates,
             intervals,
         } => {
-            let mut head = vec!["step".to_string(), "row".into(), target.clone()];
-            for (level, _) in intervals {
-                head.extend(crate::records::interval_columns(*level));
-            }
-            head.extend(dates.as_ref().map(|_| "date".to_string()));
-            csv.write_record(head)?;
-            for (k, v) in values.iter().enumerate() {
-                // `row`: the 0-based data row the value would have if the series went on.
-                let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
-                for (_, w) in intervals {
-                    row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
-                }
-                row.extend(dates.as_ref().map(|d| d[k].clone()));
-                csv.write_record(row)?;
-            }
+            write_forecast(
+                &mut csv,
+                target,
+                *steps,
+                values,
+                dates.as_deref(),
+                intervals,
+            )?;
             let score = Score::Forecast {
                 steps: *steps,
                 horizon: values.len(),
@@ -512,6 +483,81 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
         }
     };
     Ok((csv.into_inner()?, examples, score))
+}
+
+/// Writes classification's rows: each sequence's index, true class (empty without labels),
+/// predicted class and class probabilities, after the header; returns how many were right.
+fn write_classes(
+    csv: &mut ::csv::Writer<Vec<u8>>,
+    class_names: &[String],
+    truth: &[i64],
+    predicted: &[i64],
+    probabilities: &[Vec<f64>],
+) -> Result<usize> {
+    let mut header = vec!["index".to_string(), "class".into(), "predicted".into()];
+    header.extend(class_names.iter().map(|c| format!("p_{c}")));
+    csv.write_record(&header)?;
+    let mut correct = 0usize;
+    for (i, ((t, k), p)) in truth.iter().zip(predicted).zip(probabilities).enumerate() {
+        let mut row = vec![
+            i.to_string(),
+            // Empty for data without labels.
+            usize::try_from(*t).map_or_else(|_| String::new(), |t| class_names[t].clone()),
+            class_names[*k as usize].clone(),
+        ];
+        row.extend(p.iter().map(|v| format!("{v:.6}")));
+        csv.write_record(&row)?;
+        correct += usize::from(t == k);
+    }
+    Ok(correct)
+}
+
+/// Writes regression's rows: each sequence's index, true target (empty without labels) and
+/// predicted one, after the header.
+fn write_numbers(
+    csv: &mut ::csv::Writer<Vec<u8>>,
+    target: &str,
+    truth: &[f64],
+    predicted: &[f64],
+) -> Result<()> {
+    csv.write_record(["index", target, "predicted"])?;
+    for (i, (t, p)) in truth.iter().zip(predicted).enumerate() {
+        let t = if t.is_nan() {
+            String::new()
+        } else {
+            t.to_string()
+        };
+        csv.write_record([i.to_string(), t, p.to_string()])?;
+    }
+    Ok(())
+}
+
+/// Writes a forecast's rows: each value's step ahead, its row after the series' `steps`, the
+/// value, its interval bounds and its date, after the header.
+fn write_forecast(
+    csv: &mut ::csv::Writer<Vec<u8>>,
+    target: &str,
+    steps: usize,
+    values: &[f64],
+    dates: Option<&[String]>,
+    intervals: &[(f64, Vec<f64>)],
+) -> Result<()> {
+    let mut head = vec!["step".to_string(), "row".into(), target.to_string()];
+    for (level, _) in intervals {
+        head.extend(crate::records::interval_columns(*level));
+    }
+    head.extend(dates.map(|_| "date".to_string()));
+    csv.write_record(head)?;
+    for (k, v) in values.iter().enumerate() {
+        // `row`: the 0-based data row the value would have if the series went on.
+        let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
+        for (_, w) in intervals {
+            row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
+        }
+        row.extend(dates.map(|d| d[k].clone()));
+        csv.write_record(row)?;
+    }
+    Ok(())
 }
 
 /// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
