@@ -106,43 +106,16 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
             "empty file: expected a header row naming the columns, then data rows",
         ));
     };
-    let at = |line: usize, m: String| UserError::data_at(path, line, m);
     distinct_header(&header, path, header_line)?;
-    let column = |name: &str, key: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            at(
-                header_line,
-                format!(
-                    "no column {name:?} in the header: expected the {key} column ({key} = {name:?}; columns: {})",
-                    header.join(",")
-                ),
-            )
-        })
+    let head = Header {
+        names: &header,
+        line: header_line,
+        path,
     };
-    let label = match column(&opts.label, "label_column") {
-        Ok(c) => Some(c),
-        Err(_) if opts.unlabelled_ok => None,
-        Err(e) => return Err(e),
-    };
-    // New data for `predict` may lack the group column: only training splits by it.
-    let group = match opts.group.as_str() {
-        "" => None,
-        name => match column(name, "group_column") {
-            Ok(c) if Some(c) == label => {
-                return Err(at(
-                    header_line,
-                    format!("group_column = {name:?} is the label column: expected another column"),
-                ))
-            }
-            Ok(c) => Some(c),
-            Err(_) if opts.unlabelled_ok => None,
-            Err(e) => return Err(e),
-        },
-    };
+    let (label, group) = label_and_group(&head, opts)?;
     let rows: Vec<(usize, Vec<String>)> = rows.collect();
     if rows.is_empty() {
-        return Err(at(
-            header_line,
+        return Err(head.error(
             "a header but no data rows: expected one row per series (wide) or timestep (long)"
                 .into(),
         ));
@@ -150,35 +123,12 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
     check_rows(&rows, &header, header_line, label, opts, path)?;
     let cases = match opts.layout {
         CsvLayout::Wide => wide(&header, label, group, &rows, path)?,
-        CsvLayout::Long => {
-            let id = column(&opts.id, "id_column")?;
-            let time = if opts.time.is_empty() {
-                None
-            } else {
-                Some(column(&opts.time, "time_column")?)
-            };
-            let named: Vec<usize> = [label, Some(id), time, group]
-                .into_iter()
-                .flatten()
-                .collect();
-            if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
-                return Err(at(
-                    header_line,
-                    "the id, time, label and group columns must be different columns".into(),
-                ));
-            }
-            long(
-                &header,
-                Columns {
-                    label,
-                    id,
-                    time,
-                    group,
-                },
-                &rows,
-                path,
-            )?
-        }
+        CsvLayout::Long => long(
+            &header,
+            long_columns(&head, label, group, opts)?,
+            &rows,
+            path,
+        )?,
     };
     let features = match opts.layout {
         CsvLayout::Wide => 1,
@@ -190,6 +140,91 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         cases,
         labelled: label.is_some(),
         targets: false,
+    })
+}
+
+/// A CSV file's header row: the column names, its line and the file, for finding columns by
+/// name and for errors on that line.
+struct Header<'a> {
+    names: &'a [String],
+    line: usize,
+    path: &'a Path,
+}
+
+impl Header<'_> {
+    /// The index of the column `name`, which the key `key` names; an error naming the header's
+    /// columns when there is none.
+    fn column(&self, name: &str, key: &str) -> Result<usize, UserError> {
+        self.names.iter().position(|h| h == name).ok_or_else(|| {
+            self.error(format!(
+                "no column {name:?} in the header: expected the {key} column ({key} = {name:?}; columns: {})",
+                self.names.join(",")
+            ))
+        })
+    }
+
+    /// An error on the header's line.
+    fn error(&self, message: String) -> UserError {
+        UserError::data_at(self.path, self.line, message)
+    }
+}
+
+/// The label column (None where `opts.unlabelled_ok` and the header has none) and the group
+/// column (None without a `group_column`, or where new data lacks it).
+fn label_and_group(
+    head: &Header,
+    opts: &Options,
+) -> Result<(Option<usize>, Option<usize>), UserError> {
+    let label = match head.column(&opts.label, "label_column") {
+        Ok(c) => Some(c),
+        Err(_) if opts.unlabelled_ok => None,
+        Err(e) => return Err(e),
+    };
+    // New data for `predict` may lack the group column: only training splits by it.
+    let group = match opts.group.as_str() {
+        "" => None,
+        name => match head.column(name, "group_column") {
+            Ok(c) if Some(c) == label => {
+                return Err(head.error(format!(
+                    "group_column = {name:?} is the label column: expected another column"
+                )))
+            }
+            Ok(c) => Some(c),
+            Err(_) if opts.unlabelled_ok => None,
+            Err(e) => return Err(e),
+        },
+    };
+    Ok((label, group))
+}
+
+/// The columns of a long CSV besides its features: the `label` and `group` found, the id and
+/// the time (`opts.time`, if any); all different columns.
+fn long_columns(
+    head: &Header,
+    label: Option<usize>,
+    group: Option<usize>,
+    opts: &Options,
+) -> Result<Columns, UserError> {
+    let id = head.column(&opts.id, "id_column")?;
+    let time = if opts.time.is_empty() {
+        None
+    } else {
+        Some(head.column(&opts.time, "time_column")?)
+    };
+    let named: Vec<usize> = [label, Some(id), time, group]
+        .into_iter()
+        .flatten()
+        .collect();
+    if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
+        return Err(
+            head.error("the id, time, label and group columns must be different columns".into())
+        );
+    }
+    Ok(Columns {
+        label,
+        id,
+        time,
+        group,
     })
 }
 
