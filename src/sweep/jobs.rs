@@ -112,7 +112,7 @@ pub fn run(
     }
     while pool.workers.iter().any(Option::is_some) {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Message::Done(slot, reply)) => pool.done(slot, reply, done)?,
+            Ok(Message::Done(slot, reply)) => pool.finished(slot, reply, done)?,
             Ok(Message::Ended(slot)) => pool.ended(slot, done)?,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if interrupt::requested() {
@@ -160,7 +160,7 @@ impl<'a> Pool<'a> {
 
     /// The worker of `slot` is done with its run (`reply`): counts the run in `done`, rewrites
     /// the tables and hands the worker the next run, unless a disk was found full.
-    fn done(&mut self, slot: usize, reply: Reply, done: &mut Totals) -> Result<()> {
+    fn finished(&mut self, slot: usize, reply: Reply, done: &mut Totals) -> Result<()> {
         let worker = self.workers[slot].as_mut().expect("a live worker");
         if let Some(planned) = worker.run.take() {
             match reply {
