@@ -46,8 +46,43 @@ pub fn write(sweep: &SweepConfig, args: &Request) -> Result<Script> {
         .tasks
         .map_or(plan.runs.len(), |t| t as usize)
         .clamp(1, plan.runs.len());
-    let threads = args.threads;
     let cwd = std::env::current_dir().context("could not read the working directory")?;
+    check_texts(args, &cwd)?;
+    let config = absolute(&cwd, &args.config)
+        .canonicalize()
+        .map_err(|e| UserError::store(&args.config, format!("cannot read: {e}")))?;
+    let out = absolute(&cwd, &args.out);
+    let dir = out.join(&plan.name);
+    crate::store::create_dir(&dir, "sweep folder")?;
+    let exe = std::env::current_exe().context("could not find the rowseq executable")?;
+    let command = sweep_command(&exe, &config, &out, &cwd, args);
+    let script = format!(
+        "#!/bin/bash\n\
+         # Written by `rowseq slurm`: sweep {name}, {runs} runs in {tasks} array tasks. Each task\n\
+         # trains its shard (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) into {dir}.\n\
+         #SBATCH --job-name=rowseq-{name}\n\
+         #SBATCH --array=1-{tasks}\n\
+         #SBATCH --ntasks=1\n\
+         #SBATCH --cpus-per-task={threads}\n\
+         #SBATCH --output={dir}/slurm-%A_%a.out\n\
+         set -euo pipefail\n\
+         cd {cwd}\n\
+         exec {command}\n",
+        name = plan.name,
+        runs = plan.runs.len(),
+        dir = dir.display(),
+        threads = args.threads,
+        cwd = quote(&cwd.display().to_string()),
+        command = command.join(" "),
+    );
+    let path = dir.join("slurm.sbatch");
+    store::write_atomic(&path, script.as_bytes())?;
+    Ok(Script { path, tasks })
+}
+
+/// Checks that no path or override of `args` (nor the working directory `cwd`) holds a line
+/// break or another control character: each goes into the script's lines.
+fn check_texts(args: &Request, cwd: &Path) -> Result<(), UserError> {
     // Every path and override goes into the script's lines: a line break in one would write
     // lines of its own.
     let mut texts: Vec<(&str, String)> = vec![
@@ -67,25 +102,24 @@ pub fn write(sweep: &SweepConfig, args: &Request) -> Result<Script> {
                 expected: "expected a value without line breaks or other control characters \
                            (it is written into the sbatch script)"
                     .into(),
-            }
-            .into());
+            });
         }
     }
-    let absolute = |p: &Path| -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            cwd.join(p)
-        }
-    };
-    let config = absolute(&args.config)
-        .canonicalize()
-        .map_err(|e| UserError::store(&args.config, format!("cannot read: {e}")))?;
-    let out = absolute(&args.out);
-    let dir = out.join(&plan.name);
-    crate::store::create_dir(&dir, "sweep folder")?;
-    let exe = std::env::current_exe().context("could not find the rowseq executable")?;
+    Ok(())
+}
 
+/// `p` as an absolute path: as it is, or under `cwd`.
+fn absolute(cwd: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        cwd.join(p)
+    }
+}
+
+/// The words of the command every array task runs: `exe sweep CONFIG`, the overrides, the
+/// absolute `out`, the threads, one run at a time on the CPU, and the data folder, quoted.
+fn sweep_command(exe: &Path, config: &Path, out: &Path, cwd: &Path, args: &Request) -> Vec<String> {
     let mut command = vec![
         quote(&exe.display().to_string()),
         "sweep".into(),
@@ -99,7 +133,7 @@ pub fn write(sweep: &SweepConfig, args: &Request) -> Result<Script> {
         "--out".into(),
         quote(&out.display().to_string()),
         "--threads".into(),
-        threads.to_string(),
+        args.threads.to_string(),
         // One run at a time in the CPUs Slurm gave the task, whatever cores the node has.
         "--jobs".into(),
         "1".into(),
@@ -108,29 +142,9 @@ pub fn write(sweep: &SweepConfig, args: &Request) -> Result<Script> {
     ]);
     if let Some(d) = &args.data_dir {
         command.push("--data-dir".into());
-        command.push(quote(&absolute(d).display().to_string()));
+        command.push(quote(&absolute(cwd, d).display().to_string()));
     }
-    let script = format!(
-        "#!/bin/bash\n\
-         # Written by `rowseq slurm`: sweep {name}, {runs} runs in {tasks} array tasks. Each task\n\
-         # trains its shard (SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT) into {dir}.\n\
-         #SBATCH --job-name=rowseq-{name}\n\
-         #SBATCH --array=1-{tasks}\n\
-         #SBATCH --ntasks=1\n\
-         #SBATCH --cpus-per-task={threads}\n\
-         #SBATCH --output={dir}/slurm-%A_%a.out\n\
-         set -euo pipefail\n\
-         cd {cwd}\n\
-         exec {command}\n",
-        name = plan.name,
-        runs = plan.runs.len(),
-        dir = dir.display(),
-        cwd = quote(&cwd.display().to_string()),
-        command = command.join(" "),
-    );
-    let path = dir.join("slurm.sbatch");
-    store::write_atomic(&path, script.as_bytes())?;
-    Ok(Script { path, tasks })
+    command
 }
 
 /// Submits the script with `sbatch`; returns what sbatch printed.

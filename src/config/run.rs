@@ -121,12 +121,6 @@ impl RunConfig {
     ///   forecasting one series file (`csv:SERIES.csv`) and the forecasting keys, which no
     ///   other task takes; forecasting windows are z-scored per feature, not per series.
     pub fn check_combination(&self) -> Result<(), (String, String)> {
-        let fail = |key: &str, expected: String| {
-            Err((
-                key.to_string(),
-                format!("{key} = {}: {expected}", self.toml_value(key)),
-            ))
-        };
         if self.val_split == ValSplit::Group && self.group_column.trim().is_empty() {
             return Err((
                 "val_split".into(),
@@ -147,87 +141,110 @@ impl RunConfig {
             ));
         }
         let spec = Spec::parse(&self.dataset).ok();
+        if self.task == Task::Forecast {
+            self.check_forecast_combination(spec)
+        } else {
+            self.check_other_combination(spec)
+        }
+    }
+
+    /// `check_combination` for forecasting: one series file (`spec`, the dataset parsed), no
+    /// CSV key of classification and regression files, no `train_size`, no per-series scaling.
+    fn check_forecast_combination(&self, spec: Option<Spec>) -> Result<(), (String, String)> {
+        let one_series = matches!(spec, Some(Spec::Series(_)));
+        if !one_series {
+            return fault(
+                self,
+                "dataset",
+                "expected csv:SERIES.csv (one CSV file holding the series in time order) \
+                 with task = \"forecast\""
+                    .into(),
+            );
+        }
+        let changed = self.changed_keys();
+        if let Some(key) = keys_of(Scope::Csv).find(|k| changed.contains(k)) {
+            return fault(
+                self,
+                key,
+                "applies to classification and regression CSV files, not to \
+                 task = \"forecast\" (name the series with target_column and columns)"
+                    .into(),
+            );
+        }
+        if self.train_size != 0 {
+            return fault(
+                self,
+                "train_size",
+                "expected 0 with task = \"forecast\" (training takes the stretch before \
+                 val_size and test_size)"
+                    .into(),
+            );
+        }
+        if self.normalize == Normalize::Series {
+            return fault(
+                self,
+                "normalize",
+                "expected \"feature\" or \"none\" with task = \"forecast\" (a window \
+                 z-scored on its own would lose the level it forecasts from)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// `check_combination` for the other tasks: a set of series or images (`spec`, the dataset
+    /// parsed), no forecasting key, long-CSV keys only on long CSV files, regression on series.
+    fn check_other_combination(&self, spec: Option<Spec>) -> Result<(), (String, String)> {
         let one_series = matches!(spec, Some(Spec::Series(_)));
         let task = self.value_text("task");
-        if self.task == Task::Forecast {
-            if !one_series {
-                return fail(
-                    "dataset",
-                    "expected csv:SERIES.csv (one CSV file holding the series in time order) \
-                     with task = \"forecast\""
-                        .into(),
-                );
-            }
-            let changed = self.changed_keys();
-            if let Some(key) = keys_of(Scope::Csv).find(|k| changed.contains(k)) {
-                return fail(
+        if one_series {
+            return fault(
+                self,
+                "dataset",
+                format!(
+                    "one file is a series to forecast: expected csv:TRAIN.csv,TEST.csv \
+                     with task = \"{task}\", or task = \"forecast\""
+                ),
+            );
+        }
+        let changed = self.changed_keys();
+        if let Some(key) = keys_of(Scope::Forecast).find(|k| changed.contains(k)) {
+            return fault(
+                self,
+                key,
+                format!("applies to task = \"forecast\" only, not task = \"{task}\""),
+            );
+        }
+        if self.csv_layout == CsvLayout::Wide && matches!(spec, Some(Spec::Csv { .. })) {
+            if let Some(key) = keys_of(Scope::LongCsv).find(|k| changed.contains(k)) {
+                return fault(
+                    self,
                     key,
-                    "applies to classification and regression CSV files, not to \
-                     task = \"forecast\" (name the series with target_column and columns)"
+                    "applies to csv_layout = \"long\" only (a column of a file with one \
+                     row per timestep), not csv_layout = \"wide\""
                         .into(),
                 );
             }
-            if self.train_size != 0 {
-                return fail(
-                    "train_size",
-                    "expected 0 with task = \"forecast\" (training takes the stretch before \
-                     val_size and test_size)"
-                        .into(),
-                );
-            }
-            if self.normalize == Normalize::Series {
-                return fail(
-                    "normalize",
-                    "expected \"feature\" or \"none\" with task = \"forecast\" (a window \
-                     z-scored on its own would lose the level it forecasts from)"
-                        .into(),
-                );
-            }
-        } else {
-            if one_series {
-                return fail(
-                    "dataset",
-                    format!(
-                        "one file is a series to forecast: expected csv:TRAIN.csv,TEST.csv \
-                         with task = \"{task}\", or task = \"forecast\""
-                    ),
-                );
-            }
-            let changed = self.changed_keys();
-            if let Some(key) = keys_of(Scope::Forecast).find(|k| changed.contains(k)) {
-                return fail(
-                    key,
-                    format!("applies to task = \"forecast\" only, not task = \"{task}\""),
-                );
-            }
-            if self.csv_layout == CsvLayout::Wide && matches!(spec, Some(Spec::Csv { .. })) {
-                if let Some(key) = keys_of(Scope::LongCsv).find(|k| changed.contains(k)) {
-                    return fail(
-                        key,
-                        "applies to csv_layout = \"long\" only (a column of a file with one \
-                         row per timestep), not csv_layout = \"wide\""
-                            .into(),
-                    );
-                }
-            }
-            if self.normalize == Normalize::Last {
-                return fail(
-                    "normalize",
-                    format!(
-                        "applies to task = \"forecast\" only (windows relative to their last \
-                         value), not task = \"{task}\""
-                    ),
-                );
-            }
-            if self.task == Task::Regress && spec.is_some_and(|s| s.is_images()) {
-                return fail(
-                    "task",
-                    format!(
-                        "expected series data (ts: or csv:) for regression, not {:?}",
-                        self.dataset
-                    ),
-                );
-            }
+        }
+        if self.normalize == Normalize::Last {
+            return fault(
+                self,
+                "normalize",
+                format!(
+                    "applies to task = \"forecast\" only (windows relative to their last \
+                     value), not task = \"{task}\""
+                ),
+            );
+        }
+        if self.task == Task::Regress && spec.is_some_and(|s| s.is_images()) {
+            return fault(
+                self,
+                "task",
+                format!(
+                    "expected series data (ts: or csv:) for regression, not {:?}",
+                    self.dataset
+                ),
+            );
         }
         Ok(())
     }
@@ -309,4 +326,12 @@ impl RunConfig {
         }
         parts.join(",")
     }
+}
+
+/// The error of `check_combination` for `key` of `cfg`: the key, and `key = value: expected`.
+fn fault(cfg: &RunConfig, key: &str, expected: String) -> Result<(), (String, String)> {
+    Err((
+        key.to_string(),
+        format!("{key} = {}: {expected}", cfg.toml_value(key)),
+    ))
 }

@@ -165,19 +165,7 @@ impl SweepConfig {
             },
             message,
         };
-        let table: BTreeMap<Spanned<String>, Spanned<toml::Value>> =
-            toml::from_str(text).map_err(|e| {
-                let line = e.span().map(|s| line_of(text, s.start));
-                let reason = e.message().trim().replace('\n', " ");
-                let reason = if reason.is_empty() {
-                    "expected key = value, the value in TOML syntax (a number, true/false, \
-                     a \"quoted string\" or a [list])"
-                        .to_string()
-                } else {
-                    reason
-                };
-                err(line, format!("invalid TOML: {reason}"))
-            })?;
+        let table = toml_table(text).map_err(|(line, m)| err(line, m))?;
         let mut name = default_name.to_string();
         let mut select = Select::Last;
         let mut grid = BTreeMap::new();
@@ -192,56 +180,14 @@ impl SweepConfig {
                     _ => origin.to_string(),
                 },
             );
-            if k == "name" {
-                name = match value.get_ref() {
-                    toml::Value::String(s) if valid_name(s) => s.clone(),
-                    v => {
-                        return Err(err(
-                            line,
-                            format!("name = {v}: expected a folder name of letters, digits, '-', '_' or '.', not starting with '.'"),
-                        ))
-                    }
-                };
-                continue;
+            match k {
+                "name" => name = name_value(value.get_ref()).map_err(|m| err(line, m))?,
+                "select" => select = select_value(value.get_ref()).map_err(|m| err(line, m))?,
+                _ => {
+                    let values = grid_values(k, value.get_ref()).map_err(|m| err(line, m))?;
+                    grid.insert(k.to_string(), values);
+                }
             }
-            if k == "select" {
-                select = match value.get_ref().as_str() {
-                    Some("last") => Select::Last,
-                    Some("best_val") => Select::BestVal,
-                    _ => {
-                        return Err(err(
-                            line,
-                            format!(
-                                "select = {}: expected \"last\" (the final epoch's test \
-                                 accuracy) or \"best_val\" (that of the epoch with the best \
-                                 validation accuracy)",
-                                value_text(value.get_ref())
-                            ),
-                        ))
-                    }
-                };
-                continue;
-            }
-            if !RUN_KEYS.contains(&k) {
-                return Err(err(
-                    line,
-                    format!(
-                        "unknown key `{k}`; known keys: name, select, {}",
-                        RUN_KEYS.join(", ")
-                    ),
-                ));
-            }
-            let values = match value.get_ref() {
-                toml::Value::Array(items) => items.clone(),
-                single => vec![single.clone()],
-            };
-            if values.is_empty() {
-                return Err(err(line, format!("{k} = []: expected at least one value")));
-            }
-            for v in &values {
-                check_value(k, v).map_err(|m| err(line, m))?;
-            }
-            grid.insert(k.to_string(), values);
         }
         Ok(SweepConfig {
             name,
@@ -340,4 +286,65 @@ impl SweepConfig {
             .map(|k| k.to_string())
             .collect()
     }
+}
+
+/// A sweep file's keys and values, each with where it stands in the text.
+type Table = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
+/// The keys and values of sweep TOML `text`; an error gives the line it is on, if known.
+fn toml_table(text: &str) -> Result<Table, (Option<usize>, String)> {
+    toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| line_of(text, s.start));
+        let reason = e.message().trim().replace('\n', " ");
+        let reason = if reason.is_empty() {
+            "expected key = value, the value in TOML syntax (a number, true/false, \
+             a \"quoted string\" or a [list])"
+                .to_string()
+        } else {
+            reason
+        };
+        (line, format!("invalid TOML: {reason}"))
+    })
+}
+
+/// The sweep folder name that the `name` key gives.
+fn name_value(value: &toml::Value) -> Result<String, String> {
+    match value {
+        toml::Value::String(s) if valid_name(s) => Ok(s.clone()),
+        v => Err(format!("name = {v}: expected a folder name of letters, digits, '-', '_' or '.', not starting with '.'")),
+    }
+}
+
+/// The epoch choice that the `select` key gives.
+fn select_value(value: &toml::Value) -> Result<Select, String> {
+    match value.as_str() {
+        Some("last") => Ok(Select::Last),
+        Some("best_val") => Ok(Select::BestVal),
+        _ => Err(format!(
+            "select = {}: expected \"last\" (the final epoch's test accuracy) or \"best_val\" \
+             (that of the epoch with the best validation accuracy)",
+            value_text(value)
+        )),
+    }
+}
+
+/// The values that run key `k` takes in the grid (a list, or a single value), each checked.
+fn grid_values(k: &str, value: &toml::Value) -> Result<Vec<toml::Value>, String> {
+    if !RUN_KEYS.contains(&k) {
+        return Err(format!(
+            "unknown key `{k}`; known keys: name, select, {}",
+            RUN_KEYS.join(", ")
+        ));
+    }
+    let values = match value {
+        toml::Value::Array(items) => items.clone(),
+        single => vec![single.clone()],
+    };
+    if values.is_empty() {
+        return Err(format!("{k} = []: expected at least one value"));
+    }
+    for v in &values {
+        check_value(k, v)?;
+    }
+    Ok(values)
 }

@@ -17,12 +17,14 @@ ordered by the time column when `time_column` names one, else kept in file order
 of a series must carry the same label. Column names are set with `label_column` (default
 `label`), `id_column` (`id`) and `time_column` (none). Errors name the file and line.
 */
-use std::collections::HashMap;
+mod long;
+
 use std::path::Path;
 
 use super::series::{distinct_header, parse_value, read_text, Case, SeriesFile};
 use crate::config::{CsvLayout, RunConfig};
 use crate::error::UserError;
+use long::Columns;
 
 /// The CSV keys of a run config.
 #[derive(Clone, Debug)]
@@ -106,43 +108,16 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
             "empty file: expected a header row naming the columns, then data rows",
         ));
     };
-    let at = |line: usize, m: String| UserError::data_at(path, line, m);
     distinct_header(&header, path, header_line)?;
-    let column = |name: &str, key: &str| {
-        header.iter().position(|h| h == name).ok_or_else(|| {
-            at(
-                header_line,
-                format!(
-                    "no column {name:?} in the header: expected the {key} column ({key} = {name:?}; columns: {})",
-                    header.join(",")
-                ),
-            )
-        })
+    let head = Header {
+        names: &header,
+        line: header_line,
+        path,
     };
-    let label = match column(&opts.label, "label_column") {
-        Ok(c) => Some(c),
-        Err(_) if opts.unlabelled_ok => None,
-        Err(e) => return Err(e),
-    };
-    // New data for `predict` may lack the group column: only training splits by it.
-    let group = match opts.group.as_str() {
-        "" => None,
-        name => match column(name, "group_column") {
-            Ok(c) if Some(c) == label => {
-                return Err(at(
-                    header_line,
-                    format!("group_column = {name:?} is the label column: expected another column"),
-                ))
-            }
-            Ok(c) => Some(c),
-            Err(_) if opts.unlabelled_ok => None,
-            Err(e) => return Err(e),
-        },
-    };
+    let (label, group) = label_and_group(&head, opts)?;
     let rows: Vec<(usize, Vec<String>)> = rows.collect();
     if rows.is_empty() {
-        return Err(at(
-            header_line,
+        return Err(head.error(
             "a header but no data rows: expected one row per series (wide) or timestep (long)"
                 .into(),
         ));
@@ -150,35 +125,12 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
     check_rows(&rows, &header, header_line, label, opts, path)?;
     let cases = match opts.layout {
         CsvLayout::Wide => wide(&header, label, group, &rows, path)?,
-        CsvLayout::Long => {
-            let id = column(&opts.id, "id_column")?;
-            let time = if opts.time.is_empty() {
-                None
-            } else {
-                Some(column(&opts.time, "time_column")?)
-            };
-            let named: Vec<usize> = [label, Some(id), time, group]
-                .into_iter()
-                .flatten()
-                .collect();
-            if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
-                return Err(at(
-                    header_line,
-                    "the id, time, label and group columns must be different columns".into(),
-                ));
-            }
-            long(
-                &header,
-                Columns {
-                    label,
-                    id,
-                    time,
-                    group,
-                },
-                &rows,
-                path,
-            )?
-        }
+        CsvLayout::Long => long::cases(
+            &header,
+            long_columns(&head, label, group, opts)?,
+            &rows,
+            path,
+        )?,
     };
     let features = match opts.layout {
         CsvLayout::Wide => 1,
@@ -190,6 +142,91 @@ pub fn parse(text: &str, path: &Path, opts: &Options) -> Result<SeriesFile, User
         cases,
         labelled: label.is_some(),
         targets: false,
+    })
+}
+
+/// A CSV file's header row: the column names, its line and the file, for finding columns by
+/// name and for errors on that line.
+struct Header<'a> {
+    names: &'a [String],
+    line: usize,
+    path: &'a Path,
+}
+
+impl Header<'_> {
+    /// The index of the column `name`, which the key `key` names; an error naming the header's
+    /// columns when there is none.
+    fn column(&self, name: &str, key: &str) -> Result<usize, UserError> {
+        self.names.iter().position(|h| h == name).ok_or_else(|| {
+            self.error(format!(
+                "no column {name:?} in the header: expected the {key} column ({key} = {name:?}; columns: {})",
+                self.names.join(",")
+            ))
+        })
+    }
+
+    /// An error on the header's line.
+    fn error(&self, message: String) -> UserError {
+        UserError::data_at(self.path, self.line, message)
+    }
+}
+
+/// The label column (None where `opts.unlabelled_ok` and the header has none) and the group
+/// column (None without a `group_column`, or where new data lacks it).
+fn label_and_group(
+    head: &Header,
+    opts: &Options,
+) -> Result<(Option<usize>, Option<usize>), UserError> {
+    let label = match head.column(&opts.label, "label_column") {
+        Ok(c) => Some(c),
+        Err(_) if opts.unlabelled_ok => None,
+        Err(e) => return Err(e),
+    };
+    // New data for `predict` may lack the group column: only training splits by it.
+    let group = match opts.group.as_str() {
+        "" => None,
+        name => match head.column(name, "group_column") {
+            Ok(c) if Some(c) == label => {
+                return Err(head.error(format!(
+                    "group_column = {name:?} is the label column: expected another column"
+                )))
+            }
+            Ok(c) => Some(c),
+            Err(_) if opts.unlabelled_ok => None,
+            Err(e) => return Err(e),
+        },
+    };
+    Ok((label, group))
+}
+
+/// The columns of a long CSV besides its features: the `label` and `group` found, the id and
+/// the time (`opts.time`, if any); all different columns.
+fn long_columns(
+    head: &Header,
+    label: Option<usize>,
+    group: Option<usize>,
+    opts: &Options,
+) -> Result<Columns, UserError> {
+    let id = head.column(&opts.id, "id_column")?;
+    let time = if opts.time.is_empty() {
+        None
+    } else {
+        Some(head.column(&opts.time, "time_column")?)
+    };
+    let named: Vec<usize> = [label, Some(id), time, group]
+        .into_iter()
+        .flatten()
+        .collect();
+    if (1..named.len()).any(|i| named[..i].contains(&named[i])) {
+        return Err(
+            head.error("the id, time, label and group columns must be different columns".into())
+        );
+    }
+    Ok(Columns {
+        label,
+        id,
+        time,
+        group,
     })
 }
 
@@ -270,104 +307,6 @@ fn wide(
             label: label.map_or_else(String::new, |l| fields[l].clone()),
             group: group.map_or_else(String::new, |g| fields[g].clone()),
             line: *line,
-        });
-    }
-    Ok(cases)
-}
-
-/// The columns of a long CSV that are not features.
-struct Columns {
-    label: Option<usize>,
-    id: usize,
-    time: Option<usize>,
-    group: Option<usize>,
-}
-
-fn long(
-    header: &[String],
-    columns: Columns,
-    rows: &[(usize, Vec<String>)],
-    path: &Path,
-) -> Result<Vec<Case>, UserError> {
-    let Columns {
-        label,
-        id,
-        time,
-        group,
-    } = columns;
-    let feature_columns: Vec<usize> = (0..header.len())
-        .filter(|&i| Some(i) != label && i != id && Some(i) != time && Some(i) != group)
-        .collect();
-    if feature_columns.is_empty() {
-        return Err(UserError::data_at(path, 1, "no feature columns: expected at least one column besides id, time, label and group (csv_layout = \"long\")"));
-    }
-    // id -> (first line, label, group, rows as (time, line, values)).
-    type Steps = Vec<(f64, usize, Vec<f32>)>;
-    let mut order: Vec<String> = Vec::new();
-    let mut series: HashMap<String, (usize, String, String, Steps)> = HashMap::new();
-    for (k, (line, fields)) in rows.iter().enumerate() {
-        let at = |m: String| UserError::data_at(path, *line, m);
-        let key = &fields[id];
-        if key.is_empty() {
-            return Err(at(format!(
-                "missing id: expected a series id in column {:?}",
-                header[id]
-            )));
-        }
-        let t = match time {
-            None => k as f64,
-            Some(c) => match fields[c].parse::<f64>() {
-                Ok(v) if v.is_finite() => v,
-                _ => {
-                    return Err(at(format!(
-                        "time {:?} in column {:?}: expected a finite number",
-                        fields[c], header[c]
-                    )))
-                }
-            },
-        };
-        let values = feature_columns
-            .iter()
-            .map(|&c| parse_value(&fields[c], &format!("column {:?}", header[c])))
-            .collect::<Result<Vec<f32>, String>>()
-            .map_err(&at)?;
-        let here = label.map_or_else(String::new, |l| fields[l].clone());
-        let in_group = group.map_or_else(String::new, |g| fields[g].clone());
-        let entry = series.entry(key.clone()).or_insert_with(|| {
-            order.push(key.clone());
-            (*line, here.clone(), in_group.clone(), Vec::new())
-        });
-        if entry.1 != here {
-            return Err(at(format!(
-                "series {key:?} has label {here:?} here but {:?} on line {}: expected one label per series",
-                entry.1, entry.0
-            )));
-        }
-        if entry.2 != in_group {
-            return Err(at(format!(
-                "series {key:?} is in group {in_group:?} here but {:?} on line {}: expected one group per series",
-                entry.2, entry.0
-            )));
-        }
-        entry.3.push((t, *line, values));
-    }
-    let mut cases = Vec::with_capacity(order.len());
-    for key in order {
-        let (first, label, group, mut steps) = series.remove(&key).expect("every id in order");
-        steps.sort_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some(w) = steps.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(UserError::data_at(
-                path,
-                w[0].1.max(w[1].1),
-                format!("series {key:?} has time {} twice (also line {}): expected one row per timestep", w[0].0, w[0].1.min(w[1].1)),
-            ));
-        }
-        cases.push(Case {
-            len: steps.len(),
-            values: steps.into_iter().flat_map(|s| s.2).collect(),
-            label,
-            group,
-            line: first,
         });
     }
     Ok(cases)

@@ -17,9 +17,11 @@ use tch::{nn, Device, Kind};
 
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
-use crate::data::Source;
+use crate::data::forecast::{Table, WindowScale};
+use crate::data::{Dataset, Source};
 use crate::error::UserError;
 use crate::model::{Arch, SeqClassifier};
+use crate::records::{Normalization, RunResult};
 use crate::store::{self, RunDir};
 use crate::train;
 
@@ -81,7 +83,6 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
     let run = RunDir {
         path: run_dir.to_path_buf(),
     };
-    let config_path = run_dir.join(store::CONFIG);
     let cfg = run.config()?;
     let Some(result) = run.result()? else {
         return Err(UserError::store(
@@ -104,6 +105,28 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
     if let Patch::Values(p) = resolved.patch {
         read_cfg.patch = Patch::Values(p);
     }
+    let (source, own_test) = load(data, &cfg, &mut read_cfg, data_dir, run_dir)?;
+    let dataset = source.split(&read_cfg)?;
+    check_shape(data, &cfg, &result, &dataset)?;
+    let whole_test = own_test && cfg.test_size == 0;
+    let output = apply(&run, &cfg, &result, &dataset, whole_test)?;
+    Ok(Member {
+        label: result.label,
+        output,
+    })
+}
+
+/// DATA read as the run (its config `cfg`, in `run_dir`) read its data, with `read_cfg`, and
+/// whether DATA is the run's own dataset (its test set). An image set replaces `read_cfg`'s
+/// dataset.
+fn load(
+    data: &str,
+    cfg: &RunConfig,
+    read_cfg: &mut RunConfig,
+    data_dir: Option<&Path>,
+    run_dir: &Path,
+) -> Result<(Source, bool)> {
+    let config_path = run_dir.join(store::CONFIG);
     let own_test;
     let source = match (Spec::parse(data), Spec::parse(&cfg.dataset)) {
         (Ok(spec), Ok(run_spec)) if spec.is_images() => {
@@ -112,7 +135,7 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
             }
             own_test = data == cfg.dataset;
             read_cfg.dataset = data.to_string();
-            Source::load(&read_cfg, data_dir)?
+            Source::load(read_cfg, data_dir)?
         }
         (Ok(spec), Ok(run_spec)) => {
             let test = match (&spec, &run_spec) {
@@ -122,39 +145,51 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
                 _ => return Err(mismatch(data, &cfg.dataset).into()),
             };
             own_test = data == cfg.dataset;
-            Source::load_with_test(&read_cfg, None, Some(&test))?
+            Source::load_with_test(read_cfg, None, Some(&test))?
         }
         (Err(_), Ok(run_spec)) => {
             let path = Path::new(data);
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            match (ext, &run_spec) {
-                ("ts", Spec::Ts { .. }) | ("csv", Spec::Csv { .. }) | ("npz", Spec::Npz { .. }) => {
-                }
-                _ => {
-                    return Err(UserError::data(
-                        path,
-                        format!(
-                            "expected a {} file like the run's data ({}), or a dataset (ts:, \
-                             csv:, npz:, idx:, mnist)",
-                            match run_spec {
-                                Spec::Csv { .. } => ".csv",
-                                Spec::Npz { .. } => ".npz",
-                                _ => ".ts",
-                            },
-                            cfg.dataset
-                        ),
-                    )
-                    .into())
-                }
-            }
+            check_file_kind(path, &run_spec, &cfg.dataset)?;
             own_test = false;
-            Source::load_with_test(&read_cfg, None, Some(path))?
+            Source::load_with_test(read_cfg, None, Some(path))?
         }
         (_, Err(m)) => {
             return Err(UserError::store(&config_path, format!("dataset: {m}")).into());
         }
     };
-    let dataset = source.split(&read_cfg)?;
+    Ok((source, own_test))
+}
+
+/// Checks that a file given as DATA has the extension of the run's data (`dataset`, read as
+/// `run_spec`): `.ts`, `.csv` or `.npz`.
+fn check_file_kind(path: &Path, run_spec: &Spec, dataset: &str) -> Result<(), UserError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match (ext, run_spec) {
+        ("ts", Spec::Ts { .. }) | ("csv", Spec::Csv { .. }) | ("npz", Spec::Npz { .. }) => Ok(()),
+        _ => Err(UserError::data(
+            path,
+            format!(
+                "expected a {} file like the run's data ({}), or a dataset (ts:, \
+                 csv:, npz:, idx:, mnist)",
+                match run_spec {
+                    Spec::Csv { .. } => ".csv",
+                    Spec::Npz { .. } => ".npz",
+                    _ => ".ts",
+                },
+                dataset
+            ),
+        )),
+    }
+}
+
+/// Checks that a classification run reads DATA (`dataset`) with the features per timestep and
+/// the classes it trained on (as its `result` records them).
+fn check_shape(
+    data: &str,
+    cfg: &RunConfig,
+    result: &RunResult,
+    dataset: &Dataset,
+) -> Result<(), UserError> {
     let shape = result
         .data
         .as_ref()
@@ -169,17 +204,26 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
                     dataset.features,
                     dataset.class_names.len()
                 ),
-            )
-            .into());
+            ));
         }
     }
+    Ok(())
+}
 
-    let arch = Arch::of(&cfg, dataset.features, dataset.classes(), dataset.seq_len);
+/// The run's model, its weights loaded, applied to `dataset`'s test split; the run's recorded
+/// test score goes with it when the split is the `whole_test` set it was tested on.
+fn apply(
+    run: &RunDir,
+    cfg: &RunConfig,
+    result: &RunResult,
+    dataset: &Dataset,
+    whole_test: bool,
+) -> Result<Output> {
+    let arch = Arch::of(cfg, dataset.features, dataset.classes(), dataset.seq_len);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (dataset.features, dataset.classes()))?;
-    let whole_test = own_test && cfg.test_size == 0;
-    let output = match &dataset.target {
+    Ok(match &dataset.target {
         Some(target) => {
             let z = train::predict_values(&model, &dataset.test, Device::Cpu);
             let truth_z =
@@ -205,33 +249,13 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
                 recorded: whole_test.then_some(result.test_acc),
             }
         }
-    };
-    Ok(Member {
-        label: result.label,
-        output,
     })
 }
 
 /// A forecasting run applied to a series file: the `horizon` values after its end, from its
 /// last `window` steps scaled with the run's saved statistics.
-fn forecast(
-    run: &RunDir,
-    cfg: &RunConfig,
-    result: crate::records::RunResult,
-    data: &str,
-) -> Result<Member> {
-    let path = match Spec::parse(data) {
-        Ok(Spec::Series(path)) => path,
-        Err(_) if Path::new(data).extension().is_some_and(|e| e == "csv") => PathBuf::from(data),
-        _ => {
-            return Err(UserError::data(
-                data,
-                "expected a series CSV file (or csv:SERIES.csv) with the run's columns: a \
-                 forecasting run forecasts the values after its end",
-            )
-            .into())
-        }
-    };
+fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Result<Member> {
+    let path = series_path(data)?;
     let norm = run.normalization()?;
     let norm_path = run.path.join(store::NORMALIZATION);
     // New series are read by the names of the columns the run read, in its order.
@@ -259,52 +283,9 @@ fn forecast(
         )
         .into());
     };
-    if mean.len() != std.len() || mean.len() != table.features() {
-        return Err(UserError::data(
-            &path,
-            format!(
-                "{} columns read ({}): expected {} as the run trained on ({} in {})",
-                table.features(),
-                table.names.join(", "),
-                mean.len(),
-                norm.columns.join(", "),
-                norm_path.display()
-            ),
-        )
-        .into());
-    }
-    if table.steps < window {
-        return Err(UserError::data(
-            &path,
-            format!(
-                "{} steps: expected at least the run's window of {window} steps",
-                table.steps
-            ),
-        )
-        .into());
-    }
-    let scale = crate::data::forecast::WindowScale::of(&trained, &mean, &std);
-    // Each forecast is the model's output times the target's std plus its centre: the
-    // window's last value (or the target's mean) and, with a season, its seasonal index.
-    let (split, centres) = crate::data::forecast::windows_for_prediction(
-        &table,
-        table.steps - 1,
-        (window, cfg.horizon),
-        scale,
-    );
-    let (w, f) = (window as i64, table.features() as i64);
-    let patch = result
-        .data
-        .as_ref()
-        .and_then(|d| d.patch)
-        .map_or(Patch::Natural, Patch::Values);
-    let reading = crate::data::patch::reading(patch, w, f, false);
-    let split = crate::data::patch::apply(&split, reading, false);
-    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64, reading.timesteps);
-    let mut vs = nn::VarStore::new(Device::Cpu);
-    let model = SeqClassifier::new(&vs.root(), &arch);
-    run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
-    let z = train::predict_values(&model, &split, Device::Cpu);
+    check_series(&table, &path, &norm, &norm_path, window)?;
+    let scale = WindowScale::of(&trained, &mean, &std);
+    let (z, centres) = forecast_scaled(run, cfg, &result, &table, window, scale)?;
     Ok(Member {
         label: result.label,
         output: Output::Forecast {
@@ -326,13 +307,97 @@ fn forecast(
     })
 }
 
+/// The series file that DATA names for a forecasting run: `csv:SERIES.csv` or a `.csv` path.
+fn series_path(data: &str) -> Result<PathBuf, UserError> {
+    match Spec::parse(data) {
+        Ok(Spec::Series(path)) => Ok(path),
+        Err(_) if Path::new(data).extension().is_some_and(|e| e == "csv") => {
+            Ok(PathBuf::from(data))
+        }
+        _ => Err(UserError::data(
+            data,
+            "expected a series CSV file (or csv:SERIES.csv) with the run's columns: a \
+             forecasting run forecasts the values after its end",
+        )),
+    }
+}
+
+/// Checks that the series read from `path` has the columns the run trained on (its statistics
+/// `norm`, saved in `norm_path`) and at least the run's `window` steps.
+fn check_series(
+    table: &Table,
+    path: &Path,
+    norm: &Normalization,
+    norm_path: &Path,
+    window: usize,
+) -> Result<(), UserError> {
+    let (mean, std) = (&norm.mean, &norm.std);
+    if mean.len() != std.len() || mean.len() != table.features() {
+        return Err(UserError::data(
+            path,
+            format!(
+                "{} columns read ({}): expected {} as the run trained on ({} in {})",
+                table.features(),
+                table.names.join(", "),
+                mean.len(),
+                norm.columns.join(", "),
+                norm_path.display()
+            ),
+        ));
+    }
+    if table.steps < window {
+        return Err(UserError::data(
+            path,
+            format!(
+                "{} steps: expected at least the run's window of {window} steps",
+                table.steps
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The run's model, its weights loaded, applied to the last `window` steps of `table` read with
+/// `scale`: its `horizon` outputs (in the target's std) and the centre each is taken from.
+fn forecast_scaled(
+    run: &RunDir,
+    cfg: &RunConfig,
+    result: &RunResult,
+    table: &Table,
+    window: usize,
+    scale: WindowScale,
+) -> Result<(Vec<f64>, Vec<f64>)> {
+    // Each forecast is the model's output times the target's std plus its centre: the
+    // window's last value (or the target's mean) and, with a season, its seasonal index.
+    let (split, centres) = crate::data::forecast::windows_for_prediction(
+        table,
+        table.steps - 1,
+        (window, cfg.horizon),
+        scale,
+    );
+    let (w, f) = (window as i64, table.features() as i64);
+    let patch = result
+        .data
+        .as_ref()
+        .and_then(|d| d.patch)
+        .map_or(Patch::Natural, Patch::Values);
+    let reading = crate::data::patch::reading(patch, w, f, false);
+    let split = crate::data::patch::apply(&split, reading, false);
+    let arch = Arch::of(cfg, reading.features, cfg.horizon as i64, reading.timesteps);
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let model = SeqClassifier::new(&vs.root(), &arch);
+    run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
+    let z = train::predict_values(&model, &split, Device::Cpu);
+    Ok((z, centres))
+}
+
 /// Checks that a series run's training file, which `predict` and `explain` read again (its
 /// classes and the scaling fitted on it), is the file the run trained on: the SHA-256 that the
 /// run recorded (results from before it was recorded have none, and are not checked).
 pub fn train_file_unchanged(
     run: &RunDir,
     cfg: &RunConfig,
-    result: &crate::records::RunResult,
+    result: &RunResult,
 ) -> Result<(), UserError> {
     let Some(recorded) = result.data.as_ref().and_then(|d| d.train_sha256.as_ref()) else {
         return Ok(());

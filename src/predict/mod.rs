@@ -24,6 +24,7 @@ ask to lose (`store::output`): it is refused when it is an input of the command 
 own data files) or lies in a run folder, and an existing file is overwritten only when it is a
 previous predictions file (its header is one `predict` writes), or with `--force`.
 */
+mod ensemble;
 mod member;
 
 use std::path::{Path, PathBuf};
@@ -175,7 +176,7 @@ pub fn run(req: &Request) -> Result<Predicted> {
                 .join("; ")
         ),
     };
-    let output = mean(predicted, &runs)?;
+    let output = ensemble::mean(predicted, &runs)?;
     let (csv, examples, score) = write(&output)?;
     store::write_atomic(req.out, &csv)?;
     Ok(Predicted {
@@ -260,137 +261,6 @@ fn matches(run: &Path, filters: &[(String, String)]) -> Result<bool, UserError> 
     }))
 }
 
-/// The members' predictions as one: a single run's as they are, an ensemble's averaged.
-fn mean(members: Vec<Member>, runs: &[PathBuf]) -> Result<Output, UserError> {
-    let mut all = members.into_iter().zip(runs);
-    let (first, _) = all.next().expect("at least one member");
-    let mut acc = first.output;
-    for (m, run) in all {
-        let unlike = |what: &str| {
-            UserError::store(
-                run,
-                format!(
-                    "{what} differ from those of {}: expected runs of one problem in an \
-                     ensemble",
-                    runs[0].display()
-                ),
-            )
-        };
-        match (&mut acc, m.output) {
-            (
-                Output::Classes {
-                    class_names,
-                    truth,
-                    probabilities,
-                    recorded,
-                    ..
-                },
-                Output::Classes {
-                    class_names: c2,
-                    truth: t2,
-                    probabilities: p2,
-                    ..
-                },
-            ) => {
-                if *class_names != c2 || *truth != t2 {
-                    return Err(unlike("its classes or sequences"));
-                }
-                for (row, other) in probabilities.iter_mut().zip(&p2) {
-                    for (p, q) in row.iter_mut().zip(other) {
-                        *p += q;
-                    }
-                }
-                *recorded = None;
-            }
-            (
-                Output::Numbers {
-                    target,
-                    truth,
-                    predicted,
-                    recorded,
-                },
-                Output::Numbers {
-                    target: g2,
-                    truth: t2,
-                    predicted: p2,
-                    ..
-                },
-            ) => {
-                let same_truth = truth.len() == t2.len()
-                    && truth
-                        .iter()
-                        .zip(&t2)
-                        .all(|(a, b)| a == b || (a.is_nan() && b.is_nan()));
-                if *target != g2 || !same_truth {
-                    return Err(unlike("its target or sequences"));
-                }
-                predicted.iter_mut().zip(&p2).for_each(|(p, q)| *p += q);
-                *recorded = None;
-            }
-            (
-                Output::Forecast {
-                    target,
-                    steps,
-                    values,
-                    intervals,
-                    ..
-                },
-                Output::Forecast {
-                    target: g2,
-                    steps: s2,
-                    values: v2,
-                    intervals: i2,
-                    ..
-                },
-            ) => {
-                if *target != g2 || *steps != s2 || values.len() != v2.len() {
-                    return Err(unlike("its target, series or horizon"));
-                }
-                values.iter_mut().zip(&v2).for_each(|(p, q)| *p += q);
-                // The ensemble's half-widths are its runs' mean, where they share the levels.
-                let same_levels = intervals.len() == i2.len()
-                    && intervals.iter().zip(&i2).all(|(a, b)| a.0 == b.0);
-                if same_levels {
-                    for (a, b) in intervals.iter_mut().zip(&i2) {
-                        a.1.iter_mut().zip(&b.1).for_each(|(p, q)| *p += q);
-                    }
-                } else {
-                    intervals.clear();
-                }
-            }
-            _ => return Err(unlike("its task")),
-        }
-    }
-    let n = runs.len() as f64;
-    if runs.len() > 1 {
-        match &mut acc {
-            Output::Classes {
-                probabilities,
-                predicted,
-                ..
-            } => {
-                for row in probabilities.iter_mut() {
-                    row.iter_mut().for_each(|p| *p /= n);
-                }
-                *predicted = probabilities
-                    .iter()
-                    .map(|row| crate::metrics::argmax(row) as i64)
-                    .collect();
-            }
-            Output::Numbers { predicted, .. } => predicted.iter_mut().for_each(|p| *p /= n),
-            Output::Forecast {
-                values, intervals, ..
-            } => {
-                values.iter_mut().for_each(|p| *p /= n);
-                for (_, widths) in intervals.iter_mut() {
-                    widths.iter_mut().for_each(|w| *w /= n);
-                }
-            }
-        }
-    }
-    Ok(acc)
-}
-
 /// The predictions CSV of `output`, how many rows it has, and their score.
 fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
     let mut csv = ::csv::Writer::from_writer(Vec::new());
@@ -402,21 +272,7 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             predicted,
             recorded,
         } => {
-            let mut header = vec!["index".to_string(), "class".into(), "predicted".into()];
-            header.extend(class_names.iter().map(|c| format!("p_{c}")));
-            csv.write_record(&header)?;
-            let mut correct = 0usize;
-            for (i, ((t, k), p)) in truth.iter().zip(predicted).zip(probabilities).enumerate() {
-                let mut row = vec![
-                    i.to_string(),
-                    // Empty for data without labels.
-                    usize::try_from(*t).map_or_else(|_| String::new(), |t| class_names[t].clone()),
-                    class_names[*k as usize].clone(),
-                ];
-                row.extend(p.iter().map(|v| format!("{v:.6}")));
-                csv.write_record(&row)?;
-                correct += usize::from(t == k);
-            }
+            let correct = write_classes(&mut csv, class_names, truth, predicted, probabilities)?;
             let labelled = truth.iter().all(|&y| y != crate::data::series::UNLABELLED);
             let score = Score::Classes {
                 correct: labelled.then_some(correct),
@@ -430,15 +286,7 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             predicted,
             recorded,
         } => {
-            csv.write_record(["index", target, "predicted"])?;
-            for (i, (t, p)) in truth.iter().zip(predicted).enumerate() {
-                let t = if t.is_nan() {
-                    String::new()
-                } else {
-                    t.to_string()
-                };
-                csv.write_record([i.to_string(), t, p.to_string()])?;
-            }
+            write_numbers(&mut csv, target, truth, predicted)?;
             let labelled = truth.iter().all(|t| !t.is_nan());
             let score = Score::Numbers {
                 errors: labelled.then(|| Errors::of(predicted, truth)),
@@ -454,21 +302,14 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             dates,
             intervals,
         } => {
-            let mut head = vec!["step".to_string(), "row".into(), target.clone()];
-            for (level, _) in intervals {
-                head.extend(crate::records::interval_columns(*level));
-            }
-            head.extend(dates.as_ref().map(|_| "date".to_string()));
-            csv.write_record(head)?;
-            for (k, v) in values.iter().enumerate() {
-                // `row`: the 0-based data row the value would have if the series went on.
-                let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
-                for (_, w) in intervals {
-                    row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
-                }
-                row.extend(dates.as_ref().map(|d| d[k].clone()));
-                csv.write_record(row)?;
-            }
+            write_forecast(
+                &mut csv,
+                target,
+                *steps,
+                values,
+                dates.as_deref(),
+                intervals,
+            )?;
             let score = Score::Forecast {
                 steps: *steps,
                 horizon: values.len(),
@@ -478,6 +319,81 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
         }
     };
     Ok((csv.into_inner()?, examples, score))
+}
+
+/// Writes classification's rows: each sequence's index, true class (empty without labels),
+/// predicted class and class probabilities, after the header; returns how many were right.
+fn write_classes(
+    csv: &mut ::csv::Writer<Vec<u8>>,
+    class_names: &[String],
+    truth: &[i64],
+    predicted: &[i64],
+    probabilities: &[Vec<f64>],
+) -> Result<usize> {
+    let mut header = vec!["index".to_string(), "class".into(), "predicted".into()];
+    header.extend(class_names.iter().map(|c| format!("p_{c}")));
+    csv.write_record(&header)?;
+    let mut correct = 0usize;
+    for (i, ((t, k), p)) in truth.iter().zip(predicted).zip(probabilities).enumerate() {
+        let mut row = vec![
+            i.to_string(),
+            // Empty for data without labels.
+            usize::try_from(*t).map_or_else(|_| String::new(), |t| class_names[t].clone()),
+            class_names[*k as usize].clone(),
+        ];
+        row.extend(p.iter().map(|v| format!("{v:.6}")));
+        csv.write_record(&row)?;
+        correct += usize::from(t == k);
+    }
+    Ok(correct)
+}
+
+/// Writes regression's rows: each sequence's index, true target (empty without labels) and
+/// predicted one, after the header.
+fn write_numbers(
+    csv: &mut ::csv::Writer<Vec<u8>>,
+    target: &str,
+    truth: &[f64],
+    predicted: &[f64],
+) -> Result<()> {
+    csv.write_record(["index", target, "predicted"])?;
+    for (i, (t, p)) in truth.iter().zip(predicted).enumerate() {
+        let t = if t.is_nan() {
+            String::new()
+        } else {
+            t.to_string()
+        };
+        csv.write_record([i.to_string(), t, p.to_string()])?;
+    }
+    Ok(())
+}
+
+/// Writes a forecast's rows: each value's step ahead, its row after the series' `steps`, the
+/// value, its interval bounds and its date, after the header.
+fn write_forecast(
+    csv: &mut ::csv::Writer<Vec<u8>>,
+    target: &str,
+    steps: usize,
+    values: &[f64],
+    dates: Option<&[String]>,
+    intervals: &[(f64, Vec<f64>)],
+) -> Result<()> {
+    let mut head = vec!["step".to_string(), "row".into(), target.to_string()];
+    for (level, _) in intervals {
+        head.extend(crate::records::interval_columns(*level));
+    }
+    head.extend(dates.map(|_| "date".to_string()));
+    csv.write_record(head)?;
+    for (k, v) in values.iter().enumerate() {
+        // `row`: the 0-based data row the value would have if the series went on.
+        let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
+        for (_, w) in intervals {
+            row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
+        }
+        row.extend(dates.map(|d| d[k].clone()));
+        csv.write_record(row)?;
+    }
+    Ok(())
 }
 
 /// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`

@@ -93,83 +93,122 @@ pub fn run(
     opts: &Options,
     done: &mut Totals,
 ) -> Result<()> {
-    let threads = opts.threads;
-    let display = opts.display.worker_code();
     let mut order = pending.to_vec();
     order.sort_by_key(|r| std::cmp::Reverse(fits.get(&r.id).map_or(0, Fitted::cost)));
-    let mut queue = order.into_iter();
     let (tx, rx) = mpsc::channel();
-    let mut workers: Vec<Option<Worker>> = Vec::new();
-    // The first full-disk error a worker met: no more runs are handed out, and it is the
-    // sweep's error once the workers are done.
-    let mut full: Option<String> = None;
+    let mut pool = Pool {
+        plan,
+        dir,
+        threads: opts.threads,
+        display: opts.display.worker_code(),
+        tx,
+        workers: Vec::new(),
+        queue: order.into_iter(),
+        full: None,
+    };
     for slot in 0..opts.jobs.min(pending.len()) {
-        let mut worker = spawn(slot, threads, &display, &tx)?;
-        hand_next(&mut worker, &mut queue);
-        workers.push(Some(worker));
+        let worker = pool.start(slot)?;
+        pool.workers.push(Some(worker));
     }
-    while workers.iter().any(Option::is_some) {
+    while pool.workers.iter().any(Option::is_some) {
         match rx.recv_timeout(Duration::from_millis(50)) {
-            Ok(Message::Done(slot, reply)) => {
-                let worker = workers[slot].as_mut().expect("a live worker");
-                if let Some(planned) = worker.run.take() {
-                    match reply {
-                        Reply::Busy(holder) => done.busy.push((planned.label.clone(), holder)),
-                        Reply::Ran => record(planned, None, dir, done)?,
-                        Reply::DiskFull(e) => {
-                            full.get_or_insert(e);
-                        }
-                    }
-                    if full.is_none() {
-                        super::write_tables(plan, dir)?;
-                    }
-                }
-                if full.is_some() {
-                    // Nothing more for anyone: idle workers end, busy ones after their run.
-                    for w in workers.iter_mut().flatten() {
-                        if w.run.is_none() {
-                            w.stdin = None;
-                        }
-                    }
-                } else {
-                    hand_next(worker, &mut queue);
-                }
-            }
-            Ok(Message::Ended(slot)) => {
-                let mut worker = workers[slot].take().expect("a live worker");
-                let exit = worker.child.wait()?;
-                interrupt::remove_child(worker.child.id());
-                if let Some(planned) = worker.run.take() {
-                    record(planned, Some(exit), dir, done)?;
-                    super::write_tables(plan, dir)?;
-                    // It died mid-run: a new worker takes the rest of the queue.
-                    if !interrupt::requested() && full.is_none() && queue.len() > 0 {
-                        let mut worker = spawn(slot, threads, &display, &tx)?;
-                        hand_next(&mut worker, &mut queue);
-                        workers[slot] = Some(worker);
-                    }
-                }
-            }
+            Ok(Message::Done(slot, reply)) => pool.finished(slot, reply, done)?,
+            Ok(Message::Ended(slot)) => pool.ended(slot, done)?,
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if interrupt::requested() {
                     // Idle workers wait on stdin: closing it ends them.
-                    for worker in workers.iter_mut().flatten() {
-                        if worker.run.is_none() {
-                            worker.stdin = None;
-                        }
-                    }
+                    pool.close_idle();
                 }
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => unreachable!("the parent holds a sender"),
         }
     }
-    if let Some(e) = full {
+    if let Some(e) = pool.full {
         return Err(crate::store::DiskFull(e).into());
     }
-    if interrupt::requested() && queue.len() > 0 {
+    if interrupt::requested() && pool.queue.len() > 0 {
         done.interrupted = true;
     }
     Ok(())
+}
+
+/// The parent's side of the workers: the runs each trains, the runs still to hand out, and
+/// what a new worker is started with.
+struct Pool<'a> {
+    plan: &'a Plan,
+    dir: &'a Path,
+    threads: usize,
+    display: String,
+    /// Where workers' messages go; the parent holds it, so the channel never disconnects.
+    tx: mpsc::Sender<Message>,
+    /// By slot; None once a worker has ended.
+    workers: Vec<Option<Worker<'a>>>,
+    /// The runs not handed out yet, longest first.
+    queue: std::vec::IntoIter<&'a PlannedRun>,
+    /// The first full-disk error a worker met: no more runs are handed out, and it is the
+    /// sweep's error once the workers are done.
+    full: Option<String>,
+}
+
+impl<'a> Pool<'a> {
+    /// Starts the worker of `slot` and hands it the next run.
+    fn start(&mut self, slot: usize) -> Result<Worker<'a>> {
+        let mut worker = spawn(slot, self.threads, &self.display, &self.tx)?;
+        hand_next(&mut worker, &mut self.queue);
+        Ok(worker)
+    }
+
+    /// The worker of `slot` is done with its run (`reply`): counts the run in `done`, rewrites
+    /// the tables and hands the worker the next run, unless a disk was found full.
+    fn finished(&mut self, slot: usize, reply: Reply, done: &mut Totals) -> Result<()> {
+        let worker = self.workers[slot].as_mut().expect("a live worker");
+        if let Some(planned) = worker.run.take() {
+            match reply {
+                Reply::Busy(holder) => done.busy.push((planned.label.clone(), holder)),
+                Reply::Ran => record(planned, None, self.dir, done)?,
+                Reply::DiskFull(e) => {
+                    self.full.get_or_insert(e);
+                }
+            }
+            if self.full.is_none() {
+                super::write_tables(self.plan, self.dir)?;
+            }
+        }
+        if self.full.is_some() {
+            // Nothing more for anyone: idle workers end, busy ones after their run.
+            self.close_idle();
+        } else {
+            hand_next(worker, &mut self.queue);
+        }
+        Ok(())
+    }
+
+    /// The worker of `slot` ended: a run it was training is recorded (failed, unless it
+    /// finished), and a new worker takes the rest of the queue.
+    fn ended(&mut self, slot: usize, done: &mut Totals) -> Result<()> {
+        let mut worker = self.workers[slot].take().expect("a live worker");
+        let exit = worker.child.wait()?;
+        interrupt::remove_child(worker.child.id());
+        if let Some(planned) = worker.run.take() {
+            record(planned, Some(exit), self.dir, done)?;
+            super::write_tables(self.plan, self.dir)?;
+            // It died mid-run: a new worker takes the rest of the queue.
+            if !interrupt::requested() && self.full.is_none() && self.queue.len() > 0 {
+                let worker = self.start(slot)?;
+                self.workers[slot] = Some(worker);
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the stdin of every idle worker, which ends it.
+    fn close_idle(&mut self) {
+        for worker in self.workers.iter_mut().flatten() {
+            if worker.run.is_none() {
+                worker.stdin = None;
+            }
+        }
+    }
 }
 
 /// Starts worker `slot`: this command line with `--threads threads --worker`; its stdout is
