@@ -272,14 +272,19 @@ fn error_table(groups: &[Group], extra: &[String], select: Select) -> String {
             let v = g.baselines.iter().find(|b| b.0 == *name).map(|b| b.1);
             row.push(crate::records::sig(v));
         }
-        row.extend([
-            g.seeds.len().to_string(),
-            g.epochs.to_string(),
-            format!("{:.2}", g.seconds_per_epoch.mean),
-        ]);
+        row.extend(run_cells(g));
         rows.push(row);
     }
     aligned(&rows)
+}
+
+/// The last cells of a configuration's row: its seeds, epochs and seconds per epoch.
+fn run_cells(g: &Group) -> [String; 3] {
+    [
+        g.seeds.len().to_string(),
+        g.epochs.to_string(),
+        format!("{:.2}", g.seconds_per_epoch.mean),
+    ]
 }
 
 fn config_cell(g: &Group, extra: &[String]) -> String {
@@ -336,11 +341,7 @@ fn accuracy_table(groups: &[Group], extra: &[String], select: Select) -> String 
                     .map_or_else(|| "–".into(), |v| format!("{v:.4}")),
             );
         }
-        row.extend([
-            g.seeds.len().to_string(),
-            g.epochs.to_string(),
-            format!("{:.2}", g.seconds_per_epoch.mean),
-        ]);
+        row.extend(run_cells(g));
         rows.push(row);
     }
     aligned(&rows)
