@@ -16,8 +16,9 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/checkpoint.safetensors  while a run trains: its last finished epoch (weights,
                           Adam's moments and a state record; `train::checkpoint`)
   <run-id>/.lock          held (flock) by the process training the run
-  tb/                     TensorBoard event files (`tensorboard`: whose folder is whose), unless
-                          switched off
+  tb/<label>/             TensorBoard event files, a folder per run and none in `tb/` itself
+                          (the hparams experiment is in one run's folder; `tensorboard`: whose
+                          folder is whose), unless switched off
 ```
 Every file is written atomically by one writer (`atomic`: a fresh temporary file in the same
 folder, created exclusively with the umask's permissions, synced, then renamed over the target),

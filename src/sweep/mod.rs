@@ -127,7 +127,8 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         announce(plan, opts, &dir, mine.len(), &totals, pending.len());
     }
     if opts.tensorboard {
-        write_hparams_experiment(plan, &dir, &fits)?;
+        // Under the tables' lock: shards that start side by side each rewrite it.
+        lock::tables(&dir, || write_hparams_experiment(plan, &dir, &fits))?;
     }
     if opts.jobs > 1 && pending.len() > 1 {
         // The workers load their own data: the parent's copy would only take memory.
@@ -215,7 +216,7 @@ fn announce(plan: &Plan, opts: &Options, dir: &Path, mine: usize, totals: &Total
 
 /// The TensorBoard HParams experiment of the whole sweep. Its domains hold the values that
 /// train ("auto" resolved), as the sessions do: a pending run's fit, a finished run's record,
-/// else the config as asked.
+/// else the config as asked. It goes into one run's folder (`tensorboard::write_experiment`).
 fn write_hparams_experiment(plan: &Plan, dir: &Path, fits: &HashMap<String, Fitted>) -> Result<()> {
     let configs: Vec<RunConfig> = plan
         .runs
@@ -228,8 +229,13 @@ fn write_hparams_experiment(plan: &Plan, dir: &Path, fits: &HashMap<String, Fitt
         })
         .collect();
     let configs: Vec<&RunConfig> = configs.iter().collect();
+    let folders: Vec<(&str, &str)> = plan
+        .runs
+        .iter()
+        .map(|r| (r.label.as_str(), r.id.as_str()))
+        .collect();
     let tb_root = dir.join(store::TENSORBOARD);
-    tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs)
+    tensorboard::write_experiment(&tb_root, &plan.name, &plan.swept, &configs, &folders)
 }
 
 /// Refuses, before anything is written, what the sweep would otherwise write through: a sweep

@@ -1,8 +1,9 @@
 /*!
 TensorBoard integration test: a tiny real sweep, then the real `tensorboard` from the set-up's
 venv (`.venv/bin/tensorboard`, made by scripts/setup.sh) serves its `tb/` folder on a free
-loopback port, and its HTTP data API must show what the dashboards would: the hparams
-experiment with exactly the swept widths, every session with every metric, and scalar series
+loopback port, and its HTTP data API must show what the dashboards would: the sweep's runs
+and no other (no `.` for an event file in `tb/` itself), rowseq's hparams experiment (kept in
+the first run's folder) with exactly the swept widths, every session with every metric, and scalar series
 whose steps and values are those of `metrics.jsonl`. The server is killed by its pid when the
 test ends, also when an assertion fails.
 */
@@ -142,6 +143,14 @@ impl Server {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"))
     }
 
+    /// The runs that TensorBoard lists, sorted (it lists them by start time).
+    fn runs(&self) -> Vec<String> {
+        let mut runs: Vec<String> =
+            serde_json::from_value(self.json("GET", "/data/runs", None)).unwrap();
+        runs.sort();
+        runs
+    }
+
     /// `[[wall_time, step, value], ...]` of a scalar series.
     fn scalars(&self, run: &str, tag: &str) -> Vec<(i64, f64)> {
         let path = format!(
@@ -208,6 +217,18 @@ fn event_files(dir: &Path) -> usize {
         .count()
 }
 
+/// The event files in `dir` that hold the sweep's hparams experiment.
+fn experiment_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.contains("tfevents") && name.ends_with(".hparams-experiment")
+        })
+        .count()
+}
+
 /// Equal as TensorBoard stores scalars (f32).
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * b.abs().max(1.0)
@@ -232,9 +253,18 @@ fn tensorboard_serves_scalars_and_hparams_of_a_sweep() {
         .assert()
         .success()
         .stdout(contains("2 runs (1 already done, 1 to train)"));
-    assert_eq!(event_files(&tb), 1, "one experiment file at the root");
+    // No event file in tb/ itself (TensorBoard would list it as a run named "."): the
+    // experiment lives in the first run's folder, and survived that run's re-run.
+    assert_eq!(event_files(&tb), 0, "an event file directly in tb/");
+    assert_eq!(experiment_files(&tb.join(LABELS[0])), 1, "the experiment");
+    assert_eq!(
+        experiment_files(&tb.join(LABELS[1])),
+        0,
+        "a second experiment"
+    );
     for label in LABELS {
-        assert_eq!(event_files(&tb.join(label)), 1, "{label}: one event file");
+        let own = event_files(&tb.join(label)) - experiment_files(&tb.join(label));
+        assert_eq!(own, 1, "{label}: one event file of its own");
     }
 
     let runs = runs(&sweep);
@@ -244,12 +274,19 @@ fn tensorboard_serves_scalars_and_hparams_of_a_sweep() {
     );
     let mut server = Server::start(&tb, out.path().join("tensorboard.log"));
     server.wait_for_runs(&LABELS);
+    // The sweep's runs and nothing else: no "." for tb/ itself.
+    assert_eq!(server.runs(), LABELS);
 
-    // The experiment: num_units with exactly the swept values, and every metric.
+    // The experiment, rowseq's own (not one TensorBoard made up from the sessions): num_units
+    // with exactly the swept values, and every metric.
     let experiment = server.json(
         "POST",
         "/data/plugin/hparams/experiment",
         Some(&json!({ "experimentName": "" })),
+    );
+    assert_eq!(
+        experiment["description"], "rowseq sweep quick: 2 runs varying num_units",
+        "{experiment}"
     );
     let infos = experiment["hparamInfos"].as_array().unwrap();
     let units = infos
@@ -451,6 +488,7 @@ fn tensorboard_serves_the_errors_of_a_regression_sweep() {
     assert_eq!(labels, ["units=0008,seed=0", "units=0016,seed=0"]);
     let mut server = Server::start(&sweep.join("tb"), out.path().join("tensorboard.log"));
     server.wait_for_runs(&labels);
+    assert_eq!(server.runs(), labels);
 
     let metrics = [
         "rmse/test",

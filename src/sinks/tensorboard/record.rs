@@ -6,7 +6,7 @@ u64 length (little-endian) | u32 masked crc32c(length) | data | u32 masked crc32
 ```
 
 A file is named `events.out.tfevents.<unix seconds>.<host>.<pid>.<n>` with `n` counting the
-files this process opened, and is created with `create_new`, so two writers never share or
+files this process opened (the experiment's ends in `.hparams-experiment`), and is created with `create_new`, so two writers never share or
 overwrite a file (TensorBoard's own writers name files by the second only). Records go through
 a buffer; `flush` after each epoch makes them visible to a running TensorBoard.
 */
@@ -33,6 +33,12 @@ pub struct EventWriter {
 impl EventWriter {
     /// Creates a new event file in `dir` (created if missing) and writes its version record.
     pub fn create(dir: &Path) -> Result<Self> {
+        Self::create_suffixed(dir, "")
+    }
+
+    /// As `create`, the file's name ending in `suffix` (which marks what it holds, as
+    /// `EXPERIMENT_SUFFIX` does; TensorBoard reads any name with `tfevents` in it).
+    pub fn create_suffixed(dir: &Path, suffix: &str) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("could not create TensorBoard folder '{}'", dir.display()))?;
         let now = unix_seconds();
@@ -41,7 +47,7 @@ impl EventWriter {
         let path = loop {
             let n = FILES_OPENED.fetch_add(1, Ordering::Relaxed);
             let path = dir.join(format!(
-                "{EVENT_FILE_PREFIX}{}.{host}.{pid}.{n}",
+                "{EVENT_FILE_PREFIX}{}.{host}.{pid}.{n}{suffix}",
                 now as u64
             ));
             if !path.exists() {
