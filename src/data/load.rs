@@ -1,9 +1,10 @@
 /*!
-Reading the dataset a config names into what was loaded (`source::Loaded`): MNIST and other
-IDX image sets (`idx`) as labelled sequences of rows scaled byte / 255, `ts:` and `csv:` series
-sets (`ts`, `csv`, checked against each other and padded by `series::to_tensors`) as labelled
-sequences, and one series to forecast (`forecast::read`). Also the SHA-256 of a series set's
-training file, which a run records.
+Reading the dataset a config names into what was loaded (`Loaded`, returned with its spec and
+the training file's SHA-256, from which `Source` is made): MNIST and other IDX image sets
+(`idx`) as labelled sequences of rows scaled byte / 255, `ts:` and `csv:` series sets (`ts`,
+`csv`, checked against each other and padded by `series::to_tensors`) as labelled sequences, and
+one series to forecast (`forecast::read`). The SHA-256 of a series set's training file is what
+a run records.
 */
 use std::path::{Path, PathBuf};
 

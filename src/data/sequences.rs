@@ -1,6 +1,6 @@
 /*!
-Labelled sequences, as loaded from an image set or a `ts:`/`csv:` series set (`Sequences`), and
-their split for one run's config (`split`), in this order: the CSV keys are checked, the
+The split of labelled sequences (`series::Sequences`, loaded from an image set or a `ts:`/`csv:`
+series set) for one run's config (`split`), in this order: the CSV keys are checked, the
 validation examples chosen (the last ones for images, stratified or a fixed random choice for
 series), the size limits applied, the series scaled (`normalize`, with the training split's
 statistics) and a numeric target standardised, then every split is patched.

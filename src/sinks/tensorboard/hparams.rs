@@ -1,6 +1,6 @@
 /*!
 What the HParams dashboard needs: the experiment (every hyperparameter shown, with its domain,
-and the metrics) written once per sweep at the root of `tb/`, and per run a session start
+and the metrics) written once per sweep into one run's folder (`experiment`), and per run a session start
 record (its hyperparameter values) and end record (success or failure).
 
 Shown hyperparameters: `num_units` and `seed` always, then every other key the sweep varies,
