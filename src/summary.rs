@@ -62,6 +62,26 @@ impl Group {
     pub fn task(&self) -> Task {
         self.config.task
     }
+
+    /// The validation score the tables show, higher is better: accuracy, or minus the
+    /// validation error for numeric tasks; minus infinity where no run recorded one.
+    pub fn val_score(&self) -> f64 {
+        let score = match self.task() {
+            Task::Classify => self.val_acc.mean,
+            _ => -self.val_error.mean,
+        };
+        if score.is_nan() {
+            f64::NEG_INFINITY
+        } else {
+            score
+        }
+    }
+}
+
+/// Orders groups by validation score, best first, as a search's closing table shows its
+/// trials: test scores never choose. Equal scores keep their plan order.
+pub fn rank_by_validation(groups: &mut [Group]) {
+    groups.sort_by(|a, b| b.val_score().total_cmp(&a.val_score()));
 }
 
 /// Groups results by configuration without seed, in first-seen order; `test_acc` holds the

@@ -178,6 +178,7 @@ impl TrainArgs {
             name: self.folder(),
             select: Default::default(),
             grid,
+            search: None,
             origins,
         }
     }

@@ -50,9 +50,7 @@ value_words!(Select {
 /// A sweep file with `--set` overrides applied, its name checked.
 pub(super) fn load_sweep(path: &Path, overrides: &[String]) -> Result<SweepConfig> {
     let mut sweep = SweepConfig::load(path)?;
-    for o in overrides {
-        sweep.set(o)?;
-    }
+    sweep.set_all(overrides)?;
     sweep.check_name()?;
     Ok(sweep)
 }

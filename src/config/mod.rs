@@ -10,6 +10,7 @@ read it.
 - `run`: series and task defaults, checks across keys, labels;
 - `resolved`: the config that trains, no "auto" left (`Resolved`, made by `data::auto::resolve`);
 - `sweep`: sweep files, `--set` overrides and `sweep.json` records;
+- `search`: sweeps that draw their runs (`method = "random"` or `"sobol"`) from ranges;
 - `reference`: the book's config reference, made from the key table.
 */
 pub mod dataset;
@@ -17,12 +18,14 @@ mod keys;
 pub mod reference;
 mod resolved;
 mod run;
+mod search;
 mod sweep;
 mod values;
 
 pub(crate) use keys::for_each_run_key;
 pub use keys::{key, keys_of, RunConfig, Scope, RUN_KEYS};
 pub use resolved::Resolved;
+pub use search::Search;
 pub use sweep::SweepConfig;
 pub use values::*;
 

@@ -76,7 +76,10 @@ pub fn markdown() -> String {
          sets any of them, as one value or a list; `--set KEY=VALUE` and `train --KEY VALUE` \
          set them from the command line. Besides these, a sweep file may set `name` (its \
          folder under `--out`) and `select` (`\"last\"` or `\"best_val\"`: which epoch the \
-         tables show). How the `\"auto\"` values are chosen: [Automatic values](auto.md).\n\n\
+         tables show), and a search draws its runs instead of taking every combination: \
+         `method` (`\"grid\"`, `\"random\"` or `\"sobol\"`), `trials` and `search_seed`, with \
+         ranges such as `lr = { log_uniform = [1e-4, 1e-2] }` \
+         ([Sweeps that search](../tutorials/sweeps.md#searching-random-and-sobol-trials)). How the `\"auto\"` values are chosen: [Automatic values](auto.md).\n\n\
          | key | default | series default | applies to | meaning | accepts |\n\
          | --- | --- | --- | --- | --- | --- |\n",
     );

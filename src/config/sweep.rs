@@ -1,7 +1,8 @@
 /*!
 A sweep (`SweepConfig`): a grid of run configs from a flat TOML file, `--set` overrides or a
 `sweep.json` record. Every run key may be a single value or a list; the grid is the product of
-the lists, in `RUN_KEYS` order. Errors name the file and line (or the `--set`), the key and
+the lists, in `RUN_KEYS` order. A search (`method = "random"` or `"sobol"`, `search::Search`)
+draws `trials` runs instead, from ranges and lists. Errors name the file and line (or the `--set`), the key and
 the value, and say what is expected.
 */
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::keys::{RunConfig, RUN_KEYS};
+use super::search::{count_value, method_value, Range, Search, MAX_TRIALS};
 use super::values::Select;
 use super::{check_value, line_of, valid_name, value_text};
 use crate::error::UserError;
@@ -28,6 +30,10 @@ pub struct SweepConfig {
     pub select: Select,
     /// Key -> values, as TOML values already checked by `check_value`.
     pub grid: BTreeMap<String, Vec<toml::Value>>,
+    /// A search's method, trials, seed and ranges; None for a grid (and absent from the
+    /// record, so that grid sweeps record as they always have).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<Search>,
     /// Where each key of the grid was set (`file:line`, `--set ...`, `--flag`), and under
     /// "" where the sweep came from: errors that only the data can find name it.
     #[serde(skip)]
@@ -89,6 +95,7 @@ impl SweepConfig {
         name: &str,
         select: Select,
         grid: &BTreeMap<String, Vec<toml::Value>>,
+        search: Option<&Search>,
         origin: &str,
     ) -> Result<Self, UserError> {
         let err = |message: String| UserError::Store {
@@ -110,6 +117,7 @@ impl SweepConfig {
             name: name.to_string(),
             select,
             grid: grid.clone(),
+            search: search.cloned(),
             origins: BTreeMap::new(),
         };
         sweep.check_combinations().map_err(|(_, m)| err(m))?;
@@ -142,7 +150,8 @@ impl SweepConfig {
 
     /// Parses sweep TOML; `origin` names the source in errors.
     pub fn parse(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
-        let sweep = Self::parse_keys(text, origin, default_name)?;
+        let mut sweep = Self::parse_keys(text, origin, default_name)?;
+        sweep.search = sweep.search.take().filter(|s| !s.is_plain_grid());
         sweep
             .check_combinations()
             .map_err(|(key, message)| UserError::Config {
@@ -156,7 +165,8 @@ impl SweepConfig {
         Ok(sweep)
     }
 
-    /// Parses and checks every key and value, not yet their combinations.
+    /// Parses and checks every key and value, not yet their combinations. `search` is Some
+    /// when any search key or range was written, even `method = "grid"` alone.
     fn parse_keys(text: &str, origin: &str, default_name: &str) -> Result<Self, UserError> {
         let err = |line: Option<usize>, message: String| UserError::Config {
             origin: match line {
@@ -169,6 +179,7 @@ impl SweepConfig {
         let mut name = default_name.to_string();
         let mut select = Select::Last;
         let mut grid = BTreeMap::new();
+        let mut search: Option<Search> = None;
         let mut origins = BTreeMap::new();
         for (key, value) in &table {
             let line = Some(line_of(text, key.span().start));
@@ -183,6 +194,16 @@ impl SweepConfig {
             match k {
                 "name" => name = name_value(value.get_ref()).map_err(|m| err(line, m))?,
                 "select" => select = select_value(value.get_ref()).map_err(|m| err(line, m))?,
+                "method" | "trials" | "search_seed" => {
+                    let s = search.get_or_insert_with(Search::default);
+                    search_key(s, k, value.get_ref()).map_err(|m| err(line, m))?;
+                }
+                _ if value.get_ref().is_table() && RUN_KEYS.contains(&k) => {
+                    let table = value.get_ref().as_table().expect("a table");
+                    let range = Range::parse(k, table).map_err(|m| err(line, m))?;
+                    let s = search.get_or_insert_with(Search::default);
+                    s.ranges.insert(k.to_string(), range);
+                }
                 _ => {
                     let values = grid_values(k, value.get_ref()).map_err(|m| err(line, m))?;
                     grid.insert(k.to_string(), values);
@@ -193,16 +214,25 @@ impl SweepConfig {
             name,
             select,
             grid,
+            search,
             origins,
         })
     }
 
     /// Checks the keys that depend on each other, in every run of the grid.
     fn check_combinations(&self) -> Result<(), (String, String)> {
+        let what = match &self.search {
+            Some(s) => {
+                s.check()?;
+                s.draw(&self.grid)?;
+                "a drawn trial"
+            }
+            None => "a run of the grid",
+        };
         let runs = self.runs();
         runs.iter().try_for_each(|r| {
             r.check_combination()
-                .map_err(|(k, m)| (k, format!("{m} (in a run of the grid)")))
+                .map_err(|(k, m)| (k, format!("{m} (in {what})")))
         })?;
         // One task a sweep: its tables, figures and dashboards speak one kind of score.
         if runs.iter().any(|r| r.task != runs[0].task) {
@@ -224,8 +254,34 @@ impl SweepConfig {
         Ok(())
     }
 
-    /// Applies a `key=value` override (the value in TOML syntax; a list sets a grid axis).
+    /// Applies `--set KEY=VALUE` overrides in order, then checks the result once (so that
+    /// `--set method="random" --set trials=8` may name the keys in either order). A refused
+    /// override leaves the sweep as it was; an error names the `--set` of the key at fault.
+    pub fn set_all(&mut self, assignments: &[String]) -> Result<(), UserError> {
+        let mut next = self.clone();
+        for a in assignments {
+            next.apply(a)?;
+        }
+        next.check_combinations().map_err(|(key, message)| {
+            // The --set of this call that set the key at fault, or else its last one.
+            let ours: Vec<String> = assignments.iter().map(|a| format!("--set {a}")).collect();
+            let origin = next.origins.get(&key).filter(|o| ours.contains(o));
+            let origin = origin.or(ours.last()).cloned().unwrap_or_default();
+            UserError::Config { origin, message }
+        })?;
+        *self = next;
+        Ok(())
+    }
+
+    /// One `--set KEY=VALUE` override, checked with the rest of the sweep.
+    #[cfg(test)]
     pub fn set(&mut self, assignment: &str) -> Result<(), UserError> {
+        self.set_all(&[assignment.to_string()])
+    }
+
+    /// Sets one `KEY=VALUE` (parsed and checked as a sweep file's line), not yet checked
+    /// with the other keys.
+    fn apply(&mut self, assignment: &str) -> Result<(), UserError> {
         let origin = format!("--set {assignment}");
         let Some((key, _)) = assignment.split_once('=') else {
             return Err(UserError::Config {
@@ -240,19 +296,88 @@ impl SweepConfig {
             },
             other => other,
         })?;
-        match key.trim() {
-            "name" => self.name = parsed.name,
-            "select" => self.select = parsed.select,
+        let key = key.trim();
+        let next = self;
+        match key {
+            "name" => next.name = parsed.name,
+            "select" => next.select = parsed.select,
             _ => {}
         }
-        self.grid.extend(parsed.grid);
-        self.origins.extend(parsed.origins);
-        self.check_combinations()
-            .map_err(|(_, message)| UserError::Config { origin, message })
+        if let Some(p) = parsed.search {
+            let s = next.search.get_or_insert_with(Search::default);
+            match key {
+                "method" => s.method = p.method,
+                "trials" => s.trials = p.trials,
+                "search_seed" => s.search_seed = p.search_seed,
+                _ => {}
+            }
+            for (k, r) in p.ranges {
+                next.grid.remove(&k);
+                s.ranges.insert(k, r);
+            }
+        }
+        if let Some(s) = next.search.as_mut() {
+            s.ranges.retain(|k, _| !parsed.grid.contains_key(k));
+        }
+        next.search = next.search.take().filter(|s| !s.is_plain_grid());
+        next.grid.extend(parsed.grid);
+        next.origins.extend(parsed.origins);
+        Ok(())
     }
 
-    /// The runs of the grid, in a fixed order: `RUN_KEYS` order, the first key slowest.
+    /// The runs of the sweep, in a fixed order: a search's trials in the order drawn, or the
+    /// grid's in `RUN_KEYS` order, the first key slowest.
     pub fn runs(&self) -> Vec<RunConfig> {
+        let runs = match &self.search {
+            Some(s) => self.trials(s),
+            None => self.grid_runs(),
+        };
+        runs.into_iter()
+            .map(|r| {
+                let mut r = r.with_series_defaults(|k| {
+                    self.grid.contains_key(k)
+                        || self
+                            .search
+                            .as_ref()
+                            .is_some_and(|s| s.ranges.contains_key(k))
+                });
+                r.patch = r.canonical_patch();
+                r
+            })
+            .collect()
+    }
+
+    /// A search's trials, each once per listed seed (trial by trial, seeds in list order):
+    /// each key set in `RUN_KEYS` order, to its drawn value or its one value.
+    fn trials(&self, search: &Search) -> Vec<RunConfig> {
+        let drawn = search
+            .draw(&self.grid)
+            .expect("draws are checked when parsed");
+        let seeds = self.grid.get("seed").map(|v| v.iter().map(Some).collect());
+        let seeds: Vec<Option<&toml::Value>> = seeds.unwrap_or(vec![None]);
+        let mut runs = Vec::with_capacity(drawn.len() * seeds.len());
+        for trial in &drawn {
+            for seed in &seeds {
+                let mut r = RunConfig::default();
+                for key in RUN_KEYS {
+                    let v = match *key {
+                        "seed" => *seed,
+                        _ => trial
+                            .get(*key)
+                            .or_else(|| self.grid.get(*key).map(|v| &v[0])),
+                    };
+                    if let Some(v) = v {
+                        r.set(key, v).expect("values are checked when parsed");
+                    }
+                }
+                runs.push(r);
+            }
+        }
+        runs
+    }
+
+    /// The runs of the grid, before the series defaults.
+    fn grid_runs(&self) -> Vec<RunConfig> {
         let mut runs = vec![RunConfig::default()];
         for key in RUN_KEYS {
             let Some(values) = self.grid.get(*key) else {
@@ -269,20 +394,18 @@ impl SweepConfig {
                 })
                 .collect();
         }
-        runs.into_iter()
-            .map(|r| {
-                let mut r = r.with_series_defaults(|k| self.grid.contains_key(k));
-                r.patch = r.canonical_patch();
-                r
-            })
-            .collect()
+        runs
     }
 
-    /// Keys with more than one value: what distinguishes the runs of this sweep.
+    /// Keys with more than one value (or a range): what distinguishes the runs of this sweep.
     pub fn swept_keys(&self) -> Vec<String> {
+        let drawn = self.search.as_ref().map(|s| s.varied(&self.grid));
+        let drawn = drawn.unwrap_or_default();
         RUN_KEYS
             .iter()
-            .filter(|k| self.grid.get(**k).is_some_and(|v| v.len() > 1))
+            .filter(|k| {
+                drawn.iter().any(|d| d == **k) || self.grid.get(**k).is_some_and(|v| v.len() > 1)
+            })
             .map(|k| k.to_string())
             .collect()
     }
@@ -328,11 +451,21 @@ fn select_value(value: &toml::Value) -> Result<Select, String> {
     }
 }
 
+/// Sets search key `k` (`method`, `trials`, `search_seed`) of `s` to `value`, checked.
+fn search_key(s: &mut Search, k: &str, value: &toml::Value) -> Result<(), String> {
+    match k {
+        "method" => s.method = method_value(value)?,
+        "trials" => s.trials = count_value(k, value, 1, MAX_TRIALS)? as usize,
+        _ => s.search_seed = count_value(k, value, 0, i64::MAX)?,
+    }
+    Ok(())
+}
+
 /// The values that run key `k` takes in the grid (a list, or a single value), each checked.
 fn grid_values(k: &str, value: &toml::Value) -> Result<Vec<toml::Value>, String> {
     if !RUN_KEYS.contains(&k) {
         return Err(format!(
-            "unknown key `{k}`; known keys: name, select, {}",
+            "unknown key `{k}`; known keys: name, select, method, trials, search_seed, {}",
             RUN_KEYS.join(", ")
         ));
     }

@@ -485,6 +485,10 @@ pub struct SweepRecord {
     #[serde(default, skip_serializing_if = "is_last")]
     pub select: crate::config::Select,
     pub grid: std::collections::BTreeMap<String, Vec<toml::Value>>,
+    /// A search's method, trials, seed and ranges (absent for a grid): with the grid, what
+    /// redraws the same trials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search: Option<crate::config::Search>,
     /// Keys with more than one value.
     pub swept: Vec<String>,
     /// Run ids in plan order.

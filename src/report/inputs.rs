@@ -289,7 +289,7 @@ fn sweep_name(sweep_dir: &Path, record: Option<&SweepRecord>) -> String {
 /// run's config.json when the grid no longer expands to that id.
 fn planned_runs(sweep_dir: &Path, r: &SweepRecord) -> Result<Vec<Planned>> {
     let origin = sweep_dir.join(store::SWEEP).display().to_string();
-    let grid = SweepConfig::checked(&r.name, r.select, &r.grid, &origin)?;
+    let grid = SweepConfig::checked(&r.name, r.select, &r.grid, r.search.as_ref(), &origin)?;
     let swept = grid.swept_keys();
     let expanded: Vec<(String, RunConfig)> = grid
         .runs()

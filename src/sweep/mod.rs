@@ -403,6 +403,21 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
     }
 }
 
+/// A search's chosen trial: the run folders of the config with the best validation score.
+fn best_line(best: &summary::Group, outcome: &Outcome) -> String {
+    let key = best.config.without_seed();
+    let runs: Vec<String> = outcome
+        .results
+        .iter()
+        .filter(|r| r.config.without_seed() == key)
+        .map(|r| outcome.dir.join(&r.run_id).display().to_string())
+        .collect();
+    format!(
+        "Ranked by validation score (test scores do not choose); the best trial: {}",
+        runs.join(", ")
+    )
+}
+
 /// Prints the closing table and where the results are, and with `more`, the memory used and
 /// the TensorBoard command.
 pub fn print_summary(plan: &Plan, outcome: &Outcome, more: bool) {
@@ -413,8 +428,15 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome, more: bool) {
             .ok()
             .flatten()
     });
+    let search = plan.grid.search.is_some();
+    if search {
+        summary::rank_by_validation(&mut groups);
+    }
     println!();
     print!("{}", summary::table(&groups, &plan.swept, plan.grid.select));
+    if let Some(best) = groups.first().filter(|_| search) {
+        println!("{}", best_line(best, outcome));
+    }
     println!();
     println!(
         "{} trained, {} already done, {} failed{}{}; results: {}, {}, runs under {}/<run-id>/",

@@ -165,6 +165,7 @@ impl Plan {
             name: self.name.clone(),
             select: self.grid.select,
             grid: self.grid.grid.clone(),
+            search: self.grid.search.clone(),
             swept: self.swept.clone(),
             runs: self.runs.iter().map(|r| r.id.clone()).collect(),
             command: command.to_string(),

@@ -206,6 +206,7 @@ pub fn render_folder(dir: &Path) -> anyhow::Result<String> {
         &record.name,
         record.select,
         &record.grid,
+        record.search.as_ref(),
         &origin,
     )?);
     // The runs the record planned: a `train` folder's gathered runs are not the product of

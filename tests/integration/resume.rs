@@ -382,6 +382,90 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
     assert_eq!(a, results(default.path()));
 }
 
+/// A sweep folder's results without the facts of the process (times, versions, memory),
+/// ordered by run id.
+fn results_by_id(sweep: &Path) -> Vec<Value> {
+    let mut rows: Vec<Value> = std::fs::read_to_string(sweep.join("results.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: Value = serde_json::from_str(l).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.retain(|k, _| !k.contains("seconds"));
+            o.remove("env");
+            o.remove("memory");
+            v
+        })
+        .collect();
+    rows.sort_by_key(|v| v["run_id"].as_str().unwrap().to_string());
+    rows
+}
+
+/// A random search draws the same trials, and trains them to the same results, with `--jobs 1`,
+/// `--jobs 2` and over two shards; the closing table ranks them by validation and names the
+/// best; raising `trials` keeps the runs already drawn; `status` and `report` read it back.
+#[test]
+fn a_search_gives_the_same_trials_under_jobs_and_shards_and_keeps_them_when_extended() {
+    let search = [
+        "--set",
+        "method=\"random\"",
+        "--set",
+        "trials=3",
+        "--set",
+        "search_seed=5",
+        "--set",
+        "num_units={ int_log = [8, 32] }",
+        "--set",
+        "lr={ log_uniform = [0.003, 0.03] }",
+        "--set",
+        "epochs=1",
+    ];
+    let sequential = tempfile::tempdir().unwrap();
+    sweep(sequential.path(), &search)
+        .assert()
+        .success()
+        .stdout(contains("3 trained, 0 already done, 0 failed"))
+        .stdout(contains(
+            "Ranked by validation score (test scores do not choose); the best trial: ",
+        ));
+    let a = results_by_id(&sequential.path().join("tiny"));
+    assert_eq!(a.len(), 3);
+    let record = std::fs::read_to_string(sequential.path().join("tiny/sweep.json")).unwrap();
+    assert!(record.contains("\"method\": \"random\""), "{record}");
+
+    let parallel = tempfile::tempdir().unwrap();
+    let mut jobs = search.to_vec();
+    jobs.extend(["--jobs", "2"]);
+    sweep(parallel.path(), &jobs).assert().success();
+    assert_eq!(a, results_by_id(&parallel.path().join("tiny")));
+
+    let sharded = tempfile::tempdir().unwrap();
+    for shard in ["2/2", "1/2"] {
+        let mut one = search.to_vec();
+        one.extend(["--shard", shard]);
+        sweep(sharded.path(), &one).assert().success();
+    }
+    assert_eq!(a, results_by_id(&sharded.path().join("tiny")));
+
+    let mut more = search.to_vec();
+    more.extend(["--set", "trials=4"]);
+    sweep(sequential.path(), &more)
+        .assert()
+        .success()
+        .stdout(contains("1 trained, 3 already done, 0 failed"));
+    rowseq()
+        .arg("status")
+        .arg(sequential.path().join("tiny"))
+        .assert()
+        .success()
+        .stdout(contains("4 done"));
+    rowseq()
+        .arg("report")
+        .arg(sequential.path().join("tiny"))
+        .assert()
+        .success();
+}
+
 /// A run that fails inside a `--jobs` worker is recorded as failed, and that worker goes on
 /// to train the runs it is handed next.
 #[test]
