@@ -3,6 +3,7 @@
 //! units x timesteps, and the model's prediction after each step (`model::States`), runs side
 //! by side, with their share of saturated values. This file checks the request, loads the runs
 //! and gathers what is drawn; `hidden_figure` draws it (SVG and PNG, the report's look).
+use std::io::Read;
 use std::path::PathBuf;
 
 use super::run::Trained;
@@ -296,8 +297,9 @@ fn ours_or_absent(path: &Path, ours: fn(&[u8]) -> bool) -> Result<()> {
         Err(e) => Err(UserError::store(path, format!("cannot read: {e}")).into()),
         Ok(meta) if !meta.is_file() => Err(refuse().into()),
         Ok(_) => {
-            let head = std::fs::read(path).unwrap_or_default();
-            match ours(&head[..head.len().min(4096)]) {
+            let mut head = Vec::new();
+            let read = std::fs::File::open(path).and_then(|f| f.take(4096).read_to_end(&mut head));
+            match read.is_ok() && ours(&head) {
                 true => Ok(()),
                 false => Err(refuse().into()),
             }
