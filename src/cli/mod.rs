@@ -66,7 +66,8 @@ pub enum Command {
     )]
     Slurm(SlurmArgs),
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
-    /// build, or of a trained run (then also measured hidden-unit statistics).
+    /// build, or of a trained run (then also measured hidden-unit statistics); with --hidden,
+    /// trained runs' hidden states on test examples, drawn.
     #[command(
         after_help = "Examples:\n  rowseq explain --num-units 128 --batch-size 128\n  rowseq explain experiments/units/<run-id>\n  rowseq explain RUN_A RUN_B RUN_C --hidden 0 1 --out hidden.svg   h_t of test examples 0 and 1, side by side"
     )]
