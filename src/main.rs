@@ -180,10 +180,21 @@ fn run_slurm(args: &cli::SlurmArgs) -> Result<ExitCode> {
 }
 
 fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
+    if !args.hidden.is_empty() {
+        return run_hidden(args);
+    }
+    if let [_, second, ..] = args.run_dirs.as_slice() {
+        return Err(UserError::Arg {
+            flag: "explain".into(),
+            value: second.display().to_string(),
+            expected: "one run folder (several only with --hidden)".into(),
+        }
+        .into());
+    }
     if let Some(path) = &args.svg {
         check_svg(args, path)?;
     }
-    let e = match &args.run_dir {
+    let e = match args.run_dirs.first() {
         Some(dir) => explain::explain_run(dir, args.data_dir.as_deref())?,
         None => explain::explain_config(&args.run.config(), args.data_dir.as_deref())?,
     };
@@ -200,16 +211,51 @@ fn run_explain(args: &cli::ExplainArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `explain RUN... --hidden INDEX...`: the runs' hidden states for those test examples, drawn.
+fn run_hidden(args: &cli::ExplainArgs) -> Result<ExitCode> {
+    if args.run_dirs.is_empty() {
+        return Err(UserError::Arg {
+            flag: "--hidden".into(),
+            value: args
+                .hidden
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            expected: "a trained run's folder to draw (rowseq explain RUN_DIR --hidden 0 1)".into(),
+        }
+        .into());
+    }
+    let w = explain::hidden(&explain::HiddenRequest {
+        runs: &args.run_dirs,
+        examples: &args.hidden,
+        out: args.out.as_deref(),
+        force: args.force,
+        data_dir: args.data_dir.as_deref(),
+    })?;
+    println!(
+        "hidden states of {} test example{} of {} run{} drawn to {} and {}",
+        w.examples,
+        if w.examples == 1 { "" } else { "s" },
+        w.runs,
+        if w.runs == 1 { "" } else { "s" },
+        w.svg.display(),
+        w.png.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The SVG never replaces an input, a run's file or a file that is not an SVG.
 fn check_svg(args: &cli::ExplainArgs, path: &std::path::Path) -> Result<()> {
-    let dataset = match &args.run_dir {
+    let run_dir = args.run_dirs.first();
+    let dataset = match run_dir {
         Some(dir) => (store::RunDir { path: dir.clone() }).config()?.dataset,
         None => args.run.config().dataset,
     };
     store::output::check_output(
         "--svg",
         path,
-        args.run_dir.as_deref(),
+        run_dir.map(|d| d.as_path()),
         &store::output::dataset_files(&dataset),
         |head| head.trim_ascii_start().starts_with(b"<svg"),
         "an SVG diagram",

@@ -66,9 +66,10 @@ pub enum Command {
     )]
     Slurm(SlurmArgs),
     /// What num_units is: shapes, parameters, memory and FLOPs of the model these flags
-    /// build, or of a trained run (then also measured hidden-unit statistics).
+    /// build, or of a trained run (then also measured hidden-unit statistics); with --hidden,
+    /// trained runs' hidden states on test examples, drawn.
     #[command(
-        after_help = "Examples:\n  rowseq explain --num-units 128 --batch-size 128\n  rowseq explain experiments/units/<run-id>"
+        after_help = "Examples:\n  rowseq explain --num-units 128 --batch-size 128\n  rowseq explain experiments/units/<run-id>\n  rowseq explain RUN_A RUN_B RUN_C --hidden 0 1 --out hidden.svg   h_t of test examples 0 and 1, side by side"
     )]
     Explain(ExplainArgs),
     /// Rebuild the figures and tables of a sweep from its results on disk (never trains),
@@ -315,8 +316,10 @@ pub struct TrainArgs {
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// A trained run's folder (<out>/<sweep>/<run-id>); its config replaces the flags.
-    pub run_dir: Option<PathBuf>,
+    /// A trained run's folder (<out>/<sweep>/<run-id>); its config replaces the flags. With
+    /// --hidden, several run folders, drawn side by side.
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dirs: Vec<PathBuf>,
     #[command(flatten)]
     pub run: RunFlags,
     /// text or json.
@@ -326,10 +329,21 @@ pub struct ExplainArgs {
     /// of a run folder; an existing file is replaced only if it is an SVG (or with --force).
     #[arg(long)]
     pub svg: Option<PathBuf>,
-    /// Overwrite an existing --svg file that is not an SVG (inputs and run folders stay
-    /// refused).
+    /// Overwrite an existing --svg (or --out) file that is not an SVG (inputs and run
+    /// folders stay refused).
     #[arg(long)]
     pub force: bool,
+    /// Draw the hidden state of these test examples (0-based indices into each run's test
+    /// set, at most 8) for the trained runs given: the input, the last recurrent layer's h_t
+    /// (and c_t for an LSTM) as units x timesteps, and the prediction after each step. Writes
+    /// hidden.svg and hidden.png in the run's folder, or --out.
+    #[arg(long, num_args = 1.., value_name = "INDEX", allow_negative_numbers = true, conflicts_with = "svg")]
+    pub hidden: Vec<i64>,
+    /// With --hidden: the figure's SVG file (FILE.svg; the PNG goes beside it, FILE.png),
+    /// needed for several runs: never an input or a file of a run folder; existing files are
+    /// replaced only if they are an SVG and a PNG (or with --force).
+    #[arg(long, value_name = "FILE.svg", requires = "hidden")]
+    pub out: Option<PathBuf>,
     /// Dataset folder, for a trained run's measurements (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,

@@ -14,9 +14,13 @@ unrolled network with the shapes on its arrows.
 - `config`: a configuration given as flags (MNIST's shapes without reading it);
 - `run`: a trained run's folder, with measured hidden-unit statistics;
 - `shapes`: the shape walk of one batch, step by step;
-- `text`: the plain-text rendering; `svg`: the diagram.
+- `text`: the plain-text rendering; `svg`: the diagram;
+- `hidden`: `--hidden`, trained runs' h_t (and c_t) and prediction per step for chosen test
+  examples, drawn by `hidden_figure`.
 */
 mod config;
+mod hidden;
+mod hidden_figure;
 mod run;
 mod shapes;
 mod svg;
@@ -24,6 +28,7 @@ mod text;
 mod words;
 
 pub use config::explain_config;
+pub use hidden::{hidden, Request as HiddenRequest};
 pub use run::explain_run;
 use shapes::shape_steps;
 use std::fmt::Write as _;

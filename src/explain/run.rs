@@ -6,37 +6,66 @@ use crate::model::SATURATED;
 
 /// Explains a trained run's folder: its config, plus activation statistics on its test data.
 pub fn explain_run(run_dir: &Path, data_dir: Option<&Path>) -> Result<Explanation> {
-    let run = store::RunDir {
-        path: run_dir.to_path_buf(),
-    };
-    let cfg = run.config()?;
-    let weights = run_dir.join(store::WEIGHTS);
-    match store::regular(&weights) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(
-                UserError::store(run_dir, "no model.safetensors: the run has not finished").into(),
-            )
-        }
-        Err(e) => return Err(UserError::store(&weights, format!("cannot read: {e}")).into()),
-    }
-    // An edited or foreign result is an error, and a changed training file too.
-    let result = run.result()?;
-    if let Some(result) = &result {
-        crate::predict::train_file_unchanged(&run, &cfg, result)?;
-    }
-    let source = Source::load(&cfg, data_dir)?;
-    let data = source.split(&cfg)?;
-    // The config the run trained, as it recorded it (never resolved again).
-    let cfg = run.resolved()?;
-    let arch = Arch::of(&cfg, data.features, data.classes(), data.seq_len);
-    let e = explain(&arch, cfg.batch_size.get() as i64, data.seq_len);
-    let mut vs = nn::VarStore::new(Device::Cpu);
-    let model = SeqClassifier::new(&vs.root(), &arch);
-    run.load_weights(&mut vs, (data.features, data.classes()))?;
-    let mut e = e.with_data(source.summary()).with_task(&data);
-    e.measured = Some(measure(&model, &data, run_dir, result.as_ref()));
+    let run = Trained::load(run_dir, data_dir)?;
+    let arch = run.model.arch;
+    let e = explain(&arch, run.batch_size, run.data.seq_len);
+    let mut e = e.with_data(run.source.summary()).with_task(&run.data);
+    e.measured = Some(measure(&run.model, &run.data, run_dir, run.result.as_ref()));
     Ok(e)
+}
+
+/// A finished run loaded for explaining: its data as it read them, and its model with the
+/// saved weights.
+pub(super) struct Trained {
+    pub source: Source,
+    pub data: Dataset,
+    pub model: SeqClassifier,
+    pub result: Option<crate::records::RunResult>,
+    /// The batch size it trained with, as recorded.
+    pub batch_size: i64,
+}
+
+impl Trained {
+    /// Loads a run's folder through the store's checks: an unfinished run, an edited record
+    /// or a changed training file is an error naming it.
+    pub fn load(run_dir: &Path, data_dir: Option<&Path>) -> Result<Trained> {
+        let run = store::RunDir {
+            path: run_dir.to_path_buf(),
+        };
+        let cfg = run.config()?;
+        let weights = run_dir.join(store::WEIGHTS);
+        match store::regular(&weights) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(UserError::store(
+                    run_dir,
+                    "no model.safetensors: the run has not finished",
+                )
+                .into())
+            }
+            Err(e) => return Err(UserError::store(&weights, format!("cannot read: {e}")).into()),
+        }
+        // An edited or foreign result is an error, and a changed training file too.
+        let result = run.result()?;
+        if let Some(result) = &result {
+            crate::predict::train_file_unchanged(&run, &cfg, result)?;
+        }
+        let source = Source::load(&cfg, data_dir)?;
+        let data = source.split(&cfg)?;
+        // The config the run trained, as it recorded it (never resolved again).
+        let cfg = run.resolved()?;
+        let arch = Arch::of(&cfg, data.features, data.classes(), data.seq_len);
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let model = SeqClassifier::new(&vs.root(), &arch);
+        run.load_weights(&mut vs, (data.features, data.classes()))?;
+        Ok(Trained {
+            source,
+            data,
+            model,
+            result,
+            batch_size: cfg.batch_size.get() as i64,
+        })
+    }
 }
 
 /// Hidden-unit statistics of the last layer over the test set, real timesteps only.

@@ -24,7 +24,7 @@ rendering the same results twice gives the same bytes.
 // The drawing helpers' macros (`axes!`, `legend!`, `mark!`) are in scope for the figure
 // modules declared after `style`.
 #[macro_use]
-mod style;
+pub mod style;
 pub mod bench;
 mod errors;
 mod figures;

@@ -114,6 +114,18 @@ pub const PNG_SCALE: u32 = 2;
 
 /// Renders `figure` to `<dir>/<name>.svg` and `<dir>/<name>.png`; returns both paths.
 pub fn render<F: Figure>(figure: &F, dir: &Path) -> Result<Vec<PathBuf>> {
+    let name = figure.name();
+    let paths = [
+        dir.join(format!("{name}.svg")),
+        dir.join(format!("{name}.png")),
+    ];
+    render_to(figure, &paths[0], &paths[1])?;
+    Ok(paths.to_vec())
+}
+
+/// Renders `figure` to the SVG file `svg_path` and the PNG file `png_path`, each written
+/// atomically.
+pub fn render_to<F: Figure>(figure: &F, svg_path: &Path, png_path: &Path) -> Result<()> {
     register_font();
     let name = figure.name();
     let (w, h) = figure.size();
@@ -126,8 +138,7 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> Result<Vec<PathBuf>> {
             .and_then(|_| root.present())
             .map_err(|e| anyhow!("could not draw {name}.svg: {e}"))?;
     }
-    let svg_path = dir.join(format!("{name}.svg"));
-    write_atomic(&svg_path, svg.as_bytes())?;
+    write_atomic(svg_path, svg.as_bytes())?;
 
     let (pw, ph) = (w * PNG_SCALE, h * PNG_SCALE);
     let mut rgb = vec![0u8; (pw * ph * 3) as usize];
@@ -145,10 +156,9 @@ pub fn render<F: Figure>(figure: &F, dir: &Path) -> Result<Vec<PathBuf>> {
             .and_then(|_| root.present())
             .map_err(|e| anyhow!("could not draw {name}.png: {e}"))?;
     }
-    let png_path = dir.join(format!("{name}.png"));
-    write_atomic(&png_path, &encode_png(&rgb, pw, ph, PNG_SCALE)?)
+    write_atomic(png_path, &encode_png(&rgb, pw, ph, PNG_SCALE)?)
         .with_context(|| format!("could not write '{}'", png_path.display()))?;
-    Ok(vec![svg_path, png_path])
+    Ok(())
 }
 
 /// Encodes 8-bit RGB pixels as PNG, with a physical size that makes the image 96 dpi per SVG

@@ -1,6 +1,6 @@
 /*!
 Integration tests of `rowseq explain`: flags, JSON output, the SVG diagram, a trained run's
-measured statistics, and clear errors.
+measured statistics, the hidden-state figure of trained runs (`--hidden`), and clear errors.
 */
 use crate::common::{explain_json, rowseq, tiny_train};
 use predicates::str::contains;
@@ -169,4 +169,134 @@ fn explains_the_widest_models_without_building_them() {
         assert_eq!(e["num_units"], 65536);
         assert!(e["totals"]["params_pytorch"].as_i64().unwrap() > 17_000_000_000);
     }
+}
+
+/// `explain RUN --hidden 0 1`: the figure lands in the run's folder as SVG and PNG, the same
+/// bytes on a second call, and its last-step prediction is the run's recorded one; several
+/// runs go side by side into --out; a bad index or output is one line and exit code 2.
+#[test]
+fn draws_the_hidden_state_of_trained_runs() {
+    let out = tempfile::tempdir().unwrap();
+    tiny_train(out.path(), 8).assert().success();
+    tiny_train(out.path(), 16).assert().success();
+    let runs = crate::common::run_dirs(&crate::common::train_folder(out.path()));
+    assert_eq!(runs.len(), 2);
+    let run = &runs[0];
+    let draw = |args: &[&str]| rowseq().arg("explain").args(args).output().unwrap();
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let first = draw(&[&path(run), "--hidden", "0", "1"]);
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let files = [run.join("hidden.svg"), run.join("hidden.png")];
+    let bytes: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    assert!(bytes[0].starts_with(b"<svg") && bytes[1].starts_with(b"\x89PNG"));
+    assert!(draw(&[&path(run), "--hidden", "0", "1"]).status.success());
+    for (f, b) in files.iter().zip(&bytes) {
+        assert_eq!(&std::fs::read(f).unwrap(), b, "{} changed", f.display());
+    }
+    // After the last row, the run's own prediction for test image 0 (test_probabilities.csv).
+    let svg = String::from_utf8(bytes[0].clone()).unwrap();
+    let probs = std::fs::read_to_string(run.join("test_probabilities.csv")).unwrap();
+    let row: Vec<f64> = probs
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .skip(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let best = (0..row.len())
+        .max_by(|&a, &b| row[a].total_cmp(&row[b]))
+        .unwrap();
+    let truth = probs.lines().nth(1).unwrap().split(',').nth(1).unwrap();
+    assert!(
+        svg.contains(&format!("test #0 · true {truth} · predicted {best} ")),
+        "predicted {best}"
+    );
+    assert!(svg.contains(" · LSTM") && svg.contains("|h| &gt; 0.95: "));
+
+    // Two runs side by side, into --out.
+    let dir = tempfile::tempdir().unwrap();
+    let side = dir.path().join("side.svg");
+    let both = draw(&[
+        &path(&runs[0]),
+        &path(&runs[1]),
+        "--hidden",
+        "3",
+        "--out",
+        &path(&side),
+    ]);
+    assert!(
+        both.status.success(),
+        "{}",
+        String::from_utf8_lossy(&both.stderr)
+    );
+    let svg = std::fs::read_to_string(&side).unwrap();
+    assert!(svg.contains("H = 8 · LSTM") && svg.contains("H = 16 · LSTM"));
+    assert!(dir.path().join("side.png").is_file());
+
+    // Bad requests: one line each, exit code 2, nothing written.
+    std::fs::write(dir.path().join("notes.svg"), "mine").unwrap();
+    for (args, want) in [
+        (
+            vec![path(run), "--hidden".into(), "500".into()],
+            "--hidden 500: a test example's index from 0 to 499",
+        ),
+        (
+            vec![path(run), "--hidden".into(), "-1".into()],
+            "--hidden -1: a test example's index",
+        ),
+        (
+            vec![
+                path(&runs[0]),
+                path(&runs[1]),
+                "--hidden".into(),
+                "0".into(),
+            ],
+            "--out (not given)",
+        ),
+        (
+            vec![
+                path(run),
+                "--hidden".into(),
+                "0".into(),
+                "--out".into(),
+                path(&dir.path().join("notes.svg")),
+            ],
+            "pass --force",
+        ),
+        (
+            vec![
+                path(run),
+                "--hidden".into(),
+                "0".into(),
+                "--out".into(),
+                path(&dir.path().join("x.png")),
+            ],
+            "a path ending in .svg",
+        ),
+        (
+            vec![
+                path(&dir.path().join("nothing")),
+                "--hidden".into(),
+                "0".into(),
+            ],
+            "not a run folder",
+        ),
+    ] {
+        let out = rowseq().arg("explain").args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(want) && stderr.trim_end().lines().count() == 1,
+            "{args:?}: {stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.svg")).unwrap(),
+        "mine"
+    );
 }
