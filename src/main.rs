@@ -15,11 +15,17 @@ Table of contents, along the flow config -> plan -> run -> events -> sinks -> st
   caller's policies, emitting events of data to `sinks` (progress, TensorBoard), which only
   observe; `interrupt` turns Ctrl-C into a clean stop; `metrics` scores numeric predictions;
 - `records` are the shapes of everything on disk, `store` their files (one atomic writer);
-- `summary` turns results into tables, `report` into figures;
+- `summary` turns results into tables, `report` into figures (`style`: their look and their
+  SVG/PNG rendering, shared with `explain`'s figures);
 - the other commands: `explain` shows what num_units means on the model itself, `predict`
   applies a finished run to new data, `bench` measures throughput against PyTorch, `slurm`
   writes array jobs that run a sweep in shards; `env` is the machine, `error` a user's mistake.
 */
+// The figures' look and its drawing macros (`axes!`, `legend!`, `mark!`), in scope for every
+// module declared after it (`report`, `explain`).
+#[macro_use]
+mod style;
+
 mod bench;
 mod cli;
 mod config;

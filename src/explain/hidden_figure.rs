@@ -8,9 +8,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::RGBColor;
 
-use super::hidden::{Example, Grid, Panel};
+use super::hidden_data::{Example, Grid, Panel};
 use crate::model::SATURATED;
-use crate::report::style::{Drawn, Figure, Style, GREY, PALETTE};
+use crate::style::{Drawn, Figure, Style, GREY, PALETTE};
 
 const MARGIN: f64 = 16.0;
 const HEADER: f64 = 66.0;

@@ -16,10 +16,11 @@ unrolled network with the shapes on its arrows.
 - `shapes`: the shape walk of one batch, step by step;
 - `text`: the plain-text rendering; `svg`: the diagram;
 - `hidden`: `--hidden`, trained runs' h_t (and c_t) and prediction per step for chosen test
-  examples, drawn by `hidden_figure`.
+  examples (`hidden_data`), drawn by `hidden_figure`.
 */
 mod config;
 mod hidden;
+mod hidden_data;
 mod hidden_figure;
 mod run;
 mod shapes;

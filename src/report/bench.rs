@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::figures::bench::{GflopsVsUnits, TimeVsUnits};
-use super::style;
 use crate::records::bench::{BenchRecord, Measured};
 use crate::store::write_atomic;
+use crate::style;
 
 /// `bench/bench-X.json` -> `bench/bench-X`.
 pub fn default_dir(json: &Path) -> PathBuf {

@@ -21,10 +21,6 @@ Regression and forecasting sweeps get their errors instead of accuracies (`error
 Every file depends on the results only (no dates, paths of this machine or random ids), so
 rendering the same results twice gives the same bytes.
 */
-// The drawing helpers' macros (`axes!`, `legend!`, `mark!`) are in scope for the figure
-// modules declared after `style`.
-#[macro_use]
-pub mod style;
 pub mod bench;
 mod errors;
 mod figures;

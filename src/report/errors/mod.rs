@@ -37,12 +37,12 @@ use test_figures::{ForecastTest, PredictedVsTruth, TestFigure};
 
 use super::figures::{params_chart, units_label, CostVsUnits, Data, ParamsVsUnits};
 use super::inputs::{Inputs, Row};
-use super::style::{
+use crate::config::{Select, Task};
+use crate::records::{sig, TestPredictions};
+use crate::style::{
     chart_builder, colour, reference_line, render, test_line, validation_line, width_notes, Drawn,
     Figure, Style, GREY, GRID,
 };
-use crate::config::{Select, Task};
-use crate::records::{sig, TestPredictions};
 use crate::summary::Stat;
 
 /// The headline metric of a numeric sweep: "MASE" or "RMSE".

@@ -8,11 +8,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::super::style::{
-    colour, reference_line, short_number, ticks_125, Drawn, Figure, Style, GRID,
-};
 use super::{chart_builder, units_label};
 use crate::records::bench::{BenchRecord, Measured, OWN_COLS, OWN_INNER, OWN_ROWS};
+use crate::style::{colour, reference_line, short_number, ticks_125, Drawn, Figure, Style, GRID};
 
 /// Log ticks at 1-2-5, or at finer steps when the range is too narrow for three of those.
 fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {

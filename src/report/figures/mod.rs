@@ -28,11 +28,11 @@ pub use params_vs_units::ParamsVsUnits;
 pub use timesteps::Timesteps;
 
 use super::inputs::{Inputs, Row};
-use super::style::{
+use crate::model::{formula, keras_param_count, param_count, Arch};
+use crate::style::{
     chart_builder, chart_builder_with, colour, error_bars, reference_line, render, short_count,
     short_number, test_line, ticks_125, validation_line, width_notes, Drawn, Figure, Style, GRID,
 };
-use crate::model::{formula, keras_param_count, param_count, Arch};
 use crate::summary::{thousands, Stat};
 
 /// Renders every figure into `dir`; returns the files written.

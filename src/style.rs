@@ -23,7 +23,7 @@ use crate::store::write_atomic;
 
 /// The CSS font stack written into SVGs; also the name the bundled font is registered under.
 pub const FONT: &str = "DejaVu Sans, Helvetica, Arial, sans-serif";
-static FONT_BYTES: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+static FONT_BYTES: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the bundled font with plotters (once per process).
 pub fn register_font() {
