@@ -150,6 +150,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let p = predict::run(&predict::Request {
                 runs: &args.runs,
                 select: &args.select,
+                best: args.best,
                 data: &args.data,
                 data_dir: args.data_dir.as_deref(),
                 out: &args.out,

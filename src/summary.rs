@@ -78,10 +78,17 @@ impl Group {
     }
 }
 
-/// Orders groups by validation score, best first, as a search's closing table shows its
-/// trials: test scores never choose. Equal scores keep their plan order.
+/// Orders groups by validation score, best first, as a search's closing table and `predict
+/// --best` rank trials: test scores never choose. Equal scores put the smaller model first,
+/// then the config's text, so the order never depends on the order of the groups.
 pub fn rank_by_validation(groups: &mut [Group]) {
-    groups.sort_by(|a, b| b.val_score().total_cmp(&a.val_score()));
+    let text = |g: &Group| serde_json::to_string(&g.config.without_seed()).unwrap_or_default();
+    groups.sort_by(|a, b| {
+        b.val_score()
+            .total_cmp(&a.val_score())
+            .then(a.params.cmp(&b.params))
+            .then_with(|| text(a).cmp(&text(b)))
+    });
 }
 
 /// Groups results by configuration without seed, in first-seen order; `test_acc` holds the
@@ -417,5 +424,52 @@ mod tests {
         assert!((s.std - 0.02).abs() < 1e-12);
         assert_eq!(Stat::of(&[0.5]).std, 0.0);
         assert!(Stat::of(&[]).mean.is_nan());
+    }
+
+    /// A group of one run of `units` units with these validation scores.
+    fn group_of(units: i64, task: Task, val_acc: f64, val_error: f64) -> Group {
+        Group {
+            config: RunConfig {
+                num_units: units,
+                task,
+                ..RunConfig::default()
+            },
+            params: 0,
+            epochs: 1,
+            seeds: vec![0],
+            test_acc: Stat::of(&[0.5]),
+            val_acc: Stat::of(&[val_acc]),
+            seconds_per_epoch: Stat::of(&[1.0]),
+            test_error: Stat::of(&[1.0]),
+            test_rmse: Stat::of(&[1.0]),
+            val_error: Stat::of(&[val_error]),
+            baselines: vec![],
+            ensemble_acc: None,
+        }
+    }
+
+    #[test]
+    fn trials_rank_by_validation_best_first_missing_last_ties_to_the_smaller() {
+        let units = |g: &[Group]| g.iter().map(|g| g.config.num_units).collect::<Vec<_>>();
+        let c = Task::Classify;
+        let mut g = vec![
+            group_of(8, c, 0.90, f64::NAN),
+            group_of(16, c, f64::NAN, f64::NAN),
+            group_of(32, c, 0.97, f64::NAN),
+            group_of(64, c, 0.90, f64::NAN),
+        ];
+        g[0].params = 20;
+        g[3].params = 10;
+        rank_by_validation(&mut g);
+        assert_eq!(units(&g), [32, 64, 8, 16]);
+        g.reverse();
+        rank_by_validation(&mut g);
+        assert_eq!(units(&g), [32, 64, 8, 16]);
+        // Numeric tasks: the lowest validation error first; the test scores play no part.
+        let f = Task::Forecast;
+        let mut g = vec![group_of(8, f, 0.0, 1.3), group_of(16, f, 0.0, 0.7)];
+        g[0].test_error = Stat::of(&[0.1]);
+        rank_by_validation(&mut g);
+        assert_eq!(units(&g), [16, 8]);
     }
 }

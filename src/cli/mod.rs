@@ -87,7 +87,7 @@ pub enum Command {
     /// Apply finished runs to new data: a class per sequence with each class's probability (and
     /// the accuracy when labelled), a number per sequence, or a forecast's next values.
     #[command(
-        after_help = "Examples:\n  rowseq predict experiments/GunPoint/<run-id> ts:data/GunPoint/GunPoint          a class per series\n  rowseq predict experiments/ucr ts:data/GunPoint/GunPoint --select seed=0   an ensemble\n  rowseq predict experiments/sunspots/<run-id> data/sunspots/sunspots.csv    the next values"
+        after_help = "Examples:\n  rowseq predict experiments/GunPoint/<run-id> ts:data/GunPoint/GunPoint          a class per series\n  rowseq predict experiments/ucr ts:data/GunPoint/GunPoint --select seed=0   an ensemble\n  rowseq predict experiments/search mnist --best                              the best trial by validation\n  rowseq predict experiments/sunspots/<run-id> data/sunspots/sunspots.csv    the next values"
     )]
     Predict(PredictArgs),
     /// Print a page of the book's reference made from the code (scripts/docs.sh).
@@ -121,6 +121,11 @@ pub struct PredictArgs {
     /// repeatable), of a sweep folder or of the run folders given.
     #[arg(long, value_name = "KEY=VALUE")]
     pub select: Vec<String>,
+    /// Of those runs, only the configuration with the best validation score (accuracy, or
+    /// the validation error of a numeric task), its seeds as an ensemble: a search's chosen
+    /// trial. Test scores never choose.
+    #[arg(long)]
+    pub best: bool,
     /// Folder of an image set's files (default $ROWSEQ_DATA/<dataset>, else data/<dataset>).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,

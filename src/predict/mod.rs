@@ -3,7 +3,8 @@
 as each run read its data, and runs its model).
 
 One run predicts alone. Several (run folders, or a sweep folder's finished runs, narrowed with
-`--select KEY=VALUE`) are an ensemble: the mean of their class probabilities (the predicted
+`--select KEY=VALUE`, or `--best`: the configuration of best validation score, its seeds) are
+an ensemble: the mean of their class probabilities (the predicted
 class is the argmax of the mean), of their predicted numbers, or of their forecasts. Its members
 must be runs of one problem: one task, the same classes or target, the same DATA read to the
 same number of sequences.
@@ -43,6 +44,8 @@ pub struct Request<'a> {
     pub runs: &'a [PathBuf],
     /// `KEY=VALUE` filters on a sweep folder's runs (or on the runs given).
     pub select: &'a [String],
+    /// Keep only the configuration of best validation score (its seeds).
+    pub best: bool,
     pub data: &'a str,
     pub data_dir: Option<&'a Path>,
     pub out: &'a Path,
@@ -147,7 +150,10 @@ impl Predicted {
 
 /// Applies the runs of `req` to its data, writing the predictions to its `--out`.
 pub fn run(req: &Request) -> Result<Predicted> {
-    let runs = members(req.runs, req.select)?;
+    let mut runs = members(req.runs, req.select)?;
+    if req.best {
+        runs = best_trial(runs)?;
+    }
     let mut inputs = store::output::dataset_files(req.data);
     for run in &runs {
         inputs.extend(member::inputs(run)?);
@@ -242,6 +248,36 @@ fn members(runs: &[PathBuf], select: &[String]) -> Result<Vec<PathBuf>, UserErro
         ));
     }
     Ok(kept)
+}
+
+/// Of finished runs, those of the configuration (over seeds) with the best validation score
+/// of their final epoch, whose weights they keep: the closing table of a search ranks trials
+/// the same way. Equal scores keep the first configuration in folder order.
+fn best_trial(runs: Vec<PathBuf>) -> Result<Vec<PathBuf>, UserError> {
+    let mut results = Vec::with_capacity(runs.len());
+    for run in &runs {
+        let dir = RunDir {
+            path: run.to_path_buf(),
+        };
+        match dir.result()? {
+            Some(r) => results.push(r),
+            None => {
+                return Err(UserError::store(
+                    run,
+                    "no result.json: expected finished runs for --best (train it first)",
+                ))
+            }
+        }
+    }
+    let mut groups = crate::summary::group(&results, crate::config::Select::Last);
+    crate::summary::rank_by_validation(&mut groups);
+    let best = groups[0].config.without_seed();
+    Ok(runs
+        .into_iter()
+        .zip(&results)
+        .filter(|(_, r)| r.config.without_seed() == best)
+        .map(|(run, _)| run)
+        .collect())
 }
 
 /// Whether the run in `run` has every key = value of `filters`, as its config states them.

@@ -421,13 +421,36 @@ fn a_search_gives_the_same_trials_under_jobs_and_shards_and_keeps_them_when_exte
         "epochs=1",
     ];
     let sequential = tempfile::tempdir().unwrap();
-    sweep(sequential.path(), &search)
+    let closing = sweep(sequential.path(), &search)
         .assert()
         .success()
         .stdout(contains("3 trained, 0 already done, 0 failed"))
-        .stdout(contains(
-            "Ranked by validation score (test scores do not choose); the best trial: ",
-        ));
+        .get_output()
+        .stdout
+        .clone();
+    let closing = String::from_utf8(closing).unwrap();
+    let best = closing
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix(
+                "Ranked by validation score (test scores do not choose); the best trial: ",
+            )
+        })
+        .unwrap_or_else(|| panic!("no best trial in {closing}"));
+    let best: Value = serde_json::from_str(
+        &std::fs::read_to_string(Path::new(best).join("config.json")).unwrap(),
+    )
+    .unwrap();
+    // predict --best applies the same trial.
+    let predictions = sequential.path().join("best.csv");
+    rowseq()
+        .arg("predict")
+        .arg(sequential.path().join("tiny"))
+        .args(["mnist", "--best", "--out"])
+        .arg(&predictions)
+        .assert()
+        .success()
+        .stdout(contains(format!("with units={},", best["num_units"])));
     let a = results_by_id(&sequential.path().join("tiny"));
     assert_eq!(a.len(), 3);
     let record = std::fs::read_to_string(sequential.path().join("tiny/sweep.json")).unwrap();
