@@ -422,9 +422,18 @@ pub fn train_file_unchanged(
     }
 }
 
+/// DATA that is not of the run's kind: the error says what would be, naming the run's own
+/// test file where it has one.
 fn mismatch(data: &str, run: &str) -> UserError {
+    let file = Spec::parse(run).ok().and_then(|s| s.files()).map_or_else(
+        || "a file like the run's".to_string(),
+        |(_, test)| format!("a file like the run's test file ({})", test.display()),
+    );
     UserError::data(
         data,
-        format!("not the kind of data the run trained on ({run}): expected the same kind"),
+        format!(
+            "not the kind of data the run trained on ({run}): expected {file}, or a dataset \
+             of the same kind"
+        ),
     )
 }
