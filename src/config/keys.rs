@@ -414,7 +414,8 @@ macro_rules! for_each_run_key {
         /// every numeric column).
         columns: String = String::new(), Omitted, Forecast,
             expected "column names from the CSV header, comma-separated, or \"\"";
-        /// Forecasting: the column of each row's date (1994-09-12, 1994-09, 1994 Q3 or 1994),
+        /// Forecasting: the column of each row's date (1994-09-12, 1994-09, 1994 Q3 or 1994;
+        /// days on one day of every month step by months),
         /// checked for a regular step (a gap or repeat is an error naming the row) and carried
         /// into test_predictions.csv and predict's output; "" (the default): none.
         date_column: String = String::new(), Omitted, Forecast,

@@ -2,7 +2,8 @@
 The dates of a forecast series (`date_column`): parsed, checked for a regular step, and carried
 forward past the series' end. A date is an ISO day (`1994-09-12`), a month (`1994-09`), a
 quarter (`1994 Q3`, `1994-Q3`, `1994Q3`) or a year (`1994`); every row of a series is of the
-same kind. The step is the series' first difference: a number of days (1 = daily, 7 = weekly),
+same kind. Days on one day of every month (`2010-01-01`, `2010-02-01`; or every month's last
+day) step by months, and forecasts carry them on the same way. The step is the series' first difference: a number of days (1 = daily, 7 = weekly),
 of months (1 = monthly, 3 = quarterly) or of years; every later row must follow at that step,
 so a missing or repeated date, or one out of order, is an error naming its row.
 
@@ -17,6 +18,9 @@ pub enum Date {
     Day(i64),
     /// A month: months since year 0 (year * 12 + month - 1).
     Month(i64),
+    /// A month written as a day on one day of every month (`2010-01-01`, `2010-02-01`, ...):
+    /// months since year 0 and that day (1 to 28, or 0 for the month's last day).
+    MonthDay(i64, i64),
     /// A quarter: quarters since year 0 (year * 4 + quarter - 1).
     Quarter(i64),
     /// A year.
@@ -77,7 +81,7 @@ impl Date {
     fn count(self) -> (i64, &'static str) {
         match self {
             Date::Day(n) => (n, "day"),
-            Date::Month(n) => (n, "month"),
+            Date::Month(n) | Date::MonthDay(n, _) => (n, "month"),
             Date::Quarter(n) => (n, "quarter"),
             Date::Year(n) => (n, "year"),
         }
@@ -88,6 +92,7 @@ impl Date {
         match self {
             Date::Day(n) => Date::Day(n + k),
             Date::Month(n) => Date::Month(n + k),
+            Date::MonthDay(n, d) => Date::MonthDay(n + k, d),
             Date::Quarter(n) => Date::Quarter(n + k),
             Date::Year(n) => Date::Year(n + k),
         }
@@ -103,6 +108,11 @@ impl std::fmt::Display for Date {
                 write!(f, "{y:04}-{m:02}-{d:02}")
             }
             Date::Month(n) => write!(f, "{:04}-{:02}", n.div_euclid(12), n.rem_euclid(12) + 1),
+            Date::MonthDay(n, d) => {
+                let (y, m) = (n.div_euclid(12), n.rem_euclid(12) + 1);
+                let d = if d == 0 { days_in(y, m) } else { d };
+                write!(f, "{y:04}-{m:02}-{d:02}")
+            }
             Date::Quarter(n) => write!(f, "{:04} Q{}", n.div_euclid(4), n.rem_euclid(4) + 1),
             Date::Year(n) => write!(f, "{n:04}"),
         }
@@ -118,6 +128,7 @@ impl Calendar {
             .iter()
             .map(|&(line, t)| Date::parse(t).map(|d| (line, d)).map_err(|e| (line, e)))
             .collect::<Result<_, _>>()?;
+        let parsed = as_months(parsed);
         let Some(&(_, first)) = parsed.first() else {
             return Err((0, "no dates".into()));
         };
@@ -139,7 +150,9 @@ impl Calendar {
             let want = first.plus(k as i64 * step);
             if d != want {
                 let (n, u) = d.count();
-                let why = if u != unit {
+                let why = if let (Date::MonthDay(..), Date::Day(_)) = (first, d) {
+                    format!("{d}: expected {want} (the rows before it are {step} month(s) apart, on one day of the month)")
+                } else if u != unit {
                     format!("a {u}: expected a {unit} like the first row")
                 } else if n < want.count().0 {
                     format!("{d}: expected {want} (dates must rise by one step of {step} {unit}(s); this one is repeated or out of order)")
@@ -160,7 +173,7 @@ impl Calendar {
             (cycle % self.step == 0 && cycle / self.step > 1).then(|| (cycle / self.step) as usize)
         };
         match self.first {
-            Date::Month(_) => per(12),
+            Date::Month(_) | Date::MonthDay(..) => per(12),
             Date::Quarter(_) => per(4),
             Date::Day(_) if self.step == 7 => Some(52),
             Date::Day(_) => per(7),
@@ -172,6 +185,35 @@ impl Calendar {
     pub fn date(&self, t: usize) -> Date {
         self.first.plus(t as i64 * self.step)
     }
+}
+
+/// Days that fall on one day of the month (the first two rows decide: the same day, 1 to 28,
+/// or both the month's last day) step by months, as pandas' "MS" and "M" frequencies do:
+/// such rows become `MonthDay`s, and a later row on another day is left a `Day` (an error
+/// then names it).
+fn as_months(parsed: Vec<(usize, Date)>) -> Vec<(usize, Date)> {
+    let on = |d: Date| match d {
+        Date::Day(n) => {
+            let (y, m, day) = civil_from_days(n);
+            let day = if day == days_in(y, m) { 0 } else { day };
+            Some((y * 12 + m - 1, if day > 28 { -1 } else { day }))
+        }
+        _ => None,
+    };
+    let day = match parsed.as_slice() {
+        [(_, a), (_, b), ..] => match (on(*a), on(*b)) {
+            (Some((_, x)), Some((_, y))) if x == y && x >= 0 => x,
+            _ => return parsed,
+        },
+        _ => return parsed,
+    };
+    parsed
+        .into_iter()
+        .map(|(line, d)| match on(d) {
+            Some((n, x)) if x == day => (line, Date::MonthDay(n, day)),
+            _ => (line, d),
+        })
+        .collect()
 }
 
 /// Days in month `m` of year `y`.
@@ -255,6 +297,18 @@ mod tests {
         assert_eq!(quarterly.date(4).to_string(), "1995 Q3");
         let monthly = Calendar::of(&lines(&["1994-11", "1994-12", "1995-01"])).unwrap();
         assert_eq!(monthly.date(3).to_string(), "1995-02");
+        // Days on one day of every month are months (pandas' "MS" and "M"), written as days.
+        let starts = Calendar::of(&lines(&["2010-01-01", "2010-02-01", "2010-03-01"])).unwrap();
+        assert_eq!((starts.step, starts.season()), (1, Some(12)));
+        assert_eq!(starts.date(3).to_string(), "2010-04-01");
+        let ends = Calendar::of(&lines(&["2011-12-31", "2012-01-31", "2012-02-29"])).unwrap();
+        assert_eq!(ends.date(3).to_string(), "2012-03-31");
+        assert_eq!(ends.date(4).to_string(), "2012-04-30");
+        let quarter_days = Calendar::of(&lines(&["2010-01-15", "2010-04-15"])).unwrap();
+        assert_eq!(
+            (quarter_days.season(), quarter_days.date(2).to_string()),
+            (Some(4), "2010-07-15".into())
+        );
         // The season each step implies (season = "auto" tries it first).
         let daily = Calendar::of(&lines(&["2012-01-30", "2012-01-31", "2012-02-01"])).unwrap();
         let two_monthly = Calendar::of(&lines(&["1994-11", "1995-01"])).unwrap();
@@ -294,6 +348,13 @@ mod tests {
         let (line, e) = Calendar::of(&lines(&["1994-01", "1994 Q1"])).unwrap_err();
         assert_eq!(line, 3);
         assert!(e.contains("a quarter: expected a month"), "{e}");
+        let (line, e) =
+            Calendar::of(&lines(&["2010-01-01", "2010-02-01", "2010-03-02"])).unwrap_err();
+        assert_eq!(line, 4);
+        assert!(
+            e.contains("2010-03-02: expected 2010-03-01 (the rows before it are 1 month(s) apart"),
+            "{e}"
+        );
         let (line, e) = Calendar::of(&lines(&["1994-01", "x"])).unwrap_err();
         assert_eq!(line, 3);
         assert!(e.contains("\"x\": expected a date"), "{e}");
