@@ -347,21 +347,7 @@ fn parallel_jobs_give_the_results_of_a_sequential_sweep() {
         .success()
         .stdout(contains("on cpu, 2 at a time of 1 thread each"))
         .stdout(contains("3 trained, 0 already done, 0 failed"));
-    let results = |dir: &Path| -> Vec<Value> {
-        std::fs::read_to_string(dir.join("tiny/results.jsonl"))
-            .unwrap()
-            .lines()
-            .map(|l| {
-                let mut v: Value = serde_json::from_str(l).unwrap();
-                let o = v.as_object_mut().unwrap();
-                o.retain(|k, _| !k.contains("seconds"));
-                // Facts about the process, not the run: versions and memory.
-                o.remove("env");
-                o.remove("memory");
-                v
-            })
-            .collect()
-    };
+    let results = |dir: &Path| results_by_id(&dir.join("tiny"));
     let a = results(sequential.path());
     assert_eq!(a.len(), 3);
     assert_eq!(a, results(parallel.path()));
