@@ -14,6 +14,7 @@ learning_curves.{svg,png}     validation accuracy and train loss per epoch, one 
 cost_vs_units.{svg,png}       training seconds per epoch against num_units, with an H² guide
 unrolled_lstm.svg             the network unrolled over its timesteps, shapes on the arrows
 summary.{md,tex,csv}          the per-width table
+search_keys.{svg,png}         a search's validation score against each drawn key (`search`)
 report.md                     all of the above, with the command, grid, versions, missing runs
 ```
 Regression and forecasting sweeps get their errors instead of accuracies (`errors`).
@@ -26,6 +27,7 @@ mod errors;
 mod figures;
 mod inputs;
 mod report_md;
+mod search;
 mod summary;
 mod table;
 
@@ -106,6 +108,7 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
         crate::store::write_atomic(&path, crate::explain::diagram_svg(&e).as_bytes())?;
         files.push(path);
     }
+    files.extend(search::render(&inputs, out_dir)?);
     let summary = summary::table(&inputs);
     files.extend(table::write_all(&summary, out_dir)?);
     if let Some(bytes) = report_md::confusion_csv(&inputs)? {

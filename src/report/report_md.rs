@@ -154,6 +154,7 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
         .map(|o| format!("[{0}]({0}){1}", o.file, o.note))
         .collect();
     let _ = writeln!(out, "\nThe same table: {}.\n", links.join(", "));
+    out.push_str(&super::search::markdown::section(inputs));
     if !inputs.shape.task.is_numeric() {
         out.push_str(&per_class_markdown(inputs));
         out.push_str(&confusion_markdown(inputs));
@@ -375,7 +376,7 @@ fn missing(inputs: &Inputs) -> String {
 /// Text from the data or the disk (class names, labels, reasons) as a Markdown table cell:
 /// HTML's special characters escaped, so that a class named `<script>` shows as text, and `|`
 /// escaped, so that it stays one cell.
-fn md_cell(text: &str) -> String {
+pub(super) fn md_cell(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -408,3 +408,87 @@ fn a_missing_empty_or_foreign_folder_is_a_one_line_error() {
         assert!(!dir.join("report").exists());
     }
 }
+
+/// A search's report: its section in report.md (method, ranges as written, each key's η², the
+/// trials ranked by validation) and the figure of the validation score against each drawn key;
+/// rendered twice, the same bytes. A tiny random search of four trials, one epoch each.
+#[test]
+fn a_search_report_draws_each_key_against_validation_and_ranks_the_trials() {
+    let out = tempfile::tempdir().unwrap();
+    let mut sweep = rowseq();
+    sweep
+        .args([
+            "sweep",
+            "configs/quick.toml",
+            "--device",
+            "cpu",
+            "--threads",
+            "1",
+        ])
+        .args(["--jobs", "1", "--no-report", "--out"])
+        .arg(out.path());
+    for set in [
+        "name=\"tiny\"",
+        "method=\"random\"",
+        "trials=4",
+        "num_units={ int_log = [8, 32] }",
+        "lr={ log_uniform = [0.003, 0.03] }",
+        "epochs=1",
+        "train_size=3000",
+        "val_size=500",
+        "test_size=500",
+        "batch_size=32",
+    ] {
+        sweep.args(["--set", set]);
+    }
+    sweep.assert().success();
+    let dir = out.path().join("tiny");
+    let render = |to: &Path| {
+        rowseq()
+            .arg("report")
+            .arg(&dir)
+            .arg("--out")
+            .arg(to)
+            .assert()
+            .success();
+    };
+    let (a, b) = (out.path().join("a"), out.path().join("b"));
+    render(&a);
+    render(&b);
+    for f in ["search_keys.svg", "search_keys.png", "report.md"] {
+        let bytes = std::fs::read(a.join(f)).unwrap();
+        assert!(!bytes.is_empty(), "{f}");
+        assert_eq!(bytes, std::fs::read(b.join(f)).unwrap(), "{f} differs");
+    }
+    let svg = std::fs::read_to_string(a.join("search_keys.svg")).unwrap();
+    assert!(
+        svg.contains("num_units: η²") && svg.contains("lr: η²"),
+        "{svg}"
+    );
+    let md = std::fs::read_to_string(a.join("report.md")).unwrap();
+    for text in [
+        "## Search",
+        "A `random` search of 4 trials",
+        "lr = { log_uniform = [0.003, 0.03] }",
+        "num_units = { int_log = [8, 32] }",
+        "share of the validation score's variance explained by the key alone",
+        "![search_keys](search_keys.png)",
+        "| rank | num_units | lr | params | validation accuracy (%) | seeds | run ids |",
+    ] {
+        assert!(md.contains(text), "no {text:?} in\n{md}");
+    }
+    // Four trials, ranked best first by their validation accuracy, each with its run id.
+    let ranked: Vec<f64> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| rank |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            assert!(cells[7].starts_with('`'), "{l}");
+            cells[5].parse().unwrap()
+        })
+        .collect();
+    assert_eq!(ranked.len(), 4, "{md}");
+    assert!(ranked.windows(2).all(|w| w[0] >= w[1]), "{ranked:?}");
+}
