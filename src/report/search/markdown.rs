@@ -6,7 +6,7 @@ validation score (the first `TOP`, with their run ids).
 use std::fmt::Write as _;
 
 use super::{Scale, Trials, FIGURE, TOP};
-use crate::report::report_md::md_cell;
+use crate::report::table::md_cell;
 
 /// The section, or "" for a grid.
 pub fn section(inputs: &crate::report::Inputs) -> String {

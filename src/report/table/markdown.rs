@@ -48,3 +48,35 @@ fn cell(c: &Cell) -> String {
         Cell::Empty => "–".to_string(),
     }
 }
+
+/// Text from the data or the disk (class names, labels, reasons) as a Markdown table cell:
+/// HTML's special characters escaped, so that a class named `<script>` shows as text, and `|`
+/// escaped, so that it stays one cell.
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '|' => out.push_str("\\|"),
+            '\n' | '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_from_the_data_cannot_become_html_or_break_a_table() {
+        assert_eq!(md_cell("7"), "7");
+        assert_eq!(
+            md_cell("<script>a|b</script> & co\n"),
+            "&lt;script&gt;a\\|b&lt;/script&gt; &amp; co "
+        );
+    }
+}

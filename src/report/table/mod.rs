@@ -19,7 +19,7 @@ mod csv;
 mod latex;
 mod markdown;
 
-pub use markdown::Markdown;
+pub use markdown::{md_cell, Markdown};
 
 /// Who a column is for: one view per kind of output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
