@@ -932,3 +932,68 @@ fn a_forecast_reports_the_mase_of_its_seeds_mean_forecast() {
         mae / scale
     );
 }
+
+/// A forecast search's report scores trials by their validation MASE, lower first: the Search
+/// section ranks them so, and the figure's axis says that lower is better.
+#[test]
+fn a_forecast_search_ranks_trials_by_validation_error_lower_first() {
+    require("data/sunspots/sunspots.csv");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut sweep = rowseq();
+    sweep
+        .args([
+            "sweep",
+            "configs/sunspots.toml",
+            "--threads",
+            "1",
+            "--jobs",
+            "1",
+        ])
+        .arg("--out")
+        .arg(&out);
+    for set in [
+        "method=\"sobol\"",
+        "trials=4",
+        "seed=0",
+        "num_units={ int_log = [4, 16] }",
+        "lr={ log_uniform = [0.001, 0.01] }",
+        "epochs=2",
+    ] {
+        sweep.args(["--set", set]);
+    }
+    sweep
+        .assert()
+        .success()
+        .stdout(contains("Ranked by validation score"));
+    let report = out.join("sunspots/report");
+    let svg = std::fs::read_to_string(report.join("search_keys.svg")).unwrap();
+    assert!(svg.contains("lower is better"), "{svg}");
+    let md = std::fs::read_to_string(report.join("report.md")).unwrap();
+    let head = md
+        .lines()
+        .find(|l| l.starts_with("| rank |"))
+        .unwrap_or_else(|| panic!("no ranked trials in\n{md}"));
+    let col = head
+        .split('|')
+        .map(str::trim)
+        .position(|c| c.starts_with("validation"))
+        .unwrap_or_else(|| panic!("no validation column in {head}"));
+    assert!(head.contains("MASE"), "{head}");
+    let ranked: Vec<f64> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| rank |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.split('|')
+                .map(str::trim)
+                .nth(col)
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ranked.len(), 4, "{md}");
+    assert!(ranked.windows(2).all(|w| w[0] <= w[1]), "{ranked:?}");
+}
