@@ -262,6 +262,23 @@ impl Search {
         Ok(())
     }
 
+    /// One line for `status`: the method, trials, seed and ranges, as the sweep file writes
+    /// them.
+    pub fn summary(&self) -> String {
+        let ranges: Vec<String> = RUN_KEYS
+            .iter()
+            .filter_map(|k| self.ranges.get(*k).map(|r| format!("{k} = {}", r.text())))
+            .collect();
+        format!(
+            "a {} search of {} trials (search_seed = {}){}{}",
+            self.method_name(),
+            self.trials,
+            self.search_seed,
+            if ranges.is_empty() { "" } else { ": " },
+            ranges.join(", ")
+        )
+    }
+
     /// The method as the sweep file writes it.
     pub fn method_name(&self) -> &'static str {
         match self.method {
@@ -514,6 +531,11 @@ mod tests {
         assert!(s.runs().iter().all(|r| r.lr == 0.003));
         let e = s.set("method=\"grid\"").unwrap_err().to_string();
         assert!(e.contains("a range needs method"), "{e}");
+        assert_eq!(
+            s.search.as_ref().unwrap().summary(),
+            "a random search of 12 trials (search_seed = 7): num_units = { int_log = [8, 512] }, \
+             noise = { uniform = [0.0, 0.5] }"
+        );
         // The record reads back to the same trials.
         let json = serde_json::to_string(&s).unwrap();
         let back: SweepConfig = serde_json::from_str(&json).unwrap();

@@ -164,6 +164,9 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
             None => String::new(),
         }
     );
+    if let Some(search) = &plan.grid.search {
+        let _ = writeln!(out, "  {}", search.summary());
+    }
     let width = runs.iter().map(|r| r.label.len()).max().unwrap_or(0);
     for r in &runs {
         let detail = match &r.state {

@@ -467,7 +467,10 @@ fn a_search_gives_the_same_trials_under_jobs_and_shards_and_keeps_them_when_exte
         .arg(sequential.path().join("tiny"))
         .assert()
         .success()
-        .stdout(contains("4 done"));
+        .stdout(contains("4 done"))
+        .stdout(contains(
+            "a random search of 4 trials (search_seed = 5): num_units = ",
+        ));
     rowseq()
         .arg("report")
         .arg(sequential.path().join("tiny"))
