@@ -211,3 +211,18 @@ pub fn train_folder(out: &Path) -> PathBuf {
     );
     dirs.into_iter().next().unwrap()
 }
+
+/// The ranked-trials table of a search's `report.md` (the one headed `| rank |`): its header's
+/// cells, then each row's cells, trimmed.
+pub fn ranked_trials(md: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let cells = |l: &str| -> Vec<String> {
+        let inner = l.trim().trim_start_matches('|').trim_end_matches('|');
+        inner.split('|').map(|c| c.trim().to_string()).collect()
+    };
+    let mut table = md.lines().skip_while(|l| !l.starts_with("| rank |"));
+    let head = table
+        .next()
+        .unwrap_or_else(|| panic!("no ranked trials in\n{md}"));
+    let rows = table.skip(1).take_while(|l| l.starts_with('|'));
+    (cells(head), rows.map(cells).collect())
+}

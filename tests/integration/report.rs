@@ -4,7 +4,7 @@ planned runs (four widths, two seeds) of which five finished, one failed and two
 Run ids come from the real planner (`rowseq sweep --dry-run`), results are written in the
 on-disk format of `store.rs`, and the real binary renders them. No training, no MNIST needed.
 */
-use crate::common::rowseq;
+use crate::common::{ranked_trials, rowseq};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -478,15 +478,12 @@ fn a_search_report_draws_each_key_against_validation_and_ranks_the_trials() {
         assert!(md.contains(text), "no {text:?} in\n{md}");
     }
     // Four trials, ranked best first by their validation accuracy, each with its run id.
-    let ranked: Vec<f64> = md
-        .lines()
-        .skip_while(|l| !l.starts_with("| rank |"))
-        .skip(2)
-        .take_while(|l| l.starts_with('|'))
-        .map(|l| {
-            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
-            assert!(cells[7].starts_with('`'), "{l}");
-            cells[5].parse().unwrap()
+    let (_, rows) = ranked_trials(&md);
+    let ranked: Vec<f64> = rows
+        .iter()
+        .map(|cells| {
+            assert!(cells[6].starts_with('`'), "{cells:?}");
+            cells[4].parse().unwrap()
         })
         .collect();
     assert_eq!(ranked.len(), 4, "{md}");

@@ -7,7 +7,7 @@ one line and exit 2 before anything is written.
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::common::{metrics_without_time, rowseq, rowseq_process, run_dirs, Held};
+use crate::common::{metrics_without_time, ranked_trials, rowseq, rowseq_process, run_dirs, Held};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -970,30 +970,13 @@ fn a_forecast_search_ranks_trials_by_validation_error_lower_first() {
     let svg = std::fs::read_to_string(report.join("search_keys.svg")).unwrap();
     assert!(svg.contains("lower is better"), "{svg}");
     let md = std::fs::read_to_string(report.join("report.md")).unwrap();
-    let head = md
-        .lines()
-        .find(|l| l.starts_with("| rank |"))
-        .unwrap_or_else(|| panic!("no ranked trials in\n{md}"));
+    let (head, rows) = ranked_trials(&md);
     let col = head
-        .split('|')
-        .map(str::trim)
+        .iter()
         .position(|c| c.starts_with("validation"))
-        .unwrap_or_else(|| panic!("no validation column in {head}"));
-    assert!(head.contains("MASE"), "{head}");
-    let ranked: Vec<f64> = md
-        .lines()
-        .skip_while(|l| !l.starts_with("| rank |"))
-        .skip(2)
-        .take_while(|l| l.starts_with('|'))
-        .map(|l| {
-            l.split('|')
-                .map(str::trim)
-                .nth(col)
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
-        .collect();
+        .unwrap_or_else(|| panic!("no validation column in {head:?}"));
+    assert!(head[col].contains("MASE"), "{head:?}");
+    let ranked: Vec<f64> = rows.iter().map(|r| r[col].parse().unwrap()).collect();
     assert_eq!(ranked.len(), 4, "{md}");
     assert!(ranked.windows(2).all(|w| w[0] <= w[1]), "{ranked:?}");
 }
