@@ -43,6 +43,8 @@ pub struct Group {
     /// Epochs of its first run (resolved where "auto").
     pub epochs: usize,
     pub seeds: Vec<u64>,
+    /// Its runs' ids, in the order of `seeds`.
+    pub run_ids: Vec<String>,
     pub test_acc: Stat,
     pub val_acc: Stat,
     pub seconds_per_epoch: Stat,
@@ -106,6 +108,7 @@ pub fn group(results: &[RunResult], select: Select) -> Vec<Group> {
                 params: rs[0].params,
                 epochs: rs[0].epochs,
                 seeds: rs.iter().map(|r| r.config.seed).collect(),
+                run_ids: rs.iter().map(|r| r.run_id.clone()).collect(),
                 test_acc: selected_test_acc(&rs, select),
                 val_acc: Stat::of(&vals(&|r| r.val_acc)),
                 seconds_per_epoch: Stat::of(&vals(&|r| r.seconds_per_epoch)),
@@ -437,6 +440,7 @@ mod tests {
             params: 0,
             epochs: 1,
             seeds: vec![0],
+            run_ids: vec![format!("run{units}")],
             test_acc: Stat::of(&[0.5]),
             val_acc: Stat::of(&[val_acc]),
             seconds_per_epoch: Stat::of(&[1.0]),

@@ -251,8 +251,8 @@ fn members(runs: &[PathBuf], select: &[String]) -> Result<Vec<PathBuf>, UserErro
 }
 
 /// Of finished runs, those of the configuration (over seeds) with the best validation score
-/// of their final epoch, whose weights they keep: the closing table of a search ranks trials
-/// the same way. Equal scores keep the first configuration in folder order.
+/// of their final epoch, whose weights they keep, ranked as the closing table of a search
+/// ranks trials (`summary::rank_by_validation`: equal scores go to the smaller model).
 fn best_trial(runs: Vec<PathBuf>) -> Result<Vec<PathBuf>, UserError> {
     let mut results = Vec::with_capacity(runs.len());
     for run in &runs {
@@ -271,11 +271,11 @@ fn best_trial(runs: Vec<PathBuf>) -> Result<Vec<PathBuf>, UserError> {
     }
     let mut groups = crate::summary::group(&results, crate::config::Select::Last);
     crate::summary::rank_by_validation(&mut groups);
-    let best = groups[0].config.without_seed();
+    let best = &groups[0].run_ids;
     Ok(runs
         .into_iter()
         .zip(&results)
-        .filter(|(_, r)| r.config.without_seed() == best)
+        .filter(|(_, r)| best.contains(&r.run_id))
         .map(|(run, _)| run)
         .collect())
 }

@@ -405,12 +405,10 @@ fn report_changes(plan: &Plan, dir: &std::path::Path) {
 
 /// A search's chosen trial: the run folders of the config with the best validation score.
 fn best_line(best: &summary::Group, outcome: &Outcome) -> String {
-    let key = best.config.without_seed();
-    let runs: Vec<String> = outcome
-        .results
+    let runs: Vec<String> = best
+        .run_ids
         .iter()
-        .filter(|r| r.config.without_seed() == key)
-        .map(|r| outcome.dir.join(&r.run_id).display().to_string())
+        .map(|id| outcome.dir.join(id).display().to_string())
         .collect();
     format!(
         "Ranked by validation score (test scores do not choose); the best trial: {}",

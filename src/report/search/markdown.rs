@@ -115,7 +115,8 @@ fn ranked(t: &Trials) -> String {
             .iter()
             .map(|k| md_cell(&g.config.value_text(&k.name)))
             .collect();
-        let ids: Vec<String> = t.run_ids[i].iter().map(|id| format!("`{id}`")).collect();
+        let mut ids: Vec<String> = g.run_ids.iter().map(|id| format!("`{id}`")).collect();
+        ids.sort();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",

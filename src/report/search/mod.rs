@@ -51,8 +51,6 @@ pub struct Trials<'a> {
     pub task: Task,
     /// One per trial (a configuration over its seeds), best validation score first.
     pub groups: Vec<Group>,
-    /// The run ids of each group.
-    pub run_ids: Vec<Vec<String>>,
     pub keys: Vec<Key>,
 }
 
@@ -76,26 +74,11 @@ impl<'a> Trials<'a> {
             }
         }
         rank_by_validation(&mut groups);
-        let run_ids = groups
-            .iter()
-            .map(|g| {
-                let key = g.config.without_seed();
-                let mut ids: Vec<String> = inputs
-                    .results
-                    .iter()
-                    .filter(|r| r.config.without_seed() == key)
-                    .map(|r| r.run_id.clone())
-                    .collect();
-                ids.sort();
-                ids
-            })
-            .collect();
         let mut trials = Trials {
             search,
             record,
             task: inputs.shape.task,
             groups,
-            run_ids,
             keys: Vec::new(),
         };
         trials.keys = search
