@@ -224,12 +224,11 @@ impl SweepConfig {
         let what = match &self.search {
             Some(s) => {
                 s.check()?;
-                s.draw(&self.grid)?;
                 "a drawn trial"
             }
             None => "a run of the grid",
         };
-        let runs = self.runs();
+        let runs = self.drawn_runs()?;
         runs.iter().try_for_each(|r| {
             r.check_combination()
                 .map_err(|(k, m)| (k, format!("{m} (in {what})")))
@@ -328,11 +327,17 @@ impl SweepConfig {
     /// The runs of the sweep, in a fixed order: a search's trials in the order drawn, or the
     /// grid's in `RUN_KEYS` order, the first key slowest.
     pub fn runs(&self) -> Vec<RunConfig> {
+        self.drawn_runs().expect("draws are checked when parsed")
+    }
+
+    /// The runs, or the error of a drawn value that its key refuses (`(key, message)`).
+    fn drawn_runs(&self) -> Result<Vec<RunConfig>, (String, String)> {
         let runs = match &self.search {
-            Some(s) => self.trials(s),
+            Some(s) => self.trials(&s.draw(&self.grid)?),
             None => self.grid_runs(),
         };
-        runs.into_iter()
+        Ok(runs
+            .into_iter()
             .map(|r| {
                 let mut r = r.with_series_defaults(|k| {
                     self.grid.contains_key(k)
@@ -344,19 +349,16 @@ impl SweepConfig {
                 r.patch = r.canonical_patch();
                 r
             })
-            .collect()
+            .collect())
     }
 
     /// A search's trials, each once per listed seed (trial by trial, seeds in list order):
     /// each key set in `RUN_KEYS` order, to its drawn value or its one value.
-    fn trials(&self, search: &Search) -> Vec<RunConfig> {
-        let drawn = search
-            .draw(&self.grid)
-            .expect("draws are checked when parsed");
+    fn trials(&self, drawn: &[BTreeMap<String, toml::Value>]) -> Vec<RunConfig> {
         let seeds = self.grid.get("seed").map(|v| v.iter().map(Some).collect());
         let seeds: Vec<Option<&toml::Value>> = seeds.unwrap_or(vec![None]);
         let mut runs = Vec::with_capacity(drawn.len() * seeds.len());
-        for trial in &drawn {
+        for trial in drawn {
             for seed in &seeds {
                 let mut r = RunConfig::default();
                 for key in RUN_KEYS {
