@@ -99,12 +99,49 @@ impl Errors {
             ..self
         }
     }
+
+    /// The mean of several series' errors, each field over the series (MASE where every
+    /// series has one; R² never): a panel's score. One series' errors are returned as they
+    /// are.
+    pub fn mean(each: &[Errors]) -> Errors {
+        if let [one] = each {
+            return *one;
+        }
+        let n = each.len() as f64;
+        let avg = |f: fn(&Errors) -> f64| each.iter().map(f).sum::<f64>() / n;
+        Errors {
+            rmse: avg(|e| e.rmse),
+            mae: avg(|e| e.mae),
+            r2: None,
+            mase: each
+                .iter()
+                .map(|e| e.mase)
+                .sum::<Option<f64>>()
+                .map(|s| s / n),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
+
+    /// A panel's errors are the mean over its series; one series' are its own, bit for bit.
+    #[test]
+    fn the_mean_of_series_errors() {
+        let a = Errors::of(&[1.0, 2.0], &[2.0, 2.0]).with_mase(0.5);
+        let b = Errors::of(&[0.0, 0.0], &[3.0, 3.0]).with_mase(2.0);
+        assert_eq!(Errors::mean(&[a]), a);
+        let m = Errors::mean(&[a, b]);
+        assert_eq!(
+            (m.mae, m.mase, m.r2),
+            ((0.5 + 3.0) / 2.0, Some((1.0 + 1.5) / 2.0), None)
+        );
+        assert_eq!(m.rmse, (0.5f64.sqrt() + 3.0) / 2.0);
+        let none = Errors::of(&[1.0], &[2.0]);
+        assert_eq!(Errors::mean(&[a, none]).mase, None);
+    }
 
     /// The conformal rank by hand, and coverage near nominal on errors of known noise.
     #[test]

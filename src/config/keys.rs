@@ -32,6 +32,9 @@ pub enum Scope {
     Csv,
     /// CSV files in the long layout only (`csv_layout = "long"`); CSV keys too (`keys_of`).
     LongCsv,
+    /// Long CSV files and forecasting's series files (a panel of many series): long-CSV keys
+    /// too (`keys_of`).
+    Panel,
     /// Forecasting (`data::forecast`).
     Forecast,
 }
@@ -53,10 +56,15 @@ pub fn key(name: &str) -> Option<&'static Key> {
 }
 
 /// The keys of one scope.
-/// The long layout's keys are CSV keys too: `keys_of(Scope::Csv)` lists them.
+/// The long layout's keys are CSV keys too: `keys_of(Scope::Csv)` lists them; panel keys are
+/// long-layout keys too.
 pub fn keys_of(scope: Scope) -> impl Iterator<Item = &'static str> {
     KEYS.iter()
-        .filter(move |k| k.scope == scope || (scope == Scope::Csv && k.scope == Scope::LongCsv))
+        .filter(move |k| {
+            k.scope == scope
+                || (scope == Scope::Csv && matches!(k.scope, Scope::LongCsv | Scope::Panel))
+                || (scope == Scope::LongCsv && k.scope == Scope::Panel)
+        })
         .map(|k| k.name)
 }
 
@@ -339,8 +347,9 @@ macro_rules! for_each_run_key {
         label_column: String = "label".into(), Omitted, Csv,
             expected "a column name from the CSV header",
             valid |s: &String| !s.trim().is_empty();
-        /// Long CSV: the column naming each row's series.
-        id_column: String = "id".into(), Omitted, LongCsv,
+        /// Long CSV, and forecasting's panels: the column naming each row's series (a series
+        /// file without the default "id" column is one series).
+        id_column: String = "id".into(), Omitted, Panel,
             expected "a column name from the CSV header",
             valid |s: &String| !s.trim().is_empty();
         /// Long CSV: the column ordering a series' rows ("" = file order).
@@ -407,7 +416,8 @@ macro_rules! for_each_run_key {
             expected "a season length in timesteps (0 = no season), or \"auto\" (detected on \
                       the training stretch)",
             valid |c: &Count| c.fixed().is_none_or(|n| n <= 1_000_000);
-        /// Forecasting: the column forecast ("" = the only numeric column, or the last one).
+        /// Forecasting: the column forecast ("" = the only numeric column), or "*": every
+        /// column read is a series of its own (a wide panel), one model learning them all.
         target_column: String = String::new(), Omitted, Forecast,
             expected "column names from the CSV header, comma-separated, or \"\"";
         /// Forecasting: the columns a window reads, comma-separated, the target among them ("" =

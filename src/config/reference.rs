@@ -54,6 +54,7 @@ fn scope_text(scope: Scope) -> &'static str {
         Scope::Any => "all data",
         Scope::Csv => "CSV data",
         Scope::LongCsv => "long CSV data",
+        Scope::Panel => "long CSV data and forecasting",
         Scope::Forecast => "forecasting",
     }
 }

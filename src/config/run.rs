@@ -162,7 +162,8 @@ impl RunConfig {
             );
         }
         let changed = self.changed_keys();
-        if let Some(key) = keys_of(Scope::Csv).find(|k| changed.contains(k)) {
+        let panel = |k: &str| super::keys::key(k).is_some_and(|k| k.scope == Scope::Panel);
+        if let Some(key) = keys_of(Scope::Csv).find(|k| changed.contains(k) && !panel(k)) {
             return fault(
                 self,
                 key,

@@ -18,14 +18,14 @@ use crate::config::dataset::{self as spec, Spec};
 use crate::config::{RunConfig, Task};
 use crate::error::UserError;
 
-/// What a dataset holds once read. A new kind of data (a panel of many series) is a new
-/// variant, with its reader in `load` and its split beside the others.
+/// What a dataset holds once read. A new kind of data is a new variant, with its reader in
+/// `load` and its split beside the others.
 pub enum Loaded {
     /// Labelled sequences (image sets, `ts:`, `csv:TRAIN,TEST`): a training and a test set.
     Sequences(Sequences),
-    /// One series in time order (`csv:SERIES.csv`, forecasting): the windows of a run depend
-    /// on its keys.
-    Series(forecast::Table),
+    /// One series in time order, or a panel of many (`csv:SERIES.csv`, forecasting): the
+    /// windows of a run depend on its keys.
+    Series(forecast::Panel),
 }
 
 /// Fashion-MNIST's class names, by label.

@@ -59,6 +59,21 @@ pub struct Split {
 }
 
 impl Split {
+    /// The examples of `parts` one after the other (one part: itself, shared).
+    pub fn cat(parts: &[&Split]) -> Split {
+        if let [one] = parts {
+            return one.narrow(0, one.len());
+        }
+        let each = |f: fn(&Split) -> &Tensor| -> Tensor {
+            Tensor::cat(&parts.iter().map(|p| f(p)).collect::<Vec<_>>(), 0)
+        };
+        Split {
+            x: each(|p| &p.x),
+            y: each(|p| &p.y),
+            lengths: each(|p| &p.lengths),
+        }
+    }
+
     /// A split whose sequences all have the full length T.
     pub fn full_length(x: Tensor, y: Tensor) -> Split {
         let size = x.size();
@@ -158,23 +173,21 @@ impl Target {
     }
 }
 
-/// What a forecasting run is scored against, in the target's units.
+/// What a forecasting run is scored against, in the target's units: the test windows of every
+/// series of the file (one for a plain series file), series by series.
 #[derive(Clone, Debug)]
 pub struct Forecast {
-    pub stretches: forecast::Stretches,
     pub horizon: usize,
     /// The season length the run used: `season`, or the one detected for "auto" (0: none).
     pub season: usize,
-    /// MASE's denominator: the in-sample (seasonal-)naive MAE on the training stretch.
-    pub scale: f64,
-    /// t of each test window (its last input step).
-    pub test_origins: Vec<usize>,
     /// Windows relative to their last value (`normalize = "last"`): predictions are changes.
     pub relative: bool,
     /// The target loses its seasonal indices before the network reads it (`decompose`).
     pub decomposed: bool,
-    /// What a scaled output of 0 means for each test target, in the target's units
-    /// (`forecast::windows`): the forecast is output * target std + centre.
+    /// Each series' cut and scales, in the order of the windows of every split.
+    pub series: Vec<SeriesCut>,
+    /// What a scaled output of 0 means for each test target, in its series' units
+    /// (`forecast::windows`): the forecast is output * its series' target std + centre.
     pub centres: Vec<f64>,
     /// Test windows' truth and baseline forecasts, [N * horizon] row-major.
     pub truth: Vec<f64>,
@@ -182,8 +195,96 @@ pub struct Forecast {
     pub snaive: Vec<f64>,
     /// The AutoETS baseline's (`Source::ets`; set by the sweep, which records it).
     pub ets: Option<std::sync::Arc<ets::EtsForecast>>,
+    /// Whether the file is a panel (`forecast::Panel::is_panel`): outputs carry each row's id.
+    pub panel: bool,
+}
+
+/// One series of a forecast: where it is cut, how its target is scaled, and its windows.
+#[derive(Clone, Debug)]
+pub struct SeriesCut {
+    /// Its id in a panel ("" for a plain series file).
+    pub id: String,
+    pub stretches: forecast::Stretches,
+    /// MASE's denominator: the in-sample (seasonal-)naive MAE on its training stretch.
+    pub scale: f64,
+    /// Its target's mean and std over its training stretch.
+    pub target: Target,
+    /// Its validation windows, counted.
+    pub val_windows: usize,
+    /// t of each test window (its last input step).
+    pub test_origins: Vec<usize>,
     /// The series' dates (`date_column`), for the outputs.
     pub calendar: Option<dates::Calendar>,
+}
+
+/// A held-out split of a forecast, whose windows are its series' in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    Val,
+    Test,
+}
+
+impl Forecast {
+    /// The rows ([N * horizon] targets) of each series in `held`, in order.
+    pub fn rows(&self, held: Held) -> Vec<std::ops::Range<usize>> {
+        let mut start = 0;
+        self.series
+            .iter()
+            .map(|s| {
+                let n = match held {
+                    Held::Val => s.val_windows,
+                    Held::Test => s.test_origins.len(),
+                } * self.horizon;
+                start += n;
+                start - n..start
+            })
+            .collect()
+    }
+
+    /// The target std of the series of each test target: a scaled output times it plus the
+    /// centre is the forecast.
+    pub fn spreads(&self) -> Vec<f64> {
+        self.series
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(s.target.std, s.test_origins.len() * self.horizon))
+            .collect()
+    }
+
+    /// The id of each test target's series.
+    pub fn row_ids(&self) -> Vec<String> {
+        self.series
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(s.id.clone(), s.test_origins.len() * self.horizon))
+            .collect()
+    }
+
+    /// The errors of `predicted` against `truth` (both in the targets' units, the rows of
+    /// `held`), per series with its own MASE scale, then their mean over the series
+    /// (`Errors::mean`): a panel's scores weigh every series alike.
+    pub fn score(&self, predicted: &[f64], truth: &[f64], held: Held) -> Errors {
+        let per: Vec<Errors> = self.score_each(predicted, truth, held);
+        Errors::mean(&per)
+    }
+
+    /// `score` series by series.
+    pub fn score_each(&self, predicted: &[f64], truth: &[f64], held: Held) -> Vec<Errors> {
+        self.series
+            .iter()
+            .zip(self.rows(held))
+            .map(|(s, r)| Errors::of(&predicted[r.clone()], &truth[r]).with_mase(s.scale))
+            .collect()
+    }
+
+    /// Held-out predictions in the targets' units from scaled outputs `z` and the scaled
+    /// truth of `held` (the windows' centres cancel in a difference, so validation, whose
+    /// centres are not kept, is scored from each series' target mean and std).
+    pub fn unscaled(&self, z: &[f64], held: Held) -> Vec<f64> {
+        let mut out = Vec::with_capacity(z.len());
+        for (s, r) in self.series.iter().zip(self.rows(held)) {
+            out.extend(s.target.unscale(&z[r]));
+        }
+        out
+    }
 }
 
 /// The errors of a numeric task's baselines on the test split, in the target's units.
@@ -207,7 +308,8 @@ impl Dataset {
             Some(f) => z
                 .iter()
                 .zip(&f.centres)
-                .map(|(z, centre)| z * target.std + centre)
+                .zip(f.spreads())
+                .map(|((z, centre), std)| z * std + centre)
                 .collect(),
             None => target.unscale(z),
         }
@@ -217,7 +319,7 @@ impl Dataset {
     pub fn baselines(&self) -> Baselines {
         match (&self.forecast, &self.target) {
             (Some(f), _) => {
-                let score = |p: &[f64]| Errors::of(p, &f.truth).with_mase(f.scale);
+                let score = |p: &[f64]| f.score(p, &f.truth, Held::Test);
                 Baselines {
                     constant: None,
                     naive: Some(score(&f.naive)),

@@ -250,6 +250,7 @@ fn normalise(
                 target_mean: None,
                 target_std: None,
                 columns: Vec::new(),
+                series: Vec::new(),
             };
             let scaled = splits.each_ref().map(|s| series::normalise(s, &mean, &std));
             (scaled, stats)

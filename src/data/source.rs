@@ -23,9 +23,9 @@ use crate::config::dataset::Spec;
 use crate::config::{RunConfig, Task};
 use crate::error::UserError;
 
-/// What an ETS baseline depends on: season, training steps, horizon, first test origin and
-/// number of test windows.
-type EtsKey = (usize, usize, usize, usize, usize);
+/// What an ETS baseline depends on: the series (its index in the file), season, training
+/// steps, horizon, first test origin and number of test windows.
+type EtsKey = (usize, usize, usize, usize, usize, usize);
 
 /// A whole dataset as loaded from disk, before the run's split sizes are applied. Loaded once
 /// per process and shared by every run that uses it.
@@ -101,9 +101,10 @@ impl Source {
                 cfg.time_column,
                 cfg.task
             ),
-            Ok(Spec::Series(_)) => {
-                format!("{}|{}|{}", cfg.dataset, cfg.columns, cfg.target_column)
-            }
+            Ok(Spec::Series(_)) => format!(
+                "{}|{}|{}|{}",
+                cfg.dataset, cfg.columns, cfg.target_column, cfg.id_column
+            ),
             _ => format!("{}|{:?}", cfg.dataset, cfg.task),
         }
     }
@@ -126,25 +127,55 @@ impl Source {
         Some(*nn)
     }
 
-    /// Forecasting: the AutoETS baseline of the test windows of `f` (`data::ets`), computed
-    /// once per season and cut and kept, as a sweep's runs share them (a refit per test
-    /// origin costs seconds). None for other data, or where augurs cannot fit the series
-    /// (said once on stderr).
+    /// Forecasting: the AutoETS baseline of the test windows of `f` (`data::ets`), each
+    /// series fitted on its own, computed once per series, season and cut and kept, as a
+    /// sweep's runs share them (a refit per test origin costs seconds). None for other data,
+    /// or where augurs cannot fit a series (said once on stderr).
     pub fn ets(&self, f: &super::Forecast, season: usize) -> Option<Arc<EtsForecast>> {
-        let Loaded::Series(table) = &self.loaded else {
+        let Loaded::Series(panel) = &self.loaded else {
             return None;
         };
-        let origins = &f.test_origins;
-        let train = f.stretches.train;
-        let key = (season, train, f.horizon, *origins.first()?, origins.len());
+        let mut each = Vec::with_capacity(f.series.len());
+        for (i, s) in f.series.iter().enumerate() {
+            each.push(self.ets_of(panel, i, s, (f.horizon, season))?);
+        }
+        if let [one] = each.as_slice() {
+            return Some(one.clone());
+        }
+        let models: std::collections::BTreeSet<&str> =
+            each.iter().map(|e| e.model.as_str()).collect();
+        Some(Arc::new(EtsForecast {
+            model: match models.len() {
+                1 => format!("{}, per series", each[0].model),
+                n => format!("per series, {n} forms"),
+            },
+            values: each.iter().flat_map(|e| e.values.iter().copied()).collect(),
+        }))
+    }
+
+    /// Series `i`'s AutoETS baseline (`ets`), computed once and kept.
+    fn ets_of(
+        &self,
+        panel: &super::forecast::Panel,
+        i: usize,
+        s: &super::SeriesCut,
+        (horizon, season): (usize, usize),
+    ) -> Option<Arc<EtsForecast>> {
+        let origins = &s.test_origins;
+        let train = s.stretches.train;
+        let key = (i, season, train, horizon, *origins.first()?, origins.len());
         let mut done = self.ets.lock().expect("not poisoned");
         done.entry(key)
             .or_insert_with(|| {
-                let y = table.target_values();
-                match ets::roll(&y, train, origins, f.horizon, season) {
+                let y = panel.tables[i].target_values();
+                match ets::roll(&y, train, origins, horizon, season) {
                     Ok(e) => Some(Arc::new(e)),
                     Err(e) => {
-                        eprintln!("note: no ETS baseline for {}: {e}", self.origin.name);
+                        eprintln!(
+                            "note: no ETS baseline for {}{}: {e}",
+                            self.origin.name,
+                            panel.which(i)
+                        );
                         None
                     }
                 }
@@ -156,19 +187,23 @@ impl Source {
     pub fn summary(&self) -> Summary {
         match &self.loaded {
             Loaded::Sequences(seqs) => self.sequences_summary(seqs),
-            Loaded::Series(table) => Summary {
-                dataset: self.origin.name.clone(),
-                train_examples: 1,
-                test_examples: 0,
-                min_length: table.steps as i64,
-                max_length: table.steps as i64,
-                features: table.features() as i64,
-                class_names: Vec::new(),
-                images: false,
-                task: Task::Forecast,
-                columns: table.names.clone(),
-                target: Some(table.names[table.target].clone()),
-            },
+            Loaded::Series(panel) => {
+                let table = &panel.tables[0];
+                let steps = panel.tables.iter().map(|t| t.steps as i64);
+                Summary {
+                    dataset: self.origin.name.clone(),
+                    train_examples: panel.tables.len(),
+                    test_examples: 0,
+                    min_length: steps.clone().min().unwrap_or(0),
+                    max_length: steps.max().unwrap_or(0),
+                    features: table.features() as i64,
+                    class_names: Vec::new(),
+                    images: false,
+                    task: Task::Forecast,
+                    columns: table.names.clone(),
+                    target: Some(table.names[table.target].clone()),
+                }
+            }
         }
     }
 
@@ -195,7 +230,7 @@ impl Source {
     pub fn split(&self, cfg: &RunConfig) -> Result<Dataset, UserError> {
         match &self.loaded {
             Loaded::Sequences(seqs) => sequences::split(&self.origin, seqs, cfg),
-            Loaded::Series(table) => windows::split(&self.origin, table, cfg),
+            Loaded::Series(panel) => windows::split(&self.origin, panel, cfg),
         }
     }
 }

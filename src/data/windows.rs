@@ -1,24 +1,130 @@
 /*!
-One series' split for one run's config: forecasting windows. The series is cut in time
-(`forecast::stretches`), scaled with the training stretch's statistics, cut into windows of
-inputs and the next `horizon` target values, then patched like any series; the test windows'
-truth and naive baselines come with it, in the target's units.
+A series file's split for one run's config: forecasting windows. Each series (one, or a panel's
+many) is cut in time (`forecast::stretches`), scaled with its own training stretch's
+statistics, cut into windows of inputs and the next `horizon` target values, then patched like
+any series; the test windows' truth and naive baselines come with it, in the target's units.
+One model learns the windows of every series.
 */
 use super::origin::Origin;
-use super::{ets, forecast, Dataset, Forecast, Target};
+use super::{ets, forecast, Dataset, Forecast, SeriesCut, Split, Target};
 use crate::config::{Count, Normalize, RunConfig, Task};
 use crate::error::UserError;
-use crate::records::Normalization;
+use crate::records::{Normalization, SeriesStats};
 
-/// A forecasting run's windows: the series cut in time (`forecast::stretches`), scaled with
-/// the training stretch's statistics, then patched like any series.
+/// A forecasting run's windows: each series of the file cut in time (`forecast::stretches`),
+/// scaled with its own training stretch's statistics, then patched like any series; a panel's
+/// series give one window set, series by series, with one window length (the shortest any
+/// series allows under "auto").
 pub fn split(
     origin: &Origin,
-    table: &forecast::Table,
+    panel: &forecast::Panel,
     cfg: &RunConfig,
 ) -> Result<Dataset, UserError> {
-    let cfg = &with_season(origin, table, cfg)?;
-    let cut = forecast::stretches(table.steps, cfg)?;
+    let cfg = &with_season(origin, panel, cfg)?;
+    let cfg = &with_window(panel, cfg)?;
+    let h = cfg.horizon;
+    let mut parts = Vec::with_capacity(panel.tables.len());
+    let mut stats = Vec::with_capacity(panel.tables.len());
+    for i in 0..panel.tables.len() {
+        let (part, norm) = one_series(origin, panel, i, cfg)?;
+        parts.push(part);
+        stats.push(norm);
+    }
+    let cat = |k: usize| -> Split {
+        let splits: Vec<&Split> = parts.iter().map(|p| &p.splits[k]).collect();
+        Split::cat(&splits)
+    };
+    let (train, val, test) = (cat(0), cat(1), cat(2));
+    let table = &panel.tables[0];
+    let (w, f) = (
+        parts[0].cut.stretches.window as i64,
+        table.features() as i64,
+    );
+    let j = table.target;
+    let first = &stats[0];
+    let target = match panel.is_panel() {
+        // A panel's validation and training errors are in each series' own target std.
+        true => Target {
+            name: table.names[j].clone(),
+            mean: 0.0,
+            std: 1.0,
+        },
+        false => parts[0].cut.target.clone(),
+    };
+    let read = forecast::WindowScale::of(cfg, &first.0, &first.1);
+    let mut forecast = Forecast {
+        horizon: h,
+        season: cfg.season.fixed().unwrap_or(0),
+        relative: read.relative,
+        decomposed: read.season > 0,
+        series: Vec::new(),
+        centres: Vec::new(),
+        truth: Vec::new(),
+        naive: Vec::new(),
+        snaive: Vec::new(),
+        ets: None,
+        panel: panel.is_panel(),
+    };
+    for p in parts {
+        forecast.centres.extend(p.centres);
+        forecast.truth.extend(p.truth);
+        forecast.naive.extend(p.naive);
+        forecast.snaive.extend(p.snaive);
+        forecast.series.push(p.cut);
+    }
+    Ok(Dataset {
+        normalization: Some(Normalization {
+            kind: cfg.normalize,
+            mean: first.0.clone(),
+            std: first.1.clone(),
+            target_mean: Some(forecast.series[0].target.mean),
+            target_std: Some(forecast.series[0].target.std),
+            columns: table.names.clone(),
+            series: match panel.is_panel() {
+                true => panel
+                    .ids
+                    .iter()
+                    .zip(stats)
+                    .map(|(id, (mean, std))| SeriesStats {
+                        id: id.clone(),
+                        mean,
+                        std,
+                    })
+                    .collect(),
+                false => Vec::new(),
+            },
+        }),
+        task: Task::Forecast,
+        target: Some(target),
+        forecast: Some(forecast),
+        ..origin.patched(cfg, [train, val, test], (w, f), false)
+    })
+}
+
+/// A series' per-variable mean and std over its training stretch.
+type Stats = (Vec<f64>, Vec<f64>);
+
+/// One series' part of a forecast: its windows of each split, its cut, and the test targets'
+/// centres, truth and naive forecasts.
+struct Part {
+    splits: [Split; 3],
+    cut: SeriesCut,
+    centres: Vec<f64>,
+    truth: Vec<f64>,
+    naive: Vec<f64>,
+    snaive: Vec<f64>,
+}
+
+/// Series `i` of `panel` cut and read for `cfg` (season and window fixed), with its training
+/// stretch's per-variable mean and std.
+fn one_series(
+    origin: &Origin,
+    panel: &forecast::Panel,
+    i: usize,
+    cfg: &RunConfig,
+) -> Result<(Part, Stats), UserError> {
+    let table = &panel.tables[i];
+    let cut = stretches_of(panel, i, cfg)?;
     let h = cfg.horizon;
     let (mean, std) = match cfg.normalize {
         Normalize::None => (vec![0.0; table.features()], vec![1.0; table.features()]),
@@ -28,37 +134,84 @@ pub fn split(
     let scale = forecast::WindowScale::of(cfg, &mean, &std);
     let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, scale);
     let ((train, _), (val, _)) = (windows(&train_o), windows(&val_o));
-    let (test, test_centres) = windows(&test_o);
-    let (w, f) = (cut.window as i64, table.features() as i64);
+    let (test, centres) = windows(&test_o);
     let j = table.target;
-    let target = Target {
-        name: table.names[j].clone(),
-        mean: mean[j],
-        std: std[j],
+    let y = table.target_values();
+    let season = cfg.season.fixed().unwrap_or(0);
+    let mase = forecast::mase_scale(&y, cut.train, season);
+    if mase <= 0.0 {
+        return Err(UserError::data(
+            &origin.name,
+            format!(
+                "the target {:?}{} does not change over the {} training steps: expected a \
+                 series that varies (MASE divides by its in-sample change)",
+                table.names[j],
+                panel.which(i),
+                cut.train
+            ),
+        ));
+    }
+    let part = Part {
+        truth: forecast::truth(&y, &test_o, h),
+        naive: forecast::naive(&y, &test_o, h),
+        snaive: forecast::seasonal_naive(&y, &test_o, h, season),
+        splits: [train, val, test],
+        centres,
+        cut: SeriesCut {
+            id: panel.ids[i].clone(),
+            stretches: cut,
+            scale: mase,
+            target: Target {
+                name: table.names[j].clone(),
+                mean: mean[j],
+                std: std[j],
+            },
+            val_windows: val_o.len(),
+            test_origins: test_o,
+            calendar: table.calendar,
+        },
     };
-    let forecast = scored_against(origin, table, cfg, cut, (test_o, test_centres), scale)?;
-    Ok(Dataset {
-        normalization: Some(Normalization {
-            kind: cfg.normalize,
-            mean,
-            std,
-            target_mean: Some(target.mean),
-            target_std: Some(target.std),
-            columns: table.names.clone(),
-        }),
-        task: Task::Forecast,
-        target: Some(target),
-        forecast: Some(forecast),
-        ..origin.patched(cfg, [train, val, test], (w, f), false)
+    Ok((part, (mean, std)))
+}
+
+/// Series `i`'s stretches for `cfg`; in a panel, an error names the series.
+fn stretches_of(
+    panel: &forecast::Panel,
+    i: usize,
+    cfg: &RunConfig,
+) -> Result<forecast::Stretches, UserError> {
+    forecast::stretches(panel.tables[i].steps, cfg).map_err(|e| match e {
+        UserError::Config { origin, message } if panel.is_panel() => UserError::Config {
+            origin,
+            message: format!("series {:?}: {message}", panel.ids[i]),
+        },
+        e => e,
+    })
+}
+
+/// `cfg` with one window for every series of a panel: as given, or under "auto" the shortest
+/// of the series' own (`forecast::auto_window`); a plain file's one series keeps its "auto".
+fn with_window(panel: &forecast::Panel, cfg: &RunConfig) -> Result<RunConfig, UserError> {
+    if cfg.window != Count::Auto || panel.tables.len() < 2 {
+        return Ok(cfg.clone());
+    }
+    let mut window = usize::MAX;
+    for i in 0..panel.tables.len() {
+        window = window.min(stretches_of(panel, i, cfg)?.window);
+    }
+    Ok(RunConfig {
+        window: Count::Fixed(window),
+        ..cfg.clone()
     })
 }
 
 /// `cfg` with its season fixed: as given, or for "auto" the period `ets::detect_season` finds
-/// on the training stretch alone, the dates' season first (0 where it finds none); a training stretch too short to
-/// hold three of the shortest periods it looks for is an error naming the key.
+/// on the training stretch alone, the dates' season first (0 where it finds none); a training
+/// stretch too short to hold three of the shortest periods it looks for is an error naming
+/// the key. In a panel, the period found for most series (the shorter on a tie).
 fn with_season(
     origin: &Origin,
-    table: &forecast::Table,
+    panel: &forecast::Panel,
     cfg: &RunConfig,
 ) -> Result<RunConfig, UserError> {
     if cfg.season != Count::Auto {
@@ -68,61 +221,31 @@ fn with_season(
         season: Count::Fixed(0),
         ..cfg.clone()
     };
-    let train = forecast::stretches(table.steps, &none)?.train;
-    let calendar = table.calendar.and_then(|c| c.season());
-    let found =
-        ets::detect_season(&table.target_values()[..train], calendar).map_err(|needed| {
-            UserError::Config {
-                origin: "season".into(),
-                message: format!(
-                    "season = \"auto\": the training stretch of {} has {train} steps: expected at \
-                 least {needed} to detect a season (a number, or 0 for none)",
-                    origin.name
+    let mut votes: std::collections::BTreeMap<usize, usize> = Default::default();
+    for (i, table) in panel.tables.iter().enumerate() {
+        let train = stretches_of(panel, i, &none)?.train;
+        let calendar = table.calendar.and_then(|c| c.season());
+        let found =
+            ets::detect_season(&table.target_values()[..train], calendar).map_err(|needed| {
+                UserError::Config {
+                    origin: "season".into(),
+                    message: format!(
+                    "season = \"auto\": the training stretch of {}{} has {train} steps: expected \
+                     at least {needed} to detect a season (a number, or 0 for none)",
+                    origin.name,
+                    panel.which(i)
                 ),
-            }
-        })?;
+                }
+            })?;
+        *votes.entry(found).or_default() += 1;
+    }
+    let most = votes.values().copied().max().unwrap_or(0);
+    let found = votes
+        .iter()
+        .find(|(_, &n)| n == most)
+        .map_or(0, |(&p, _)| p);
     Ok(RunConfig {
         season: Count::Fixed(found),
         ..none
-    })
-}
-
-/// What the run's test windows (at `test_origins`) are scored against: their truth, the
-/// naive and seasonal-naive forecasts, and MASE's scale, which must not be 0.
-fn scored_against(
-    origin: &Origin,
-    table: &forecast::Table,
-    cfg: &RunConfig,
-    cut: forecast::Stretches,
-    (test_origins, centres): (Vec<usize>, Vec<f64>),
-    read: forecast::WindowScale,
-) -> Result<Forecast, UserError> {
-    let (h, y) = (cfg.horizon, table.target_values());
-    let season = cfg.season.fixed().unwrap_or(0);
-    let scale = forecast::mase_scale(&y, cut.train, season);
-    if scale <= 0.0 {
-        return Err(UserError::data(
-            &origin.name,
-            format!(
-                "the target {:?} does not change over the {} training steps: expected a \
-                 series that varies (MASE divides by its in-sample change)",
-                table.names[table.target], cut.train
-            ),
-        ));
-    }
-    Ok(Forecast {
-        truth: forecast::truth(&y, &test_origins, h),
-        naive: forecast::naive(&y, &test_origins, h),
-        snaive: forecast::seasonal_naive(&y, &test_origins, h, season),
-        season,
-        ets: None,
-        calendar: table.calendar,
-        stretches: cut,
-        horizon: h,
-        relative: read.relative,
-        decomposed: read.season > 0,
-        centres,
-        scale,
-        test_origins,
     })
 }

@@ -79,7 +79,7 @@ pub(super) fn measure(
     let (recomputed_test_acc, recomputed_test_rmse) = match numeric {
         true => (
             f64::NAN,
-            crate::train::score(model, &data.test, data)
+            crate::train::score(model, &data.test, data, crate::data::Held::Test)
                 .2
                 .map(|e| e.rmse),
         ),

@@ -58,9 +58,17 @@ impl Explanation {
             last.expression = last.expression.replace("logits", "y_hat");
         }
         if let Some(f) = &data.forecast {
-            let c = f.stretches;
+            let c = f.series[0].stretches;
+            let which = match f.panel {
+                true => format!(
+                    "{} series learnt by one model; each is cut in time, the first ({:?})",
+                    f.series.len(),
+                    f.series[0].id
+                ),
+                false => "the series is cut in time".to_string(),
+            };
             self.windows = Some(format!(
-                "the series is cut in time into {} training, {} validation and {} test steps; a \
+                "{which} into {} training, {} validation and {} test steps; a \
                  window is the {} steps up to a time t (read as T = {} timesteps of F = {} \
                  features), its target {} at t+1..t+{}; {} / {} / {} windows have their targets \
                  in each stretch (validation and test windows may read earlier steps, never \

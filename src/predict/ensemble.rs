@@ -62,17 +62,17 @@ fn difference(acc: &Output, other: &Output) -> Option<&'static str> {
         (
             Output::Forecast {
                 target,
-                steps,
+                series,
                 values,
                 ..
             },
             Output::Forecast {
                 target: g2,
-                steps: s2,
+                series: s2,
                 values: v2,
                 ..
             },
-        ) => (target != g2 || steps != s2 || values.len() != v2.len())
+        ) => (target != g2 || series != s2 || values.len() != v2.len())
             .then_some("its target, series or horizon"),
         _ => Some("its task"),
     }

@@ -17,7 +17,7 @@ use tch::{nn, Device, Kind};
 
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
-use crate::data::forecast::{Table, WindowScale};
+use crate::data::forecast::{Table, WindowScale, EVERY_COLUMN};
 use crate::data::{Dataset, Source};
 use crate::error::UserError;
 use crate::model::{Arch, SeqClassifier};
@@ -56,15 +56,17 @@ pub enum Output {
     },
     Forecast {
         target: String,
-        /// Steps of the series read, and the window read from its end.
-        steps: usize,
+        /// Each series read: its id ("" for a plain series file) and steps; the window read
+        /// from its end.
+        series: Vec<(String, usize)>,
         window: usize,
-        /// The values after the series' end, in the target's units.
+        /// The `horizon` values after each series' end, series by series, in the target's
+        /// units.
         values: Vec<f64>,
-        /// Their dates, for a run with a `date_column`: the series' step carried on.
+        /// Their dates, for a run with a `date_column`: each series' step carried on.
         dates: Option<Vec<String>>,
-        /// The run's prediction intervals: each level (%) and its half-width per step ahead
-        /// (`records::Interval`).
+        /// The run's prediction intervals: each level (%) and its half-width per value
+        /// (`records::Interval`, in each series' units).
         intervals: Vec<(f64, Vec<f64>)>,
     },
 }
@@ -252,21 +254,22 @@ fn apply(
     })
 }
 
-/// A forecasting run applied to a series file: the `horizon` values after its end, from its
-/// last `window` steps scaled with the run's saved statistics.
+/// A forecasting run applied to a series file (a panel, for a run trained on one): the
+/// `horizon` values after each series' end, from its last `window` steps scaled with the
+/// run's saved statistics (a panel's series each with its own, found by id).
 fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Result<Member> {
     let path = series_path(data)?;
     let norm = run.normalization()?;
     let norm_path = run.path.join(store::NORMALIZATION);
     // New series are read by the names of the columns the run read, in its order.
     let read_cfg = RunConfig {
-        columns: match norm.columns.is_empty() {
+        columns: match norm.columns.is_empty() || cfg.target_column == EVERY_COLUMN {
             true => cfg.columns.clone(),
             false => norm.columns.join(","),
         },
         ..cfg.clone()
     };
-    let table = crate::data::forecast::read(&path, &read_cfg)?;
+    let panel = crate::data::forecast::read(&path, &read_cfg)?;
     let trained = run.resolved()?;
     let Some(window) = trained.window() else {
         return Err(UserError::store(
@@ -275,7 +278,6 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
         )
         .into());
     };
-    let (mean, std) = (norm.mean.clone(), norm.std.clone());
     let (Some(_), Some(t_std)) = (norm.target_mean, norm.target_std) else {
         return Err(UserError::store(
             &norm_path,
@@ -283,28 +285,85 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
         )
         .into());
     };
-    check_series(&table, &path, &norm, &norm_path, window)?;
-    let scale = WindowScale::of(&trained, &mean, &std);
-    let (z, centres) = forecast_scaled(run, cfg, &result, &table, window, scale)?;
+    let (h, levels) = (cfg.horizon, &result.intervals);
+    let mut out = (Vec::new(), Vec::new(), Some(Vec::new()));
+    let mut widths: Vec<Vec<f64>> = vec![Vec::new(); levels.len()];
+    for (id, table) in panel.ids.iter().zip(&panel.tables) {
+        let (mean, std) = stats_of(&norm, &norm_path, id, &path)?;
+        check_series(table, &path, &norm, &norm_path, window)?;
+        // A panel's intervals are in each series' target std; one series' in its units.
+        let (t_std, unit) = match norm.series.is_empty() {
+            true => (t_std, 1.0),
+            false => (std[table.target], std[table.target]),
+        };
+        let scale = WindowScale::of(&trained, mean, std);
+        let (z, centres) = forecast_scaled(run, cfg, &result, table, window, scale)?;
+        out.0.push((id.clone(), table.steps));
+        out.1
+            .extend(z.iter().zip(&centres).map(|(v, c)| v * t_std + c));
+        out.2 = match (out.2, table.calendar) {
+            (Some(mut d), Some(c)) => {
+                d.extend((0..h).map(|k| c.date(table.steps + k).to_string()));
+                Some(d)
+            }
+            _ => None,
+        };
+        for (w, i) in widths.iter_mut().zip(levels) {
+            w.extend(i.half_width.iter().map(|x| x * unit));
+        }
+    }
     Ok(Member {
         label: result.label,
         output: Output::Forecast {
-            target: table.names[table.target].clone(),
-            steps: table.steps,
+            target: panel.tables[0].names[panel.tables[0].target].clone(),
+            series: out.0,
             window,
-            values: z.iter().zip(&centres).map(|(v, c)| v * t_std + c).collect(),
-            dates: table.calendar.map(|c| {
-                (0..z.len())
-                    .map(|k| c.date(table.steps + k).to_string())
-                    .collect()
-            }),
-            intervals: result
-                .intervals
-                .iter()
-                .map(|i| (i.level, i.half_width.clone()))
-                .collect(),
+            values: out.1,
+            dates: out.2,
+            intervals: levels.iter().map(|i| i.level).zip(widths).collect(),
         },
     })
+}
+
+/// The training statistics of series `id`: a panel run's by id (an id it did not train on is
+/// an error naming it), a one-series run's own (a panel given to it is an error).
+fn stats_of<'a>(
+    norm: &'a Normalization,
+    norm_path: &Path,
+    id: &str,
+    path: &Path,
+) -> Result<(&'a [f64], &'a [f64]), UserError> {
+    if norm.series.is_empty() {
+        if !id.is_empty() {
+            return Err(UserError::data(
+                path,
+                format!(
+                    "series {id:?}: the run trained on one series ({}): expected a file of \
+                     that one series, without an id column",
+                    norm_path.display()
+                ),
+            ));
+        }
+        return Ok((&norm.mean, &norm.std));
+    }
+    match norm.series.iter().find(|s| s.id == id) {
+        Some(s) => Ok((&s.mean, &s.std)),
+        None => Err(UserError::data(
+            path,
+            format!(
+                "series {id:?}: not one the run trained on: expected ids from its training file \
+                 ({}{}; statistics in {})",
+                norm.series
+                    .iter()
+                    .take(8)
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if norm.series.len() > 8 { ", ..." } else { "" },
+                norm_path.display()
+            ),
+        )),
+    }
 }
 
 /// The series file that DATA names for a forecasting run: `csv:SERIES.csv` or a `.csv` path.

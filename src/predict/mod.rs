@@ -75,8 +75,10 @@ pub enum Score {
         recorded: Option<f64>,
     },
     Forecast {
-        /// Steps of the series read, values forecast after them, and the window read.
+        /// Steps of the (first) series read, series read, values forecast after each, and
+        /// the window read.
         steps: usize,
+        series: usize,
         horizon: usize,
         window: usize,
     },
@@ -136,11 +138,22 @@ impl Predicted {
             }
             Score::Forecast {
                 steps,
+                series: 1,
                 horizon,
                 window,
             } => format!(
                 "the {horizon} value{} after the series' {steps} steps, forecast from its last \
                  {window}",
+                if *horizon == 1 { "" } else { "s" },
+            ),
+            Score::Forecast {
+                series,
+                horizon,
+                window,
+                ..
+            } => format!(
+                "the {horizon} value{} after the end of each of {series} series, forecast from \
+                 its last {window} steps",
                 if *horizon == 1 { "" } else { "s" },
             ),
         };
@@ -332,7 +345,7 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
         }
         Output::Forecast {
             target,
-            steps,
+            series,
             window,
             values,
             dates,
@@ -341,14 +354,15 @@ fn write(output: &Output) -> Result<(Vec<u8>, usize, Score)> {
             write_forecast(
                 &mut csv,
                 target,
-                *steps,
+                series,
                 values,
                 dates.as_deref(),
                 intervals,
             )?;
             let score = Score::Forecast {
-                steps: *steps,
-                horizon: values.len(),
+                steps: series[0].1,
+                series: series.len(),
+                horizon: values.len() / series.len(),
                 window: *window,
             };
             (values.len(), score)
@@ -409,24 +423,34 @@ fn write_numbers(
 fn write_forecast(
     csv: &mut ::csv::Writer<Vec<u8>>,
     target: &str,
-    steps: usize,
+    series: &[(String, usize)],
     values: &[f64],
     dates: Option<&[String]>,
     intervals: &[(f64, Vec<f64>)],
 ) -> Result<()> {
+    let panel = series.len() > 1 || series.iter().any(|s| !s.0.is_empty());
+    let h = values.len() / series.len().max(1);
     let mut head = vec!["step".to_string(), "row".into(), target.to_string()];
     for (level, _) in intervals {
         head.extend(crate::records::interval_columns(*level));
     }
     head.extend(dates.map(|_| "date".to_string()));
+    head.extend(panel.then(|| "id".to_string()));
     csv.write_record(head)?;
     for (k, v) in values.iter().enumerate() {
-        // `row`: the 0-based data row the value would have if the series went on.
-        let mut row = vec![(k + 1).to_string(), (steps + k).to_string(), v.to_string()];
+        let (id, steps) = &series[k / h];
+        // `row`: the 0-based row of its series the value would have if the series went on.
+        let ahead = k % h;
+        let mut row = vec![
+            (ahead + 1).to_string(),
+            (steps + ahead).to_string(),
+            v.to_string(),
+        ];
         for (_, w) in intervals {
             row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
         }
         row.extend(dates.map(|d| d[k].clone()));
+        row.extend(panel.then(|| id.clone()));
         csv.write_record(row)?;
     }
     Ok(())
@@ -434,7 +458,7 @@ fn write_forecast(
 
 /// Whether a file's first bytes are a header that `predict` writes: `index,class,predicted,...`
 /// (classification), `index,TARGET,predicted` (regression) or
-/// `step,row,TARGET[,lo_L,hi_L ...][,date]` (forecasts).
+/// `step,row,TARGET[,lo_L,hi_L ...][,date][,id]` (forecasts).
 fn is_predictions(head: &[u8]) -> bool {
     let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     let fields: Vec<&[u8]> = line.trim_ascii_end().split(|&b| b == b',').collect();
@@ -442,6 +466,7 @@ fn is_predictions(head: &[u8]) -> bool {
         [b"index", _, b"predicted", ..] => true,
         // A forecast: the value, then only interval pairs and the date, as `write` puts them.
         [b"step", b"row", _, rest @ ..] => {
+            let rest = rest.strip_suffix(&[&b"id"[..]]).unwrap_or(rest);
             let rest = rest.strip_suffix(&[&b"date"[..]]).unwrap_or(rest);
             rest.chunks(2).all(|pair| match pair {
                 [lo, hi] => {

@@ -199,6 +199,10 @@ pub struct RunResult {
     /// ahead and its coverage of the test targets; absent without them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub intervals: Vec<Interval>,
+    /// A panel's forecasts: each series' test errors and its baselines' (the `*_test_*`
+    /// errors above are their mean over the series); absent for one series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesScore>,
     /// Training time summed over epochs, evaluation excluded.
     pub train_seconds: f64,
     pub seconds_per_epoch: f64,
@@ -218,6 +222,18 @@ pub struct RunResult {
     /// classification).
     #[serde(flatten)]
     pub errors: ResultErrors,
+}
+
+/// One series of a panel, scored on its own test targets with its own MASE scale.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SeriesScore {
+    pub id: String,
+    /// The kept model's test errors.
+    pub test: crate::metrics::Errors,
+    pub naive: crate::metrics::Errors,
+    pub snaive: crate::metrics::Errors,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ets: Option<crate::metrics::Errors>,
 }
 
 /// One level of a forecast's split-conformal prediction intervals (`metrics::conformal_half_width`):
@@ -444,6 +460,18 @@ pub struct Normalization {
     /// series by these names).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<String>,
+    /// A panel's forecasts: each series' own statistics, by id (`mean` and `std` above are the
+    /// first series'); empty for one series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SeriesStats>,
+}
+
+/// One series of a panel: its id and the per-variable mean and std of its training stretch.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct SeriesStats {
+    pub id: String,
+    pub mean: Vec<f64>,
+    pub std: Vec<f64>,
 }
 
 impl Normalization {
@@ -456,6 +484,7 @@ impl Normalization {
             target_mean: None,
             target_std: None,
             columns: Vec::new(),
+            series: Vec::new(),
         }
     }
 }

@@ -177,11 +177,13 @@ impl Confusion {
 /// step of its last input, so the target is at origin + step) and the naive and seasonal-naive
 /// forecasts of the same target, and AutoETS's where it was computed (an `ets` column; older
 /// files have none), and, for a series with a `date_column`, the target's date (a last `date`
-/// column).
+/// column), and for a panel each row's series (a last `id` column).
 #[derive(Clone, Debug, PartialEq)]
 pub struct TestPredictions {
     /// Forecasts: each row's (origin, step ahead).
     pub at: Option<Vec<(usize, usize)>>,
+    /// A panel's forecasts: each row's series id.
+    pub ids: Option<Vec<String>>,
     pub truth: Vec<f64>,
     pub predicted: Vec<f64>,
     pub naive: Option<Vec<f64>>,
@@ -203,7 +205,8 @@ pub struct Bounds {
 
 impl TestPredictions {
     /// The rows of `test_predictions.csv`: `index,truth,predicted` (regression), or
-    /// `origin,step,truth,predicted,naive,snaive[,ets][,lo_L,hi_L ...][,date]` (forecasts).
+    /// `origin,step,truth,predicted,naive,snaive[,ets][,lo_L,hi_L ...][,date][,id]`
+    /// (forecasts).
     pub(crate) fn to_csv(&self) -> anyhow::Result<Vec<u8>> {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut head: Vec<String> = match &self.at {
@@ -217,6 +220,7 @@ impl TestPredictions {
             head.extend(interval_columns(b.level));
         }
         head.extend(self.dates.as_ref().map(|_| "date".to_string()));
+        head.extend(self.ids.as_ref().map(|_| "id".to_string()));
         w.write_record(&head)?;
         for i in 0..self.truth.len() {
             let mut row = match &self.at {
@@ -232,6 +236,7 @@ impl TestPredictions {
                 row.extend([b.lo[i].to_string(), b.hi[i].to_string()]);
             }
             row.extend(self.dates.as_ref().map(|d| d[i].clone()));
+            row.extend(self.ids.as_ref().map(|d| d[i].clone()));
             w.write_record(&row)?;
         }
         Ok(w.into_inner()?)
@@ -271,8 +276,10 @@ impl TestPredictions {
             })
             .collect();
         let (ets, date) = (col("ets"), col("date"));
+        let id = col("id").filter(|_| forecast);
         let mut p = TestPredictions {
             at: forecast.then(Vec::new),
+            ids: id.map(|_| Vec::new()),
             truth: Vec::new(),
             predicted: Vec::new(),
             naive: forecast.then(Vec::new),
@@ -309,6 +316,9 @@ impl TestPredictions {
                 v.push(num(k)?);
             }
             if let (Some(v), Some(k)) = (p.dates.as_mut(), date) {
+                v.push(record[k].to_string());
+            }
+            if let (Some(v), Some(k)) = (p.ids.as_mut(), id) {
                 v.push(record[k].to_string());
             }
             for (b, &(_, lo, hi)) in p.bounds.iter_mut().zip(&levels) {

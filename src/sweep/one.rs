@@ -328,7 +328,7 @@ fn finish(
     device: tch::Device,
 ) -> Result<(RunResult, Option<crate::records::Confusion>)> {
     run_dir.save_weights(&done.vs)?;
-    let mut intervals = Vec::new();
+    let (mut intervals, mut series) = (Vec::new(), Vec::new());
     let (predicted, confusion) = match data.task {
         crate::config::Task::Classify => {
             let (probabilities, predicted) = train::predict(&done.model, &data.test, device);
@@ -351,6 +351,7 @@ fn finish(
             let (predictions, found) = test_predictions(&done.model, data, device, &levels);
             run_dir.write_test_predictions(&predictions)?;
             intervals = found;
+            series = series_scores(data, &predictions.predicted);
             (Vec::new(), None)
         }
     };
@@ -365,6 +366,7 @@ fn finish(
     );
     result.memory = env::memory();
     result.intervals = intervals;
+    result.series = series;
     run_dir.write_result(&result)?;
     store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
     Ok((result, confusion))
@@ -394,11 +396,13 @@ fn test_predictions(
                 .unzip();
             let p = crate::records::TestPredictions {
                 at: Some(
-                    f.test_origins
+                    f.series
                         .iter()
+                        .flat_map(|s| &s.test_origins)
                         .flat_map(|&t| (1..=f.horizon).map(move |k| (t, k)))
                         .collect(),
                 ),
+                ids: f.panel.then(|| f.row_ids()),
                 // The truth as read from the file, not through float32 z-scores.
                 truth: f.truth.clone(),
                 predicted,
@@ -406,12 +410,7 @@ fn test_predictions(
                 snaive: Some(f.snaive.clone()),
                 ets: f.ets.as_ref().map(|e| e.values.clone()),
                 // The date of each target: origin + step ahead.
-                dates: f.calendar.map(|c| {
-                    f.test_origins
-                        .iter()
-                        .flat_map(|&t| (1..=f.horizon).map(move |k| c.date(t + k).to_string()))
-                        .collect()
-                }),
+                dates: test_dates(f),
                 bounds,
             };
             (p, intervals)
@@ -419,6 +418,7 @@ fn test_predictions(
         None => {
             let p = crate::records::TestPredictions {
                 at: None,
+                ids: None,
                 truth,
                 predicted,
                 naive: None,
@@ -430,6 +430,42 @@ fn test_predictions(
             (p, Vec::new())
         }
     }
+}
+
+/// A panel's test errors series by series: the kept model's (`predicted`, in the targets'
+/// units) and its baselines' (none for one series).
+fn series_scores(data: &Dataset, predicted: &[f64]) -> Vec<crate::records::SeriesScore> {
+    let Some(f) = data.forecast.as_ref().filter(|f| f.panel) else {
+        return Vec::new();
+    };
+    let each = |v: &[f64]| f.score_each(v, &f.truth, crate::data::Held::Test);
+    let (model, naive, snaive) = (each(predicted), each(&f.naive), each(&f.snaive));
+    let ets = f.ets.as_ref().map(|e| each(&e.values));
+    f.series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| crate::records::SeriesScore {
+            id: s.id.clone(),
+            test: model[i],
+            naive: naive[i],
+            snaive: snaive[i],
+            ets: ets.as_ref().map(|e| e[i]),
+        })
+        .collect()
+}
+
+/// The date of each test target of `f` (origin + step ahead), where every series has dates.
+fn test_dates(f: &crate::data::Forecast) -> Option<Vec<String>> {
+    let mut dates = Vec::new();
+    for s in &f.series {
+        let c = s.calendar?;
+        dates.extend(
+            s.test_origins
+                .iter()
+                .flat_map(|&t| (1..=f.horizon).map(move |k| c.date(t + k).to_string())),
+        );
+    }
+    Some(dates)
 }
 
 /// A forecast's split-conformal prediction intervals at `levels` (%): per step ahead, the
@@ -456,7 +492,8 @@ fn intervals(
     let truth_z = Vec::<f64>::try_from(data.val.y.flatten(0, -1).to_kind(tch::Kind::Double))
         .expect("f64 targets");
     // Errors in the target's units: every reading of a window (z-scores, relative to its
-    // last value or not) scales by the target's std alone.
+    // last value or not) scales by the target's std alone. A panel's target std is 1: its
+    // errors are in each series' std, pooled, and each test row's half-width is in its own.
     let errors = |k: usize| -> Vec<f64> {
         (k..z.len())
             .step_by(h)
@@ -464,6 +501,7 @@ fn intervals(
             .collect()
     };
     let per_step: Vec<Vec<f64>> = (0..h).map(errors).collect();
+    let spreads = f.spreads();
     levels
         .iter()
         .filter_map(|&level| {
@@ -472,7 +510,7 @@ fn intervals(
                 .map(|e| crate::metrics::conformal_half_width(e, level))
                 .collect::<Option<_>>()?;
             let half_width: Vec<f64> = widths.iter().map(|w| w.0).collect();
-            let w = |r: usize| half_width[r % h];
+            let w = |r: usize| half_width[r % h] * (spreads[r] / target.std);
             let lo: Vec<f64> = predicted
                 .iter()
                 .enumerate()

@@ -234,6 +234,7 @@ pub fn result(
             .as_ref()
             .and_then(|f| Some(f.ets.as_ref()?.model.clone())),
         intervals: Vec::new(),
+        series: Vec::new(),
         warnings: match data.task {
             crate::config::Task::Classify => crate::train::collapse::warnings(
                 &Vec::<i64>::try_from(&data.train.y).expect("int64 labels"),

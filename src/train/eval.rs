@@ -2,7 +2,7 @@
 //! probabilities, in evaluation batches of `EVAL_BATCH`.
 use tch::{Device, Kind};
 
-use crate::data::{Dataset, Split};
+use crate::data::{Dataset, Held, Split};
 use crate::model::SeqClassifier;
 
 /// Batch size for evaluation: larger than training batches, since no activations are kept,
@@ -12,11 +12,13 @@ use crate::model::SeqClassifier;
 pub const EVAL_BATCH: i64 = 500;
 
 /// Loss, accuracy (NaN for numeric tasks) and, for numeric tasks, the errors in the target's
-/// units (with MASE for forecasts) of the model on `split` of `data`.
+/// units (with MASE for forecasts, per series and their mean for a panel) of the model on
+/// `split` of `data`, which is its `held` split.
 pub fn score(
     model: &SeqClassifier,
     split: &Split,
     data: &Dataset,
+    held: Held,
 ) -> (f64, f64, Option<crate::metrics::Errors>) {
     let Some(target) = &data.target else {
         let (loss, acc) = evaluate(model, split);
@@ -34,10 +36,9 @@ pub fn score(
         .map(|(p, t)| (p - t).powi(2))
         .sum::<f64>()
         / z.len() as f64;
-    let errors = crate::metrics::Errors::of(&target.unscale(&z), &target.unscale(&truth_z));
     let errors = match &data.forecast {
-        Some(f) => errors.with_mase(f.scale),
-        None => errors,
+        Some(f) => f.score(&f.unscaled(&z, held), &f.unscaled(&truth_z, held), held),
+        None => crate::metrics::Errors::of(&target.unscale(&z), &target.unscale(&truth_z)),
     };
     (loss, f64::NAN, Some(errors))
 }

@@ -33,7 +33,7 @@ pub use events::{Ended, Event, Look, Policies, Probe, Sink, Variable};
 pub use step::*;
 
 use crate::config::{EvalTest, Keep, Resolved, RunConfig, Schedule};
-use crate::data::{Dataset, Split};
+use crate::data::{Dataset, Held, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 use crate::records::EpochMetrics;
 use crate::store::Checkpoint;
@@ -349,7 +349,7 @@ impl<'a> Epochs<'a> {
     ) -> bool {
         let (cfg, data, n) = (self.cfg, self.data, self.data.train.len());
         let eval_started = Instant::now();
-        let (val_loss, val_acc, val_errors) = score(self.model, &self.val, data);
+        let (val_loss, val_acc, val_errors) = score(self.model, &self.val, data, Held::Val);
         let train_loss = tally.loss_sum.double_value(&[]) / n as f64;
         let numeric = data.task.is_numeric();
         metrics.push(EpochMetrics {
@@ -384,7 +384,8 @@ impl<'a> Epochs<'a> {
         };
         let m = metrics.last_mut().expect("just pushed");
         if wanted {
-            (m.test_loss, m.test_acc, m.test_errors) = score(self.model, &self.test, data);
+            (m.test_loss, m.test_acc, m.test_errors) =
+                score(self.model, &self.test, data, Held::Test);
         }
         m.eval_seconds = eval_started.elapsed().as_secs_f64();
         new_best

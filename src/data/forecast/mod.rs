@@ -31,7 +31,7 @@ pub const HELD_OUT: f64 = 0.15;
 pub const AUTO_WINDOW: usize = 24;
 
 mod table;
-pub use table::{read, Table};
+pub use table::{read, Panel, Table, EVERY_COLUMN};
 
 /// Where a series is cut: `train` steps, then `val`, then `test`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -338,8 +338,12 @@ pub fn truth(y: &[f64], origins: &[usize], horizon: usize) -> Vec<f64> {
 mod tests {
     use std::path::Path;
 
-    use super::table::parse;
     use super::*;
+
+    /// The one series of a plain file.
+    fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
+        table::parse(text, path, cfg).map(|p| p.tables.into_iter().next().expect("a series"))
+    }
     use crate::config::Fill;
     use crate::config::{Count, Task};
 
@@ -460,6 +464,125 @@ mod tests {
             assert!((centres[k - 1] - centre).abs() < 1e-9, "{centres:?}");
             let target = (y[30 + k] - centre) / 2.0;
             assert!((targets[k - 1] as f64 - target).abs() < 1e-6, "{targets:?}");
+        }
+    }
+
+    fn panel_cfg() -> RunConfig {
+        RunConfig {
+            id_column: "store".into(),
+            date_column: "date".into(),
+            ..cfg(1, 1, 1, 1)
+        }
+    }
+
+    /// A long panel: rows grouped by id in the order ids first appear, each series' rows in
+    /// file order, the id column never a variable (even when its ids are numbers).
+    #[test]
+    fn a_long_panel_is_read_series_by_series() {
+        let text = "store,date,sales\n7,2000-01,1\n8,2000-01,10\n7,2000-02,2\n8,2000-02,20\n\
+                    7,2000-03,3\n";
+        let p = table::parse(text, Path::new("p.csv"), &panel_cfg()).unwrap();
+        assert_eq!(p.ids, ["7", "8"]);
+        assert!(p.is_panel());
+        assert_eq!(p.tables[0].values, [1.0, 2.0, 3.0]);
+        assert_eq!(p.tables[1].values, [10.0, 20.0]);
+        assert_eq!(p.tables[0].names, ["sales"]);
+        // A wide file: every column read is a series, named by its header.
+        let wide = RunConfig {
+            target_column: EVERY_COLUMN.into(),
+            date_column: "date".into(),
+            ..cfg(1, 1, 1, 1)
+        };
+        let p = table::parse("date,a,b\n2000,1,5\n2001,2,6\n", Path::new("w.csv"), &wide).unwrap();
+        assert_eq!(p.ids, ["a", "b"]);
+        assert_eq!(p.tables[1].values, [5.0, 6.0]);
+        // A plain file is one series without an id.
+        let p = table::parse(
+            "t,y\nx,1\ny,2\n",
+            Path::new("s.csv"),
+            &cfg(1, 1, 1, 1),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.ids.as_slice(), p.is_panel()),
+            (&[String::new()][..], false)
+        );
+    }
+
+    #[test]
+    fn bad_panels_are_errors_naming_the_line_and_key() {
+        let err = |text: &str, c: &RunConfig| {
+            table::parse(text, Path::new("p.csv"), c)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err(
+            "store,date,y\na,2000-01,1\nb,2000-01,2\na,2000-01,3\n",
+            &panel_cfg(),
+        );
+        assert!(
+            e.contains("p.csv:4: series \"a\": date \"2000-01\" repeats line 2"),
+            "{e}"
+        );
+        let e = err("store,date,y\na,2000-02,1\na,2000-01,2\n", &panel_cfg());
+        assert!(e.contains("p.csv:3: column \"date\""), "{e}");
+        let e = err("store,date,y\n,2000-01,1\n", &panel_cfg());
+        assert!(e.contains("p.csv:2: column \"store\": no id"), "{e}");
+        let e = err("shop,date,y\na,2000-01,1\n", &panel_cfg());
+        assert!(
+            e.starts_with("id_column: id_column = \"store\": no such column in p.csv"),
+            "{e}"
+        );
+        let both = RunConfig {
+            target_column: EVERY_COLUMN.into(),
+            ..panel_cfg()
+        };
+        let e = err("store,date,y\na,2000-01,1\n", &both);
+        assert!(
+            e.starts_with("target_column: target_column = \"*\" reads a wide file"),
+            "{e}"
+        );
+    }
+
+    /// In a panel, every series is cut on its own: no window of any series reads a value of a
+    /// later stretch of its own series, or any value of another series.
+    #[test]
+    fn no_window_of_a_panel_reads_a_later_stretch_or_another_series() {
+        // Series k counts 1000 k + t: a value names its series and step.
+        let mut text = String::from("store,y\n");
+        for t in 0..40 {
+            for k in 0..3 {
+                if t < 30 + 5 * k {
+                    text.push_str(&format!("s{k},{}\n", 1000 * k + t));
+                }
+            }
+        }
+        let c = RunConfig {
+            id_column: "store".into(),
+            normalize: crate::config::Normalize::None,
+            ..cfg(5, 5, 4, 2)
+        };
+        let p = table::parse(&text, Path::new("p.csv"), &c).unwrap();
+        for (k, table) in p.tables.iter().enumerate() {
+            let s = stretches(table.steps, &c).unwrap();
+            assert_eq!(s.train, table.steps - 10);
+            let [train, val, _] = origins(&s, 2);
+            let scale = WindowScale {
+                mean: &[0.0],
+                std: &[1.0],
+                relative: false,
+                season: 0,
+            };
+            let lo = 1000.0 * k as f64;
+            for (o, end) in [(&train, s.train), (&val, s.train + s.val)] {
+                let (split, _) = windows(table, o, s.window, 2, scale);
+                for v in [split.x.min(), split.y.min()] {
+                    assert!(v.double_value(&[]) >= lo);
+                }
+                for v in [split.x.max(), split.y.max()] {
+                    assert!(v.double_value(&[]) < lo + end as f64);
+                }
+            }
         }
     }
 

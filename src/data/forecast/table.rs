@@ -1,7 +1,10 @@
 /*!
-A forecast's series file, read (`read`, `parse`) into a `Table`.
+A forecast's series file, read (`read`, `parse`) into a `Panel` of one or more `Table`s.
 
-The file has a header and one row per timestep, in time order. Its numeric columns are the
+The file has a header and one row per timestep, in time order. A file of many series (a panel)
+is either long, one row per series and timestep, with `id_column` naming each row's series (the
+rows of one series in time order; the series in the order their ids first appear), or wide,
+with `target_column = "*"`: every column read is a series of its own, named by its header. Its numeric columns are the
 series' variables (`columns` picks some, comma-separated; a column whose first value is not a
 number, such as a date, is ignored); `target_column` is the one forecast (default: the only
 numeric column). A missing value (an empty cell, `NaN`, `NA` or `?`) is an error naming its
@@ -44,29 +47,183 @@ impl Table {
     }
 }
 
-/// Reads the series file of `cfg` (its `columns` and `target_column`).
-pub fn read(path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
+/// The `target_column` of a wide panel: every column read is a series of its own.
+pub const EVERY_COLUMN: &str = "*";
+
+/// The series of a file: one for a plain series file, several for a panel.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    /// Each series' id: its `id_column` value or its column (wide); "" for a plain file's one.
+    pub ids: Vec<String>,
+    pub tables: Vec<Table>,
+}
+
+impl Panel {
+    /// A file of several series (or one named by an id): its outputs carry each row's id.
+    pub fn is_panel(&self) -> bool {
+        self.ids.len() > 1 || self.ids.first().is_some_and(|id| !id.is_empty())
+    }
+
+    /// How a series is named in an error: "" for a plain file, ` (series "ID")` in a panel.
+    pub fn which(&self, i: usize) -> String {
+        match self.is_panel() {
+            true => format!(" (series {:?})", self.ids[i]),
+            false => String::new(),
+        }
+    }
+}
+
+/// Reads the series file of `cfg` (its `columns`, `target_column` and `id_column`).
+pub fn read(path: &Path, cfg: &RunConfig) -> Result<Panel, UserError> {
     let text = read_text(path)?;
     parse(&text, path, cfg)
 }
 
-/// Parses a series file: its header, then one row per timestep; reads the columns `columns`
-/// names (or every numeric one) and finds the target among them.
-pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Table, UserError> {
+/// Parses a series file: its header, then its rows; reads the columns `columns` names (or
+/// every numeric one) and finds the target among them, for the one series of a plain file,
+/// each id's series of a long panel, or each column of a wide one.
+pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Panel, UserError> {
     let (header, rows) = read_rows(text, path)?;
-    let calendar = read_calendar(&header, &rows, path, cfg)?;
-    let chosen = choose_columns(&header, &rows, path, cfg)?;
+    let id = id_column(&header, path, cfg)?;
+    if cfg.target_column == EVERY_COLUMN {
+        return wide(&header, &rows, path, cfg);
+    }
+    let chosen = choose_columns(&header, &rows, path, cfg, id)?;
     let names: Vec<String> = chosen.iter().map(|&c| header[c].clone()).collect();
     let target = choose_target(&names, path, cfg)?;
-    let mut values = read_values(&rows, &chosen, &names, path, cfg.fill)?;
-    fill_gaps(&mut values, names.len(), &rows, &names, path, cfg.fill)?;
+    let Some(id) = id else {
+        let table = read_table(&header, &rows, (&chosen, &names, target), path, cfg)?;
+        return Ok(Panel {
+            ids: vec![String::new()],
+            tables: vec![table],
+        });
+    };
+    let (ids, groups) = group_rows(&header, rows, id, path, cfg)?;
+    let tables = groups
+        .iter()
+        .map(|g| read_table(&header, g, (&chosen, &names, target), path, cfg))
+        .collect::<Result<_, _>>()?;
+    Ok(Panel { ids, tables })
+}
+
+/// The `id_column` of a long panel: its index, or None where the file has no such column and
+/// the key is at its default ("id"); another name the header lacks is an error.
+fn id_column(header: &[String], path: &Path, cfg: &RunConfig) -> Result<Option<usize>, UserError> {
+    if let Some(c) = header.iter().position(|h| *h == cfg.id_column) {
+        if cfg.target_column == EVERY_COLUMN {
+            return Err(UserError::Config {
+                origin: "target_column".into(),
+                message: format!(
+                    "target_column = \"*\" reads a wide file (one column per series), but {} \
+                     has an id column {:?}: expected one of the two layouts (set id_column to \
+                     a name the file lacks, or name the target)",
+                    path.display(),
+                    header[c]
+                ),
+            });
+        }
+        return Ok(Some(c));
+    }
+    if cfg.id_column == RunConfig::default().id_column {
+        return Ok(None);
+    }
+    Err(UserError::Config {
+        origin: "id_column".into(),
+        message: format!(
+            "id_column = {:?}: no such column in {}: expected one of its header ({})",
+            cfg.id_column,
+            path.display(),
+            header.join(", ")
+        ),
+    })
+}
+
+/// One series' table from its rows: the `chosen` columns (`names`, the target at `target`),
+/// filled as `fill` says, with the dates of `date_column`.
+fn read_table(
+    header: &[String],
+    rows: &Rows,
+    (chosen, names, target): (&[usize], &[String], usize),
+    path: &Path,
+    cfg: &RunConfig,
+) -> Result<Table, UserError> {
+    let calendar = read_calendar(header, rows, path, cfg)?;
+    let mut values = read_values(rows, chosen, names, path, cfg.fill)?;
+    fill_gaps(&mut values, names.len(), rows, names, path, cfg.fill)?;
     Ok(Table {
-        names,
+        names: names.to_vec(),
         target,
         values,
         steps: rows.len(),
         calendar,
     })
+}
+
+/// A long panel's rows by series: the ids in the order they first appear, each with its rows
+/// in file order. An empty id, or a date repeated within one series, is an error naming its
+/// line.
+fn group_rows(
+    header: &[String],
+    rows: Rows,
+    id: usize,
+    path: &Path,
+    cfg: &RunConfig,
+) -> Result<(Vec<String>, Vec<Rows>), UserError> {
+    let date = (!cfg.date_column.is_empty())
+        .then(|| header.iter().position(|h| *h == cfg.date_column))
+        .flatten();
+    let mut ids: Vec<String> = Vec::new();
+    let mut groups: Vec<Rows> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    let mut seen = std::collections::HashMap::new();
+    for (line, row) in rows {
+        let key = row[id].clone();
+        if key.is_empty() {
+            return Err(UserError::data_at(
+                path,
+                line,
+                format!("column {:?}: no id: expected the series' id", header[id]),
+            ));
+        }
+        if let Some(d) = date {
+            if let Some(first) = seen.insert((key.clone(), row[d].clone()), line) {
+                return Err(UserError::data_at(
+                    path,
+                    line,
+                    format!(
+                        "series {key:?}: date {:?} repeats line {first}: expected one row per \
+                         series and date",
+                        row[d]
+                    ),
+                ));
+            }
+        }
+        let g = *index.entry(key.clone()).or_insert_with(|| {
+            ids.push(key);
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push((line, row));
+    }
+    Ok((ids, groups))
+}
+
+/// A wide panel (`target_column = "*"`): every column read is a series of its own, named by
+/// its header, with the file's dates.
+fn wide(header: &[String], rows: &Rows, path: &Path, cfg: &RunConfig) -> Result<Panel, UserError> {
+    let chosen = choose_columns(header, rows, path, cfg, None)?;
+    let mut panel = Panel {
+        ids: Vec::new(),
+        tables: Vec::new(),
+    };
+    for c in chosen {
+        let names = [header[c].clone()];
+        panel
+            .tables
+            .push(read_table(header, rows, (&[c], &names, 0), path, cfg)?);
+        panel.ids.push(header[c].clone());
+    }
+    Ok(panel)
 }
 
 /// The calendar of the `date_column` (None when it is ""): the column must exist, and its
@@ -140,11 +297,13 @@ fn read_rows(text: &str, path: &Path) -> Result<(Vec<String>, Rows), UserError> 
 
 /// The columns read: those `columns` names, or every one whose first non-empty value is a
 /// number (a gap in the first row does not hide a column; the gap itself is an error).
+/// A long panel's id column (`id`) is never a variable either.
 fn choose_columns(
     header: &[String],
     rows: &Rows,
     path: &Path,
     cfg: &RunConfig,
+    id: Option<usize>,
 ) -> Result<Vec<usize>, UserError> {
     let numeric = |c: usize| {
         rows.iter()
@@ -155,7 +314,7 @@ fn choose_columns(
     // A date column is never a variable, even when its dates are numbers (years).
     let chosen: Vec<usize> = if cfg.columns.trim().is_empty() {
         (0..header.len())
-            .filter(|&c| numeric(c) && header[c] != cfg.date_column)
+            .filter(|&c| numeric(c) && header[c] != cfg.date_column && Some(c) != id)
             .collect()
     } else {
         cfg.columns

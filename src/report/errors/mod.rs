@@ -96,12 +96,14 @@ fn selected_row(inputs: &Inputs) -> Option<&Row> {
 /// Forecasts of more than one step: the selected width's test MASE at each step ahead, the
 /// mean over its seeds, beside AutoETS's and the seasonal-naive forecast's on the same targets,
 /// as a markdown table (read from the runs' `test_predictions.csv` and `result.json`: MASE's
-/// scale is the result's MAE over its MASE). None for one-step forecasts.
+/// scale is the result's MAE over its MASE). None for one-step forecasts, and for panels,
+/// whose series each have their own scale.
 pub fn mase_by_step(inputs: &Inputs) -> Option<String> {
     let row = selected_row(inputs)?;
     let runs: Vec<(&TestPredictions, f64)> = row
         .test_predictions
         .iter()
+        .filter(|r| r.predictions.ids.is_none())
         .filter_map(|r| Some((&r.predictions, r.mase_scale?)))
         .collect();
     let horizon = runs.first()?.0.at.as_ref()?.iter().map(|a| a.1).max()?;

@@ -60,11 +60,15 @@ impl Figure for ForecastTest<'_> {
         };
         let (y0, y1) = series.y_range();
         let mut chart = chart_builder(root, s).build_cartesian_2d(x0..x1, y0..y1)?;
+        let target = match f.runs[0].ids.as_ref().and_then(|ids| ids.first()) {
+            Some(id) => format!("{} (series {id}, the first)", f.view.target),
+            None => f.view.target.clone(),
+        };
         axes!(
             chart,
             s,
             "time step (row of the series, from 0)",
-            &f.view.target,
+            &target,
             &|v: &f64| format!("{}", v.round() as i64),
             &error_label,
             10
@@ -123,12 +127,17 @@ struct ForecastSeries {
 }
 
 impl ForecastSeries {
-    /// The series of `f`'s one-step-ahead rows, each at the time step it forecasts.
+    /// The series of `f`'s one-step-ahead rows, each at the time step it forecasts; of a
+    /// panel, its first series'.
     fn of(f: &TestFigure) -> ForecastSeries {
         let first = &f.runs[0];
         let at = first.at.as_deref().unwrap_or(&[]);
+        let ids = first.ids.as_deref();
+        let first_series = |i: usize| ids.is_none_or(|ids| ids[i] == ids[0]);
         // One step ahead: the target at origin + 1.
-        let rows: Vec<usize> = (0..at.len()).filter(|&i| at[i].1 == 1).collect();
+        let rows: Vec<usize> = (0..at.len())
+            .filter(|&i| at[i].1 == 1 && first_series(i))
+            .collect();
         let t = |i: usize| (at[i].0 + 1) as f64;
         let truth: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), first.truth[i])).collect();
         let model: Vec<(f64, f64)> = rows.iter().map(|&i| (t(i), f.mean_prediction(i))).collect();

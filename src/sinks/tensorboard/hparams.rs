@@ -232,6 +232,7 @@ pub fn session_start(cfg: &RunConfig, started: f64) -> SessionStartInfo {
             let forecast = cfg.task == crate::config::Task::Forecast;
             match key(k).map(|k| k.scope) {
                 Some(Scope::Csv | Scope::LongCsv) => cfg.is_csv() && !forecast,
+                Some(Scope::Panel) => cfg.is_csv() || forecast,
                 Some(Scope::Forecast) => forecast,
                 _ => true,
             }
@@ -413,9 +414,10 @@ mod tests {
             ..RunConfig::default()
         };
         let s = session_start(&forecast, 1.0);
+        // Panel keys (id_column) are CSV keys that forecasts read too.
         assert_eq!(
             s.hparams.len(),
-            RUN_KEYS.len() - keys_of(Scope::Csv).count()
+            RUN_KEYS.len() - keys_of(Scope::Csv).count() + keys_of(Scope::Panel).count()
         );
         assert_eq!(s.hparams["season"], proto::number(12.0));
         assert_eq!(s.hparams["task"], proto::string("forecast"));
