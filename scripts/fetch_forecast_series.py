@@ -30,6 +30,13 @@ default was tuned (configs/forecast-dev.toml):
   lynx/lynx.csv              yearly Canadian lynx trappings, 1821 to 1934, 114 years; sktime's
                              Lynx.csv.
 
+And one panel, many series in one long file (date,country,fertility; the rows of one country in
+year order), for forecasting many series with one model:
+
+  fertility/fertility.csv    yearly fertility rate (births per woman, 3 decimals), 1960 to 2011, of
+                             every row of statsmodels' fertility.csv (World Bank: 192 countries and
+                             regions, by their code) with a value for each of those 52 years.
+
   fetch_forecast_series.py --cache ~/.cache/rowseq --out data
 """
 import argparse
@@ -137,6 +144,21 @@ def lynx(raw, member):
     return [(str(y), r[1]) for y, r in zip(years, rows)]
 
 
+def fertility(raw, member):
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    head = rows[0]
+    if head[:4] != ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]:
+        fail(f"{member}: header {head[:4]}, expected the World Bank's")
+    years = [str(y) for y in range(1960, 2012)]
+    cols = [head.index(y) for y in years]
+    out = []
+    for r in rows[1:]:
+        values = [r[c].strip() for c in cols]
+        if all(values):
+            out += [(y, r[1], f"{float(v):.3f}") for y, v in zip(years, values)]
+    return out
+
+
 # Written file -> (wheel, member, its sha256, reader, value column, the written file's sha256).
 SERIES = {
     "airline": ("sktime", SK + "Airline/Airline.csv",
@@ -171,6 +193,9 @@ SERIES = {
              "aa531751f1570541924e78c53fa9ef56422c9593a89faeb01513bba7b2015c77",
              lynx, "lynx", 
          "0655e5d69d7aff077f00c33e85a61b7180eea36fb07c8c1cbc5b130535cb9113"),
+    "fertility": ("statsmodels", SM + "datasets/fertility/fertility.csv",
+                  "2219a1b039b2da46cb8b7fd0e1692de51851e02bfee4a996d64c75c466228e28", fertility, "country,fertility",
+                  "7a64080c5a289263f0f8dfb69cef80ef69ee2c0e170869d9d8c6d5112bcd8058"),
 }
 
 
@@ -204,9 +229,10 @@ def main():
         if got != member_sha:
             fail(f"{member}: sha256 {got}, expected {member_sha}; nothing written")
         rows = reader(raw, member)
-        for when, value in rows:
-            float(value)
-        data = "".join([f"date,{column}\n"] + [f"{d},{v.strip()}\n" for d, v in rows]).encode("ascii")
+        for row in rows:
+            float(row[-1])
+        lines = [",".join([r[0]] + [x.strip() for x in r[1:]]) + "\n" for r in rows]
+        data = "".join([f"date,{column}\n"] + lines).encode("ascii")
         path = os.path.join(args.out, name, f"{name}.csv")
         got = hashlib.sha256(data).hexdigest()
         if got != out_sha:

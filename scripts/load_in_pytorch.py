@@ -31,7 +31,10 @@ config.json's "task" says what DATA is and what the head predicts:
   the `predicted` column of rowseq's `index,<target>,predicted`.
 - "forecast": DATA is one series CSV file (SERIES.csv or csv:SERIES.csv; a header, one row per
   time step): the run's "columns" (comma-separated; empty: every column whose first value is a
-  number), "target_column" the one forecast (empty: the only column read). The model reads the
+  number), "target_column" the one forecast (empty: the only column read). A panel run's file
+  holds many series (an "id_column" column, or with target_column "*" one column per series):
+  each is forecast on its own, with its own statistics (normalization.json "series", by id),
+  and the output gains an "id" column. The model reads the
   last `window` rows (the run's resolved.json; for older runs result.json "resolved", else
   "config") and its head outputs the next
   `horizon` (default 1) values' z-scores. Scaling (normalization.json "kind"; "mean", "std" per
@@ -295,10 +298,13 @@ def prepare(series, normalization, patch):
 
 
 def read_series_csv(path, cfg):
-    """(names, target, values) of a forecasting run's series file: the columns read (config
-    "columns", comma-separated, or every column whose first value is a number), in file
-    order, never the "date_column"; the index of "target_column" among them (empty: the only
-    one); values [steps, columns] float64."""
+    """Each series of a forecasting run's series file as (id, names, target, values): the
+    columns read (config "columns", comma-separated, or every column whose first value is a
+    number), in file order, never the "date_column" or the "id_column"; the index of
+    "target_column" among them (empty: the only one); values [steps, columns] float64. A plain
+    file is one series with id ""; a long panel (its header has "id_column", default "id")
+    one per id, in the order the ids first appear; a wide one (target_column "*") one per
+    column read, named by it."""
     with open(path, newline="") as f:
         rows = [[c.strip() for c in r] for r in csv.reader(f) if r]
     header, rows = rows[0], rows[1:]
@@ -310,22 +316,32 @@ def read_series_csv(path, cfg):
         except ValueError:
             return False
 
+    target_col = cfg.get("target_column", "")
+    wide = target_col == "*"
+    id_col = cfg.get("id_column", "id")
+    ids = header.index(id_col) if id_col in header and not wide else None
     wanted = [c.strip() for c in cfg.get("columns", "").split(",") if c.strip()]
-    missing = [c for c in wanted + [cfg.get("target_column", "")] if c and c not in header]
+    missing = [c for c in wanted + ([] if wide else [target_col]) if c and c not in header]
     if missing:
         sys.exit(f"{path}: no column {missing[0]!r} (header: {', '.join(header)}): not the run's series")
     # A date column ("date_column") is never a variable, even when its dates are numbers.
     dates = cfg.get("date_column", "")
     chosen = [header.index(c) for c in wanted] if wanted else [
-        i for i, c in enumerate(rows[0]) if numeric(c) and header[i] != dates
+        i for i, c in enumerate(rows[0]) if numeric(c) and header[i] != dates and i != ids
     ]
     names = [header[i] for i in chosen]
-    target_col = cfg.get("target_column", "")
+    if wide:
+        return [(header[i], [header[i]], 0, np.array([[float(r[i])] for r in rows])) for i in chosen]
     if not target_col and len(names) != 1:
         sys.exit(f"{path}: several numeric columns ({', '.join(names)}) and no target_column")
     target = names.index(target_col) if target_col else 0
-    values = np.array([[float(r[i]) for i in chosen] for r in rows], dtype=np.float64)
-    return names, target, values
+    groups = {}
+    for r in rows:
+        groups.setdefault(r[ids] if ids is not None else "", []).append(r)
+    return [
+        (key, names, target, np.array([[float(r[i]) for i in chosen] for r in group], dtype=np.float64))
+        for key, group in groups.items()
+    ]
 
 
 SEASONAL_CYCLES = 7
@@ -400,10 +416,12 @@ def read_check(path):
 
 def check_values(ours, theirs, z, target_std):
     """Prints the numeric comparison line; exits 1 if a value is off by more than
-    1e-5 * target_std * max(1, |z|)."""
+    1e-5 * target_std * max(1, |z|) (target_std: one, or one per value for a panel)."""
     diff = (ours - theirs).abs()
     worst = diff.max().item()
-    print(f"max |y(PyTorch) - y(rowseq)| = {worst:.2e} ({worst / target_std:.2e} target std) over {diff.numel()} values")
+    target_std = torch.as_tensor(target_std, dtype=torch.float64)
+    relative = (diff / target_std).max().item()
+    print(f"max |y(PyTorch) - y(rowseq)| = {worst:.2e} ({relative:.2e} target std) over {diff.numel()} values")
     if (diff > 1e-5 * target_std * z.abs().clamp(min=1.0)).any():
         sys.exit(1)
 
@@ -481,45 +499,71 @@ def resolved_config(run, result):
     return result.get("resolved") or result["config"]
 
 
+def series_normalization(normalization, key, target):
+    """The statistics a series is read with: a panel run's own for its id (normalization.json
+    "series"), else the run's."""
+    each = normalization.get("series")
+    if not each:
+        return normalization
+    found = [s for s in each if s["id"] == key]
+    if not found:
+        sys.exit(f"series {key!r}: not one the run trained on")
+    s = found[0]
+    return dict(normalization, mean=s["mean"], std=s["std"], target_mean=s["mean"][target], target_std=s["std"][target])
+
+
 def forecast_one(args, run, cfg, result, normalization, patch):
-    """One run's forecast: (names, target, table, window, horizon, values, |z|)."""
+    """One run's forecasts of every series of DATA: (series, window, horizon, values, |z|,
+    target std per value, x shape), series as (id, names, target, steps)."""
     resolved = resolved_config(run, result)
     window, horizon = resolved["window"], resolved.get("horizon", 1)
     path = Path(str(args.data).removeprefix("csv:"))
-    names, target, table = read_series_csv(path, cfg)
-    if len(table) < window:
-        sys.exit(f"{path}: {len(table)} steps, fewer than the run's window of {window}")
     season = resolved.get("season", 0) if resolved.get("decompose") == "classical" else 0
-    x, lengths, centre = prepare_window(table, target, window, normalization, patch, season, horizon)
-    model = load(cfg, run, x.shape[2], horizon)
-    with torch.no_grad():
-        z = model(x, lengths)[0].double()
-    values = z * normalization.get("target_std", 1.0) + centre
-    return names, target, table, window, horizon, values, z.abs(), x.shape
+    series, values, zs, stds = [], [], [], []
+    for key, names, target, table in read_series_csv(path, cfg):
+        if len(table) < window:
+            sys.exit(f"{path}: {len(table)} steps, fewer than the run's window of {window}")
+        norm = series_normalization(normalization, key, target)
+        x, lengths, centre = prepare_window(table, target, window, norm, patch, season, horizon)
+        model = load(cfg, run, x.shape[2], horizon)
+        with torch.no_grad():
+            z = model(x, lengths)[0].double()
+        std = norm.get("target_std", 1.0)
+        series.append((key, names, target, len(table)))
+        values.append(z * std + centre)
+        zs.append(z.abs())
+        stds += [std] * horizon
+    return series, window, horizon, torch.cat(values), torch.cat(zs), torch.tensor(stds), x.shape
 
 
 def forecast(args, members):
     # An ensemble forecasts the mean of its runs' forecasts.
     each = [forecast_one(args, *m) for m in members]
-    names, target, table, window, horizon, _, _, shape = each[0]
-    if any(e[4] != horizon for e in each):
+    series, window, horizon, _, _, std, x_shape = each[0]
+    if any(e[2] != horizon for e in each):
         sys.exit("the runs forecast different horizons: not an ensemble of one problem")
-    values = sum(e[5] for e in each) / len(each)
-    z = sum(e[6] for e in each) / len(each)
-    std = members[0][3].get("target_std", 1.0)
+    values = sum(e[3] for e in each) / len(each)
+    z = sum(e[4] for e in each) / len(each)
     patch = members[0][4]
-    x_shape = shape
+    _, names, target, steps = series[0]
+    panel = len(series) > 1 or series[0][0] != ""
+    # A wide panel's series are its columns: predict writes their values in one column.
+    column = "value" if members[0][1].get("target_column") == "*" else names[target]
+    where = f"{len(series)} series" if panel else f"{steps} rows"
     print(
-        f"{names[target]} after {len(table)} rows, a window of {window} of {len(names)} column(s), "
+        f"{column} after {where}, a window of {window} of {len(names)} column(s), "
         f"{patch} values a step ({x_shape[1]} steps of {x_shape[2]}): "
         + ", ".join(f"{v:.6g}" for v in values.tolist())
     )
     if args.check:
         header, rows = read_check(args.check)
-        steps = [[str(k + 1), str(len(table) + k)] for k in range(horizon)]
-        # Prediction intervals (lo_80, hi_80, ...) follow the value; a dated series' date is last.
+        want = [[str(k + 1), str(n + k)] + ([key] if panel else []) for key, _, _, n in series for k in range(horizon)]
+        # Prediction intervals (lo_80, hi_80, ...) follow the value; a dated series' date, then
+        # a panel's id, are last.
         rest = [h for h in header[3:] if not h.startswith(("lo_", "hi_"))]
-        if header[:3] != ["step", "row", names[target]] or rest not in ([], ["date"]) or [r[:2] for r in rows] != steps:
+        got = [r[:2] + (r[-1:] if panel else []) for r in rows]
+        tail = ["id"] if panel else []
+        if header[:3] != ["step", "row", column] or rest not in (tail, ["date"] + tail) or got != want:
             sys.exit(f"{args.check}: not rowseq predict's output for this run and series")
         theirs = torch.tensor([float(r[2]) for r in rows], dtype=torch.float64)
         check_values(values, theirs, z, std)

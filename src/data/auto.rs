@@ -102,14 +102,12 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> Resolved {
     let batch = cfg.batch_size.fixed().unwrap_or_else(|| batch_size(n));
     // Forecasts count held-out stretches and the window in time steps.
     let (val_size, test_size, window, season) = match &data.forecast {
-        // A panel's series may be cut differently under "auto": their first series' sizes
-        // are recorded only where every series shares them.
+        // A panel holds out the same stretches of every series (`windows::split`).
         Some(f) => {
             let c = f.series[0].stretches;
-            let same = f.series.iter().all(|s| s.stretches == c);
             (
-                if same { c.val } else { 0 },
-                if same { c.test } else { cfg.test_size },
+                c.val,
+                c.test,
                 Count::Fixed(c.window),
                 Count::Fixed(f.season),
             )
@@ -118,12 +116,7 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> Resolved {
     };
     let budget = cfg.epochs.fixed().unwrap_or_else(|| epochs(n, batch));
     let resolved = RunConfig {
-        val_size: match (cfg.val_size.fixed(), val_size) {
-            (Some(v), _) => Count::Fixed(v),
-            // A panel whose series are held out differently keeps "auto".
-            (None, 0) if data.forecast.is_some() => Count::Auto,
-            (None, v) => Count::Fixed(v),
-        },
+        val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(val_size)),
         test_size,
         window,
         season,

@@ -20,6 +20,7 @@ pub fn split(
     panel: &forecast::Panel,
     cfg: &RunConfig,
 ) -> Result<Dataset, UserError> {
+    let cfg = &with_held_out(panel, cfg);
     let cfg = &with_season(origin, panel, cfg)?;
     let cfg = &with_window(panel, cfg)?;
     let h = cfg.horizon;
@@ -187,6 +188,27 @@ fn stretches_of(
         },
         e => e,
     })
+}
+
+/// `cfg` with the same held-out stretches for every series of a panel: under "auto",
+/// `forecast::HELD_OUT` of its shortest series each (at least `horizon`), as one forecasts
+/// every series of a panel the same steps ahead; a plain file's one series keeps its "auto".
+fn with_held_out(panel: &forecast::Panel, cfg: &RunConfig) -> RunConfig {
+    let Some(shortest) = panel.tables.iter().map(|t| t.steps).min() else {
+        return cfg.clone();
+    };
+    if panel.tables.len() < 2 {
+        return cfg.clone();
+    }
+    let auto = ((shortest as f64 * forecast::HELD_OUT).round() as usize).max(cfg.horizon);
+    RunConfig {
+        val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(auto)),
+        test_size: match cfg.test_size {
+            0 => auto,
+            n => n,
+        },
+        ..cfg.clone()
+    }
 }
 
 /// `cfg` with one window for every series of a panel: as given, or under "auto" the shortest

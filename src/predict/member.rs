@@ -315,7 +315,11 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
     Ok(Member {
         label: result.label,
         output: Output::Forecast {
-            target: panel.tables[0].names[panel.tables[0].target].clone(),
+            // A wide panel's series are its columns: their values share one column.
+            target: match cfg.target_column == EVERY_COLUMN {
+                true => "value".into(),
+                false => panel.tables[0].names[panel.tables[0].target].clone(),
+            },
             series: out.0,
             window,
             values: out.1,

@@ -17,6 +17,7 @@ mod keep;
 mod kernel;
 mod model_parts;
 mod npz;
+mod panel;
 mod paper;
 mod report;
 mod resume;

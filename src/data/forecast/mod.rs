@@ -497,12 +497,7 @@ mod tests {
         assert_eq!(p.ids, ["a", "b"]);
         assert_eq!(p.tables[1].values, [5.0, 6.0]);
         // A plain file is one series without an id.
-        let p = table::parse(
-            "t,y\nx,1\ny,2\n",
-            Path::new("s.csv"),
-            &cfg(1, 1, 1, 1),
-        )
-        .unwrap();
+        let p = table::parse("t,y\nx,1\ny,2\n", Path::new("s.csv"), &cfg(1, 1, 1, 1)).unwrap();
         assert_eq!(
             (p.ids.as_slice(), p.is_panel()),
             (&[String::new()][..], false)
