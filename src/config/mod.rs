@@ -25,7 +25,7 @@ mod values;
 pub(crate) use keys::for_each_run_key;
 pub use keys::{key, keys_of, RunConfig, Scope, RUN_KEYS};
 pub use resolved::Resolved;
-pub use search::{Range, Search};
+pub use search::{Asha, Range, Search};
 pub use sweep::SweepConfig;
 pub use values::*;
 

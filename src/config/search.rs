@@ -66,6 +66,83 @@ pub struct Search {
     /// Key -> range.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ranges: BTreeMap<String, Range>,
+    /// Successive halving (`early_stop = "asha"`): the rungs at which runs are paused and
+    /// the best go on; None: every run trains its whole budget.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<Asha>,
+}
+
+/// `early_stop = "asha"`: every run trains `grace_period` epochs (rung 0); then, rung by rung,
+/// the best 1 / `reduction_factor` of the runs at a rung (by the validation score at its
+/// epoch) go on to `reduction_factor` times as many epochs, up to the runs' `epochs`, and the
+/// others stop there. Synchronous successive halving (Jamieson and Talwalkar 2016; ASHA, Li et
+/// al. 2020, without its asynchrony): a rung is decided once every run at it has its score,
+/// so that decisions depend on recorded metrics alone, never on which run finished first.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Asha {
+    pub grace_period: usize,
+    pub reduction_factor: usize,
+}
+
+/// `grace_period` and `reduction_factor` when the sweep file leaves them out (Ray Tune's
+/// reduction factor; one epoch of grace).
+pub const GRACE_PERIOD: usize = 1;
+pub const REDUCTION_FACTOR: usize = 3;
+
+impl Default for Asha {
+    fn default() -> Asha {
+        Asha {
+            grace_period: GRACE_PERIOD,
+            reduction_factor: REDUCTION_FACTOR,
+        }
+    }
+}
+
+impl Asha {
+    /// The rungs' epochs for runs of `epochs`: the grace period times each power of the
+    /// reduction factor below `epochs`, then `epochs` itself (the last rung, where runs end).
+    pub fn rungs(&self, epochs: usize) -> Vec<usize> {
+        let mut rungs = Vec::new();
+        let mut e = self.grace_period.max(1);
+        while e < epochs {
+            rungs.push(e);
+            e = e.saturating_mul(self.reduction_factor.max(2));
+        }
+        rungs.push(epochs);
+        rungs
+    }
+
+    /// The runs that go on from a rung, by index into `scores` (each run's validation score
+    /// at the rung, higher better; NaN or None for a run without one, which never goes on
+    /// while another has one): the best `n / reduction_factor` (at least one), ties to the
+    /// earlier run of the plan. In plan order.
+    pub fn promoted(&self, scores: &[Option<f64>]) -> Vec<usize> {
+        let n = scores.len();
+        let keep = (n / self.reduction_factor.max(2)).max(1).min(n);
+        let score = |i: usize| scores[i].filter(|s| !s.is_nan());
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&a, &b| match (score(a), score(b)) {
+            (Some(x), Some(y)) => y.total_cmp(&x).then(a.cmp(&b)),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => a.cmp(&b),
+        });
+        let mut kept: Vec<usize> = order
+            .into_iter()
+            .take(keep)
+            .filter(|&i| score(i).is_some())
+            .collect();
+        kept.sort_unstable();
+        kept
+    }
+
+    /// The sweep file's lines for it.
+    pub fn text(&self) -> String {
+        format!(
+            "early_stop = \"asha\", grace_period = {}, reduction_factor = {}",
+            self.grace_period, self.reduction_factor
+        )
+    }
 }
 
 impl Range {
@@ -205,6 +282,11 @@ impl Search {
             }
     }
 
+    /// Whether it draws its trials (random, sobol) rather than taking the grid's runs.
+    pub fn draws(&self) -> bool {
+        self.method != Method::Grid
+    }
+
     /// Checks the search's own keys: every range, a range needs random or sobol, and they
     /// need `trials`.
     pub fn check(&self) -> Result<(), (String, String)> {
@@ -269,8 +351,14 @@ impl Search {
             .iter()
             .filter_map(|k| self.ranges.get(*k).map(|r| format!("{k} = {}", r.text())))
             .collect();
+        let asha = self
+            .early_stop
+            .map_or_else(String::new, |a| format!("; {}", a.text()));
+        if !self.draws() {
+            return format!("a grid{asha}");
+        }
         format!(
-            "a {} search of {} trials (search_seed = {}){}{}",
+            "a {} search of {} trials (search_seed = {}){}{}{asha}",
             self.method_name(),
             self.trials,
             self.search_seed,

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use super::keys::{RunConfig, RUN_KEYS};
-use super::search::{count_value, method_value, Range, Search, MAX_TRIALS};
+use super::search::{count_value, method_value, Asha, Range, Search, MAX_TRIALS};
 use super::values::Select;
 use super::{check_value, line_of, valid_name, value_text};
 use crate::error::UserError;
@@ -194,7 +194,8 @@ impl SweepConfig {
             match k {
                 "name" => name = name_value(value.get_ref()).map_err(|m| err(line, m))?,
                 "select" => select = select_value(value.get_ref()).map_err(|m| err(line, m))?,
-                "method" | "trials" | "search_seed" => {
+                "method" | "trials" | "search_seed" | "early_stop" | "grace_period"
+                | "reduction_factor" => {
                     let s = search.get_or_insert_with(Search::default);
                     search_key(s, k, value.get_ref()).map_err(|m| err(line, m))?;
                 }
@@ -222,13 +223,20 @@ impl SweepConfig {
     /// Checks the keys that depend on each other, in every run of the grid.
     fn check_combinations(&self) -> Result<(), (String, String)> {
         let what = match &self.search {
-            Some(s) => {
+            Some(s) if s.draws() => {
                 s.check()?;
                 "a drawn trial"
+            }
+            Some(s) => {
+                s.check()?;
+                "a run of the grid"
             }
             None => "a run of the grid",
         };
         let runs = self.drawn_runs()?;
+        if let Some(asha) = self.search.as_ref().and_then(|s| s.early_stop) {
+            check_asha(asha, &runs)?;
+        }
         runs.iter().try_for_each(|r| {
             r.check_combination()
                 .map_err(|(k, m)| (k, format!("{m} (in {what})")))
@@ -288,14 +296,30 @@ impl SweepConfig {
                 message: "expected key=value".into(),
             });
         };
-        let parsed = Self::parse_keys(assignment, &origin, &self.name).map_err(|e| match e {
+        // grace_period and reduction_factor are parsed under an early_stop line of their
+        // own, then applied to this sweep's, which must be there.
+        let key = key.trim();
+        let asha_key = matches!(key, "grace_period" | "reduction_factor");
+        if asha_key && self.search.as_ref().and_then(|s| s.early_stop).is_none() {
+            return Err(UserError::Config {
+                origin,
+                message: format!(
+                    "{key}: applies to early_stop = \"asha\": expected --set early_stop=\"asha\" \
+                     (or the sweep file's line) before it"
+                ),
+            });
+        }
+        let text = match asha_key {
+            true => format!("early_stop = \"asha\"\n{assignment}"),
+            false => assignment.to_string(),
+        };
+        let parsed = Self::parse_keys(&text, &origin, &self.name).map_err(|e| match e {
             UserError::Config { message, .. } => UserError::Config {
                 origin: origin.clone(),
                 message,
             },
             other => other,
         })?;
-        let key = key.trim();
         let next = self;
         match key {
             "name" => next.name = parsed.name,
@@ -308,6 +332,15 @@ impl SweepConfig {
                 "method" => s.method = p.method,
                 "trials" => s.trials = p.trials,
                 "search_seed" => s.search_seed = p.search_seed,
+                "early_stop" => s.early_stop = p.early_stop,
+                "grace_period" | "reduction_factor" => {
+                    let mine = s.early_stop.get_or_insert_with(Asha::default);
+                    let theirs = p.early_stop.unwrap_or_default();
+                    match key {
+                        "grace_period" => mine.grace_period = theirs.grace_period,
+                        _ => mine.reduction_factor = theirs.reduction_factor,
+                    }
+                }
                 _ => {}
             }
             for (k, r) in p.ranges {
@@ -333,8 +366,8 @@ impl SweepConfig {
     /// The runs, or the error of a drawn value that its key refuses (`(key, message)`).
     fn drawn_runs(&self) -> Result<Vec<RunConfig>, (String, String)> {
         let runs = match &self.search {
-            Some(s) => self.trials(&s.draw(&self.grid)?),
-            None => self.grid_runs(),
+            Some(s) if s.draws() => self.trials(&s.draw(&self.grid)?),
+            _ => self.grid_runs(),
         };
         Ok(runs
             .into_iter()
@@ -453,11 +486,64 @@ fn select_value(value: &toml::Value) -> Result<Select, String> {
     }
 }
 
-/// Sets search key `k` (`method`, `trials`, `search_seed`) of `s` to `value`, checked.
+/// Successive halving needs one fixed budget for every run, longer than the grace period:
+/// its last rung is where runs end.
+fn check_asha(asha: Asha, runs: &[RunConfig]) -> Result<(), (String, String)> {
+    let budgets: std::collections::BTreeSet<Option<usize>> =
+        runs.iter().map(|r| r.epochs.fixed()).collect();
+    match budgets.iter().collect::<Vec<_>>().as_slice() {
+        [Some(e)] if *e > asha.grace_period => Ok(()),
+        [Some(e)] => Err((
+            "grace_period".into(),
+            format!(
+                "grace_period = {}: expected fewer epochs than the runs' epochs = {e} (the last \
+                 rung)",
+                asha.grace_period
+            ),
+        )),
+        _ => Err((
+            "epochs".into(),
+            "early_stop = \"asha\": expected one epochs = N for every run (the budget of the \
+             last rung; not \"auto\", a list or a range)"
+                .into(),
+        )),
+    }
+}
+
+/// Sets search key `k` (`method`, `trials`, `search_seed`, `early_stop`, `grace_period`,
+/// `reduction_factor`) of `s` to `value`, checked.
 fn search_key(s: &mut Search, k: &str, value: &toml::Value) -> Result<(), String> {
+    fn asha<'a>(s: &'a mut Search, k: &str, value: &toml::Value) -> Result<&'a mut Asha, String> {
+        s.early_stop.as_mut().ok_or_else(|| {
+            format!(
+                "{k} = {}: applies to early_stop = \"asha\": expected an early_stop = \"asha\" \
+                 line",
+                value_text(value)
+            )
+        })
+    }
     match k {
         "method" => s.method = method_value(value)?,
         "trials" => s.trials = count_value(k, value, 1, MAX_TRIALS)? as usize,
+        "early_stop" => {
+            s.early_stop = match value.as_str() {
+                Some("asha") => Some(s.early_stop.unwrap_or_default()),
+                Some("none") => None,
+                _ => {
+                    return Err(format!(
+                        "early_stop = {}: expected \"asha\" (successive halving: runs paused at \
+                         rungs, the best go on) or \"none\"",
+                        value_text(value)
+                    ))
+                }
+            }
+        }
+        "grace_period" => {
+            asha(s, k, value)?.grace_period = count_value(k, value, 1, 100_000)? as usize
+        }
+        "reduction_factor" => {
+            asha(s, k, value)?.reduction_factor = count_value(k, value, 2, 1_000)? as usize
+        }
         _ => s.search_seed = count_value(k, value, 0, i64::MAX)?,
     }
     Ok(())
@@ -467,7 +553,8 @@ fn search_key(s: &mut Search, k: &str, value: &toml::Value) -> Result<(), String
 fn grid_values(k: &str, value: &toml::Value) -> Result<Vec<toml::Value>, String> {
     if !RUN_KEYS.contains(&k) {
         return Err(format!(
-            "unknown key `{k}`; known keys: name, select, method, trials, search_seed, {}",
+            "unknown key `{k}`; known keys: name, select, method, trials, search_seed, \
+             early_stop, grace_period, reduction_factor, {}",
             RUN_KEYS.join(", ")
         ));
     }

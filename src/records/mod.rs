@@ -489,6 +489,23 @@ impl Normalization {
     }
 }
 
+/// A run that successive halving stopped at a rung (`stopped.json`): not failed, and not
+/// trained on; its metrics and checkpoint stay as they were at the rung.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Stopped {
+    pub run_id: String,
+    pub label: String,
+    /// The rung (0 first) and its epoch, where the run's validation score ranked below the
+    /// best `1 / reduction_factor` of the runs there.
+    pub rung: usize,
+    pub epoch: usize,
+    /// Its validation score there (accuracy; minus the RMSE for numeric tasks), if any.
+    pub val_score: Option<f64>,
+    /// Runs at the rung and runs that went on.
+    pub at_rung: usize,
+    pub promoted: usize,
+}
+
 /// Why a run failed: `failed.json`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Failure {

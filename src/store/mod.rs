@@ -68,6 +68,8 @@ pub const METRICS: &str = "metrics.jsonl";
 pub const RESULT: &str = "result.json";
 pub const WEIGHTS: &str = "model.safetensors";
 pub const FAILED: &str = "failed.json";
+/// A run that successive halving stopped at a rung (`records::Stopped`).
+pub const STOPPED: &str = "stopped.json";
 /// The checkpoint of the last finished epoch (`RunDir::checkpoint`), deleted once the result
 /// is written.
 pub const CHECKPOINT: &str = "checkpoint.safetensors";

@@ -224,6 +224,18 @@ impl RunDir {
         write_json(&self.path.join(FAILED), failure)
     }
 
+    /// Records that successive halving stopped the run at a rung.
+    pub fn write_stopped(&self, stopped: &crate::records::Stopped) -> Result<()> {
+        write_json(&self.path.join(super::STOPPED), stopped)
+    }
+
+    /// Whether successive halving stopped the run (`stopped.json`), and where; a record that
+    /// cannot be read counts as none (the rung is decided again from the metrics).
+    pub fn stopped(&self) -> Option<crate::records::Stopped> {
+        let text = read_text(&self.path.join(super::STOPPED)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
     pub fn write_config(&self, cfg: &RunConfig) -> Result<()> {
         write_json(&self.path.join(CONFIG), cfg)
     }

@@ -290,7 +290,8 @@ fn hand_next<'a>(worker: &mut Worker<'a>, queue: &mut impl Iterator<Item = &'a P
 
 /// Counts a run a worker is done with: trained (it has a result), failed (recorded by the
 /// worker; or the worker died without a word, and the parent records it here, so that a plain
-/// rerun does not silently train it again), or interrupted (it resumes next time).
+/// rerun does not silently train it again), paused at its rung (successive halving), or
+/// interrupted (it resumes next time).
 fn record(
     planned: &PlannedRun,
     exit: Option<ExitStatus>,
@@ -302,6 +303,14 @@ fn record(
         done.trained += 1;
     } else if let Some(reason) = run.failed() {
         done.failed.push((planned.label.clone(), reason));
+    } else if exit.is_none()
+        && !interrupt::requested()
+        && run
+            .metrics()
+            .is_ok_and(|m| planned.pauses.contains(&m.len()))
+    {
+        // Paused at its rung by successive halving (the worker said DONE, and lives on).
+        done.paused += 1;
     } else if interrupt::requested()
         || exit.is_some_and(|e| e.code() == Some(interrupt::EXIT_CODE as i32))
     {

@@ -11,6 +11,7 @@ anything is written, a sweep refuses a link (or a file) in the place of a folder
 under `--out`, and a lock file that is not its own (`check_paths`). At its start, under the
 tables' lock, it clears the temporaries that a process killed mid-write left in its folder.
 */
+pub mod asha;
 pub mod jobs;
 pub mod lock;
 pub mod one;
@@ -87,8 +88,12 @@ pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome> {
 fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
     let mine = plan::shard(&plan.runs, opts.shard);
-    // A result that cannot be read counts as failed (status says why), never as "not run".
-    let unfinished = |r: &&PlannedRun| !matches!(RunDir::new(&dir, &r.id).result(), Ok(Some(_)));
+    // A result that cannot be read counts as failed (status says why), never as "not run";
+    // a run that successive halving stopped is done with.
+    let unfinished = |r: &&PlannedRun| {
+        let run = RunDir::new(&dir, &r.id);
+        !matches!(run.result(), Ok(Some(_))) && run.stopped().is_none()
+    };
     let pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
     // Load and check all data before anything is written, so bad data leaves no trace.
     let (sources, fits) = fit_pending(plan, &pending, opts)?;
@@ -129,6 +134,15 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
     if opts.tensorboard {
         // Under the tables' lock: shards that start side by side each rewrite it.
         lock::tables(&dir, || write_hparams_experiment(plan, &dir, &fits))?;
+    }
+    if let Some(asha) = plan.asha() {
+        asha::run(plan, asha, &mine, &fits, &sources, opts, &mut totals, &dir)?;
+        let results = write_tables(plan, &dir)?;
+        return Ok(Outcome {
+            dir,
+            results,
+            totals,
+        });
     }
     if opts.jobs > 1 && pending.len() > 1 {
         // The workers load their own data: the parent's copy would only take memory.
@@ -302,6 +316,8 @@ pub struct Totals {
     pub busy: Vec<(String, String)>,
     /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
     pub interrupted: bool,
+    /// Runs paused at a rung of successive halving (`asha`).
+    pub paused: usize,
     /// (label, memory of its process as it finished) of every run trained in this invocation.
     pub memory: Vec<(String, Memory)>,
 }
@@ -320,6 +336,7 @@ impl Totals {
             RunEnd::Busy(holder) => self.busy.push((label.to_string(), holder.clone())),
             RunEnd::AlreadyDone => self.skipped += 1,
             RunEnd::Interrupted => self.interrupted = true,
+            RunEnd::Paused(_) => self.paused += 1,
         }
     }
 }

@@ -29,6 +29,9 @@ pub enum RunEnd {
     AlreadyDone,
     /// Ctrl-C stopped it after an epoch: it resumes from that epoch's checkpoint.
     Interrupted,
+    /// Successive halving paused it after this rung epoch, at a checkpoint: it goes on if
+    /// its rung promotes it (`sweep::asha`).
+    Paused(usize),
 }
 
 impl RunEnd {
@@ -39,6 +42,10 @@ impl RunEnd {
             RunEnd::Interrupted => {
                 progress.note(&format!("stopped {label} [{id}] after a checkpoint"))
             }
+            RunEnd::Paused(epoch) => progress.finish_run(
+                &format!("paused {label} [{id}] at its rung, after epoch {epoch}"),
+                false,
+            ),
             RunEnd::Trained(result) => {
                 progress.finish_run(
                     &format!(
@@ -140,7 +147,8 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         threads,
     };
     match training.train(cx, board.as_mut()) {
-        Ok(Trained::Stopped) => Ok(RunEnd::Interrupted),
+        Ok(Trained::Stopped) if interrupt::requested() => Ok(RunEnd::Interrupted),
+        Ok(Trained::Stopped) => Ok(RunEnd::Paused(run_dir.metrics().map_or(0, |m| m.len()))),
         Err(e) if store::disk_full(&e) => Err(e),
         Err(e) => record_failure(planned, &run_dir, format!("{e:#}")),
         Ok(Trained::Finished(done)) => {
@@ -207,7 +215,7 @@ impl Training<'_> {
         };
         let mut policies = Policies {
             persist: &mut persist,
-            should_stop: &interrupt::requested,
+            should_stop: &|epoch| interrupt::requested() || planned.pauses.contains(&epoch),
             look: board.is_some().then_some(tensorboard::PROBE_IMAGES),
         };
         let mut hold = Hold::from_env(&planned.id);

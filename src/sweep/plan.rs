@@ -15,6 +15,9 @@ pub struct PlannedRun {
     pub id: String,
     pub label: String,
     pub config: RunConfig,
+    /// Successive halving (`early_stop = "asha"`): the rungs' epochs before the last, after
+    /// which the run pauses until its rung is decided (`sweep::asha`); empty otherwise.
+    pub pauses: Vec<usize>,
 }
 
 impl PlannedRun {
@@ -81,10 +84,19 @@ impl Plan {
             if !seen.insert(id.clone()) {
                 continue;
             }
+            let pauses = match sweep.search.as_ref().and_then(|s| s.early_stop) {
+                Some(asha) => {
+                    let mut rungs = asha.rungs(config.epochs.fixed().unwrap_or(0));
+                    rungs.pop();
+                    rungs
+                }
+                None => Vec::new(),
+            };
             runs.push(PlannedRun {
                 id,
                 label: config.label(&swept),
                 config,
+                pauses,
             });
         }
         Plan {
@@ -118,6 +130,7 @@ impl Plan {
                 id,
                 label: String::new(),
                 config,
+                pauses: Vec::new(),
             });
         }
         let mut grid = self.grid.grid.clone();
@@ -153,11 +166,17 @@ impl Plan {
                     id: id.clone(),
                     label: config.label(&self.swept),
                     config,
+                    pauses: Vec::new(),
                 });
             }
         }
         self.runs = runs;
         self
+    }
+
+    /// Successive halving's settings, for a sweep with `early_stop = "asha"`.
+    pub fn asha(&self) -> Option<crate::config::Asha> {
+        self.grid.search.as_ref().and_then(|s| s.early_stop)
     }
 
     pub fn record(&self, command: &str) -> SweepRecord {

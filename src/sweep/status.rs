@@ -1,7 +1,8 @@
 /*!
 Where a sweep stands, read from its folder alone: each planned run is done (`result.json`),
 failed (`failed.json`, with its reason, or a `result.json` that cannot be read or belongs to
-another run; retried only with `--retry-failed`), running (a live process holds the run's
+another run; retried only with `--retry-failed`), stopped at a rung by successive halving
+(`stopped.json`), running (a live process holds the run's
 lock), interrupted (epochs or a checkpoint on disk, no one training it: the next invocation
 resumes it) or pending (nothing on disk yet).
 Run folders that the plan no longer contains (the config changed) are listed apart: they are
@@ -32,6 +33,12 @@ pub enum State {
     Failed {
         reason: String,
     },
+    /// Successive halving stopped it at a rung: (its record).
+    Stopped(crate::records::Stopped),
+    /// Successive halving paused it at a rung, which is not yet decided.
+    Paused {
+        epochs: usize,
+    },
     Pending,
 }
 
@@ -42,6 +49,8 @@ impl State {
             State::Running { .. } => "running",
             State::Interrupted { .. } => "interrupted",
             State::Failed { .. } => "failed",
+            State::Stopped(_) => "stopped",
+            State::Paused { .. } => "paused",
             State::Pending => "pending",
         }
     }
@@ -93,9 +102,13 @@ pub fn of_plan(plan: &Plan, dir: &Path) -> Vec<RunStatus> {
                 }
             } else if let Some(reason) = run.failed() {
                 State::Failed { reason }
+            } else if let Some(stopped) = run.stopped() {
+                State::Stopped(stopped)
             } else if let Some(epochs) = epochs_on_disk(&run) {
                 if lock::run_holder(&run.path).is_some() {
                     State::Running { epochs }
+                } else if r.pauses.contains(&epochs) {
+                    State::Paused { epochs }
                 } else {
                     State::Interrupted { epochs }
                 }
@@ -147,14 +160,18 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
     let holder = lock::holder(dir);
     let _ = writeln!(
         out,
-        "sweep {} in {}: {} runs: {} done, {} running, {} failed, {} pending{}{}",
+        "sweep {} in {}: {} runs: {} done, {} running, {} failed, {}{} pending{}{}",
         plan.name,
         dir.display(),
         runs.len(),
         count("done"),
         count("running"),
         count("failed"),
-        count("pending") + count("interrupted"),
+        match count("stopped") {
+            0 => String::new(),
+            n => format!("{n} stopped at a rung, "),
+        },
+        count("pending") + count("interrupted") + count("paused"),
         match count("interrupted") {
             0 => String::new(),
             n => format!(" ({n} interrupted, will resume)"),
@@ -167,6 +184,11 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
     if let Some(search) = &plan.grid.search {
         let _ = writeln!(out, "  {}", search.summary());
     }
+    if let (Some(asha), Some(first)) = (plan.asha(), plan.runs.first()) {
+        let rungs = super::asha::ladder(plan, dir, asha, false);
+        let epochs = first.config.epochs.fixed().unwrap_or(0);
+        let _ = writeln!(out, "  {}", super::asha::summary(&rungs, asha, epochs));
+    }
     let width = runs.iter().map(|r| r.label.len()).max().unwrap_or(0);
     for r in &runs {
         let detail = match &r.state {
@@ -176,6 +198,19 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
                 format!("{}, resumes on the next run", of_epochs(*epochs, r.epochs))
             }
             State::Failed { reason } => format!("{reason} (retry with --retry-failed)"),
+            State::Stopped(s) => format!(
+                "after {} epochs, at rung {} (validation score {}; {} of {} runs went on)",
+                s.epoch,
+                s.rung,
+                s.val_score
+                    .map_or_else(|| "none".to_string(), |v| format!("{v:.4}")),
+                s.promoted,
+                s.at_rung
+            ),
+            State::Paused { epochs } => format!(
+                "{}, paused at its rung until every run there has its score",
+                of_epochs(*epochs, r.epochs)
+            ),
             State::Pending => String::new(),
         };
         let _ = writeln!(

@@ -153,8 +153,9 @@ pub struct Policies<'a> {
     /// epoch the run keeps where that is not the last) before the epoch is emitted, so that
     /// whatever follows (a stop, a kill) finds it on disk.
     pub persist: &'a mut Persist<'a>,
-    /// Asked after each epoch is emitted: true stops the run there (`Outcome::Stopped`).
-    pub should_stop: &'a dyn Fn() -> bool,
+    /// Asked after each epoch is emitted, with that epoch: true stops the run there
+    /// (`Outcome::Stopped`).
+    pub should_stop: &'a dyn Fn(usize) -> bool,
     /// Compute a `Look` at each epoch's end with this many probe examples (None: no look).
     pub look: Option<usize>,
 }

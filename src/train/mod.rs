@@ -193,7 +193,7 @@ fn train_epochs(
                 look: look.as_ref(),
             },
         )?;
-        if (policies.should_stop)() {
+        if (policies.should_stop)(epoch) {
             return Ok(Outcome::Stopped);
         }
     }

@@ -6,6 +6,7 @@ run known to be exactly somewhere, however fast the machine.
 */
 mod common;
 
+mod asha;
 mod bad_input;
 mod bench;
 mod cells;

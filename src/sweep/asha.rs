@@ -1,0 +1,267 @@
+/*!
+Successive halving over a sweep's runs (`early_stop = "asha"`, `config::Asha`): every run
+trains to the first rung's epoch and pauses there at a checkpoint (`PlannedRun::pauses`); once
+every run at a rung has its validation score there (metrics.jsonl), the best go on to the next
+rung, resuming from their checkpoints, and the others are recorded as stopped (`stopped.json`,
+not failed). A run that goes on trains exactly as one that never paused, so the runs that reach
+the last rung end with the results a plain sweep gives them.
+
+The state of the search is read from the run folders alone (`ladder`), never kept in memory
+between rungs: every decision is a function of recorded metrics, the same with `--jobs 1` or
+`--jobs 4`, in any shard, and after a kill and resume. This is the synchronous form of ASHA: a
+rung waits for all its runs, where ASHA's asynchronous promotions would depend on which run
+finished first. A shard trains its share of each rung, then waits (`--wait`) for the other
+shards' runs at that rung, or ends and says so, to be run again once they are done.
+*/
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::plan::{Fitted, Plan, PlannedRun};
+use super::{Options, Totals};
+use crate::config::Asha;
+use crate::data::Source;
+use crate::interrupt;
+use crate::records::Stopped;
+use crate::store::RunDir;
+
+/// One rung as the records have it: its epoch, the runs at it (indices into the plan's
+/// runs), whether every one has its record there, and those that go on (once complete).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rung {
+    pub epoch: usize,
+    pub runs: Vec<usize>,
+    pub complete: bool,
+    pub promoted: Vec<usize>,
+    /// Each run's validation score at the rung, as `runs` orders them.
+    pub scores: Vec<Option<f64>>,
+}
+
+/// A run's validation score after `epoch`, as recorded: that epoch's, or the last one's for a
+/// run that finished before it (early stopping); None without one.
+fn score_at(run: &RunDir, epoch: usize) -> Option<f64> {
+    let metrics = run.metrics().ok()?;
+    let at = metrics.iter().find(|m| m.epoch == epoch).or_else(|| {
+        matches!(run.result(), Ok(Some(_)))
+            .then(|| metrics.last())
+            .flatten()
+    })?;
+    Some(at.val_score()).filter(|s| !s.is_nan())
+}
+
+/// Whether a run has its record at `epoch`: trained through it, finished, or failed (unless
+/// failed runs are retried).
+fn reached(run: &RunDir, epoch: usize, retry_failed: bool) -> bool {
+    matches!(run.result(), Ok(Some(_)))
+        || (!retry_failed && run.failed().is_some())
+        || run.metrics().is_ok_and(|m| m.len() >= epoch)
+}
+
+/// The search's rungs as the run folders in `dir` record them, up to the first that is not
+/// complete (or the last).
+pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Rung> {
+    let epochs = plan
+        .runs
+        .first()
+        .and_then(|r| r.config.epochs.fixed())
+        .unwrap_or(0);
+    let budgets = asha.rungs(epochs);
+    let mut active: Vec<usize> = (0..plan.runs.len()).collect();
+    let mut rungs = Vec::new();
+    for (k, &epoch) in budgets.iter().enumerate() {
+        let folder = |i: usize| RunDir::new(dir, &plan.runs[i].id);
+        let complete = active
+            .iter()
+            .all(|&i| reached(&folder(i), epoch, retry_failed));
+        let scores: Vec<Option<f64>> = active
+            .iter()
+            .map(|&i| score_at(&folder(i), epoch))
+            .collect();
+        let last = k + 1 == budgets.len();
+        let promoted: Vec<usize> = match complete && !last {
+            true => asha
+                .promoted(&scores)
+                .into_iter()
+                .map(|j| active[j])
+                .collect(),
+            false => Vec::new(),
+        };
+        rungs.push(Rung {
+            epoch,
+            runs: active.clone(),
+            complete,
+            promoted: promoted.clone(),
+            scores,
+        });
+        if !complete || last {
+            break;
+        }
+        active = promoted;
+    }
+    rungs
+}
+
+/// Records every run that a decided rung did not promote (and that did not finish or fail)
+/// as stopped there; a run already recorded is left as it is.
+fn record_stops(plan: &Plan, dir: &Path, rungs: &[Rung]) -> Result<usize> {
+    let mut stopped = 0;
+    for (k, rung) in rungs.iter().enumerate() {
+        if !rung.complete || (rung.promoted.is_empty() && k + 1 == rungs.len()) {
+            continue;
+        }
+        for (j, &i) in rung.runs.iter().enumerate() {
+            if rung.promoted.contains(&i) {
+                continue;
+            }
+            let (planned, run) = (&plan.runs[i], RunDir::new(dir, &plan.runs[i].id));
+            if matches!(run.result(), Ok(Some(_))) || run.failed().is_some() {
+                continue;
+            }
+            stopped += 1;
+            if run.stopped().is_none() {
+                run.write_stopped(&Stopped {
+                    run_id: planned.id.clone(),
+                    label: planned.label.clone(),
+                    rung: k,
+                    epoch: rung.epoch,
+                    val_score: rung.scores[j],
+                    at_rung: rung.runs.len(),
+                    promoted: rung.promoted.len(),
+                })?;
+            }
+        }
+    }
+    Ok(stopped)
+}
+
+/// One line for `status` and the sweep's end: the rungs' epochs and how many runs reached each.
+pub fn summary(rungs: &[Rung], asha: Asha, epochs: usize) -> String {
+    let all = asha.rungs(epochs);
+    let reached: Vec<String> = all
+        .iter()
+        .enumerate()
+        .map(|(k, e)| match rungs.get(k) {
+            Some(r) if r.complete => format!("{} at epoch {e}", r.runs.len()),
+            Some(r) => format!("{} at epoch {e} (in progress)", r.runs.len()),
+            None => format!("– at epoch {e}"),
+        })
+        .collect();
+    format!(
+        "successive halving (grace_period = {}, reduction_factor = {}): {}",
+        asha.grace_period,
+        asha.reduction_factor,
+        reached.join(" -> ")
+    )
+}
+
+/// The sweep's own share (`mine`) of a successive-halving search, rung by rung: the runs of
+/// the first undecided rung that have not reached it train to it (pausing there), then the
+/// rung is decided from the records; until the last rung is done, Ctrl-C, or a rung waits on
+/// runs this process does not train (another shard's, or another process's).
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    plan: &Plan,
+    asha: Asha,
+    mine: &[&PlannedRun],
+    fits: &HashMap<String, Fitted>,
+    sources: &HashMap<String, Source>,
+    opts: &Options,
+    totals: &mut Totals,
+    dir: &Path,
+) -> Result<()> {
+    let mut last_todo: Vec<String> = Vec::new();
+    loop {
+        let rungs = ladder(plan, dir, asha, opts.retry_failed);
+        record_stops(plan, dir, &rungs)?;
+        let Some(rung) = rungs.iter().find(|r| !r.complete) else {
+            break;
+        };
+        let at_rung = |r: &&PlannedRun| {
+            let i = plan.runs.iter().position(|p| p.id == r.id);
+            i.is_some_and(|i| rung.runs.contains(&i))
+        };
+        let todo: Vec<&PlannedRun> = mine
+            .iter()
+            .copied()
+            .filter(at_rung)
+            .filter(|r| !reached(&RunDir::new(dir, &r.id), rung.epoch, opts.retry_failed))
+            .collect();
+        let ids: Vec<String> = todo.iter().map(|r| r.id.clone()).collect();
+        if todo.is_empty() || ids == last_todo {
+            let waiting = rung
+                .runs
+                .iter()
+                .filter(|&&i| !reached(&RunDir::new(dir, &plan.runs[i].id), rung.epoch, false))
+                .count();
+            if todo.is_empty() && opts.contended == super::lock::Contended::Wait && waiting > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(500));
+                continue;
+            }
+            if opts.display.runs && waiting > 0 {
+                println!(
+                    "successive halving: the rung at epoch {} waits for {waiting} run(s) that \
+                     this process does not train (another shard's, or another rowseq's): run \
+                     this command again once they are done, or pass --wait",
+                    rung.epoch
+                );
+            }
+            break;
+        }
+        last_todo = ids;
+        if opts.jobs > 1 && todo.len() > 1 {
+            super::jobs::run(plan, &todo, fits, dir, opts, totals)?;
+        } else {
+            super::run_serially(plan, &todo, fits, sources, opts, totals)?;
+        }
+        if totals.interrupted || interrupt::requested() {
+            break;
+        }
+    }
+    if opts.display.runs {
+        let epochs = plan.runs[0].config.epochs.fixed().unwrap_or(0);
+        let rungs = ladder(plan, dir, asha, false);
+        println!("{}", summary(&rungs, asha, epochs));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rungs at 1, 3, 9 and the budget; at each the best third (at least one) goes on, ties to
+    /// the earlier run, a run without a score last.
+    #[test]
+    fn rungs_and_promotions_by_hand() {
+        let a = Asha {
+            grace_period: 1,
+            reduction_factor: 3,
+        };
+        assert_eq!(a.rungs(27), [1, 3, 9, 27]);
+        assert_eq!(a.rungs(20), [1, 3, 9, 20]);
+        assert_eq!(a.rungs(2), [1, 2]);
+        let b = Asha {
+            grace_period: 2,
+            reduction_factor: 2,
+        };
+        assert_eq!(b.rungs(8), [2, 4, 8]);
+        // Nine runs: three go on, the best three by score, in plan order.
+        let s = [0.5, 0.9, 0.1, 0.7, 0.9, 0.2, 0.3, 0.8, 0.4].map(Some);
+        assert_eq!(a.promoted(&s), [1, 4, 7]);
+        // A tie at the cut goes to the earlier run; NaN and None never go on before a score.
+        let s = [
+            Some(0.5),
+            Some(f64::NAN),
+            None,
+            Some(0.5),
+            Some(0.5),
+            Some(0.1),
+        ];
+        assert_eq!(a.promoted(&s), [0, 3]);
+        assert_eq!(a.promoted(&[None, Some(0.1)]), [1]);
+        assert_eq!(a.promoted(&[None, None]), Vec::<usize>::new());
+        // Fewer runs than the factor: the best one.
+        assert_eq!(a.promoted(&[Some(0.1), Some(0.3)]), [1]);
+    }
+}
