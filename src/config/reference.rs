@@ -80,7 +80,11 @@ pub fn markdown() -> String {
          tables show), and a search draws its runs instead of taking every combination: \
          `method` (`\"grid\"`, `\"random\"` or `\"sobol\"`), `trials` and `search_seed`, with \
          ranges such as `lr = { log_uniform = [1e-4, 1e-2] }` \
-         ([Sweeps that search](../tutorials/sweeps.md#searching-random-and-sobol-trials)). How the `\"auto\"` values are chosen: [Automatic values](auto.md).\n\n\
+         ([Sweeps that search](../tutorials/sweeps.md#searching-random-and-sobol-trials)); \
+         `early_stop = \"asha\"` (with `grace_period`, default 1, and `reduction_factor`, \
+         default 3) stops the weaker runs at rungs ([Successive \
+         halving](../tutorials/sweeps.md#successive-halving-stopping-the-weaker-runs-early)). \
+         How the `\"auto\"` values are chosen: [Automatic values](auto.md).\n\n\
          | key | default | series default | applies to | meaning | accepts |\n\
          | --- | --- | --- | --- | --- | --- |\n",
     );

@@ -637,4 +637,35 @@ mod tests {
         .unwrap();
         assert_eq!(checked.runs(), s.runs());
     }
+
+    /// `early_stop = "asha"` on a grid or a search, set by file or `--set` in either order,
+    /// recorded and read back; its keys without it, or a plain sweep's record, are unchanged.
+    #[test]
+    fn successive_halving_is_set_recorded_and_read_back() {
+        let grid = parse("num_units = [8, 16]\nepochs = 9\nearly_stop = \"asha\"\n").unwrap();
+        let asha = grid.search.as_ref().and_then(|s| s.early_stop).unwrap();
+        assert_eq!((asha.grace_period, asha.reduction_factor), (1, 3));
+        assert_eq!(grid.runs().len(), 2, "a grid keeps its runs");
+        assert_eq!(
+            grid.search.as_ref().unwrap().summary(),
+            format!("a grid; {}", asha.text())
+        );
+        let mut s = parse(SEARCH).unwrap();
+        let e = s.set("grace_period=2").unwrap_err().to_string();
+        assert!(e.contains("applies to early_stop = \"asha\""), "{e}");
+        s.set_all(&["early_stop=\"asha\"".into(), "reduction_factor=2".into()])
+            .unwrap();
+        s.set("grace_period=1").unwrap();
+        let asha = s.search.as_ref().and_then(|s| s.early_stop).unwrap();
+        assert_eq!((asha.grace_period, asha.reduction_factor), (1, 2));
+        let json = serde_json::to_string(&s).unwrap();
+        assert!(json.contains("\"early_stop\""), "{json}");
+        let back: SweepConfig = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.search, s.search);
+        s.set("early_stop=\"none\"").unwrap();
+        assert_eq!(s.search.as_ref().and_then(|s| s.early_stop), None);
+        // A plain grid records no search at all, as before.
+        let plain = parse("num_units = [8, 16]\n").unwrap();
+        assert!(!serde_json::to_string(&plain).unwrap().contains("search"));
+    }
 }

@@ -219,7 +219,7 @@ fn figures(inputs: &Inputs) -> String {
             "![{name}]({name}.png)\n\n{caption} ([SVG]({name}.svg))\n"
         );
         // Forecasts of several steps: how the error grows with the step ahead.
-        if name == "forecast_test" {
+        if name == "mase_by_step" {
             if let Some(table) = super::errors::mase_by_step(inputs) {
                 let _ = writeln!(out, "{table}");
             }

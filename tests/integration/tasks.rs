@@ -423,7 +423,9 @@ fn a_forecast_sweep_is_scored_against_the_naive_seasonal_naive_and_ets_forecasts
         "{md}"
     );
     assert!(md.contains("AutoETS: MASE"), "{md}");
-    // Two steps ahead: report.md tabulates MASE by step for the LSTM and both baselines.
+    // Two steps ahead: report.md draws and tabulates MASE by step for the LSTM and both
+    // baselines.
+    assert!(report.join("mase_by_step.svg").is_file());
     let report_md = std::fs::read_to_string(report.join("report.md")).unwrap();
     let table = report_md
         .split("| step ahead | LSTM | AutoETS | seasonal naive |")

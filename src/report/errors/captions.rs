@@ -74,5 +74,16 @@ pub fn captions(inputs: &Inputs) -> Vec<(&'static str, String)> {
             )),
         }
     }
+    if let Some((h, steps)) = super::mase_steps(inputs) {
+        out.push((
+            "mase_by_step",
+            format!(
+                "Test MASE at each of the {} steps ahead of H = {h} (the width of lowest mean \
+                 validation {m}; the mean over its seeds), of AutoETS and of the seasonal-naive \
+                 forecast on the same targets: how the error grows with the step.",
+                steps.len()
+            ),
+        ));
+    }
     out
 }

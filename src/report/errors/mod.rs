@@ -11,6 +11,8 @@ error_curves.{svg,png}      validation error per epoch, one line per width
 forecast_test.{svg,png}     forecasting: the test stretch, truth, the selected width's one-step
                             forecast (mean over seeds) and the seasonal-naive one
 predicted_vs_truth.{svg,png} regression: the selected width's test predictions against the truth
+mase_by_step.{svg,png}      forecasts of several steps: the selected width's test MASE at each
+                            step ahead, beside AutoETS's and the seasonal-naive forecast's
 ```
 The headline error is MASE for forecasts (below 1: better than the in-sample seasonal-naive
 forecast) and RMSE for regression. The width drawn in `forecast_test` and
@@ -27,12 +29,14 @@ mod captions;
 mod error_curves;
 mod error_vs_params;
 mod error_vs_units;
+mod mase_by_step;
 mod test_figures;
 
 pub use captions::captions;
 use error_curves::ErrorCurves;
 use error_vs_params::ErrorVsParams;
 use error_vs_units::ErrorVsUnits;
+use mase_by_step::MaseByStep;
 use test_figures::{ForecastTest, PredictedVsTruth, TestFigure};
 
 use super::figures::{params_chart, units_label, CostVsUnits, Data, ParamsVsUnits};
@@ -93,12 +97,12 @@ fn selected_row(inputs: &Inputs) -> Option<&Row> {
         })
 }
 
-/// Forecasts of more than one step: the selected width's test MASE at each step ahead, the
-/// mean over its seeds, beside AutoETS's and the seasonal-naive forecast's on the same targets,
-/// as a markdown table (read from the runs' `test_predictions.csv` and `result.json`: MASE's
-/// scale is the result's MAE over its MASE). None for one-step forecasts, and for panels,
-/// whose series each have their own scale.
-pub fn mase_by_step(inputs: &Inputs) -> Option<String> {
+/// Forecasts of more than one step: the selected width and, for each step ahead, its test
+/// MASE (the mean over its seeds), AutoETS's and the seasonal-naive forecast's on the same
+/// targets (read from the runs' `test_predictions.csv` and `result.json`: MASE's scale is the
+/// result's MAE over its MASE). None for one-step forecasts, and for panels, whose series each
+/// have their own scale.
+pub(super) fn mase_steps(inputs: &Inputs) -> Option<(i64, Vec<[Option<f64>; 3]>)> {
     let row = selected_row(inputs)?;
     let runs: Vec<(&TestPredictions, f64)> = row
         .test_predictions
@@ -129,20 +133,29 @@ pub fn mase_by_step(inputs: &Inputs) -> Option<String> {
             .collect();
         (!each.is_empty()).then(|| each.iter().sum::<f64>() / each.len() as f64)
     };
+    let steps = (1..=horizon)
+        .map(|k| {
+            [
+                at_step(k, &|p| Some(&p.predicted)),
+                at_step(k, &|p| p.ets.as_ref()),
+                at_step(k, &|p| p.snaive.as_ref()),
+            ]
+        })
+        .collect();
+    Some((row.num_units, steps))
+}
+
+/// `mase_steps` as a markdown table.
+pub fn mase_by_step(inputs: &Inputs) -> Option<String> {
+    let (units, steps) = mase_steps(inputs)?;
     let mut out = format!(
-        "Test MASE by step ahead of H = {} (the mean over its seeds) and of the baselines on \
-         the same targets:\n\n| step ahead | LSTM | AutoETS | seasonal naive |\n\
-         | --: | --: | --: | --: |\n",
-        row.num_units
+        "Test MASE by step ahead of H = {units} (the mean over its seeds) and of the baselines \
+         on the same targets:\n\n| step ahead | LSTM | AutoETS | seasonal naive |\n\
+         | --: | --: | --: | --: |\n"
     );
-    for k in 1..=horizon {
-        let cells = [
-            at_step(k, &|p| Some(&p.predicted)),
-            at_step(k, &|p| p.ets.as_ref()),
-            at_step(k, &|p| p.snaive.as_ref()),
-        ]
-        .map(|v| v.map_or_else(|| "–".to_string(), |v| format!("{v:.3}")));
-        out.push_str(&format!("| {k} | {} |\n", cells.join(" | ")));
+    for (k, cells) in steps.iter().enumerate() {
+        let cells = cells.map(|v| v.map_or_else(|| "–".to_string(), |v| format!("{v:.3}")));
+        out.push_str(&format!("| {} | {} |\n", k + 1, cells.join(" | ")));
     }
     Some(out)
 }
@@ -190,6 +203,9 @@ pub fn render_all(inputs: &Inputs, dir: &Path) -> Result<Vec<PathBuf>> {
                 _ => files.extend(render(&PredictedVsTruth(&drawn), dir)?),
             }
         }
+    }
+    if let Some((units, steps)) = mase_steps(inputs) {
+        files.extend(render(&MaseByStep { units, steps }, dir)?);
     }
     Ok(files)
 }
