@@ -369,13 +369,14 @@ def seasonal_indices(y, m):
     return [r - mean for r in raw]
 
 
-def prepare_window(values, target, window, normalization, patch, season, horizon):
+def prepare_window(values, target, window, normalization, patch, season, horizon, calendar=0):
     """The batch [1, T', P*F] and lengths a forecasting run reads from the last `window` rows
     of `values` [steps, F], and the centres its `horizon` outputs are relative to: kind "last"
     scales every column relative to its value at the last row, "feature" with the training
     stretch's mean, "none" not at all (in float64, then float32, as rowseq does). With a
     `season` (decompose = "classical"), the target first loses its seasonal indices, which the
-    centres add back."""
+    centres add back. With a `calendar` season (config "calendar"), every step also carries the
+    sine and cosine of its row's phase in it, as two more columns."""
     kind = normalization.get("kind", "last")
     f = values.shape[1]
     mean = np.array(normalization.get("mean") or [0.0] * f)
@@ -396,7 +397,13 @@ def prepare_window(values, target, window, normalization, patch, season, horizon
         x, centre = (x - mean) / std, normalization["target_mean"]
     else:
         centre = normalization.get("target_mean", 0.0)
-    batch, lengths = patch_batch([x.astype(np.float32)], patch)
+    x = x.astype(np.float32)
+    if calendar > 1:
+        rows = np.arange(n - window, n)
+        angle = 2 * np.pi * (rows % calendar) / calendar
+        phase = np.stack([np.sin(angle), np.cos(angle)], axis=1).astype(np.float32)
+        x = np.concatenate([x, phase], axis=1)
+    batch, lengths = patch_batch([x], patch)
     return batch, lengths, torch.tensor([centre + a for a in ahead], dtype=torch.float64)
 
 
@@ -519,12 +526,13 @@ def forecast_one(args, run, cfg, result, normalization, patch):
     window, horizon = resolved["window"], resolved.get("horizon", 1)
     path = Path(str(args.data).removeprefix("csv:"))
     season = resolved.get("season", 0) if resolved.get("decompose") == "classical" else 0
+    calendar = resolved.get("season", 0) if resolved.get("calendar") else 0
     series, values, zs, stds = [], [], [], []
     for key, names, target, table in read_series_csv(path, cfg):
         if len(table) < window:
             sys.exit(f"{path}: {len(table)} steps, fewer than the run's window of {window}")
         norm = series_normalization(normalization, key, target)
-        x, lengths, centre = prepare_window(table, target, window, norm, patch, season, horizon)
+        x, lengths, centre = prepare_window(table, target, window, norm, patch, season, horizon, calendar)
         model = load(cfg, run, x.shape[2], horizon)
         with torch.no_grad():
             z = model(x, lengths)[0].double()

@@ -433,6 +433,11 @@ macro_rules! for_each_run_key {
         /// Forecasting: missing values (an empty cell, NaN, NA or ?): none (an error naming the
         /// line, the default), interpolate (a straight line across the gap) or ffill (the last
         /// value carried forward). A gap at the series' start cannot be filled.
+        /// Forecasting with a season: two more inputs at every step, the sine and cosine of its
+        /// phase in the season (its row number modulo the season, as a calendar's month of
+        /// the year or day of the week), known in advance for every step forecast.
+        calendar: bool = false, Omitted, Forecast,
+            expected "true or false";
         fill: Fill = Fill::None, Omitted, Forecast,
             expected "\"none\", \"interpolate\" or \"ffill\"";
         /// Forecasting with a season: "classical" (forecasts' default) takes the target's

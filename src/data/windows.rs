@@ -37,12 +37,13 @@ pub fn split(
     };
     let (train, val, test) = (cat(0), cat(1), cat(2));
     let table = &panel.tables[0];
-    let (w, f) = (
-        parts[0].cut.stretches.window as i64,
-        table.features() as i64,
-    );
     let j = table.target;
     let first = &stats[0];
+    let read = forecast::WindowScale::of(cfg, &first.0, &first.1);
+    let (w, f) = (
+        parts[0].cut.stretches.window as i64,
+        (table.features() + read.extra_features()) as i64,
+    );
     let target = match panel.is_panel() {
         // A panel's validation and training errors are in each series' own target std.
         true => Target {
@@ -52,7 +53,6 @@ pub fn split(
         },
         false => parts[0].cut.target.clone(),
     };
-    let read = forecast::WindowScale::of(cfg, &first.0, &first.1);
     let mut forecast = Forecast {
         horizon: h,
         season: cfg.season.fixed().unwrap_or(0),

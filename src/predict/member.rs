@@ -438,7 +438,10 @@ fn forecast_scaled(
         (window, cfg.horizon),
         scale,
     );
-    let (w, f) = (window as i64, table.features() as i64);
+    let (w, f) = (
+        window as i64,
+        (table.features() + scale.extra_features()) as i64,
+    );
     let patch = result
         .data
         .as_ref()

@@ -166,7 +166,8 @@ fn a_wide_file_is_a_panel_of_its_columns() {
     let data = tmp.path().join("wide.csv");
     std::fs::write(&data, format!("date,north,south\n{rows}")).unwrap();
     let out = tmp.path().join("out");
-    train(&data, &out, &["--target-column", "*"])
+    // With the calendar's inputs (the phase of each month), which PyTorch reads the same.
+    train(&data, &out, &["--target-column", "*", "--calendar"])
         .assert()
         .success();
     let run = run_dirs(&train_folder(&out)).remove(0);

@@ -148,6 +148,8 @@ pub struct WindowScale<'a> {
     pub std: &'a [f64],
     pub relative: bool,
     pub season: usize,
+    /// The season whose phase every step carries as two more inputs (`calendar`; 0: none).
+    pub calendar: usize,
 }
 
 impl<'a> WindowScale<'a> {
@@ -162,6 +164,19 @@ impl<'a> WindowScale<'a> {
                 Decompose::Classical => cfg.season.fixed().unwrap_or(0),
                 Decompose::None => 0,
             },
+            calendar: match cfg.calendar {
+                true => cfg.season.fixed().unwrap_or(0),
+                false => 0,
+            },
+        }
+    }
+
+    /// Inputs a step carries beyond the series' variables: the calendar's two.
+    pub fn extra_features(&self) -> usize {
+        if self.calendar > 1 {
+            2
+        } else {
+            0
         }
     }
 }
@@ -232,8 +247,18 @@ fn read_window(
         false => scale.mean[j],
     };
     let z = |s: usize, j: usize| ((value(s, j) - centre(j)) / scale.std[j]) as f32;
+    // The calendar's inputs: the sine and cosine of the step's phase in the season.
+    let phase = |s: usize| {
+        let a = std::f64::consts::TAU * (s % scale.calendar.max(1)) as f64 / scale.calendar as f64;
+        [a.sin() as f32, a.cos() as f32]
+    };
+    let extra = scale.extra_features();
     let x = (t + 1 - window..=t)
-        .flat_map(|s| (0..f).map(move |j| z(s, j)))
+        .flat_map(|s| {
+            (0..f)
+                .map(move |j| z(s, j))
+                .chain(phase(s).into_iter().take(extra))
+        })
         .collect();
     let y = match targets {
         true => (1..=horizon).map(|k| z(t + k, j0)).collect(),
@@ -256,7 +281,7 @@ pub fn windows(
     horizon: usize,
     scale: WindowScale,
 ) -> (Split, Vec<f64>) {
-    let f = table.features();
+    let f = table.features() + scale.extra_features();
     let mut x = Vec::with_capacity(origins.len() * window * f);
     let mut y = Vec::with_capacity(origins.len() * horizon);
     let mut centres = Vec::with_capacity(origins.len() * horizon);
@@ -283,7 +308,7 @@ pub fn windows_for_prediction(
     (window, horizon): (usize, usize),
     scale: WindowScale,
 ) -> (Split, Vec<f64>) {
-    let f = table.features();
+    let f = table.features() + scale.extra_features();
     let (x, _, centres) = read_window(table, last, (window, horizon), scale, false);
     let split = Split::full_length(
         Tensor::from_slice(&x).view([1, window as i64, f as i64]),
@@ -398,6 +423,7 @@ mod tests {
             std: &[1.0],
             relative: false,
             season: 0,
+            calendar: 0,
         };
         let (split, _) = windows(&table, &train, s.window, 2, scale);
         let max_x = split.x.max().double_value(&[]);
@@ -440,6 +466,7 @@ mod tests {
             std: &[2.0],
             relative: true,
             season: 4,
+            calendar: 0,
         };
         let read = |v: &[f64]| read_window(&table(v.to_vec()), 30, (8, 3), scale, true);
         let mut later = y.clone();
@@ -567,6 +594,7 @@ mod tests {
                 std: &[1.0],
                 relative: false,
                 season: 0,
+                calendar: 0,
             };
             let lo = 1000.0 * k as f64;
             for (o, end) in [(&train, s.train), (&val, s.train + s.val)] {
@@ -579,6 +607,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// `calendar`: every input step carries the sine and cosine of its row's phase in the
+    /// season after the series' own values.
+    #[test]
+    fn calendar_inputs_are_the_phase_of_each_step() {
+        let table = Table {
+            names: vec!["y".into()],
+            target: 0,
+            values: (0..30).map(|t| t as f64).collect(),
+            steps: 30,
+            calendar: None,
+        };
+        let scale = WindowScale {
+            mean: &[0.0],
+            std: &[1.0],
+            relative: false,
+            season: 0,
+            calendar: 4,
+        };
+        assert_eq!(scale.extra_features(), 2);
+        let (x, _, _) = read_window(&table, 9, (3, 1), scale, true);
+        assert_eq!(x.len(), 3 * 3);
+        for (k, s) in (7..=9).enumerate() {
+            let a = std::f64::consts::TAU * (s % 4) as f64 / 4.0;
+            assert_eq!(
+                x[3 * k..3 * k + 3],
+                [s as f32, a.sin() as f32, a.cos() as f32]
+            );
+        }
+        let none = WindowScale {
+            calendar: 0,
+            ..scale
+        };
+        assert_eq!(none.extra_features(), 0);
+        assert_eq!(
+            read_window(&table, 9, (3, 1), none, true).0,
+            [7.0, 8.0, 9.0]
+        );
     }
 
     #[test]
