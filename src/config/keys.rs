@@ -328,11 +328,15 @@ macro_rules! for_each_run_key {
             valid |c: &Count| c.fixed().is_none_or(|n| n >= 1);
         /// Which training series validate: auto (a stratified choice; regression: a fixed random
         /// one), ordered (the last val_size series of the training file, for files in time
-        /// order) or group (whole groups of group_column, at least val_size series, so that no
-        /// group is on both sides). Images and forecasts always validate on their last examples
-        /// or stretch.
+        /// order), group (whole groups of group_column, at least val_size series, so that no
+        /// group is on both sides) or file (every series of val_file, the whole training file
+        /// training). Images and forecasts always validate on their last examples or stretch.
         val_split: ValSplit = ValSplit::Auto, Omitted, Any,
-            expected "\"auto\" (stratified, or random for regression), \"ordered\" (the last series of the file) or \"group\" (whole groups of group_column)";
+            expected "\"auto\" (stratified, or random for regression), \"ordered\" (the last series of the file), \"group\" (whole groups of group_column) or \"file\" (the series of val_file)";
+        /// Series sets with val_split = "file": the file whose series validate, in the
+        /// training file's format (.ts, CSV read with the same keys, or .npz), with its classes.
+        val_file: String = String::new(), Omitted, Any,
+            expected "a file of series like the training file's, or \"\" for none";
         /// Train on the first N training examples only (0 = all that remain after validation).
         train_size: usize = 0, Always, Any,
             expected "a non-negative number of images (0 = all)";

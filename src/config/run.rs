@@ -129,6 +129,26 @@ impl RunConfig {
                     .into(),
             ));
         }
+        match (self.val_split == ValSplit::File, self.val_file.trim().is_empty()) {
+            (true, true) => {
+                return Err((
+                    "val_split".into(),
+                    "val_split = \"file\" without a val_file: expected val_file = \"<a file of \
+                     validation series like the training file>\""
+                        .into(),
+                ))
+            }
+            (false, false) => {
+                return Err((
+                    "val_file".into(),
+                    format!(
+                        "val_file = {:?}: applies to val_split = \"file\": expected val_split = \"file\" with it",
+                        self.val_file
+                    ),
+                ))
+            }
+            _ => {}
+        }
         if self.dropout > 0.0 && self.layers < 2 {
             return Err((
                 "dropout".into(),

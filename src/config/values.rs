@@ -200,6 +200,8 @@ pub enum ValSplit {
     /// Whole groups of the CSV's `group_column` (a subject, a recording), so that no group is
     /// on both sides.
     Group,
+    /// Every series of `val_file`: a validation set the user gives, the training file whole.
+    File,
 }
 
 /// Which epoch's model a run keeps (`keep`): its weights are `model.safetensors`, what

@@ -116,7 +116,11 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> Resolved {
     };
     let budget = cfg.epochs.fixed().unwrap_or_else(|| epochs(n, batch));
     let resolved = RunConfig {
-        val_size: Count::Fixed(cfg.val_size.fixed().unwrap_or(val_size)),
+        // A given validation file validates with all its series, whatever val_size says.
+        val_size: Count::Fixed(match cfg.val_split {
+            crate::config::ValSplit::File => val_size,
+            _ => cfg.val_size.fixed().unwrap_or(val_size),
+        }),
         test_size,
         window,
         season,

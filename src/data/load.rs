@@ -15,7 +15,7 @@ use super::series::Sequences;
 use super::series::{self, SeriesFile};
 use super::{csv, forecast, idx, npz, ts, Split};
 use crate::config::dataset::{self as spec, Spec};
-use crate::config::{RunConfig, Task};
+use crate::config::{RunConfig, Task, ValSplit};
 use crate::error::UserError;
 
 /// What a dataset holds once read. A new kind of data is a new variant, with its reader in
@@ -55,6 +55,18 @@ pub fn load(
         message: format!("{m}: expected {}", spec::EXPECTED),
     })?;
     let dir = named_folder(&spec, &cfg.dataset, data_dir)?;
+    if cfg.val_split == ValSplit::File
+        && !matches!(spec, Spec::Ts { .. } | Spec::Csv { .. } | Spec::Npz { .. })
+    {
+        return Err(UserError::Config {
+            origin: "val_split".into(),
+            message: format!(
+                "val_split = \"file\": applies to series sets (ts:, csv:TRAIN,TEST, npz:), not \
+                 {:?}, which validates on its own last examples or stretch",
+                cfg.dataset
+            ),
+        });
+    }
     let (loaded, train_sha256) = match &spec {
         Spec::Mnist => (Loaded::Sequences(mnist(&dir)?), None),
         Spec::FashionMnist => (Loaded::Sequences(image_set(&dir, true)?), None),
@@ -96,6 +108,7 @@ fn mnist(dir: &Path) -> Result<Sequences, UserError> {
     let labels = |l: &[u8]| Tensor::from_slice(l).to_kind(Kind::Int64);
     Ok(Sequences {
         groups: Vec::new(),
+        given_val: None,
         train: image_split(&raw.train_images, labels(&raw.train_labels), rows, cols),
         test: image_split(&raw.test_images, labels(&raw.test_labels), rows, cols),
         seq_len: rows,
@@ -124,6 +137,7 @@ fn image_set(dir: &Path, fashion: bool) -> Result<Sequences, UserError> {
     let (rows, cols) = (set.rows as i64, set.cols as i64);
     Ok(Sequences {
         groups: Vec::new(),
+        given_val: None,
         train: image_split(&set.train_images, Tensor::from_slice(&train_y), rows, cols),
         test: image_split(&set.test_images, Tensor::from_slice(&test_y), rows, cols),
         seq_len: rows,
@@ -181,7 +195,7 @@ fn series_set(
     new_test: Option<&Path>,
 ) -> Result<Sequences, UserError> {
     let (train_path, test_path) = spec.files().expect("ts: and csv: name their files");
-    let (train, test) = match spec {
+    let (mut train, test) = match spec {
         Spec::Ts { .. } => {
             let train = ts::read(&train_path)?;
             let test = match new_test {
@@ -207,7 +221,27 @@ fn series_set(
             )
         }
     };
-    series::to_tensors(&train, &test, cfg.task == Task::Regress)
+    // val_split = "file": the validation series follow the training file's, which train whole
+    // (new data for `predict` needs no validation: the run's classes and scaling are the
+    // training file's alone).
+    let given = match cfg.val_split {
+        ValSplit::File if new_test.is_none() => {
+            let path = Path::new(&cfg.val_file);
+            let val = match spec {
+                Spec::Ts { .. } => ts::read(path)?,
+                Spec::Npz { .. } => npz::read(path, false)?,
+                _ => csv::read(path, &csv::Options::of(cfg))?,
+            };
+            series::check_validation_file(&train, &val, cfg.task == Task::Regress)?;
+            let n = train.cases.len();
+            train.cases.extend(val.cases);
+            Some(n)
+        }
+        _ => None,
+    };
+    let mut seqs = series::to_tensors(&train, &test, cfg.task == Task::Regress)?;
+    seqs.given_val = given;
+    Ok(seqs)
 }
 
 /// `.ts` files declare their problem: class labels for classification, target numbers

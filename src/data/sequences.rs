@@ -106,6 +106,11 @@ fn choose_validation(
                 ),
             });
         }
+        // val_split = "file": every given series validates, the training file trains whole.
+        (_, false) if cfg.val_split == ValSplit::File => {
+            let from = seqs.given_val.unwrap_or(n_train) as i64;
+            ((0..from).collect(), (from..n_train as i64).collect())
+        }
         (v, false) if cfg.val_split != ValSplit::Auto => {
             let v = v.fixed().unwrap_or_else(|| auto::val_images(n_train));
             let y = match cfg.task {

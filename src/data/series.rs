@@ -29,6 +29,9 @@ pub struct Sequences {
     /// CSV with a `group_column`: each training series' group, in file order; else empty
     /// strings (images: none).
     pub groups: Vec<String>,
+    /// `val_split = "file"`: the index in `train` where the series of `val_file` begin (they
+    /// follow the training file's); None otherwise.
+    pub given_val: Option<usize>,
 }
 
 /// The label index of a sequence whose file carries no labels (new data for `predict`).
@@ -132,6 +135,7 @@ pub fn to_tensors(
         features: f as i64,
         class_names: names,
         groups: train.cases.iter().map(|c| c.group.clone()).collect(),
+        given_val: None,
     })
 }
 
@@ -157,6 +161,42 @@ fn targets(file: &SeriesFile) -> Result<Vec<f32>, UserError> {
 }
 
 /// Every label of `test` is a class of the training file (`index`).
+/// A `val_file` read against the training file: the same features per step, labelled, and
+/// (classification) only the training file's classes; an error names the file and line.
+pub fn check_validation_file(
+    train: &SeriesFile,
+    val: &SeriesFile,
+    numeric: bool,
+) -> Result<(), UserError> {
+    if val.features != train.features {
+        return Err(UserError::data(
+            &val.path,
+            format!(
+                "{} features (dimensions) per timestep: expected {} as in the training file {}",
+                val.features,
+                train.features,
+                train.path.display()
+            ),
+        ));
+    }
+    if val.cases.is_empty() {
+        return Err(UserError::data(
+            &val.path,
+            "no series: expected the validation series (val_split = \"file\")",
+        ));
+    }
+    if numeric {
+        return Ok(());
+    }
+    let names = class_names(train.cases.iter().map(|c| c.label.as_str()));
+    let index: BTreeMap<&str, i64> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i as i64))
+        .collect();
+    check_classes(val, &index, train, &names)
+}
+
 fn check_classes(
     test: &SeriesFile,
     index: &BTreeMap<&str, i64>,

@@ -1313,3 +1313,74 @@ fn a_grouped_validation_split_keeps_subjects_apart_and_the_group_column_out_of_t
         assert!(!bad.exists());
     }
 }
+
+/// `val_split = "file"`: every series of `val_file` validates and the whole training file
+/// trains; the first epoch's validation score is the model's on exactly those series (a file of
+/// one class scores the share predicted as it); predict needs no validation file; a class the
+/// training file lacks, or a val_file without val_split = "file", is a one-line error.
+#[test]
+fn a_validation_file_validates_and_the_training_file_trains_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dataset = write_ts(tmp.path(), "P", 6);
+    // The validation file: the test file's "up" series alone.
+    let test = std::fs::read_to_string(tmp.path().join("P_TEST.ts")).unwrap();
+    let (head, body) = test.split_once("@data\n").unwrap();
+    let ups: Vec<&str> = body.lines().filter(|l| l.ends_with(":up")).collect();
+    let val = tmp.path().join("val.ts");
+    std::fs::write(&val, format!("{head}@data\n{}\n", ups.join("\n"))).unwrap();
+    let out = tmp.path().join("out");
+    train(&out, &dataset, 1, 2)
+        .args(["--val-split", "file", "--val-file"])
+        .arg(&val)
+        .assert()
+        .success();
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
+    let r = result(&run);
+    assert_eq!(
+        (r["train_size"].as_u64(), r["val_size"].as_u64()),
+        (Some(12), Some(ups.len() as u64)),
+        "{r}"
+    );
+    let resolved: Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("resolved.json")).unwrap()).unwrap();
+    assert_eq!(resolved["val_size"].as_u64(), Some(ups.len() as u64));
+    // predict reads new data against the training file alone.
+    std::fs::remove_file(&val).unwrap();
+    rowseq()
+        .arg("predict")
+        .arg(&run)
+        .arg(tmp.path().join("P_TEST.ts"))
+        .arg("--out")
+        .arg(tmp.path().join("p.csv"))
+        .assert()
+        .success();
+    // A class the training file lacks.
+    let other = tmp.path().join("other.ts");
+    let sideways = test.replace(":up", ":sideways").replace(
+        "@classLabel true up down",
+        "@classLabel true up down sideways",
+    );
+    std::fs::write(&other, sideways).unwrap();
+    let bad = tmp.path().join("bad");
+    let err = train(&bad, &dataset, 1, 1)
+        .args(["--val-split", "file", "--val-file"])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let err = String::from_utf8_lossy(&err);
+    assert!(
+        err.contains("class \"sideways\" does not occur in the training file"),
+        "{err}"
+    );
+    assert!(!bad.exists());
+    train(&bad, &dataset, 1, 1)
+        .args(["--val-file"])
+        .arg(&other)
+        .assert()
+        .code(2)
+        .stderr(contains("applies to val_split = \"file\""));
+    assert!(!bad.exists());
+}
