@@ -320,6 +320,11 @@ def read_series_csv(path, cfg):
     wide = target_col == "*"
     id_col = cfg.get("id_column", "id")
     ids = header.index(id_col) if id_col in header and not wide else None
+    if ids is not None and "id_column" not in cfg:
+        # Under the default "id", a column of numbers (a variable) or of one label is no panel.
+        cells = [r[ids] for r in rows if r[ids]]
+        if not cells or numeric(cells[0]) or len(set(cells)) < 2:
+            ids = None
     wanted = [c.strip() for c in cfg.get("columns", "").split(",") if c.strip()]
     missing = [c for c in wanted + ([] if wide else [target_col]) if c and c not in header]
     if missing:

@@ -351,8 +351,9 @@ macro_rules! for_each_run_key {
         label_column: String = "label".into(), Omitted, Csv,
             expected "a column name from the CSV header",
             valid |s: &String| !s.trim().is_empty();
-        /// Long CSV, and forecasting's panels: the column naming each row's series (a series
-        /// file without the default "id" column is one series).
+        /// Long CSV, and forecasting's panels: the column naming each row's series (under the
+        /// default "id", a series file is a panel only when that column holds two text ids or
+        /// more; name the column to read numeric ids).
         id_column: String = "id".into(), Omitted, Panel,
             expected "a column name from the CSV header",
             valid |s: &String| !s.trim().is_empty();

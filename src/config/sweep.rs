@@ -332,7 +332,10 @@ impl SweepConfig {
                 "method" => s.method = p.method,
                 "trials" => s.trials = p.trials,
                 "search_seed" => s.search_seed = p.search_seed,
-                "early_stop" => s.early_stop = p.early_stop,
+                // Turning it on keeps the file's grace_period and reduction_factor.
+                "early_stop" => {
+                    s.early_stop = p.early_stop.map(|_| s.early_stop.unwrap_or_default())
+                }
                 "grace_period" | "reduction_factor" => {
                     let mine = s.early_stop.get_or_insert_with(Asha::default);
                     let theirs = p.early_stop.unwrap_or_default();

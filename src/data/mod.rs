@@ -275,6 +275,19 @@ impl Forecast {
             .collect()
     }
 
+    /// A panel's validation errors: each series' in its own target std (the scaled outputs `z`
+    /// against the scaled truth, MASE on its scale in those units), then their mean, so that
+    /// selecting an epoch weighs every series alike, whatever its units.
+    pub fn score_scaled(&self, z: &[f64], truth_z: &[f64], held: Held) -> Errors {
+        let each: Vec<Errors> = self
+            .series
+            .iter()
+            .zip(self.rows(held))
+            .map(|(s, r)| Errors::of(&z[r.clone()], &truth_z[r]).with_mase(s.scale / s.target.std))
+            .collect();
+        Errors::mean(&each)
+    }
+
     /// Held-out predictions in the targets' units from scaled outputs `z` and the scaled
     /// truth of `held` (the windows' centres cancel in a difference, so validation, whose
     /// centres are not kept, is scored from each series' target mean and std).

@@ -45,7 +45,8 @@ pub fn split(
         (table.features() + read.extra_features()) as i64,
     );
     let target = match panel.is_panel() {
-        // A panel's validation and training errors are in each series' own target std.
+        // A panel's training and validation errors are in each series' own target std
+        // (`Forecast::score_scaled`); its test errors in each series' units.
         true => Target {
             name: table.names[j].clone(),
             mean: 0.0,

@@ -393,6 +393,15 @@ fn missing_status(run_dir: &Path) -> String {
             reason.split_whitespace().collect::<Vec<_>>().join(" ")
         );
     }
+    if let Some(s) = run.stopped() {
+        return format!(
+            "stopped by successive halving at rung {} (epoch {}, validation score {})",
+            s.rung,
+            s.epoch,
+            s.val_score
+                .map_or_else(|| "none".to_string(), |v| format!("{v:.4}"))
+        );
+    }
     if run_dir.is_dir() {
         "incomplete: no result.json (interrupted, or still running)".to_string()
     } else {

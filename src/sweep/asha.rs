@@ -20,7 +20,7 @@ use anyhow::Result;
 
 use super::plan::{Fitted, Plan, PlannedRun};
 use super::{Options, Totals};
-use crate::config::Asha;
+use crate::config::{Asha, Keep};
 use crate::data::Source;
 use crate::interrupt;
 use crate::records::Stopped;
@@ -38,15 +38,20 @@ pub struct Rung {
     pub scores: Vec<Option<f64>>,
 }
 
-/// A run's validation score after `epoch`, as recorded: that epoch's, or the last one's for a
-/// run that finished before it (early stopping); None without one.
-fn score_at(run: &RunDir, epoch: usize) -> Option<f64> {
+/// A run's validation score at `epoch`, as recorded: the score of the epoch it would keep if
+/// it ended there (`keep`: that epoch's, or with "best_val" the best up to it), over the
+/// epochs it trained up to `epoch` (a run that early stopping ended before it: all of them);
+/// None without one.
+fn score_at(run: &RunDir, epoch: usize, keep: Keep) -> Option<f64> {
     let metrics = run.metrics().ok()?;
-    let at = metrics.iter().find(|m| m.epoch == epoch).or_else(|| {
-        matches!(run.result(), Ok(Some(_)))
-            .then(|| metrics.last())
-            .flatten()
-    })?;
+    let upto: Vec<_> = metrics.into_iter().filter(|m| m.epoch <= epoch).collect();
+    if upto.len() < epoch && !matches!(run.result(), Ok(Some(_))) {
+        return None;
+    }
+    let at = match keep {
+        Keep::BestVal => crate::records::best_val(&upto),
+        Keep::Last => upto.last(),
+    }?;
     Some(at.val_score()).filter(|s| !s.is_nan())
 }
 
@@ -76,7 +81,7 @@ pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Ru
             .all(|&i| reached(&folder(i), epoch, retry_failed));
         let scores: Vec<Option<f64>> = active
             .iter()
-            .map(|&i| score_at(&folder(i), epoch))
+            .map(|&i| score_at(&folder(i), epoch, plan.runs[i].config.keep))
             .collect();
         let last = k + 1 == budgets.len();
         let promoted: Vec<usize> = match complete && !last {
@@ -194,6 +199,10 @@ pub fn run(
                 .iter()
                 .filter(|&&i| !reached(&RunDir::new(dir, &plan.runs[i].id), rung.epoch, false))
                 .count();
+            if interrupt::requested() {
+                totals.interrupted = true;
+                break;
+            }
             if todo.is_empty() && opts.contended == super::lock::Contended::Wait && waiting > 0 {
                 std::thread::sleep(std::time::Duration::from_millis(500));
                 continue;

@@ -89,10 +89,13 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
     let dir = opts.out.join(&plan.name);
     let mine = plan::shard(&plan.runs, opts.shard);
     // A result that cannot be read counts as failed (status says why), never as "not run";
-    // a run that successive halving stopped is done with.
+    // a run that successive halving stopped is done with (while the sweep halves: without
+    // early_stop, it trains its whole budget).
+    let halving = plan.asha().is_some();
     let unfinished = |r: &&PlannedRun| {
         let run = RunDir::new(&dir, &r.id);
-        !matches!(run.result(), Ok(Some(_))) && run.stopped().is_none()
+        let stopped = halving && run.stopped().is_some();
+        !stopped && !matches!(run.result(), Ok(Some(_)))
     };
     let pending: Vec<&PlannedRun> = mine.iter().copied().filter(unfinished).collect();
     // Load and check all data before anything is written, so bad data leaves no trace.

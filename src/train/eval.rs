@@ -37,6 +37,9 @@ pub fn score(
         .sum::<f64>()
         / z.len() as f64;
     let errors = match &data.forecast {
+        // A panel validates in each series' std (its training loss's units); it tests in
+        // each series' units.
+        Some(f) if f.panel && held == Held::Val => f.score_scaled(&z, &truth_z, held),
         Some(f) => f.score(&f.unscaled(&z, held), &f.unscaled(&truth_z, held), held),
         None => crate::metrics::Errors::of(&target.unscale(&z), &target.unscale(&truth_z)),
     };

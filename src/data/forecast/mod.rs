@@ -523,6 +523,26 @@ mod tests {
         let p = table::parse("date,a,b\n2000,1,5\n2001,2,6\n", Path::new("w.csv"), &wide).unwrap();
         assert_eq!(p.ids, ["a", "b"]);
         assert_eq!(p.tables[1].values, [5.0, 6.0]);
+        // Under the default id_column, an "id" column of numbers is a variable, and one of a
+        // single label no panel: plain series files read as they did before panels.
+        let plain = cfg(1, 1, 1, 1);
+        let p = table::parse(
+            "id,y\n1,5\n2,6\n",
+            Path::new("s.csv"),
+            &RunConfig {
+                target_column: "y".into(),
+                ..plain.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            (p.is_panel(), p.tables[0].names.clone()),
+            (false, vec!["id".into(), "y".into()])
+        );
+        let p = table::parse("id,y\nshop,5\nshop,6\n", Path::new("s.csv"), &plain).unwrap();
+        assert!(!p.is_panel());
+        let p = table::parse("id,y\na,5\nb,6\n", Path::new("s.csv"), &plain).unwrap();
+        assert_eq!(p.ids, ["a", "b"]);
         // A plain file is one series without an id.
         let p = table::parse("t,y\nx,1\ny,2\n", Path::new("s.csv"), &cfg(1, 1, 1, 1)).unwrap();
         assert_eq!(

@@ -84,7 +84,7 @@ pub fn read(path: &Path, cfg: &RunConfig) -> Result<Panel, UserError> {
 /// each id's series of a long panel, or each column of a wide one.
 pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Panel, UserError> {
     let (header, rows) = read_rows(text, path)?;
-    let id = id_column(&header, path, cfg)?;
+    let id = id_column(&header, &rows, path, cfg)?;
     if cfg.target_column == EVERY_COLUMN {
         return wide(&header, &rows, path, cfg);
     }
@@ -106,10 +106,31 @@ pub fn parse(text: &str, path: &Path, cfg: &RunConfig) -> Result<Panel, UserErro
     Ok(Panel { ids, tables })
 }
 
-/// The `id_column` of a long panel: its index, or None where the file has no such column and
-/// the key is at its default ("id"); another name the header lacks is an error.
-fn id_column(header: &[String], path: &Path, cfg: &RunConfig) -> Result<Option<usize>, UserError> {
+/// The `id_column` of a long panel: its index, or None where the file is one series. Under the
+/// key's default ("id") a column of that name makes a panel only when it holds text with at
+/// least two ids: a plain series file may hold an `id` column of numbers (a variable, as
+/// before panels) or of one label (ignored, as before). Another name the header lacks is an
+/// error.
+fn id_column(
+    header: &[String],
+    rows: &Rows,
+    path: &Path,
+    cfg: &RunConfig,
+) -> Result<Option<usize>, UserError> {
+    let default = cfg.id_column == RunConfig::default().id_column;
     if let Some(c) = header.iter().position(|h| *h == cfg.id_column) {
+        if default {
+            let cells = || {
+                rows.iter()
+                    .map(|(_, r)| r[c].as_str())
+                    .filter(|v| !v.is_empty())
+            };
+            let numeric = cells().next().is_some_and(|v| v.parse::<f64>().is_ok());
+            let first = cells().next();
+            if numeric || cells().all(|v| Some(v) == first) {
+                return Ok(None);
+            }
+        }
         if cfg.target_column == EVERY_COLUMN {
             return Err(UserError::Config {
                 origin: "target_column".into(),
@@ -124,7 +145,7 @@ fn id_column(header: &[String], path: &Path, cfg: &RunConfig) -> Result<Option<u
         }
         return Ok(Some(c));
     }
-    if cfg.id_column == RunConfig::default().id_column {
+    if default {
         return Ok(None);
     }
     Err(UserError::Config {

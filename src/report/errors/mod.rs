@@ -123,12 +123,15 @@ pub(super) fn mase_steps(inputs: &Inputs) -> Option<(i64, Vec<[Option<f64>; 3]>)
                 let rows: Vec<usize> = (0..p.truth.len())
                     .filter(|&i| p.at.as_ref().is_some_and(|at| at[i].1 == k))
                     .collect();
+                if rows.is_empty() {
+                    return None;
+                }
                 let mae = rows
                     .iter()
                     .map(|&i| (values[i] - p.truth[i]).abs())
                     .sum::<f64>()
-                    / rows.len().max(1) as f64;
-                Some(mae / scale)
+                    / rows.len() as f64;
+                Some(mae / scale).filter(|m| m.is_finite())
             })
             .collect();
         (!each.is_empty()).then(|| each.iter().sum::<f64>() / each.len() as f64)

@@ -25,21 +25,42 @@ pub fn section(inputs: &crate::report::Inputs) -> String {
 fn header(t: &Trials) -> String {
     let s = t.search;
     let mut out = String::from("## Search\n\n");
-    let _ = writeln!(
-        out,
-        "A `{}` search of {} trial{} (search_seed = {}); {} trial{} a result. The keys \
+    if let Some(a) = s.early_stop {
+        let _ = writeln!(
+            out,
+            "With successive halving ({}): the runs it stopped at a rung have no result, and \
+             only those that reached the last rung are ranked.\n",
+            a.text()
+        );
+    }
+    if !s.draws() {
+        let _ = writeln!(
+            out,
+            "A grid; {} configuration{} a result. The keys varied:\n",
+            t.groups.len(),
+            if t.groups.len() == 1 {
+                " has"
+            } else {
+                "s have"
+            }
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "A `{}` search of {} trial{} (search_seed = {}); {} trial{} a result. The keys \
          drawn, as the sweep file writes them:\n",
-        s.method_name(),
-        s.trials,
-        if s.trials == 1 { "" } else { "s" },
-        s.search_seed,
-        t.groups.len(),
-        if t.groups.len() == 1 {
-            " has"
-        } else {
-            "s have"
-        },
-    );
+            s.method_name(),
+            s.trials,
+            if s.trials == 1 { "" } else { "s" },
+            s.search_seed,
+            t.groups.len(),
+            if t.groups.len() == 1 {
+                " has"
+            } else {
+                "s have"
+            },
+        );
+    }
     out.push_str("```toml\n");
     for k in &t.keys {
         let written = match (s.ranges.get(&k.name), t.record.grid.get(&k.name)) {
