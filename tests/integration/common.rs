@@ -226,3 +226,14 @@ pub fn ranked_trials(md: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let rows = table.skip(1).take_while(|l| l.starts_with('|'));
     (cells(head), rows.map(cells).collect())
 }
+
+/// A CSV file's header and rows, as text.
+pub fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header = r.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}

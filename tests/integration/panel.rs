@@ -6,7 +6,7 @@ which stop with one line and exit 2 before anything is written.
 */
 use std::path::Path;
 
-use crate::common::{rowseq, run_dirs, train_folder};
+use crate::common::{csv_rows, rowseq, run_dirs, train_folder};
 use serde_json::Value;
 
 /// Three monthly series of different lengths and levels, one row per series and month, the
@@ -29,6 +29,19 @@ fn long_panel(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// `rowseq predict RUN DATA --out PREDICTIONS`, which must succeed: its header and rows.
+fn predict(run: &Path, data: &Path, predictions: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    rowseq()
+        .arg("predict")
+        .arg(run)
+        .arg(data)
+        .arg("--out")
+        .arg(predictions)
+        .assert()
+        .success();
+    csv_rows(predictions)
+}
+
 fn train(data: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
     let mut c = rowseq();
     c.args(["train", "--task", "forecast", "--dataset"])
@@ -39,16 +52,6 @@ fn train(data: &Path, out: &Path, extra: &[&str]) -> assert_cmd::Command {
         .arg("--out")
         .arg(out);
     c
-}
-
-fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
 }
 
 #[test]
@@ -93,15 +96,7 @@ fn a_panel_is_one_model_scored_per_series_and_predicted_per_id() {
     }
     // predict forecasts the 2 months after each series' own end, keyed by its id.
     let predictions = tmp.path().join("p.csv");
-    rowseq()
-        .arg("predict")
-        .arg(&run)
-        .arg(&data)
-        .arg("--out")
-        .arg(&predictions)
-        .assert()
-        .success();
-    let (header, rows) = csv_rows(&predictions);
+    let (header, rows) = predict(&run, &data, &predictions);
     assert_eq!(header.first().map(String::as_str), Some("step"));
     assert_eq!(header.last().map(String::as_str), Some("id"));
     let firsts: Vec<(&str, &str, &str)> = rows
@@ -181,15 +176,7 @@ fn a_wide_file_is_a_panel_of_its_columns() {
         .collect();
     assert_eq!(ids, ["north", "south"]);
     let predictions = tmp.path().join("p.csv");
-    rowseq()
-        .arg("predict")
-        .arg(&run)
-        .arg(&data)
-        .arg("--out")
-        .arg(&predictions)
-        .assert()
-        .success();
-    let (header, rows) = csv_rows(&predictions);
+    let (header, rows) = predict(&run, &data, &predictions);
     assert_eq!(header[2], "value");
     assert_eq!(rows.len(), 4);
     crate::common::load_in_pytorch(&run, data.to_str().unwrap(), &predictions);

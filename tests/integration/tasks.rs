@@ -7,7 +7,9 @@ one line and exit 2 before anything is written.
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::common::{metrics_without_time, ranked_trials, rowseq, rowseq_process, run_dirs, Held};
+use crate::common::{
+    csv_rows, metrics_without_time, ranked_trials, rowseq, rowseq_process, run_dirs, Held,
+};
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -45,16 +47,6 @@ const SUNSPOTS_PREDICTED: [&str; 7] = [
 
 fn result(run: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
-}
-
-fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let header = r.headers().unwrap().iter().map(str::to_string).collect();
-    let rows = r
-        .records()
-        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
-        .collect();
-    (header, rows)
 }
 
 const COVID: &[&str] = &[

@@ -44,18 +44,7 @@ impl Figure for MaseByStep {
             self.steps.len().min(12)
         );
         reference_line(&mut chart, s, snaive, 4.0, "seasonal-naive forecast")?;
-        if !ets.is_empty() {
-            let e = colour(1);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    ets,
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(e, 1.5),
-                ))?
-                .label("AutoETS")
-                .legend(mark!(s, e, true));
-        }
+        super::test_figures::ets_line(&mut chart, s, ets, "AutoETS")?;
         let c = colour(0);
         chart
             .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?

@@ -87,18 +87,7 @@ impl Figure for ForecastTest<'_> {
             .label("truth")
             .legend(mark!(s, BLACK, false));
         reference_line(&mut chart, s, snaive, 4.0, "seasonal-naive forecast")?;
-        if !ets.is_empty() {
-            let e = colour(1);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    ets,
-                    s.px(6.0),
-                    s.px(4.0),
-                    s.line(e, 1.5),
-                ))?
-                .label("AutoETS forecast")
-                .legend(mark!(s, e, true));
-        }
+        ets_line(&mut chart, s, ets, "AutoETS forecast")?;
         chart
             .draw_series(LineSeries::new(model.clone(), s.line(c, 2.0)))?
             .label(format!(
@@ -112,6 +101,30 @@ impl Figure for ForecastTest<'_> {
         legend!(chart, s, SeriesLabelPosition::UpperLeft);
         Ok(())
     }
+}
+
+/// AutoETS's forecasts or errors as a dashed line in its own colour, where the runs recorded
+/// them (none: nothing drawn).
+pub(super) fn ets_line<'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    s: &Style,
+    pts: Vec<(f64, f64)>,
+    label: &str,
+) -> Drawn<DB> {
+    if pts.is_empty() {
+        return Ok(());
+    }
+    let e = colour(1);
+    chart
+        .draw_series(DashedLineSeries::new(
+            pts,
+            s.px(6.0),
+            s.px(4.0),
+            s.line(e, 1.5),
+        ))?
+        .label(label.to_string())
+        .legend(mark!(s, e, true));
+    Ok(())
 }
 
 /// What the forecast figure draws, one step ahead over the test stretch: the truth, the
