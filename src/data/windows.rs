@@ -23,7 +23,6 @@ pub fn split(
     let cfg = &with_held_out(panel, cfg);
     let cfg = &with_season(origin, panel, cfg)?;
     let cfg = &with_window(panel, cfg)?;
-    let h = cfg.horizon;
     let mut parts = Vec::with_capacity(panel.tables.len());
     let mut stats = Vec::with_capacity(panel.tables.len());
     for i in 0..panel.tables.len() {
@@ -37,6 +36,7 @@ pub fn split(
     };
     let (train, val, test) = (cat(0), cat(1), cat(2));
     let table = &panel.tables[0];
+    let normalization = normalization(panel, cfg, &stats);
     let j = table.target;
     let first = &stats[0];
     let read = forecast::WindowScale::of(cfg, &first.0, &first.1);
@@ -54,8 +54,26 @@ pub fn split(
         },
         false => parts[0].cut.target.clone(),
     };
+    let forecast = assemble(parts, cfg, read, panel.is_panel());
+    Ok(Dataset {
+        normalization: Some(normalization),
+        task: Task::Forecast,
+        target: Some(target),
+        forecast: Some(forecast),
+        ..origin.patched(cfg, [train, val, test], (w, f), false)
+    })
+}
+
+/// The series' parts as one forecast: their test targets' centres, truth and baselines one
+/// after the other, and their cuts.
+fn assemble(
+    parts: Vec<Part>,
+    cfg: &RunConfig,
+    read: forecast::WindowScale,
+    panel: bool,
+) -> Forecast {
     let mut forecast = Forecast {
-        horizon: h,
+        horizon: cfg.horizon,
         season: cfg.season.fixed().unwrap_or(0),
         relative: read.relative,
         decomposed: read.season > 0,
@@ -65,7 +83,7 @@ pub fn split(
         naive: Vec::new(),
         snaive: Vec::new(),
         ets: None,
-        panel: panel.is_panel(),
+        panel,
     };
     for p in parts {
         forecast.centres.extend(p.centres);
@@ -74,33 +92,35 @@ pub fn split(
         forecast.snaive.extend(p.snaive);
         forecast.series.push(p.cut);
     }
-    Ok(Dataset {
-        normalization: Some(Normalization {
-            kind: cfg.normalize,
-            mean: first.0.clone(),
-            std: first.1.clone(),
-            target_mean: Some(forecast.series[0].target.mean),
-            target_std: Some(forecast.series[0].target.std),
-            columns: table.names.clone(),
-            series: match panel.is_panel() {
-                true => panel
-                    .ids
-                    .iter()
-                    .zip(stats)
-                    .map(|(id, (mean, std))| SeriesStats {
-                        id: id.clone(),
-                        mean,
-                        std,
-                    })
-                    .collect(),
-                false => Vec::new(),
-            },
-        }),
-        task: Task::Forecast,
-        target: Some(target),
-        forecast: Some(forecast),
-        ..origin.patched(cfg, [train, val, test], (w, f), false)
-    })
+    forecast
+}
+
+/// What `predict` scales new series with: the first series' statistics and target, and a
+/// panel's each by id.
+fn normalization(panel: &forecast::Panel, cfg: &RunConfig, stats: &[Stats]) -> Normalization {
+    let (table, first) = (&panel.tables[0], &stats[0]);
+    let j = table.target;
+    Normalization {
+        kind: cfg.normalize,
+        mean: first.0.clone(),
+        std: first.1.clone(),
+        target_mean: Some(first.0[j]),
+        target_std: Some(first.1[j]),
+        columns: table.names.clone(),
+        series: match panel.is_panel() {
+            true => panel
+                .ids
+                .iter()
+                .zip(stats)
+                .map(|(id, (mean, std))| SeriesStats {
+                    id: id.clone(),
+                    mean: mean.clone(),
+                    std: std.clone(),
+                })
+                .collect(),
+            false => Vec::new(),
+        },
+    }
 }
 
 /// A series' per-variable mean and std over its training stretch.

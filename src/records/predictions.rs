@@ -203,6 +203,17 @@ pub struct Bounds {
     pub hi: Vec<f64>,
 }
 
+impl Bounds {
+    /// A level's bounds before any row is read.
+    fn empty(level: f64) -> Bounds {
+        Bounds {
+            level,
+            lo: Vec::new(),
+            hi: Vec::new(),
+        }
+    }
+}
+
 impl TestPredictions {
     /// The rows of `test_predictions.csv`: `index,truth,predicted` (regression), or
     /// `origin,step,truth,predicted,naive,snaive[,ets][,lo_L,hi_L ...][,date][,id]`
@@ -286,14 +297,7 @@ impl TestPredictions {
             snaive: forecast.then(Vec::new),
             ets: ets.map(|_| Vec::new()),
             dates: date.map(|_| Vec::new()),
-            bounds: levels
-                .iter()
-                .map(|&(level, _, _)| Bounds {
-                    level,
-                    lo: Vec::new(),
-                    hi: Vec::new(),
-                })
-                .collect(),
+            bounds: levels.iter().map(|l| Bounds::empty(l.0)).collect(),
         };
         for (i, record) in r.records().enumerate() {
             let record = record.map_err(|e| format!("row {}: {e}", i + 2))?;
@@ -315,11 +319,10 @@ impl TestPredictions {
             if let (Some(v), Some(k)) = (p.ets.as_mut(), ets) {
                 v.push(num(k)?);
             }
-            if let (Some(v), Some(k)) = (p.dates.as_mut(), date) {
-                v.push(record[k].to_string());
-            }
-            if let (Some(v), Some(k)) = (p.ids.as_mut(), id) {
-                v.push(record[k].to_string());
+            for (v, k) in [(p.dates.as_mut(), date), (p.ids.as_mut(), id)] {
+                if let (Some(v), Some(k)) = (v, k) {
+                    v.push(record[k].to_string());
+                }
             }
             for (b, &(_, lo, hi)) in p.bounds.iter_mut().zip(&levels) {
                 b.lo.push(num(lo)?);

@@ -138,20 +138,43 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
         // Under the tables' lock: shards that start side by side each rewrite it.
         lock::tables(&dir, || write_hparams_experiment(plan, &dir, &fits))?;
     }
+    let results = train(
+        plan,
+        (&mine, &pending),
+        fits,
+        sources,
+        opts,
+        &mut totals,
+        &dir,
+    )?;
+    Ok(Outcome {
+        dir,
+        results,
+        totals,
+    })
+}
+
+/// Trains the sweep's share: rung by rung under successive halving (`mine`, `asha`), else
+/// the `pending` runs in worker processes (`--jobs`) or here; then rewrites the tables and
+/// returns every finished result.
+fn train(
+    plan: &Plan,
+    (mine, pending): (&[&PlannedRun], &[&PlannedRun]),
+    fits: HashMap<String, Fitted>,
+    sources: HashMap<String, Source>,
+    opts: &Options,
+    totals: &mut Totals,
+    dir: &Path,
+) -> Result<Vec<RunResult>> {
     if let Some(asha) = plan.asha() {
-        asha::run(plan, asha, &mine, &fits, &sources, opts, &mut totals, &dir)?;
-        let results = write_tables(plan, &dir)?;
-        return Ok(Outcome {
-            dir,
-            results,
-            totals,
-        });
+        asha::run(plan, asha, mine, &fits, &sources, opts, totals, dir)?;
+        return write_tables(plan, dir);
     }
     if opts.jobs > 1 && pending.len() > 1 {
         // The workers load their own data: the parent's copy would only take memory.
         drop(sources);
-        jobs::run(plan, &pending, &fits, &dir, opts, &mut totals)?;
-        let results = write_tables(plan, &dir)?;
+        jobs::run(plan, pending, &fits, dir, opts, totals)?;
+        let results = write_tables(plan, dir)?;
         // Each worker recorded its own process's memory in the run's result.
         totals.memory = pending
             .iter()
@@ -160,19 +183,10 @@ fn run_plan(plan: &Plan, opts: &Options) -> Result<Outcome> {
                 Some((p.label.clone(), r.memory?))
             })
             .collect();
-        return Ok(Outcome {
-            dir,
-            results,
-            totals,
-        });
+        return Ok(results);
     }
-    run_serially(plan, &pending, &fits, &sources, opts, &mut totals)?;
-    let results = write_tables(plan, &dir)?;
-    Ok(Outcome {
-        dir,
-        results,
-        totals,
-    })
+    run_serially(plan, pending, &fits, &sources, opts, totals)?;
+    write_tables(plan, dir)
 }
 
 /// Every pending run's data, loaded once per data set and split, and its fit ("auto" resolved

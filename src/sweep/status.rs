@@ -191,28 +191,7 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
     }
     let width = runs.iter().map(|r| r.label.len()).max().unwrap_or(0);
     for r in &runs {
-        let detail = match &r.state {
-            State::Done { scores } => scores.clone(),
-            State::Running { epochs } => of_epochs(*epochs, r.epochs),
-            State::Interrupted { epochs } => {
-                format!("{}, resumes on the next run", of_epochs(*epochs, r.epochs))
-            }
-            State::Failed { reason } => format!("{reason} (retry with --retry-failed)"),
-            State::Stopped(s) => format!(
-                "after {} epochs, at rung {} (validation score {}; {} of {} runs went on)",
-                s.epoch,
-                s.rung,
-                s.val_score
-                    .map_or_else(|| "none".to_string(), |v| format!("{v:.4}")),
-                s.promoted,
-                s.at_rung
-            ),
-            State::Paused { epochs } => format!(
-                "{}, paused at its rung until every run there has its score",
-                of_epochs(*epochs, r.epochs)
-            ),
-            State::Pending => String::new(),
-        };
+        let detail = detail(r);
         let _ = writeln!(
             out,
             "  {} {:<11} {:<width$}  {}",
@@ -234,6 +213,32 @@ pub fn render(plan: &Plan, dir: &Path) -> String {
         }
     }
     out
+}
+
+/// What the status line of run `r` says after its state.
+fn detail(r: &RunStatus) -> String {
+    match &r.state {
+        State::Done { scores } => scores.clone(),
+        State::Running { epochs } => of_epochs(*epochs, r.epochs),
+        State::Interrupted { epochs } => {
+            format!("{}, resumes on the next run", of_epochs(*epochs, r.epochs))
+        }
+        State::Failed { reason } => format!("{reason} (retry with --retry-failed)"),
+        State::Stopped(s) => format!(
+            "after {} epochs, at rung {} (validation score {}; {} of {} runs went on)",
+            s.epoch,
+            s.rung,
+            s.val_score
+                .map_or_else(|| "none".to_string(), |v| format!("{v:.4}")),
+            s.promoted,
+            s.at_rung
+        ),
+        State::Paused { epochs } => format!(
+            "{}, paused at its rung until every run there has its score",
+            of_epochs(*epochs, r.epochs)
+        ),
+        State::Pending => String::new(),
+    }
 }
 
 /// The status report of a sweep folder, its plan rebuilt from the folder's `sweep.json`.
