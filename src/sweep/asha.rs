@@ -211,8 +211,12 @@ pub fn run(
                 println!(
                     "successive halving: the rung at epoch {} waits for {waiting} run(s) that \
                      this process does not train (another shard's, or another rowseq's): run \
-                     this command again once they are done, or pass --wait",
-                    rung.epoch
+                     this command again once they are done{}",
+                    rung.epoch,
+                    match opts.contended {
+                        super::lock::Contended::Wait => "",
+                        _ => ", or pass --wait",
+                    }
                 );
             }
             break;

@@ -471,10 +471,14 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome, more: bool) {
     }
     println!();
     println!(
-        "{} trained, {} already done, {} failed{}{}; results: {}, {}, runs under {}/<run-id>/",
+        "{} trained, {} already done, {} failed{}{}{}; results: {}, {}, runs under {}/<run-id>/",
         outcome.totals.trained,
         outcome.totals.skipped,
         outcome.totals.failed.len(),
+        match outcome.totals.paused {
+            0 => String::new(),
+            n => format!(", {n} rung pauses (successive halving)"),
+        },
         match outcome.totals.failed_before {
             0 => String::new(),
             n => format!(", {n} skipped as failed before"),
