@@ -18,7 +18,7 @@ use tch::{nn, Device, Kind};
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig, Task};
 use crate::data::forecast::{Table, WindowScale, EVERY_COLUMN};
-use crate::data::{Dataset, Source};
+use crate::data::{Dataset, Source, Split};
 use crate::error::UserError;
 use crate::model::{Arch, SeqClassifier};
 use crate::records::{Normalization, RunResult};
@@ -286,7 +286,11 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
         .into());
     };
     let (h, levels) = (cfg.horizon, &result.intervals);
-    let mut out = (Vec::new(), Vec::new(), Some(Vec::new()));
+    // Every series' window, read with its own statistics, then one pass of the model over all.
+    let mut series = Vec::with_capacity(panel.tables.len());
+    let mut windows = Vec::with_capacity(panel.tables.len());
+    let (mut centres, mut stds, mut features) = (Vec::new(), Vec::new(), 0);
+    let mut dates = Some(Vec::new());
     let mut widths: Vec<Vec<f64>> = vec![Vec::new(); levels.len()];
     for (id, table) in panel.ids.iter().zip(&panel.tables) {
         let (mean, std) = stats_of(&norm, &norm_path, id, &path)?;
@@ -297,11 +301,20 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
             false => (std[table.target], std[table.target]),
         };
         let scale = WindowScale::of(&trained, mean, std);
-        let (z, centres) = forecast_scaled(run, cfg, &result, table, window, scale)?;
-        out.0.push((id.clone(), table.steps));
-        out.1
-            .extend(z.iter().zip(&centres).map(|(v, c)| v * t_std + c));
-        out.2 = match (out.2, table.calendar) {
+        features = table.features() + scale.extra_features();
+        // Each forecast is the model's output times the target's std plus its centre: the
+        // window's last value (or the target's mean) and, with a season, its seasonal index.
+        let (split, c) = crate::data::forecast::windows_for_prediction(
+            table,
+            table.steps - 1,
+            (window, h),
+            scale,
+        );
+        windows.push(split);
+        centres.extend(c);
+        stds.extend(std::iter::repeat_n(t_std, h));
+        series.push((id.clone(), table.steps));
+        dates = match (dates, table.calendar) {
             (Some(mut d), Some(c)) => {
                 d.extend((0..h).map(|k| c.date(table.steps + k).to_string()));
                 Some(d)
@@ -312,6 +325,14 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
             w.extend(i.half_width.iter().map(|x| x * unit));
         }
     }
+    let windows: Vec<&Split> = windows.iter().collect();
+    let z = model_outputs(run, cfg, &result, &Split::cat(&windows), (window, features))?;
+    let values = z
+        .iter()
+        .zip(&centres)
+        .zip(&stds)
+        .map(|((v, c), t_std)| v * t_std + c)
+        .collect();
     Ok(Member {
         label: result.label,
         output: Output::Forecast {
@@ -320,10 +341,10 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
                 true => "value".into(),
                 false => panel.tables[0].names[panel.tables[0].target].clone(),
             },
-            series: out.0,
+            series,
             window,
-            values: out.1,
-            dates: out.2,
+            values,
+            dates,
             intervals: levels.iter().map(|i| i.level).zip(widths).collect(),
         },
     })
@@ -420,41 +441,29 @@ fn check_series(
     Ok(())
 }
 
-/// The run's model, its weights loaded, applied to the last `window` steps of `table` read with
-/// `scale`: its `horizon` outputs (in the target's std) and the centre each is taken from.
-fn forecast_scaled(
+/// The run's model, its weights loaded once, applied to `windows` (each `window` steps of
+/// `features` values, patched as the run read them): their `horizon` outputs each, in the
+/// target's std.
+fn model_outputs(
     run: &RunDir,
     cfg: &RunConfig,
     result: &RunResult,
-    table: &Table,
-    window: usize,
-    scale: WindowScale,
-) -> Result<(Vec<f64>, Vec<f64>)> {
-    // Each forecast is the model's output times the target's std plus its centre: the
-    // window's last value (or the target's mean) and, with a season, its seasonal index.
-    let (split, centres) = crate::data::forecast::windows_for_prediction(
-        table,
-        table.steps - 1,
-        (window, cfg.horizon),
-        scale,
-    );
-    let (w, f) = (
-        window as i64,
-        (table.features() + scale.extra_features()) as i64,
-    );
+    windows: &Split,
+    (window, features): (usize, usize),
+) -> Result<Vec<f64>> {
+    let (w, f) = (window as i64, features as i64);
     let patch = result
         .data
         .as_ref()
         .and_then(|d| d.patch)
         .map_or(Patch::Natural, Patch::Values);
     let reading = crate::data::patch::reading(patch, w, f, false);
-    let split = crate::data::patch::apply(&split, reading, false);
+    let split = crate::data::patch::apply(windows, reading, false);
     let arch = Arch::of(cfg, reading.features, cfg.horizon as i64, reading.timesteps);
     let mut vs = nn::VarStore::new(Device::Cpu);
     let model = SeqClassifier::new(&vs.root(), &arch);
     run.load_weights(&mut vs, (reading.features, cfg.horizon as i64))?;
-    let z = train::predict_values(&model, &split, Device::Cpu);
-    Ok((z, centres))
+    Ok(train::predict_values(&model, &split, Device::Cpu))
 }
 
 /// Checks that a series run's training file, which `predict` and `explain` read again (its
