@@ -268,10 +268,22 @@ impl Forecast {
 
     /// `score` series by series.
     pub fn score_each(&self, predicted: &[f64], truth: &[f64], held: Held) -> Vec<Errors> {
+        self.each_series(predicted, truth, held, |s| s.scale)
+    }
+
+    /// Each series' errors of `predicted` against `truth` (the rows of `held`), its MASE over
+    /// `scale` of the series.
+    fn each_series(
+        &self,
+        predicted: &[f64],
+        truth: &[f64],
+        held: Held,
+        scale: impl Fn(&SeriesCut) -> f64,
+    ) -> Vec<Errors> {
         self.series
             .iter()
             .zip(self.rows(held))
-            .map(|(s, r)| Errors::of(&predicted[r.clone()], &truth[r]).with_mase(s.scale))
+            .map(|(s, r)| Errors::of(&predicted[r.clone()], &truth[r]).with_mase(scale(s)))
             .collect()
     }
 
@@ -279,13 +291,7 @@ impl Forecast {
     /// against the scaled truth, MASE on its scale in those units), then their mean, so that
     /// selecting an epoch weighs every series alike, whatever its units.
     pub fn score_scaled(&self, z: &[f64], truth_z: &[f64], held: Held) -> Errors {
-        let each: Vec<Errors> = self
-            .series
-            .iter()
-            .zip(self.rows(held))
-            .map(|(s, r)| Errors::of(&z[r.clone()], &truth_z[r]).with_mase(s.scale / s.target.std))
-            .collect();
-        Errors::mean(&each)
+        Errors::mean(&self.each_series(z, truth_z, held, |s| s.scale / s.target.std))
     }
 
     /// Held-out predictions in the targets' units from scaled outputs `z` and the scaled
