@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 // The key table's types and words are read where `run_flags!` expands it.
 use crate::config::{
-    dataset, for_each_run_key, Cell, Count, CsvLayout, Decompose, EvalTest, Fill, Keep, Noise,
-    Normalize, Patch, Pooling, RunConfig, Schedule, SweepConfig, Task, ValSplit, NOISE_EXPECTED,
-    PATCH_EXPECTED, RUN_KEYS,
+    dataset, for_each_run_key, Cell, Count, CsvLayout, Decompose, EvalTest, Fill, Keep, Labels,
+    Noise, Normalize, Patch, Pooling, RunConfig, Schedule, SweepConfig, Task, ValSplit,
+    NOISE_EXPECTED, PATCH_EXPECTED, RUN_KEYS,
 };
 
 use super::TrainArgs;

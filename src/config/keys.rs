@@ -394,12 +394,24 @@ macro_rules! for_each_run_key {
         patience: Count = Count::Fixed(0), Omitted, Any,
             expected "a whole number of epochs (0 = no early stopping), or \"auto\"",
             valid |c: &Count| c.fixed().is_none_or(|n| n <= 100_000);
+        /// Classification: stop training once an epoch's training accuracy reaches this share
+        /// (0 = never, the default): a set memorised needs no more epochs (the capacity
+        /// experiment, with labels = "random").
+        stop_train_acc: f64 = 0.0, Omitted, Any,
+            expected "a training accuracy between 0 (never stop) and 1",
+            valid |x: &f64| (0.0..=1.0).contains(x);
         /// Which epoch's model is kept (saved, predicted with, and scored in the result): last
         /// (the default) or best_val (the first epoch of the best validation score; numeric
         /// series tasks' default).
         keep: Keep = Keep::Last, Omitted, Any,
             expected "\"last\" (the last epoch trained) or \"best_val\" (the epoch of the \
                       best validation score)";
+        /// Classification: given (the data's own labels, the default) or random (each training
+        /// example's label drawn uniformly from the classes with the run's seed, so that only
+        /// memorisation can fit them; the result records the share fitted, `train_fit_acc`).
+        labels: Labels = Labels::Given, Omitted, Any,
+            expected "\"given\" (the data's own labels) or \"random\" (training labels drawn \
+                      uniformly, for measuring memorisation)";
         /// classify (a class per series, the default), regress (a number per series) or forecast
         /// (the next values of one series, csv:SERIES.csv).
         task: Task = Task::Classify, Omitted, Any,
@@ -435,14 +447,14 @@ macro_rules! for_each_run_key {
         /// into test_predictions.csv and predict's output; "" (the default): none.
         date_column: String = String::new(), Omitted, Forecast,
             expected "a column name from the CSV header, or \"\"";
-        /// Forecasting: missing values (an empty cell, NaN, NA or ?): none (an error naming the
-        /// line, the default), interpolate (a straight line across the gap) or ffill (the last
-        /// value carried forward). A gap at the series' start cannot be filled.
         /// Forecasting with a season: two more inputs at every step, the sine and cosine of its
         /// phase in the season (its row number modulo the season, as a calendar's month of
         /// the year or day of the week), known in advance for every step forecast.
         calendar: bool = false, Omitted, Forecast,
             expected "true or false";
+        /// Forecasting: missing values (an empty cell, NaN, NA or ?): none (an error naming the
+        /// line, the default), interpolate (a straight line across the gap) or ffill (the last
+        /// value carried forward). A gap at the series' start cannot be filled.
         fill: Fill = Fill::None, Omitted, Forecast,
             expected "\"none\", \"interpolate\" or \"ffill\"";
         /// Forecasting with a season: "classical" (forecasts' default) takes the target's

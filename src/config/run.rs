@@ -160,6 +160,26 @@ impl RunConfig {
                 ),
             ));
         }
+        if self.labels == Labels::Random && self.task != Task::Classify {
+            return fault(
+                self,
+                "labels",
+                format!(
+                    "\"random\" applies to task = \"classify\", not task = \"{}\"",
+                    self.value_text("task")
+                ),
+            );
+        }
+        if self.stop_train_acc > 0.0 && self.task != Task::Classify {
+            return fault(
+                self,
+                "stop_train_acc",
+                format!(
+                    "applies to task = \"classify\" (a training accuracy), not task = \"{}\"",
+                    self.value_text("task")
+                ),
+            );
+        }
         let spec = Spec::parse(&self.dataset).ok();
         if self.task == Task::Forecast {
             self.check_forecast_combination(spec)

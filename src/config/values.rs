@@ -217,6 +217,19 @@ pub enum Keep {
     BestVal,
 }
 
+/// Which labels a classification run trains on (`labels`): the data's own, or random ones that
+/// only memorisation can fit (the capacity experiment, `report::capacity`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Labels {
+    /// The data's own labels (left out of the JSON, as before the key).
+    #[default]
+    Given,
+    /// Each training example's label drawn uniformly from the classes (`data::random_labels`),
+    /// from the run's seed; validation and test keep their own labels.
+    Random,
+}
+
 /// Gaussian noise added to a series' inputs while training (`noise`, "jitter"): a given
 /// standard deviation in the units the model reads (z-scores under the default `normalize`),
 /// or chosen from the data (`data::auto::noise`). Evaluation never adds any.

@@ -11,7 +11,7 @@ use super::origin::Origin;
 use super::series::Sequences;
 use super::{auto, series, validation, Dataset, Split, Target};
 use crate::config::dataset::Spec;
-use crate::config::{keys_of, Count, Normalize, RunConfig, Scope, Task, ValSplit};
+use crate::config::{keys_of, Count, Labels, Normalize, RunConfig, Scope, Task, ValSplit};
 use crate::error::UserError;
 use crate::records::Normalization;
 
@@ -298,11 +298,28 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// The run's dataset of labelled (train, validation, test) splits, patched; the scaling, step
 /// change and target are the caller's to add.
-fn labelled(origin: &Origin, seqs: &Sequences, cfg: &RunConfig, splits: [Split; 3]) -> Dataset {
+fn labelled(origin: &Origin, seqs: &Sequences, cfg: &RunConfig, mut splits: [Split; 3]) -> Dataset {
+    if cfg.labels == Labels::Random {
+        let train = &mut splits[0];
+        train.y = random_labels(train.len(), seqs.class_names.len(), cfg.seed);
+    }
     let images = origin.spec.is_images();
     let shape = (seqs.seq_len, seqs.features);
     Dataset {
         class_names: seqs.class_names.clone(),
         ..origin.patched(cfg, splits, shape, images)
     }
+}
+
+/// `labels = "random"`: `n` class indices drawn uniformly from `classes`, from the run's seed.
+/// The first n of them are the same for any larger n, so that nested training sets (the
+/// capacity experiment's `train_size`) share their labels.
+pub fn random_labels(n: usize, classes: usize, seed: u64) -> Tensor {
+    use rand::{Rng, SeedableRng};
+    // A stream of its own: the seed's other draws (initialisation, shuffling) are unchanged.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x1abe_15ee_d000_0000);
+    let drawn: Vec<i64> = (0..n)
+        .map(|_| rng.random_range(0..classes.max(1)) as i64)
+        .collect();
+    Tensor::from_slice(&drawn)
 }

@@ -180,6 +180,11 @@ pub struct RunResult {
     /// nothing). Absent in results from before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_val_test_acc: Option<f64>,
+    /// `labels = "random"` or `stop_train_acc`: the kept model's accuracy on its whole
+    /// training split (its random labels, if drawn), scored without training's updates: the
+    /// share it fitted (memorised, for random labels). Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_fit_acc: Option<f64>,
     /// Series classification: the test accuracy of the 1-nearest-neighbour classifiers on the
     /// same test series, with the Euclidean distance (equal lengths only) and with DTW
     /// (`data::neighbours`). Absent for images, numeric tasks and older results.

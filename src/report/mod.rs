@@ -15,6 +15,7 @@ cost_vs_units.{svg,png}       training seconds per epoch against num_units, with
 unrolled_lstm.svg             the network unrolled over its timesteps, shapes on the arrows
 summary.{md,tex,csv}          the per-width table
 search_keys.{svg,png}         a search's validation score against each drawn key (`search`)
+capacity.{svg,png}            random labels memorised, in bits, against parameters (`capacity`)
 report.md                     all of the above, with the command, grid, versions, missing runs
 ```
 Regression and forecasting sweeps get their errors instead of accuracies (`errors`).
@@ -23,6 +24,7 @@ Every file depends on the results only (no dates, paths of this machine or rando
 rendering the same results twice gives the same bytes.
 */
 pub mod bench;
+mod capacity;
 mod errors;
 mod figures;
 mod inputs;
@@ -109,6 +111,7 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
         files.push(path);
     }
     files.extend(search::render(&inputs, out_dir)?);
+    files.extend(capacity::render(&inputs, out_dir)?);
     let summary = summary::table(&inputs);
     files.extend(table::write_all(&summary, out_dir)?);
     if let Some(bytes) = report_md::confusion_csv(&inputs)? {

@@ -155,6 +155,7 @@ pub fn write(inputs: &Inputs, table: &Table, dir: &Path) -> Result<PathBuf> {
         .collect();
     let _ = writeln!(out, "\nThe same table: {}.\n", links.join(", "));
     out.push_str(&super::search::markdown::section(inputs));
+    out.push_str(&super::capacity::section(inputs));
     if !inputs.shape.task.is_numeric() {
         out.push_str(&per_class_markdown(inputs));
         out.push_str(&confusion_markdown(inputs));

@@ -372,6 +372,14 @@ fn finish(
         environment,
         &predicted,
     );
+    // What memorisation measures read (`report::capacity`): how much of its training set the
+    // kept model fits.
+    if resolved.labels == crate::config::Labels::Random || resolved.stop_train_acc > 0.0 {
+        let (_, fitted) = train::predict(&done.model, &data.train, device);
+        let truth = Vec::<i64>::try_from(&data.train.y)?;
+        let right = fitted.iter().zip(&truth).filter(|(p, t)| p == t).count();
+        result.train_fit_acc = Some(right as f64 / truth.len().max(1) as f64);
+    }
     result.memory = env::memory();
     result.intervals = intervals;
     result.series = series;

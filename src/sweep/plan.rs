@@ -214,7 +214,7 @@ pub fn result(
     let kept = crate::train::keep::record(
         metrics,
         resolved.keep,
-        resolved.patience(),
+        crate::train::keep::Stop::of(resolved),
         resolved.epochs(),
     );
     let last = metrics
@@ -246,6 +246,7 @@ pub fn result(
             .find(|m| m.epoch == best_epoch)
             .map(|m| m.test_acc)
             .filter(|a| !a.is_nan()),
+        train_fit_acc: None,
         nn_ed_test_acc: data.neighbours.and_then(|n| n.ed),
         nn_dtw_test_acc: data.neighbours.map(|n| n.dtw),
         ets_model: data

@@ -5,6 +5,8 @@ and return decisions, so that a resumed run decides exactly as an uninterrupted 
 - Early stopping (`patience` = N > 0): training stops before an epoch once the best validation
   score so far (`records::best_val`: the first epoch of the highest accuracy, or of the lowest
   RMSE for numeric tasks) is N or more epochs behind the last one.
+- A set fitted (`stop_train_acc` = a > 0): training stops before an epoch once the last one's
+  training accuracy reached a (the capacity experiment: a memorised set needs no more epochs).
 - The kept epoch (`keep`): the last one trained, or that best validation epoch. Its weights are
   the run's `model.safetensors` (the loop holds a `Snapshot` of them, carried in the checkpoint)
   and its scores the result's headline; `Kept` says which it is and why.
@@ -14,9 +16,36 @@ use tch::{nn, Tensor};
 use crate::config::Keep;
 use crate::records::{best_val, EpochMetrics, Kept};
 
+/// When a run stops before its epoch budget.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stop {
+    /// Epochs without a better validation score (0: never).
+    pub patience: usize,
+    /// A training accuracy that ends training once an epoch reaches it (0: never).
+    pub fitted: f64,
+}
+
+impl Stop {
+    /// The rules of a resolved config (`patience`, `stop_train_acc`).
+    pub fn of(cfg: &crate::config::Resolved) -> Stop {
+        Stop {
+            patience: cfg.patience(),
+            fitted: cfg.stop_train_acc,
+        }
+    }
+
+    /// Whether the last epoch of `metrics` reached the training accuracy that ends training.
+    fn fitted(&self, metrics: &[EpochMetrics]) -> bool {
+        self.fitted > 0.0 && metrics.last().is_some_and(|m| m.train_acc >= self.fitted)
+    }
+}
+
 /// Whether a run with these epochs behind it stops before training another.
-pub fn should_stop(metrics: &[EpochMetrics], patience: usize) -> bool {
-    match (patience, metrics.last(), best_val(metrics)) {
+pub fn should_stop(metrics: &[EpochMetrics], stop: Stop) -> bool {
+    if stop.fitted(metrics) {
+        return true;
+    }
+    match (stop.patience, metrics.last(), best_val(metrics)) {
         (0, _, _) | (_, None, _) | (_, _, None) => false,
         (p, Some(last), Some(best)) => last.epoch - best.epoch >= p,
     }
@@ -31,7 +60,7 @@ pub fn kept(metrics: &[EpochMetrics], keep: Keep) -> Option<&EpochMetrics> {
 }
 
 /// The record of the epoch a finished run of `budget` epochs kept, with its reason.
-pub fn record(metrics: &[EpochMetrics], keep: Keep, patience: usize, budget: usize) -> Kept {
+pub fn record(metrics: &[EpochMetrics], keep: Keep, stop: Stop, budget: usize) -> Kept {
     let kept = kept(metrics, keep).expect("a finished run has an epoch");
     let trained = metrics.len();
     let stopped_early = trained < budget;
@@ -46,7 +75,14 @@ pub fn record(metrics: &[EpochMetrics], keep: Keep, patience: usize, budget: usi
             },
         ),
     };
+    let patience = stop.patience;
     let budget_note = match stopped_early {
+        true if stop.fitted(metrics) => format!(
+            "; training stopped early after {trained} of {budget} epochs, its training \
+             accuracy {:.4} reaching stop_train_acc = {}",
+            metrics[trained - 1].train_acc,
+            stop.fitted
+        ),
         true => format!(
             "; training stopped early after {trained} of {budget} epochs, {patience} without a \
              better validation score (patience = {patience})"
@@ -100,11 +136,34 @@ mod tests {
     fn stops_once_the_best_is_patience_epochs_behind() {
         let m = crate::records::val_curve(&[0.5, 0.8, 0.7, 0.8, 0.6]);
         // The best is epoch 2 (the first 0.8; a tie is no improvement).
-        assert!(!should_stop(&m[..4], 3));
-        assert!(should_stop(&m, 3));
-        assert!(!should_stop(&m, 4));
-        assert!(!should_stop(&m, 0), "patience 0 never stops");
-        assert!(!should_stop(&[], 1));
+        let p = |patience| Stop {
+            patience,
+            fitted: 0.0,
+        };
+        assert!(!should_stop(&m[..4], p(3)));
+        assert!(should_stop(&m, p(3)));
+        assert!(!should_stop(&m, p(4)));
+        assert!(!should_stop(&m, p(0)), "patience 0 never stops");
+        assert!(!should_stop(&[], p(1)));
+    }
+
+    #[test]
+    fn stops_once_an_epoch_fits_the_training_set() {
+        let mut m = crate::records::val_curve(&[0.1, 0.1, 0.1]);
+        for (e, acc) in m.iter_mut().zip([0.5, 0.99, 1.0]) {
+            e.train_acc = acc;
+        }
+        let at = |fitted| Stop {
+            patience: 0,
+            fitted,
+        };
+        assert!(!should_stop(&m[..2], at(1.0)));
+        assert!(should_stop(&m, at(1.0)));
+        assert!(should_stop(&m[..2], at(0.99)));
+        assert!(!should_stop(&m, at(0.0)), "0 never stops");
+        let k = record(&m[..2], Keep::Last, at(0.99), 10);
+        assert!(k.stopped_early, "{k:?}");
+        assert!(k.why.contains("training accuracy 0.9900"), "{}", k.why);
     }
 
     #[test]
@@ -112,11 +171,15 @@ mod tests {
         let m = crate::records::val_curve(&[0.5, 0.8, 0.7, 0.8, 0.6]);
         assert_eq!(kept(&m, Keep::Last).map(|e| e.epoch), Some(5));
         assert_eq!(kept(&m, Keep::BestVal).map(|e| e.epoch), Some(2));
-        let k = record(&m, Keep::BestVal, 3, 10);
+        let stop = |patience| Stop {
+            patience,
+            fitted: 0.0,
+        };
+        let k = record(&m, Keep::BestVal, stop(3), 10);
         assert_eq!((k.epoch, k.stopped_early), (2, true));
         assert!(k.why.contains("validation accuracy"), "{}", k.why);
         assert!(k.why.contains("after 5 of 10 epochs"), "{}", k.why);
-        let k = record(&m, Keep::Last, 0, 5);
+        let k = record(&m, Keep::Last, stop(0), 5);
         assert_eq!((k.epoch, k.stopped_early), (5, false));
         assert!(k.why.contains("whole budget of 5"), "{}", k.why);
     }

@@ -168,7 +168,7 @@ fn train_epochs(
     for epoch in metrics.len() + 1..=cfg.epochs.get() {
         // Decided from the recorded epochs only, so that a resumed run stops where an
         // uninterrupted one did.
-        if keep::should_stop(&metrics, run.patience) {
+        if keep::should_stop(&metrics, run.stop) {
             break;
         }
         let started = Instant::now();
@@ -269,7 +269,7 @@ struct Epochs<'a> {
     bs: usize,
     batches: usize,
     total_steps: usize,
-    patience: usize,
+    stop: keep::Stop,
     train: Split,
     val: Split,
     test: Split,
@@ -290,7 +290,7 @@ impl<'a> Epochs<'a> {
             bs,
             batches,
             total_steps: batches * cfg.epochs.get(),
-            patience: cfg.patience.get(),
+            stop: keep::Stop::of(cfg),
             train: data.train.to_device(device),
             val: data.val.to_device(device),
             test: data.test.to_device(device),
@@ -379,7 +379,7 @@ impl<'a> Epochs<'a> {
         let wanted = match cfg.eval_test {
             EvalTest::EveryEpoch => true,
             EvalTest::Final => {
-                epoch == cfg.epochs.get() || new_best || keep::should_stop(metrics, self.patience)
+                epoch == cfg.epochs.get() || new_best || keep::should_stop(metrics, self.stop)
             }
         };
         let m = metrics.last_mut().expect("just pushed");

@@ -153,7 +153,7 @@ fn train_runs_one_configuration() {
 }
 
 /// Runs the binary expecting a user error: exit 2, one line on stderr containing `want`.
-fn expect_user_error(cmd: &mut Command, want: &str) {
+pub fn expect_user_error(cmd: &mut Command, want: &str) {
     let output = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");

@@ -9,6 +9,7 @@ mod common;
 mod asha;
 mod bad_input;
 mod bench;
+mod capacity;
 mod cells;
 mod cli;
 mod data;

@@ -1,0 +1,188 @@
+/*!
+`capacity.{svg,png}`: on the left, the bits each width memorised against its parameters (log
+scales), a triangle where the width fitted all it was given (a lower bound), with Collins et
+al.'s 5 bits per parameter as a grey guide; on the right, where the sweep has them, the same
+widths on the data's own labels: the gap between the training fit and the test accuracy
+against the training-set size, one line per width.
+*/
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{Capacity, COLLINS_BITS_PER_PARAM};
+use crate::style::{
+    chart_builder, colour, reference_line, short_count, ticks_125, Drawn, Figure, Style, GRID,
+};
+
+/// The two panels of a capacity sweep.
+pub struct CapacityFigure<'a>(pub &'a Capacity);
+
+impl Figure for CapacityFigure<'_> {
+    fn name(&self) -> &'static str {
+        super::FIGURE
+    }
+    fn size(&self) -> (u32, u32) {
+        match self.0.given.is_empty() {
+            true => (760, 480),
+            false => (1280, 500),
+        }
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>, s: &Style) -> Drawn<DB> {
+        if self.0.given.is_empty() {
+            return bits_panel(root, s, self.0);
+        }
+        let (w, _) = root.dim_in_pixel();
+        let (left, right) = root.split_horizontally(w / 2);
+        bits_panel(&left, s, self.0)?;
+        gap_panel(&right, s, self.0)
+    }
+}
+
+/// A log axis from `lo` to `hi` widened by `pad` on each side.
+fn widened(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
+    let (lo, hi) = (lo.max(1.0), hi.max(lo.max(1.0) * 2.0));
+    (lo / pad, hi * pad)
+}
+
+/// Bits memorised against parameters, with the 5-bits-per-parameter guide.
+fn bits_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    c: &Capacity,
+) -> Drawn<DB> {
+    let pts: Vec<(f64, f64)> = c
+        .widths
+        .iter()
+        .map(|w| (w.params as f64, w.bits.max(1.0)))
+        .collect();
+    let fold = |f: fn(&(f64, f64)) -> f64, start: f64, pick: fn(f64, f64) -> f64| {
+        pts.iter().map(f).fold(start, pick)
+    };
+    let (x0, x1) = widened(
+        fold(|p| p.0, f64::INFINITY, f64::min),
+        fold(|p| p.0, 0.0, f64::max),
+        1.6,
+    );
+    let guide = |p: f64| COLLINS_BITS_PER_PARAM * p;
+    let (y0, y1) = widened(
+        fold(|p| p.1, f64::INFINITY, f64::min).min(guide(x0)),
+        fold(|p| p.1, 0.0, f64::max).max(guide(x1)),
+        1.3,
+    );
+    let mut chart = chart_builder(area, s)
+        .caption("random labels: bits memorised", s.axis())
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(ticks_125(x0, x1)),
+            (y0..y1).log_scale().with_key_points(ticks_125(y0, y1)),
+        )?;
+    axes!(
+        chart,
+        s,
+        "trainable parameters (log scale)",
+        "bits memorised (log scale)",
+        &|v: &f64| short_count(*v),
+        &|v: &f64| short_count(*v)
+    );
+    reference_line(
+        &mut chart,
+        s,
+        vec![(x0, guide(x0)), (x1, guide(x1))],
+        4.0,
+        "5 bits per parameter (Collins et al. 2017)",
+    )?;
+    let c0 = colour(0);
+    chart
+        .draw_series(LineSeries::new(pts.clone(), s.line(c0, 2.0)))?
+        .label("most bits stored over the sizes tried")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c0.stroke_width(2)));
+    for (w, &p) in c.widths.iter().zip(&pts) {
+        match w.lower_bound {
+            true => chart.draw_series([TriangleMarker::new(p, s.px(6.5), s.fill(colour(1)))])?,
+            false => chart.draw_series([Circle::new(p, s.px(4.5), s.fill(c0))])?,
+        };
+    }
+    if c.widths.iter().any(|w| w.lower_bound) {
+        let c1 = colour(1);
+        chart
+            .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
+            .label("fitted every size given: at least this")
+            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 5, c1.filled()));
+    }
+    // `H=<width>` beside each point, as the figures against parameter count name theirs.
+    for (&at, w) in pts.iter().zip(&c.widths) {
+        chart.plotting_area().draw(
+            &(EmptyElement::at(at)
+                + Text::new(
+                    format!("H={}", w.units),
+                    (s.px(7.0), s.px(4.0)),
+                    s.note().pos(Pos::new(HPos::Left, VPos::Top)),
+                )),
+        )?;
+    }
+    legend!(chart, s, SeriesLabelPosition::UpperLeft);
+    Ok(())
+}
+
+/// The data's own labels: training fit minus test accuracy (points) against the training-set
+/// size, one line per width.
+fn gap_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &Style,
+    c: &Capacity,
+) -> Drawn<DB> {
+    let gap = |g: &super::Cell| 100.0 * (g.fit - g.test_acc);
+    let sizes: Vec<f64> = c.given.iter().map(|g| g.size as f64).collect();
+    let (lo, hi) = sizes
+        .iter()
+        .fold((f64::INFINITY, 0f64), |(a, b), &n| (a.min(n), b.max(n)));
+    let (x0, x1) = widened(lo, hi, 1.35);
+    let (y0, y1) = crate::report::figures::padded(c.given.iter().map(gap), 0.12);
+    let (y0, y1) = (y0.min(0.0), y1);
+    let mut ticks: Vec<f64> = sizes.clone();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let mut chart = chart_builder(area, s)
+        .caption(
+            "the data's own labels: training fit − test accuracy",
+            s.axis(),
+        )
+        .build_cartesian_2d((x0..x1).log_scale().with_key_points(ticks), y0..y1)?;
+    axes!(
+        chart,
+        s,
+        "training examples N (log scale)",
+        "generalisation gap (points)",
+        &|v: &f64| short_count(*v),
+        &|v: &f64| format!("{v:.0}")
+    );
+    let mut units: Vec<i64> = c.given.iter().map(|g| g.units).collect();
+    units.dedup();
+    for (i, h) in units.iter().enumerate() {
+        let pts: Vec<(f64, f64)> = c
+            .given
+            .iter()
+            .filter(|g| g.units == *h)
+            .map(|g| (g.size as f64, gap(g)))
+            .collect();
+        let col = colour(i);
+        chart
+            .draw_series(LineSeries::new(pts.clone(), s.line(col, 2.0)))?
+            .label(format!("H={h}"))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
+        chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(3.5), s.fill(col))))?;
+    }
+    legend!(chart, s, SeriesLabelPosition::UpperRight);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_log_axis_is_widened_and_never_empty() {
+        assert_eq!(widened(100.0, 1000.0, 2.0), (50.0, 2000.0));
+        let (lo, hi) = widened(0.0, 0.0, 1.5);
+        assert!(lo > 0.0 && hi > lo);
+    }
+}
