@@ -3,10 +3,15 @@
 # numeric run's test predictions and a classification run's test probabilities, which its
 # report draws, included) from experiments/<sweep>/ into paper/<sweep>/ and renders its report there; paper/ is committed, so
 # `rowseq report paper/<sweep>` rebuilds the figures on a fresh machine in seconds.
-#   scripts/update-paper.sh [SWEEP]      (default: units)
+#   scripts/update-paper.sh [SWEEP] [--lean]      (default: units)
+# --lean leaves out the test probabilities and predictions (a sweep of many runs on the whole
+# MNIST test set, such as capacity's, would commit tens of MiB of them); its report then has no
+# per-class or confusion tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sweep=${1:-units}
+lean=${2:-}
+case "$lean" in ""|--lean) ;; *) echo "update-paper: error: unknown option $lean (expected --lean)" >&2; exit 2;; esac
 src=experiments/$sweep
 dst=paper/$sweep
 [ -f "$src/sweep.json" ] || { echo "update-paper: error: $src/sweep.json not found: run the sweep first" >&2; exit 2; }
@@ -18,7 +23,9 @@ for run in "$src"/*/; do
   id=$(basename "$run")
   mkdir -p "$dst/$id"
   cp "$run"/config.json "$run"/metrics.jsonl "$run"/result.json "$dst/$id"/
-  for f in resolved.json test_predictions.csv test_probabilities.csv; do
+  extra="resolved.json test_predictions.csv test_probabilities.csv"
+  [ -z "$lean" ] || extra="resolved.json"
+  for f in $extra; do
     if [ -f "$run/$f" ]; then cp "$run/$f" "$dst/$id"/; fi
   done
 done

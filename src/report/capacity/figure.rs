@@ -11,7 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Capacity, COLLINS_BITS_PER_PARAM};
 use crate::style::{
-    chart_builder, colour, reference_line, short_count, ticks_125, Drawn, Figure, Style, GRID,
+    chart_builder, colour, reference_line, short_count, ticks_125, Drawn, Figure, Style, GREY, GRID,
 };
 
 /// The two panels of a capacity sweep.
@@ -90,6 +90,21 @@ fn bits_panel<DB: DrawingBackend>(
         4.0,
         "5 bits per parameter (Collins et al. 2017)",
     )?;
+    // What the largest set given holds: no width can show more.
+    let largest = c.random.iter().map(|r| r.size).max().unwrap_or(0);
+    let ceiling = largest as f64 * (c.classes.max(2) as f64).log2();
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(x0, ceiling), (x1, ceiling)],
+            s.px(2.0),
+            s.px(4.0),
+            s.line(GREY, 1.2),
+        ))?
+        .label(format!(
+            "all {} labels of the largest set",
+            crate::summary::thousands(largest as i64)
+        ))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(1)));
     let c0 = colour(0);
     chart
         .draw_series(LineSeries::new(pts.clone(), s.line(c0, 2.0)))?

@@ -284,6 +284,8 @@ fn description(key: &str) -> &'static str {
         "noise" => "std of Gaussian noise on the inputs, in training",
         "eval_test" => "which epochs score the test set",
         "task" => "classify, regress or forecast",
+        "labels" => "training labels: given, or random (memorisation)",
+        "stop_train_acc" => "stop once an epoch's training accuracy reaches it (0 = never)",
         "window" => "forecast: past timesteps read",
         "horizon" => "forecast: values predicted",
         "season" => "forecast: season length (MASE, seasonal naive)",
