@@ -6,11 +6,12 @@
 #   scripts/update-paper.sh [SWEEP] [--lean]      (default: units)
 # --lean leaves out the test probabilities and predictions (a sweep of many runs on the whole
 # MNIST test set, such as capacity's, would commit tens of MiB of them); its report then has no
-# per-class or confusion tables.
+# confusion matrix (the per-class table comes from the results).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sweep=${1:-units}
 lean=${2:-}
+[ "$sweep" != --lean ] || { echo "update-paper: error: name the sweep before --lean: update-paper.sh SWEEP --lean" >&2; exit 2; }
 case "$lean" in ""|--lean) ;; *) echo "update-paper: error: unknown option $lean (expected --lean)" >&2; exit 2;; esac
 src=experiments/$sweep
 dst=paper/$sweep

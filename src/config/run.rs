@@ -170,6 +170,20 @@ impl RunConfig {
                 ),
             );
         }
+        if self.labels == Labels::Random && (self.keep == Keep::BestVal || self.patience_set()) {
+            let key = if self.keep == Keep::BestVal {
+                "keep"
+            } else {
+                "patience"
+            };
+            return fault(
+                self,
+                key,
+                "expected its default with labels = \"random\": validation keeps its own \
+                 labels, so its score would choose a memorising run's epoch by chance"
+                    .into(),
+            );
+        }
         if self.stop_train_acc > 0.0 && self.task != Task::Classify {
             return fault(
                 self,
@@ -288,6 +302,11 @@ impl RunConfig {
             );
         }
         Ok(())
+    }
+
+    /// Whether early stopping on validation is asked for (a patience other than 0).
+    fn patience_set(&self) -> bool {
+        self.patience != Count::Fixed(0)
     }
 
     /// The values per step of the data's own reading, where the dataset alone says it: 28

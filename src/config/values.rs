@@ -225,7 +225,7 @@ pub enum Labels {
     /// The data's own labels (left out of the JSON, as before the key).
     #[default]
     Given,
-    /// Each training example's label drawn uniformly from the classes (`data::random_labels`),
+    /// Each training example's label drawn uniformly from the classes (`data::sequences::random_labels`),
     /// from the run's seed; validation and test keep their own labels.
     Random,
 }

@@ -135,7 +135,7 @@ pub struct Environment {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Kept {
     pub epoch: usize,
-    /// Whether training stopped early (`patience`), before the epoch budget.
+    /// Whether training stopped early (`patience` or `stop_train_acc`), before the epoch budget.
     pub stopped_early: bool,
     /// The reason, in a sentence.
     pub why: String,

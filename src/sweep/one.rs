@@ -375,10 +375,8 @@ fn finish(
     // What memorisation measures read (`report::capacity`): how much of its training set the
     // kept model fits.
     if resolved.labels == crate::config::Labels::Random || resolved.stop_train_acc > 0.0 {
-        let (_, fitted) = train::predict(&done.model, &data.train, device);
-        let truth = Vec::<i64>::try_from(&data.train.y)?;
-        let right = fitted.iter().zip(&truth).filter(|(p, t)| p == t).count();
-        result.train_fit_acc = Some(right as f64 / truth.len().max(1) as f64);
+        let (_, fit) = train::evaluate(&done.model, &data.train.to_device(device));
+        result.train_fit_acc = Some(fit);
     }
     result.memory = env::memory();
     result.intervals = intervals;

@@ -81,7 +81,11 @@ fn a_tiny_width_fails_random_labels_that_a_wider_one_fits() {
 fn random_labels_and_the_fit_stop_refuse_what_they_cannot_mean() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--labels", "random", "--keep", "best_val"],
+            "--keep best_val: expected its default with labels = \"random\"",
+        ),
         (
             &[
                 "--labels",

@@ -44,6 +44,22 @@ fn widened(lo: f64, hi: f64, pad: f64) -> (f64, f64) {
     (lo / pad, hi * pad)
 }
 
+/// A chart with log scales on both axes.
+type LogLog<'a, DB> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<
+        plotters::coord::combinators::WithKeyPoints<plotters::coord::combinators::LogCoord<f64>>,
+        plotters::coord::combinators::WithKeyPoints<plotters::coord::combinators::LogCoord<f64>>,
+    >,
+>;
+
+/// The bits that all labels of the largest set hold: no width can show more.
+fn ceiling(c: &Capacity) -> (usize, f64) {
+    let largest = c.random.iter().map(|r| r.size).max().unwrap_or(0);
+    (largest, largest as f64 * (c.classes.max(2) as f64).log2())
+}
+
 /// Bits memorised against parameters, with the 5-bits-per-parameter guide.
 fn bits_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
@@ -63,10 +79,10 @@ fn bits_panel<DB: DrawingBackend>(
         fold(|p| p.0, 0.0, f64::max),
         1.6,
     );
-    let guide = |p: f64| COLLINS_BITS_PER_PARAM * p;
+    let top = ceiling(c).1;
     let (y0, y1) = widened(
         fold(|p| p.1, f64::INFINITY, f64::min).min(guide(x0)),
-        fold(|p| p.1, 0.0, f64::max).max(guide(x1)),
+        fold(|p| p.1, 0.0, f64::max).max(guide(x1)).max(top),
         1.3,
     );
     let mut chart = chart_builder(area, s)
@@ -83,45 +99,79 @@ fn bits_panel<DB: DrawingBackend>(
         &|v: &f64| short_count(*v),
         &|v: &f64| short_count(*v)
     );
+    guides(&mut chart, s, c, (x0, x1))?;
+    widths(&mut chart, s, c, &pts)?;
+    legend!(chart, s, SeriesLabelPosition::UpperLeft);
+    Ok(())
+}
+
+/// Collins et al.'s bits per parameter.
+fn guide(params: f64) -> f64 {
+    COLLINS_BITS_PER_PARAM * params
+}
+
+/// The grey guides: 5 bits per parameter (dashed) and the largest set's labels (dotted).
+fn guides<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LogLog<'a, DB>,
+    s: &Style,
+    c: &Capacity,
+    (x0, x1): (f64, f64),
+) -> Drawn<DB> {
     reference_line(
-        &mut chart,
+        chart,
         s,
         vec![(x0, guide(x0)), (x1, guide(x1))],
         4.0,
         "5 bits per parameter (Collins et al. 2017)",
     )?;
-    // What the largest set given holds: no width can show more.
-    let largest = c.random.iter().map(|r| r.size).max().unwrap_or(0);
-    let ceiling = largest as f64 * (c.classes.max(2) as f64).log2();
+    let (largest, top) = ceiling(c);
+    let (st, dot, gap) = (*s, s.px(2.0), s.px(4.0));
     chart
         .draw_series(DashedLineSeries::new(
-            vec![(x0, ceiling), (x1, ceiling)],
-            s.px(2.0),
-            s.px(4.0),
+            vec![(x0, top), (x1, top)],
+            dot,
+            gap,
             s.line(GREY, 1.2),
         ))?
         .label(format!(
             "all {} labels of the largest set",
             crate::summary::thousands(largest as i64)
         ))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREY.stroke_width(1)));
+        .legend(move |(x, y)| {
+            plotters::element::DashedPathElement::new(
+                vec![(x, y), (x + st.px(28.0), y)],
+                dot,
+                gap,
+                st.line(GREY, 1.2),
+            )
+        });
+    Ok(())
+}
+
+/// Each width's point (a triangle where it is a lower bound), joined, with its `H=` note.
+fn widths<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LogLog<'a, DB>,
+    s: &Style,
+    c: &Capacity,
+    pts: &[(f64, f64)],
+) -> Drawn<DB> {
     let c0 = colour(0);
     chart
-        .draw_series(LineSeries::new(pts.clone(), s.line(c0, 2.0)))?
+        .draw_series(LineSeries::new(pts.to_vec(), s.line(c0, 2.0)))?
         .label("most bits stored over the sizes tried")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c0.stroke_width(2)));
-    for (w, &p) in c.widths.iter().zip(&pts) {
+        .legend(mark!(s, c0, false, false));
+    for (w, &p) in c.widths.iter().zip(pts) {
         match w.lower_bound {
             true => chart.draw_series([TriangleMarker::new(p, s.px(6.5), s.fill(colour(1)))])?,
             false => chart.draw_series([Circle::new(p, s.px(4.5), s.fill(c0))])?,
         };
     }
     if c.widths.iter().any(|w| w.lower_bound) {
-        let c1 = colour(1);
+        let (c1, size) = (colour(1), s.px(6.5));
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label("fitted every size given: at least this")
-            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 5, c1.filled()));
+            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), size, c1.filled()));
     }
     // `H=<width>` beside each point, as the figures against parameter count name theirs.
     for (&at, w) in pts.iter().zip(&c.widths) {
@@ -134,7 +184,6 @@ fn bits_panel<DB: DrawingBackend>(
                 )),
         )?;
     }
-    legend!(chart, s, SeriesLabelPosition::UpperLeft);
     Ok(())
 }
 
@@ -183,7 +232,7 @@ fn gap_panel<DB: DrawingBackend>(
         chart
             .draw_series(LineSeries::new(pts.clone(), s.line(col, 2.0)))?
             .label(format!("H={h}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], col.stroke_width(2)));
+            .legend(mark!(s, col, false, false));
         chart.draw_series(pts.iter().map(|&p| Circle::new(p, s.px(3.5), s.fill(col))))?;
     }
     legend!(chart, s, SeriesLabelPosition::UpperRight);

@@ -103,7 +103,7 @@ impl Capacity {
 fn cells(results: &[RunResult], labels: Labels) -> Vec<Cell> {
     let runs: Vec<&RunResult> = results
         .iter()
-        .filter(|r| r.config.labels == labels && r.train_fit_acc.is_some())
+        .filter(|r| r.config.labels == labels && fit_of(r).is_finite())
         .collect();
     let configs: Vec<crate::config::RunConfig> =
         runs.iter().map(|r| r.config.without_seed()).collect();
@@ -123,31 +123,48 @@ fn cells(results: &[RunResult], labels: Labels) -> Vec<Cell> {
             units: config.num_units,
             params: mine[0].params,
             size: mine[0].train_size,
-            fit: mean(&|r| r.train_fit_acc.unwrap_or(f64::NAN)),
+            fit: mean(&fit_of),
             test_acc: mean(&|r| r.test_acc),
             seeds: mine.len(),
         };
-        match cells
-            .iter_mut()
-            .find(|c| (c.units, c.size) == (cell.units, cell.size))
-        {
+        match cells.iter_mut().find(|c| c.same_place(&cell)) {
             Some(c) if cell.fit > c.fit => *c = cell,
             Some(_) => {}
             None => cells.push(cell),
         }
     }
-    cells.sort_by_key(|c| (c.units, c.size));
+    cells.sort_by_key(|c| (c.units, c.params, c.size));
     cells
+}
+
+/// What a run fits of its training set: the kept model's measured fit (`train_fit_acc`), or,
+/// for the data's own labels without it, its last epoch's training accuracy; NaN for neither.
+fn fit_of(r: &RunResult) -> f64 {
+    match (r.train_fit_acc, r.config.labels) {
+        (Some(fit), _) => fit,
+        (None, Labels::Given) => r.train_acc,
+        (None, Labels::Random) => f64::NAN,
+    }
+}
+
+impl Cell {
+    /// Whether two cells are one width, architecture (by its parameters) and training size.
+    fn same_place(&self, other: &Cell) -> bool {
+        (self.units, self.params, self.size) == (other.units, other.params, other.size)
+    }
 }
 
 /// Each width's capacity from its random-label cells (sorted by width then size).
 fn widths(random: &[Cell], classes: usize) -> Vec<Width> {
-    let mut units: Vec<i64> = random.iter().map(|c| c.units).collect();
-    units.dedup();
-    units
+    let mut models: Vec<(i64, i64)> = random.iter().map(|c| (c.units, c.params)).collect();
+    models.dedup();
+    models
         .into_iter()
-        .map(|h| {
-            let mine: Vec<&Cell> = random.iter().filter(|c| c.units == h).collect();
+        .map(|(h, params)| {
+            let mine: Vec<&Cell> = random
+                .iter()
+                .filter(|c| (c.units, c.params) == (h, params))
+                .collect();
             let best = mine
                 .iter()
                 .map(|c| (bits(c.size, c.fit, classes), c.size))
@@ -155,7 +172,7 @@ fn widths(random: &[Cell], classes: usize) -> Vec<Width> {
             let largest = mine.last().expect("a width has a cell");
             Width {
                 units: h,
-                params: largest.params,
+                params,
                 bits: best.0,
                 at_size: best.1,
                 fitted: mine
@@ -209,6 +226,15 @@ fn capacity_table(c: &Capacity) -> String {
     );
     for w in &c.widths {
         let bound = if w.lower_bound { "≥ " } else { "" };
+        if w.bits <= 0.0 {
+            let _ = writeln!(
+                out,
+                "| {} | {} | – | – (nothing above chance) | – |",
+                w.units,
+                thousands(w.params)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "| {} | {} | {} | {bound}{} ({}) | {bound}{:.2} |",
