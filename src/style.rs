@@ -414,8 +414,8 @@ where
 }
 
 /// `H=<width>` beside each point, as the figures against parameter count name their points.
-pub fn width_notes<'a, DB, X>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, plotters::coord::types::RangedCoordf64>>,
+pub fn width_notes<'a, DB, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
     s: &Style,
     points: &[(f64, f64)],
     widths: impl Iterator<Item = i64>,
@@ -423,6 +423,7 @@ pub fn width_notes<'a, DB, X>(
 where
     DB: DrawingBackend + 'a,
     X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
 {
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     for (&at, units) in points.iter().zip(widths) {

@@ -7,11 +7,11 @@ against the training-set size, one line per width.
 */
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Capacity, COLLINS_BITS_PER_PARAM};
 use crate::style::{
-    chart_builder, colour, reference_line, short_count, ticks_125, Drawn, Figure, Style, GREY, GRID,
+    chart_builder, colour, reference_line, short_count, ticks_125, width_notes, Drawn, Figure,
+    Style, GREY, GRID,
 };
 
 /// The two panels of a capacity sweep.
@@ -173,18 +173,7 @@ fn widths<'a, DB: DrawingBackend + 'a>(
             .label("fitted every size given: at least this")
             .legend(move |(x, y)| TriangleMarker::new((x + 10, y), size, c1.filled()));
     }
-    // `H=<width>` beside each point, as the figures against parameter count name theirs.
-    for (&at, w) in pts.iter().zip(&c.widths) {
-        chart.plotting_area().draw(
-            &(EmptyElement::at(at)
-                + Text::new(
-                    format!("H={}", w.units),
-                    (s.px(7.0), s.px(4.0)),
-                    s.note().pos(Pos::new(HPos::Left, VPos::Top)),
-                )),
-        )?;
-    }
-    Ok(())
+    width_notes(chart, s, pts, c.widths.iter().map(|w| w.units))
 }
 
 /// The data's own labels: training fit minus test accuracy (points) against the training-set
