@@ -43,7 +43,10 @@ config.json's "task" says what DATA is and what the head predicts:
   where the file gives none); value = out * target_std + centre, centre the target at the last
   row for "last", else target_mean. With decompose = "classical" (forecasting's default) and a
   season m, the target first loses rowseq's classical seasonal indices of the whole series
-  (`seasonal_indices`), and each step's centre adds its index back. Check: the <target> column
+  (`seasonal_indices`), and each step's centre adds its index back. With transform = "log"
+  (resolved.json; forecasting's "auto" resolves to it where every target value is positive),
+  the target is read as its natural logarithm before all of this, and value = exp(out *
+  target_std + centre). Check: the <target> column
   of rowseq's `step,row,<target>,...`, one row per step ahead (the step and row columns must
   match too).
 
@@ -532,20 +535,33 @@ def forecast_one(args, run, cfg, result, normalization, patch):
     path = Path(str(args.data).removeprefix("csv:"))
     season = resolved.get("season", 0) if resolved.get("decompose") == "classical" else 0
     calendar = resolved.get("season", 0) if resolved.get("calendar") else 0
+    log = resolved.get("transform") == "log"
     series, values, zs, stds = [], [], [], []
     for key, names, target, table in read_series_csv(path, cfg):
         if len(table) < window:
             sys.exit(f"{path}: {len(table)} steps, fewer than the run's window of {window}")
         norm = series_normalization(normalization, key, target)
+        if log:
+            # The run read the target's natural logarithm (transform = "log").
+            if (table[:, target] <= 0).any():
+                sys.exit(f"{path}: a target value that is not positive: the run read its logarithm")
+            table = table.copy()
+            table[:, target] = np.log(table[:, target])
         x, lengths, centre = prepare_window(table, target, window, norm, patch, season, horizon, calendar)
         model = load(cfg, run, x.shape[2], horizon)
         with torch.no_grad():
             z = model(x, lengths)[0].double()
         std = norm.get("target_std", 1.0)
         series.append((key, names, target, len(table)))
-        values.append(z * std + centre)
+        value = z * std + centre
+        if log:
+            # A value's float32 rounding scales with it: its tolerance is in std * value.
+            value = value.exp()
+            stds += (std * value).tolist()
+        else:
+            stds += [std] * horizon
+        values.append(value)
         zs.append(z.abs())
-        stds += [std] * horizon
     return series, window, horizon, torch.cat(values), torch.cat(zs), torch.tensor(stds), x.shape
 
 

@@ -19,6 +19,17 @@ pub fn argmax(row: &[f64]) -> usize {
     best
 }
 
+/// One bound of a prediction interval around `forecast`: `offset` (minus the half-width for the
+/// lower bound, plus it for the upper) added to it, or, where the network reads the target's
+/// logarithm (`log`), the forecast times exp(offset): the interval is symmetric in the units
+/// its errors were calibrated in.
+pub fn interval_bound(forecast: f64, offset: f64, log: bool) -> f64 {
+    match log {
+        true => forecast * offset.exp(),
+        false => forecast + offset,
+    }
+}
+
 /// The half-width of a split-conformal interval at `level` (%) from the absolute errors of a
 /// calibration set (Vovk et al.; Lei et al. 2018): the ceil((n + 1) level / 100)-th smallest,
 /// which covers a new error from the same distribution with probability at least `level`. With

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 // The key table's types and words are read where `run_flags!` expands it.
 use crate::config::{
     dataset, for_each_run_key, Cell, Count, CsvLayout, Decompose, EvalTest, Fill, Keep, Labels,
-    Noise, Normalize, Patch, Pooling, RunConfig, Schedule, SweepConfig, Task, ValSplit,
+    Noise, Normalize, Patch, Pooling, RunConfig, Schedule, SweepConfig, Task, Transform, ValSplit,
     NOISE_EXPECTED, PATCH_EXPECTED, RUN_KEYS,
 };
 

@@ -464,6 +464,14 @@ macro_rules! for_each_run_key {
         decompose: Decompose = Decompose::None, Omitted, Forecast,
             expected "\"classical\" (seasonal indices out, added back to the forecasts) or \
                       \"none\"";
+        /// Forecasting: the target read as it is ("none") or as its natural logarithm ("log"),
+        /// so that a season or a change that grows with the level keeps one size; forecasts
+        /// and their intervals are mapped back with exp. "auto" (forecasts' default): log
+        /// where every value of the target in the file is positive, recorded in the resolved
+        /// config.
+        transform: Transform = Transform::None, Omitted, Forecast,
+            expected "\"none\" (the values as they are), \"log\" (their logarithm: positive \
+                      values only) or \"auto\" (log where every value is positive)";
         /// Forecasting: the levels (%) of the prediction intervals, comma-separated ("" =
         /// none): split conformal, from the validation windows' absolute errors per step ahead,
         /// with their coverage of the test targets recorded beside each level.

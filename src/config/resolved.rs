@@ -14,7 +14,7 @@ use std::ops::Deref;
 use serde::{Deserialize, Serialize};
 
 use super::keys::RunConfig;
-use super::values::{Count, Noise, Patch, Task};
+use super::values::{Count, Noise, Patch, Task, Transform};
 
 /// A run config with no "auto" left.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -39,6 +39,9 @@ impl Resolved {
         }
         if cfg.task == Task::Forecast && cfg.season == Count::Auto {
             return Err("season");
+        }
+        if cfg.task == Task::Forecast && cfg.transform == Transform::Auto {
+            return Err("transform");
         }
         if cfg.patch == Patch::Auto {
             return Err("patch");

@@ -40,6 +40,13 @@ impl RunConfig {
         if self.task == Task::Forecast && !given("decompose") {
             self.decompose = Decompose::Classical;
         }
+        // Forecasts read a positive target as its logarithm unless told otherwise: on the ten
+        // development series (README, "How well it does"), log on the eight positive ones
+        // lowered the geometric mean of the LSTM's test MAE over AutoETS's on those eight from
+        // 1.07 to 0.96 (lynx 2.23 to 1.18, housing 1.03 to 0.93), hurting none by more than 1 %.
+        if self.task == Task::Forecast && !given("transform") {
+            self.transform = Transform::Auto;
+        }
         // Series classification trains on jittered inputs unless told otherwise (measured on
         // 8 UEA/UCR problems, README "Untuned defaults"); numeric tasks train on the values.
         if self.is_series() && self.task == Task::Classify && !given("noise") {

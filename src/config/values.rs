@@ -186,6 +186,21 @@ pub enum Decompose {
     Classical,
 }
 
+/// What a forecast's target is read as before the window's scaling (`transform`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Transform {
+    /// The values as they are (left out of the JSON, as before the key).
+    #[default]
+    None,
+    /// Their natural logarithm: a season or a change that grows with the level becomes one of
+    /// constant size; forecasts and interval bounds are mapped back with exp.
+    Log,
+    /// Forecasts' default: log where every value of the target in the file is positive, none
+    /// otherwise (`data::windows::split` decides; the resolved config records which).
+    Auto,
+}
+
 /// Which training series validate a run (`val_split`).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[serde(rename_all = "snake_case")]

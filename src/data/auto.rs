@@ -131,6 +131,12 @@ pub fn resolve(cfg: &RunConfig, data: &Dataset) -> Resolved {
             Patch::Auto => data.patch.map_or(Patch::Natural, Patch::Values),
             p => p,
         },
+        // Forecasts record the transform their windows were read with (`windows::split`).
+        transform: match &data.forecast {
+            Some(f) if f.log => crate::config::Transform::Log,
+            Some(_) => crate::config::Transform::None,
+            None => cfg.transform,
+        },
         noise: match cfg.noise {
             Noise::Auto => match noise(data.step_change, cfg.normalize) {
                 0.0 => Noise::Off,

@@ -184,11 +184,16 @@ pub struct Forecast {
     pub relative: bool,
     /// The target loses its seasonal indices before the network reads it (`decompose`).
     pub decomposed: bool,
+    /// The network reads the target's logarithm (`transform = "log"`): centres and target
+    /// stds are in its units, and a forecast is exp(output * std + centre).
+    pub log: bool,
     /// Each series' cut and scales, in the order of the windows of every split.
     pub series: Vec<SeriesCut>,
     /// What a scaled output of 0 means for each test target, in its series' units
     /// (`forecast::windows`): the forecast is output * its series' target std + centre.
     pub centres: Vec<f64>,
+    /// The same for each validation target.
+    pub val_centres: Vec<f64>,
     /// Test windows' truth and baseline forecasts, [N * horizon] row-major.
     pub truth: Vec<f64>,
     pub naive: Vec<f64>,
@@ -294,15 +299,28 @@ impl Forecast {
         Errors::mean(&self.each_series(z, truth_z, held, |s| s.scale / s.target.std))
     }
 
-    /// Held-out predictions in the targets' units from scaled outputs `z` and the scaled
-    /// truth of `held` (the windows' centres cancel in a difference, so validation, whose
-    /// centres are not kept, is scored from each series' target mean and std).
+    /// Held-out values in the targets' units from scaled outputs (or scaled truth) `z` of the
+    /// rows of `held`: each output times its series' target std plus its window's centre, and
+    /// exp of that under `transform = "log"`.
     pub fn unscaled(&self, z: &[f64], held: Held) -> Vec<f64> {
+        let centres = match held {
+            Held::Val => &self.val_centres,
+            Held::Test => &self.centres,
+        };
         let mut out = Vec::with_capacity(z.len());
         for (s, r) in self.series.iter().zip(self.rows(held)) {
-            out.extend(s.target.unscale(&z[r]));
+            let std = s.target.std;
+            out.extend(r.map(|k| self.value(z[k] * std + centres[k])));
         }
         out
+    }
+
+    /// A value in the target's units from one in the units the network reads (`log`).
+    pub fn value(&self, read: f64) -> f64 {
+        match self.log {
+            true => read.exp(),
+            false => read,
+        }
     }
 }
 
@@ -328,7 +346,7 @@ impl Dataset {
                 .iter()
                 .zip(&f.centres)
                 .zip(f.spreads())
-                .map(|((z, centre), std)| z * std + centre)
+                .map(|((z, centre), std)| f.value(z * std + centre))
                 .collect(),
             None => target.unscale(z),
         }

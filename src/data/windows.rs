@@ -7,7 +7,7 @@ One model learns the windows of every series.
 */
 use super::origin::Origin;
 use super::{ets, forecast, Dataset, Forecast, SeriesCut, Split, Target};
-use crate::config::{Count, Normalize, RunConfig, Task};
+use crate::config::{Count, Normalize, RunConfig, Task, Transform};
 use crate::error::UserError;
 use crate::records::{Normalization, SeriesStats};
 
@@ -21,6 +21,7 @@ pub fn split(
     cfg: &RunConfig,
 ) -> Result<Dataset, UserError> {
     let cfg = &with_held_out(panel, cfg);
+    let cfg = &with_transform(origin, panel, cfg)?;
     let cfg = &with_season(origin, panel, cfg)?;
     let cfg = &with_window(panel, cfg)?;
     let mut parts = Vec::with_capacity(panel.tables.len());
@@ -77,8 +78,10 @@ fn assemble(
         season: cfg.season.fixed().unwrap_or(0),
         relative: read.relative,
         decomposed: read.season > 0,
+        log: cfg.transform == Transform::Log,
         series: Vec::new(),
         centres: Vec::new(),
+        val_centres: Vec::new(),
         truth: Vec::new(),
         naive: Vec::new(),
         snaive: Vec::new(),
@@ -87,6 +90,7 @@ fn assemble(
     };
     for p in parts {
         forecast.centres.extend(p.centres);
+        forecast.val_centres.extend(p.val_centres);
         forecast.truth.extend(p.truth);
         forecast.naive.extend(p.naive);
         forecast.snaive.extend(p.snaive);
@@ -126,26 +130,35 @@ fn normalization(panel: &forecast::Panel, cfg: &RunConfig, stats: &[Stats]) -> N
 /// A series' per-variable mean and std over its training stretch.
 type Stats = (Vec<f64>, Vec<f64>);
 
-/// One series' part of a forecast: its windows of each split, its cut, and the test targets'
-/// centres, truth and naive forecasts.
+/// One series' part of a forecast: its windows of each split, its cut, the validation and
+/// test targets' centres, and the test targets' truth and naive forecasts.
 struct Part {
     splits: [Split; 3],
     cut: SeriesCut,
     centres: Vec<f64>,
+    val_centres: Vec<f64>,
     truth: Vec<f64>,
     naive: Vec<f64>,
     snaive: Vec<f64>,
 }
 
-/// Series `i` of `panel` cut and read for `cfg` (season and window fixed), with its training
-/// stretch's per-variable mean and std.
+/// Series `i` of `panel` cut and read for `cfg` (season, window and transform fixed), with its
+/// training stretch's per-variable mean and std, in the units the network reads (the target's
+/// logarithm under `transform = "log"`); truth, baselines and MASE's scale in the file's.
 fn one_series(
     origin: &Origin,
     panel: &forecast::Panel,
     i: usize,
     cfg: &RunConfig,
 ) -> Result<(Part, Stats), UserError> {
-    let table = &panel.tables[i];
+    let logged;
+    let table = match cfg.transform {
+        Transform::Log => {
+            logged = panel.tables[i].with_log_target();
+            &logged
+        }
+        _ => &panel.tables[i],
+    };
     let cut = stretches_of(panel, i, cfg)?;
     let h = cfg.horizon;
     let (mean, std) = match cfg.normalize {
@@ -155,10 +168,10 @@ fn one_series(
     let [train_o, val_o, test_o] = forecast::origins(&cut, h);
     let scale = forecast::WindowScale::of(cfg, &mean, &std);
     let windows = |o: &[usize]| forecast::windows(table, o, cut.window, h, scale);
-    let ((train, _), (val, _)) = (windows(&train_o), windows(&val_o));
+    let ((train, _), (val, val_centres)) = (windows(&train_o), windows(&val_o));
     let (test, centres) = windows(&test_o);
     let j = table.target;
-    let y = table.target_values();
+    let y = panel.tables[i].target_values();
     let season = cfg.season.fixed().unwrap_or(0);
     let mase = forecast::mase_scale(&y, cut.train, season);
     if mase <= 0.0 {
@@ -179,6 +192,7 @@ fn one_series(
         snaive: forecast::seasonal_naive(&y, &test_o, h, season),
         splits: [train, val, test],
         centres,
+        val_centres,
         cut: SeriesCut {
             id: panel.ids[i].clone(),
             stretches: cut,
@@ -248,6 +262,46 @@ fn with_window(panel: &forecast::Panel, cfg: &RunConfig) -> Result<RunConfig, Us
     })
 }
 
+/// `cfg` with its transform fixed: "auto" is log where every value of every series' target is
+/// positive (a count, a price, a demand), none otherwise; "log" where one is not is an error
+/// naming the series, the step and the value.
+fn with_transform(
+    origin: &Origin,
+    panel: &forecast::Panel,
+    cfg: &RunConfig,
+) -> Result<RunConfig, UserError> {
+    let first_bad = panel
+        .tables
+        .iter()
+        .enumerate()
+        .find_map(|(i, t)| t.first_non_positive().map(|(s, v)| (i, s, v)));
+    let transform = match (cfg.transform, first_bad) {
+        (Transform::Auto, None) => Transform::Log,
+        (Transform::Auto, Some(_)) => Transform::None,
+        (Transform::Log, Some((i, s, v))) => {
+            let table = &panel.tables[i];
+            let date = table
+                .calendar
+                .map_or(String::new(), |c| format!(" ({})", c.date(s)));
+            return Err(UserError::data(
+                &origin.name,
+                format!(
+                    "transform = \"log\": the target {:?}{} is {v} at step {s}{date} (0-based): \
+                     expected positive values only (a logarithm reads them), or transform = \
+                     \"none\"",
+                    table.names[table.target],
+                    panel.which(i)
+                ),
+            ));
+        }
+        (t, _) => t,
+    };
+    Ok(RunConfig {
+        transform,
+        ..cfg.clone()
+    })
+}
+
 /// `cfg` with its season fixed: as given, or for "auto" the period `ets::detect_season` finds
 /// on the training stretch alone, the dates' season first (0 where it finds none); a training
 /// stretch too short to hold three of the shortest periods it looks for is an error naming
@@ -291,4 +345,106 @@ fn with_season(
         season: Count::Fixed(found),
         ..none
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::dataset::Spec;
+    use crate::data::Held;
+
+    /// A forecast of `values` (one column "v", season 4, window 8) under `transform`.
+    fn forecast_of(values: &[f64], transform: Transform) -> Result<Dataset, UserError> {
+        let text: String = values.iter().map(|v| format!("{v}\n")).collect();
+        let cfg = RunConfig {
+            dataset: "csv:s.csv".into(),
+            task: Task::Forecast,
+            season: Count::Fixed(4),
+            window: Count::Fixed(8),
+            val_size: Count::Fixed(10),
+            test_size: 10,
+            transform,
+            ..RunConfig::default()
+        }
+        .with_series_defaults(|k| ["transform", "val_size", "window", "season"].contains(&k));
+        let path = std::path::Path::new("s.csv");
+        let panel = forecast::parse(&format!("v\n{text}"), path, &cfg)?;
+        let origin = Origin {
+            name: "s.csv".into(),
+            spec: Spec::parse("csv:s.csv").unwrap(),
+            train_sha256: None,
+        };
+        split(&origin, &panel, &cfg)
+    }
+
+    fn doubles(t: &tch::Tensor) -> Vec<f64> {
+        Vec::<f64>::try_from(t.flatten(0, -1).to_kind(tch::Kind::Double)).unwrap()
+    }
+
+    #[test]
+    fn a_log_read_target_maps_back_to_the_files_values() {
+        // A season that grows with the level: its log is a constant season on a line.
+        let values: Vec<f64> = (0..60)
+            .map(|t| (0.05 * t as f64).exp() * [1.0, 2.0, 3.0, 1.5][t % 4])
+            .collect();
+        let data = forecast_of(&values, Transform::Auto).unwrap();
+        let f = data.forecast.as_ref().unwrap();
+        assert!(f.log);
+        // The windows hold z-scores of the log: the scaled truth mapped back is the file's.
+        for held in [Held::Val, Held::Test] {
+            let split = match held {
+                Held::Val => &data.val,
+                Held::Test => &data.test,
+            };
+            let back = f.unscaled(&doubles(&split.y), held);
+            let [_, val, test] = forecast::origins(&f.series[0].stretches, 1);
+            let origins = match held {
+                Held::Val => val,
+                Held::Test => test,
+            };
+            assert_eq!(origins.len(), 10, "{held:?}");
+            assert_eq!(back.len(), origins.len());
+            for (b, t) in back.iter().zip(&origins) {
+                let want = values[t + 1];
+                assert!(
+                    (b - want).abs() <= 1e-5 * want,
+                    "{held:?} {t}: {b} vs {want}"
+                );
+            }
+        }
+        assert_eq!(data.test_values(&doubles(&data.test.y)).len(), 10);
+        // Baselines and truth stay in the file's units.
+        let t0 = f.series[0].test_origins[0];
+        assert_eq!(f.truth[0], values[t0 + 1]);
+        assert_eq!(f.naive[0], values[t0]);
+        assert_eq!(data.target.as_ref().unwrap().mean, {
+            let logs: Vec<f64> = values[..40].iter().map(|v| v.ln()).collect();
+            logs.iter().sum::<f64>() / 40.0
+        });
+    }
+
+    #[test]
+    fn auto_reads_values_as_they_are_where_one_is_not_positive_and_log_refuses_them() {
+        let mut values: Vec<f64> = (0..60).map(|t| 1.0 + (t % 4) as f64).collect();
+        values[7] = -0.5;
+        let data = forecast_of(&values, Transform::Auto).unwrap();
+        assert!(!data.forecast.as_ref().unwrap().log);
+        let Err(err) = forecast_of(&values, Transform::Log) else {
+            panic!("log read a negative value");
+        };
+        let err = err.to_string();
+        assert!(
+            err.contains("transform = \"log\": the target \"v\" is -0.5 at step 7 (0-based)"),
+            "{err}"
+        );
+        // Given "none", a positive series is read as it is.
+        values[7] = 2.0;
+        assert!(
+            !forecast_of(&values, Transform::None)
+                .unwrap()
+                .forecast
+                .unwrap()
+                .log
+        );
+    }
 }

@@ -37,10 +37,14 @@ impl Explanation {
         };
         let head = match &data.forecast {
             Some(f) => format!(
-                "the next {} value{} of {} ({})",
+                "the next {} value{} of {}{} ({})",
                 f.horizon,
                 if f.horizon == 1 { "" } else { "s" },
                 target.name,
+                match f.log {
+                    true => " read as its logarithm, mapped back with exp",
+                    false => "",
+                },
                 match (f.relative, f.decomposed) {
                     (true, false) => "changes from the window's last value, over its std",
                     (true, true) => {

@@ -127,14 +127,17 @@ fn add(acc: &mut Output, other: Output) {
     }
 }
 
-/// Adds the half-widths of `other` to those of `acc`, where they share the levels; otherwise
-/// the ensemble has no intervals.
-fn add_intervals(acc: &mut Vec<(f64, Vec<f64>)>, other: &[(f64, Vec<f64>)]) {
-    // The ensemble's half-widths are its runs' mean, where they share the levels.
+/// Adds the interval bounds of `other` to those of `acc`, where they share the levels;
+/// otherwise the ensemble has no intervals.
+fn add_intervals(acc: &mut Vec<(f64, Vec<[f64; 2]>)>, other: &[(f64, Vec<[f64; 2]>)]) {
+    // The ensemble's bounds are its runs' mean, where they share the levels.
     let same_levels = acc.len() == other.len() && acc.iter().zip(other).all(|(a, b)| a.0 == b.0);
     if same_levels {
         for (a, b) in acc.iter_mut().zip(other) {
-            a.1.iter_mut().zip(&b.1).for_each(|(p, q)| *p += q);
+            a.1.iter_mut().zip(&b.1).for_each(|(p, q)| {
+                p[0] += q[0];
+                p[1] += q[1];
+            });
         }
     } else {
         acc.clear();
@@ -163,8 +166,8 @@ fn divide(acc: &mut Output, n: f64) {
             values, intervals, ..
         } => {
             values.iter_mut().for_each(|p| *p /= n);
-            for (_, widths) in intervals.iter_mut() {
-                widths.iter_mut().for_each(|w| *w /= n);
+            for (_, bounds) in intervals.iter_mut() {
+                bounds.iter_mut().flatten().for_each(|b| *b /= n);
             }
         }
     }

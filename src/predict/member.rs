@@ -16,7 +16,7 @@ use anyhow::Result;
 use tch::{nn, Device, Kind};
 
 use crate::config::dataset::Spec;
-use crate::config::{Patch, RunConfig, Task};
+use crate::config::{Patch, RunConfig, Task, Transform};
 use crate::data::forecast::{Table, WindowScale, EVERY_COLUMN};
 use crate::data::{Dataset, Source, Split};
 use crate::error::UserError;
@@ -65,9 +65,9 @@ pub enum Output {
         values: Vec<f64>,
         /// Their dates, for a run with a `date_column`: each series' step carried on.
         dates: Option<Vec<String>>,
-        /// The run's prediction intervals: each level (%) and its half-width per value
-        /// (`records::Interval`, in each series' units).
-        intervals: Vec<(f64, Vec<f64>)>,
+        /// The run's prediction intervals: each level (%) and its bounds per value
+        /// (`records::Interval`'s half-width around it, `metrics::interval_bound`).
+        intervals: Vec<(f64, Vec<[f64; 2]>)>,
     },
 }
 
@@ -295,6 +295,14 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
     for (id, table) in panel.ids.iter().zip(&panel.tables) {
         let (mean, std) = stats_of(&norm, &norm_path, id, &path)?;
         check_series(table, &path, &norm, &norm_path, window)?;
+        let logged;
+        let table = match trained.transform {
+            Transform::Log => {
+                logged = log_of(table, &path, id)?;
+                &logged
+            }
+            _ => table,
+        };
         // A panel's intervals are in each series' target std; one series' in its units.
         let (t_std, unit) = match norm.series.is_empty() {
             true => (t_std, 1.0),
@@ -327,11 +335,27 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
     }
     let windows: Vec<&Split> = windows.iter().collect();
     let z = model_outputs(run, cfg, &result, &Split::cat(&windows), (window, features))?;
-    let values = z
+    let log = trained.transform == Transform::Log;
+    let values: Vec<f64> = z
         .iter()
         .zip(&centres)
         .zip(&stds)
-        .map(|((v, c), t_std)| v * t_std + c)
+        .map(|((v, c), t_std)| match log {
+            true => (v * t_std + c).exp(),
+            false => v * t_std + c,
+        })
+        .collect();
+    let bounds = |widths: &[f64]| -> Vec<[f64; 2]> {
+        values
+            .iter()
+            .zip(widths)
+            .map(|(&v, &w)| [-w, w].map(|o| crate::metrics::interval_bound(v, o, log)))
+            .collect()
+    };
+    let intervals = levels
+        .iter()
+        .zip(&widths)
+        .map(|(i, w)| (i.level, bounds(w)))
         .collect();
     Ok(Member {
         label: result.label,
@@ -345,7 +369,7 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
             window,
             values,
             dates,
-            intervals: levels.iter().map(|i| i.level).zip(widths).collect(),
+            intervals,
         },
     })
 }
@@ -408,6 +432,26 @@ fn series_path(data: &str) -> Result<PathBuf, UserError> {
 
 /// Checks that the series read from `path` has the columns the run trained on (its statistics
 /// `norm`, saved in `norm_path`) and at least the run's `window` steps.
+/// `table` with its target read as its logarithm, for a run trained with `transform = "log"`:
+/// a value that is not positive is an error naming the series' step.
+fn log_of(table: &Table, path: &Path, id: &str) -> Result<Table, UserError> {
+    if let Some((s, v)) = table.first_non_positive() {
+        let which = match id.is_empty() {
+            true => String::new(),
+            false => format!(" (series {id:?})"),
+        };
+        return Err(UserError::data(
+            path,
+            format!(
+                "the target {:?}{which} is {v} at step {s} (0-based): expected positive values \
+                 only, as the run read the logarithm of its target (transform = \"log\")",
+                table.names[table.target]
+            ),
+        ));
+    }
+    Ok(table.with_log_target())
+}
+
 fn check_series(
     table: &Table,
     path: &Path,

@@ -426,7 +426,7 @@ fn write_forecast(
     series: &[(String, usize)],
     values: &[f64],
     dates: Option<&[String]>,
-    intervals: &[(f64, Vec<f64>)],
+    intervals: &[(f64, Vec<[f64; 2]>)],
 ) -> Result<()> {
     let panel = series.len() > 1 || series.iter().any(|s| !s.0.is_empty());
     let h = values.len() / series.len().max(1);
@@ -446,8 +446,8 @@ fn write_forecast(
             (steps + ahead).to_string(),
             v.to_string(),
         ];
-        for (_, w) in intervals {
-            row.extend([(v - w[k]).to_string(), (v + w[k]).to_string()]);
+        for (_, b) in intervals {
+            row.extend(b[k].map(|x| x.to_string()));
         }
         row.extend(dates.map(|d| d[k].clone()));
         row.extend(panel.then(|| id.clone()));

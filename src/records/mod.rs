@@ -242,7 +242,8 @@ pub struct SeriesScore {
 }
 
 /// One level of a forecast's split-conformal prediction intervals (`metrics::conformal_half_width`):
-/// the forecast plus or minus `half_width[k]` for step k + 1 ahead, in the target's units,
+/// the forecast plus or minus `half_width[k]` for step k + 1 ahead, in the target's units
+/// (under `transform = "log"`, in its logarithm's: the forecast times exp(-+ half_width[k])),
 /// calibrated on `calibration` validation windows' absolute errors.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Interval {

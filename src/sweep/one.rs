@@ -505,9 +505,11 @@ fn intervals(
     let z = train::predict_values(model, &data.val, device);
     let truth_z = Vec::<f64>::try_from(data.val.y.flatten(0, -1).to_kind(tch::Kind::Double))
         .expect("f64 targets");
-    // Errors in the target's units: every reading of a window (z-scores, relative to its
-    // last value or not) scales by the target's std alone. A panel's target std is 1: its
-    // errors are in each series' std, pooled, and each test row's half-width is in its own.
+    // Errors in the target's units (its logarithm's under transform = "log", where the
+    // bounds are the forecast times exp(-+ half-width)): every reading of a window (z-scores,
+    // relative to its last value or not) scales by the target's std alone. A panel's target
+    // std is 1: its errors are in each series' std, pooled, and each test row's half-width is
+    // in its own.
     let errors = |k: usize| -> Vec<f64> {
         (k..z.len())
             .step_by(h)
@@ -525,16 +527,13 @@ fn intervals(
                 .collect::<Option<_>>()?;
             let half_width: Vec<f64> = widths.iter().map(|w| w.0).collect();
             let w = |r: usize| half_width[r % h] * (spreads[r] / target.std);
-            let lo: Vec<f64> = predicted
-                .iter()
-                .enumerate()
-                .map(|(r, p)| p - w(r))
-                .collect();
-            let hi: Vec<f64> = predicted
-                .iter()
-                .enumerate()
-                .map(|(r, p)| p + w(r))
-                .collect();
+            let [lo, hi] = [-1.0, 1.0].map(|sign| {
+                predicted
+                    .iter()
+                    .enumerate()
+                    .map(|(r, &p)| crate::metrics::interval_bound(p, sign * w(r), f.log))
+                    .collect::<Vec<f64>>()
+            });
             let interval = crate::records::Interval {
                 level,
                 test_coverage: crate::metrics::coverage(truth, &lo, &hi),

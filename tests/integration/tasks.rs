@@ -974,3 +974,103 @@ fn a_forecast_search_ranks_trials_by_validation_error_lower_first() {
     assert_eq!(ranked.len(), 4, "{md}");
     assert!(ranked.windows(2).all(|w| w[0] <= w[1]), "{ranked:?}");
 }
+
+/// A positive series whose seasonal swing grows with its level: forecasting's default
+/// (`transform = "auto"`) reads its logarithm, records it, maps forecasts back with exp (so
+/// they stay positive) and scales its intervals by exp(-+ half-width); predict and PyTorch
+/// agree. A series with a zero keeps its values under "auto" and is refused under "log", and
+/// predict refuses a non-positive value for a run that read logarithms: one line, exit 2,
+/// nothing written.
+#[test]
+fn a_positive_series_is_read_as_its_logarithm_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let value = |t: usize| {
+        let phase = t as f64 * std::f64::consts::TAU / 12.0;
+        (0.01 * t as f64).exp() * (10.0 + 4.0 * phase.sin()) + 0.3 * ((7 * t) % 5) as f64
+    };
+    let write = |name: &str, values: &[f64]| {
+        let path = tmp.path().join(name);
+        let rows: String = values.iter().map(|v| format!("{v}\n")).collect();
+        std::fs::write(&path, format!("v\n{rows}")).unwrap();
+        path
+    };
+    let values: Vec<f64> = (0..240).map(value).collect();
+    let series = write("growing.csv", &values);
+    let train = |data: &Path, out: &Path| {
+        let mut c = rowseq();
+        c.arg("train")
+            .arg("--dataset")
+            .arg(format!("csv:{}", data.display()))
+            .args(["--task", "forecast", "--season", "12", "--epochs", "2"])
+            .args(["--num-units", "8", "--threads", "1", "--out"])
+            .arg(out);
+        c
+    };
+    let out = tmp.path().join("out");
+    train(&series, &out).assert().success();
+    let run = run_dirs(&crate::common::train_folder(&out)).remove(0);
+    let r = result(&run);
+    assert_eq!(r["config"]["transform"], "auto", "{r}");
+    assert_eq!(r["resolved"]["transform"], "log", "{r}");
+    // Every forecast is positive; each interval is the forecast times exp(-+ half-width).
+    let (header, rows) = csv_rows(&run.join("test_predictions.csv"));
+    assert_eq!(header[7..11], ["lo_80", "hi_80", "lo_95", "hi_95"]);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs();
+    for (i, iv) in r["intervals"].as_array().unwrap().iter().enumerate() {
+        let w = iv["half_width"][0].as_f64().unwrap();
+        for row in &rows {
+            let num = |c: usize| row[c].parse::<f64>().unwrap();
+            assert!(num(3) > 0.0, "{row:?}");
+            assert!(close(num(7 + 2 * i), num(3) * (-w).exp()), "{row:?}");
+            assert!(close(num(8 + 2 * i), num(3) * w.exp()), "{row:?}");
+        }
+    }
+    let predictions = tmp.path().join("p.csv");
+    rowseq()
+        .arg("predict")
+        .arg(&run)
+        .arg(&series)
+        .arg("--out")
+        .arg(&predictions)
+        .assert()
+        .success();
+    let (_, predicted) = csv_rows(&predictions);
+    let p: f64 = predicted[0][2].parse().unwrap();
+    assert!(
+        p > 0.0 && predicted[0][3].parse::<f64>().unwrap() < p,
+        "{predicted:?}"
+    );
+    crate::common::load_in_pytorch(&run, series.to_str().unwrap(), &predictions);
+    let explained = rowseq().arg("explain").arg(&run).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&explained.stdout).contains("read as its logarithm"),
+        "{explained:?}"
+    );
+
+    // A zero: "auto" reads the values as they are; "log" is refused, naming the step.
+    let mut with_zero = values.clone();
+    with_zero[5] = 0.0;
+    let zero = write("zero.csv", &with_zero);
+    let plain = tmp.path().join("plain");
+    train(&zero, &plain).assert().success();
+    let r = result(&run_dirs(&crate::common::train_folder(&plain))[0]);
+    assert!(r["resolved"].get("transform").is_none(), "{r}");
+    let bad = tmp.path().join("bad");
+    crate::cli::expect_user_error(
+        train(&zero, &bad).args(["--transform", "log"]),
+        "transform = \"log\": the target \"v\" is 0 at step 5 (0-based): expected positive values",
+    );
+    assert!(!bad.exists());
+    // predict with the run that read logarithms: the same refusal, nothing written.
+    let refused = tmp.path().join("refused.csv");
+    crate::cli::expect_user_error(
+        rowseq()
+            .arg("predict")
+            .arg(&run)
+            .arg(&zero)
+            .arg("--out")
+            .arg(&refused),
+        "the target \"v\" is 0 at step 5 (0-based): expected positive values only",
+    );
+    assert!(!refused.exists());
+}

@@ -31,6 +31,8 @@ pub const HELD_OUT: f64 = 0.15;
 pub const AUTO_WINDOW: usize = 24;
 
 mod table;
+#[cfg(test)]
+pub use table::parse;
 pub use table::{read, Panel, Table, EVERY_COLUMN};
 
 /// Where a series is cut: `train` steps, then `val`, then `test`.

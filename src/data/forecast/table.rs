@@ -45,6 +45,33 @@ impl Table {
             .map(|t| self.values[t * f + self.target])
             .collect()
     }
+
+    /// The first step whose target is not positive (zero, negative), and its value: where a
+    /// logarithm cannot read the series (`transform`).
+    pub fn first_non_positive(&self) -> Option<(usize, f64)> {
+        self.target_values()
+            .into_iter()
+            .enumerate()
+            .find(|(_, v)| v.is_nan() || *v <= 0.0)
+    }
+
+    /// The table with its target read as its natural logarithm (`transform = "log"`), the
+    /// other variables as they are; every target value must be positive
+    /// (`first_non_positive`).
+    pub fn with_log_target(&self) -> Table {
+        let f = self.features();
+        let mut values = self.values.clone();
+        for t in 0..self.steps {
+            values[t * f + self.target] = values[t * f + self.target].ln();
+        }
+        Table {
+            values,
+            names: self.names.clone(),
+            target: self.target,
+            steps: self.steps,
+            calendar: self.calendar,
+        }
+    }
 }
 
 /// The `target_column` of a wide panel: every column read is a series of its own.
