@@ -1,5 +1,5 @@
 //! An ensemble's predictions: its runs' predictions checked to be of one problem, then
-//! averaged (class probabilities, numbers, forecasts and their interval half-widths).
+//! averaged (class probabilities, numbers, forecasts and their interval bounds).
 use std::path::PathBuf;
 
 use super::member::{Member, Output};
