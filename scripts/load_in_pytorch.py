@@ -52,7 +52,8 @@ config.json's "task" says what DATA is and what the head predicts:
 
 Numeric tolerance (regress, forecast): rowseq computes in float32, so a value y = z * target_std
 + centre agrees up to float32 rounding of the model's output z; a value passes when
-|y(PyTorch) - y(rowseq)| <= 1e-5 * target_std * max(1, |z|), i.e. 1e-5 of the z-score (as
+|y(PyTorch) - y(rowseq)| <= 1e-5 * target_std * max(1, |z|) (under transform = "log", where y =
+exp(z * target_std + centre), target_std * y in place of target_std), i.e. 1e-5 of the z-score (as
 classification's 1e-5 on probabilities), relative to |z| when |z| > 1 (kind "none", where
 target_std is 1 and z is the raw value). The printed line gives the largest difference in the
 target's units and in target stds (runs on Covid3Month, sunspots and co2 agree to ~1e-7 target
@@ -543,8 +544,14 @@ def forecast_one(args, run, cfg, result, normalization, patch):
         norm = series_normalization(normalization, key, target)
         if log:
             # The run read the target's natural logarithm (transform = "log").
-            if (table[:, target] <= 0).any():
-                sys.exit(f"{path}: a target value that is not positive: the run read its logarithm")
+            bad = np.flatnonzero(~(table[:, target] > 0))
+            if len(bad):
+                which = f" (series {key!r})" if key else ""
+                sys.exit(
+                    f"{path}: the target {names[target]!r}{which} is {table[bad[0], target]} at step "
+                    f"{bad[0]} (0-based): expected positive values only, as the run read the logarithm "
+                    "of its target (transform = \"log\")"
+                )
             table = table.copy()
             table[:, target] = np.log(table[:, target])
         x, lengths, centre = prepare_window(table, target, window, norm, patch, season, horizon, calendar)

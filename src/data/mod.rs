@@ -189,8 +189,9 @@ pub struct Forecast {
     pub log: bool,
     /// Each series' cut and scales, in the order of the windows of every split.
     pub series: Vec<SeriesCut>,
-    /// What a scaled output of 0 means for each test target, in its series' units
-    /// (`forecast::windows`): the forecast is output * its series' target std + centre.
+    /// What a scaled output of 0 means for each test target, in its series' units, or its
+    /// logarithm's under `log` (`forecast::windows`): the forecast is output * its series'
+    /// target std + centre (exp of that under `log`).
     pub centres: Vec<f64>,
     /// The same for each validation target.
     pub val_centres: Vec<f64>,
@@ -212,7 +213,7 @@ pub struct SeriesCut {
     pub stretches: forecast::Stretches,
     /// MASE's denominator: the in-sample (seasonal-)naive MAE on its training stretch.
     pub scale: f64,
-    /// Its target's mean and std over its training stretch.
+    /// Its target's mean and std over its training stretch (its logarithm's under `log`).
     pub target: Target,
     /// Its validation windows, counted.
     pub val_windows: usize,
@@ -247,7 +248,7 @@ impl Forecast {
     }
 
     /// The target std of the series of each test target: a scaled output times it plus the
-    /// centre is the forecast.
+    /// centre is the forecast (exp of that under `log`).
     pub fn spreads(&self) -> Vec<f64> {
         self.series
             .iter()
@@ -294,9 +295,20 @@ impl Forecast {
 
     /// A panel's validation errors: each series' in its own target std (the scaled outputs `z`
     /// against the scaled truth, MASE on its scale in those units), then their mean, so that
-    /// selecting an epoch weighs every series alike, whatever its units.
+    /// selecting an epoch weighs every series alike, whatever its units. Under `transform =
+    /// "log"` the std is the logarithm's, and MASE, which has no units, comes from the
+    /// forecasts mapped back to each series' own (`unscaled`) over its in-sample scale there.
     pub fn score_scaled(&self, z: &[f64], truth_z: &[f64], held: Held) -> Errors {
-        Errors::mean(&self.each_series(z, truth_z, held, |s| s.scale / s.target.std))
+        let scaled = Errors::mean(&self.each_series(z, truth_z, held, |s| s.scale / s.target.std));
+        match self.log {
+            true => Errors {
+                mase: self
+                    .score(&self.unscaled(z, held), &self.unscaled(truth_z, held), held)
+                    .mase,
+                ..scaled
+            },
+            false => scaled,
+        }
     }
 
     /// Held-out values in the targets' units from scaled outputs (or scaled truth) `z` of the

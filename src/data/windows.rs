@@ -264,7 +264,9 @@ fn with_window(panel: &forecast::Panel, cfg: &RunConfig) -> Result<RunConfig, Us
 
 /// `cfg` with its transform fixed: "auto" is log where every value of every series' target is
 /// positive (a count, a price, a demand), none otherwise; "log" where one is not is an error
-/// naming the series, the step and the value.
+/// naming the series, the step and the value. The sign of every value decides, held-out ones
+/// included: a logarithm cannot read a value that is not positive, and a test window reads
+/// the values before it. That one bit is all a training window learns of later values.
 fn with_transform(
     origin: &Origin,
     panel: &forecast::Panel,
@@ -282,11 +284,11 @@ fn with_transform(
             let table = &panel.tables[i];
             let date = table
                 .calendar
-                .map_or(String::new(), |c| format!(" ({})", c.date(s)));
+                .map_or(String::new(), |c| format!(", {}", c.date(s)));
             return Err(UserError::data(
                 &origin.name,
                 format!(
-                    "transform = \"log\": the target {:?}{} is {v} at step {s}{date} (0-based): \
+                    "transform = \"log\": the target {:?}{} is {v} at step {s} (0-based{date}): \
                      expected positive values only (a logarithm reads them), or transform = \
                      \"none\"",
                     table.names[table.target],
@@ -413,6 +415,25 @@ mod tests {
             }
         }
         assert_eq!(data.test_values(&doubles(&data.test.y)).len(), 10);
+        // A panel's validation MASE (`score_scaled`) is in the file's units: each forecast
+        // mapped back, its MAE over the in-sample scale of the file's values.
+        let truth_z = doubles(&data.val.y);
+        let z: Vec<f64> = truth_z.iter().map(|v| v + 0.1).collect();
+        let [_, val, _] = forecast::origins(&f.series[0].stretches, 1);
+        let s = &f.series[0];
+        let centres = &f.val_centres;
+        let mae = val
+            .iter()
+            .enumerate()
+            .map(|(i, t)| ((z[i] * s.target.std + centres[i]).exp() - values[t + 1]).abs())
+            .sum::<f64>()
+            / val.len() as f64;
+        let mase = f.score_scaled(&z, &truth_z, Held::Val).mase.unwrap();
+        assert!(
+            (mase - mae / s.scale).abs() <= 1e-6 * mase,
+            "{mase} {}",
+            mae / s.scale
+        );
         // Baselines and truth stay in the file's units.
         let t0 = f.series[0].test_origins[0];
         assert_eq!(f.truth[0], values[t0 + 1]);
@@ -436,6 +457,25 @@ mod tests {
         assert!(
             err.contains("transform = \"log\": the target \"v\" is -0.5 at step 7 (0-based)"),
             "{err}"
+        );
+        // The sign of a held-out value decides too: a zero in the test stretch.
+        let mut later: Vec<f64> = (0..60)
+            .map(|t| 1.0 + (t % 4) as f64 + 0.1 * t as f64)
+            .collect();
+        assert!(
+            forecast_of(&later, Transform::Auto)
+                .unwrap()
+                .forecast
+                .unwrap()
+                .log
+        );
+        later[58] = 0.0;
+        assert!(
+            !forecast_of(&later, Transform::Auto)
+                .unwrap()
+                .forecast
+                .unwrap()
+                .log
         );
         // Given "none", a positive series is read as it is.
         values[7] = 2.0;

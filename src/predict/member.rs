@@ -430,21 +430,22 @@ fn series_path(data: &str) -> Result<PathBuf, UserError> {
     }
 }
 
-/// Checks that the series read from `path` has the columns the run trained on (its statistics
-/// `norm`, saved in `norm_path`) and at least the run's `window` steps.
 /// `table` with its target read as its logarithm, for a run trained with `transform = "log"`:
-/// a value that is not positive is an error naming the series' step.
+/// a value that is not positive is an error naming the series' step (and its date).
 fn log_of(table: &Table, path: &Path, id: &str) -> Result<Table, UserError> {
     if let Some((s, v)) = table.first_non_positive() {
         let which = match id.is_empty() {
             true => String::new(),
             false => format!(" (series {id:?})"),
         };
+        let date = table
+            .calendar
+            .map_or(String::new(), |c| format!(", {}", c.date(s)));
         return Err(UserError::data(
             path,
             format!(
-                "the target {:?}{which} is {v} at step {s} (0-based): expected positive values \
-                 only, as the run read the logarithm of its target (transform = \"log\")",
+                "the target {:?}{which} is {v} at step {s} (0-based{date}): expected positive \
+                 values only, as the run read the logarithm of its target (transform = \"log\")",
                 table.names[table.target]
             ),
         ));
@@ -452,6 +453,8 @@ fn log_of(table: &Table, path: &Path, id: &str) -> Result<Table, UserError> {
     Ok(table.with_log_target())
 }
 
+/// Checks that the series read from `path` has the columns the run trained on (its statistics
+/// `norm`, saved in `norm_path`) and at least the run's `window` steps.
 fn check_series(
     table: &Table,
     path: &Path,

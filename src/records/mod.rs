@@ -457,7 +457,9 @@ pub struct Normalization {
     pub mean: Vec<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub std: Vec<f64>,
-    /// Numeric tasks: the target's training mean and std (predictions are z-scores of it).
+    /// Numeric tasks: the target's training mean and std (predictions are z-scores of it; a
+    /// forecast read as its logarithm, `transform = "log"`: the logarithm's, as are `mean` and
+    /// `std`'s entries for the target and a panel's `series`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_mean: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -472,7 +474,8 @@ pub struct Normalization {
     pub series: Vec<SeriesStats>,
 }
 
-/// One series of a panel: its id and the per-variable mean and std of its training stretch.
+/// One series of a panel: its id and the per-variable mean and std of its training stretch (the
+/// target's logarithm's under `transform = "log"`).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct SeriesStats {
     pub id: String,

@@ -402,7 +402,7 @@ fn test_predictions(
     let z = train::predict_values(model, &data.test, device);
     let truth_z = Vec::<f64>::try_from(data.test.y.flatten(0, -1).to_kind(tch::Kind::Double))
         .expect("f64 targets");
-    let (predicted, truth) = (data.test_values(&z), target.unscale(&truth_z));
+    let predicted = data.test_values(&z);
     match &data.forecast {
         Some(f) => {
             let (intervals, bounds) = intervals(model, data, device, levels, &predicted, &f.truth)
@@ -433,7 +433,7 @@ fn test_predictions(
             let p = crate::records::TestPredictions {
                 at: None,
                 ids: None,
-                truth,
+                truth: target.unscale(&truth_z),
                 predicted,
                 naive: None,
                 snaive: None,

@@ -367,8 +367,13 @@ impl<'a> Epochs<'a> {
             test_acc: f64::NAN,
             train_seconds,
             eval_seconds: 0.0,
-            // MSE of z-scores: its root times the target's std is the RMSE in its units.
-            train_rmse: data.target.as_ref().map(|t| train_loss.sqrt() * t.std),
+            // MSE of z-scores: its root times the target's std is the RMSE in its units (none
+            // for a forecast read as its logarithm, whose std is the logarithm's).
+            train_rmse: data
+                .target
+                .as_ref()
+                .filter(|_| !data.forecast.as_ref().is_some_and(|f| f.log))
+                .map(|t| train_loss.sqrt() * t.std),
             val_errors,
             test_errors: None,
         });
