@@ -4,7 +4,8 @@ use super::*;
 
 /// Column names of `results.csv`: the run, its config and size (`RESULT_HEAD`), its scores
 /// (accuracies for classification, `ACCURACY_COLUMNS`, and series classification's 1-NN
-/// baselines where they were computed, `NEIGHBOUR_COLUMNS`; errors in the target's units for
+/// baselines where they were computed, `NEIGHBOUR_COLUMNS`, and the training fit where measured,
+/// `FIT_COLUMNS`; errors in the target's units for
 /// regression and forecasting, with their baselines, AutoETS's where computed, `ETS_COLUMNS`), then cost and environment
 /// (`RESULT_TAIL`). A sweep's table holds the score columns of the tasks it has.
 pub const RESULT_HEAD: &[&str] = &[
@@ -27,6 +28,9 @@ pub const RESULT_HEAD: &[&str] = &[
 pub const ACCURACY_COLUMNS: &[&str] = &["test_acc", "val_acc", "best_val_acc", "best_val_test_acc"];
 /// Series classification's nearest-neighbour baselines, where the results have them.
 pub const NEIGHBOUR_COLUMNS: &[&str] = &["nn_ed_test_acc", "nn_dtw_test_acc"];
+/// The kept model's fit of its whole training split, where the results have it (random
+/// labels, `stop_train_acc`: the capacity measure).
+pub const FIT_COLUMNS: &[&str] = &["train_fit_acc"];
 pub const REGRESSION_COLUMNS: &[&str] = &[
     "test_rmse",
     "test_mae",
@@ -41,6 +45,7 @@ pub const REGRESSION_COLUMNS: &[&str] = &[
 pub const FORECAST_COLUMNS: &[&str] = &[
     "window",
     "horizon",
+    "transform",
     "test_mase",
     "test_rmse",
     "test_mae",
@@ -95,6 +100,9 @@ fn score_cell(r: &RunResult, column: &str) -> String {
         "nn_dtw_test_acc" => r.nn_dtw_test_acc.map_or_else(String::new, acc),
         "window" => c.window.fixed().map_or_else(String::new, |w| w.to_string()),
         "horizon" => c.horizon.to_string(),
+        // What "auto" chose: the logarithm or the values as they are.
+        "transform" => c.value_text("transform"),
+        "train_fit_acc" => r.train_fit_acc.map_or_else(String::new, acc),
         "test_rmse" => num(e.test_rmse),
         "test_mae" => num(e.test_mae),
         "test_r2" => num(e.test_r2),
@@ -129,6 +137,9 @@ pub fn result_columns(results: &[RunResult]) -> Vec<&'static str> {
     }
     if results.iter().any(|r| r.nn_dtw_test_acc.is_some()) {
         scores.extend(NEIGHBOUR_COLUMNS);
+    }
+    if results.iter().any(|r| r.train_fit_acc.is_some()) {
+        scores.extend(FIT_COLUMNS);
     }
     for (task, columns) in [
         (Task::Regress, REGRESSION_COLUMNS),

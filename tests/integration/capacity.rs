@@ -54,6 +54,11 @@ fn a_tiny_width_fails_random_labels_that_a_wider_one_fits() {
     let why = wide["kept"]["why"].as_str().unwrap();
     assert!(why.contains("reaching stop_train_acc = 1"), "{why}");
     assert_eq!(narrow["epochs"], 60);
+    // results.csv has the fit beside the accuracies.
+    let (header, rows) = crate::common::csv_rows(&sweep.join("results.csv"));
+    let col = header.iter().position(|h| h == "train_fit_acc").unwrap();
+    let row = rows.iter().find(|r| r[0] == wide["run_id"]).unwrap();
+    assert_eq!(row[col], "1.0000", "{row:?}");
     // Memorised, not learnt: the test set keeps its own labels, and the wide run is near chance.
     assert!(
         wide["test_acc"].as_f64().unwrap() < 0.3,

@@ -1012,6 +1012,11 @@ fn a_positive_series_is_read_as_its_logarithm_by_default() {
     let r = result(&run);
     assert_eq!(r["config"]["transform"], "auto", "{r}");
     assert_eq!(r["resolved"]["transform"], "log", "{r}");
+    // results.csv says what "auto" chose; no training RMSE, which would be the logarithm's.
+    let (header, table) = csv_rows(&crate::common::train_folder(&out).join("results.csv"));
+    let cell = |name: &str| table[0][header.iter().position(|h| h == name).unwrap()].clone();
+    assert_eq!(cell("transform"), "log");
+    assert_eq!(cell("train_rmse"), "");
     // Every forecast is positive; each interval is the forecast times exp(-+ half-width).
     let (header, rows) = csv_rows(&run.join("test_predictions.csv"));
     assert_eq!(header[7..11], ["lo_80", "hi_80", "lo_95", "hi_95"]);
