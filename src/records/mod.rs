@@ -513,6 +513,12 @@ pub struct Stopped {
     /// Runs at the rung and runs that went on.
     pub at_rung: usize,
     pub promoted: usize,
+    /// The search that decided it: its grace period and reduction factor, and the epoch of
+    /// every rung up to the budget (None in records from before they were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asha: Option<crate::config::Asha>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rungs: Vec<usize>,
 }
 
 /// Why a run failed: `failed.json`.

@@ -109,7 +109,12 @@ pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Ru
 
 /// Records every run that a decided rung did not promote (and that did not finish or fail)
 /// as stopped there; a run already recorded is left as it is.
-fn record_stops(plan: &Plan, dir: &Path, rungs: &[Rung]) -> Result<usize> {
+fn record_stops(plan: &Plan, dir: &Path, rungs: &[Rung], asha: Asha) -> Result<usize> {
+    let budget = plan
+        .runs
+        .first()
+        .and_then(|r| r.config.epochs.fixed())
+        .unwrap_or(0);
     let mut stopped = 0;
     for (k, rung) in rungs.iter().enumerate() {
         if !rung.complete || (rung.promoted.is_empty() && k + 1 == rungs.len()) {
@@ -133,6 +138,8 @@ fn record_stops(plan: &Plan, dir: &Path, rungs: &[Rung]) -> Result<usize> {
                     val_score: rung.scores[j],
                     at_rung: rung.runs.len(),
                     promoted: rung.promoted.len(),
+                    asha: Some(asha),
+                    rungs: asha.rungs(budget),
                 })?;
             }
         }
@@ -178,7 +185,7 @@ pub fn run(
     let mut last_todo: Vec<String> = Vec::new();
     loop {
         let rungs = ladder(plan, dir, asha, opts.retry_failed);
-        record_stops(plan, dir, &rungs)?;
+        record_stops(plan, dir, &rungs, asha)?;
         let Some(rung) = rungs.iter().find(|r| !r.complete) else {
             break;
         };

@@ -93,6 +93,12 @@ fn successive_halving_decides_the_same_under_jobs_shards_and_a_kill() {
     assert_eq!(finished, 1, "one run reaches the last rung");
     assert_eq!(stopped.iter().filter(|&&r| r == 0).count(), 4);
     assert_eq!(stopped.iter().filter(|&&r| r == 1).count(), 1);
+    // Each stopped record names the search that decided it.
+    for r in reference.iter().filter(|r| !r.2.is_null()) {
+        assert_eq!(r.2["asha"]["grace_period"], 1, "{}", r.2);
+        assert_eq!(r.2["asha"]["reduction_factor"], 3, "{}", r.2);
+        assert_eq!(r.2["rungs"], serde_json::json!([1, 3, 9]), "{}", r.2);
+    }
     // A stopped run trained to its rung and no further.
     for r in &reference {
         if let Some(epoch) = r.2["epoch"].as_u64() {
