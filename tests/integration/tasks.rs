@@ -45,6 +45,13 @@ const SUNSPOTS_PREDICTED: [&str; 7] = [
     "hi_95",
 ];
 
+/// `rowseq predict RUN DATA --out OUT`.
+fn predict(run: &Path, data: &Path, out: &Path) -> assert_cmd::Command {
+    let mut c = rowseq();
+    c.arg("predict").arg(run).arg(data).arg("--out").arg(out);
+    c
+}
+
 fn result(run: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
 }
@@ -853,14 +860,7 @@ fn dates_are_checked_and_carried_into_the_outputs() {
     );
     assert_eq!(rows[0].last().unwrap(), &(1700 + origin + step).to_string());
     let predictions = tmp.path().join("p.csv");
-    rowseq()
-        .arg("predict")
-        .arg(&run)
-        .arg(&series)
-        .arg("--out")
-        .arg(&predictions)
-        .assert()
-        .success();
+    predict(&run, &series, &predictions).assert().success();
     let (header, rows) = csv_rows(&predictions);
     assert_eq!(header, [&SUNSPOTS_PREDICTED[..], &["date"]].concat());
     assert_eq!(rows[0][7], "2009", "the year after the series' last, 2008");
@@ -1031,14 +1031,7 @@ fn a_positive_series_is_read_as_its_logarithm_by_default() {
         }
     }
     let predictions = tmp.path().join("p.csv");
-    rowseq()
-        .arg("predict")
-        .arg(&run)
-        .arg(&series)
-        .arg("--out")
-        .arg(&predictions)
-        .assert()
-        .success();
+    predict(&run, &series, &predictions).assert().success();
     let (_, predicted) = csv_rows(&predictions);
     let p: f64 = predicted[0][2].parse().unwrap();
     assert!(
@@ -1069,12 +1062,7 @@ fn a_positive_series_is_read_as_its_logarithm_by_default() {
     // predict with the run that read logarithms: the same refusal, nothing written.
     let refused = tmp.path().join("refused.csv");
     crate::cli::expect_user_error(
-        rowseq()
-            .arg("predict")
-            .arg(&run)
-            .arg(&zero)
-            .arg("--out")
-            .arg(&refused),
+        &mut predict(&run, &zero, &refused),
         "the target \"v\" is 0 at step 5 (0-based): expected positive values only",
     );
     assert!(!refused.exists());
