@@ -329,10 +329,7 @@ impl Forecast {
 
     /// A value in the target's units from one in the units the network reads (`log`).
     pub fn value(&self, read: f64) -> f64 {
-        match self.log {
-            true => read.exp(),
-            false => read,
-        }
+        forecast::unread(read, self.log)
     }
 }
 

@@ -272,27 +272,20 @@ fn with_transform(
     panel: &forecast::Panel,
     cfg: &RunConfig,
 ) -> Result<RunConfig, UserError> {
-    let first_bad = panel
-        .tables
-        .iter()
-        .enumerate()
-        .find_map(|(i, t)| t.first_non_positive().map(|(s, v)| (i, s, v)));
+    if cfg.transform == Transform::None {
+        return Ok(cfg.clone());
+    }
+    let first_bad =
+        (0..panel.tables.len()).find_map(|i| panel.tables[i].non_positive(&panel.which(i)));
     let transform = match (cfg.transform, first_bad) {
         (Transform::Auto, None) => Transform::Log,
         (Transform::Auto, Some(_)) => Transform::None,
-        (Transform::Log, Some((i, s, v))) => {
-            let table = &panel.tables[i];
-            let date = table
-                .calendar
-                .map_or(String::new(), |c| format!(", {}", c.date(s)));
+        (Transform::Log, Some(bad)) => {
             return Err(UserError::data(
                 &origin.name,
                 format!(
-                    "transform = \"log\": the target {:?}{} is {v} at step {s} (0-based{date}): \
-                     expected positive values only (a logarithm reads them), or transform = \
-                     \"none\"",
-                    table.names[table.target],
-                    panel.which(i)
+                    "transform = \"log\": {bad}: expected positive values only (a logarithm \
+                     reads them), or transform = \"none\""
                 ),
             ));
         }
@@ -446,10 +439,11 @@ mod tests {
 
     #[test]
     fn auto_reads_values_as_they_are_where_one_is_not_positive_and_log_refuses_them() {
+        let reads_log =
+            |values: &[f64], t: Transform| forecast_of(values, t).unwrap().forecast.unwrap().log;
         let mut values: Vec<f64> = (0..60).map(|t| 1.0 + (t % 4) as f64).collect();
         values[7] = -0.5;
-        let data = forecast_of(&values, Transform::Auto).unwrap();
-        assert!(!data.forecast.as_ref().unwrap().log);
+        assert!(!reads_log(&values, Transform::Auto));
         let Err(err) = forecast_of(&values, Transform::Log) else {
             panic!("log read a negative value");
         };
@@ -462,29 +456,11 @@ mod tests {
         let mut later: Vec<f64> = (0..60)
             .map(|t| 1.0 + (t % 4) as f64 + 0.1 * t as f64)
             .collect();
-        assert!(
-            forecast_of(&later, Transform::Auto)
-                .unwrap()
-                .forecast
-                .unwrap()
-                .log
-        );
+        assert!(reads_log(&later, Transform::Auto));
         later[58] = 0.0;
-        assert!(
-            !forecast_of(&later, Transform::Auto)
-                .unwrap()
-                .forecast
-                .unwrap()
-                .log
-        );
+        assert!(!reads_log(&later, Transform::Auto));
         // Given "none", a positive series is read as it is.
         values[7] = 2.0;
-        assert!(
-            !forecast_of(&values, Transform::None)
-                .unwrap()
-                .forecast
-                .unwrap()
-                .log
-        );
+        assert!(!reads_log(&values, Transform::None));
     }
 }

@@ -340,10 +340,7 @@ fn forecast(run: &RunDir, cfg: &RunConfig, result: RunResult, data: &str) -> Res
         .iter()
         .zip(&centres)
         .zip(&stds)
-        .map(|((v, c), t_std)| match log {
-            true => (v * t_std + c).exp(),
-            false => v * t_std + c,
-        })
+        .map(|((v, c), t_std)| crate::data::forecast::unread(v * t_std + c, log))
         .collect();
     let bounds = |widths: &[f64]| -> Vec<[f64; 2]> {
         values
@@ -433,20 +430,16 @@ fn series_path(data: &str) -> Result<PathBuf, UserError> {
 /// `table` with its target read as its logarithm, for a run trained with `transform = "log"`:
 /// a value that is not positive is an error naming the series' step (and its date).
 fn log_of(table: &Table, path: &Path, id: &str) -> Result<Table, UserError> {
-    if let Some((s, v)) = table.first_non_positive() {
-        let which = match id.is_empty() {
-            true => String::new(),
-            false => format!(" (series {id:?})"),
-        };
-        let date = table
-            .calendar
-            .map_or(String::new(), |c| format!(", {}", c.date(s)));
+    let which = match id.is_empty() {
+        true => String::new(),
+        false => format!(" (series {id:?})"),
+    };
+    if let Some(bad) = table.non_positive(&which) {
         return Err(UserError::data(
             path,
             format!(
-                "the target {:?}{which} is {v} at step {s} (0-based{date}): expected positive \
-                 values only, as the run read the logarithm of its target (transform = \"log\")",
-                table.names[table.target]
+                "{bad}: expected positive values only, as the run read the logarithm of its \
+                 target (transform = \"log\")"
             ),
         ));
     }

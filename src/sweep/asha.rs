@@ -63,15 +63,20 @@ fn reached(run: &RunDir, epoch: usize, retry_failed: bool) -> bool {
         || run.metrics().is_ok_and(|m| m.len() >= epoch)
 }
 
-/// The search's rungs as the run folders in `dir` record them, up to the first that is not
-/// complete (or the last).
-pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Rung> {
+/// The epoch of every rung of `asha` over the plan's epoch budget.
+fn rung_epochs(plan: &Plan, asha: Asha) -> Vec<usize> {
     let epochs = plan
         .runs
         .first()
         .and_then(|r| r.config.epochs.fixed())
         .unwrap_or(0);
-    let budgets = asha.rungs(epochs);
+    asha.rungs(epochs)
+}
+
+/// The search's rungs as the run folders in `dir` record them, up to the first that is not
+/// complete (or the last).
+pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Rung> {
+    let budgets = rung_epochs(plan, asha);
     let mut active: Vec<usize> = (0..plan.runs.len()).collect();
     let mut rungs = Vec::new();
     for (k, &epoch) in budgets.iter().enumerate() {
@@ -110,11 +115,7 @@ pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Ru
 /// Records every run that a decided rung did not promote (and that did not finish or fail)
 /// as stopped there; a run already recorded is left as it is.
 fn record_stops(plan: &Plan, dir: &Path, rungs: &[Rung], asha: Asha) -> Result<usize> {
-    let budget = plan
-        .runs
-        .first()
-        .and_then(|r| r.config.epochs.fixed())
-        .unwrap_or(0);
+    let epochs = rung_epochs(plan, asha);
     let mut stopped = 0;
     for (k, rung) in rungs.iter().enumerate() {
         if !rung.complete || (rung.promoted.is_empty() && k + 1 == rungs.len()) {
@@ -139,7 +140,7 @@ fn record_stops(plan: &Plan, dir: &Path, rungs: &[Rung], asha: Asha) -> Result<u
                     at_rung: rung.runs.len(),
                     promoted: rung.promoted.len(),
                     asha: Some(asha),
-                    rungs: asha.rungs(budget),
+                    rungs: epochs.clone(),
                 })?;
             }
         }

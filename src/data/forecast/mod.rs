@@ -44,6 +44,15 @@ pub struct Stretches {
     pub window: usize,
 }
 
+/// A value of the target from one in the units the network reads it in: exp of it where it
+/// reads the target's logarithm (`transform = "log"`), else itself.
+pub fn unread(read: f64, log: bool) -> f64 {
+    match log {
+        true => read.exp(),
+        false => read,
+    }
+}
+
 /// The `auto` window: two seasons, or `AUTO_WINDOW` steps without a season, and at most a
 /// quarter of the training stretch.
 pub fn auto_window(season: usize, train_steps: usize) -> usize {

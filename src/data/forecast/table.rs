@@ -46,18 +46,26 @@ impl Table {
             .collect()
     }
 
-    /// The first step whose target is not positive (zero, negative), and its value: where a
-    /// logarithm cannot read the series (`transform`).
-    pub fn first_non_positive(&self) -> Option<(usize, f64)> {
-        self.target_values()
+    /// Where a logarithm cannot read the series (`transform`): the first step whose target is
+    /// not positive (zero, negative), said as "the target NAME{which} is VALUE at step S
+    /// (0-based, DATE)", `which` naming the series in a panel; None where every value is.
+    pub fn non_positive(&self, which: &str) -> Option<String> {
+        let (s, v) = self
+            .target_values()
             .into_iter()
             .enumerate()
-            .find(|(_, v)| v.is_nan() || *v <= 0.0)
+            .find(|(_, v)| v.is_nan() || *v <= 0.0)?;
+        let date = self
+            .calendar
+            .map_or(String::new(), |c| format!(", {}", c.date(s)));
+        Some(format!(
+            "the target {:?}{which} is {v} at step {s} (0-based{date})",
+            self.names[self.target]
+        ))
     }
 
     /// The table with its target read as its natural logarithm (`transform = "log"`), the
-    /// other variables as they are; every target value must be positive
-    /// (`first_non_positive`).
+    /// other variables as they are; every target value must be positive (`non_positive`).
     pub fn with_log_target(&self) -> Table {
         let f = self.features();
         let mut values = self.values.clone();
