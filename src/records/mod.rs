@@ -200,6 +200,10 @@ pub struct RunResult {
     /// absent when there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Series classification with `noise = "auto"`: the candidates the run trained in turn
+    /// and the one it kept on validation (`sweep::one`); absent where there was no choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<Choice>,
     /// Forecasting: the prediction intervals (`intervals`), each level's half-width per step
     /// ahead and its coverage of the test targets; absent without them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -227,6 +231,45 @@ pub struct RunResult {
     /// classification).
     #[serde(flatten)]
     pub errors: ResultErrors,
+}
+
+/// A value chosen on validation (`sweep::one`): the key, each candidate the run trained (a
+/// whole run of its own, under `<run-id>/candidates/<its id>/`) with its validation scores,
+/// and the one kept, whose model, metrics and test scores are the run's.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Choice {
+    pub key: String,
+    pub candidates: Vec<Candidate>,
+    /// Index into `candidates`.
+    pub chosen: usize,
+    /// The rule, in a sentence.
+    pub why: String,
+}
+
+/// One candidate of a `Choice`: the key's value, the run that trained it, its kept epoch's
+/// validation accuracy and loss, and its training time.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub value: f64,
+    pub run_id: String,
+    pub val_acc: f64,
+    pub val_loss: f64,
+    pub train_seconds: f64,
+}
+
+impl Choice {
+    /// The candidate to keep among `scores` (validation accuracy, loss; in the order the
+    /// candidates trained): the highest accuracy, then the lowest loss, then the earlier.
+    pub fn best(scores: &[(f64, f64)]) -> usize {
+        let mut best = 0;
+        for (i, &(acc, loss)) in scores.iter().enumerate().skip(1) {
+            let (b_acc, b_loss) = scores[best];
+            if acc > b_acc || (acc == b_acc && loss < b_loss) {
+                best = i;
+            }
+        }
+        best
+    }
 }
 
 /// One series of a panel, scored on its own test targets with its own MASE scale.
@@ -609,6 +652,16 @@ pub(crate) fn val_curve(accs: &[f64]) -> Vec<EpochMetrics> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_choice_keeps_the_higher_accuracy_then_the_lower_loss_then_the_first() {
+        use super::Choice;
+        assert_eq!(Choice::best(&[(0.8, 0.5), (0.9, 0.7)]), 1);
+        assert_eq!(Choice::best(&[(0.9, 0.5), (0.8, 0.1)]), 0);
+        assert_eq!(Choice::best(&[(0.9, 0.5), (0.9, 0.4)]), 1);
+        assert_eq!(Choice::best(&[(0.9, 0.5), (0.9, 0.5)]), 0);
+        assert_eq!(Choice::best(&[(0.7, 0.5)]), 0);
+    }
 
     #[test]
     fn the_confusion_matrix_counts_the_ensembles_predictions() {

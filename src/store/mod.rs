@@ -83,6 +83,9 @@ pub const TEST_PROBABILITIES: &str = "test_probabilities.csv";
 pub const SWEEP: &str = "sweep.json";
 pub const RESULTS_CSV: &str = "results.csv";
 pub const RESULTS_JSONL: &str = "results.jsonl";
+/// The folder inside a run folder of the candidates it chose between on validation
+/// (`records::Choice`), each a run folder of its own.
+pub const CANDIDATES: &str = "candidates";
 /// TensorBoard's log folder inside a sweep folder.
 pub const TENSORBOARD: &str = "tb";
 

@@ -15,8 +15,8 @@ use super::files::{
     atomic, create_dir_nofollow, read_record, read_text, regular, write_atomic, write_json,
 };
 use super::{
-    config_sha256, run_id, CHECKPOINT, CHECKPOINT_STATE, CONFIG, FAILED, METRICS, NORMALIZATION,
-    RESULT, TEST_PREDICTIONS, TEST_PROBABILITIES, WEIGHTS,
+    config_sha256, run_id, CANDIDATES, CHECKPOINT, CHECKPOINT_STATE, CONFIG, FAILED, METRICS,
+    NORMALIZATION, RESULT, TEST_PREDICTIONS, TEST_PROBABILITIES, WEIGHTS,
 };
 
 /// A run's checkpoint as read from disk (`RunDir::checkpoint`): what `train::checkpoint`
@@ -357,6 +357,37 @@ impl RunDir {
 
     pub fn write_result(&self, result: &RunResult) -> Result<()> {
         write_json(&self.path.join(RESULT), result)
+    }
+
+    /// The folder of the candidate run `id` (`records::Choice`), created with the folder of
+    /// candidates if need be.
+    pub fn candidate(&self, id: &str) -> Result<RunDir> {
+        let folder = RunDir::new(&self.path, CANDIDATES);
+        folder.create()?;
+        let candidate = RunDir::new(&folder.path, id);
+        candidate.create()?;
+        Ok(candidate)
+    }
+
+    /// Takes the chosen candidate's model and records as this run's own: its weights,
+    /// metrics, normalisation and test predictions or probabilities, each written
+    /// atomically (the run's `result.json`, written after, says the run is finished).
+    pub fn adopt(&self, chosen: &RunDir) -> Result<()> {
+        for name in [
+            WEIGHTS,
+            METRICS,
+            NORMALIZATION,
+            TEST_PROBABILITIES,
+            TEST_PREDICTIONS,
+        ] {
+            let from = chosen.path.join(name);
+            if from.is_file() {
+                let bytes = read_record(&from)
+                    .with_context(|| format!("could not read '{}'", from.display()))?;
+                write_atomic(&self.path.join(name), &bytes)?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -12,7 +12,7 @@ use super::{plan, Fitted, Options, PlannedRun};
 use crate::data::{Dataset, Source};
 use crate::env;
 use crate::interrupt;
-use crate::records::{Environment, RunResult};
+use crate::records::{Candidate, Choice, Environment, RunResult};
 use crate::sinks::hold::Hold;
 use crate::sinks::tensorboard;
 use crate::sinks::{Progress, TensorBoard};
@@ -117,6 +117,9 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     // Recorded before training, so that status, explain and predict read what this run
     // trains, also while it runs.
     run_dir.write_resolved(&fitted.resolved)?;
+    if !fitted.candidates.is_empty() {
+        return choose(planned, &run_dir, &fitted, &data, retrying, cx);
+    }
     if let Some(c) = &resume {
         cx.progress.note(&format!(
             "resuming {} [{}] after epoch {}/{}",
@@ -167,6 +170,128 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
             Ok(RunEnd::Trained(Box::new(result)))
         }
     }
+}
+
+/// A run that chooses on validation (`Fitted::candidates`): trains each candidate in turn as a
+/// run of its own in the run's folder of candidates (resuming from its checkpoint, skipped once
+/// finished), then keeps the one with the best validation score (`records::Choice::best`): its
+/// model, records and resolved config become the run's, and its result the run's with the
+/// choice recorded. A candidate's failure is the run's; Ctrl-C stops after a checkpoint.
+fn choose(
+    planned: &PlannedRun,
+    run_dir: &RunDir,
+    fitted: &Fitted,
+    data: &Dataset,
+    retrying: bool,
+    cx: &mut RunContext,
+) -> Result<RunEnd> {
+    let opts = cx.opts;
+    let lstm = planned.config.cell == crate::config::Cell::Lstm;
+    let mut done: Vec<RunResult> = Vec::new();
+    for (candidate, resolved) in &fitted.candidates {
+        let folder = run_dir.candidate(&candidate.id)?;
+        if let Ok(Some(result)) = folder.result() {
+            done.push(result);
+            continue;
+        }
+        folder.write_config(&candidate.config)?;
+        folder.write_resolved(resolved)?;
+        let (resume, threads) = match resume_point(candidate, &folder, cx) {
+            Ok(found) => found,
+            Err(_) if retrying => {
+                for f in [CHECKPOINT, store::METRICS] {
+                    store::remove_if_present(&folder.path.join(f))?;
+                }
+                (None, opts.threads)
+            }
+            Err(reason) => return record_failure(planned, run_dir, reason),
+        };
+        tch::set_num_threads(threads as i32);
+        let environment = env::run_environment(opts.device, threads, lstm);
+        if let Some(n) = &data.normalization {
+            folder.write_normalization(n)?;
+        }
+        let mut board = opts.tensorboard.then(|| {
+            TensorBoard::new(
+                &cx.dir.join(store::TENSORBOARD),
+                &candidate.id,
+                &candidate.label,
+                &environment,
+                &opts.command,
+            )
+        });
+        let fit = Fitted {
+            resolved: resolved.clone(),
+            cost_per_epoch: fitted.cost_per_epoch,
+            candidates: Vec::new(),
+        };
+        let training = Training {
+            planned: candidate,
+            run_dir: &folder,
+            fitted: &fit,
+            data,
+            resume: resume.as_ref(),
+            threads,
+        };
+        match training.train(cx, board.as_mut()) {
+            Ok(Trained::Stopped) => return Ok(RunEnd::Interrupted),
+            Err(e) if store::disk_full(&e) => return Err(e),
+            Err(e) => {
+                let reason = format!("candidate {} [{}]: {e:#}", candidate.label, candidate.id);
+                return record_failure(planned, run_dir, reason);
+            }
+            Ok(Trained::Finished(trained)) => {
+                let (result, confusion) = finish(
+                    candidate,
+                    resolved,
+                    &folder,
+                    &trained,
+                    data,
+                    &environment,
+                    opts.device,
+                )?;
+                if let (Some(board), Some(c)) = (&mut board, &confusion) {
+                    board.confusion(c, result.epochs as i64)?;
+                }
+                done.push(result);
+            }
+        }
+    }
+    let scores: Vec<(f64, f64)> = done.iter().map(|r| (r.val_acc, r.val_loss)).collect();
+    let chosen = Choice::best(&scores);
+    let (candidate, resolved) = &fitted.candidates[chosen];
+    run_dir.adopt(&RunDir::new(
+        &run_dir.path.join(store::CANDIDATES),
+        &candidate.id,
+    ))?;
+    run_dir.write_resolved(resolved)?;
+    let mut result = done[chosen].clone();
+    result.run_id = planned.id.clone();
+    result.label = planned.label.clone();
+    result.config = planned.config.clone();
+    result.resolved = Some(resolved.clone());
+    result.choice = Some(Choice {
+        key: "noise".into(),
+        candidates: fitted
+            .candidates
+            .iter()
+            .zip(&done)
+            .map(|((c, r), d)| Candidate {
+                value: r.noise(),
+                run_id: c.id.clone(),
+                val_acc: d.val_acc,
+                val_loss: d.val_loss,
+                train_seconds: d.train_seconds,
+            })
+            .collect(),
+        chosen,
+        why: "the candidate with the highest validation accuracy of its kept epoch (then the \
+              lowest validation loss, then the first)"
+            .into(),
+    });
+    run_dir.write_result(&result)?;
+    store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
+    Ok(RunEnd::Trained(Box::new(result)))
 }
 
 /// The run's data split as its config asks, with the baselines it is scored against: the

@@ -11,6 +11,7 @@ mod bad_input;
 mod bench;
 mod capacity;
 mod cells;
+mod choice;
 mod cli;
 mod data;
 mod ensemble;
