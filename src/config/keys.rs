@@ -379,7 +379,8 @@ macro_rules! for_each_run_key {
                       relative to its last value) or \"none\"";
         /// Gaussian noise added to the inputs while training, as a standard deviation in the units
         /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series
-        /// classification's default: from the series' step-to-step change).
+        /// classification's default: twice the series' step-to-step change, at most 0.5; the run
+        /// trains with that noise and without, and keeps the better on validation).
         noise: Noise = Noise::Off, Omitted, Any,
             expected NOISE_EXPECTED,
             valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));

@@ -314,7 +314,13 @@ fn gunpoint_end_to_end() {
     assert!(md.contains("| 91.33 | 90.67 |"), "{md}");
     // No picture of GunPoint's "digits" in TensorBoard: its series are not images.
     let run = run_dirs(&sweep).remove(0);
-    let id = run.file_name().unwrap().to_str().unwrap().to_string();
+    // The run chose its noise on validation: each candidate trained as a run of its own, with
+    // its own TensorBoard folder.
+    let choice = &result(&run)["choice"];
+    let id = choice["candidates"][choice["chosen"].as_u64().unwrap() as usize]["run_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let tb = sweep.join("tb");
     let folder: PathBuf = std::fs::read_dir(&tb)
         .unwrap()

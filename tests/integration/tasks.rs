@@ -712,10 +712,17 @@ fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
     assert_eq!(resolved["val_size"], 10, "{resolved}");
     assert_eq!(resolved["patch"], 5, "{resolved}");
     assert_eq!(resolved["epochs"], 2, "{resolved}");
-    let noise = resolved["noise"].as_f64().unwrap();
-    assert!(noise > 0.1 && noise < 0.2, "{resolved}");
+    // The rule's jitter and none were the candidates (`noise = "auto"` chooses on
+    // validation); the resolved config has the one kept (0, none, is left out).
+    let result = read("result.json");
+    let candidates = &result["choice"]["candidates"];
+    let rule = candidates[0]["value"].as_f64().unwrap();
+    assert!(rule > 0.1 && rule < 0.2, "{result}");
+    let chosen = result["choice"]["chosen"].as_u64().unwrap() as usize;
+    let noise = resolved["noise"].as_f64().unwrap_or(0.0);
+    assert_eq!(noise, candidates[chosen]["value"].as_f64().unwrap(), "{result}");
     // The result keeps the same config, and the table shows its values.
-    assert_eq!(read("result.json")["resolved"], resolved);
+    assert_eq!(result["resolved"], resolved);
     let (header, rows) = csv_rows(&sweep.join("results.csv"));
     let cell = |name: &str| rows[0][header.iter().position(|h| h == name).unwrap()].clone();
     assert_eq!(
