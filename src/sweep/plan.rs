@@ -100,7 +100,10 @@ impl Fitted {
                 .expect("a resolved config with its noise set stays resolved");
                 let candidate = PlannedRun {
                     id: store::run_id(&config),
-                    label: format!("{},noise={}", run.label, noise.std()),
+                    label: match noise.std() {
+                        0.0 => format!("{},noise=0", run.label),
+                        x => format!("{},noise={x:.3}", run.label),
+                    },
                     config,
                     pauses: Vec::new(),
                 };

@@ -720,7 +720,11 @@ fn a_run_records_its_resolved_config_before_it_trains_and_readers_use_it() {
     assert!(rule > 0.1 && rule < 0.2, "{result}");
     let chosen = result["choice"]["chosen"].as_u64().unwrap() as usize;
     let noise = resolved["noise"].as_f64().unwrap_or(0.0);
-    assert_eq!(noise, candidates[chosen]["value"].as_f64().unwrap(), "{result}");
+    assert_eq!(
+        noise,
+        candidates[chosen]["value"].as_f64().unwrap(),
+        "{result}"
+    );
     // The result keeps the same config, and the table shows its values.
     assert_eq!(result["resolved"], resolved);
     let (header, rows) = csv_rows(&sweep.join("results.csv"));
