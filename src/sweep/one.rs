@@ -97,15 +97,8 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
         Err(end) => return Ok(end),
     };
     run_dir.write_config(&planned.config)?;
-    let (resume, threads) = match resume_point(planned, &run_dir, cx) {
+    let (resume, threads) = match start_point(planned, &run_dir, retrying, cx)? {
         Ok(found) => found,
-        // A retry starts afresh from a checkpoint that cannot be used.
-        Err(_) if retrying => {
-            for f in [CHECKPOINT, store::METRICS] {
-                store::remove_if_present(&run_dir.path.join(f))?;
-            }
-            (None, cx.opts.threads)
-        }
         Err(reason) => return record_failure(planned, &run_dir, reason),
     };
     let opts = cx.opts;
@@ -132,15 +125,7 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     if let Some(n) = &data.normalization {
         run_dir.write_normalization(n)?;
     }
-    let mut board = opts.tensorboard.then(|| {
-        TensorBoard::new(
-            &cx.dir.join(store::TENSORBOARD),
-            &planned.id,
-            &planned.label,
-            &environment,
-            &opts.command,
-        )
-    });
+    let mut board = board(planned, &environment, cx);
     let training = Training {
         planned,
         run_dir: &run_dir,
@@ -196,14 +181,8 @@ fn choose(
         }
         folder.write_config(&candidate.config)?;
         folder.write_resolved(resolved)?;
-        let (resume, threads) = match resume_point(candidate, &folder, cx) {
+        let (resume, threads) = match start_point(candidate, &folder, retrying, cx)? {
             Ok(found) => found,
-            Err(_) if retrying => {
-                for f in [CHECKPOINT, store::METRICS] {
-                    store::remove_if_present(&folder.path.join(f))?;
-                }
-                (None, opts.threads)
-            }
             Err(reason) => return record_failure(planned, run_dir, reason),
         };
         tch::set_num_threads(threads as i32);
@@ -211,15 +190,7 @@ fn choose(
         if let Some(n) = &data.normalization {
             folder.write_normalization(n)?;
         }
-        let mut board = opts.tensorboard.then(|| {
-            TensorBoard::new(
-                &cx.dir.join(store::TENSORBOARD),
-                &candidate.id,
-                &candidate.label,
-                &environment,
-                &opts.command,
-            )
-        });
+        let mut board = board(candidate, &environment, cx);
         let fit = Fitted {
             resolved: resolved.clone(),
             cost_per_epoch: fitted.cost_per_epoch,
@@ -292,6 +263,39 @@ fn choose(
     run_dir.write_result(&result)?;
     store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
     Ok(RunEnd::Trained(Box::new(result)))
+}
+
+/// Where `planned` starts in `run_dir`: `resume_point`, except that a retried run starts afresh
+/// from a checkpoint that cannot be used. Errors are the sweep's (a file that cannot be
+/// removed); the inner error is the run's failure.
+fn start_point(
+    planned: &PlannedRun,
+    run_dir: &RunDir,
+    retrying: bool,
+    cx: &mut RunContext,
+) -> Result<Result<(Option<Checkpoint>, usize), String>> {
+    match resume_point(planned, run_dir, cx) {
+        Err(_) if retrying => {
+            for f in [CHECKPOINT, store::METRICS] {
+                store::remove_if_present(&run_dir.path.join(f))?;
+            }
+            Ok(Ok((None, cx.opts.threads)))
+        }
+        found => Ok(found),
+    }
+}
+
+/// The TensorBoard writer of `planned`, when the sweep writes TensorBoard logs.
+fn board(planned: &PlannedRun, environment: &Environment, cx: &RunContext) -> Option<TensorBoard> {
+    cx.opts.tensorboard.then(|| {
+        TensorBoard::new(
+            &cx.dir.join(store::TENSORBOARD),
+            &planned.id,
+            &planned.label,
+            environment,
+            &cx.opts.command,
+        )
+    })
 }
 
 /// The run's data split as its config asks, with the baselines it is scored against: the

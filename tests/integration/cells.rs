@@ -4,11 +4,11 @@ on an MNIST subset (parameter counts against the formula, labels, report), a two
 bidirectional GRU with dropout that is stopped by Ctrl-C and resumed to the same bytes, and
 evaluation that gives the same numbers every time (no dropout outside training).
 */
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
 use crate::common::{
-    explain_json, metrics_without_time, rowseq, rowseq_process, run_dirs, signal, Held,
+    explain_json, metrics_without_time, only_run, rowseq, rowseq_process, signal, Held,
 };
 use predicates::str::contains;
 use serde_json::Value;
@@ -148,12 +148,6 @@ fn stacked(out: &Path) -> Vec<String> {
     .to_vec();
     a.push(out.display().to_string());
     a
-}
-
-fn only_run(out: &Path) -> PathBuf {
-    let dirs = run_dirs(&crate::common::train_folder(out));
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
 }
 
 #[test]

@@ -6,7 +6,7 @@ choice follows the rule from the candidates' own records, the kept candidate's m
 are the run's, a set noise trains once, and a run killed between its candidates resumes to the
 same bytes.
 */
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -37,13 +37,7 @@ fn problem(dir: &Path) -> String {
         }
         s
     };
-    std::fs::write(dir.join("train.csv"), rows(24, 0)).unwrap();
-    std::fs::write(dir.join("test.csv"), rows(6, 100)).unwrap();
-    format!(
-        "csv:{},{}",
-        dir.join("train.csv").display(),
-        dir.join("test.csv").display()
-    )
+    csv_problem(dir, &rows(24, 0), &rows(6, 100))
 }
 
 fn train(spec: &str, out: &Path, extra: &[&str]) -> std::process::Command {
@@ -62,21 +56,6 @@ fn train(spec: &str, out: &Path, extra: &[&str]) -> std::process::Command {
     .arg("--out")
     .arg(out);
     cmd
-}
-
-fn succeeds(mut cmd: std::process::Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn only_run(out: &Path) -> PathBuf {
-    let mut runs = run_dirs(&train_folder(out));
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.remove(0)
 }
 
 fn json(path: &Path) -> Value {

@@ -237,3 +237,31 @@ pub fn csv_rows(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     (header, rows)
 }
+
+/// Runs `cmd` and asserts that it succeeds, with its standard error in the message.
+pub fn succeeds(mut cmd: std::process::Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The one run folder that `rowseq train --out OUT` wrote.
+pub fn only_run(out: &Path) -> PathBuf {
+    let mut runs = run_dirs(&train_folder(out));
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    runs.remove(0)
+}
+
+/// Writes `train` and `test` as `train.csv` and `test.csv` in `dir`: the `csv:TRAIN,TEST` spec.
+pub fn csv_problem(dir: &Path, train: &str, test: &str) -> String {
+    std::fs::write(dir.join("train.csv"), train).unwrap();
+    std::fs::write(dir.join("test.csv"), test).unwrap();
+    format!(
+        "csv:{},{}",
+        dir.join("train.csv").display(),
+        dir.join("test.csv").display()
+    )
+}

@@ -4,7 +4,7 @@ problem whose validation accuracy cannot change (every series the same, classes 
 the first epoch is the best on any machine, so where training stops and which weights are kept
 is certain, while the weights themselves move every epoch.
 */
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
@@ -20,13 +20,7 @@ fn flat_problem(dir: &Path) -> String {
         }
         s
     };
-    std::fs::write(dir.join("train.csv"), rows(20)).unwrap();
-    std::fs::write(dir.join("test.csv"), rows(5)).unwrap();
-    format!(
-        "csv:{},{}",
-        dir.join("train.csv").display(),
-        dir.join("test.csv").display()
-    )
+    csv_problem(dir, &rows(20), &rows(5))
 }
 
 /// `rowseq train` on the flat problem with a constant learning rate (so that a shorter run
@@ -56,27 +50,12 @@ fn train(spec: &str, out: &Path, extra: &[&str]) -> std::process::Command {
     cmd
 }
 
-fn only_run(out: &Path) -> PathBuf {
-    let mut runs = run_dirs(&crate::common::train_folder(out));
-    assert_eq!(runs.len(), 1, "{runs:?}");
-    runs.remove(0)
-}
-
 fn result_of(run: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(run.join("result.json")).unwrap()).unwrap()
 }
 
 fn weights(run: &Path) -> Vec<u8> {
     std::fs::read(run.join("model.safetensors")).unwrap()
-}
-
-fn succeeds(mut cmd: std::process::Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// With `keep = "best_val"` and a patience of 2, a run whose best validation epoch is the first
