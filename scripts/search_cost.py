@@ -3,7 +3,7 @@
 finished runs (the final epoch's, as the closing table ranks them: accuracy, or minus the RMSE
 for numeric tasks), that run's config, and the worker-seconds of every run in it (training and
 evaluation seconds summed over every epoch in each metrics.jsonl, the runs that successive
-halving stopped included).
+halving stopped included, and every candidate of a run that chose on validation).
 
   search_cost.py experiments/asha-mnist [experiments/asha-mnist-asha ...]
 """
@@ -26,9 +26,13 @@ def summary(folder):
         if not metrics.is_file():
             continue
         runs += 1
-        for line in metrics.read_text().splitlines():
-            m = json.loads(line)
-            seconds += m.get("train_seconds", 0.0) + m.get("eval_seconds", 0.0)
+        # A run that chose on validation trained each candidate; its own metrics.jsonl is a
+        # copy of the kept one's.
+        candidates = sorted((run / "candidates").glob("*/metrics.jsonl"))
+        for path in candidates or [metrics]:
+            for line in path.read_text().splitlines():
+                m = json.loads(line)
+                seconds += m.get("train_seconds", 0.0) + m.get("eval_seconds", 0.0)
         result = run / "result.json"
         if result.is_file():
             finished += 1

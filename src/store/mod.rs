@@ -16,6 +16,9 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/checkpoint.safetensors  while a run trains: its last finished epoch (weights,
                           Adam's moments and a state record; `train::checkpoint`)
   <run-id>/.lock          held (flock) by the process training the run
+  <run-id>/candidates/<id>/  a run that chooses on validation (`records::Choice`): each
+                          candidate, a run folder of its own; the kept one's weights and
+                          records are copied up into <run-id>/ before its result.json
   tb/<label>/             TensorBoard event files, a folder per run and none in `tb/` itself
                           (the hparams experiment is in one run's folder; `tensorboard`: whose
                           folder is whose), unless switched off

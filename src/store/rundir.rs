@@ -369,6 +369,26 @@ impl RunDir {
         Ok(candidate)
     }
 
+    /// The thread count this run's candidates trained on (`records::Choice`): a finished
+    /// one's, else one's checkpoint's; None before any candidate trained an epoch.
+    pub fn candidates_threads(&self) -> Option<usize> {
+        let folder = self.path.join(CANDIDATES);
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        entries.iter().find_map(|path| {
+            let run = RunDir { path: path.clone() };
+            if let Ok(Some(result)) = run.result() {
+                return Some(result.env.threads);
+            }
+            let config = run.config().ok()?;
+            run.checkpoint(&config).ok()??.state.threads
+        })
+    }
+
     /// Takes the chosen candidate's model and records as this run's own: its weights,
     /// metrics, normalisation and test predictions or probabilities, each written
     /// atomically (the run's `result.json`, written after, says the run is finished).

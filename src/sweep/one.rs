@@ -92,15 +92,23 @@ pub struct RunContext<'a> {
 pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Result<RunEnd> {
     let run_dir = RunDir::new(cx.dir, &planned.id);
     run_dir.create()?;
-    let (_run_lock, retrying) = match claim(planned, &run_dir, cx)? {
+    let (_run_lock, retried) = match claim(planned, &run_dir, cx)? {
         Ok(claimed) => claimed,
         Err(end) => return Ok(end),
     };
+    let retrying = retried.is_some();
     run_dir.write_config(&planned.config)?;
-    let (resume, threads) = match start_point(planned, &run_dir, retrying, cx)? {
+    let (resume, mut threads) = match start_point(planned, &run_dir, retrying, cx)? {
         Ok(found) => found,
         Err(reason) => return record_failure(planned, &run_dir, reason),
     };
+    // A run that chooses on validation keeps the thread count its first candidate started
+    // with, for its split as for every candidate, so that it resumes bit-identically.
+    if resume.is_none() {
+        if let Some(t) = run_dir.candidates_threads() {
+            threads = t;
+        }
+    }
     let opts = cx.opts;
     tch::set_num_threads(threads as i32);
     let lstm = planned.config.cell == crate::config::Cell::Lstm;
@@ -111,7 +119,11 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     // trains, also while it runs.
     run_dir.write_resolved(&fitted.resolved)?;
     if !fitted.candidates.is_empty() {
-        return choose(planned, &run_dir, &fitted, &data, retrying, cx);
+        let retry = Retry {
+            reason: retried,
+            threads,
+        };
+        return choose(planned, &run_dir, &fitted, &data, &retry, cx);
     }
     if let Some(c) = &resume {
         cx.progress.note(&format!(
@@ -157,6 +169,13 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     }
 }
 
+/// What a choosing run carries from its claim: the failure it retries (if any), and the thread
+/// count its candidates train on when they start afresh.
+struct Retry {
+    reason: Option<String>,
+    threads: usize,
+}
+
 /// A run that chooses on validation (`Fitted::candidates`): trains each candidate in turn as a
 /// run of its own in the run's folder of candidates (resuming from its checkpoint, skipped once
 /// finished), then keeps the one with the best validation score (`records::Choice::best`): its
@@ -167,21 +186,50 @@ fn choose(
     run_dir: &RunDir,
     fitted: &Fitted,
     data: &Dataset,
-    retrying: bool,
+    retry: &Retry,
     cx: &mut RunContext,
 ) -> Result<RunEnd> {
     let opts = cx.opts;
     let lstm = planned.config.cell == crate::config::Cell::Lstm;
+    // A run-level checkpoint or metrics left by a version that trained once are not this
+    // run's: its candidates train from their own.
+    for f in [CHECKPOINT, store::METRICS] {
+        store::remove_if_present(&run_dir.path.join(f))?;
+    }
     let mut done: Vec<RunResult> = Vec::new();
     for (candidate, resolved) in &fitted.candidates {
+        if interrupt::requested() {
+            return Ok(RunEnd::Interrupted);
+        }
         let folder = run_dir.candidate(&candidate.id)?;
-        if let Ok(Some(result)) = folder.result() {
-            done.push(result);
-            continue;
+        store::remove_temporaries(&folder.path)?;
+        // A retried failure of this candidate: its unreadable result goes with it, and its
+        // checkpoint too when the failure was the checkpoint's (as a run's do in `claim`).
+        if let Some(reason) = retry.reason.as_ref().filter(|r| r.contains(&candidate.id)) {
+            let mut gone = vec![store::RESULT];
+            if reason.contains(CHECKPOINT) && !store::says_disk_full(reason) {
+                gone.extend([CHECKPOINT, store::METRICS]);
+            }
+            for f in gone {
+                store::remove_if_present(&folder.path.join(f))?;
+            }
+        }
+        match folder.result() {
+            Ok(Some(result)) => {
+                done.push(result);
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let reason = format!("candidate {} [{}]: {e}", candidate.label, candidate.id);
+                return record_failure(planned, run_dir, reason);
+            }
         }
         folder.write_config(&candidate.config)?;
         folder.write_resolved(resolved)?;
-        let (resume, threads) = match start_point(candidate, &folder, retrying, cx)? {
+        let (resume, threads) = match start_point(candidate, &folder, retry.reason.is_some(), cx)? {
+            // A candidate that starts afresh trains on the run's thread count.
+            Ok((None, _)) => (None, retry.threads),
             Ok(found) => found,
             Err(reason) => return record_failure(planned, run_dir, reason),
         };
@@ -373,14 +421,14 @@ impl Training<'_> {
 }
 
 /// Takes the run's lock (or waits for it, as `--wait` asks), then sees what another process
-/// did meanwhile: the run's end if there is nothing to train, else the lock and whether the
-/// run is retried after a failure. A retried run resumes from its checkpoint, unless the
+/// did meanwhile: the run's end if there is nothing to train, else the lock and the failure
+/// the run retries, if any. A retried run resumes from its checkpoint, unless the
 /// failure was that checkpoint's (then, or when it cannot be used, it starts from scratch).
 fn claim(
     planned: &PlannedRun,
     run_dir: &RunDir,
     cx: &mut RunContext,
-) -> Result<Result<(SweepLock, bool), RunEnd>> {
+) -> Result<Result<(SweepLock, Option<String>), RunEnd>> {
     let lock = match SweepLock::try_run(&run_dir.path)? {
         Ok(lock) => lock,
         Err(holder) if cx.opts.contended == Contended::Refuse => {
@@ -415,7 +463,7 @@ fn claim(
         }
     }
     store::remove_temporaries(&run_dir.path)?;
-    Ok(Ok((lock, failed.is_some())))
+    Ok(Ok((lock, failed)))
 }
 
 /// The checkpoint the run resumes from, if any, and its thread count: the one it started with,

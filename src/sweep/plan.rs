@@ -58,7 +58,11 @@ impl Fitted {
         let resolved = crate::data::auto::resolve(&run.config, data);
         let cost_per_epoch =
             cost_per_epoch(&resolved, data.features, data.seq_len, data.train.len());
-        let candidates = Fitted::choices(run, &resolved);
+        // Without validation examples there is nothing to choose on.
+        let candidates = match data.val.is_empty() {
+            true => Vec::new(),
+            false => Fitted::choices(run, &resolved),
+        };
         Fitted {
             resolved,
             cost_per_epoch,
@@ -75,8 +79,8 @@ impl Fitted {
     /// (`sweep::one`), each as a run of its own: a series classification whose `noise =
     /// "auto"` resolved to a jitter trains with it, then without, since the jitter that lifts
     /// most problems sinks some (Adiac: 56 % with it, 73 % without). None (an empty list) for
-    /// any other run, and for one that pauses at successive halving's rungs, which trains the
-    /// rule's jitter alone.
+    /// any other run, for one without validation examples, and for one that pauses at
+    /// successive halving's rungs, which trains the rule's jitter alone.
     fn choices(run: &PlannedRun, resolved: &Resolved) -> Vec<(PlannedRun, Resolved)> {
         let jitter = resolved.noise();
         let chooses = run.config.noise == Noise::Auto

@@ -65,14 +65,22 @@ pub struct RunStatus {
     pub state: State,
 }
 
-/// Epochs finished on disk (lines of `metrics.jsonl`).
+/// Epochs finished on disk (lines of `metrics.jsonl`); for a run that chooses on validation
+/// (`records::Choice`), the epochs its candidates have trained, all together.
 fn epochs_on_disk(run: &RunDir) -> Option<usize> {
     let metrics = store::read_text(&run.path.join(store::METRICS)).ok();
     let has_checkpoint = run.path.join(CHECKPOINT).exists();
     match metrics {
         Some(text) => Some(text.lines().count()),
         None if has_checkpoint => Some(0),
-        None => None,
+        None => {
+            let candidates = std::fs::read_dir(run.path.join(store::CANDIDATES)).ok()?;
+            let counts: Vec<usize> = candidates
+                .flatten()
+                .filter_map(|e| epochs_on_disk(&RunDir { path: e.path() }))
+                .collect();
+            (!counts.is_empty()).then(|| counts.iter().sum())
+        }
     }
 }
 

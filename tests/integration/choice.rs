@@ -157,6 +157,14 @@ fn a_run_killed_between_its_candidates_resumes_to_the_same_bytes() {
         .spawn()
         .unwrap();
     held.wait(&mut child, "epoch-2", 1);
+    // While a candidate trains, status says the run is running, with its epochs.
+    let status = rowseq_process()
+        .arg("status")
+        .arg(train_folder(&killed))
+        .output()
+        .unwrap();
+    let status = String::from_utf8_lossy(&status.stdout).to_string();
+    assert!(status.contains("1 running"), "{status}");
     // Hold the next run at its start, then let the first candidate finish.
     std::fs::write(held.dir.path().join("hold-start"), b"").unwrap();
     std::fs::remove_file(held.dir.path().join("hold-epoch-2")).unwrap();
