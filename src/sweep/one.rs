@@ -119,11 +119,15 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     // trains, also while it runs.
     run_dir.write_resolved(&fitted.resolved)?;
     if !fitted.candidates.is_empty() {
-        let retry = Retry {
-            reason: retried,
+        return choose(
+            planned,
+            &run_dir,
+            &fitted,
+            &data,
+            retried.as_deref(),
             threads,
-        };
-        return choose(planned, &run_dir, &fitted, &data, &retry, cx);
+            cx,
+        );
     }
     if let Some(c) = &resume {
         cx.progress.note(&format!(
@@ -169,24 +173,20 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
     }
 }
 
-/// What a choosing run carries from its claim: the failure it retries (if any), and the thread
-/// count its candidates train on when they start afresh.
-struct Retry {
-    reason: Option<String>,
-    threads: usize,
-}
-
 /// A run that chooses on validation (`Fitted::candidates`): trains each candidate in turn as a
 /// run of its own in the run's folder of candidates (resuming from its checkpoint, skipped once
 /// finished), then keeps the one with the best validation score (`records::Choice::best`): its
 /// model, records and resolved config become the run's, and its result the run's with the
 /// choice recorded. A candidate's failure is the run's; Ctrl-C stops after a checkpoint.
+/// `retried`: the failure the run retries, if any; `run_threads`: what a candidate that starts
+/// afresh trains on.
 fn choose(
     planned: &PlannedRun,
     run_dir: &RunDir,
     fitted: &Fitted,
     data: &Dataset,
-    retry: &Retry,
+    retried: Option<&str>,
+    run_threads: usize,
     cx: &mut RunContext,
 ) -> Result<RunEnd> {
     let opts = cx.opts;
@@ -203,14 +203,9 @@ fn choose(
         }
         let folder = run_dir.candidate(&candidate.id)?;
         store::remove_temporaries(&folder.path)?;
-        // A retried failure of this candidate: its unreadable result goes with it, and its
-        // checkpoint too when the failure was the checkpoint's (as a run's do in `claim`).
-        if let Some(reason) = retry.reason.as_ref().filter(|r| r.contains(&candidate.id)) {
-            let mut gone = vec![store::RESULT];
-            if reason.contains(CHECKPOINT) && !store::says_disk_full(reason) {
-                gone.extend([CHECKPOINT, store::METRICS]);
-            }
-            for f in gone {
+        // A retried failure of this candidate clears its records as `claim` clears a run's.
+        if let Some(reason) = retried.filter(|r| r.contains(&candidate.id)) {
+            for f in retried_records(reason) {
                 store::remove_if_present(&folder.path.join(f))?;
             }
         }
@@ -227,9 +222,9 @@ fn choose(
         }
         folder.write_config(&candidate.config)?;
         folder.write_resolved(resolved)?;
-        let (resume, threads) = match start_point(candidate, &folder, retry.reason.is_some(), cx)? {
+        let (resume, threads) = match start_point(candidate, &folder, retried.is_some(), cx)? {
             // A candidate that starts afresh trains on the run's thread count.
-            Ok((None, _)) => (None, retry.threads),
+            Ok((None, _)) => (None, run_threads),
             Ok(found) => found,
             Err(reason) => return record_failure(planned, run_dir, reason),
         };
@@ -309,7 +304,6 @@ fn choose(
             .into(),
     });
     run_dir.write_result(&result)?;
-    store::remove_if_present(&run_dir.path.join(CHECKPOINT))?;
     Ok(RunEnd::Trained(Box::new(result)))
 }
 
@@ -452,18 +446,23 @@ fn claim(
             // Another process recorded it failed while this one waited for the run.
             return Ok(Err(RunEnd::Failed(reason.clone())));
         }
-        // An unreadable result goes with the failure; the checkpoint stays unless it failed.
-        let checkpoint_failed = reason.contains(CHECKPOINT) && !store::says_disk_full(reason);
-        let mut gone = vec![store::FAILED, store::RESULT];
-        if checkpoint_failed {
-            gone.extend([CHECKPOINT, store::METRICS]);
-        }
-        for f in gone {
+        for f in std::iter::once(store::FAILED).chain(retried_records(reason)) {
             store::remove_if_present(&run_dir.path.join(f))?;
         }
     }
     store::remove_temporaries(&run_dir.path)?;
     Ok(Ok((lock, failed)))
+}
+
+/// The records a retried failure (`reason`) takes away besides `failed.json`: an unreadable
+/// result goes with the failure; the checkpoint and its metrics stay unless the failure was the
+/// checkpoint's.
+fn retried_records(reason: &str) -> Vec<&'static str> {
+    let mut gone = vec![store::RESULT];
+    if reason.contains(CHECKPOINT) && !store::says_disk_full(reason) {
+        gone.extend([CHECKPOINT, store::METRICS]);
+    }
+    gone
 }
 
 /// The checkpoint the run resumes from, if any, and its thread count: the one it started with,
