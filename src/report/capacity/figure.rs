@@ -1,7 +1,9 @@
 /*!
 `capacity.{svg,png}`: on the left, the bits each width memorised against its parameters (log
-scales), a triangle where the width fitted all it was given (a lower bound), with Collins et
-al.'s 5 bits per parameter as a grey guide; on the right, where the sweep has them, the same
+scales): the largest set fitted, a bar up to the next set, which it did not fit, an upward
+triangle where the width fitted all it was given (a lower bound), and, thinner, the most bits
+of a partial fit (the only mark of a width that fitted no set); Collins et al.'s
+5 bits per parameter is a grey guide. On the right, where the sweep has them, the same
 widths on the data's own labels: the gap between the training fit and the test accuracy
 against the training-set size, one line per width.
 */
@@ -66,23 +68,31 @@ fn bits_panel<DB: DrawingBackend>(
     s: &Style,
     c: &Capacity,
 ) -> Drawn<DB> {
-    let pts: Vec<(f64, f64)> = c
-        .widths
-        .iter()
-        .map(|w| (w.params as f64, w.bits.max(1.0)))
-        .collect();
-    let fold = |f: fn(&(f64, f64)) -> f64, start: f64, pick: fn(f64, f64) -> f64| {
-        pts.iter().map(f).fold(start, pick)
-    };
+    let ys = c.widths.iter().flat_map(|w| {
+        [
+            w.fitted_bits(c.classes),
+            w.missed_bits(c.classes).unwrap_or(0.0),
+            w.partial_bits,
+        ]
+    });
+    let ys: Vec<f64> = ys.filter(|y| *y > 0.0).collect();
+    let params = || c.widths.iter().map(|w| w.params as f64);
     let (x0, x1) = widened(
-        fold(|p| p.0, f64::INFINITY, f64::min),
-        fold(|p| p.0, 0.0, f64::max),
+        params().fold(f64::INFINITY, f64::min),
+        params().fold(0.0, f64::max),
         1.6,
     );
     let top = ceiling(c).1;
     let (y0, y1) = widened(
-        fold(|p| p.1, f64::INFINITY, f64::min).min(guide(x0)),
-        fold(|p| p.1, 0.0, f64::max).max(guide(x1)).max(top),
+        ys.iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min)
+            .min(guide(x0)),
+        ys.iter()
+            .copied()
+            .fold(0.0, f64::max)
+            .max(guide(x1))
+            .max(top),
         1.3,
     );
     let mut chart = chart_builder(area, s)
@@ -100,7 +110,8 @@ fn bits_panel<DB: DrawingBackend>(
         &|v: &f64| short_count(*v)
     );
     guides(&mut chart, s, c, (x0, x1))?;
-    widths(&mut chart, s, c, &pts)?;
+    partial(&mut chart, s, c)?;
+    widths(&mut chart, s, c)?;
     legend!(chart, s, SeriesLabelPosition::UpperLeft);
     Ok(())
 }
@@ -148,32 +159,83 @@ fn guides<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// Each width's point (a triangle where it is a lower bound), joined, with its `H=` note.
+/// The most bits of a partial fit per width: a thin line, its points hollow.
+fn partial<'a, DB: DrawingBackend + 'a>(
+    chart: &mut LogLog<'a, DB>,
+    s: &Style,
+    c: &Capacity,
+) -> Drawn<DB> {
+    let c2 = colour(2);
+    let pts: Vec<(f64, f64)> = c
+        .widths
+        .iter()
+        .filter(|w| w.partial_bits > 0.0)
+        .map(|w| (w.params as f64, w.partial_bits))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(pts.clone(), s.line(c2, 1.2)))?
+        .label("partial fits counted: most N · I(a) of any set")
+        .legend(mark!(s, c2, false, false));
+    chart.draw_series(
+        pts.iter()
+            .map(|&p| Circle::new(p, s.px(3.5), s.line(c2, 1.2))),
+    )?;
+    Ok(())
+}
+
+/// Each width's largest set fitted (an upward triangle where it fitted all it was given),
+/// joined, with a bar up to the set it missed, and its `H=` note.
 fn widths<'a, DB: DrawingBackend + 'a>(
     chart: &mut LogLog<'a, DB>,
     s: &Style,
     c: &Capacity,
-    pts: &[(f64, f64)],
 ) -> Drawn<DB> {
-    let c0 = colour(0);
+    let (c0, c1, tri) = (colour(0), colour(1), s.px(6.5));
+    let fitted: Vec<(f64, f64)> = c
+        .widths
+        .iter()
+        .filter(|w| w.fitted.is_some())
+        .map(|w| (w.params as f64, w.fitted_bits(c.classes)))
+        .collect();
     chart
-        .draw_series(LineSeries::new(pts.to_vec(), s.line(c0, 2.0)))?
-        .label("most bits stored over the sizes tried")
+        .draw_series(LineSeries::new(fitted.clone(), s.line(c0, 2.0)))?
+        .label("largest set fitted (≥ 98 %), a bar up to the next, not fitted")
         .legend(mark!(s, c0, false, false));
-    for (w, &p) in c.widths.iter().zip(pts) {
-        match w.lower_bound {
-            true => chart.draw_series([TriangleMarker::new(p, s.px(6.5), s.fill(colour(1)))])?,
-            false => chart.draw_series([Circle::new(p, s.px(4.5), s.fill(c0))])?,
+    let mut notes = Vec::new();
+    for w in &c.widths {
+        let x = w.params as f64;
+        let (low, high) = (w.fitted_bits(c.classes), w.missed_bits(c.classes));
+        if let (true, Some(h)) = (low > 0.0, high) {
+            chart.draw_series(LineSeries::new([(x, low), (x, h)], s.line(c0, 1.2)))?;
+            // A cap at the top of the bar, a little either side of it.
+            let cap = [(x / 1.08, h), (x * 1.08, h)];
+            chart.draw_series([PathElement::new(cap, s.line(c0, 1.2))])?;
+        }
+        if low <= 0.0 {
+            // Fitted no size: only its partial fits are drawn, and its note goes there.
+            if w.partial_bits > 0.0 {
+                notes.push((x, w.partial_bits));
+            }
+            continue;
+        }
+        match w.lower_bound() {
+            true => chart.draw_series([TriangleMarker::new((x, low), tri, s.fill(c1))])?,
+            false => chart.draw_series([Circle::new((x, low), s.px(4.5), s.fill(c0))])?,
         };
+        notes.push((x, low));
     }
-    if c.widths.iter().any(|w| w.lower_bound) {
-        let (c1, size) = (colour(1), s.px(6.5));
+    if c.widths.iter().any(|w| w.lower_bound()) {
         chart
             .draw_series(std::iter::empty::<Circle<(f64, f64), i32>>())?
             .label("fitted every size given: at least this")
-            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), size, c1.filled()));
+            .legend(move |(x, y)| TriangleMarker::new((x + 10, y), tri, c1.filled()));
     }
-    width_notes(chart, s, pts, c.widths.iter().map(|w| w.units))
+    let units = c
+        .widths
+        .iter()
+        .filter(|w| w.fitted.is_some() || w.partial_bits > 0.0)
+        .map(|w| w.units);
+    width_notes(chart, s, &notes, units)
 }
 
 /// The data's own labels: training fit minus test accuracy (points) against the training-set

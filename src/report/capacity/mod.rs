@@ -4,12 +4,16 @@ how many random labels each width fits, in bits, against its parameters, beside 
 widths and training-set sizes do with the data's own labels. Drawn in `capacity.{svg,png}`
 (`figure`) and a section of `report.md` (`section`); other sweeps get neither.
 
-Bits are Collins, Sohl-Dickstein and Sussillo's (2017) measure: a run that fits a share `a` of
-`n` uniformly random labels of C classes has stored n · I(a) bits, I(a) = log₂C + a log₂a +
-(1 − a) log₂((1 − a) / (C − 1)) being what its predictions tell of each label when the misses
-fall evenly on the other classes (log₂C at a = 1, 0 at chance). A width's capacity is the most
-bits any training-set size gave it. Where that width fitted its largest set, the number is a
-lower bound: more data would have shown more.
+A width's capacity is the largest training set whose random labels it fits (`FITTED` of them
+or more), in bits: log₂C a label of C classes. That set is smaller than the next larger set
+tried, which the width did not fit; where it fitted the largest set it was given, the
+number is a lower bound: more data would have shown more. Beside it, Collins, Sohl-Dickstein
+and Sussillo's (2017) measure of partial fits: a run that fits a share `a` of `n` labels has
+stored n · I(a) bits, I(a) = log₂C + a log₂a + (1 − a) log₂((1 − a) / (C − 1)) being what its
+predictions tell of each label when the misses fall evenly on the other classes (log₂C at a =
+1, 0 at chance); the most of it any size gave a width counts the partly memorised sets too,
+and goes on rising with the training budget long after the largest set fitted has stopped
+moving.
 */
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -47,13 +51,36 @@ pub struct Cell {
 pub struct Width {
     pub units: i64,
     pub params: i64,
-    /// The most bits any size stored, and that size.
-    pub bits: f64,
-    pub at_size: usize,
-    /// The largest size fitted to `FITTED`, if any.
+    /// The largest size fitted to `FITTED`, if any: the capacity, in labels.
     pub fitted: Option<usize>,
-    /// Whether it fitted the largest size it was given: its capacity is more than `bits`.
-    pub lower_bound: bool,
+    /// The smallest size above `fitted` (any size, when none was fitted) that the width did not
+    /// fit: its capacity is below it. None where it fitted the largest size it was given.
+    pub missed: Option<usize>,
+    /// The most bits of partial fits (n · I(a)) any size stored, and that size.
+    pub partial_bits: f64,
+    pub at_size: usize,
+}
+
+impl Width {
+    /// The bits of `n` labels of `classes` classes, all fitted.
+    fn bits_of(n: usize, classes: usize) -> f64 {
+        n as f64 * (classes.max(2) as f64).log2()
+    }
+
+    /// The capacity in bits: all labels of the largest size fitted (0 for none).
+    pub fn fitted_bits(&self, classes: usize) -> f64 {
+        self.fitted.map_or(0.0, |n| Width::bits_of(n, classes))
+    }
+
+    /// The bits of all labels of the size it missed, which its largest size fitted is below.
+    pub fn missed_bits(&self, classes: usize) -> Option<f64> {
+        self.missed.map(|n| Width::bits_of(n, classes))
+    }
+
+    /// Whether it fitted the largest size it was given: its capacity is more than it shows.
+    pub fn lower_bound(&self) -> bool {
+        self.fitted.is_some() && self.missed.is_none()
+    }
 }
 
 /// What the figure and the section show.
@@ -169,18 +196,23 @@ fn widths(random: &[Cell], classes: usize) -> Vec<Width> {
                 .iter()
                 .map(|c| (bits(c.size, c.fit, classes), c.size))
                 .fold((0.0, 0), |a, b| if b.0 > a.0 { b } else { a });
-            let largest = mine.last().expect("a width has a cell");
+            let fitted = mine
+                .iter()
+                .filter(|c| c.fit >= FITTED)
+                .map(|c| c.size)
+                .max();
+            let missed = mine
+                .iter()
+                .filter(|c| c.fit < FITTED && fitted.is_none_or(|f| c.size > f))
+                .map(|c| c.size)
+                .min();
             Width {
                 units: h,
                 params,
-                bits: best.0,
+                fitted,
+                missed,
+                partial_bits: best.0,
                 at_size: best.1,
-                fitted: mine
-                    .iter()
-                    .filter(|c| c.fit >= FITTED)
-                    .map(|c| c.size)
-                    .max(),
-                lower_bound: largest.fit >= FITTED,
             }
         })
         .collect()
@@ -203,14 +235,16 @@ pub fn section(inputs: &Inputs) -> String {
     let _ = writeln!(
         out,
         "Each width trained on the first N training examples with labels drawn uniformly from \
-         the {} classes, which only memorisation can fit. Bits stored: N · I(a), where a is the \
-         share of its training set the kept model fits (I(1) = log₂{} = {:.2} bits a label; \
-         Collins et al. 2017). A width's capacity is the most bits any N gave it; \"≥\" marks a \
-         width that fitted the largest N it was given (≥ {:.0} %), whose capacity is more.\n",
+         the {} classes, which only memorisation can fit. A width's capacity is the largest N \
+         it fits ({:.0} % of the labels or more), in bits: log₂{} = {:.2} a label. That N lies \
+         below the next N tried, which the width did not fit; \"≥\" marks a width that fitted the \
+         largest N it was given, whose capacity is more. The last column counts partial fits \
+         too: N · I(a) bits for a share a of N labels fitted (Collins et al. 2017), the most any \
+         N gave the width.\n",
         c.classes,
+        100.0 * FITTED,
         c.classes,
         (c.classes as f64).log2(),
-        100.0 * FITTED,
     );
     out.push_str(&capacity_table(&c));
     let _ = writeln!(out, "\n![Capacity]({FIGURE}.png)\n");
@@ -218,32 +252,42 @@ pub fn section(inputs: &Inputs) -> String {
     out
 }
 
-/// Per width: parameters, the largest N fitted, the bits and bits per parameter.
+/// Per width: parameters, the largest N fitted and its bits, bits per parameter, the N above
+/// it not fitted, and the most bits of a partial fit.
 fn capacity_table(c: &Capacity) -> String {
     let mut out = String::from(
-        "| units | params | largest N fitted | bits (at N) | bits per parameter |\n\
-         |--:|--:|--:|--:|--:|\n",
+        "| units | params | largest N fitted | bits | bits per parameter | next N, not fitted | \
+         partial fits: most bits (at N) |\n|--:|--:|--:|--:|--:|--:|--:|\n",
     );
+    let count = |n: f64| thousands(n.round() as i64);
     for w in &c.widths {
-        let bound = if w.lower_bound { "≥ " } else { "" };
-        if w.bits <= 0.0 {
-            let _ = writeln!(
-                out,
-                "| {} | {} | – | – (nothing above chance) | – |",
-                w.units,
-                thousands(w.params)
-            );
-            continue;
-        }
+        let bound = if w.lower_bound() { "≥ " } else { "" };
+        let params = w.params as f64;
+        let (fitted, bits, per_param) = match w.fitted {
+            Some(n) => {
+                let b = w.fitted_bits(c.classes);
+                (
+                    thousands(n as i64),
+                    format!("{bound}{}", count(b)),
+                    format!("{bound}{:.2}", b / params),
+                )
+            }
+            None => ("–".into(), "–".into(), "–".into()),
+        };
+        let partial = match w.partial_bits > 0.0 {
+            true => format!(
+                "{bound}{} ({})",
+                count(w.partial_bits),
+                thousands(w.at_size as i64)
+            ),
+            false => "– (nothing above chance)".into(),
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {bound}{} ({}) | {bound}{:.2} |",
+            "| {} | {} | {fitted} | {bits} | {per_param} | {} | {partial} |",
             w.units,
             thousands(w.params),
-            w.fitted.map_or("–".into(), |n| thousands(n as i64)),
-            thousands(w.bits.round() as i64),
-            thousands(w.at_size as i64),
-            w.bits / w.params as f64,
+            w.missed.map_or("–".into(), |n| thousands(n as i64)),
         );
     }
     out
@@ -307,26 +351,52 @@ mod tests {
     }
 
     #[test]
-    fn a_width_keeps_its_best_size_and_says_when_it_fitted_all_it_was_given() {
+    fn a_width_is_bracketed_by_the_largest_size_fitted_and_the_next_one_missed() {
         let random = [
             cell(8, 500, 1.0),
             cell(8, 1000, 0.995),
             cell(8, 2000, 0.6),
+            cell(8, 4000, 0.3),
+            cell(16, 500, 0.9),
+            cell(16, 1000, 0.5),
             cell(64, 500, 1.0),
             cell(64, 2000, 1.0),
         ];
         let w = widths(&random, 10);
-        assert_eq!(w.len(), 2);
-        // 1000 labels at 99.5 % store more than 2000 at 60 %.
+        assert_eq!(w.len(), 3);
+        // 1000 fitted, 2000 not: the capacity lies between their bits.
+        assert_eq!((w[0].fitted, w[0].missed), (Some(1000), Some(2000)));
+        assert!(!w[0].lower_bound());
+        assert!((w[0].fitted_bits(10) - 1000.0 * 10f64.log2()).abs() < 1e-9);
+        assert!((w[0].missed_bits(10).unwrap() - 2000.0 * 10f64.log2()).abs() < 1e-9);
+        // Partial fits: 1000 labels at 99.5 % store more than 2000 at 60 %.
         assert!(bits(1000, 0.995, 10) > bits(2000, 0.6, 10));
-        assert_eq!(
-            (w[0].at_size, w[0].fitted, w[0].lower_bound),
-            (1000, Some(1000), false)
+        assert_eq!(w[0].at_size, 1000);
+        assert!((w[0].partial_bits - bits(1000, 0.995, 10)).abs() < 1e-9);
+        // Nothing fitted: the smallest size is the one missed.
+        assert_eq!((w[1].fitted, w[1].missed), (None, Some(500)));
+        assert_eq!(w[1].fitted_bits(10), 0.0);
+        assert!(!w[1].lower_bound());
+        // Everything fitted: a lower bound.
+        assert_eq!((w[2].fitted, w[2].missed), (Some(2000), None));
+        assert!(w[2].lower_bound());
+        let table = capacity_table(&Capacity {
+            classes: 10,
+            random: random.to_vec(),
+            given: Vec::new(),
+            widths: w,
+        });
+        assert!(
+            table.contains("| 8 | 800 | 1,000 | 3,322 | 4.15 | 2,000 | 3,261 (1,000) |"),
+            "{table}"
         );
-        assert!((w[0].bits - bits(1000, 0.995, 10)).abs() < 1e-9);
-        assert_eq!(
-            (w[1].at_size, w[1].fitted, w[1].lower_bound),
-            (2000, Some(2000), true)
+        assert!(
+            table.contains("| 16 | 1,600 | – | – | – | 500 | 1,268 (500) |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| 64 | 6,400 | 2,000 | ≥ 6,644 | ≥ 1.04 | – | ≥ 6,644 (2,000) |"),
+            "{table}"
         );
     }
 }
