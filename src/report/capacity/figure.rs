@@ -172,6 +172,9 @@ fn partial<'a, DB: DrawingBackend + 'a>(
         .filter(|w| w.partial_bits > 0.0)
         .map(|w| (w.params as f64, w.partial_bits))
         .collect();
+    if pts.is_empty() {
+        return Ok(());
+    }
     chart
         .draw_series(LineSeries::new(pts.clone(), s.line(c2, 1.2)))?
         .label("partial fits counted: most N · I(a) of any set")
@@ -201,7 +204,8 @@ fn widths<'a, DB: DrawingBackend + 'a>(
         .draw_series(LineSeries::new(fitted.clone(), s.line(c0, 2.0)))?
         .label("largest set fitted (≥ 98 %), a bar up to the next, not fitted")
         .legend(mark!(s, c0, false, false));
-    let mut notes = Vec::new();
+    // Each note's place and width, pushed together.
+    let mut notes: Vec<((f64, f64), i64)> = Vec::new();
     for w in &c.widths {
         let x = w.params as f64;
         let (low, high) = (w.fitted_bits(c.classes), w.missed_bits(c.classes));
@@ -214,7 +218,7 @@ fn widths<'a, DB: DrawingBackend + 'a>(
         if low <= 0.0 {
             // Fitted no size: only its partial fits are drawn, and its note goes there.
             if w.partial_bits > 0.0 {
-                notes.push((x, w.partial_bits));
+                notes.push(((x, w.partial_bits), w.units));
             }
             continue;
         }
@@ -222,7 +226,7 @@ fn widths<'a, DB: DrawingBackend + 'a>(
             true => chart.draw_series([TriangleMarker::new((x, low), tri, s.fill(c1))])?,
             false => chart.draw_series([Circle::new((x, low), s.px(4.5), s.fill(c0))])?,
         };
-        notes.push((x, low));
+        notes.push(((x, low), w.units));
     }
     if c.widths.iter().any(|w| w.lower_bound()) {
         chart
@@ -230,12 +234,8 @@ fn widths<'a, DB: DrawingBackend + 'a>(
             .label("fitted every size given: at least this")
             .legend(move |(x, y)| TriangleMarker::new((x + 10, y), tri, c1.filled()));
     }
-    let units = c
-        .widths
-        .iter()
-        .filter(|w| w.fitted.is_some() || w.partial_bits > 0.0)
-        .map(|w| w.units);
-    width_notes(chart, s, &notes, units)
+    let places: Vec<(f64, f64)> = notes.iter().map(|n| n.0).collect();
+    width_notes(chart, s, &places, notes.iter().map(|n| n.1))
 }
 
 /// The data's own labels: training fit minus test accuracy (points) against the training-set

@@ -59,12 +59,18 @@ pub struct Width {
     /// The most bits of partial fits (n · I(a)) any size stored, and that size.
     pub partial_bits: f64,
     pub at_size: usize,
+    /// A size below `fitted` that the width did not fit, where there is one (a fit that is
+    /// not monotone in N: the table marks it).
+    pub missed_below: Option<usize>,
 }
 
 impl Width {
     /// The bits of `n` labels of `classes` classes, all fitted.
     fn bits_of(n: usize, classes: usize) -> f64 {
-        n as f64 * (classes.max(2) as f64).log2()
+        match classes {
+            0 | 1 => 0.0,
+            c => n as f64 * (c as f64).log2(),
+        }
     }
 
     /// The capacity in bits: all labels of the largest size fitted (0 for none).
@@ -206,6 +212,11 @@ fn widths(random: &[Cell], classes: usize) -> Vec<Width> {
                 .filter(|c| c.fit < FITTED && fitted.is_none_or(|f| c.size > f))
                 .map(|c| c.size)
                 .min();
+            let missed_below = mine
+                .iter()
+                .filter(|c| c.fit < FITTED && fitted.is_some_and(|f| c.size < f))
+                .map(|c| c.size)
+                .max();
             Width {
                 units: h,
                 params,
@@ -213,6 +224,7 @@ fn widths(random: &[Cell], classes: usize) -> Vec<Width> {
                 missed,
                 partial_bits: best.0,
                 at_size: best.1,
+                missed_below,
             }
         })
         .collect()
@@ -266,8 +278,9 @@ fn capacity_table(c: &Capacity) -> String {
         let (fitted, bits, per_param) = match w.fitted {
             Some(n) => {
                 let b = w.fitted_bits(c.classes);
+                let mark = if w.missed_below.is_some() { " *" } else { "" };
                 (
-                    thousands(n as i64),
+                    format!("{}{mark}", thousands(n as i64)),
                     format!("{bound}{}", count(b)),
                     format!("{bound}{:.2}", b / params),
                 )
@@ -288,6 +301,15 @@ fn capacity_table(c: &Capacity) -> String {
             w.units,
             thousands(w.params),
             w.missed.map_or("–".into(), |n| thousands(n as i64)),
+        );
+    }
+    for w in c.widths.iter().filter(|w| w.missed_below.is_some()) {
+        let _ = writeln!(
+            out,
+            "\n\\* H = {} fitted {} labels but not the smaller {}: its fit is not monotone in N.",
+            w.units,
+            thousands(w.fitted.unwrap_or(0) as i64),
+            thousands(w.missed_below.unwrap_or(0) as i64),
         );
     }
     out
@@ -361,9 +383,12 @@ mod tests {
             cell(16, 1000, 0.5),
             cell(64, 500, 1.0),
             cell(64, 2000, 1.0),
+            cell(128, 500, 1.0),
+            cell(128, 1000, 0.9),
+            cell(128, 2000, 1.0),
         ];
         let w = widths(&random, 10);
-        assert_eq!(w.len(), 3);
+        assert_eq!(w.len(), 4);
         // 1000 fitted, 2000 not: the capacity lies between their bits.
         assert_eq!((w[0].fitted, w[0].missed), (Some(1000), Some(2000)));
         assert!(!w[0].lower_bound());
@@ -380,6 +405,9 @@ mod tests {
         // Everything fitted: a lower bound.
         assert_eq!((w[2].fitted, w[2].missed), (Some(2000), None));
         assert!(w[2].lower_bound());
+        // Fitted 500 and 2000 but not 1000: the table says so.
+        assert_eq!((w[3].fitted, w[3].missed_below), (Some(2000), Some(1000)));
+        assert_eq!(w[2].missed_below, None);
         let table = capacity_table(&Capacity {
             classes: 10,
             random: random.to_vec(),
@@ -398,5 +426,11 @@ mod tests {
             table.contains("| 64 | 6,400 | 2,000 | ≥ 6,644 | ≥ 1.04 | – | ≥ 6,644 (2,000) |"),
             "{table}"
         );
+        assert!(table.contains("| 128 | 12,800 | 2,000 * |"), "{table}");
+        assert!(
+            table.contains("\\* H = 128 fitted 2,000 labels but not the smaller 1,000"),
+            "{table}"
+        );
+        assert_eq!(Width::bits_of(100, 1), 0.0);
     }
 }
