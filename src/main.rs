@@ -341,7 +341,8 @@ fn run_sweep(
 
 /// A sweep's exit code: 1, each failure said, if any run failed now or before.
 fn failures(outcome: &sweep::Outcome) -> ExitCode {
-    if outcome.totals.failed.is_empty() && outcome.totals.failed_before == 0 {
+    let left = outcome.totals.left_failed;
+    if outcome.totals.failed.is_empty() && outcome.totals.failed_before == 0 && left == 0 {
         return ExitCode::SUCCESS;
     }
     for (label, reason) in &outcome.totals.failed {
@@ -353,6 +354,12 @@ fn failures(outcome: &sweep::Outcome) -> ExitCode {
              --retry-failed trains them again)",
             outcome.totals.failed_before,
             outcome.dir.display()
+        );
+    }
+    if left > 0 {
+        eprintln!(
+            "error: {left} failed runs stay failed: successive halving decided their rungs \
+             without them (see above)"
         );
     }
     ExitCode::from(1)

@@ -36,6 +36,9 @@ pub struct Rung {
     pub promoted: Vec<usize>,
     /// Each run's validation score at the rung, as `runs` orders them.
     pub scores: Vec<Option<f64>>,
+    /// Whether a failed run here is trained again (`--retry-failed`, and the rung not yet
+    /// acted on) rather than counted as having reached it.
+    pub retried: bool,
 }
 
 /// A run's validation score at `epoch`, as recorded: the score of the epoch it would keep if
@@ -63,6 +66,15 @@ fn reached(run: &RunDir, epoch: usize, retry_failed: bool) -> bool {
         || run.metrics().is_ok_and(|m| m.len() >= epoch)
 }
 
+/// Whether the rung `k` at `epoch` over `runs` has been acted on: a run there was recorded as
+/// stopped at it, or trained past it. Such a rung was decided, and stays decided: a failed
+/// run retried (`--retry-failed`) cannot reopen it, since the runs it promoted have gone on.
+fn acted(runs: &[RunDir], k: usize, epoch: usize) -> bool {
+    runs.iter().any(|run| {
+        run.stopped().is_some_and(|s| s.rung == k) || run.metrics().is_ok_and(|m| m.len() > epoch)
+    })
+}
+
 /// The epoch of every rung of `asha` over the plan's epoch budget.
 fn rung_epochs(plan: &Plan, asha: Asha) -> Vec<usize> {
     let epochs = plan
@@ -74,16 +86,17 @@ fn rung_epochs(plan: &Plan, asha: Asha) -> Vec<usize> {
 }
 
 /// The search's rungs as the run folders in `dir` record them, up to the first that is not
-/// complete (or the last).
+/// complete (or the last). With `retry_failed`, a failed run no longer counts as having
+/// reached its rung, so the rung waits for it, unless the rung was already acted on (`acted`).
 pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Rung> {
     let budgets = rung_epochs(plan, asha);
     let mut active: Vec<usize> = (0..plan.runs.len()).collect();
     let mut rungs = Vec::new();
     for (k, &epoch) in budgets.iter().enumerate() {
         let folder = |i: usize| RunDir::new(dir, &plan.runs[i].id);
-        let complete = active
-            .iter()
-            .all(|&i| reached(&folder(i), epoch, retry_failed));
+        let folders: Vec<RunDir> = active.iter().map(|&i| folder(i)).collect();
+        let retry = retry_failed && !acted(&folders, k, epoch);
+        let complete = folders.iter().all(|run| reached(run, epoch, retry));
         let scores: Vec<Option<f64>> = active
             .iter()
             .map(|&i| score_at(&folder(i), epoch, plan.runs[i].config.keep))
@@ -103,6 +116,7 @@ pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Ru
             complete,
             promoted: promoted.clone(),
             scores,
+            retried: retry,
         });
         if !complete || last {
             break;
@@ -198,7 +212,7 @@ pub fn run(
             .iter()
             .copied()
             .filter(at_rung)
-            .filter(|r| !reached(&RunDir::new(dir, &r.id), rung.epoch, opts.retry_failed))
+            .filter(|r| !reached(&RunDir::new(dir, &r.id), rung.epoch, rung.retried))
             .collect();
         let ids: Vec<String> = todo.iter().map(|r| r.id.clone()).collect();
         if todo.is_empty() || ids == last_todo {
@@ -239,12 +253,41 @@ pub fn run(
             break;
         }
     }
+    if opts.retry_failed {
+        let lines = left_failed(plan, dir, &ladder(plan, dir, asha, true));
+        totals.left_failed = lines.len();
+        if opts.display.runs {
+            for line in lines {
+                println!("{line}");
+            }
+        }
+    }
     if opts.display.runs {
         let epochs = plan.runs[0].config.epochs.fixed().unwrap_or(0);
         let rungs = ladder(plan, dir, asha, false);
         println!("{}", summary(&rungs, asha, epochs));
     }
     Ok(())
+}
+
+/// What `--retry-failed` leaves failed, one line a run: the runs that failed at a rung decided
+/// without them, whose promoted runs have gone on (`acted`).
+fn left_failed(plan: &Plan, dir: &Path, rungs: &[Rung]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for rung in rungs.iter().filter(|r| r.complete && !r.retried) {
+        for &i in &rung.runs {
+            let run = RunDir::new(dir, &plan.runs[i].id);
+            if run.failed().is_some() && !matches!(run.result(), Ok(Some(_))) {
+                lines.push(format!(
+                    "successive halving: {} ({}) failed before the rung at epoch {} was \
+                     decided, and that rung's runs have gone on without it: --retry-failed \
+                     leaves it failed (a new search folder trains it)",
+                    plan.runs[i].id, plan.runs[i].label, rung.epoch
+                ));
+            }
+        }
+    }
+    lines
 }
 
 #[cfg(test)]

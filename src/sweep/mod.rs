@@ -329,6 +329,9 @@ pub struct Totals {
     pub failed: Vec<(String, String)>,
     /// Runs skipped because they failed in an earlier invocation.
     pub failed_before: usize,
+    /// Failed runs that `--retry-failed` left failed: a rung of successive halving was decided
+    /// without them and its promoted runs went on (`asha::left_failed`).
+    pub left_failed: usize,
     /// (label, holder) of runs skipped because another process was training them.
     pub busy: Vec<(String, String)>,
     /// Ctrl-C stopped the sweep; the runs left resume on the next invocation.
@@ -479,7 +482,7 @@ pub fn print_summary(plan: &Plan, outcome: &Outcome, more: bool) {
             0 => String::new(),
             n => format!(", {n} rung pauses (successive halving)"),
         },
-        match outcome.totals.failed_before {
+        match outcome.totals.failed_before + outcome.totals.left_failed {
             0 => String::new(),
             n => format!(", {n} skipped as failed before"),
         },

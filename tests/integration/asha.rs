@@ -167,6 +167,68 @@ fn successive_halving_decides_the_same_under_jobs_shards_and_a_kill() {
     assert_eq!((&same.1, &same.3), (&best.1, &best.3));
 }
 
+/// A run that failed before rung 0 was decided: `--retry-failed` trains it again while the
+/// rung waits for it (here, before anything else trained), to the same search as one without
+/// the failure; once the rung was decided without it and its promoted runs went on, the rung
+/// stays decided, the run stays failed, and the sweep says so.
+#[test]
+fn retry_failed_reopens_a_rung_only_until_it_was_acted_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("asha.toml");
+    std::fs::write(&config, SEARCH).unwrap();
+    let run = |out: &Path, extra: &[&str]| {
+        let mut c = rowseq();
+        c.args(args(&config, out, extra));
+        c
+    };
+    let serial = tmp.path().join("serial");
+    run(&serial, &["--jobs", "1"]).assert().success();
+    let reference = records(&serial.join("asha"));
+    // The run that reached the last rung led rung 0: without it, rung 0 promotes others.
+    let best = reference.iter().find(|r| !r.1.is_null()).unwrap();
+    let failed = |out: &Path| {
+        let dir = out.join("asha").join(&best.0);
+        std::fs::create_dir_all(&dir).unwrap();
+        let failure = serde_json::json!({
+            "run_id": best.0,
+            "label": best.1["label"],
+            "error": "failed by the test",
+        });
+        std::fs::write(dir.join("failed.json"), failure.to_string()).unwrap();
+    };
+
+    // Retried before rung 0 was decided: the same search as without the failure.
+    let early = tmp.path().join("early");
+    failed(&early);
+    run(&early, &["--jobs", "1", "--retry-failed"])
+        .assert()
+        .success();
+    assert_eq!(records(&early.join("asha")), reference);
+
+    // Decided without it, its promoted runs trained on: the rung stays as it was decided.
+    let late = tmp.path().join("late");
+    failed(&late);
+    run(&late, &["--jobs", "1"]).assert().code(1);
+    let decided = records(&late.join("asha"));
+    assert_ne!(decided, reference);
+    assert_eq!(decided.iter().filter(|r| !r.1.is_null()).count(), 1);
+    run(&late, &["--jobs", "1", "--retry-failed"])
+        .assert()
+        .code(1)
+        .stdout(contains(format!(
+            "successive halving: {} ({}) failed before the rung at epoch 1 was decided",
+            best.0,
+            best.1["label"].as_str().unwrap()
+        )))
+        .stdout(contains("--retry-failed leaves it failed"));
+    assert_eq!(records(&late.join("asha")), decided);
+    assert!(late
+        .join("asha")
+        .join(&best.0)
+        .join("failed.json")
+        .is_file());
+}
+
 #[test]
 fn bad_successive_halving_keys_are_one_line_errors() {
     let tmp = tempfile::tempdir().unwrap();
