@@ -4,10 +4,11 @@ sunspots, whose rung decisions, stopped runs and results are the same bit for bi
 `--jobs 1`, `--jobs 2`, over two shards running side by side, and after a kill in the middle
 of a rung and a resume; the run that reaches the last rung ends as a plain sweep trains it.
 */
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::common::{rowseq, rowseq_process, run_dirs, Held};
+use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::Value;
 
@@ -36,6 +37,19 @@ fn args(config: &Path, out: &Path, extra: &[&str]) -> Vec<String> {
     a.push(out.display().to_string());
     a.extend(extra.iter().map(|s| s.to_string()));
     a
+}
+
+/// `SEARCH` written under `tmp`, and a sweep of it into an output folder with more flags.
+fn search(tmp: &Path) -> (PathBuf, impl Fn(&Path, &[&str]) -> Command) {
+    let config = tmp.join("asha.toml");
+    std::fs::write(&config, SEARCH).unwrap();
+    let path = config.clone();
+    let run = move |out: &Path, extra: &[&str]| {
+        let mut c = rowseq();
+        c.args(args(&path, out, extra));
+        c
+    };
+    (config, run)
 }
 
 /// Every run's records that do not depend on time: its result, its stopped record and its
@@ -68,13 +82,7 @@ fn records(sweep: &Path) -> Vec<(String, Value, Value, Vec<Value>)> {
 #[test]
 fn successive_halving_decides_the_same_under_jobs_shards_and_a_kill() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("asha.toml");
-    std::fs::write(&config, SEARCH).unwrap();
-    let run = |out: &Path, extra: &[&str]| {
-        let mut c = rowseq();
-        c.args(args(&config, out, extra));
-        c
-    };
+    let (config, run) = search(tmp.path());
     let serial = tmp.path().join("serial");
     run(&serial, &["--jobs", "1"])
         .assert()
@@ -174,13 +182,7 @@ fn successive_halving_decides_the_same_under_jobs_shards_and_a_kill() {
 #[test]
 fn retry_failed_reopens_a_rung_only_until_it_was_acted_on() {
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("asha.toml");
-    std::fs::write(&config, SEARCH).unwrap();
-    let run = |out: &Path, extra: &[&str]| {
-        let mut c = rowseq();
-        c.args(args(&config, out, extra));
-        c
-    };
+    let (_, run) = search(tmp.path());
     let serial = tmp.path().join("serial");
     run(&serial, &["--jobs", "1"]).assert().success();
     let reference = records(&serial.join("asha"));
