@@ -93,13 +93,16 @@ pub fn ladder(plan: &Plan, dir: &Path, asha: Asha, retry_failed: bool) -> Vec<Ru
     let mut active: Vec<usize> = (0..plan.runs.len()).collect();
     let mut rungs = Vec::new();
     for (k, &epoch) in budgets.iter().enumerate() {
-        let folder = |i: usize| RunDir::new(dir, &plan.runs[i].id);
-        let folders: Vec<RunDir> = active.iter().map(|&i| folder(i)).collect();
+        let folders: Vec<RunDir> = active
+            .iter()
+            .map(|&i| RunDir::new(dir, &plan.runs[i].id))
+            .collect();
         let retry = retry_failed && !acted(&folders, k, epoch);
         let complete = folders.iter().all(|run| reached(run, epoch, retry));
-        let scores: Vec<Option<f64>> = active
+        let scores: Vec<Option<f64>> = folders
             .iter()
-            .map(|&i| score_at(&folder(i), epoch, plan.runs[i].config.keep))
+            .zip(&active)
+            .map(|(run, &i)| score_at(run, epoch, plan.runs[i].config.keep))
             .collect();
         let last = k + 1 == budgets.len();
         let promoted: Vec<usize> = match complete && !last {

@@ -65,22 +65,14 @@ pub struct Width {
 }
 
 impl Width {
-    /// The bits of `n` labels of `classes` classes, all fitted.
-    fn bits_of(n: usize, classes: usize) -> f64 {
-        match classes {
-            0 | 1 => 0.0,
-            c => n as f64 * (c as f64).log2(),
-        }
-    }
-
     /// The capacity in bits: all labels of the largest size fitted (0 for none).
     pub fn fitted_bits(&self, classes: usize) -> f64 {
-        self.fitted.map_or(0.0, |n| Width::bits_of(n, classes))
+        self.fitted.map_or(0.0, |n| bits(n, 1.0, classes))
     }
 
     /// The bits of all labels of the size it missed, which its largest size fitted is below.
     pub fn missed_bits(&self, classes: usize) -> Option<f64> {
-        self.missed.map(|n| Width::bits_of(n, classes))
+        self.missed.map(|n| bits(n, 1.0, classes))
     }
 
     /// Whether it fitted the largest size it was given: its capacity is more than it shows.
@@ -394,6 +386,8 @@ mod tests {
         assert!(!w[0].lower_bound());
         assert!((w[0].fitted_bits(10) - 1000.0 * 10f64.log2()).abs() < 1e-9);
         assert!((w[0].missed_bits(10).unwrap() - 2000.0 * 10f64.log2()).abs() < 1e-9);
+        // Fewer than two classes: no bits.
+        assert_eq!(w[0].fitted_bits(1), 0.0);
         // Partial fits: 1000 labels at 99.5 % store more than 2000 at 60 %.
         assert!(bits(1000, 0.995, 10) > bits(2000, 0.6, 10));
         assert_eq!(w[0].at_size, 1000);
@@ -431,6 +425,5 @@ mod tests {
             table.contains("\\* H = 128 fitted 2,000 labels but not the smaller 1,000"),
             "{table}"
         );
-        assert_eq!(Width::bits_of(100, 1), 0.0);
     }
 }
