@@ -384,6 +384,14 @@ macro_rules! for_each_run_key {
         noise: Noise = Noise::Off, Omitted, Any,
             expected NOISE_EXPECTED,
             valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));
+        /// Classification: once the run has scored validation (and chosen its noise on it),
+        /// train the kept config again on the training and validation series together, for
+        /// the same epochs and batch size, and keep that model (true or false; false by
+        /// default, true for series classification). The run's validation scores stay those of
+        /// the training that did not see validation. Runs paused at successive halving's rungs
+        /// train once.
+        refit: bool = false, Omitted, Any,
+            expected "true or false";
         /// Which epochs score the test set: every-epoch (the default: a test curve) or final (the
         /// last epoch and each new best validation epoch; training and results are the same).
         eval_test: EvalTest = EvalTest::EveryEpoch, Omitted, Any,

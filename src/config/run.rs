@@ -61,6 +61,18 @@ impl RunConfig {
         if self.is_series() && self.task == Task::Classify && !given("conv_filters") {
             self.conv_filters = SERIES_CONV_FILTERS;
         }
+        // Series classification trains its kept config again on the training and validation
+        // series together unless told otherwise, or unless validation chooses its epochs
+        // (`keep`, `patience`): measured on the 14 problems of configs/ucr.toml and
+        // configs/ucr-holdout.toml (README, "How well it does").
+        if self.is_series()
+            && self.task == Task::Classify
+            && !given("refit")
+            && self.keep == Keep::Last
+            && !self.patience_set()
+        {
+            self.refit = true;
+        }
         // Numeric series tasks keep their best validation epoch and stop once it is far
         // behind (measured on sunspots, co2 and Covid3Month: README "Untuned defaults");
         // classification keeps its last epoch, which scored higher than any validation choice
@@ -190,6 +202,30 @@ impl RunConfig {
                 key,
                 "expected its default with labels = \"random\": validation keeps its own \
                  labels, so its score would choose a memorising run's epoch by chance"
+                    .into(),
+            );
+        }
+        if self.refit && self.task != Task::Classify {
+            return fault(
+                self,
+                "refit",
+                format!(
+                    "applies to task = \"classify\", not task = \"{}\"",
+                    self.value_text("task")
+                ),
+            );
+        }
+        if self.refit && (self.keep == Keep::BestVal || self.patience_set()) {
+            let key = if self.keep == Keep::BestVal {
+                "keep"
+            } else {
+                "patience"
+            };
+            return fault(
+                self,
+                key,
+                "expected its default with refit = true: the refitted model trains on the \
+                 validation series, so no validation score can choose or stop its epochs"
                     .into(),
             );
         }

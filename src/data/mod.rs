@@ -346,6 +346,32 @@ pub struct Baselines {
 }
 
 impl Dataset {
+    /// The same data with the validation series added to the training split (after it, in
+    /// order), for a run that refits on both (`refit`): its scaling, classes, test split and
+    /// baselines stay those of the training split alone. The validation split stays as it is,
+    /// so that the refit's curves keep their columns (its scores there are of series it saw).
+    pub fn with_validation_in_training(&self) -> Dataset {
+        Dataset {
+            name: self.name.clone(),
+            train: Split::cat(&[&self.train, &self.val]),
+            val: self.val.narrow(0, self.val.len()),
+            test: self.test.narrow(0, self.test.len()),
+            seq_len: self.seq_len,
+            features: self.features,
+            class_names: self.class_names.clone(),
+            images: self.images,
+            image_shape: self.image_shape,
+            patch: self.patch,
+            normalization: self.normalization.clone(),
+            step_change: self.step_change,
+            task: self.task,
+            target: self.target.clone(),
+            forecast: self.forecast.clone(),
+            neighbours: self.neighbours,
+            train_sha256: self.train_sha256.clone(),
+        }
+    }
+
     /// A numeric task's test predictions (standardised, [N * K]) in the target's units: a
     /// forecast adds its centre back (the window's last value, the mean, and the season).
     pub fn test_values(&self, z: &[f64]) -> Vec<f64> {

@@ -244,6 +244,21 @@ pub struct Choice {
     pub chosen: usize,
     /// The rule, in a sentence.
     pub why: String,
+    /// The kept candidate's refit on the training and validation series (`refit`), whose
+    /// model and test scores are the run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refit: Option<Refit>,
+}
+
+/// A run's refit (`refit`): the run that trained it (under `<run-id>/refit/`), the series it
+/// trained on (training and validation), its training time, and its accuracy on the
+/// validation series, which it saw (so not a validation score).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Refit {
+    pub run_id: String,
+    pub train_size: usize,
+    pub train_seconds: f64,
+    pub val_acc: f64,
 }
 
 /// One candidate of a `Choice`: the key's value, the run that trained it, its kept epoch's

@@ -89,6 +89,8 @@ pub const RESULTS_JSONL: &str = "results.jsonl";
 /// The folder inside a run folder of the candidates it chose between on validation
 /// (`records::Choice`), each a run folder of its own.
 pub const CANDIDATES: &str = "candidates";
+/// The folder of a run's refit on its training and validation series (`refit`).
+pub const REFIT: &str = "refit";
 /// TensorBoard's log folder inside a sweep folder.
 pub const TENSORBOARD: &str = "tb";
 

@@ -369,6 +369,13 @@ impl RunDir {
         Ok(candidate)
     }
 
+    /// The folder of this run's refit (`<run>/refit/`), created if missing.
+    pub fn refit(&self) -> Result<RunDir> {
+        let refit = RunDir::new(&self.path, super::REFIT);
+        refit.create()?;
+        Ok(refit)
+    }
+
     /// The thread count this run's candidates trained on (`records::Choice`): a finished
     /// one's, else one's checkpoint's; None before any candidate trained an epoch.
     pub fn candidates_threads(&self) -> Option<usize> {

@@ -12,7 +12,7 @@ use super::{plan, Fitted, Options, PlannedRun};
 use crate::data::{Dataset, Source};
 use crate::env;
 use crate::interrupt;
-use crate::records::{Candidate, Choice, Environment, RunResult};
+use crate::records::{Candidate, Choice, Environment, Refit, RunResult};
 use crate::sinks::hold::Hold;
 use crate::sinks::tensorboard;
 use crate::sinks::{Progress, TensorBoard};
@@ -175,11 +175,13 @@ pub fn run_one(planned: &PlannedRun, source: &Source, cx: &mut RunContext) -> Re
 
 /// A run that chooses on validation (`Fitted::candidates`): trains each candidate in turn as a
 /// run of its own in the run's folder of candidates (resuming from its checkpoint, skipped once
-/// finished), then keeps the one with the best validation score (`records::Choice::best`): its
-/// model, records and resolved config become the run's, and its result the run's with the
-/// choice recorded. A candidate's failure is the run's; Ctrl-C stops after a checkpoint.
-/// `retried`: the failure the run retries, if any; `run_threads`: what a candidate that starts
-/// afresh trains on.
+/// finished), then keeps the one with the best validation score (`records::Choice::best`). With
+/// `refit`, the kept candidate trains again on the training and validation series together in
+/// the run's `refit/` folder, and that training's model, records and test scores become the
+/// run's, with the kept candidate's validation scores; otherwise the kept candidate's do. The
+/// result records the choice (and the refit). A candidate's failure is the run's; Ctrl-C stops
+/// after a checkpoint. `retried`: the failure the run retries, if any; `run_threads`: what a
+/// candidate that starts afresh trains on.
 fn choose(
     planned: &PlannedRun,
     run_dir: &RunDir,
@@ -189,8 +191,6 @@ fn choose(
     run_threads: usize,
     cx: &mut RunContext,
 ) -> Result<RunEnd> {
-    let opts = cx.opts;
-    let lstm = planned.config.cell == crate::config::Cell::Lstm;
     // A run-level checkpoint or metrics left by a version that trained once are not this
     // run's: its candidates train from their own.
     for f in [CHECKPOINT, store::METRICS] {
@@ -198,94 +198,69 @@ fn choose(
     }
     let mut done: Vec<RunResult> = Vec::new();
     for (candidate, resolved) in &fitted.candidates {
-        if interrupt::requested() {
-            return Ok(RunEnd::Interrupted);
-        }
         let folder = run_dir.candidate(&candidate.id)?;
-        store::remove_temporaries(&folder.path)?;
-        // A retried failure of this candidate clears its records as `claim` clears a run's.
-        if let Some(reason) = retried.filter(|r| r.contains(&candidate.id)) {
-            for f in retried_records(reason) {
-                store::remove_if_present(&folder.path.join(f))?;
-            }
-        }
-        match folder.result() {
-            Ok(Some(result)) => {
-                done.push(result);
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let reason = format!("candidate {} [{}]: {e}", candidate.label, candidate.id);
-                return record_failure(planned, run_dir, reason);
-            }
-        }
-        folder.write_config(&candidate.config)?;
-        folder.write_resolved(resolved)?;
-        let (resume, threads) = match start_point(candidate, &folder, retried.is_some(), cx)? {
-            // A candidate that starts afresh trains on the run's thread count.
-            Ok((None, _)) => (None, run_threads),
-            Ok(found) => found,
-            Err(reason) => return record_failure(planned, run_dir, reason),
-        };
-        tch::set_num_threads(threads as i32);
-        let environment = env::run_environment(opts.device, threads, lstm);
-        if let Some(n) = &data.normalization {
-            folder.write_normalization(n)?;
-        }
-        let mut board = board(candidate, &environment, cx);
-        let fit = Fitted {
-            resolved: resolved.clone(),
-            cost_per_epoch: fitted.cost_per_epoch,
-            candidates: Vec::new(),
-        };
-        let training = Training {
+        let trainee = Trainee {
             planned: candidate,
-            run_dir: &folder,
-            fitted: &fit,
+            resolved,
+            folder: &folder,
             data,
-            resume: resume.as_ref(),
-            threads,
         };
-        match training.train(cx, board.as_mut()) {
-            Ok(Trained::Stopped) => return Ok(RunEnd::Interrupted),
-            Err(e) if store::disk_full(&e) => return Err(e),
-            Err(e) => {
-                let reason = format!("candidate {} [{}]: {e:#}", candidate.label, candidate.id);
-                return record_failure(planned, run_dir, reason);
-            }
-            Ok(Trained::Finished(trained)) => {
-                let (result, confusion) = finish(
-                    candidate,
-                    resolved,
-                    &folder,
-                    &trained,
-                    data,
-                    &environment,
-                    opts.device,
-                )?;
-                if let (Some(board), Some(c)) = (&mut board, &confusion) {
-                    board.confusion(c, result.epochs as i64)?;
-                }
-                done.push(result);
-            }
+        match trainee.train(planned, run_dir, fitted, retried, run_threads, cx)? {
+            Ok(result) => done.push(result),
+            Err(end) => return Ok(end),
         }
     }
     let scores: Vec<(f64, f64)> = done.iter().map(|r| (r.val_acc, r.val_loss)).collect();
     let chosen = Choice::best(&scores);
-    let (candidate, resolved) = &fitted.candidates[chosen];
-    run_dir.adopt(&RunDir::new(
-        &run_dir.path.join(store::CANDIDATES),
-        &candidate.id,
-    ))?;
-    run_dir.write_resolved(resolved)?;
-    let mut result = done[chosen].clone();
+    let kept = &fitted.candidates[chosen];
+    let (mut result, resolved, folder, refit) = match fitted.refit {
+        false => (
+            done[chosen].clone(),
+            kept.1.clone(),
+            RunDir::new(&run_dir.path.join(store::CANDIDATES), &kept.0.id),
+            None,
+        ),
+        true => {
+            let (refit, resolved) = Fitted::refitted(kept);
+            let folder = run_dir.refit()?;
+            let both = data.with_validation_in_training();
+            let trainee = Trainee {
+                planned: &refit,
+                resolved: &resolved,
+                folder: &folder,
+                data: &both,
+            };
+            let mut result =
+                match trainee.train(planned, run_dir, fitted, retried, run_threads, cx)? {
+                    Ok(result) => result,
+                    Err(end) => return Ok(end),
+                };
+            let record = Refit {
+                run_id: refit.id.clone(),
+                train_size: result.train_size,
+                train_seconds: result.train_seconds,
+                val_acc: result.val_acc,
+            };
+            // The run's validation scores are those of the kept candidate, which never saw
+            // the validation series.
+            let kept = &done[chosen];
+            result.val_acc = kept.val_acc;
+            result.val_loss = kept.val_loss;
+            result.best_val_acc = kept.best_val_acc;
+            result.best_val_epoch = kept.best_val_epoch;
+            result.best_val_test_acc = kept.best_val_test_acc;
+            (result, resolved, folder, Some(record))
+        }
+    };
+    run_dir.adopt(&folder)?;
+    run_dir.write_resolved(&resolved)?;
     result.run_id = planned.id.clone();
     result.label = planned.label.clone();
     result.config = planned.config.clone();
     result.resolved = Some(resolved.clone());
+    let chose_noise = fitted.candidates.len() > 1;
     result.choice = Some(Choice {
-        key: "noise".into(),
+        key: if chose_noise { "noise" } else { "refit" }.into(),
         candidates: fitted
             .candidates
             .iter()
@@ -299,12 +274,114 @@ fn choose(
             })
             .collect(),
         chosen,
-        why: "the candidate with the highest validation accuracy of its kept epoch (then the \
-              lowest validation loss, then the first)"
-            .into(),
+        why: match chose_noise {
+            true => {
+                "the candidate with the highest validation accuracy of its kept epoch (then \
+                     the lowest validation loss, then the first)"
+            }
+            false => "the one config, trained on the training series to score validation",
+        }
+        .into(),
+        refit,
     });
     run_dir.write_result(&result)?;
     Ok(RunEnd::Trained(Box::new(result)))
+}
+
+/// One training of a run that chooses: a candidate, or the kept one's refit, with the config
+/// it trains, its folder and the data it trains on.
+struct Trainee<'a> {
+    planned: &'a PlannedRun,
+    resolved: &'a crate::config::Resolved,
+    folder: &'a RunDir,
+    data: &'a Dataset,
+}
+
+impl Trainee<'_> {
+    /// Trains this one as a run of its own in its folder (resuming from its checkpoint, or
+    /// reading its result once finished). Ok(Err(end)): how `run` ended instead (Ctrl-C, or
+    /// the failure recorded as the run's); errors are the sweep's.
+    fn train(
+        &self,
+        run: &PlannedRun,
+        run_dir: &RunDir,
+        fitted: &Fitted,
+        retried: Option<&str>,
+        run_threads: usize,
+        cx: &mut RunContext,
+    ) -> Result<Result<RunResult, RunEnd>> {
+        let (candidate, folder, data) = (self.planned, self.folder, self.data);
+        if interrupt::requested() {
+            return Ok(Err(RunEnd::Interrupted));
+        }
+        store::remove_temporaries(&folder.path)?;
+        // A retried failure of this candidate clears its records as `claim` clears a run's.
+        if let Some(reason) = retried.filter(|r| r.contains(&candidate.id)) {
+            for f in retried_records(reason) {
+                store::remove_if_present(&folder.path.join(f))?;
+            }
+        }
+        match folder.result() {
+            Ok(Some(result)) => return Ok(Ok(result)),
+            Ok(None) => {}
+            Err(e) => {
+                let reason = format!("candidate {} [{}]: {e}", candidate.label, candidate.id);
+                return record_failure(run, run_dir, reason).map(Err);
+            }
+        }
+        folder.write_config(&candidate.config)?;
+        folder.write_resolved(self.resolved)?;
+        let (resume, threads) = match start_point(candidate, folder, retried.is_some(), cx)? {
+            // A candidate that starts afresh trains on the run's thread count.
+            Ok((None, _)) => (None, run_threads),
+            Ok(found) => found,
+            Err(reason) => return record_failure(run, run_dir, reason).map(Err),
+        };
+        tch::set_num_threads(threads as i32);
+        let lstm = run.config.cell == crate::config::Cell::Lstm;
+        let environment = env::run_environment(cx.opts.device, threads, lstm);
+        if let Some(n) = &data.normalization {
+            folder.write_normalization(n)?;
+        }
+        let mut board = board(candidate, &environment, cx);
+        let fit = Fitted {
+            resolved: self.resolved.clone(),
+            cost_per_epoch: fitted.cost_per_epoch,
+            candidates: Vec::new(),
+            refit: false,
+        };
+        let training = Training {
+            planned: candidate,
+            run_dir: folder,
+            fitted: &fit,
+            data,
+            resume: resume.as_ref(),
+            threads,
+        };
+        match training.train(cx, board.as_mut()) {
+            Ok(Trained::Stopped) => Ok(Err(RunEnd::Interrupted)),
+            Err(e) if store::disk_full(&e) => Err(e),
+            Err(e) => {
+                let reason = format!("candidate {} [{}]: {e:#}", candidate.label, candidate.id);
+                record_failure(run, run_dir, reason).map(Err)
+            }
+            Ok(Trained::Finished(trained)) => {
+                let (result, confusion) = finish(
+                    candidate,
+                    self.resolved,
+                    folder,
+                    &trained,
+                    data,
+                    &environment,
+                    cx.opts.device,
+                )?;
+                if let (Some(board), Some(c)) = (&mut board, &confusion) {
+                    board.confusion(c, result.epochs as i64)?;
+                }
+                Ok(Ok(result))
+            }
+        }
+    }
 }
 
 /// Where `planned` starts in `run_dir`: `resume_point`, except that a retried run starts afresh

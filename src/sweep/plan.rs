@@ -51,6 +51,9 @@ pub struct Fitted {
     /// The candidates the run chooses between on validation (`choices`), each a run of its
     /// own with its resolved config; empty when it trains `resolved` alone.
     pub candidates: Vec<(PlannedRun, Resolved)>,
+    /// Whether the kept candidate trains again on the training and validation series
+    /// together (`refit`), and that model is the run's.
+    pub refit: bool,
 }
 
 impl Fitted {
@@ -58,21 +61,28 @@ impl Fitted {
         let resolved = crate::data::auto::resolve(&run.config, data);
         let cost_per_epoch =
             cost_per_epoch(&resolved, data.features, data.seq_len, data.train.len());
-        // Without validation examples there is nothing to choose on.
+        // Without validation examples there is nothing to choose on, nor to add back.
+        let refit = run.config.refit
+            && resolved.task == Task::Classify
+            && run.pauses.is_empty()
+            && !data.val.is_empty();
         let candidates = match data.val.is_empty() {
             true => Vec::new(),
-            false => Fitted::choices(run, &resolved),
+            false => Fitted::choices(run, &resolved, refit),
         };
         Fitted {
             resolved,
             cost_per_epoch,
             candidates,
+            refit,
         }
     }
 
-    /// The cost of the whole run: every candidate's, where it chooses on validation.
+    /// The cost of the whole run: every candidate's, where it chooses on validation, and the
+    /// refit's (on about a quarter more series).
     pub fn cost(&self) -> u64 {
-        self.cost_per_epoch * self.resolved.epochs() as u64 * self.candidates.len().max(1) as u64
+        let trainings = self.candidates.len().max(1) as u64 * 4 + if self.refit { 5 } else { 0 };
+        self.cost_per_epoch * self.resolved.epochs() as u64 * trainings / 4
     }
 
     /// The candidates a run trains in turn and keeps the best of on validation
@@ -80,33 +90,41 @@ impl Fitted {
     /// "auto"` resolved to a jitter trains with it, then without, since the jitter that lifts
     /// most problems sinks some (Adiac: 56 % with it, 73 % without). None (an empty list) for
     /// any other run, for one without validation examples, and for one that pauses at
-    /// successive halving's rungs, which trains the rule's jitter alone.
-    fn choices(run: &PlannedRun, resolved: &Resolved) -> Vec<(PlannedRun, Resolved)> {
+    /// successive halving's rungs, which trains the rule's jitter alone. A run that `refit`s
+    /// and has no noise to choose trains its one config as its only candidate, to score
+    /// validation before the refit. Candidates train without the refit (`refit = false` in
+    /// their configs); the kept one's refit is `Fitted::refitted`.
+    fn choices(run: &PlannedRun, resolved: &Resolved, refit: bool) -> Vec<(PlannedRun, Resolved)> {
         let jitter = resolved.noise();
         let chooses = run.config.noise == Noise::Auto
             && jitter > 0.0
             && resolved.task == Task::Classify
             && run.pauses.is_empty();
-        if !chooses {
-            return Vec::new();
-        }
-        [Noise::Std(jitter), Noise::Off]
+        let noises = match (chooses, refit) {
+            (true, _) => vec![Noise::Std(jitter), Noise::Off],
+            (false, true) => vec![resolved.config().noise],
+            (false, false) => return Vec::new(),
+        };
+        noises
             .into_iter()
             .map(|noise| {
                 let config = RunConfig {
                     noise,
+                    refit: false,
                     ..run.config.clone()
                 };
                 let trained = Resolved::new(RunConfig {
                     noise,
+                    refit: false,
                     ..resolved.config().clone()
                 })
                 .expect("a resolved config with its noise set stays resolved");
                 let candidate = PlannedRun {
                     id: store::run_id(&config),
-                    label: match noise.std() {
-                        0.0 => format!("{},noise=0", run.label),
-                        x => format!("{},noise={x:.3}", run.label),
+                    label: match (chooses, noise.std()) {
+                        (false, _) => run.label.clone(),
+                        (true, 0.0) => format!("{},noise=0", run.label),
+                        (true, x) => format!("{},noise={x:.3}", run.label),
                     },
                     config,
                     pauses: Vec::new(),
@@ -114,6 +132,28 @@ impl Fitted {
                 (candidate, trained)
             })
             .collect()
+    }
+
+    /// The refit of a run's kept candidate `(candidate, resolved)`: the same config with
+    /// `refit = true`, trained on the training and validation series together
+    /// (`Dataset::with_validation_in_training`), in the run's `refit/` folder.
+    pub fn refitted((candidate, resolved): &(PlannedRun, Resolved)) -> (PlannedRun, Resolved) {
+        let config = RunConfig {
+            refit: true,
+            ..candidate.config.clone()
+        };
+        let trained = Resolved::new(RunConfig {
+            refit: true,
+            ..resolved.config().clone()
+        })
+        .expect("a resolved config with refit set stays resolved");
+        let planned = PlannedRun {
+            id: store::run_id(&config),
+            label: format!("{},refit", candidate.label),
+            config,
+            pauses: Vec::new(),
+        };
+        (planned, trained)
     }
 }
 
