@@ -489,3 +489,38 @@ fn interval_levels_parse_or_refuse() {
         assert_eq!(interval_levels(bad), None, "{bad}");
     }
 }
+
+#[test]
+fn series_classification_refits_unless_validation_chooses_its_epochs() {
+    let series = |text: &str| {
+        parse(&format!("dataset = \"ts:d/X\"\n{text}"))
+            .unwrap()
+            .runs()[0]
+            .refit
+    };
+    assert!(series(""));
+    assert!(!series("task = \"regress\""));
+    assert!(!series("refit = false"));
+    // Validation that picks or stops the epochs leaves nothing for a refit to repeat.
+    assert!(!series("keep = \"best_val\""));
+    assert!(!series("patience = 5"));
+    // Images keep training once (MNIST's ids stay).
+    assert!(!parse("num_units = 8").unwrap().runs()[0].refit);
+    let json = serde_json::to_string(&RunConfig::default()).unwrap();
+    assert!(!json.contains("refit"), "{json}");
+    for (text, want) in [
+        (
+            "dataset = \"ts:d/X\"\ntask = \"regress\"\nrefit = true",
+            "t.toml:3: refit = true: applies to task = \"classify\", not task = \"regress\"",
+        ),
+        (
+            "refit = true\nkeep = \"best_val\"",
+            "t.toml:2: keep = \"best_val\": expected its default with refit = true",
+        ),
+        ("refit = 1", "t.toml:1: refit = 1: expected true or false"),
+    ] {
+        let e = parse(text).unwrap_err().to_string();
+        assert!(e.starts_with(want), "{text:?} gave {e:?}");
+        assert!(!e.contains('\n'), "{e}");
+    }
+}

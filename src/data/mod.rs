@@ -583,6 +583,27 @@ mod tests {
     }
 
     #[test]
+    fn a_refit_trains_on_the_validation_series_after_the_training_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = write_pair(dir.path(), "");
+        let data = Source::load(&cfg, None).unwrap().split(&cfg).unwrap();
+        let both = data.with_validation_in_training();
+        assert_eq!((data.train.len(), data.val.len()), (4, 2));
+        assert_eq!(both.train.len(), 6);
+        let (train, val) = (both.train.narrow(0, 4), both.train.narrow(4, 2));
+        for (a, b) in [(&train, &data.train), (&val, &data.val)] {
+            assert_eq!(a.x, b.x);
+            assert_eq!(a.y, b.y);
+            assert_eq!(a.lengths, b.lengths);
+        }
+        // Scaling, classes and the other splits stay the training split's.
+        assert_eq!(both.normalization, data.normalization);
+        assert_eq!(both.class_names, data.class_names);
+        assert_eq!(both.val.x, data.val.x);
+        assert_eq!(both.test.x, data.test.x);
+    }
+
+    #[test]
     fn csv_keys_belong_to_csv_datasets() {
         let dir = tempfile::tempdir().unwrap();
         let cfg = RunConfig {

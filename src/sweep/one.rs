@@ -242,13 +242,22 @@ fn choose(
                 val_acc: result.val_acc,
             };
             // The run's validation scores are those of the kept candidate, which never saw
-            // the validation series.
+            // the validation series, and its splits stay the splits it was cut into (the
+            // refit's training series are both: `choice.refit.train_size`).
             let kept = &done[chosen];
+            result.train_size = kept.train_size;
             result.val_acc = kept.val_acc;
             result.val_loss = kept.val_loss;
             result.best_val_acc = kept.best_val_acc;
             result.best_val_epoch = kept.best_val_epoch;
-            result.best_val_test_acc = kept.best_val_test_acc;
+            // The epoch validation selects, and the refit's test score at that epoch (its
+            // curves are the run's).
+            result.best_val_test_acc = folder
+                .metrics()?
+                .iter()
+                .find(|m| m.epoch == kept.best_val_epoch)
+                .map(|m| m.test_acc)
+                .filter(|a| !a.is_nan());
             (result, resolved, folder, Some(record))
         }
     };

@@ -70,6 +70,15 @@ impl Fitted {
             true => Vec::new(),
             false => Fitted::choices(run, &resolved, refit),
         };
+        // The resolved config says whether the run refits: not where it cannot.
+        let resolved = match resolved.refit == refit {
+            true => resolved,
+            false => Resolved::new(RunConfig {
+                refit,
+                ..resolved.config().clone()
+            })
+            .expect("a resolved config with refit set stays resolved"),
+        };
         Fitted {
             resolved,
             cost_per_epoch,

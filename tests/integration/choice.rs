@@ -4,7 +4,8 @@ A series classification chooses its input noise on validation (`noise = "auto"`,
 `<run>/candidates/`, and keeps the better on validation. On a generated two-class problem: the
 choice follows the rule from the candidates' own records, the kept candidate's model and records
 are the run's, a set noise trains once, and a run killed between its candidates resumes to the
-same bytes.
+same bytes. With `refit` (series classification's default), the kept config trains again on the
+training and validation series in `<run>/refit/`, and that model is the run's.
 */
 use std::path::Path;
 
@@ -71,11 +72,13 @@ fn a_series_run_keeps_the_noise_that_validates_better() {
     let t = tempfile::tempdir().unwrap();
     let spec = problem(t.path());
     let out = t.path().join("auto");
-    succeeds(train(&spec, &out, &[]));
+    succeeds(train(&spec, &out, &["--refit=false"]));
     let run = only_run(&out);
     let r = json(&run.join("result.json"));
     let choice = &r["choice"];
     assert_eq!(choice["key"], "noise", "{r}");
+    assert!(choice.get("refit").is_none(), "{choice}");
+    assert!(!run.join("refit").exists());
     let candidates = choice["candidates"].as_array().unwrap();
     assert_eq!(candidates.len(), 2, "{choice}");
     // The rule's jitter first, then none.
@@ -132,7 +135,7 @@ fn a_series_run_keeps_the_noise_that_validates_better() {
 
     // A noise that is set trains once, with no choice.
     let set = t.path().join("set");
-    succeeds(train(&spec, &set, &["--noise", "0.1"]));
+    succeeds(train(&spec, &set, &["--noise", "0.1", "--refit=false"]));
     let run = only_run(&set);
     assert!(json(&run.join("result.json")).get("choice").is_none());
     assert!(!run.join("candidates").exists());
@@ -195,7 +198,107 @@ fn a_run_killed_between_its_candidates_resumes_to_the_same_bytes() {
         for k in c["candidates"].as_array_mut().unwrap() {
             k.as_object_mut().unwrap().remove("train_seconds");
         }
+        c["refit"].as_object_mut().unwrap().remove("train_seconds");
         c
     };
     assert_eq!(choice(&run), choice(&done));
+}
+
+/// By default a series classification refits: the kept candidate's config (its noise, its
+/// epochs and batch size) trains again on the training and validation series together, as a
+/// run of its own under `<run>/refit/`, and its model and test scores are the run's, with the
+/// kept candidate's validation scores. A set noise trains its one config, then the refit.
+#[test]
+fn a_refit_trains_the_kept_config_on_the_training_and_validation_series() {
+    let t = tempfile::tempdir().unwrap();
+    let spec = problem(t.path());
+    let out = t.path().join("auto");
+    succeeds(train(&spec, &out, &[]));
+    let run = only_run(&out);
+    let r = json(&run.join("result.json"));
+    let choice = &r["choice"];
+    let candidates = choice["candidates"].as_array().unwrap();
+    assert_eq!(
+        (choice["key"].as_str(), candidates.len()),
+        (Some("noise"), 2)
+    );
+    let chosen = choice["chosen"].as_u64().unwrap() as usize;
+    let kept = run
+        .join("candidates")
+        .join(candidates[chosen]["run_id"].as_str().unwrap());
+    let kept_result = json(&kept.join("result.json"));
+    let refit = run.join("refit");
+    let refit_result = json(&refit.join("result.json"));
+
+    // The refit is the kept config with refit set, on both splits' series.
+    let (kept_config, refit_config) = (
+        json(&kept.join("config.json")),
+        json(&refit.join("config.json")),
+    );
+    assert_eq!(refit_config["refit"], true, "{refit_config}");
+    assert!(kept_config.get("refit").is_none(), "{kept_config}");
+    assert_eq!(refit_config["noise"], kept_config["noise"]);
+    let train_size = |r: &Value| r["train_size"].as_u64().unwrap();
+    let val_size = kept_result["val_size"].as_u64().unwrap();
+    assert!(val_size > 0);
+    assert_eq!(
+        train_size(&refit_result),
+        train_size(&kept_result) + val_size
+    );
+    let (kept_resolved, refit_resolved) = (
+        json(&kept.join("resolved.json")),
+        json(&refit.join("resolved.json")),
+    );
+    for key in ["epochs", "batch_size", "noise"] {
+        assert_eq!(refit_resolved[key], kept_resolved[key], "{key}");
+    }
+    assert_eq!(
+        choice["refit"]["run_id"].as_str(),
+        Some(refit_result["run_id"].as_str().unwrap())
+    );
+    assert_eq!(choice["refit"]["train_size"], refit_result["train_size"]);
+
+    // The run's model and test scores are the refit's; its validation scores the kept
+    // candidate's, which never saw the validation series.
+    for f in [
+        "model.safetensors",
+        "metrics.jsonl",
+        "test_probabilities.csv",
+    ] {
+        assert_eq!(bytes(&run.join(f)), bytes(&refit.join(f)), "{f}");
+    }
+    for key in ["test_acc", "test_loss", "train_acc"] {
+        assert_eq!(r[key], refit_result[key], "{key}");
+    }
+    for key in [
+        "val_acc",
+        "val_loss",
+        "best_val_acc",
+        "best_val_epoch",
+        "train_size",
+    ] {
+        assert_eq!(r[key], kept_result[key], "{key}");
+    }
+    assert_eq!(json(&run.join("resolved.json"))["refit"], true);
+    assert_ne!(
+        bytes(&run.join("model.safetensors")),
+        bytes(&kept.join("model.safetensors"))
+    );
+
+    // A set noise trains its one config to score validation, then the refit.
+    let set = t.path().join("set");
+    succeeds(train(&spec, &set, &["--noise", "0.1"]));
+    let run = only_run(&set);
+    let choice = &json(&run.join("result.json"))["choice"];
+    assert_eq!(choice["key"], "refit", "{choice}");
+    assert_eq!(
+        choice["candidates"].as_array().unwrap().len(),
+        1,
+        "{choice}"
+    );
+    assert!(run.join("refit").join("model.safetensors").is_file());
+    assert_eq!(
+        bytes(&run.join("model.safetensors")),
+        bytes(&run.join("refit").join("model.safetensors"))
+    );
 }

@@ -643,14 +643,23 @@ fn predict_applies_a_finished_run_to_new_series() {
     let run = run_dirs(&out.join("gunpoint")).remove(0);
     let r = result(&run);
     assert_eq!(r["data"]["patch"], 5);
-    // The test accuracy of the epoch that validation selects is recorded beside the last's.
-    let metrics: Vec<Value> = std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    // The test accuracy of the epoch that validation selects is recorded beside the last's:
+    // the epoch is chosen on the kept candidate's curve (the refit trains on the validation
+    // series), and the score is the run's own curve's (the refit's) at that epoch.
+    let curve = |dir: &Path| -> Vec<Value> {
+        std::fs::read_to_string(dir.join("metrics.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let choice = &r["choice"];
+    let kept = &choice["candidates"][choice["chosen"].as_u64().unwrap() as usize]["run_id"];
+    let validated = curve(&run.join("candidates").join(kept.as_str().unwrap()));
+    let metrics = curve(&run);
+    assert_eq!(r["choice"]["refit"]["train_size"], 50);
     let best = r["best_val_epoch"].as_u64().unwrap() as usize;
-    let first_best = metrics
+    let first_best = validated
         .iter()
         .position(|m| m["val_acc"] == r["best_val_acc"])
         .unwrap();

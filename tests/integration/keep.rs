@@ -35,6 +35,8 @@ fn train(spec: &str, out: &Path, extra: &[&str]) -> std::process::Command {
         "4",
         "--noise",
         "0",
+        // The runs compared keep epochs of one training (no refit on the validation series).
+        "--refit=false",
     ])
     .args([
         "--schedule",
