@@ -248,7 +248,7 @@ fn diagram(inputs: &Inputs) -> String {
 
 /// The `rowseq explain` flags that build `cfg`'s model on its data, as written: the width, the
 /// data set and task, and every key that differs from what those imply (their series
-/// defaults), in key order; never the seed, which changes no shape.
+/// defaults), in key order; never the seed nor `refit`, which change no shape.
 fn explain_flags(cfg: &crate::config::RunConfig) -> String {
     use crate::config::{RunConfig, RUN_KEYS};
     let base = RunConfig {
@@ -261,7 +261,7 @@ fn explain_flags(cfg: &crate::config::RunConfig) -> String {
     let mut flags = format!("--num-units {}", cfg.num_units);
     for &k in RUN_KEYS {
         let differs = match k {
-            "seed" | "num_units" => false,
+            "seed" | "num_units" | "refit" => false,
             "dataset" | "task" => cfg.value(k) != plain.value(k),
             _ => cfg.value(k) != base.value(k),
         };
