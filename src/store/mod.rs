@@ -19,6 +19,9 @@ The on-disk layout of results: the contract between running and reporting.
   <run-id>/candidates/<id>/  a run that chooses on validation (`records::Choice`): each
                           candidate, a run folder of its own; the kept one's weights and
                           records are copied up into <run-id>/ before its result.json
+  <run-id>/refit/         a run that refits (`refit`): the kept candidate's config trained
+                          on the training and validation series, a run folder of its own
+                          whose weights and records are copied up instead
   tb/<label>/             TensorBoard event files, a folder per run and none in `tb/` itself
                           (the hparams experiment is in one run's folder; `tensorboard`: whose
                           folder is whose), unless switched off
