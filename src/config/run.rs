@@ -191,19 +191,11 @@ impl RunConfig {
                 ),
             );
         }
-        if self.labels == Labels::Random && (self.keep == Keep::BestVal || self.patience_set()) {
-            let key = if self.keep == Keep::BestVal {
-                "keep"
-            } else {
-                "patience"
-            };
-            return fault(
-                self,
-                key,
-                "expected its default with labels = \"random\": validation keeps its own \
-                 labels, so its score would choose a memorising run's epoch by chance"
-                    .into(),
-            );
+        if self.labels == Labels::Random {
+            self.epochs_not_chosen_on_validation(
+                "labels = \"random\": validation keeps its own labels, so its score would \
+                 choose a memorising run's epoch by chance",
+            )?;
         }
         if self.refit && self.task != Task::Classify {
             return fault(
@@ -215,19 +207,11 @@ impl RunConfig {
                 ),
             );
         }
-        if self.refit && (self.keep == Keep::BestVal || self.patience_set()) {
-            let key = if self.keep == Keep::BestVal {
-                "keep"
-            } else {
-                "patience"
-            };
-            return fault(
-                self,
-                key,
-                "expected its default with refit = true: the refitted model trains on the \
-                 validation series, so no validation score can choose or stop its epochs"
-                    .into(),
-            );
+        if self.refit {
+            self.epochs_not_chosen_on_validation(
+                "refit = true: the refitted model trains on the validation series, so no \
+                 validation score can choose or stop its epochs",
+            )?;
         }
         if self.stop_train_acc > 0.0 && self.task != Task::Classify {
             return fault(
@@ -245,6 +229,17 @@ impl RunConfig {
         } else {
             self.check_other_combination(spec)
         }
+    }
+
+    /// `keep` and `patience` at their defaults, which `because` (a setting and why) needs: an
+    /// error naming the one that is set.
+    fn epochs_not_chosen_on_validation(&self, because: &str) -> Result<(), (String, String)> {
+        let key = match (self.keep == Keep::BestVal, self.patience_set()) {
+            (true, _) => "keep",
+            (false, true) => "patience",
+            (false, false) => return Ok(()),
+        };
+        fault(self, key, format!("expected its default with {because}"))
     }
 
     /// `check_combination` for forecasting: one series file (`spec`, the dataset parsed), no
