@@ -68,8 +68,7 @@ impl RunConfig {
         if self.is_series()
             && self.task == Task::Classify
             && !given("refit")
-            && self.keep == Keep::Last
-            && !self.patience_set()
+            && self.epochs_chosen_on_validation().is_none()
         {
             self.refit = true;
         }
@@ -234,12 +233,22 @@ impl RunConfig {
     /// `keep` and `patience` at their defaults, which `because` (a setting and why) needs: an
     /// error naming the one that is set.
     fn epochs_not_chosen_on_validation(&self, because: &str) -> Result<(), (String, String)> {
-        let key = match (self.keep == Keep::BestVal, self.patience_set()) {
-            (true, _) => "keep",
-            (false, true) => "patience",
-            (false, false) => return Ok(()),
-        };
-        fault(self, key, format!("expected its default with {because}"))
+        match self.epochs_chosen_on_validation() {
+            Some(key) => fault(self, key, format!("expected its default with {because}")),
+            None => Ok(()),
+        }
+    }
+
+    /// The key by which validation picks or stops the epochs (`keep = "best_val"`, else a
+    /// `patience`), if any.
+    fn epochs_chosen_on_validation(&self) -> Option<&'static str> {
+        if self.keep == Keep::BestVal {
+            Some("keep")
+        } else if self.patience_set() {
+            Some("patience")
+        } else {
+            None
+        }
     }
 
     /// `check_combination` for forecasting: one series file (`spec`, the dataset parsed), no

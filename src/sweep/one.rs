@@ -213,7 +213,7 @@ fn choose(
     let scores: Vec<(f64, f64)> = done.iter().map(|r| (r.val_acc, r.val_loss)).collect();
     let chosen = Choice::best(&scores);
     let kept = &fitted.candidates[chosen];
-    let (mut result, resolved, folder, refit) = match fitted.refit {
+    let (mut result, resolved, folder, refit) = match fitted.resolved.refit {
         false => (
             done[chosen].clone(),
             kept.1.clone(),
@@ -357,7 +357,6 @@ impl Trainee<'_> {
             resolved: self.resolved.clone(),
             cost_per_epoch: fitted.cost_per_epoch,
             candidates: Vec::new(),
-            refit: false,
         };
         let training = Training {
             planned: candidate,

@@ -49,11 +49,10 @@ pub struct Fitted {
     pub resolved: Resolved,
     pub cost_per_epoch: u64,
     /// The candidates the run chooses between on validation (`choices`), each a run of its
-    /// own with its resolved config; empty when it trains `resolved` alone.
+    /// own with its resolved config; empty when it trains `resolved` alone. Where
+    /// `resolved.refit`, the kept one then trains again on the training and validation series
+    /// together (`refitted`), and that model is the run's.
     pub candidates: Vec<(PlannedRun, Resolved)>,
-    /// Whether the kept candidate trains again on the training and validation series
-    /// together (`refit`), and that model is the run's.
-    pub refit: bool,
 }
 
 impl Fitted {
@@ -71,26 +70,18 @@ impl Fitted {
             false => Fitted::choices(run, &resolved, refit),
         };
         // The resolved config says whether the run refits: not where it cannot.
-        let resolved = match resolved.refit == refit {
-            true => resolved,
-            false => Resolved::new(RunConfig {
-                refit,
-                ..resolved.config().clone()
-            })
-            .expect("a resolved config with refit set stays resolved"),
-        };
         Fitted {
-            resolved,
+            resolved: with_keys(&resolved, |c| c.refit = refit),
             cost_per_epoch,
             candidates,
-            refit,
         }
     }
 
     /// The cost of the whole run: every candidate's, where it chooses on validation, and the
     /// refit's (on about a quarter more series).
     pub fn cost(&self) -> u64 {
-        let trainings = self.candidates.len().max(1) as u64 * 4 + if self.refit { 5 } else { 0 };
+        let refit = if self.resolved.refit { 5 } else { 0 };
+        let trainings = self.candidates.len().max(1) as u64 * 4 + refit;
         self.cost_per_epoch * self.resolved.epochs() as u64 * trainings / 4
     }
 
@@ -117,23 +108,18 @@ impl Fitted {
         noises
             .into_iter()
             .map(|noise| {
-                let config = RunConfig {
-                    noise,
-                    refit: false,
-                    ..run.config.clone()
+                let set = |c: &mut RunConfig| {
+                    c.noise = noise;
+                    c.refit = false;
                 };
-                let trained = Resolved::new(RunConfig {
-                    noise,
-                    refit: false,
-                    ..resolved.config().clone()
-                })
-                .expect("a resolved config with its noise set stays resolved");
+                let mut config = run.config.clone();
+                set(&mut config);
+                let trained = with_keys(resolved, set);
                 let candidate = PlannedRun {
                     id: store::run_id(&config),
-                    label: match (chooses, noise.std()) {
-                        (false, _) => run.label.clone(),
-                        (true, 0.0) => format!("{},noise=0", run.label),
-                        (true, x) => format!("{},noise={x:.3}", run.label),
+                    label: match noise.std() {
+                        0.0 => format!("{},noise=0", run.label),
+                        x => format!("{},noise={x:.3}", run.label),
                     },
                     config,
                     pauses: Vec::new(),
@@ -151,11 +137,7 @@ impl Fitted {
             refit: true,
             ..candidate.config.clone()
         };
-        let trained = Resolved::new(RunConfig {
-            refit: true,
-            ..resolved.config().clone()
-        })
-        .expect("a resolved config with refit set stays resolved");
+        let trained = with_keys(resolved, |c| c.refit = true);
         let planned = PlannedRun {
             id: store::run_id(&config),
             label: format!("{},refit", candidate.label),
@@ -164,6 +146,14 @@ impl Fitted {
         };
         (planned, trained)
     }
+}
+
+/// `resolved` with `set` applied: keys (noise, refit) that no "auto" rule resolves, so it
+/// stays resolved.
+fn with_keys(resolved: &Resolved, set: impl Fn(&mut RunConfig)) -> Resolved {
+    let mut config = resolved.config().clone();
+    set(&mut config);
+    Resolved::new(config).expect("a resolved config with a set key stays resolved")
 }
 
 pub struct Plan {
