@@ -472,7 +472,9 @@ impl Training<'_> {
         let mut policies = Policies {
             persist: &mut persist,
             should_stop: &|epoch| interrupt::requested() || planned.pauses.contains(&epoch),
-            look: board.is_some().then_some(tensorboard::PROBE_IMAGES),
+            look: board
+                .is_some()
+                .then(|| tensorboard::looks(self.fitted.resolved.epochs())),
         };
         let mut hold = Hold::from_env(&planned.id);
         let mut shown = cx.progress.run(

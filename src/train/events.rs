@@ -156,8 +156,25 @@ pub struct Policies<'a> {
     /// Asked after each epoch is emitted, with that epoch: true stops the run there
     /// (`Outcome::Stopped`).
     pub should_stop: &'a dyn Fn(usize) -> bool,
-    /// Compute a `Look` at each epoch's end with this many probe examples (None: no look).
-    pub look: Option<usize>,
+    /// When to compute a `Look` at an epoch's end, and with how many probe examples (None:
+    /// never).
+    pub look: Option<Looks>,
+}
+
+/// Which epochs end with a `Look` at the model, and how many test examples it probes: the
+/// first epoch, every `every`-th and the last. A look reads the model and draws nothing from
+/// an RNG, so how often it is taken changes no result, only what TensorBoard shows and its cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Looks {
+    pub probes: usize,
+    pub every: usize,
+}
+
+impl Looks {
+    /// Whether `epoch` (1-based) of a run of `epochs` ends with a look.
+    pub fn at(&self, epoch: usize, epochs: usize) -> bool {
+        epoch == 1 || epoch == epochs || epoch.is_multiple_of(self.every.max(1))
+    }
 }
 
 /// A subscriber to training events. An error fails the run.

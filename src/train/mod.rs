@@ -161,7 +161,7 @@ fn train_epochs(
             cfg,
             params,
             batches_per_epoch: run.batches,
-            data: &events::DataSummary::of(data, policies.look)?,
+            data: &events::DataSummary::of(data, policies.look.map(|l| l.probes))?,
         },
     )?;
     let mut step = opt.step as usize;
@@ -183,8 +183,10 @@ fn train_epochs(
         }
         (policies.persist)(&metrics, &vs, &opt, kept.as_ref())?;
         let look = match policies.look {
-            Some(n) => Some(look_at(&model, &vs, &run.test, n)?),
-            None => None,
+            Some(l) if l.at(epoch, cfg.epochs.get()) => {
+                Some(look_at(&model, &vs, &run.test, l.probes)?)
+            }
+            _ => None,
         };
         emit(
             sinks,

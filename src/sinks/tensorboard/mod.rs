@@ -9,11 +9,12 @@ This file is the sink of one run. At the start: the session start record, the pa
 step, `loss/train_step` and `train/lr` (their x axis counts steps); every epoch (at the epoch
 as its step, so that epoch curves read in epochs), train/validation/test loss and accuracy,
 for numeric tasks the baselines' test errors (constant: a line across the epochs beside the
-model's), seconds per epoch and cumulated,
-what the epoch's `Look` shows (`look`: histograms of every variable and its last gradient, of
-the final hidden state h_T on a fixed test batch and the share of saturated units, and, for
-image data, a grid of that batch's misclassified digits), and `time/tensorboard_seconds`, the
-wall time spent in this sink so far (what TensorBoard output costs the run). `Event::End` ends
+model's), seconds per epoch and cumulated, and `time/tensorboard_seconds`, the wall time
+spent in this sink so far (what TensorBoard output costs the run); at the first and last
+epoch and about 50 between (`looks`), what the epoch's `Look` shows (`look`: histograms of
+every variable and its last gradient, of the final hidden state h_T on a fixed test batch and
+the share of saturated units, and, for image data, a grid of that batch's misclassified
+digits). `Event::End` ends
 the session with the run's status.
 */
 pub mod experiment;
@@ -39,11 +40,25 @@ use crate::config::RunConfig;
 use crate::records::Environment;
 use crate::records::EpochMetrics;
 use crate::store::tensorboard::{claim_run_folder, run_folder};
-use crate::train::events::{DataSummary, ProbeImages};
+use crate::train::events::{DataSummary, Looks, ProbeImages};
 use crate::train::{Ended, Event, Look, Sink};
 
-/// Test images whose hidden states and mistakes are shown each epoch.
+/// Test images whose hidden states and mistakes are shown at each look.
 pub const PROBE_IMAGES: usize = 500;
+
+/// At most about this many epochs of a run end with a look (histograms, hidden states,
+/// mistakes), like Keras's `histogram_freq`: a look costs about as much as scoring the test
+/// split, so a look at each of 200 epochs added a fifth to a series run's time.
+pub const LOOKS_PER_RUN: usize = 50;
+
+/// The looks of a run of `epochs`: its first and last epoch, and every `epochs / 50`-th
+/// (rounded up) between, so every epoch of a run of at most 50.
+pub fn looks(epochs: usize) -> Looks {
+    Looks {
+        probes: PROBE_IMAGES,
+        every: epochs.div_ceil(LOOKS_PER_RUN).max(1),
+    }
+}
 
 /// The TensorBoard sink of one run.
 pub struct TensorBoard {
@@ -271,6 +286,28 @@ impl Sink for TensorBoard {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_run_looks_at_its_first_and_last_epoch_and_about_fifty_between() {
+        let at = |epochs: usize| -> Vec<usize> {
+            let l = super::looks(epochs);
+            (1..=epochs).filter(|&e| l.at(e, epochs)).collect()
+        };
+        assert_eq!(
+            at(12),
+            (1..=12).collect::<Vec<_>>(),
+            "every epoch of a short run"
+        );
+        assert_eq!(at(50).len(), 50);
+        let long = at(200);
+        assert_eq!(long[..3], [1, 4, 8]);
+        assert_eq!(long.last(), Some(&200));
+        assert_eq!(long.len(), 51);
+        let odd = at(203);
+        assert_eq!(odd[..2], [1, 5]);
+        assert_eq!(odd.last(), Some(&203), "the last epoch, off the stride");
+        assert!(odd.len() <= 52);
+    }
+
     use prost::Message;
     use tch::Device;
 
