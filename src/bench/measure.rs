@@ -47,7 +47,8 @@ pub(super) fn measure(
             &mut opt,
             &batch,
             cfg.lr,
-            (cfg.clip_grad_norm, cfg.noise.std()),
+            cfg.clip_grad_norm,
+            &train::augment::Augment::of(&cfg, data.patch),
             &mut tally,
         )
     };

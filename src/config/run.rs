@@ -196,15 +196,22 @@ impl RunConfig {
                  choose a memorising run's epoch by chance",
             )?;
         }
-        if self.refit && self.task != Task::Classify {
-            return fault(
-                self,
-                "refit",
-                format!(
-                    "applies to task = \"classify\", not task = \"{}\"",
-                    self.value_text("task")
-                ),
-            );
+        let classify_only = [
+            ("refit", self.refit),
+            ("scale_noise", self.scale_noise > 0.0),
+            ("slice", self.slice < 1.0),
+        ];
+        if let Some((key, _)) = classify_only.iter().find(|(_, set)| *set) {
+            if self.task != Task::Classify {
+                return fault(
+                    self,
+                    key,
+                    format!(
+                        "applies to task = \"classify\", not task = \"{}\"",
+                        self.value_text("task")
+                    ),
+                );
+            }
         }
         if self.refit {
             self.epochs_not_chosen_on_validation(

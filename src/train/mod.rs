@@ -4,7 +4,8 @@ The training loop. It trains one `RunConfig` on one `Dataset` under the caller's
 files or the terminal itself. Sinks (progress, TensorBoard, test pause points) observe.
 
 Recipe: Adam (`adam`, bit-identical to tch's), cross-entropy on the head's logits, per-epoch shuffle from the run's seed,
-dropout between layers and input noise (if any) drawn from tch's RNG seeded at each epoch
+dropout between layers and input augmentation (`augment`: noise, scaling, slicing; if any) drawn
+from tch's RNG seeded at each epoch
 from (seed, epoch),
 optional cosine decay of the learning rate per step and global gradient-norm clipping. Each
 epoch ends with train loss/accuracy (as seen while training), validation and test loss/accuracy,
@@ -12,6 +13,7 @@ all computed without gradients. On CPU a run is bit-reproducible for a seed and 
 also when it resumes from a `checkpoint` of an earlier epoch.
 */
 pub mod adam;
+pub mod augment;
 pub mod checkpoint;
 pub mod collapse;
 mod eval;
@@ -37,6 +39,7 @@ use crate::data::{Dataset, Held, Split};
 use crate::model::{counted_params, param_count, Arch, SeqClassifier};
 use crate::records::EpochMetrics;
 use crate::store::Checkpoint;
+use augment::Augment;
 
 /// A trained model's variables and the metrics of every epoch.
 pub struct Trained {
@@ -310,13 +313,21 @@ impl<'a> Epochs<'a> {
     ) -> Result<(Tally, f64)> {
         let cfg = self.cfg;
         let n = self.data.train.len();
-        let clip_and_noise = (cfg.clip_grad_norm, cfg.noise.std());
+        let augment = Augment::of(cfg, self.data.patch);
         let order = Tensor::from_slice(&shuffled(n, cfg.seed, epoch)).to_device(self.device);
         let mut tally = Tally::new(self.device);
         let mut lr = cfg.lr;
         for (b, batch) in epoch_batches(&self.train, &order, self.bs).enumerate() {
             lr = learning_rate(cfg, *step, self.total_steps);
-            let loss_value = train_step(self.model, opt, &batch, lr, clip_and_noise, &mut tally)?;
+            let loss_value = train_step(
+                self.model,
+                opt,
+                &batch,
+                lr,
+                cfg.clip_grad_norm,
+                &augment,
+                &mut tally,
+            )?;
             *step += 1;
             if !loss_value.is_finite() {
                 bail!(

@@ -1,8 +1,9 @@
 //! One training step and what it needs: an epoch's batches in shuffled order, the step itself
-//! (loss, gradients, clipping, Adam; input noise when asked) and the epoch's running tally.
+//! (loss, gradients, clipping, Adam; input augmentation when asked) and the epoch's running tally.
 use anyhow::Result;
 use tch::{Device, Kind, Tensor};
 
+use super::augment::Augment;
 use super::{fused, Adam};
 use crate::data::Split;
 use crate::model::SeqClassifier;
@@ -38,8 +39,8 @@ impl Tally {
     }
 }
 
-/// One training step on `batch`, the one `train` runs (and `rowseq bench` times): Gaussian noise
-/// of std `noise` on the inputs when `noise` > 0, forward, the loss (`loss_of`), backward (one
+/// One training step on `batch`, the one `train` runs (and `rowseq bench` times): the inputs
+/// augmented as `augment` says (none, jitter, scaling, slicing), forward, the loss (`loss_of`), backward (one
 /// fused C++ pass for the models `fused` runs, autograd for the others: the same values),
 /// global gradient-norm clipping when `clip` > 0, an Adam update at `lr`. Adds the
 /// batch to `tally` and returns its mean loss (read from the device: the progress events and
@@ -49,13 +50,14 @@ pub fn train_step(
     opt: &mut Adam,
     batch: &Split,
     lr: f64,
-    (clip, noise): (f64, f64),
+    clip: f64,
+    augment: &Augment,
     tally: &mut Tally,
 ) -> Result<f64> {
     let Split { x, y, lengths } = batch;
     opt.set_lr(lr);
-    let jittered = (noise > 0.0).then(|| jitter(x, lengths, noise));
-    let x = jittered.as_ref().unwrap_or(x);
+    let augmented = augment.apply(x, lengths);
+    let x = augmented.as_ref().unwrap_or(x);
     let (logits, loss) = match fused::forward_backward(model, opt, x, lengths, y) {
         Some(pass) => pass?,
         None => autograd_pass(model, opt, x, lengths, y),
@@ -89,20 +91,6 @@ pub fn autograd_pass(
     opt.zero_grad();
     loss.backward();
     (logits, loss)
-}
-
-/// `x` with Gaussian noise of standard deviation `std` on the batch's own steps: up to its
-/// longest sequence, so that the draws depend on the training data alone, never on how far a
-/// longer series of another split padded every split. Steps past a sequence's length are never
-/// read; the zero fill of a last, partial patch is jittered like the values beside it.
-fn jitter(x: &Tensor, lengths: &Tensor, std: f64) -> Tensor {
-    let size = x.size();
-    let steps = lengths.max().int64_value(&[]).clamp(1, size[1]);
-    let noise = Tensor::randn([size[0], steps, size[2]], (x.kind(), x.device())) * std;
-    let out = x.copy();
-    let mut own = out.narrow(1, 0, steps);
-    own += noise;
-    out
 }
 
 /// The training loss of the head's outputs: cross-entropy for class indices (int64 y), the

@@ -7,6 +7,7 @@ run known to be exactly somewhere, however fast the machine.
 mod common;
 
 mod asha;
+mod augment;
 mod bad_input;
 mod bench;
 mod capacity;
