@@ -384,18 +384,12 @@ macro_rules! for_each_run_key {
         noise: Noise = Noise::Off, Omitted, Any,
             expected NOISE_EXPECTED,
             valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));
-        /// Classification: the standard deviation s of magnitude scaling while training, each
-        /// series' every feature multiplied by its own factor 1 + N(0, s), drawn each epoch
+        /// Series classification: the standard deviation s of magnitude scaling while training,
+        /// each series' every feature multiplied by its own factor 1 + N(0, s), drawn each epoch
         /// (Um et al. 2017; 0 = none, the default).
         scale_noise: f64 = 0.0, Omitted, Any,
-            expected "a standard deviation between 0 (none) and 1",
-            valid |x: &f64| (0.0..=1.0).contains(x);
-        /// Classification: window slicing while training, each series replaced each epoch by a
-        /// random window of this share of its steps, stretched back to its length (Le Guennec
-        /// et al. 2016; 1 = the whole series, the default).
-        slice: f64 = 1.0, Omitted, Any,
-            expected "a share of each series between 0.5 and 1 (1 = no slicing)",
-            valid |x: &f64| (0.5..=1.0).contains(x);
+            expected "a standard deviation between 0 (none) and 0.5",
+            valid |x: &f64| (0.0..=0.5).contains(x);
         /// Classification: once the run has scored validation (and chosen its noise on it),
         /// train the kept config again on the training and validation series together, for
         /// the same epochs and batch size, and keep that model (true or false; false by

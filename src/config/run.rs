@@ -199,7 +199,6 @@ impl RunConfig {
         let classify_only = [
             ("refit", self.refit),
             ("scale_noise", self.scale_noise > 0.0),
-            ("slice", self.slice < 1.0),
         ];
         if let Some((key, _)) = classify_only.iter().find(|(_, set)| *set) {
             if self.task != Task::Classify {
@@ -212,6 +211,15 @@ impl RunConfig {
                     ),
                 );
             }
+        }
+        if self.scale_noise > 0.0 && !self.is_series() {
+            return fault(
+                self,
+                "scale_noise",
+                "expected series data (ts:, csv: or npz:): an image's pixels are no series' \
+                 features"
+                    .into(),
+            );
         }
         if self.refit {
             self.epochs_not_chosen_on_validation(

@@ -526,30 +526,27 @@ fn series_classification_refits_unless_validation_chooses_its_epochs() {
 }
 
 #[test]
-fn scaling_and_slicing_are_classification_keys_off_by_default() {
+fn scaling_is_a_series_classification_key_off_by_default() {
     let run = &parse("dataset = \"ts:d/X\"").unwrap().runs()[0];
-    assert_eq!((run.scale_noise, run.slice), (0.0, 1.0));
+    assert_eq!(run.scale_noise, 0.0);
     let json = serde_json::to_string(&RunConfig::default()).unwrap();
-    assert!(
-        !json.contains("scale_noise") && !json.contains("slice"),
-        "{json}"
-    );
+    assert!(!json.contains("scale_noise"), "{json}");
     for (text, want) in [
         (
-            "dataset = \"ts:d/X\"\ntask = \"regress\"\nslice = 0.9",
-            "t.toml:3: slice = 0.9: applies to task = \"classify\", not task = \"regress\"",
+            "dataset = \"ts:d/X\"\ntask = \"regress\"\nscale_noise = 0.1",
+            "t.toml:3: scale_noise = 0.1: applies to task = \"classify\", not task = \"regress\"",
         ),
         (
-            "dataset = \"ts:d/X.csv\"\ntask = \"forecast\"\nscale_noise = 0.1",
-            "t.toml:3: scale_noise = 0.1: applies to task = \"classify\", not task = \"forecast\"",
+            "scale_noise = 0.1",
+            "t.toml:1: scale_noise = 0.1: expected series data (ts:, csv: or npz:)",
         ),
         (
-            "slice = 0.3",
-            "t.toml:1: slice = 0.3: expected a share of each series between 0.5 and 1",
+            "scale_noise = 0.6",
+            "t.toml:1: scale_noise = 0.6: expected a standard deviation between 0 (none) and 0.5",
         ),
         (
             "scale_noise = -0.1",
-            "t.toml:1: scale_noise = -0.1: expected a standard deviation between 0 (none) and 1",
+            "t.toml:1: scale_noise = -0.1: expected a standard deviation between 0 (none) and 0.5",
         ),
     ] {
         let e = parse(text).unwrap_err().to_string();
