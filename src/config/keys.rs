@@ -288,7 +288,8 @@ macro_rules! for_each_run_key {
         /// Filters of a convolutional branch beside the recurrent layers (LSTM-FCN): three
         /// convolutions of N, 2N and N filters (kernels 8, 5 and 3, each with batch
         /// normalisation and ReLU) over the same timesteps, averaged over time, which the head
-        /// reads beside the recurrent state (0 = no branch, the default).
+        /// reads beside the recurrent state (0 = no branch, the default; 64 for series
+        /// classification).
         conv_filters: usize = 0, Omitted, Any,
             expected "a whole number of filters from 0 (no branch) to 4096",
             valid |n: &usize| *n <= 4096;
