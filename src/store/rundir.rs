@@ -100,6 +100,12 @@ impl RunDir {
     /// The finished result: None if there is none yet; an error naming the file if it cannot
     /// be read or belongs to another run (its `run_id` is not this folder's name).
     pub fn result(&self) -> Result<Option<RunResult>, UserError> {
+        self.result_of(&self.id())
+    }
+
+    /// `result`, for a folder named otherwise than its run (a run's `refit/`): the result must
+    /// be run `id`'s.
+    pub fn result_of(&self, id: &str) -> Result<Option<RunResult>, UserError> {
         let path = self.path.join(RESULT);
         let text = match read_text(&path) {
             Ok(text) => text,
@@ -108,7 +114,6 @@ impl RunDir {
         };
         let result: RunResult = serde_json::from_str(&text)
             .map_err(|e| UserError::store(&path, format!("not a rowseq result record: {e}")))?;
-        let id = self.id();
         if result.run_id != id {
             return Err(UserError::store(
                 &path,

@@ -330,7 +330,8 @@ impl Trainee<'_> {
                 store::remove_if_present(&folder.path.join(f))?;
             }
         }
-        match folder.result() {
+        // By id, not by folder name: the refit's folder is `refit/`.
+        match folder.result_of(&candidate.id) {
             Ok(Some(result)) => return Ok(Ok(result)),
             Ok(None) => {}
             Err(e) => {

@@ -204,6 +204,57 @@ fn a_run_killed_between_its_candidates_resumes_to_the_same_bytes() {
     assert_eq!(choice(&run), choice(&done));
 }
 
+/// Killed after its refit finished and before its own result was written, a run resumes from
+/// the refit's records without training again; killed after the refit's last checkpoint, before
+/// the refit's result, it resumes from that checkpoint. Both end with the bytes of a run never
+/// interrupted. (Each state is made by removing the records a kill would not have written.)
+#[test]
+fn a_run_killed_around_its_refit_resumes_to_the_same_bytes() {
+    let t = tempfile::tempdir().unwrap();
+    let spec = problem(t.path());
+    let out = t.path().join("run");
+    succeeds(train(&spec, &out, &[]));
+    let run = only_run(&out);
+    let keep = |f: &str| bytes(&run.join(f));
+    let (result, model, refit) = (
+        keep("result.json"),
+        keep("model.safetensors"),
+        keep("refit/result.json"),
+    );
+    let refit_model = keep("refit/model.safetensors");
+    for lost in [&["result.json"][..], &["result.json", "refit/result.json"]] {
+        for f in lost {
+            std::fs::remove_file(run.join(f)).unwrap();
+        }
+        succeeds(train(&spec, &out, &[]));
+        assert_eq!(keep("model.safetensors"), model, "{lost:?}");
+        assert_eq!(keep("refit/model.safetensors"), refit_model, "{lost:?}");
+        let without_time = |b: &[u8]| {
+            let mut v: Value = serde_json::from_slice(b).unwrap();
+            let o = v.as_object_mut().unwrap();
+            for k in ["train_seconds", "seconds_per_epoch", "eval_seconds", "env", "memory"] {
+                o.remove(k);
+            }
+            if let Some(c) = o.get_mut("choice") {
+                c["refit"].as_object_mut().unwrap().remove("train_seconds");
+            }
+            v
+        };
+        assert_eq!(
+            without_time(&keep("result.json")),
+            without_time(&result),
+            "{lost:?}"
+        );
+        if lost.len() == 1 {
+            assert_eq!(
+                keep("refit/result.json"),
+                refit,
+                "a finished refit trained again"
+            );
+        }
+    }
+}
+
 /// By default a series classification refits: the kept candidate's config (its noise, its
 /// epochs and batch size) trains again on the training and validation series together, as a
 /// run of its own under `<run>/refit/`, and its model and test scores are the run's, with the
