@@ -104,9 +104,16 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
         test_size: 0,
         ..cfg.clone()
     };
-    if let Patch::Values(p) = resolved.patch {
-        read_cfg.patch = Patch::Values(p);
-    }
+    // What "auto" resolved to on the run's data (one value a step, when it patched nothing),
+    // never a new choice from DATA's lengths.
+    read_cfg.patch = match resolved.patch {
+        Patch::Auto => result
+            .data
+            .as_ref()
+            .and_then(|d| d.patch)
+            .map_or(Patch::Natural, Patch::Values),
+        p => p,
+    };
     let (source, own_test) = load(data, &cfg, &mut read_cfg, data_dir, run_dir)?;
     let dataset = source.split(&read_cfg)?;
     check_shape(data, &cfg, &result, &dataset)?;

@@ -170,6 +170,31 @@ fn csv_in_both_layouts_trains() {
         ),
         (Some(4), Some(1))
     );
+    // Series longer than any it trained on are read as the run read its own, one value a step
+    // (what patch = "auto" resolved to), not patched anew for their length.
+    let longer = tmp.path().join("w_longer.csv");
+    let mut text = String::from("label");
+    for t in 0..60 {
+        let _ = write!(text, ",t{t}");
+    }
+    for i in 0..4 {
+        let (label, sign) = if i % 2 == 0 { ("rise", 1.0) } else { ("fall", -1.0) };
+        text.push('\n');
+        text.push_str(label);
+        for t in 0..60 {
+            let _ = write!(text, ",{}", sign * t as f64);
+        }
+    }
+    std::fs::write(&longer, text + "\n").unwrap();
+    rowseq()
+        .arg("predict")
+        .arg(run_dirs(&crate::common::train_folder(&out)).remove(0))
+        .arg(&longer)
+        .arg("--out")
+        .arg(tmp.path().join("longer.csv"))
+        .assert()
+        .success()
+        .stdout(contains("predicted 4 sequences"));
 
     // Long: rows of a series scattered and out of order, ordered by the time column.
     let long = |offset: usize| {
