@@ -232,7 +232,13 @@ fn a_run_killed_around_its_refit_resumes_to_the_same_bytes() {
         let without_time = |b: &[u8]| {
             let mut v: Value = serde_json::from_slice(b).unwrap();
             let o = v.as_object_mut().unwrap();
-            for k in ["train_seconds", "seconds_per_epoch", "eval_seconds", "env", "memory"] {
+            for k in [
+                "train_seconds",
+                "seconds_per_epoch",
+                "eval_seconds",
+                "env",
+                "memory",
+            ] {
                 o.remove(k);
             }
             if let Some(c) = o.get_mut("choice") {

@@ -178,7 +178,11 @@ fn csv_in_both_layouts_trains() {
         let _ = write!(text, ",t{t}");
     }
     for i in 0..4 {
-        let (label, sign) = if i % 2 == 0 { ("rise", 1.0) } else { ("fall", -1.0) };
+        let (label, sign) = if i % 2 == 0 {
+            ("rise", 1.0)
+        } else {
+            ("fall", -1.0)
+        };
         text.push('\n');
         text.push_str(label);
         for t in 0..60 {
