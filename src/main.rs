@@ -69,16 +69,22 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         // Usage mistakes are one line like every other bad input (clap adds a usage block
-        // and a tip after a blank line, which are cut; a value's own line breaks are
-        // escaped); --help and --version print as clap prints them.
+        // and a tip after a blank line, which are cut, and puts a list of possible values on
+        // a line of its own, which is joined on; anything else is escaped); --help and
+        // --version print as clap prints them.
         Err(e) if e.use_stderr() => {
             let text = e.render().to_string();
-            let message = text.split("\n\n").next().unwrap_or_default().trim_end();
-            let message = if message.is_empty() {
-                "error: bad arguments"
-            } else {
-                message
+            let first = text.split("\n\n").next().unwrap_or_default();
+            let joined: Vec<&str> = first
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = match joined.join(" ") {
+                m if m.is_empty() => "error: bad arguments".to_string(),
+                m => m,
             };
+            let message = message.as_str();
             eprintln!("{} (see --help)", error::inert(message));
             return ExitCode::from(2);
         }

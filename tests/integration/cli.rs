@@ -215,6 +215,11 @@ fn bad_configs_are_one_line_errors_with_exit_code_2() {
         rowseq().args(["train", "--lr", "0"]),
         "--lr 0.0: expected a learning rate > 0",
     );
+    // clap's list of possible values joins the line, with no escaped line break.
+    expect_user_error(
+        rowseq().args(["train", "--device", "tpu"]),
+        "error: invalid value 'tpu' for '--device <DEVICE>' [possible values: auto, cpu, cuda]",
+    );
 }
 
 /// A change that breaks a copy of the MNIST folder.
