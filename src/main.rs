@@ -74,17 +74,13 @@ fn main() -> ExitCode {
         // --version print as clap prints them.
         Err(e) if e.use_stderr() => {
             let text = e.render().to_string();
-            let first = text.split("\n\n").next().unwrap_or_default();
-            let joined: Vec<&str> = first
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .collect();
-            let message = match joined.join(" ") {
-                m if m.is_empty() => "error: bad arguments".to_string(),
-                m => m,
+            let first = text.split("\n\n").next().unwrap_or_default().trim_end();
+            let message = first.replace("\n  [possible values:", " [possible values:");
+            let message = if message.is_empty() {
+                "error: bad arguments"
+            } else {
+                message.as_str()
             };
-            let message = message.as_str();
             eprintln!("{} (see --help)", error::inert(message));
             return ExitCode::from(2);
         }

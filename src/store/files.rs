@@ -73,14 +73,22 @@ fn user_path_problem(path: &Path, e: &std::io::Error) -> Option<UserError> {
                 .ancestors()
                 .skip(1)
                 .take_while(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err())
-                .last()?;
-            (
-                missing.to_path_buf(),
-                format!(
-                    "no such folder: expected an existing folder to hold '{}'",
-                    path.display()
+                .last();
+            match missing {
+                Some(missing) => (
+                    missing.to_path_buf(),
+                    format!(
+                        "no such folder: expected an existing folder to hold '{}'",
+                        path.display()
+                    ),
                 ),
-            )
+                // Every folder above it exists, yet the file system would not make it (a
+                // pseudo file system such as /proc).
+                None => (
+                    path.to_path_buf(),
+                    "cannot be created here: expected a folder you can write to".to_string(),
+                ),
+            }
         }
         _ => return None,
     };

@@ -241,6 +241,11 @@ const DEV_NULL: &str = "/dev/null: is a character device, not a folder";
 const NAME_TOO_LONG: &str = "bytes long: expected names of at most 255 bytes";
 const PATH_TOO_LONG: &str = "bytes long: expected at most 4095 bytes";
 const MISSING: &str = "{t}/nodir: no such folder: expected an existing folder";
+const PROC: &str = "/proc/rowseq-out: cannot be created here: expected a folder you can write to";
+const PROC_FILE: &str =
+    "/proc/rowseq-p.csv: cannot be created here: expected a folder you can write to";
+const PROC_REPORT: &str =
+    "/proc/rowseq-report: cannot be created here: expected a folder you can write to";
 const IS_FOLDER: &str = "{t}/adir: is a folder: expected a file's path";
 const FILE_FIFO: &str = "{t}/fifo: is a FIFO: expected a file's path";
 
@@ -262,6 +267,8 @@ pub const CASES: &[Special] = &[
     special(toml_file, sweep!("{t}/afile/x/y"), UNDER_FILE),
     special(toml_fifo, sweep!("{t}/fifo"), FIFO),
     special(toml, sweep!("/dev/null"), DEV_NULL),
+    // A folder that its file system will not make though every folder above it exists.
+    special(toml, sweep!("/proc/rowseq-out"), PROC),
     special(toml, sweep!(concat!("{t}/", name300!())), NAME_TOO_LONG),
     special(toml, sweep!(concat!("{t}/", path4k!())), PATH_TOO_LONG),
     special(
@@ -312,6 +319,8 @@ pub const CASES: &[Special] = &[
     // predict --out: the predictions' file.
     special(run_file, predict!("{t}/afile/p.csv"), UNDER_FILE),
     special(run, predict!("{t}/nodir/p.csv"), MISSING),
+    special(run, predict!("/proc/rowseq-p.csv"), PROC_FILE),
+    special(run, report!("/proc/rowseq-report"), PROC_REPORT),
     special(run_folder, predict!("{t}/adir"), IS_FOLDER),
     special(run_fifo, predict!("{t}/fifo"), FILE_FIFO),
     special(
