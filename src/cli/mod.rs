@@ -182,7 +182,8 @@ pub struct BenchArgs {
 pub struct ReportArgs {
     /// The sweep folder, e.g. experiments/units; or a bench JSON written by `rowseq bench`.
     pub sweep_dir: PathBuf,
-    /// Output folder (default: <sweep_dir>/report; for a bench JSON: its path without .json).
+    /// Output folder (default: <sweep_dir>/report; for a bench JSON: its path without .json):
+    /// new, empty, or one a report wrote before; a folder holding other files is refused.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Which epoch's test accuracy the tables and figures show (default: the sweep's `select`

@@ -161,6 +161,12 @@ fn run_folder(t: &Path) {
     folder(t);
 }
 
+fn run_notes_folder(t: &Path) {
+    run(t);
+    std::fs::create_dir(t.join("mine")).unwrap();
+    std::fs::write(t.join("mine/summary.csv"), "mine\n").unwrap();
+}
+
 /// `rowseq train` (a small MNIST run) into `--out $out`.
 macro_rules! train {
     ($out:expr) => {
@@ -316,6 +322,12 @@ pub const CASES: &[Special] = &[
     special(run_file, report!("{t}/afile/r"), UNDER_FILE),
     special(run_fifo, report!("{t}/fifo"), FIFO),
     special(run, report!(concat!("{t}/", name300!())), NAME_TOO_LONG),
+    // A folder of the user's: never written over (a report's own folder is reused).
+    special(
+        run_notes_folder,
+        report!("{t}/mine"),
+        "{t}/mine: --out: holds files and no report that rowseq wrote",
+    ),
     // predict --out: the predictions' file.
     special(run_file, predict!("{t}/afile/p.csv"), UNDER_FILE),
     special(run, predict!("{t}/nodir/p.csv"), MISSING),
