@@ -8,6 +8,10 @@ UCR/UEA archive's published figures):
   `augurs-dtw` crate; for several features the dependent form DTW_D (one warping path over
   all features). Series of unequal lengths are warped end to end.
 
+DTW costs the product of two series' lengths for each pair: where the sum of those products
+over every (test, training) pair passes `DTW_CELLS` (about ten minutes of work), 1NN-DTW is
+not computed and the run records none, rather than stalling before its first epoch.
+
 Ties go to the first training series in file order. The univariate DTW abandons a training
 series once its cost passes the best so far (augurs' `max_distance`), which changes no answer.
 */
@@ -20,9 +24,14 @@ use super::Split;
 pub struct NearestNeighbour {
     /// 1NN-ED; None when the series differ in length.
     pub ed: Option<f64>,
-    /// 1NN-DTW (full window; DTW_D for several features).
-    pub dtw: f64,
+    /// 1NN-DTW (full window; DTW_D for several features); None past `DTW_CELLS`.
+    pub dtw: Option<f64>,
 }
+
+/// The most cells of DTW's cost matrices (the sum over test and training pairs of their lengths'
+/// product, times the features) that 1NN-DTW is computed for: PigCVP, the largest problem
+/// tried, needs 8.7e10 and takes a few minutes on one core.
+pub const DTW_CELLS: f64 = 2e11;
 
 /// Each series of a split as its own values, `[len, features]` row-major, with its label.
 struct Series {
@@ -57,6 +66,11 @@ impl Series {
 
 /// The 1-NN test accuracies of `test` against `train` (labelled splits of raw series).
 pub fn accuracy(train: &Split, test: &Split) -> NearestNeighbour {
+    within(train, test, DTW_CELLS)
+}
+
+/// `accuracy`, with no DTW past `most_cells`.
+fn within(train: &Split, test: &Split, most_cells: f64) -> NearestNeighbour {
     let (train, test) = (Series::of(train), Series::of(test));
     let equal = train
         .values
@@ -64,11 +78,17 @@ pub fn accuracy(train: &Split, test: &Split) -> NearestNeighbour {
         .chain(&test.values)
         .all(|v| v.len() == train.values[0].len());
     let ed = equal.then(|| score(&train, &test, squared_euclidean));
-    let dtw = if train.features == 1 {
-        score(&train, &test, dtw_univariate)
-    } else {
-        let f = train.features;
-        score(&train, &test, |a, b, best| dtw_dependent(a, b, f, best))
+    let steps = |s: &Series| -> f64 {
+        let f = s.features.max(1) as f64;
+        s.values.iter().map(|v| v.len() as f64 / f).sum()
+    };
+    let cells = steps(&train) * steps(&test) * train.features.max(1) as f64;
+    let dtw = match (cells <= most_cells, train.features) {
+        (false, _) => None,
+        (true, 1) => Some(score(&train, &test, dtw_univariate)),
+        (true, f) => Some(score(&train, &test, |a, b, best| {
+            dtw_dependent(a, b, f, best)
+        })),
     };
     NearestNeighbour { ed, dtw }
 }
@@ -234,7 +254,16 @@ mod tests {
         let test = split(&[&[0.0, 0.0, 0.0, 0.0, 5.0, 0.0]], &[0]);
         let nn = accuracy(&train, &test);
         assert_eq!(nn.ed, Some(0.0));
-        assert_eq!(nn.dtw, 1.0);
+        assert_eq!(nn.dtw, Some(1.0));
+        // Past the bound on DTW's cells (here 2 x 1 series of 6 steps: 72), no DTW.
+        assert_eq!(within(&train, &test, 72.0).dtw, Some(1.0));
+        assert_eq!(
+            within(&train, &test, 71.0),
+            NearestNeighbour {
+                ed: Some(0.0),
+                dtw: None
+            }
+        );
     }
 
     #[test]
@@ -256,7 +285,7 @@ mod tests {
             nn,
             NearestNeighbour {
                 ed: Some(1.0),
-                dtw: 1.0
+                dtw: Some(1.0)
             }
         );
         assert!(above(0.0) > 0.0 && above(2.0) > 2.0 && above(2.0) * above(2.0) > 4.0);
@@ -268,6 +297,12 @@ mod tests {
         let test = split(&[&[1.0, 2.0, 3.0, 3.0, 3.0]], &[1]);
         // Both training series warp onto the test series at cost 0: the first wins.
         let nn = accuracy(&train, &test);
-        assert_eq!(nn, NearestNeighbour { ed: None, dtw: 1.0 });
+        assert_eq!(
+            nn,
+            NearestNeighbour {
+                ed: None,
+                dtw: Some(1.0)
+            }
+        );
     }
 }

@@ -337,7 +337,7 @@ pub fn result(
             .filter(|a| !a.is_nan()),
         train_fit_acc: None,
         nn_ed_test_acc: data.neighbours.and_then(|n| n.ed),
-        nn_dtw_test_acc: data.neighbours.map(|n| n.dtw),
+        nn_dtw_test_acc: data.neighbours.and_then(|n| n.dtw),
         ets_model: data
             .forecast
             .as_ref()
