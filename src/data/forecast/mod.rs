@@ -781,6 +781,22 @@ mod tests {
             e.contains("s.csv:2: column \"y\": a missing value at the series' start"),
             "{e}"
         );
+        assert!(e.contains("cannot be filled (fill = \"ffill\")"), "{e}");
+        // An "NA" in the first row hides no column either (without `columns`).
+        let e = parse(
+            "t,y\n0,NA\n1,2\n",
+            Path::new("s.csv"),
+            &RunConfig {
+                columns: String::new(),
+                ..with(Fill::Interpolate)
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("s.csv:2: column \"y\": a missing value at the series' start"),
+            "{e}"
+        );
         let e = parse("t,y\n0,1\n1,abc\n", Path::new("s.csv"), &one(Fill::Ffill))
             .unwrap_err()
             .to_string();

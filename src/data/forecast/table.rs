@@ -364,7 +364,7 @@ fn choose_columns(
     let numeric = |c: usize| {
         rows.iter()
             .map(|(_, row)| row[c].as_str())
-            .find(|cell| !cell.is_empty())
+            .find(|cell| !missing(cell))
             .is_some_and(|cell| cell.parse::<f64>().is_ok())
     };
     // A date column is never a variable, even when its dates are numbers (years).
@@ -434,6 +434,15 @@ fn choose_target(names: &[String], path: &Path, cfg: &RunConfig) -> Result<usize
     Ok(0)
 }
 
+/// `fill` as the config spells it.
+fn fill_name(fill: Fill) -> &'static str {
+    match fill {
+        Fill::None => "\"none\"",
+        Fill::Interpolate => "\"interpolate\"",
+        Fill::Ffill => "\"ffill\"",
+    }
+}
+
 /// Whether a cell marks a missing value: empty, `NaN`, `NA` or `?` (any case).
 fn missing(cell: &str) -> bool {
     matches!(cell.to_ascii_lowercase().as_str(), "" | "nan" | "na" | "?")
@@ -501,7 +510,7 @@ fn fill_gaps(
                 UserError::data_at(
                     path,
                     rows[t].0,
-                    format!("column {name:?}: a missing value {why}: cannot be filled ({fill:?} fill); expected a value there, or drop those rows"),
+                    format!("column {name:?}: a missing value {why}: cannot be filled (fill = {}); expected a value there, or drop those rows", fill_name(fill)),
                 )
             };
             if t == 0 {
