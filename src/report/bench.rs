@@ -26,7 +26,7 @@ pub fn default_dir(json: &Path) -> PathBuf {
 
 /// Reads the bench JSON at `json` and writes its figures and `bench.md` to `out`.
 pub fn render_files(record: &BenchRecord, out: &Path) -> Result<Vec<PathBuf>> {
-    crate::store::create_dir(out, "report folder")?;
+    crate::store::output::claim_report_folder(out, "bench.md", "# rowseq bench")?;
     let mut files = style::render(&TimeVsUnits(record), out)?;
     files.extend(style::render(&GflopsVsUnits(record), out)?);
     let md = out.join("bench.md");

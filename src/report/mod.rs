@@ -78,28 +78,6 @@ pub fn default_dir(sweep_dir: &Path) -> PathBuf {
 
 /// Reads the sweep in `sweep_dir` and writes the figures, tables and `report.md` to `out_dir`;
 /// `select` overrides the sweep's choice of epoch (its `select` key).
-/// A `--out` folder that holds files but no report of rowseq's (its `report.md` opens with
-/// `# rowseq report`): refused, since a report would write over whatever of the user's shares
-/// its files' names. A new folder, an empty one, or one a report wrote before are used.
-fn refuse_a_folder_of_the_users(out_dir: &Path) -> Result<(), crate::error::UserError> {
-    let Ok(mut entries) = std::fs::read_dir(out_dir) else {
-        return Ok(());
-    };
-    if entries.next().is_none() {
-        return Ok(());
-    }
-    let ours = std::fs::read(out_dir.join("report.md"))
-        .is_ok_and(|text| text.starts_with(b"# rowseq report"));
-    match ours {
-        true => Ok(()),
-        false => Err(crate::error::UserError::store(
-            out_dir,
-            "--out: holds files and no report that rowseq wrote (a report writes report.md, \
-             summary.csv and its figures there): choose a new or empty folder",
-        )),
-    }
-}
-
 pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Result<Report> {
     let inputs = Inputs::load(sweep_dir, select)?;
     // The sweep folder's own `report/` is a real folder, never a link; a folder that --out
@@ -110,8 +88,7 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
         // folder of the user's that --out may name).
         crate::store::remove_temporaries(out_dir)?;
     } else {
-        refuse_a_folder_of_the_users(out_dir)?;
-        crate::store::create_dir(out_dir, "report folder")?;
+        crate::store::output::claim_report_folder(out_dir, "report.md", "# rowseq report")?;
     }
     let mut files = match inputs.shape.task.is_numeric() {
         true => errors::render_all(&inputs, out_dir)?,

@@ -1,5 +1,6 @@
 /*!
-The files a command writes outside a sweep folder (`predict --out`, `explain --svg`), checked
+The files a command writes outside a sweep folder (`predict --out`, `explain --svg`, a report's
+`--out` folder), checked
 before anything is read or written, so that no output replaces what the user did not ask to
 lose:
 - never a file of a run folder (any folder holding a `config.json` beside a run's records), nor
@@ -131,9 +132,66 @@ pub fn check_output(
     Ok(())
 }
 
+/// A folder that a report writes into at the user's word (`report --out`, a bench report):
+/// used when new, empty, or holding a report of rowseq's (its `file` opens with `header`);
+/// refused when it holds anything else, since the report would write over whatever of the
+/// user's shares its files' names. Once claimed, `file` exists from the start (a stub that the
+/// report replaces at its end), so that a report killed midway leaves a folder its rerun uses.
+pub fn claim_report_folder(dir: &Path, file: &str, header: &str) -> anyhow::Result<()> {
+    let holds_files = std::fs::read_dir(dir).is_ok_and(|mut e| e.next().is_some());
+    let path = dir.join(file);
+    let ours = std::fs::read(&path).is_ok_and(|t| t.starts_with(header.as_bytes()));
+    if holds_files && !ours {
+        return Err(UserError::store(
+            dir,
+            format!(
+                "--out: holds files and no report that rowseq wrote (a report writes {file} \
+                 and its figures there): choose a new or empty folder"
+            ),
+        )
+        .into());
+    }
+    super::create_dir(dir, "report folder")?;
+    if !ours {
+        super::write_atomic(&path, format!("{header}\n").as_bytes())?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_report_claims_a_new_empty_or_own_folder_and_never_one_of_the_users() {
+        let t = tempfile::tempdir().unwrap();
+        let claim = |d: &Path| claim_report_folder(d, "report.md", "# rowseq report");
+        // New: made, with the stub that marks it a report's from the start.
+        let new = t.path().join("new");
+        claim(&new).unwrap();
+        assert_eq!(
+            std::fs::read(new.join("report.md")).unwrap(),
+            b"# rowseq report\n"
+        );
+        // A report killed midway (the stub and a figure): its rerun uses the folder.
+        std::fs::write(new.join("a.svg"), "<svg/>").unwrap();
+        claim(&new).unwrap();
+        // Empty: used.
+        let empty = t.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        claim(&empty).unwrap();
+        // The user's: refused, and left as it was.
+        let mine = t.path().join("mine");
+        std::fs::create_dir(&mine).unwrap();
+        std::fs::write(mine.join("summary.csv"), "mine").unwrap();
+        let e = claim(&mine).unwrap_err().to_string();
+        assert!(
+            e.contains("holds files and no report that rowseq wrote"),
+            "{e}"
+        );
+        assert!(!mine.join("report.md").exists());
+        assert_eq!(std::fs::read(mine.join("summary.csv")).unwrap(), b"mine");
+    }
 
     fn csv(head: &[u8]) -> bool {
         head.starts_with(b"index,")

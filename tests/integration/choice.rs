@@ -205,9 +205,10 @@ fn a_run_killed_between_its_candidates_resumes_to_the_same_bytes() {
 }
 
 /// Killed after its refit finished and before its own result was written, a run resumes from
-/// the refit's records without training again; killed after the refit's last checkpoint, before
-/// the refit's result, it resumes from that checkpoint. Both end with the bytes of a run never
-/// interrupted. (Each state is made by removing the records a kill would not have written.)
+/// the refit's records without training again; with the refit's result gone too (a finished
+/// run's checkpoint is removed, so the refit trains again), it ends the same. Both end with the
+/// bytes of a run never interrupted. (Each state is made by removing the records a kill would
+/// not have written.)
 #[test]
 fn a_run_killed_around_its_refit_resumes_to_the_same_bytes() {
     let t = tempfile::tempdir().unwrap();
