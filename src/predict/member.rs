@@ -104,16 +104,9 @@ pub fn predict(run_dir: &Path, data: &str, data_dir: Option<&Path>) -> Result<Me
         test_size: 0,
         ..cfg.clone()
     };
-    // What "auto" resolved to on the run's data (one value a step, when it patched nothing),
-    // never a new choice from DATA's lengths.
-    read_cfg.patch = match resolved.patch {
-        Patch::Auto => result
-            .data
-            .as_ref()
-            .and_then(|d| d.patch)
-            .map_or(Patch::Natural, Patch::Values),
-        p => p,
-    };
+    // What "auto" resolved to on the run's data (`Natural`, one value a step, when it patched
+    // nothing; resolution never leaves `Auto`), never a new choice from DATA's lengths.
+    read_cfg.patch = resolved.patch;
     let (source, own_test) = load(data, &cfg, &mut read_cfg, data_dir, run_dir)?;
     let dataset = source.split(&read_cfg)?;
     check_shape(data, &cfg, &result, &dataset)?;
