@@ -293,6 +293,24 @@ fn print_report(r: &report::Report) {
             r.dir.join("report.md").display()
         );
     }
+    if !r.no_metrics.is_empty() {
+        eprintln!(
+            "warning: {} run{} no whole metrics.jsonl (missing, unreadable or cut short), so \
+             {} out of the learning curves: {}",
+            r.no_metrics.len(),
+            if r.no_metrics.len() == 1 {
+                " has"
+            } else {
+                "s have"
+            },
+            if r.no_metrics.len() == 1 {
+                "it is left"
+            } else {
+                "they are left"
+            },
+            r.no_metrics.join(", ")
+        );
+    }
 }
 
 /// Trains a sweep's missing runs (or lists them: `dry_run`), then prints its table and, with

@@ -49,6 +49,9 @@ pub struct Report {
     pub runs: usize,
     /// Planned runs without a result.
     pub missing: Vec<Missing>,
+    /// Finished runs whose `metrics.jsonl` is missing, unreadable or shorter than their
+    /// result's epochs (left out of the learning curves).
+    pub no_metrics: Vec<String>,
 }
 
 /// The width drawn in the unrolled diagram: 128 when the sweep has it, else its widest.
@@ -125,5 +128,6 @@ pub fn render(sweep_dir: &Path, out_dir: &Path, select: Option<Select>) -> Resul
         files,
         runs: inputs.results.len(),
         missing: inputs.missing,
+        no_metrics: inputs.no_metrics,
     })
 }

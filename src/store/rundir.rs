@@ -76,14 +76,25 @@ impl RunDir {
         }
         vs.load(&path).map_err(|e| {
             let e = e.to_string();
+            let first = e.lines().next().unwrap_or("").trim();
+            // A file that is not safetensors at all (empty, cut short, overwritten) is damaged,
+            // not a model of another shape: its parser's message names the header it lacks.
+            if first.starts_with("safetensors error") {
+                let why = first.rsplit(": ").next().unwrap_or(first);
+                return UserError::store(
+                    &path,
+                    format!(
+                        "damaged: not a safetensors file ({why}); train the run again (remove \
+                         its folder, then rerun its sweep)"
+                    ),
+                );
+            }
             UserError::store(
                 &path,
                 format!(
                     "does not fit the model of this run's config on this data ({} features, {} \
-                     classes): {}",
-                    shape.0,
-                    shape.1,
-                    e.lines().next().unwrap_or("").trim()
+                     classes): {first}",
+                    shape.0, shape.1,
                 ),
             )
         })

@@ -360,6 +360,41 @@ fn a_second_render_is_byte_identical() {
     assert_eq!(first, read_all(&a));
 }
 
+/// A run's metrics.jsonl cut short at a line's end (one of its two epochs) is not drawn as a
+/// shorter curve in silence: the report warns, and report.md names the run.
+#[test]
+fn a_metrics_file_cut_short_is_named_not_drawn() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sweep = fixture(tmp.path());
+    let (id, _, _) = plan(tmp.path())
+        .into_iter()
+        .find(|r| sweep.join(&r.0).join("result.json").is_file())
+        .unwrap();
+    let metrics = sweep.join(&id).join("metrics.jsonl");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    write(&metrics, &format!("{}\n", text.lines().next().unwrap()));
+    let out = tmp.path().join("out");
+    rowseq()
+        .arg("report")
+        .arg(&sweep)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("report: 5 runs"))
+        .stderr(contains(format!(
+            "warning: 1 run has no whole metrics.jsonl (missing, unreadable or cut short), so it \
+             is left out of the learning curves: {id}"
+        )));
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains(&format!(
+            "shorter than their epochs (left out of the learning curves): `{id}`"
+        )),
+        "{md}"
+    );
+}
+
 #[test]
 fn the_default_output_is_inside_the_sweep_folder() {
     let tmp = tempfile::tempdir().unwrap();

@@ -777,6 +777,19 @@ fn a_foreign_or_corrupt_result_is_never_a_silent_result() {
         stderr.contains("model.safetensors: does not fit the model of this run's config"),
         "{stderr}"
     );
+    // Weights that are no safetensors file at all (emptied, cut short) are called damaged,
+    // not another model (it said "does not fit ... HeaderTooSmall").
+    for damaged in [&b""[..], &b"\x10\0\0\0\0\0\0\0{\"a\""[..]] {
+        std::fs::write(mixed.join("model.safetensors"), damaged).unwrap();
+        let output = rowseq().arg("explain").arg(&mixed).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains("model.safetensors: damaged: not a safetensors file"),
+            "{stderr}"
+        );
+    }
     // A truncated one likewise; --retry-failed trains the run again.
     std::fs::write(dirs[1].join("result.json"), b"{\"run_id\": ").unwrap();
     status_of(out.path().join("tiny")).stdout(contains("not a rowseq result record"));

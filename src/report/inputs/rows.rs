@@ -136,7 +136,9 @@ fn curves(
     let mut curves = Vec::new();
     for r in rs {
         match RunDir::new(sweep_dir, &r.run_id).metrics() {
-            Ok(m) if !m.is_empty() => curves.push(m),
+            // One record per epoch the result counts: a file cut short (at a line's end) would
+            // otherwise draw a shorter curve than the run trained.
+            Ok(m) if !m.is_empty() && m.len() == r.epochs => curves.push(m),
             _ => no_metrics.push(r.run_id.clone()),
         }
     }
