@@ -314,6 +314,20 @@ impl SweepConfig {
             false => assignment.to_string(),
         };
         let parsed = Self::parse_keys(&text, &origin, &self.name).map_err(|e| match e {
+            // A bare word is not TOML: say how a value is written, and how a shell passes
+            // a quoted one (the shell eats the quotes of --set name="x").
+            UserError::Config { message, .. }
+                if message.contains("invalid TOML") && bare_word(assignment) =>
+            {
+                let value = assignment.split_once('=').map_or("", |a| a.1).trim();
+                UserError::Config {
+                    origin: origin.clone(),
+                    message: format!(
+                        "{key} = {value}: not a TOML value: expected a number, true or false, \
+                         a [list], or a quoted string (in a shell: --set '{key}=\"{value}\"')"
+                    ),
+                }
+            }
             UserError::Config { message, .. } => UserError::Config {
                 origin: origin.clone(),
                 message,
@@ -447,6 +461,13 @@ impl SweepConfig {
             .map(|k| k.to_string())
             .collect()
     }
+}
+
+/// Whether `KEY=VALUE`'s value is a bare word (`abc`, `gru`): text a shell left unquoted,
+/// not a broken list, table or string.
+fn bare_word(assignment: &str) -> bool {
+    let value = assignment.split_once('=').map_or("", |a| a.1).trim();
+    !value.is_empty() && !value.contains(['[', ']', '{', '}', '"', '\'', ',', '='])
 }
 
 /// A sweep file's keys and values, each with where it stands in the text.

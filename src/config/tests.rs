@@ -132,6 +132,23 @@ fn invalid_toml_is_one_line_with_line_number() {
 }
 
 #[test]
+fn a_bare_word_in_set_says_how_values_are_written() {
+    let mut s = parse("num_units = [8]").unwrap();
+    let e = s.set("lr=abc").unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "--set lr=abc: lr = abc: not a TOML value: expected a number, true or false, a [list], \
+         or a quoted string (in a shell: --set 'lr=\"abc\"')"
+    );
+    let e = s.set("cell=gru").unwrap_err().to_string();
+    assert!(e.ends_with("(in a shell: --set 'cell=\"gru\"')"), "{e}");
+    s.set("cell=\"gru\"").unwrap();
+    // A broken list is TOML's own message, not a hint to quote it.
+    let e = s.set("num_units=[8,").unwrap_err().to_string();
+    assert!(e.starts_with("--set num_units=[8,: invalid TOML"), "{e}");
+}
+
+#[test]
 fn set_overrides_and_adds_axes() {
     let mut s = parse("num_units = [8, 16]\nepochs = 5").unwrap();
     s.set("epochs=1").unwrap();
