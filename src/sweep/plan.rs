@@ -289,6 +289,21 @@ impl Plan {
     }
 }
 
+/// A warning for a run whose "auto" validation split came out empty (no class had a series
+/// to spare): nothing it would choose on validation was chosen, and nothing says so otherwise.
+/// A `val_size = 0` the config asks for, and a forecast's stretches, are the user's choice.
+fn no_validation(cfg: &RunConfig, data: &Dataset) -> Option<String> {
+    (data.val.is_empty() && cfg.val_size.fixed().is_none() && data.forecast.is_none()).then(|| {
+        format!(
+            "no validation split: val_size \"auto\" left all {} training series for training \
+             (too few to spare one per class), so nothing was chosen on validation (the noise, \
+             the kept epoch, a refit) and there are no validation scores; give each class two \
+             or more training series, or validation series (val_file)",
+            data.train.len()
+        )
+    })
+}
+
 /// The result record of a finished run that trained `resolved`.
 pub fn result(
     run: &PlannedRun,
@@ -354,7 +369,10 @@ pub fn result(
                 &data.class_names,
             ),
             _ => Vec::new(),
-        },
+        }
+        .into_iter()
+        .chain(no_validation(&run.config, data))
+        .collect(),
         train_seconds,
         seconds_per_epoch: train_seconds / metrics.len() as f64,
         eval_seconds: metrics.iter().map(|m| m.eval_seconds).sum(),
