@@ -4,6 +4,7 @@
 use super::{patch, Dataset, Split};
 use crate::config::dataset::Spec;
 use crate::config::{Patch, RunConfig};
+use crate::error::UserError;
 
 /// Where a loaded dataset came from.
 pub struct Origin {
@@ -18,17 +19,19 @@ pub struct Origin {
 impl Origin {
     /// A run's dataset from its (train, validation, test) splits of sequences `shape` (T, F)
     /// long and wide, each patched as the run's `patch` says; class names, scaling, target
-    /// and forecast are the caller's to add.
+    /// and forecast are the caller's to add. A patch of more values than a sequence has is
+    /// an error naming the key.
     pub fn patched(
         &self,
         cfg: &RunConfig,
         [train, val, test]: [Split; 3],
         (t, f): (i64, i64),
         images: bool,
-    ) -> Dataset {
+    ) -> Result<Dataset, UserError> {
+        patch::check(cfg.patch, t, f, images, cfg.task)?;
         let reading = patch::reading(cfg.patch, t, f, images);
         let natural = patch::reading(Patch::Natural, t, f, images);
-        Dataset {
+        Ok(Dataset {
             name: self.name.clone(),
             train: patch::apply(&train, reading, images),
             val: patch::apply(&val, reading, images),
@@ -46,6 +49,6 @@ impl Origin {
             forecast: None,
             neighbours: None,
             train_sha256: self.train_sha256.clone(),
-        }
+        })
     }
 }

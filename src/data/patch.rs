@@ -20,7 +20,8 @@ reads MNIST's 28 rows.
 use tch::{Kind, Tensor};
 
 use super::Split;
-use crate::config::Patch;
+use crate::config::{Patch, Task};
+use crate::error::UserError;
 
 /// Steps at most that `auto` brings a long series to, and the length up to which it keeps one
 /// value per step.
@@ -77,6 +78,33 @@ pub fn reading(patch: Patch, seq_len: i64, features: i64, images: bool) -> Readi
         values: p,
         timesteps: ceil_div(len, p as i64),
         features: p as i64 * f,
+    }
+}
+
+/// A patch of at most as many values as the longest sequence holds (`seq_len` steps; images:
+/// R = `seq_len` rows of C = `features` pixels; a forecast's window): a longer one would read every sequence as one
+/// step, mostly zeros, and is refused naming the key.
+pub fn check(
+    patch: Patch,
+    seq_len: i64,
+    features: i64,
+    images: bool,
+    task: Task,
+) -> Result<(), UserError> {
+    let (len, unit) = match (images, task) {
+        (true, _) => (seq_len * features, "pixels of an image"),
+        (false, Task::Forecast) => (seq_len, "steps of a forecast's input window"),
+        (false, _) => (seq_len, "steps of the longest sequence"),
+    };
+    match patch {
+        Patch::Values(p) if p as i64 > len => Err(UserError::Config {
+            origin: "patch".into(),
+            message: format!(
+                "patch = {p}: more values than the {len} {unit}: expected at most {len}, or \
+                 \"auto\""
+            ),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -212,6 +240,28 @@ mod tests {
         let p = apply(&s, r, true);
         assert_eq!(p.x.size(), [1, 8, 100]);
         assert_eq!(values(&p.x.get(0).get(7))[83..86], [783., 0., 0.]);
+    }
+
+    #[test]
+    fn a_patch_longer_than_a_sequence_is_refused_and_a_whole_one_is_not() {
+        use crate::config::Task::{Classify, Forecast};
+        assert!(check(Patch::Values(150), 150, 3, false, Classify).is_ok());
+        assert!(check(Patch::Auto, 1, 1, false, Classify).is_ok());
+        let e = check(Patch::Values(151), 150, 3, false, Classify).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("patch = 151: more values than the 150 steps"),
+            "{e}"
+        );
+        assert!(check(Patch::Values(784), 28, 28, true, Classify).is_ok());
+        let e = check(Patch::Values(785), 28, 28, true, Classify).unwrap_err();
+        assert!(e.to_string().contains("the 784 pixels of an image"), "{e}");
+        let e = check(Patch::Values(25), 24, 1, false, Forecast).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the 24 steps of a forecast's input window"),
+            "{e}"
+        );
     }
 
     #[test]

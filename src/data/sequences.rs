@@ -189,7 +189,7 @@ fn split_images(
             ),
         });
     }
-    Ok(labelled(
+    labelled(
         origin,
         seqs,
         cfg,
@@ -198,7 +198,7 @@ fn split_images(
             seqs.train.narrow(sizes.available, sizes.val),
             seqs.test.narrow(0, sizes.test),
         ],
-    ))
+    )
 }
 
 /// Series: the chosen training and validation series and the first test series, scaled as
@@ -232,7 +232,7 @@ fn split_series(
         _ => (splits, None),
     };
     let change = series::step_change(&splits[0]);
-    let mut data = labelled(origin, seqs, cfg, splits);
+    let mut data = labelled(origin, seqs, cfg, splits)?;
     data.normalization = Some(stats);
     data.step_change = Some(change);
     data.target = target;
@@ -298,17 +298,22 @@ fn mean_std(values: &[f64]) -> (f64, f64) {
 
 /// The run's dataset of labelled (train, validation, test) splits, patched; the scaling, step
 /// change and target are the caller's to add.
-fn labelled(origin: &Origin, seqs: &Sequences, cfg: &RunConfig, mut splits: [Split; 3]) -> Dataset {
+fn labelled(
+    origin: &Origin,
+    seqs: &Sequences,
+    cfg: &RunConfig,
+    mut splits: [Split; 3],
+) -> Result<Dataset, UserError> {
     if cfg.labels == Labels::Random {
         let train = &mut splits[0];
         train.y = random_labels(train.len(), seqs.class_names.len(), cfg.seed);
     }
     let images = origin.spec.is_images();
     let shape = (seqs.seq_len, seqs.features);
-    Dataset {
+    Ok(Dataset {
         class_names: seqs.class_names.clone(),
-        ..origin.patched(cfg, splits, shape, images)
-    }
+        ..origin.patched(cfg, splits, shape, images)?
+    })
 }
 
 /// `labels = "random"`: `n` class indices drawn uniformly from `classes`, from the run's seed.

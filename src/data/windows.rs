@@ -61,7 +61,7 @@ pub fn split(
         task: Task::Forecast,
         target: Some(target),
         forecast: Some(forecast),
-        ..origin.patched(cfg, [train, val, test], (w, f), false)
+        ..origin.patched(cfg, [train, val, test], (w, f), false)?
     })
 }
 

@@ -526,6 +526,11 @@ fn data_config_mistakes_exit_2() {
             vec!["--data-dir", "data"],
             "--data-dir data: applies to mnist and fashion-mnist only",
         ),
+        (
+            vec!["--patch", "7"],
+            "--patch: patch = 7: more values than the 6 steps of the longest sequence: \
+             expected at most 6, or \"auto\"",
+        ),
     ] {
         let done = train(&out, &dataset, 1, 1).args(&extra).assert().code(2);
         let stderr = String::from_utf8(done.get_output().stderr.clone()).unwrap();
