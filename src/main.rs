@@ -295,7 +295,7 @@ fn print_report(r: &report::Report) {
     }
     if !r.no_metrics.is_empty() {
         eprintln!(
-            "warning: {} run{} no whole metrics.jsonl (missing, unreadable or cut short), so \
+            "warning: {} run{} no whole metrics.jsonl (missing, unreadable, or not one record per epoch), so \
              {} out of the learning curves: {}",
             r.no_metrics.len(),
             if r.no_metrics.len() == 1 {

@@ -292,7 +292,8 @@ pub struct StatusArgs {
 pub struct SweepArgs {
     /// Sweep config (TOML): any run key may be a list; the grid is their product.
     pub config: PathBuf,
-    /// Override a key, e.g. --set epochs=1 or --set 'num_units=[8,16]' (repeatable).
+    /// Override a key, its value in TOML, e.g. --set epochs=1 or --set 'num_units=[8,16]'; a bare
+    /// word is text: --set cell=gru (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub overrides: Vec<String>,
     /// Print the planned runs and whether each is done, then exit without training.

@@ -366,9 +366,9 @@ macro_rules! for_each_run_key {
         group_column: String = String::new(), Omitted, Csv,
             expected "a column name from the CSV header, or \"\" for none";
         /// Values per timestep: P pixels of the row-major image (28 = a row,
-        /// MNIST's own step; 1 = pixel by pixel), or P consecutive values of every feature of a
-        /// series (1 = its own step), at most the longest sequence's length, or "auto" (series
-        /// data's default) picks P from the data.
+        /// MNIST's own step; 1 = pixel by pixel; at most its pixels), or P consecutive values of
+        /// every feature of a series (1 = its own step; at most the longest series' length, a
+        /// forecast's window), or "auto" (series data's default) picks P from the data.
         patch: Patch = Patch::Natural, Omitted, Any,
             expected PATCH_EXPECTED,
             valid |p: &Patch| !matches!(p, Patch::Values(n) if !(1..=100_000).contains(n));

@@ -313,27 +313,35 @@ impl SweepConfig {
             true => format!("early_stop = \"asha\"\n{assignment}"),
             false => assignment.to_string(),
         };
-        let parsed = Self::parse_keys(&text, &origin, &self.name).map_err(|e| match e {
-            // A bare word is not TOML: say how a value is written, and how a shell passes
-            // a quoted one (the shell eats the quotes of --set name="x").
-            UserError::Config { message, .. }
-                if message.contains("invalid TOML") && bare_word(assignment) =>
-            {
-                let value = assignment.split_once('=').map_or("", |a| a.1).trim();
-                UserError::Config {
-                    origin: origin.clone(),
-                    message: format!(
-                        "{key} = {value}: not a TOML value: expected a number, true or false, \
-                         a [list], or a quoted string (in a shell: --set '{key}=\"{value}\"')"
-                    ),
-                }
-            }
+        let with_origin = |e: UserError| match e {
             UserError::Config { message, .. } => UserError::Config {
                 origin: origin.clone(),
                 message,
             },
             other => other,
-        })?;
+        };
+        let parsed = match Self::parse_keys(&text, &origin, &self.name) {
+            // A word the shell left unquoted (--set cell="gru" reaches us as cell=gru) is read
+            // as the text it names, as Hydra's overrides read one; a key that takes no text
+            // says what it expects, of the word as typed.
+            Err(UserError::Config { message, .. })
+                if message.contains("invalid TOML") && !asha_key =>
+            {
+                let value = assignment.split_once('=').map_or("", |a| a.1).trim();
+                if !bare_word(key, value) {
+                    return Err(UserError::Config { origin, message });
+                }
+                let quoted = format!("{key} = \"{value}\"");
+                Self::parse_keys(&quoted, &origin, &self.name).map_err(|e| match e {
+                    UserError::Config { message, .. } => UserError::Config {
+                        origin: origin.clone(),
+                        message: message.replace(&format!("\"{value}\""), value),
+                    },
+                    other => other,
+                })?
+            }
+            parsed => parsed.map_err(with_origin)?,
+        };
         let next = self;
         match key {
             "name" => next.name = parsed.name,
@@ -463,11 +471,18 @@ impl SweepConfig {
     }
 }
 
-/// Whether `KEY=VALUE`'s value is a bare word (`abc`, `gru`): text a shell left unquoted,
-/// not a broken list, table or string.
-fn bare_word(assignment: &str) -> bool {
-    let value = assignment.split_once('=').map_or("", |a| a.1).trim();
-    !value.is_empty() && !value.contains(['[', ']', '{', '}', '"', '\'', ',', '='])
+/// Whether `value` is a bare word (`gru`, `ts:data/GunPoint/GunPoint`) of a bare `key`: text a
+/// shell left unquoted, starting with a letter, not a number, list, table or string mistyped.
+fn bare_word(key: &str, value: &str) -> bool {
+    let key_ok = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    key_ok
+        && value.starts_with(|c: char| c.is_ascii_alphabetic())
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.:/+".contains(c))
 }
 
 /// A sweep file's keys and values, each with where it stands in the text.

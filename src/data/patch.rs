@@ -82,8 +82,8 @@ pub fn reading(patch: Patch, seq_len: i64, features: i64, images: bool) -> Readi
 }
 
 /// A patch of at most as many values as the longest sequence holds (`seq_len` steps; images:
-/// R = `seq_len` rows of C = `features` pixels; a forecast's window): a longer one would read every sequence as one
-/// step, mostly zeros, and is refused naming the key.
+/// R = `seq_len` rows of C = `features` pixels; a forecast's window): a longer one would read
+/// every sequence as one step, mostly zeros, and is refused naming the key.
 pub fn check(
     patch: Patch,
     seq_len: i64,
@@ -96,16 +96,24 @@ pub fn check(
         (false, Task::Forecast) => (seq_len, "steps of a forecast's input window"),
         (false, _) => (seq_len, "steps of the longest sequence"),
     };
-    match patch {
-        Patch::Values(p) if p as i64 > len => Err(UserError::Config {
-            origin: "patch".into(),
-            message: format!(
-                "patch = {p}: more values than the {len} {unit}: expected at most {len}, or \
-                 \"auto\""
-            ),
-        }),
-        _ => Ok(()),
+    let Patch::Values(p) = patch else {
+        return Ok(());
+    };
+    if p as i64 <= len {
+        return Ok(());
     }
+    // A forecast's window is a key too: a longer one takes the patch.
+    let or = match (images, task) {
+        (false, Task::Forecast) => format!(", or a window of at least {p} steps"),
+        _ => String::new(),
+    };
+    Err(UserError::Config {
+        origin: "patch".into(),
+        message: format!(
+            "patch = {p}: more values than the {len} {unit}: expected at most {len}, or \
+             \"auto\"{or}"
+        ),
+    })
 }
 
 /// `split` read as `reading` says (`images`: its x is [N, R, C] pixels). The natural reading

@@ -14,6 +14,7 @@ pub fn explain_config(cfg: &RunConfig, data_dir: Option<&Path>) -> Result<Explan
         // MNIST: 28 rows of 28 pixels, read `patch` pixels a step (a row by default),
         // 10 classes; no need to read it.
         let (rows, cols) = (crate::data::idx::ROWS as i64, crate::data::idx::COLS as i64);
+        crate::data::patch::check(cfg.patch, rows, cols, true, cfg.task)?;
         let r = crate::data::patch::reading(cfg.patch, rows, cols, true);
         let arch = Arch::of(cfg, r.features, MNIST_CLASSES, r.timesteps);
         // "auto" on MNIST's 48,000 training images is the largest automatic batch.

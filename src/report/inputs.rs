@@ -158,8 +158,8 @@ pub struct Inputs {
     /// T, F and classes of the data.
     pub shape: Shape,
     pub missing: Vec<Missing>,
-    /// Runs whose metrics.jsonl is missing, unreadable or shorter than their result's epochs
-    /// (left out of the learning curves).
+    /// Runs whose metrics.jsonl is missing, unreadable or not one record per epoch of their
+    /// result (left out of the learning curves).
     pub no_metrics: Vec<String>,
 }
 

@@ -49,8 +49,8 @@ pub struct Report {
     pub runs: usize,
     /// Planned runs without a result.
     pub missing: Vec<Missing>,
-    /// Finished runs whose `metrics.jsonl` is missing, unreadable or shorter than their
-    /// result's epochs (left out of the learning curves).
+    /// Finished runs whose `metrics.jsonl` is missing, unreadable or not one record per
+    /// epoch of their result (left out of the learning curves).
     pub no_metrics: Vec<String>,
 }
 

@@ -361,7 +361,7 @@ fn missing(inputs: &Inputs) -> String {
         if !inputs.no_metrics.is_empty() {
             let _ = writeln!(
                 out,
-                "Runs whose `metrics.jsonl` is missing, unreadable or shorter than their epochs (left out of the learning curves): {}.",
+                "Runs whose `metrics.jsonl` is missing, unreadable or not one record per epoch (left out of the learning curves): {}.",
                 inputs
                     .no_metrics
                     .iter()

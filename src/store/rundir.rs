@@ -78,9 +78,13 @@ impl RunDir {
             let e = e.to_string();
             let first = e.lines().next().unwrap_or("").trim();
             // A file that is not safetensors at all (empty, cut short, overwritten) is damaged,
-            // not a model of another shape: its parser's message names the header it lacks.
-            if first.starts_with("safetensors error") {
-                let why = first.rsplit(": ").next().unwrap_or(first);
+            // not a model of another shape: its parser's message, after the path, names the
+            // header it lacks. A file that cannot be read is said as such.
+            let parser = format!("safetensors error {}: ", path.display());
+            if let Some(why) = first.strip_prefix(&parser) {
+                if why.starts_with("IoError") {
+                    return UserError::store(&path, format!("cannot read: {why}"));
+                }
                 return UserError::store(
                     &path,
                     format!(

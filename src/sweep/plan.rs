@@ -298,7 +298,8 @@ fn no_validation(cfg: &RunConfig, data: &Dataset) -> Option<String> {
             "no validation split: val_size \"auto\" left all {} training series for training \
              (too few to spare one per class), so nothing was chosen on validation (the noise, \
              the kept epoch, a refit) and there are no validation scores; give each class two \
-             or more training series, or validation series (val_file)",
+             or more training series, or validation series of their own (val_split = \"file\" \
+             with val_file)",
             data.train.len()
         )
     })

@@ -383,13 +383,13 @@ fn a_metrics_file_cut_short_is_named_not_drawn() {
         .success()
         .stdout(contains("report: 5 runs"))
         .stderr(contains(format!(
-            "warning: 1 run has no whole metrics.jsonl (missing, unreadable or cut short), so it \
-             is left out of the learning curves: {id}"
+            "warning: 1 run has no whole metrics.jsonl (missing, unreadable, or not one record per \
+             epoch), so it is left out of the learning curves: {id}"
         )));
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
         md.contains(&format!(
-            "shorter than their epochs (left out of the learning curves): `{id}`"
+            "not one record per epoch (left out of the learning curves): `{id}`"
         )),
         "{md}"
     );

@@ -23,7 +23,8 @@ pub(super) struct Sweep<'a> {
     pub select: Select,
 }
 
-/// The rows, the variant labels they index, and the runs whose metrics could not be read.
+/// The rows, the variant labels they index, and the runs without one metrics record per
+/// epoch (missing, unreadable or cut short).
 pub(super) struct Rows {
     pub variants: Vec<String>,
     pub rows: Vec<Row>,
@@ -67,8 +68,8 @@ fn variant_index(variants: &mut Vec<String>, label: String) -> usize {
     }
 }
 
-/// The row of configuration `k` (without seed) over its seeds' results; runs whose metrics
-/// could not be read are added to `no_metrics`.
+/// The row of configuration `k` (without seed) over its seeds' results; runs without one
+/// metrics record per epoch are added to `no_metrics`.
 fn row(sweep: &Sweep, k: &RunConfig, variant: usize, no_metrics: &mut Vec<String>) -> Row {
     let key = RunConfig::without_seed;
     let select = sweep.select;
@@ -127,7 +128,8 @@ fn row(sweep: &Sweep, k: &RunConfig, variant: usize, no_metrics: &mut Vec<String
     }
 }
 
-/// The per-epoch metrics of the runs that have them; the others' ids go to `no_metrics`.
+/// The per-epoch metrics of the runs with one record per epoch of their result; the others'
+/// ids go to `no_metrics`.
 fn curves(
     sweep_dir: &Path,
     rs: &[&RunResult],
