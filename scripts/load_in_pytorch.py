@@ -21,8 +21,9 @@ config.json's "task" says what DATA is and what the head predicts:
   NumPy .npz archive (X and y, as `npz:` data), or
   a CSV file read with the run's CSV keys (wide or long; labels optional). Series are scaled
   with the training split's mean and std per feature (normalization.json "kind": "feature"),
-  each on its own ("series") or not at all ("none"). The head has one output per class
-  (result.json data.class_names); prints the accuracy when there are labels. Check: the p_<class>
+  each on its own ("series"; "series_stats" adds each series' mean and log std, standardised
+  by "stats_inputs", as two more features a feature) or not at all ("none"). The head has one
+  output per class (result.json data.class_names); prints the accuracy when there are labels. Check: the p_<class>
   columns against the softmax of the head, |p(PyTorch) - p(rowseq)| <= 1e-5.
 - "regress": DATA as for classification, the label a number (.ts: @targetLabel true, a number
   after each case's last ':'; @targetLabel false: none; CSV: the label column, absent for none),
@@ -297,6 +298,17 @@ def prepare(series, normalization, patch):
         elif kind == "series":
             std = x.std(axis=0)
             x = (x - x.mean(axis=0)) / np.where(std > 1e-12, std, 1.0)
+        elif kind == "series_stats":
+            # Each series on its own, then its mean and log std (standardised as the training
+            # split's were) as two more features a feature, constant over its steps.
+            s_in = normalization["stats_inputs"]
+            mean, std = x.mean(axis=0), x.std(axis=0)
+            level = (mean - np.array(s_in["level_mean"])) / np.array(s_in["level_std"])
+            spread = np.log(std + np.array(s_in["spread_floor"]))
+            spread = (spread - np.array(s_in["spread_mean"])) / np.array(s_in["spread_std"])
+            z = (x - mean) / np.where(std > 1e-12, std, 1.0)
+            steps = np.ones((len(x), 1))
+            x = np.concatenate([z, steps * level, steps * spread], axis=1)
         scaled.append(x.astype(np.float32))
     return patch_batch(scaled, patch)
 

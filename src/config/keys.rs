@@ -373,11 +373,13 @@ macro_rules! for_each_run_key {
             expected PATCH_EXPECTED,
             valid |p: &Patch| !matches!(p, Patch::Values(n) if !(1..=100_000).contains(n));
         /// Series only: feature (z-score each feature with the training split's mean and std, the
-        /// default), series (each series on its own), last (forecasting's default: each window
-        /// relative to its last value) or none.
+        /// default), series (each series on its own), series_stats (each series on its own, with
+        /// its mean and log std per feature as two more inputs: 3F features), last
+        /// (forecasting's default: each window relative to its last value) or none.
         normalize: Normalize = Normalize::Feature, Omitted, Any,
             expected "\"feature\" (z-score each feature with the training split's statistics), \
-                      \"series\" (each series on its own), \"last\" (forecasting: each window \
+                      \"series\" (each series on its own), \"series_stats\" (each on its own, \
+                      with its mean and log std as inputs), \"last\" (forecasting: each window \
                       relative to its last value) or \"none\"";
         /// Gaussian noise added to the inputs while training, as a standard deviation in the units
         /// the model reads (0 = none, the default of images and numeric tasks), or "auto" (series

@@ -299,7 +299,7 @@ impl RunConfig {
                     .into(),
             );
         }
-        if self.normalize == Normalize::Series {
+        if matches!(self.normalize, Normalize::Series | Normalize::SeriesStats) {
             return fault(
                 self,
                 "normalize",

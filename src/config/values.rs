@@ -362,6 +362,11 @@ pub enum Normalize {
     Feature,
     /// Each series z-scored on its own, per feature (as the UCR archive does).
     Series,
+    /// Each series z-scored on its own, with the level and spread it loses beside: per
+    /// feature, the series' mean and the log of its std (`data::series::with_stats`), as two
+    /// more features constant over its steps, standardised over the training split's series.
+    #[serde(rename = "series_stats")]
+    SeriesStats,
     /// The values as they are in the files.
     None,
     /// Forecasting (its default): each window relative to its last value, every variable

@@ -240,7 +240,8 @@ fn split_series(
 }
 
 /// The series of (train, validation, test) scaled as `normalize` says, each feature by the
-/// training split's statistics or each series by its own, with the statistics to record.
+/// training split's statistics or each series by its own (with its own statistics as inputs,
+/// under `series_stats`), with the statistics to record.
 fn normalise(
     splits: [Split; 3],
     normalize: Normalize,
@@ -256,6 +257,7 @@ fn normalise(
                 target_std: None,
                 columns: Vec::new(),
                 series: Vec::new(),
+                stats_inputs: None,
             };
             let scaled = splits.each_ref().map(|s| series::normalise(s, &mean, &std));
             (scaled, stats)
@@ -264,6 +266,14 @@ fn normalise(
             splits.each_ref().map(series::per_series),
             Normalization::of(Normalize::Series),
         ),
+        Normalize::SeriesStats => {
+            let (scaled, inputs) = series::with_stats(&splits);
+            let stats = Normalization {
+                stats_inputs: Some(inputs),
+                ..Normalization::of(Normalize::SeriesStats)
+            };
+            (scaled, stats)
+        }
         Normalize::None => (splits, Normalization::of(Normalize::None)),
         Normalize::Last => {
             return Err(UserError::Config {
@@ -309,7 +319,8 @@ fn labelled(
         train.y = random_labels(train.len(), seqs.class_names.len(), cfg.seed);
     }
     let images = origin.spec.is_images();
-    let shape = (seqs.seq_len, seqs.features);
+    // Features as scaled: `series_stats` adds two a feature.
+    let shape = (seqs.seq_len, splits[0].x.size()[2]);
     Ok(Dataset {
         class_names: seqs.class_names.clone(),
         ..origin.patched(cfg, splits, shape, images)?

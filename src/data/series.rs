@@ -15,6 +15,7 @@ use tch::{Kind, Tensor};
 
 use super::Split;
 use crate::error::UserError;
+use crate::records::StatsInputs;
 
 /// Sequences with a label each: a training and a test set, padded to one length.
 pub struct Sequences {
@@ -323,6 +324,66 @@ pub fn per_series(split: &Split) -> Split {
     }
 }
 
+/// `normalize = "series_stats"`: each sequence z-scored on its own, per feature, as
+/// `per_series` does, with two more features a feature that give back what that loses, constant
+/// over its real steps (0 on padding): its mean and the log of its std (plus a floor, a
+/// thousandth of the feature's std over the training split), each standardised by their mean
+/// and population std over the training split's sequences (`StatsInputs`). F features become
+/// 3F: the z-scores, the levels, the spreads. Recordings that differ in scale by orders of
+/// magnitude are read as shapes, and the scale and level a class may be told by stay inputs.
+pub fn with_stats(splits: &[Split; 3]) -> ([Split; 3], StatsInputs) {
+    let (_, feature_std) = feature_stats(&splits[0]);
+    let floor = &feature_std * 1e-3;
+    // Each sequence's z-scores, mean, log spread and mask.
+    let parts = |split: &Split| {
+        let mask = valid_mask(split);
+        let count = mask
+            .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
+            .clamp_min(1.0);
+        let x = split.x.to_kind(Kind::Double);
+        let mean = (&x * &mask).sum_dim_intlist([1i64].as_slice(), true, Kind::Double) / &count;
+        let centred = (&x - &mean) * &mask;
+        let var = centred
+            .square()
+            .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
+            / &count;
+        let std = var.sqrt();
+        let spread = (&std + &floor).log();
+        let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+        (centred / std * &mask, mean, spread, mask)
+    };
+    let (_, level0, spread0, _) = parts(&splits[0]);
+    // Mean and population std over the training split's sequences (std 1 where it is 0).
+    let over_series = |t: &Tensor| {
+        let mean = t.mean_dim([0i64].as_slice(), true, Kind::Double);
+        let std = t.std_dim([0i64].as_slice(), false, true);
+        let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+        (mean, std)
+    };
+    let (level_mean, level_std) = over_series(&level0);
+    let (spread_mean, spread_std) = over_series(&spread0);
+    let scaled = splits.each_ref().map(|split| {
+        let (z, level, spread, mask) = parts(split);
+        let t = z.size()[1];
+        let level = ((level - &level_mean) / &level_std).expand([-1, t, -1], false) * &mask;
+        let spread = ((spread - &spread_mean) / &spread_std).expand([-1, t, -1], false) * &mask;
+        Split {
+            x: Tensor::cat(&[z, level, spread], 2).to_kind(Kind::Float),
+            y: split.y.shallow_clone(),
+            lengths: split.lengths.shallow_clone(),
+        }
+    });
+    let values = |t: &Tensor| Vec::<f64>::try_from(&t.flatten(0, -1)).expect("f64 stats");
+    let inputs = StatsInputs {
+        level_mean: values(&level_mean),
+        level_std: values(&level_std),
+        spread_floor: values(&floor),
+        spread_mean: values(&spread_mean),
+        spread_std: values(&spread_std),
+    };
+    (scaled, inputs)
+}
+
 /// How much a series changes from one step to the next: the standard deviation of the first
 /// differences x[t+1] - x[t] of each feature over the real timesteps of every sequence, the
 /// mean over features (0 where no sequence has two steps). Of z-scored series it says how
@@ -427,6 +488,61 @@ mod tests {
         };
         let v = Vec::<f32>::try_from(per_series(&flat).x.flatten(0, -1)).unwrap();
         assert_eq!(v, [0., 0.]);
+    }
+
+    #[test]
+    fn series_stats_keep_each_series_level_and_spread_as_inputs() {
+        // Training: [1, 2, 3] and [10, 30] (padded); means 2 and 20, stds sqrt(2/3) and 10.
+        let train = Split {
+            x: Tensor::from_slice(&[1f32, 2., 3., 10., 30., 0.]).reshape([2, 3, 1]),
+            y: Tensor::from_slice(&[0i64, 1]),
+            lengths: Tensor::from_slice(&[3i64, 2]),
+        };
+        // Another split: one series [4, 6] the training statistics scale.
+        let other = Split {
+            x: Tensor::from_slice(&[4f32, 6.]).reshape([1, 2, 1]),
+            y: Tensor::from_slice(&[0i64]),
+            lengths: Tensor::from_slice(&[2i64]),
+        };
+        let (scaled, inputs) = with_stats(&[
+            train.select(&Tensor::from_slice(&[0i64, 1])),
+            other.select(&Tensor::from_slice(&[0i64])),
+            other,
+        ]);
+        assert_eq!(scaled[0].x.size(), [2, 3, 3]);
+        // The z-scores are per_series'.
+        let z = Vec::<f32>::try_from(scaled[0].x.narrow(2, 0, 1).flatten(0, -1)).unwrap();
+        let per = Vec::<f32>::try_from(per_series(&train).x.flatten(0, -1)).unwrap();
+        assert_eq!(z, per);
+        // The floor: a thousandth of the feature's std over the training split's 5 values.
+        let all = [1f64, 2., 3., 10., 30.];
+        let m = all.iter().sum::<f64>() / 5.0;
+        let sd = (all.iter().map(|v| (v - m).powi(2)).sum::<f64>() / 5.0).sqrt();
+        assert!(
+            (inputs.spread_floor[0] - sd * 1e-3).abs() < 1e-12,
+            "{inputs:?}"
+        );
+        // Levels 2 and 20: mean 11, population std 9; spreads ln(s + floor) likewise.
+        assert!((inputs.level_mean[0] - 11.0).abs() < 1e-12, "{inputs:?}");
+        assert!((inputs.level_std[0] - 9.0).abs() < 1e-12, "{inputs:?}");
+        let spreads = [(2f64 / 3.0).sqrt(), 10.0].map(|s| (s + sd * 1e-3).ln());
+        let mid = (spreads[0] + spreads[1]) / 2.0;
+        assert!((inputs.spread_mean[0] - mid).abs() < 1e-12, "{inputs:?}");
+        assert!(
+            (inputs.spread_std[0] - (spreads[1] - mid)).abs() < 1e-12,
+            "{inputs:?}"
+        );
+        // Constant over each series' real steps, 0 on its padding: the training series are
+        // -1 and +1 in both (two series standardised), the other's level (5 - 11) / 9.
+        let level = Vec::<f32>::try_from(scaled[0].x.narrow(2, 1, 1).flatten(0, -1)).unwrap();
+        assert_eq!(level, [-1., -1., -1., 1., 1., 0.]);
+        let spread = Vec::<f32>::try_from(scaled[0].x.narrow(2, 2, 1).flatten(0, -1)).unwrap();
+        for (a, b) in spread.iter().zip([-1f32, -1., -1., 1., 1., 0.]) {
+            assert!((a - b).abs() < 1e-6, "{spread:?}");
+        }
+        let level = Vec::<f32>::try_from(scaled[1].x.narrow(2, 1, 1).flatten(0, -1)).unwrap();
+        let want = ((5.0 - 11.0) / 9.0) as f32;
+        assert!(level.iter().all(|v| (v - want).abs() < 1e-6), "{level:?}");
     }
 
     #[test]

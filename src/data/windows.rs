@@ -124,6 +124,7 @@ fn normalization(panel: &forecast::Panel, cfg: &RunConfig, stats: &[Stats]) -> N
                 .collect(),
             false => Vec::new(),
         },
+        stats_inputs: None,
     }
 }
 

@@ -32,6 +32,18 @@ impl Explanation {
     /// windows were cut from the series.
     pub fn with_task(mut self, data: &Dataset) -> Explanation {
         self.task = data.task;
+        // `series_stats` reads three features a value: say which the input's F are.
+        let stats = data.normalization.as_ref().map(|n| n.kind);
+        if let (Some(crate::config::Normalize::SeriesStats), Some(x)) =
+            (stats, self.shapes.first_mut())
+        {
+            x.what = format!(
+                "{}; F = {} x 3: the z-scores of each sequence on its own, then its mean and its \
+                 log std per feature (normalize = \"series_stats\")",
+                x.what,
+                data.features / 3
+            );
+        }
         let Some(target) = &data.target else {
             return self;
         };

@@ -530,6 +530,23 @@ pub struct Normalization {
     /// first series'); empty for one series.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SeriesStats>,
+    /// `series_stats`: how each series' own mean and log std became inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stats_inputs: Option<StatsInputs>,
+}
+
+/// Under `normalize = "series_stats"`, per feature: a series' mean m and std s become the
+/// inputs (m - level_mean) / level_std and (ln(s + spread_floor) - spread_mean) / spread_std,
+/// the means and (population) stds over the training split's series; `spread_floor` is a
+/// thousandth of the feature's std over the whole training split, so a constant series has a
+/// finite log spread.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct StatsInputs {
+    pub level_mean: Vec<f64>,
+    pub level_std: Vec<f64>,
+    pub spread_floor: Vec<f64>,
+    pub spread_mean: Vec<f64>,
+    pub spread_std: Vec<f64>,
 }
 
 /// One series of a panel: its id and the per-variable mean and std of its training stretch (the
@@ -552,6 +569,7 @@ impl Normalization {
             target_std: None,
             columns: Vec::new(),
             series: Vec::new(),
+            stats_inputs: None,
         }
     }
 }

@@ -861,10 +861,13 @@ fn normalisation_is_a_key_and_its_statistics_are_saved() {
             .collect()
     };
     assert_eq!(ids(&[]), ids(&["--set", "normalize=\"feature\""]));
-    sweep(&["--set", "normalize=[\"feature\", \"series\", \"none\"]"])
-        .assert()
-        .success()
-        .stdout(contains("3 trained"));
+    sweep(&[
+        "--set",
+        "normalize=[\"feature\", \"series\", \"series_stats\", \"none\"]",
+    ])
+    .assert()
+    .success()
+    .stdout(contains("4 trained"));
     let mut kinds = Vec::new();
     for run in run_dirs(&out.join("gunpoint")) {
         let n: Value =
@@ -878,10 +881,47 @@ fn normalisation_is_a_key_and_its_statistics_are_saved() {
         } else {
             assert!(n.get("mean").is_none(), "{n}");
         }
+        if kind == "series_stats" {
+            // One feature's level and spread statistics; the model reads three features a
+            // value (z-score, level, spread): GunPoint's patch of 5 is 15 inputs a step.
+            let inputs = &n["stats_inputs"];
+            for key in [
+                "level_mean",
+                "level_std",
+                "spread_floor",
+                "spread_mean",
+                "spread_std",
+            ] {
+                assert_eq!(inputs[key].as_array().map(Vec::len), Some(1), "{key}: {n}");
+            }
+            assert_eq!(result(&run)["data"]["features"], 15);
+            // rowseq and the PyTorch loader read new series alike.
+            let predictions = tmp.path().join("p.csv");
+            let test = "data/GunPoint/GunPoint_TEST.ts";
+            rowseq()
+                .arg("predict")
+                .arg(&run)
+                .arg(test)
+                .arg("--out")
+                .arg(&predictions)
+                .assert()
+                .success();
+            let said = crate::common::load_in_pytorch(&run, test, &predictions);
+            assert!(said.contains("max |p(PyTorch) - p(rowseq)|"), "{said}");
+            // explain says what the input's 15 features are.
+            rowseq()
+                .arg("explain")
+                .arg(&run)
+                .assert()
+                .success()
+                .stdout(contains("F = 5 x 3: the z-scores of each sequence on its own"));
+        } else {
+            assert!(n.get("stats_inputs").is_none(), "{n}");
+        }
         kinds.push(kind);
     }
     kinds.sort();
-    assert_eq!(kinds, ["feature", "none", "series"]);
+    assert_eq!(kinds, ["feature", "none", "series", "series_stats"]);
 }
 
 /// `configs/gunpoint.toml` for one epoch at 4 units, seed 0, one thread, into `out` (no
