@@ -328,10 +328,12 @@ pub fn per_series(split: &Split) -> Split {
 /// `per_series` does, with two more features a feature that give back what that loses, constant
 /// over its real steps (0 on padding): its mean and the log of its std (plus a floor, a
 /// thousandth of the feature's std over the training split), each standardised by their mean
-/// and population std over the training split's sequences (`StatsInputs`). F features become
+/// and population std over the training split's sequences (`StatsInputs`), that std at least
+/// a hundredth of the feature's std (levels) or 0.01 (log spreads). F features become
 /// 3F: the z-scores, the levels, the spreads. Recordings that differ in scale by orders of
 /// magnitude are read as shapes, and the scale and level a class may be told by stay inputs.
 pub fn with_stats(splits: &[Split; 3]) -> ([Split; 3], StatsInputs) {
+    const LEAST_SPREAD: f64 = 1e-2;
     let (_, feature_std) = feature_stats(&splits[0]);
     let floor = &feature_std * 1e-3;
     // Each sequence's z-scores, mean, log spread and mask.
@@ -353,15 +355,19 @@ pub fn with_stats(splits: &[Split; 3]) -> ([Split; 3], StatsInputs) {
         (centred / std * &mask, mean, spread, mask)
     };
     let (_, level0, spread0, _) = parts(&splits[0]);
-    // Mean and population std over the training split's sequences (std 1 where it is 0).
-    let over_series = |t: &Tensor| {
+    // Mean and population std over the training split's sequences, the std at least `least`:
+    // levels that differ by less than a hundredth of the feature's spread, or spreads by less
+    // than 1 %, tell no series apart (as in archives whose series are z-scored already, where
+    // they differ by rounding alone) and become inputs near 0, not rounding noise blown up to
+    // a unit variance.
+    let over_series = |t: &Tensor, least: &Tensor| {
         let mean = t.mean_dim([0i64].as_slice(), true, Kind::Double);
-        let std = t.std_dim([0i64].as_slice(), false, true);
-        let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+        let std = t.std_dim([0i64].as_slice(), false, true).maximum(least);
         (mean, std)
     };
-    let (level_mean, level_std) = over_series(&level0);
-    let (spread_mean, spread_std) = over_series(&spread0);
+    let (level_mean, level_std) = over_series(&level0, &(&feature_std * LEAST_SPREAD));
+    let (spread_mean, spread_std) =
+        over_series(&spread0, &Tensor::from(LEAST_SPREAD).to_kind(Kind::Double));
     let scaled = splits.each_ref().map(|split| {
         let (z, level, spread, mask) = parts(split);
         let t = z.size()[1];
@@ -543,6 +549,20 @@ mod tests {
         let level = Vec::<f32>::try_from(scaled[1].x.narrow(2, 1, 1).flatten(0, -1)).unwrap();
         let want = ((5.0 - 11.0) / 9.0) as f32;
         assert!(level.iter().all(|v| (v - want).abs() < 1e-6), "{level:?}");
+        // Series z-scored already (an archive's), equal but for rounding: their levels and
+        // spreads tell nothing apart and stay near 0, not rounding blown up to +-1.
+        let z = Split {
+            x: Tensor::from_slice(&[-1f32, 0., 1., -1.0000001, 0., 1.0000001]).reshape([2, 3, 1]),
+            y: Tensor::from_slice(&[0i64, 1]),
+            lengths: Tensor::from_slice(&[3i64, 3]),
+        };
+        let (scaled, _) = with_stats(&[
+            z.select(&Tensor::from_slice(&[0i64, 1])),
+            z.select(&Tensor::from_slice(&[0i64])),
+            z,
+        ]);
+        let stats = Vec::<f32>::try_from(scaled[0].x.narrow(2, 1, 2).flatten(0, -1)).unwrap();
+        assert!(stats.iter().all(|v| v.abs() < 1e-4), "{stats:?}");
     }
 
     #[test]

@@ -537,9 +537,9 @@ pub struct Normalization {
 
 /// Under `normalize = "series_stats"`, per feature: a series' mean m and std s become the
 /// inputs (m - level_mean) / level_std and (ln(s + spread_floor) - spread_mean) / spread_std,
-/// the means and (population) stds over the training split's series; `spread_floor` is a
-/// thousandth of the feature's std over the whole training split, so a constant series has a
-/// finite log spread.
+/// the means and (population) stds over the training split's series (at least a hundredth of
+/// the feature's std over the training split, and 0.01); `spread_floor` is a thousandth of
+/// that feature's std, so a constant series has a finite log spread.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct StatsInputs {
     pub level_mean: Vec<f64>,

@@ -914,7 +914,9 @@ fn normalisation_is_a_key_and_its_statistics_are_saved() {
                 .arg(&run)
                 .assert()
                 .success()
-                .stdout(contains("F = 5 x 3: the z-scores of each sequence on its own"));
+                .stdout(contains(
+                    "F = 5 x 3: the z-scores of each sequence on its own",
+                ));
         } else {
             assert!(n.get("stats_inputs").is_none(), "{n}");
         }
