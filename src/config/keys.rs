@@ -389,8 +389,9 @@ macro_rules! for_each_run_key {
             expected NOISE_EXPECTED,
             valid |n: &Noise| !matches!(n, Noise::Std(x) if !(*x > 0.0 && *x <= NOISE_MAX));
         /// Series classification: the standard deviation s of magnitude scaling while training,
-        /// each series' every feature multiplied by its own factor 1 + N(0, s), drawn each epoch
-        /// (Um et al. 2017; 0 = none, the default).
+        /// each series' every input feature (series_stats' level and spread inputs too)
+        /// multiplied by its own factor 1 + N(0, s), drawn each epoch (Um et al. 2017; 0 = none,
+        /// the default).
         scale_noise: f64 = 0.0, Omitted, Any,
             expected "a standard deviation between 0 (none) and 0.5",
             valid |x: &f64| (0.0..=0.5).contains(x);

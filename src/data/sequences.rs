@@ -231,7 +231,14 @@ fn split_series(
         }
         _ => (splits, None),
     };
-    let change = series::step_change(&splits[0]);
+    // How jagged the series are, of their values alone: `series_stats`' level and spread
+    // inputs are constant over a series and would dilute it (and the "auto" noise) to a third.
+    let values = Split {
+        x: splits[0].x.narrow(2, 0, seqs.features),
+        y: splits[0].y.shallow_clone(),
+        lengths: splits[0].lengths.shallow_clone(),
+    };
+    let change = series::step_change(&values);
     let mut data = labelled(origin, seqs, cfg, splits)?;
     data.normalization = Some(stats);
     data.step_change = Some(change);

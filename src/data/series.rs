@@ -329,7 +329,9 @@ pub fn per_series(split: &Split) -> Split {
 /// over its real steps (0 on padding): its mean and the log of its std (plus a floor, a
 /// thousandth of the feature's std over the training split), each standardised by their mean
 /// and population std over the training split's sequences (`StatsInputs`), that std at least
-/// a hundredth of the feature's std (levels) or 0.01 (log spreads). F features become
+/// a hundredth of the feature's std (levels) or 0.01 (log spreads); a feature constant over
+/// the whole training split counts as a std of 1 there. A new series whose level or spread
+/// differs where the training series' hardly did gets a large input: the floors set the scale. F features become
 /// 3F: the z-scores, the levels, the spreads. Recordings that differ in scale by orders of
 /// magnitude are read as shapes, and the scale and level a class may be told by stay inputs.
 pub fn with_stats(splits: &[Split; 3]) -> ([Split; 3], StatsInputs) {

@@ -37,11 +37,18 @@ impl Explanation {
         if let (Some(crate::config::Normalize::SeriesStats), Some(x)) =
             (stats, self.shapes.first_mut())
         {
+            let p = data.patch.unwrap_or(1) as i64;
+            let f = data.features / (3 * p);
+            let values = match p {
+                1 => String::new(),
+                p => format!("{p} values a step x "),
+            };
             x.what = format!(
-                "{}; F = {} x 3: the z-scores of each sequence on its own, then its mean and its \
-                 log std per feature (normalize = \"series_stats\")",
+                "{}; F = {values}3 x {f}: each value's z-score within its sequence, then the \
+                 sequence's mean and log std, for each of the {f} feature{} (normalize = \
+                 \"series_stats\")",
                 x.what,
-                data.features / 3
+                if f == 1 { "" } else { "s" },
             );
         }
         let Some(target) = &data.target else {

@@ -868,7 +868,7 @@ fn normalisation_is_a_key_and_its_statistics_are_saved() {
     .assert()
     .success()
     .stdout(contains("4 trained"));
-    let mut kinds = Vec::new();
+    let (mut kinds, mut noises) = (Vec::new(), Vec::new());
     for run in run_dirs(&out.join("gunpoint")) {
         let n: Value =
             serde_json::from_str(&std::fs::read_to_string(run.join("normalization.json")).unwrap())
@@ -915,13 +915,25 @@ fn normalisation_is_a_key_and_its_statistics_are_saved() {
                 .assert()
                 .success()
                 .stdout(contains(
-                    "F = 5 x 3: the z-scores of each sequence on its own",
+                    "F = 5 values a step x 3 x 1: each value's z-score within its sequence, \
+                     then the sequence's mean and log std, for each of the 1 feature",
                 ));
         } else {
             assert!(n.get("stats_inputs").is_none(), "{n}");
         }
+        // The "auto" noise candidate, from how jagged the values are: series_stats' constant
+        // level and spread inputs do not dilute it.
+        let noise = result(&run)["choice"]["candidates"].as_array().map(|c| {
+            c.iter()
+                .filter_map(|c| c["value"].as_f64())
+                .fold(0.0, f64::max)
+        });
+        noises.push((kind.clone(), noise));
         kinds.push(kind);
     }
+    let noise_of = |k: &str| noises.iter().find(|n| n.0 == k).and_then(|n| n.1);
+    assert!(noise_of("series").is_some_and(|n| n > 0.0), "{noises:?}");
+    assert_eq!(noise_of("series"), noise_of("series_stats"), "{noises:?}");
     kinds.sort();
     assert_eq!(kinds, ["feature", "none", "series", "series_stats"]);
 }
