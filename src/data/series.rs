@@ -304,6 +304,18 @@ pub fn normalise(split: &Split, mean: &Tensor, std: &Tensor) -> Split {
 /// Each sequence z-scored on its own, per feature, over its real timesteps (as the UCR archive
 /// normalises its series); a constant feature of a sequence becomes 0; padding stays 0.
 pub fn per_series(split: &Split) -> Split {
+    let (centred, _, std, mask) = own_moments(split);
+    let std = std.where_self(&std.gt(1e-12), &std.ones_like());
+    Split {
+        x: (centred / std * &mask).to_kind(Kind::Float),
+        y: split.y.shallow_clone(),
+        lengths: split.lengths.shallow_clone(),
+    }
+}
+
+/// Each sequence's values less their own mean, per feature, over its real timesteps, its mean
+/// and population std ([N, 1, F], float64), and the mask of its real steps; padding stays 0.
+fn own_moments(split: &Split) -> (Tensor, Tensor, Tensor, Tensor) {
     let mask = valid_mask(split);
     let count = mask
         .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
@@ -315,13 +327,7 @@ pub fn per_series(split: &Split) -> Split {
         .square()
         .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
         / &count;
-    let std = var.sqrt();
-    let std = std.where_self(&std.gt(1e-12), &std.ones_like());
-    Split {
-        x: (centred / std * &mask).to_kind(Kind::Float),
-        y: split.y.shallow_clone(),
-        lengths: split.lengths.shallow_clone(),
-    }
+    (centred, mean, var.sqrt(), mask)
 }
 
 /// `normalize = "series_stats"`: each sequence z-scored on its own, per feature, as
@@ -340,18 +346,7 @@ pub fn with_stats(splits: &[Split; 3]) -> ([Split; 3], StatsInputs) {
     let floor = &feature_std * 1e-3;
     // Each sequence's z-scores, mean, log spread and mask.
     let parts = |split: &Split| {
-        let mask = valid_mask(split);
-        let count = mask
-            .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
-            .clamp_min(1.0);
-        let x = split.x.to_kind(Kind::Double);
-        let mean = (&x * &mask).sum_dim_intlist([1i64].as_slice(), true, Kind::Double) / &count;
-        let centred = (&x - &mean) * &mask;
-        let var = centred
-            .square()
-            .sum_dim_intlist([1i64].as_slice(), true, Kind::Double)
-            / &count;
-        let std = var.sqrt();
+        let (centred, mean, std, mask) = own_moments(split);
         let spread = (&std + &floor).log();
         let std = std.where_self(&std.gt(1e-12), &std.ones_like());
         (centred / std * &mask, mean, spread, mask)
