@@ -294,20 +294,14 @@ fn print_report(r: &report::Report) {
         );
     }
     if !r.no_metrics.is_empty() {
+        let (has, left) = match r.no_metrics.len() {
+            1 => (" has", "it is left"),
+            _ => ("s have", "they are left"),
+        };
         eprintln!(
-            "warning: {} run{} no whole metrics.jsonl (missing, unreadable, or not one record per epoch), so \
-             {} out of the learning curves: {}",
+            "warning: {} run{has} no whole metrics.jsonl (missing, unreadable, or not one record \
+             per epoch), so {left} out of the learning curves: {}",
             r.no_metrics.len(),
-            if r.no_metrics.len() == 1 {
-                " has"
-            } else {
-                "s have"
-            },
-            if r.no_metrics.len() == 1 {
-                "it is left"
-            } else {
-                "they are left"
-            },
             r.no_metrics.join(", ")
         );
     }

@@ -290,7 +290,7 @@ impl SweepConfig {
     /// with the other keys.
     fn apply(&mut self, assignment: &str) -> Result<(), UserError> {
         let origin = format!("--set {assignment}");
-        let Some((key, _)) = assignment.split_once('=') else {
+        let Some((key, value)) = assignment.split_once('=') else {
             return Err(UserError::Config {
                 origin,
                 message: "expected key=value".into(),
@@ -313,10 +313,16 @@ impl SweepConfig {
             true => format!("early_stop = \"asha\"\n{assignment}"),
             false => assignment.to_string(),
         };
-        let with_origin = |e: UserError| match e {
+        let value = value.trim();
+        // A config error under this --set, its value as typed (`typed`: the word, where the
+        // parse quoted it).
+        let with_origin = |e: UserError, typed: Option<&str>| match e {
             UserError::Config { message, .. } => UserError::Config {
                 origin: origin.clone(),
-                message,
+                message: match typed {
+                    Some(v) => message.replace(&format!("\"{v}\""), v),
+                    None => message,
+                },
             },
             other => other,
         };
@@ -325,22 +331,13 @@ impl SweepConfig {
             // as the text it names, as Hydra's overrides read one; a key that takes no text
             // says what it expects, of the word as typed.
             Err(UserError::Config { message, .. })
-                if message.contains("invalid TOML") && !asha_key =>
+                if message.contains("invalid TOML") && !asha_key && bare_word(key, value) =>
             {
-                let value = assignment.split_once('=').map_or("", |a| a.1).trim();
-                if !bare_word(key, value) {
-                    return Err(UserError::Config { origin, message });
-                }
                 let quoted = format!("{key} = \"{value}\"");
-                Self::parse_keys(&quoted, &origin, &self.name).map_err(|e| match e {
-                    UserError::Config { message, .. } => UserError::Config {
-                        origin: origin.clone(),
-                        message: message.replace(&format!("\"{value}\""), value),
-                    },
-                    other => other,
-                })?
+                Self::parse_keys(&quoted, &origin, &self.name)
+                    .map_err(|e| with_origin(e, Some(value)))?
             }
-            parsed => parsed.map_err(with_origin)?,
+            parsed => parsed.map_err(|e| with_origin(e, None))?,
         };
         let next = self;
         match key {

@@ -257,14 +257,9 @@ fn normalise(
         Normalize::Feature => {
             let (mean, std) = series::feature_stats(&splits[0]);
             let stats = Normalization {
-                kind: Normalize::Feature,
                 mean: Vec::<f64>::try_from(&mean.flatten(0, -1)).expect("f64 stats"),
                 std: Vec::<f64>::try_from(&std.flatten(0, -1)).expect("f64 stats"),
-                target_mean: None,
-                target_std: None,
-                columns: Vec::new(),
-                series: Vec::new(),
-                stats_inputs: None,
+                ..Normalization::of(Normalize::Feature)
             };
             let scaled = splits.each_ref().map(|s| series::normalise(s, &mean, &std));
             (scaled, stats)

@@ -291,7 +291,7 @@ impl Plan {
 
 /// A warning for a run whose "auto" validation split came out empty (no class had a series
 /// to spare): nothing it would choose on validation was chosen, and nothing says so otherwise.
-/// A `val_size = 0` the config asks for, and a forecast's stretches, are the user's choice.
+/// A given `val_size` (at least 1) and a forecast's stretches are the config's own.
 fn no_validation(cfg: &RunConfig, data: &Dataset) -> Option<String> {
     (data.val.is_empty() && cfg.val_size.fixed().is_none() && data.forecast.is_none()).then(|| {
         format!(

@@ -44,6 +44,24 @@ fn write_ts(dir: &Path, name: &str, n: usize) -> String {
     format!("ts:{}", dir.join(name).display())
 }
 
+/// `rowseq train --dataset DATASET EXTRA...` on one thread of the CPU, without TensorBoard,
+/// into `out`: every other key at its default.
+fn train_with(out: &Path, dataset: &str, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = rowseq();
+    cmd.args(["train", "--dataset", dataset])
+        .args(extra)
+        .args([
+            "--threads",
+            "1",
+            "--device",
+            "cpu",
+            "--no-tensorboard",
+            "--out",
+        ])
+        .arg(out);
+    cmd
+}
+
 /// A result.json as JSON.
 fn result(run: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(run.join("result.json")).unwrap()).unwrap()
@@ -998,25 +1016,7 @@ fn series_defaults_fit_the_data_and_select_picks_the_epoch_shown() {
     let tmp = tempfile::tempdir().unwrap();
     let dataset = write_imbalanced(tmp.path(), &[1, 2, 12]);
     let out = tmp.path().join("out");
-    rowseq()
-        .args([
-            "train",
-            "--dataset",
-            &dataset,
-            "--num-units",
-            "4",
-            "--seed",
-            "1",
-        ])
-        .args([
-            "--threads",
-            "1",
-            "--device",
-            "cpu",
-            "--no-tensorboard",
-            "--out",
-        ])
-        .arg(&out)
+    train_with(&out, &dataset, &["--num-units", "4", "--seed", "1"])
         .assert()
         .success()
         .stdout(contains("1 trained"));
@@ -1329,25 +1329,7 @@ fn an_empty_auto_validation_split_is_warned_of() {
     let t = tempfile::tempdir().unwrap();
     let dataset = write_imbalanced(t.path(), &[1, 1]);
     let out = t.path().join("out");
-    let done = rowseq()
-        .args([
-            "train",
-            "--dataset",
-            &dataset,
-            "--epochs",
-            "2",
-            "--num-units",
-            "4",
-        ])
-        .args([
-            "--threads",
-            "1",
-            "--device",
-            "cpu",
-            "--no-tensorboard",
-            "--out",
-        ])
-        .arg(&out)
+    let done = train_with(&out, &dataset, &["--epochs", "2", "--num-units", "4"])
         .assert()
         .success();
     let said = String::from_utf8_lossy(&done.get_output().stdout).into_owned();
